@@ -1,0 +1,117 @@
+// The configuration as plain structs. Only config_loader.cc includes toml11: every other module sees
+// these structs, already validated (types, ranges, allowed values) and with paths resolved.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mgw::config {
+
+struct ListenerConfig {
+  std::string host = "127.0.0.1";
+  int httpPort = 9090;   // 0 = any free port, -1 = off
+  int httpsPort = 9095;  // 0 = any free port, -1 = off
+  std::string keyStorePath;       // resolved; default runtime/security/micro-gw-tls.pem
+  std::string keyStorePassword;
+  std::string trustStorePath;     // resolved; default runtime/security/truststore (folder of PEM)
+  std::string trustStorePassword;
+  int workerThreads = 0;          // 0 at load time becomes max(8, 4 * cores)
+  std::size_t maxRequestBytes = 10 * 1024 * 1024;
+  std::size_t maxHeaderBytes = 8192;   // one header line, and the request line
+  std::size_t maxHeaderCount = 100;
+  int readTimeoutSeconds = 30;
+  int writeTimeoutSeconds = 30;
+  int keepAliveTimeoutSeconds = 5;
+  int keepAliveMaxRequests = 1000;
+  std::vector<std::string> trustedProxies;  // CIDRs whose X-Forwarded-For is believed
+};
+
+struct UserConfig {
+  std::string name;
+  std::string password;            // $argon2id$..., @sha256:{hex} or 40-hex SHA-1
+  std::vector<std::string> roles;  // "admin"
+  std::optional<std::vector<std::string>> apis;  // "Name:version" or "Name:*"
+};
+
+struct AuthConfig {
+  int maxFailures = 5;             // failures per client address or user name in the window
+  int failureWindowSeconds = 60;   // window, and the Retry-After given on 429
+  int credentialCacheSeconds = 60; // verified credentials kept in memory (keyed hash), 0 = off
+};
+
+struct IssuerConfig {
+  bool enabled = true;
+  std::string keyStorePath;        // resolved; default runtime/security/micro-gw-signing.pem
+  std::string keyStorePassword;
+  std::string issuer = "https://localhost:9095/apikey";
+  std::string certificateAlias = "ballerina";
+  std::int64_t validityTime = -1;  // seconds; <= 0 = no exp
+  std::string signatureAlgorithm = "RS256";  // RS256, ES256, EdDSA
+};
+
+struct IssuerApi {
+  std::string name;
+  std::vector<std::string> versions;  // trimmed; "*" = any
+};
+
+struct TrustedIssuer {
+  std::string issuer;
+  std::string certificateAlias;
+  std::string certificateFile;     // resolved; empty = truststore entry named certificateAlias
+  bool validateAllowedAPIs = true;
+};
+
+struct ServerConfig {
+  std::int64_t timestampSkewMs = 5000;
+};
+
+struct CachingConfig {
+  bool enabled = true;
+  int tokenCacheExpiryTime = 900;
+  std::size_t tokenCacheCapacity = 10000;
+};
+
+struct InlineApi {
+  std::string name;
+  std::string version;
+  std::string context;
+  std::vector<std::string> production;  // endpoint URLs; more than one = failover in order
+  std::vector<std::string> sandbox;
+  std::vector<std::string> security = {"api_key"};  // [] = open
+  std::string apiKeyHeader = "apikey";
+  std::string apiKeyQuery = "apikey";
+  bool propagateApiKey = false;
+  bool subscriptionRequired = false;
+  int timeoutSeconds = 30;        // backend response timeout
+  int line = 0;                   // where it was declared, for later errors
+};
+
+struct ApisConfig {
+  std::vector<std::string> definitions;  // resolved paths of files or folders
+  std::vector<InlineApi> inlineApis;
+};
+
+struct StorageConfig {
+  std::string path;  // resolved; default runtime/data/micro-gw.db
+};
+
+struct Config {
+  std::string sourcePath;   // the file it was loaded from
+  std::string runtimeHome;  // ${mgw-runtime.home}
+  ListenerConfig listener;
+  std::vector<UserConfig> users;
+  AuthConfig auth;
+  IssuerConfig tokenIssuer;
+  std::vector<IssuerApi> issuerApis;
+  bool tokenConfigsDeclared = false;     // false = the local issuer is the one trusted issuer
+  std::vector<TrustedIssuer> trustedIssuers;
+  ServerConfig server;
+  CachingConfig caching;
+  ApisConfig apis;
+  StorageConfig storage;
+};
+
+}  // namespace mgw::config

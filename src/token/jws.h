@@ -1,0 +1,90 @@
+// JWS compact serialization (RFC 7515 section 7.1): parse without trust, sign, and verify with a
+// key set whose keys pin their algorithm. Claims are returned only after every check passed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "token/keys.h"
+
+namespace mgw::token {
+
+constexpr std::size_t kMaxTokenBytes = 8 * 1024;
+
+struct ParsedJws {
+  nlohmann::json header;      // object
+  nlohmann::json payload;     // object
+  std::string_view signingInput;  // points into the token passed to parseCompact
+  std::string signature;      // decoded bytes
+};
+
+// Size, three segments, base64url (trailing '=' tolerated), JSON objects. No trust implied.
+// On failure returns nullopt and sets *failure (kKeyTooLarge or kMalformedKey) and *reason.
+std::optional<ParsedJws> parseCompact(std::string_view token, Failure* failure, std::string* reason);
+
+// header gets "alg" from the key; the caller supplies "typ"/"kid". nullopt if signing failed.
+std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::json& claims, const SigningKey& key);
+
+struct AllowedApi {
+  std::string name;
+  std::string version;
+};
+
+struct Claims {
+  std::string sub;
+  std::string iss;
+  std::string jti;
+  std::int64_t iat = 0;
+  std::optional<std::int64_t> exp;
+  std::optional<std::int64_t> nbf;
+  std::string keytype = "PRODUCTION";
+  std::vector<AllowedApi> allowedApis;  // from allowedAPIs, or WSO2 API Manager's subscribedAPIs
+  std::string permittedIP;
+  std::string permittedReferer;
+  bool validateAllowedApis = true;      // from the trusted issuer that verified it
+};
+
+// A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.
+struct TrustedKey {
+  std::string kid;
+  std::string issuer;
+  std::shared_ptr<const VerificationKey> key;
+  bool validateAllowedApis = true;
+};
+
+class KeySet {
+ public:
+  void add(TrustedKey key);
+  // kid lookup; when the token has no kid and exactly one key is trusted, that key.
+  const TrustedKey* find(const std::optional<std::string>& kid) const;
+  std::size_t size() const { return byKid_.size(); }
+  nlohmann::json toJwks() const;  // {"keys": [...]} (RFC 7517 section 5)
+
+ private:
+  std::unordered_map<std::string, TrustedKey> byKid_;
+  std::vector<std::string> order_;
+};
+
+struct VerifyResult {
+  Failure failure = Failure::kNone;
+  std::string reason;  // exact internal reason for logs; never contains the token
+  Claims claims;       // filled only when failure == kNone
+};
+
+// Checks in SPEC section 7 order: parse, kid -> key with pinned alg, signature, iss, exp/nbf with
+// skewMs. Does not check revocation, APIs or restrictions (the gateway's validator does).
+[[nodiscard]] VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_t nowSeconds,
+                                       std::int64_t skewMs);
+
+// Claims from a JSON payload, tolerant of WSO2 shapes (subscribedAPIs, numeric strings).
+// Returns false with reason when a claim has the wrong type.
+bool claimsFromJson(const nlohmann::json& payload, Claims* claims, std::string* reason);
+
+}  // namespace mgw::token

@@ -1,0 +1,75 @@
+// Signing and verification keys. A key owns its OpenSSL object and pins its algorithm; it is the
+// only place that calls EVP sign/verify. Loaded from PKCS#12 (.p12/.pfx) or PEM keystores.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "token/algorithm.h"
+
+typedef struct evp_pkey_st EVP_PKEY;
+typedef struct x509_st X509;
+
+namespace mgw::token {
+
+class VerificationKey {
+ public:
+  // Takes ownership (EVP_PKEY_up_ref is the caller's business). nullopt if the key type cannot
+  // carry the algorithm (RSA < 2048 bits, EC not P-256, ...); error says why.
+  static std::shared_ptr<const VerificationKey> fromPublicKey(EVP_PKEY* key, Algorithm alg, std::string* error);
+  // PEM certificate or PEM public key file; the algorithm follows the key type (RSA -> RS256,
+  // P-256 -> ES256, Ed25519 -> EdDSA).
+  static std::shared_ptr<const VerificationKey> fromPemFile(const std::string& path, std::string* error);
+  static std::shared_ptr<const VerificationKey> fromPem(std::string_view pem, std::string* error);
+  ~VerificationKey();
+
+  Algorithm algorithm() const { return alg_; }
+  // signature in JWS form (ES256: raw R||S, 64 bytes, RFC 7518 section 3.4).
+  [[nodiscard]] bool verify(std::string_view signingInput, std::string_view signature) const;
+  // RFC 7517 JWK of the public key with "kid", "alg" and "use": "sig".
+  nlohmann::json toJwk(std::string_view kid) const;
+  // Base64url SHA-1 / SHA-256 thumbprints of the certificate DER when one was loaded (x5t), else empty.
+  std::string certificateSha1Thumbprint() const { return x5t_; }
+
+ private:
+  VerificationKey(EVP_PKEY* key, Algorithm alg) : key_(key), alg_(alg) {}
+  EVP_PKEY* key_;
+  Algorithm alg_;
+  std::string x5t_;
+  friend class SigningKey;
+};
+
+class SigningKey {
+ public:
+  // PKCS#12 if the path ends in .p12/.pfx, else PEM (private key, optionally followed by the
+  // certificate). The algorithm must fit the key: RS256 needs RSA >= 2048, ES256 P-256, EdDSA Ed25519.
+  static std::unique_ptr<SigningKey> load(const std::string& path, const std::string& password, Algorithm alg,
+                                          std::string* error);
+  static std::unique_ptr<SigningKey> fromPem(std::string_view pem, Algorithm alg, std::string* error);
+  ~SigningKey();
+
+  Algorithm algorithm() const { return alg_; }
+  // JWS signature bytes over signingInput; nullopt (and logged by the caller) on failure.
+  std::optional<std::string> sign(std::string_view signingInput) const;
+  std::shared_ptr<const VerificationKey> publicKey() const { return public_; }
+  EVP_PKEY* pkey() const { return key_; }      // for the TLS server
+  X509* certificate() const { return cert_; }  // may be null for a bare PEM key
+
+ private:
+  SigningKey() = default;
+  EVP_PKEY* key_ = nullptr;
+  X509* cert_ = nullptr;
+  Algorithm alg_ = Algorithm::kRS256;
+  std::shared_ptr<const VerificationKey> public_;
+};
+
+// Creates a private key and a self-signed certificate (CN=localhost, SAN localhost and 127.0.0.1,
+// valid 2 years) for development. Writes PEM (key then certificate) to pemPath, mode 0600, or
+// PKCS#12 when pemPath ends in .p12 (password required then). Returns false with error set.
+[[nodiscard]] bool generateKeystore(const std::string& pemPath, Algorithm alg, const std::string& password,
+                                    std::string* error);
+
+}  // namespace mgw::token
