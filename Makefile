@@ -1,0 +1,68 @@
+# micro-gw: `make run` and `make test` work on a fresh Debian 12 machine (as root, or with sudo).
+SHELL := /bin/bash
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+JOBS       ?= $(shell nproc)
+CONFIG     ?= conf/micro-gw.conf
+
+BUILD_DEPS := g++ cmake make pkg-config libcpp-httplib-dev libssl-dev libtoml11-dev libsodium-dev \
+              nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev libgtest-dev zlib1g-dev libbrotli-dev
+TEST_DEPS  := curl python3 python3-jwt python3-cryptography
+BENCH_DEPS := wrk nginx haproxy libbenchmark-dev linux-perf util-linux
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps test-deps bench-deps build build-asan run test test-fast test-asan test-tsan bench fuzz clean
+
+all: build
+
+# Installs only what is missing, so a second run is quick and offline.
+define apt_install
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_DEPS))
+
+test-deps: deps
+	$(call apt_install,$(TEST_DEPS))
+
+bench-deps: deps
+	$(call apt_install,$(BENCH_DEPS))
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Starts the sample backend (9080 production, 9081 sandbox) and micro-gw (9090 HTTP, 9095 HTTPS).
+run: build
+	@set -e; ./$(BUILD)/samples/backend/mgw-sample-backend --port 9080 --sandbox-port 9081 & backend=$$!; \
+	trap 'kill $$backend 2>/dev/null; wait $$backend 2>/dev/null' EXIT; \
+	./$(BUILD)/micro-gw --config $(CONFIG)
+
+# Every test: the normal build, then the whole suite again under ASan+UBSan.
+test: test-deps build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j2 --timeout 600
+
+test-fast: test-deps build
+	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300
+
+test-tsan: test-deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_TSAN=ON >/dev/null
+	cmake --build $(TSAN_BUILD) -j$(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest -L integration --output-on-failure --timeout 600
+
+bench: bench-deps
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

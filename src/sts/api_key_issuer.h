@@ -1,0 +1,64 @@
+// The API key Security Token Service: an authenticated user and an optional request body become a
+// signed, self-contained API key (SPEC sections 5 and 6). Trusts only what UserStore authenticated.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "config/config.h"
+#include "token/jws.h"
+
+namespace mgw::sts {
+
+// The optional JSON body of GET/POST /apikey.
+struct IssueRequest {
+  std::optional<std::int64_t> validityTime;
+  std::optional<std::vector<token::AllowedApi>> allowedApis;
+  std::string keyType = "PRODUCTION";
+  std::string permittedIP;
+  std::string permittedReferer;
+};
+
+struct ParseResult {
+  Failure failure = Failure::kNone;  // kBadRequestBody
+  std::string description;           // safe to show the client
+  IssueRequest request;
+};
+
+// An empty body is the default request. Unknown fields are refused, so typos are not ignored.
+ParseResult parseIssueRequest(std::string_view body);
+
+struct IssuedKey {
+  Failure failure = Failure::kNone;
+  std::string description;
+  std::string apiKey;
+  std::optional<std::int64_t> expiresIn;
+  std::string jti;
+};
+
+class ApiKeyIssuer {
+ public:
+  ApiKeyIssuer(const config::Config& config, std::shared_ptr<const token::SigningKey> signingKey);
+
+  // user and userApis come from the authenticated basic-auth user ([b7a.users.<name>] apis).
+  IssuedKey issue(const std::string& user, const std::optional<std::vector<std::string>>& userApis,
+                  const IssueRequest& request, std::int64_t nowSeconds) const;
+
+  // What this user may put into a key: [[apikey.issuer.api]] narrowed by the user's own list.
+  std::vector<token::AllowedApi> apisFor(const std::optional<std::vector<std::string>>& userApis) const;
+
+ private:
+  config::IssuerConfig issuer_;
+  std::vector<config::IssuerApi> issuerApis_;
+  std::shared_ptr<const token::SigningKey> signingKey_;
+};
+
+// true when (name, version) is covered by an entry of `allowed` ("*" covers any version).
+bool apiCovered(const std::vector<token::AllowedApi>& allowed, std::string_view name, std::string_view version);
+
+}  // namespace mgw::sts

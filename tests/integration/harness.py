@@ -1,0 +1,227 @@
+"""Starts the real micro-gw binary and the real sample backend on 127.0.0.1 for integration tests.
+
+Every process is started with --ready-file (so tests use kernel-chosen ports), tracked by PID and
+stopped at the end; a process that died of a signal fails the test.
+"""
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+MGW_BINARY = os.environ.get("MGW_BINARY", "build/micro-gw")
+BACKEND_BINARY = os.environ.get("MGW_BACKEND", "build/samples/backend/mgw-sample-backend")
+SOURCE_DIR = os.environ.get("MGW_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+
+ADMIN_BASIC = "Basic " + base64.b64encode(b"admin:admin").decode()  # the seed's YWRtaW46YWRtaW4=
+# argon2id("admin"), the same string the shipped conf/micro-gw.conf carries.
+ADMIN_HASH = None
+
+
+def shipped_admin_hash():
+    """The argon2id hash of 'admin' from the shipped configuration (so tests never hash at start)."""
+    global ADMIN_HASH
+    if ADMIN_HASH is None:
+        with open(os.path.join(SOURCE_DIR, "conf", "micro-gw.conf")) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("password") and "$argon2id$" in line:
+                    ADMIN_HASH = line.split("=", 1)[1].strip().strip('"')
+                    break
+    return ADMIN_HASH
+
+
+def wait_for_file(path, proc, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            with open(path) as f:
+                try:
+                    return json.load(f)
+                except ValueError:
+                    pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before it was ready")
+        time.sleep(0.02)
+    raise RuntimeError(f"not ready after {timeout}s")
+
+
+class Process:
+    """A child process with its stderr captured to a file."""
+
+    def __init__(self, argv, workdir, name, env=None):
+        self.name = name
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.log = open(self.log_path, "wb")
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=full_env, cwd=workdir)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        """Stops the process; returns its exit code (negative = died of a signal)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"{self.name} did not stop within {timeout}s of signal {sig}")
+        self.log.close()
+        return self.proc.returncode
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+class Backend(Process):
+    def __init__(self, workdir):
+        ready = os.path.join(workdir, "backend.ready")
+        super().__init__([BACKEND_BINARY, "--host", "127.0.0.1", "--port", "0", "--sandbox-port", "0",
+                          "--ready-file", ready], workdir, "backend")
+        info = wait_for_file(ready, self.proc)
+        self.port = info["port"]
+        self.sandbox_port = info["sandboxPort"]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
+
+
+class MicroGw(Process):
+    def __init__(self, workdir, config_text, extra_args=(), env=None, wait=True):
+        self.workdir = workdir
+        self.config_path = os.path.join(workdir, "conf", "micro-gw.conf")
+        os.makedirs(os.path.dirname(self.config_path), exist_ok=True)
+        with open(self.config_path, "w") as f:
+            f.write(config_text)
+        self.ready_path = os.path.join(workdir, "mgw.ready")
+        if os.path.exists(self.ready_path):
+            os.remove(self.ready_path)
+        full_env = {"MGW_RUNTIME_HOME": workdir}
+        if env:
+            full_env.update(env)
+        super().__init__([MGW_BINARY, "--config", self.config_path, "--ready-file", self.ready_path, *extra_args],
+                         workdir, "micro-gw", full_env)
+        if wait:
+            info = wait_for_file(self.ready_path, self.proc)
+            self.http_port = info["httpPort"]
+            self.https_port = info["httpsPort"]
+
+    def https(self, path):
+        return f"https://127.0.0.1:{self.https_port}{path}"
+
+    def http(self, path):
+        return f"http://127.0.0.1:{self.http_port}{path}"
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case name -> last value
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def fault_code(self):
+        return self.json()["fault"]["code"]
+
+
+def curl(url, method=None, headers=(), data=None, extra=(), timeout=20):
+    """One request with the real curl binary; returns status, headers and body."""
+    with tempfile.TemporaryDirectory() as tmp:
+        head_path = os.path.join(tmp, "h")
+        body_path = os.path.join(tmp, "b")
+        argv = ["curl", "-sk", "--max-time", str(timeout), "-D", head_path, "-o", body_path, "-w", "%{http_code}"]
+        if method:
+            argv += ["-X", method]
+        for h in headers:
+            argv += ["-H", h]
+        if data is not None:
+            argv += ["--data-binary", data]
+        argv += list(extra)
+        argv.append(url)
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 5)
+        status = int(out.stdout.strip() or 0)
+        hdrs = {}
+        if os.path.exists(head_path):
+            with open(head_path, "rb") as f:
+                for line in f.read().decode("latin-1").splitlines():
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        hdrs[k.strip().lower()] = v.strip()
+        body = ""
+        if os.path.exists(body_path):
+            with open(body_path, "rb") as f:
+                body = f.read().decode("utf-8", "replace")
+        return Reply(status, hdrs, body)
+
+
+def base_config(backend=None, issuer_apis=None, extra=""):
+    """A complete micro-gw.conf for a test: any free ports, the shipped admin user, test APIs."""
+    apis = issuer_apis if issuer_apis is not None else [("PizzaShackAPI", "1.0.0"), ("EchoAPI", "*")]
+    text = f"""
+[listenerConfig]
+host = "127.0.0.1"
+httpPort = 0
+httpsPort = 0
+
+[b7a.users.admin]
+password = "{shipped_admin_hash()}"
+roles = ["admin"]
+
+[apikey.issuer.tokenConfig]
+enabled = true
+issuer = "https://localhost:9095/apikey"
+certificateAlias = "ballerina"
+validityTime = -1
+"""
+    for name, versions in apis:
+        text += f'\n[[apikey.issuer.api]]\nname = "{name}"\nversions = "{versions}"\n'
+    if backend is not None:
+        text += f"""
+[[apis.api]]
+name = "EchoAPI"
+version = "1.0.0"
+context = "/echoapi/1.0.0"
+production = "{backend.url}/echo"
+sandbox = "{backend.sandbox_url}/echo"
+"""
+    return text + extra
+
+
+class GatewayTestCase(unittest.TestCase):
+    """Gives each test class a temp runtime home; subclasses start what they need."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="mgw-it-")
+        cls.processes = []
+
+    @classmethod
+    def tearDownClass(cls):
+        failures = []
+        for p in reversed(cls.processes):
+            code = p.stop()
+            if code is not None and code < 0 and code != -signal.SIGKILL:
+                failures.append(f"{p.name} died of signal {-code}:\n{p.output()[-3000:]}")
+            elif p.name == "micro-gw" and code not in (0, -signal.SIGKILL):
+                failures.append(f"{p.name} exited with {code} on SIGTERM:\n{p.output()[-3000:]}")
+        if os.environ.get("MGW_KEEP_TMP") is None:
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+        if failures:
+            raise AssertionError("\n".join(failures))
+
+    @classmethod
+    def start(cls, process):
+        cls.processes.append(process)
+        return process
