@@ -1,0 +1,19 @@
+// The micro-gw process: loads the configuration, builds the runtime state, runs the HTTP and HTTPS
+// listeners, writes the ready file, reloads on SIGHUP and drains on SIGTERM.
+#pragma once
+
+#include <string>
+
+namespace mgw::server {
+
+struct RunOptions {
+  std::string configPath = "conf/micro-gw.conf";
+  std::string readyFile;
+};
+
+// Returns the process exit code.
+int runGateway(const RunOptions& options);
+// --validate: loads everything, opens no socket, writes no file; prints OK or every error.
+int validateConfiguration(const std::string& configPath);
+
+}  // namespace mgw::server

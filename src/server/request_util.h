@@ -1,0 +1,36 @@
+// Small helpers the route files share.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "gateway/http_message.h"
+
+namespace mgw::server {
+
+inline std::int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline std::int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The library adds REMOTE_ADDR/REMOTE_PORT/LOCAL_ADDR/LOCAL_PORT to the request headers (and a
+// client may send the same names): they are never believed and never forwarded.
+bool isLibraryPseudoHeader(const std::string& name);
+
+// Converts the library's request into the gateway's plain struct.
+gateway::HttpRequest toHttpRequest(const httplib::Request& req, bool tls);
+
+// Request-level checks the library does not make: header count, conflicting framing headers
+// (Content-Length with Transfer-Encoding, or two Content-Length values: smuggling probes).
+// Returns false after writing the fault.
+bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std::size_t maxHeaderCount);
+
+}  // namespace mgw::server

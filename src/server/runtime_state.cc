@@ -1,0 +1,108 @@
+#include "server/runtime_state.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "gateway/openapi_loader.h"
+
+namespace mgw::server {
+namespace fs = std::filesystem;
+
+std::string defaultTlsKeystorePath(const config::Config& config) {
+  return (fs::path(config.runtimeHome) / "runtime" / "security" / "micro-gw-tls.pem").string();
+}
+
+std::string defaultSigningKeystorePath(const config::Config& config) {
+  return (fs::path(config.runtimeHome) / "runtime" / "security" / "micro-gw-signing.pem").string();
+}
+
+namespace {
+
+bool sameFile(const std::string& a, const std::string& b) {
+  return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
+}
+
+// First start without a keystore: generate a per-installation development one (never shipped, never
+// committed), and say so loudly. A keystore the configuration names explicitly is never invented.
+bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, token::Algorithm alg,
+                       const std::string& password, const BuildOptions& options, std::vector<std::string>* errors,
+                       std::vector<std::string>* warnings) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) return true;
+  if (!sameFile(path, defaultPath)) {
+    errors->push_back(path + ": keystore not found");
+    return false;
+  }
+  if (!options.createDevKeystores) {
+    warnings->push_back(path + ": no keystore yet; a development one will be generated at first start");
+    return false;
+  }
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  ::chmod(fs::path(path).parent_path().c_str(), 0700);
+  std::string error;
+  if (!token::generateKeystore(path, alg, password, &error)) {
+    errors->push_back(path + ": could not create a development keystore: " + error);
+    return false;
+  }
+  warnings->push_back(path + ": generated a development keystore (" + std::string(token::algorithmName(alg)) +
+                      ", self-signed); use your own keystore in production");
+  return true;
+}
+
+}  // namespace
+
+std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
+                                                std::shared_ptr<gateway::RevocationList> revocations,
+                                                const BuildOptions& options, std::vector<std::string>* errors,
+                                                std::vector<std::string>* warnings) {
+  auto state = std::make_shared<RuntimeState>();
+  state->config = config;
+  const size_t errorsBefore = errors->size();
+
+  // The signing key of the local STS.
+  const auto alg = token::parseAlgorithm(config.tokenIssuer.signatureAlgorithm);
+  std::shared_ptr<const token::VerificationKey> localKey;
+  if (!alg) {
+    errors->push_back("[apikey.issuer.tokenConfig] signatureAlgorithm: must be one of RS256, ES256, EdDSA");
+  } else if (ensureDevKeystore(config.tokenIssuer.keyStorePath, defaultSigningKeystorePath(config), *alg,
+                               config.tokenIssuer.keyStorePassword, options, errors, warnings)) {
+    std::string error;
+    auto key = token::SigningKey::load(config.tokenIssuer.keyStorePath, config.tokenIssuer.keyStorePassword, *alg,
+                                       &error);
+    if (!key) {
+      errors->push_back(config.tokenIssuer.keyStorePath + ": " + error);
+    } else {
+      localKey = key->publicKey();
+      state->signingKey = std::shared_ptr<const token::SigningKey>(std::move(key));
+    }
+  }
+
+  auto published = std::make_shared<token::KeySet>();
+  if (localKey)
+    published->add({config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true});
+  state->publishedKeys = published;
+
+  std::vector<std::string> keyErrors;
+  auto trusted = gateway::buildTrustedKeySet(config, localKey, &keyErrors);
+  errors->insert(errors->end(), keyErrors.begin(), keyErrors.end());
+  state->trustedKeys = trusted;
+
+  // Users.
+  state->users = std::make_shared<auth::UserStore>(config.users, config.auth);
+  for (const auto& w : state->users->startupWarnings()) warnings->push_back(w);
+
+  // APIs and routes.
+  std::vector<gateway::ApiLoadError> apiErrors;
+  auto apis = gateway::buildApis(config, &apiErrors);
+  for (const auto& e : apiErrors) errors->push_back(e.toString());
+
+  if (errors->size() != errorsBefore) return nullptr;
+
+  if (state->signingKey) state->issuer = std::make_shared<const sts::ApiKeyIssuer>(config, state->signingKey);
+  state->router = std::make_shared<const gateway::Router>(std::move(apis));
+  state->validator = std::make_shared<const gateway::KeyValidator>(trusted, config, std::move(revocations));
+  return state;
+}
+
+}  // namespace mgw::server

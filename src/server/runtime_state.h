@@ -1,0 +1,46 @@
+// Everything built from one configuration: keys, users, issuer, routes and validator. Immutable once
+// built; SIGHUP builds a new one and swaps it in, so in-flight requests finish on the old one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/user_store.h"
+#include "config/config.h"
+#include "gateway/key_validator.h"
+#include "gateway/revocation_list.h"
+#include "gateway/router.h"
+#include "sts/api_key_issuer.h"
+#include "token/jws.h"
+#include "token/keys.h"
+
+namespace mgw::server {
+
+struct RuntimeState {
+  config::Config config;
+  std::shared_ptr<const token::SigningKey> signingKey;  // null when the issuer is disabled
+  std::shared_ptr<const token::KeySet> trustedKeys;
+  std::shared_ptr<const token::KeySet> publishedKeys;   // JWKS: the local signing key
+  std::shared_ptr<auth::UserStore> users;
+  std::shared_ptr<const sts::ApiKeyIssuer> issuer;
+  std::shared_ptr<const gateway::Router> router;
+  std::shared_ptr<const gateway::KeyValidator> validator;
+};
+
+struct BuildOptions {
+  bool createDevKeystores = true;  // false for --validate: never write files
+};
+
+// Loads keystores and definitions named by `config`. On failure returns null and appends every
+// error (each naming the file and what to do) to `errors`; `warnings` collects startup warnings.
+std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
+                                                std::shared_ptr<gateway::RevocationList> revocations,
+                                                const BuildOptions& options, std::vector<std::string>* errors,
+                                                std::vector<std::string>* warnings);
+
+// The development keystore paths (created on first start when the configuration names no keystore).
+std::string defaultTlsKeystorePath(const config::Config& config);
+std::string defaultSigningKeystorePath(const config::Config& config);
+
+}  // namespace mgw::server

@@ -1,0 +1,35 @@
+// What the request handlers share: the current RuntimeState (swapped on SIGHUP) and the long-lived
+// services that outlive a reload (revocations, the upstream pools, the embedded store).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "gateway/proxy.h"
+#include "gateway/revocation_list.h"
+#include "server/runtime_state.h"
+
+namespace mgw::server {
+
+class ServerContext {
+ public:
+  ServerContext(std::shared_ptr<RuntimeState> state, std::shared_ptr<gateway::RevocationList> revocations,
+                std::unique_ptr<gateway::Proxy> proxy)
+      : state_(std::move(state)), revocations_(std::move(revocations)), proxy_(std::move(proxy)) {}
+
+  // A request takes one snapshot and uses it to the end, so a reload never mixes two configurations.
+  std::shared_ptr<const RuntimeState> state() const { return std::atomic_load(&state_); }
+  void replaceState(std::shared_ptr<RuntimeState> next) { std::atomic_store(&state_, std::move(next)); }
+
+  gateway::RevocationList& revocations() { return *revocations_; }
+  std::shared_ptr<gateway::RevocationList> sharedRevocations() { return revocations_; }
+  gateway::Proxy& proxy() { return *proxy_; }
+
+ private:
+  std::shared_ptr<RuntimeState> state_;
+  std::shared_ptr<gateway::RevocationList> revocations_;
+  std::unique_ptr<gateway::Proxy> proxy_;
+};
+
+}  // namespace mgw::server

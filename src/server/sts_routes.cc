@@ -1,0 +1,101 @@
+// /apikey (SPEC section 5) and /.well-known/jwks.json (RFC 7517), served on the TLS listener only.
+#include <nlohmann/json.hpp>
+
+#include "common/crypto_util.h"
+#include "common/log.h"
+#include "server/fault_reply.h"
+#include "server/request_util.h"
+#include "server/routes.h"
+
+namespace mgw::server {
+namespace {
+
+using nlohmann::json;
+
+bool wantsJson(const httplib::Request& req) {
+  return req.get_header_value("Accept").find("application/json") != std::string::npos;
+}
+
+// Authenticates the caller; on failure writes the 401/429 reply and returns nullopt.
+std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const httplib::Request& req,
+                                              httplib::Response& res) {
+  const std::string header = req.get_header_value("Authorization");
+  auth::AuthOutcome outcome = state.users->authenticate(header, req.remote_addr, nowMillis());
+  if (outcome.failure == Failure::kNone) return outcome;
+
+  log::warn("authentication failed", {{"client", req.remote_addr},
+                                       {"path", req.path},
+                                       {"reason", failureName(outcome.failure)},
+                                       {"detail", outcome.reason}});
+  switch (outcome.failure) {
+    case Failure::kAuthMissing:
+      writeFault(res, outcome.failure, "send Authorization: Basic base64(user:password)", Challenge::kBasic);
+      break;
+    case Failure::kAuthMalformed:
+      writeFault(res, outcome.failure, "the Authorization header is not Basic base64(user:password)",
+                 Challenge::kBasic);
+      break;
+    case Failure::kTooManyAttempts:
+      writeFault(res, outcome.failure,
+                 "too many failed attempts; retry after " + std::to_string(outcome.retryAfterSeconds) + " seconds");
+      res.set_header("Retry-After", std::to_string(outcome.retryAfterSeconds));
+      break;
+    default:
+      writeFault(res, Failure::kAuthInvalid, "invalid user name or password", Challenge::kBasic);
+  }
+  return std::nullopt;
+}
+
+void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  const auto state = context.state();
+  if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount)) return;
+  if (!state->config.tokenIssuer.enabled || !state->issuer) {
+    writeFault(res, Failure::kIssuerDisabled,
+               "the API key issuer is disabled ([apikey.issuer.tokenConfig] enabled = false)");
+    return;
+  }
+  auto caller = authenticate(*state, req, res);
+  if (!caller) return;
+
+  auto parsed = sts::parseIssueRequest(req.body);
+  if (parsed.failure != Failure::kNone) {
+    writeFault(res, parsed.failure, parsed.description);
+    return;
+  }
+  auto issued = state->issuer->issue(caller->user, caller->apis, parsed.request, nowSeconds());
+  if (issued.failure != Failure::kNone) {
+    if (issued.failure == Failure::kSigningFailed)
+      log::error("signing an API key failed", {{"user", caller->user}});
+    writeFault(res, issued.failure, issued.description);
+    return;
+  }
+  log::info("API key issued", {{"user", caller->user},
+                               {"jti", issued.jti},
+                               {"keytype", parsed.request.keyType},
+                               {"expiresIn", issued.expiresIn ? json(*issued.expiresIn) : json(nullptr)}});
+  if (wantsJson(req)) {
+    json body = {{"apiKey", issued.apiKey},
+                 {"tokenType", "apikey"},
+                 {"expiresIn", issued.expiresIn ? json(*issued.expiresIn) : json(nullptr)},
+                 {"jti", issued.jti}};
+    res.set_content(body.dump(), "application/json");
+  } else {
+    res.set_content(issued.apiKey, "text/plain");
+  }
+  secureWipe(issued.apiKey);
+}
+
+}  // namespace
+
+void registerStsRoutes(httplib::Server& server, ServerContext& context) {
+  auto issue = [&context](const httplib::Request& req, httplib::Response& res) { issueApiKey(context, req, res); };
+  server.Get("/apikey", issue);
+  server.Post("/apikey", issue);
+
+  server.Get("/.well-known/jwks.json", [&context](const httplib::Request&, httplib::Response& res) {
+    res.set_content(context.state()->publishedKeys->toJwks().dump(), "application/json");
+  });
+}
+
+}  // namespace mgw::server
