@@ -2,6 +2,7 @@
 // only place that calls EVP sign/verify. Loaded from PKCS#12 (.p12/.pfx) or PEM keystores.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,16 +18,20 @@ namespace mgw::token {
 
 class VerificationKey {
  public:
-  // Takes ownership (EVP_PKEY_up_ref is the caller's business). nullopt if the key type cannot
-  // carry the algorithm (RSA < 2048 bits, EC not P-256, ...); error says why.
+  // Takes ownership (EVP_PKEY_up_ref is the caller's business), also on failure. nullptr if the key
+  // type cannot carry the algorithm (RSA < 2048 bits, EC not P-256, ...); error says why.
   static std::shared_ptr<const VerificationKey> fromPublicKey(EVP_PKEY* key, Algorithm alg, std::string* error);
   // PEM certificate or PEM public key file; the algorithm follows the key type (RSA -> RS256,
   // P-256 -> ES256, Ed25519 -> EdDSA).
   static std::shared_ptr<const VerificationKey> fromPemFile(const std::string& path, std::string* error);
   static std::shared_ptr<const VerificationKey> fromPem(std::string_view pem, std::string* error);
   ~VerificationKey();
+  VerificationKey(const VerificationKey&) = delete;  // owns key_
+  VerificationKey& operator=(const VerificationKey&) = delete;
 
   Algorithm algorithm() const { return alg_; }
+  // Length a JWS signature must have for this key: RSA modulus bytes, 64 for ES256 and EdDSA.
+  std::size_t signatureSize() const;
   // signature in JWS form (ES256: raw R||S, 64 bytes, RFC 7518 section 3.4).
   [[nodiscard]] bool verify(std::string_view signingInput, std::string_view signature) const;
   // RFC 7517 JWK of the public key with "kid", "alg" and "use": "sig".
@@ -36,6 +41,9 @@ class VerificationKey {
 
  private:
   VerificationKey(EVP_PKEY* key, Algorithm alg) : key_(key), alg_(alg) {}
+  // Checks the key fits alg; takes ownership of key in every case.
+  static std::shared_ptr<const VerificationKey> make(EVP_PKEY* key, Algorithm alg, std::string x5t,
+                                                     std::string* error);
   EVP_PKEY* key_;
   Algorithm alg_;
   std::string x5t_;
@@ -50,6 +58,8 @@ class SigningKey {
                                           std::string* error);
   static std::unique_ptr<SigningKey> fromPem(std::string_view pem, Algorithm alg, std::string* error);
   ~SigningKey();
+  SigningKey(const SigningKey&) = delete;  // owns key_ and cert_
+  SigningKey& operator=(const SigningKey&) = delete;
 
   Algorithm algorithm() const { return alg_; }
   // JWS signature bytes over signingInput; nullopt (and logged by the caller) on failure.
@@ -60,6 +70,8 @@ class SigningKey {
 
  private:
   SigningKey() = default;
+  // Checks the key fits alg and the certificate (may be null) is current and matches; takes ownership.
+  static std::unique_ptr<SigningKey> assemble(EVP_PKEY* key, X509* cert, Algorithm alg, std::string* error);
   EVP_PKEY* key_ = nullptr;
   X509* cert_ = nullptr;
   Algorithm alg_ = Algorithm::kRS256;
@@ -67,8 +79,9 @@ class SigningKey {
 };
 
 // Creates a private key and a self-signed certificate (CN=localhost, SAN localhost and 127.0.0.1,
-// valid 2 years) for development. Writes PEM (key then certificate) to pemPath, mode 0600, or
-// PKCS#12 when pemPath ends in .p12 (password required then). Returns false with error set.
+// valid 2 years) for development. Writes PEM (key then certificate; the key encrypted when password
+// is not empty) to pemPath, mode 0600, or PKCS#12 when pemPath ends in .p12/.pfx (password required
+// then). Never overwrites an existing file. Returns false with error set.
 [[nodiscard]] bool generateKeystore(const std::string& pemPath, Algorithm alg, const std::string& password,
                                     std::string* error);
 

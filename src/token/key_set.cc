@@ -1,0 +1,31 @@
+#include "token/jws.h"
+
+namespace mgw::token {
+
+void KeySet::add(TrustedKey key) {
+  std::string kid = key.kid;
+  auto [it, inserted] = byKid_.insert_or_assign(kid, std::move(key));
+  (void)it;
+  if (inserted) order_.push_back(std::move(kid));
+}
+
+const TrustedKey* KeySet::find(const std::optional<std::string>& kid) const {
+  if (kid) {
+    auto it = byKid_.find(*kid);
+    return it == byKid_.end() ? nullptr : &it->second;
+  }
+  // A key without kid (e.g. from an issuer that never sets one) is unambiguous only with one trusted key.
+  return byKid_.size() == 1 ? &byKid_.begin()->second : nullptr;
+}
+
+nlohmann::json KeySet::toJwks() const {
+  // RFC 7517 section 5: {"keys": [JWK, ...]}, in the order the keys were configured.
+  nlohmann::json keys = nlohmann::json::array();
+  for (const std::string& kid : order_) {
+    const TrustedKey& trusted = byKid_.at(kid);
+    if (trusted.key) keys.push_back(trusted.key->toJwk(kid));
+  }
+  return {{"keys", std::move(keys)}};
+}
+
+}  // namespace mgw::token
