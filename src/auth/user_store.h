@@ -1,0 +1,93 @@
+// The configured users and the one check of a Basic Authorization header against them: password
+// verification, per-address and per-name failure limits, and a short cache of verified credentials.
+// Trusts the configuration (users, hashes, limits); trusts nothing in the header or the client address.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/password_hash.h"
+#include "common/status.h"
+#include "config/config.h"
+
+namespace mgw::auth {
+
+// What authenticate() decided. Everything but `failure`, `retryAfterSeconds` and `reason` is filled
+// only on success (failure == kNone).
+struct AuthOutcome {
+  Failure failure = Failure::kNone;  // kNone, kAuthMissing, kAuthMalformed, kAuthInvalid, kTooManyAttempts
+  std::string user;
+  std::vector<std::string> roles;
+  bool isAdmin = false;                          // roles contains "admin"
+  std::optional<std::vector<std::string>> apis;  // the user's narrower API list, if configured
+  int retryAfterSeconds = 0;                     // > 0 with kTooManyAttempts: the Retry-After value
+  std::string reason;                            // internal, for logs; never holds the password
+};
+
+class UserStore {
+ public:
+  // Failure counters and cached credentials each hold at most this many entries; the least
+  // recently used goes first, after expired ones.
+  static constexpr std::size_t kMaxFailureEntries = 100000;
+  static constexpr std::size_t kMaxCachedCredentials = 10000;
+  // The password the server refuses on a non-loopback listener (the shipped admin/admin).
+  static constexpr std::string_view kWellKnownPassword = "admin";
+
+  // Throws std::invalid_argument, naming the user but never the stored value, for an empty or
+  // duplicate name, a name containing ':' or a control character (it could never log in through
+  // Basic), or a password that is not a hash classifyPasswordHash() recognises.
+  // Computes the dummy argon2id hash for unknown users (once per process): takes tens of ms.
+  UserStore(const std::vector<config::UserConfig>& users, const config::AuthConfig& auth);
+  ~UserStore();
+  UserStore(const UserStore&) = delete;
+  UserStore& operator=(const UserStore&) = delete;
+
+  // `authorizationHeader` empty means the header was absent. `clientAddress` is the address the
+  // server attributes the request to; `nowMs` is Unix time in milliseconds. Thread-safe.
+  // An unknown user and a wrong password get the same answer after one argon2id verification
+  // each; once maxFailures failures fall in a window for the address or for the name, further
+  // attempts get kTooManyAttempts without any verification until the window ends.
+  [[nodiscard]] AuthOutcome authenticate(std::string_view authorizationHeader, std::string_view clientAddress,
+                                         std::int64_t nowMs);
+
+  // Problems with the configured hashes that do not stop the server (legacy unsalted digests,
+  // argon2id parameters other than hashPassword()'s). Computed at construction.
+  std::vector<std::string> startupWarnings() const;
+
+  // Whether the user's stored hash verifies kWellKnownPassword (one verification per user: call at
+  // startup, not per request).
+  bool hasWellKnownPassword(std::string_view user) const;
+  std::vector<std::string> usersWithWellKnownPassword() const;
+
+  // argon2id verifications run so far (tests use it to see the credential cache work).
+  std::uint64_t argon2Verifications() const { return argon2Verifications_.load(); }
+
+ private:
+  struct User {
+    std::string name;
+    std::string storedHash;
+    PasswordHashKind kind;
+    std::vector<std::string> roles;
+    bool isAdmin = false;
+    std::optional<std::vector<std::string>> apis;
+  };
+  struct Limits;  // failure counters and credential cache, under one mutex
+
+  [[nodiscard]] bool verifyUser(const User* user, std::string_view password) const;
+  std::string keyedHash(std::string_view domain, std::string_view data, std::size_t bytes) const;
+
+  std::map<std::string, User, std::less<>> users_;  // immutable after construction
+  std::vector<std::string> warnings_;
+  std::int64_t credentialCacheMs_;
+  std::string hashKey_;  // random per process: keys the counters' and the cache's hashes
+  std::unique_ptr<Limits> limits_;
+  mutable std::atomic<std::uint64_t> argon2Verifications_{0};
+};
+
+}  // namespace mgw::auth
