@@ -34,6 +34,7 @@ struct UserConfig {
   std::string password;            // $argon2id$..., @sha256:{hex} or 40-hex SHA-1
   std::vector<std::string> roles;  // "admin"
   std::optional<std::vector<std::string>> apis;  // "Name:version" or "Name:*"
+  int line = 0;                    // where [b7a.users.<name>] was declared, for later errors
 };
 
 struct AuthConfig {
@@ -55,6 +56,7 @@ struct IssuerConfig {
 struct IssuerApi {
   std::string name;
   std::vector<std::string> versions;  // trimmed; "*" = any
+  int line = 0;                       // where it was declared, for later errors
 };
 
 struct TrustedIssuer {

@@ -1,0 +1,1130 @@
+// The only translation unit that includes toml11: it turns the TOML tree into Config and checks every
+// value on the way, so the rest of micro-gw never sees an unvalidated setting.
+#include "config/config_loader.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <thread>
+#include <toml.hpp>
+#include <utility>
+
+namespace mgw::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// std::map keeps iteration (and so error order within a table) deterministic.
+using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+
+constexpr const char* kDefaultListenerKeyStore = "runtime/security/micro-gw-tls.pem";
+constexpr const char* kDefaultTrustStore = "runtime/security/truststore";
+constexpr const char* kDefaultSigningKeyStore = "runtime/security/micro-gw-signing.pem";
+constexpr const char* kDefaultStorage = "runtime/data/micro-gw.db";
+constexpr const char* kRuntimeHomeVar = "mgw-runtime.home";
+constexpr std::size_t kMaxSuggestDistance = 2;
+constexpr std::size_t kMaxRenderedValue = 80;
+
+const std::vector<std::string> kSignatureAlgorithms = {"RS256", "ES256", "EdDSA"};
+const std::vector<std::string> kRoles = {"admin"};
+const std::vector<std::string> kSecuritySchemes = {"api_key"};
+// Paths micro-gw serves itself; an inline API there would shadow the STS or key management.
+const std::vector<std::string> kReservedContexts = {"/apikey", "/apikeys", "/applications",
+                                                    "/.well-known"};
+
+std::string joined(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  auto end = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+// Case-insensitive Levenshtein distance, so "httpport" and "HttpPort" both find httpPort.
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::string x = lower(a), y = lower(b);
+  std::vector<std::size_t> prev(y.size() + 1), cur(y.size() + 1);
+  for (std::size_t j = 0; j <= y.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= x.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= y.size(); ++j) {
+      std::size_t subst = prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[y.size()];
+}
+
+std::string closest(std::string_view key, const std::vector<std::string>& known) {
+  std::string best;
+  std::size_t bestDistance = kMaxSuggestDistance + 1;
+  for (const auto& candidate : known) {
+    std::size_t d = editDistance(key, candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+bool isBareKey(std::string_view key) {
+  if (key.empty()) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+// A key as the user would write it in a table header.
+std::string keyPart(std::string_view key) {
+  if (isBareKey(key)) return std::string(key);
+  return "\"" + std::string(key) + "\"";
+}
+
+std::string typeName(const Value& v) {
+  switch (v.type()) {
+    case toml::value_t::empty: return "nothing";
+    case toml::value_t::boolean: return "a boolean";
+    case toml::value_t::integer: return "an integer";
+    case toml::value_t::floating: return "a float";
+    case toml::value_t::string: return "a string";
+    case toml::value_t::offset_datetime:
+    case toml::value_t::local_datetime:
+    case toml::value_t::local_date:
+    case toml::value_t::local_time: return "a date/time";
+    case toml::value_t::array: return "an array";
+    case toml::value_t::table: return "a table";
+  }
+  return "an unknown type";
+}
+
+std::string render(const Value& v) {
+  std::string out;
+  switch (v.type()) {
+    case toml::value_t::empty: break;
+    case toml::value_t::boolean: out = v.as_boolean() ? "true" : "false"; break;
+    case toml::value_t::integer: out = std::to_string(v.as_integer()); break;
+    case toml::value_t::floating: {
+      std::ostringstream os;
+      os << v.as_floating();
+      out = os.str();
+      break;
+    }
+    case toml::value_t::string: out = "\"" + v.as_string().str + "\""; break;
+    case toml::value_t::offset_datetime:
+    case toml::value_t::local_datetime:
+    case toml::value_t::local_date:
+    case toml::value_t::local_time: out = trim(toml::format(v)); break;
+    case toml::value_t::array: {
+      std::vector<std::string> items;
+      for (const auto& item : v.as_array()) items.push_back(render(item));
+      out = "[" + joined(items) + "]";
+      break;
+    }
+    case toml::value_t::table: out = "{...}"; break;
+  }
+  if (out.size() > kMaxRenderedValue) out = out.substr(0, kMaxRenderedValue - 3) + "...";
+  return out;
+}
+
+int lineOf(const Value& v) { return static_cast<int>(v.location().line()); }
+
+bool isHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+bool isBase64NoPad(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  });
+}
+
+// $argon2id$v=19$m=65536,t=2,p=1$<salt>$<hash>, as libsodium's crypto_pwhash_str writes it.
+bool isArgon2idString(std::string_view s) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    auto pos = s.find('$', start);
+    parts.push_back(s.substr(start, pos == std::string_view::npos ? pos : pos - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return parts.size() == 6 && parts[0].empty() && parts[1] == "argon2id" &&
+         parts[2].substr(0, 2) == "v=" && parts[3].substr(0, 2) == "m=" &&
+         parts[3].find(",t=") != std::string_view::npos &&
+         parts[3].find(",p=") != std::string_view::npos && isBase64NoPad(parts[4]) &&
+         isBase64NoPad(parts[5]);
+}
+
+// RFC 9110 section 5.6.2 token: what a header field name may contain.
+bool isHttpToken(std::string_view s) {
+  static constexpr std::string_view kTchar = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || kTchar.find(c) != std::string_view::npos;
+  });
+}
+
+// RFC 3986 unreserved characters: a query parameter name that needs no encoding.
+bool isUnreserved(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+  });
+}
+
+bool isIpOrCidr(const std::string& s) {
+  std::string addr = s;
+  int maxPrefix = 0;
+  std::string prefix;
+  if (auto slash = s.find('/'); slash != std::string::npos) {
+    addr = s.substr(0, slash);
+    prefix = s.substr(slash + 1);
+  }
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) {
+    maxPrefix = 32;
+  } else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) {
+    maxPrefix = 128;
+  } else {
+    return false;
+  }
+  if (s.find('/') == std::string::npos) return true;
+  int bits = -1;
+  auto [ptr, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), bits);
+  return ec == std::errc() && ptr == prefix.data() + prefix.size() && bits >= 0 &&
+         bits <= maxPrefix;
+}
+
+bool isHttpUrl(const std::string& url) {
+  std::string scheme;
+  if (lower(url.substr(0, 7)) == "http://") {
+    scheme = "http://";
+  } else if (lower(url.substr(0, 8)) == "https://") {
+    scheme = "https://";
+  } else {
+    return false;
+  }
+  std::string rest = url.substr(scheme.size());
+  auto hostEnd = rest.find_first_of("/?#");
+  std::string authority = rest.substr(0, hostEnd);
+  if (authority.empty() || authority.find('@') != std::string::npos) return false;
+  return std::none_of(url.begin(), url.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
+  });
+}
+
+std::string normalizedHome(const std::string& home) {
+  std::string out = fs::absolute(fs::path(home)).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+// Where a value sits: the table header as written and the key inside it.
+struct Where {
+  std::string header;  // "[listenerConfig]", "[[apis.api]]", or "" at the top level
+  std::string path;    // dotted path of the table: "listenerConfig", "apis.api"
+  std::string key;
+
+  std::string keyText() const { return header.empty() ? key : header + " " + key; }
+  // Values of these keys are never echoed into errors or logs.
+  bool secret() const { return lower(key).find("password") != std::string::npos; }
+};
+
+class Loader {
+ public:
+  Loader(std::string file, const std::string& runtimeHome)
+      : file_(std::move(file)), home_(normalizedHome(runtimeHome)) {}
+
+  LoadResult run(std::string_view text) {
+    LoadResult result;
+    Value root;
+    try {
+      std::istringstream in{std::string(text)};
+      root = toml::parse<toml::discard_comments, std::map, std::vector>(in, file_);
+    } catch (const toml::exception& e) {
+      errors_.push_back({file_, static_cast<int>(e.location().line()), "",
+                         "syntax error: " + describeSyntaxError(e.what()), ""});
+      result.errors = std::move(errors_);
+      return result;
+    } catch (const std::exception& e) {
+      errors_.push_back({file_, 0, "", std::string("cannot parse: ") + e.what(), ""});
+      result.errors = std::move(errors_);
+      return result;
+    }
+
+    Config config;
+    config.sourcePath = file_;
+    config.runtimeHome = home_;
+    readRoot(root, config);
+    finish(config);
+
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const LoadError& a, const LoadError& b) { return a.line < b.line; });
+    std::stable_sort(warnings_.begin(), warnings_.end(),
+                     [](const LoadError& a, const LoadError& b) { return a.line < b.line; });
+    result.warnings = std::move(warnings_);
+    if (errors_.empty()) {
+      result.config = std::move(config);
+    } else {
+      result.errors = std::move(errors_);
+    }
+    return result;
+  }
+
+ private:
+  using Reader = std::function<void(const Value&, const Where&)>;
+  struct Field {
+    std::string name;
+    Reader read;
+  };
+
+  // toml11 writes "[error] toml::parse_xxx: what\n --> file\n  | ...^--- hint"; keep what and hint.
+  static std::string describeSyntaxError(const std::string& what) {
+    std::string first = what.substr(0, what.find('\n'));
+    if (first.rfind("[error] ", 0) == 0) first = first.substr(8);
+    if (first.rfind("toml::", 0) == 0) {
+      auto colon = first.find(": ");
+      if (colon != std::string::npos) first = first.substr(colon + 2);
+    }
+    auto hint = what.rfind("^--- ");
+    if (hint != std::string::npos) {
+      std::string h = trim(what.substr(hint + 5, what.find('\n', hint) - hint - 5));
+      if (!h.empty()) first += " (" + h + ")";
+    }
+    return first;
+  }
+
+  void error(const Value& at, const Where& w, const std::string& message, bool showValue = true) {
+    errors_.push_back({file_, lineOf(at), w.keyText(), message,
+                       showValue && !w.secret() ? render(at) : ""});
+  }
+
+  void errorAt(int line, const std::string& key, const std::string& message) {
+    errors_.push_back({file_, line, key, message, ""});
+  }
+
+  void warn(const Value& at, const Where& w, const std::string& message) {
+    warnings_.push_back({file_, lineOf(at), w.keyText(), message, ""});
+  }
+
+  void typeError(const Value& v, const Where& w, const std::string& expected) {
+    error(v, w, "wrong type: expected " + expected + ", got " + typeName(v));
+  }
+
+  // Dispatches each key of a table to its reader; anything not listed is an error, so a typo
+  // never silently falls back to a default.
+  void readTable(const Value& table, const std::string& header, const std::string& path,
+                 const std::vector<Field>& fields) {
+    std::vector<std::string> names;
+    for (const auto& f : fields) names.push_back(f.name);
+    for (const auto& [key, value] : table.as_table()) {
+      Where w{header, path, key};
+      auto it = std::find_if(fields.begin(), fields.end(),
+                             [&](const Field& f) { return f.name == key; });
+      if (it != fields.end()) {
+        it->read(value, w);
+        continue;
+      }
+      std::string suggestion = closest(key, names);
+      std::string hint = suggestion.empty() ? "" : " (did you mean " + suggestion + "?)";
+      std::string place = path.empty() ? "at the top level" : "in " + header;
+      if (value.is_table()) {
+        std::string full = path.empty() ? keyPart(key) : path + "." + keyPart(key);
+        errorAt(lineOf(value), "[" + full + "]",
+                "unknown table" + hint + "; allowed " + place + ": " + joined(names));
+      } else {
+        error(value, w, "unknown key" + hint + "; allowed " + place + ": " + joined(names));
+      }
+    }
+  }
+
+  // Applies ${NAME}, ${NAME:-default} and ${mgw-runtime.home}; nullopt after reporting an error.
+  std::optional<std::string> expand(const Value& v, const Where& w, const std::string& raw) {
+    std::string out;
+    std::size_t pos = 0;
+    bool ok = true;
+    while (pos < raw.size()) {
+      auto start = raw.find("${", pos);
+      if (start == std::string::npos) {
+        out += raw.substr(pos);
+        break;
+      }
+      out += raw.substr(pos, start - pos);
+      auto end = raw.find('}', start + 2);
+      if (end == std::string::npos) {
+        error(v, w, "unterminated ${ : write ${NAME}, ${NAME:-default} or ${mgw-runtime.home}");
+        return std::nullopt;
+      }
+      std::string inner = raw.substr(start + 2, end - start - 2);
+      pos = end + 1;
+      if (inner == kRuntimeHomeVar) {
+        out += home_;
+        continue;
+      }
+      std::string name = inner;
+      std::optional<std::string> fallback;
+      if (auto sep = inner.find(":-"); sep != std::string::npos) {
+        name = inner.substr(0, sep);
+        fallback = inner.substr(sep + 2);
+      }
+      bool validName = !name.empty() &&
+                       !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                       });
+      if (!validName) {
+        error(v, w, "\"${" + inner + "}\" is not a valid reference: environment variable names are "
+                    "letters, digits and _; also allowed: ${mgw-runtime.home}", !w.secret());
+        ok = false;
+        continue;
+      }
+      const char* env = std::getenv(name.c_str());
+      // As in the shell, ":-" also replaces a variable that is set but empty.
+      if (fallback && (env == nullptr || *env == '\0')) {
+        out += *fallback;
+      } else if (env != nullptr) {
+        out += env;
+      } else {
+        error(v, w, "environment variable " + name + " is not set (write ${" + name +
+                        ":-default} to give a default)");
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  std::optional<std::string> getString(const Value& v, const Where& w) {
+    if (!v.is_string()) {
+      typeError(v, w, "a string");
+      return std::nullopt;
+    }
+    return expand(v, w, v.as_string().str);
+  }
+
+  void readString(const Value& v, const Where& w, std::string& out, bool allowEmpty = true) {
+    auto s = getString(v, w);
+    if (!s) return;
+    if (!allowEmpty && trim(*s).empty()) {
+      error(v, w, "must not be empty");
+      return;
+    }
+    out = *s;
+  }
+
+  void readPath(const Value& v, const Where& w, std::string& out) {
+    if (auto s = getString(v, w)) out = *s;
+  }
+
+  // Integers may also come from the environment: httpPort = "${MGW_HTTP_PORT:-9090}".
+  std::optional<std::int64_t> getInteger(const Value& v, const Where& w) {
+    if (v.is_integer()) return v.as_integer();
+    if (v.is_string() && v.as_string().str.find("${") != std::string::npos) {
+      auto s = expand(v, w, v.as_string().str);
+      if (!s) return std::nullopt;
+      std::string t = trim(*s);
+      std::int64_t n = 0;
+      auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (ec == std::errc() && !t.empty() && ptr == t.data() + t.size()) return n;
+      error(v, w, "expected an integer after substitution, got \"" + *s + "\"");
+      return std::nullopt;
+    }
+    typeError(v, w, "an integer");
+    return std::nullopt;
+  }
+
+  template <class T>
+  void readInt(const Value& v, const Where& w, T& out, std::int64_t min, std::int64_t max,
+               const std::string& allowed) {
+    auto n = getInteger(v, w);
+    if (!n) return;
+    if (*n < min || *n > max) {
+      error(v, w, allowed);
+      return;
+    }
+    out = static_cast<T>(*n);
+  }
+
+  template <class T>
+  void readPositive(const Value& v, const Where& w, T& out, const char* unit) {
+    std::int64_t max = std::is_same_v<T, int> ? INT_MAX : INT64_MAX;
+    std::string range = max == INT_MAX ? " (1.." + std::to_string(max) + ")" : "";
+    readInt(v, w, out, 1, max, std::string("must be a positive number of ") + unit + range);
+  }
+
+  void readBool(const Value& v, const Where& w, bool& out) {
+    if (v.is_boolean()) {
+      out = v.as_boolean();
+      return;
+    }
+    if (v.is_string() && v.as_string().str.find("${") != std::string::npos) {
+      auto s = expand(v, w, v.as_string().str);
+      if (!s) return;
+      if (trim(*s) == "true" || trim(*s) == "false") {
+        out = trim(*s) == "true";
+        return;
+      }
+      error(v, w, "expected true or false after substitution, got \"" + *s + "\"");
+      return;
+    }
+    typeError(v, w, "a boolean (true or false)");
+  }
+
+  void readEnum(const Value& v, const Where& w, std::string& out,
+                const std::vector<std::string>& allowed) {
+    auto s = getString(v, w);
+    if (!s) return;
+    if (std::find(allowed.begin(), allowed.end(), *s) == allowed.end()) {
+      error(v, w, "must be one of " + joined(allowed));
+      return;
+    }
+    out = *s;
+  }
+
+  // A string list; allowSingle also takes one string (a list of one), as endpoints are often written.
+  std::optional<std::vector<std::pair<std::string, const Value*>>> getStringList(
+      const Value& v, const Where& w, bool allowSingle) {
+    std::vector<std::pair<std::string, const Value*>> out;
+    if (allowSingle && v.is_string()) {
+      auto s = getString(v, w);
+      if (!s) return std::nullopt;
+      out.emplace_back(*s, &v);
+      return out;
+    }
+    if (!v.is_array()) {
+      typeError(v, w, allowSingle ? "a string or an array of strings" : "an array of strings");
+      return std::nullopt;
+    }
+    bool ok = true;
+    for (const auto& item : v.as_array()) {
+      if (!item.is_string()) {
+        error(item, w, "wrong type: expected an array of strings, found " + typeName(item));
+        ok = false;
+        continue;
+      }
+      auto s = expand(item, w, item.as_string().str);
+      if (!s) {
+        ok = false;
+        continue;
+      }
+      out.emplace_back(*s, &item);
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  // Calls fn for a table, or for each table of an array of tables ([x] or [[x]] are both accepted).
+  bool forEachTable(const Value& v, const Where& w, const std::function<void(const Value&)>& fn) {
+    if (v.is_table()) {
+      fn(v);
+      return true;
+    }
+    if (!v.is_array()) {
+      typeError(v, w, "a table or an array of tables");
+      return false;
+    }
+    for (const auto& item : v.as_array()) {
+      if (!item.is_table()) {
+        error(item, w, "wrong type: expected an array of tables, found " + typeName(item));
+        continue;
+      }
+      fn(item);
+    }
+    return true;
+  }
+
+  bool expectTable(const Value& v, const Where& w) {
+    if (v.is_table()) return true;
+    typeError(v, w, "a table ([" + (w.path.empty() ? w.key : w.path + "." + w.key) + "])");
+    return false;
+  }
+
+  std::string resolve(const std::string& path, const char* fallback) const {
+    std::string p = path.empty() && fallback != nullptr ? fallback : path;
+    if (p.empty()) return p;
+    fs::path fp(p);
+    if (fp.is_relative()) fp = fs::path(home_) / fp;
+    return fp.lexically_normal().string();
+  }
+
+  // --- tables ---------------------------------------------------------------------------------
+
+  void readRoot(const Value& root, Config& c) {
+    readTable(root, "", "",
+              {
+                  {"listenerConfig",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readListener(v, c.listener);
+                   }},
+                  {"b7a",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readB7a(v, c);
+                   }},
+                  {"authentication",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readAuthentication(v, c.auth);
+                   }},
+                  {"apikey",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readApikey(v, c);
+                   }},
+                  {"server",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readServer(v, c.server);
+                   }},
+                  {"caching",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readCaching(v, c.caching);
+                   }},
+                  {"apis",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readApis(v, c.apis);
+                   }},
+                  {"storage",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readStorage(v, c.storage);
+                   }},
+              });
+  }
+
+  void readListener(const Value& t, ListenerConfig& l) {
+    const std::string kPorts = "must be between -1 and 65535 (0 = any free port, -1 = listener off)";
+    readTable(
+        t, "[listenerConfig]", "listenerConfig",
+        {
+            {"host", [&](auto& v, auto& w) { readString(v, w, l.host, false); }},
+            {"httpPort", [&](auto& v, auto& w) { readInt(v, w, l.httpPort, -1, 65535, kPorts); }},
+            {"httpsPort",
+             [&](auto& v, auto& w) {
+               httpsPortLine_ = lineOf(v);
+               readInt(v, w, l.httpsPort, -1, 65535, kPorts);
+             }},
+            {"keyStorePath", [&](auto& v, auto& w) { readPath(v, w, l.keyStorePath); }},
+            {"keyStorePassword", [&](auto& v, auto& w) { readString(v, w, l.keyStorePassword); }},
+            {"trustStorePath", [&](auto& v, auto& w) { readPath(v, w, l.trustStorePath); }},
+            {"trustStorePassword",
+             [&](auto& v, auto& w) { readString(v, w, l.trustStorePassword); }},
+            {"workerThreads",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.workerThreads, 0, 4096,
+                       "must be between 0 and 4096 (0 = sized for the machine: max(8, 4 x cores))");
+             }},
+            {"maxRequestBytes", [&](auto& v, auto& w) { readPositive(v, w, l.maxRequestBytes, "bytes"); }},
+            {"maxHeaderBytes", [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderBytes, "bytes"); }},
+            {"maxHeaderCount", [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderCount, "headers"); }},
+            {"readTimeoutSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, l.readTimeoutSeconds, "seconds"); }},
+            {"writeTimeoutSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, l.writeTimeoutSeconds, "seconds"); }},
+            {"keepAliveTimeoutSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveTimeoutSeconds, "seconds"); }},
+            {"keepAliveMaxRequests",
+             [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveMaxRequests, "requests"); }},
+            {"trustedProxies",
+             [&](auto& v, auto& w) {
+               auto list = getStringList(v, w, false);
+               if (!list) return;
+               l.trustedProxies.clear();
+               for (const auto& [s, at] : *list) {
+                 if (!isIpOrCidr(s)) {
+                   error(*at, w, "must be an IPv4/IPv6 address or CIDR range (\"10.0.0.0/8\", \"::1\")");
+                   continue;
+                 }
+                 l.trustedProxies.push_back(s);
+               }
+             }},
+        });
+    if (l.httpPort == -1 && l.httpsPort == -1) {
+      errorAt(lineOf(t), "[listenerConfig] httpPort",
+              "httpPort and httpsPort are both -1: at least one listener must be on");
+    } else if (l.httpPort > 0 && l.httpPort == l.httpsPort) {
+      errorAt(lineOf(t), "[listenerConfig] httpsPort",
+              "httpPort and httpsPort are both " + std::to_string(l.httpPort) +
+                  ": the listeners need different ports");
+    }
+  }
+
+  void readB7a(const Value& t, Config& c) {
+    readTable(t, "[b7a]", "b7a",
+              {{"users", [&](const Value& v, const Where& w) {
+                  if (!expectTable(v, w)) return;
+                  for (const auto& [name, user] : v.as_table()) {
+                    Where uw{"[b7a.users]", "b7a.users", name};
+                    if (!user.is_table()) {
+                      typeError(user, uw, "a table ([b7a.users." + keyPart(name) + "])");
+                      continue;
+                    }
+                    readUser(name, user, c);
+                  }
+                }}});
+  }
+
+  void readUser(const std::string& name, const Value& t, Config& c) {
+    const std::string header = "[b7a.users." + keyPart(name) + "]";
+    const std::string path = "b7a.users." + keyPart(name);
+    UserConfig u;
+    u.name = name;
+    u.line = lineOf(t);
+    // RFC 7617 section 2: the user-id of basic auth cannot contain a colon.
+    if (name.find(':') != std::string::npos ||
+        std::any_of(name.begin(), name.end(),
+                    [](char ch) { return std::iscntrl(static_cast<unsigned char>(ch)) != 0; })) {
+      errorAt(lineOf(t), header, "a user name cannot contain ':' or control characters (RFC 7617)");
+    }
+    bool hasPassword = false;
+    readTable(t, header, path,
+              {
+                  {"password",
+                   [&](const Value& v, const Where& w) {
+                     hasPassword = true;
+                     auto s = getString(v, w);
+                     if (!s) return;
+                     if (isArgon2idString(*s) ||
+                         (s->rfind("@sha256:", 0) == 0 && s->size() == 8 + 64 &&
+                          isHex(s->substr(8)))) {
+                       u.password = *s;
+                     } else if (s->size() == 40 && isHex(*s)) {
+                       u.password = *s;
+                       warn(v, w, "unsalted SHA-1 password (WSO2 legacy): replace it with the "
+                                  "output of `micro-gw hash-password`");
+                     } else {
+                       error(v, w, "must be an argon2id string ($argon2id$v=19$..., from "
+                                   "`micro-gw hash-password`), @sha256:<64 hex digits>, or a "
+                                   "40-hex-digit SHA-1 (legacy); plain-text passwords are not accepted");
+                     }
+                   }},
+                  {"roles",
+                   [&](const Value& v, const Where& w) {
+                     auto list = getStringList(v, w, false);
+                     if (!list) return;
+                     for (const auto& [role, at] : *list) {
+                       if (std::find(kRoles.begin(), kRoles.end(), role) == kRoles.end()) {
+                         error(*at, w, "unknown role; must be one of " + joined(kRoles));
+                         continue;
+                       }
+                       u.roles.push_back(role);
+                     }
+                   }},
+                  {"apis",
+                   [&](const Value& v, const Where& w) {
+                     auto list = getStringList(v, w, false);
+                     if (!list) return;
+                     std::vector<std::string> apis;
+                     for (const auto& [api, at] : *list) {
+                       auto colon = api.rfind(':');
+                       if (colon == std::string::npos || colon == 0 || colon + 1 == api.size()) {
+                         error(*at, w, "must be \"Name:version\" or \"Name:*\" (any version)");
+                         continue;
+                       }
+                       apis.push_back(api);
+                     }
+                     u.apis = std::move(apis);
+                   }},
+              });
+    if (!hasPassword) {
+      errorAt(lineOf(t), header + " password",
+              "missing: every user needs a password ($argon2id$... from `micro-gw hash-password`, "
+              "@sha256:<64 hex digits> or a 40-hex-digit SHA-1)");
+    }
+    c.users.push_back(std::move(u));
+  }
+
+  void readAuthentication(const Value& t, AuthConfig& a) {
+    readTable(
+        t, "[authentication]", "authentication",
+        {
+            {"maxFailures", [&](auto& v, auto& w) { readPositive(v, w, a.maxFailures, "failures"); }},
+            {"failureWindowSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, a.failureWindowSeconds, "seconds"); }},
+            {"credentialCacheSeconds",
+             [&](auto& v, auto& w) {
+               readInt(v, w, a.credentialCacheSeconds, 0, INT_MAX,
+                       "must be 0 (no cache) or a positive number of seconds");
+             }},
+        });
+  }
+
+  void readApikey(const Value& t, Config& c) {
+    readTable(
+        t, "[apikey]", "apikey",
+        {
+            {"issuer",
+             [&](const Value& v, const Where& w) {
+               if (!expectTable(v, w)) return;
+               // [apikey.issuer] itself holds nothing; the seed writes it as an empty parent.
+               readTable(v, "[apikey.issuer]", "apikey.issuer",
+                         {
+                             {"tokenConfig",
+                              [&](const Value& tv, const Where& tw) {
+                                if (expectTable(tv, tw)) readIssuer(tv, c.tokenIssuer);
+                              }},
+                             {"api",
+                              [&](const Value& av, const Where& aw) {
+                                forEachTable(av, aw, [&](const Value& api) { readIssuerApi(api, c); });
+                              }},
+                         });
+             }},
+            {"tokenConfigs",
+             [&](const Value& v, const Where& w) {
+               c.tokenConfigsDeclared = true;
+               const std::string header =
+                   v.is_array() ? "[[apikey.tokenConfigs]]" : "[apikey.tokenConfigs]";
+               forEachTable(v, w, [&](const Value& tc) { readTrustedIssuer(tc, c, header); });
+               if (v.is_array() && v.as_array().empty()) {
+                 error(v, w, "declares no trusted issuer: add [[apikey.tokenConfigs]] entries, or "
+                             "remove it to trust the local issuer");
+               }
+             }},
+        });
+  }
+
+  void readIssuer(const Value& t, IssuerConfig& i) {
+    readTable(
+        t, "[apikey.issuer.tokenConfig]", "apikey.issuer.tokenConfig",
+        {
+            {"enabled", [&](auto& v, auto& w) { readBool(v, w, i.enabled); }},
+            {"keyStorePath", [&](auto& v, auto& w) { readPath(v, w, i.keyStorePath); }},
+            {"keyStorePassword", [&](auto& v, auto& w) { readString(v, w, i.keyStorePassword); }},
+            {"issuer", [&](auto& v, auto& w) { readString(v, w, i.issuer, false); }},
+            {"certificateAlias", [&](auto& v, auto& w) { readString(v, w, i.certificateAlias, false); }},
+            {"validityTime",
+             [&](auto& v, auto& w) {
+               readInt(v, w, i.validityTime, INT64_MIN, INT64_MAX, "must be an integer");
+             }},
+            {"signatureAlgorithm",
+             [&](auto& v, auto& w) { readEnum(v, w, i.signatureAlgorithm, kSignatureAlgorithms); }},
+        });
+  }
+
+  void readIssuerApi(const Value& t, Config& c) {
+    IssuerApi api;
+    api.line = lineOf(t);
+    bool hasVersions = false;
+    const std::string header = "[[apikey.issuer.api]]";
+    readTable(t, header, "apikey.issuer.api",
+              {
+                  {"name", [&](auto& v, auto& w) { readString(v, w, api.name, false); }},
+                  {"versions",
+                   [&](const Value& v, const Where& w) {
+                     hasVersions = true;
+                     auto list = getStringList(v, w, true);
+                     if (!list) return;
+                     for (const auto& [s, at] : *list) {
+                       // "1.0.0, v1, v2": the WSO2 form is one comma-separated string.
+                       std::stringstream in(s);
+                       std::string item;
+                       while (std::getline(in, item, ',')) {
+                         std::string version = trim(item);
+                         if (version.empty()) {
+                           error(*at, w, "has an empty version; write \"1.0.0, v1\" or \"*\" (any version)");
+                           continue;
+                         }
+                         api.versions.push_back(version);
+                       }
+                       if (!s.empty() && s.back() == ',') {
+                         error(*at, w, "has an empty version; write \"1.0.0, v1\" or \"*\" (any version)");
+                       }
+                     }
+                   }},
+              });
+    if (api.name.empty() && !t.contains("name")) {
+      errorAt(api.line, header + " name", "missing: the API name (the OpenAPI info.title)");
+    }
+    if (!hasVersions) {
+      errorAt(api.line, header + " versions",
+              "missing: the allowed versions, \"1.0.0, v1\" or \"*\" (any version)");
+    } else if (api.versions.empty() && t.at("versions").is_array()) {
+      errorAt(api.line, header + " versions", "is empty; write \"1.0.0, v1\" or \"*\" (any version)");
+    }
+    if (!api.name.empty()) {
+      for (const auto& other : c.issuerApis) {
+        if (other.name == api.name) {
+          errorAt(api.line, header + " name",
+                  "duplicate API \"" + api.name + "\" (first declared at line " +
+                      std::to_string(other.line) + "); list all its versions in one entry");
+        }
+      }
+    }
+    c.issuerApis.push_back(std::move(api));
+  }
+
+  void readTrustedIssuer(const Value& t, Config& c, const std::string& header) {
+    TrustedIssuer ti;
+    readTable(t, header, "apikey.tokenConfigs",
+              {
+                  {"issuer", [&](auto& v, auto& w) { readString(v, w, ti.issuer, false); }},
+                  {"certificateAlias", [&](auto& v, auto& w) { readString(v, w, ti.certificateAlias); }},
+                  {"certificateFile", [&](auto& v, auto& w) { readPath(v, w, ti.certificateFile); }},
+                  {"validateAllowedAPIs", [&](auto& v, auto& w) { readBool(v, w, ti.validateAllowedAPIs); }},
+              });
+    if (!t.contains("issuer")) {
+      errorAt(lineOf(t), header + " issuer", "missing: the iss claim of the keys this issuer signs");
+    }
+    if (ti.certificateAlias.empty() && ti.certificateFile.empty()) {
+      errorAt(lineOf(t), header + " certificateAlias",
+              "missing: give certificateAlias (the kid of its keys and its truststore alias) "
+              "and/or certificateFile (PEM certificate or public key)");
+    }
+    ti.certificateFile = resolve(ti.certificateFile, nullptr);
+    c.trustedIssuers.push_back(std::move(ti));
+  }
+
+  void readServer(const Value& t, ServerConfig& s) {
+    readTable(t, "[server]", "server",
+              {{"timestampSkew", [&](auto& v, auto& w) {
+                  readInt(v, w, s.timestampSkewMs, 0, 3600000,
+                          "must be between 0 and 3600000 (milliseconds of clock skew)");
+                }}});
+  }
+
+  void readCaching(const Value& t, CachingConfig& cc) {
+    readTable(
+        t, "[caching]", "caching",
+        {
+            {"enabled", [&](auto& v, auto& w) { readBool(v, w, cc.enabled); }},
+            {"tokenCacheExpiryTime",
+             [&](auto& v, auto& w) { readPositive(v, w, cc.tokenCacheExpiryTime, "seconds"); }},
+            {"tokenCacheCapacity",
+             [&](auto& v, auto& w) { readPositive(v, w, cc.tokenCacheCapacity, "entries"); }},
+        });
+  }
+
+  void readApis(const Value& t, ApisConfig& a) {
+    readTable(t, "[apis]", "apis",
+              {
+                  {"definitions",
+                   [&](const Value& v, const Where& w) {
+                     auto list = getStringList(v, w, true);
+                     if (!list) return;
+                     for (const auto& [s, at] : *list) {
+                       if (trim(s).empty()) {
+                         error(*at, w, "an empty path; give an OpenAPI file or a folder of them");
+                         continue;
+                       }
+                       std::string path = resolve(s, nullptr);
+                       std::error_code ec;
+                       if (!fs::exists(path, ec)) {
+                         error(*at, w, path + " does not exist; give an OpenAPI file (YAML or JSON) "
+                                              "or a folder of them, relative to " + home_);
+                         continue;
+                       }
+                       a.definitions.push_back(path);
+                     }
+                   }},
+                  {"api",
+                   [&](const Value& v, const Where& w) {
+                     forEachTable(v, w, [&](const Value& api) { readInlineApi(api, a); });
+                   }},
+              });
+  }
+
+  void readEndpoints(const Value& v, const Where& w, std::vector<std::string>& out) {
+    auto list = getStringList(v, w, true);
+    if (!list) return;
+    out.clear();
+    for (const auto& [url, at] : *list) {
+      if (!isHttpUrl(url)) {
+        error(*at, w, "must be an http:// or https:// URL with a host (\"http://localhost:8080/api\")");
+        continue;
+      }
+      out.push_back(url);
+    }
+  }
+
+  void readInlineApi(const Value& t, ApisConfig& a) {
+    InlineApi api;
+    api.line = lineOf(t);
+    const std::string header = "[[apis.api]]";
+    readTable(
+        t, header, "apis.api",
+        {
+            {"name", [&](auto& v, auto& w) { readString(v, w, api.name, false); }},
+            {"version", [&](auto& v, auto& w) { readString(v, w, api.version, false); }},
+            {"context",
+             [&](const Value& v, const Where& w) {
+               auto s = getString(v, w);
+               if (!s) return;
+               const std::string& ctx = *s;
+               if (ctx.size() < 2 || ctx.front() != '/' || ctx.back() == '/' ||
+                   ctx.find("//") != std::string::npos ||
+                   ctx.find_first_of("?# \t") != std::string::npos) {
+                 error(v, w, "must start with '/', not end with '/', and hold no '//', '?', '#' "
+                             "or spaces (\"/pizzashack/1.0.0\")");
+                 return;
+               }
+               for (const auto& reserved : kReservedContexts) {
+                 if (ctx == reserved || ctx.rfind(reserved + "/", 0) == 0) {
+                   error(v, w, "is reserved by micro-gw (" + joined(kReservedContexts) + ")");
+                   return;
+                 }
+               }
+               api.context = ctx;
+             }},
+            {"production", [&](auto& v, auto& w) { readEndpoints(v, w, api.production); }},
+            {"sandbox", [&](auto& v, auto& w) { readEndpoints(v, w, api.sandbox); }},
+            {"security",
+             [&](const Value& v, const Where& w) {
+               auto list = getStringList(v, w, false);
+               if (!list) return;
+               api.security.clear();
+               for (const auto& [s, at] : *list) {
+                 if (std::find(kSecuritySchemes.begin(), kSecuritySchemes.end(), s) ==
+                     kSecuritySchemes.end()) {
+                   error(*at, w, "unknown security scheme; must be one of " +
+                                     joined(kSecuritySchemes) + ", or [] for an open API");
+                   continue;
+                 }
+                 api.security.push_back(s);
+               }
+             }},
+            {"apiKeyHeader",
+             [&](const Value& v, const Where& w) {
+               auto s = getString(v, w);
+               if (!s) return;
+               if (!isHttpToken(*s)) {
+                 error(v, w, "must be a header field name (RFC 9110 token: letters, digits, !#$%&'*+-.^_`|~)");
+                 return;
+               }
+               api.apiKeyHeader = *s;
+             }},
+            {"apiKeyQuery",
+             [&](const Value& v, const Where& w) {
+               auto s = getString(v, w);
+               if (!s) return;
+               if (!isUnreserved(*s)) {
+                 error(v, w, "must be a query parameter name of letters, digits, '-', '.', '_', '~'");
+                 return;
+               }
+               api.apiKeyQuery = *s;
+             }},
+            {"propagateApiKey", [&](auto& v, auto& w) { readBool(v, w, api.propagateApiKey); }},
+            {"subscriptionRequired", [&](auto& v, auto& w) { readBool(v, w, api.subscriptionRequired); }},
+            {"timeoutSeconds", [&](auto& v, auto& w) { readPositive(v, w, api.timeoutSeconds, "seconds"); }},
+        });
+    for (const char* required : {"name", "version", "context"}) {
+      if (!t.contains(required)) {
+        errorAt(api.line, header + " " + required, std::string("missing: every inline API needs ") +
+                                                       "name, version and context");
+      }
+    }
+    if (!t.contains("production") && !t.contains("sandbox")) {
+      errorAt(api.line, header + " production",
+              "missing: an inline API needs production and/or sandbox endpoint URLs");
+    }
+    for (const auto& other : a.inlineApis) {
+      if (!api.name.empty() && other.name == api.name && other.version == api.version) {
+        errorAt(api.line, header + " name",
+                "duplicate API " + api.name + ":" + api.version + " (first declared at line " +
+                    std::to_string(other.line) + "); name:version must be unique");
+      } else if (!api.context.empty() && other.context == api.context) {
+        errorAt(api.line, header + " context",
+                "duplicate context " + api.context + " (also used by " + other.name + ":" +
+                    other.version + " at line " + std::to_string(other.line) +
+                    "); each API needs its own context");
+      }
+    }
+    a.inlineApis.push_back(std::move(api));
+  }
+
+  void readStorage(const Value& t, StorageConfig& s) {
+    readTable(t, "[storage]", "storage",
+              {{"path", [&](auto& v, auto& w) { readPath(v, w, s.path); }}});
+  }
+
+  // Cross-table checks and defaults that need the whole file.
+  void finish(Config& c) {
+    c.listener.keyStorePath = resolve(c.listener.keyStorePath, kDefaultListenerKeyStore);
+    c.listener.trustStorePath = resolve(c.listener.trustStorePath, kDefaultTrustStore);
+    c.tokenIssuer.keyStorePath = resolve(c.tokenIssuer.keyStorePath, kDefaultSigningKeyStore);
+    c.storage.path = resolve(c.storage.path, kDefaultStorage);
+    if (c.listener.workerThreads == 0) {
+      int cores = static_cast<int>(std::thread::hardware_concurrency());
+      c.listener.workerThreads = std::max(8, 4 * std::max(cores, 1));
+    }
+    if (c.tokenIssuer.enabled && c.listener.httpsPort == -1) {
+      // The STS is HTTPS only (it takes passwords); say so instead of silently not serving it.
+      warnings_.push_back({file_, httpsPortLine_, "[listenerConfig] httpsPort",
+                           "the STS is enabled but httpsPort = -1: /apikey is served on HTTPS only",
+                           ""});
+    }
+  }
+
+  std::string file_;
+  std::string home_;
+  std::vector<LoadError> errors_;
+  std::vector<LoadError> warnings_;
+  int httpsPortLine_ = 0;  // for the cross-table STS/HTTPS warning
+};
+
+}  // namespace
+
+std::string LoadError::toString() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!key.empty()) {
+    out += key;
+    if (!value.empty()) out += " = " + value;
+    out += ": ";
+  }
+  out += message;
+  return out;
+}
+
+std::string defaultRuntimeHome(const std::string& configPath) {
+  const char* env = std::getenv("MGW_RUNTIME_HOME");
+  if (env != nullptr && *env != '\0') return normalizedHome(env);
+  fs::path config = fs::absolute(fs::path(configPath)).lexically_normal();
+  return normalizedHome(config.parent_path().parent_path().string());
+}
+
+LoadResult loadConfigFromString(std::string_view toml, const std::string& displayName,
+                                const std::string& runtimeHome) {
+  std::string home = runtimeHome.empty() ? defaultRuntimeHome(displayName) : runtimeHome;
+  return Loader(displayName, home).run(toml);
+}
+
+LoadResult loadConfig(const std::string& path, const std::string& runtimeHome) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    int err = errno;
+    result.errors.push_back({path, 0, "", std::string("cannot read the configuration file: ") +
+                                              (err != 0 ? std::strerror(err) : "open failed"),
+                             ""});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return loadConfigFromString(text.str(), path, runtimeHome);
+}
+
+}  // namespace mgw::config
