@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 #include <toml.hpp>
+#include <type_traits>
 #include <utility>
 
 namespace mgw::config {
