@@ -26,11 +26,19 @@ constexpr int kMinRsaBits = 2048;   // RFC 7518 section 3.3: "a key of size 2048
 constexpr std::size_t kEs256CoordinateBytes = 32;  // P-256 field size; R||S is 2 x 32 (RFC 7518 section 3.4)
 constexpr std::size_t kEd25519SignatureBytes = 64;  // RFC 8032 section 5.1.6
 
-// Sets *error (when given) and clears the OpenSSL queue, so every failure path is one line.
+// Sets *error (when given) and clears the OpenSSL queue, so every failure path is one line. The
+// message already says what went wrong; OpenSSL's own reason is added only where it adds something.
 template <typename T>
 T fail(std::string* error, std::string message) {
+  ERR_clear_error();
+  if (error) *error = std::move(message);
+  return T{};
+}
+
+template <typename T>
+T failWithDetail(std::string* error, std::string message) {
   std::string detail = takeOpenSslError();
-  if (error) *error = detail.empty() ? std::move(message) : message + " (" + detail + ")";
+  if (error) *error = detail.empty() ? std::move(message) : message + " (OpenSSL: " + detail + ")";
   return T{};
 }
 
@@ -338,7 +346,7 @@ std::unique_ptr<SigningKey> SigningKey::assemble(EVP_PKEY* keyIn, X509* certIn, 
     }
   }
   Owned<EVP_PKEY> pub = publicOnly(key.get());
-  if (!pub) return fail<std::unique_ptr<SigningKey>>(error, "cannot extract the public key");
+  if (!pub) return failWithDetail<std::unique_ptr<SigningKey>>(error, "cannot extract the public key");
   auto verifier = VerificationKey::make(pub.release(), alg, cert ? sha1Thumbprint(cert.get()) : "", error);
   if (!verifier) return nullptr;
 
@@ -392,9 +400,9 @@ bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKE
   X509* rawCert = nullptr;
   STACK_OF(X509)* rawCa = nullptr;
   if (PKCS12_parse(p12.get(), pass, &rawKey, &rawCert, &rawCa) != 1) {
-    return fail<bool>(error,
-                      "cannot decrypt the PKCS#12 keystore (legacy RC2/3DES encryption? re-export it with "
-                      "`openssl pkcs12 -export` from OpenSSL 3)");
+    return failWithDetail<bool>(error,
+                                "cannot decrypt the PKCS#12 keystore (legacy RC2/3DES encryption? re-export it "
+                                "with `openssl pkcs12 -export` from OpenSSL 3)");
   }
   key->reset(rawKey);
   cert->reset(rawCert);

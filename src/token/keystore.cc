@@ -31,7 +31,7 @@ constexpr const char* kPkcs12Alias = "ballerina";
 
 bool failWith(std::string* error, std::string message) {
   std::string detail = takeOpenSslError();
-  if (error) *error = detail.empty() ? std::move(message) : message + " (" + detail + ")";
+  if (error) *error = detail.empty() ? std::move(message) : message + " (OpenSSL: " + detail + ")";
   return false;
 }
 

@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+
+#include "token/jws.h"
+
+namespace mgw::token {
+namespace {
+
+Claims parseOk(const nlohmann::json& payload) {
+  Claims claims;
+  std::string reason;
+  EXPECT_TRUE(claimsFromJson(payload, &claims, &reason)) << reason;
+  return claims;
+}
+
+std::string parseError(const nlohmann::json& payload) {
+  Claims claims;
+  std::string reason;
+  EXPECT_FALSE(claimsFromJson(payload, &claims, &reason));
+  return reason;
+}
+
+TEST(Claims, MicroGwShape) {
+  Claims c = parseOk({{"sub", "admin"},
+                      {"iss", "https://localhost:9095/apikey"},
+                      {"iat", 1700000000},
+                      {"jti", "j-1"},
+                      {"exp", 1700003600},
+                      {"keytype", "SANDBOX"},
+                      {"allowedAPIs", {{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}}},
+                      {"permittedIP", "10.0.0.0/8"},
+                      {"permittedReferer", "*.example.com/*"}});
+  EXPECT_EQ(c.sub, "admin");
+  EXPECT_EQ(c.iat, 1700000000);
+  EXPECT_EQ(c.exp, 1700003600);
+  EXPECT_FALSE(c.nbf);
+  EXPECT_EQ(c.keytype, "SANDBOX");
+  ASSERT_EQ(c.allowedApis.size(), 1u);
+  EXPECT_EQ(c.allowedApis[0].version, "1.0.0");
+  EXPECT_EQ(c.permittedIP, "10.0.0.0/8");
+  EXPECT_EQ(c.permittedReferer, "*.example.com/*");
+}
+
+TEST(Claims, Defaults) {
+  Claims c = parseOk(nlohmann::json::object());
+  EXPECT_EQ(c.keytype, "PRODUCTION");
+  EXPECT_EQ(c.iat, 0);
+  EXPECT_FALSE(c.exp);
+  EXPECT_TRUE(c.allowedApis.empty());
+}
+
+TEST(Claims, Wso2ApiManagerSubscribedApis) {
+  Claims c = parseOk({{"subscribedAPIs",
+                       {{{"name", "PizzaShackAPI"}, {"context", "/pizzashack/1.0.0"}, {"version", "1.0.0"},
+                         {"publisher", "admin"}, {"subscriptionTier", "Unlimited"}}}}});
+  ASSERT_EQ(c.allowedApis.size(), 1u);
+  EXPECT_EQ(c.allowedApis[0].name, "PizzaShackAPI");
+  EXPECT_EQ(c.allowedApis[0].version, "1.0.0");
+}
+
+TEST(Claims, NumericDates) {
+  EXPECT_EQ(parseOk({{"exp", 1700000000.9}}).exp, 1700000000);  // RFC 7519 section 2: may be fractional
+  EXPECT_EQ(parseOk({{"exp", "1700000000"}}).exp, 1700000000);  // WSO2 string form
+  EXPECT_EQ(parseError({{"exp", "1700000000Z"}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"nbf", "-1"}}), "claim \"nbf\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"iat", nullptr}}), "claim \"iat\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"exp", 1e300}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"exp", 18446744073709551615ULL}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"exp", nlohmann::json::array()}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+}
+
+TEST(Claims, WrongTypes) {
+  EXPECT_EQ(parseError({{"sub", 1}}), "claim \"sub\" is not a string");
+  EXPECT_EQ(parseError({{"iss", nlohmann::json::array()}}), "claim \"iss\" is not a string");
+  EXPECT_EQ(parseError({{"keytype", false}}), "claim \"keytype\" is not a string");
+  EXPECT_EQ(parseError({{"allowedAPIs", "PizzaShackAPI"}}), "claim \"allowedAPIs\" is not an array");
+  EXPECT_EQ(parseError({{"allowedAPIs", {"x"}}}), "claim \"allowedAPIs\"[0] is not an object");
+  EXPECT_EQ(parseError({{"allowedAPIs", {{{"name", "A"}}}}}),
+            "claim \"allowedAPIs\"[0] needs string \"name\" and \"version\"");
+  EXPECT_EQ(parseError(nlohmann::json::array()), "claims are not a JSON object");
+}
+
+TEST(Claims, NothingIsWrittenOnFailure) {
+  Claims claims;
+  claims.sub = "before";
+  std::string reason;
+  EXPECT_FALSE(claimsFromJson({{"sub", "after"}, {"exp", "x"}}, &claims, &reason));
+  EXPECT_EQ(claims.sub, "before");
+}
+
+}  // namespace
+}  // namespace mgw::token
