@@ -47,12 +47,12 @@ BasicCredentials::BasicCredentials(std::string userId, std::string secret)
 
 // Copy then wipe the source instead of a plain move: a moved-from short string keeps its bytes in
 // the small-string buffer, which secureWipe would no longer see.
-BasicCredentials::BasicCredentials(BasicCredentials&& other) noexcept
+BasicCredentials::BasicCredentials(BasicCredentials&& other)
     : user(std::move(other.user)), password(other.password) {
   secureWipe(other.password);
 }
 
-BasicCredentials& BasicCredentials::operator=(BasicCredentials&& other) noexcept {
+BasicCredentials& BasicCredentials::operator=(BasicCredentials&& other) {
   if (this != &other) {
     user = std::move(other.user);
     secureWipe(password);

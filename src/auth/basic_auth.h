@@ -22,8 +22,8 @@ struct BasicCredentials {
   BasicCredentials(std::string userId, std::string secret);
   BasicCredentials(const BasicCredentials&) = delete;
   BasicCredentials& operator=(const BasicCredentials&) = delete;
-  BasicCredentials(BasicCredentials&& other) noexcept;
-  BasicCredentials& operator=(BasicCredentials&& other) noexcept;
+  BasicCredentials(BasicCredentials&& other);
+  BasicCredentials& operator=(BasicCredentials&& other);
   ~BasicCredentials();
 };
 

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <stdexcept>
@@ -54,7 +55,7 @@ std::string quotedName(std::string_view name) {
 
 int ceilSeconds(std::int64_t ms) {
   const std::int64_t seconds = (ms + 999) / 1000;
-  return static_cast<int>(std::clamp<std::int64_t>(seconds, 1, 24 * 3600));
+  return static_cast<int>(std::clamp<std::int64_t>(seconds, 1, std::numeric_limits<int>::max()));
 }
 
 // A map with a size cap: entries are kept in least-recently-touched order so the oldest can be
@@ -293,7 +294,9 @@ AuthOutcome UserStore::authenticate(std::string_view authorizationHeader, std::s
   std::string cacheKey;
   if (credentialCacheMs_ > 0) {
     // The user-id holds no ':' (RFC 7617 section 2), so user ":" password is unambiguous.
-    std::string userPass = name + ":" + credentials->password;
+    std::string userPass;  // built in one buffer, so no temporary keeps a copy of the password
+    userPass.reserve(name.size() + 1 + credentials->password.size());
+    userPass.append(name).append(1, ':').append(credentials->password);
     cacheKey = keyedHash("credentials", userPass, kCacheKeyBytes);
     secureWipe(userPass);
   }
