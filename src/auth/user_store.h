@@ -62,7 +62,7 @@ class UserStore {
 
   // Whether the user's stored hash verifies kWellKnownPassword (one verification per user: call at
   // startup, not per request).
-  bool hasWellKnownPassword(std::string_view user) const;
+  [[nodiscard]] bool hasWellKnownPassword(std::string_view user) const;
   std::vector<std::string> usersWithWellKnownPassword() const;
 
   // argon2id verifications run so far (tests use it to see the credential cache work).
@@ -85,7 +85,7 @@ class UserStore {
   std::map<std::string, User, std::less<>> users_;  // immutable after construction
   std::vector<std::string> warnings_;
   std::int64_t credentialCacheMs_;
-  std::string hashKey_;  // random per process: keys the counters' and the cache's hashes
+  std::string hashKey_;  // random, made at construction (one store per process): keys the counters' and the cache's hashes
   std::unique_ptr<Limits> limits_;
   mutable std::atomic<std::uint64_t> argon2Verifications_{0};
 };
