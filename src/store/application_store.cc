@@ -145,8 +145,8 @@ StoreResult<std::vector<SubscriptionRecord>> ApplicationStore::listSubscriptions
       app.bindText(1, applicationId);
       if (!app.step()) return {Failure::kNotFound, {}};
       std::vector<SubscriptionRecord> out;
-      Statement stmt = s.prepare(std::string(kSubscriptionColumns) +
-                                 "WHERE application_id = ?1 ORDER BY api_name, api_version");
+      Statement stmt =
+          s.prepare(std::string(kSubscriptionColumns) + "WHERE application_id = ?1 ORDER BY api_name, api_version");
       stmt.bindText(1, applicationId);
       while (stmt.step()) out.push_back(readSubscription(stmt));
       return {Failure::kNone, std::move(out)};
@@ -160,7 +160,8 @@ StoreResult<std::vector<SubscriptionRecord>> ApplicationStore::loadAllSubscripti
   try {
     return {Failure::kNone, db_.read([&](const Database::Session& s) {
               std::vector<SubscriptionRecord> out;
-              Statement stmt = s.prepare(std::string(kSubscriptionColumns) + "ORDER BY application_id, api_name, api_version");
+              Statement stmt =
+                  s.prepare(std::string(kSubscriptionColumns) + "ORDER BY application_id, api_name, api_version");
               while (stmt.step()) out.push_back(readSubscription(stmt));
               return out;
             })};

@@ -40,8 +40,8 @@ class ApplicationStore {
   [[nodiscard]] Failure remove(std::string_view id);
 
   // kNotFound: no such application; kConflict: already subscribed.
-  [[nodiscard]] Failure subscribe(std::string_view applicationId, std::string_view apiName,
-                                  std::string_view apiVersion, int64_t now);
+  [[nodiscard]] Failure subscribe(std::string_view applicationId, std::string_view apiName, std::string_view apiVersion,
+                                  int64_t now);
   // kNotFound: no such subscription.
   [[nodiscard]] Failure unsubscribe(std::string_view applicationId, std::string_view apiName,
                                     std::string_view apiVersion);

@@ -88,9 +88,7 @@ constexpr Migration kMigrations[] = {
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == Database::kSchemaVersion,
               "one migration per schema version");
 
-std::string sqliteMessage(sqlite3* db, int rc) {
-  return db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-}
+std::string sqliteMessage(sqlite3* db, int rc) { return db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc); }
 
 // Creates the file with mode 0600 if it does not exist yet, so the database (and its -wal and
 // -shm, which SQLite creates with the database's mode) is never readable by other users.
@@ -236,8 +234,7 @@ Database::Database(std::string path) : path_(std::move(path)) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
     if (ec) {
-      throw StoreError(SQLITE_CANTOPEN,
-                       path_ + ": cannot create the folder " + parent.string() + ": " + ec.message());
+      throw StoreError(SQLITE_CANTOPEN, path_ + ": cannot create the folder " + parent.string() + ": " + ec.message());
     }
   }
   createPrivateFile(path_);
@@ -287,8 +284,7 @@ void Database::configure() {
   }
   if (version > kSchemaVersion) {
     throw StoreError(SQLITE_ERROR, path_ + ": schema version " + std::to_string(version) +
-                                       " is newer than this micro-gw knows (" +
-                                       std::to_string(kSchemaVersion) +
+                                       " is newer than this micro-gw knows (" + std::to_string(kSchemaVersion) +
                                        "); refusing to open it: run the newer micro-gw or restore a backup");
   }
 
@@ -308,30 +304,31 @@ void Database::configure() {
 }
 
 void Database::migrate() {
+  int from = -1;
+  int reached = -1;
   for (const Migration& migration : kMigrations) {
-    bool applied = false;
     try {
-      applied = write([&](const Session& session) {
-      // Re-read inside the write lock: another process may have migrated meanwhile.
-      Statement stmt = session.prepare("PRAGMA user_version");
-      int version = stmt.step() ? static_cast<int>(stmt.columnInt(0)) : 0;
-      if (version >= migration.version) return false;
-      if (version != migration.version - 1) {
-        throw StoreError(SQLITE_ERROR, path_ + ": schema version " + std::to_string(version) +
-                                           " cannot be migrated to " + std::to_string(migration.version));
-      }
-      session.exec(migration.sql);
-      // PRAGMA user_version is part of the transaction: the step and its version commit together.
-      session.exec("PRAGMA user_version = " + std::to_string(migration.version));
-      return true;
+      bool applied = write([&](const Session& session) {
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        Statement stmt = session.prepare("PRAGMA user_version");
+        int version = stmt.step() ? static_cast<int>(stmt.columnInt(0)) : 0;
+        if (version >= migration.version) return false;
+        if (from < 0) from = version;
+        session.exec(migration.sql);
+        // PRAGMA user_version is part of the transaction: the step and its version commit together.
+        session.exec("PRAGMA user_version = " + std::to_string(migration.version));
+        return true;
       });
+      if (applied) reached = migration.version;
     } catch (const StoreError& e) {
       throw StoreError(e.code(), path_ + ": migration to schema version " + std::to_string(migration.version) +
-                                     " failed (the database is left at the previous version): " + e.what());
+                                     " failed, the database stays at version " + std::to_string(migration.version - 1) +
+                                     ": " + e.what());
     }
-    if (applied) {
-      log::info("store schema migrated", {{"path", path_}, {"version", migration.version}});
-    }
+  }
+  if (reached > 0) {
+    log::info(from == 0 ? "store created" : "store schema migrated",
+              {{"path", path_}, {"fromVersion", from}, {"toVersion", reached}});
   }
 }
 

@@ -22,9 +22,7 @@ class StoreError : public std::runtime_error {
  public:
   StoreError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
   int code() const { return code_; }  // SQLite extended result code, or SQLITE_ERROR for our own checks
-  bool isUniqueViolation() const {
-    return code_ == SQLITE_CONSTRAINT_UNIQUE || code_ == SQLITE_CONSTRAINT_PRIMARYKEY;
-  }
+  bool isUniqueViolation() const { return code_ == SQLITE_CONSTRAINT_UNIQUE || code_ == SQLITE_CONSTRAINT_PRIMARYKEY; }
   bool isForeignKeyViolation() const { return code_ == SQLITE_CONSTRAINT_FOREIGNKEY; }
 
  private:
@@ -71,8 +69,8 @@ class Statement {
   void reset();
 
   int64_t columnInt(int column) const;
-  std::string columnText(int column) const;   // NULL reads as ""
-  std::string columnBlob(int column) const;   // NULL reads as ""
+  std::string columnText(int column) const;                         // NULL reads as ""
+  std::string columnBlob(int column) const;                         // NULL reads as ""
   std::optional<std::string> columnOptionalText(int column) const;  // NULL reads as nullopt
 
  private:
@@ -82,6 +80,8 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Thread-safe: one connection behind one mutex. Writes are rare (key management, revocations) and
+// the gateway answers requests from its in-memory copy, so serialising the store costs nothing.
 class Database {
  public:
   // The schema version this build writes. Migration N takes a database from version N-1 to N.

@@ -56,8 +56,8 @@ std::optional<std::string> readSecret(const std::string& path) {
   if (::fstat(fd.get(), &st) != 0) fail(path, "cannot stat the key-hash secret: " + errnoText());
   if (!S_ISREG(st.st_mode)) fail(path, "the key-hash secret is not a regular file");
   if (st.st_size != static_cast<off_t>(KeyHasher::kSecretBytes)) {
-    fail(path, "the key-hash secret must be exactly " + std::to_string(KeyHasher::kSecretBytes) +
-                   " bytes (found " + std::to_string(st.st_size) +
+    fail(path, "the key-hash secret must be exactly " + std::to_string(KeyHasher::kSecretBytes) + " bytes (found " +
+                   std::to_string(st.st_size) +
                    "); restore it from a backup: without it no stored opaque key can be verified");
   }
   if ((st.st_mode & 077) != 0) {
@@ -136,12 +136,19 @@ bool isAllowedKeyCharacter(unsigned char c) {
   if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
     // RFC 3986 section 2.3 unreserved, without '~'.
-    case '-': case '.': case '_':
+    case '-':
+    case '.':
+    case '_':
     // RFC 3986 section 2.2 sub-delims, without ',' ';' '='.
-    case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+':
-      return true;
-    default:
-      return false;
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+': return true;
+    default: return false;
   }
 }
 
@@ -199,7 +206,8 @@ std::optional<std::string> validateCustomKeyValue(std::string_view value) {
     if (!isAllowedKeyCharacter(static_cast<unsigned char>(value[i]))) {
       // Name the position, not the character: the message must not leak the value's contents.
       return "a custom API key may only contain letters, digits and - . _ ! $ & ' ( ) * +"
-             " (character " + std::to_string(i + 1) + " is not allowed)";
+             " (character " +
+             std::to_string(i + 1) + " is not allowed)";
     }
   }
   return std::nullopt;

@@ -42,7 +42,6 @@ std::optional<OpaqueKeyRecord> selectOne(const Database::Session& s, std::string
   return readKey(stmt);
 }
 
-
 }  // namespace
 
 std::string_view keyTypeName(KeyType type) {

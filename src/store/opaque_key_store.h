@@ -16,7 +16,7 @@ namespace mgw::store {
 
 enum class KeyType { kProduction, kSandbox };
 
-std::string_view keyTypeName(KeyType type);                 // "PRODUCTION" / "SANDBOX"
+std::string_view keyTypeName(KeyType type);                  // "PRODUCTION" / "SANDBOX"
 std::optional<KeyType> parseKeyType(std::string_view name);  // exact, upper case
 
 // What the caller decides when creating a key; the store adds id, hash and lastFour.
@@ -26,8 +26,8 @@ struct NewOpaqueKey {
   std::string apiName;
   std::string apiVersion;
   KeyType keyType = KeyType::kProduction;
-  int64_t createdAt = 0;  // epoch seconds
-  int64_t expiresAt = 0;  // epoch seconds, 0 = never
+  int64_t createdAt = 0;         // epoch seconds
+  int64_t expiresAt = 0;         // epoch seconds, 0 = never
   std::string permittedIp;       // "" = any
   std::string permittedReferer;  // "" = any
   std::optional<std::string> applicationId;

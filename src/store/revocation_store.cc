@@ -26,8 +26,8 @@ Failure RevocationStore::revokeJti(std::string_view jti, std::string_view sub, i
   }
 }
 
-Failure RevocationStore::revokeSubjectBefore(std::string_view sub, int64_t issuedBefore,
-                                             std::string_view revokedBy, int64_t now) {
+Failure RevocationStore::revokeSubjectBefore(std::string_view sub, int64_t issuedBefore, std::string_view revokedBy,
+                                             int64_t now) {
   try {
     db_.write([&](const Database::Session& s) {
       s.prepare(R"sql(

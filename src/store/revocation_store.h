@@ -23,15 +23,16 @@ class RevocationStore {
  public:
   explicit RevocationStore(Database& db) : db_(db) {}
 
-  // expiresAt: the key's exp in epoch seconds, 0 = the key never expires (the row is kept forever).
+  // expiresAt: the key's exp in epoch seconds, 0 (or negative) = the key never expires (the row is
+  // kept forever).
   // Revoking the same jti again keeps one row with the later expiry. kNone, or kInternalError.
   [[nodiscard]] Failure revokeJti(std::string_view jti, std::string_view sub, int64_t expiresAt,
                                   std::string_view revokedBy, int64_t now);
 
   // Raises sub's watermark to issuedBefore; a lower value than the stored one changes nothing
   // (a watermark never moves back). kNone, or kInternalError.
-  [[nodiscard]] Failure revokeSubjectBefore(std::string_view sub, int64_t issuedBefore,
-                                            std::string_view revokedBy, int64_t now);
+  [[nodiscard]] Failure revokeSubjectBefore(std::string_view sub, int64_t issuedBefore, std::string_view revokedBy,
+                                            int64_t now);
 
   [[nodiscard]] StoreResult<RevocationSnapshot> loadAll() const;
 

@@ -114,8 +114,25 @@ TEST(DatabaseTest, MigratesAHandMadeVersion1DatabaseAndKeepsItsData) {
   ASSERT_TRUE(app.ok());
   EXPECT_EQ(keys.associateApplication("key-1", app.value.id), Failure::kNone);
   EXPECT_EQ(keys.get("key-1").value.applicationId, app.value.id);
-  EXPECT_EQ(queryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'opaque_keys_application'"),
-            1);
+  EXPECT_EQ(
+      queryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'opaque_keys_application'"), 1);
+}
+
+TEST(DatabaseTest, AFailingMigrationStepLeavesTheDatabaseAtThePreviousVersion) {
+  TempDir dir;
+  std::string path = dir.file("micro-gw.db");
+  rawExec(path, kVersion1Schema);
+  // Something a version 2 step must create already exists: the step fails halfway through.
+  rawExec(path, "CREATE TABLE subscriptions (x); PRAGMA user_version = 1;");
+  try {
+    Database db(path);
+    FAIL() << "the migration did not fail";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("migration to schema version 2 failed"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(rawQueryInt(path, "PRAGMA user_version"), 1);
+  EXPECT_EQ(rawQueryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'applications'"), 0);
+  EXPECT_EQ(rawQueryInt(path, "SELECT count(*) FROM revoked_jtis"), 1);
 }
 
 TEST(DatabaseTest, RefusesADatabaseNewerThanItKnowsAndLeavesItUntouched) {
