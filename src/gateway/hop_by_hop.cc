@@ -1,0 +1,49 @@
+#include "gateway/hop_by_hop.h"
+
+#include <strings.h>
+
+#include <string>
+#include <vector>
+
+namespace mgw::gateway {
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool isOws(char c) { return c == ' ' || c == '\t'; }
+
+// Connection = #connection-option (RFC 9110 section 7.6.1): a comma-separated token list.
+void collectConnectionOptions(std::string_view value, std::vector<std::string>* names) {
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string_view::npos) comma = value.size();
+    std::string_view item = value.substr(start, comma - start);
+    while (!item.empty() && isOws(item.front())) item.remove_prefix(1);
+    while (!item.empty() && isOws(item.back())) item.remove_suffix(1);
+    if (!item.empty()) names->emplace_back(item);
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+bool isHopByHopHeader(std::string_view name) {
+  for (std::string_view hop : kHopByHopHeaders) {
+    if (equalsIgnoreCase(hop, name)) return true;
+  }
+  return false;
+}
+
+void removeHopByHopHeaders(HeaderMap& headers) {
+  // Read the Connection options before the Connection header itself is erased.
+  std::vector<std::string> named;
+  auto [begin, end] = headers.equal_range("Connection");
+  for (auto it = begin; it != end; ++it) collectConnectionOptions(it->second, &named);
+  for (const std::string& name : named) headers.erase(name);  // HeaderMap compares case-insensitively
+  for (std::string_view hop : kHopByHopHeaders) headers.erase(std::string(hop));
+}
+
+}  // namespace mgw::gateway

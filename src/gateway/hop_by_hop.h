@@ -1,0 +1,27 @@
+// The hop-by-hop header table (RFC 9110 section 7.6.1) and the function that strips those headers
+// before the proxy forwards a message in either direction. Trusts nothing in the message it edits.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "gateway/http_message.h"
+
+namespace mgw::gateway {
+
+// Headers that describe one connection, not the message: never forwarded (RFC 9110 section 7.6.1).
+// Content-Length is end-to-end, but the HTTP library recomputes it from the body it actually
+// sends; forwarding the received one could contradict that body (request smuggling), so it goes too.
+inline constexpr std::array<std::string_view, 10> kHopByHopHeaders = {
+    "Connection",        "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+    "TE",                "Trailer",    "Transfer-Encoding", "Upgrade",           "Content-Length",
+};
+
+// Case-insensitive membership in kHopByHopHeaders (does not consider a Connection header's value).
+[[nodiscard]] bool isHopByHopHeader(std::string_view name);
+
+// Removes every header in kHopByHopHeaders and every header named in a Connection header's
+// comma-separated value (RFC 9110 section 7.6.1), in any letter case.
+void removeHopByHopHeaders(HeaderMap& headers);
+
+}  // namespace mgw::gateway
