@@ -1,0 +1,53 @@
+// A bounded LRU of verifyToken results (claims, with the issuer), keyed by SHA-256 of the key so the
+// key itself is never held. It caches only signature/issuer/expiry verification: revocation, API,
+// IP and referrer checks run on every request, so a revocation takes effect without invalidation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "token/jws.h"
+
+namespace mgw::gateway {
+
+class KeyCache {
+ public:
+  // capacity 0 or ttlSeconds <= 0 disables the cache. shards 0 picks one shard per 64 entries (up to
+  // 16), so small caches are one exact LRU.
+  KeyCache(std::size_t capacity, std::int64_t ttlSeconds, std::size_t shards = 0);
+
+  // The claims put for this key, unless now is at or past the entry's deadline: put time + TTL, or
+  // the key's exp, whichever is first. An entry past its deadline is dropped.
+  std::optional<token::Claims> get(std::string_view apiKey, std::int64_t now);
+  void put(std::string_view apiKey, const token::Claims& claims, std::int64_t now);
+  void clear();
+  std::size_t size() const;
+  bool enabled() const { return !shards_.empty(); }
+
+ private:
+  struct Entry {
+    std::string hash;
+    token::Claims claims;
+    std::int64_t deadline;  // exclusive
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::list<Entry> lru;  // front = most recently used
+    std::unordered_map<std::string, std::list<Entry>::iterator> index;
+    std::size_t capacity = 0;
+  };
+  Shard& shardFor(const std::string& hash);
+
+  std::int64_t ttl_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace mgw::gateway

@@ -1,0 +1,34 @@
+#include "gateway/key_extractor.h"
+
+#include <string_view>
+
+namespace mgw::gateway {
+namespace {
+
+std::string_view trimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<ExtractedKey> extractKey(const ApiDefinition& api, const HttpRequest& request) {
+  for (const KeySource& source : api.keySources) {
+    if (source.name.empty()) continue;
+    if (source.in == KeyLocation::kHeader) {
+      auto [begin, end] = request.headers.equal_range(source.name);
+      for (auto it = begin; it != end; ++it) {
+        std::string_view v = trimOws(it->second);
+        if (!v.empty()) return ExtractedKey{std::string(v), source};
+      }
+    } else {
+      for (const auto& [name, value] : request.query) {
+        if (name == source.name && !value.empty()) return ExtractedKey{value, source};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace mgw::gateway

@@ -1,0 +1,280 @@
+#include "gateway/key_validator.h"
+
+#include <filesystem>
+#include <optional>
+
+#include "common/crypto_util.h"
+#include "common/log.h"
+#include "gateway/referer_matcher.h"
+#include "token/iso_time.h"
+
+namespace mgw::gateway {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// An X-Forwarded-For entry may carry a port ("1.2.3.4:5678", "[2001:db8::1]:80").
+std::string stripPort(std::string_view entry) {
+  entry = trim(entry);
+  if (!entry.empty() && entry.front() == '[') {
+    auto close = entry.find(']');
+    if (close != std::string_view::npos) return std::string(entry.substr(1, close - 1));
+  }
+  auto colon = entry.find(':');
+  if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos) {
+    return std::string(entry.substr(0, colon));
+  }
+  return std::string(entry);
+}
+
+// exp / nbf from the payload for the client's description. Read only after verifyToken named the
+// failure (signature already checked), so the value is the issuer's.
+std::optional<std::int64_t> unverifiedTime(std::string_view key, const char* claim) {
+  Failure f = Failure::kNone;
+  std::string reason;
+  auto jws = token::parseCompact(key, &f, &reason);
+  if (!jws) return std::nullopt;
+  auto it = jws->payload.find(claim);
+  if (it == jws->payload.end() || !it->is_number()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::string describeVerifyFailure(Failure failure, std::string_view key) {
+  switch (failure) {
+    case Failure::kKeyTooLarge:
+      return "the API key is larger than 8 KiB";
+    case Failure::kMalformedKey:
+      return "the API key is not a well-formed signed key";
+    case Failure::kUnknownKey:
+      return "the API key is signed by a key this gateway does not trust";
+    case Failure::kAlgorithmMismatch:
+      return "the API key's algorithm does not match its signing key";
+    case Failure::kBadSignature:
+      return "the API key's signature is invalid";
+    case Failure::kWrongIssuer:
+      return "the API key was issued by an issuer this gateway does not trust";
+    case Failure::kExpired:
+      if (auto exp = unverifiedTime(key, "exp")) return "the API key expired at " + token::isoTime(*exp);
+      return "the API key has expired";
+    case Failure::kNotYetValid:
+      if (auto nbf = unverifiedTime(key, "nbf")) return "the API key is not valid before " + token::isoTime(*nbf);
+      return "the API key is not yet valid";
+    default:
+      return "the API key is invalid";
+  }
+}
+
+bool isSandbox(const std::string& keytype) { return keytype == "SANDBOX"; }
+
+}  // namespace
+
+KeyValidator::KeyValidator(std::shared_ptr<const token::KeySet> keys, const config::Config& config,
+                           std::shared_ptr<RevocationList> revocations)
+    : keys_(std::move(keys)), revocations_(std::move(revocations)), skewMs_(config.server.timestampSkewMs) {
+  for (const std::string& cidr : config.listener.trustedProxies) {
+    std::string error;
+    // The config loader validates these; a bad one here is simply not trusted (fail closed).
+    if (!trustedProxies_.add(cidr, &error)) log::warn("ignoring trusted proxy entry", {{"error", error}});
+  }
+  const bool on = config.caching.enabled;
+  cache_ = std::make_unique<KeyCache>(on ? config.caching.tokenCacheCapacity : 0,
+                                      on ? config.caching.tokenCacheExpiryTime : 0);
+}
+
+std::string KeyValidator::effectiveClientAddress(const RequestContext& ctx) const {
+  if (trustedProxies_.empty() || ctx.forwardedFor.empty() || !trustedProxies_.matches(ctx.clientAddress)) {
+    return ctx.clientAddress;
+  }
+  std::vector<std::string> hops;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t comma = ctx.forwardedFor.find(',', start);
+    std::string hop = stripPort(std::string_view(ctx.forwardedFor).substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (!hop.empty()) hops.push_back(hop);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    // An unparseable hop is returned as is: it matches no permittedIP entry (fail closed).
+    if (!trustedProxies_.matches(*it)) return *it;
+  }
+  return hops.empty() ? ctx.clientAddress : hops.front();
+}
+
+ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
+                                        std::int64_t nowSeconds) const {
+  ValidationResult out;
+  auto refuse = [&out](Failure f, std::string reason, std::string description) {
+    out.failure = f;
+    out.reason = std::move(reason);
+    out.description = std::move(description);
+    return out;
+  };
+
+  // 1. Verification, cached: only this step's result is reused across requests.
+  std::optional<token::Claims> cached = cache_->get(key, nowSeconds);
+  token::Claims claims;
+  if (cached) {
+    claims = std::move(*cached);
+  } else {
+    token::VerifyResult verified = token::verifyToken(key, *keys_, nowSeconds, skewMs_);
+    if (verified.failure != Failure::kNone) {
+      out.keyId = fingerprint(key);
+      return refuse(verified.failure, verified.reason, describeVerifyFailure(verified.failure, key));
+    }
+    claims = std::move(verified.claims);
+    if (claims.keytype != "PRODUCTION" && claims.keytype != "SANDBOX") {
+      out.keyId = claims.jti.empty() ? fingerprint(key) : claims.jti;
+      return refuse(Failure::kMalformedKey, "keytype \"" + claims.keytype.substr(0, 32) + "\" is neither PRODUCTION nor SANDBOX",
+                    "the API key has an unknown keytype");
+    }
+    cache_->put(key, claims, nowSeconds);
+  }
+  out.keyId = claims.jti.empty() ? fingerprint(key) : claims.jti;
+  out.subject = claims.sub;
+  out.issuer = claims.iss;
+  out.sandbox = isSandbox(claims.keytype);
+
+  // 2. Revocation, on every request, so a revoke needs no cache invalidation.
+  if (revocations_ && revocations_->isRevoked(claims.jti, claims.sub, claims.iat)) {
+    return refuse(Failure::kRevoked,
+                  claims.jti.empty() ? "subject watermark covers iat " + std::to_string(claims.iat)
+                                     : "jti or subject watermark revoked",
+                  "the API key has been revoked");
+  }
+
+  // 3. Allowed APIs.
+  const std::string apiLabel = api.name + ":" + api.version;
+  if (claims.validateAllowedApis) {
+    bool allowed = false;
+    for (const token::AllowedApi& a : claims.allowedApis) {
+      if (a.name == api.name && (a.version == api.version || a.version == "*")) {
+        allowed = true;
+        break;
+      }
+    }
+    if (!allowed) {
+      return refuse(Failure::kApiNotAllowed,
+                    "no allowedAPIs/subscribedAPIs entry for " + apiLabel + " (" +
+                        std::to_string(claims.allowedApis.size()) + " entries)",
+                    "the API key is not allowed for API " + apiLabel);
+    }
+  }
+
+  // 4. permittedIP.
+  if (!trim(claims.permittedIP).empty()) {
+    std::string error;
+    auto matcher = IpMatcher::parse(claims.permittedIP, &error);
+    const std::string client = effectiveClientAddress(ctx);
+    if (!matcher) {
+      return refuse(Failure::kIpNotPermitted, "permittedIP claim is malformed: " + error,
+                    "the API key's IP restriction cannot be applied");
+    }
+    if (!matcher->matches(client)) {
+      return refuse(Failure::kIpNotPermitted, "client " + client + " not in permittedIP",
+                    "the API key may not be used from " + client);
+    }
+  }
+
+  // 5. permittedReferer.
+  if (!trim(claims.permittedReferer).empty()) {
+    std::string error;
+    auto matcher = RefererMatcher::parse(claims.permittedReferer, &error);
+    if (!matcher) {
+      return refuse(Failure::kRefererNotPermitted, "permittedReferer claim is malformed: " + error,
+                    "the API key's referrer restriction cannot be applied");
+    }
+    if (!ctx.hasReferer || trim(ctx.referer).empty()) {
+      return refuse(Failure::kRefererNotPermitted, "no Referer header",
+                    "the API key requires a Referer header from a permitted site");
+    }
+    if (!matcher->matches(ctx.referer)) {
+      return refuse(Failure::kRefererNotPermitted, "Referer not in permittedReferer",
+                    "the API key may not be used from this referrer");
+    }
+  }
+
+  // 6. Key type.
+  if (out.sandbox && api.sandbox.empty()) {
+    return refuse(Failure::kSandboxNotAvailable, "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
+                  "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
+  }
+  return out;
+}
+
+std::shared_ptr<token::KeySet> buildTrustedKeySet(const config::Config& config,
+                                                  std::shared_ptr<const token::VerificationKey> localIssuerKey,
+                                                  std::vector<std::string>* errors) {
+  auto set = std::make_shared<token::KeySet>();
+  auto error = [errors](const std::string& e) {
+    if (errors) errors->push_back(e);
+  };
+  if (!config.tokenConfigsDeclared) {
+    if (!localIssuerKey) {
+      error("[apikey.issuer.tokenConfig]: no signing key loaded, so no API key can be verified");
+      return set;
+    }
+    set->add(token::TrustedKey{config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localIssuerKey, true});
+    return set;
+  }
+  for (const config::TrustedIssuer& ti : config.trustedIssuers) {
+    const std::string where = "[apikey.tokenConfigs] issuer \"" + ti.issuer + "\"";
+    if (ti.certificateAlias.empty()) {
+      error(where + ": certificateAlias is empty (it is the kid the issuer's keys carry)");
+      continue;
+    }
+    std::shared_ptr<const token::VerificationKey> key;
+    std::string why;
+    if (!ti.certificateFile.empty()) {
+      key = token::VerificationKey::fromPemFile(ti.certificateFile, &why);
+      if (!key) {
+        error(where + ": certificateFile " + ti.certificateFile + ": " + why);
+        continue;
+      }
+    } else if (ti.issuer == config.tokenIssuer.issuer && localIssuerKey) {
+      key = localIssuerKey;
+    } else {
+      // The alias becomes a file name: refuse anything that could leave the truststore folder.
+      if (ti.certificateAlias.find('/') != std::string::npos || ti.certificateAlias.find('\\') != std::string::npos ||
+          ti.certificateAlias.front() == '.') {
+        error(where + ": certificateAlias \"" + ti.certificateAlias + "\" cannot name a truststore file");
+        continue;
+      }
+      namespace fs = std::filesystem;
+      const fs::path dir(config.listener.trustStorePath);
+      std::string tried;
+      for (const char* ext : {".pem", ".crt"}) {
+        fs::path candidate = dir / (ti.certificateAlias + ext);
+        std::error_code ec;
+        if (!fs::exists(candidate, ec)) {
+          tried += (tried.empty() ? "" : ", ") + candidate.string();
+          continue;
+        }
+        key = token::VerificationKey::fromPemFile(candidate.string(), &why);
+        if (!key) {
+          error(where + ": " + candidate.string() + ": " + why);
+          tried.clear();
+        }
+        break;
+      }
+      if (!key) {
+        if (!tried.empty()) error(where + ": no certificateFile and no truststore entry (looked for " + tried + ")");
+        continue;
+      }
+    }
+    if (set->find(ti.certificateAlias) != nullptr) {
+      error(where + ": certificateAlias \"" + ti.certificateAlias + "\" is already used by another trusted issuer");
+      continue;
+    }
+    set->add(token::TrustedKey{ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs});
+  }
+  if (set->size() == 0) error("[apikey.tokenConfigs]: no trusted issuer key could be loaded");
+  return set;
+}
+
+}  // namespace mgw::gateway

@@ -1,0 +1,81 @@
+// Decides whether a signed API key may call an API (SPEC section 7): verification (through the
+// cache), revocation, allowed APIs, IP and referrer restrictions, key type. Trusts the key set and
+// the configuration; the key and every request field are client input.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "config/config.h"
+#include "gateway/api.h"
+#include "gateway/ip_matcher.h"
+#include "gateway/key_cache.h"
+#include "gateway/revocation_list.h"
+#include "token/jws.h"
+
+namespace mgw::gateway {
+
+struct RequestContext {
+  std::string clientAddress;  // the TCP peer
+  std::string forwardedFor;   // X-Forwarded-For as received (all occurrences joined by ","), may be empty
+  std::string referer;
+  bool hasReferer = false;
+};
+
+struct ValidationResult {
+  Failure failure = Failure::kNone;
+  std::string reason;       // exact internal reason, for logs; never the key
+  std::string description;  // for the client: specific enough to fix the request, never the key
+  std::string keyId;        // the jti, or fingerprint(key) when there is none or it is not yet trusted
+  std::string subject;      // sub, once verified
+  std::string issuer;       // iss, once verified
+  bool sandbox = false;     // keytype SANDBOX: forward to the sandbox endpoints
+};
+
+class KeyValidator {
+ public:
+  // revocations may be null (nothing revoked). The cache is sized from config.caching.
+  KeyValidator(std::shared_ptr<const token::KeySet> keys, const config::Config& config,
+               std::shared_ptr<RevocationList> revocations);
+
+  // Checks in SPEC section 7 order; the first failure answers:
+  //  1. verifyToken through the cache (size, format, kid/alg, signature, iss, exp/nbf with skew);
+  //     keytype must be PRODUCTION or SANDBOX (else kMalformedKey)
+  //  2. revocation: the jti, or the subject's "issued before" watermark       -> kRevoked
+  //  3. an allowedAPIs/subscribedAPIs entry with api.name and api.version or "*", unless the issuer
+  //     is configured with validateAllowedAPIs = false                         -> kApiNotAllowed
+  //  4. permittedIP against the client address                              -> kIpNotPermitted
+  //  5. permittedReferer against the Referer header (missing = fail)        -> kRefererNotPermitted
+  //  6. keytype SANDBOX needs api.sandbox endpoints                         -> kSandboxNotAvailable
+  [[nodiscard]] ValidationResult validate(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
+                                          std::int64_t nowSeconds) const;
+
+  // The address permittedIP is checked against. X-Forwarded-For is believed only when the TCP peer is
+  // one of listener.trustedProxies; then the right-most entry that is not itself a trusted proxy is
+  // the client (entries to its left were written by the client and can be forged). Without trusted
+  // proxies, or from any other peer, the TCP peer.
+  std::string effectiveClientAddress(const RequestContext& ctx) const;
+
+  KeyCache& cache() const { return *cache_; }
+
+ private:
+  std::shared_ptr<const token::KeySet> keys_;
+  std::shared_ptr<RevocationList> revocations_;
+  std::int64_t skewMs_;
+  IpMatcher trustedProxies_;
+  std::unique_ptr<KeyCache> cache_;  // internally synchronised
+};
+
+// The keys API keys are verified with. Without [apikey.tokenConfigs]: the local issuer alone
+// (kid = tokenIssuer.certificateAlias). With it: each trusted issuer's certificateFile, or else the
+// local key when the issuer is the local one, or else <truststore>/<certificateAlias>.pem or .crt.
+// Every problem is appended to *errors; the returned set holds the keys that did load.
+std::shared_ptr<token::KeySet> buildTrustedKeySet(const config::Config& config,
+                                                  std::shared_ptr<const token::VerificationKey> localIssuerKey,
+                                                  std::vector<std::string>* errors);
+
+}  // namespace mgw::gateway

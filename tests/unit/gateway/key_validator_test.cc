@@ -1,0 +1,417 @@
+#include "gateway/key_validator.h"
+
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+
+#include "common/crypto_util.h"
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace mgw::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::int64_t kNow = 1'700'000'000;
+const std::string kIssuer = "https://localhost:9095/apikey";
+const std::string kAlias = "ballerina";
+
+// A fresh ES256 signing key per test binary run, in a temp dir (no key is committed).
+class KeyValidatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("mgw-kv-test-" + std::to_string(::getpid())));
+    fs::create_directories(*dir_);
+    signer_ = load(*dir_ / "signing.pem").release();
+    other_ = load(*dir_ / "other.pem").release();
+  }
+  static void TearDownTestSuite() {
+    delete signer_;
+    delete other_;
+    std::error_code ec;
+    fs::remove_all(*dir_, ec);
+    delete dir_;
+  }
+  static std::unique_ptr<token::SigningKey> load(const fs::path& path) {
+    std::string error;
+    EXPECT_TRUE(token::generateKeystore(path.string(), token::Algorithm::kES256, "", &error)) << error;
+    auto key = token::SigningKey::load(path.string(), "", token::Algorithm::kES256, &error);
+    EXPECT_TRUE(key) << error;
+    return key;
+  }
+  static void writePublicKey(const token::SigningKey& key, const fs::path& path) {
+    FILE* f = std::fopen(path.string().c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(PEM_write_PUBKEY(f, key.pkey()), 1);
+    std::fclose(f);
+  }
+
+  void SetUp() override {
+    config_.tokenIssuer.issuer = kIssuer;
+    config_.tokenIssuer.certificateAlias = kAlias;
+    revocations_ = std::make_shared<RevocationList>();
+    api_.name = "PizzaShackAPI";
+    api_.version = "1.0.0";
+    api_.context = "/pizzashack/1.0.0";
+    api_.production.urls = {"http://127.0.0.1:9080/pizzashack/1.0.0"};
+  }
+
+  std::shared_ptr<token::KeySet> keySet(bool validateAllowedApis = true) {
+    auto set = std::make_shared<token::KeySet>();
+    set->add({kAlias, kIssuer, signer_->publicKey(), validateAllowedApis});
+    return set;
+  }
+  KeyValidator validator(bool validateAllowedApis = true) {
+    return KeyValidator(keySet(validateAllowedApis), config_, revocations_);
+  }
+
+  static json claims() {
+    return {{"sub", "alice"},
+            {"iss", kIssuer},
+            {"iat", kNow - 10},
+            {"jti", "jti-1"},
+            {"exp", kNow + 3600},
+            {"keytype", "PRODUCTION"},
+            {"allowedAPIs", json::array({{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}})}};
+  }
+  static std::string sign(const json& c, const token::SigningKey& key, const std::string& kid = kAlias) {
+    auto t = token::signCompact({{"typ", "JWT"}, {"kid", kid}}, c, key);
+    EXPECT_TRUE(t);
+    return t.value_or("");
+  }
+  static std::string sign(const json& c) { return sign(c, *signer_); }
+
+  ValidationResult run(const KeyValidator& v, const std::string& key, const RequestContext& ctx = {},
+                       std::int64_t now = kNow) {
+    ValidationResult r = v.validate(key, api_, ctx, now);
+    // Whatever happened, the key never leaks into what is logged or sent.
+    EXPECT_EQ(r.description.find(key), std::string::npos);
+    EXPECT_EQ(r.reason.find(key), std::string::npos);
+    EXPECT_FALSE(r.keyId.empty());
+    return r;
+  }
+
+  static fs::path* dir_;
+  static token::SigningKey* signer_;
+  static token::SigningKey* other_;
+  config::Config config_;
+  std::shared_ptr<RevocationList> revocations_;
+  ApiDefinition api_;
+};
+
+fs::path* KeyValidatorTest::dir_ = nullptr;
+token::SigningKey* KeyValidatorTest::signer_ = nullptr;
+token::SigningKey* KeyValidatorTest::other_ = nullptr;
+
+TEST_F(KeyValidatorTest, ValidKey) {
+  KeyValidator v = validator();
+  ValidationResult r = run(v, sign(claims()));
+  EXPECT_EQ(r.failure, Failure::kNone) << r.reason;
+  EXPECT_EQ(r.keyId, "jti-1");
+  EXPECT_EQ(r.subject, "alice");
+  EXPECT_EQ(r.issuer, kIssuer);
+  EXPECT_FALSE(r.sandbox);
+}
+
+TEST_F(KeyValidatorTest, KeyWithoutJtiIsIdentifiedByFingerprint) {
+  json c = claims();
+  c.erase("jti");
+  std::string key = sign(c);
+  ValidationResult r = run(validator(), key);
+  EXPECT_EQ(r.failure, Failure::kNone);
+  EXPECT_EQ(r.keyId, fingerprint(key));
+}
+
+TEST_F(KeyValidatorTest, MalformedAndTooLarge) {
+  KeyValidator v = validator();
+  EXPECT_EQ(run(v, "not-a-key").failure, Failure::kMalformedKey);
+  EXPECT_EQ(run(v, std::string(9000, 'a')).failure, Failure::kKeyTooLarge);
+}
+
+TEST_F(KeyValidatorTest, BadSignature) {
+  std::string key = sign(claims());
+  key[key.size() - 5] = key[key.size() - 5] == 'A' ? 'B' : 'A';
+  ValidationResult r = run(validator(), key);
+  EXPECT_EQ(r.failure, Failure::kBadSignature);
+  EXPECT_EQ(r.keyId, fingerprint(key));  // an unverified jti is not trusted for logs
+}
+
+TEST_F(KeyValidatorTest, SignedByAnotherKey) {
+  EXPECT_EQ(run(validator(), sign(claims(), *other_)).failure, Failure::kBadSignature);
+  EXPECT_EQ(run(validator(), sign(claims(), *other_, "someone-else")).failure, Failure::kUnknownKey);
+}
+
+TEST_F(KeyValidatorTest, WrongIssuer) {
+  json c = claims();
+  c["iss"] = "https://evil.example/apikey";
+  ValidationResult r = run(validator(), sign(c));
+  EXPECT_EQ(r.failure, Failure::kWrongIssuer);
+  EXPECT_NE(r.description.find("issuer"), std::string::npos);
+}
+
+TEST_F(KeyValidatorTest, ExpiredWithSkew) {
+  json c = claims();
+  c["exp"] = kNow - 10;
+  std::string key = sign(c);
+  KeyValidator v = validator();  // default skew 5000 ms
+  ValidationResult r = run(v, key);
+  EXPECT_EQ(r.failure, Failure::kExpired);
+  EXPECT_NE(r.description.find("expired at 2023-11-14T22:13:10Z"), std::string::npos) << r.description;
+  c["exp"] = kNow - 4;
+  EXPECT_EQ(run(v, sign(c)).failure, Failure::kNone);
+}
+
+TEST_F(KeyValidatorTest, CacheNeverServesPastExp) {
+  json c = claims();
+  c["exp"] = kNow + 60;
+  std::string key = sign(c);
+  KeyValidator v = validator();
+  EXPECT_EQ(run(v, key, {}, kNow).failure, Failure::kNone);
+  EXPECT_EQ(v.cache().size(), 1u);
+  EXPECT_EQ(run(v, key, {}, kNow + 30).failure, Failure::kNone);
+  // Past exp + skew the cached entry is not used: verification runs again and refuses.
+  EXPECT_EQ(run(v, key, {}, kNow + 66).failure, Failure::kExpired);
+}
+
+TEST_F(KeyValidatorTest, NotYetValid) {
+  json c = claims();
+  c["nbf"] = kNow + 100;
+  ValidationResult r = run(validator(), sign(c));
+  EXPECT_EQ(r.failure, Failure::kNotYetValid);
+  EXPECT_NE(r.description.find("not valid before"), std::string::npos);
+}
+
+TEST_F(KeyValidatorTest, UnknownKeytypeIsMalformed) {
+  json c = claims();
+  c["keytype"] = "STAGING";
+  EXPECT_EQ(run(validator(), sign(c)).failure, Failure::kMalformedKey);
+}
+
+TEST_F(KeyValidatorTest, RevokedByJtiEvenWhenCached) {
+  std::string key = sign(claims());
+  KeyValidator v = validator();
+  EXPECT_EQ(run(v, key).failure, Failure::kNone);
+  revocations_->revokeJti("jti-1", kNow + 3600);
+  ValidationResult r = run(v, key);
+  EXPECT_EQ(r.failure, Failure::kRevoked);
+  EXPECT_EQ(r.keyId, "jti-1");
+}
+
+TEST_F(KeyValidatorTest, RevokedBySubjectWatermark) {
+  std::string key = sign(claims());  // iat = kNow - 10
+  KeyValidator v = validator();
+  revocations_->setSubjectWatermark("alice", kNow - 11);
+  EXPECT_EQ(run(v, key).failure, Failure::kNone);
+  revocations_->setSubjectWatermark("alice", kNow - 10);
+  EXPECT_EQ(run(v, key).failure, Failure::kRevoked);
+  revocations_->setSubjectWatermark("bob", kNow);
+  json c = claims();
+  c["iat"] = kNow;
+  EXPECT_EQ(run(v, sign(c)).failure, Failure::kNone);
+}
+
+TEST_F(KeyValidatorTest, RevocationComesBeforeApiCheck) {
+  json c = claims();
+  c["allowedAPIs"] = json::array();
+  revocations_->revokeJti("jti-1", 0);
+  EXPECT_EQ(run(validator(), sign(c)).failure, Failure::kRevoked);
+}
+
+TEST_F(KeyValidatorTest, ApiNotAllowed) {
+  json c = claims();
+  c["allowedAPIs"] = json::array({{{"name", "PizzaShackAPI"}, {"version", "2.0.0"}}, {{"name", "Other"}, {"version", "*"}}});
+  ValidationResult r = run(validator(), sign(c));
+  EXPECT_EQ(r.failure, Failure::kApiNotAllowed);
+  EXPECT_NE(r.description.find("PizzaShackAPI:1.0.0"), std::string::npos);
+  c.erase("allowedAPIs");
+  EXPECT_EQ(run(validator(), sign(c)).failure, Failure::kApiNotAllowed);
+}
+
+TEST_F(KeyValidatorTest, AnyVersionWildcard) {
+  json c = claims();
+  c["allowedAPIs"] = json::array({{{"name", "PizzaShackAPI"}, {"version", "*"}}});
+  EXPECT_EQ(run(validator(), sign(c)).failure, Failure::kNone);
+}
+
+TEST_F(KeyValidatorTest, SubscribedApisAccepted) {
+  json c = claims();
+  c.erase("allowedAPIs");
+  c["subscribedAPIs"] = json::array({{{"subscriberTenantDomain", "carbon.super"},
+                                      {"name", "PizzaShackAPI"},
+                                      {"context", "/pizzashack/1.0.0"},
+                                      {"publisher", "admin"},
+                                      {"version", "1.0.0"},
+                                      {"subscriptionTier", "Unlimited"}}});
+  EXPECT_EQ(run(validator(), sign(c)).failure, Failure::kNone);
+}
+
+TEST_F(KeyValidatorTest, IssuerWithoutAllowedApiValidation) {
+  json c = claims();
+  c["allowedAPIs"] = json::array();
+  EXPECT_EQ(run(validator(/*validateAllowedApis=*/false), sign(c)).failure, Failure::kNone);
+}
+
+TEST_F(KeyValidatorTest, PermittedIp) {
+  json c = claims();
+  c["permittedIP"] = "10.0.0.0/8, 2001:db8::1";
+  std::string key = sign(c);
+  KeyValidator v = validator();
+  EXPECT_EQ(run(v, key, {"10.1.2.3", "", "", false}).failure, Failure::kNone);
+  EXPECT_EQ(run(v, key, {"2001:db8::1", "", "", false}).failure, Failure::kNone);
+  EXPECT_EQ(run(v, key, {"::ffff:10.9.9.9", "", "", false}).failure, Failure::kNone);
+  ValidationResult r = run(v, key, {"192.168.1.1", "", "", false});
+  EXPECT_EQ(r.failure, Failure::kIpNotPermitted);
+  EXPECT_NE(r.description.find("192.168.1.1"), std::string::npos);
+  // Without trusted proxies X-Forwarded-For is ignored: a client cannot claim an address.
+  EXPECT_EQ(run(v, key, {"192.168.1.1", "10.0.0.1", "", false}).failure, Failure::kIpNotPermitted);
+}
+
+TEST_F(KeyValidatorTest, MalformedPermittedIpFailsClosed) {
+  json c = claims();
+  c["permittedIP"] = "10.0.0.0/99";
+  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.1", "", "", false}).failure, Failure::kIpNotPermitted);
+}
+
+TEST_F(KeyValidatorTest, ForwardedForOnlyFromTrustedProxies) {
+  config_.listener.trustedProxies = {"127.0.0.1/32", "172.16.0.0/12"};
+  json c = claims();
+  c["permittedIP"] = "203.0.113.7";
+  std::string key = sign(c);
+  KeyValidator v = validator();
+  // Peer is a trusted proxy: the right-most untrusted hop is the client.
+  EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "198.51.100.1, 203.0.113.7, 172.16.0.5", "", false}), "203.0.113.7");
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "198.51.100.1, 203.0.113.7, 172.16.0.5", "", false}).failure, Failure::kNone);
+  // A forged left-most entry does not help.
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "203.0.113.7, 198.51.100.1", "", false}).failure, Failure::kIpNotPermitted);
+  // Peer is not a trusted proxy: its header is ignored.
+  EXPECT_EQ(run(v, key, {"198.51.100.9", "203.0.113.7", "", false}).failure, Failure::kIpNotPermitted);
+  // Ports and brackets in hops.
+  EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "203.0.113.7:5555", "", false}), "203.0.113.7");
+  EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "[2001:db8::5]:80", "", false}), "2001:db8::5");
+  EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "", "", false}), "127.0.0.1");
+  EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "172.16.0.1", "", false}), "172.16.0.1");
+}
+
+TEST_F(KeyValidatorTest, PermittedReferer) {
+  json c = claims();
+  c["permittedReferer"] = "www.example.com/path, *.example.org/*";
+  std::string key = sign(c);
+  KeyValidator v = validator();
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://www.example.com/path", true}).failure, Failure::kNone);
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://a.example.org/x", true}).failure, Failure::kNone);
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://www.example.com/other", true}).failure, Failure::kRefererNotPermitted);
+  ValidationResult missing = run(v, key, {"127.0.0.1", "", "", false});
+  EXPECT_EQ(missing.failure, Failure::kRefererNotPermitted);
+  EXPECT_NE(missing.description.find("Referer"), std::string::npos);
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "", true}).failure, Failure::kRefererNotPermitted);
+}
+
+TEST_F(KeyValidatorTest, IpIsCheckedBeforeReferer) {
+  json c = claims();
+  c["permittedIP"] = "10.0.0.1";
+  c["permittedReferer"] = "www.example.com/*";
+  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.2", "", "", false}).failure, Failure::kIpNotPermitted);
+}
+
+TEST_F(KeyValidatorTest, ApiIsCheckedBeforeIp) {
+  json c = claims();
+  c["allowedAPIs"] = json::array();
+  c["permittedIP"] = "10.0.0.1";
+  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.2", "", "", false}).failure, Failure::kApiNotAllowed);
+}
+
+TEST_F(KeyValidatorTest, SandboxKey) {
+  json c = claims();
+  c["keytype"] = "SANDBOX";
+  std::string key = sign(c);
+  ValidationResult r = run(validator(), key);
+  EXPECT_EQ(r.failure, Failure::kSandboxNotAvailable);
+  api_.sandbox.urls = {"http://127.0.0.1:9081/pizzashack/1.0.0"};
+  r = run(validator(), key);
+  EXPECT_EQ(r.failure, Failure::kNone);
+  EXPECT_TRUE(r.sandbox);
+}
+
+TEST_F(KeyValidatorTest, RefererIsCheckedBeforeSandbox) {
+  json c = claims();
+  c["keytype"] = "SANDBOX";
+  c["permittedReferer"] = "www.example.com/*";
+  EXPECT_EQ(run(validator(), sign(c)).failure, Failure::kRefererNotPermitted);
+}
+
+TEST_F(KeyValidatorTest, CacheCanBeDisabled) {
+  config_.caching.enabled = false;
+  KeyValidator v = validator();
+  EXPECT_EQ(run(v, sign(claims())).failure, Failure::kNone);
+  EXPECT_EQ(v.cache().size(), 0u);
+}
+
+TEST_F(KeyValidatorTest, TrustedKeySetDefaultsToLocalIssuer) {
+  std::vector<std::string> errors;
+  auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(set->size(), 1u);
+  const token::TrustedKey* k = set->find(kAlias);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->issuer, kIssuer);
+  EXPECT_EQ(run(KeyValidator(set, config_, revocations_), sign(claims())).failure, Failure::kNone);
+
+  errors.clear();
+  buildTrustedKeySet(config_, nullptr, &errors);
+  EXPECT_EQ(errors.size(), 1u);
+}
+
+TEST_F(KeyValidatorTest, TrustedKeySetFromDeclaredIssuers) {
+  const fs::path trust = *dir_ / "truststore";
+  fs::create_directories(trust);
+  writePublicKey(*other_, trust / "partner.pem");
+  writePublicKey(*other_, *dir_ / "wso2.pem");
+  config_.listener.trustStorePath = trust.string();
+  config_.tokenConfigsDeclared = true;
+  config_.trustedIssuers = {
+      {kIssuer, kAlias, "", true},                                                   // local issuer: local key
+      {"https://partner.example/apikey", "partner", "", true},                        // truststore/partner.pem
+      {"https://apim.example/oauth2/token", "gateway_certificate_alias", (*dir_ / "wso2.pem").string(), false},
+  };
+  std::vector<std::string> errors;
+  auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : errors[0]);
+  ASSERT_EQ(set->size(), 3u);
+  EXPECT_FALSE(set->find(std::string("gateway_certificate_alias"))->validateAllowedApis);
+
+  KeyValidator v(set, config_, revocations_);
+  EXPECT_EQ(run(v, sign(claims())).failure, Failure::kNone);
+  json partner = claims();
+  partner["iss"] = "https://partner.example/apikey";
+  EXPECT_EQ(run(v, sign(partner, *other_, "partner")).failure, Failure::kNone);
+  // The partner's key is pinned to the partner's issuer.
+  EXPECT_EQ(run(v, sign(claims(), *other_, "partner")).failure, Failure::kWrongIssuer);
+  json apim = claims();
+  apim["iss"] = "https://apim.example/oauth2/token";
+  apim["allowedAPIs"] = json::array();
+  EXPECT_EQ(run(v, sign(apim, *other_, "gateway_certificate_alias")).failure, Failure::kNone);
+}
+
+TEST_F(KeyValidatorTest, TrustedKeySetErrors) {
+  config_.listener.trustStorePath = (*dir_ / "empty-truststore").string();
+  config_.tokenConfigsDeclared = true;
+  config_.trustedIssuers = {
+      {"https://a.example", "missing", "", true},
+      {"https://b.example", "../signing", "", true},
+      {"https://c.example", "c", (*dir_ / "nope.pem").string(), true},
+  };
+  std::vector<std::string> errors;
+  auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  EXPECT_EQ(set->size(), 0u);
+  ASSERT_EQ(errors.size(), 4u);
+  EXPECT_NE(errors[0].find("missing.pem"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("cannot name a truststore file"), std::string::npos) << errors[1];
+  EXPECT_NE(errors[2].find("nope.pem"), std::string::npos) << errors[2];
+  EXPECT_NE(errors[3].find("no trusted issuer"), std::string::npos) << errors[3];
+}
+
+}  // namespace
+}  // namespace mgw::gateway

@@ -1,0 +1,296 @@
+#include "gateway/openapi_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace mgw::gateway {
+namespace {
+
+const std::string kSamples = std::string(MGW_SOURCE_DIR) + "/samples/apis";
+const std::string kData = std::string(MGW_TESTDATA_DIR) + "/apis";
+
+const Resource* findResource(const ApiDefinition& api, const std::string& method, const std::string& path) {
+  for (const Resource& r : api.resources) {
+    if (r.method == method && r.pathTemplate == path) return &r;
+  }
+  return nullptr;
+}
+
+const ApiDefinition* findApi(const std::vector<ApiDefinition>& apis, const std::string& name) {
+  for (const ApiDefinition& a : apis) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::string joined(const std::vector<ApiLoadError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += e.toString() + "\n";
+  return out;
+}
+
+TEST(OpenApiLoaderTest, PizzaShackSample) {
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({kSamples + "/pizzashack.yaml"}, &errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  const ApiDefinition& a = apis[0];
+  EXPECT_EQ(a.name, "PizzaShackAPI");
+  EXPECT_EQ(a.version, "1.0.0");
+  EXPECT_EQ(a.context, "/pizzashack/1.0.0");
+  EXPECT_EQ(a.production.urls, std::vector<std::string>{"http://127.0.0.1:9080/pizzashack/1.0.0"});
+  EXPECT_EQ(a.sandbox.urls, std::vector<std::string>{"http://127.0.0.1:9081/pizzashack/1.0.0"});
+  EXPECT_EQ(a.resources.size(), 5u);
+  for (auto [m, p] : std::vector<std::pair<std::string, std::string>>{{"GET", "/menu"},
+                                                                       {"POST", "/order"},
+                                                                       {"GET", "/order/{orderId}"},
+                                                                       {"PUT", "/order/{orderId}"},
+                                                                       {"DELETE", "/order/{orderId}"}}) {
+    const Resource* r = findResource(a, m, p);
+    ASSERT_NE(r, nullptr) << m << " " << p;
+    EXPECT_TRUE(r->secured);
+  }
+  ASSERT_EQ(a.keySources.size(), 2u);
+  EXPECT_EQ(a.keySources[0].in, KeyLocation::kHeader);
+  EXPECT_EQ(a.keySources[0].name, "apikey");
+  EXPECT_EQ(a.keySources[1].in, KeyLocation::kQuery);
+  EXPECT_EQ(a.keySources[1].name, "apikey");
+  EXPECT_FALSE(a.propagateApiKey);
+  EXPECT_FALSE(a.subscriptionRequired);
+  EXPECT_EQ(a.source, kSamples + "/pizzashack.yaml");
+}
+
+TEST(OpenApiLoaderTest, PetstoreSample) {
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({kSamples + "/petstore.yaml"}, &errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  const ApiDefinition& a = apis[0];
+  EXPECT_EQ(a.name, "Swagger Petstore New");
+  EXPECT_EQ(a.version, "1.0.0");
+  EXPECT_EQ(a.context, "/petstore/v1");
+  EXPECT_EQ(a.production.urls, std::vector<std::string>{"http://127.0.0.1:9080/petstore/v1"});
+  EXPECT_TRUE(a.sandbox.empty());
+  EXPECT_EQ(a.resources.size(), 4u);
+  EXPECT_NE(findResource(a, "GET", "/pet/findByStatus"), nullptr);
+  EXPECT_NE(findResource(a, "GET", "/pet/{petId}"), nullptr);
+  EXPECT_NE(findResource(a, "POST", "/pet"), nullptr);
+  ASSERT_NE(findResource(a, "GET", "/store/inventory"), nullptr);
+  EXPECT_TRUE(findResource(a, "GET", "/store/inventory")->secured);
+  ASSERT_EQ(a.keySources.size(), 1u);
+  EXPECT_EQ(a.keySources[0].in, KeyLocation::kHeader);
+  EXPECT_EQ(a.keySources[0].name, "api_key");
+}
+
+TEST(OpenApiLoaderTest, SamplesFolderLoadsBoth) {
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({kSamples}, &errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 2u);
+  EXPECT_EQ(apis[0].name, "Swagger Petstore New");  // petstore.yaml sorts before pizzashack.yaml
+  EXPECT_EQ(apis[1].name, "PizzaShackAPI");
+}
+
+TEST(OpenApiLoaderTest, JsonServersFallbackAndSecurityForms) {
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({kData + "/good"}, &errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 2u);
+  const ApiDefinition* inv = findApi(apis, "InventoryAPI");
+  ASSERT_NE(inv, nullptr);
+  EXPECT_EQ(inv->version, "v2");
+  EXPECT_EQ(inv->context, "/inventory/v2");  // the path of the first servers URL
+  EXPECT_EQ(inv->production.urls, (std::vector<std::string>{"https://inventory.internal:8443/inventory/v2",
+                                                            "https://inventory-backup.internal:8443/inventory/v2"}));
+  EXPECT_TRUE(inv->production.failover);
+  ASSERT_EQ(inv->keySources.size(), 1u);  // the oauth2 alternative is never taken
+  EXPECT_EQ(inv->keySources[0].in, KeyLocation::kQuery);
+  EXPECT_EQ(inv->keySources[0].name, "key");
+  EXPECT_TRUE(inv->propagateApiKey);
+  EXPECT_TRUE(inv->subscriptionRequired);
+  EXPECT_TRUE(findResource(*inv, "GET", "/items")->secured);
+  EXPECT_FALSE(findResource(*inv, "POST", "/items")->secured);   // security: []
+  EXPECT_FALSE(findResource(*inv, "GET", "/health")->secured);   // x-wso2-disable-security
+
+  const ApiDefinition* refs = findApi(apis, "RefsAPI");
+  ASSERT_NE(refs, nullptr);
+  EXPECT_EQ(refs->context, "/refs/2.1");
+  EXPECT_EQ(refs->production.urls, (std::vector<std::string>{"http://127.0.0.1:9080/refs", "http://127.0.0.1:9082/refs"}));
+  EXPECT_TRUE(refs->production.failover);
+  EXPECT_EQ(refs->sandbox.urls, std::vector<std::string>{"http://127.0.0.1:9081/refs"});
+  ASSERT_EQ(refs->resources.size(), 2u);
+  for (const Resource& r : refs->resources) EXPECT_FALSE(r.secured);
+}
+
+struct BadCase {
+  const char* file;
+  const char* pointer;
+  const char* messagePart;
+};
+
+class OpenApiLoaderBadTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(OpenApiLoaderBadTest, NamesFileAndPointer) {
+  const BadCase& c = GetParam();
+  const std::string path = kData + "/bad/" + c.file;
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({path}, &errors);
+  EXPECT_TRUE(apis.empty());
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_EQ(errors[0].file, path);
+  EXPECT_EQ(errors[0].pointer, c.pointer);
+  EXPECT_NE(errors[0].message.find(c.messagePart), std::string::npos) << errors[0].message;
+  const std::string text = errors[0].toString();
+  EXPECT_EQ(text.rfind(path + ": ", 0), 0u) << text;
+  if (*c.pointer != '\0') {
+    EXPECT_NE(text.find(std::string(": ") + c.pointer + ": "), std::string::npos) << text;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, OpenApiLoaderBadTest,
+    ::testing::Values(BadCase{"missing_title.yaml", "/info/title", "missing info.title"},
+                      BadCase{"missing_version.yaml", "/info/version", "missing info.version"},
+                      BadCase{"no_endpoints.yaml", "/x-wso2-production-endpoints", "no endpoints"},
+                      BadCase{"endpoint_not_http.yaml", "/x-wso2-production-endpoints/urls/1", "not an http:// or https:// URL"},
+                      BadCase{"bad_basepath.yaml", "/x-wso2-basePath", "bad basePath '/shop/../admin'"},
+                      BadCase{"yaml_syntax.yaml", "", "YAML syntax error at line 7"},
+                      BadCase{"missing_ref.yaml", "/x-wso2-production-endpoints/$ref", "missing endpoint 'backendB'"},
+                      BadCase{"unknown_scheme.yaml", "/paths/~1menu/get/security/0", "unknown security scheme 'oauth'"}));
+
+TEST(OpenApiLoaderTest, UnknownSchemeMessageAsDocumented) {
+  std::vector<ApiLoadError> errors;
+  loadApiDefinitions({kData + "/bad/unknown_scheme.yaml"}, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].toString(),
+            kData + "/bad/unknown_scheme.yaml: /paths/~1menu/get/security/0: unknown security scheme 'oauth'");
+}
+
+TEST(OpenApiLoaderTest, UnreadableFile) {
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({kData + "/does-not-exist.yaml"}, &errors);
+  EXPECT_TRUE(apis.empty());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].file, kData + "/does-not-exist.yaml");
+  EXPECT_NE(errors[0].message.find("unreadable file"), std::string::npos);
+}
+
+TEST(OpenApiLoaderTest, DuplicateNameVersionAndContext) {
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({kData + "/duplicate"}, &errors);
+  ASSERT_EQ(apis.size(), 1u);
+  EXPECT_EQ(apis[0].production.urls[0], "http://127.0.0.1:9080/a");
+  ASSERT_EQ(errors.size(), 2u) << joined(errors);
+  EXPECT_EQ(errors[0].file, kData + "/duplicate/b.yaml");
+  EXPECT_EQ(errors[0].pointer, "/info/title");
+  EXPECT_NE(errors[0].message.find("duplicate API ShopAPI:1.0.0"), std::string::npos);
+  EXPECT_EQ(errors[1].file, kData + "/duplicate/c.yaml");
+  EXPECT_EQ(errors[1].pointer, "/x-wso2-basePath");
+  EXPECT_NE(errors[1].message.find("duplicate context /shop-a"), std::string::npos);
+}
+
+TEST(OpenApiLoaderTest, BadFolderEntriesDoNotStopGoodOnes) {
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({kData + "/bad", kSamples}, &errors);
+  EXPECT_EQ(apis.size(), 2u);
+  EXPECT_EQ(errors.size(), 8u) << joined(errors);
+}
+
+config::InlineApi inlineApi() {
+  config::InlineApi in;
+  in.name = "EchoAPI";
+  in.version = "v1";
+  in.context = "/echo/{version}/";
+  in.production = {"http://127.0.0.1:9080/echo/"};
+  in.line = 42;
+  return in;
+}
+
+TEST(OpenApiLoaderTest, InlineApi) {
+  config::InlineApi in = inlineApi();
+  in.apiKeyHeader = "X-Key";
+  in.apiKeyQuery = "k";
+  in.propagateApiKey = true;
+  ApiDefinition a = apiFromInline(in, "conf/micro-gw.conf");
+  EXPECT_EQ(a.context, "/echo/v1");
+  ASSERT_EQ(a.resources.size(), 1u);
+  EXPECT_EQ(a.resources[0].method, "*");
+  EXPECT_EQ(a.resources[0].pathTemplate, "/*");
+  EXPECT_TRUE(a.resources[0].secured);
+  EXPECT_EQ(a.production.urls, std::vector<std::string>{"http://127.0.0.1:9080/echo"});
+  ASSERT_EQ(a.keySources.size(), 2u);
+  EXPECT_EQ(a.keySources[0].name, "X-Key");
+  EXPECT_EQ(a.keySources[1].in, KeyLocation::kQuery);
+  EXPECT_EQ(a.keySources[1].name, "k");
+  EXPECT_TRUE(a.propagateApiKey);
+  EXPECT_EQ(a.source, "conf/micro-gw.conf:42");
+
+  in.security.clear();
+  EXPECT_FALSE(apiFromInline(in, "c").resources[0].secured);
+}
+
+TEST(OpenApiLoaderTest, BuildApisCombinesAndEnforcesUniqueness) {
+  config::Config cfg;
+  cfg.sourcePath = "conf/micro-gw.conf";
+  cfg.apis.inlineApis.push_back(inlineApi());
+  config::InlineApi clash = inlineApi();  // same context as the sample PizzaShack
+  clash.name = "Clash";
+  clash.context = "/pizzashack/1.0.0";
+  clash.line = 50;
+  cfg.apis.inlineApis.push_back(clash);
+  cfg.apis.definitions = {kSamples};
+  std::vector<ApiLoadError> errors;
+  auto apis = buildApis(cfg, &errors);
+  ASSERT_EQ(apis.size(), 3u) << joined(errors);
+  EXPECT_EQ(apis[0].name, "EchoAPI");
+  EXPECT_EQ(apis[1].name, "Clash");
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_EQ(errors[0].file, kSamples + "/pizzashack.yaml");
+  EXPECT_EQ(errors[0].pointer, "/x-wso2-basePath");
+  EXPECT_NE(errors[0].message.find("duplicate context /pizzashack/1.0.0"), std::string::npos);
+}
+
+TEST(OpenApiLoaderTest, BuildApisValidatesInline) {
+  config::Config cfg;
+  cfg.sourcePath = "conf/micro-gw.conf";
+  config::InlineApi bad = inlineApi();
+  bad.context = "/a/../b";
+  bad.production = {"ftp://x"};
+  bad.security = {"oauth2"};
+  cfg.apis.inlineApis.push_back(bad);
+  config::InlineApi noEndpoint = inlineApi();
+  noEndpoint.name = "Other";
+  noEndpoint.context = "/other";
+  noEndpoint.production.clear();
+  noEndpoint.line = 60;
+  cfg.apis.inlineApis.push_back(noEndpoint);
+  std::vector<ApiLoadError> errors;
+  auto apis = buildApis(cfg, &errors);
+  EXPECT_TRUE(apis.empty());
+  ASSERT_EQ(errors.size(), 4u) << joined(errors);
+  EXPECT_EQ(errors[0].file, "conf/micro-gw.conf:42");
+  EXPECT_NE(errors[0].message.find("bad context"), std::string::npos);
+  EXPECT_NE(errors[1].message.find("not an http:// or https:// URL"), std::string::npos);
+  EXPECT_NE(errors[2].message.find("security 'oauth2'"), std::string::npos);
+  EXPECT_EQ(errors[3].file, "conf/micro-gw.conf:60");
+  EXPECT_NE(errors[3].message.find("no endpoints"), std::string::npos);
+}
+
+TEST(OpenApiLoaderTest, DuplicateInlineNameVersion) {
+  config::Config cfg;
+  cfg.sourcePath = "c.conf";
+  cfg.apis.inlineApis.push_back(inlineApi());
+  config::InlineApi again = inlineApi();
+  again.context = "/elsewhere";
+  again.line = 77;
+  cfg.apis.inlineApis.push_back(again);
+  std::vector<ApiLoadError> errors;
+  auto apis = buildApis(cfg, &errors);
+  EXPECT_EQ(apis.size(), 1u);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].toString(), "c.conf:77: duplicate API EchoAPI:v1 (also in c.conf:42)");
+}
+
+}  // namespace
+}  // namespace mgw::gateway

@@ -1,0 +1,146 @@
+#include "gateway/router.h"
+
+#include <gtest/gtest.h>
+
+namespace mgw::gateway {
+namespace {
+
+ApiDefinition api(std::string name, std::string context, std::vector<Resource> resources) {
+  ApiDefinition a;
+  a.name = std::move(name);
+  a.version = "1.0.0";
+  a.context = std::move(context);
+  a.resources = std::move(resources);
+  return a;
+}
+
+Router makeRouter() {
+  return Router({
+      api("Pizza", "/pizzashack/1.0.0",
+          {{"GET", "/menu", true},
+           {"POST", "/order", true},
+           {"GET", "/order/{orderId}", true},
+           {"GET", "/order/latest", true},
+           {"DELETE", "/order/{orderId}", true}}),
+      api("PizzaV2", "/pizzashack/1.0.0/v2", {{"GET", "/menu", true}}),
+      api("Inline", "/inline", {{"*", "/*", true}}),
+      api("Files", "/files", {{"GET", "/*", true}, {"GET", "/docs/{name}", true}, {"HEAD", "/*", false}}),
+  });
+}
+
+TEST(RouterTest, MatchesContextAndResource) {
+  Router r = makeRouter();
+  RouteMatch m = r.match("GET", "/pizzashack/1.0.0/menu");
+  ASSERT_EQ(m.failure, Failure::kNone);
+  EXPECT_EQ(m.api->name, "Pizza");
+  EXPECT_EQ(m.resource->pathTemplate, "/menu");
+  EXPECT_EQ(m.backendPath, "/menu");
+}
+
+TEST(RouterTest, LongestContextWins) {
+  Router r = makeRouter();
+  RouteMatch m = r.match("GET", "/pizzashack/1.0.0/v2/menu");
+  ASSERT_EQ(m.failure, Failure::kNone);
+  EXPECT_EQ(m.api->name, "PizzaV2");
+  EXPECT_EQ(m.backendPath, "/menu");
+}
+
+TEST(RouterTest, ContextMatchesOnlyOnSegmentBoundary) {
+  Router r = makeRouter();
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.00/menu").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0menu").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("GET", "/pizzashack").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("GET", "/inlinex/a").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("GET", "/").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("GET", "").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("GET", "pizzashack/1.0.0/menu").failure, Failure::kNoApi);
+  RouteMatch m = r.match("GET", "/unknown/menu");
+  EXPECT_EQ(m.failure, Failure::kNoApi);
+  EXPECT_EQ(m.api, nullptr);
+}
+
+TEST(RouterTest, BareContextHasBackendPathSlash) {
+  Router r = makeRouter();
+  RouteMatch m = r.match("GET", "/inline");
+  ASSERT_EQ(m.failure, Failure::kNone);
+  EXPECT_EQ(m.backendPath, "/");
+  m = r.match("PATCH", "/inline/a/b/c");
+  ASSERT_EQ(m.failure, Failure::kNone);
+  EXPECT_EQ(m.backendPath, "/a/b/c");
+}
+
+TEST(RouterTest, MethodMustMatch) {
+  Router r = makeRouter();
+  RouteMatch m = r.match("POST", "/pizzashack/1.0.0/menu");
+  EXPECT_EQ(m.failure, Failure::kNoResource);
+  ASSERT_NE(m.api, nullptr);
+  EXPECT_EQ(m.api->name, "Pizza");
+  EXPECT_EQ(m.resource, nullptr);
+  EXPECT_EQ(r.match("PUT", "/pizzashack/1.0.0/order/7").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("get", "/pizzashack/1.0.0/menu").failure, Failure::kNoResource);  // methods are case-sensitive
+}
+
+TEST(RouterTest, TemplatesMatchOneNonEmptySegment) {
+  Router r = makeRouter();
+  RouteMatch m = r.match("DELETE", "/pizzashack/1.0.0/order/42");
+  ASSERT_EQ(m.failure, Failure::kNone);
+  EXPECT_EQ(m.resource->pathTemplate, "/order/{orderId}");
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/1/2").failure, Failure::kNoResource);
+}
+
+TEST(RouterTest, LiteralBeatsTemplateBeatsWildcard) {
+  Router r = makeRouter();
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/latest").resource->pathTemplate, "/order/latest");
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/other").resource->pathTemplate, "/order/{orderId}");
+  EXPECT_EQ(r.match("GET", "/files/docs/a").resource->pathTemplate, "/docs/{name}");
+  EXPECT_EQ(r.match("GET", "/files/docs/a/b").resource->pathTemplate, "/*");
+}
+
+TEST(RouterTest, TrailingSlashNamesTheSameResource) {
+  Router r = makeRouter();
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/menu/").failure, Failure::kNone);
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/menu//").failure, Failure::kNoResource);
+}
+
+TEST(RouterTest, HeadMatchesGetResources) {
+  Router r = makeRouter();
+  RouteMatch m = r.match("HEAD", "/pizzashack/1.0.0/menu");
+  ASSERT_EQ(m.failure, Failure::kNone);
+  EXPECT_EQ(m.resource->method, "GET");
+  // An explicit HEAD resource of the same path wins over GET.
+  m = r.match("HEAD", "/files/x");
+  ASSERT_EQ(m.failure, Failure::kNone);
+  EXPECT_EQ(m.resource->method, "HEAD");
+  EXPECT_FALSE(m.resource->secured);
+  EXPECT_EQ(r.match("HEAD", "/pizzashack/1.0.0/order").failure, Failure::kNoResource);
+}
+
+TEST(RouterTest, DotSegmentsAndNulAreNeverRouted) {
+  Router r = makeRouter();
+  EXPECT_EQ(r.match("GET", "/inline/../admin").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("GET", "/inline/a/./b").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("GET", "/inline/..").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/..").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("GET", std::string("/inline/a\0b", 11)).failure, Failure::kNoResource);
+  // Dots inside a segment are ordinary characters.
+  EXPECT_EQ(r.match("GET", "/inline/a..b/.hidden").failure, Failure::kNone);
+}
+
+TEST(RouterTest, TemplateMatchesHelper) {
+  EXPECT_TRUE(templateMatches("/a/{b}/c", "/a/x/c"));
+  EXPECT_FALSE(templateMatches("/a/{b}/c", "/a//c"));
+  EXPECT_TRUE(templateMatches("/*", "/"));
+  EXPECT_TRUE(templateMatches("/a/*", "/a"));
+  EXPECT_TRUE(templateMatches("/a/*", "/a/b/c"));
+  EXPECT_FALSE(templateMatches("/a/*", "/ab"));
+}
+
+TEST(RouterTest, ExposesApis) {
+  Router r = makeRouter();
+  EXPECT_EQ(r.apis().size(), 4u);
+}
+
+}  // namespace
+}  // namespace mgw::gateway
