@@ -15,13 +15,13 @@
 #include "server/fault_reply.h"
 #include "server/routes.h"
 #include "server/server_context.h"
-#include "server/tls_keystore.h"
 
 namespace mgw::server {
 namespace {
 
 std::optional<config::Config> loadOrReport(const std::string& path) {
   auto result = config::loadConfig(path, config::defaultRuntimeHome(path));
+  for (const auto& w : result.warnings) log::warn("configuration warning", {{"detail", w.toString()}});
   for (const auto& e : result.errors) log::error("configuration error", {{"error", e.toString()}});
   if (!result.errors.empty() || !result.config) return std::nullopt;
   return std::move(result.config);
@@ -82,6 +82,17 @@ bool writeReadyFile(const std::string& path, int httpPort, int httpsPort) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// The TLS server's key and certificate: any key type the token module loads, with a certificate.
+std::unique_ptr<token::SigningKey> loadTlsKey(const std::string& path, const std::string& password,
+                                              std::string* error) {
+  auto key = token::SigningKey::loadAnyAlgorithm(path, password, error);
+  if (key && !key->certificate()) {
+    *error = path + ": the TLS keystore holds no certificate";
+    return nullptr;
+  }
+  return key;
+}
+
 void logAll(const std::vector<std::string>& lines, log::Level level, std::string_view message) {
   for (const auto& line : lines) log::write(level, message, {{"detail", line}});
 }
@@ -98,12 +109,11 @@ int validateConfiguration(const std::string& configPath) {
     options.createDevKeystores = false;
     buildRuntimeState(*result.config, std::make_shared<gateway::RevocationList>(), options, &errors, &warnings);
     if (errors.empty()) {
+      const auto& listener = result.config->listener;
       std::string tlsError;
-      if (result.config->listener.httpsPort != -1 &&
-          std::ifstream(result.config->listener.keyStorePath).good() &&
-          !loadTlsKeystore(result.config->listener.keyStorePath, result.config->listener.keyStorePassword,
-                           &tlsError))
-        errors.push_back(result.config->listener.keyStorePath + ": " + tlsError);
+      if (listener.httpsPort != -1 && std::ifstream(listener.keyStorePath).good() &&
+          !loadTlsKey(listener.keyStorePath, listener.keyStorePassword, &tlsError))
+        errors.push_back(tlsError);
     }
     for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   }
@@ -151,24 +161,26 @@ int runGateway(const RunOptions& options) {
   ServerContext context(state, revocations, std::make_unique<gateway::Proxy>(proxyOptions));
 
   Listener http, https;
-  std::unique_ptr<TlsKeystore> tlsKeystore;
+  std::unique_ptr<token::SigningKey> tlsKey;
   if (listener.httpPort != -1) {
     http.server = std::make_unique<httplib::Server>();
   }
   if (listener.httpsPort != -1) {
+    std::vector<std::string> tlsErrors, tlsWarnings;
+    // ES256 for the development TLS key: the cheapest handshake of the three.
+    if (!ensureDevKeystore(listener.keyStorePath, defaultTlsKeystorePath(*config), token::Algorithm::kES256,
+                           listener.keyStorePassword, BuildOptions{}, &tlsErrors, &tlsWarnings)) {
+      logAll(tlsErrors, log::Level::kError, "startup error");
+      return 1;
+    }
+    logAll(tlsWarnings, log::Level::kWarn, "startup warning");
     std::string error;
-    const std::string defaultPath = defaultTlsKeystorePath(*config);
-    if (!ensureTlsKeystore(listener.keyStorePath, defaultPath, listener.keyStorePassword, &error, &warnings)) {
+    tlsKey = loadTlsKey(listener.keyStorePath, listener.keyStorePassword, &error);
+    if (!tlsKey) {
       log::error("startup error", {{"detail", error}});
       return 1;
     }
-    logAll(warnings, log::Level::kWarn, "startup warning");
-    tlsKeystore = loadTlsKeystore(listener.keyStorePath, listener.keyStorePassword, &error);
-    if (!tlsKeystore) {
-      log::error("startup error", {{"detail", listener.keyStorePath + ": " + error}});
-      return 1;
-    }
-    https.server = std::make_unique<httplib::SSLServer>(tlsKeystore->certificate, tlsKeystore->privateKey);
+    https.server = std::make_unique<httplib::SSLServer>(tlsKey->certificate(), tlsKey->pkey());
     if (!https.server->is_valid()) {
       log::error("startup error", {{"detail", "the TLS context could not be created from " + listener.keyStorePath}});
       return 1;

@@ -18,13 +18,13 @@ std::string defaultSigningKeystorePath(const config::Config& config) {
 }
 
 namespace {
-
 bool sameFile(const std::string& a, const std::string& b) {
   return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
 }
+}  // namespace
 
-// First start without a keystore: generate a per-installation development one (never shipped, never
-// committed), and say so loudly. A keystore the configuration names explicitly is never invented.
+// Never shipped, never committed, and announced loudly. A keystore the configuration names
+// explicitly is never invented.
 bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, token::Algorithm alg,
                        const std::string& password, const BuildOptions& options, std::vector<std::string>* errors,
                        std::vector<std::string>* warnings) {
@@ -49,8 +49,6 @@ bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, 
                       ", self-signed); use your own keystore in production");
   return true;
 }
-
-}  // namespace
 
 std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
                                                 std::shared_ptr<gateway::RevocationList> revocations,

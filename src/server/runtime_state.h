@@ -39,6 +39,12 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
                                                 const BuildOptions& options, std::vector<std::string>* errors,
                                                 std::vector<std::string>* warnings);
 
+// First start without a keystore: generate a per-installation development one at `path` when it is
+// the default path (any other missing path is an error). False with an error appended otherwise.
+bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, token::Algorithm alg,
+                       const std::string& password, const BuildOptions& options, std::vector<std::string>* errors,
+                       std::vector<std::string>* warnings);
+
 // The development keystore paths (created on first start when the configuration names no keystore).
 std::string defaultTlsKeystorePath(const config::Config& config);
 std::string defaultSigningKeystorePath(const config::Config& config);

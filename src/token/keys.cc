@@ -415,6 +415,16 @@ bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKE
 
 std::unique_ptr<SigningKey> SigningKey::load(const std::string& path, const std::string& password, Algorithm alg,
                                              std::string* error) {
+  return loadFile(path, password, alg, error);
+}
+
+std::unique_ptr<SigningKey> SigningKey::loadAnyAlgorithm(const std::string& path, const std::string& password,
+                                                         std::string* error) {
+  return loadFile(path, password, std::nullopt, error);
+}
+
+std::unique_ptr<SigningKey> SigningKey::loadFile(const std::string& path, const std::string& password,
+                                                 std::optional<Algorithm> alg, std::string* error) {
   std::string data;
   if (!readFile(path, &data, error)) return nullptr;
   Owned<EVP_PKEY> key;
@@ -423,7 +433,11 @@ std::unique_ptr<SigningKey> SigningKey::load(const std::string& path, const std:
   bool ok = pkcs12 ? readPkcs12(data, password, &key, &cert, error) : readPem(data, password, &key, &cert, error);
   secureWipe(data);  // the file may hold an unencrypted private key
   std::unique_ptr<SigningKey> result;
-  if (ok) result = assemble(key.release(), cert.release(), alg, error);
+  if (ok && !alg) {
+    alg = algorithmForKey(key.get());
+    if (!alg) ok = fail<bool>(error, "unsupported key type " + keyTypeName(key.get()) + "; use RSA, EC P-256 or Ed25519");
+  }
+  if (ok) result = assemble(key.release(), cert.release(), *alg, error);
   if (!result && error) *error = path + ": " + *error;
   return result;
 }

@@ -57,6 +57,10 @@ class SigningKey {
   static std::unique_ptr<SigningKey> load(const std::string& path, const std::string& password, Algorithm alg,
                                           std::string* error);
   static std::unique_ptr<SigningKey> fromPem(std::string_view pem, Algorithm alg, std::string* error);
+  // The same keystore formats, the algorithm following the key type (RSA -> RS256, P-256 -> ES256,
+  // Ed25519 -> EdDSA): for the TLS server's key, which signs handshakes rather than API keys.
+  static std::unique_ptr<SigningKey> loadAnyAlgorithm(const std::string& path, const std::string& password,
+                                                      std::string* error);
   ~SigningKey();
   SigningKey(const SigningKey&) = delete;  // owns key_ and cert_
   SigningKey& operator=(const SigningKey&) = delete;
@@ -72,6 +76,8 @@ class SigningKey {
   SigningKey() = default;
   // Checks the key fits alg and the certificate (may be null) is current and matches; takes ownership.
   static std::unique_ptr<SigningKey> assemble(EVP_PKEY* key, X509* cert, Algorithm alg, std::string* error);
+  static std::unique_ptr<SigningKey> loadFile(const std::string& path, const std::string& password,
+                                              std::optional<Algorithm> alg, std::string* error);
   EVP_PKEY* key_ = nullptr;
   X509* cert_ = nullptr;
   Algorithm alg_ = Algorithm::kRS256;
