@@ -1,10 +1,10 @@
 #include "auth/password_hash.h"
 
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <stdexcept>
 
-#include "auth/sha1.h"
 #include "common/crypto_util.h"
 
 namespace mgw::auth {
@@ -117,7 +117,10 @@ bool verifyPassword(std::string_view stored, std::string_view password) {
       return equal;
     }
     case PasswordHashKind::kSha1Legacy: {
-      std::string digest = detail::sha1(password);
+      // WSO2 legacy: unsalted SHA-1 (accepted only for migration, with a startup warning).
+      std::string digest(SHA_DIGEST_LENGTH, '\0');
+      SHA1(reinterpret_cast<const unsigned char*>(password.data()), password.size(),
+           reinterpret_cast<unsigned char*>(digest.data()));
       const bool equal = verifyDigest(stored, digest);
       secureWipe(digest);
       return equal;

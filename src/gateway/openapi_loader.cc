@@ -10,7 +10,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <set>
 #include <sstream>
 
 namespace mgw::gateway {
@@ -64,7 +63,8 @@ std::string checkContext(std::string* ctx) {
   for (char c : *ctx) {
     unsigned char u = static_cast<unsigned char>(c);
     // RFC 3986 pchar without '%' (the router compares decoded paths) plus '/'.
-    if (!(std::isalnum(u) || std::strchr("/-._~!$&'()*+,;=:@", c) != nullptr) || c == '*') {
+    // (strchr would find c == '\0' as the terminator, so NUL is refused explicitly.)
+    if (c == '\0' || c == '*' || !(std::isalnum(u) || std::strchr("/-._~!$&'()+,;=:@", c) != nullptr)) {
       return std::string("contains '") + (std::isprint(u) ? std::string(1, c) : "\\x" + std::to_string(u)) +
              "' (allowed: letters, digits and -._~!$&'()+,;=:@)";
     }
@@ -707,7 +707,9 @@ bool validHeaderToken(const std::string& s) {
   if (s.empty()) return false;
   for (char c : s) {
     // RFC 9110 section 5.6.2 tchar.
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::strchr("!#$%&'*+-.^_`|~", c) == nullptr) return false;
+    if (c == '\0' || (!std::isalnum(static_cast<unsigned char>(c)) && std::strchr("!#$%&'*+-.^_`|~", c) == nullptr)) {
+      return false;
+    }
   }
   return true;
 }

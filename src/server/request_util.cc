@@ -1,5 +1,7 @@
 #include "server/request_util.h"
 
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <strings.h>
 
 #include "server/fault_reply.h"
@@ -39,6 +41,44 @@ bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std
     writeFault(res, Failure::kBadRequestBody,
                "conflicting message framing: Content-Length must appear once and never with Transfer-Encoding");
     res.set_header("Connection", "close");
+    return false;
+  }
+  return true;
+}
+
+bool readUnreadTlsBody(const httplib::Request& req, httplib::Response& res, std::size_t maxBytes, int timeoutSeconds,
+                       std::string* body) {
+  body->clear();
+  if (req.has_header("Transfer-Encoding")) {
+    writeFault(res, Failure::kBadRequestBody, "send the request body with Content-Length, not chunked");
+    return false;
+  }
+  if (!req.has_header("Content-Length") || req.ssl == nullptr) return true;
+  const std::string text = req.get_header_value("Content-Length");
+  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) {
+    writeFault(res, Failure::kBadRequestBody, "Content-Length is not a number");
+    return false;
+  }
+  const std::size_t length = std::stoull(text);
+  if (length > maxBytes) {
+    writeFault(res, Failure::kPayloadTooLarge, "the request body exceeds " + std::to_string(maxBytes) + " bytes");
+    return false;
+  }
+  SSL* ssl = const_cast<SSL*>(req.ssl);  // the library owns it; we only consume the unread body
+  body->resize(length);
+  std::size_t got = 0;
+  while (got < length) {
+    if (SSL_pending(ssl) == 0) {
+      pollfd pfd{SSL_get_fd(ssl), POLLIN, 0};
+      if (poll(&pfd, 1, timeoutSeconds * 1000) <= 0) break;
+    }
+    const int n = SSL_read(ssl, body->data() + got, static_cast<int>(length - got));
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got != length) {
+    body->clear();
+    writeFault(res, Failure::kBadRequestBody, "the request body ended before Content-Length bytes arrived");
     return false;
   }
   return true;

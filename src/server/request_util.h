@@ -33,4 +33,11 @@ gateway::HttpRequest toHttpRequest(const httplib::Request& req, bool tls);
 // Returns false after writing the fault.
 bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std::size_t maxHeaderCount);
 
+// The HTTP library reads no body for GET, yet the seed's users send `curl -X GET ... -d '{...}'`
+// to /apikey. On a TLS connection the body is still unread in the SSL object: read exactly
+// Content-Length bytes from it, each wait bounded by timeoutSeconds. Returns false (with a fault
+// written) on an oversized, chunked or incomplete body.
+bool readUnreadTlsBody(const httplib::Request& req, httplib::Response& res, std::size_t maxBytes, int timeoutSeconds,
+                       std::string* body);
+
 }  // namespace mgw::server

@@ -12,6 +12,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::size_t kMaxStsBodyBytes = 64 * 1024;  // a key request is a few hundred bytes
+
 bool wantsJson(const httplib::Request& req) {
   return req.get_header_value("Accept").find("application/json") != std::string::npos;
 }
@@ -49,6 +51,11 @@ std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const h
 void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
   const auto state = context.state();
+  // First, so that no early answer leaves body bytes in the connection.
+  std::string getBody;
+  if (req.method == "GET" &&
+      !readUnreadTlsBody(req, res, kMaxStsBodyBytes, state->config.listener.readTimeoutSeconds, &getBody))
+    return;
   if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount)) return;
   if (!state->config.tokenIssuer.enabled || !state->issuer) {
     writeFault(res, Failure::kIssuerDisabled,
@@ -58,7 +65,11 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
   auto caller = authenticate(*state, req, res);
   if (!caller) return;
 
-  auto parsed = sts::parseIssueRequest(req.body);
+  if (req.method == "POST" && req.body.size() > kMaxStsBodyBytes) {
+    writeFault(res, Failure::kPayloadTooLarge, "the request body exceeds 64 KiB");
+    return;
+  }
+  auto parsed = sts::parseIssueRequest(req.method == "GET" ? getBody : req.body);
   if (parsed.failure != Failure::kNone) {
     writeFault(res, parsed.failure, parsed.description);
     return;
