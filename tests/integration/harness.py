@@ -112,7 +112,10 @@ class MicroGw(Process):
         super().__init__([MGW_BINARY, "--config", self.config_path, "--ready-file", self.ready_path, *extra_args],
                          workdir, "micro-gw", full_env)
         if wait:
-            info = wait_for_file(self.ready_path, self.proc)
+            try:
+                info = wait_for_file(self.ready_path, self.proc)
+            except RuntimeError as e:
+                raise RuntimeError(f"{e}\n{self.output()[-4000:]}") from None
             self.http_port = info["httpPort"]
             self.https_port = info["httpsPort"]
 
@@ -187,6 +190,7 @@ validityTime = -1
 """
     for name, versions in apis:
         text += f'\n[[apikey.issuer.api]]\nname = "{name}"\nversions = "{versions}"\n'
+    text += extra
     if backend is not None:
         text += f"""
 [[apis.api]]
@@ -196,7 +200,7 @@ context = "/echoapi/1.0.0"
 production = "{backend.url}/echo"
 sandbox = "{backend.sandbox_url}/echo"
 """
-    return text + extra
+    return text
 
 
 class GatewayTestCase(unittest.TestCase):
