@@ -65,7 +65,9 @@ std::string checkContext(std::string* ctx) {
     // RFC 3986 pchar without '%' (the router compares decoded paths) plus '/'.
     // (strchr would find c == '\0' as the terminator, so NUL is refused explicitly.)
     if (c == '\0' || c == '*' || !(std::isalnum(u) || std::strchr("/-._~!$&'()+,;=:@", c) != nullptr)) {
-      return std::string("contains '") + (std::isprint(u) ? std::string(1, c) : "\\x" + std::to_string(u)) +
+      static constexpr char kHex[] = "0123456789abcdef";
+      const std::string shown = std::isprint(u) ? std::string(1, c) : std::string("\\x") + kHex[u >> 4] + kHex[u & 15];
+      return "contains '" + shown +
              "' (allowed: letters, digits and -._~!$&'()+,;=:@)";
     }
   }

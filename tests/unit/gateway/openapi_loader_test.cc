@@ -277,6 +277,30 @@ TEST(OpenApiLoaderTest, BuildApisValidatesInline) {
   EXPECT_NE(errors[3].message.find("no endpoints"), std::string::npos);
 }
 
+TEST(OpenApiLoaderTest, InlineContextAndHeaderCharacters) {
+  for (std::string ctx : {std::string("/a\0b", 4), std::string("/a b"), std::string("/a/*"), std::string("/"),
+                          std::string("a"), std::string("/a//b"), std::string("/a?b")}) {
+    config::Config cfg;
+    cfg.sourcePath = "c.conf";
+    config::InlineApi in = inlineApi();
+    in.context = ctx;
+    cfg.apis.inlineApis.push_back(in);
+    std::vector<ApiLoadError> errors;
+    EXPECT_TRUE(buildApis(cfg, &errors).empty()) << ctx;
+    ASSERT_EQ(errors.size(), 1u) << ctx;
+    EXPECT_NE(errors[0].message.find("bad context"), std::string::npos) << errors[0].message;
+  }
+  config::Config cfg;
+  cfg.sourcePath = "c.conf";
+  config::InlineApi in = inlineApi();
+  in.apiKeyHeader = std::string("ap\0i", 4);
+  cfg.apis.inlineApis.push_back(in);
+  std::vector<ApiLoadError> errors;
+  EXPECT_TRUE(buildApis(cfg, &errors).empty());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("apiKeyHeader"), std::string::npos);
+}
+
 TEST(OpenApiLoaderTest, DuplicateInlineNameVersion) {
   config::Config cfg;
   cfg.sourcePath = "c.conf";
