@@ -1,0 +1,512 @@
+#!/usr/bin/env bash
+# micro-gw side-by-side benchmark (issue 5). `make bench` runs it; every figure in bench/RESULTS.md
+# comes from this script. Everything listens on 127.0.0.1, lives in one temp dir, is tracked by PID
+# and stopped by the trap; every wrk/openssl/benchmark run is bounded with timeout.
+#
+# Knobs (environment):
+#   ROUNDS=2        interleaved rounds per layout (every target and case once per round)
+#   DURATION=5      seconds per wrk run
+#   CONNS="1 64"    wrk connection counts
+#   LAYOUTS="pinned unpinned"   pinned: servers on CPU 0, wrk on CPU 1 (taskset); unpinned: no affinity
+#   POOL=10000      distinct keys for the cache-miss case
+#   SECTIONS="proxy sts micro footprint"   what to run
+#   BUILD=build-bench   build tree (Release)
+#   TARGETS="backend nginx haproxy micro-gw"   CASES="one pool invalid"   (subsets, for development)
+#   MGW_WORKERS=    workerThreads for the gateway ([listenerConfig]); empty = micro-gw's default
+#   KEEP_TMP=1      keep the temp dir (configs, logs, raw results)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build-bench}
+ROUNDS=${ROUNDS:-2}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-"1 64"}
+LAYOUTS=${LAYOUTS:-"pinned unpinned"}
+POOL=${POOL:-10000}
+SECTIONS=${SECTIONS:-"proxy sts micro footprint"}
+CACHE_CAPACITY=${CACHE_CAPACITY:-1000}  # < POOL, so the rotating pool misses on every request
+JOBS=${JOBS:-2}
+TARGETS=${TARGETS:-"backend nginx haproxy micro-gw"}
+CASES=${CASES:-"one pool invalid"}
+MGW_WORKERS=${MGW_WORKERS:-}
+
+for tool in wrk nginx haproxy taskset openssl curl python3 timeout; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make bench-deps)" >&2; exit 1; }
+done
+[ "$(nproc)" -ge 2 ] || LAYOUTS=unpinned
+
+TMP=$(mktemp -d /tmp/mgw-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ -n "${KEEP_TMP:-}" ]; then echo "bench: kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "bench: $*" >&2; }
+section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+now_ns() { date +%s%N; }
+
+# A free port from the kernel (nginx and HAProxy need theirs written in their configuration).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  local keep=() p
+  for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+wait_http() {  # url [curl args]: until it answers at all (any status)
+  local url=$1; shift
+  for _ in $(seq 200); do
+    curl -s -o /dev/null --max-time 1 "$@" "$url" && return 0
+    sleep 0.05
+  done
+  log "no answer from $url"; return 1
+}
+
+# ---------------------------------------------------------------------------------------------- build
+log "building micro-gw (Release) in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DMGW_BENCH=ON >/dev/null
+cmake --build "$BUILD" -j"$JOBS" --target micro-gw mgw-validator-bench >/dev/null
+MGW=$BUILD/micro-gw
+ADMIN_HASH=$(sed -n 's/^[[:space:]]*password[[:space:]]*=[[:space:]]*"\(\$argon2id\$[^"]*\)".*/\1/p' "$ROOT/conf/micro-gw.conf" | head -1)
+[ -n "$ADMIN_HASH" ] || { log "no argon2id admin hash in conf/micro-gw.conf"; exit 1; }
+BASIC="Basic $(printf admin:admin | base64)"
+ISSUER="https://localhost:9095/apikey"
+
+# One RS256 signing key for every gateway instance (keys stay valid across restarts); its public key
+# is what HAProxy's jwt_verify checks against.
+mkdir -p "$TMP/keys/RS256" "$TMP/keys/ES256" "$TMP/keys/EdDSA" "$TMP/logs" "$TMP/nginx"
+for alg in RS256 ES256 EdDSA; do
+  "$MGW" keystore init --alg "$alg" --out "$TMP/keys/$alg" >/dev/null 2>&1
+done
+openssl x509 -in "$TMP/keys/RS256/micro-gw-signing.pem" -noout -pubkey > "$TMP/keys/rs256-public.pem"
+openssl x509 -in "$TMP/keys/RS256/micro-gw-signing.pem" > "$TMP/keys/rs256-cert.pem"
+
+# ----------------------------------------------------------------------------------- configurations
+BODY=$(python3 -c 'import json; d={"id":1,"name":"bench","items":[{"sku":"SKU-%04d"%i,"qty":i,"price":i*1.25} for i in range(22)]}; s=json.dumps(d,separators=(",",":")); print(s[:1000])')
+BODY=${BODY//\'/}
+
+nginx_backend_conf() {  # port workers
+  cat <<EOF
+daemon off;
+worker_processes $2;
+pid $TMP/nginx/backend.pid;
+error_log $TMP/logs/nginx-backend.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  client_body_temp_path $TMP/nginx/b-body; proxy_temp_path $TMP/nginx/b-proxy;
+  fastcgi_temp_path $TMP/nginx/b-fcgi; uwsgi_temp_path $TMP/nginx/b-uwsgi; scgi_temp_path $TMP/nginx/b-scgi;
+  server {
+    listen 127.0.0.1:$1 backlog=4096;
+    location / { default_type application/json; return 200 '$BODY'; }
+  }
+}
+EOF
+}
+
+nginx_proxy_conf() {  # port backendPort workers
+  cat <<EOF
+daemon off;
+worker_processes $3;
+pid $TMP/nginx/proxy.pid;
+error_log $TMP/logs/nginx-proxy.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  client_body_temp_path $TMP/nginx/p-body; proxy_temp_path $TMP/nginx/p-proxy;
+  fastcgi_temp_path $TMP/nginx/p-fcgi; uwsgi_temp_path $TMP/nginx/p-uwsgi; scgi_temp_path $TMP/nginx/p-scgi;
+  upstream backend { server 127.0.0.1:$2; keepalive 128; keepalive_requests 100000; }
+  server {
+    listen 127.0.0.1:$1 backlog=4096;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header apikey "";
+    }
+  }
+}
+EOF
+}
+
+haproxy_conf() {  # port backendPort threads
+  cat <<EOF
+global
+  nbthread $3
+  maxconn 4096
+  log stderr format short local0 err
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend jwt
+  bind 127.0.0.1:$1
+  http-request set-var(txn.key) req.hdr(apikey)
+  http-request return status 401 content-type application/json string '{"fault":{"code":900902}}' unless { var(txn.key) -m found }
+  http-request set-var(txn.alg) var(txn.key),jwt_header_query('\$.alg')
+  http-request set-var(txn.iss) var(txn.key),jwt_payload_query('\$.iss')
+  http-request set-var(txn.exp) var(txn.key),jwt_payload_query('\$.exp','int')
+  http-request set-var(txn.now) date()
+  http-request return status 401 content-type application/json string '{"fault":{"code":900901}}' unless { var(txn.alg) -m str RS256 }
+  http-request return status 401 content-type application/json string '{"fault":{"code":900901}}' unless { var(txn.key),jwt_verify(txn.alg,"$TMP/keys/rs256-public.pem") -m int 1 }
+  http-request return status 401 content-type application/json string '{"fault":{"code":900901}}' unless { var(txn.iss) -m str $ISSUER }
+  http-request return status 401 content-type application/json string '{"fault":{"code":900901}}' unless { var(txn.exp),sub(txn.now) -m int gt 0 }
+  http-request del-header apikey
+  default_backend be
+backend be
+  http-reuse always
+  server b1 127.0.0.1:$2 maxconn 512
+EOF
+}
+
+mgw_conf() {  # alg validityTime [backendPort]
+  cat <<EOF
+[listenerConfig]
+host = "127.0.0.1"
+httpPort = 0
+httpsPort = 0
+${MGW_WORKERS:+workerThreads = $MGW_WORKERS}
+
+[b7a.users.admin]
+password = "$ADMIN_HASH"
+roles = ["admin"]
+
+[apikey.issuer.tokenConfig]
+enabled = true
+issuer = "$ISSUER"
+certificateAlias = "ballerina"
+validityTime = $2
+signatureAlgorithm = "$1"
+keyStorePath = "$TMP/keys/$1/micro-gw-signing.pem"
+
+[[apikey.issuer.api]]
+name = "BenchAPI"
+versions = "*"
+
+[caching]
+enabled = true
+tokenCacheExpiryTime = 900
+tokenCacheCapacity = $CACHE_CAPACITY
+EOF
+  if [ -n "${3:-}" ]; then
+    cat <<EOF
+
+[[apis.api]]
+name = "BenchAPI"
+version = "1.0.0"
+context = "/bench"
+production = "http://127.0.0.1:$3"
+EOF
+  fi
+}
+
+# start_mgw name conf-text cpu-prefix... : sets MGW_PID, MGW_HTTP, MGW_HTTPS, MGW_READY_MS
+start_mgw() {
+  local name=$1 conf=$2; shift 2
+  local home=$TMP/$name
+  mkdir -p "$home/conf"
+  printf '%s\n' "$conf" > "$home/conf/micro-gw.conf"
+  rm -f "$home/ready"
+  local t0; t0=$(now_ns)
+  MGW_RUNTIME_HOME=$home "$@" "$MGW" --config "$home/conf/micro-gw.conf" --ready-file "$home/ready" \
+    >"$TMP/logs/$name.out" 2>"$TMP/logs/$name.err" &
+  MGW_PID=$!
+  PIDS+=("$MGW_PID")
+  for _ in $(seq 3000); do
+    [ -s "$home/ready" ] && break
+    kill -0 "$MGW_PID" 2>/dev/null || { log "$name exited:"; tail -5 "$TMP/logs/$name.err" >&2; return 1; }
+    sleep 0.001
+  done
+  MGW_READY_MS=$(( ($(now_ns) - t0) / 1000000 ))
+  MGW_HTTP=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["httpPort"])' "$home/ready")
+  MGW_HTTPS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["httpsPort"])' "$home/ready")
+}
+
+rss_kb() { awk -v f="${2:-VmRSS}:" '$1==f {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+tree_rss_kb() {  # a server and its children (nginx workers)
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do total=$(( total + $(rss_kb "$p") )); done
+  echo "$total"
+}
+
+# --------------------------------------------------------------------------------------- wrk scripts
+cat > "$TMP/report.lua" <<'EOF'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.1f %d %d %d %d %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
+    e.status, e.connect + e.read + e.write + e.timeout, summary.requests))
+end
+EOF
+{ cat <<'EOF'
+-- One key (APIKEY) on every request.
+wrk.headers["apikey"] = os.getenv("APIKEY")
+EOF
+  cat "$TMP/report.lua"; } > "$TMP/key.lua"
+{ cat <<'EOF'
+-- A pool of distinct keys (KEYFILE, one a line), a different one on every request; each wrk thread
+-- starts at a different offset. Requests are formatted once, in init.
+local counter = 0
+function setup(thread)
+  thread:set("offset", counter * 4999)
+  counter = counter + 1
+end
+local reqs, i = {}, 0
+function init(args)
+  for line in io.lines(os.getenv("KEYFILE")) do
+    if #line > 0 then reqs[#reqs + 1] = wrk.format(nil, nil, {["apikey"] = line, ["Host"] = wrk.headers["Host"]}) end
+  end
+  i = (offset or 0) % #reqs
+end
+function request()
+  i = i % #reqs + 1
+  return reqs[i]
+end
+EOF
+  cat "$TMP/report.lua"; } > "$TMP/pool.lua"
+cat > "$TMP/issue.lua" <<'EOF'
+-- Collects issued keys: each thread writes the 200 bodies to KEYDIR/keys.<n> and stops at its quota.
+local counter = 0
+function setup(thread)
+  thread:set("n", counter)
+  counter = counter + 1
+end
+local f, got
+function init(args)
+  f = io.open(os.getenv("KEYDIR") .. "/keys." .. n, "w")
+  got = 0
+  quota = tonumber(os.getenv("QUOTA"))
+end
+function response(status, headers, body)
+  if status == 200 and got < quota then
+    f:write(body, "\n")
+    got = got + 1
+    if got >= quota then f:flush(); wrk.thread:stop() end
+  end
+end
+done = function() end
+EOF
+
+# run_wrk cpu-prefix... -- wrk args : prints "rps p50 p99 p999 non2xx sockerr requests" (latencies in us)
+run_wrk() {
+  local prefix=()
+  while [ "$1" != "--" ]; do prefix+=("$1"); shift; done; shift
+  local out
+  out=$(timeout $(( DURATION + 30 )) "${prefix[@]}" wrk "$@" 2>&1) || { log "wrk failed: $out"; echo "0 0 0 0 0 0 0"; return; }
+  echo "$out" | awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7, $8}'
+}
+
+RESULTS=$TMP/results.txt
+: > "$RESULTS"
+FOOT=$TMP/footprint.txt
+: > "$FOOT"
+
+# -------------------------------------------------------------------------------------------- proxy
+if section proxy; then
+  BACKEND_PORT=$(free_port); PROXY_PORT=$(free_port); HAPROXY_PORT=$(free_port)
+
+  # Keys: from micro-gw's own /apikey (RS256, validityTime 1 day, so HAProxy has an exp to check).
+  log "issuing $POOL + 1 keys through /apikey"
+  start_mgw issuer "$(mgw_conf RS256 86400)"
+  ISSUER_PID=$MGW_PID
+  mkdir -p "$TMP/issued"
+  KEYDIR=$TMP/issued QUOTA=$(( (POOL + 1) / 2 + 1 )) timeout 300 wrk -t2 -c8 -d120s -s "$TMP/issue.lua" \
+    -H "Authorization: $BASIC" "https://127.0.0.1:$MGW_HTTPS/apikey" >/dev/null
+  cat "$TMP/issued"/keys.* | awk 'length > 0 && !seen[$0]++' > "$TMP/all-keys.txt"
+  stop_pid "$ISSUER_PID"
+  have=$(wc -l < "$TMP/all-keys.txt")
+  [ "$have" -ge $(( POOL + 1 )) ] || { log "only $have keys issued"; exit 1; }
+  VALID_KEY=$(head -1 "$TMP/all-keys.txt")
+  sed -n "2,$(( POOL + 1 ))p" "$TMP/all-keys.txt" > "$TMP/pool-keys.txt"
+  # The 401 path: a well-formed key whose signature does not verify (the full check runs).
+  INVALID_KEY=$(python3 -c 'import sys; k=sys.argv[1]; i=len(k)-20; print(k[:i] + ("A" if k[i] != "A" else "B") + k[i+1:])' "$VALID_KEY")
+
+  for layout in $LAYOUTS; do
+    if [ "$layout" = pinned ]; then SRV=(taskset -c 0); CLI=(taskset -c 1); WORKERS=1; else SRV=(); CLI=(); WORKERS=2; fi
+    log "layout $layout: starting nginx backend, nginx proxy, HAProxy, micro-gw"
+    nginx_backend_conf "$BACKEND_PORT" "$WORKERS" > "$TMP/nginx/backend.conf"
+    nginx_proxy_conf "$PROXY_PORT" "$BACKEND_PORT" "$WORKERS" > "$TMP/nginx/proxy.conf"
+    haproxy_conf "$HAPROXY_PORT" "$BACKEND_PORT" "$WORKERS" > "$TMP/haproxy.cfg"
+    "${SRV[@]}" nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/backend.conf" 2>>"$TMP/logs/nginx-backend.err" & BACKEND_PID=$!; PIDS+=("$BACKEND_PID")
+    "${SRV[@]}" nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/proxy.conf" 2>>"$TMP/logs/nginx-proxy.err" & PROXY_PID=$!; PIDS+=("$PROXY_PID")
+    "${SRV[@]}" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.out" 2>&1 & HAPROXY_PID=$!; PIDS+=("$HAPROXY_PID")
+    start_mgw "gateway-$layout" "$(mgw_conf RS256 86400 "$BACKEND_PORT")" "${SRV[@]}"
+    GW_PID=$MGW_PID
+    sleep 1
+    echo "$layout ready_ms $MGW_READY_MS" >> "$FOOT"
+    echo "$layout idle_rss_kb $(rss_kb "$GW_PID")" >> "$FOOT"
+    echo "$layout nginx_proxy_idle_rss_kb $(tree_rss_kb "$PROXY_PID")" >> "$FOOT"
+    echo "$layout haproxy_idle_rss_kb $(rss_kb "$HAPROXY_PID")" >> "$FOOT"
+
+    declare -A URL=(
+      [backend]="http://127.0.0.1:$BACKEND_PORT/bench/data"
+      [nginx]="http://127.0.0.1:$PROXY_PORT/bench/data"
+      [haproxy]="http://127.0.0.1:$HAPROXY_PORT/bench/data"
+      [micro-gw]="http://127.0.0.1:$MGW_HTTP/bench/data"
+    )
+    for t in backend nginx haproxy micro-gw; do wait_http "${URL[$t]}"; done
+    # Sanity: every target answers 200 to the valid key and the key checkers 401 to the invalid one.
+    for t in backend nginx haproxy micro-gw; do
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "apikey: $VALID_KEY" "${URL[$t]}")
+      [ "$code" = 200 ] || { log "$t answers $code to the valid key"; tail -3 "$TMP/logs/"*.err >&2; exit 1; }
+    done
+    for t in haproxy micro-gw; do
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "apikey: $INVALID_KEY" "${URL[$t]}")
+      [ "$code" = 401 ] || { log "$t answers $code to the invalid key"; exit 1; }
+    done
+
+    for round in $(seq "$ROUNDS"); do
+      for c in $CONNS; do
+        threads=1; [ "$layout" = unpinned ] && [ "$c" -gt 1 ] && threads=2
+        for tc in backend:one nginx:one haproxy:one micro-gw:one haproxy:pool micro-gw:pool haproxy:invalid micro-gw:invalid; do
+          t=${tc%%:*}; case_=${tc#*:}
+          [[ " $TARGETS " == *" $t "* && " $CASES " == *" $case_ "* ]] || continue
+          case $case_ in
+            one) script=(-s "$TMP/key.lua"); export APIKEY=$VALID_KEY ;;
+            invalid) script=(-s "$TMP/key.lua"); export APIKEY=$INVALID_KEY ;;
+            pool) script=(-s "$TMP/pool.lua"); export KEYFILE=$TMP/pool-keys.txt ;;
+          esac
+          r=$(run_wrk "${CLI[@]}" -- -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency "${script[@]}" "${URL[$t]}")
+          echo "$layout $c $case_ $t $round $r" >> "$RESULTS"
+          log "$layout c=$c $t/$case_ round $round: $r"
+          if [ "$t" = micro-gw ] && [ "$c" -gt 1 ]; then
+            echo "$layout load_rss_kb $(rss_kb "$GW_PID")" >> "$FOOT"
+          fi
+        done
+      done
+    done
+    echo "$layout peak_rss_kb $(rss_kb "$GW_PID" VmHWM)" >> "$FOOT"
+    echo "$layout threads $(awk '/^Threads:/ {print $2}' /proc/$GW_PID/status)" >> "$FOOT"
+    echo "$layout nginx_proxy_load_rss_kb $(tree_rss_kb "$PROXY_PID")" >> "$FOOT"
+    echo "$layout haproxy_load_rss_kb $(rss_kb "$HAPROXY_PID")" >> "$FOOT"
+    for pid in "$GW_PID" "$HAPROXY_PID" "$PROXY_PID" "$BACKEND_PID"; do stop_pid "$pid"; done
+    unset URL
+  done
+
+  echo
+  echo "## Gateways (wrk, ${DURATION} s per run, ${ROUNDS} interleaved rounds, $(date -u +%F))"
+  echo
+  python3 - "$RESULTS" <<'EOF'
+import statistics, sys
+from collections import defaultdict
+runs = defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) < 12: continue
+    layout, c, case, target, rnd = f[0], int(f[1]), f[2], f[3], f[4]
+    rps, p50, p99, p999, non2xx, sockerr, total = map(float, f[5:12])
+    runs[(layout, c, case, target)].append((rps, p50, p99, p999, non2xx, sockerr))
+def ms(us): return f"{us/1000:.2f}"
+print("| layout | conns | target | case | req/s median | min | max | p50 ms | p99 ms | p99.9 ms | non-2xx | sock err | x nginx proxy | p50 added over backend µs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+order_t = ["backend", "nginx", "haproxy", "micro-gw"]
+order_c = ["one", "pool", "invalid"]
+names = {"backend": "nginx backend (direct)", "nginx": "nginx proxy", "haproxy": "HAProxy jwt_verify", "micro-gw": "micro-gw"}
+cases = {"one": "1 key", "pool": "10k keys", "invalid": "invalid key (401)"}
+keys = sorted(runs, key=lambda k: (k[0] != "pinned", k[1], order_c.index(k[2]), order_t.index(k[3])))
+for k in keys:
+    layout, c, case, target = k
+    v = runs[k]
+    rps = [x[0] for x in v]
+    med = statistics.median(rps)
+    ref = runs.get((layout, c, "one", "nginx"))
+    ratio = f"{med / statistics.median([x[0] for x in ref]):.2f}" if ref else ""
+    be = runs.get((layout, c, "one", "backend"))
+    p50 = statistics.median([x[1] for x in v])
+    added = f"{p50 - statistics.median([x[1] for x in be]):.0f}" if be and target != "backend" else ""
+    print(f"| {layout} | {c} | {names[target]} | {cases[case]} | {med:,.0f} | {min(rps):,.0f} | {max(rps):,.0f} | "
+          f"{ms(p50)} | {ms(statistics.median([x[2] for x in v]))} | {ms(max(x[3] for x in v))} | "
+          f"{sum(x[4] for x in v):.0f} | {sum(x[5] for x in v):.0f} | {ratio} | {added} |")
+print()
+print("p50 and p99: median over rounds; p99.9: worst round; non-2xx and socket errors: summed over rounds.")
+EOF
+fi
+
+# ---------------------------------------------------------------------------------------------- sts
+if section sts; then
+  echo
+  echo "## STS: keys/s through /apikey (micro-gw pinned to CPU 0, wrk -t1 -c8 on CPU 1, ${DURATION} s) vs openssl speed (CPU 0)"
+  echo
+  declare -A STS
+  for alg in RS256 ES256 EdDSA; do
+    start_mgw "sts-$alg" "$(mgw_conf "$alg" 3600)" taskset -c 0
+    pid=$MGW_PID
+    # Warm: one request pays argon2id once; the credential cache serves the rest.
+    curl -sk --max-time 10 -o /dev/null -H "Authorization: $BASIC" "https://127.0.0.1:$MGW_HTTPS/apikey"
+    r=$(run_wrk taskset -c 1 -- -t1 -c8 -d"${DURATION}s" --timeout 10s --latency -H "Authorization: $BASIC" \
+        -s "$TMP/report.lua" "https://127.0.0.1:$MGW_HTTPS/apikey")
+    STS[$alg]=$r
+    log "sts $alg: $r"
+    stop_pid "$pid"
+  done
+  speed=$(timeout 120 taskset -c 0 openssl speed -seconds 3 rsa2048 ecdsap256 ed25519 2>/dev/null)
+  rsa_sign=$(echo "$speed" | awk '/^rsa 2048 bits/ {print $(NF-1)}')
+  ec_sign=$(echo "$speed" | awk '/^ *256 bits ecdsa \(nistp256\)/ {print $(NF-1)}')
+  ed_sign=$(echo "$speed" | awk '/Ed25519\)/ && /bits/ {print $(NF-1)}')
+  echo "| algorithm | micro-gw keys/s | p50 ms | p99 ms | non-2xx | openssl speed sign/s (1 core) | ratio |"
+  echo "|---|---|---|---|---|---|---|"
+  for alg in RS256 ES256 EdDSA; do
+    read -r rps p50 p99 p999 non2xx _ _ <<< "${STS[$alg]}"
+    case $alg in RS256) s=$rsa_sign ;; ES256) s=$ec_sign ;; EdDSA) s=$ed_sign ;; esac
+    python3 -c 'import sys; a=sys.argv; r=float(a[2]); s=float(a[6] or 0); print(f"| {a[1]} | {r:,.0f} | {float(a[3])/1000:.2f} | {float(a[4])/1000:.2f} | {a[5]} | {s:,.0f} | {r/s if s else 0:.2f} |")' \
+      "$alg" "$rps" "$p50" "$p99" "$non2xx" "${s:-0}"
+  done
+fi
+
+# -------------------------------------------------------------------------------------------- micro
+if section micro; then
+  echo
+  echo "## Google Benchmark: verifyToken and KeyValidator::validate (CPU 0)"
+  echo
+  echo '```'
+  timeout 300 taskset -c 0 "$BUILD/bench/mgw-validator-bench" --benchmark_min_time=0.3 2>/dev/null |
+    grep -E '^(BM_|-|Benchmark)'
+  echo '```'
+fi
+
+# ---------------------------------------------------------------------------------------- footprint
+if section footprint; then
+  echo
+  echo "## Footprint"
+  echo
+  # Start-to-ready, five fresh starts (no keystore generation: the keys exist).
+  readies=()
+  for i in 1 2 3 4 5; do
+    rm -rf "$TMP/ready-probe"
+    start_mgw ready-probe "$(mgw_conf RS256 3600 9)"
+    readies+=("$MGW_READY_MS")
+    [ "$i" = 1 ] && { sleep 1; idle=$(rss_kb "$MGW_PID"); idle_threads=$(awk '/^Threads:/ {print $2}' "/proc/$MGW_PID/status"); }
+    stop_pid "$MGW_PID"
+  done
+  cp "$MGW" "$TMP/micro-gw.stripped" && strip "$TMP/micro-gw.stripped"
+  echo "| figure | value |"
+  echo "|---|---|"
+  echo "| start to ready file (5 starts, ms) | ${readies[*]} |"
+  echo "| idle VmRSS, fresh start (KiB) | $idle ($idle_threads threads) |"
+  while read -r layout what value; do
+    echo "| $layout: $what | $value |"
+  done < <(awk '{k=$1" "$2} $2=="load_rss_kb" {if ($3>m[k]) m[k]=$3; next} {m[k]=$3} END {for (k in m) print k, m[k]}' "$FOOT" | sort)
+  echo "| binary size, not stripped (bytes) | $(stat -c %s "$MGW") |"
+  echo "| binary size, stripped (bytes) | $(stat -c %s "$TMP/micro-gw.stripped") |"
+fi
