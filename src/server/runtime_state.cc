@@ -76,6 +76,15 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
     }
   }
 
+  // The default truststore is a folder of PEM certificates (trusted issuers and HTTPS backends by
+  // alias); created empty on first start so that adding a certificate is the only step left.
+  const auto defaultTrustStore = fs::path(config.runtimeHome) / "runtime" / "security" / "truststore";
+  std::error_code ec;
+  if (options.createDevKeystores && sameFile(config.listener.trustStorePath, defaultTrustStore.string()) &&
+      !fs::exists(defaultTrustStore, ec)) {
+    fs::create_directories(defaultTrustStore, ec);
+  }
+
   auto published = std::make_shared<token::KeySet>();
   if (localKey)
     published->add({config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true});
