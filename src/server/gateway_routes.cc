@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+// Paths are echoed in fault descriptions; a long one is cut so an answer stays small.
+std::string clip(const std::string& path) { return path.size() <= 200 ? path : path.substr(0, 200) + "..."; }
+
 struct AccessEntry {
   std::string api;
   Failure failure = Failure::kNone;
@@ -54,8 +57,8 @@ void serveGateway(ServerContext& context, const httplib::Request& req, httplib::
   if (route.failure != Failure::kNone) {
     if (route.api) entry.api = route.api->name + ":" + route.api->version;
     fail(route.failure,
-         route.failure == Failure::kNoApi ? "no API is deployed at " + req.path
-                                          : "the API has no resource for " + req.method + " " + req.path,
+         route.failure == Failure::kNoApi ? "no API is deployed at " + clip(req.path)
+                                          : "the API has no resource for " + req.method + " " + clip(req.path),
          "");
     return;
   }
