@@ -106,8 +106,9 @@ int main(int argc, char** argv) {
     return keystoreInit({args.begin() + 2, args.end()});
   if (!args.empty() && args[0] == "token") {
     if (args.size() != 3 || args[1] != "inspect") return usageError("usage: micro-gw token inspect KEY");
-    std::cout << mgw::token::inspectToken(args[2]) << "\n";
-    return 0;
+    bool ok = false;
+    std::cout << mgw::token::inspectToken(args[2], &ok) << "\n";
+    return ok ? 0 : 1;
   }
 
   mgw::server::RunOptions options;

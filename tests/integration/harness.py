@@ -79,7 +79,8 @@ class Process:
         return self.proc.returncode
 
     def output(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -229,3 +230,68 @@ class GatewayTestCase(unittest.TestCase):
     def start(cls, process):
         cls.processes.append(process)
         return process
+
+
+# --- Raw sockets: for clients and backends that misbehave on purpose. ---
+
+def parse_http_response(data):
+    """One HTTP/1.1 response from raw bytes -> Reply (status 0 when nothing parseable arrived)."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep or not head.startswith(b"HTTP/"):
+        return Reply(0, {}, data.decode("utf-8", "replace"))
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    hdrs = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            hdrs[k.strip().lower()] = v.strip()
+    if "content-length" in hdrs:
+        body = body[:int(hdrs["content-length"])]
+    return Reply(status, hdrs, body.decode("utf-8", "replace"))
+
+
+def raw_exchange(port, payload, timeout=10.0, host="127.0.0.1"):
+    """Sends payload bytes as they are on a fresh connection, reads until the server closes the
+    connection, a whole Content-Length response arrived, or timeout. Returns the bytes received."""
+    import socket
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        try:
+            s.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before reading everything
+        received = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            received += chunk
+            reply = parse_http_response(received)
+            if reply.status and "content-length" in reply.headers:
+                head_len = received.find(b"\r\n\r\n") + 4
+                if len(received) - head_len >= int(reply.headers["content-length"]):
+                    break
+        return received
+
+
+def raw_request(port, payload, timeout=10.0):
+    """raw_exchange, parsed as one response."""
+    return parse_http_response(raw_exchange(port, payload, timeout))
+
+
+def thread_count(pid):
+    """Threads of a live process, from /proc/<pid>/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no Threads line for {pid}")
+
+
+def open_fd_count(pid):
+    """Open file descriptors of a live process (sockets included)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
