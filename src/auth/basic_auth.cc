@@ -5,6 +5,8 @@
 #include "common/base64url.h"
 #include "common/crypto_util.h"
 
+#include "common/text.h"
+
 namespace mgw::auth {
 namespace {
 
@@ -30,14 +32,6 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     if (toLowerAscii(a[i]) != toLowerAscii(b[i])) return false;
   }
   return true;
-}
-
-// Field values carry no leading or trailing whitespace (RFC 9110 section 5.5); a server may
-// hand them over untrimmed, so trim SP and HTAB here.
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace

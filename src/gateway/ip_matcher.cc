@@ -4,14 +4,10 @@
 
 #include <cstring>
 
+#include "common/text.h"
+
 namespace mgw::gateway {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Parses one bare address, also reporting whether it was written as IPv4 (its prefix counts from 96).
 std::optional<IpBytes> parseBare(std::string_view text, bool* writtenAsV4) {
@@ -63,7 +59,7 @@ void maskTo(IpBytes* a, int bits) {
 }  // namespace
 
 std::optional<IpBytes> parseIpAddress(std::string_view text) {
-  text = trim(text);
+  text = trimOws(text);
   if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
   // A zone index only scopes a link-local address to an interface; it does not change the address.
   if (auto pct = text.find('%'); pct != std::string_view::npos && text.find(':') != std::string_view::npos) {
@@ -73,7 +69,7 @@ std::optional<IpBytes> parseIpAddress(std::string_view text) {
 }
 
 bool IpMatcher::add(std::string_view entry, std::string* error) {
-  std::string_view e = trim(entry);
+  std::string_view e = trimOws(entry);
   auto fail = [&](const std::string& why) {
     if (error) *error = "'" + std::string(e) + "': " + why;
     return false;
@@ -105,15 +101,8 @@ bool IpMatcher::add(std::string_view entry, std::string* error) {
 
 std::optional<IpMatcher> IpMatcher::parse(std::string_view list, std::string* error) {
   IpMatcher m;
-  if (trim(list).empty()) return m;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t comma = list.find(',', start);
-    std::string_view entry = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    if (!m.add(entry, error)) return std::nullopt;
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
+  if (trimOws(list).empty()) return m;
+  if (!forEachListEntry(list, [&](std::string_view entry) { return m.add(entry, error); })) return std::nullopt;
   return m;
 }
 

@@ -2,16 +2,9 @@
 
 #include <string_view>
 
+#include "common/text.h"
+
 namespace mgw::gateway {
-namespace {
-
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::optional<ExtractedKey> extractKey(const ApiDefinition& api, const HttpRequest& request) {
   for (const KeySource& source : api.keySources) {

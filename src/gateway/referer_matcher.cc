@@ -2,14 +2,10 @@
 
 #include <cctype>
 
+#include "common/text.h"
+
 namespace mgw::gateway {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -44,7 +40,7 @@ bool validHostChars(std::string_view host) {
 }  // namespace
 
 bool RefererMatcher::add(std::string_view pattern, std::string* error) {
-  std::string_view p = trim(pattern);
+  std::string_view p = trimOws(pattern);
   auto fail = [&](const std::string& why) {
     if (error) *error = "'" + std::string(p) + "': " + why;
     return false;
@@ -78,20 +74,13 @@ bool RefererMatcher::add(std::string_view pattern, std::string* error) {
 
 std::optional<RefererMatcher> RefererMatcher::parse(std::string_view list, std::string* error) {
   RefererMatcher m;
-  if (trim(list).empty()) return m;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t comma = list.find(',', start);
-    auto entry = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    if (!m.add(entry, error)) return std::nullopt;
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
+  if (trimOws(list).empty()) return m;
+  if (!forEachListEntry(list, [&](std::string_view entry) { return m.add(entry, error); })) return std::nullopt;
   return m;
 }
 
 bool RefererMatcher::matches(std::string_view referer) const {
-  std::string_view r = trim(referer);
+  std::string_view r = trimOws(referer);
   std::string scheme = stripScheme(&r);
   if (auto q = r.find_first_of("?#"); q != std::string_view::npos) r = r.substr(0, q);
   auto slash = r.find('/');
