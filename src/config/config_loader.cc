@@ -349,7 +349,7 @@ class Loader {
     for (const auto& [key, value] : table.as_table()) {
       Where w{header, path, key};
       auto it = std::find_if(fields.begin(), fields.end(),
-                             [&](const Field& f) { return f.name == key; });
+                             [&name = key](const Field& f) { return f.name == name; });
       if (it != fields.end()) {
         it->read(value, w);
         continue;
