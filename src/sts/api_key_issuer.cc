@@ -24,6 +24,9 @@ std::optional<std::int64_t> parseValidity(const json& value) {
   if (value.is_number_integer()) return value.get<std::int64_t>();
   if (value.is_number_float()) {
     double d = value.get<double>();
+    // Converting a double outside int64's range is undefined behaviour (found by fuzz_sts_request:
+    // {"validityTime":1e300}); no such value is a validity anyway.
+    if (!(d > -9.2e18 && d < 9.2e18)) return std::nullopt;
     if (d != static_cast<double>(static_cast<std::int64_t>(d))) return std::nullopt;
     return static_cast<std::int64_t>(d);
   }
