@@ -17,7 +17,15 @@ gateway::HttpRequest toHttpRequest(const httplib::Request& req, bool tls) {
   gateway::HttpRequest out;
   out.method = req.method;
   out.path = req.path;
-  for (const auto& [name, value] : req.params) out.query.emplace_back(name, value);
+  // From the request target only: the library also merges the fields of an
+  // application/x-www-form-urlencoded body into req.params, and those are neither query
+  // parameters to forward nor a place an API key may come from.
+  const auto mark = req.target.find('?');
+  if (mark != std::string::npos) {
+    httplib::Params query;
+    httplib::detail::parse_query_text(req.target.substr(mark + 1), query);
+    for (const auto& [name, value] : query) out.query.emplace_back(name, value);
+  }
   for (const auto& [name, value] : req.headers)
     if (!isLibraryPseudoHeader(name)) out.headers.emplace(name, value);
   out.body = req.body;
@@ -42,6 +50,20 @@ bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std
                "conflicting message framing: Content-Length must appear once and never with Transfer-Encoding");
     res.set_header("Connection", "close");
     return false;
+  }
+  // RFC 9112 section 6.3: an invalid Content-Length ("5, 40", "+5") is an unrecoverable framing
+  // error; section 5.1: whitespace between a field name and its colon must be refused with 400.
+  // Either lets a backend frame the forwarded request differently from this server.
+  for (const auto& [name, value] : req.headers) {
+    const bool badName = name.empty() || name.find_first_of(" \t") != std::string::npos;
+    const bool badLength = strcasecmp(name.c_str(), "Content-Length") == 0 &&
+                           (value.empty() || value.find_first_not_of("0123456789") != std::string::npos);
+    if (badName || badLength) {
+      writeFault(res, Failure::kBadRequestBody,
+                 badName ? "a header field name holds whitespace" : "Content-Length is not a number");
+      res.set_header("Connection", "close");
+      return false;
+    }
   }
   return true;
 }
