@@ -61,6 +61,30 @@ test-tsan: test-deps
 	cmake --build $(TSAN_BUILD) -j$(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest -L integration --output-on-failure --timeout 600
 
+# libFuzzer, clang from Debian: each target for FUZZ_SECONDS on its seed corpus (read only; new
+# inputs go to $(FUZZ_BUILD)/fuzz-corpus/<target>). Crash inputs are kept in
+# $(FUZZ_BUILD)/fuzz-crashes/<target>/; the run fails at the end when any target crashed.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# target:max_len (bytes per input)
+FUZZ_TARGETS ?= jws:9000 basic_auth:4200 sts_request:4096 key_extractor:4096 ip_matcher:1024 \
+                referer_matcher:1024 config_loader:8192 openapi_loader:16384
+
+fuzz: deps
+	$(call apt_install,clang libclang-rt-14-dev)
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMGW_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
+	@failed=""; for spec in $(FUZZ_TARGETS); do t=$${spec%%:*}; len=$${spec##*:}; \
+	  mkdir -p $(FUZZ_BUILD)/fuzz-corpus/$$t $(FUZZ_BUILD)/fuzz-crashes/$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS)s (max_len $$len)"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/fuzz-crashes/$$t/ \
+	    $(FUZZ_BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t 2>&1 | tee $(FUZZ_BUILD)/fuzz-$$t.log | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
+	  if [ "$${PIPESTATUS[0]}" != 0 ]; then failed="$$failed $$t"; fi; done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (inputs in $(FUZZ_BUILD)/fuzz-crashes/, logs in $(FUZZ_BUILD)/fuzz-*.log)"; exit 1; fi; \
+	echo "fuzz: no crash"
+
 bench: bench-deps
 	bench/run.sh
 
