@@ -1,5 +1,6 @@
 #include "gateway/key_validator.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -73,8 +74,12 @@ bool isSandbox(const std::string& keytype) { return keytype == "SANDBOX"; }
 }  // namespace
 
 KeyValidator::KeyValidator(std::shared_ptr<const token::KeySet> keys, const config::Config& config,
-                           std::shared_ptr<RevocationList> revocations)
-    : keys_(std::move(keys)), revocations_(std::move(revocations)), skewMs_(config.server.timestampSkewMs) {
+                           std::shared_ptr<RevocationList> revocations,
+                           std::shared_ptr<const OpaqueKeyIndex> opaqueKeys)
+    : keys_(std::move(keys)),
+      revocations_(std::move(revocations)),
+      opaqueKeys_(std::move(opaqueKeys)),
+      skewMs_(config.server.timestampSkewMs) {
   for (const std::string& cidr : config.listener.trustedProxies) {
     std::string error;
     // The config loader validates these; a bad one here is simply not trusted (fail closed).
@@ -108,6 +113,8 @@ std::string KeyValidator::effectiveClientAddress(const RequestContext& ctx) cons
 
 ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
                                         std::int64_t nowSeconds) const {
+  if (opaqueKeys_ && key.size() <= kMaxOpaqueKeyLength) return validateOpaque(key, api, ctx, nowSeconds);
+
   ValidationResult out;
   auto refuse = [&out](Failure f, std::string reason, std::string description) {
     out.failure = f;
@@ -166,13 +173,32 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     }
   }
 
-  // 4. permittedIP.
-  if (!trim(claims.permittedIP).empty()) {
+  // 4, 5. permittedIP, permittedReferer.
+  if (checkRestrictions(claims.permittedIP, claims.permittedReferer, ctx, out) != Failure::kNone) return out;
+
+  // 6. Key type.
+  if (out.sandbox && api.sandbox.empty()) {
+    return refuse(Failure::kSandboxNotAvailable, "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
+                  "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
+  }
+  return out;
+}
+
+Failure KeyValidator::checkRestrictions(const std::string& permittedIp, const std::string& permittedReferer,
+                                        const RequestContext& ctx, ValidationResult& out) const {
+  auto refuse = [&out](Failure f, std::string reason, std::string description) {
+    out.failure = f;
+    out.reason = std::move(reason);
+    out.description = std::move(description);
+    return f;
+  };
+  // permittedIP.
+  if (!trim(permittedIp).empty()) {
     std::string error;
-    auto matcher = IpMatcher::parse(claims.permittedIP, &error);
+    auto matcher = IpMatcher::parse(permittedIp, &error);
     const std::string client = effectiveClientAddress(ctx);
     if (!matcher) {
-      return refuse(Failure::kIpNotPermitted, "permittedIP claim is malformed: " + error,
+      return refuse(Failure::kIpNotPermitted, "permittedIP is malformed: " + error,
                     "the API key's IP restriction cannot be applied");
     }
     if (!matcher->matches(client)) {
@@ -181,12 +207,12 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     }
   }
 
-  // 5. permittedReferer.
-  if (!trim(claims.permittedReferer).empty()) {
+  // permittedReferer.
+  if (!trim(permittedReferer).empty()) {
     std::string error;
-    auto matcher = RefererMatcher::parse(claims.permittedReferer, &error);
+    auto matcher = RefererMatcher::parse(permittedReferer, &error);
     if (!matcher) {
-      return refuse(Failure::kRefererNotPermitted, "permittedReferer claim is malformed: " + error,
+      return refuse(Failure::kRefererNotPermitted, "permittedReferer is malformed: " + error,
                     "the API key's referrer restriction cannot be applied");
     }
     if (!ctx.hasReferer || trim(ctx.referer).empty()) {
@@ -199,10 +225,67 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     }
   }
 
-  // 6. Key type.
+  return Failure::kNone;
+}
+
+ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDefinition& api,
+                                              const RequestContext& ctx, std::int64_t nowSeconds) const {
+  ValidationResult out;
+  auto refuse = [&out](Failure f, std::string reason, std::string description) {
+    out.failure = f;
+    out.reason = std::move(reason);
+    out.description = std::move(description);
+    return out;
+  };
+
+  // 1. Known. The value is never logged: an unknown one is named by its fingerprint.
+  std::shared_ptr<const OpaqueKeyEntry> entry = opaqueKeys_->find(key);
+  if (!entry) {
+    out.keyId = fingerprint(key);
+    return refuse(Failure::kUnknownKey, "no opaque key has this value",
+                  "the API key is neither a signed key nor a known opaque key");
+  }
+  out.keyId = "opaque:" + entry->id;
+  out.subject = entry->owner;
+  out.sandbox = entry->sandbox;
+
+  // 2. Revoked (a regenerated key's old value is no longer in the index: it is unknown, step 1).
+  if (entry->revoked) return refuse(Failure::kRevoked, "opaque key revoked", "the API key has been revoked");
+
+  // 3. Expiry, with the same skew as exp.
+  if (entry->expiresAt > 0 && nowSeconds * 1000 > entry->expiresAt * 1000 + std::max<std::int64_t>(0, skewMs_)) {
+    return refuse(Failure::kExpired, "opaque key expired at " + std::to_string(entry->expiresAt),
+                  "the API key expired at " + token::isoTime(entry->expiresAt));
+  }
+
+  // 4. Bound API: exactly one name and version.
+  const std::string apiLabel = api.name + ":" + api.version;
+  if (entry->apiName != api.name || entry->apiVersion != api.version) {
+    return refuse(Failure::kApiNotAllowed, "opaque key bound to " + entry->apiName + ":" + entry->apiVersion,
+                  "the API key is bound to API " + entry->apiName + ":" + entry->apiVersion + ", not " + apiLabel);
+  }
+
+  // 5, 6. Restrictions.
+  if (checkRestrictions(entry->permittedIp, entry->permittedReferer, ctx, out) != Failure::kNone) return out;
+
+  // 7. Environment.
   if (out.sandbox && api.sandbox.empty()) {
     return refuse(Failure::kSandboxNotAvailable, "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
                   "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
+  }
+
+  // 8. Subscription, for APIs that require one (seed 001: "subscriptionless" APIs skip it).
+  if (api.subscriptionRequired) {
+    if (!entry->applicationId) {
+      return refuse(Failure::kNotSubscribed, "opaque key has no application; " + apiLabel + " requires a subscription",
+                    "API " + apiLabel +
+                        " requires a subscription: associate the API key with an application subscribed to it");
+    }
+    if (!opaqueKeys_->isSubscribed(*entry->applicationId, api.name, api.version)) {
+      return refuse(Failure::kNotSubscribed,
+                    "application " + *entry->applicationId + " is not subscribed to " + apiLabel,
+                    "the API key's application is not subscribed to API " + apiLabel);
+    }
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include "gateway/api.h"
 #include "gateway/ip_matcher.h"
 #include "gateway/key_cache.h"
+#include "gateway/opaque_key_index.h"
 #include "gateway/revocation_list.h"
 #include "token/jws.h"
 
@@ -30,7 +31,8 @@ struct ValidationResult {
   Failure failure = Failure::kNone;
   std::string reason;       // exact internal reason, for logs; never the key
   std::string description;  // for the client: specific enough to fix the request, never the key
-  std::string keyId;        // the jti, or fingerprint(key) when there is none or it is not yet trusted
+  std::string keyId;        // the jti, "opaque:<id>" for an opaque key, or fingerprint(key) when there is
+                            // none or it is not yet trusted
   std::string subject;      // sub, once verified
   std::string issuer;       // iss, once verified
   bool sandbox = false;     // keytype SANDBOX: forward to the sandbox endpoints
@@ -38,9 +40,16 @@ struct ValidationResult {
 
 class KeyValidator {
  public:
-  // revocations may be null (nothing revoked). The cache is sized from config.caching.
+  // revocations may be null (nothing revoked); opaqueKeys may be null (signed keys only). The cache
+  // is sized from config.caching.
   KeyValidator(std::shared_ptr<const token::KeySet> keys, const config::Config& config,
-               std::shared_ptr<RevocationList> revocations);
+               std::shared_ptr<RevocationList> revocations,
+               std::shared_ptr<const OpaqueKeyIndex> opaqueKeys = nullptr);
+
+  // No signed key is this short (the shortest signature alone, Ed25519's, is 86 characters), and no
+  // opaque key is longer (custom values: 8 to 64; generated: 43). So the length alone picks the path,
+  // with no parsing and no hashing of the other kind.
+  static constexpr std::size_t kMaxOpaqueKeyLength = 64;
 
   // Checks in SPEC section 7 order; the first failure answers:
   //  1. verifyToken through the cache (size, format, kid/alg, signature, iss, exp/nbf with skew);
@@ -51,6 +60,16 @@ class KeyValidator {
   //  4. permittedIP against the client address                              -> kIpNotPermitted
   //  5. permittedReferer against the Referer header (missing = fail)        -> kRefererNotPermitted
   //  6. keytype SANDBOX needs api.sandbox endpoints                         -> kSandboxNotAvailable
+  //
+  // A key of at most kMaxOpaqueKeyLength characters, when an opaque key index is set, is an opaque
+  // key instead (SPEC section 8), checked in the same spirit:
+  //  1. known (by keyed hash)                                   -> kUnknownKey
+  //  2. not revoked                                             -> kRevoked
+  //  3. not expired (expiresAt with skew)                       -> kExpired
+  //  4. bound to api.name and api.version exactly               -> kApiNotAllowed
+  //  5, 6. permittedIP, permittedReferer as for signed keys
+  //  7. SANDBOX needs api.sandbox endpoints                     -> kSandboxNotAvailable
+  //  8. api.subscriptionRequired: the key's application is subscribed to the API -> kNotSubscribed
   [[nodiscard]] ValidationResult validate(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
                                           std::int64_t nowSeconds) const;
 
@@ -63,8 +82,16 @@ class KeyValidator {
   KeyCache& cache() const { return *cache_; }
 
  private:
+  ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
+                                  std::int64_t nowSeconds) const;
+  // Steps 4 and 5 of both paths: permittedIP against the effective client address, permittedReferer
+  // against the Referer header (missing = fail). kNone, or the failure with out's reason/description set.
+  Failure checkRestrictions(const std::string& permittedIp, const std::string& permittedReferer,
+                            const RequestContext& ctx, ValidationResult& out) const;
+
   std::shared_ptr<const token::KeySet> keys_;
   std::shared_ptr<RevocationList> revocations_;
+  std::shared_ptr<const OpaqueKeyIndex> opaqueKeys_;
   std::int64_t skewMs_;
   IpMatcher trustedProxies_;
   std::unique_ptr<KeyCache> cache_;  // internally synchronised

@@ -13,6 +13,8 @@
 #include "common/log.h"
 #include "config/config_loader.h"
 #include "server/fault_reply.h"
+#include "server/lifecycle_service.h"
+#include "server/request_util.h"
 #include "server/routes.h"
 #include "server/server_context.h"
 
@@ -138,9 +140,18 @@ int runGateway(const RunOptions& options) {
   auto config = loadOrReport(options.configPath);
   if (!config) return 1;
 
-  auto revocations = std::make_shared<gateway::RevocationList>();
+  // The embedded store first: the validator reads its in-memory revocations and opaque keys.
+  std::string storeError;
+  std::shared_ptr<LifecycleService> lifecycle =
+      LifecycleService::open(config->storage.path, config->server.timestampSkewMs, nowSeconds(), &storeError);
+  if (!lifecycle) {
+    log::error("startup error", {{"detail", storeError}});
+    return 1;
+  }
+  auto revocations = lifecycle->revocations();
   std::vector<std::string> errors, warnings;
-  auto state = buildRuntimeState(*config, revocations, BuildOptions{}, &errors, &warnings);
+  auto state =
+      buildRuntimeState(*config, revocations, BuildOptions{}, &errors, &warnings, lifecycle->opaqueKeys());
   logAll(warnings, log::Level::kWarn, "startup warning");
   if (!state) {
     logAll(errors, log::Level::kError, "startup error");
@@ -158,7 +169,8 @@ int runGateway(const RunOptions& options) {
 
   gateway::ProxyOptions proxyOptions;
   proxyOptions.trustStorePath = listener.trustStorePath;
-  ServerContext context(state, revocations, std::make_unique<gateway::Proxy>(proxyOptions));
+  ServerContext context(state, revocations, std::make_unique<gateway::Proxy>(proxyOptions), lifecycle);
+  lifecycle->startPurger(std::chrono::hours(1));
 
   Listener http, https;
   std::unique_ptr<token::SigningKey> tlsKey;
@@ -216,8 +228,11 @@ int runGateway(const RunOptions& options) {
         continue;
       }
       std::vector<std::string> reloadErrors, reloadWarnings;
+      if (next->storage.path != lifecycle->databasePath())
+        log::warn("[storage] path changed: the store stays open at the old path until the next restart",
+                  {{"running", lifecycle->databasePath()}, {"configured", next->storage.path}});
       auto nextState = buildRuntimeState(*next, context.sharedRevocations(), BuildOptions{}, &reloadErrors,
-                                         &reloadWarnings);
+                                         &reloadWarnings, context.opaqueKeys());
       logAll(reloadWarnings, log::Level::kWarn, "reload warning");
       if (!nextState) {
         logAll(reloadErrors, log::Level::kError, "reload refused");
@@ -231,6 +246,7 @@ int runGateway(const RunOptions& options) {
   }
 
   log::info("draining: no new connections, finishing in-flight requests");
+  lifecycle->stopPurger();
   // stop() closes the listening socket; the worker pool then finishes its current requests.
   for (auto* l : {&http, &https})
     if (l->server) l->server->stop();

@@ -6,6 +6,7 @@ namespace mgw::server {
 
 void registerStsRoutes(httplib::Server& server, ServerContext& context);
 void registerGatewayRoutes(httplib::Server& server, ServerContext& context, bool tls);
+void registerLifecycleRoutes(httplib::Server& server, ServerContext& context);
 
 void registerRoutes(httplib::Server& server, ServerContext& context, bool tls) {
   server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
@@ -13,6 +14,7 @@ void registerRoutes(httplib::Server& server, ServerContext& context, bool tls) {
   });
   if (tls) {
     registerStsRoutes(server, context);
+    registerLifecycleRoutes(server, context);
   } else {
     // Passwords never travel in clear text: the STS and key management exist on HTTPS only.
     auto httpsOnly = [](const httplib::Request&, httplib::Response& res) {

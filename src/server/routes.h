@@ -4,6 +4,9 @@
 
 #include <httplib.h>
 
+#include <optional>
+
+#include "auth/user_store.h"
 #include "server/server_context.h"
 
 namespace mgw::server {
@@ -11,5 +14,10 @@ namespace mgw::server {
 // /health, the gateway catch-all; on TLS also /apikey, /apikey/revoke, /.well-known/jwks.json and
 // the key management API.
 void registerRoutes(httplib::Server& server, ServerContext& context, bool tls);
+
+// Basic authentication for /apikey and the key management API: on failure writes the 401 (with
+// WWW-Authenticate) or 429 (with Retry-After) reply and returns nullopt.
+std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const httplib::Request& req,
+                                              httplib::Response& res);
 
 }  // namespace mgw::server

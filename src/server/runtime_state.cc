@@ -53,7 +53,8 @@ bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, 
 std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
                                                 std::shared_ptr<gateway::RevocationList> revocations,
                                                 const BuildOptions& options, std::vector<std::string>* errors,
-                                                std::vector<std::string>* warnings) {
+                                                std::vector<std::string>* warnings,
+                                                std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
   auto state = std::make_shared<RuntimeState>();
   state->config = config;
   const size_t errorsBefore = errors->size();
@@ -108,7 +109,8 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
 
   if (state->signingKey) state->issuer = std::make_shared<const sts::ApiKeyIssuer>(config, state->signingKey);
   state->router = std::make_shared<const gateway::Router>(std::move(apis));
-  state->validator = std::make_shared<const gateway::KeyValidator>(trusted, config, std::move(revocations));
+  state->validator = std::make_shared<const gateway::KeyValidator>(trusted, config, std::move(revocations),
+                                                                  std::move(opaqueKeys));
   return state;
 }
 

@@ -34,10 +34,13 @@ struct BuildOptions {
 
 // Loads keystores and definitions named by `config`. On failure returns null and appends every
 // error (each naming the file and what to do) to `errors`; `warnings` collects startup warnings.
+// opaqueKeys (the embedded store's in-memory index) lets the validator accept opaque keys; null:
+// signed keys only.
 std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
                                                 std::shared_ptr<gateway::RevocationList> revocations,
                                                 const BuildOptions& options, std::vector<std::string>* errors,
-                                                std::vector<std::string>* warnings);
+                                                std::vector<std::string>* warnings,
+                                                std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys = nullptr);
 
 // First start without a keystore: generate a per-installation development one at `path` when it is
 // the default path (any other missing path is an error). False with an error appended otherwise.

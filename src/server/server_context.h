@@ -8,6 +8,7 @@
 
 #include "gateway/proxy.h"
 #include "gateway/revocation_list.h"
+#include "server/lifecycle_service.h"
 #include "server/runtime_state.h"
 
 namespace mgw::server {
@@ -15,8 +16,11 @@ namespace mgw::server {
 class ServerContext {
  public:
   ServerContext(std::shared_ptr<RuntimeState> state, std::shared_ptr<gateway::RevocationList> revocations,
-                std::unique_ptr<gateway::Proxy> proxy)
-      : state_(std::move(state)), revocations_(std::move(revocations)), proxy_(std::move(proxy)) {}
+                std::unique_ptr<gateway::Proxy> proxy, std::shared_ptr<LifecycleService> lifecycle = nullptr)
+      : state_(std::move(state)),
+        revocations_(std::move(revocations)),
+        proxy_(std::move(proxy)),
+        lifecycle_(std::move(lifecycle)) {}
 
   // A request takes one snapshot and uses it to the end, so a reload never mixes two configurations.
   std::shared_ptr<const RuntimeState> state() const { return std::atomic_load(&state_); }
@@ -25,11 +29,17 @@ class ServerContext {
   gateway::RevocationList& revocations() { return *revocations_; }
   std::shared_ptr<gateway::RevocationList> sharedRevocations() { return revocations_; }
   gateway::Proxy& proxy() { return *proxy_; }
+  // The embedded store and its in-memory copies; null only where no store was opened (tools, tests).
+  LifecycleService* lifecycle() { return lifecycle_.get(); }
+  std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys() const {
+    return lifecycle_ ? lifecycle_->opaqueKeys() : nullptr;
+  }
 
  private:
   std::shared_ptr<RuntimeState> state_;
   std::shared_ptr<gateway::RevocationList> revocations_;
   std::unique_ptr<gateway::Proxy> proxy_;
+  std::shared_ptr<LifecycleService> lifecycle_;
 };
 
 }  // namespace mgw::server

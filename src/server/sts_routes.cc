@@ -18,36 +18,6 @@ bool wantsJson(const httplib::Request& req) {
   return req.get_header_value("Accept").find("application/json") != std::string::npos;
 }
 
-// Authenticates the caller; on failure writes the 401/429 reply and returns nullopt.
-std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const httplib::Request& req,
-                                              httplib::Response& res) {
-  const std::string header = req.get_header_value("Authorization");
-  auth::AuthOutcome outcome = state.users->authenticate(header, req.remote_addr, nowMillis());
-  if (outcome.failure == Failure::kNone) return outcome;
-
-  log::warn("authentication failed", {{"client", req.remote_addr},
-                                       {"path", req.path},
-                                       {"reason", failureName(outcome.failure)},
-                                       {"detail", outcome.reason}});
-  switch (outcome.failure) {
-    case Failure::kAuthMissing:
-      writeFault(res, outcome.failure, "send Authorization: Basic base64(user:password)", Challenge::kBasic);
-      break;
-    case Failure::kAuthMalformed:
-      writeFault(res, outcome.failure, "the Authorization header is not Basic base64(user:password)",
-                 Challenge::kBasic);
-      break;
-    case Failure::kTooManyAttempts:
-      writeFault(res, outcome.failure,
-                 "too many failed attempts; retry after " + std::to_string(outcome.retryAfterSeconds) + " seconds");
-      res.set_header("Retry-After", std::to_string(outcome.retryAfterSeconds));
-      break;
-    default:
-      writeFault(res, Failure::kAuthInvalid, "invalid user name or password", Challenge::kBasic);
-  }
-  return std::nullopt;
-}
-
 void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
   const auto state = context.state();
@@ -98,6 +68,35 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
 }
 
 }  // namespace
+
+std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const httplib::Request& req,
+                                              httplib::Response& res) {
+  const std::string header = req.get_header_value("Authorization");
+  auth::AuthOutcome outcome = state.users->authenticate(header, req.remote_addr, nowMillis());
+  if (outcome.failure == Failure::kNone) return outcome;
+
+  log::warn("authentication failed", {{"client", req.remote_addr},
+                                       {"path", req.path},
+                                       {"reason", failureName(outcome.failure)},
+                                       {"detail", outcome.reason}});
+  switch (outcome.failure) {
+    case Failure::kAuthMissing:
+      writeFault(res, outcome.failure, "send Authorization: Basic base64(user:password)", Challenge::kBasic);
+      break;
+    case Failure::kAuthMalformed:
+      writeFault(res, outcome.failure, "the Authorization header is not Basic base64(user:password)",
+                 Challenge::kBasic);
+      break;
+    case Failure::kTooManyAttempts:
+      writeFault(res, outcome.failure,
+                 "too many failed attempts; retry after " + std::to_string(outcome.retryAfterSeconds) + " seconds");
+      res.set_header("Retry-After", std::to_string(outcome.retryAfterSeconds));
+      break;
+    default:
+      writeFault(res, Failure::kAuthInvalid, "invalid user name or password", Challenge::kBasic);
+  }
+  return std::nullopt;
+}
 
 void registerStsRoutes(httplib::Server& server, ServerContext& context) {
   auto issue = [&context](const httplib::Request& req, httplib::Response& res) { issueApiKey(context, req, res); };

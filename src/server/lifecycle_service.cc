@@ -1,0 +1,219 @@
+#include "server/lifecycle_service.h"
+
+#include "common/log.h"
+
+namespace mgw::server {
+
+gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
+  gateway::OpaqueKeyEntry e;
+  e.id = r.id;
+  e.owner = r.owner;
+  e.apiName = r.apiName;
+  e.apiVersion = r.apiVersion;
+  e.sandbox = r.keyType == store::KeyType::kSandbox;
+  e.expiresAt = r.expiresAt;
+  e.permittedIp = r.permittedIp;
+  e.permittedReferer = r.permittedReferer;
+  e.applicationId = r.applicationId;
+  e.revoked = r.revoked;
+  return e;
+}
+
+LifecycleService::LifecycleService(std::unique_ptr<store::Database> db, std::unique_ptr<store::KeyHasher> hasher,
+                                   std::int64_t skewMs)
+    : db_(std::move(db)),
+      hasher_(std::move(hasher)),
+      revocationStore_(std::make_unique<store::RevocationStore>(*db_)),
+      keys_(std::make_unique<store::OpaqueKeyStore>(*db_, *hasher_)),
+      applications_(std::make_unique<store::ApplicationStore>(*db_)),
+      revocations_(std::make_shared<gateway::RevocationList>()),
+      index_(std::make_shared<gateway::OpaqueKeyIndex>(
+          [hasher = hasher_.get()](std::string_view value) { return hasher->hash(value); })),
+      // Rounded up: a key inside the skew must stay revoked.
+      skewSeconds_(skewMs <= 0 ? 0 : (skewMs + 999) / 1000) {}
+
+LifecycleService::~LifecycleService() { stopPurger(); }
+
+std::unique_ptr<LifecycleService> LifecycleService::open(const std::string& databasePath, std::int64_t skewMs,
+                                                         std::int64_t nowSeconds, std::string* error) {
+  std::unique_ptr<LifecycleService> service;
+  try {
+    auto db = std::make_unique<store::Database>(databasePath);
+    auto hasher = std::make_unique<store::KeyHasher>(
+        store::KeyHasher::loadOrCreate(store::KeyHasher::secretPathFor(databasePath)));
+    service.reset(new LifecycleService(std::move(db), std::move(hasher), skewMs));
+  } catch (const store::StoreError& e) {
+    *error = std::string("[storage] path: ") + e.what();
+    return nullptr;
+  } catch (const std::exception& e) {
+    *error = "[storage] path: " + databasePath + ": cannot open the embedded store: " + e.what();
+    return nullptr;
+  }
+  service->purgeExpired(nowSeconds);
+  if (service->load() != Failure::kNone) {
+    *error = "[storage] path: " + databasePath + ": the embedded store could not be read (see the log above)";
+    return nullptr;
+  }
+  return service;
+}
+
+Failure LifecycleService::load() {
+  auto revoked = revocationStore_->loadAll();
+  if (!revoked.ok()) return revoked.failure;
+  // The snapshot carries no expiry: loaded jtis stay in memory until the next start (the store
+  // drops them once the key expired, so they are not loaded again).
+  for (const std::string& jti : revoked.value.jtis) revocations_->revokeJti(jti, 0);
+  for (const auto& [sub, before] : revoked.value.subjectIssuedBefore) revocations_->setSubjectWatermark(sub, before);
+
+  auto keys = keys_->loadAll();
+  if (!keys.ok()) return keys.failure;
+  auto subs = applications_->loadAllSubscriptions();
+  if (!subs.ok()) return subs.failure;
+  std::vector<std::pair<std::string, gateway::OpaqueKeyEntry>> entries;
+  entries.reserve(keys.value.size());
+  for (const auto& r : keys.value) entries.emplace_back(r.keyHash, toIndexEntry(r));
+  std::vector<gateway::OpaqueKeyIndex::Subscription> subscriptions;
+  subscriptions.reserve(subs.value.size());
+  for (const auto& s : subs.value) subscriptions.push_back({s.applicationId, s.apiName, s.apiVersion});
+  index_->replaceAll(std::move(entries), subscriptions);
+  log::info("embedded store loaded", {{"path", db_->path()},
+                                      {"revokedJtis", revoked.value.jtis.size()},
+                                      {"subjectWatermarks", revoked.value.subjectIssuedBefore.size()},
+                                      {"opaqueKeys", keys.value.size()},
+                                      {"subscriptions", subs.value.size()}});
+  return Failure::kNone;
+}
+
+Failure LifecycleService::refreshKey(const std::string& id) {
+  auto record = keys_->get(id);
+  if (!record.ok()) return record.failure;
+  index_->put(record.value.keyHash, toIndexEntry(record.value));
+  return Failure::kNone;
+}
+
+Failure LifecycleService::revokeJti(const std::string& jti, const std::string& sub, std::int64_t expiresAt,
+                                    const std::string& revokedBy, std::int64_t now) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = revocationStore_->revokeJti(jti, sub, expiresAt, revokedBy, now);
+  if (f == Failure::kNone) revocations_->revokeJti(jti, expiresAt);
+  return f;
+}
+
+Failure LifecycleService::revokeSubject(const std::string& sub, std::int64_t issuedBefore,
+                                        const std::string& revokedBy, std::int64_t now, std::size_t* opaqueRevoked) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  *opaqueRevoked = 0;
+  Failure f = revocationStore_->revokeSubjectBefore(sub, issuedBefore, revokedBy, now);
+  if (f != Failure::kNone) return f;
+  revocations_->setSubjectWatermark(sub, issuedBefore);
+  auto owned = keys_->listByOwner(sub);
+  if (!owned.ok()) return owned.failure;
+  for (const auto& r : owned.value) {
+    if (r.revoked || r.createdAt > issuedBefore) continue;
+    f = keys_->revoke(r.id, now);
+    if (f != Failure::kNone) return f;
+    index_->markRevoked(r.id);
+    ++*opaqueRevoked;
+  }
+  return Failure::kNone;
+}
+
+store::StoreResult<store::OpaqueKeyRecord> LifecycleService::createKey(const store::NewOpaqueKey& key,
+                                                                      std::string_view value) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  auto created = keys_->create(key, value);
+  if (created.ok()) index_->put(created.value.keyHash, toIndexEntry(created.value));
+  return created;
+}
+
+store::StoreResult<store::OpaqueKeyRecord> LifecycleService::regenerateKey(const std::string& id,
+                                                                          std::string_view newValue) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  auto updated = keys_->regenerate(id, newValue);
+  // put() drops the entry under the old hash: the old value is unknown from here on.
+  if (updated.ok()) index_->put(updated.value.keyHash, toIndexEntry(updated.value));
+  return updated;
+}
+
+Failure LifecycleService::revokeKey(const std::string& id, std::int64_t now) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = keys_->revoke(id, now);
+  if (f == Failure::kNone) index_->markRevoked(id);
+  return f;
+}
+
+Failure LifecycleService::associateKey(const std::string& id, const std::string& applicationId) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = keys_->associateApplication(id, applicationId);
+  return f == Failure::kNone ? refreshKey(id) : f;
+}
+
+Failure LifecycleService::dissociateKey(const std::string& id) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = keys_->dissociateApplication(id);
+  return f == Failure::kNone ? refreshKey(id) : f;
+}
+
+store::StoreResult<store::ApplicationRecord> LifecycleService::createApplication(const std::string& name,
+                                                                                const std::string& owner,
+                                                                                std::int64_t now) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  return applications_->create(name, owner, now);
+}
+
+Failure LifecycleService::removeApplication(const std::string& id) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = applications_->remove(id);
+  if (f == Failure::kNone) index_->removeApplication(id);
+  return f;
+}
+
+Failure LifecycleService::subscribe(const std::string& applicationId, const std::string& apiName,
+                                    const std::string& apiVersion, std::int64_t now) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = applications_->subscribe(applicationId, apiName, apiVersion, now);
+  if (f == Failure::kNone) index_->addSubscription(applicationId, apiName, apiVersion);
+  return f;
+}
+
+Failure LifecycleService::unsubscribe(const std::string& applicationId, const std::string& apiName,
+                                      const std::string& apiVersion) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = applications_->unsubscribe(applicationId, apiName, apiVersion);
+  if (f == Failure::kNone) index_->removeSubscription(applicationId, apiName, apiVersion);
+  return f;
+}
+
+void LifecycleService::purgeExpired(std::int64_t now) {
+  const std::int64_t cutoff = now - skewSeconds_;
+  auto purged = revocationStore_->purgeExpired(cutoff);
+  revocations_->purgeExpired(cutoff);
+  if (purged.ok() && purged.value > 0) log::info("expired revocations purged", {{"rows", purged.value}});
+}
+
+void LifecycleService::startPurger(std::chrono::seconds interval) {
+  std::lock_guard<std::mutex> lock(purgerMutex_);
+  if (purger_.joinable()) return;
+  purgerStop_ = false;
+  purger_ = std::thread([this, interval] {
+    std::unique_lock<std::mutex> lock(purgerMutex_);
+    while (!purgerWake_.wait_for(lock, interval, [this] { return purgerStop_; })) {
+      lock.unlock();
+      purgeExpired(std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count());
+      lock.lock();
+    }
+  });
+}
+
+void LifecycleService::stopPurger() {
+  {
+    std::lock_guard<std::mutex> lock(purgerMutex_);
+    purgerStop_ = true;
+  }
+  purgerWake_.notify_all();
+  if (purger_.joinable()) purger_.join();
+}
+
+}  // namespace mgw::server

@@ -1,0 +1,110 @@
+// Key lifecycle (SPEC section 8): the one owner of the embedded store in the running process. Every
+// write goes to SQLite first (durable on return) and then, under the same lock, into the in-memory
+// RevocationList and OpaqueKeyIndex the gateway reads, so the next request sees it. Lives in the
+// ServerContext: it outlives SIGHUP reloads. Ownership checks are the caller's (the routes).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "gateway/opaque_key_index.h"
+#include "gateway/revocation_list.h"
+#include "store/application_store.h"
+#include "store/database.h"
+#include "store/key_hasher.h"
+#include "store/opaque_key_store.h"
+#include "store/revocation_store.h"
+
+namespace mgw::server {
+
+class LifecycleService {
+ public:
+  // Opens (creating when missing) the store at databasePath and its hash secret
+  // (KeyHasher::secretPathFor), purges expired revocations (now - skew) and loads the rest, with
+  // every opaque key and subscription, into memory. Null with *error set (naming the file and what to
+  // do) when the store cannot be opened or read.
+  static std::unique_ptr<LifecycleService> open(const std::string& databasePath, std::int64_t skewMs,
+                                                std::int64_t nowSeconds, std::string* error);
+  ~LifecycleService();  // stops the purger
+  LifecycleService(const LifecycleService&) = delete;
+  LifecycleService& operator=(const LifecycleService&) = delete;
+
+  const std::string& databasePath() const { return db_->path(); }
+  std::shared_ptr<gateway::RevocationList> revocations() const { return revocations_; }
+  std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys() const { return index_; }
+
+  // Reads go straight to the store.
+  const store::OpaqueKeyStore& keys() const { return *keys_; }
+  const store::ApplicationStore& applications() const { return *applications_; }
+
+  // --- Revocation of signed keys. ---
+  [[nodiscard]] Failure revokeJti(const std::string& jti, const std::string& sub, std::int64_t expiresAt,
+                                  const std::string& revokedBy, std::int64_t now);
+  // Raises sub's watermark, and revokes sub's opaque keys created at or before issuedBefore
+  // (*opaqueRevoked counts them).
+  [[nodiscard]] Failure revokeSubject(const std::string& sub, std::int64_t issuedBefore, const std::string& revokedBy,
+                                      std::int64_t now, std::size_t* opaqueRevoked);
+
+  // --- Opaque keys. ---
+  [[nodiscard]] store::StoreResult<store::OpaqueKeyRecord> createKey(const store::NewOpaqueKey& key,
+                                                                    std::string_view value);
+  [[nodiscard]] store::StoreResult<store::OpaqueKeyRecord> regenerateKey(const std::string& id,
+                                                                        std::string_view newValue);
+  [[nodiscard]] Failure revokeKey(const std::string& id, std::int64_t now);
+  [[nodiscard]] Failure associateKey(const std::string& id, const std::string& applicationId);
+  [[nodiscard]] Failure dissociateKey(const std::string& id);
+
+  // --- Applications and subscriptions. ---
+  [[nodiscard]] store::StoreResult<store::ApplicationRecord> createApplication(const std::string& name,
+                                                                              const std::string& owner,
+                                                                              std::int64_t now);
+  [[nodiscard]] Failure removeApplication(const std::string& id);
+  [[nodiscard]] Failure subscribe(const std::string& applicationId, const std::string& apiName,
+                                  const std::string& apiVersion, std::int64_t now);
+  [[nodiscard]] Failure unsubscribe(const std::string& applicationId, const std::string& apiName,
+                                    const std::string& apiVersion);
+
+  // Drops revocations of keys that expired before now - skew, in the store and in memory.
+  void purgeExpired(std::int64_t now);
+  // Runs purgeExpired every interval on a background thread until stopPurger() (or destruction).
+  void startPurger(std::chrono::seconds interval);
+  void stopPurger();
+
+ private:
+  LifecycleService(std::unique_ptr<store::Database> db, std::unique_ptr<store::KeyHasher> hasher,
+                   std::int64_t skewMs);
+  Failure load();
+  // Re-reads the key from the store into the index (after a write that changed it).
+  Failure refreshKey(const std::string& id);
+
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::KeyHasher> hasher_;
+  std::unique_ptr<store::RevocationStore> revocationStore_;
+  std::unique_ptr<store::OpaqueKeyStore> keys_;
+  std::unique_ptr<store::ApplicationStore> applications_;
+  std::shared_ptr<gateway::RevocationList> revocations_;
+  std::shared_ptr<gateway::OpaqueKeyIndex> index_;
+  std::int64_t skewSeconds_;
+
+  // Serialises write-then-update, so two writers cannot leave the memory copy older than the store.
+  std::mutex writeMutex_;
+
+  std::mutex purgerMutex_;
+  std::condition_variable purgerWake_;
+  bool purgerStop_ = false;
+  std::thread purger_;
+};
+
+// The gateway's view of a stored key.
+gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& record);
+
+}  // namespace mgw::server

@@ -1,0 +1,289 @@
+#include "gateway/opaque_key_index.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "gateway/key_validator.h"
+
+namespace mgw::gateway {
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000;
+const std::string kValue = "lTiFQrRvNBOkVShNrKG13VhuXoZ2EfgJ_qU529RyXB8";  // the seed's example key
+
+// Stands in for the store's keyed BLAKE2b: the index only needs a deterministic mapping.
+std::string testHash(std::string_view value) { return "h(" + std::string(value) + ")"; }
+
+std::shared_ptr<OpaqueKeyIndex> makeIndex() { return std::make_shared<OpaqueKeyIndex>(testHash); }
+
+OpaqueKeyEntry entry(const std::string& id = "k1") {
+  OpaqueKeyEntry e;
+  e.id = id;
+  e.owner = "alice";
+  e.apiName = "PizzaShackAPI";
+  e.apiVersion = "1.0.0";
+  return e;
+}
+
+TEST(OpaqueKeyIndexTest, FindsByHashOfTheValueOnly) {
+  auto index = makeIndex();
+  index->put(testHash(kValue), entry());
+  auto found = index->find(kValue);
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->id, "k1");
+  EXPECT_EQ(index->find(kValue.substr(1)), nullptr);
+  EXPECT_EQ(index->find(""), nullptr);
+  EXPECT_EQ(index->size(), 1u);
+}
+
+TEST(OpaqueKeyIndexTest, PutUnderANewHashDropsTheOldValue) {
+  auto index = makeIndex();
+  index->put(testHash("old-value-1"), entry());
+  index->put(testHash("new-value-2"), entry());  // regenerate: same id, new hash
+  EXPECT_EQ(index->find("old-value-1"), nullptr);
+  ASSERT_NE(index->find("new-value-2"), nullptr);
+  EXPECT_EQ(index->size(), 1u);
+}
+
+TEST(OpaqueKeyIndexTest, MarkRevokedKeepsTheEntry) {
+  auto index = makeIndex();
+  index->put(testHash(kValue), entry());
+  auto before = index->find(kValue);
+  index->markRevoked("k1");
+  index->markRevoked("unknown");  // ignored
+  auto after = index->find(kValue);
+  ASSERT_NE(after, nullptr);
+  EXPECT_TRUE(after->revoked);
+  EXPECT_FALSE(before->revoked);  // a reader's snapshot never changes under it
+}
+
+TEST(OpaqueKeyIndexTest, Subscriptions) {
+  auto index = makeIndex();
+  index->addSubscription("app1", "PizzaShackAPI", "1.0.0");
+  EXPECT_TRUE(index->isSubscribed("app1", "PizzaShackAPI", "1.0.0"));
+  EXPECT_FALSE(index->isSubscribed("app1", "PizzaShackAPI", "1.0.1"));
+  EXPECT_FALSE(index->isSubscribed("app2", "PizzaShackAPI", "1.0.0"));
+  // The joined key cannot be forged by moving characters between the parts.
+  EXPECT_FALSE(index->isSubscribed("app1PizzaShackAPI", "", "1.0.0"));
+  index->removeSubscription("app1", "PizzaShackAPI", "1.0.0");
+  EXPECT_FALSE(index->isSubscribed("app1", "PizzaShackAPI", "1.0.0"));
+}
+
+TEST(OpaqueKeyIndexTest, RemovingAnApplicationDissociatesItsKeysAndDropsItsSubscriptions) {
+  auto index = makeIndex();
+  auto e = entry();
+  e.applicationId = "app1";
+  index->put(testHash(kValue), e);
+  auto other = entry("k2");
+  other.applicationId = "app10";  // shares a prefix with app1
+  index->put(testHash("other-value"), other);
+  index->addSubscription("app1", "PizzaShackAPI", "1.0.0");
+  index->addSubscription("app10", "PizzaShackAPI", "1.0.0");
+  index->removeApplication("app1");
+  EXPECT_FALSE(index->find(kValue)->applicationId.has_value());
+  EXPECT_EQ(index->find("other-value")->applicationId, "app10");
+  EXPECT_FALSE(index->isSubscribed("app1", "PizzaShackAPI", "1.0.0"));
+  EXPECT_TRUE(index->isSubscribed("app10", "PizzaShackAPI", "1.0.0"));
+}
+
+TEST(OpaqueKeyIndexTest, ReplaceAll) {
+  auto index = makeIndex();
+  index->put(testHash("gone-value"), entry("gone"));
+  index->replaceAll({{testHash(kValue), entry()}}, {{"app1", "PizzaShackAPI", "1.0.0"}});
+  EXPECT_EQ(index->find("gone-value"), nullptr);
+  EXPECT_NE(index->find(kValue), nullptr);
+  EXPECT_TRUE(index->isSubscribed("app1", "PizzaShackAPI", "1.0.0"));
+  EXPECT_EQ(index->size(), 1u);
+  EXPECT_EQ(index->subscriptionCount(), 1u);
+}
+
+TEST(OpaqueKeyIndexTest, ConcurrentReadersAndWriters) {
+  auto index = makeIndex();
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  std::atomic<long> found{0};
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        if (auto e = index->find("value-0")) found += e->id == "k0";
+        (void)index->isSubscribed("app", "PizzaShackAPI", "1.0.0");
+      }
+    });
+  }
+  for (int i = 0; i < 2000; ++i) {
+    index->put(testHash("value-" + std::to_string(i % 7)), entry("k" + std::to_string(i % 7)));
+    if (i % 3 == 0) index->markRevoked("k" + std::to_string(i % 7));
+    index->addSubscription("app", "PizzaShackAPI", "1.0.0");
+    index->removeSubscription("app", "PizzaShackAPI", "1.0.0");
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(index->size(), 7u);
+}
+
+// --- KeyValidator's opaque path (SPEC section 8), with the restrictions it shares with signed keys.
+
+class OpaqueValidationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.server.timestampSkewMs = 5000;
+    index_ = makeIndex();
+    api_.name = "PizzaShackAPI";
+    api_.version = "1.0.0";
+    api_.context = "/pizzashack/1.0.0";
+    api_.production.urls = {"http://127.0.0.1:9080/pizzashack/1.0.0"};
+    ctx_.clientAddress = "127.0.0.1";
+  }
+  KeyValidator validator() {
+    return KeyValidator(std::make_shared<token::KeySet>(), config_, std::make_shared<RevocationList>(), index_);
+  }
+  ValidationResult run(std::string_view key, std::int64_t now = kNow) {
+    return validator().validate(key, api_, ctx_, now);
+  }
+  void put(const OpaqueKeyEntry& e, const std::string& value = kValue) { index_->put(testHash(value), e); }
+
+  config::Config config_;
+  std::shared_ptr<OpaqueKeyIndex> index_;
+  ApiDefinition api_;
+  RequestContext ctx_;
+};
+
+TEST_F(OpaqueValidationTest, ValidKeyIdentifiesItselfByIdNeverByValue) {
+  put(entry());
+  auto r = run(kValue);
+  EXPECT_EQ(r.failure, Failure::kNone) << r.reason;
+  EXPECT_EQ(r.keyId, "opaque:k1");
+  EXPECT_EQ(r.subject, "alice");
+  EXPECT_FALSE(r.sandbox);
+  EXPECT_EQ(r.reason.find(kValue), std::string::npos);
+}
+
+TEST_F(OpaqueValidationTest, UnknownKey) {
+  auto r = run("not-a-known-key");
+  EXPECT_EQ(r.failure, Failure::kUnknownKey);
+  EXPECT_EQ(r.description.find("not-a-known-key"), std::string::npos);
+  EXPECT_EQ(r.keyId.find("not-a-known-key"), std::string::npos);
+}
+
+TEST_F(OpaqueValidationTest, LengthPicksThePath) {
+  // 65 characters is never an opaque key: it goes to signed-key verification (and fails there).
+  const std::string longValue(65, 'a');
+  put(entry(), longValue);
+  EXPECT_EQ(run(longValue).failure, Failure::kMalformedKey);
+  const std::string maxValue(KeyValidator::kMaxOpaqueKeyLength, 'b');
+  put(entry("k64"), maxValue);
+  EXPECT_EQ(run(maxValue).failure, Failure::kNone);
+}
+
+TEST_F(OpaqueValidationTest, WithoutAnIndexShortKeysAreSignedKeyFailures) {
+  KeyValidator signedOnly(std::make_shared<token::KeySet>(), config_, std::make_shared<RevocationList>());
+  EXPECT_EQ(signedOnly.validate(kValue, api_, ctx_, kNow).failure, Failure::kMalformedKey);
+}
+
+TEST_F(OpaqueValidationTest, Revoked) {
+  put(entry());
+  index_->markRevoked("k1");
+  auto r = run(kValue);
+  EXPECT_EQ(r.failure, Failure::kRevoked);
+  EXPECT_NE(r.description.find("revoked"), std::string::npos);
+}
+
+TEST_F(OpaqueValidationTest, ExpiryWithSkewOneSecondEitherSide) {
+  auto e = entry();
+  e.expiresAt = kNow;
+  put(e);
+  EXPECT_EQ(run(kValue, kNow + 5).failure, Failure::kNone);  // inside the 5 s skew
+  auto r = run(kValue, kNow + 6);
+  EXPECT_EQ(r.failure, Failure::kExpired);
+  EXPECT_NE(r.description.find("expired"), std::string::npos);
+  e.expiresAt = 0;  // never
+  put(e);
+  EXPECT_EQ(run(kValue, kNow + 100LL * 365 * 24 * 3600).failure, Failure::kNone);
+}
+
+TEST_F(OpaqueValidationTest, BoundToOneApiNameAndVersion) {
+  auto e = entry();
+  e.apiVersion = "2.0.0";
+  put(e);
+  auto r = run(kValue);
+  EXPECT_EQ(r.failure, Failure::kApiNotAllowed);
+  EXPECT_NE(r.description.find("PizzaShackAPI:2.0.0"), std::string::npos);
+  e.apiVersion = "*";  // no wildcard for opaque keys: one API, one version
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kApiNotAllowed);
+  e.apiVersion = "1.0.0";
+  e.apiName = "Petstore";
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kApiNotAllowed);
+}
+
+TEST_F(OpaqueValidationTest, PermittedIpAndReferer) {
+  auto e = entry();
+  e.permittedIp = "10.9.9.9";
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kIpNotPermitted);
+  e.permittedIp = "127.0.0.0/8, ::1";
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kNone);
+
+  e.permittedReferer = "*.example.com/*";
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kRefererNotPermitted);  // no Referer header
+  ctx_.hasReferer = true;
+  ctx_.referer = "https://www.example.com/page";
+  EXPECT_EQ(run(kValue).failure, Failure::kNone);
+  ctx_.referer = "https://evil.test/page";
+  EXPECT_EQ(run(kValue).failure, Failure::kRefererNotPermitted);
+}
+
+TEST_F(OpaqueValidationTest, SandboxNeedsSandboxEndpoints) {
+  auto e = entry();
+  e.sandbox = true;
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kSandboxNotAvailable);
+  api_.sandbox.urls = {"http://127.0.0.1:9081/pizzashack/1.0.0"};
+  auto r = run(kValue);
+  EXPECT_EQ(r.failure, Failure::kNone);
+  EXPECT_TRUE(r.sandbox);
+}
+
+TEST_F(OpaqueValidationTest, SubscriptionRequired) {
+  api_.subscriptionRequired = true;
+  auto e = entry();
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kNotSubscribed);  // no application
+  e.applicationId = "app1";
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kNotSubscribed);  // application not subscribed
+  index_->addSubscription("app1", "PizzaShackAPI", "1.0.0");
+  EXPECT_EQ(run(kValue).failure, Failure::kNone);
+  api_.subscriptionRequired = false;  // a subscriptionless API accepts the key directly
+  index_->removeSubscription("app1", "PizzaShackAPI", "1.0.0");
+  EXPECT_EQ(run(kValue).failure, Failure::kNone);
+}
+
+TEST_F(OpaqueValidationTest, ChecksRunInOrder) {
+  // Revoked beats expired beats wrong API beats IP.
+  auto e = entry();
+  e.revoked = true;
+  e.expiresAt = kNow - 100;
+  e.apiName = "Other";
+  e.permittedIp = "10.9.9.9";
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kRevoked);
+  e.revoked = false;
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kExpired);
+  e.expiresAt = 0;
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kApiNotAllowed);
+  e.apiName = "PizzaShackAPI";
+  put(e);
+  EXPECT_EQ(run(kValue).failure, Failure::kIpNotPermitted);
+}
+
+}  // namespace
+}  // namespace mgw::gateway
