@@ -183,14 +183,19 @@ struct Proxy::Impl {
   }
 
   Attempt send(const UpstreamTarget& target, const Outgoing& out, int timeoutSeconds) {
-    httplib::Request request;
-    request.method = out.method;
     const std::string path = joinPath(target.basePath, out.encodedPath);
     const std::string query = joinQuery(target.baseQuery, out.query);
-    request.path = query.empty() ? path : path + "?" + query;
-    for (const auto& [name, value] : out.headers) request.headers.emplace(name, value);
-    request.headers.emplace("Host", target.hostHeader);
-    request.body = *out.body;
+    // Built afresh for each round (send() adds headers to the request it is given), straight from
+    // out: no intermediate copy of the headers and body.
+    auto makeRequest = [&] {
+      httplib::Request request;
+      request.method = out.method;
+      request.path = query.empty() ? path : path + "?" + query;
+      request.headers.insert(out.headers.begin(), out.headers.end());  // both case-insensitive: sorted, appended
+      request.headers.emplace("Host", target.hostHeader);
+      request.body = *out.body;
+      return request;
+    };
     // Messages name the origin and path only: a propagated key may sit in the query.
     const std::string where = out.method + " " + target.origin + path;
 
@@ -206,7 +211,7 @@ struct Proxy::Impl {
       const bool reused = client->is_socket_open() != 0;
       client->set_read_timeout(timeoutSeconds, 0);
       client->set_write_timeout(timeoutSeconds, 0);
-      httplib::Request copy = request;  // send() adds headers to the request it is given
+      httplib::Request copy = makeRequest();
       httplib::Response response;
       httplib::Error result = httplib::Error::Success;
       const auto start = std::chrono::steady_clock::now();
@@ -332,7 +337,7 @@ HttpResponse Proxy::forward(const HttpRequest& in, const ApiDefinition& api, con
           *failure = Failure::kNone;
           *reason = std::move(reasons);  // empty unless earlier endpoints failed over
           response.status = attempt.response.status;
-          for (auto& [name, value] : attempt.response.headers) response.headers.emplace(name, value);
+          for (auto& [name, value] : attempt.response.headers) response.headers.emplace(name, std::move(value));
           removeHopByHopHeaders(response.headers);
           response.body = std::move(attempt.response.body);
           return response;
