@@ -436,6 +436,19 @@ class RestrictedUserTest(LifecycleBase):
         self.create_key(("EchoAPI", "1.0.0"))  # the admin may use any deployed API
 
 
+class StoreStartupTest(harness.GatewayTestCase):
+    def test_a_store_that_cannot_open_stops_the_start(self):
+        bad = os.path.join(self.workdir, "not-a-db")
+        with open(bad, "wb") as f:
+            f.write(b"garbage" * 1000)
+        gw = harness.MicroGw(self.workdir, harness.base_config() + f'\n[storage]\npath = "{bad}"\n', wait=False)
+        self.assertEqual(gw.proc.wait(30), 1)
+        out = gw.output()
+        gw.stop()
+        self.assertIn("[storage] path: " + bad, out)
+        self.assertIn("not a readable micro-gw database", out)
+
+
 class RestartTest(LifecycleBase):
     """Revocations and keys are durable: a SIGKILL and a new process on the same store keep them."""
 
