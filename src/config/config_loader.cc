@@ -259,6 +259,44 @@ struct Where {
   bool secret() const { return lower(key).find("password") != std::string::npos; }
 };
 
+// Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629 section 4: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or npos. TOML 1.0 requires UTF-8, and toml11 3.7.1
+// reads out of bounds when it reports invalid UTF-8 inside a string (found by fuzz_config_loader),
+// so the text is checked before it reaches the parser.
+std::size_t firstInvalidUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > text.size()) return i;
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < lo || second > hi) return i;
+    for (std::size_t k = 2; k < len; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      if (c < 0x80 || c > 0xBF) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 class Loader {
  public:
   Loader(std::string file, const std::string& runtimeHome)
@@ -266,6 +304,13 @@ class Loader {
 
   LoadResult run(std::string_view text) {
     LoadResult result;
+    if (const auto bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
+      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+      errors_.push_back({file_, static_cast<int>(line), "",
+                         "not valid UTF-8 (byte " + std::to_string(bad + 1) + "); a TOML file must be UTF-8", ""});
+      result.errors = std::move(errors_);
+      return result;
+    }
     Value root;
     try {
       std::istringstream in{std::string(text)};
