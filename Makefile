@@ -80,7 +80,7 @@ fuzz: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$len -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/fuzz-crashes/$$t/ \
-	    $(FUZZ_BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t 2>&1 | tee $(FUZZ_BUILD)/fuzz-$$t.log | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
+	    $(FUZZ_BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t 2>&1 | tee $(FUZZ_BUILD)/fuzz-$$t.log | grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
 	  if [ "$${PIPESTATUS[0]}" != 0 ]; then failed="$$failed $$t"; fi; done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (inputs in $(FUZZ_BUILD)/fuzz-crashes/, logs in $(FUZZ_BUILD)/fuzz-*.log)"; exit 1; fi; \
 	echo "fuzz: no crash"
