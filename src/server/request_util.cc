@@ -54,7 +54,16 @@ bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std
   // RFC 9112 section 6.3: an invalid Content-Length ("5, 40", "+5") is an unrecoverable framing
   // error; section 5.1: whitespace between a field name and its colon must be refused with 400.
   // Either lets a backend frame the forwarded request differently from this server.
+  // RFC 9110 section 5.5: CR, LF and NUL never belong in a field value. cpp-httplib 0.11.4
+  // percent-decodes header values, so "X-A: a%0d%0aX-B: b" arrives here holding a CRLF that the
+  // proxy would write to the backend verbatim: header injection, and with an empty line a whole
+  // second request on the upstream connection.
   for (const auto& [name, value] : req.headers) {
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      writeFault(res, Failure::kBadRequestBody, "a header field value holds CR, LF or NUL");
+      res.set_header("Connection", "close");
+      return false;
+    }
     const bool badName = name.empty() || name.find_first_of(" \t") != std::string::npos;
     const bool badLength = strcasecmp(name.c_str(), "Content-Length") == 0 &&
                            (value.empty() || value.find_first_not_of("0123456789") != std::string::npos);

@@ -450,6 +450,22 @@ security = []
                 self.assert_fault(r, 400, 900400)
         self.assert_valid_request_works()
 
+    def test_encoded_crlf_in_a_header_value_is_refused(self):
+        # cpp-httplib percent-decodes header values: %0d%0a would become a CRLF that the proxy writes
+        # to the backend, injecting headers or (with an empty line) a whole second request.
+        r = self.smuggle(b"GET /record/front-MARKER HTTP/1.1\r\nHost: x\r\nX-Inject: a%0d%0aX-Evil:%20yes\r\n\r\n")
+        self.assert_fault(r, 400, 900400)
+        r = self.smuggle(b"GET /record/front-MARKER HTTP/1.1\r\nHost: x\r\nX-Inject: a%0d%0aContent-Length:%200"
+                         b"%0d%0a%0d%0aGET%20/rec/SMUGGLED-MARKER%20HTTP/1.1%0d%0aX-Rest:%20\r\n\r\n")
+        self.assert_fault(r, 400, 900400)
+        r = self.smuggle(b"GET /record/front-MARKER HTTP/1.1\r\nHost: x\r\nX-Nul: a%00b\r\n\r\n")
+        self.assert_fault(r, 400, 900400)
+        # A secured API answers the same before looking at the key.
+        r = raw_request(self.port, (f"GET /echoapi/1.0.0/inj HTTP/1.1\r\nHost: x\r\napikey: {self.key}\r\n"
+                                    "X-Inject: a%0aX-Evil: yes\r\n\r\n").encode())
+        self.assert_fault(r, 400, 900400)
+        self.assert_valid_request_works()
+
     def test_form_body_fields_are_not_query_parameters(self):
         # The HTTP library parses an application/x-www-form-urlencoded body into its parameter
         # list; the gateway must neither take a key from there nor forward the fields as a query.
