@@ -19,6 +19,28 @@
 namespace mgw::gateway {
 namespace {
 
+// cpp-httplib 0.11.4 percent-decodes response header values: a backend's legitimate
+// "Location: /login?next=%0d%0aSet-Cookie:%20x" arrives holding a CRLF, which the server would
+// write to the client verbatim (response splitting). Percent-encoding CR, LF and NUL again
+// restores what the backend sent and keeps every relayed value on one line (RFC 9110 section 5.5).
+std::string withoutLineBreaks(std::string value) {
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos) return value;
+  std::string out;
+  out.reserve(value.size() + 8);
+  for (char c : value) {
+    if (c == '\r') {
+      out += "%0D";
+    } else if (c == '\n') {
+      out += "%0A";
+    } else if (c == '\0') {
+      out += "%00";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 constexpr std::array<std::string_view, 7> kForwardedMethods = {"GET",   "HEAD",   "POST",   "PUT",
                                                                "PATCH", "DELETE", "OPTIONS"};
 // RFC 9110 section 9.2.2: these may be sent again when a reused connection turns out to be dead.
@@ -337,7 +359,8 @@ HttpResponse Proxy::forward(const HttpRequest& in, const ApiDefinition& api, con
           *failure = Failure::kNone;
           *reason = std::move(reasons);  // empty unless earlier endpoints failed over
           response.status = attempt.response.status;
-          for (auto& [name, value] : attempt.response.headers) response.headers.emplace(name, std::move(value));
+          for (auto& [name, value] : attempt.response.headers)
+            response.headers.emplace(name, withoutLineBreaks(std::move(value)));
           removeHopByHopHeaders(response.headers);
           response.body = std::move(attempt.response.body);
           return response;

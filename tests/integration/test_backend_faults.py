@@ -19,6 +19,7 @@ class FaultyBackend:
     reset       sends the status line, headers and part of the body, then resets the connection
     garbage     answers bytes that are not HTTP, then closes
     truncated   announces Content-Length 1000, sends 10 bytes, closes cleanly
+    crlf_header answers a redirect whose Location holds a percent-encoded CRLF
     """
 
     def __init__(self):
@@ -95,6 +96,10 @@ class FaultyBackend:
                 if mode == "garbage":
                     conn.sendall(b"\x00\xff\xfeNOT HTTP AT ALL\r\n\x7f\x80garbage\r\n\r\n")
                     return
+                if mode == "crlf_header":  # legitimate percent-encoding that a decoder turns into CRLF
+                    conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /login?next=%0d%0aSet-Cookie:%20evil=1\r\n"
+                                 b"Content-Length: 0\r\n\r\n")
+                    continue
                 if mode == "truncated":
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
                     return
@@ -254,6 +259,18 @@ timeoutSeconds = 1
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(lambda i: self.faulty_get(f"/c-{i}").status, range(64)))
         self.assertEqual(set(statuses), {200}, statuses)
+
+    def test_encoded_crlf_in_a_backend_header_does_not_split_the_response(self):
+        # The HTTP library decodes %0d%0a in header values; relayed as is, the client would get an
+        # injected Set-Cookie (response splitting).
+        self.faulty.mode = "crlf_header"
+        raw = harness.raw_exchange(self.gw.http_port, b"GET /faulty/redirect HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        self.assertTrue(head.startswith("HTTP/1.1 302"), head)
+        names = [line.split(":", 1)[0].strip().lower() for line in head.split("\r\n")[1:]]
+        self.assertNotIn("set-cookie", names, head)
+        self.assertIn("Location: /login?next=%0D%0ASet-Cookie:", head)
+        self.assert_faulty_backend_recovered()
 
     # --- no leaks ---
 
