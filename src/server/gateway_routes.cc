@@ -48,7 +48,8 @@ void serveGateway(ServerContext& context, const httplib::Request& req, httplib::
     finish();
   };
 
-  if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount)) {
+  if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount,
+                          state->config.listener.maxRequestBytes)) {
     finish();
     return;
   }

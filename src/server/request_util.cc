@@ -34,7 +34,8 @@ gateway::HttpRequest toHttpRequest(const httplib::Request& req, bool tls) {
   return out;
 }
 
-bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std::size_t maxHeaderCount) {
+bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std::size_t maxHeaderCount,
+                        std::size_t maxBodyBytes) {
   std::size_t count = 0;
   for (const auto& header : req.headers)
     if (!isLibraryPseudoHeader(header.first)) ++count;
@@ -73,6 +74,14 @@ bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std
       res.set_header("Connection", "close");
       return false;
     }
+  }
+  // cpp-httplib 0.11.4 applies set_payload_max_length to Content-Length bodies only and reads a
+  // chunked body whole: refuse it here, so it is at least never forwarded or parsed.
+  if (req.body.size() > maxBodyBytes) {
+    writeFault(res, Failure::kPayloadTooLarge, "the request body exceeds " + std::to_string(maxBodyBytes) +
+                                                   " bytes ([listenerConfig] maxRequestBytes)");
+    res.set_header("Connection", "close");
+    return false;
   }
   return true;
 }

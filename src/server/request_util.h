@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "gateway/http_message.h"
@@ -29,9 +30,11 @@ bool isLibraryPseudoHeader(const std::string& name);
 gateway::HttpRequest toHttpRequest(const httplib::Request& req, bool tls);
 
 // Request-level checks the library does not make: header count, conflicting framing headers
-// (Content-Length with Transfer-Encoding, or two Content-Length values: smuggling probes).
+// (Content-Length with Transfer-Encoding, or two Content-Length values: smuggling probes), and
+// the body size for a chunked body (the library limits only Content-Length bodies).
 // Returns false after writing the fault.
-bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std::size_t maxHeaderCount);
+bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std::size_t maxHeaderCount,
+                        std::size_t maxBodyBytes = std::numeric_limits<std::size_t>::max());
 
 // The HTTP library reads no body for GET, yet the seed's users send `curl -X GET ... -d '{...}'`
 // to /apikey. On a TLS connection the body is still unread in the SSL object: read exactly

@@ -26,7 +26,8 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
   if (req.method == "GET" &&
       !readUnreadTlsBody(req, res, kMaxStsBodyBytes, state->config.listener.readTimeoutSeconds, &getBody))
     return;
-  if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount)) return;
+  if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount,
+                          state->config.listener.maxRequestBytes)) return;
   if (!state->config.tokenIssuer.enabled || !state->issuer) {
     writeFault(res, Failure::kIssuerDisabled,
                "the API key issuer is disabled ([apikey.issuer.tokenConfig] enabled = false)");
