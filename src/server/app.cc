@@ -37,7 +37,20 @@ bool isLoopback(const std::string& host) {
 // replaced by the configured, explicit limits.
 void applyLimits(httplib::Server& server, const config::ListenerConfig& listener) {
   const int threads = listener.workerThreads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // The library listens with a compiled-in backlog of 5: a burst of connects (wrk -c64, a load
+  // balancer opening its pool) overflows it, the kernel drops handshakes and the clients retry
+  // after 1 s, 3 s... The listening socket is recorded here and its backlog widened once it listens:
+  // listen_after_bind() calls new_task_queue() after listen() and before the first accept().
+  auto listenSocket = std::make_shared<std::atomic<int>>(-1);
+  server.set_socket_options([listenSocket](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listenSocket->store(static_cast<int>(sock));
+  });
+  server.new_task_queue = [threads, listenSocket] {
+    const int sock = listenSocket->load();
+    if (sock >= 0) ::listen(sock, SOMAXCONN);  // on a listening socket: only the backlog changes
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
   server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(static_cast<size_t>(listener.keepAliveMaxRequests));
   server.set_keep_alive_timeout(listener.keepAliveTimeoutSeconds);
