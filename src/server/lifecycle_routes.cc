@@ -3,6 +3,7 @@
 // A user sees and changes their own objects, a user with role admin everyone's: an unknown id is
 // 404, someone else's 403. Every answer carries Cache-Control: no-store; every error goes through
 // writeFault. A key value appears in exactly two answers (create, regenerate) and in no log line.
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "common/crypto_util.h"
