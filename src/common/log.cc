@@ -4,12 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
+#include <cerrno>
+#include <unistd.h>
 
 namespace mgw::log {
 namespace {
 std::atomic<Level> gMinimum{Level::kInfo};
-std::mutex gMutex;
 
 std::string timestamp() {
   auto now = std::chrono::system_clock::now();
@@ -36,9 +36,17 @@ std::string_view levelName(Level level) {
 void emit(const nlohmann::json& line) {
   // replace invalid UTF-8 rather than throw: a hostile path must not crash logging.
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::lock_guard<std::mutex> lock(gMutex);
-  std::fputs(text.c_str(), stderr);
-  std::fputc('\n', stderr);
+  text += '\n';
+  // One write(2) per line: whole lines never interleave across threads, and no lock is held.
+  const char* data = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // a closed or full log must never stop a request
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
 }
 }  // namespace
 

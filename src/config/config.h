@@ -18,7 +18,7 @@ struct ListenerConfig {
   std::string keyStorePassword;
   std::string trustStorePath;     // resolved; default runtime/security/truststore (folder of PEM)
   std::string trustStorePassword;
-  int workerThreads = 0;          // 0 at load time becomes max(8, 4 * cores)
+  int workerThreads = 0;          // 0 at load time becomes max(128, 16 * cores)
   std::size_t maxRequestBytes = 10 * 1024 * 1024;
   std::size_t maxHeaderBytes = 8192;   // one header line, and the request line
   std::size_t maxHeaderCount = 100;

@@ -681,7 +681,7 @@ class Loader {
             {"workerThreads",
              [&](auto& v, auto& w) {
                readInt(v, w, l.workerThreads, 0, 4096,
-                       "must be between 0 and 4096 (0 = sized for the machine: max(8, 4 x cores))");
+                       "must be between 0 and 4096 (0 = sized for the machine: max(128, 16 x cores))");
              }},
             {"maxRequestBytes", [&](auto& v, auto& w) { readPositive(v, w, l.maxRequestBytes, "bytes"); }},
             {"maxHeaderBytes", [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderBytes, "bytes"); }},
@@ -1112,8 +1112,10 @@ class Loader {
     c.tokenIssuer.keyStorePath = resolve(c.tokenIssuer.keyStorePath, kDefaultSigningKeyStore);
     c.storage.path = resolve(c.storage.path, kDefaultStorage);
     if (c.listener.workerThreads == 0) {
+      // The HTTP library keeps one thread per keep-alive connection: the pool bounds concurrent
+      // clients, not CPU use, and an idle thread costs little (bench/RESULTS.md).
       int cores = static_cast<int>(std::thread::hardware_concurrency());
-      c.listener.workerThreads = std::max(8, 4 * std::max(cores, 1));
+      c.listener.workerThreads = std::max(128, 16 * std::max(cores, 1));
     }
     if (c.tokenIssuer.enabled && c.listener.httpsPort == -1) {
       // The STS is HTTPS only (it takes passwords); say so instead of silently not serving it.

@@ -135,7 +135,7 @@ TEST(Defaults, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c.tokenIssuer.keyStorePath, "/srv/mgw/runtime/security/micro-gw-signing.pem");
   EXPECT_EQ(c.storage.path, "/srv/mgw/runtime/data/micro-gw.db");
   int cores = static_cast<int>(std::thread::hardware_concurrency());
-  EXPECT_EQ(c.listener.workerThreads, std::max(8, 4 * std::max(cores, 1)));
+  EXPECT_EQ(c.listener.workerThreads, std::max(128, 16 * std::max(cores, 1)));
   EXPECT_TRUE(c.users.empty());
   EXPECT_FALSE(c.tokenConfigsDeclared);
 }
