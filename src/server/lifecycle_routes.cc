@@ -236,32 +236,29 @@ void storeFault(httplib::Response& res, Failure f, const std::string& notFound, 
   }
 }
 
-// The key with this id if the caller may act on it; otherwise the 404/403 is written.
-std::optional<store::OpaqueKeyRecord> ownedKey(const Call& call, const std::string& id, httplib::Response& res) {
-  auto found = call.lifecycle->keys().get(id);
+// The object the store found under this id if the caller may act on it; otherwise the 404/403 is
+// written. `what` names the kind of object in the descriptions ("API key", "application").
+template <typename Record>
+std::optional<Record> ownedRecord(const Call& call, store::StoreResult<Record> found, std::string_view what,
+                                  const std::string& id, httplib::Response& res) {
   if (!found.ok()) {
-    storeFault(res, found.failure, "no API key with id " + shownId(id), "");
+    storeFault(res, found.failure, "no " + std::string(what) + " with id " + shownId(id), "");
     return std::nullopt;
   }
   if (!call.owns(found.value.owner)) {
-    writeFault(res, Failure::kForbidden, "API key " + shownId(id) + " belongs to another user");
+    writeFault(res, Failure::kForbidden, std::string(what) + " " + shownId(id) + " belongs to another user");
     return std::nullopt;
   }
   return std::move(found.value);
 }
 
+std::optional<store::OpaqueKeyRecord> ownedKey(const Call& call, const std::string& id, httplib::Response& res) {
+  return ownedRecord(call, call.lifecycle->keys().get(id), "API key", id, res);
+}
+
 std::optional<store::ApplicationRecord> ownedApplication(const Call& call, const std::string& id,
                                                          httplib::Response& res) {
-  auto found = call.lifecycle->applications().get(id);
-  if (!found.ok()) {
-    storeFault(res, found.failure, "no application with id " + shownId(id), "");
-    return std::nullopt;
-  }
-  if (!call.owns(found.value.owner)) {
-    writeFault(res, Failure::kForbidden, "application " + shownId(id) + " belongs to another user");
-    return std::nullopt;
-  }
-  return std::move(found.value);
+  return ownedRecord(call, call.lifecycle->applications().get(id), "application", id, res);
 }
 
 // --- POST /apikey/revoke ---
