@@ -6,21 +6,16 @@
 
 #include "common/crypto_util.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "gateway/referer_matcher.h"
 #include "token/iso_time.h"
 
 namespace mgw::gateway {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // An X-Forwarded-For entry may carry a port ("1.2.3.4:5678", "[2001:db8::1]:80").
 std::string stripPort(std::string_view entry) {
-  entry = trim(entry);
+  entry = trimOws(entry);
   if (!entry.empty() && entry.front() == '[') {
     auto close = entry.find(']');
     if (close != std::string_view::npos) return std::string(entry.substr(1, close - 1));
@@ -193,7 +188,7 @@ Failure KeyValidator::checkRestrictions(const std::string& permittedIp, const st
     return f;
   };
   // permittedIP.
-  if (!trim(permittedIp).empty()) {
+  if (!trimOws(permittedIp).empty()) {
     std::string error;
     auto matcher = IpMatcher::parse(permittedIp, &error);
     const std::string client = effectiveClientAddress(ctx);
@@ -208,14 +203,14 @@ Failure KeyValidator::checkRestrictions(const std::string& permittedIp, const st
   }
 
   // permittedReferer.
-  if (!trim(permittedReferer).empty()) {
+  if (!trimOws(permittedReferer).empty()) {
     std::string error;
     auto matcher = RefererMatcher::parse(permittedReferer, &error);
     if (!matcher) {
       return refuse(Failure::kRefererNotPermitted, "permittedReferer is malformed: " + error,
                     "the API key's referrer restriction cannot be applied");
     }
-    if (!ctx.hasReferer || trim(ctx.referer).empty()) {
+    if (!ctx.hasReferer || trimOws(ctx.referer).empty()) {
       return refuse(Failure::kRefererNotPermitted, "no Referer header",
                     "the API key requires a Referer header from a permitted site");
     }
