@@ -70,7 +70,7 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
     auto key = token::SigningKey::load(config.tokenIssuer.keyStorePath, config.tokenIssuer.keyStorePassword, *alg,
                                        &error);
     if (!key) {
-      errors->push_back(config.tokenIssuer.keyStorePath + ": " + error);
+      errors->push_back(error);  // SigningKey::load names the file already
     } else {
       localKey = key->publicKey();
       state->signingKey = std::shared_ptr<const token::SigningKey>(std::move(key));

@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -56,6 +57,12 @@ bool readFile(const std::string& path, std::string* out, std::string* error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (error) *error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  // A directory opens, then reads as empty: say what it is rather than "no PEM ... found".
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (error) *error = "cannot read " + path + ": " + std::strerror(EISDIR);
     return false;
   }
   std::ostringstream buf;
