@@ -13,7 +13,7 @@ BENCH_DEPS := wrk nginx haproxy libbenchmark-dev linux-perf util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps bench-deps build build-asan run test test-fast test-asan test-tsan bench fuzz clean
+.PHONY: all deps test-deps bench-deps build build-asan run test test-fast test-asan test-tsan bench soak fuzz clean
 
 all: build
 
@@ -87,6 +87,10 @@ fuzz: deps
 
 bench: bench-deps
 	bench/run.sh
+
+# SOAK_SECONDS (default 600) of mixed valid, invalid and revoked keys; fails on any unexpected status or crash.
+soak: bench-deps
+	bench/soak.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
