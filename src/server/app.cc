@@ -37,20 +37,7 @@ bool isLoopback(const std::string& host) {
 // replaced by the configured, explicit limits.
 void applyLimits(httplib::Server& server, const config::ListenerConfig& listener) {
   const int threads = listener.workerThreads;
-  // The library listens with a compiled-in backlog of 5: a burst of connects (wrk -c64, a load
-  // balancer opening its pool) overflows it, the kernel drops handshakes and the clients retry
-  // after 1 s, 3 s... The listening socket is recorded here and its backlog widened once it listens:
-  // listen_after_bind() calls new_task_queue() after listen() and before the first accept().
-  auto listenSocket = std::make_shared<std::atomic<int>>(-1);
-  server.set_socket_options([listenSocket](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listenSocket->store(static_cast<int>(sock));
-  });
-  server.new_task_queue = [threads, listenSocket] {
-    const int sock = listenSocket->load();
-    if (sock >= 0) ::listen(sock, SOMAXCONN);  // on a listening socket: only the backlog changes
-    return new httplib::ThreadPool(static_cast<size_t>(threads));
-  };
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(static_cast<size_t>(listener.keepAliveMaxRequests));
   server.set_keep_alive_timeout(listener.keepAliveTimeoutSeconds);
@@ -73,17 +60,30 @@ void applyLimits(httplib::Server& server, const config::ListenerConfig& listener
 
 struct Listener {
   std::unique_ptr<httplib::Server> server;
+  int socket = -1;  // the listening socket, recorded when the library creates it
   std::thread thread;
   int port = -1;
 };
 
+// The library listens with a compiled-in backlog of 5: a burst of connects (wrk -c64, a load
+// balancer opening its pool) overflows it, the kernel drops handshakes and the clients retry after
+// 1 s, 3 s... So the socket is recorded as it is created and, once bound and listening, listen() is
+// called again on it from this thread: on a listening socket only the backlog changes.
 bool bindListener(Listener& l, const std::string& host, int port) {
+  l.server->set_socket_options([&l](socket_t sock) {
+    httplib::default_socket_options(sock);
+    l.socket = static_cast<int>(sock);
+  });
+  bool bound;
   if (port == 0) {
     l.port = l.server->bind_to_any_port(host);
-    return l.port > 0;
+    bound = l.port > 0;
+  } else {
+    l.port = port;
+    bound = l.server->bind_to_port(host, port);
   }
-  l.port = port;
-  return l.server->bind_to_port(host, port);
+  if (bound && l.socket >= 0) ::listen(l.socket, SOMAXCONN);
+  return bound;
 }
 
 bool writeReadyFile(const std::string& path, int httpPort, int httpsPort) {
