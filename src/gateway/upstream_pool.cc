@@ -137,8 +137,10 @@ void UpstreamPool::loadTrustStore() {
     }
   }
   if (!trustStoreError_.empty()) {
-    // Fail closed: every HTTPS backend is then unreachable, and the reason says why.
-    log::error("upstream truststore unusable", {{"path", path}, {"reason", trustStoreError_}});
+    // Fail closed: every HTTPS backend is then unreachable, and each 502 says why. A warning, not an
+    // error: an empty truststore is the normal first start when no backend uses HTTPS.
+    log::warn("upstream truststore unusable: HTTPS backends will be refused",
+              {{"path", path}, {"reason", trustStoreError_}});
   }
 }
 
