@@ -1,5 +1,6 @@
 #include "server/runtime_state.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -62,13 +63,31 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
   // The signing key of the local STS.
   const auto alg = token::parseAlgorithm(config.tokenIssuer.signatureAlgorithm);
   std::shared_ptr<const token::VerificationKey> localKey;
+  // --validate writes nothing into the runtime home. Before the first start the development signing
+  // keystore does not exist yet: check that path with a throwaway key in a scratch folder instead, so
+  // a fresh checkout validates (and the generation itself is exercised).
+  std::string signingPath = config.tokenIssuer.keyStorePath;
+  std::string signingDefault = defaultSigningKeystorePath(config);
+  std::error_code ec;
+  fs::path scratch;
+  BuildOptions signingOptions = options;
+  if (!options.createDevKeystores && !fs::exists(signingPath, ec) && sameFile(signingPath, signingDefault)) {
+    std::string tmpl = (fs::temp_directory_path(ec) / "micro-gw-validate-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) != nullptr) {
+      scratch = tmpl;
+      signingPath = signingDefault = (scratch / "micro-gw-signing.pem").string();
+      signingOptions.createDevKeystores = true;
+      warnings->push_back(config.tokenIssuer.keyStorePath +
+                          ": no keystore yet; a development one will be generated at first start");
+    }
+  }
+  std::vector<std::string> scratchWarnings;
   if (!alg) {
     errors->push_back("[apikey.issuer.tokenConfig] signatureAlgorithm: must be one of RS256, ES256, EdDSA");
-  } else if (ensureDevKeystore(config.tokenIssuer.keyStorePath, defaultSigningKeystorePath(config), *alg,
-                               config.tokenIssuer.keyStorePassword, options, errors, warnings)) {
+  } else if (ensureDevKeystore(signingPath, signingDefault, *alg, config.tokenIssuer.keyStorePassword,
+                               signingOptions, errors, scratch.empty() ? warnings : &scratchWarnings)) {
     std::string error;
-    auto key = token::SigningKey::load(config.tokenIssuer.keyStorePath, config.tokenIssuer.keyStorePassword, *alg,
-                                       &error);
+    auto key = token::SigningKey::load(signingPath, config.tokenIssuer.keyStorePassword, *alg, &error);
     if (!key) {
       errors->push_back(error);  // SigningKey::load names the file already
     } else {
@@ -76,11 +95,11 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
       state->signingKey = std::shared_ptr<const token::SigningKey>(std::move(key));
     }
   }
+  if (!scratch.empty()) fs::remove_all(scratch, ec);
 
   // The default truststore is a folder of PEM certificates (trusted issuers and HTTPS backends by
   // alias); created empty on first start so that adding a certificate is the only step left.
   const auto defaultTrustStore = fs::path(config.runtimeHome) / "runtime" / "security" / "truststore";
-  std::error_code ec;
   if (options.createDevKeystores && sameFile(config.listener.trustStorePath, defaultTrustStore.string()) &&
       !fs::exists(defaultTrustStore, ec)) {
     fs::create_directories(defaultTrustStore, ec);
