@@ -37,19 +37,8 @@ for tool in wrk nginx haproxy taskset openssl curl python3 timeout; do
 done
 [ "$(nproc)" -ge 2 ] || LAYOUTS=unpinned
 
-TMP=$(mktemp -d /tmp/mgw-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  if [ -n "${KEEP_TMP:-}" ]; then echo "bench: kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.sh"
+bench_setup bench
 
 log() { echo "bench: $*" >&2; }
 section() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -66,9 +55,7 @@ stop_pid() {
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  local keep=() p
-  for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
+  drop_pid "$pid"
 }
 
 wait_http() {  # url [curl args]: until it answers at all (any status)

@@ -38,26 +38,10 @@ for tool in wrk curl python3 openssl timeout cmake; do
 done
 [ "$WARMUP_SECONDS" -lt "$SOAK_SECONDS" ] || { echo "soak: WARMUP_SECONDS must be < SOAK_SECONDS" >&2; exit 1; }
 
-TMP=$(mktemp -d /tmp/mgw-soak.XXXXXX)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  if [ -n "${KEEP_TMP:-}" ]; then echo "soak: kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.sh"
+bench_setup soak
 
 log() { echo "soak: $(date -u +%T) $*" >&2; }
-drop_pid() {
-  local keep=() p
-  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
 rss_kb() { awk '$1=="VmRSS:" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 threads_of() { awk '$1=="Threads:" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 fds_of() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
