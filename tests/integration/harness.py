@@ -90,7 +90,11 @@ class Backend(Process):
         ready = os.path.join(workdir, "backend.ready")
         super().__init__([BACKEND_BINARY, "--host", "127.0.0.1", "--port", "0", "--sandbox-port", "0",
                           "--ready-file", ready], workdir, "backend")
-        info = wait_for_file(ready, self.proc)
+        try:
+            info = wait_for_file(ready, self.proc)
+        except RuntimeError:
+            self.stop(signal.SIGKILL)
+            raise
         self.port = info["port"]
         self.sandbox_port = info["sandboxPort"]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -116,6 +120,7 @@ class MicroGw(Process):
             try:
                 info = wait_for_file(self.ready_path, self.proc)
             except RuntimeError as e:
+                self.stop(signal.SIGKILL)  # never registered with a test class: stop it here
                 raise RuntimeError(f"{e}\n{self.output()[-4000:]}") from None
             self.http_port = info["httpPort"]
             self.https_port = info["httpsPort"]
@@ -211,6 +216,9 @@ class GatewayTestCase(unittest.TestCase):
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="mgw-it-")
         cls.processes = []
+        # tearDownClass does not run when setUpClass fails part-way; class cleanups do, so no
+        # backend or gateway started so far outlives the test.
+        cls.addClassCleanup(cls._kill_leftovers)
 
     @classmethod
     def tearDownClass(cls):
@@ -225,6 +233,12 @@ class GatewayTestCase(unittest.TestCase):
             shutil.rmtree(cls.workdir, ignore_errors=True)
         if failures:
             raise AssertionError("\n".join(failures))
+
+    @classmethod
+    def _kill_leftovers(cls):
+        for p in cls.processes:
+            if p.alive():
+                p.stop(signal.SIGKILL)
 
     @classmethod
     def start(cls, process):
