@@ -8,12 +8,12 @@ CONFIG     ?= conf/micro-gw.conf
 
 BUILD_DEPS := g++ cmake make pkg-config libcpp-httplib-dev libssl-dev libtoml11-dev libsodium-dev \
               nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev libgtest-dev zlib1g-dev libbrotli-dev
-TEST_DEPS  := curl openssl python3 python3-jwt python3-cryptography
+TEST_DEPS  := curl openssl python3 python3-jwt python3-cryptography clang-format
 BENCH_DEPS := wrk nginx haproxy libbenchmark-dev linux-perf util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps bench-deps build build-asan run test test-fast test-asan test-tsan bench soak fuzz clean
+.PHONY: format all deps test-deps bench-deps build build-asan run test test-fast test-asan test-tsan bench soak fuzz clean
 
 all: build
 
@@ -91,6 +91,10 @@ bench: bench-deps
 # SOAK_SECONDS (default 600) of mixed valid, invalid and revoked keys; fails on any unexpected status or crash.
 soak: bench-deps
 	bench/soak.sh
+
+# Applies .clang-format to every C++ file (make test checks it).
+format:
+	find src tests samples bench \( -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 clang-format -i
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

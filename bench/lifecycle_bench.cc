@@ -33,7 +33,8 @@ constexpr int kIndexedKeys = 100000;
 constexpr int kPool = 2000;
 
 std::int64_t now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -88,7 +89,8 @@ OpaqueFixture& opaque() {
 void BM_OpaqueValidate(benchmark::State& state) {
   const bool one = state.range(0) == 1;
   OpaqueFixture& f = opaque();
-  gateway::KeyValidator validator(std::make_shared<token::KeySet>(), benchConfig(), nullptr, f.index);
+  gateway::KeyValidator validator(std::make_shared<token::KeySet>(), benchConfig(), nullptr,
+                                  f.index);
   const auto api = benchApi();
   gateway::RequestContext ctx;
   ctx.clientAddress = "127.0.0.1";
@@ -129,8 +131,9 @@ struct SignedFixture {
   std::vector<std::string> pool;
 
   explicit SignedFixture(token::Algorithm alg) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("mgw-lbench-" + std::to_string(getpid()) + "-" + std::string(token::algorithmName(alg)));
+    const auto dir =
+        std::filesystem::temp_directory_path() /
+        ("mgw-lbench-" + std::to_string(getpid()) + "-" + std::string(token::algorithmName(alg)));
     std::filesystem::create_directories(dir);
     const std::string pem = (dir / "signing.pem").string();
     std::string error;
@@ -141,13 +144,14 @@ struct SignedFixture {
     keys->add(token::TrustedKey{"ballerina", kIssuer, signer->publicKey(), true});
     nlohmann::json header = {{"typ", "JWT"}, {"kid", "ballerina"}};
     for (int i = 0; i < kPool; ++i) {
-      nlohmann::json claims = {{"sub", "admin"},
-                               {"iss", kIssuer},
-                               {"iat", now()},
-                               {"exp", now() + 86400},
-                               {"jti", "00000000-0000-4000-8000-" + std::to_string(100000000000 + i)},
-                               {"keytype", "PRODUCTION"},
-                               {"allowedAPIs", {{{"name", "BenchAPI"}, {"version", "1.0.0"}}}}};
+      nlohmann::json claims = {
+          {"sub", "admin"},
+          {"iss", kIssuer},
+          {"iat", now()},
+          {"exp", now() + 86400},
+          {"jti", "00000000-0000-4000-8000-" + std::to_string(100000000000 + i)},
+          {"keytype", "PRODUCTION"},
+          {"allowedAPIs", {{{"name", "BenchAPI"}, {"version", "1.0.0"}}}}};
       pool.push_back(*token::signCompact(header, claims, *signer));
     }
   }

@@ -46,13 +46,13 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::uintmax_t total = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
-    std::printf("%-40s %12ju bytes\n", e.path().filename().c_str(), static_cast<std::uintmax_t>(e.file_size()));
-    if (e.path().filename().string().rfind("micro-gw.db", 0) == 0 &&
-        e.path().extension() != ".key")
+    std::printf("%-40s %12ju bytes\n", e.path().filename().c_str(),
+                static_cast<std::uintmax_t>(e.file_size()));
+    if (e.path().filename().string().rfind("micro-gw.db", 0) == 0 && e.path().extension() != ".key")
       total += e.file_size();
   }
-  std::printf("%ld keys: database %ju bytes (%.1f MiB, %.0f bytes/key), %.1f s, %.0f creates/s\n", n, total,
-              total / 1048576.0, double(total) / n, seconds, n / seconds);
+  std::printf("%ld keys: database %ju bytes (%.1f MiB, %.0f bytes/key), %.1f s, %.0f creates/s\n",
+              n, total, total / 1048576.0, double(total) / n, seconds, n / seconds);
   fs::remove_all(dir);
   return 0;
 }

@@ -26,7 +26,8 @@ using namespace mgw;
 const char* kIssuer = "https://localhost:9095/apikey";
 
 std::int64_t now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -35,8 +36,9 @@ struct Fixture {
   std::shared_ptr<token::KeySet> keys = std::make_shared<token::KeySet>();
 
   explicit Fixture(token::Algorithm alg) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("mgw-vbench-" + std::to_string(getpid()) + "-" + std::string(token::algorithmName(alg)));
+    const auto dir =
+        std::filesystem::temp_directory_path() /
+        ("mgw-vbench-" + std::to_string(getpid()) + "-" + std::string(token::algorithmName(alg)));
     std::filesystem::create_directories(dir);
     const std::string pem = (dir / "signing.pem").string();
     std::string error;
@@ -56,19 +58,21 @@ struct Fixture {
   // A key as the STS issues it: same header and claim set.
   std::string issue(int serial) const {
     nlohmann::json header = {{"typ", "JWT"}, {"kid", "ballerina"}};
-    nlohmann::json claims = {{"sub", "admin"},
-                             {"iss", kIssuer},
-                             {"iat", now()},
-                             {"exp", now() + 86400},
-                             {"jti", "00000000-0000-4000-8000-" + std::to_string(100000000000 + serial)},
-                             {"keytype", "PRODUCTION"},
-                             {"allowedAPIs", {{{"name", "BenchAPI"}, {"version", "1.0.0"}}}}};
+    nlohmann::json claims = {
+        {"sub", "admin"},
+        {"iss", kIssuer},
+        {"iat", now()},
+        {"exp", now() + 86400},
+        {"jti", "00000000-0000-4000-8000-" + std::to_string(100000000000 + serial)},
+        {"keytype", "PRODUCTION"},
+        {"allowedAPIs", {{{"name", "BenchAPI"}, {"version", "1.0.0"}}}}};
     return *token::signCompact(header, claims, *signer);
   }
 };
 
 Fixture& fixture(token::Algorithm alg) {
-  static Fixture rs(token::Algorithm::kRS256), es(token::Algorithm::kES256), ed(token::Algorithm::kEdDSA);
+  static Fixture rs(token::Algorithm::kRS256), es(token::Algorithm::kES256),
+      ed(token::Algorithm::kEdDSA);
   return alg == token::Algorithm::kRS256 ? rs : alg == token::Algorithm::kES256 ? es : ed;
 }
 

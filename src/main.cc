@@ -74,15 +74,21 @@ int keystoreInit(const std::vector<std::string>& args) {
   std::string alg = "RS256", out = "runtime/security", password;
   bool p12 = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--alg" && i + 1 < args.size()) alg = args[++i];
-    else if (args[i] == "--out" && i + 1 < args.size()) out = args[++i];
-    else if (args[i] == "--password" && i + 1 < args.size()) password = args[++i];
-    else if (args[i] == "--p12") p12 = true;
-    else return usageError("keystore init: unknown argument '" + args[i] + "'");
+    if (args[i] == "--alg" && i + 1 < args.size())
+      alg = args[++i];
+    else if (args[i] == "--out" && i + 1 < args.size())
+      out = args[++i];
+    else if (args[i] == "--password" && i + 1 < args.size())
+      password = args[++i];
+    else if (args[i] == "--p12")
+      p12 = true;
+    else
+      return usageError("keystore init: unknown argument '" + args[i] + "'");
   }
   auto algorithm = mgw::token::parseAlgorithm(alg);
   if (!algorithm) return usageError("--alg must be RS256, ES256 or EdDSA");
-  if (p12 && password.empty()) return usageError("--p12 needs --password (PKCS#12 files are encrypted)");
+  if (p12 && password.empty())
+    return usageError("--p12 needs --password (PKCS#12 files are encrypted)");
   std::string path = out + "/micro-gw-signing" + (p12 ? ".p12" : ".pem");
   if (access(path.c_str(), F_OK) == 0) {
     std::cerr << "micro-gw: " << path << " exists; refusing to overwrite a key\n";
@@ -105,7 +111,8 @@ int main(int argc, char** argv) {
   if (args.size() >= 2 && args[0] == "keystore" && args[1] == "init")
     return keystoreInit({args.begin() + 2, args.end()});
   if (!args.empty() && args[0] == "token") {
-    if (args.size() != 3 || args[1] != "inspect") return usageError("usage: micro-gw token inspect KEY");
+    if (args.size() != 3 || args[1] != "inspect")
+      return usageError("usage: micro-gw token inspect KEY");
     bool ok = false;
     std::cout << mgw::token::inspectToken(args[2], &ok) << "\n";
     return ok ? 0 : 1;
@@ -114,9 +121,12 @@ int main(int argc, char** argv) {
   mgw::server::RunOptions options;
   bool validate = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--config" && i + 1 < args.size()) options.configPath = args[++i];
-    else if (args[i] == "--ready-file" && i + 1 < args.size()) options.readyFile = args[++i];
-    else if (args[i] == "--validate") validate = true;
+    if (args[i] == "--config" && i + 1 < args.size())
+      options.configPath = args[++i];
+    else if (args[i] == "--ready-file" && i + 1 < args.size())
+      options.readyFile = args[++i];
+    else if (args[i] == "--validate")
+      validate = true;
     else if (args[i] == "--help" || args[i] == "-h") {
       std::cout << kUsage;
       return 0;

@@ -38,8 +38,10 @@ struct Options {
 };
 
 void usage(std::ostream& out) {
-  out << "usage: mgw-sample-backend [--host 127.0.0.1] [--port N] [--sandbox-port M] [--ready-file PATH]"
-         " [--threads 16]\n  port 0 picks a free port; the ready file gets {\"port\":N,\"sandboxPort\":M}\n";
+  out << "usage: mgw-sample-backend [--host 127.0.0.1] [--port N] [--sandbox-port M] [--ready-file "
+         "PATH]"
+         " [--threads 16]\n  port 0 picks a free port; the ready file gets "
+         "{\"port\":N,\"sandboxPort\":M}\n";
 }
 
 bool parseInt(const char* text, int low, int high, int* out) {
@@ -109,21 +111,26 @@ void addPizzaShack(httplib::Server& server, bool sandbox, OrderBook& orders) {
   server.Get("/pizzashack/1.0.0/menu", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kMenu, "application/json");
   });
-  server.Post("/pizzashack/1.0.0/order", [sandbox, &orders](const httplib::Request& req, httplib::Response& res) {
-    json order = parseBodyObject(req.body);
-    order["orderId"] = orders.nextId();
-    orders.put(order["orderId"], order);
-    sendJson(res, order, sandbox, 201);
-  });
+  server.Post("/pizzashack/1.0.0/order",
+              [sandbox, &orders](const httplib::Request& req, httplib::Response& res) {
+                json order = parseBodyObject(req.body);
+                order["orderId"] = orders.nextId();
+                orders.put(order["orderId"], order);
+                sendJson(res, order, sandbox, 201);
+              });
   const std::string orderPath = R"(/pizzashack/1\.0\.0/order/([^/]+))";
   server.Get(orderPath, [sandbox, &orders](const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
     json order;
     if (!orders.get(id, &order)) {
       // An order this process never took: a plausible one, so calls work without a prior POST.
-      order = {{"orderId", id}, {"pizzaType", "Chicken Parmesan"}, {"quantity", 1},
-               {"customerName", "John Doe"}, {"creditCardNumber", "xxxx-xxxx-xxxx-1234"},
-               {"address", "12 Main Street"}, {"delivered", false}};
+      order = {{"orderId", id},
+               {"pizzaType", "Chicken Parmesan"},
+               {"quantity", 1},
+               {"customerName", "John Doe"},
+               {"creditCardNumber", "xxxx-xxxx-xxxx-1234"},
+               {"address", "12 Main Street"},
+               {"delivered", false}};
     }
     sendJson(res, order, sandbox);
   });
@@ -142,33 +149,36 @@ void addPizzaShack(httplib::Server& server, bool sandbox, OrderBook& orders) {
 }
 
 void addPetstore(httplib::Server& server, bool sandbox) {
-  server.Get("/petstore/v1/pet/findByStatus", [sandbox](const httplib::Request& req, httplib::Response& res) {
-    const std::string status = req.has_param("status") ? req.get_param_value("status") : "available";
-    if (status != "available" && status != "pending" && status != "sold") {
-      sendJson(res, {{"code", 400}, {"message", "Invalid status value"}}, sandbox, 400);
-      return;
-    }
-    json found = json::array();
-    for (const auto& pet : pets()) {
-      if (pet["status"] == status) found.push_back(pet);
-    }
-    sendJson(res, found, sandbox);
-  });
-  server.Get(R"(/petstore/v1/pet/([^/]+))", [sandbox](const httplib::Request& req, httplib::Response& res) {
-    const std::string id = req.matches[1];
-    if (!allDigits(id)) {
-      sendJson(res, {{"code", 400}, {"message", "Invalid ID supplied"}}, sandbox, 400);
-      return;
-    }
-    const long long number = std::stoll(id);
-    for (const auto& pet : pets()) {
-      if (pet["id"] == number) {
-        sendJson(res, pet, sandbox);
-        return;
-      }
-    }
-    sendJson(res, {{"code", 404}, {"message", "Pet not found"}}, sandbox, 404);
-  });
+  server.Get("/petstore/v1/pet/findByStatus",
+             [sandbox](const httplib::Request& req, httplib::Response& res) {
+               const std::string status =
+                   req.has_param("status") ? req.get_param_value("status") : "available";
+               if (status != "available" && status != "pending" && status != "sold") {
+                 sendJson(res, {{"code", 400}, {"message", "Invalid status value"}}, sandbox, 400);
+                 return;
+               }
+               json found = json::array();
+               for (const auto& pet : pets()) {
+                 if (pet["status"] == status) found.push_back(pet);
+               }
+               sendJson(res, found, sandbox);
+             });
+  server.Get(R"(/petstore/v1/pet/([^/]+))",
+             [sandbox](const httplib::Request& req, httplib::Response& res) {
+               const std::string id = req.matches[1];
+               if (!allDigits(id)) {
+                 sendJson(res, {{"code", 400}, {"message", "Invalid ID supplied"}}, sandbox, 400);
+                 return;
+               }
+               const long long number = std::stoll(id);
+               for (const auto& pet : pets()) {
+                 if (pet["id"] == number) {
+                   sendJson(res, pet, sandbox);
+                   return;
+                 }
+               }
+               sendJson(res, {{"code", 404}, {"message", "Pet not found"}}, sandbox, 404);
+             });
   server.Post("/petstore/v1/pet", [sandbox](const httplib::Request& req, httplib::Response& res) {
     json pet = json::parse(req.body, nullptr, false);
     if (!pet.is_object()) {
@@ -179,9 +189,10 @@ void addPetstore(httplib::Server& server, bool sandbox) {
     if (!pet.contains("status")) pet["status"] = "available";
     sendJson(res, pet, sandbox);
   });
-  server.Get("/petstore/v1/store/inventory", [sandbox](const httplib::Request&, httplib::Response& res) {
-    sendJson(res, {{"available", 2}, {"pending", 1}, {"sold", 1}}, sandbox);
-  });
+  server.Get("/petstore/v1/store/inventory",
+             [sandbox](const httplib::Request&, httplib::Response& res) {
+               sendJson(res, {{"available", 2}, {"pending", 1}, {"sold", 1}}, sandbox);
+             });
 }
 
 void addTestHelpers(httplib::Server& server, bool sandbox) {
@@ -190,9 +201,12 @@ void addTestHelpers(httplib::Server& server, bool sandbox) {
     json headers = json::object();
     for (const auto& [name, value] : req.headers) {
       std::string key = name;
-      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(key.begin(), key.end(), key.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       // httplib's server adds the peer and local address as pseudo headers: not sent by anyone.
-      if (key == "remote_addr" || key == "remote_port" || key == "local_addr" || key == "local_port") continue;
+      if (key == "remote_addr" || key == "remote_port" || key == "local_addr" ||
+          key == "local_port")
+        continue;
       headers[key] = headers.contains(key) ? headers[key].get<std::string>() + ", " + value : value;
     }
     json params = json::object();
@@ -252,7 +266,9 @@ std::unique_ptr<httplib::Server> makeServer(bool sandbox, int threads, OrderBook
   // small pool: set what a benchmark backend needs at run time.
   server->set_keep_alive_max_count(10000);
   server->set_tcp_nodelay(true);
-  server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server->new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
   if (sandbox) server->set_default_headers({{"X-Environment", "sandbox"}});
   addPizzaShack(*server, sandbox, orders);
   addPetstore(*server, sandbox);
@@ -333,7 +349,8 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < servers.size(); ++i) {
     const int port = bindServer(*servers[i], options.host, requested[i]);
     if (port <= 0) {
-      std::cerr << "mgw-sample-backend: cannot listen on " << options.host << ":" << requested[i] << "\n";
+      std::cerr << "mgw-sample-backend: cannot listen on " << options.host << ":" << requested[i]
+                << "\n";
       return 1;
     }
     ports.push_back(port);

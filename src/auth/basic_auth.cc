@@ -63,7 +63,8 @@ std::optional<BasicCredentials> parseBasicAuthorization(std::string_view headerV
   std::string_view value = trimOws(headerValue);
 
   // credentials = auth-scheme 1*SP token68 (RFC 7235 section 2.1)
-  if (value.size() <= kScheme.size() || !equalsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
+  if (value.size() <= kScheme.size() ||
+      !equalsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
     return std::nullopt;
   }
   value.remove_prefix(kScheme.size());

@@ -18,7 +18,9 @@ void ensureSodium() {
   if (rc < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
-bool isHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool isHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 bool isHexString(std::string_view s, std::size_t length) {
   if (s.size() != length) return false;
@@ -29,7 +31,8 @@ bool isHexString(std::string_view s, std::size_t length) {
 }
 
 bool isB64(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
 std::string lowerHex(std::string_view s) {
@@ -69,9 +72,9 @@ bool consumeB64(std::string_view& s) {
 // terminating NUL included) so libsodium can read it.
 bool isArgon2idString(std::string_view s) {
   if (s.size() >= crypto_pwhash_STRBYTES) return false;
-  return consume(s, kArgon2idPrefix) && consume(s, "v=19$m=") && consumeNumber(s) && consume(s, ",t=") &&
-         consumeNumber(s) && consume(s, ",p=") && consumeNumber(s) && consume(s, "$") && consumeB64(s) &&
-         consume(s, "$") && consumeB64(s) && s.empty();
+  return consume(s, kArgon2idPrefix) && consume(s, "v=19$m=") && consumeNumber(s) &&
+         consume(s, ",t=") && consumeNumber(s) && consume(s, ",p=") && consumeNumber(s) &&
+         consume(s, "$") && consumeB64(s) && consume(s, "$") && consumeB64(s) && s.empty();
 }
 
 bool verifyDigest(std::string_view storedHex, std::string_view digest) {
@@ -132,8 +135,9 @@ bool verifyPassword(std::string_view stored, std::string_view password) {
 std::string hashPassword(std::string_view password) {
   ensureSodium();
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("argon2id hashing failed (out of memory?)");
   }
   return std::string(out);

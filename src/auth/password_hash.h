@@ -12,7 +12,8 @@ namespace mgw::auth {
 enum class PasswordHashKind {
   kArgon2id,    // $argon2id$v=19$m=...,t=...,p=...$salt$hash (what `micro-gw hash-password` writes)
   kSha256,      // @sha256:<64 hex>, unsalted
-  kSha1Legacy,  // exactly 40 hex: WSO2 API Microgateway 3.x's unsalted SHA-1; accepted with a warning
+  kSha1Legacy,  // exactly 40 hex: WSO2 API Microgateway 3.x's unsalted SHA-1; accepted with a
+                // warning
 };
 
 // What kind of hash `stored` is, or nullopt when it is none of them (malformed, truncated, a

@@ -124,7 +124,8 @@ enum class AttemptResult { kVerified, kRefused, kAborted };
 
 // The mutable state shared by request threads; every member is used under `mutex`.
 struct UserStore::Limits {
-  Limits(int maxFailuresIn, std::int64_t windowMsIn) : maxFailures(maxFailuresIn), windowMs(windowMsIn) {}
+  Limits(int maxFailuresIn, std::int64_t windowMsIn)
+      : maxFailures(maxFailuresIn), windowMs(windowMsIn) {}
 
   bool enabled() const { return maxFailures > 0 && windowMs > 0; }
 
@@ -142,7 +143,9 @@ struct UserStore::Limits {
   }
 
   void prune(std::int64_t nowMs) {
-    const auto expired = [&](const FailureWindow& w) { return w.inFlight == 0 && failuresNow(w, nowMs) == 0; };
+    const auto expired = [&](const FailureWindow& w) {
+      return w.inFlight == 0 && failuresNow(w, nowMs) == 0;
+    };
     byAddress.pruneFront(expired);
     byName.pruneFront(expired);
     credentials.pruneFront([&](std::int64_t expiry) { return expiry <= nowMs; });
@@ -153,7 +156,8 @@ struct UserStore::Limits {
     ++byName.touch(nameKey).inFlight;
   }
 
-  void finish(const std::string& addressKey, const std::string& nameKey, std::int64_t nowMs, AttemptResult result) {
+  void finish(const std::string& addressKey, const std::string& nameKey, std::int64_t nowMs,
+              AttemptResult result) {
     for (auto [map, key] : {std::pair{&byAddress, &addressKey}, std::pair{&byName, &nameKey}}) {
       FailureWindow& w = map->touch(*key);  // re-inserted if evicted meanwhile
       if (w.inFlight > 0) --w.inFlight;
@@ -188,44 +192,53 @@ struct UserStore::Limits {
 UserStore::UserStore(const std::vector<config::UserConfig>& users, const config::AuthConfig& auth)
     : credentialCacheMs_(static_cast<std::int64_t>(auth.credentialCacheSeconds) * 1000),
       hashKey_(randomBytes(crypto_generichash_KEYBYTES)),
-      limits_(std::make_unique<Limits>(auth.maxFailures, static_cast<std::int64_t>(auth.failureWindowSeconds) * 1000)) {
+      limits_(std::make_unique<Limits>(
+          auth.maxFailures, static_cast<std::int64_t>(auth.failureWindowSeconds) * 1000)) {
   for (const config::UserConfig& u : users) {
     if (u.name.empty()) throw std::invalid_argument("a user has an empty name");
     if (u.name.find(':') != std::string::npos || hasControl(u.name)) {
-      throw std::invalid_argument("user " + quotedName(u.name) +
-                                  ": a name with ':' or a control character cannot log in with Basic auth");
+      throw std::invalid_argument(
+          "user " + quotedName(u.name) +
+          ": a name with ':' or a control character cannot log in with Basic auth");
     }
-    if (users_.count(u.name) != 0) throw std::invalid_argument("user " + quotedName(u.name) + " is declared twice");
+    if (users_.count(u.name) != 0)
+      throw std::invalid_argument("user " + quotedName(u.name) + " is declared twice");
     const std::optional<PasswordHashKind> kind = classifyPasswordHash(u.password);
     if (!kind) {
-      throw std::invalid_argument("user " + quotedName(u.name) +
-                                  ": password must be an argon2id string from `micro-gw hash-password`, "
-                                  "@sha256:<64 hex> or a 40-hex SHA-1");
+      throw std::invalid_argument(
+          "user " + quotedName(u.name) +
+          ": password must be an argon2id string from `micro-gw hash-password`, "
+          "@sha256:<64 hex> or a 40-hex SHA-1");
     }
     switch (*kind) {
       case PasswordHashKind::kArgon2id: {
         // Same parameters as the dummy hash, or a wrong password for this user and an unknown
         // user take measurably different times.
-        const int rehash = crypto_pwhash_str_needs_rehash(u.password.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                                          crypto_pwhash_MEMLIMIT_INTERACTIVE);
+        const int rehash =
+            crypto_pwhash_str_needs_rehash(u.password.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                           crypto_pwhash_MEMLIMIT_INTERACTIVE);
         if (rehash < 0) {
-          throw std::invalid_argument("user " + quotedName(u.name) + ": the argon2id string is not one libsodium can verify");
+          throw std::invalid_argument("user " + quotedName(u.name) +
+                                      ": the argon2id string is not one libsodium can verify");
         }
         if (rehash > 0) {
-          warnings_.push_back("user " + quotedName(u.name) +
-                              " has an argon2id hash with other parameters than `micro-gw hash-password` uses, so "
-                              "a wrong password for it takes a different time than an unknown user; re-hash it "
-                              "with `micro-gw hash-password`");
+          warnings_.push_back(
+              "user " + quotedName(u.name) +
+              " has an argon2id hash with other parameters than `micro-gw hash-password` uses, so "
+              "a wrong password for it takes a different time than an unknown user; re-hash it "
+              "with `micro-gw hash-password`");
         }
         break;
       }
       case PasswordHashKind::kSha256:
-        warnings_.push_back("user " + quotedName(u.name) +
-                            " has an unsalted SHA-256 password; re-hash it with `micro-gw hash-password`");
+        warnings_.push_back(
+            "user " + quotedName(u.name) +
+            " has an unsalted SHA-256 password; re-hash it with `micro-gw hash-password`");
         break;
       case PasswordHashKind::kSha1Legacy:
-        warnings_.push_back("user " + quotedName(u.name) +
-                            " has a legacy unsalted SHA-1 password; re-hash it with `micro-gw hash-password`");
+        warnings_.push_back(
+            "user " + quotedName(u.name) +
+            " has a legacy unsalted SHA-1 password; re-hash it with `micro-gw hash-password`");
         break;
     }
     User user;
@@ -242,14 +255,18 @@ UserStore::UserStore(const std::vector<config::UserConfig>& users, const config:
 
 UserStore::~UserStore() { secureWipe(hashKey_); }
 
-std::string UserStore::keyedHash(std::string_view domain, std::string_view data, std::size_t bytes) const {
+std::string UserStore::keyedHash(std::string_view domain, std::string_view data,
+                                 std::size_t bytes) const {
   std::string out(bytes, '\0');
   crypto_generichash_state state;
-  crypto_generichash_init(&state, reinterpret_cast<const unsigned char*>(hashKey_.data()), hashKey_.size(), bytes);
+  crypto_generichash_init(&state, reinterpret_cast<const unsigned char*>(hashKey_.data()),
+                          hashKey_.size(), bytes);
   // The domain, with its NUL, keeps the three uses of the key apart.
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(domain.data()), domain.size());
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(domain.data()),
+                            domain.size());
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(""), 1);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size());
   crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), bytes);
   sodium_memzero(&state, sizeof state);
   return out;
@@ -274,8 +291,8 @@ bool UserStore::verifyUser(const User* user, std::string_view password) const {
   return false;
 }
 
-AuthOutcome UserStore::authenticate(std::string_view authorizationHeader, std::string_view clientAddress,
-                                    std::int64_t nowMs) {
+AuthOutcome UserStore::authenticate(std::string_view authorizationHeader,
+                                    std::string_view clientAddress, std::int64_t nowMs) {
   AuthOutcome outcome;
   if (authorizationHeader.empty()) {
     outcome.failure = Failure::kAuthMissing;
@@ -322,7 +339,8 @@ AuthOutcome UserStore::authenticate(std::string_view authorizationHeader, std::s
       if (addressMs > 0 || nameMs > 0) {
         outcome.failure = Failure::kTooManyAttempts;
         outcome.retryAfterSeconds = ceilSeconds(std::max(addressMs, nameMs));
-        outcome.reason = addressMs > 0 ? "too many failed attempts from address '" + std::string(clientAddress) + "'"
+        outcome.reason = addressMs > 0 ? "too many failed attempts from address '" +
+                                             std::string(clientAddress) + "'"
                                        : "too many failed attempts for user " + quotedName(name);
         return outcome;
       }
@@ -351,10 +369,12 @@ AuthOutcome UserStore::authenticate(std::string_view authorizationHeader, std::s
   {
     std::lock_guard<std::mutex> lock(limits.mutex);
     if (limits.enabled()) {
-      limits.finish(addressKey, nameKey, nowMs, verified ? AttemptResult::kVerified : AttemptResult::kRefused);
+      limits.finish(addressKey, nameKey, nowMs,
+                    verified ? AttemptResult::kVerified : AttemptResult::kRefused);
     }
     // Only a verified password is ever cached; the key is a keyed hash, not the password.
-    if (verified && !cacheKey.empty()) limits.credentials.touch(cacheKey) = nowMs + credentialCacheMs_;
+    if (verified && !cacheKey.empty())
+      limits.credentials.touch(cacheKey) = nowMs + credentialCacheMs_;
   }
 
   if (!verified) {

@@ -1,6 +1,7 @@
 // The configured users and the one check of a Basic Authorization header against them: password
 // verification, per-address and per-name failure limits, and a short cache of verified credentials.
-// Trusts the configuration (users, hashes, limits); trusts nothing in the header or the client address.
+// Trusts the configuration (users, hashes, limits); trusts nothing in the header or the client
+// address.
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,8 @@ namespace mgw::auth {
 // What authenticate() decided. Everything but `failure`, `retryAfterSeconds` and `reason` is filled
 // only on success (failure == kNone).
 struct AuthOutcome {
-  Failure failure = Failure::kNone;  // kNone, kAuthMissing, kAuthMalformed, kAuthInvalid, kTooManyAttempts
+  Failure failure =
+      Failure::kNone;  // kNone, kAuthMissing, kAuthMalformed, kAuthInvalid, kTooManyAttempts
   std::string user;
   std::vector<std::string> roles;
   bool isAdmin = false;                          // roles contains "admin"
@@ -53,8 +55,8 @@ class UserStore {
   // An unknown user and a wrong password get the same answer after one argon2id verification
   // each; once maxFailures failures fall in a window for the address or for the name, further
   // attempts get kTooManyAttempts without any verification until the window ends.
-  [[nodiscard]] AuthOutcome authenticate(std::string_view authorizationHeader, std::string_view clientAddress,
-                                         std::int64_t nowMs);
+  [[nodiscard]] AuthOutcome authenticate(std::string_view authorizationHeader,
+                                         std::string_view clientAddress, std::int64_t nowMs);
 
   // Problems with the configured hashes that do not stop the server (legacy unsalted digests,
   // argon2id parameters other than hashPassword()'s). Computed at construction.
@@ -85,7 +87,8 @@ class UserStore {
   std::map<std::string, User, std::less<>> users_;  // immutable after construction
   std::vector<std::string> warnings_;
   std::int64_t credentialCacheMs_;
-  std::string hashKey_;  // random, made at construction (one store per process): keys the counters' and the cache's hashes
+  std::string hashKey_;  // random, made at construction (one store per process): keys the counters'
+                         // and the cache's hashes
   std::unique_ptr<Limits> limits_;
   mutable std::atomic<std::uint64_t> argon2Verifications_{0};
 };

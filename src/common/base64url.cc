@@ -14,7 +14,8 @@ constexpr std::string_view kStdAlphabet =
 std::array<int8_t, 256> reverseTable(std::string_view alphabet) {
   std::array<int8_t, 256> table{};
   table.fill(-1);
-  for (size_t i = 0; i < alphabet.size(); ++i) table[static_cast<uint8_t>(alphabet[i])] = static_cast<int8_t>(i);
+  for (size_t i = 0; i < alphabet.size(); ++i)
+    table[static_cast<uint8_t>(alphabet[i])] = static_cast<int8_t>(i);
   return table;
 }
 
@@ -90,8 +91,12 @@ const std::array<int8_t, 256>& stdTable() {
 }  // namespace
 
 std::string base64UrlEncode(std::string_view bytes) { return encode(bytes, kUrlAlphabet, false); }
-std::optional<std::string> base64UrlDecode(std::string_view text) { return decode(text, urlTable(), false); }
+std::optional<std::string> base64UrlDecode(std::string_view text) {
+  return decode(text, urlTable(), false);
+}
 std::string base64Encode(std::string_view bytes) { return encode(bytes, kStdAlphabet, true); }
-std::optional<std::string> base64Decode(std::string_view text) { return decode(text, stdTable(), true); }
+std::optional<std::string> base64Decode(std::string_view text) {
+  return decode(text, stdTable(), true);
+}
 
 }  // namespace mgw

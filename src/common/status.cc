@@ -68,42 +68,78 @@ Fault faultFor(Failure failure) {
 
 std::string_view failureName(Failure failure) {
   switch (failure) {
-    case Failure::kNone: return "none";
-    case Failure::kMissingCredentials: return "missing_credentials";
-    case Failure::kKeyTooLarge: return "key_too_large";
-    case Failure::kMalformedKey: return "malformed_key";
-    case Failure::kUnknownKey: return "unknown_key";
-    case Failure::kAlgorithmMismatch: return "algorithm_mismatch";
-    case Failure::kBadSignature: return "bad_signature";
-    case Failure::kWrongIssuer: return "wrong_issuer";
-    case Failure::kExpired: return "expired";
-    case Failure::kNotYetValid: return "not_yet_valid";
-    case Failure::kRevoked: return "revoked";
-    case Failure::kApiNotAllowed: return "api_not_allowed";
-    case Failure::kIpNotPermitted: return "ip_not_permitted";
-    case Failure::kRefererNotPermitted: return "referer_not_permitted";
-    case Failure::kSandboxNotAvailable: return "sandbox_not_available";
-    case Failure::kNotSubscribed: return "not_subscribed";
-    case Failure::kNoApi: return "no_api";
-    case Failure::kNoResource: return "no_resource";
-    case Failure::kBackendUnreachable: return "backend_unreachable";
-    case Failure::kBackendTimeout: return "backend_timeout";
-    case Failure::kAuthMissing: return "auth_missing";
-    case Failure::kAuthMalformed: return "auth_malformed";
-    case Failure::kAuthInvalid: return "auth_invalid";
-    case Failure::kTooManyAttempts: return "too_many_attempts";
-    case Failure::kBadRequestBody: return "bad_request_body";
-    case Failure::kRequestBroaderThanAllowed: return "request_broader_than_allowed";
-    case Failure::kIssuerDisabled: return "issuer_disabled";
-    case Failure::kSigningFailed: return "signing_failed";
-    case Failure::kForbidden: return "forbidden";
-    case Failure::kNotFound: return "not_found";
-    case Failure::kConflict: return "conflict";
-    case Failure::kPayloadTooLarge: return "payload_too_large";
-    case Failure::kUriTooLong: return "uri_too_long";
-    case Failure::kHeadersTooLarge: return "headers_too_large";
-    case Failure::kMethodNotAllowed: return "method_not_allowed";
-    case Failure::kInternalError: return "internal_error";
+    case Failure::kNone:
+      return "none";
+    case Failure::kMissingCredentials:
+      return "missing_credentials";
+    case Failure::kKeyTooLarge:
+      return "key_too_large";
+    case Failure::kMalformedKey:
+      return "malformed_key";
+    case Failure::kUnknownKey:
+      return "unknown_key";
+    case Failure::kAlgorithmMismatch:
+      return "algorithm_mismatch";
+    case Failure::kBadSignature:
+      return "bad_signature";
+    case Failure::kWrongIssuer:
+      return "wrong_issuer";
+    case Failure::kExpired:
+      return "expired";
+    case Failure::kNotYetValid:
+      return "not_yet_valid";
+    case Failure::kRevoked:
+      return "revoked";
+    case Failure::kApiNotAllowed:
+      return "api_not_allowed";
+    case Failure::kIpNotPermitted:
+      return "ip_not_permitted";
+    case Failure::kRefererNotPermitted:
+      return "referer_not_permitted";
+    case Failure::kSandboxNotAvailable:
+      return "sandbox_not_available";
+    case Failure::kNotSubscribed:
+      return "not_subscribed";
+    case Failure::kNoApi:
+      return "no_api";
+    case Failure::kNoResource:
+      return "no_resource";
+    case Failure::kBackendUnreachable:
+      return "backend_unreachable";
+    case Failure::kBackendTimeout:
+      return "backend_timeout";
+    case Failure::kAuthMissing:
+      return "auth_missing";
+    case Failure::kAuthMalformed:
+      return "auth_malformed";
+    case Failure::kAuthInvalid:
+      return "auth_invalid";
+    case Failure::kTooManyAttempts:
+      return "too_many_attempts";
+    case Failure::kBadRequestBody:
+      return "bad_request_body";
+    case Failure::kRequestBroaderThanAllowed:
+      return "request_broader_than_allowed";
+    case Failure::kIssuerDisabled:
+      return "issuer_disabled";
+    case Failure::kSigningFailed:
+      return "signing_failed";
+    case Failure::kForbidden:
+      return "forbidden";
+    case Failure::kNotFound:
+      return "not_found";
+    case Failure::kConflict:
+      return "conflict";
+    case Failure::kPayloadTooLarge:
+      return "payload_too_large";
+    case Failure::kUriTooLong:
+      return "uri_too_long";
+    case Failure::kHeadersTooLarge:
+      return "headers_too_large";
+    case Failure::kMethodNotAllowed:
+      return "method_not_allowed";
+    case Failure::kInternalError:
+      return "internal_error";
   }
   return "unknown";
 }

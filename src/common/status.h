@@ -1,5 +1,5 @@
-// Every reason micro-gw refuses a request, and the one mapping from a reason to what the client sees.
-// Logs carry the internal name (failureName); clients get the status, fault code and message.
+// Every reason micro-gw refuses a request, and the one mapping from a reason to what the client
+// sees. Logs carry the internal name (failureName); clients get the status, fault code and message.
 #pragma once
 
 #include <string_view>
@@ -10,11 +10,11 @@ enum class Failure {
   kNone,
 
   // Gateway: no key or an unusable key (401, 900901/900902).
-  kMissingCredentials,     // no key in any declared header or query parameter
-  kKeyTooLarge,            // over 8 KiB
-  kMalformedKey,           // not three base64url segments with JSON header and payload
-  kUnknownKey,             // kid names no trusted key, or an opaque key that is not known
-  kAlgorithmMismatch,      // alg differs from the one the key pins (incl. none, HS*)
+  kMissingCredentials,  // no key in any declared header or query parameter
+  kKeyTooLarge,         // over 8 KiB
+  kMalformedKey,        // not three base64url segments with JSON header and payload
+  kUnknownKey,          // kid names no trusted key, or an opaque key that is not known
+  kAlgorithmMismatch,   // alg differs from the one the key pins (incl. none, HS*)
   kBadSignature,
   kWrongIssuer,
   kExpired,
@@ -25,34 +25,34 @@ enum class Failure {
   kApiNotAllowed,
   kIpNotPermitted,
   kRefererNotPermitted,
-  kSandboxNotAvailable,    // SANDBOX key, API without sandbox endpoints
-  kNotSubscribed,          // opaque key on a subscriptionRequired API without subscription
+  kSandboxNotAvailable,  // SANDBOX key, API without sandbox endpoints
+  kNotSubscribed,        // opaque key on a subscriptionRequired API without subscription
 
   // Gateway routing and backends.
-  kNoApi,                  // 404
-  kNoResource,             // 404, 900906
-  kBackendUnreachable,     // 502, 101503
-  kBackendTimeout,         // 504, 101504
+  kNoApi,               // 404
+  kNoResource,          // 404, 900906
+  kBackendUnreachable,  // 502, 101503
+  kBackendTimeout,      // 504, 101504
 
   // STS and management endpoints.
-  kAuthMissing,            // 401: no Authorization header
-  kAuthMalformed,          // 401: not "Basic base64(user:password)"
-  kAuthInvalid,            // 401: unknown user or wrong password (one answer for both)
-  kTooManyAttempts,        // 429
-  kBadRequestBody,         // 400: malformed JSON or a field of the wrong type
+  kAuthMissing,                // 401: no Authorization header
+  kAuthMalformed,              // 401: not "Basic base64(user:password)"
+  kAuthInvalid,                // 401: unknown user or wrong password (one answer for both)
+  kTooManyAttempts,            // 429
+  kBadRequestBody,             // 400: malformed JSON or a field of the wrong type
   kRequestBroaderThanAllowed,  // 400: allowedAPIs outside what the user may have
-  kIssuerDisabled,         // 503
-  kSigningFailed,          // 500
-  kForbidden,              // 403: the caller may not act on this object
-  kNotFound,               // 404: no such key, application or subscription
-  kConflict,               // 409: duplicate custom key or name
+  kIssuerDisabled,             // 503
+  kSigningFailed,              // 500
+  kForbidden,                  // 403: the caller may not act on this object
+  kNotFound,                   // 404: no such key, application or subscription
+  kConflict,                   // 409: duplicate custom key or name
 
   // Transport limits enforced by the server.
-  kPayloadTooLarge,        // 413
-  kUriTooLong,             // 414
-  kHeadersTooLarge,        // 431
-  kMethodNotAllowed,       // 405
-  kInternalError,          // 500
+  kPayloadTooLarge,   // 413
+  kUriTooLong,        // 414
+  kHeadersTooLarge,   // 431
+  kMethodNotAllowed,  // 405
+  kInternalError,     // 500
 };
 
 struct Fault {

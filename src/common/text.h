@@ -19,7 +19,8 @@ bool forEachListEntry(std::string_view list, Fn&& fn) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t comma = list.find(',', start);
-    if (!fn(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)))
+    if (!fn(list.substr(start,
+                        comma == std::string_view::npos ? std::string_view::npos : comma - start)))
       return false;
     if (comma == std::string_view::npos) return true;
     start = comma + 1;

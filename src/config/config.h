@@ -1,5 +1,5 @@
-// The configuration as plain structs. Only config_loader.cc includes toml11: every other module sees
-// these structs, already validated (types, ranges, allowed values) and with paths resolved.
+// The configuration as plain structs. Only config_loader.cc includes toml11: every other module
+// sees these structs, already validated (types, ranges, allowed values) and with paths resolved.
 #pragma once
 
 #include <cstddef>
@@ -12,15 +12,15 @@ namespace mgw::config {
 
 struct ListenerConfig {
   std::string host = "127.0.0.1";
-  int httpPort = 9090;   // 0 = any free port, -1 = off
-  int httpsPort = 9095;  // 0 = any free port, -1 = off
-  std::string keyStorePath;       // resolved; default runtime/security/micro-gw-tls.pem
+  int httpPort = 9090;       // 0 = any free port, -1 = off
+  int httpsPort = 9095;      // 0 = any free port, -1 = off
+  std::string keyStorePath;  // resolved; default runtime/security/micro-gw-tls.pem
   std::string keyStorePassword;
-  std::string trustStorePath;     // resolved; default runtime/security/truststore (folder of PEM)
+  std::string trustStorePath;  // resolved; default runtime/security/truststore (folder of PEM)
   std::string trustStorePassword;
-  int workerThreads = 0;          // 0 at load time becomes max(128, 16 * cores)
+  int workerThreads = 0;  // 0 at load time becomes max(128, 16 * cores)
   std::size_t maxRequestBytes = 10 * 1024 * 1024;
-  std::size_t maxHeaderBytes = 8192;   // one header line, and the request line
+  std::size_t maxHeaderBytes = 8192;  // one header line, and the request line
   std::size_t maxHeaderCount = 100;
   int readTimeoutSeconds = 30;
   int writeTimeoutSeconds = 30;
@@ -31,25 +31,25 @@ struct ListenerConfig {
 
 struct UserConfig {
   std::string name;
-  std::string password;            // $argon2id$..., @sha256:{hex} or 40-hex SHA-1
-  std::vector<std::string> roles;  // "admin"
+  std::string password;                          // $argon2id$..., @sha256:{hex} or 40-hex SHA-1
+  std::vector<std::string> roles;                // "admin"
   std::optional<std::vector<std::string>> apis;  // "Name:version" or "Name:*"
-  int line = 0;                    // where [b7a.users.<name>] was declared, for later errors
+  int line = 0;  // where [b7a.users.<name>] was declared, for later errors
 };
 
 struct AuthConfig {
-  int maxFailures = 5;             // failures per client address or user name in the window
-  int failureWindowSeconds = 60;   // window, and the Retry-After given on 429
-  int credentialCacheSeconds = 60; // verified credentials kept in memory (keyed hash), 0 = off
+  int maxFailures = 5;              // failures per client address or user name in the window
+  int failureWindowSeconds = 60;    // window, and the Retry-After given on 429
+  int credentialCacheSeconds = 60;  // verified credentials kept in memory (keyed hash), 0 = off
 };
 
 struct IssuerConfig {
   bool enabled = true;
-  std::string keyStorePath;        // resolved; default runtime/security/micro-gw-signing.pem
+  std::string keyStorePath;  // resolved; default runtime/security/micro-gw-signing.pem
   std::string keyStorePassword;
   std::string issuer = "https://localhost:9095/apikey";
   std::string certificateAlias = "ballerina";
-  std::int64_t validityTime = -1;  // seconds; <= 0 = no exp
+  std::int64_t validityTime = -1;            // seconds; <= 0 = no exp
   std::string signatureAlgorithm = "RS256";  // RS256, ES256, EdDSA
 };
 
@@ -62,7 +62,7 @@ struct IssuerApi {
 struct TrustedIssuer {
   std::string issuer;
   std::string certificateAlias;
-  std::string certificateFile;     // resolved; empty = truststore entry named certificateAlias
+  std::string certificateFile;  // resolved; empty = truststore entry named certificateAlias
   bool validateAllowedAPIs = true;
 };
 
@@ -87,8 +87,8 @@ struct InlineApi {
   std::string apiKeyQuery = "apikey";
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
-  int timeoutSeconds = 30;        // backend response timeout
-  int line = 0;                   // where it was declared, for later errors
+  int timeoutSeconds = 30;  // backend response timeout
+  int line = 0;             // where it was declared, for later errors
 };
 
 struct ApisConfig {
@@ -108,7 +108,7 @@ struct Config {
   AuthConfig auth;
   IssuerConfig tokenIssuer;
   std::vector<IssuerApi> issuerApis;
-  bool tokenConfigsDeclared = false;     // false = the local issuer is the one trusted issuer
+  bool tokenConfigsDeclared = false;  // false = the local issuer is the one trusted issuer
   std::vector<TrustedIssuer> trustedIssuers;
   ServerConfig server;
   CachingConfig caching;

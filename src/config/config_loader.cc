@@ -1,5 +1,5 @@
-// The only translation unit that includes toml11: it turns the TOML tree into Config and checks every
-// value on the way, so the rest of micro-gw never sees an unvalidated setting.
+// The only translation unit that includes toml11: it turns the TOML tree into Config and checks
+// every value on the way, so the rest of micro-gw never sees an unvalidated setting.
 #include "config/config_loader.h"
 
 #include <arpa/inet.h>
@@ -111,17 +111,25 @@ std::string keyPart(std::string_view key) {
 
 std::string typeName(const Value& v) {
   switch (v.type()) {
-    case toml::value_t::empty: return "nothing";
-    case toml::value_t::boolean: return "a boolean";
-    case toml::value_t::integer: return "an integer";
-    case toml::value_t::floating: return "a float";
-    case toml::value_t::string: return "a string";
+    case toml::value_t::empty:
+      return "nothing";
+    case toml::value_t::boolean:
+      return "a boolean";
+    case toml::value_t::integer:
+      return "an integer";
+    case toml::value_t::floating:
+      return "a float";
+    case toml::value_t::string:
+      return "a string";
     case toml::value_t::offset_datetime:
     case toml::value_t::local_datetime:
     case toml::value_t::local_date:
-    case toml::value_t::local_time: return "a date/time";
-    case toml::value_t::array: return "an array";
-    case toml::value_t::table: return "a table";
+    case toml::value_t::local_time:
+      return "a date/time";
+    case toml::value_t::array:
+      return "an array";
+    case toml::value_t::table:
+      return "a table";
   }
   return "an unknown type";
 }
@@ -129,27 +137,38 @@ std::string typeName(const Value& v) {
 std::string render(const Value& v) {
   std::string out;
   switch (v.type()) {
-    case toml::value_t::empty: break;
-    case toml::value_t::boolean: out = v.as_boolean() ? "true" : "false"; break;
-    case toml::value_t::integer: out = std::to_string(v.as_integer()); break;
+    case toml::value_t::empty:
+      break;
+    case toml::value_t::boolean:
+      out = v.as_boolean() ? "true" : "false";
+      break;
+    case toml::value_t::integer:
+      out = std::to_string(v.as_integer());
+      break;
     case toml::value_t::floating: {
       std::ostringstream os;
       os << v.as_floating();
       out = os.str();
       break;
     }
-    case toml::value_t::string: out = "\"" + v.as_string().str + "\""; break;
+    case toml::value_t::string:
+      out = "\"" + v.as_string().str + "\"";
+      break;
     case toml::value_t::offset_datetime:
     case toml::value_t::local_datetime:
     case toml::value_t::local_date:
-    case toml::value_t::local_time: out = trim(toml::format(v)); break;
+    case toml::value_t::local_time:
+      out = trim(toml::format(v));
+      break;
     case toml::value_t::array: {
       std::vector<std::string> items;
       for (const auto& item : v.as_array()) items.push_back(render(item));
       out = "[" + joined(items) + "]";
       break;
     }
-    case toml::value_t::table: out = "{...}"; break;
+    case toml::value_t::table:
+      out = "{...}";
+      break;
   }
   if (out.size() > kMaxRenderedValue) out = out.substr(0, kMaxRenderedValue - 3) + "...";
   return out;
@@ -238,7 +257,8 @@ bool isHttpUrl(const std::string& url) {
   std::string authority = rest.substr(0, hostEnd);
   if (authority.empty() || authority.find('@') != std::string::npos) return false;
   return std::none_of(url.begin(), url.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
+    return std::isspace(static_cast<unsigned char>(c)) ||
+           std::iscntrl(static_cast<unsigned char>(c));
   });
 }
 
@@ -305,9 +325,12 @@ class Loader {
   LoadResult run(std::string_view text) {
     LoadResult result;
     if (const auto bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
-      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
-      errors_.push_back({file_, static_cast<int>(line), "",
-                         "not valid UTF-8 (byte " + std::to_string(bad + 1) + "); a TOML file must be UTF-8", ""});
+      const auto line =
+          1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+      errors_.push_back(
+          {file_, static_cast<int>(line), "",
+           "not valid UTF-8 (byte " + std::to_string(bad + 1) + "); a TOML file must be UTF-8",
+           ""});
       result.errors = std::move(errors_);
       return result;
     }
@@ -369,8 +392,8 @@ class Loader {
   }
 
   void error(const Value& at, const Where& w, const std::string& message, bool showValue = true) {
-    errors_.push_back({file_, lineOf(at), w.keyText(), message,
-                       showValue && !w.secret() ? render(at) : ""});
+    errors_.push_back(
+        {file_, lineOf(at), w.keyText(), message, showValue && !w.secret() ? render(at) : ""});
   }
 
   void errorAt(int line, const std::string& key, const std::string& message) {
@@ -441,14 +464,16 @@ class Loader {
         name = inner.substr(0, sep);
         fallback = inner.substr(sep + 2);
       }
-      bool validName = !name.empty() &&
-                       !std::isdigit(static_cast<unsigned char>(name[0])) &&
+      bool validName = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                        std::all_of(name.begin(), name.end(), [](char c) {
                          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
                        });
       if (!validName) {
-        error(v, w, "\"${" + inner + "}\" is not a valid reference: environment variable names are "
-                    "letters, digits and _; also allowed: ${mgw-runtime.home}", !w.secret());
+        error(v, w,
+              "\"${" + inner +
+                  "}\" is not a valid reference: environment variable names are "
+                  "letters, digits and _; also allowed: ${mgw-runtime.home}",
+              !w.secret());
         ok = false;
         continue;
       }
@@ -459,8 +484,9 @@ class Loader {
       } else if (env != nullptr) {
         out += env;
       } else {
-        error(v, w, "environment variable " + name + " is not set (write ${" + name +
-                        ":-default} to give a default)");
+        error(v, w,
+              "environment variable " + name + " is not set (write ${" + name +
+                  ":-default} to give a default)");
         ok = false;
       }
     }
@@ -555,9 +581,11 @@ class Loader {
     out = *s;
   }
 
-  // A string list; allowSingle also takes one string (a list of one), as endpoints are often written.
-  std::optional<std::vector<std::pair<std::string, const Value*>>> getStringList(
-      const Value& v, const Where& w, bool allowSingle) {
+  // A string list; allowSingle also takes one string (a list of one), as endpoints are often
+  // written.
+  std::optional<std::vector<std::pair<std::string, const Value*>>> getStringList(const Value& v,
+                                                                                 const Where& w,
+                                                                                 bool allowSingle) {
     std::vector<std::pair<std::string, const Value*>> out;
     if (allowSingle && v.is_string()) {
       auto s = getString(v, w);
@@ -662,7 +690,8 @@ class Loader {
   }
 
   void readListener(const Value& t, ListenerConfig& l) {
-    const std::string kPorts = "must be between -1 and 65535 (0 = any free port, -1 = listener off)";
+    const std::string kPorts =
+        "must be between -1 and 65535 (0 = any free port, -1 = listener off)";
     readTable(
         t, "[listenerConfig]", "listenerConfig",
         {
@@ -680,12 +709,16 @@ class Loader {
              [&](auto& v, auto& w) { readString(v, w, l.trustStorePassword); }},
             {"workerThreads",
              [&](auto& v, auto& w) {
-               readInt(v, w, l.workerThreads, 0, 4096,
-                       "must be between 0 and 4096 (0 = sized for the machine: max(128, 16 x cores))");
+               readInt(
+                   v, w, l.workerThreads, 0, 4096,
+                   "must be between 0 and 4096 (0 = sized for the machine: max(128, 16 x cores))");
              }},
-            {"maxRequestBytes", [&](auto& v, auto& w) { readPositive(v, w, l.maxRequestBytes, "bytes"); }},
-            {"maxHeaderBytes", [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderBytes, "bytes"); }},
-            {"maxHeaderCount", [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderCount, "headers"); }},
+            {"maxRequestBytes",
+             [&](auto& v, auto& w) { readPositive(v, w, l.maxRequestBytes, "bytes"); }},
+            {"maxHeaderBytes",
+             [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderBytes, "bytes"); }},
+            {"maxHeaderCount",
+             [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderCount, "headers"); }},
             {"readTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, l.readTimeoutSeconds, "seconds"); }},
             {"writeTimeoutSeconds",
@@ -701,7 +734,8 @@ class Loader {
                l.trustedProxies.clear();
                for (const auto& [s, at] : *list) {
                  if (!isIpOrCidr(s)) {
-                   error(*at, w, "must be an IPv4/IPv6 address or CIDR range (\"10.0.0.0/8\", \"::1\")");
+                   error(*at, w,
+                         "must be an IPv4/IPv6 address or CIDR range (\"10.0.0.0/8\", \"::1\")");
                    continue;
                  }
                  l.trustedProxies.push_back(s);
@@ -719,18 +753,18 @@ class Loader {
   }
 
   void readB7a(const Value& t, Config& c) {
-    readTable(t, "[b7a]", "b7a",
-              {{"users", [&](const Value& v, const Where& w) {
-                  if (!expectTable(v, w)) return;
-                  for (const auto& [name, user] : v.as_table()) {
-                    Where uw{"[b7a.users]", "b7a.users", name};
-                    if (!user.is_table()) {
-                      typeError(user, uw, "a table ([b7a.users." + keyPart(name) + "])");
-                      continue;
-                    }
-                    readUser(name, user, c);
-                  }
-                }}});
+    readTable(t, "[b7a]", "b7a", {{"users", [&](const Value& v, const Where& w) {
+                                     if (!expectTable(v, w)) return;
+                                     for (const auto& [name, user] : v.as_table()) {
+                                       Where uw{"[b7a.users]", "b7a.users", name};
+                                       if (!user.is_table()) {
+                                         typeError(user, uw,
+                                                   "a table ([b7a.users." + keyPart(name) + "])");
+                                         continue;
+                                       }
+                                       readUser(name, user, c);
+                                     }
+                                   }}});
   }
 
   void readUser(const std::string& name, const Value& t, Config& c) {
@@ -740,9 +774,9 @@ class Loader {
     u.name = name;
     u.line = lineOf(t);
     // RFC 7617 section 2: the user-id of basic auth cannot contain a colon.
-    if (name.find(':') != std::string::npos ||
-        std::any_of(name.begin(), name.end(),
-                    [](char ch) { return std::iscntrl(static_cast<unsigned char>(ch)) != 0; })) {
+    if (name.find(':') != std::string::npos || std::any_of(name.begin(), name.end(), [](char ch) {
+          return std::iscntrl(static_cast<unsigned char>(ch)) != 0;
+        })) {
       errorAt(lineOf(t), header, "a user name cannot contain ':' or control characters (RFC 7617)");
     }
     bool hasPassword = false;
@@ -753,18 +787,19 @@ class Loader {
                      hasPassword = true;
                      auto s = getString(v, w);
                      if (!s) return;
-                     if (isArgon2idString(*s) ||
-                         (s->rfind("@sha256:", 0) == 0 && s->size() == 8 + 64 &&
-                          isHex(s->substr(8)))) {
+                     if (isArgon2idString(*s) || (s->rfind("@sha256:", 0) == 0 &&
+                                                  s->size() == 8 + 64 && isHex(s->substr(8)))) {
                        u.password = *s;
                      } else if (s->size() == 40 && isHex(*s)) {
                        u.password = *s;
-                       warn(v, w, "unsalted SHA-1 password (WSO2 legacy): replace it with the "
-                                  "output of `micro-gw hash-password`");
+                       warn(v, w,
+                            "unsalted SHA-1 password (WSO2 legacy): replace it with the "
+                            "output of `micro-gw hash-password`");
                      } else {
-                       error(v, w, "must be an argon2id string ($argon2id$v=19$..., from "
-                                   "`micro-gw hash-password`), @sha256:<64 hex digits>, or a "
-                                   "40-hex-digit SHA-1 (legacy); plain-text passwords are not accepted");
+                       error(v, w,
+                             "must be an argon2id string ($argon2id$v=19$..., from "
+                             "`micro-gw hash-password`), @sha256:<64 hex digits>, or a "
+                             "40-hex-digit SHA-1 (legacy); plain-text passwords are not accepted");
                      }
                    }},
                   {"roles",
@@ -807,7 +842,8 @@ class Loader {
     readTable(
         t, "[authentication]", "authentication",
         {
-            {"maxFailures", [&](auto& v, auto& w) { readPositive(v, w, a.maxFailures, "failures"); }},
+            {"maxFailures",
+             [&](auto& v, auto& w) { readPositive(v, w, a.maxFailures, "failures"); }},
             {"failureWindowSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, a.failureWindowSeconds, "seconds"); }},
             {"credentialCacheSeconds",
@@ -819,37 +855,38 @@ class Loader {
   }
 
   void readApikey(const Value& t, Config& c) {
-    readTable(
-        t, "[apikey]", "apikey",
-        {
-            {"issuer",
-             [&](const Value& v, const Where& w) {
-               if (!expectTable(v, w)) return;
-               // [apikey.issuer] itself holds nothing; the seed writes it as an empty parent.
-               readTable(v, "[apikey.issuer]", "apikey.issuer",
-                         {
-                             {"tokenConfig",
-                              [&](const Value& tv, const Where& tw) {
-                                if (expectTable(tv, tw)) readIssuer(tv, c.tokenIssuer);
-                              }},
-                             {"api",
-                              [&](const Value& av, const Where& aw) {
-                                forEachTable(av, aw, [&](const Value& api) { readIssuerApi(api, c); });
-                              }},
-                         });
-             }},
-            {"tokenConfigs",
-             [&](const Value& v, const Where& w) {
-               c.tokenConfigsDeclared = true;
-               const std::string header =
-                   v.is_array() ? "[[apikey.tokenConfigs]]" : "[apikey.tokenConfigs]";
-               forEachTable(v, w, [&](const Value& tc) { readTrustedIssuer(tc, c, header); });
-               if (v.is_array() && v.as_array().empty()) {
-                 error(v, w, "declares no trusted issuer: add [[apikey.tokenConfigs]] entries, or "
+    readTable(t, "[apikey]", "apikey",
+              {
+                  {"issuer",
+                   [&](const Value& v, const Where& w) {
+                     if (!expectTable(v, w)) return;
+                     // [apikey.issuer] itself holds nothing; the seed writes it as an empty parent.
+                     readTable(v, "[apikey.issuer]", "apikey.issuer",
+                               {
+                                   {"tokenConfig",
+                                    [&](const Value& tv, const Where& tw) {
+                                      if (expectTable(tv, tw)) readIssuer(tv, c.tokenIssuer);
+                                    }},
+                                   {"api",
+                                    [&](const Value& av, const Where& aw) {
+                                      forEachTable(
+                                          av, aw, [&](const Value& api) { readIssuerApi(api, c); });
+                                    }},
+                               });
+                   }},
+                  {"tokenConfigs",
+                   [&](const Value& v, const Where& w) {
+                     c.tokenConfigsDeclared = true;
+                     const std::string header =
+                         v.is_array() ? "[[apikey.tokenConfigs]]" : "[apikey.tokenConfigs]";
+                     forEachTable(v, w, [&](const Value& tc) { readTrustedIssuer(tc, c, header); });
+                     if (v.is_array() && v.as_array().empty()) {
+                       error(v, w,
+                             "declares no trusted issuer: add [[apikey.tokenConfigs]] entries, or "
                              "remove it to trust the local issuer");
-               }
-             }},
-        });
+                     }
+                   }},
+              });
   }
 
   void readIssuer(const Value& t, IssuerConfig& i) {
@@ -860,7 +897,8 @@ class Loader {
             {"keyStorePath", [&](auto& v, auto& w) { readPath(v, w, i.keyStorePath); }},
             {"keyStorePassword", [&](auto& v, auto& w) { readString(v, w, i.keyStorePassword); }},
             {"issuer", [&](auto& v, auto& w) { readString(v, w, i.issuer, false); }},
-            {"certificateAlias", [&](auto& v, auto& w) { readString(v, w, i.certificateAlias, false); }},
+            {"certificateAlias",
+             [&](auto& v, auto& w) { readString(v, w, i.certificateAlias, false); }},
             {"validityTime",
              [&](auto& v, auto& w) {
                readInt(v, w, i.validityTime, INT64_MIN, INT64_MAX, "must be an integer");
@@ -890,13 +928,16 @@ class Loader {
                        while (std::getline(in, item, ',')) {
                          std::string version = trim(item);
                          if (version.empty()) {
-                           error(*at, w, "has an empty version; write \"1.0.0, v1\" or \"*\" (any version)");
+                           error(
+                               *at, w,
+                               "has an empty version; write \"1.0.0, v1\" or \"*\" (any version)");
                            continue;
                          }
                          api.versions.push_back(version);
                        }
                        if (!s.empty() && s.back() == ',') {
-                         error(*at, w, "has an empty version; write \"1.0.0, v1\" or \"*\" (any version)");
+                         error(*at, w,
+                               "has an empty version; write \"1.0.0, v1\" or \"*\" (any version)");
                        }
                      }
                    }},
@@ -908,7 +949,8 @@ class Loader {
       errorAt(api.line, header + " versions",
               "missing: the allowed versions, \"1.0.0, v1\" or \"*\" (any version)");
     } else if (api.versions.empty() && t.at("versions").is_array()) {
-      errorAt(api.line, header + " versions", "is empty; write \"1.0.0, v1\" or \"*\" (any version)");
+      errorAt(api.line, header + " versions",
+              "is empty; write \"1.0.0, v1\" or \"*\" (any version)");
     }
     if (!api.name.empty()) {
       for (const auto& other : c.issuerApis) {
@@ -924,15 +966,18 @@ class Loader {
 
   void readTrustedIssuer(const Value& t, Config& c, const std::string& header) {
     TrustedIssuer ti;
-    readTable(t, header, "apikey.tokenConfigs",
-              {
-                  {"issuer", [&](auto& v, auto& w) { readString(v, w, ti.issuer, false); }},
-                  {"certificateAlias", [&](auto& v, auto& w) { readString(v, w, ti.certificateAlias); }},
-                  {"certificateFile", [&](auto& v, auto& w) { readPath(v, w, ti.certificateFile); }},
-                  {"validateAllowedAPIs", [&](auto& v, auto& w) { readBool(v, w, ti.validateAllowedAPIs); }},
-              });
+    readTable(
+        t, header, "apikey.tokenConfigs",
+        {
+            {"issuer", [&](auto& v, auto& w) { readString(v, w, ti.issuer, false); }},
+            {"certificateAlias", [&](auto& v, auto& w) { readString(v, w, ti.certificateAlias); }},
+            {"certificateFile", [&](auto& v, auto& w) { readPath(v, w, ti.certificateFile); }},
+            {"validateAllowedAPIs",
+             [&](auto& v, auto& w) { readBool(v, w, ti.validateAllowedAPIs); }},
+        });
     if (!t.contains("issuer")) {
-      errorAt(lineOf(t), header + " issuer", "missing: the iss claim of the keys this issuer signs");
+      errorAt(lineOf(t), header + " issuer",
+              "missing: the iss claim of the keys this issuer signs");
     }
     if (ti.certificateAlias.empty() && ti.certificateFile.empty()) {
       errorAt(lineOf(t), header + " certificateAlias",
@@ -978,8 +1023,11 @@ class Loader {
                        std::string path = resolve(s, nullptr);
                        std::error_code ec;
                        if (!fs::exists(path, ec)) {
-                         error(*at, w, path + " does not exist; give an OpenAPI file (YAML or JSON) "
-                                              "or a folder of them, relative to " + home_);
+                         error(*at, w,
+                               path +
+                                   " does not exist; give an OpenAPI file (YAML or JSON) "
+                                   "or a folder of them, relative to " +
+                                   home_);
                          continue;
                        }
                        a.definitions.push_back(path);
@@ -998,7 +1046,8 @@ class Loader {
     out.clear();
     for (const auto& [url, at] : *list) {
       if (!isHttpUrl(url)) {
-        error(*at, w, "must be an http:// or https:// URL with a host (\"http://localhost:8080/api\")");
+        error(*at, w,
+              "must be an http:// or https:// URL with a host (\"http://localhost:8080/api\")");
         continue;
       }
       out.push_back(url);
@@ -1022,8 +1071,9 @@ class Loader {
                if (ctx.size() < 2 || ctx.front() != '/' || ctx.back() == '/' ||
                    ctx.find("//") != std::string::npos ||
                    ctx.find_first_of("?# \t") != std::string::npos) {
-                 error(v, w, "must start with '/', not end with '/', and hold no '//', '?', '#' "
-                             "or spaces (\"/pizzashack/1.0.0\")");
+                 error(v, w,
+                       "must start with '/', not end with '/', and hold no '//', '?', '#' "
+                       "or spaces (\"/pizzashack/1.0.0\")");
                  return;
                }
                for (const auto& reserved : kReservedContexts) {
@@ -1044,8 +1094,9 @@ class Loader {
                for (const auto& [s, at] : *list) {
                  if (std::find(kSecuritySchemes.begin(), kSecuritySchemes.end(), s) ==
                      kSecuritySchemes.end()) {
-                   error(*at, w, "unknown security scheme; must be one of " +
-                                     joined(kSecuritySchemes) + ", or [] for an open API");
+                   error(*at, w,
+                         "unknown security scheme; must be one of " + joined(kSecuritySchemes) +
+                             ", or [] for an open API");
                    continue;
                  }
                  api.security.push_back(s);
@@ -1056,7 +1107,9 @@ class Loader {
                auto s = getString(v, w);
                if (!s) return;
                if (!isHttpToken(*s)) {
-                 error(v, w, "must be a header field name (RFC 9110 token: letters, digits, !#$%&'*+-.^_`|~)");
+                 error(v, w,
+                       "must be a header field name (RFC 9110 token: letters, digits, "
+                       "!#$%&'*+-.^_`|~)");
                  return;
                }
                api.apiKeyHeader = *s;
@@ -1066,19 +1119,22 @@ class Loader {
                auto s = getString(v, w);
                if (!s) return;
                if (!isUnreserved(*s)) {
-                 error(v, w, "must be a query parameter name of letters, digits, '-', '.', '_', '~'");
+                 error(v, w,
+                       "must be a query parameter name of letters, digits, '-', '.', '_', '~'");
                  return;
                }
                api.apiKeyQuery = *s;
              }},
             {"propagateApiKey", [&](auto& v, auto& w) { readBool(v, w, api.propagateApiKey); }},
-            {"subscriptionRequired", [&](auto& v, auto& w) { readBool(v, w, api.subscriptionRequired); }},
-            {"timeoutSeconds", [&](auto& v, auto& w) { readPositive(v, w, api.timeoutSeconds, "seconds"); }},
+            {"subscriptionRequired",
+             [&](auto& v, auto& w) { readBool(v, w, api.subscriptionRequired); }},
+            {"timeoutSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, api.timeoutSeconds, "seconds"); }},
         });
     for (const char* required : {"name", "version", "context"}) {
       if (!t.contains(required)) {
-        errorAt(api.line, header + " " + required, std::string("missing: every inline API needs ") +
-                                                       "name, version and context");
+        errorAt(api.line, header + " " + required,
+                std::string("missing: every inline API needs ") + "name, version and context");
       }
     }
     if (!t.contains("production") && !t.contains("sandbox")) {
@@ -1165,8 +1221,9 @@ LoadResult loadConfig(const std::string& path, const std::string& runtimeHome) {
   if (!in) {
     LoadResult result;
     int err = errno;
-    result.errors.push_back({path, 0, "", std::string("cannot read the configuration file: ") +
-                                              (err != 0 ? std::strerror(err) : "open failed"),
+    result.errors.push_back({path, 0, "",
+                             std::string("cannot read the configuration file: ") +
+                                 (err != 0 ? std::strerror(err) : "open failed"),
                              ""});
     return result;
   }

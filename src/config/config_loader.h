@@ -1,5 +1,6 @@
 // Loads micro-gw.conf (TOML) into the plain Config structs. Trusts nothing in the file or the
-// environment: every problem is collected (not just the first) and names file, line, key and what is allowed.
+// environment: every problem is collected (not just the first) and names file, line, key and what
+// is allowed.
 #pragma once
 
 #include <optional>
@@ -17,7 +18,8 @@ struct LoadError {
   std::string key;      // "[apikey.issuer.tokenConfig] signatureAlgorithm", "[foo]" or empty
   std::string message;  // what was wrong and what is allowed
   std::string value;    // the offending value as written; never filled for passwords
-  // conf/micro-gw.conf:12: [apikey.issuer.tokenConfig] signatureAlgorithm = "HS256": must be one of ...
+  // conf/micro-gw.conf:12: [apikey.issuer.tokenConfig] signatureAlgorithm = "HS256": must be one of
+  // ...
   std::string toString() const;
 };
 

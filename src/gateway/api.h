@@ -33,7 +33,8 @@ struct ApiDefinition {
   std::vector<Resource> resources;
   Endpoints production;
   Endpoints sandbox;
-  std::vector<KeySource> keySources = {{KeyLocation::kHeader, "apikey"}, {KeyLocation::kQuery, "apikey"}};
+  std::vector<KeySource> keySources = {{KeyLocation::kHeader, "apikey"},
+                                       {KeyLocation::kQuery, "apikey"}};
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
   int timeoutSeconds = 30;

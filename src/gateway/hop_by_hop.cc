@@ -42,7 +42,8 @@ void removeHopByHopHeaders(HeaderMap& headers) {
   std::vector<std::string> named;
   auto [begin, end] = headers.equal_range("Connection");
   for (auto it = begin; it != end; ++it) collectConnectionOptions(it->second, &named);
-  for (const std::string& name : named) headers.erase(name);  // HeaderMap compares case-insensitively
+  for (const std::string& name : named)
+    headers.erase(name);  // HeaderMap compares case-insensitively
   for (std::string_view hop : kHopByHopHeaders) headers.erase(std::string(hop));
 }
 

@@ -11,10 +11,19 @@ namespace mgw::gateway {
 
 // Headers that describe one connection, not the message: never forwarded (RFC 9110 section 7.6.1).
 // Content-Length is end-to-end, but the HTTP library recomputes it from the body it actually
-// sends; forwarding the received one could contradict that body (request smuggling), so it goes too.
+// sends; forwarding the received one could contradict that body (request smuggling), so it goes
+// too.
 inline constexpr std::array<std::string_view, 10> kHopByHopHeaders = {
-    "Connection",        "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-    "TE",                "Trailer",    "Transfer-Encoding", "Upgrade",           "Content-Length",
+    "Connection",
+    "Keep-Alive",
+    "Proxy-Connection",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "TE",
+    "Trailer",
+    "Transfer-Encoding",
+    "Upgrade",
+    "Content-Length",
 };
 
 // Case-insensitive membership in kHopByHopHeaders (does not consider a Connection header's value).

@@ -2,16 +2,18 @@
 // server library's types, so the transport can change without touching them.
 #pragma once
 
+#include <strings.h>
 #include <map>
 #include <string>
-#include <strings.h>
 #include <utility>
 #include <vector>
 
 namespace mgw::gateway {
 
 struct CaseInsensitiveLess {
-  bool operator()(const std::string& a, const std::string& b) const { return strcasecmp(a.c_str(), b.c_str()) < 0; }
+  bool operator()(const std::string& a, const std::string& b) const {
+    return strcasecmp(a.c_str(), b.c_str()) < 0;
+  }
 };
 using HeaderMap = std::multimap<std::string, std::string, CaseInsensitiveLess>;
 // Query parameters in arrival order, already percent-decoded.

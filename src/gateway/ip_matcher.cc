@@ -9,7 +9,8 @@
 namespace mgw::gateway {
 namespace {
 
-// Parses one bare address, also reporting whether it was written as IPv4 (its prefix counts from 96).
+// Parses one bare address, also reporting whether it was written as IPv4 (its prefix counts from
+// 96).
 std::optional<IpBytes> parseBare(std::string_view text, bool* writtenAsV4) {
   if (text.empty() || text.size() > 63) return std::nullopt;
   std::string s(text);
@@ -60,9 +61,11 @@ void maskTo(IpBytes* a, int bits) {
 
 std::optional<IpBytes> parseIpAddress(std::string_view text) {
   text = trimOws(text);
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']')
+    text = text.substr(1, text.size() - 2);
   // A zone index only scopes a link-local address to an interface; it does not change the address.
-  if (auto pct = text.find('%'); pct != std::string_view::npos && text.find(':') != std::string_view::npos) {
+  if (auto pct = text.find('%');
+      pct != std::string_view::npos && text.find(':') != std::string_view::npos) {
     text = text.substr(0, pct);
   }
   return parseBare(text, nullptr);
@@ -102,7 +105,8 @@ bool IpMatcher::add(std::string_view entry, std::string* error) {
 std::optional<IpMatcher> IpMatcher::parse(std::string_view list, std::string* error) {
   IpMatcher m;
   if (trimOws(list).empty()) return m;
-  if (!forEachListEntry(list, [&](std::string_view entry) { return m.add(entry, error); })) return std::nullopt;
+  if (!forEachListEntry(list, [&](std::string_view entry) { return m.add(entry, error); }))
+    return std::nullopt;
   return m;
 }
 

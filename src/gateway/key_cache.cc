@@ -6,7 +6,8 @@
 
 namespace mgw::gateway {
 
-KeyCache::KeyCache(std::size_t capacity, std::int64_t ttlSeconds, std::size_t shards) : ttl_(ttlSeconds) {
+KeyCache::KeyCache(std::size_t capacity, std::int64_t ttlSeconds, std::size_t shards)
+    : ttl_(ttlSeconds) {
   if (capacity == 0 || ttlSeconds <= 0) return;
   if (shards == 0) shards = std::clamp<std::size_t>(capacity / 64, 1, 16);
   shards = std::min(shards, capacity);

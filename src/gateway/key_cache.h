@@ -1,6 +1,7 @@
-// A bounded LRU of verifyToken results (claims, with the issuer), keyed by SHA-256 of the key so the
-// key itself is never held. It caches only signature/issuer/expiry verification: revocation, API,
-// IP and referrer checks run on every request, so a revocation takes effect without invalidation.
+// A bounded LRU of verifyToken results (claims, with the issuer), keyed by SHA-256 of the key so
+// the key itself is never held. It caches only signature/issuer/expiry verification: revocation,
+// API, IP and referrer checks run on every request, so a revocation takes effect without
+// invalidation.
 #pragma once
 
 #include <cstddef>
@@ -20,8 +21,8 @@ namespace mgw::gateway {
 
 class KeyCache {
  public:
-  // capacity 0 or ttlSeconds <= 0 disables the cache. shards 0 picks one shard per 64 entries (up to
-  // 16), so small caches are one exact LRU.
+  // capacity 0 or ttlSeconds <= 0 disables the cache. shards 0 picks one shard per 64 entries (up
+  // to 16), so small caches are one exact LRU.
   KeyCache(std::size_t capacity, std::int64_t ttlSeconds, std::size_t shards = 0);
 
   // The claims put for this key, unless now is at or past the entry's deadline: put time + TTL, or

@@ -54,10 +54,12 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
     case Failure::kWrongIssuer:
       return "the API key was issued by an issuer this gateway does not trust";
     case Failure::kExpired:
-      if (auto exp = unverifiedTime(key, "exp")) return "the API key expired at " + token::isoTime(*exp);
+      if (auto exp = unverifiedTime(key, "exp"))
+        return "the API key expired at " + token::isoTime(*exp);
       return "the API key has expired";
     case Failure::kNotYetValid:
-      if (auto nbf = unverifiedTime(key, "nbf")) return "the API key is not valid before " + token::isoTime(*nbf);
+      if (auto nbf = unverifiedTime(key, "nbf"))
+        return "the API key is not valid before " + token::isoTime(*nbf);
       return "the API key is not yet valid";
     default:
       return "the API key is invalid";
@@ -78,7 +80,8 @@ KeyValidator::KeyValidator(std::shared_ptr<const token::KeySet> keys, const conf
   for (const std::string& cidr : config.listener.trustedProxies) {
     std::string error;
     // The config loader validates these; a bad one here is simply not trusted (fail closed).
-    if (!trustedProxies_.add(cidr, &error)) log::warn("ignoring trusted proxy entry", {{"error", error}});
+    if (!trustedProxies_.add(cidr, &error))
+      log::warn("ignoring trusted proxy entry", {{"error", error}});
   }
   const bool on = config.caching.enabled;
   cache_ = std::make_unique<KeyCache>(on ? config.caching.tokenCacheCapacity : 0,
@@ -86,15 +89,17 @@ KeyValidator::KeyValidator(std::shared_ptr<const token::KeySet> keys, const conf
 }
 
 std::string KeyValidator::effectiveClientAddress(const RequestContext& ctx) const {
-  if (trustedProxies_.empty() || ctx.forwardedFor.empty() || !trustedProxies_.matches(ctx.clientAddress)) {
+  if (trustedProxies_.empty() || ctx.forwardedFor.empty() ||
+      !trustedProxies_.matches(ctx.clientAddress)) {
     return ctx.clientAddress;
   }
   std::vector<std::string> hops;
   std::size_t start = 0;
   while (true) {
     std::size_t comma = ctx.forwardedFor.find(',', start);
-    std::string hop = stripPort(std::string_view(ctx.forwardedFor).substr(
-        start, comma == std::string::npos ? std::string::npos : comma - start));
+    std::string hop = stripPort(
+        std::string_view(ctx.forwardedFor)
+            .substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (!hop.empty()) hops.push_back(hop);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -106,9 +111,10 @@ std::string KeyValidator::effectiveClientAddress(const RequestContext& ctx) cons
   return hops.empty() ? ctx.clientAddress : hops.front();
 }
 
-ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
-                                        std::int64_t nowSeconds) const {
-  if (opaqueKeys_ && key.size() <= kMaxOpaqueKeyLength) return validateOpaque(key, api, ctx, nowSeconds);
+ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinition& api,
+                                        const RequestContext& ctx, std::int64_t nowSeconds) const {
+  if (opaqueKeys_ && key.size() <= kMaxOpaqueKeyLength)
+    return validateOpaque(key, api, ctx, nowSeconds);
 
   ValidationResult out;
   auto refuse = [&out](Failure f, std::string reason, std::string description) {
@@ -127,13 +133,16 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     token::VerifyResult verified = token::verifyToken(key, *keys_, nowSeconds, skewMs_);
     if (verified.failure != Failure::kNone) {
       out.keyId = fingerprint(key);
-      return refuse(verified.failure, verified.reason, describeVerifyFailure(verified.failure, key));
+      return refuse(verified.failure, verified.reason,
+                    describeVerifyFailure(verified.failure, key));
     }
     claims = std::move(verified.claims);
     if (claims.keytype != "PRODUCTION" && claims.keytype != "SANDBOX") {
       out.keyId = claims.jti.empty() ? fingerprint(key) : claims.jti;
-      return refuse(Failure::kMalformedKey, "keytype \"" + claims.keytype.substr(0, 32) + "\" is neither PRODUCTION nor SANDBOX",
-                    "the API key has an unknown keytype");
+      return refuse(
+          Failure::kMalformedKey,
+          "keytype \"" + claims.keytype.substr(0, 32) + "\" is neither PRODUCTION nor SANDBOX",
+          "the API key has an unknown keytype");
     }
     cache_->put(key, claims, nowSeconds);
   }
@@ -169,17 +178,20 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   }
 
   // 4, 5. permittedIP, permittedReferer.
-  if (checkRestrictions(claims.permittedIP, claims.permittedReferer, ctx, out) != Failure::kNone) return out;
+  if (checkRestrictions(claims.permittedIP, claims.permittedReferer, ctx, out) != Failure::kNone)
+    return out;
 
   // 6. Key type.
   if (out.sandbox && api.sandbox.empty()) {
-    return refuse(Failure::kSandboxNotAvailable, "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
+    return refuse(Failure::kSandboxNotAvailable,
+                  "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
                   "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
   }
   return out;
 }
 
-Failure KeyValidator::checkRestrictions(const std::string& permittedIp, const std::string& permittedReferer,
+Failure KeyValidator::checkRestrictions(const std::string& permittedIp,
+                                        const std::string& permittedReferer,
                                         const RequestContext& ctx, ValidationResult& out) const {
   auto refuse = [&out](Failure f, std::string reason, std::string description) {
     out.failure = f;
@@ -224,7 +236,8 @@ Failure KeyValidator::checkRestrictions(const std::string& permittedIp, const st
 }
 
 ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDefinition& api,
-                                              const RequestContext& ctx, std::int64_t nowSeconds) const {
+                                              const RequestContext& ctx,
+                                              std::int64_t nowSeconds) const {
   ValidationResult out;
   auto refuse = [&out](Failure f, std::string reason, std::string description) {
     out.failure = f;
@@ -245,10 +258,12 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   out.sandbox = entry->sandbox;
 
   // 2. Revoked (a regenerated key's old value is no longer in the index: it is unknown, step 1).
-  if (entry->revoked) return refuse(Failure::kRevoked, "opaque key revoked", "the API key has been revoked");
+  if (entry->revoked)
+    return refuse(Failure::kRevoked, "opaque key revoked", "the API key has been revoked");
 
   // 3. Expiry, with the same skew as exp.
-  if (entry->expiresAt > 0 && nowSeconds * 1000 > entry->expiresAt * 1000 + std::max<std::int64_t>(0, skewMs_)) {
+  if (entry->expiresAt > 0 &&
+      nowSeconds * 1000 > entry->expiresAt * 1000 + std::max<std::int64_t>(0, skewMs_)) {
     return refuse(Failure::kExpired, "opaque key expired at " + std::to_string(entry->expiresAt),
                   "the API key expired at " + token::isoTime(entry->expiresAt));
   }
@@ -256,25 +271,31 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   // 4. Bound API: exactly one name and version.
   const std::string apiLabel = api.name + ":" + api.version;
   if (entry->apiName != api.name || entry->apiVersion != api.version) {
-    return refuse(Failure::kApiNotAllowed, "opaque key bound to " + entry->apiName + ":" + entry->apiVersion,
-                  "the API key is bound to API " + entry->apiName + ":" + entry->apiVersion + ", not " + apiLabel);
+    return refuse(Failure::kApiNotAllowed,
+                  "opaque key bound to " + entry->apiName + ":" + entry->apiVersion,
+                  "the API key is bound to API " + entry->apiName + ":" + entry->apiVersion +
+                      ", not " + apiLabel);
   }
 
   // 5, 6. Restrictions.
-  if (checkRestrictions(entry->permittedIp, entry->permittedReferer, ctx, out) != Failure::kNone) return out;
+  if (checkRestrictions(entry->permittedIp, entry->permittedReferer, ctx, out) != Failure::kNone)
+    return out;
 
   // 7. Environment.
   if (out.sandbox && api.sandbox.empty()) {
-    return refuse(Failure::kSandboxNotAvailable, "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
+    return refuse(Failure::kSandboxNotAvailable,
+                  "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
                   "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
   }
 
   // 8. Subscription, for APIs that require one (seed 001: "subscriptionless" APIs skip it).
   if (api.subscriptionRequired) {
     if (!entry->applicationId) {
-      return refuse(Failure::kNotSubscribed, "opaque key has no application; " + apiLabel + " requires a subscription",
+      return refuse(Failure::kNotSubscribed,
+                    "opaque key has no application; " + apiLabel + " requires a subscription",
                     "API " + apiLabel +
-                        " requires a subscription: associate the API key with an application subscribed to it");
+                        " requires a subscription: associate the API key with an application "
+                        "subscribed to it");
     }
     if (!opaqueKeys_->isSubscribed(*entry->applicationId, api.name, api.version)) {
       return refuse(Failure::kNotSubscribed,
@@ -285,9 +306,9 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   return out;
 }
 
-std::shared_ptr<token::KeySet> buildTrustedKeySet(const config::Config& config,
-                                                  std::shared_ptr<const token::VerificationKey> localIssuerKey,
-                                                  std::vector<std::string>* errors) {
+std::shared_ptr<token::KeySet> buildTrustedKeySet(
+    const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
+    std::vector<std::string>* errors) {
   auto set = std::make_shared<token::KeySet>();
   auto error = [errors](const std::string& e) {
     if (errors) errors->push_back(e);
@@ -297,7 +318,8 @@ std::shared_ptr<token::KeySet> buildTrustedKeySet(const config::Config& config,
       error("[apikey.issuer.tokenConfig]: no signing key loaded, so no API key can be verified");
       return set;
     }
-    set->add(token::TrustedKey{config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localIssuerKey, true});
+    set->add(token::TrustedKey{config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer,
+                               localIssuerKey, true});
     return set;
   }
   for (const config::TrustedIssuer& ti : config.trustedIssuers) {
@@ -318,9 +340,11 @@ std::shared_ptr<token::KeySet> buildTrustedKeySet(const config::Config& config,
       key = localIssuerKey;
     } else {
       // The alias becomes a file name: refuse anything that could leave the truststore folder.
-      if (ti.certificateAlias.find('/') != std::string::npos || ti.certificateAlias.find('\\') != std::string::npos ||
+      if (ti.certificateAlias.find('/') != std::string::npos ||
+          ti.certificateAlias.find('\\') != std::string::npos ||
           ti.certificateAlias.front() == '.') {
-        error(where + ": certificateAlias \"" + ti.certificateAlias + "\" cannot name a truststore file");
+        error(where + ": certificateAlias \"" + ti.certificateAlias +
+              "\" cannot name a truststore file");
         continue;
       }
       namespace fs = std::filesystem;
@@ -341,12 +365,14 @@ std::shared_ptr<token::KeySet> buildTrustedKeySet(const config::Config& config,
         break;
       }
       if (!key) {
-        if (!tried.empty()) error(where + ": no certificateFile and no truststore entry (looked for " + tried + ")");
+        if (!tried.empty())
+          error(where + ": no certificateFile and no truststore entry (looked for " + tried + ")");
         continue;
       }
     }
     if (set->find(ti.certificateAlias) != nullptr) {
-      error(where + ": certificateAlias \"" + ti.certificateAlias + "\" is already used by another trusted issuer");
+      error(where + ": certificateAlias \"" + ti.certificateAlias +
+            "\" is already used by another trusted issuer");
       continue;
     }
     set->add(token::TrustedKey{ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs});

@@ -22,7 +22,8 @@ namespace mgw::gateway {
 
 struct RequestContext {
   std::string clientAddress;  // the TCP peer
-  std::string forwardedFor;   // X-Forwarded-For as received (all occurrences joined by ","), may be empty
+  std::string
+      forwardedFor;  // X-Forwarded-For as received (all occurrences joined by ","), may be empty
   std::string referer;
   bool hasReferer = false;
 };
@@ -31,11 +32,11 @@ struct ValidationResult {
   Failure failure = Failure::kNone;
   std::string reason;       // exact internal reason, for logs; never the key
   std::string description;  // for the client: specific enough to fix the request, never the key
-  std::string keyId;        // the jti, "opaque:<id>" for an opaque key, or fingerprint(key) when there is
-                            // none or it is not yet trusted
-  std::string subject;      // sub, once verified
-  std::string issuer;       // iss, once verified
-  bool sandbox = false;     // keytype SANDBOX: forward to the sandbox endpoints
+  std::string keyId;  // the jti, "opaque:<id>" for an opaque key, or fingerprint(key) when there is
+                      // none or it is not yet trusted
+  std::string subject;   // sub, once verified
+  std::string issuer;    // iss, once verified
+  bool sandbox = false;  // keytype SANDBOX: forward to the sandbox endpoints
 };
 
 class KeyValidator {
@@ -47,8 +48,8 @@ class KeyValidator {
                std::shared_ptr<const OpaqueKeyIndex> opaqueKeys = nullptr);
 
   // No signed key is this short (the shortest signature alone, Ed25519's, is 86 characters), and no
-  // opaque key is longer (custom values: 8 to 64; generated: 43). So the length alone picks the path,
-  // with no parsing and no hashing of the other kind.
+  // opaque key is longer (custom values: 8 to 64; generated: 43). So the length alone picks the
+  // path, with no parsing and no hashing of the other kind.
   static constexpr std::size_t kMaxOpaqueKeyLength = 64;
 
   // Checks in SPEC section 7 order; the first failure answers:
@@ -70,22 +71,23 @@ class KeyValidator {
   //  5, 6. permittedIP, permittedReferer as for signed keys
   //  7. SANDBOX needs api.sandbox endpoints                     -> kSandboxNotAvailable
   //  8. api.subscriptionRequired: the key's application is subscribed to the API -> kNotSubscribed
-  [[nodiscard]] ValidationResult validate(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
-                                          std::int64_t nowSeconds) const;
+  [[nodiscard]] ValidationResult validate(std::string_view key, const ApiDefinition& api,
+                                          const RequestContext& ctx, std::int64_t nowSeconds) const;
 
-  // The address permittedIP is checked against. X-Forwarded-For is believed only when the TCP peer is
-  // one of listener.trustedProxies; then the right-most entry that is not itself a trusted proxy is
-  // the client (entries to its left were written by the client and can be forged). Without trusted
-  // proxies, or from any other peer, the TCP peer.
+  // The address permittedIP is checked against. X-Forwarded-For is believed only when the TCP peer
+  // is one of listener.trustedProxies; then the right-most entry that is not itself a trusted proxy
+  // is the client (entries to its left were written by the client and can be forged). Without
+  // trusted proxies, or from any other peer, the TCP peer.
   std::string effectiveClientAddress(const RequestContext& ctx) const;
 
   KeyCache& cache() const { return *cache_; }
 
  private:
-  ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
-                                  std::int64_t nowSeconds) const;
+  ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api,
+                                  const RequestContext& ctx, std::int64_t nowSeconds) const;
   // Steps 4 and 5 of both paths: permittedIP against the effective client address, permittedReferer
-  // against the Referer header (missing = fail). kNone, or the failure with out's reason/description set.
+  // against the Referer header (missing = fail). kNone, or the failure with out's
+  // reason/description set.
   Failure checkRestrictions(const std::string& permittedIp, const std::string& permittedReferer,
                             const RequestContext& ctx, ValidationResult& out) const;
 
@@ -101,8 +103,8 @@ class KeyValidator {
 // (kid = tokenIssuer.certificateAlias). With it: each trusted issuer's certificateFile, or else the
 // local key when the issuer is the local one, or else <truststore>/<certificateAlias>.pem or .crt.
 // Every problem is appended to *errors; the returned set holds the keys that did load.
-std::shared_ptr<token::KeySet> buildTrustedKeySet(const config::Config& config,
-                                                  std::shared_ptr<const token::VerificationKey> localIssuerKey,
-                                                  std::vector<std::string>* errors);
+std::shared_ptr<token::KeySet> buildTrustedKeySet(
+    const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
+    std::vector<std::string>* errors);
 
 }  // namespace mgw::gateway

@@ -7,8 +7,8 @@ namespace mgw::gateway {
 
 OpaqueKeyIndex::OpaqueKeyIndex(Hasher hasher) : hasher_(std::move(hasher)) {}
 
-std::string OpaqueKeyIndex::subscriptionKey(std::string_view applicationId, std::string_view apiName,
-                                            std::string_view apiVersion) {
+std::string OpaqueKeyIndex::subscriptionKey(std::string_view applicationId,
+                                            std::string_view apiName, std::string_view apiVersion) {
   // NUL cannot occur in an id, an API name or a version read from a definition or the store, so the
   // joined key is unambiguous.
   std::string key;
@@ -80,8 +80,8 @@ void OpaqueKeyIndex::addSubscription(const std::string& applicationId, const std
   subscriptions_.insert(std::move(key));
 }
 
-void OpaqueKeyIndex::removeSubscription(const std::string& applicationId, const std::string& apiName,
-                                        const std::string& apiVersion) {
+void OpaqueKeyIndex::removeSubscription(const std::string& applicationId,
+                                        const std::string& apiName, const std::string& apiVersion) {
   const std::string key = subscriptionKey(applicationId, apiName, apiVersion);
   std::unique_lock lock(mutex_);
   subscriptions_.erase(key);
@@ -98,7 +98,8 @@ void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntr
     hashById[entry.id] = hash;
     byHash[hash] = std::make_shared<const OpaqueKeyEntry>(std::move(entry));
   }
-  for (const Subscription& s : subs) subscriptions.insert(subscriptionKey(s.applicationId, s.apiName, s.apiVersion));
+  for (const Subscription& s : subs)
+    subscriptions.insert(subscriptionKey(s.applicationId, s.apiName, s.apiVersion));
   std::unique_lock lock(mutex_);
   byHash_.swap(byHash);
   hashById_.swap(hashById);

@@ -1,7 +1,8 @@
-// The in-memory copy of the API-bound opaque keys and the application subscriptions that the gateway
-// consults on every request (SPEC section 8). The server fills it from the embedded store at start and
-// after every write; this module trusts its caller, knows nothing of SQLite, and never holds a key
-// value: entries are found by the keyed hash of the presented value (the hasher is the store's).
+// The in-memory copy of the API-bound opaque keys and the application subscriptions that the
+// gateway consults on every request (SPEC section 8). The server fills it from the embedded store
+// at start and after every write; this module trusts its caller, knows nothing of SQLite, and never
+// holds a key value: entries are found by the keyed hash of the presented value (the hasher is the
+// store's).
 #pragma once
 
 #include <cstddef>
@@ -23,8 +24,8 @@ struct OpaqueKeyEntry {
   std::string owner;
   std::string apiName;
   std::string apiVersion;
-  bool sandbox = false;    // keyType SANDBOX
-  std::int64_t expiresAt = 0;  // epoch seconds, 0 = never
+  bool sandbox = false;          // keyType SANDBOX
+  std::int64_t expiresAt = 0;    // epoch seconds, 0 = never
   std::string permittedIp;       // "" = any
   std::string permittedReferer;  // "" = any
   std::optional<std::string> applicationId;
@@ -38,7 +39,8 @@ class OpaqueKeyIndex {
 
   explicit OpaqueKeyIndex(Hasher hasher);
 
-  // The entry for a presented value, or null. Copies a pointer, not the entry: cheap under the lock.
+  // The entry for a presented value, or null. Copies a pointer, not the entry: cheap under the
+  // lock.
   [[nodiscard]] std::shared_ptr<const OpaqueKeyEntry> find(std::string_view keyValue) const;
   // True when applicationId is subscribed to name:version.
   [[nodiscard]] bool isSubscribed(std::string_view applicationId, std::string_view apiName,
@@ -51,7 +53,8 @@ class OpaqueKeyIndex {
   void markRevoked(const std::string& id);
   // An application is gone: its subscriptions are dropped and its keys dissociated.
   void removeApplication(const std::string& applicationId);
-  void addSubscription(const std::string& applicationId, const std::string& apiName, const std::string& apiVersion);
+  void addSubscription(const std::string& applicationId, const std::string& apiName,
+                       const std::string& apiVersion);
   void removeSubscription(const std::string& applicationId, const std::string& apiName,
                           const std::string& apiVersion);
   // Replaces everything (the load at start).
@@ -60,7 +63,8 @@ class OpaqueKeyIndex {
     std::string apiName;
     std::string apiVersion;
   };
-  void replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntry>> keys, const std::vector<Subscription>& subs);
+  void replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntry>> keys,
+                  const std::vector<Subscription>& subs);
 
   std::size_t size() const;  // keys, revoked ones included
   std::size_t subscriptionCount() const;

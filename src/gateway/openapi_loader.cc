@@ -24,7 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uintmax_t kMaxDefinitionBytes = 16 * 1024 * 1024;
-constexpr const char* kMethods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+constexpr const char* kMethods[] = {"get",     "put",  "post",  "delete",
+                                    "options", "head", "patch", "trace"};
 
 // RFC 6901 section 3: '~' -> "~0", '/' -> "~1".
 std::string escapePointer(const std::string& token) {
@@ -41,8 +42,12 @@ std::string escapePointer(const std::string& token) {
   return out;
 }
 
-std::string child(const std::string& pointer, const std::string& token) { return pointer + "/" + escapePointer(token); }
-std::string child(const std::string& pointer, std::size_t index) { return pointer + "/" + std::to_string(index); }
+std::string child(const std::string& pointer, const std::string& token) {
+  return pointer + "/" + escapePointer(token);
+}
+std::string child(const std::string& pointer, std::size_t index) {
+  return pointer + "/" + std::to_string(index);
+}
 
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -59,22 +64,25 @@ void replaceAll(std::string* s, const std::string& from, const std::string& to) 
 std::string checkContext(std::string* ctx) {
   if (ctx->empty() || (*ctx)[0] != '/') return "must start with '/'";
   while (ctx->size() > 1 && ctx->back() == '/') ctx->pop_back();
-  if (*ctx == "/") return "must name at least one path segment (an API at '/' would shadow every other route)";
+  if (*ctx == "/")
+    return "must name at least one path segment (an API at '/' would shadow every other route)";
   for (char c : *ctx) {
     unsigned char u = static_cast<unsigned char>(c);
     // RFC 3986 pchar without '%' (the router compares decoded paths) plus '/'.
     // (strchr would find c == '\0' as the terminator, so NUL is refused explicitly.)
-    if (c == '\0' || c == '*' || !(std::isalnum(u) || std::strchr("/-._~!$&'()+,;=:@", c) != nullptr)) {
+    if (c == '\0' || c == '*' ||
+        !(std::isalnum(u) || std::strchr("/-._~!$&'()+,;=:@", c) != nullptr)) {
       static constexpr char kHex[] = "0123456789abcdef";
-      const std::string shown = std::isprint(u) ? std::string(1, c) : std::string("\\x") + kHex[u >> 4] + kHex[u & 15];
-      return "contains '" + shown +
-             "' (allowed: letters, digits and -._~!$&'()+,;=:@)";
+      const std::string shown =
+          std::isprint(u) ? std::string(1, c) : std::string("\\x") + kHex[u >> 4] + kHex[u & 15];
+      return "contains '" + shown + "' (allowed: letters, digits and -._~!$&'()+,;=:@)";
     }
   }
   std::size_t start = 1;
   while (start <= ctx->size()) {
     std::size_t slash = ctx->find('/', start);
-    std::string seg = ctx->substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string seg =
+        ctx->substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (seg.empty()) return "contains an empty segment ('//')";
     if (seg == "." || seg == "..") return "contains a '" + seg + "' segment";
     if (slash == std::string::npos) break;
@@ -96,14 +104,18 @@ std::string checkEndpointUrl(std::string* url) {
     return "endpoint '" + *url + "' is not an http:// or https:// URL";
   }
   for (char c : *url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return "endpoint '" + *url + "' contains whitespace or a control character";
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return "endpoint '" + *url + "' contains whitespace or a control character";
   }
   std::size_t hostEnd = url->find_first_of("/?#", hostStart);
-  std::string authority = url->substr(hostStart, hostEnd == std::string::npos ? std::string::npos : hostEnd - hostStart);
+  std::string authority = url->substr(
+      hostStart, hostEnd == std::string::npos ? std::string::npos : hostEnd - hostStart);
   if (authority.empty()) return "endpoint '" + *url + "' has no host";
-  if (authority.find('@') != std::string::npos) return "endpoint '" + *url + "' has userinfo (not supported)";
+  if (authority.find('@') != std::string::npos)
+    return "endpoint '" + *url + "' has userinfo (not supported)";
   if (url->find_first_of("?#", hostStart) != std::string::npos) {
-    return "endpoint '" + *url + "' has a query or fragment (the request path and query are appended)";
+    return "endpoint '" + *url +
+           "' has a query or fragment (the request path and query are appended)";
   }
   while (url->size() > hostStart + 1 && url->back() == '/') url->pop_back();
   return "";
@@ -131,7 +143,8 @@ struct Reader {
     if (errors) errors->push_back(ApiLoadError{file, pointer, message});
   }
 
-  std::optional<std::string> scalar(const YAML::Node& node, const std::string& pointer, const char* what) {
+  std::optional<std::string> scalar(const YAML::Node& node, const std::string& pointer,
+                                    const char* what) {
     if (!node.IsScalar()) {
       error(pointer, std::string(what) + " must be a string");
       return std::nullopt;
@@ -156,8 +169,8 @@ struct SecurityScheme {
 
 // A security requirement list (OpenAPI 3 section 4.8.30, Swagger 2 "security").
 struct Requirement {
-  bool open = false;                     // [] or an empty alternative {}: no key needed
-  std::vector<KeySource> sources;        // apiKey schemes named by the alternatives
+  bool open = false;               // [] or an empty alternative {}: no key needed
+  std::vector<KeySource> sources;  // apiKey schemes named by the alternatives
 };
 
 struct Loaded {
@@ -168,14 +181,17 @@ struct Loaded {
 
 void addSource(std::vector<KeySource>* sources, const KeySource& s) {
   for (const KeySource& e : *sources) {
-    if (e.in == s.in && (s.in == KeyLocation::kHeader ? strcasecmp(e.name.c_str(), s.name.c_str()) == 0 : e.name == s.name)) {
+    if (e.in == s.in &&
+        (s.in == KeyLocation::kHeader ? strcasecmp(e.name.c_str(), s.name.c_str()) == 0
+                                      : e.name == s.name)) {
       return;
     }
   }
   sources->push_back(s);
 }
 
-std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node, const std::string& pointer,
+std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node,
+                                           const std::string& pointer,
                                            const std::map<std::string, SecurityScheme>& schemes) {
   if (!node.IsSequence()) {
     r.error(pointer, "security must be a list of security requirement objects");
@@ -189,7 +205,8 @@ std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node, co
     const YAML::Node alt = node[i];
     std::string altPointer = child(pointer, i);
     if (alt.IsNull() || (alt.IsMap() && alt.size() == 0)) {
-      // An empty alternative makes the key optional (OpenAPI 3 section 4.8.30): the resource is open.
+      // An empty alternative makes the key optional (OpenAPI 3 section 4.8.30): the resource is
+      // open.
       req.open = true;
       continue;
     }
@@ -227,8 +244,9 @@ std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node, co
   return req;
 }
 
-std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root, const YAML::Node& node,
-                                            const std::string& pointer, int depth) {
+std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root,
+                                            const YAML::Node& node, const std::string& pointer,
+                                            int depth) {
   if (!node.IsMap()) {
     r.error(pointer, "endpoints must be an object with 'urls' (and optional 'type') or a '$ref'");
     return std::nullopt;
@@ -238,7 +256,8 @@ std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root, c
     if (!target) return std::nullopt;
     static const std::string kPrefix = "#/x-wso2-endpoints/";
     if (target->rfind(kPrefix, 0) != 0 || target->size() == kPrefix.size()) {
-      r.error(child(pointer, "$ref"), "$ref must be \"#/x-wso2-endpoints/<name>\", not '" + *target + "'");
+      r.error(child(pointer, "$ref"),
+              "$ref must be \"#/x-wso2-endpoints/<name>\", not '" + *target + "'");
       return std::nullopt;
     }
     if (depth > 0) {
@@ -251,19 +270,22 @@ std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root, c
     if (all && all.IsSequence()) {
       for (std::size_t i = 0; i < all.size(); ++i) {
         if (all[i].IsMap() && all[i][name]) {
-          return readEndpointObject(r, root, all[i][name], child(child("/x-wso2-endpoints", i), name), depth + 1);
+          return readEndpointObject(r, root, all[i][name],
+                                    child(child("/x-wso2-endpoints", i), name), depth + 1);
         }
       }
     } else if (all && all.IsMap() && all[name]) {
       return readEndpointObject(r, root, all[name], child("/x-wso2-endpoints", name), depth + 1);
     }
-    r.error(child(pointer, "$ref"), "$ref to missing endpoint '" + name + "' (not declared in x-wso2-endpoints)");
+    r.error(child(pointer, "$ref"),
+            "$ref to missing endpoint '" + name + "' (not declared in x-wso2-endpoints)");
     return std::nullopt;
   }
   Endpoints out;
   const YAML::Node urls = node["urls"];
   if (!urls || !urls.IsSequence() || urls.size() == 0) {
-    r.error(child(pointer, "urls"), "no endpoints: 'urls' must be a non-empty list of http(s) URLs");
+    r.error(child(pointer, "urls"),
+            "no endpoints: 'urls' must be a non-empty list of http(s) URLs");
     return std::nullopt;
   }
   for (std::size_t i = 0; i < urls.size(); ++i) {
@@ -281,7 +303,9 @@ std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root, c
     if (*t == "failover") {
       out.failover = true;
     } else {
-      r.error(child(pointer, "type"), "endpoint type '" + *t + "' is not supported (allowed: failover, or no type for one URL)");
+      r.error(child(pointer, "type"),
+              "endpoint type '" + *t +
+                  "' is not supported (allowed: failover, or no type for one URL)");
       return std::nullopt;
     }
   }
@@ -289,7 +313,8 @@ std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root, c
 }
 
 // Server URL with its variables replaced by their defaults (OpenAPI 3 section 4.8.5).
-std::optional<std::string> serverUrl(Reader& r, const YAML::Node& server, const std::string& pointer) {
+std::optional<std::string> serverUrl(Reader& r, const YAML::Node& server,
+                                     const std::string& pointer) {
   if (!server.IsMap() || !server["url"]) {
     r.error(pointer, "a server must be an object with a 'url'");
     return std::nullopt;
@@ -323,7 +348,8 @@ std::string checkPathTemplate(const std::string& path) {
     } else if (seg.find_first_of("{}*") != std::string::npos) {
       bool whole = seg.size() >= 3 && seg.front() == '{' && seg.back() == '}' &&
                    seg.find_first_of("{}*", 1) == seg.size() - 1;
-      if (!whole) return "a path parameter must be a whole segment ('/order/{orderId}', not '" + seg + "')";
+      if (!whole)
+        return "a path parameter must be a whole segment ('/order/{orderId}', not '" + seg + "')";
     }
     if (last) break;
     start = slash + 1;
@@ -413,7 +439,8 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
   } else {
     out.contextPointer = "/servers/0/url";
     if (servers.empty()) {
-      r.error("/x-wso2-basePath", "bad basePath: neither x-wso2-basePath nor a servers URL is declared");
+      r.error("/x-wso2-basePath",
+              "bad basePath: neither x-wso2-basePath nor a servers URL is declared");
       return std::nullopt;
     }
     context = pathOfUrl(servers[0]);
@@ -448,7 +475,8 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
     std::string scheme = "http";
     if (const YAML::Node schemes = root["schemes"]; schemes && schemes.IsSequence()) {
       for (std::size_t i = 0; i < schemes.size(); ++i) {
-        if (schemes[i].IsScalar() && (schemes[i].Scalar() == "https" || schemes[i].Scalar() == "http")) {
+        if (schemes[i].IsScalar() &&
+            (schemes[i].Scalar() == "https" || schemes[i].Scalar() == "http")) {
           scheme = schemes[i].Scalar();
           break;
         }
@@ -464,8 +492,10 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
   }
   if (api.production.empty()) {
     r.error("/x-wso2-production-endpoints",
-            swagger2 ? "no endpoints: declare x-wso2-production-endpoints, or host (with schemes and basePath)"
-                     : "no endpoints: declare x-wso2-production-endpoints, or an absolute http(s) servers URL");
+            swagger2 ? "no endpoints: declare x-wso2-production-endpoints, or host (with schemes "
+                       "and basePath)"
+                     : "no endpoints: declare x-wso2-production-endpoints, or an absolute http(s) "
+                       "servers URL");
     return std::nullopt;
   }
   if (const YAML::Node sand = root["x-wso2-sandbox-endpoints"]) {
@@ -495,14 +525,16 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
         std::string in = s["in"] && s["in"].IsScalar() ? s["in"].Scalar() : "";
         std::string keyName = s["name"] && s["name"].IsScalar() ? s["name"].Scalar() : "";
         if (in != "header" && in != "query") {
-          r.error(child(p, "in"), "apiKey scheme '" + name + "': in must be header or query, not '" + in + "'");
+          r.error(child(p, "in"),
+                  "apiKey scheme '" + name + "': in must be header or query, not '" + in + "'");
           return std::nullopt;
         }
         if (keyName.empty()) {
           r.error(child(p, "name"), "apiKey scheme '" + name + "' has no name");
           return std::nullopt;
         }
-        scheme.source = KeySource{in == "header" ? KeyLocation::kHeader : KeyLocation::kQuery, keyName};
+        scheme.source =
+            KeySource{in == "header" ? KeyLocation::kHeader : KeyLocation::kQuery, keyName};
       }
       schemes.emplace(name, scheme);
     }
@@ -522,9 +554,11 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
       return std::nullopt;
     }
     bool apiKey = false;
-    for (std::size_t i = 0; i < types.size(); ++i) apiKey = apiKey || (types[i].IsScalar() && types[i].Scalar() == "api_key");
+    for (std::size_t i = 0; i < types.size(); ++i)
+      apiKey = apiKey || (types[i].IsScalar() && types[i].Scalar() == "api_key");
     if (!apiKey) {
-      r.error("/x-wso2-application-security/security-types", "must contain api_key (micro-gw validates API keys only)");
+      r.error("/x-wso2-application-security/security-types",
+              "must contain api_key (micro-gw validates API keys only)");
       return std::nullopt;
     }
     addSource(&sources, KeySource{KeyLocation::kHeader, "apikey"});
@@ -566,7 +600,8 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
       continue;
     }
     if (item["$ref"]) {
-      r.error(child(pathPointer, "$ref"), "path item $ref is not supported; write the operations inline");
+      r.error(child(pathPointer, "$ref"),
+              "path item $ref is not supported; write the operations inline");
       continue;
     }
     for (const char* method : kMethods) {
@@ -578,7 +613,8 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
         continue;
       }
       if (op["x-wso2-production-endpoints"] || op["x-wso2-sandbox-endpoints"]) {
-        r.error(opPointer, "per-operation endpoints are not supported; declare them at the API level");
+        r.error(opPointer,
+                "per-operation endpoints are not supported; declare them at the API level");
         continue;
       }
       Resource res{upper(method), path, true};
@@ -612,7 +648,8 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
     return std::nullopt;
   }
   // Secured resources with no declared location take the WSO2 defaults.
-  api.keySources = sources.empty() ? std::vector<KeySource>{{KeyLocation::kHeader, "apikey"}, {KeyLocation::kQuery, "apikey"}}
+  api.keySources = sources.empty() ? std::vector<KeySource>{{KeyLocation::kHeader, "apikey"},
+                                                            {KeyLocation::kQuery, "apikey"}}
                                    : sources;
   return out;
 }
@@ -658,7 +695,8 @@ bool isDefinitionFile(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
-std::vector<Loaded> loadAll(const std::vector<std::string>& paths, std::vector<ApiLoadError>* errors) {
+std::vector<Loaded> loadAll(const std::vector<std::string>& paths,
+                            std::vector<ApiLoadError>* errors) {
   std::vector<Loaded> out;
   for (const std::string& path : paths) {
     std::error_code ec;
@@ -666,9 +704,11 @@ std::vector<Loaded> loadAll(const std::vector<std::string>& paths, std::vector<A
     if (fs::is_directory(path, ec)) {
       for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
         std::error_code fec;
-        if (it->is_regular_file(fec) && isDefinitionFile(it->path())) files.push_back(it->path().string());
+        if (it->is_regular_file(fec) && isDefinitionFile(it->path()))
+          files.push_back(it->path().string());
       }
-      if (ec && errors) errors->push_back(ApiLoadError{path, "", "unreadable folder: " + ec.message()});
+      if (ec && errors)
+        errors->push_back(ApiLoadError{path, "", "unreadable folder: " + ec.message()});
       std::sort(files.begin(), files.end());
     } else {
       files.push_back(path);
@@ -681,20 +721,24 @@ std::vector<Loaded> loadAll(const std::vector<std::string>& paths, std::vector<A
 }
 
 // Drops later duplicates of name:version and of context, with an error at the later one.
-std::vector<ApiDefinition> keepUnique(std::vector<Loaded> loaded, std::vector<ApiLoadError>* errors) {
+std::vector<ApiDefinition> keepUnique(std::vector<Loaded> loaded,
+                                      std::vector<ApiLoadError>* errors) {
   std::map<std::string, std::string> byName;
   std::map<std::string, std::string> byContext;
   std::vector<ApiDefinition> out;
   for (Loaded& l : loaded) {
     std::string key = l.api.name + ":" + l.api.version;
     if (auto it = byName.find(key); it != byName.end()) {
-      if (errors) errors->push_back(ApiLoadError{l.api.source, l.namePointer, "duplicate API " + key + " (also in " + it->second + ")"});
+      if (errors)
+        errors->push_back(ApiLoadError{l.api.source, l.namePointer,
+                                       "duplicate API " + key + " (also in " + it->second + ")"});
       continue;
     }
     if (auto it = byContext.find(l.api.context); it != byContext.end()) {
       if (errors) {
-        errors->push_back(ApiLoadError{l.api.source, l.contextPointer,
-                                       "duplicate context " + l.api.context + " (also used by " + it->second + ")"});
+        errors->push_back(ApiLoadError{
+            l.api.source, l.contextPointer,
+            "duplicate context " + l.api.context + " (also used by " + it->second + ")"});
       }
       continue;
     }
@@ -709,7 +753,8 @@ bool validHeaderToken(const std::string& s) {
   if (s.empty()) return false;
   for (char c : s) {
     // RFC 9110 section 5.6.2 tchar.
-    if (c == '\0' || (!std::isalnum(static_cast<unsigned char>(c)) && std::strchr("!#$%&'*+-.^_`|~", c) == nullptr)) {
+    if (c == '\0' || (!std::isalnum(static_cast<unsigned char>(c)) &&
+                      std::strchr("!#$%&'*+-.^_`|~", c) == nullptr)) {
       return false;
     }
   }
@@ -728,7 +773,8 @@ std::optional<Loaded> validateInline(const config::InlineApi& in, const std::str
   if (in.name.empty()) fail("name is missing");
   if (in.version.empty()) fail("version is missing");
   ApiDefinition api = apiFromInline(in, configFile);
-  if (std::string why = checkContext(&api.context); !why.empty()) fail("bad context '" + api.context + "': " + why);
+  if (std::string why = checkContext(&api.context); !why.empty())
+    fail("bad context '" + api.context + "': " + why);
   if (in.production.empty()) fail("no endpoints: production needs at least one http(s) URL");
   for (const auto* list : {&in.production, &in.sandbox}) {
     for (std::string url : *list) {
@@ -736,11 +782,14 @@ std::optional<Loaded> validateInline(const config::InlineApi& in, const std::str
     }
   }
   for (const std::string& s : in.security) {
-    if (s != "api_key") fail("security '" + s + "' is not supported (allowed: [\"api_key\"] or [])");
+    if (s != "api_key")
+      fail("security '" + s + "' is not supported (allowed: [\"api_key\"] or [])");
   }
   if (!in.security.empty()) {
-    if (!in.apiKeyHeader.empty() && !validHeaderToken(in.apiKeyHeader)) fail("apiKeyHeader '" + in.apiKeyHeader + "' is not a header name");
-    if (in.apiKeyHeader.empty() && in.apiKeyQuery.empty()) fail("apiKeyHeader and apiKeyQuery are both empty");
+    if (!in.apiKeyHeader.empty() && !validHeaderToken(in.apiKeyHeader))
+      fail("apiKeyHeader '" + in.apiKeyHeader + "' is not a header name");
+    if (in.apiKeyHeader.empty() && in.apiKeyQuery.empty())
+      fail("apiKeyHeader and apiKeyQuery are both empty");
   }
   if (!ok) return std::nullopt;
   return Loaded{std::move(api), "", ""};
@@ -777,11 +826,13 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   return api;
 }
 
-std::vector<ApiDefinition> loadApiDefinitions(const std::vector<std::string>& paths, std::vector<ApiLoadError>* errors) {
+std::vector<ApiDefinition> loadApiDefinitions(const std::vector<std::string>& paths,
+                                              std::vector<ApiLoadError>* errors) {
   return keepUnique(loadAll(paths, errors), errors);
 }
 
-std::vector<ApiDefinition> buildApis(const config::Config& config, std::vector<ApiLoadError>* errors) {
+std::vector<ApiDefinition> buildApis(const config::Config& config,
+                                     std::vector<ApiLoadError>* errors) {
   std::vector<Loaded> all;
   for (const config::InlineApi& in : config.apis.inlineApis) {
     if (auto l = validateInline(in, config.sourcePath, errors)) all.push_back(std::move(*l));

@@ -1,7 +1,7 @@
 // Reads API definitions: OpenAPI 3.x and Swagger 2.0 (YAML or JSON) with the WSO2 API Microgateway
-// extensions (SPEC section 4), and the inline [[apis.api]] tables of micro-gw.conf. Trusts nothing in
-// the files: anything the gateway cannot serve safely is a load error naming the file and the JSON
-// pointer (RFC 6901) of the offending value.
+// extensions (SPEC section 4), and the inline [[apis.api]] tables of micro-gw.conf. Trusts nothing
+// in the files: anything the gateway cannot serve safely is a load error naming the file and the
+// JSON pointer (RFC 6901) of the offending value.
 #pragma once
 
 #include <string>
@@ -21,9 +21,10 @@ struct ApiLoadError {
 };
 
 // Each path is a definition file or a folder; a folder contributes its *.yaml, *.yml and *.json
-// files (not recursive), in name order. An API with an error is left out and every error is appended
-// to *errors (which may be null). name:version must be unique across the result.
-std::vector<ApiDefinition> loadApiDefinitions(const std::vector<std::string>& paths, std::vector<ApiLoadError>* errors);
+// files (not recursive), in name order. An API with an error is left out and every error is
+// appended to *errors (which may be null). name:version must be unique across the result.
+std::vector<ApiDefinition> loadApiDefinitions(const std::vector<std::string>& paths,
+                                              std::vector<ApiLoadError>* errors);
 
 // The API of an already validated [[apis.api]] table: one resource {"*", "/*"}, secured unless
 // security = [], key sources apiKeyHeader then apiKeyQuery. "{version}" in the context is replaced.
@@ -31,6 +32,7 @@ ApiDefinition apiFromInline(const config::InlineApi& api, const std::string& con
 
 // Inline APIs (validated here: name, version, context, endpoint URLs, security) then the
 // definitions; name:version and the context must each be unique across all of them.
-std::vector<ApiDefinition> buildApis(const config::Config& config, std::vector<ApiLoadError>* errors);
+std::vector<ApiDefinition> buildApis(const config::Config& config,
+                                     std::vector<ApiLoadError>* errors);
 
 }  // namespace mgw::gateway

@@ -44,7 +44,8 @@ std::string withoutLineBreaks(std::string value) {
 constexpr std::array<std::string_view, 7> kForwardedMethods = {"GET",   "HEAD",   "POST",   "PUT",
                                                                "PATCH", "DELETE", "OPTIONS"};
 // RFC 9110 section 9.2.2: these may be sent again when a reused connection turns out to be dead.
-constexpr std::array<std::string_view, 5> kIdempotentMethods = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"};
+constexpr std::array<std::string_view, 5> kIdempotentMethods = {"GET", "HEAD", "PUT", "DELETE",
+                                                                "OPTIONS"};
 
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& table, std::string_view value) {
@@ -54,7 +55,8 @@ bool contains(const std::array<std::string_view, N>& table, std::string_view val
 // RFC 3986 section 3.3: a path keeps unreserved, sub-delims, ':', '@' and the '/' between segments.
 bool isPathChar(unsigned char c) {
   if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("-._~!$&'()*+,;=:@/").find(static_cast<char>(c)) != std::string_view::npos;
+  return std::string_view("-._~!$&'()*+,;=:@/").find(static_cast<char>(c)) !=
+         std::string_view::npos;
 }
 
 std::string encodePath(std::string_view decoded) {
@@ -213,7 +215,8 @@ struct Proxy::Impl {
       httplib::Request request;
       request.method = out.method;
       request.path = query.empty() ? path : path + "?" + query;
-      request.headers.insert(out.headers.begin(), out.headers.end());  // both case-insensitive: sorted, appended
+      request.headers.insert(out.headers.begin(),
+                             out.headers.end());  // both case-insensitive: sorted, appended
       request.headers.emplace("Host", target.hostHeader);
       request.body = *out.body;
       return request;
@@ -258,7 +261,8 @@ struct Proxy::Impl {
       }
       if (ok) {
         attempt.outcome = Outcome::kBroken;
-        attempt.reason = where + ": backend sent unusable status " + std::to_string(response.status);
+        attempt.reason =
+            where + ": backend sent unusable status " + std::to_string(response.status);
         return attempt;
       }
       if (isConnectError(result)) {
@@ -266,14 +270,16 @@ struct Proxy::Impl {
         attempt.reason = where + ": connect failed (" + httplib::to_string(result) + ")";
         if (result == httplib::Error::SSLServerVerification) {
           auto* ssl = static_cast<httplib::SSLClient*>(client.get());
-          attempt.reason += ": " + std::string(X509_verify_cert_error_string(ssl->get_openssl_verify_result()));
+          attempt.reason +=
+              ": " + std::string(X509_verify_cert_error_string(ssl->get_openssl_verify_result()));
         }
         return attempt;
       }
       // httplib reports a read timeout and a malformed or cut answer alike (Error::Read); the time
       // spent tells them apart.
-      const bool timedOut = (result == httplib::Error::Read || result == httplib::Error::Write) &&
-                            elapsed >= std::chrono::seconds(timeoutSeconds) - std::chrono::milliseconds(100);
+      const bool timedOut =
+          (result == httplib::Error::Read || result == httplib::Error::Write) &&
+          elapsed >= std::chrono::seconds(timeoutSeconds) - std::chrono::milliseconds(100);
       if (timedOut) {
         attempt.outcome = Outcome::kTimeout;
         attempt.reason = where + ": no answer within " + std::to_string(timeoutSeconds) + " s (" +
@@ -293,7 +299,8 @@ struct Proxy::Impl {
         continue;
       }
       attempt.outcome = Outcome::kBroken;
-      attempt.reason = where + ": malformed or truncated answer (" + httplib::to_string(result) + ")";
+      attempt.reason =
+          where + ": malformed or truncated answer (" + httplib::to_string(result) + ")";
       return attempt;
     }
     attempt.outcome = Outcome::kBroken;
@@ -312,8 +319,9 @@ Proxy::Proxy(ProxyOptions options) : impl_(std::make_unique<Impl>(std::move(opti
 
 Proxy::~Proxy() = default;
 
-HttpResponse Proxy::forward(const HttpRequest& in, const ApiDefinition& api, const Endpoints& endpoints,
-                            std::string_view backendPath, Failure* failure, std::string* reason) {
+HttpResponse Proxy::forward(const HttpRequest& in, const ApiDefinition& api,
+                            const Endpoints& endpoints, std::string_view backendPath,
+                            Failure* failure, std::string* reason) {
   Failure ignoredFailure = Failure::kNone;
   std::string ignoredReason;
   if (failure == nullptr) failure = &ignoredFailure;
@@ -337,7 +345,8 @@ HttpResponse Proxy::forward(const HttpRequest& in, const ApiDefinition& api, con
 
     // Failover walks the list in order; otherwise requests take the URLs in turn (load balance).
     const size_t count = endpoints.urls.size();
-    const size_t first = endpoints.failover || count == 1 ? 0 : impl_->nextUrl_.fetch_add(1) % count;
+    const size_t first =
+        endpoints.failover || count == 1 ? 0 : impl_->nextUrl_.fetch_add(1) % count;
     const size_t tries = endpoints.failover ? count : 1;
     std::string reasons;
     for (size_t i = 0; i < tries; ++i) {

@@ -15,7 +15,8 @@
 namespace mgw::gateway {
 
 struct ProxyOptions {
-  std::string trustStorePath;  // folder of PEM CA certificates or a PEM bundle file; "" = system default
+  std::string
+      trustStorePath;  // folder of PEM CA certificates or a PEM bundle file; "" = system default
   int connectTimeoutSeconds = 5;
   size_t maxIdleConnectionsPerHost = 64;
 };

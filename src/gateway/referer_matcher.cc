@@ -32,7 +32,8 @@ bool validHostChars(std::string_view host) {
   for (char c : host) {
     unsigned char u = static_cast<unsigned char>(c);
     // Names, IPv4, bracketed IPv6 and a port.
-    if (!std::isalnum(u) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']' && c != '_') return false;
+    if (!std::isalnum(u) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']' && c != '_')
+      return false;
   }
   return true;
 }
@@ -57,7 +58,8 @@ bool RefererMatcher::add(std::string_view pattern, std::string* error) {
     host.remove_prefix(1);  // keep the dot: "*.example.com" must not match "evilexample.com"
     if (host.size() < 2) return fail("'*.' must be followed by a domain");
   }
-  if (host.find('*') != std::string_view::npos) return fail("'*' is allowed in the host only as \"*.domain\"");
+  if (host.find('*') != std::string_view::npos)
+    return fail("'*' is allowed in the host only as \"*.domain\"");
   if (!validHostChars(out.anySubdomain ? host.substr(1) : host)) return fail("not a host name");
   if (host.find('@') != std::string_view::npos) return fail("userinfo is not allowed");
   out.host = lower(host);
@@ -66,7 +68,8 @@ bool RefererMatcher::add(std::string_view pattern, std::string* error) {
     out.pathPrefix = true;
     path.remove_suffix(1);
   }
-  if (path.find_first_of("?#") != std::string_view::npos) return fail("query and fragment are not compared");
+  if (path.find_first_of("?#") != std::string_view::npos)
+    return fail("query and fragment are not compared");
   out.path = std::string(path);
   patterns_.push_back(std::move(out));
   return true;
@@ -75,7 +78,8 @@ bool RefererMatcher::add(std::string_view pattern, std::string* error) {
 std::optional<RefererMatcher> RefererMatcher::parse(std::string_view list, std::string* error) {
   RefererMatcher m;
   if (trimOws(list).empty()) return m;
-  if (!forEachListEntry(list, [&](std::string_view entry) { return m.add(entry, error); })) return std::nullopt;
+  if (!forEachListEntry(list, [&](std::string_view entry) { return m.add(entry, error); }))
+    return std::nullopt;
   return m;
 }
 
@@ -90,13 +94,16 @@ bool RefererMatcher::matches(std::string_view referer) const {
   if (!validHostChars(hostPort)) return false;
   std::string host = lower(hostPort);
   auto endsWith = [&](std::string_view suffix) {
-    return host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return host.size() > suffix.size() &&
+           host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  if ((scheme == "http" && endsWith(":80")) || (scheme == "https" && endsWith(":443"))) host.erase(host.rfind(':'));
+  if ((scheme == "http" && endsWith(":80")) || (scheme == "https" && endsWith(":443")))
+    host.erase(host.rfind(':'));
   if (path.empty()) path = "/";  // "https://a.example.com" is the page "/"
   for (const Pattern& p : patterns_) {
     bool hostOk = p.anySubdomain
-                      ? host.size() > p.host.size() && host.compare(host.size() - p.host.size(), p.host.size(), p.host) == 0 &&
+                      ? host.size() > p.host.size() &&
+                            host.compare(host.size() - p.host.size(), p.host.size(), p.host) == 0 &&
                             host[0] != '.'
                       : host == p.host;
     if (!hostOk) continue;

@@ -3,14 +3,15 @@
 //
 // Rules (exact):
 //  - A pattern is [scheme://]host[:port][/path]. A scheme in the pattern is ignored; the Referer's
-//    scheme ("http://", "https://", any RFC 3986 scheme) is stripped before comparing, and so are its
-//    query and fragment. A Referer with userinfo ("user@host") never matches.
+//    scheme ("http://", "https://", any RFC 3986 scheme) is stripped before comparing, and so are
+//    its query and fragment. A Referer with userinfo ("user@host") never matches.
 //  - Host: compared case-insensitively. "*.example.com" matches one or more labels in front of
 //    ".example.com" ("a.example.com", "a.b.example.com"), never "example.com" itself nor
 //    "evilexample.com". '*' is allowed in the host only as that whole left-most label.
 //  - Port: a pattern without a port matches only a Referer without one (the default ports :80 for
 //    http and :443 for https are dropped from the Referer first); a pattern with a port needs it.
-//  - Path: compared case-sensitively. "host/path" matches exactly "/path"; "host/docs/*" matches any
+//  - Path: compared case-sensitively. "host/path" matches exactly "/path"; "host/docs/*" matches
+//  any
 //    path starting with "/docs/" ('*' may span '/'); "host/*" any path, including none. '*' is
 //    allowed in the path only as its last character. A pattern with no path matches "" or "/".
 #pragma once

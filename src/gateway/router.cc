@@ -13,14 +13,17 @@ std::vector<std::string_view> splitSegments(std::string_view path) {
   std::size_t start = 0;
   while (true) {
     std::size_t slash = path.find('/', start);
-    out.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    out.push_back(path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
   return out;
 }
 
-bool isParam(std::string_view seg) { return seg.size() >= 3 && seg.front() == '{' && seg.back() == '}'; }
+bool isParam(std::string_view seg) {
+  return seg.size() >= 3 && seg.front() == '{' && seg.back() == '}';
+}
 
 // Segment ranks for specificity: higher is more specific.
 constexpr int kLiteral = 3;
@@ -72,9 +75,10 @@ bool templateMatches(std::string_view pathTemplate, std::string_view path) {
 
 Router::Router(std::vector<ApiDefinition> apis) : apis_(std::move(apis)) {
   for (std::size_t i = 0; i < apis_.size(); ++i) byContextLength_.push_back(i);
-  std::stable_sort(byContextLength_.begin(), byContextLength_.end(), [this](std::size_t a, std::size_t b) {
-    return apis_[a].context.size() > apis_[b].context.size();
-  });
+  std::stable_sort(byContextLength_.begin(), byContextLength_.end(),
+                   [this](std::size_t a, std::size_t b) {
+                     return apis_[a].context.size() > apis_[b].context.size();
+                   });
 }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
@@ -125,4 +129,3 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
 }
 
 }  // namespace mgw::gateway
-

@@ -8,9 +8,10 @@
 //    never forwarded, since a backend that normalises it would serve something outside the resource
 //    the gateway authorised. (The path is already percent-decoded, so "%2e%2e" is caught too.)
 //  - Templates: "{param}" matches one non-empty segment; a final "*" segment matches the rest (zero
-//    or more segments). A literal segment beats a template, a template beats "*", comparing segment by
-//    segment from the left; then an exact method beats "*".
-//  - HEAD also matches GET resources, ranked below an explicit HEAD or "*" of the same path: RFC 9110
+//    or more segments). A literal segment beats a template, a template beats "*", comparing segment
+//    by segment from the left; then an exact method beats "*".
+//  - HEAD also matches GET resources, ranked below an explicit HEAD or "*" of the same path: RFC
+//  9110
 //    section 9.3.2 makes HEAD a GET without the body, so an API that allows GET allows HEAD. The
 //    backend still receives HEAD.
 #pragma once

@@ -17,7 +17,8 @@ namespace {
 
 std::string toLower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -65,13 +66,15 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
   const size_t authorityEnd = std::min(rest.find_first_of("/?#"), rest.size());
   std::string_view authority = rest.substr(0, authorityEnd);
   rest.remove_prefix(authorityEnd);
-  if (authority.find('@') != std::string_view::npos) return fail("endpoint URL must not carry user info");
+  if (authority.find('@') != std::string_view::npos)
+    return fail("endpoint URL must not carry user info");
 
   std::string_view portText;
   bool ipv6 = false;
   if (!authority.empty() && authority.front() == '[') {
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail("endpoint URL has an unterminated IPv6 literal");
+    if (close == std::string_view::npos)
+      return fail("endpoint URL has an unterminated IPv6 literal");
     target.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
@@ -91,7 +94,8 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
   if (target.host.empty()) return fail("endpoint URL has no host");
   const int defaultPort = target.tls ? 443 : 80;
   target.port = defaultPort;
-  if (!portText.empty() && !parsePort(portText, &target.port)) return fail("endpoint URL has an invalid port");
+  if (!portText.empty() && !parsePort(portText, &target.port))
+    return fail("endpoint URL has an invalid port");
 
   const size_t fragment = rest.find('#');
   if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
@@ -106,7 +110,9 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
   return target;
 }
 
-UpstreamPool::UpstreamPool(UpstreamPoolOptions options) : options_(std::move(options)) { loadTrustStore(); }
+UpstreamPool::UpstreamPool(UpstreamPoolOptions options) : options_(std::move(options)) {
+  loadTrustStore();
+}
 
 UpstreamPool::~UpstreamPool() = default;
 
@@ -128,7 +134,8 @@ void UpstreamPool::loadTrustStore() {
   } else {
     trustStoreError_ = "truststore " + path + " is neither a folder nor a file";
   }
-  if (trustStoreError_.empty() && certs.empty()) trustStoreError_ = "truststore " + path + " holds no PEM certificate";
+  if (trustStoreError_.empty() && certs.empty())
+    trustStoreError_ = "truststore " + path + " holds no PEM certificate";
   for (X509* cert : certs) {
     if (trustStoreIsFolder_) {
       folderCerts_.emplace_back(cert);
@@ -137,14 +144,15 @@ void UpstreamPool::loadTrustStore() {
     }
   }
   if (!trustStoreError_.empty()) {
-    // Fail closed: every HTTPS backend is then unreachable, and each 502 says why. A warning, not an
-    // error: an empty truststore is the normal first start when no backend uses HTTPS.
+    // Fail closed: every HTTPS backend is then unreachable, and each 502 says why. A warning, not
+    // an error: an empty truststore is the normal first start when no backend uses HTTPS.
     log::warn("upstream truststore unusable: HTTPS backends will be refused",
               {{"path", path}, {"reason", trustStoreError_}});
   }
 }
 
-std::unique_ptr<httplib::ClientImpl> UpstreamPool::create(const UpstreamTarget& target, std::string* error) {
+std::unique_ptr<httplib::ClientImpl> UpstreamPool::create(const UpstreamTarget& target,
+                                                          std::string* error) {
   std::unique_ptr<httplib::ClientImpl> client;
   if (target.tls) {
     if (!trustStoreError_.empty()) {
@@ -165,9 +173,10 @@ std::unique_ptr<httplib::ClientImpl> UpstreamPool::create(const UpstreamTarget& 
         if (error != nullptr) *error = "cannot allocate a certificate store";
         return nullptr;
       }
-      for (const auto& cert : folderCerts_) X509_STORE_add_cert(store, cert.get());  // takes a reference
-      ERR_clear_error();  // a duplicate certificate is reported but harmless
-      ssl->set_ca_cert_store(store);  // the client's SSL_CTX owns the store from here
+      for (const auto& cert : folderCerts_)
+        X509_STORE_add_cert(store, cert.get());  // takes a reference
+      ERR_clear_error();                         // a duplicate certificate is reported but harmless
+      ssl->set_ca_cert_store(store);             // the client's SSL_CTX owns the store from here
       // A non-empty CA path keeps httplib from adding the system default CAs to this store.
       ssl->set_ca_cert_path("", options_.trustStorePath);
     } else if (!options_.trustStorePath.empty()) {
@@ -178,7 +187,8 @@ std::unique_ptr<httplib::ClientImpl> UpstreamPool::create(const UpstreamTarget& 
     client = std::make_unique<httplib::ClientImpl>(target.host, target.port);
   }
   client->set_keep_alive(true);
-  client->set_tcp_nodelay(true);  // the library's compiled default is off: small requests would wait
+  client->set_tcp_nodelay(
+      true);  // the library's compiled default is off: small requests would wait
   client->set_connection_timeout(options_.connectTimeoutSeconds, 0);
   client->set_follow_location(false);  // redirects are the client's business, relayed as they are
   client->set_url_encode(false);       // the proxy encodes the path itself, exactly once
@@ -186,7 +196,8 @@ std::unique_ptr<httplib::ClientImpl> UpstreamPool::create(const UpstreamTarget& 
   return client;
 }
 
-std::unique_ptr<httplib::ClientImpl> UpstreamPool::acquire(const UpstreamTarget& target, std::string* error) {
+std::unique_ptr<httplib::ClientImpl> UpstreamPool::acquire(const UpstreamTarget& target,
+                                                           std::string* error) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = idle_.find(target.origin);
@@ -199,7 +210,8 @@ std::unique_ptr<httplib::ClientImpl> UpstreamPool::acquire(const UpstreamTarget&
   return create(target, error);
 }
 
-void UpstreamPool::release(const UpstreamTarget& target, std::unique_ptr<httplib::ClientImpl> client) {
+void UpstreamPool::release(const UpstreamTarget& target,
+                           std::unique_ptr<httplib::ClientImpl> client) {
   if (client == nullptr) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -20,7 +20,7 @@ namespace mgw::gateway {
 // A parsed endpoint URL: http(s)://host[:port][/base][?query]. No user info, no fragment.
 struct UpstreamTarget {
   bool tls = false;
-  std::string host;        // without brackets for IPv6 literals
+  std::string host;  // without brackets for IPv6 literals
   int port = 0;
   std::string basePath;    // as written in the URL (already percent-encoded), "" when absent
   std::string baseQuery;   // as written after '?', "" when absent

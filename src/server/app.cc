@@ -23,7 +23,8 @@ namespace {
 
 std::optional<config::Config> loadOrReport(const std::string& path) {
   auto result = config::loadConfig(path, config::defaultRuntimeHome(path));
-  for (const auto& w : result.warnings) log::warn("configuration warning", {{"detail", w.toString()}});
+  for (const auto& w : result.warnings)
+    log::warn("configuration warning", {{"detail", w.toString()}});
   for (const auto& e : result.errors) log::error("configuration error", {{"error", e.toString()}});
   if (!result.errors.empty() || !result.config) return std::nullopt;
   return std::move(result.config);
@@ -37,15 +38,19 @@ bool isLoopback(const std::string& host) {
 // replaced by the configured, explicit limits.
 void applyLimits(httplib::Server& server, const config::ListenerConfig& listener) {
   const int threads = listener.workerThreads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
   server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(static_cast<size_t>(listener.keepAliveMaxRequests));
   server.set_keep_alive_timeout(listener.keepAliveTimeoutSeconds);
   server.set_read_timeout(listener.readTimeoutSeconds, 0);
   server.set_write_timeout(listener.writeTimeoutSeconds, 0);
   server.set_payload_max_length(listener.maxRequestBytes);
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) { fillLibraryError(res); });
-  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+  server.set_error_handler(
+      [](const httplib::Request&, httplib::Response& res) { fillLibraryError(res); });
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                  std::exception_ptr ep) {
     std::string what = "unknown";
     try {
       if (ep) std::rethrow_exception(ep);
@@ -122,7 +127,8 @@ int validateConfiguration(const std::string& configPath) {
     std::vector<std::string> warnings;
     BuildOptions options;
     options.createDevKeystores = false;
-    buildRuntimeState(*result.config, std::make_shared<gateway::RevocationList>(), options, &errors, &warnings);
+    buildRuntimeState(*result.config, std::make_shared<gateway::RevocationList>(), options, &errors,
+                      &warnings);
     if (errors.empty()) {
       const auto& listener = result.config->listener;
       std::string tlsError;
@@ -155,16 +161,16 @@ int runGateway(const RunOptions& options) {
 
   // The embedded store first: the validator reads its in-memory revocations and opaque keys.
   std::string storeError;
-  std::shared_ptr<LifecycleService> lifecycle =
-      LifecycleService::open(config->storage.path, config->server.timestampSkewMs, nowSeconds(), &storeError);
+  std::shared_ptr<LifecycleService> lifecycle = LifecycleService::open(
+      config->storage.path, config->server.timestampSkewMs, nowSeconds(), &storeError);
   if (!lifecycle) {
     log::error("startup error", {{"detail", storeError}});
     return 1;
   }
   auto revocations = lifecycle->revocations();
   std::vector<std::string> errors, warnings;
-  auto state =
-      buildRuntimeState(*config, revocations, BuildOptions{}, &errors, &warnings, lifecycle->opaqueKeys());
+  auto state = buildRuntimeState(*config, revocations, BuildOptions{}, &errors, &warnings,
+                                 lifecycle->opaqueKeys());
   logAll(warnings, log::Level::kWarn, "startup warning");
   if (!state) {
     logAll(errors, log::Level::kError, "startup error");
@@ -174,15 +180,18 @@ int runGateway(const RunOptions& options) {
   if (!isLoopback(listener.host)) {
     auto weak = state->users->usersWithWellKnownPassword();
     if (!weak.empty()) {
-      log::error("refusing to start: a user has the well-known password 'admin' on a non-loopback listener",
-                 {{"users", weak}, {"host", listener.host}});
+      log::error(
+          "refusing to start: a user has the well-known password 'admin' on a non-loopback "
+          "listener",
+          {{"users", weak}, {"host", listener.host}});
       return 1;
     }
   }
 
   gateway::ProxyOptions proxyOptions;
   proxyOptions.trustStorePath = listener.trustStorePath;
-  ServerContext context(state, revocations, std::make_unique<gateway::Proxy>(proxyOptions), lifecycle);
+  ServerContext context(state, revocations, std::make_unique<gateway::Proxy>(proxyOptions),
+                        lifecycle);
   lifecycle->startPurger(std::chrono::hours(1));
 
   Listener http, https;
@@ -193,8 +202,9 @@ int runGateway(const RunOptions& options) {
   if (listener.httpsPort != -1) {
     std::vector<std::string> tlsErrors, tlsWarnings;
     // ES256 for the development TLS key: the cheapest handshake of the three.
-    if (!ensureDevKeystore(listener.keyStorePath, defaultTlsKeystorePath(*config), token::Algorithm::kES256,
-                           listener.keyStorePassword, BuildOptions{}, &tlsErrors, &tlsWarnings)) {
+    if (!ensureDevKeystore(listener.keyStorePath, defaultTlsKeystorePath(*config),
+                           token::Algorithm::kES256, listener.keyStorePassword, BuildOptions{},
+                           &tlsErrors, &tlsWarnings)) {
       logAll(tlsErrors, log::Level::kError, "startup error");
       return 1;
     }
@@ -207,7 +217,8 @@ int runGateway(const RunOptions& options) {
     }
     https.server = std::make_unique<httplib::SSLServer>(tlsKey->certificate(), tlsKey->pkey());
     if (!https.server->is_valid()) {
-      log::error("startup error", {{"detail", "the TLS context could not be created from " + listener.keyStorePath}});
+      log::error("startup error", {{"detail", "the TLS context could not be created from " +
+                                                  listener.keyStorePath}});
       return 1;
     }
   }
@@ -217,17 +228,21 @@ int runGateway(const RunOptions& options) {
     registerRoutes(*l->server, context, l == &https);
     const int port = l == &http ? listener.httpPort : listener.httpsPort;
     if (!bindListener(*l, listener.host, port)) {
-      log::error("startup error", {{"detail", "cannot listen on " + listener.host + ":" + std::to_string(port) +
-                                                  " (in use, or not permitted)"}});
+      log::error("startup error",
+                 {{"detail", "cannot listen on " + listener.host + ":" + std::to_string(port) +
+                                 " (in use, or not permitted)"}});
       return 1;
     }
   }
   for (auto* l : {&http, &https})
-    if (l->server) l->thread = std::thread([server = l->server.get()] { server->listen_after_bind(); });
+    if (l->server)
+      l->thread = std::thread([server = l->server.get()] { server->listen_after_bind(); });
   for (auto* l : {&http, &https})
-    while (l->server && !l->server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (l->server && !l->server->is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
-  log::info("micro-gw started", {{"httpPort", http.port}, {"httpsPort", https.port}, {"host", listener.host}});
+  log::info("micro-gw started",
+            {{"httpPort", http.port}, {"httpsPort", https.port}, {"host", listener.host}});
   if (!options.readyFile.empty() && !writeReadyFile(options.readyFile, http.port, https.port))
     log::error("could not write the ready file", {{"path", options.readyFile}});
 
@@ -242,10 +257,11 @@ int runGateway(const RunOptions& options) {
       }
       std::vector<std::string> reloadErrors, reloadWarnings;
       if (next->storage.path != lifecycle->databasePath())
-        log::warn("[storage] path changed: the store stays open at the old path until the next restart",
-                  {{"running", lifecycle->databasePath()}, {"configured", next->storage.path}});
-      auto nextState = buildRuntimeState(*next, context.sharedRevocations(), BuildOptions{}, &reloadErrors,
-                                         &reloadWarnings, context.opaqueKeys());
+        log::warn(
+            "[storage] path changed: the store stays open at the old path until the next restart",
+            {{"running", lifecycle->databasePath()}, {"configured", next->storage.path}});
+      auto nextState = buildRuntimeState(*next, context.sharedRevocations(), BuildOptions{},
+                                         &reloadErrors, &reloadWarnings, context.opaqueKeys());
       logAll(reloadWarnings, log::Level::kWarn, "reload warning");
       if (!nextState) {
         logAll(reloadErrors, log::Level::kError, "reload refused");

@@ -1,5 +1,6 @@
 // The gateway: every request that is not a micro-gw endpoint is routed to an API, its key validated
-// (SPEC section 7) and, when allowed, proxied to the API's backend. One access-log line per request.
+// (SPEC section 7) and, when allowed, proxied to the API's backend. One access-log line per
+// request.
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -16,7 +17,9 @@ namespace {
 using nlohmann::json;
 
 // Paths are echoed in fault descriptions; a long one is cut so an answer stays small.
-std::string clip(const std::string& path) { return path.size() <= 200 ? path : path.substr(0, 200) + "..."; }
+std::string clip(const std::string& path) {
+  return path.size() <= 200 ? path : path.substr(0, 200) + "...";
+}
 
 struct AccessEntry {
   std::string api;
@@ -25,16 +28,21 @@ struct AccessEntry {
   std::string keyId;
 };
 
-void serveGateway(ServerContext& context, const httplib::Request& req, httplib::Response& res, bool tls) {
+void serveGateway(ServerContext& context, const httplib::Request& req, httplib::Response& res,
+                  bool tls) {
   const auto started = std::chrono::steady_clock::now();
   const auto state = context.state();
   AccessEntry entry;
 
   auto finish = [&]() {
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    json line = {{"client", req.remote_addr}, {"method", req.method}, {"path", req.path},
-                 {"status", res.status},      {"latencyMs", static_cast<double>(micros) / 1000.0}};
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    json line = {{"client", req.remote_addr},
+                 {"method", req.method},
+                 {"path", req.path},
+                 {"status", res.status},
+                 {"latencyMs", static_cast<double>(micros) / 1000.0}};
     if (!entry.api.empty()) line["api"] = entry.api;
     if (entry.failure != Failure::kNone) line["reason"] = failureName(entry.failure);
     if (!entry.reason.empty()) line["detail"] = entry.reason;
@@ -58,8 +66,9 @@ void serveGateway(ServerContext& context, const httplib::Request& req, httplib::
   if (route.failure != Failure::kNone) {
     if (route.api) entry.api = route.api->name + ":" + route.api->version;
     fail(route.failure,
-         route.failure == Failure::kNoApi ? "no API is deployed at " + clip(req.path)
-                                          : "the API has no resource for " + req.method + " " + clip(req.path),
+         route.failure == Failure::kNoApi
+             ? "no API is deployed at " + clip(req.path)
+             : "the API has no resource for " + req.method + " " + clip(req.path),
          "");
     return;
   }
@@ -72,10 +81,10 @@ void serveGateway(ServerContext& context, const httplib::Request& req, httplib::
   if (route.resource->secured) {
     auto key = gateway::extractKey(api, request);
     if (!key) {
-      fail(Failure::kMissingCredentials, "an API key is required in the '" + api.keySources.front().name + "' " +
-                                             (api.keySources.front().in == gateway::KeyLocation::kHeader
-                                                  ? "header"
-                                                  : "query parameter"),
+      fail(Failure::kMissingCredentials,
+           "an API key is required in the '" + api.keySources.front().name + "' " +
+               (api.keySources.front().in == gateway::KeyLocation::kHeader ? "header"
+                                                                           : "query parameter"),
            "no key in any declared location");
       return;
     }
@@ -93,7 +102,8 @@ void serveGateway(ServerContext& context, const httplib::Request& req, httplib::
     if (verdict.sandbox) endpoints = &api.sandbox;
   }
   if (endpoints->empty()) {
-    fail(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type", "no endpoints");
+    fail(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
+         "no endpoints");
     return;
   }
 
@@ -103,7 +113,8 @@ void serveGateway(ServerContext& context, const httplib::Request& req, httplib::
       context.proxy().forward(request, api, *endpoints, route.backendPath, &failure, &reason);
   if (failure != Failure::kNone) {
     fail(failure,
-         failure == Failure::kBackendTimeout ? "the backend did not answer in time" : "the backend is unreachable",
+         failure == Failure::kBackendTimeout ? "the backend did not answer in time"
+                                             : "the backend is unreachable",
          reason);
     return;
   }

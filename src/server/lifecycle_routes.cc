@@ -36,11 +36,13 @@ struct Call {
   bool owns(const std::string& owner) const { return caller.isAdmin || owner == caller.user; }
 };
 
-std::optional<Call> begin(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+std::optional<Call> begin(ServerContext& context, const httplib::Request& req,
+                          httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
   Call call;
   call.state = context.state();
-  if (!checkRequestLimits(req, res, call.state->config.listener.maxHeaderCount)) return std::nullopt;
+  if (!checkRequestLimits(req, res, call.state->config.listener.maxHeaderCount))
+    return std::nullopt;
   auto caller = authenticate(*call.state, req, res);
   if (!caller) return std::nullopt;
   if (req.body.size() > kMaxBodyBytes) {
@@ -61,7 +63,8 @@ std::optional<Call> begin(ServerContext& context, const httplib::Request& req, h
 // other characters is cut and never echoed raw.
 std::string shownId(const std::string& id) {
   std::string out;
-  for (char c : id.substr(0, 64)) out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '?');
+  for (char c : id.substr(0, 64))
+    out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '?');
   return out;
 }
 
@@ -102,7 +105,8 @@ std::optional<json> parseBody(const httplib::Request& req, httplib::Response& re
 }
 
 // An optional string field: false (fault written) when present with another type.
-bool optionalString(const json& body, const char* name, httplib::Response& res, std::optional<std::string>* out) {
+bool optionalString(const json& body, const char* name, httplib::Response& res,
+                    std::optional<std::string>* out) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return true;
   if (!it->is_string()) {
@@ -118,7 +122,8 @@ bool requiredName(const json& body, const char* name, httplib::Response& res, st
   if (!optionalString(body, name, res, &value)) return false;
   if (!value || value->empty() || value->size() > kMaxNameLength) {
     writeFault(res, Failure::kBadRequestBody,
-               std::string(name) + " is required: a string of 1 to " + std::to_string(kMaxNameLength) + " characters");
+               std::string(name) + " is required: a string of 1 to " +
+                   std::to_string(kMaxNameLength) + " characters");
     return false;
   }
   *out = std::move(*value);
@@ -126,7 +131,8 @@ bool requiredName(const json& body, const char* name, httplib::Response& res, st
 }
 
 // An integer field (JSON number without fraction, or a numeric string as the STS accepts).
-bool optionalInteger(const json& body, const char* name, httplib::Response& res, std::optional<std::int64_t>* out) {
+bool optionalInteger(const json& body, const char* name, httplib::Response& res,
+                     std::optional<std::int64_t>* out) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return true;
   if (it->is_number_integer()) {
@@ -166,7 +172,8 @@ std::optional<ApiRef> usableApi(const Call& call, const json& body, httplib::Res
   auto it = body.find("api");
   if (it == body.end() || !it->is_object() || !it->contains("name") || !it->contains("version") ||
       !(*it)["name"].is_string() || !(*it)["version"].is_string() || it->size() != 2) {
-    writeFault(res, Failure::kBadRequestBody, "api is required: {\"name\": \"...\", \"version\": \"...\"}");
+    writeFault(res, Failure::kBadRequestBody,
+               "api is required: {\"name\": \"...\", \"version\": \"...\"}");
     return std::nullopt;
   }
   ApiRef ref{(*it)["name"].get<std::string>(), (*it)["version"].get<std::string>()};
@@ -174,7 +181,8 @@ std::optional<ApiRef> usableApi(const Call& call, const json& body, httplib::Res
   for (const auto& api : call.state->router->apis())
     if (api.name == ref.name && api.version == ref.version) found = &api;
   if (!found) {
-    writeFault(res, Failure::kNotFound, "no API " + ref.label().substr(0, 200) + " is deployed on this gateway");
+    writeFault(res, Failure::kNotFound,
+               "no API " + ref.label().substr(0, 200) + " is deployed on this gateway");
     return std::nullopt;
   }
   if (!call.caller.isAdmin) {
@@ -215,12 +223,18 @@ json applicationJson(const Call& call, const store::ApplicationRecord& a) {
   auto listed = call.lifecycle->applications().listSubscriptions(a.id);
   if (listed.ok())
     for (const auto& s : listed.value)
-      subs.push_back({{"api", {{"name", s.apiName}, {"version", s.apiVersion}}}, {"created", s.createdAt}});
-  return {{"id", a.id}, {"name", a.name}, {"owner", a.owner}, {"created", a.createdAt}, {"subscriptions", subs}};
+      subs.push_back(
+          {{"api", {{"name", s.apiName}, {"version", s.apiVersion}}}, {"created", s.createdAt}});
+  return {{"id", a.id},
+          {"name", a.name},
+          {"owner", a.owner},
+          {"created", a.createdAt},
+          {"subscriptions", subs}};
 }
 
 // A store failure as the client sees it, with the description for this operation.
-void storeFault(httplib::Response& res, Failure f, const std::string& notFound, const std::string& conflict) {
+void storeFault(httplib::Response& res, Failure f, const std::string& notFound,
+                const std::string& conflict) {
   switch (f) {
     case Failure::kNotFound:
       writeFault(res, f, notFound);
@@ -239,20 +253,23 @@ void storeFault(httplib::Response& res, Failure f, const std::string& notFound, 
 // The object the store found under this id if the caller may act on it; otherwise the 404/403 is
 // written. `what` names the kind of object in the descriptions ("API key", "application").
 template <typename Record>
-std::optional<Record> ownedRecord(const Call& call, store::StoreResult<Record> found, std::string_view what,
-                                  const std::string& id, httplib::Response& res) {
+std::optional<Record> ownedRecord(const Call& call, store::StoreResult<Record> found,
+                                  std::string_view what, const std::string& id,
+                                  httplib::Response& res) {
   if (!found.ok()) {
     storeFault(res, found.failure, "no " + std::string(what) + " with id " + shownId(id), "");
     return std::nullopt;
   }
   if (!call.owns(found.value.owner)) {
-    writeFault(res, Failure::kForbidden, std::string(what) + " " + shownId(id) + " belongs to another user");
+    writeFault(res, Failure::kForbidden,
+               std::string(what) + " " + shownId(id) + " belongs to another user");
     return std::nullopt;
   }
   return std::move(found.value);
 }
 
-std::optional<store::OpaqueKeyRecord> ownedKey(const Call& call, const std::string& id, httplib::Response& res) {
+std::optional<store::OpaqueKeyRecord> ownedKey(const Call& call, const std::string& id,
+                                               httplib::Response& res) {
   return ownedRecord(call, call.lifecycle->keys().get(id), "API key", id, res);
 }
 
@@ -270,8 +287,10 @@ void revokeSignedKey(const Call& call, const std::string& key, httplib::Response
   if (verified.failure == Failure::kExpired) {
     // Nothing to store: the gateway refuses it on exp already. 200, so that "make sure this key is
     // dead" is idempotent for the caller.
-    reply(res, 200, {{"revoked", nullptr}, {"expired", true},
-                     {"description", "the API key has already expired; it is refused without a revocation"}});
+    reply(res, 200,
+          {{"revoked", nullptr},
+           {"expired", true},
+           {"description", "the API key has already expired; it is refused without a revocation"}});
     return;
   }
   if (verified.failure != Failure::kNone) {
@@ -281,22 +300,32 @@ void revokeSignedKey(const Call& call, const std::string& key, httplib::Response
     return;
   }
   const token::Claims& claims = verified.claims;
-  if (!call.caller.isAdmin && (claims.sub != call.caller.user || claims.iss != config.tokenIssuer.issuer)) {
-    writeFault(res, Failure::kForbidden,
-               "user '" + call.caller.user + "' may revoke only keys this gateway issued to them; this key's subject is another");
+  if (!call.caller.isAdmin &&
+      (claims.sub != call.caller.user || claims.iss != config.tokenIssuer.issuer)) {
+    writeFault(
+        res, Failure::kForbidden,
+        "user '" + call.caller.user +
+            "' may revoke only keys this gateway issued to them; this key's subject is another");
     return;
   }
   if (claims.jti.empty()) {
     writeFault(res, Failure::kBadRequestBody,
-               "the API key has no jti; revoke it with {\"sub\": \"...\", \"issuedBefore\": <epoch seconds>}");
+               "the API key has no jti; revoke it with {\"sub\": \"...\", \"issuedBefore\": <epoch "
+               "seconds>}");
     return;
   }
   const std::int64_t expiresAt = claims.exp.value_or(0);
-  Failure f = call.lifecycle->revokeJti(claims.jti, claims.sub, expiresAt, call.caller.user, call.now);
+  Failure f =
+      call.lifecycle->revokeJti(claims.jti, claims.sub, expiresAt, call.caller.user, call.now);
   if (f != Failure::kNone) return storeFault(res, f, "", "");
-  log::info("API key revoked", {{"by", call.caller.user}, {"jti", claims.jti}, {"sub", claims.sub}});
-  reply(res, 200, {{"revoked", {{"type", "jti"}, {"jti", claims.jti}, {"sub", claims.sub},
-                                {"expiresAt", optionalTime(expiresAt)}}}});
+  log::info("API key revoked",
+            {{"by", call.caller.user}, {"jti", claims.jti}, {"sub", claims.sub}});
+  reply(res, 200,
+        {{"revoked",
+          {{"type", "jti"},
+           {"jti", claims.jti},
+           {"sub", claims.sub},
+           {"expiresAt", optionalTime(expiresAt)}}}});
 }
 
 void revokeOpaqueValue(const Call& call, const std::string& value, httplib::Response& res) {
@@ -308,7 +337,8 @@ void revokeOpaqueValue(const Call& call, const std::string& value, httplib::Resp
   }
   if (!found.ok()) return storeFault(res, found.failure, "", "");
   if (!call.owns(found.value.owner)) {
-    writeFault(res, Failure::kForbidden, "user '" + call.caller.user + "' may revoke only their own keys");
+    writeFault(res, Failure::kForbidden,
+               "user '" + call.caller.user + "' may revoke only their own keys");
     return;
   }
   Failure f = call.lifecycle->revokeKey(found.value.id, call.now);
@@ -322,7 +352,8 @@ void revoke(ServerContext& context, const httplib::Request& req, httplib::Respon
   if (!call) return;
   auto body = parseBody(req, res, {"apiKey", "jti", "expiresAt", "sub", "issuedBefore"}, false);
   if (!body) return;
-  const int forms = int(body->contains("apiKey")) + int(body->contains("jti")) + int(body->contains("sub"));
+  const int forms =
+      int(body->contains("apiKey")) + int(body->contains("jti")) + int(body->contains("sub"));
   if (forms != 1) {
     writeFault(res, Failure::kBadRequestBody,
                "send exactly one of {\"apiKey\": \"...\"}, {\"jti\": \"...\"} or "
@@ -330,8 +361,10 @@ void revoke(ServerContext& context, const httplib::Request& req, httplib::Respon
     return;
   }
   if (body->contains("apiKey")) {
-    if (body->size() != 1 || !(*body)["apiKey"].is_string() || (*body)["apiKey"].get_ref<const std::string&>().empty()) {
-      writeFault(res, Failure::kBadRequestBody, "apiKey must be a non-empty string, alone in the body");
+    if (body->size() != 1 || !(*body)["apiKey"].is_string() ||
+        (*body)["apiKey"].get_ref<const std::string&>().empty()) {
+      writeFault(res, Failure::kBadRequestBody,
+                 "apiKey must be a non-empty string, alone in the body");
       return;
     }
     std::string key = (*body)["apiKey"].get<std::string>();
@@ -346,37 +379,45 @@ void revoke(ServerContext& context, const httplib::Request& req, httplib::Respon
   if (body->contains("jti")) {
     std::optional<std::string> jti;
     std::optional<std::int64_t> expiresAt;
-    if (!optionalString(*body, "jti", res, &jti) || !optionalInteger(*body, "expiresAt", res, &expiresAt)) return;
+    if (!optionalString(*body, "jti", res, &jti) ||
+        !optionalInteger(*body, "expiresAt", res, &expiresAt))
+      return;
     if (body->contains("issuedBefore")) {
       writeFault(res, Failure::kBadRequestBody, "issuedBefore goes with sub, not with jti");
       return;
     }
     if (!jti || jti->empty() || jti->size() > 256) {
-      writeFault(res, Failure::kBadRequestBody, "jti must be a non-empty string of at most 256 characters");
+      writeFault(res, Failure::kBadRequestBody,
+                 "jti must be a non-empty string of at most 256 characters");
       return;
     }
     if (!call->caller.isAdmin) {
       // A jti alone does not say whose key it is, so only an admin may revoke by jti.
       writeFault(res, Failure::kForbidden,
-                 "only an admin may revoke by jti; send the key itself as {\"apiKey\": \"...\"} to revoke your own");
+                 "only an admin may revoke by jti; send the key itself as {\"apiKey\": \"...\"} to "
+                 "revoke your own");
       return;
     }
     const std::int64_t exp = expiresAt && *expiresAt > 0 ? *expiresAt : 0;
     Failure f = call->lifecycle->revokeJti(*jti, "", exp, call->caller.user, call->now);
     if (f != Failure::kNone) return storeFault(res, f, "", "");
     log::info("API key revoked by jti", {{"by", call->caller.user}, {"jti", *jti}});
-    reply(res, 200, {{"revoked", {{"type", "jti"}, {"jti", *jti}, {"expiresAt", optionalTime(exp)}}}});
+    reply(res, 200,
+          {{"revoked", {{"type", "jti"}, {"jti", *jti}, {"expiresAt", optionalTime(exp)}}}});
     return;
   }
   std::optional<std::string> sub;
   std::optional<std::int64_t> issuedBefore;
-  if (!optionalString(*body, "sub", res, &sub) || !optionalInteger(*body, "issuedBefore", res, &issuedBefore)) return;
+  if (!optionalString(*body, "sub", res, &sub) ||
+      !optionalInteger(*body, "issuedBefore", res, &issuedBefore))
+    return;
   if (body->contains("expiresAt")) {
     writeFault(res, Failure::kBadRequestBody, "expiresAt goes with jti, not with sub");
     return;
   }
   if (!sub || sub->empty() || sub->size() > 256) {
-    writeFault(res, Failure::kBadRequestBody, "sub must be a non-empty string of at most 256 characters");
+    writeFault(res, Failure::kBadRequestBody,
+               "sub must be a non-empty string of at most 256 characters");
     return;
   }
   if (!issuedBefore) {
@@ -391,16 +432,24 @@ void revoke(ServerContext& context, const httplib::Request& req, httplib::Respon
     return;
   }
   if (!call->owns(*sub)) {
-    writeFault(res, Failure::kForbidden, "user '" + call->caller.user + "' may revoke only their own keys");
+    writeFault(res, Failure::kForbidden,
+               "user '" + call->caller.user + "' may revoke only their own keys");
     return;
   }
   std::size_t opaqueRevoked = 0;
-  Failure f = call->lifecycle->revokeSubject(*sub, *issuedBefore, call->caller.user, call->now, &opaqueRevoked);
+  Failure f = call->lifecycle->revokeSubject(*sub, *issuedBefore, call->caller.user, call->now,
+                                             &opaqueRevoked);
   if (f != Failure::kNone) return storeFault(res, f, "", "");
-  log::info("API keys revoked by subject",
-            {{"by", call->caller.user}, {"sub", *sub}, {"issuedBefore", *issuedBefore}, {"opaqueKeys", opaqueRevoked}});
-  reply(res, 200, {{"revoked", {{"type", "subject"}, {"sub", *sub}, {"issuedBefore", *issuedBefore},
-                                {"opaqueKeys", opaqueRevoked}}}});
+  log::info("API keys revoked by subject", {{"by", call->caller.user},
+                                            {"sub", *sub},
+                                            {"issuedBefore", *issuedBefore},
+                                            {"opaqueKeys", opaqueRevoked}});
+  reply(res, 200,
+        {{"revoked",
+          {{"type", "subject"},
+           {"sub", *sub},
+           {"issuedBefore", *issuedBefore},
+           {"opaqueKeys", opaqueRevoked}}}});
 }
 
 // --- /apikeys ---
@@ -420,8 +469,8 @@ void createKey(ServerContext& context, const httplib::Request& req, httplib::Res
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res,
-                        {"api", "name", "keyType", "validityPeriod", "permittedIP", "permittedReferer", "value",
-                         "application"},
+                        {"api", "name", "keyType", "validityPeriod", "permittedIP",
+                         "permittedReferer", "value", "application"},
                         false);
   if (!body) return;
   store::NewOpaqueKey key;
@@ -435,7 +484,8 @@ void createKey(ServerContext& context, const httplib::Request& req, httplib::Res
 
   std::optional<std::string> keyType, ip, referer, application, value;
   std::optional<std::int64_t> validity;
-  if (!optionalString(*body, "keyType", res, &keyType) || !optionalString(*body, "permittedIP", res, &ip) ||
+  if (!optionalString(*body, "keyType", res, &keyType) ||
+      !optionalString(*body, "permittedIP", res, &ip) ||
       !optionalString(*body, "permittedReferer", res, &referer) ||
       !optionalString(*body, "application", res, &application) ||
       !optionalInteger(*body, "validityPeriod", res, &validity) || !customValue(*body, res, &value))
@@ -451,7 +501,8 @@ void createKey(ServerContext& context, const httplib::Request& req, httplib::Res
   if (validity && *validity != -1) {
     if (*validity <= 0 || *validity > kMaxValiditySeconds) {
       writeFault(res, Failure::kBadRequestBody,
-                 "validityPeriod must be a number of seconds from 1 to " + std::to_string(kMaxValiditySeconds) +
+                 "validityPeriod must be a number of seconds from 1 to " +
+                     std::to_string(kMaxValiditySeconds) +
                      ", or -1 (or absent) for a key that never expires");
       return;
     }
@@ -486,7 +537,8 @@ void createKey(ServerContext& context, const httplib::Request& req, httplib::Res
   }
   if (!created.ok()) {
     secureWipe(secret);
-    return storeFault(res, created.failure, "no application with id " + shownId(key.applicationId.value_or("")),
+    return storeFault(res, created.failure,
+                      "no application with id " + shownId(key.applicationId.value_or("")),
                       "an API key with this value already exists; choose another value");
   }
   log::info("opaque API key created", {{"by", call->caller.user},
@@ -539,7 +591,8 @@ void regenerateKey(ServerContext& context, const httplib::Request& req, httplib:
   auto key = ownedKey(*call, req.matches[1], res);
   if (!key) return;
   if (key->revoked) {
-    writeFault(res, Failure::kConflict, "API key " + key->id + " is revoked; create a new key instead");
+    writeFault(res, Failure::kConflict,
+               "API key " + key->id + " is revoked; create a new key instead");
     return;
   }
   std::string secret = value ? std::move(*value) : store::generateOpaqueKey();
@@ -551,8 +604,9 @@ void regenerateKey(ServerContext& context, const httplib::Request& req, httplib:
   }
   if (!updated.ok()) {
     secureWipe(secret);
-    return storeFault(res, updated.failure, "no API key with id " + shownId(key->id),
-                      "an API key with this value already exists, or the key was revoked meanwhile");
+    return storeFault(
+        res, updated.failure, "no API key with id " + shownId(key->id),
+        "an API key with this value already exists, or the key was revoked meanwhile");
   }
   log::info("opaque API key regenerated", {{"by", call->caller.user}, {"id", key->id}});
   json out = keyJson(updated.value);
@@ -596,7 +650,8 @@ void dissociateKey(ServerContext& context, const httplib::Request& req, httplib:
 
 // --- /applications ---
 
-void createApplication(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void createApplication(ServerContext& context, const httplib::Request& req,
+                       httplib::Response& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res, {"name"}, false);
@@ -605,7 +660,8 @@ void createApplication(ServerContext& context, const httplib::Request& req, http
   if (!requiredName(*body, "name", res, &name)) return;
   auto created = call->lifecycle->createApplication(name, call->caller.user, call->now);
   if (!created.ok())
-    return storeFault(res, created.failure, "", "user '" + call->caller.user + "' already has an application of this name");
+    return storeFault(res, created.failure, "",
+                      "user '" + call->caller.user + "' already has an application of this name");
   log::info("application created", {{"by", call->caller.user}, {"id", created.value.id}});
   reply(res, 201, applicationJson(*call, created.value));
 }
@@ -613,8 +669,9 @@ void createApplication(ServerContext& context, const httplib::Request& req, http
 void listApplications(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto listed = call->caller.isAdmin ? call->lifecycle->applications().listAll()
-                                     : call->lifecycle->applications().listByOwner(call->caller.user);
+  auto listed = call->caller.isAdmin
+                    ? call->lifecycle->applications().listAll()
+                    : call->lifecycle->applications().listByOwner(call->caller.user);
   if (!listed.ok()) return storeFault(res, listed.failure, "", "");
   json list = json::array();
   for (const auto& a : listed.value) list.push_back(applicationJson(*call, a));
@@ -628,13 +685,15 @@ void getApplication(ServerContext& context, const httplib::Request& req, httplib
   if (app) reply(res, 200, applicationJson(*call, *app));
 }
 
-void deleteApplication(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void deleteApplication(ServerContext& context, const httplib::Request& req,
+                       httplib::Response& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto app = ownedApplication(*call, req.matches[1], res);
   if (!app) return;
   Failure f = call->lifecycle->removeApplication(app->id);
-  if (f != Failure::kNone) return storeFault(res, f, "no application with id " + shownId(app->id), "");
+  if (f != Failure::kNone)
+    return storeFault(res, f, "no application with id " + shownId(app->id), "");
   log::info("application deleted", {{"by", call->caller.user}, {"id", app->id}});
   res.status = 204;
 }
@@ -652,10 +711,12 @@ void subscribe(ServerContext& context, const httplib::Request& req, httplib::Res
   if (f != Failure::kNone)
     return storeFault(res, f, "no application with id " + shownId(app->id),
                       "application " + app->id + " is already subscribed to " + api->label());
-  log::info("subscription created", {{"by", call->caller.user}, {"application", app->id}, {"api", api->label()}});
-  reply(res, 201, {{"application", app->id},
-                   {"api", {{"name", api->name}, {"version", api->version}}},
-                   {"created", call->now}});
+  log::info("subscription created",
+            {{"by", call->caller.user}, {"application", app->id}, {"api", api->label()}});
+  reply(res, 201,
+        {{"application", app->id},
+         {"api", {{"name", api->name}, {"version", api->version}}},
+         {"created", call->now}});
 }
 
 void unsubscribe(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
@@ -666,18 +727,24 @@ void unsubscribe(ServerContext& context, const httplib::Request& req, httplib::R
   auto app = ownedApplication(*call, req.matches[1], res);
   if (!app) return;
   auto it = body->find("api");
-  if (it == body->end() || !it->is_object() || !(*it)["name"].is_string() || !(*it)["version"].is_string()) {
-    writeFault(res, Failure::kBadRequestBody, "api is required: {\"name\": \"...\", \"version\": \"...\"}");
+  if (it == body->end() || !it->is_object() || !(*it)["name"].is_string() ||
+      !(*it)["version"].is_string()) {
+    writeFault(res, Failure::kBadRequestBody,
+               "api is required: {\"name\": \"...\", \"version\": \"...\"}");
     return;
   }
   const std::string name = (*it)["name"], version = (*it)["version"];
   Failure f = call->lifecycle->unsubscribe(app->id, name, version);
   if (f != Failure::kNone)
-    return storeFault(res, f, "application " + app->id + " has no subscription to " + (name + ":" + version).substr(0, 200), "");
+    return storeFault(res, f,
+                      "application " + app->id + " has no subscription to " +
+                          (name + ":" + version).substr(0, 200),
+                      "");
   res.status = 204;
 }
 
-void listSubscriptions(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void listSubscriptions(ServerContext& context, const httplib::Request& req,
+                       httplib::Response& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto app = ownedApplication(*call, req.matches[1], res);
@@ -689,7 +756,9 @@ void listSubscriptions(ServerContext& context, const httplib::Request& req, http
 void registerLifecycleRoutes(httplib::Server& server, ServerContext& context) {
   using Handler = void (*)(ServerContext&, const httplib::Request&, httplib::Response&);
   auto bind = [&context](Handler h) {
-    return [&context, h](const httplib::Request& req, httplib::Response& res) { h(context, req, res); };
+    return [&context, h](const httplib::Request& req, httplib::Response& res) {
+      h(context, req, res);
+    };
   };
   server.Post("/apikey/revoke", bind(revoke));
 

@@ -19,8 +19,8 @@ gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
   return e;
 }
 
-LifecycleService::LifecycleService(std::unique_ptr<store::Database> db, std::unique_ptr<store::KeyHasher> hasher,
-                                   std::int64_t skewMs)
+LifecycleService::LifecycleService(std::unique_ptr<store::Database> db,
+                                   std::unique_ptr<store::KeyHasher> hasher, std::int64_t skewMs)
     : db_(std::move(db)),
       hasher_(std::move(hasher)),
       revocationStore_(std::make_unique<store::RevocationStore>(*db_)),
@@ -34,8 +34,10 @@ LifecycleService::LifecycleService(std::unique_ptr<store::Database> db, std::uni
 
 LifecycleService::~LifecycleService() { stopPurger(); }
 
-std::unique_ptr<LifecycleService> LifecycleService::open(const std::string& databasePath, std::int64_t skewMs,
-                                                         std::int64_t nowSeconds, std::string* error) {
+std::unique_ptr<LifecycleService> LifecycleService::open(const std::string& databasePath,
+                                                         std::int64_t skewMs,
+                                                         std::int64_t nowSeconds,
+                                                         std::string* error) {
   std::unique_ptr<LifecycleService> service;
   try {
     auto db = std::make_unique<store::Database>(databasePath);
@@ -51,7 +53,8 @@ std::unique_ptr<LifecycleService> LifecycleService::open(const std::string& data
   }
   service->purgeExpired(nowSeconds);
   if (service->load() != Failure::kNone) {
-    *error = "[storage] path: " + databasePath + ": the embedded store could not be read (see the log above)";
+    *error = "[storage] path: " + databasePath +
+             ": the embedded store could not be read (see the log above)";
     return nullptr;
   }
   return service;
@@ -63,7 +66,8 @@ Failure LifecycleService::load() {
   // The snapshot carries no expiry: loaded jtis stay in memory until the next start (the store
   // drops them once the key expired, so they are not loaded again).
   for (const std::string& jti : revoked.value.jtis) revocations_->revokeJti(jti, 0);
-  for (const auto& [sub, before] : revoked.value.subjectIssuedBefore) revocations_->setSubjectWatermark(sub, before);
+  for (const auto& [sub, before] : revoked.value.subjectIssuedBefore)
+    revocations_->setSubjectWatermark(sub, before);
 
   auto keys = keys_->loadAll();
   if (!keys.ok()) return keys.failure;
@@ -74,13 +78,15 @@ Failure LifecycleService::load() {
   for (const auto& r : keys.value) entries.emplace_back(r.keyHash, toIndexEntry(r));
   std::vector<gateway::OpaqueKeyIndex::Subscription> subscriptions;
   subscriptions.reserve(subs.value.size());
-  for (const auto& s : subs.value) subscriptions.push_back({s.applicationId, s.apiName, s.apiVersion});
+  for (const auto& s : subs.value)
+    subscriptions.push_back({s.applicationId, s.apiName, s.apiVersion});
   index_->replaceAll(std::move(entries), subscriptions);
-  log::info("embedded store loaded", {{"path", db_->path()},
-                                      {"revokedJtis", revoked.value.jtis.size()},
-                                      {"subjectWatermarks", revoked.value.subjectIssuedBefore.size()},
-                                      {"opaqueKeys", keys.value.size()},
-                                      {"subscriptions", subs.value.size()}});
+  log::info("embedded store loaded",
+            {{"path", db_->path()},
+             {"revokedJtis", revoked.value.jtis.size()},
+             {"subjectWatermarks", revoked.value.subjectIssuedBefore.size()},
+             {"opaqueKeys", keys.value.size()},
+             {"subscriptions", subs.value.size()}});
   return Failure::kNone;
 }
 
@@ -91,8 +97,9 @@ Failure LifecycleService::refreshKey(const std::string& id) {
   return Failure::kNone;
 }
 
-Failure LifecycleService::revokeJti(const std::string& jti, const std::string& sub, std::int64_t expiresAt,
-                                    const std::string& revokedBy, std::int64_t now) {
+Failure LifecycleService::revokeJti(const std::string& jti, const std::string& sub,
+                                    std::int64_t expiresAt, const std::string& revokedBy,
+                                    std::int64_t now) {
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = revocationStore_->revokeJti(jti, sub, expiresAt, revokedBy, now);
   if (f == Failure::kNone) revocations_->revokeJti(jti, expiresAt);
@@ -100,7 +107,8 @@ Failure LifecycleService::revokeJti(const std::string& jti, const std::string& s
 }
 
 Failure LifecycleService::revokeSubject(const std::string& sub, std::int64_t issuedBefore,
-                                        const std::string& revokedBy, std::int64_t now, std::size_t* opaqueRevoked) {
+                                        const std::string& revokedBy, std::int64_t now,
+                                        std::size_t* opaqueRevoked) {
   std::lock_guard<std::mutex> lock(writeMutex_);
   *opaqueRevoked = 0;
   Failure f = revocationStore_->revokeSubjectBefore(sub, issuedBefore, revokedBy, now);
@@ -118,16 +126,16 @@ Failure LifecycleService::revokeSubject(const std::string& sub, std::int64_t iss
   return Failure::kNone;
 }
 
-store::StoreResult<store::OpaqueKeyRecord> LifecycleService::createKey(const store::NewOpaqueKey& key,
-                                                                      std::string_view value) {
+store::StoreResult<store::OpaqueKeyRecord> LifecycleService::createKey(
+    const store::NewOpaqueKey& key, std::string_view value) {
   std::lock_guard<std::mutex> lock(writeMutex_);
   auto created = keys_->create(key, value);
   if (created.ok()) index_->put(created.value.keyHash, toIndexEntry(created.value));
   return created;
 }
 
-store::StoreResult<store::OpaqueKeyRecord> LifecycleService::regenerateKey(const std::string& id,
-                                                                          std::string_view newValue) {
+store::StoreResult<store::OpaqueKeyRecord> LifecycleService::regenerateKey(
+    const std::string& id, std::string_view newValue) {
   std::lock_guard<std::mutex> lock(writeMutex_);
   auto updated = keys_->regenerate(id, newValue);
   // put() drops the entry under the old hash: the old value is unknown from here on.
@@ -154,9 +162,8 @@ Failure LifecycleService::dissociateKey(const std::string& id) {
   return f == Failure::kNone ? refreshKey(id) : f;
 }
 
-store::StoreResult<store::ApplicationRecord> LifecycleService::createApplication(const std::string& name,
-                                                                                const std::string& owner,
-                                                                                std::int64_t now) {
+store::StoreResult<store::ApplicationRecord> LifecycleService::createApplication(
+    const std::string& name, const std::string& owner, std::int64_t now) {
   std::lock_guard<std::mutex> lock(writeMutex_);
   return applications_->create(name, owner, now);
 }
@@ -188,7 +195,8 @@ void LifecycleService::purgeExpired(std::int64_t now) {
   const std::int64_t cutoff = now - skewSeconds_;
   auto purged = revocationStore_->purgeExpired(cutoff);
   revocations_->purgeExpired(cutoff);
-  if (purged.ok() && purged.value > 0) log::info("expired revocations purged", {{"rows", purged.value}});
+  if (purged.ok() && purged.value > 0)
+    log::info("expired revocations purged", {{"rows", purged.value}});
 }
 
 void LifecycleService::startPurger(std::chrono::seconds interval) {

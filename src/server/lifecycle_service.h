@@ -30,10 +30,11 @@ class LifecycleService {
  public:
   // Opens (creating when missing) the store at databasePath and its hash secret
   // (KeyHasher::secretPathFor), purges expired revocations (now - skew) and loads the rest, with
-  // every opaque key and subscription, into memory. Null with *error set (naming the file and what to
-  // do) when the store cannot be opened or read.
-  static std::unique_ptr<LifecycleService> open(const std::string& databasePath, std::int64_t skewMs,
-                                                std::int64_t nowSeconds, std::string* error);
+  // every opaque key and subscription, into memory. Null with *error set (naming the file and what
+  // to do) when the store cannot be opened or read.
+  static std::unique_ptr<LifecycleService> open(const std::string& databasePath,
+                                                std::int64_t skewMs, std::int64_t nowSeconds,
+                                                std::string* error);
   ~LifecycleService();  // stops the purger
   LifecycleService(const LifecycleService&) = delete;
   LifecycleService& operator=(const LifecycleService&) = delete;
@@ -47,26 +48,27 @@ class LifecycleService {
   const store::ApplicationStore& applications() const { return *applications_; }
 
   // --- Revocation of signed keys. ---
-  [[nodiscard]] Failure revokeJti(const std::string& jti, const std::string& sub, std::int64_t expiresAt,
-                                  const std::string& revokedBy, std::int64_t now);
+  [[nodiscard]] Failure revokeJti(const std::string& jti, const std::string& sub,
+                                  std::int64_t expiresAt, const std::string& revokedBy,
+                                  std::int64_t now);
   // Raises sub's watermark, and revokes sub's opaque keys created at or before issuedBefore
   // (*opaqueRevoked counts them).
-  [[nodiscard]] Failure revokeSubject(const std::string& sub, std::int64_t issuedBefore, const std::string& revokedBy,
-                                      std::int64_t now, std::size_t* opaqueRevoked);
+  [[nodiscard]] Failure revokeSubject(const std::string& sub, std::int64_t issuedBefore,
+                                      const std::string& revokedBy, std::int64_t now,
+                                      std::size_t* opaqueRevoked);
 
   // --- Opaque keys. ---
   [[nodiscard]] store::StoreResult<store::OpaqueKeyRecord> createKey(const store::NewOpaqueKey& key,
-                                                                    std::string_view value);
+                                                                     std::string_view value);
   [[nodiscard]] store::StoreResult<store::OpaqueKeyRecord> regenerateKey(const std::string& id,
-                                                                        std::string_view newValue);
+                                                                         std::string_view newValue);
   [[nodiscard]] Failure revokeKey(const std::string& id, std::int64_t now);
   [[nodiscard]] Failure associateKey(const std::string& id, const std::string& applicationId);
   [[nodiscard]] Failure dissociateKey(const std::string& id);
 
   // --- Applications and subscriptions. ---
-  [[nodiscard]] store::StoreResult<store::ApplicationRecord> createApplication(const std::string& name,
-                                                                              const std::string& owner,
-                                                                              std::int64_t now);
+  [[nodiscard]] store::StoreResult<store::ApplicationRecord> createApplication(
+      const std::string& name, const std::string& owner, std::int64_t now);
   [[nodiscard]] Failure removeApplication(const std::string& id);
   [[nodiscard]] Failure subscribe(const std::string& applicationId, const std::string& apiName,
                                   const std::string& apiVersion, std::int64_t now);

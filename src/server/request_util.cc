@@ -9,7 +9,8 @@
 namespace mgw::server {
 
 bool isLibraryPseudoHeader(const std::string& name) {
-  return strcasecmp(name.c_str(), "REMOTE_ADDR") == 0 || strcasecmp(name.c_str(), "REMOTE_PORT") == 0 ||
+  return strcasecmp(name.c_str(), "REMOTE_ADDR") == 0 ||
+         strcasecmp(name.c_str(), "REMOTE_PORT") == 0 ||
          strcasecmp(name.c_str(), "LOCAL_ADDR") == 0 || strcasecmp(name.c_str(), "LOCAL_PORT") == 0;
 }
 
@@ -34,21 +35,23 @@ gateway::HttpRequest toHttpRequest(const httplib::Request& req, bool tls) {
   return out;
 }
 
-bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std::size_t maxHeaderCount,
-                        std::size_t maxBodyBytes) {
+bool checkRequestLimits(const httplib::Request& req, httplib::Response& res,
+                        std::size_t maxHeaderCount, std::size_t maxBodyBytes) {
   std::size_t count = 0;
   for (const auto& header : req.headers)
     if (!isLibraryPseudoHeader(header.first)) ++count;
   if (count > maxHeaderCount) {
     writeFault(res, Failure::kHeadersTooLarge,
-               "the request has " + std::to_string(count) + " headers; at most " + std::to_string(maxHeaderCount) +
+               "the request has " + std::to_string(count) + " headers; at most " +
+                   std::to_string(maxHeaderCount) +
                    " are accepted ([listenerConfig] maxHeaderCount)");
     return false;
   }
   const auto lengths = req.get_header_value_count("Content-Length");
   if (lengths > 1 || (lengths == 1 && req.has_header("Transfer-Encoding"))) {
     writeFault(res, Failure::kBadRequestBody,
-               "conflicting message framing: Content-Length must appear once and never with Transfer-Encoding");
+               "conflicting message framing: Content-Length must appear once and never with "
+               "Transfer-Encoding");
     res.set_header("Connection", "close");
     return false;
   }
@@ -66,11 +69,13 @@ bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std
       return false;
     }
     const bool badName = name.empty() || name.find_first_of(" \t") != std::string::npos;
-    const bool badLength = strcasecmp(name.c_str(), "Content-Length") == 0 &&
-                           (value.empty() || value.find_first_not_of("0123456789") != std::string::npos);
+    const bool badLength =
+        strcasecmp(name.c_str(), "Content-Length") == 0 &&
+        (value.empty() || value.find_first_not_of("0123456789") != std::string::npos);
     if (badName || badLength) {
-      writeFault(res, Failure::kBadRequestBody,
-                 badName ? "a header field name holds whitespace" : "Content-Length is not a number");
+      writeFault(
+          res, Failure::kBadRequestBody,
+          badName ? "a header field name holds whitespace" : "Content-Length is not a number");
       res.set_header("Connection", "close");
       return false;
     }
@@ -78,30 +83,34 @@ bool checkRequestLimits(const httplib::Request& req, httplib::Response& res, std
   // cpp-httplib 0.11.4 applies set_payload_max_length to Content-Length bodies only and reads a
   // chunked body whole: refuse it here, so it is at least never forwarded or parsed.
   if (req.body.size() > maxBodyBytes) {
-    writeFault(res, Failure::kPayloadTooLarge, "the request body exceeds " + std::to_string(maxBodyBytes) +
-                                                   " bytes ([listenerConfig] maxRequestBytes)");
+    writeFault(res, Failure::kPayloadTooLarge,
+               "the request body exceeds " + std::to_string(maxBodyBytes) +
+                   " bytes ([listenerConfig] maxRequestBytes)");
     res.set_header("Connection", "close");
     return false;
   }
   return true;
 }
 
-bool readUnreadTlsBody(const httplib::Request& req, httplib::Response& res, std::size_t maxBytes, int timeoutSeconds,
-                       std::string* body) {
+bool readUnreadTlsBody(const httplib::Request& req, httplib::Response& res, std::size_t maxBytes,
+                       int timeoutSeconds, std::string* body) {
   body->clear();
   if (req.has_header("Transfer-Encoding")) {
-    writeFault(res, Failure::kBadRequestBody, "send the request body with Content-Length, not chunked");
+    writeFault(res, Failure::kBadRequestBody,
+               "send the request body with Content-Length, not chunked");
     return false;
   }
   if (!req.has_header("Content-Length") || req.ssl == nullptr) return true;
   const std::string text = req.get_header_value("Content-Length");
-  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 12 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     writeFault(res, Failure::kBadRequestBody, "Content-Length is not a number");
     return false;
   }
   const std::size_t length = std::stoull(text);
   if (length > maxBytes) {
-    writeFault(res, Failure::kPayloadTooLarge, "the request body exceeds " + std::to_string(maxBytes) + " bytes");
+    writeFault(res, Failure::kPayloadTooLarge,
+               "the request body exceeds " + std::to_string(maxBytes) + " bytes");
     return false;
   }
   SSL* ssl = const_cast<SSL*>(req.ssl);  // the library owns it; we only consume the unread body
@@ -118,7 +127,8 @@ bool readUnreadTlsBody(const httplib::Request& req, httplib::Response& res, std:
   }
   if (got != length) {
     body->clear();
-    writeFault(res, Failure::kBadRequestBody, "the request body ended before Content-Length bytes arrived");
+    writeFault(res, Failure::kBadRequestBody,
+               "the request body ended before Content-Length bytes arrived");
     return false;
   }
   return true;

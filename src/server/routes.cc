@@ -20,7 +20,8 @@ void registerRoutes(httplib::Server& server, ServerContext& context, bool tls) {
     auto httpsOnly = [](const httplib::Request&, httplib::Response& res) {
       writeFault(res, Failure::kNotFound, "this endpoint is served on the HTTPS listener only");
     };
-    for (const char* path : {"/apikey", "/apikey/revoke", "/apikeys(/.*)?", "/applications(/.*)?"}) {
+    for (const char* path :
+         {"/apikey", "/apikey/revoke", "/apikeys(/.*)?", "/applications(/.*)?"}) {
       server.Get(path, httpsOnly);
       server.Post(path, httpsOnly);
       server.Delete(path, httpsOnly);

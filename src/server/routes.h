@@ -17,7 +17,7 @@ void registerRoutes(httplib::Server& server, ServerContext& context, bool tls);
 
 // Basic authentication for /apikey and the key management API: on failure writes the 401 (with
 // WWW-Authenticate) or 429 (with Retry-After) reply and returns nullopt.
-std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const httplib::Request& req,
-                                              httplib::Response& res);
+std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state,
+                                              const httplib::Request& req, httplib::Response& res);
 
 }  // namespace mgw::server

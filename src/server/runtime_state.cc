@@ -26,8 +26,9 @@ bool sameFile(const std::string& a, const std::string& b) {
 
 // Never shipped, never committed, and announced loudly. A keystore the configuration names
 // explicitly is never invented.
-bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, token::Algorithm alg,
-                       const std::string& password, const BuildOptions& options, std::vector<std::string>* errors,
+bool ensureDevKeystore(const std::string& path, const std::string& defaultPath,
+                       token::Algorithm alg, const std::string& password,
+                       const BuildOptions& options, std::vector<std::string>* errors,
                        std::vector<std::string>* warnings) {
   std::error_code ec;
   if (fs::exists(path, ec)) return true;
@@ -36,7 +37,8 @@ bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, 
     return false;
   }
   if (!options.createDevKeystores) {
-    warnings->push_back(path + ": no keystore yet; a development one will be generated at first start");
+    warnings->push_back(path +
+                        ": no keystore yet; a development one will be generated at first start");
     return false;
   }
   fs::create_directories(fs::path(path).parent_path(), ec);
@@ -46,16 +48,16 @@ bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, 
     errors->push_back(path + ": could not create a development keystore: " + error);
     return false;
   }
-  warnings->push_back(path + ": generated a development keystore (" + std::string(token::algorithmName(alg)) +
+  warnings->push_back(path + ": generated a development keystore (" +
+                      std::string(token::algorithmName(alg)) +
                       ", self-signed); use your own keystore in production");
   return true;
 }
 
-std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
-                                                std::shared_ptr<gateway::RevocationList> revocations,
-                                                const BuildOptions& options, std::vector<std::string>* errors,
-                                                std::vector<std::string>* warnings,
-                                                std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
+std::shared_ptr<RuntimeState> buildRuntimeState(
+    const config::Config& config, std::shared_ptr<gateway::RevocationList> revocations,
+    const BuildOptions& options, std::vector<std::string>* errors,
+    std::vector<std::string>* warnings, std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
   auto state = std::make_shared<RuntimeState>();
   state->config = config;
   const size_t errorsBefore = errors->size();
@@ -64,14 +66,15 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
   const auto alg = token::parseAlgorithm(config.tokenIssuer.signatureAlgorithm);
   std::shared_ptr<const token::VerificationKey> localKey;
   // --validate writes nothing into the runtime home. Before the first start the development signing
-  // keystore does not exist yet: check that path with a throwaway key in a scratch folder instead, so
-  // a fresh checkout validates (and the generation itself is exercised).
+  // keystore does not exist yet: check that path with a throwaway key in a scratch folder instead,
+  // so a fresh checkout validates (and the generation itself is exercised).
   std::string signingPath = config.tokenIssuer.keyStorePath;
   std::string signingDefault = defaultSigningKeystorePath(config);
   std::error_code ec;
   fs::path scratch;
   BuildOptions signingOptions = options;
-  if (!options.createDevKeystores && !fs::exists(signingPath, ec) && sameFile(signingPath, signingDefault)) {
+  if (!options.createDevKeystores && !fs::exists(signingPath, ec) &&
+      sameFile(signingPath, signingDefault)) {
     std::string tmpl = (fs::temp_directory_path(ec) / "micro-gw-validate-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) != nullptr) {
       scratch = tmpl;
@@ -83,11 +86,14 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
   }
   std::vector<std::string> scratchWarnings;
   if (!alg) {
-    errors->push_back("[apikey.issuer.tokenConfig] signatureAlgorithm: must be one of RS256, ES256, EdDSA");
-  } else if (ensureDevKeystore(signingPath, signingDefault, *alg, config.tokenIssuer.keyStorePassword,
-                               signingOptions, errors, scratch.empty() ? warnings : &scratchWarnings)) {
+    errors->push_back(
+        "[apikey.issuer.tokenConfig] signatureAlgorithm: must be one of RS256, ES256, EdDSA");
+  } else if (ensureDevKeystore(signingPath, signingDefault, *alg,
+                               config.tokenIssuer.keyStorePassword, signingOptions, errors,
+                               scratch.empty() ? warnings : &scratchWarnings)) {
     std::string error;
-    auto key = token::SigningKey::load(signingPath, config.tokenIssuer.keyStorePassword, *alg, &error);
+    auto key =
+        token::SigningKey::load(signingPath, config.tokenIssuer.keyStorePassword, *alg, &error);
     if (!key) {
       errors->push_back(error);  // SigningKey::load names the file already
     } else {
@@ -99,15 +105,18 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
 
   // The default truststore is a folder of PEM certificates (trusted issuers and HTTPS backends by
   // alias); created empty on first start so that adding a certificate is the only step left.
-  const auto defaultTrustStore = fs::path(config.runtimeHome) / "runtime" / "security" / "truststore";
-  if (options.createDevKeystores && sameFile(config.listener.trustStorePath, defaultTrustStore.string()) &&
+  const auto defaultTrustStore =
+      fs::path(config.runtimeHome) / "runtime" / "security" / "truststore";
+  if (options.createDevKeystores &&
+      sameFile(config.listener.trustStorePath, defaultTrustStore.string()) &&
       !fs::exists(defaultTrustStore, ec)) {
     fs::create_directories(defaultTrustStore, ec);
   }
 
   auto published = std::make_shared<token::KeySet>();
   if (localKey)
-    published->add({config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true});
+    published->add(
+        {config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true});
   state->publishedKeys = published;
 
   std::vector<std::string> keyErrors;
@@ -126,10 +135,11 @@ std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
 
   if (errors->size() != errorsBefore) return nullptr;
 
-  if (state->signingKey) state->issuer = std::make_shared<const sts::ApiKeyIssuer>(config, state->signingKey);
+  if (state->signingKey)
+    state->issuer = std::make_shared<const sts::ApiKeyIssuer>(config, state->signingKey);
   state->router = std::make_shared<const gateway::Router>(std::move(apis));
-  state->validator = std::make_shared<const gateway::KeyValidator>(trusted, config, std::move(revocations),
-                                                                  std::move(opaqueKeys));
+  state->validator = std::make_shared<const gateway::KeyValidator>(
+      trusted, config, std::move(revocations), std::move(opaqueKeys));
   return state;
 }
 

@@ -1,5 +1,5 @@
-// Everything built from one configuration: keys, users, issuer, routes and validator. Immutable once
-// built; SIGHUP builds a new one and swaps it in, so in-flight requests finish on the old one.
+// Everything built from one configuration: keys, users, issuer, routes and validator. Immutable
+// once built; SIGHUP builds a new one and swaps it in, so in-flight requests finish on the old one.
 #pragma once
 
 #include <memory>
@@ -21,7 +21,7 @@ struct RuntimeState {
   config::Config config;
   std::shared_ptr<const token::SigningKey> signingKey;  // null when the issuer is disabled
   std::shared_ptr<const token::KeySet> trustedKeys;
-  std::shared_ptr<const token::KeySet> publishedKeys;   // JWKS: the local signing key
+  std::shared_ptr<const token::KeySet> publishedKeys;  // JWKS: the local signing key
   std::shared_ptr<auth::UserStore> users;
   std::shared_ptr<const sts::ApiKeyIssuer> issuer;
   std::shared_ptr<const gateway::Router> router;
@@ -36,16 +36,17 @@ struct BuildOptions {
 // error (each naming the file and what to do) to `errors`; `warnings` collects startup warnings.
 // opaqueKeys (the embedded store's in-memory index) lets the validator accept opaque keys; null:
 // signed keys only.
-std::shared_ptr<RuntimeState> buildRuntimeState(const config::Config& config,
-                                                std::shared_ptr<gateway::RevocationList> revocations,
-                                                const BuildOptions& options, std::vector<std::string>* errors,
-                                                std::vector<std::string>* warnings,
-                                                std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys = nullptr);
+std::shared_ptr<RuntimeState> buildRuntimeState(
+    const config::Config& config, std::shared_ptr<gateway::RevocationList> revocations,
+    const BuildOptions& options, std::vector<std::string>* errors,
+    std::vector<std::string>* warnings,
+    std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys = nullptr);
 
 // First start without a keystore: generate a per-installation development one at `path` when it is
 // the default path (any other missing path is an error). False with an error appended otherwise.
-bool ensureDevKeystore(const std::string& path, const std::string& defaultPath, token::Algorithm alg,
-                       const std::string& password, const BuildOptions& options, std::vector<std::string>* errors,
+bool ensureDevKeystore(const std::string& path, const std::string& defaultPath,
+                       token::Algorithm alg, const std::string& password,
+                       const BuildOptions& options, std::vector<std::string>* errors,
                        std::vector<std::string>* warnings);
 
 // The development keystore paths (created on first start when the configuration names no keystore).

@@ -15,21 +15,27 @@ namespace mgw::server {
 
 class ServerContext {
  public:
-  ServerContext(std::shared_ptr<RuntimeState> state, std::shared_ptr<gateway::RevocationList> revocations,
-                std::unique_ptr<gateway::Proxy> proxy, std::shared_ptr<LifecycleService> lifecycle = nullptr)
+  ServerContext(std::shared_ptr<RuntimeState> state,
+                std::shared_ptr<gateway::RevocationList> revocations,
+                std::unique_ptr<gateway::Proxy> proxy,
+                std::shared_ptr<LifecycleService> lifecycle = nullptr)
       : state_(std::move(state)),
         revocations_(std::move(revocations)),
         proxy_(std::move(proxy)),
         lifecycle_(std::move(lifecycle)) {}
 
-  // A request takes one snapshot and uses it to the end, so a reload never mixes two configurations.
+  // A request takes one snapshot and uses it to the end, so a reload never mixes two
+  // configurations.
   std::shared_ptr<const RuntimeState> state() const { return std::atomic_load(&state_); }
-  void replaceState(std::shared_ptr<RuntimeState> next) { std::atomic_store(&state_, std::move(next)); }
+  void replaceState(std::shared_ptr<RuntimeState> next) {
+    std::atomic_store(&state_, std::move(next));
+  }
 
   gateway::RevocationList& revocations() { return *revocations_; }
   std::shared_ptr<gateway::RevocationList> sharedRevocations() { return revocations_; }
   gateway::Proxy& proxy() { return *proxy_; }
-  // The embedded store and its in-memory copies; null only where no store was opened (tools, tests).
+  // The embedded store and its in-memory copies; null only where no store was opened (tools,
+  // tests).
   LifecycleService* lifecycle() { return lifecycle_.get(); }
   std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys() const {
     return lifecycle_ ? lifecycle_->opaqueKeys() : nullptr;

@@ -24,10 +24,12 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
   // First, so that no early answer leaves body bytes in the connection.
   std::string getBody;
   if (req.method == "GET" &&
-      !readUnreadTlsBody(req, res, kMaxStsBodyBytes, state->config.listener.readTimeoutSeconds, &getBody))
+      !readUnreadTlsBody(req, res, kMaxStsBodyBytes, state->config.listener.readTimeoutSeconds,
+                         &getBody))
     return;
   if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount,
-                          state->config.listener.maxRequestBytes)) return;
+                          state->config.listener.maxRequestBytes))
+    return;
   if (!state->config.tokenIssuer.enabled || !state->issuer) {
     writeFault(res, Failure::kIssuerDisabled,
                "the API key issuer is disabled ([apikey.issuer.tokenConfig] enabled = false)");
@@ -52,10 +54,11 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
     writeFault(res, issued.failure, issued.description);
     return;
   }
-  log::info("API key issued", {{"user", caller->user},
-                               {"jti", issued.jti},
-                               {"keytype", parsed.request.keyType},
-                               {"expiresIn", issued.expiresIn ? json(*issued.expiresIn) : json(nullptr)}});
+  log::info("API key issued",
+            {{"user", caller->user},
+             {"jti", issued.jti},
+             {"keytype", parsed.request.keyType},
+             {"expiresIn", issued.expiresIn ? json(*issued.expiresIn) : json(nullptr)}});
   if (wantsJson(req)) {
     json body = {{"apiKey", issued.apiKey},
                  {"tokenType", "apikey"},
@@ -70,27 +73,29 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
 
 }  // namespace
 
-std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const httplib::Request& req,
-                                              httplib::Response& res) {
+std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state,
+                                              const httplib::Request& req, httplib::Response& res) {
   const std::string header = req.get_header_value("Authorization");
   auth::AuthOutcome outcome = state.users->authenticate(header, req.remote_addr, nowMillis());
   if (outcome.failure == Failure::kNone) return outcome;
 
   log::warn("authentication failed", {{"client", req.remote_addr},
-                                       {"path", req.path},
-                                       {"reason", failureName(outcome.failure)},
-                                       {"detail", outcome.reason}});
+                                      {"path", req.path},
+                                      {"reason", failureName(outcome.failure)},
+                                      {"detail", outcome.reason}});
   switch (outcome.failure) {
     case Failure::kAuthMissing:
-      writeFault(res, outcome.failure, "send Authorization: Basic base64(user:password)", Challenge::kBasic);
+      writeFault(res, outcome.failure, "send Authorization: Basic base64(user:password)",
+                 Challenge::kBasic);
       break;
     case Failure::kAuthMalformed:
-      writeFault(res, outcome.failure, "the Authorization header is not Basic base64(user:password)",
-                 Challenge::kBasic);
+      writeFault(res, outcome.failure,
+                 "the Authorization header is not Basic base64(user:password)", Challenge::kBasic);
       break;
     case Failure::kTooManyAttempts:
       writeFault(res, outcome.failure,
-                 "too many failed attempts; retry after " + std::to_string(outcome.retryAfterSeconds) + " seconds");
+                 "too many failed attempts; retry after " +
+                     std::to_string(outcome.retryAfterSeconds) + " seconds");
       res.set_header("Retry-After", std::to_string(outcome.retryAfterSeconds));
       break;
     default:
@@ -100,7 +105,9 @@ std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const h
 }
 
 void registerStsRoutes(httplib::Server& server, ServerContext& context) {
-  auto issue = [&context](const httplib::Request& req, httplib::Response& res) { issueApiKey(context, req, res); };
+  auto issue = [&context](const httplib::Request& req, httplib::Response& res) {
+    issueApiKey(context, req, res);
+  };
   server.Get("/apikey", issue);
   server.Post("/apikey", issue);
 

@@ -19,7 +19,8 @@ SubscriptionRecord readSubscription(const Statement& stmt) {
 
 }  // namespace
 
-StoreResult<ApplicationRecord> ApplicationStore::create(std::string_view name, std::string_view owner, int64_t now) {
+StoreResult<ApplicationRecord> ApplicationStore::create(std::string_view name,
+                                                        std::string_view owner, int64_t now) {
   ApplicationRecord record{uuidV4(), std::string(name), std::string(owner), now};
   try {
     db_.write([&](const Database::Session& s) {
@@ -49,11 +50,13 @@ StoreResult<ApplicationRecord> ApplicationStore::get(std::string_view id) const 
   }
 }
 
-StoreResult<std::vector<ApplicationRecord>> ApplicationStore::listByOwner(std::string_view owner) const {
+StoreResult<std::vector<ApplicationRecord>> ApplicationStore::listByOwner(
+    std::string_view owner) const {
   try {
     return {Failure::kNone, db_.read([&](const Database::Session& s) {
               std::vector<ApplicationRecord> out;
-              Statement stmt = s.prepare(std::string(kApplicationColumns) + "WHERE owner = ?1 ORDER BY created_at, id");
+              Statement stmt = s.prepare(std::string(kApplicationColumns) +
+                                         "WHERE owner = ?1 ORDER BY created_at, id");
               stmt.bindText(1, owner);
               while (stmt.step()) out.push_back(readApplication(stmt));
               return out;
@@ -67,7 +70,8 @@ StoreResult<std::vector<ApplicationRecord>> ApplicationStore::listAll() const {
   try {
     return {Failure::kNone, db_.read([&](const Database::Session& s) {
               std::vector<ApplicationRecord> out;
-              Statement stmt = s.prepare(std::string(kApplicationColumns) + "ORDER BY owner, created_at, id");
+              Statement stmt =
+                  s.prepare(std::string(kApplicationColumns) + "ORDER BY owner, created_at, id");
               while (stmt.step()) out.push_back(readApplication(stmt));
               return out;
             })};
@@ -93,8 +97,11 @@ Failure ApplicationStore::subscribe(std::string_view applicationId, std::string_
                                     std::string_view apiVersion, int64_t now) {
   try {
     db_.write([&](const Database::Session& s) {
-      // An unknown application fails the foreign key -> kNotFound; a repeat fails the key -> kConflict.
-      s.prepare("INSERT INTO subscriptions (application_id, api_name, api_version, created_at) VALUES (?1, ?2, ?3, ?4)")
+      // An unknown application fails the foreign key -> kNotFound; a repeat fails the key ->
+      // kConflict.
+      s.prepare(
+           "INSERT INTO subscriptions (application_id, api_name, api_version, created_at) VALUES "
+           "(?1, ?2, ?3, ?4)")
           .bindText(1, applicationId)
           .bindText(2, apiName)
           .bindText(3, apiVersion)
@@ -111,7 +118,9 @@ Failure ApplicationStore::unsubscribe(std::string_view applicationId, std::strin
                                       std::string_view apiVersion) {
   try {
     return db_.write([&](const Database::Session& s) {
-      s.prepare("DELETE FROM subscriptions WHERE application_id = ?1 AND api_name = ?2 AND api_version = ?3")
+      s.prepare(
+           "DELETE FROM subscriptions WHERE application_id = ?1 AND api_name = ?2 AND api_version "
+           "= ?3")
           .bindText(1, applicationId)
           .bindText(2, apiName)
           .bindText(3, apiVersion)
@@ -123,12 +132,14 @@ Failure ApplicationStore::unsubscribe(std::string_view applicationId, std::strin
   }
 }
 
-StoreResult<bool> ApplicationStore::isSubscribed(std::string_view applicationId, std::string_view apiName,
+StoreResult<bool> ApplicationStore::isSubscribed(std::string_view applicationId,
+                                                 std::string_view apiName,
                                                  std::string_view apiVersion) const {
   try {
     return {Failure::kNone, db_.read([&](const Database::Session& s) {
               Statement stmt = s.prepare(
-                  "SELECT 1 FROM subscriptions WHERE application_id = ?1 AND api_name = ?2 AND api_version = ?3");
+                  "SELECT 1 FROM subscriptions WHERE application_id = ?1 AND api_name = ?2 AND "
+                  "api_version = ?3");
               stmt.bindText(1, applicationId).bindText(2, apiName).bindText(3, apiVersion);
               return stmt.step();
             })};
@@ -138,19 +149,21 @@ StoreResult<bool> ApplicationStore::isSubscribed(std::string_view applicationId,
   }
 }
 
-StoreResult<std::vector<SubscriptionRecord>> ApplicationStore::listSubscriptions(std::string_view applicationId) const {
+StoreResult<std::vector<SubscriptionRecord>> ApplicationStore::listSubscriptions(
+    std::string_view applicationId) const {
   try {
-    return db_.read([&](const Database::Session& s) -> StoreResult<std::vector<SubscriptionRecord>> {
-      Statement app = s.prepare("SELECT 1 FROM applications WHERE id = ?1");
-      app.bindText(1, applicationId);
-      if (!app.step()) return {Failure::kNotFound, {}};
-      std::vector<SubscriptionRecord> out;
-      Statement stmt =
-          s.prepare(std::string(kSubscriptionColumns) + "WHERE application_id = ?1 ORDER BY api_name, api_version");
-      stmt.bindText(1, applicationId);
-      while (stmt.step()) out.push_back(readSubscription(stmt));
-      return {Failure::kNone, std::move(out)};
-    });
+    return db_.read(
+        [&](const Database::Session& s) -> StoreResult<std::vector<SubscriptionRecord>> {
+          Statement app = s.prepare("SELECT 1 FROM applications WHERE id = ?1");
+          app.bindText(1, applicationId);
+          if (!app.step()) return {Failure::kNotFound, {}};
+          std::vector<SubscriptionRecord> out;
+          Statement stmt = s.prepare(std::string(kSubscriptionColumns) +
+                                     "WHERE application_id = ?1 ORDER BY api_name, api_version");
+          stmt.bindText(1, applicationId);
+          while (stmt.step()) out.push_back(readSubscription(stmt));
+          return {Failure::kNone, std::move(out)};
+        });
   } catch (const StoreError& e) {
     return {failureFromStoreError(e, "listSubscriptions"), {}};
   }
@@ -160,8 +173,8 @@ StoreResult<std::vector<SubscriptionRecord>> ApplicationStore::loadAllSubscripti
   try {
     return {Failure::kNone, db_.read([&](const Database::Session& s) {
               std::vector<SubscriptionRecord> out;
-              Statement stmt =
-                  s.prepare(std::string(kSubscriptionColumns) + "ORDER BY application_id, api_name, api_version");
+              Statement stmt = s.prepare(std::string(kSubscriptionColumns) +
+                                         "ORDER BY application_id, api_name, api_version");
               while (stmt.step()) out.push_back(readSubscription(stmt));
               return out;
             })};

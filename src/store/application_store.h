@@ -31,23 +31,27 @@ class ApplicationStore {
   explicit ApplicationStore(Database& db) : db_(db) {}
 
   // kConflict when owner already has an application of that name.
-  [[nodiscard]] StoreResult<ApplicationRecord> create(std::string_view name, std::string_view owner, int64_t now);
+  [[nodiscard]] StoreResult<ApplicationRecord> create(std::string_view name, std::string_view owner,
+                                                      int64_t now);
   [[nodiscard]] StoreResult<ApplicationRecord> get(std::string_view id) const;  // kNotFound
-  [[nodiscard]] StoreResult<std::vector<ApplicationRecord>> listByOwner(std::string_view owner) const;
+  [[nodiscard]] StoreResult<std::vector<ApplicationRecord>> listByOwner(
+      std::string_view owner) const;
   [[nodiscard]] StoreResult<std::vector<ApplicationRecord>> listAll() const;  // for an admin
   // Deletes the application with its subscriptions and dissociates its keys (the keys stay valid).
   // kNotFound when there is no such application.
   [[nodiscard]] Failure remove(std::string_view id);
 
   // kNotFound: no such application; kConflict: already subscribed.
-  [[nodiscard]] Failure subscribe(std::string_view applicationId, std::string_view apiName, std::string_view apiVersion,
-                                  int64_t now);
+  [[nodiscard]] Failure subscribe(std::string_view applicationId, std::string_view apiName,
+                                  std::string_view apiVersion, int64_t now);
   // kNotFound: no such subscription.
   [[nodiscard]] Failure unsubscribe(std::string_view applicationId, std::string_view apiName,
                                     std::string_view apiVersion);
-  [[nodiscard]] StoreResult<bool> isSubscribed(std::string_view applicationId, std::string_view apiName,
+  [[nodiscard]] StoreResult<bool> isSubscribed(std::string_view applicationId,
+                                               std::string_view apiName,
                                                std::string_view apiVersion) const;
-  [[nodiscard]] StoreResult<std::vector<SubscriptionRecord>> listSubscriptions(std::string_view applicationId) const;
+  [[nodiscard]] StoreResult<std::vector<SubscriptionRecord>> listSubscriptions(
+      std::string_view applicationId) const;
   // Every subscription, for the gateway's in-memory index.
   [[nodiscard]] StoreResult<std::vector<SubscriptionRecord>> loadAllSubscriptions() const;
 

@@ -88,14 +88,17 @@ constexpr Migration kMigrations[] = {
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == Database::kSchemaVersion,
               "one migration per schema version");
 
-std::string sqliteMessage(sqlite3* db, int rc) { return db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc); }
+std::string sqliteMessage(sqlite3* db, int rc) {
+  return db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+}
 
 // Creates the file with mode 0600 if it does not exist yet, so the database (and its -wal and
 // -shm, which SQLite creates with the database's mode) is never readable by other users.
 void createPrivateFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    throw StoreError(SQLITE_CANTOPEN, path + ": cannot open or create the database file: " + std::strerror(errno));
+    throw StoreError(SQLITE_CANTOPEN,
+                     path + ": cannot open or create the database file: " + std::strerror(errno));
   }
   ::close(fd);
 }
@@ -105,15 +108,17 @@ void createPrivateFile(const std::string& path) {
 Failure failureFromStoreError(const StoreError& error, std::string_view operation) {
   if (error.isUniqueViolation()) return Failure::kConflict;
   if (error.isForeignKeyViolation()) return Failure::kNotFound;
-  log::error("store operation failed",
-             {{"operation", std::string(operation)}, {"sqliteCode", error.code()}, {"error", error.what()}});
+  log::error("store operation failed", {{"operation", std::string(operation)},
+                                        {"sqliteCode", error.code()},
+                                        {"error", error.what()}});
   return Failure::kInternalError;
 }
 
 // ---- Statement -------------------------------------------------------------------------------
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
-  if (sql.size() > static_cast<size_t>(INT_MAX)) throw StoreError(SQLITE_TOOBIG, "SQL text too long");
+  if (sql.size() > static_cast<size_t>(INT_MAX))
+    throw StoreError(SQLITE_TOOBIG, "SQL text too long");
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) {
     int code = sqlite3_extended_errcode(db_);
@@ -141,7 +146,8 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 
 void Statement::check(int rc, std::string_view what) const {
   if (rc == SQLITE_OK) return;
-  throw StoreError(sqlite3_extended_errcode(db_), std::string(what) + ": " + sqliteMessage(db_, rc));
+  throw StoreError(sqlite3_extended_errcode(db_),
+                   std::string(what) + ": " + sqliteMessage(db_, rc));
 }
 
 Statement& Statement::bindInt(int index, int64_t value) {
@@ -150,18 +156,23 @@ Statement& Statement::bindInt(int index, int64_t value) {
 }
 
 Statement& Statement::bindText(int index, std::string_view text) {
-  if (text.size() > static_cast<size_t>(INT_MAX)) throw StoreError(SQLITE_TOOBIG, "bind: text too long");
+  if (text.size() > static_cast<size_t>(INT_MAX))
+    throw StoreError(SQLITE_TOOBIG, "bind: text too long");
   // SQLITE_TRANSIENT: SQLite copies, so the view may die before step().
-  check(sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT), "bind");
+  check(
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+      "bind");
   return *this;
 }
 
 Statement& Statement::bindBlob(int index, std::string_view bytes) {
-  if (bytes.size() > static_cast<size_t>(INT_MAX)) throw StoreError(SQLITE_TOOBIG, "bind: blob too long");
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    throw StoreError(SQLITE_TOOBIG, "bind: blob too long");
   // A zero-length blob must still bind as a blob, not NULL: pass a non-null pointer.
   static const char kEmpty = 0;
   const void* data = bytes.empty() ? &kEmpty : bytes.data();
-  check(sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT), "bind");
+  check(sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT),
+        "bind");
   return *this;
 }
 
@@ -200,13 +211,15 @@ int64_t Statement::columnInt(int column) const { return sqlite3_column_int64(stm
 std::string Statement::columnText(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
   if (text == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 std::string Statement::columnBlob(int column) const {
   const void* data = sqlite3_column_blob(stmt_, column);
   if (data == nullptr) return {};
-  return std::string(static_cast<const char*>(data), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  return std::string(static_cast<const char*>(data),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 std::optional<std::string> Statement::columnOptionalText(int column) const {
@@ -234,13 +247,15 @@ Database::Database(std::string path) : path_(std::move(path)) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
     if (ec) {
-      throw StoreError(SQLITE_CANTOPEN, path_ + ": cannot create the folder " + parent.string() + ": " + ec.message());
+      throw StoreError(SQLITE_CANTOPEN, path_ + ": cannot create the folder " + parent.string() +
+                                            ": " + ec.message());
     }
   }
   createPrivateFile(path_);
 
   // NOMUTEX: our own mutex serialises every use of the connection (see inTransaction).
-  int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = path_ + ": cannot open the database: " + sqliteMessage(db_, rc);
     sqlite3_close(db_);
@@ -283,15 +298,17 @@ void Database::configure() {
     throw StoreError(e.code(), path_ + ": not a readable micro-gw database: " + e.what());
   }
   if (version > kSchemaVersion) {
-    throw StoreError(SQLITE_ERROR, path_ + ": schema version " + std::to_string(version) +
-                                       " is newer than this micro-gw knows (" + std::to_string(kSchemaVersion) +
-                                       "); refusing to open it: run the newer micro-gw or restore a backup");
+    throw StoreError(SQLITE_ERROR,
+                     path_ + ": schema version " + std::to_string(version) +
+                         " is newer than this micro-gw knows (" + std::to_string(kSchemaVersion) +
+                         "); refusing to open it: run the newer micro-gw or restore a backup");
   }
 
   Statement journal(db_, "PRAGMA journal_mode=WAL");
   std::string mode = journal.step() ? journal.columnText(0) : "";
   if (mode != "wal") {
-    throw StoreError(SQLITE_ERROR, path_ + ": cannot switch to WAL journal mode (got '" + mode + "')");
+    throw StoreError(SQLITE_ERROR,
+                     path_ + ": cannot switch to WAL journal mode (got '" + mode + "')");
   }
   // FULL in WAL mode: the WAL is synced on every commit, so a write is on disk before the HTTP
   // answer that reports it (a revocation must survive a power cut).
@@ -321,9 +338,10 @@ void Database::migrate() {
       });
       if (applied) reached = migration.version;
     } catch (const StoreError& e) {
-      throw StoreError(e.code(), path_ + ": migration to schema version " + std::to_string(migration.version) +
-                                     " failed, the database stays at version " + std::to_string(migration.version - 1) +
-                                     ": " + e.what());
+      throw StoreError(e.code(), path_ + ": migration to schema version " +
+                                     std::to_string(migration.version) +
+                                     " failed, the database stays at version " +
+                                     std::to_string(migration.version - 1) + ": " + e.what());
     }
   }
   if (reached > 0) {

@@ -21,8 +21,12 @@ namespace mgw::store {
 class StoreError : public std::runtime_error {
  public:
   StoreError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
-  int code() const { return code_; }  // SQLite extended result code, or SQLITE_ERROR for our own checks
-  bool isUniqueViolation() const { return code_ == SQLITE_CONSTRAINT_UNIQUE || code_ == SQLITE_CONSTRAINT_PRIMARYKEY; }
+  int code() const {
+    return code_;
+  }  // SQLite extended result code, or SQLITE_ERROR for our own checks
+  bool isUniqueViolation() const {
+    return code_ == SQLITE_CONSTRAINT_UNIQUE || code_ == SQLITE_CONSTRAINT_PRIMARYKEY;
+  }
   bool isForeignKeyViolation() const { return code_ == SQLITE_CONSTRAINT_FOREIGNKEY; }
 
  private:

@@ -56,8 +56,8 @@ std::optional<std::string> readSecret(const std::string& path) {
   if (::fstat(fd.get(), &st) != 0) fail(path, "cannot stat the key-hash secret: " + errnoText());
   if (!S_ISREG(st.st_mode)) fail(path, "the key-hash secret is not a regular file");
   if (st.st_size != static_cast<off_t>(KeyHasher::kSecretBytes)) {
-    fail(path, "the key-hash secret must be exactly " + std::to_string(KeyHasher::kSecretBytes) + " bytes (found " +
-                   std::to_string(st.st_size) +
+    fail(path, "the key-hash secret must be exactly " + std::to_string(KeyHasher::kSecretBytes) +
+                   " bytes (found " + std::to_string(st.st_size) +
                    "); restore it from a backup: without it no stored opaque key can be verified");
   }
   if ((st.st_mode & 077) != 0) {
@@ -70,7 +70,8 @@ std::optional<std::string> readSecret(const std::string& path) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       secureWipe(secret);
-      fail(path, "cannot read the key-hash secret: " + (n < 0 ? errnoText() : std::string("short file")));
+      fail(path,
+           "cannot read the key-hash secret: " + (n < 0 ? errnoText() : std::string("short file")));
     }
     done += static_cast<size_t>(n);
   }
@@ -147,8 +148,10 @@ bool isAllowedKeyCharacter(unsigned char c) {
     case '(':
     case ')':
     case '*':
-    case '+': return true;
-    default: return false;
+    case '+':
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -167,7 +170,9 @@ KeyHasher KeyHasher::loadOrCreate(const std::string& secretPath) {
   fail(secretPath, "the key-hash secret disappeared while it was being created");
 }
 
-std::string KeyHasher::secretPathFor(const std::string& databasePath) { return databasePath + ".key"; }
+std::string KeyHasher::secretPathFor(const std::string& databasePath) {
+  return databasePath + ".key";
+}
 
 KeyHasher::KeyHasher(std::string secret) : secret_(std::move(secret)) {
   if (secret_.size() != kSecretBytes) {
@@ -179,11 +184,15 @@ KeyHasher::KeyHasher(std::string secret) : secret_(std::move(secret)) {
 
 KeyHasher::~KeyHasher() { secureWipe(secret_); }
 
-KeyHasher::KeyHasher(KeyHasher&& other) noexcept : secret_(std::move(other.secret_)) { secureWipe(other.secret_); }
+KeyHasher::KeyHasher(KeyHasher&& other) noexcept : secret_(std::move(other.secret_)) {
+  secureWipe(other.secret_);
+}
 
 std::string KeyHasher::hash(std::string_view keyValue) const {
-  static_assert(kHashBytes >= crypto_generichash_BYTES_MIN && kHashBytes <= crypto_generichash_BYTES_MAX);
-  static_assert(kSecretBytes >= crypto_generichash_KEYBYTES_MIN && kSecretBytes <= crypto_generichash_KEYBYTES_MAX);
+  static_assert(kHashBytes >= crypto_generichash_BYTES_MIN &&
+                kHashBytes <= crypto_generichash_BYTES_MAX);
+  static_assert(kSecretBytes >= crypto_generichash_KEYBYTES_MIN &&
+                kSecretBytes <= crypto_generichash_KEYBYTES_MAX);
   std::string out(kHashBytes, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
                      reinterpret_cast<const unsigned char*>(keyValue.data()), keyValue.size(),
@@ -200,7 +209,8 @@ std::string generateOpaqueKey() {
 
 std::optional<std::string> validateCustomKeyValue(std::string_view value) {
   if (value.size() < kMinCustomKeyLength || value.size() > kMaxCustomKeyLength) {
-    return "a custom API key must be 8 to 64 characters long (got " + std::to_string(value.size()) + ")";
+    return "a custom API key must be 8 to 64 characters long (got " + std::to_string(value.size()) +
+           ")";
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (!isAllowedKeyCharacter(static_cast<unsigned char>(value[i]))) {

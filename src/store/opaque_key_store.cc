@@ -6,7 +6,8 @@ namespace mgw::store {
 namespace {
 
 constexpr const char* kSelectKey =
-    "SELECT id, name, owner, api_name, api_version, key_type, key_hash, last_four, created_at, expires_at,"
+    "SELECT id, name, owner, api_name, api_version, key_type, key_hash, last_four, created_at, "
+    "expires_at,"
     " permitted_ip, permitted_referer, application_id, revoked, revoked_at FROM opaque_keys ";
 
 OpaqueKeyRecord readKey(const Statement& stmt) {
@@ -30,8 +31,8 @@ OpaqueKeyRecord readKey(const Statement& stmt) {
   return r;
 }
 
-std::optional<OpaqueKeyRecord> selectOne(const Database::Session& s, std::string_view where, std::string_view arg,
-                                         bool argIsBlob) {
+std::optional<OpaqueKeyRecord> selectOne(const Database::Session& s, std::string_view where,
+                                         std::string_view arg, bool argIsBlob) {
   Statement stmt = s.prepare(std::string(kSelectKey) + std::string(where));
   if (argIsBlob) {
     stmt.bindBlob(1, arg);
@@ -46,8 +47,10 @@ std::optional<OpaqueKeyRecord> selectOne(const Database::Session& s, std::string
 
 std::string_view keyTypeName(KeyType type) {
   switch (type) {
-    case KeyType::kProduction: return "PRODUCTION";
-    case KeyType::kSandbox: return "SANDBOX";
+    case KeyType::kProduction:
+      return "PRODUCTION";
+    case KeyType::kSandbox:
+      return "SANDBOX";
   }
   return "PRODUCTION";  // unreachable: the switch is exhaustive
 }
@@ -58,7 +61,8 @@ std::optional<KeyType> parseKeyType(std::string_view name) {
   return std::nullopt;
 }
 
-StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key, std::string_view keyValue) {
+StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
+                                                    std::string_view keyValue) {
   if (validateCustomKeyValue(keyValue)) return {Failure::kBadRequestBody, {}};
   OpaqueKeyRecord r;
   r.id = uuidV4();
@@ -128,7 +132,8 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::findByValue(std::string_view keyVal
 
 namespace {
 StoreResult<std::vector<OpaqueKeyRecord>> listWhere(Database& db, std::string_view clause,
-                                                    std::optional<std::string_view> owner, const char* operation) {
+                                                    std::optional<std::string_view> owner,
+                                                    const char* operation) {
   try {
     return {Failure::kNone, db.read([&](const Database::Session& s) {
               std::vector<OpaqueKeyRecord> out;
@@ -143,7 +148,8 @@ StoreResult<std::vector<OpaqueKeyRecord>> listWhere(Database& db, std::string_vi
 }
 }  // namespace
 
-StoreResult<std::vector<OpaqueKeyRecord>> OpaqueKeyStore::listByOwner(std::string_view owner) const {
+StoreResult<std::vector<OpaqueKeyRecord>> OpaqueKeyStore::listByOwner(
+    std::string_view owner) const {
   return listWhere(db_, "WHERE owner = ?1 ORDER BY created_at, id", owner, "listOpaqueKeys");
 }
 
@@ -155,7 +161,8 @@ StoreResult<std::vector<OpaqueKeyRecord>> OpaqueKeyStore::loadAll() const {
   return listWhere(db_, "", std::nullopt, "loadOpaqueKeys");
 }
 
-StoreResult<OpaqueKeyRecord> OpaqueKeyStore::regenerate(std::string_view id, std::string_view newKeyValue) {
+StoreResult<OpaqueKeyRecord> OpaqueKeyStore::regenerate(std::string_view id,
+                                                        std::string_view newKeyValue) {
   if (validateCustomKeyValue(newKeyValue)) return {Failure::kBadRequestBody, {}};
   std::string hash = hasher_.hash(newKeyValue);
   std::string lastFour = lastFourOf(newKeyValue);

@@ -58,7 +58,8 @@ class OpaqueKeyStore {
   // Stores keyValue's hash. kBadRequestBody: keyValue breaks validateCustomKeyValue (generated keys
   // always pass); kConflict: a key with this value already exists (also a revoked one: a value is
   // never reused); kNotFound: applicationId names no application.
-  [[nodiscard]] StoreResult<OpaqueKeyRecord> create(const NewOpaqueKey& key, std::string_view keyValue);
+  [[nodiscard]] StoreResult<OpaqueKeyRecord> create(const NewOpaqueKey& key,
+                                                    std::string_view keyValue);
 
   [[nodiscard]] StoreResult<OpaqueKeyRecord> get(std::string_view id) const;  // kNotFound
   // The record whose hash matches keyValue (revoked ones included), or kNotFound.
@@ -68,8 +69,10 @@ class OpaqueKeyStore {
 
   // Replaces hash and lastFour in one statement: from the commit on, only newKeyValue matches; id,
   // name, restrictions and application stay. Answers the updated record. kNotFound: no such key;
-  // kConflict: the key is revoked, or newKeyValue is already in use; kBadRequestBody: invalid value.
-  [[nodiscard]] StoreResult<OpaqueKeyRecord> regenerate(std::string_view id, std::string_view newKeyValue);
+  // kConflict: the key is revoked, or newKeyValue is already in use; kBadRequestBody: invalid
+  // value.
+  [[nodiscard]] StoreResult<OpaqueKeyRecord> regenerate(std::string_view id,
+                                                        std::string_view newKeyValue);
 
   // Marks the key revoked (kept, so its value is never accepted or reused). Revoking a revoked key
   // changes nothing and answers kNone. kNotFound: no such key.

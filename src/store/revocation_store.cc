@@ -26,8 +26,8 @@ Failure RevocationStore::revokeJti(std::string_view jti, std::string_view sub, i
   }
 }
 
-Failure RevocationStore::revokeSubjectBefore(std::string_view sub, int64_t issuedBefore, std::string_view revokedBy,
-                                             int64_t now) {
+Failure RevocationStore::revokeSubjectBefore(std::string_view sub, int64_t issuedBefore,
+                                             std::string_view revokedBy, int64_t now) {
   try {
     db_.write([&](const Database::Session& s) {
       s.prepare(R"sql(
@@ -55,7 +55,8 @@ StoreResult<RevocationSnapshot> RevocationStore::loadAll() const {
               Statement jtis = s.prepare("SELECT jti FROM revoked_jtis");
               while (jtis.step()) snapshot.jtis.insert(jtis.columnText(0));
               Statement marks = s.prepare("SELECT sub, issued_before FROM subject_watermarks");
-              while (marks.step()) snapshot.subjectIssuedBefore[marks.columnText(0)] = marks.columnInt(1);
+              while (marks.step())
+                snapshot.subjectIssuedBefore[marks.columnText(0)] = marks.columnInt(1);
               return snapshot;
             })};
   } catch (const StoreError& e) {
@@ -66,7 +67,9 @@ StoreResult<RevocationSnapshot> RevocationStore::loadAll() const {
 StoreResult<int64_t> RevocationStore::purgeExpired(int64_t now) {
   try {
     return {Failure::kNone, db_.write([&](const Database::Session& s) {
-              s.prepare("DELETE FROM revoked_jtis WHERE expires_at != 0 AND expires_at < ?1").bindInt(1, now).run();
+              s.prepare("DELETE FROM revoked_jtis WHERE expires_at != 0 AND expires_at < ?1")
+                  .bindInt(1, now)
+                  .run();
               return s.changes();
             })};
   } catch (const StoreError& e) {

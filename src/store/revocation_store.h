@@ -31,14 +31,14 @@ class RevocationStore {
 
   // Raises sub's watermark to issuedBefore; a lower value than the stored one changes nothing
   // (a watermark never moves back). kNone, or kInternalError.
-  [[nodiscard]] Failure revokeSubjectBefore(std::string_view sub, int64_t issuedBefore, std::string_view revokedBy,
-                                            int64_t now);
+  [[nodiscard]] Failure revokeSubjectBefore(std::string_view sub, int64_t issuedBefore,
+                                            std::string_view revokedBy, int64_t now);
 
   [[nodiscard]] StoreResult<RevocationSnapshot> loadAll() const;
 
   // Drops jti rows whose key expired before now (expires_at != 0 and < now): such a key fails on
-  // exp anyway. Pass now minus the allowed clock skew, so a key still inside the skew stays revoked.
-  // Watermarks are kept. Answers the number of rows removed.
+  // exp anyway. Pass now minus the allowed clock skew, so a key still inside the skew stays
+  // revoked. Watermarks are kept. Answers the number of rows removed.
   [[nodiscard]] StoreResult<int64_t> purgeExpired(int64_t now);
 
  private:

@@ -11,7 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kMaxValiditySeconds = 100LL * 365 * 24 * 3600;  // keeps exp far from overflow
+constexpr std::int64_t kMaxValiditySeconds =
+    100LL * 365 * 24 * 3600;  // keeps exp far from overflow
 
 ParseResult badRequest(std::string description) {
   ParseResult result;
@@ -51,7 +52,8 @@ std::optional<token::AllowedApi> splitUserApi(const std::string& entry) {
 
 }  // namespace
 
-bool apiCovered(const std::vector<token::AllowedApi>& allowed, std::string_view name, std::string_view version) {
+bool apiCovered(const std::vector<token::AllowedApi>& allowed, std::string_view name,
+                std::string_view version) {
   for (const auto& api : allowed)
     if (api.name == name && (api.version == "*" || api.version == version)) return true;
   return false;
@@ -74,12 +76,14 @@ ParseResult parseIssueRequest(std::string_view body) {
       if (!seconds) return badRequest("validityTime must be a whole number of seconds");
       result.request.validityTime = *seconds;
     } else if (field == "allowedAPIs") {
-      if (!value.is_array()) return badRequest("allowedAPIs must be an array of {\"name\", \"version\"}");
+      if (!value.is_array())
+        return badRequest("allowedAPIs must be an array of {\"name\", \"version\"}");
       std::vector<token::AllowedApi> apis;
       for (const auto& entry : value) {
         if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
             !entry.contains("version") || !entry["version"].is_string())
-          return badRequest("each allowedAPIs entry must be {\"name\": string, \"version\": string}");
+          return badRequest(
+              "each allowedAPIs entry must be {\"name\": string, \"version\": string}");
         apis.push_back({entry["name"].get<std::string>(), entry["version"].get<std::string>()});
       }
       result.request.allowedApis = std::move(apis);
@@ -88,29 +92,36 @@ ParseResult parseIssueRequest(std::string_view body) {
         return badRequest("keyType must be \"PRODUCTION\" or \"SANDBOX\"");
       result.request.keyType = value.get<std::string>();
     } else if (field == "permittedIP") {
-      if (!value.is_string()) return badRequest("permittedIP must be a string of comma-separated addresses");
+      if (!value.is_string())
+        return badRequest("permittedIP must be a string of comma-separated addresses");
       std::string error;
       if (!gateway::IpMatcher::parse(value.get<std::string>(), &error))
         return badRequest("permittedIP: " + error);
       result.request.permittedIP = value.get<std::string>();
     } else if (field == "permittedReferer") {
-      if (!value.is_string()) return badRequest("permittedReferer must be a string of comma-separated patterns");
+      if (!value.is_string())
+        return badRequest("permittedReferer must be a string of comma-separated patterns");
       std::string error;
       if (!gateway::RefererMatcher::parse(value.get<std::string>(), &error))
         return badRequest("permittedReferer: " + error);
       result.request.permittedReferer = value.get<std::string>();
     } else {
-      return badRequest("unknown field '" + field +
-                        "'; allowed: validityTime, allowedAPIs, keyType, permittedIP, permittedReferer");
+      return badRequest(
+          "unknown field '" + field +
+          "'; allowed: validityTime, allowedAPIs, keyType, permittedIP, permittedReferer");
     }
   }
   return result;
 }
 
-ApiKeyIssuer::ApiKeyIssuer(const config::Config& config, std::shared_ptr<const token::SigningKey> signingKey)
-    : issuer_(config.tokenIssuer), issuerApis_(config.issuerApis), signingKey_(std::move(signingKey)) {}
+ApiKeyIssuer::ApiKeyIssuer(const config::Config& config,
+                           std::shared_ptr<const token::SigningKey> signingKey)
+    : issuer_(config.tokenIssuer),
+      issuerApis_(config.issuerApis),
+      signingKey_(std::move(signingKey)) {}
 
-std::vector<token::AllowedApi> ApiKeyIssuer::apisFor(const std::optional<std::vector<std::string>>& userApis) const {
+std::vector<token::AllowedApi> ApiKeyIssuer::apisFor(
+    const std::optional<std::vector<std::string>>& userApis) const {
   std::vector<token::AllowedApi> configured;
   for (const auto& api : issuerApis_)
     for (const auto& version : api.versions) configured.push_back({api.name, version});
@@ -134,12 +145,14 @@ std::vector<token::AllowedApi> ApiKeyIssuer::apisFor(const std::optional<std::ve
   return narrowed;
 }
 
-IssuedKey ApiKeyIssuer::issue(const std::string& user, const std::optional<std::vector<std::string>>& userApis,
+IssuedKey ApiKeyIssuer::issue(const std::string& user,
+                              const std::optional<std::vector<std::string>>& userApis,
                               const IssueRequest& request, std::int64_t nowSeconds) const {
   IssuedKey out;
   if (!issuer_.enabled) {
     out.failure = Failure::kIssuerDisabled;
-    out.description = "the API key issuer is disabled ([apikey.issuer.tokenConfig] enabled = false)";
+    out.description =
+        "the API key issuer is disabled ([apikey.issuer.tokenConfig] enabled = false)";
     return out;
   }
 
@@ -149,12 +162,14 @@ IssuedKey ApiKeyIssuer::issue(const std::string& user, const std::optional<std::
     for (const auto& wanted : *request.allowedApis) {
       bool covered = wanted.version == "*"
                          ? std::any_of(mayHave.begin(), mayHave.end(),
-                                       [&](const auto& a) { return a.name == wanted.name && a.version == "*"; })
+                                       [&](const auto& a) {
+                                         return a.name == wanted.name && a.version == "*";
+                                       })
                          : apiCovered(mayHave, wanted.name, wanted.version);
       if (!covered) {
         out.failure = Failure::kRequestBroaderThanAllowed;
-        out.description = "allowedAPIs asks for " + wanted.name + ":" + wanted.version + ", which user '" + user +
-                          "' may not put into a key";
+        out.description = "allowedAPIs asks for " + wanted.name + ":" + wanted.version +
+                          ", which user '" + user + "' may not put into a key";
         return out;
       }
     }

@@ -50,7 +50,8 @@ class ApiKeyIssuer {
                   const IssueRequest& request, std::int64_t nowSeconds) const;
 
   // What this user may put into a key: [[apikey.issuer.api]] narrowed by the user's own list.
-  std::vector<token::AllowedApi> apisFor(const std::optional<std::vector<std::string>>& userApis) const;
+  std::vector<token::AllowedApi> apisFor(
+      const std::optional<std::vector<std::string>>& userApis) const;
 
  private:
   config::IssuerConfig issuer_;
@@ -59,6 +60,7 @@ class ApiKeyIssuer {
 };
 
 // true when (name, version) is covered by an entry of `allowed` ("*" covers any version).
-bool apiCovered(const std::vector<token::AllowedApi>& allowed, std::string_view name, std::string_view version);
+bool apiCovered(const std::vector<token::AllowedApi>& allowed, std::string_view name,
+                std::string_view version);
 
 }  // namespace mgw::sts

@@ -13,9 +13,12 @@ std::optional<Algorithm> parseAlgorithm(std::string_view name) {
 
 std::string_view algorithmName(Algorithm alg) {
   switch (alg) {
-    case Algorithm::kRS256: return "RS256";
-    case Algorithm::kES256: return "ES256";
-    case Algorithm::kEdDSA: return "EdDSA";
+    case Algorithm::kRS256:
+      return "RS256";
+    case Algorithm::kES256:
+      return "ES256";
+    case Algorithm::kEdDSA:
+      return "EdDSA";
   }
   return "";
 }

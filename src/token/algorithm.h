@@ -1,5 +1,6 @@
-// The signature algorithms micro-gw signs and verifies with. HMAC and "none" are deliberately absent:
-// a verification key pins one of these, and a token's "alg" must equal it (RFC 8725 section 3.1).
+// The signature algorithms micro-gw signs and verifies with. HMAC and "none" are deliberately
+// absent: a verification key pins one of these, and a token's "alg" must equal it (RFC 8725
+// section 3.1).
 #pragma once
 
 #include <optional>

@@ -6,7 +6,8 @@
 namespace mgw::token {
 namespace {
 
-bool optionalString(const nlohmann::json& payload, const char* name, std::string* out, std::string* reason) {
+bool optionalString(const nlohmann::json& payload, const char* name, std::string* out,
+                    std::string* reason) {
   auto it = payload.find(name);
   if (it == payload.end()) return true;
   if (!it->is_string()) {
@@ -18,7 +19,8 @@ bool optionalString(const nlohmann::json& payload, const char* name, std::string
 }
 
 // RFC 7519 section 2 NumericDate: a JSON number of seconds, possibly fractional (truncated here).
-// WSO2 issuers have been seen writing it as a decimal string, which is accepted; anything else is not.
+// WSO2 issuers have been seen writing it as a decimal string, which is accepted; anything else is
+// not.
 bool numericDate(const nlohmann::json& payload, const char* name, std::optional<std::int64_t>* out,
                  std::string* reason) {
   auto it = payload.find(name);
@@ -29,7 +31,8 @@ bool numericDate(const nlohmann::json& payload, const char* name, std::optional<
     return false;
   };
   if (v.is_number_integer()) {
-    if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+    if (v.is_number_unsigned() &&
+        v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
       return wrong();
     }
     *out = v.get<std::int64_t>();
@@ -57,7 +60,8 @@ bool numericDate(const nlohmann::json& payload, const char* name, std::optional<
 
 // allowedAPIs (micro-gw, WSO2 API Microgateway) and subscribedAPIs (WSO2 API Manager) are arrays of
 // objects with at least "name" and "version"; other members (context, publisher, ...) are ignored.
-bool apiList(const nlohmann::json& payload, const char* name, std::vector<AllowedApi>* out, std::string* reason) {
+bool apiList(const nlohmann::json& payload, const char* name, std::vector<AllowedApi>* out,
+             std::string* reason) {
   auto it = payload.find(name);
   if (it == payload.end()) return true;
   if (!it->is_array()) {
@@ -73,7 +77,8 @@ bool apiList(const nlohmann::json& payload, const char* name, std::vector<Allowe
     }
     auto apiName = entry.find("name");
     auto apiVersion = entry.find("version");
-    if (apiName == entry.end() || !apiName->is_string() || apiVersion == entry.end() || !apiVersion->is_string()) {
+    if (apiName == entry.end() || !apiName->is_string() || apiVersion == entry.end() ||
+        !apiVersion->is_string()) {
       *reason = where + " needs string \"name\" and \"version\"";
       return false;
     }
@@ -93,12 +98,15 @@ bool claimsFromJson(const nlohmann::json& payload, Claims* claims, std::string* 
   }
   Claims c;
   std::optional<std::int64_t> iat;
-  if (!optionalString(payload, "sub", &c.sub, reason) || !optionalString(payload, "iss", &c.iss, reason) ||
-      !optionalString(payload, "jti", &c.jti, reason) || !optionalString(payload, "keytype", &c.keytype, reason) ||
+  if (!optionalString(payload, "sub", &c.sub, reason) ||
+      !optionalString(payload, "iss", &c.iss, reason) ||
+      !optionalString(payload, "jti", &c.jti, reason) ||
+      !optionalString(payload, "keytype", &c.keytype, reason) ||
       !optionalString(payload, "permittedIP", &c.permittedIP, reason) ||
       !optionalString(payload, "permittedReferer", &c.permittedReferer, reason) ||
       !numericDate(payload, "iat", &iat, reason) || !numericDate(payload, "exp", &c.exp, reason) ||
-      !numericDate(payload, "nbf", &c.nbf, reason) || !apiList(payload, "allowedAPIs", &c.allowedApis, reason) ||
+      !numericDate(payload, "nbf", &c.nbf, reason) ||
+      !apiList(payload, "allowedAPIs", &c.allowedApis, reason) ||
       !apiList(payload, "subscribedAPIs", &c.allowedApis, reason)) {
     return false;
   }

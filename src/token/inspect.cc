@@ -8,7 +8,8 @@ namespace mgw::token {
 std::string inspectToken(std::string_view token, bool* ok) {
   if (ok) *ok = false;
   // Tolerate what a shell or a copy from an HTTP header adds around the key.
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.remove_suffix(1);
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+    token.remove_suffix(1);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
 
   Failure failure = Failure::kNone;
@@ -17,7 +18,9 @@ std::string inspectToken(std::string_view token, bool* ok) {
   if (!jws) return "malformed key: " + reason + "\n";
 
   // replace: a payload string is valid UTF-8 (the parser checked), but never let printing throw.
-  auto pretty = [](const nlohmann::json& j) { return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace); };
+  auto pretty = [](const nlohmann::json& j) {
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   std::string out = "NOT VERIFIED: decoded without checking the signature\n";
   out += "header:\n" + pretty(jws->header) + "\n";
   out += "claims:\n" + pretty(jws->payload) + "\n";
@@ -30,7 +33,9 @@ std::string inspectToken(std::string_view token, bool* ok) {
       const double seconds = it->get<double>();
       const bool representable = seconds > -9.2e18 && seconds < 9.2e18;
       times += std::string("  ") + name + ": " +
-               (representable ? isoTime(static_cast<std::int64_t>(seconds)) : std::string("<out of range>")) + "\n";
+               (representable ? isoTime(static_cast<std::int64_t>(seconds))
+                              : std::string("<out of range>")) +
+               "\n";
     } else {
       times += std::string("  ") + name + ": not a NumericDate\n";
     }

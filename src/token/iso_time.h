@@ -1,4 +1,5 @@
-// Renders epoch seconds (RFC 7519 NumericDate) as RFC 3339 UTC text for reasons and `token inspect`.
+// Renders epoch seconds (RFC 7519 NumericDate) as RFC 3339 UTC text for reasons and `token
+// inspect`.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,8 @@
 namespace mgw::token {
 namespace {
 
-// Header values are attacker-chosen: quote them JSON-style and cut them short before they reach a log.
+// Header values are attacker-chosen: quote them JSON-style and cut them short before they reach a
+// log.
 std::string quoteForLog(const nlohmann::json& value) {
   std::string text = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
   constexpr std::size_t kMax = 64;
@@ -16,13 +17,15 @@ std::string quoteForLog(const nlohmann::json& value) {
   return text;
 }
 
-bool decodeJsonObject(std::string_view segment, const char* what, nlohmann::json* out, std::string* reason) {
+bool decodeJsonObject(std::string_view segment, const char* what, nlohmann::json* out,
+                      std::string* reason) {
   std::optional<std::string> bytes = base64UrlDecode(segment);
   if (!bytes) {
     *reason = std::string(what) + " is not base64url (RFC 7515 section 2)";
     return false;
   }
-  // RFC 7515 section 5.2 allows a parser that keeps the lexically last duplicate member, as this one does.
+  // RFC 7515 section 5.2 allows a parser that keeps the lexically last duplicate member, as this
+  // one does.
   nlohmann::json parsed = nlohmann::json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     *reason = std::string(what) + " is not valid JSON";
@@ -53,14 +56,16 @@ VerifyResult refuse(Failure failure, std::string reason) {
 
 }  // namespace
 
-std::optional<ParsedJws> parseCompact(std::string_view token, Failure* failure, std::string* reason) {
+std::optional<ParsedJws> parseCompact(std::string_view token, Failure* failure,
+                                      std::string* reason) {
   auto malformed = [&](Failure f, std::string why) -> std::optional<ParsedJws> {
     if (failure) *failure = f;
     if (reason) *reason = std::move(why);
     return std::nullopt;
   };
   if (token.size() > kMaxTokenBytes) {
-    return malformed(Failure::kKeyTooLarge, "key is " + std::to_string(token.size()) + " bytes; the limit is " +
+    return malformed(Failure::kKeyTooLarge, "key is " + std::to_string(token.size()) +
+                                                " bytes; the limit is " +
                                                 std::to_string(kMaxTokenBytes));
   }
   // RFC 7515 section 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature).
@@ -69,30 +74,35 @@ std::optional<ParsedJws> parseCompact(std::string_view token, Failure* failure, 
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
     std::size_t dots = 0;
     for (char c : token) dots += c == '.';
-    return malformed(Failure::kMalformedKey, "key has " + std::to_string(dots + 1) +
-                                                 " dot-separated segments; a JWS compact key has 3 (RFC 7515 section 7.1)");
+    return malformed(Failure::kMalformedKey,
+                     "key has " + std::to_string(dots + 1) +
+                         " dot-separated segments; a JWS compact key has 3 (RFC 7515 section 7.1)");
   }
   ParsedJws jws;
   std::string why;
   if (!decodeJsonObject(token.substr(0, first), "header", &jws.header, &why) ||
-      !decodeJsonObject(token.substr(first + 1, second - first - 1), "payload", &jws.payload, &why)) {
+      !decodeJsonObject(token.substr(first + 1, second - first - 1), "payload", &jws.payload,
+                        &why)) {
     return malformed(Failure::kMalformedKey, why);
   }
   // An empty signature decodes to empty bytes, so "alg": "none" keys reach the algorithm check and
   // are refused there by name.
   std::optional<std::string> signature = base64UrlDecode(token.substr(second + 1));
-  if (!signature) return malformed(Failure::kMalformedKey, "signature is not base64url (RFC 7515 section 2)");
+  if (!signature)
+    return malformed(Failure::kMalformedKey, "signature is not base64url (RFC 7515 section 2)");
   jws.signature = std::move(*signature);
   jws.signingInput = token.substr(0, second);
   return jws;
 }
 
-std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::json& claims, const SigningKey& key) {
+std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::json& claims,
+                                       const SigningKey& key) {
   if (!header.is_object() || !claims.is_object()) return std::nullopt;
   header["alg"] = std::string(algorithmName(key.algorithm()));
   std::string signingInput;
   try {
-    // dump() throws on strings that are not UTF-8 (RFC 8259 section 8.1): refuse rather than mangle.
+    // dump() throws on strings that are not UTF-8 (RFC 8259 section 8.1): refuse rather than
+    // mangle.
     signingInput = base64UrlEncode(header.dump()) + "." + base64UrlEncode(claims.dump());
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
@@ -102,7 +112,8 @@ std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::js
   return signingInput + "." + base64UrlEncode(*signature);
 }
 
-VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_t nowSeconds, std::int64_t skewMs) {
+VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_t nowSeconds,
+                         std::int64_t skewMs) {
   Failure failure = Failure::kNone;
   std::string reason;
   std::optional<ParsedJws> jws = parseCompact(token, &failure, &reason);
@@ -110,14 +121,17 @@ VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_
 
   // RFC 7515 section 4.1.11: extensions we do not understand must not be ignored.
   if (jws->header.contains("crit")) {
-    return refuse(Failure::kMalformedKey, "header has \"crit\" extensions micro-gw does not implement "
-                                          "(RFC 7515 section 4.1.11)");
+    return refuse(Failure::kMalformedKey,
+                  "header has \"crit\" extensions micro-gw does not implement "
+                  "(RFC 7515 section 4.1.11)");
   }
   const auto alg = jws->header.find("alg");
-  if (alg == jws->header.end()) return refuse(Failure::kMalformedKey, "header has no \"alg\" (RFC 7515 section 4.1.1)");
+  if (alg == jws->header.end())
+    return refuse(Failure::kMalformedKey, "header has no \"alg\" (RFC 7515 section 4.1.1)");
   if (!alg->is_string()) return refuse(Failure::kMalformedKey, "header \"alg\" is not a string");
 
-  // The kid only selects a key; the key, not the token, decides the algorithm (RFC 8725 section 3.1).
+  // The kid only selects a key; the key, not the token, decides the algorithm (RFC 8725
+  // section 3.1).
   std::optional<std::string> kid;
   if (auto it = jws->header.find("kid"); it != jws->header.end()) {
     if (!it->is_string()) return refuse(Failure::kMalformedKey, "header \"kid\" is not a string");
@@ -126,45 +140,54 @@ VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_
   const TrustedKey* trusted = keys.find(kid);
   if (trusted == nullptr || !trusted->key) {
     if (!kid) {
-      return refuse(Failure::kUnknownKey, "header has no \"kid\" and " + std::to_string(keys.size()) +
+      return refuse(Failure::kUnknownKey, "header has no \"kid\" and " +
+                                              std::to_string(keys.size()) +
                                               " keys are trusted, so none can be chosen");
     }
     return refuse(Failure::kUnknownKey, "kid " + quoteForLog(*kid) + " names no trusted key");
   }
   const std::string_view expectedAlg = algorithmName(trusted->key->algorithm());
   if (alg->get_ref<const std::string&>() != expectedAlg) {
-    return refuse(Failure::kAlgorithmMismatch, "alg " + quoteForLog(*alg) + " is not " + std::string(expectedAlg) +
-                                                   ", the algorithm of trusted key " + quoteForLog(trusted->kid));
+    return refuse(Failure::kAlgorithmMismatch,
+                  "alg " + quoteForLog(*alg) + " is not " + std::string(expectedAlg) +
+                      ", the algorithm of trusted key " + quoteForLog(trusted->kid));
   }
   if (jws->signature.size() != trusted->key->signatureSize()) {
-    return refuse(Failure::kBadSignature, "signature is " + std::to_string(jws->signature.size()) + " bytes; " +
-                                              std::string(expectedAlg) + " with this key needs " +
+    return refuse(Failure::kBadSignature, "signature is " + std::to_string(jws->signature.size()) +
+                                              " bytes; " + std::string(expectedAlg) +
+                                              " with this key needs " +
                                               std::to_string(trusted->key->signatureSize()));
   }
   if (!trusted->key->verify(jws->signingInput, jws->signature)) {
-    return refuse(Failure::kBadSignature,
-                  "signature does not verify with trusted key " + quoteForLog(trusted->kid) + " (" +
-                      std::string(expectedAlg) + ")");
+    return refuse(Failure::kBadSignature, "signature does not verify with trusted key " +
+                                              quoteForLog(trusted->kid) + " (" +
+                                              std::string(expectedAlg) + ")");
   }
 
   Claims claims;
-  if (!claimsFromJson(jws->payload, &claims, &reason)) return refuse(Failure::kMalformedKey, reason);
+  if (!claimsFromJson(jws->payload, &claims, &reason))
+    return refuse(Failure::kMalformedKey, reason);
   // RFC 7519 section 4.1.1: compared as case-sensitive strings, no normalisation.
   if (claims.iss != trusted->issuer) {
     return refuse(Failure::kWrongIssuer,
-                  (jws->payload.contains("iss") ? "iss " + quoteForLog(claims.iss) : std::string("no iss claim")) +
-                      "; key " + quoteForLog(trusted->kid) + " is trusted only for issuer " + quoteForLog(trusted->issuer));
+                  (jws->payload.contains("iss") ? "iss " + quoteForLog(claims.iss)
+                                                : std::string("no iss claim")) +
+                      "; key " + quoteForLog(trusted->kid) + " is trusted only for issuer " +
+                      quoteForLog(trusted->issuer));
   }
   // RFC 7519 sections 4.1.4 and 4.1.5, with the configured leeway; compared in milliseconds.
-  const std::int64_t skew = std::max<std::int64_t>(0, std::min<std::int64_t>(skewMs, 365LL * 24 * 3600 * 1000));
+  const std::int64_t skew =
+      std::max<std::int64_t>(0, std::min<std::int64_t>(skewMs, 365LL * 24 * 3600 * 1000));
   const std::int64_t nowMs = toMillis(nowSeconds);
   if (claims.exp && nowMs > toMillis(*claims.exp) + skew) {
-    return refuse(Failure::kExpired, "key expired at " + isoTime(*claims.exp) + " (now " + isoTime(nowSeconds) +
-                                         ", skew " + std::to_string(skew) + " ms)");
+    return refuse(Failure::kExpired, "key expired at " + isoTime(*claims.exp) + " (now " +
+                                         isoTime(nowSeconds) + ", skew " + std::to_string(skew) +
+                                         " ms)");
   }
   if (claims.nbf && nowMs + skew < toMillis(*claims.nbf)) {
-    return refuse(Failure::kNotYetValid, "key is not valid before " + isoTime(*claims.nbf) + " (now " +
-                                             isoTime(nowSeconds) + ", skew " + std::to_string(skew) + " ms)");
+    return refuse(Failure::kNotYetValid, "key is not valid before " + isoTime(*claims.nbf) +
+                                             " (now " + isoTime(nowSeconds) + ", skew " +
+                                             std::to_string(skew) + " ms)");
   }
   claims.validateAllowedApis = trusted->validateAllowedApis;
 

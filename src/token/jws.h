@@ -19,18 +19,20 @@ namespace mgw::token {
 constexpr std::size_t kMaxTokenBytes = 8 * 1024;
 
 struct ParsedJws {
-  nlohmann::json header;      // object
-  nlohmann::json payload;     // object
+  nlohmann::json header;          // object
+  nlohmann::json payload;         // object
   std::string_view signingInput;  // points into the token passed to parseCompact
-  std::string signature;      // decoded bytes
+  std::string signature;          // decoded bytes
 };
 
 // Size, three segments, base64url (trailing '=' tolerated), JSON objects. No trust implied.
 // On failure returns nullopt and sets *failure (kKeyTooLarge or kMalformedKey) and *reason.
-std::optional<ParsedJws> parseCompact(std::string_view token, Failure* failure, std::string* reason);
+std::optional<ParsedJws> parseCompact(std::string_view token, Failure* failure,
+                                      std::string* reason);
 
 // header gets "alg" from the key; the caller supplies "typ"/"kid". nullopt if signing failed.
-std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::json& claims, const SigningKey& key);
+std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::json& claims,
+                                       const SigningKey& key);
 
 struct AllowedApi {
   std::string name;
@@ -48,7 +50,7 @@ struct Claims {
   std::vector<AllowedApi> allowedApis;  // from allowedAPIs, or WSO2 API Manager's subscribedAPIs
   std::string permittedIP;
   std::string permittedReferer;
-  bool validateAllowedApis = true;      // from the trusted issuer that verified it
+  bool validateAllowedApis = true;  // from the trusted issuer that verified it
 };
 
 // A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.
@@ -80,8 +82,8 @@ struct VerifyResult {
 
 // Checks in SPEC section 7 order: parse, kid -> key with pinned alg, signature, iss, exp/nbf with
 // skewMs. Does not check revocation, APIs or restrictions (the gateway's validator does).
-[[nodiscard]] VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_t nowSeconds,
-                                       std::int64_t skewMs);
+[[nodiscard]] VerifyResult verifyToken(std::string_view token, const KeySet& keys,
+                                       std::int64_t nowSeconds, std::int64_t skewMs);
 
 // Claims from a JSON payload, tolerant of WSO2 shapes (subscribedAPIs, numeric strings).
 // Returns false with reason when a claim has the wrong type.

@@ -14,7 +14,8 @@ const TrustedKey* KeySet::find(const std::optional<std::string>& kid) const {
     auto it = byKid_.find(*kid);
     return it == byKid_.end() ? nullptr : &it->second;
   }
-  // A key without kid (e.g. from an issuer that never sets one) is unambiguous only with one trusted key.
+  // A key without kid (e.g. from an issuer that never sets one) is unambiguous only with one
+  // trusted key.
   return byKid_.size() == 1 ? &byKid_.begin()->second : nullptr;
 }
 

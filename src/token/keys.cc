@@ -23,8 +23,10 @@ using detail::takeOpenSslError;
 
 namespace {
 
-constexpr int kMinRsaBits = 2048;   // RFC 7518 section 3.3: "a key of size 2048 bits or larger MUST be used"
-constexpr std::size_t kEs256CoordinateBytes = 32;  // P-256 field size; R||S is 2 x 32 (RFC 7518 section 3.4)
+constexpr int kMinRsaBits =
+    2048;  // RFC 7518 section 3.3: "a key of size 2048 bits or larger MUST be used"
+constexpr std::size_t kEs256CoordinateBytes =
+    32;  // P-256 field size; R||S is 2 x 32 (RFC 7518 section 3.4)
 constexpr std::size_t kEd25519SignatureBytes = 64;  // RFC 8032 section 5.1.6
 
 // Sets *error (when given) and clears the OpenSSL queue, so every failure path is one line. The
@@ -76,24 +78,28 @@ std::string keyTypeName(const EVP_PKEY* key) {
   return name ? name : "unknown";
 }
 
-// Why `key` cannot carry `alg`, or empty when it can. The key pins the algorithm (RFC 8725 section 3.1),
-// so this is checked once at load rather than at every verify.
+// Why `key` cannot carry `alg`, or empty when it can. The key pins the algorithm (RFC 8725
+// section 3.1), so this is checked once at load rather than at every verify.
 std::string unfitReason(const EVP_PKEY* key, Algorithm alg) {
   switch (alg) {
     case Algorithm::kRS256: {
-      if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return "RS256 needs an RSA key, not " + keyTypeName(key);
+      if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+        return "RS256 needs an RSA key, not " + keyTypeName(key);
       int bits = EVP_PKEY_get_bits(key);
       if (bits < kMinRsaBits) {
-        return "RS256 needs an RSA key of at least 2048 bits (RFC 7518 section 3.3); this one has " +
+        return "RS256 needs an RSA key of at least 2048 bits (RFC 7518 section 3.3); this one "
+               "has " +
                std::to_string(bits);
       }
       return "";
     }
     case Algorithm::kES256: {
-      if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return "ES256 needs an EC P-256 key, not " + keyTypeName(key);
+      if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
+        return "ES256 needs an EC P-256 key, not " + keyTypeName(key);
       char group[64] = {0};
       std::size_t len = 0;
-      if (!EVP_PKEY_get_group_name(key, group, sizeof group, &len)) return "ES256 needs a named P-256 curve";
+      if (!EVP_PKEY_get_group_name(key, group, sizeof group, &len))
+        return "ES256 needs a named P-256 curve";
       if (std::strcmp(group, "prime256v1") != 0 && std::strcmp(group, "P-256") != 0) {
         return std::string("ES256 needs the P-256 curve (RFC 7518 section 3.4), not ") + group;
       }
@@ -110,10 +116,14 @@ std::string unfitReason(const EVP_PKEY* key, Algorithm alg) {
 
 std::optional<Algorithm> algorithmForKey(const EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_RSA: return Algorithm::kRS256;
-    case EVP_PKEY_EC: return Algorithm::kES256;
-    case EVP_PKEY_ED25519: return Algorithm::kEdDSA;
-    default: return std::nullopt;
+    case EVP_PKEY_RSA:
+      return Algorithm::kRS256;
+    case EVP_PKEY_EC:
+      return Algorithm::kES256;
+    case EVP_PKEY_ED25519:
+      return Algorithm::kEdDSA;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -129,7 +139,8 @@ std::int64_t asn1TimeToEpoch(const ASN1_TIME* t) {
 // "certificate expired on ..." when notAfter is in the past; empty when valid.
 std::string certificateExpiry(X509* cert) {
   const ASN1_TIME* notAfter = X509_get0_notAfter(cert);
-  if (X509_cmp_current_time(notAfter) < 0) return "certificate expired on " + isoTime(asn1TimeToEpoch(notAfter));
+  if (X509_cmp_current_time(notAfter) < 0)
+    return "certificate expired on " + isoTime(asn1TimeToEpoch(notAfter));
   return "";
 }
 
@@ -157,7 +168,8 @@ Owned<EVP_PKEY> publicOnly(EVP_PKEY* key) {
 std::string bnBytes(const BIGNUM* bn, std::size_t padTo) {
   std::size_t n = padTo ? padTo : static_cast<std::size_t>(BN_num_bytes(bn));
   std::string out(n, '\0');
-  if (BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) < 0) return "";
+  if (BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) < 0)
+    return "";
   return out;
 }
 
@@ -175,7 +187,8 @@ std::string bnParam(const EVP_PKEY* key, const char* name, std::size_t padTo) {
 // makes decryption of an encrypted key fail cleanly.
 int passwordCallback(char* buf, int size, int /*rwflag*/, void* userdata) {
   const auto* password = static_cast<const std::string*>(userdata);
-  if (password == nullptr || password->empty() || password->size() > static_cast<std::size_t>(size)) return -1;
+  if (password == nullptr || password->empty() || password->size() > static_cast<std::size_t>(size))
+    return -1;
   std::memcpy(buf, password->data(), password->size());
   return static_cast<int>(password->size());
 }
@@ -186,8 +199,8 @@ int passwordCallback(char* buf, int size, int /*rwflag*/, void* userdata) {
 
 VerificationKey::~VerificationKey() { EVP_PKEY_free(key_); }
 
-std::shared_ptr<const VerificationKey> VerificationKey::make(EVP_PKEY* key, Algorithm alg, std::string x5t,
-                                                             std::string* error) {
+std::shared_ptr<const VerificationKey> VerificationKey::make(EVP_PKEY* key, Algorithm alg,
+                                                             std::string x5t, std::string* error) {
   Owned<EVP_PKEY> owned(key);
   if (!owned) return fail<std::shared_ptr<const VerificationKey>>(error, "no public key");
   std::string why = unfitReason(owned.get(), alg);
@@ -202,7 +215,8 @@ std::shared_ptr<const VerificationKey> VerificationKey::fromPublicKey(EVP_PKEY* 
   return make(key, alg, "", error);
 }
 
-std::shared_ptr<const VerificationKey> VerificationKey::fromPem(std::string_view pem, std::string* error) {
+std::shared_ptr<const VerificationKey> VerificationKey::fromPem(std::string_view pem,
+                                                                std::string* error) {
   using Result = std::shared_ptr<const VerificationKey>;
   Owned<X509> cert;
   Owned<EVP_PKEY> key;
@@ -221,10 +235,12 @@ std::shared_ptr<const VerificationKey> VerificationKey::fromPem(std::string_view
   }
   if (!key) {
     if (pem.find("PRIVATE KEY-----") != std::string_view::npos) {
-      return fail<Result>(error, "found a private key where a certificate or public key was expected; "
-                                 "give the certificate (or public key) only");
+      return fail<Result>(error,
+                          "found a private key where a certificate or public key was expected; "
+                          "give the certificate (or public key) only");
     }
-    return fail<Result>(error, "no PEM certificate or public key (BEGIN CERTIFICATE / BEGIN PUBLIC KEY) found");
+    return fail<Result>(
+        error, "no PEM certificate or public key (BEGIN CERTIFICATE / BEGIN PUBLIC KEY) found");
   }
   std::optional<Algorithm> alg = algorithmForKey(key.get());
   if (!alg) {
@@ -234,7 +250,8 @@ std::shared_ptr<const VerificationKey> VerificationKey::fromPem(std::string_view
   return make(key.release(), *alg, cert ? sha1Thumbprint(cert.get()) : "", error);
 }
 
-std::shared_ptr<const VerificationKey> VerificationKey::fromPemFile(const std::string& path, std::string* error) {
+std::shared_ptr<const VerificationKey> VerificationKey::fromPemFile(const std::string& path,
+                                                                    std::string* error) {
   std::string text;
   if (!readFile(path, &text, error)) return nullptr;
   auto key = fromPem(text, error);
@@ -244,9 +261,12 @@ std::shared_ptr<const VerificationKey> VerificationKey::fromPemFile(const std::s
 
 std::size_t VerificationKey::signatureSize() const {
   switch (alg_) {
-    case Algorithm::kRS256: return static_cast<std::size_t>(EVP_PKEY_get_size(key_));
-    case Algorithm::kES256: return 2 * kEs256CoordinateBytes;
-    case Algorithm::kEdDSA: return kEd25519SignatureBytes;
+    case Algorithm::kRS256:
+      return static_cast<std::size_t>(EVP_PKEY_get_size(key_));
+    case Algorithm::kES256:
+      return 2 * kEs256CoordinateBytes;
+    case Algorithm::kEdDSA:
+      return kEd25519SignatureBytes;
   }
   return 0;
 }
@@ -256,7 +276,8 @@ bool VerificationKey::verify(std::string_view signingInput, std::string_view sig
   // converted or passed to OpenSSL.
   if (signature.size() != signatureSize()) return false;
 
-  std::string der;  // what EVP_DigestVerify takes: the JWS bytes, or for ES256 their DER re-encoding
+  std::string
+      der;  // what EVP_DigestVerify takes: the JWS bytes, or for ES256 their DER re-encoding
   std::string_view toVerify = signature;
   if (alg_ == Algorithm::kES256) {
     const auto* raw = reinterpret_cast<const unsigned char*>(signature.data());
@@ -285,8 +306,9 @@ bool VerificationKey::verify(std::string_view signingInput, std::string_view sig
     ERR_clear_error();
     return false;
   }
-  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(toVerify.data()), toVerify.size(),
-                            reinterpret_cast<const unsigned char*>(signingInput.data()), signingInput.size());
+  int rc = EVP_DigestVerify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(toVerify.data()), toVerify.size(),
+      reinterpret_cast<const unsigned char*>(signingInput.data()), signingInput.size());
   if (rc != 1) {
     ERR_clear_error();
     return false;
@@ -314,7 +336,8 @@ nlohmann::json VerificationKey::toJwk(std::string_view kid) const {
       // RFC 8037 section 2: OKP with the raw 32-byte public key.
       std::string raw(32, '\0');
       std::size_t len = raw.size();
-      if (EVP_PKEY_get_raw_public_key(key_, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1) {
+      if (EVP_PKEY_get_raw_public_key(key_, reinterpret_cast<unsigned char*>(raw.data()), &len) !=
+          1) {
         ERR_clear_error();
         len = 0;
       }
@@ -349,12 +372,15 @@ std::unique_ptr<SigningKey> SigningKey::assemble(EVP_PKEY* keyIn, X509* certIn, 
     std::string expired = certificateExpiry(cert.get());
     if (!expired.empty()) return fail<std::unique_ptr<SigningKey>>(error, expired);
     if (X509_check_private_key(cert.get(), key.get()) != 1) {
-      return fail<std::unique_ptr<SigningKey>>(error, "the certificate does not belong to the private key");
+      return fail<std::unique_ptr<SigningKey>>(
+          error, "the certificate does not belong to the private key");
     }
   }
   Owned<EVP_PKEY> pub = publicOnly(key.get());
-  if (!pub) return failWithDetail<std::unique_ptr<SigningKey>>(error, "cannot extract the public key");
-  auto verifier = VerificationKey::make(pub.release(), alg, cert ? sha1Thumbprint(cert.get()) : "", error);
+  if (!pub)
+    return failWithDetail<std::unique_ptr<SigningKey>>(error, "cannot extract the public key");
+  auto verifier =
+      VerificationKey::make(pub.release(), alg, cert ? sha1Thumbprint(cert.get()) : "", error);
   if (!verifier) return nullptr;
 
   std::unique_ptr<SigningKey> result(new SigningKey());
@@ -369,8 +395,8 @@ namespace {
 
 // PEM: a private key (PKCS#8, traditional, or encrypted PKCS#8), optionally with a certificate
 // before or after it. PEM readers skip blocks of other types, so each is read from its own BIO.
-bool readPem(std::string_view pem, const std::string& password, Owned<EVP_PKEY>* key, Owned<X509>* cert,
-             std::string* error) {
+bool readPem(std::string_view pem, const std::string& password, Owned<EVP_PKEY>* key,
+             Owned<X509>* cert, std::string* error) {
   {
     auto bio = memoryBio(pem);
     key->reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, passwordCallback,
@@ -378,7 +404,8 @@ bool readPem(std::string_view pem, const std::string& password, Owned<EVP_PKEY>*
   }
   if (!*key) {
     const bool encrypted = pem.find("ENCRYPTED") != std::string_view::npos;
-    if (encrypted && password.empty()) return fail<bool>(error, "the private key is encrypted and no password was given");
+    if (encrypted && password.empty())
+      return fail<bool>(error, "the private key is encrypted and no password was given");
     if (encrypted) return fail<bool>(error, "wrong password for the encrypted private key");
     return fail<bool>(error, "no PEM private key (BEGIN PRIVATE KEY) found");
   }
@@ -388,8 +415,8 @@ bool readPem(std::string_view pem, const std::string& password, Owned<EVP_PKEY>*
   return true;
 }
 
-bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKEY>* key, Owned<X509>* cert,
-                std::string* error) {
+bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKEY>* key,
+                Owned<X509>* cert, std::string* error) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   Owned<PKCS12> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
   if (!p12) return fail<bool>(error, "not a PKCS#12 file");
@@ -407,9 +434,10 @@ bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKE
   X509* rawCert = nullptr;
   STACK_OF(X509)* rawCa = nullptr;
   if (PKCS12_parse(p12.get(), pass, &rawKey, &rawCert, &rawCa) != 1) {
-    return failWithDetail<bool>(error,
-                                "cannot decrypt the PKCS#12 keystore (legacy RC2/3DES encryption? re-export it "
-                                "with `openssl pkcs12 -export` from OpenSSL 3)");
+    return failWithDetail<bool>(
+        error,
+        "cannot decrypt the PKCS#12 keystore (legacy RC2/3DES encryption? re-export it "
+        "with `openssl pkcs12 -export` from OpenSSL 3)");
   }
   key->reset(rawKey);
   cert->reset(rawCert);
@@ -420,36 +448,42 @@ bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKE
 
 }  // namespace
 
-std::unique_ptr<SigningKey> SigningKey::load(const std::string& path, const std::string& password, Algorithm alg,
-                                             std::string* error) {
+std::unique_ptr<SigningKey> SigningKey::load(const std::string& path, const std::string& password,
+                                             Algorithm alg, std::string* error) {
   return loadFile(path, password, alg, error);
 }
 
-std::unique_ptr<SigningKey> SigningKey::loadAnyAlgorithm(const std::string& path, const std::string& password,
+std::unique_ptr<SigningKey> SigningKey::loadAnyAlgorithm(const std::string& path,
+                                                         const std::string& password,
                                                          std::string* error) {
   return loadFile(path, password, std::nullopt, error);
 }
 
-std::unique_ptr<SigningKey> SigningKey::loadFile(const std::string& path, const std::string& password,
+std::unique_ptr<SigningKey> SigningKey::loadFile(const std::string& path,
+                                                 const std::string& password,
                                                  std::optional<Algorithm> alg, std::string* error) {
   std::string data;
   if (!readFile(path, &data, error)) return nullptr;
   Owned<EVP_PKEY> key;
   Owned<X509> cert;
   const bool pkcs12 = endsWith(path, ".p12") || endsWith(path, ".pfx");
-  bool ok = pkcs12 ? readPkcs12(data, password, &key, &cert, error) : readPem(data, password, &key, &cert, error);
+  bool ok = pkcs12 ? readPkcs12(data, password, &key, &cert, error)
+                   : readPem(data, password, &key, &cert, error);
   secureWipe(data);  // the file may hold an unencrypted private key
   std::unique_ptr<SigningKey> result;
   if (ok && !alg) {
     alg = algorithmForKey(key.get());
-    if (!alg) ok = fail<bool>(error, "unsupported key type " + keyTypeName(key.get()) + "; use RSA, EC P-256 or Ed25519");
+    if (!alg)
+      ok = fail<bool>(error, "unsupported key type " + keyTypeName(key.get()) +
+                                 "; use RSA, EC P-256 or Ed25519");
   }
   if (ok) result = assemble(key.release(), cert.release(), *alg, error);
   if (!result && error) *error = path + ": " + *error;
   return result;
 }
 
-std::unique_ptr<SigningKey> SigningKey::fromPem(std::string_view pem, Algorithm alg, std::string* error) {
+std::unique_ptr<SigningKey> SigningKey::fromPem(std::string_view pem, Algorithm alg,
+                                                std::string* error) {
   Owned<EVP_PKEY> key;
   Owned<X509> cert;
   if (!readPem(pem, std::string(), &key, &cert, error)) return nullptr;
@@ -466,14 +500,16 @@ std::optional<std::string> SigningKey::sign(std::string_view signingInput) const
     return std::nullopt;
   }
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, signingInput.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                     signingInput.size()) != 1) {
     ERR_clear_error();
     return std::nullopt;
   }
   sig.resize(len);
   if (alg_ != Algorithm::kES256) return sig;
 
-  // OpenSSL produces DER (RFC 3279); JWS wants R||S, each left-padded to 32 bytes (RFC 7518 section 3.4).
+  // OpenSSL produces DER (RFC 3279); JWS wants R||S, each left-padded to 32 bytes (RFC 7518
+  // section 3.4).
   const auto* p = reinterpret_cast<const unsigned char*>(sig.data());
   Owned<ECDSA_SIG> ecdsa(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size())));
   if (!ecdsa) {

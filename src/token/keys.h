@@ -20,10 +20,12 @@ class VerificationKey {
  public:
   // Takes ownership (EVP_PKEY_up_ref is the caller's business), also on failure. nullptr if the key
   // type cannot carry the algorithm (RSA < 2048 bits, EC not P-256, ...); error says why.
-  static std::shared_ptr<const VerificationKey> fromPublicKey(EVP_PKEY* key, Algorithm alg, std::string* error);
+  static std::shared_ptr<const VerificationKey> fromPublicKey(EVP_PKEY* key, Algorithm alg,
+                                                              std::string* error);
   // PEM certificate or PEM public key file; the algorithm follows the key type (RSA -> RS256,
   // P-256 -> ES256, Ed25519 -> EdDSA).
-  static std::shared_ptr<const VerificationKey> fromPemFile(const std::string& path, std::string* error);
+  static std::shared_ptr<const VerificationKey> fromPemFile(const std::string& path,
+                                                            std::string* error);
   static std::shared_ptr<const VerificationKey> fromPem(std::string_view pem, std::string* error);
   ~VerificationKey();
   VerificationKey(const VerificationKey&) = delete;  // owns key_
@@ -36,7 +38,8 @@ class VerificationKey {
   [[nodiscard]] bool verify(std::string_view signingInput, std::string_view signature) const;
   // RFC 7517 JWK of the public key with "kid", "alg" and "use": "sig".
   nlohmann::json toJwk(std::string_view kid) const;
-  // Base64url SHA-1 / SHA-256 thumbprints of the certificate DER when one was loaded (x5t), else empty.
+  // Base64url SHA-1 / SHA-256 thumbprints of the certificate DER when one was loaded (x5t), else
+  // empty.
   std::string certificateSha1Thumbprint() const { return x5t_; }
 
  private:
@@ -53,13 +56,16 @@ class VerificationKey {
 class SigningKey {
  public:
   // PKCS#12 if the path ends in .p12/.pfx, else PEM (private key, optionally followed by the
-  // certificate). The algorithm must fit the key: RS256 needs RSA >= 2048, ES256 P-256, EdDSA Ed25519.
-  static std::unique_ptr<SigningKey> load(const std::string& path, const std::string& password, Algorithm alg,
-                                          std::string* error);
-  static std::unique_ptr<SigningKey> fromPem(std::string_view pem, Algorithm alg, std::string* error);
+  // certificate). The algorithm must fit the key: RS256 needs RSA >= 2048, ES256 P-256, EdDSA
+  // Ed25519.
+  static std::unique_ptr<SigningKey> load(const std::string& path, const std::string& password,
+                                          Algorithm alg, std::string* error);
+  static std::unique_ptr<SigningKey> fromPem(std::string_view pem, Algorithm alg,
+                                             std::string* error);
   // The same keystore formats, the algorithm following the key type (RSA -> RS256, P-256 -> ES256,
   // Ed25519 -> EdDSA): for the TLS server's key, which signs handshakes rather than API keys.
-  static std::unique_ptr<SigningKey> loadAnyAlgorithm(const std::string& path, const std::string& password,
+  static std::unique_ptr<SigningKey> loadAnyAlgorithm(const std::string& path,
+                                                      const std::string& password,
                                                       std::string* error);
   ~SigningKey();
   SigningKey(const SigningKey&) = delete;  // owns key_ and cert_
@@ -74,8 +80,10 @@ class SigningKey {
 
  private:
   SigningKey() = default;
-  // Checks the key fits alg and the certificate (may be null) is current and matches; takes ownership.
-  static std::unique_ptr<SigningKey> assemble(EVP_PKEY* key, X509* cert, Algorithm alg, std::string* error);
+  // Checks the key fits alg and the certificate (may be null) is current and matches; takes
+  // ownership.
+  static std::unique_ptr<SigningKey> assemble(EVP_PKEY* key, X509* cert, Algorithm alg,
+                                              std::string* error);
   static std::unique_ptr<SigningKey> loadFile(const std::string& path, const std::string& password,
                                               std::optional<Algorithm> alg, std::string* error);
   EVP_PKEY* key_ = nullptr;
@@ -88,7 +96,7 @@ class SigningKey {
 // valid 2 years) for development. Writes PEM (key then certificate; the key encrypted when password
 // is not empty) to pemPath, mode 0600, or PKCS#12 when pemPath ends in .p12/.pfx (password required
 // then). Never overwrites an existing file. Returns false with error set.
-[[nodiscard]] bool generateKeystore(const std::string& pemPath, Algorithm alg, const std::string& password,
-                                    std::string* error);
+[[nodiscard]] bool generateKeystore(const std::string& pemPath, Algorithm alg,
+                                    const std::string& password, std::string* error);
 
 }  // namespace mgw::token

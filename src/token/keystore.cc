@@ -37,9 +37,12 @@ bool failWith(std::string* error, std::string message) {
 
 Owned<EVP_PKEY> generateKey(Algorithm alg) {
   switch (alg) {
-    case Algorithm::kRS256: return Owned<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", kRsaBits));
-    case Algorithm::kES256: return Owned<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-    case Algorithm::kEdDSA: return Owned<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    case Algorithm::kRS256:
+      return Owned<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", kRsaBits));
+    case Algorithm::kES256:
+      return Owned<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    case Algorithm::kEdDSA:
+      return Owned<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   }
   return nullptr;
 }
@@ -59,7 +62,8 @@ Owned<X509> selfSignedCertificate(EVP_PKEY* key, Algorithm alg) {
 
   // RFC 5280 section 4.1.2.2: positive, unique, at most 20 octets; 127 random bits.
   Owned<BIGNUM> serial(BN_new());
-  if (!serial || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1) return nullptr;
+  if (!serial || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1)
+    return nullptr;
   Owned<ASN1_INTEGER> serialAsn1(BN_to_ASN1_INTEGER(serial.get(), nullptr));
   if (!serialAsn1 || X509_set_serialNumber(cert.get(), serialAsn1.get()) != 1) return nullptr;
 
@@ -68,13 +72,14 @@ Owned<X509> selfSignedCertificate(EVP_PKEY* key, Algorithm alg) {
     return nullptr;
   }
   X509_NAME* name = X509_get_subject_name(cert.get());
-  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"),
-                                 -1, -1, 0) != 1 ||
+  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                 reinterpret_cast<const unsigned char*>("localhost"), -1, -1,
+                                 0) != 1 ||
       X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key) != 1) {
     return nullptr;
   }
-  const char* keyUsage =
-      alg == Algorithm::kRS256 ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature";
+  const char* keyUsage = alg == Algorithm::kRS256 ? "critical,digitalSignature,keyEncipherment"
+                                                  : "critical,digitalSignature";
   if (!addExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE") ||
       !addExtension(cert.get(), NID_key_usage, keyUsage) ||
       !addExtension(cert.get(), NID_ext_key_usage, "serverAuth") ||
@@ -93,7 +98,8 @@ std::string pemEncode(EVP_PKEY* key, X509* cert, const std::string& password) {
   if (!bio) return "";
   // Encrypted PKCS#8 (PBES2, AES-256-CBC) when a password is given.
   const EVP_CIPHER* cipher = password.empty() ? nullptr : EVP_aes_256_cbc();
-  if (PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher, password.empty() ? nullptr : password.data(),
+  if (PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher,
+                                    password.empty() ? nullptr : password.data(),
                                     static_cast<int>(password.size()), nullptr, nullptr) != 1 ||
       PEM_write_bio_X509(bio.get(), cert) != 1) {
     return "";
@@ -105,7 +111,8 @@ std::string pemEncode(EVP_PKEY* key, X509* cert, const std::string& password) {
 
 std::string pkcs12Encode(EVP_PKEY* key, X509* cert, const std::string& password) {
   // OpenSSL 3 defaults: PBES2 with AES-256-CBC and a SHA-256 MAC.
-  Owned<PKCS12> p12(PKCS12_create(password.c_str(), kPkcs12Alias, key, cert, nullptr, 0, 0, 0, 0, 0));
+  Owned<PKCS12> p12(
+      PKCS12_create(password.c_str(), kPkcs12Alias, key, cert, nullptr, 0, 0, 0, 0, 0));
   if (!p12) return "";
   unsigned char* der = nullptr;
   int len = i2d_PKCS12(p12.get(), &der);
@@ -126,7 +133,8 @@ bool writePrivateFile(const std::string& path, const std::string& data, std::str
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return failWith(error, path + " already exists; remove it first to create a new keystore");
+    if (errno == EEXIST)
+      return failWith(error, path + " already exists; remove it first to create a new keystore");
     return failWith(error, "cannot create " + path + ": " + std::strerror(errno));
   }
   bool ok = ::fchmod(fd, 0600) == 0;
@@ -155,14 +163,17 @@ bool isPkcs12Path(const std::string& path) {
 
 }  // namespace
 
-bool generateKeystore(const std::string& pemPath, Algorithm alg, const std::string& password, std::string* error) {
+bool generateKeystore(const std::string& pemPath, Algorithm alg, const std::string& password,
+                      std::string* error) {
   const bool pkcs12 = isPkcs12Path(pemPath);
-  if (pkcs12 && password.empty()) return failWith(error, pemPath + ": a PKCS#12 keystore needs a password");
+  if (pkcs12 && password.empty())
+    return failWith(error, pemPath + ": a PKCS#12 keystore needs a password");
   Owned<EVP_PKEY> key = generateKey(alg);
   if (!key) return failWith(error, "cannot generate a key for " + std::string(algorithmName(alg)));
   Owned<X509> cert = selfSignedCertificate(key.get(), alg);
   if (!cert) return failWith(error, "cannot create the self-signed certificate");
-  std::string data = pkcs12 ? pkcs12Encode(key.get(), cert.get(), password) : pemEncode(key.get(), cert.get(), password);
+  std::string data = pkcs12 ? pkcs12Encode(key.get(), cert.get(), password)
+                            : pemEncode(key.get(), cert.get(), password);
   if (data.empty()) return failWith(error, "cannot encode the keystore");
   bool ok = writePrivateFile(pemPath, data, error);
   OPENSSL_cleanse(data.data(), data.size());  // an unencrypted PEM holds the private key

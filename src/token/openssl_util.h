@@ -1,5 +1,6 @@
-// Internal to token/: RAII owners for every OpenSSL object token/ touches, and the one way a failure
-// path reads and clears the OpenSSL error queue (a stale entry must never leak into the next call).
+// Internal to token/: RAII owners for every OpenSSL object token/ touches, and the one way a
+// failure path reads and clears the OpenSSL error queue (a stale entry must never leak into the
+// next call).
 #pragma once
 
 #include <openssl/bio.h>
@@ -23,7 +24,7 @@ struct OpenSslDeleter {
   void operator()(X509* p) const { X509_free(p); }
   void operator()(X509_NAME* p) const { X509_NAME_free(p); }
   void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-  void operator()(STACK_OF(X509)* p) const { sk_X509_pop_free(p, X509_free); }
+  void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
   void operator()(BIO* p) const { BIO_free_all(p); }
   void operator()(PKCS12* p) const { PKCS12_free(p); }
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
@@ -35,7 +36,8 @@ struct OpenSslDeleter {
 template <typename T>
 using Owned = std::unique_ptr<T, OpenSslDeleter>;
 
-// The most recent OpenSSL reason (e.g. "bad decrypt"), for error messages; always empties the queue.
+// The most recent OpenSSL reason (e.g. "bad decrypt"), for error messages; always empties the
+// queue.
 inline std::string takeOpenSslError() {
   unsigned long code = ERR_peek_last_error();
   std::string text;

@@ -12,7 +12,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto result = mgw::config::loadConfigFromString(text, "fuzz/conf/micro-gw.conf", "/nonexistent/mgw-fuzz-home");
+  auto result = mgw::config::loadConfigFromString(text, "fuzz/conf/micro-gw.conf",
+                                                  "/nonexistent/mgw-fuzz-home");
   if (result.ok() != result.errors.empty()) std::abort();
   for (const auto& e : result.errors) {
     if (e.toString().empty()) std::abort();

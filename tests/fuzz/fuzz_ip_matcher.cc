@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto newline = input.find('\n');
   const std::string_view list = input.substr(0, newline);
-  const std::string_view address = newline == std::string_view::npos ? input : input.substr(newline + 1);
+  const std::string_view address =
+      newline == std::string_view::npos ? input : input.substr(newline + 1);
 
   std::string error;
   auto matcher = mgw::gateway::IpMatcher::parse(list, &error);

@@ -1,6 +1,6 @@
-// Fuzzes the API key path before trust: JWS compact parsing, kid -> key, alg pinning, signature, iss,
-// exp/nbf (token/jws.h), and the claim reader on whatever payload parsed. The key set holds the
-// RFC 7515 A.2 (RS256), A.3 (ES256) and RFC 8037 (EdDSA) public keys, loaded once, so the seed
+// Fuzzes the API key path before trust: JWS compact parsing, kid -> key, alg pinning, signature,
+// iss, exp/nbf (token/jws.h), and the claim reader on whatever payload parsed. The key set holds
+// the RFC 7515 A.2 (RS256), A.3 (ES256) and RFC 8037 (EdDSA) public keys, loaded once, so the seed
 // corpus can carry correctly signed keys that reach the claim checks.
 #include <algorithm>
 #include <cstddef>
@@ -32,7 +32,8 @@ mgw::token::KeySet makeKeys() {
                  {"ed", "rfc8037_a_ed25519_public.pem"}};
   for (const auto& e : entries) {
     std::string error;
-    auto key = mgw::token::VerificationKey::fromPemFile(std::string(MGW_TESTDATA_DIR) + "/token/" + e.file, &error);
+    auto key = mgw::token::VerificationKey::fromPemFile(
+        std::string(MGW_TESTDATA_DIR) + "/token/" + e.file, &error);
     if (!key) {
       std::fprintf(stderr, "fuzz_jws: cannot load %s: %s\n", e.file, error.c_str());
       std::abort();
@@ -73,9 +74,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The reason goes to the log: it must never carry a key. (Only for key-shaped inputs: random
   // text can equal a piece of the fixed reason wording.)
-  const bool keyShaped = size >= 24 && std::count(token.begin(), token.end(), '.') == 2 &&
-                         token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=") ==
-                             std::string_view::npos;
+  const bool keyShaped =
+      size >= 24 && std::count(token.begin(), token.end(), '.') == 2 &&
+      token.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=") ==
+          std::string_view::npos;
   if (keyShaped && result.reason.find(token) != std::string::npos) std::abort();
   return 0;
 }

@@ -50,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (end == std::string::npos) end = input.size();
     const std::string line = input.substr(start, end - start);
     const auto colon = line.find(':');
-    if (colon != std::string::npos) request.headers.emplace(line.substr(0, colon), line.substr(colon + 1));
+    if (colon != std::string::npos)
+      request.headers.emplace(line.substr(0, colon), line.substr(colon + 1));
     start = end + 1;
   }
 
@@ -70,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string encoded = mgw::gateway::encodeQuery(request.query);
   httplib::Params again;
   httplib::detail::parse_query_text(encoded, again);
-  const std::set<std::pair<std::string, std::string>> sent(request.query.begin(), request.query.end());
+  const std::set<std::pair<std::string, std::string>> sent(request.query.begin(),
+                                                           request.query.end());
   const std::set<std::pair<std::string, std::string>> received(again.begin(), again.end());
   if (sent != received) std::abort();
   return 0;

@@ -1,5 +1,6 @@
 // Fuzzes the OpenAPI 3.x / Swagger 2.0 loader with the WSO2 extensions (gateway/openapi_loader.h).
-// The loader reads files, so each input is written to one private temporary file and loaded from there.
+// The loader reads files, so each input is written to one private temporary file and loaded from
+// there.
 #include <unistd.h>
 
 #include <cstddef>
@@ -41,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::vector<mgw::gateway::ApiLoadError> errors;
   const auto apis = mgw::gateway::loadApiDefinitions({file.path}, &errors);
-  if (apis.size() > 1) std::abort();  // one file, at most one API
+  if (apis.size() > 1) std::abort();                 // one file, at most one API
   if (apis.empty() && errors.empty()) std::abort();  // a refused definition says why
   for (const auto& api : apis) {
     if (api.name.empty() || api.context.empty() || api.context.front() != '/') std::abort();

@@ -101,7 +101,8 @@ TEST(BasicAuthTest, SizeLimit) {
     if (header.size() > kMaxAuthorizationHeaderBytes) break;
     userPass += "x";
   }
-  const std::string atLimit = basic(userPass) + std::string(kMaxAuthorizationHeaderBytes - basic(userPass).size(), ' ');
+  const std::string atLimit =
+      basic(userPass) + std::string(kMaxAuthorizationHeaderBytes - basic(userPass).size(), ' ');
   EXPECT_EQ(atLimit.size(), kMaxAuthorizationHeaderBytes);
   EXPECT_TRUE(parseBasicAuthorization(atLimit));
   EXPECT_FALSE(parseBasicAuthorization(atLimit + " "));

@@ -10,10 +10,12 @@ namespace mgw::auth {
 namespace {
 
 constexpr const char* kSha1Admin = "d033e22ae348aeb5660fc2140aec35850c4da997";
-constexpr const char* kSha256Admin = "@sha256:8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918";
+constexpr const char* kSha256Admin =
+    "@sha256:8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918";
 
 std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return s;
 }
 
@@ -28,7 +30,8 @@ TEST(PasswordHashTest, Classify) {
   EXPECT_EQ(classifyPasswordHash(kSha256Admin), PasswordHashKind::kSha256);
   EXPECT_EQ(classifyPasswordHash(kSha1Admin), PasswordHashKind::kSha1Legacy);
   EXPECT_EQ(classifyPasswordHash(upper(kSha1Admin)), PasswordHashKind::kSha1Legacy);
-  EXPECT_EQ(classifyPasswordHash("@sha256:" + upper(std::string(kSha256Admin).substr(8))), PasswordHashKind::kSha256);
+  EXPECT_EQ(classifyPasswordHash("@sha256:" + upper(std::string(kSha256Admin).substr(8))),
+            PasswordHashKind::kSha256);
 }
 
 TEST(PasswordHashTest, MalformedStoredHashesAreRejected) {
@@ -37,7 +40,7 @@ TEST(PasswordHashTest, MalformedStoredHashesAreRejected) {
   const std::string sha256(kSha256Admin);
   const std::string malformed[] = {
       "",
-      "admin",                              // a plaintext password
+      "admin",  // a plaintext password
       sha1.substr(0, 39),
       sha1 + "0",
       "g" + sha1.substr(1),
@@ -53,11 +56,11 @@ TEST(PasswordHashTest, MalformedStoredHashesAreRejected) {
       argon.substr(0, argon.rfind('$') + 1),  // hash part empty
       argon + "$",
       argon + "=",
-      "$argon2i$" + argon.substr(10),         // argon2i, not argon2id
+      "$argon2i$" + argon.substr(10),  // argon2i, not argon2id
       "$argon2id$v=16$" + argon.substr(argon.find("$m=") + 1),
       "$argon2id$v=19$m=65536,t=2$" + argon.substr(argon.rfind('$', argon.rfind('$') - 1) + 1),
       std::string("$argon2id$v=19$m=65536,t=2,p=1$\0", 32),
-      argon + std::string(200, 'A'),          // longer than crypto_pwhash_STRBYTES
+      argon + std::string(200, 'A'),  // longer than crypto_pwhash_STRBYTES
   };
   for (const std::string& stored : malformed) {
     EXPECT_FALSE(classifyPasswordHash(stored).has_value()) << stored;
@@ -76,7 +79,8 @@ TEST(PasswordHashTest, Sha256VerifiesOnlyTheRightPassword) {
   EXPECT_TRUE(verifyPassword("@sha256:" + upper(std::string(kSha256Admin).substr(8)), "admin"));
   EXPECT_FALSE(verifyPassword(kSha256Admin, "admin "));
   EXPECT_FALSE(verifyPassword(kSha256Admin, ""));
-  EXPECT_TRUE(verifyPassword("@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ""));
+  EXPECT_TRUE(verifyPassword(
+      "@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ""));
 }
 
 TEST(PasswordHashTest, Sha1LegacyVerifiesOnlyTheRightPassword) {

@@ -17,7 +17,8 @@ namespace {
 
 constexpr std::int64_t kNow = 1'700'000'000'000;
 constexpr const char* kSha1Secret = "e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4";
-constexpr const char* kSha256Secret = "@sha256:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
+constexpr const char* kSha256Secret =
+    "@sha256:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
 
 std::string basic(std::string_view user, std::string_view password) {
   return "Basic " + base64Encode(std::string(user) + ":" + std::string(password));
@@ -61,7 +62,8 @@ struct Attempt {
   AuthOutcome outcome;
   std::uint64_t argon2;
 };
-Attempt attempt(UserStore& store, const std::string& header, std::string_view address, std::int64_t nowMs) {
+Attempt attempt(UserStore& store, const std::string& header, std::string_view address,
+                std::int64_t nowMs) {
   const std::uint64_t before = store.argon2Verifications();
   AuthOutcome outcome = store.authenticate(header, address, nowMs);
   return {std::move(outcome), store.argon2Verifications() - before};
@@ -134,7 +136,8 @@ TEST(UserStoreTest, TooManyFailuresFromOneAddress) {
   UserStore store(users(), authConfig(3, 60));
   // Different names, one address: only the address counter reaches the limit.
   for (int i = 0; i < 3; ++i) {
-    Attempt a = attempt(store, basic("guess" + std::to_string(i), "x"), "203.0.113.7", kNow + i * 1000);
+    Attempt a =
+        attempt(store, basic("guess" + std::to_string(i), "x"), "203.0.113.7", kNow + i * 1000);
     EXPECT_EQ(a.outcome.failure, Failure::kAuthInvalid);
   }
   // Even the right password is refused now, before any verification.
@@ -161,7 +164,8 @@ TEST(UserStoreTest, TooManyFailuresFromOneAddress) {
 TEST(UserStoreTest, TooManyFailuresForOneNameFromDifferentAddresses) {
   UserStore store(users(), authConfig(3, 60, /*cacheSeconds=*/0));
   for (int i = 0; i < 3; ++i) {
-    Attempt a = attempt(store, basic("alice", "guess" + std::to_string(i)), "198.51.100." + std::to_string(i), kNow);
+    Attempt a = attempt(store, basic("alice", "guess" + std::to_string(i)),
+                        "198.51.100." + std::to_string(i), kNow);
     EXPECT_EQ(a.outcome.failure, Failure::kAuthInvalid);
   }
   Attempt blocked = attempt(store, basic("alice", "wonderland"), "198.51.100.50", kNow + 10'000);
@@ -174,7 +178,8 @@ TEST(UserStoreTest, TooManyFailuresForOneNameFromDifferentAddresses) {
   for (int i = 0; i < 3; ++i) {
     (void)store.authenticate(basic("nobody", "x"), "192.0.2." + std::to_string(i), kNow);
   }
-  EXPECT_EQ(store.authenticate(basic("nobody", "x"), "192.0.2.99", kNow).failure, Failure::kTooManyAttempts);
+  EXPECT_EQ(store.authenticate(basic("nobody", "x"), "192.0.2.99", kNow).failure,
+            Failure::kTooManyAttempts);
 
   Attempt freed = attempt(store, basic("alice", "wonderland"), "198.51.100.50", kNow + 60'000);
   EXPECT_EQ(freed.outcome.failure, Failure::kNone);
@@ -228,7 +233,8 @@ TEST(UserStoreTest, ConcurrentFailuresNeverExceedTheLimit) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
-      const AuthOutcome o = store.authenticate(basic("user" + std::to_string(i), "x"), "203.0.113.1", kNow);
+      const AuthOutcome o =
+          store.authenticate(basic("user" + std::to_string(i), "x"), "203.0.113.1", kNow);
       if (o.failure == Failure::kAuthInvalid) ++invalid;
       if (o.failure == Failure::kTooManyAttempts) ++tooMany;
     });
@@ -244,22 +250,26 @@ TEST(UserStoreTest, StartupWarningsForUnsaltedDigests) {
   const std::vector<std::string> warnings = store.startupWarnings();
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_EQ(warnings[0],
-            "user 'legacy' has a legacy unsalted SHA-1 password; re-hash it with `micro-gw hash-password`");
-  EXPECT_EQ(warnings[1], "user 'sha' has an unsalted SHA-256 password; re-hash it with `micro-gw hash-password`");
+            "user 'legacy' has a legacy unsalted SHA-1 password; re-hash it with `micro-gw "
+            "hash-password`");
+  EXPECT_EQ(
+      warnings[1],
+      "user 'sha' has an unsalted SHA-256 password; re-hash it with `micro-gw hash-password`");
 }
 
 TEST(UserStoreTest, StartupWarningForArgon2idWithOtherParameters) {
   char weak[crypto_pwhash_STRBYTES];
-  ASSERT_EQ(crypto_pwhash_str_alg(weak, "pw", 2, crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN,
-                                  crypto_pwhash_ALG_ARGON2ID13),
+  ASSERT_EQ(crypto_pwhash_str_alg(weak, "pw", 2, crypto_pwhash_OPSLIMIT_MIN,
+                                  crypto_pwhash_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13),
             0);
   std::vector<config::UserConfig> list(1);
   list[0].name = "weak";
   list[0].password = weak;
   UserStore store(list, authConfig());
   ASSERT_EQ(store.startupWarnings().size(), 1u);
-  EXPECT_NE(store.startupWarnings()[0].find("user 'weak' has an argon2id hash with other parameters"),
-            std::string::npos);
+  EXPECT_NE(
+      store.startupWarnings()[0].find("user 'weak' has an argon2id hash with other parameters"),
+      std::string::npos);
   EXPECT_EQ(store.authenticate(basic("weak", "pw"), "10.0.0.1", kNow).failure, Failure::kNone);
 }
 

@@ -32,9 +32,9 @@ TEST(Base64Url, ToleratesTrailingPaddingAsWso2KeysCarryIt) {
 }
 
 TEST(Base64Url, RejectsWrongPadding) {
-  EXPECT_FALSE(base64UrlDecode("Zg="));     // incomplete quantum
-  EXPECT_FALSE(base64UrlDecode("Zm8=="));   // too much
-  EXPECT_FALSE(base64UrlDecode("Zm9v="));   // padding after a full quantum
+  EXPECT_FALSE(base64UrlDecode("Zg="));    // incomplete quantum
+  EXPECT_FALSE(base64UrlDecode("Zm8=="));  // too much
+  EXPECT_FALSE(base64UrlDecode("Zm9v="));  // padding after a full quantum
   EXPECT_FALSE(base64UrlDecode("Zg==="));
   EXPECT_FALSE(base64UrlDecode("="));
   EXPECT_FALSE(base64UrlDecode("=="));
@@ -87,8 +87,8 @@ TEST(Base64, StandardAlphabetNeedsPadding) {
   EXPECT_EQ(base64Encode(std::string("\xfb\xff", 2)), "+/8=");
   EXPECT_EQ(base64Decode("Zm9vYmE="), "fooba");
   EXPECT_EQ(base64Decode("YWxhZGRpbjpvcGVuc2VzYW1l"), "aladdin:opensesame");  // RFC 7617 section 2
-  EXPECT_FALSE(base64Decode("Zm9vYmE"));  // padding required
-  EXPECT_FALSE(base64Decode("-_8="));     // URL alphabet is not standard base64
+  EXPECT_FALSE(base64Decode("Zm9vYmE"));                                      // padding required
+  EXPECT_FALSE(base64Decode("-_8="));  // URL alphabet is not standard base64
   EXPECT_FALSE(base64Decode("Zm9v YmFy"));
 }
 

@@ -12,8 +12,8 @@ TEST(ConstantTimeEquals, ComparesContentAndLength) {
   EXPECT_TRUE(constantTimeEquals("secret", "secret"));
   EXPECT_FALSE(constantTimeEquals("secret", "secreT"));
   EXPECT_FALSE(constantTimeEquals("secret", "Secret"));
-  EXPECT_FALSE(constantTimeEquals("secret", "secre"));    // b a prefix of a
-  EXPECT_FALSE(constantTimeEquals("secre", "secret"));    // a a prefix of b
+  EXPECT_FALSE(constantTimeEquals("secret", "secre"));  // b a prefix of a
+  EXPECT_FALSE(constantTimeEquals("secre", "secret"));  // a a prefix of b
   EXPECT_FALSE(constantTimeEquals("", "x"));
   EXPECT_FALSE(constantTimeEquals("x", ""));
   EXPECT_FALSE(constantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
@@ -43,13 +43,12 @@ TEST(UuidV4, HasVersionAndVariantBits) {
 }
 
 TEST(Sha256, MatchesFips180Vector) {
-  EXPECT_EQ(hexEncode(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hexEncode(sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256("").size(), 32u);
 }
 
-TEST(Fingerprint, IsTwelveHexCharsOfSha256) {
-  EXPECT_EQ(fingerprint("abc"), "ba7816bf8f01");
-}
+TEST(Fingerprint, IsTwelveHexCharsOfSha256) { EXPECT_EQ(fingerprint("abc"), "ba7816bf8f01"); }
 
 TEST(SecureWipe, ClearsTheString) {
   std::string secret = "hunter2";

@@ -13,7 +13,8 @@ const std::string kSourceDir = MGW_SOURCE_DIR;
 const std::string kTestdata = std::string(MGW_TESTDATA_DIR) + "/config";
 const std::string kHome = "/srv/mgw";
 const std::string kArgon2 =
-    "$argon2id$v=19$m=65536,t=2,p=1$mhu3QKphxZpAP7x8okRmHQ$AguW3eQx87y3wQAV4UArfJTlfIGJ2trKGbhzFsF9TUs";
+    "$argon2id$v=19$m=65536,t=2,p=1$mhu3QKphxZpAP7x8okRmHQ$"
+    "AguW3eQx87y3wQAV4UArfJTlfIGJ2trKGbhzFsF9TUs";
 
 LoadResult load(std::string_view toml) { return loadConfigFromString(toml, "test.conf", kHome); }
 
@@ -203,9 +204,13 @@ TEST(Errors, UnknownKeySuggestsClosest) {
   EXPECT_EQ(e.line, 3);
   EXPECT_EQ(e.key, "[listenerConfig] httpPrt");
   std::string text = e.toString();
-  EXPECT_EQ(text.rfind(path + ":3: [listenerConfig] httpPrt = 9090: unknown key (did you mean httpPort?)", 0), 0u)
+  EXPECT_EQ(
+      text.rfind(path + ":3: [listenerConfig] httpPrt = 9090: unknown key (did you mean httpPort?)",
+                 0),
+      0u)
       << text;
-  EXPECT_NE(text.find("allowed in [listenerConfig]: host, httpPort, httpsPort"), std::string::npos) << text;
+  EXPECT_NE(text.find("allowed in [listenerConfig]: host, httpPort, httpsPort"), std::string::npos)
+      << text;
 }
 
 TEST(Errors, UnknownKeyCaseOnlyDifferenceSuggests) {
@@ -226,24 +231,30 @@ TEST(Errors, UnknownTable) {
 
   LoadError nested = onlyError(load("[apikey.issuer.tokenConfgi]\nenabled = true\n"));
   EXPECT_EQ(nested.key, "[apikey.issuer.tokenConfgi]");
-  EXPECT_NE(nested.message.find("did you mean tokenConfig?"), std::string::npos) << nested.toString();
+  EXPECT_NE(nested.message.find("did you mean tokenConfig?"), std::string::npos)
+      << nested.toString();
 }
 
 TEST(Errors, TopLevelKeyOutsideATable) {
   LoadError e = onlyError(load("httpPort = 9090\n"));
-  EXPECT_EQ(e.toString().rfind("test.conf:1: httpPort = 9090: unknown key; allowed at the top level", 0), 0u)
+  EXPECT_EQ(
+      e.toString().rfind("test.conf:1: httpPort = 9090: unknown key; allowed at the top level", 0),
+      0u)
       << e.toString();
 }
 
 TEST(Errors, WrongType) {
   LoadError e = onlyError(load("[listenerConfig]\nhttpPort = \"9090\"\n"));
   EXPECT_EQ(e.toString(),
-            "test.conf:2: [listenerConfig] httpPort = \"9090\": wrong type: expected an integer, got a string");
+            "test.conf:2: [listenerConfig] httpPort = \"9090\": wrong type: expected an integer, "
+            "got a string");
   LoadError b = onlyError(load("[caching]\nenabled = 1\n"));
   EXPECT_EQ(b.toString(),
-            "test.conf:2: [caching] enabled = 1: wrong type: expected a boolean (true or false), got an integer");
+            "test.conf:2: [caching] enabled = 1: wrong type: expected a boolean (true or false), "
+            "got an integer");
   LoadError t = onlyError(load("listenerConfig = 1\n"));
-  EXPECT_NE(t.message.find("expected a table ([listenerConfig])"), std::string::npos) << t.toString();
+  EXPECT_NE(t.message.find("expected a table ([listenerConfig])"), std::string::npos)
+      << t.toString();
 }
 
 TEST(Errors, BadPort) {
@@ -261,8 +272,9 @@ TEST(Errors, StsWithoutHttpsIsAWarning) {
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_EQ(r.warnings[0].line, 3);
   EXPECT_EQ(r.warnings[0].key, "[listenerConfig] httpsPort");
-  EXPECT_TRUE(load("[listenerConfig]\nhttpsPort = -1\n[apikey.issuer.tokenConfig]\nenabled = false\n")
-                  .warnings.empty());
+  EXPECT_TRUE(
+      load("[listenerConfig]\nhttpsPort = -1\n[apikey.issuer.tokenConfig]\nenabled = false\n")
+          .warnings.empty());
 }
 
 TEST(Errors, BothListenersOffOrSamePort) {
@@ -274,15 +286,17 @@ TEST(Errors, BothListenersOffOrSamePort) {
 }
 
 TEST(Errors, NonPositiveLimits) {
-  for (const char* key : {"maxRequestBytes", "maxHeaderBytes", "maxHeaderCount", "readTimeoutSeconds",
-                          "writeTimeoutSeconds", "keepAliveTimeoutSeconds", "keepAliveMaxRequests"}) {
+  for (const char* key :
+       {"maxRequestBytes", "maxHeaderBytes", "maxHeaderCount", "readTimeoutSeconds",
+        "writeTimeoutSeconds", "keepAliveTimeoutSeconds", "keepAliveMaxRequests"}) {
     LoadError e = onlyError(load(std::string("[listenerConfig]\n") + key + " = 0\n"));
     EXPECT_EQ(e.key, std::string("[listenerConfig] ") + key);
     EXPECT_NE(e.message.find("must be a positive number"), std::string::npos) << e.toString();
   }
   EXPECT_FALSE(load("[caching]\ntokenCacheCapacity = -1\n").ok());
   EXPECT_FALSE(load("[apis]\n[[apis.api]]\nname=\"a\"\nversion=\"1\"\ncontext=\"/a\"\n"
-                    "production=\"http://x\"\ntimeoutSeconds = 0\n").ok());
+                    "production=\"http://x\"\ntimeoutSeconds = 0\n")
+                   .ok());
   EXPECT_FALSE(load("[listenerConfig]\nworkerThreads = -1\n").ok());
   EXPECT_FALSE(load("[server]\ntimestampSkew = -1\n").ok());
 }
@@ -290,8 +304,9 @@ TEST(Errors, NonPositiveLimits) {
 TEST(Errors, BadAlgorithm) {
   const std::string path = kTestdata + "/bad_algorithm.conf";
   LoadError e = onlyError(loadConfig(path, kHome));
-  EXPECT_EQ(e.toString(), path + ":5: [apikey.issuer.tokenConfig] signatureAlgorithm = \"HS256\": "
-                                 "must be one of RS256, ES256, EdDSA");
+  EXPECT_EQ(e.toString(), path +
+                              ":5: [apikey.issuer.tokenConfig] signatureAlgorithm = \"HS256\": "
+                              "must be one of RS256, ES256, EdDSA");
 }
 
 TEST(Errors, BadPasswordFormatIsNotEchoed) {
@@ -305,42 +320,51 @@ TEST(Errors, BadPasswordFormatIsNotEchoed) {
   EXPECT_NE(e.message.find("40-hex-digit SHA-1"), std::string::npos);
   // Wrong length after @sha256:, and an argon2i (not id) string.
   EXPECT_FALSE(load("[b7a.users.bob]\npassword = \"@sha256:abcd\"\n").ok());
-  EXPECT_FALSE(load("[b7a.users.bob]\npassword = \"$argon2i$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA\"\n").ok());
+  EXPECT_FALSE(
+      load("[b7a.users.bob]\npassword = \"$argon2i$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA\"\n").ok());
 }
 
 TEST(Errors, AcceptedPasswordFormats) {
-  Config c = loaded(
-      "[b7a.users.a]\npassword = \"" + kArgon2 + "\"\n"
-      "[b7a.users.b]\npassword = \"@sha256:" + std::string(64, 'a') + "\"\n");
+  Config c = loaded("[b7a.users.a]\npassword = \"" + kArgon2 +
+                    "\"\n"
+                    "[b7a.users.b]\npassword = \"@sha256:" +
+                    std::string(64, 'a') + "\"\n");
   ASSERT_EQ(c.users.size(), 2u);
   EXPECT_EQ(c.users[0].password, kArgon2);
   EXPECT_EQ(c.users[0].line, 1);
   EXPECT_EQ(c.users[1].line, 3);
 
   // SHA-1 (WSO2 legacy): accepted, with a warning.
-  LoadResult legacy = load("[b7a.users.c]\npassword = \"5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8\"\n");
+  LoadResult legacy =
+      load("[b7a.users.c]\npassword = \"5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8\"\n");
   ASSERT_TRUE(legacy.ok()) << allErrors(legacy);
   ASSERT_EQ(legacy.warnings.size(), 1u);
-  EXPECT_NE(legacy.warnings[0].toString().find("test.conf:2: [b7a.users.c] password: unsalted SHA-1"),
-            std::string::npos)
+  EXPECT_NE(
+      legacy.warnings[0].toString().find("test.conf:2: [b7a.users.c] password: unsalted SHA-1"),
+      std::string::npos)
       << legacy.warnings[0].toString();
 }
 
 TEST(Errors, UserWithoutPasswordAndUnknownRole) {
-  LoadResult r = load("[b7a.users.carol]\nroles = [\"admin\", \"root\"]\napis = [\"PizzaShackAPI\"]\n");
+  LoadResult r =
+      load("[b7a.users.carol]\nroles = [\"admin\", \"root\"]\napis = [\"PizzaShackAPI\"]\n");
   ASSERT_EQ(r.errors.size(), 3u) << allErrors(r);
-  EXPECT_EQ(r.errors[0].toString(), "test.conf:1: [b7a.users.carol] password: missing: every user needs a "
-                                    "password ($argon2id$... from `micro-gw hash-password`, @sha256:<64 hex "
-                                    "digits> or a 40-hex-digit SHA-1)");
-  EXPECT_EQ(r.errors[1].toString(), "test.conf:2: [b7a.users.carol] roles = \"root\": unknown role; must be one of admin");
-  EXPECT_NE(r.errors[2].toString().find("test.conf:3: [b7a.users.carol] apis = \"PizzaShackAPI\": must be "
-                                        "\"Name:version\""),
+  EXPECT_EQ(r.errors[0].toString(),
+            "test.conf:1: [b7a.users.carol] password: missing: every user needs a "
+            "password ($argon2id$... from `micro-gw hash-password`, @sha256:<64 hex "
+            "digits> or a 40-hex-digit SHA-1)");
+  EXPECT_EQ(r.errors[1].toString(),
+            "test.conf:2: [b7a.users.carol] roles = \"root\": unknown role; must be one of admin");
+  EXPECT_NE(r.errors[2].toString().find(
+                "test.conf:3: [b7a.users.carol] apis = \"PizzaShackAPI\": must be "
+                "\"Name:version\""),
             std::string::npos)
       << r.errors[2].toString();
 }
 
 TEST(Errors, UserApisNarrowing) {
-  Config c = loaded("[b7a.users.d]\npassword = \"" + kArgon2 + "\"\napis = [\"PizzaShackAPI:1.0.0\", \"X:*\"]\n");
+  Config c = loaded("[b7a.users.d]\npassword = \"" + kArgon2 +
+                    "\"\napis = [\"PizzaShackAPI:1.0.0\", \"X:*\"]\n");
   ASSERT_TRUE(c.users[0].apis.has_value());
   EXPECT_EQ(c.users[0].apis->size(), 2u);
 }
@@ -354,9 +378,11 @@ TEST(Errors, UnknownTrustedProxyFormat) {
 
 TEST(Substitution, UnsetEnvVarIsAnErrorNamingIt) {
   ScopedEnv unset("MGW_TEST_NOT_SET", nullptr);
-  LoadError e = onlyError(load("[listenerConfig]\n\n  keyStorePassword = \"${MGW_TEST_NOT_SET}\"\n"));
-  EXPECT_EQ(e.toString(), "test.conf:3: [listenerConfig] keyStorePassword: environment variable "
-                          "MGW_TEST_NOT_SET is not set (write ${MGW_TEST_NOT_SET:-default} to give a default)");
+  LoadError e =
+      onlyError(load("[listenerConfig]\n\n  keyStorePassword = \"${MGW_TEST_NOT_SET}\"\n"));
+  EXPECT_EQ(e.toString(),
+            "test.conf:3: [listenerConfig] keyStorePassword: environment variable "
+            "MGW_TEST_NOT_SET is not set (write ${MGW_TEST_NOT_SET:-default} to give a default)");
 }
 
 TEST(Substitution, SetEnvVarAndDefault) {
@@ -379,21 +405,24 @@ TEST(Substitution, SetEnvVarAndDefault) {
 
 TEST(Substitution, IntegersAndBooleansFromEnvironment) {
   ScopedEnv port("MGW_TEST_PORT", "8443");
-  Config c = loaded("[listenerConfig]\nhttpsPort = \"${MGW_TEST_PORT}\"\nhttpPort = \"${MGW_TEST_NOT_SET:-0}\"\n"
-                    "[caching]\nenabled = \"${MGW_TEST_NOT_SET:-false}\"\n");
+  Config c = loaded(
+      "[listenerConfig]\nhttpsPort = \"${MGW_TEST_PORT}\"\nhttpPort = \"${MGW_TEST_NOT_SET:-0}\"\n"
+      "[caching]\nenabled = \"${MGW_TEST_NOT_SET:-false}\"\n");
   EXPECT_EQ(c.listener.httpsPort, 8443);
   EXPECT_EQ(c.listener.httpPort, 0);
   EXPECT_FALSE(c.caching.enabled);
   ScopedEnv bad("MGW_TEST_PORT", "eighty");
   LoadError e = onlyError(load("[listenerConfig]\nhttpsPort = \"${MGW_TEST_PORT}\"\n"));
-  EXPECT_NE(e.message.find("expected an integer after substitution, got \"eighty\""), std::string::npos);
+  EXPECT_NE(e.message.find("expected an integer after substitution, got \"eighty\""),
+            std::string::npos);
 }
 
 TEST(Substitution, RuntimeHomeIsExpanded) {
   Config c = loaded("[storage]\npath = \"${mgw-runtime.home}/var/store.db\"\n");
   EXPECT_EQ(c.storage.path, "/srv/mgw/var/store.db");
   // A trailing '/' on the runtime home does not double the separator.
-  LoadResult r = loadConfigFromString("[storage]\npath = \"${mgw-runtime.home}/x.db\"\n", "t.conf", "/opt/gw/");
+  LoadResult r = loadConfigFromString("[storage]\npath = \"${mgw-runtime.home}/x.db\"\n", "t.conf",
+                                      "/opt/gw/");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->storage.path, "/opt/gw/x.db");
   EXPECT_EQ(r.config->runtimeHome, "/opt/gw");
@@ -402,7 +431,8 @@ TEST(Substitution, RuntimeHomeIsExpanded) {
 TEST(Substitution, MalformedReferences) {
   EXPECT_NE(onlyError(load("[listenerConfig]\nhost = \"${OOPS\"\n")).message.find("unterminated"),
             std::string::npos);
-  EXPECT_NE(onlyError(load("[listenerConfig]\nhost = \"${1BAD}\"\n")).message.find("not a valid reference"),
+  EXPECT_NE(onlyError(load("[listenerConfig]\nhost = \"${1BAD}\"\n"))
+                .message.find("not a valid reference"),
             std::string::npos);
 }
 
@@ -429,12 +459,14 @@ TEST(Paths, RelativeResolveAgainstRuntimeHomeAbsoluteStay) {
 }
 
 TEST(Paths, DefinitionsMustExist) {
-  LoadResult ok = loadConfigFromString("[apis]\ndefinitions = [\"config\"]\n", "t.conf", MGW_TESTDATA_DIR);
+  LoadResult ok =
+      loadConfigFromString("[apis]\ndefinitions = [\"config\"]\n", "t.conf", MGW_TESTDATA_DIR);
   ASSERT_TRUE(ok.ok()) << allErrors(ok);
   EXPECT_EQ(ok.config->apis.definitions, std::vector<std::string>{kTestdata});
   LoadError e = onlyError(load("[apis]\ndefinitions = \"samples/apsi\"\n"));
   EXPECT_EQ(e.line, 2);
-  EXPECT_NE(e.message.find("/srv/mgw/samples/apsi does not exist"), std::string::npos) << e.toString();
+  EXPECT_NE(e.message.find("/srv/mgw/samples/apsi does not exist"), std::string::npos)
+      << e.toString();
 }
 
 TEST(Paths, DefaultRuntimeHome) {
@@ -502,12 +534,14 @@ TEST(IssuerApis, VersionsSplitOnCommasAndTrimmed) {
 
 TEST(IssuerApis, EmptyVersionMissingKeysAndDuplicates) {
   LoadError e = onlyError(load("[[apikey.issuer.api]]\nname = \"A\"\nversions = \"1.0,,2.0\"\n"));
-  EXPECT_EQ(e.toString(), "test.conf:3: [[apikey.issuer.api]] versions = \"1.0,,2.0\": has an empty "
-                          "version; write \"1.0.0, v1\" or \"*\" (any version)");
+  EXPECT_EQ(e.toString(),
+            "test.conf:3: [[apikey.issuer.api]] versions = \"1.0,,2.0\": has an empty "
+            "version; write \"1.0.0, v1\" or \"*\" (any version)");
   LoadResult missing = load("[[apikey.issuer.api]]\n");
   EXPECT_EQ(missing.errors.size(), 2u) << allErrors(missing);
-  LoadError dup = onlyError(load("[[apikey.issuer.api]]\nname = \"A\"\nversions = \"1\"\n"
-                                 "[[apikey.issuer.api]]\nname = \"A\"\nversions = \"2\"\n"));
+  LoadError dup =
+      onlyError(load("[[apikey.issuer.api]]\nname = \"A\"\nversions = \"1\"\n"
+                     "[[apikey.issuer.api]]\nname = \"A\"\nversions = \"2\"\n"));
   EXPECT_EQ(dup.line, 4);
   EXPECT_NE(dup.message.find("duplicate API \"A\" (first declared at line 1)"), std::string::npos);
 }
@@ -565,15 +599,23 @@ security = ["oauth2"]
 apiKeyHeader = "bad header"
 )");
   ASSERT_EQ(r.errors.size(), 4u) << allErrors(r);
-  EXPECT_EQ(r.errors[0].toString(), "test.conf:4: [[apis.api]] context = \"a/\": must start with '/', not end "
-                                    "with '/', and hold no '//', '?', '#' or spaces (\"/pizzashack/1.0.0\")");
-  EXPECT_EQ(r.errors[1].toString(), "test.conf:5: [[apis.api]] production = \"ftp://host/x\": must be an "
-                                    "http:// or https:// URL with a host (\"http://localhost:8080/api\")");
-  EXPECT_EQ(r.errors[2].toString(), "test.conf:6: [[apis.api]] security = \"oauth2\": unknown security "
-                                    "scheme; must be one of api_key, or [] for an open API");
+  EXPECT_EQ(r.errors[0].toString(),
+            "test.conf:4: [[apis.api]] context = \"a/\": must start with '/', not end "
+            "with '/', and hold no '//', '?', '#' or spaces (\"/pizzashack/1.0.0\")");
+  EXPECT_EQ(r.errors[1].toString(),
+            "test.conf:5: [[apis.api]] production = \"ftp://host/x\": must be an "
+            "http:// or https:// URL with a host (\"http://localhost:8080/api\")");
+  EXPECT_EQ(r.errors[2].toString(),
+            "test.conf:6: [[apis.api]] security = \"oauth2\": unknown security "
+            "scheme; must be one of api_key, or [] for an open API");
   EXPECT_EQ(r.errors[3].line, 7);
-  EXPECT_FALSE(load("[[apis.api]]\nname=\"A\"\nversion=\"1\"\ncontext=\"/a/\"\nproduction=\"http://x\"\n").ok());
-  EXPECT_FALSE(load("[[apis.api]]\nname=\"A\"\nversion=\"1\"\ncontext=\"/apikey\"\nproduction=\"http://x\"\n").ok());
+  EXPECT_FALSE(
+      load("[[apis.api]]\nname=\"A\"\nversion=\"1\"\ncontext=\"/a/\"\nproduction=\"http://x\"\n")
+          .ok());
+  EXPECT_FALSE(
+      load(
+          "[[apis.api]]\nname=\"A\"\nversion=\"1\"\ncontext=\"/apikey\"\nproduction=\"http://x\"\n")
+          .ok());
 }
 
 TEST(InlineApis, DuplicateNameVersionAndMissingKeys) {
@@ -589,8 +631,9 @@ context = "/b"
 production = "http://x"
 )");
   LoadError e = onlyError(r);
-  EXPECT_EQ(e.toString(), "test.conf:6: [[apis.api]] name: duplicate API A:1 (first declared at line 1); "
-                          "name:version must be unique");
+  EXPECT_EQ(e.toString(),
+            "test.conf:6: [[apis.api]] name: duplicate API A:1 (first declared at line 1); "
+            "name:version must be unique");
   LoadResult missing = load("[[apis.api]]\nname = \"A\"\n");
   EXPECT_EQ(missing.errors.size(), 3u) << allErrors(missing);  // version, context, endpoints
 }
@@ -613,7 +656,8 @@ TEST(Syntax, ErrorNamesTheLine) {
 TEST(Syntax, MissingFile) {
   LoadError e = onlyError(loadConfig("/nonexistent/micro-gw.conf", kHome));
   EXPECT_EQ(e.line, 0);
-  EXPECT_EQ(e.toString().rfind("/nonexistent/micro-gw.conf: cannot read the configuration file", 0), 0u)
+  EXPECT_EQ(e.toString().rfind("/nonexistent/micro-gw.conf: cannot read the configuration file", 0),
+            0u)
       << e.toString();
 }
 
@@ -624,8 +668,9 @@ TEST(Aggregation, EveryErrorIsReportedInFileOrder) {
   EXPECT_FALSE(r.config.has_value());
   ASSERT_EQ(r.errors.size(), 5u) << allErrors(r);
   const int lines[] = {3, 4, 7, 8, 11};
-  const char* keys[] = {"[listenerConfig] httpPort", "[listenerConfig] hots", "[b7a.users.alice] password",
-                        "[b7a.users.alice] roles", "[apikey.issuer.tokenConfig] signatureAlgorithm"};
+  const char* keys[] = {"[listenerConfig] httpPort", "[listenerConfig] hots",
+                        "[b7a.users.alice] password", "[b7a.users.alice] roles",
+                        "[apikey.issuer.tokenConfig] signatureAlgorithm"};
   for (std::size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(r.errors[i].file, path);
     EXPECT_EQ(r.errors[i].line, lines[i]) << r.errors[i].toString();

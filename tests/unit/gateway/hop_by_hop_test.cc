@@ -16,9 +16,15 @@ std::string lower(std::string_view text) {
 
 // The table is data: it must hold exactly RFC 9110 section 7.6.1's list plus Content-Length.
 TEST(HopByHopTest, TableIsTheRfcListPlusContentLength) {
-  const std::vector<std::string> expected = {"Connection",          "Keep-Alive", "Proxy-Connection",
-                                             "Proxy-Authenticate",  "Proxy-Authorization", "TE",
-                                             "Trailer",             "Transfer-Encoding", "Upgrade",
+  const std::vector<std::string> expected = {"Connection",
+                                             "Keep-Alive",
+                                             "Proxy-Connection",
+                                             "Proxy-Authenticate",
+                                             "Proxy-Authorization",
+                                             "TE",
+                                             "Trailer",
+                                             "Transfer-Encoding",
+                                             "Upgrade",
                                              "Content-Length"};
   ASSERT_EQ(kHopByHopHeaders.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(kHopByHopHeaders[i], expected[i]);
@@ -50,9 +56,14 @@ TEST(HopByHopTest, HeadersNamedByConnectionAreRemoved) {
 }
 
 TEST(HopByHopTest, EndToEndHeadersAreKept) {
-  HeaderMap headers{{"Accept", "*/*"},        {"Authorization", "Basic eA=="}, {"Content-Type", "text/plain"},
-                    {"Cache-Control", "no-store"}, {"X-Forwarded-For", "192.0.2.1"}, {"Host", "example.com"},
-                    {"Set-Cookie", "a=1"},    {"Set-Cookie", "b=2"}};
+  HeaderMap headers{{"Accept", "*/*"},
+                    {"Authorization", "Basic eA=="},
+                    {"Content-Type", "text/plain"},
+                    {"Cache-Control", "no-store"},
+                    {"X-Forwarded-For", "192.0.2.1"},
+                    {"Host", "example.com"},
+                    {"Set-Cookie", "a=1"},
+                    {"Set-Cookie", "b=2"}};
   const HeaderMap before = headers;
   removeHopByHopHeaders(headers);
   EXPECT_EQ(headers, before);

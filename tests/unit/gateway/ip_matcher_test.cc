@@ -97,9 +97,10 @@ TEST(IpMatcherTest, ZoneIdOfClientAddressIsIgnored) {
 }
 
 TEST(IpMatcherTest, MalformedEntriesAreErrors) {
-  for (const char* bad : {"1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.4/33", "::1/129", "1.2.3.4/-1",
-                          "1.2.3.4/", "1.2.3.4/08", "1.2.3.4/ 8", "example.com", "1.2.3.4, ,5.6.7.8", "1.2.3.4,",
-                          "gggg::1", "1.2.3.4:80", "*", "fe80::1%eth0", "10.0.0.0/8/8"}) {
+  for (const char* bad :
+       {"1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.4/33", "::1/129", "1.2.3.4/-1",
+        "1.2.3.4/", "1.2.3.4/08", "1.2.3.4/ 8", "example.com", "1.2.3.4, ,5.6.7.8", "1.2.3.4,",
+        "gggg::1", "1.2.3.4:80", "*", "fe80::1%eth0", "10.0.0.0/8/8"}) {
     std::string error;
     EXPECT_FALSE(IpMatcher::parse(bad, &error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;

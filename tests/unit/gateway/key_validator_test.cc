@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 
-#include "common/crypto_util.h"
 #include <unistd.h>
+#include "common/crypto_util.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -37,7 +37,8 @@ class KeyValidatorTest : public ::testing::Test {
   }
   static std::unique_ptr<token::SigningKey> load(const fs::path& path) {
     std::string error;
-    EXPECT_TRUE(token::generateKeystore(path.string(), token::Algorithm::kES256, "", &error)) << error;
+    EXPECT_TRUE(token::generateKeystore(path.string(), token::Algorithm::kES256, "", &error))
+        << error;
     auto key = token::SigningKey::load(path.string(), "", token::Algorithm::kES256, &error);
     EXPECT_TRUE(key) << error;
     return key;
@@ -77,15 +78,16 @@ class KeyValidatorTest : public ::testing::Test {
             {"keytype", "PRODUCTION"},
             {"allowedAPIs", json::array({{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}})}};
   }
-  static std::string sign(const json& c, const token::SigningKey& key, const std::string& kid = kAlias) {
+  static std::string sign(const json& c, const token::SigningKey& key,
+                          const std::string& kid = kAlias) {
     auto t = token::signCompact({{"typ", "JWT"}, {"kid", kid}}, c, key);
     EXPECT_TRUE(t);
     return t.value_or("");
   }
   static std::string sign(const json& c) { return sign(c, *signer_); }
 
-  ValidationResult run(const KeyValidator& v, const std::string& key, const RequestContext& ctx = {},
-                       std::int64_t now = kNow) {
+  ValidationResult run(const KeyValidator& v, const std::string& key,
+                       const RequestContext& ctx = {}, std::int64_t now = kNow) {
     ValidationResult r = v.validate(key, api_, ctx, now);
     // Whatever happened, the key never leaks into what is logged or sent.
     EXPECT_EQ(r.description.find(key), std::string::npos);
@@ -141,7 +143,8 @@ TEST_F(KeyValidatorTest, BadSignature) {
 
 TEST_F(KeyValidatorTest, SignedByAnotherKey) {
   EXPECT_EQ(run(validator(), sign(claims(), *other_)).failure, Failure::kBadSignature);
-  EXPECT_EQ(run(validator(), sign(claims(), *other_, "someone-else")).failure, Failure::kUnknownKey);
+  EXPECT_EQ(run(validator(), sign(claims(), *other_, "someone-else")).failure,
+            Failure::kUnknownKey);
 }
 
 TEST_F(KeyValidatorTest, WrongIssuer) {
@@ -159,7 +162,8 @@ TEST_F(KeyValidatorTest, ExpiredWithSkew) {
   KeyValidator v = validator();  // default skew 5000 ms
   ValidationResult r = run(v, key);
   EXPECT_EQ(r.failure, Failure::kExpired);
-  EXPECT_NE(r.description.find("expired at 2023-11-14T22:13:10Z"), std::string::npos) << r.description;
+  EXPECT_NE(r.description.find("expired at 2023-11-14T22:13:10Z"), std::string::npos)
+      << r.description;
   c["exp"] = kNow - 4;
   EXPECT_EQ(run(v, sign(c)).failure, Failure::kNone);
 }
@@ -222,7 +226,8 @@ TEST_F(KeyValidatorTest, RevocationComesBeforeApiCheck) {
 
 TEST_F(KeyValidatorTest, ApiNotAllowed) {
   json c = claims();
-  c["allowedAPIs"] = json::array({{{"name", "PizzaShackAPI"}, {"version", "2.0.0"}}, {{"name", "Other"}, {"version", "*"}}});
+  c["allowedAPIs"] = json::array(
+      {{{"name", "PizzaShackAPI"}, {"version", "2.0.0"}}, {{"name", "Other"}, {"version", "*"}}});
   ValidationResult r = run(validator(), sign(c));
   EXPECT_EQ(r.failure, Failure::kApiNotAllowed);
   EXPECT_NE(r.description.find("PizzaShackAPI:1.0.0"), std::string::npos);
@@ -272,7 +277,8 @@ TEST_F(KeyValidatorTest, PermittedIp) {
 TEST_F(KeyValidatorTest, MalformedPermittedIpFailsClosed) {
   json c = claims();
   c["permittedIP"] = "10.0.0.0/99";
-  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.1", "", "", false}).failure, Failure::kIpNotPermitted);
+  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.1", "", "", false}).failure,
+            Failure::kIpNotPermitted);
 }
 
 TEST_F(KeyValidatorTest, ForwardedForOnlyFromTrustedProxies) {
@@ -282,12 +288,17 @@ TEST_F(KeyValidatorTest, ForwardedForOnlyFromTrustedProxies) {
   std::string key = sign(c);
   KeyValidator v = validator();
   // Peer is a trusted proxy: the right-most untrusted hop is the client.
-  EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "198.51.100.1, 203.0.113.7, 172.16.0.5", "", false}), "203.0.113.7");
-  EXPECT_EQ(run(v, key, {"127.0.0.1", "198.51.100.1, 203.0.113.7, 172.16.0.5", "", false}).failure, Failure::kNone);
+  EXPECT_EQ(
+      v.effectiveClientAddress({"127.0.0.1", "198.51.100.1, 203.0.113.7, 172.16.0.5", "", false}),
+      "203.0.113.7");
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "198.51.100.1, 203.0.113.7, 172.16.0.5", "", false}).failure,
+            Failure::kNone);
   // A forged left-most entry does not help.
-  EXPECT_EQ(run(v, key, {"127.0.0.1", "203.0.113.7, 198.51.100.1", "", false}).failure, Failure::kIpNotPermitted);
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "203.0.113.7, 198.51.100.1", "", false}).failure,
+            Failure::kIpNotPermitted);
   // Peer is not a trusted proxy: its header is ignored.
-  EXPECT_EQ(run(v, key, {"198.51.100.9", "203.0.113.7", "", false}).failure, Failure::kIpNotPermitted);
+  EXPECT_EQ(run(v, key, {"198.51.100.9", "203.0.113.7", "", false}).failure,
+            Failure::kIpNotPermitted);
   // Ports and brackets in hops.
   EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "203.0.113.7:5555", "", false}), "203.0.113.7");
   EXPECT_EQ(v.effectiveClientAddress({"127.0.0.1", "[2001:db8::5]:80", "", false}), "2001:db8::5");
@@ -300,9 +311,12 @@ TEST_F(KeyValidatorTest, PermittedReferer) {
   c["permittedReferer"] = "www.example.com/path, *.example.org/*";
   std::string key = sign(c);
   KeyValidator v = validator();
-  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://www.example.com/path", true}).failure, Failure::kNone);
-  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://a.example.org/x", true}).failure, Failure::kNone);
-  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://www.example.com/other", true}).failure, Failure::kRefererNotPermitted);
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://www.example.com/path", true}).failure,
+            Failure::kNone);
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://a.example.org/x", true}).failure,
+            Failure::kNone);
+  EXPECT_EQ(run(v, key, {"127.0.0.1", "", "https://www.example.com/other", true}).failure,
+            Failure::kRefererNotPermitted);
   ValidationResult missing = run(v, key, {"127.0.0.1", "", "", false});
   EXPECT_EQ(missing.failure, Failure::kRefererNotPermitted);
   EXPECT_NE(missing.description.find("Referer"), std::string::npos);
@@ -313,14 +327,16 @@ TEST_F(KeyValidatorTest, IpIsCheckedBeforeReferer) {
   json c = claims();
   c["permittedIP"] = "10.0.0.1";
   c["permittedReferer"] = "www.example.com/*";
-  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.2", "", "", false}).failure, Failure::kIpNotPermitted);
+  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.2", "", "", false}).failure,
+            Failure::kIpNotPermitted);
 }
 
 TEST_F(KeyValidatorTest, ApiIsCheckedBeforeIp) {
   json c = claims();
   c["allowedAPIs"] = json::array();
   c["permittedIP"] = "10.0.0.1";
-  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.2", "", "", false}).failure, Failure::kApiNotAllowed);
+  EXPECT_EQ(run(validator(), sign(c), {"10.0.0.2", "", "", false}).failure,
+            Failure::kApiNotAllowed);
 }
 
 TEST_F(KeyValidatorTest, SandboxKey) {
@@ -372,9 +388,10 @@ TEST_F(KeyValidatorTest, TrustedKeySetFromDeclaredIssuers) {
   config_.listener.trustStorePath = trust.string();
   config_.tokenConfigsDeclared = true;
   config_.trustedIssuers = {
-      {kIssuer, kAlias, "", true},                                                   // local issuer: local key
-      {"https://partner.example/apikey", "partner", "", true},                        // truststore/partner.pem
-      {"https://apim.example/oauth2/token", "gateway_certificate_alias", (*dir_ / "wso2.pem").string(), false},
+      {kIssuer, kAlias, "", true},                              // local issuer: local key
+      {"https://partner.example/apikey", "partner", "", true},  // truststore/partner.pem
+      {"https://apim.example/oauth2/token", "gateway_certificate_alias",
+       (*dir_ / "wso2.pem").string(), false},
   };
   std::vector<std::string> errors;
   auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);

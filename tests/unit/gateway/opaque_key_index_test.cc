@@ -124,7 +124,8 @@ TEST(OpaqueKeyIndexTest, ConcurrentReadersAndWriters) {
   EXPECT_EQ(index->size(), 7u);
 }
 
-// --- KeyValidator's opaque path (SPEC section 8), with the restrictions it shares with signed keys.
+// --- KeyValidator's opaque path (SPEC section 8), with the restrictions it shares with signed
+// keys.
 
 class OpaqueValidationTest : public ::testing::Test {
  protected:
@@ -138,12 +139,15 @@ class OpaqueValidationTest : public ::testing::Test {
     ctx_.clientAddress = "127.0.0.1";
   }
   KeyValidator validator() {
-    return KeyValidator(std::make_shared<token::KeySet>(), config_, std::make_shared<RevocationList>(), index_);
+    return KeyValidator(std::make_shared<token::KeySet>(), config_,
+                        std::make_shared<RevocationList>(), index_);
   }
   ValidationResult run(std::string_view key, std::int64_t now = kNow) {
     return validator().validate(key, api_, ctx_, now);
   }
-  void put(const OpaqueKeyEntry& e, const std::string& value = kValue) { index_->put(testHash(value), e); }
+  void put(const OpaqueKeyEntry& e, const std::string& value = kValue) {
+    index_->put(testHash(value), e);
+  }
 
   config::Config config_;
   std::shared_ptr<OpaqueKeyIndex> index_;
@@ -179,7 +183,8 @@ TEST_F(OpaqueValidationTest, LengthPicksThePath) {
 }
 
 TEST_F(OpaqueValidationTest, WithoutAnIndexShortKeysAreSignedKeyFailures) {
-  KeyValidator signedOnly(std::make_shared<token::KeySet>(), config_, std::make_shared<RevocationList>());
+  KeyValidator signedOnly(std::make_shared<token::KeySet>(), config_,
+                          std::make_shared<RevocationList>());
   EXPECT_EQ(signedOnly.validate(kValue, api_, ctx_, kNow).failure, Failure::kMalformedKey);
 }
 

@@ -10,7 +10,8 @@ namespace {
 const std::string kSamples = std::string(MGW_SOURCE_DIR) + "/samples/apis";
 const std::string kData = std::string(MGW_TESTDATA_DIR) + "/apis";
 
-const Resource* findResource(const ApiDefinition& api, const std::string& method, const std::string& path) {
+const Resource* findResource(const ApiDefinition& api, const std::string& method,
+                             const std::string& path) {
   for (const Resource& r : api.resources) {
     if (r.method == method && r.pathTemplate == path) return &r;
   }
@@ -42,11 +43,12 @@ TEST(OpenApiLoaderTest, PizzaShackSample) {
   EXPECT_EQ(a.production.urls, std::vector<std::string>{"http://127.0.0.1:9080/pizzashack/1.0.0"});
   EXPECT_EQ(a.sandbox.urls, std::vector<std::string>{"http://127.0.0.1:9081/pizzashack/1.0.0"});
   EXPECT_EQ(a.resources.size(), 5u);
-  for (auto [m, p] : std::vector<std::pair<std::string, std::string>>{{"GET", "/menu"},
-                                                                       {"POST", "/order"},
-                                                                       {"GET", "/order/{orderId}"},
-                                                                       {"PUT", "/order/{orderId}"},
-                                                                       {"DELETE", "/order/{orderId}"}}) {
+  for (auto [m, p] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/menu"},
+                                                        {"POST", "/order"},
+                                                        {"GET", "/order/{orderId}"},
+                                                        {"PUT", "/order/{orderId}"},
+                                                        {"DELETE", "/order/{orderId}"}}) {
     const Resource* r = findResource(a, m, p);
     ASSERT_NE(r, nullptr) << m << " " << p;
     EXPECT_TRUE(r->secured);
@@ -101,8 +103,9 @@ TEST(OpenApiLoaderTest, JsonServersFallbackAndSecurityForms) {
   ASSERT_NE(inv, nullptr);
   EXPECT_EQ(inv->version, "v2");
   EXPECT_EQ(inv->context, "/inventory/v2");  // the path of the first servers URL
-  EXPECT_EQ(inv->production.urls, (std::vector<std::string>{"https://inventory.internal:8443/inventory/v2",
-                                                            "https://inventory-backup.internal:8443/inventory/v2"}));
+  EXPECT_EQ(inv->production.urls,
+            (std::vector<std::string>{"https://inventory.internal:8443/inventory/v2",
+                                      "https://inventory-backup.internal:8443/inventory/v2"}));
   EXPECT_TRUE(inv->production.failover);
   ASSERT_EQ(inv->keySources.size(), 1u);  // the oauth2 alternative is never taken
   EXPECT_EQ(inv->keySources[0].in, KeyLocation::kQuery);
@@ -110,13 +113,14 @@ TEST(OpenApiLoaderTest, JsonServersFallbackAndSecurityForms) {
   EXPECT_TRUE(inv->propagateApiKey);
   EXPECT_TRUE(inv->subscriptionRequired);
   EXPECT_TRUE(findResource(*inv, "GET", "/items")->secured);
-  EXPECT_FALSE(findResource(*inv, "POST", "/items")->secured);   // security: []
-  EXPECT_FALSE(findResource(*inv, "GET", "/health")->secured);   // x-wso2-disable-security
+  EXPECT_FALSE(findResource(*inv, "POST", "/items")->secured);  // security: []
+  EXPECT_FALSE(findResource(*inv, "GET", "/health")->secured);  // x-wso2-disable-security
 
   const ApiDefinition* refs = findApi(apis, "RefsAPI");
   ASSERT_NE(refs, nullptr);
   EXPECT_EQ(refs->context, "/refs/2.1");
-  EXPECT_EQ(refs->production.urls, (std::vector<std::string>{"http://127.0.0.1:9080/refs", "http://127.0.0.1:9082/refs"}));
+  EXPECT_EQ(refs->production.urls,
+            (std::vector<std::string>{"http://127.0.0.1:9080/refs", "http://127.0.0.1:9082/refs"}));
   EXPECT_TRUE(refs->production.failover);
   EXPECT_EQ(refs->sandbox.urls, std::vector<std::string>{"http://127.0.0.1:9081/refs"});
   ASSERT_EQ(refs->resources.size(), 2u);
@@ -153,18 +157,23 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadCase{"missing_title.yaml", "/info/title", "missing info.title"},
                       BadCase{"missing_version.yaml", "/info/version", "missing info.version"},
                       BadCase{"no_endpoints.yaml", "/x-wso2-production-endpoints", "no endpoints"},
-                      BadCase{"endpoint_not_http.yaml", "/x-wso2-production-endpoints/urls/1", "not an http:// or https:// URL"},
-                      BadCase{"bad_basepath.yaml", "/x-wso2-basePath", "bad basePath '/shop/../admin'"},
+                      BadCase{"endpoint_not_http.yaml", "/x-wso2-production-endpoints/urls/1",
+                              "not an http:// or https:// URL"},
+                      BadCase{"bad_basepath.yaml", "/x-wso2-basePath",
+                              "bad basePath '/shop/../admin'"},
                       BadCase{"yaml_syntax.yaml", "", "YAML syntax error at line 7"},
-                      BadCase{"missing_ref.yaml", "/x-wso2-production-endpoints/$ref", "missing endpoint 'backendB'"},
-                      BadCase{"unknown_scheme.yaml", "/paths/~1menu/get/security/0", "unknown security scheme 'oauth'"}));
+                      BadCase{"missing_ref.yaml", "/x-wso2-production-endpoints/$ref",
+                              "missing endpoint 'backendB'"},
+                      BadCase{"unknown_scheme.yaml", "/paths/~1menu/get/security/0",
+                              "unknown security scheme 'oauth'"}));
 
 TEST(OpenApiLoaderTest, UnknownSchemeMessageAsDocumented) {
   std::vector<ApiLoadError> errors;
   loadApiDefinitions({kData + "/bad/unknown_scheme.yaml"}, &errors);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].toString(),
-            kData + "/bad/unknown_scheme.yaml: /paths/~1menu/get/security/0: unknown security scheme 'oauth'");
+  EXPECT_EQ(errors[0].toString(), kData +
+                                      "/bad/unknown_scheme.yaml: /paths/~1menu/get/security/0: "
+                                      "unknown security scheme 'oauth'");
 }
 
 TEST(OpenApiLoaderTest, UnreadableFile) {
@@ -278,8 +287,9 @@ TEST(OpenApiLoaderTest, BuildApisValidatesInline) {
 }
 
 TEST(OpenApiLoaderTest, InlineContextAndHeaderCharacters) {
-  for (std::string ctx : {std::string("/a\0b", 4), std::string("/a b"), std::string("/a/*"), std::string("/"),
-                          std::string("a"), std::string("/a//b"), std::string("/a?b")}) {
+  for (std::string ctx :
+       {std::string("/a\0b", 4), std::string("/a b"), std::string("/a/*"), std::string("/"),
+        std::string("a"), std::string("/a//b"), std::string("/a?b")}) {
     config::Config cfg;
     cfg.sourcePath = "c.conf";
     config::InlineApi in = inlineApi();

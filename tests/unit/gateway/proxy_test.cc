@@ -28,14 +28,16 @@ using std::chrono::steady_clock;
 // A backend that records each connection's remote port and echoes what it received.
 class TestBackend {
  public:
-  explicit TestBackend(std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
+  explicit TestBackend(
+      std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>())
       : server_(std::move(server)) {
     server_->set_keep_alive_max_count(10000);
     server_->set_tcp_nodelay(true);
     server_->new_task_queue = [] { return new httplib::ThreadPool(16); };
     server_->Get("/slow", [this](const httplib::Request& req, httplib::Response& res) {
       record(req);
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(req.get_param_value("ms").c_str())));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::atoi(req.get_param_value("ms").c_str())));
       res.set_content("slept", "text/plain");
     });
     server_->Get(R"(/status/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -60,14 +62,17 @@ class TestBackend {
       for (const auto& [name, value] : req.headers) {
         std::string key = name;
         for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (key == "remote_addr" || key == "remote_port" || key == "local_addr" || key == "local_port") continue;
+        if (key == "remote_addr" || key == "remote_port" || key == "local_addr" ||
+            key == "local_port")
+          continue;
         if (headers.contains(key)) {
           headers[key] = headers[key].get<std::string>() + ", " + value;
         } else {
           headers[key] = value;
         }
       }
-      json body = {{"method", req.method}, {"target", req.target}, {"headers", headers}, {"body", req.body}};
+      json body = {
+          {"method", req.method}, {"target", req.target}, {"headers", headers}, {"body", req.body}};
       res.set_content(body.dump(), "application/json");
     };
     server_->Get(".*", echo);
@@ -126,7 +131,8 @@ HttpRequest makeRequest(std::string method = "GET", HeaderMap headers = {}, Quer
   HttpRequest in;
   in.method = std::move(method);
   in.headers = std::move(headers);
-  if (in.headers.find("Host") == in.headers.end()) in.headers.emplace("Host", "gw.example.com:9090");
+  if (in.headers.find("Host") == in.headers.end())
+    in.headers.emplace("Host", "gw.example.com:9090");
   in.query = std::move(query);
   in.body = std::move(body);
   in.clientAddress = "192.0.2.7";
@@ -195,7 +201,8 @@ TEST_F(ProxyTest, PropagateApiKeyKeepsTheKey) {
 }
 
 TEST_F(ProxyTest, SetsForwardedHeadersAndBackendHost) {
-  auto in = makeRequest("GET", {{"X-Forwarded-For", "10.0.0.1, 10.0.0.2"}, {"X-Forwarded-Proto", "ftp"},
+  auto in = makeRequest("GET", {{"X-Forwarded-For", "10.0.0.1, 10.0.0.2"},
+                                {"X-Forwarded-Proto", "ftp"},
                                 {"X-Forwarded-Host", "evil.example"}});
   in.tls = true;
   json got = echoed(forward(in, single(backend_.url()), "/echo"));
@@ -212,12 +219,19 @@ TEST_F(ProxyTest, SetsForwardedHeadersAndBackendHost) {
 
 TEST_F(ProxyTest, RemovesHopByHopRequestHeaders) {
   auto in = makeRequest("POST",
-                        {{"Connection", "X-Private"}, {"X-Private", "1"}, {"Keep-Alive", "timeout=1"},
-                         {"TE", "trailers"}, {"Upgrade", "websocket"}, {"Proxy-Authorization", "Basic eA=="},
-                         {"Content-Length", "999"}, {"Expect", "100-continue"}, {"X-End", "kept"}},
+                        {{"Connection", "X-Private"},
+                         {"X-Private", "1"},
+                         {"Keep-Alive", "timeout=1"},
+                         {"TE", "trailers"},
+                         {"Upgrade", "websocket"},
+                         {"Proxy-Authorization", "Basic eA=="},
+                         {"Content-Length", "999"},
+                         {"Expect", "100-continue"},
+                         {"X-End", "kept"}},
                         {}, "abc");
   json got = echoed(forward(in, single(backend_.url()), "/echo"));
-  for (const char* gone : {"x-private", "keep-alive", "te", "upgrade", "proxy-authorization", "expect"}) {
+  for (const char* gone :
+       {"x-private", "keep-alive", "te", "upgrade", "proxy-authorization", "expect"}) {
     EXPECT_FALSE(got["headers"].contains(gone)) << gone;
   }
   EXPECT_EQ(got["headers"]["x-end"], "kept");
@@ -230,7 +244,8 @@ TEST_F(ProxyTest, RelaysMethodPathQueryAndBody) {
     // httplib's server (the test backend) reads no body on GET and OPTIONS.
     const bool hasBody = std::string(method) != "GET" && std::string(method) != "OPTIONS";
     const std::string body = hasBody ? std::string("body of ") + method : "";
-    auto in = makeRequest(method, {{"Content-Type", "application/json"}}, {{"q", "a b&c"}, {"n", "é"}}, body);
+    auto in = makeRequest(method, {{"Content-Type", "application/json"}},
+                          {{"q", "a b&c"}, {"n", "é"}}, body);
     json got = echoed(forward(in, single(backend_.url("/base/")), "/order/a b"));
     EXPECT_EQ(got["method"], method);
     EXPECT_EQ(got["target"], "/base/order/a%20b?q=a%20b%26c&n=%C3%A9") << method;
@@ -247,11 +262,14 @@ TEST_F(ProxyTest, JoinsEndpointPathAndBackendPath) {
   EXPECT_EQ(echoed(forward(makeRequest(), single(backend_.url()), ""))["target"], "/");
   EXPECT_EQ(echoed(forward(makeRequest(), single(backend_.url("/a")), ""))["target"], "/a");
   EXPECT_EQ(echoed(forward(makeRequest(), single(backend_.url("/a/")), "/b"))["target"], "/a/b");
-  EXPECT_EQ(echoed(forward(makeRequest(), single(backend_.url("/a?fixed=1")), "/b"))["target"], "/a/b?fixed=1");
+  EXPECT_EQ(echoed(forward(makeRequest(), single(backend_.url("/a?fixed=1")), "/b"))["target"],
+            "/a/b?fixed=1");
   auto in = makeRequest("GET", {}, {{"x", "1"}});
-  EXPECT_EQ(echoed(forward(in, single(backend_.url("/a?fixed=1")), "/b"))["target"], "/a/b?fixed=1&x=1");
+  EXPECT_EQ(echoed(forward(in, single(backend_.url("/a?fixed=1")), "/b"))["target"],
+            "/a/b?fixed=1&x=1");
   // A decoded '?' or '#' in the path stays in the path.
-  EXPECT_EQ(echoed(forward(makeRequest(), single(backend_.url()), "/p?q#f"))["target"], "/p%3Fq%23f");
+  EXPECT_EQ(echoed(forward(makeRequest(), single(backend_.url()), "/p?q#f"))["target"],
+            "/p%3Fq%23f");
 }
 
 TEST_F(ProxyTest, RelaysStatusHeadersAndBodyWithoutHopByHop) {
@@ -263,7 +281,8 @@ TEST_F(ProxyTest, RelaysStatusHeadersAndBodyWithoutHopByHop) {
   EXPECT_EQ(response.headers.find("X-End")->second, "kept");
   EXPECT_EQ(response.headers.find("content-type")->second, "application/octet-stream");
   EXPECT_EQ(response.headers.count("Set-Cookie"), 2u);
-  for (const char* gone : {"Connection", "X-Hop", "Keep-Alive", "Proxy-Authenticate", "Content-Length"}) {
+  for (const char* gone :
+       {"Connection", "X-Hop", "Keep-Alive", "Proxy-Authenticate", "Content-Length"}) {
     EXPECT_EQ(response.headers.count(gone), 0u) << gone;
   }
 }
@@ -293,7 +312,8 @@ TEST_F(ProxyTest, ConcurrentRequestsShareAtMostOneConnectionEach) {
       for (int i = 0; i < 25; ++i) {
         Failure failure = Failure::kInternalError;
         std::string reason;
-        HttpResponse r = proxy_.forward(makeRequest(), makeApi(), single(backend_.url()), "/echo", &failure, &reason);
+        HttpResponse r = proxy_.forward(makeRequest(), makeApi(), single(backend_.url()), "/echo",
+                                        &failure, &reason);
         if (failure == Failure::kNone && r.status == 200) ++ok;
       }
     });
@@ -341,7 +361,8 @@ TEST_F(ProxyTest, FailoverTriesTheNextUrlOnConnectFailure) {
   Endpoints endpoints{{dead, backend_.url("/b")}, true};
   json got = echoed(forward(makeRequest(), endpoints, "/echo"));
   EXPECT_EQ(got["target"], "/b/echo");
-  EXPECT_NE(reason_.find("connect failed"), std::string::npos) << reason_;  // the failover is logged
+  EXPECT_NE(reason_.find("connect failed"), std::string::npos)
+      << reason_;  // the failover is logged
 
   Endpoints noFailover{{dead}, false};
   forward(makeRequest(), noFailover, "/echo");
@@ -375,7 +396,8 @@ TEST_F(ProxyTest, WithoutFailoverUrlsAreTakenInTurn) {
   Proxy proxy{ProxyOptions{}};  // closes its connections before `second` stops
   Endpoints endpoints{{backend_.url(), second.url()}, false};
   for (int i = 0; i < 4; ++i) {
-    HttpResponse r = proxy.forward(makeRequest(), makeApi(), endpoints, "/echo", &failure_, &reason_);
+    HttpResponse r =
+        proxy.forward(makeRequest(), makeApi(), endpoints, "/echo", &failure_, &reason_);
     EXPECT_EQ(failure_, Failure::kNone) << reason_;
     EXPECT_EQ(r.status, 200);
   }
@@ -384,8 +406,8 @@ TEST_F(ProxyTest, WithoutFailoverUrlsAreTakenInTurn) {
 }
 
 TEST_F(ProxyTest, BadEndpointUrlsAndMethodsFailWithoutThrowing) {
-  for (const char* url : {"", "ftp://x", "http://", "http://host:0", "http://host:99999", "http://u@host",
-                          "http://[::1", "127.0.0.1:80"}) {
+  for (const char* url : {"", "ftp://x", "http://", "http://host:0", "http://host:99999",
+                          "http://u@host", "http://[::1", "127.0.0.1:80"}) {
     forward(makeRequest(), single(url), "/");
     EXPECT_EQ(failure_, Failure::kBackendUnreachable) << url;
     EXPECT_FALSE(reason_.empty()) << url;
@@ -417,7 +439,8 @@ TEST_F(ProxyTest, MalformedAnswerIsUnreachable) {
     (void)::send(fd, reply, sizeof(reply) - 1, MSG_NOSIGNAL);
     ::close(fd);
   });
-  forward(makeRequest(), single("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))), "/", makeApi(3));
+  forward(makeRequest(), single("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))), "/",
+          makeApi(3));
   garbage.join();
   ::close(listener);
   EXPECT_EQ(failure_, Failure::kBackendUnreachable) << reason_;
@@ -446,10 +469,12 @@ class ProxyTlsTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() / ("mgw-proxy-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_ / "trusted");
     std::filesystem::create_directories(dir_ / "other");
-    if (!makeCert(dir_ / "server") || !makeCert(dir_ / "stranger")) GTEST_SKIP() << "openssl CLI unavailable";
+    if (!makeCert(dir_ / "server") || !makeCert(dir_ / "stranger"))
+      GTEST_SKIP() << "openssl CLI unavailable";
     std::filesystem::copy_file(dir_ / "server.crt", dir_ / "trusted" / "backend-ca.pem");
     std::filesystem::copy_file(dir_ / "stranger.crt", dir_ / "other" / "stranger.pem");
-    auto server = std::make_unique<httplib::SSLServer>((dir_ / "server.crt").c_str(), (dir_ / "server.key").c_str());
+    auto server = std::make_unique<httplib::SSLServer>((dir_ / "server.crt").c_str(),
+                                                       (dir_ / "server.key").c_str());
     ASSERT_TRUE(server->is_valid());
     backend_ = std::make_unique<TestBackend>(std::move(server));
   }
@@ -459,15 +484,17 @@ class ProxyTlsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
   static bool makeCert(const std::filesystem::path& stem) {
-    const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1"
-                                " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
-                                stem.string() + ".key -out " + stem.string() + ".crt >/dev/null 2>&1";
+    const std::string command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1"
+        " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+        stem.string() + ".key -out " + stem.string() + ".crt >/dev/null 2>&1";
     return std::system(command.c_str()) == 0;
   }
   Failure forwardWith(const std::string& trustStore, std::string* reason) {
     Proxy proxy{ProxyOptions{trustStore, 5, 8}};
     Failure failure = Failure::kInternalError;
-    HttpResponse r = proxy.forward(makeRequest(), makeApi(), single(backend_->url("", "https")), "/echo", &failure, reason);
+    HttpResponse r = proxy.forward(makeRequest(), makeApi(), single(backend_->url("", "https")),
+                                   "/echo", &failure, reason);
     if (failure == Failure::kNone) {
       EXPECT_EQ(r.status, 200);
     }

@@ -24,7 +24,8 @@ Router makeRouter() {
            {"DELETE", "/order/{orderId}", true}}),
       api("PizzaV2", "/pizzashack/1.0.0/v2", {{"GET", "/menu", true}}),
       api("Inline", "/inline", {{"*", "/*", true}}),
-      api("Files", "/files", {{"GET", "/*", true}, {"GET", "/docs/{name}", true}, {"HEAD", "/*", false}}),
+      api("Files", "/files",
+          {{"GET", "/*", true}, {"GET", "/docs/{name}", true}, {"HEAD", "/*", false}}),
   });
 }
 
@@ -77,7 +78,8 @@ TEST(RouterTest, MethodMustMatch) {
   EXPECT_EQ(m.api->name, "Pizza");
   EXPECT_EQ(m.resource, nullptr);
   EXPECT_EQ(r.match("PUT", "/pizzashack/1.0.0/order/7").failure, Failure::kNoResource);
-  EXPECT_EQ(r.match("get", "/pizzashack/1.0.0/menu").failure, Failure::kNoResource);  // methods are case-sensitive
+  EXPECT_EQ(r.match("get", "/pizzashack/1.0.0/menu").failure,
+            Failure::kNoResource);  // methods are case-sensitive
 }
 
 TEST(RouterTest, TemplatesMatchOneNonEmptySegment) {
@@ -92,8 +94,10 @@ TEST(RouterTest, TemplatesMatchOneNonEmptySegment) {
 
 TEST(RouterTest, LiteralBeatsTemplateBeatsWildcard) {
   Router r = makeRouter();
-  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/latest").resource->pathTemplate, "/order/latest");
-  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/other").resource->pathTemplate, "/order/{orderId}");
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/latest").resource->pathTemplate,
+            "/order/latest");
+  EXPECT_EQ(r.match("GET", "/pizzashack/1.0.0/order/other").resource->pathTemplate,
+            "/order/{orderId}");
   EXPECT_EQ(r.match("GET", "/files/docs/a").resource->pathTemplate, "/docs/{name}");
   EXPECT_EQ(r.match("GET", "/files/docs/a/b").resource->pathTemplate, "/*");
 }

@@ -114,8 +114,10 @@ TEST(DatabaseTest, MigratesAHandMadeVersion1DatabaseAndKeepsItsData) {
   ASSERT_TRUE(app.ok());
   EXPECT_EQ(keys.associateApplication("key-1", app.value.id), Failure::kNone);
   EXPECT_EQ(keys.get("key-1").value.applicationId, app.value.id);
-  EXPECT_EQ(
-      queryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'opaque_keys_application'"), 1);
+  EXPECT_EQ(queryInt(db,
+                     "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                     "'opaque_keys_application'"),
+            1);
 }
 
 TEST(DatabaseTest, AFailingMigrationStepLeavesTheDatabaseAtThePreviousVersion) {
@@ -128,7 +130,8 @@ TEST(DatabaseTest, AFailingMigrationStepLeavesTheDatabaseAtThePreviousVersion) {
     Database db(path);
     FAIL() << "the migration did not fail";
   } catch (const StoreError& e) {
-    EXPECT_NE(std::string(e.what()).find("migration to schema version 2 failed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("migration to schema version 2 failed"), std::string::npos)
+        << e.what();
   }
   EXPECT_EQ(rawQueryInt(path, "PRAGMA user_version"), 1);
   EXPECT_EQ(rawQueryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'applications'"), 0);
@@ -138,7 +141,8 @@ TEST(DatabaseTest, AFailingMigrationStepLeavesTheDatabaseAtThePreviousVersion) {
 TEST(DatabaseTest, RefusesADatabaseNewerThanItKnowsAndLeavesItUntouched) {
   TempDir dir;
   std::string path = dir.file("micro-gw.db");
-  rawExec(path, "CREATE TABLE future (x); PRAGMA user_version = " + std::to_string(Database::kSchemaVersion + 1));
+  rawExec(path, "CREATE TABLE future (x); PRAGMA user_version = " +
+                    std::to_string(Database::kSchemaVersion + 1));
   std::string before = testing::readBytes(path);
   try {
     Database db(path);
@@ -147,7 +151,8 @@ TEST(DatabaseTest, RefusesADatabaseNewerThanItKnowsAndLeavesItUntouched) {
     std::string message = e.what();
     EXPECT_NE(message.find(path), std::string::npos) << message;
     EXPECT_NE(message.find("newer"), std::string::npos) << message;
-    EXPECT_NE(message.find(std::to_string(Database::kSchemaVersion + 1)), std::string::npos) << message;
+    EXPECT_NE(message.find(std::to_string(Database::kSchemaVersion + 1)), std::string::npos)
+        << message;
   }
   EXPECT_EQ(testing::readBytes(path), before);  // not switched to WAL, not migrated
   EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
@@ -188,7 +193,9 @@ TEST(DatabaseTest, ATransactionThatThrowsLeavesNothingBehind) {
                StoreError);
   EXPECT_EQ(queryInt(db, "SELECT count(*) FROM applications"), 0);
   // The connection is usable afterwards.
-  db.write([](const Database::Session& s) { s.exec("INSERT INTO applications VALUES ('a1', 'one', 'alice', 1)"); });
+  db.write([](const Database::Session& s) {
+    s.exec("INSERT INTO applications VALUES ('a1', 'one', 'alice', 1)");
+  });
   EXPECT_EQ(queryInt(db, "SELECT count(*) FROM applications"), 1);
 }
 
@@ -248,7 +255,8 @@ TEST(DatabaseTest, TwoConnectionsWritingAtOnceBothSucceed) {
   TempDir dir;
   std::string path = dir.file("micro-gw.db");
   Database first(path);
-  Database second(path);  // as a second micro-gw process would: relies on BEGIN IMMEDIATE + busy_timeout
+  Database second(
+      path);  // as a second micro-gw process would: relies on BEGIN IMMEDIATE + busy_timeout
   constexpr int kPerThread = 100;
   std::atomic<int> failures{0};
   auto writer = [&](Database& db, const std::string& prefix) {
@@ -316,11 +324,16 @@ TEST(StatementTest, InvalidSqlThrowsWithTheSqliteMessage) {
 }
 
 TEST(StoreErrorTest, MapsConstraintsToFailures) {
-  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_UNIQUE, "x"), "t"), Failure::kConflict);
-  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_PRIMARYKEY, "x"), "t"), Failure::kConflict);
-  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_FOREIGNKEY, "x"), "t"), Failure::kNotFound);
-  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_IOERR_FSYNC, "x"), "t"), Failure::kInternalError);
-  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_CHECK, "x"), "t"), Failure::kInternalError);
+  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_UNIQUE, "x"), "t"),
+            Failure::kConflict);
+  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_PRIMARYKEY, "x"), "t"),
+            Failure::kConflict);
+  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_FOREIGNKEY, "x"), "t"),
+            Failure::kNotFound);
+  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_IOERR_FSYNC, "x"), "t"),
+            Failure::kInternalError);
+  EXPECT_EQ(failureFromStoreError(StoreError(SQLITE_CONSTRAINT_CHECK, "x"), "t"),
+            Failure::kInternalError);
 }
 
 }  // namespace

@@ -27,8 +27,9 @@ TEST(GenerateOpaqueKeyTest, Is43Base64UrlCharactersAndPassesTheCustomRules) {
   for (int i = 0; i < 200; ++i) {
     std::string key = generateOpaqueKey();
     EXPECT_EQ(key.size(), 43u);
-    EXPECT_EQ(key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos)
+    EXPECT_EQ(
+        key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos)
         << key;
     EXPECT_EQ(validateCustomKeyValue(key), std::nullopt);
     seen.insert(key);
@@ -144,7 +145,8 @@ TEST(KeyHasherTest, ProcessesStartingTogetherAgreeOnOneSecret) {
   std::vector<std::string> hashes(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] { hashes[i] = KeyHasher::loadOrCreate(secretPath).hash("value-value"); });
+    threads.emplace_back(
+        [&, i] { hashes[i] = KeyHasher::loadOrCreate(secretPath).hash("value-value"); });
   }
   for (auto& t : threads) t.join();
   for (const std::string& h : hashes) EXPECT_EQ(h, hashes[0]);

@@ -136,7 +136,8 @@ TEST_F(OpaqueKeyStoreTest, RegenerateReplacesTheValueAndKeepsIdentityAndAssociat
   EXPECT_EQ(stored.applicationId, appId);
   EXPECT_EQ(stored.permittedIp, "10.0.0.1");
   EXPECT_EQ(stored.createdAt, original.createdAt);
-  EXPECT_EQ(store.findByValue(oldValue).failure, Failure::kNotFound);  // the old value fails at once
+  EXPECT_EQ(store.findByValue(oldValue).failure,
+            Failure::kNotFound);  // the old value fails at once
   EXPECT_EQ(store.findByValue(newValue).value.id, original.id);
   EXPECT_EQ(store.regenerate("no-such-id", generateOpaqueKey()).failure, Failure::kNotFound);
   EXPECT_EQ(store.regenerate(original.id, "bad").failure, Failure::kBadRequestBody);
@@ -213,7 +214,8 @@ TEST_F(OpaqueKeyStoreTest, AssociateAndDissociateApplication) {
 }
 
 bool containsBytes(const std::string& haystack, const std::string& needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+         haystack.end();
 }
 
 std::string allDatabaseBytes(const std::string& path) {
@@ -261,7 +263,8 @@ TEST_F(OpaqueKeyStoreTest, ConcurrentCreatorsAllLand) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        StoreResult<OpaqueKeyRecord> r = store.create(pizzaKey("user" + std::to_string(t)), generateOpaqueKey());
+        StoreResult<OpaqueKeyRecord> r =
+            store.create(pizzaKey("user" + std::to_string(t)), generateOpaqueKey());
         if (!r.ok()) ++failures;
         if (i % 5 == 0 && store.revoke(r.value.id, kNow) != Failure::kNone) ++failures;
       }
@@ -276,10 +279,12 @@ TEST_F(OpaqueKeyStoreTest, ConcurrentCreatorsAllLand) {
   std::set<std::string> ids;
   for (const OpaqueKeyRecord& r : all) ids.insert(r.id);
   EXPECT_EQ(ids.size(), all.size());
-  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const OpaqueKeyRecord& r) { return r.revoked; }),
-            kThreads * kEach / 5);
+  EXPECT_EQ(
+      std::count_if(all.begin(), all.end(), [](const OpaqueKeyRecord& r) { return r.revoked; }),
+      kThreads * kEach / 5);
   for (int t = 0; t < kThreads; ++t) {
-    EXPECT_EQ(again.listByOwner("user" + std::to_string(t)).value.size(), static_cast<size_t>(kEach));
+    EXPECT_EQ(again.listByOwner("user" + std::to_string(t)).value.size(),
+              static_cast<size_t>(kEach));
   }
 }
 

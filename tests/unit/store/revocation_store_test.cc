@@ -55,7 +55,8 @@ TEST_F(RevocationStoreTest, WatermarkKeepsTheMaximum) {
   Database db(path_);
   RevocationStore store(db);
   ASSERT_EQ(store.revokeSubjectBefore("bob", 1000, "admin", kNow), Failure::kNone);
-  ASSERT_EQ(store.revokeSubjectBefore("bob", 500, "admin", kNow), Failure::kNone);  // never moves back
+  ASSERT_EQ(store.revokeSubjectBefore("bob", 500, "admin", kNow),
+            Failure::kNone);  // never moves back
   EXPECT_EQ(load(db).subjectIssuedBefore.at("bob"), 1000);
   ASSERT_EQ(store.revokeSubjectBefore("bob", 2000, "bob", kNow), Failure::kNone);
   EXPECT_EQ(load(db).subjectIssuedBefore.at("bob"), 2000);
@@ -110,8 +111,11 @@ TEST_F(RevocationStoreTest, ConcurrentRevokersAllLand) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         std::string jti = "t" + std::to_string(t) + "-" + std::to_string(i);
-        if (store.revokeJti(jti, "user" + std::to_string(t), kNow + i, "admin", kNow) != Failure::kNone) ++failures;
-        if (store.revokeSubjectBefore("user" + std::to_string(t), kNow + i, "admin", kNow) != Failure::kNone) {
+        if (store.revokeJti(jti, "user" + std::to_string(t), kNow + i, "admin", kNow) !=
+            Failure::kNone)
+          ++failures;
+        if (store.revokeSubjectBefore("user" + std::to_string(t), kNow + i, "admin", kNow) !=
+            Failure::kNone) {
           ++failures;
         }
       }

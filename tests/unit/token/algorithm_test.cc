@@ -12,8 +12,8 @@ TEST(Algorithm, ParsesExactNames) {
 }
 
 TEST(Algorithm, RefusesNoneHmacAndNearMisses) {
-  for (const char* name : {"none", "None", "NONE", "HS256", "HS384", "HS512", "rs256", "RS256 ", " RS256", "RS384",
-                           "PS256", "ES384", "ES256K", "eddsa", "Ed25519", ""}) {
+  for (const char* name : {"none", "None", "NONE", "HS256", "HS384", "HS512", "rs256", "RS256 ",
+                           " RS256", "RS384", "PS256", "ES384", "ES256K", "eddsa", "Ed25519", ""}) {
     EXPECT_FALSE(parseAlgorithm(name)) << name;
   }
 }

@@ -50,29 +50,39 @@ TEST(Claims, Defaults) {
 
 TEST(Claims, Wso2ApiManagerSubscribedApis) {
   Claims c = parseOk({{"subscribedAPIs",
-                       {{{"name", "PizzaShackAPI"}, {"context", "/pizzashack/1.0.0"}, {"version", "1.0.0"},
-                         {"publisher", "admin"}, {"subscriptionTier", "Unlimited"}}}}});
+                       {{{"name", "PizzaShackAPI"},
+                         {"context", "/pizzashack/1.0.0"},
+                         {"version", "1.0.0"},
+                         {"publisher", "admin"},
+                         {"subscriptionTier", "Unlimited"}}}}});
   ASSERT_EQ(c.allowedApis.size(), 1u);
   EXPECT_EQ(c.allowedApis[0].name, "PizzaShackAPI");
   EXPECT_EQ(c.allowedApis[0].version, "1.0.0");
 }
 
 TEST(Claims, NumericDates) {
-  EXPECT_EQ(parseOk({{"exp", 1700000000.9}}).exp, 1700000000);  // RFC 7519 section 2: may be fractional
+  EXPECT_EQ(parseOk({{"exp", 1700000000.9}}).exp,
+            1700000000);  // RFC 7519 section 2: may be fractional
   EXPECT_EQ(parseOk({{"exp", "1700000000"}}).exp, 1700000000);  // WSO2 string form
-  EXPECT_EQ(parseError({{"exp", "1700000000Z"}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"exp", "1700000000Z"}}),
+            "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
   EXPECT_EQ(parseError({{"nbf", "-1"}}), "claim \"nbf\" is not a NumericDate (RFC 7519 section 2)");
-  EXPECT_EQ(parseError({{"iat", nullptr}}), "claim \"iat\" is not a NumericDate (RFC 7519 section 2)");
-  EXPECT_EQ(parseError({{"exp", 1e300}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
-  EXPECT_EQ(parseError({{"exp", 18446744073709551615ULL}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
-  EXPECT_EQ(parseError({{"exp", nlohmann::json::array()}}), "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"iat", nullptr}}),
+            "claim \"iat\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"exp", 1e300}}),
+            "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"exp", 18446744073709551615ULL}}),
+            "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
+  EXPECT_EQ(parseError({{"exp", nlohmann::json::array()}}),
+            "claim \"exp\" is not a NumericDate (RFC 7519 section 2)");
 }
 
 TEST(Claims, WrongTypes) {
   EXPECT_EQ(parseError({{"sub", 1}}), "claim \"sub\" is not a string");
   EXPECT_EQ(parseError({{"iss", nlohmann::json::array()}}), "claim \"iss\" is not a string");
   EXPECT_EQ(parseError({{"keytype", false}}), "claim \"keytype\" is not a string");
-  EXPECT_EQ(parseError({{"allowedAPIs", "PizzaShackAPI"}}), "claim \"allowedAPIs\" is not an array");
+  EXPECT_EQ(parseError({{"allowedAPIs", "PizzaShackAPI"}}),
+            "claim \"allowedAPIs\" is not an array");
   EXPECT_EQ(parseError({{"allowedAPIs", {"x"}}}), "claim \"allowedAPIs\"[0] is not an object");
   EXPECT_EQ(parseError({{"allowedAPIs", {{{"name", "A"}}}}}),
             "claim \"allowedAPIs\"[0] needs string \"name\" and \"version\"");

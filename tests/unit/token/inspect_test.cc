@@ -10,23 +10,26 @@ namespace {
 using namespace testing;
 
 TEST(Inspect, ShowsHeaderClaimsAndTimesAndSaysNotVerified) {
-  // header: {"alg":"RS256"}; claims: {"iss":"joe","exp":1300819380,"http://example.com/is_root":true}
-  // (RFC 7515 appendix A.2 payload; the signature is irrelevant here and deliberately wrong)
+  // header: {"alg":"RS256"}; claims:
+  // {"iss":"joe","exp":1300819380,"http://example.com/is_root":true} (RFC 7515 appendix A.2
+  // payload; the signature is irrelevant here and deliberately wrong)
   const std::string token =
-      "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0"
+      "eyJhbGciOiJSUzI1NiJ9."
+      "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0"
       "cnVlfQ.AAAA";
   bool ok = false;
   std::string text = inspectToken(token + "\n", &ok);
   EXPECT_TRUE(ok);
-  EXPECT_EQ(text,
-            "NOT VERIFIED: decoded without checking the signature\n"
-            "header:\n"
-            "{\n  \"alg\": \"RS256\"\n}\n"
-            "claims:\n"
-            "{\n  \"exp\": 1300819380,\n  \"http://example.com/is_root\": true,\n  \"iss\": \"joe\"\n}\n"
-            "times (UTC):\n"
-            "  exp: 2011-03-22T18:43:00Z\n"
-            "signature: 3 bytes\n");
+  EXPECT_EQ(
+      text,
+      "NOT VERIFIED: decoded without checking the signature\n"
+      "header:\n"
+      "{\n  \"alg\": \"RS256\"\n}\n"
+      "claims:\n"
+      "{\n  \"exp\": 1300819380,\n  \"http://example.com/is_root\": true,\n  \"iss\": \"joe\"\n}\n"
+      "times (UTC):\n"
+      "  exp: 2011-03-22T18:43:00Z\n"
+      "signature: 3 bytes\n");
   EXPECT_EQ(text.find(token), std::string::npos);
 }
 
@@ -35,8 +38,10 @@ TEST(Inspect, RendersEveryNumericDate) {
   nlohmann::json claims = goodClaims();
   claims["nbf"] = "soon";
   std::string text = inspectToken(signWith(key, claims));
-  EXPECT_NE(text.find("  iat: 2023-11-14T22:13:10Z\n  nbf: not a NumericDate\n  exp: 2023-11-14T23:13:20Z\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "  iat: 2023-11-14T22:13:10Z\n  nbf: not a NumericDate\n  exp: 2023-11-14T23:13:20Z\n"),
+      std::string::npos)
       << text;
   EXPECT_EQ(text.rfind("NOT VERIFIED: decoded without checking the signature\n", 0), 0u);
 }
@@ -44,10 +49,13 @@ TEST(Inspect, RendersEveryNumericDate) {
 TEST(Inspect, MalformedInputGetsAPreciseError) {
   bool ok = true;
   EXPECT_EQ(inspectToken("abc", &ok),
-            "malformed key: key has 1 dot-separated segments; a JWS compact key has 3 (RFC 7515 section 7.1)\n");
+            "malformed key: key has 1 dot-separated segments; a JWS compact key has 3 (RFC 7515 "
+            "section 7.1)\n");
   EXPECT_FALSE(ok);
-  EXPECT_EQ(inspectToken("e30.e3+.AA"), "malformed key: payload is not base64url (RFC 7515 section 2)\n");
-  EXPECT_EQ(inspectToken(std::string(9000, 'a')), "malformed key: key is 9000 bytes; the limit is 8192\n");
+  EXPECT_EQ(inspectToken("e30.e3+.AA"),
+            "malformed key: payload is not base64url (RFC 7515 section 2)\n");
+  EXPECT_EQ(inspectToken(std::string(9000, 'a')),
+            "malformed key: key is 9000 bytes; the limit is 8192\n");
 }
 
 }  // namespace

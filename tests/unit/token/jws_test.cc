@@ -17,10 +17,15 @@ using namespace testing;
 //   claims: {"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}
 constexpr const char* kRfcA2Token =
     "eyJhbGciOiJSUzI1NiJ9"
-    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
-    ".cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUA"
-    "r7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--"
-    "xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_Io"
+    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlf"
+    "Q"
+    ".cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_"
+    "O8W2Fp5jujGbds9uJdbF9CUA"
+    "r7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_"
+    "eSN9383LcOLn6_dO--"
+    "xi12jzDwusC-"
+    "eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igc"
+    "N_Io"
     "ypGlUPQGe77Rw";
 
 // RFC 7515 appendix A.3, ES256 with the RFC's P-256 key (tests/testdata/token/rfc7515_a3_ec_*.pem).
@@ -28,7 +33,8 @@ constexpr const char* kRfcA2Token =
 //   claims: as in A.2
 constexpr const char* kRfcA3Token =
     "eyJhbGciOiJFUzI1NiJ9"
-    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlf"
+    "Q"
     ".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
 constexpr std::int64_t kRfcExp = 1300819380;  // 2011-03-22T18:43:00Z
@@ -43,7 +49,8 @@ KeySet rfcKeySet(const std::string& pemFile) {
 }
 
 TEST(JwsRfc7515, A2Rs256Verifies) {
-  VerifyResult result = verifyToken(kRfcA2Token, rfcKeySet("rfc7515_a2_rsa_public.pem"), kRfcExp - 60, 0);
+  VerifyResult result =
+      verifyToken(kRfcA2Token, rfcKeySet("rfc7515_a2_rsa_public.pem"), kRfcExp - 60, 0);
   ASSERT_EQ(result.failure, Failure::kNone) << result.reason;
   EXPECT_EQ(result.claims.iss, "joe");
   EXPECT_EQ(result.claims.exp, kRfcExp);
@@ -52,7 +59,8 @@ TEST(JwsRfc7515, A2Rs256Verifies) {
 TEST(JwsRfc7515, A2Rs256SigningReproducesTheRfcSignature) {
   // RSASSA-PKCS1-v1_5 is deterministic, so the exact signature is reproducible.
   std::string error;
-  auto key = SigningKey::fromPem(readText(testdata("rfc7515_a2_rsa_private.pem")), Algorithm::kRS256, &error);
+  auto key = SigningKey::fromPem(readText(testdata("rfc7515_a2_rsa_private.pem")),
+                                 Algorithm::kRS256, &error);
   ASSERT_TRUE(key) << error;
   Segments s = split(kRfcA2Token);
   auto signature = key->sign(s.header + "." + s.payload);
@@ -67,13 +75,16 @@ TEST(JwsRfc7515, A3Es256Verifies) {
 }
 
 TEST(JwsRfc7515, ExpiredAfterTheRfcExp) {
-  VerifyResult result = verifyToken(kRfcA2Token, rfcKeySet("rfc7515_a2_rsa_public.pem"), kRfcExp + 1, 0);
+  VerifyResult result =
+      verifyToken(kRfcA2Token, rfcKeySet("rfc7515_a2_rsa_public.pem"), kRfcExp + 1, 0);
   EXPECT_EQ(result.failure, Failure::kExpired);
-  EXPECT_EQ(result.reason, "key expired at 2011-03-22T18:43:00Z (now 2011-03-22T18:43:01Z, skew 0 ms)");
+  EXPECT_EQ(result.reason,
+            "key expired at 2011-03-22T18:43:00Z (now 2011-03-22T18:43:01Z, skew 0 ms)");
 }
 
 TEST(JwsRfc7515, KeyOfTheOtherTypeIsAnAlgorithmMismatch) {
-  VerifyResult result = verifyToken(kRfcA3Token, rfcKeySet("rfc7515_a2_rsa_public.pem"), kRfcExp, 0);
+  VerifyResult result =
+      verifyToken(kRfcA3Token, rfcKeySet("rfc7515_a2_rsa_public.pem"), kRfcExp, 0);
   EXPECT_EQ(result.failure, Failure::kAlgorithmMismatch);
 }
 
@@ -82,9 +93,11 @@ TEST(JwsRfc7515, KeyOfTheOtherTypeIsAnAlgorithmMismatch) {
 //   payload: the bytes "Example of Ed25519 signing" (not JSON, so only the key level is tested)
 TEST(JwsRfc8037, A4Ed25519SignatureIsExactAndVerifies) {
   const std::string signingInput = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
-  const std::string expected = "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+  const std::string expected =
+      "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
   std::string error;
-  auto key = SigningKey::fromPem(readText(testdata("rfc8037_a_ed25519_private.pem")), Algorithm::kEdDSA, &error);
+  auto key = SigningKey::fromPem(readText(testdata("rfc8037_a_ed25519_private.pem")),
+                                 Algorithm::kEdDSA, &error);
   ASSERT_TRUE(key) << error;
   auto signature = key->sign(signingInput);
   ASSERT_TRUE(signature);
@@ -123,7 +136,9 @@ TEST_P(JwsPerAlgorithm, SignThenVerifyRoundTrips) {
   std::string reason;
   auto parsed = parseCompact(token, &failure, &reason);
   ASSERT_TRUE(parsed);
-  EXPECT_EQ(parsed->header, (nlohmann::json{{"alg", algorithmName(GetParam())}, {"typ", "JWT"}, {"kid", "ballerina"}}));
+  EXPECT_EQ(
+      parsed->header,
+      (nlohmann::json{{"alg", algorithmName(GetParam())}, {"typ", "JWT"}, {"kid", "ballerina"}}));
   EXPECT_EQ(token.find('='), std::string::npos);  // RFC 7515 section 2: no padding
 }
 
@@ -143,7 +158,8 @@ TEST_P(JwsPerAlgorithm, EverySignatureBitFlipFails) {
     Segments t = s;
     t.signature = base64UrlEncode(flipped);
     VerifyResult result = verifyToken(t.join(), keys, kNow, kSkewMs);
-    ASSERT_TRUE(result.failure == Failure::kBadSignature || result.failure == Failure::kMalformedKey)
+    ASSERT_TRUE(result.failure == Failure::kBadSignature ||
+                result.failure == Failure::kMalformedKey)
         << "bit " << bit << ": " << failureName(result.failure);
     ASSERT_TRUE(result.claims.sub.empty()) << "claims must come back only on success";
   }
@@ -153,7 +169,8 @@ TEST_P(JwsPerAlgorithm, TruncatedSignatureFails) {
   Segments s = split(signWith(key(), goodClaims()));
   std::string signature = *base64UrlDecode(s.signature);
   KeySet keys = keySetFor(key());
-  for (std::size_t keep : {signature.size() - 1, signature.size() / 2, std::size_t{1}, std::size_t{0}}) {
+  for (std::size_t keep :
+       {signature.size() - 1, signature.size() / 2, std::size_t{1}, std::size_t{0}}) {
     Segments t = s;
     t.signature = base64UrlEncode(signature.substr(0, keep));
     VerifyResult result = verifyToken(t.join(), keys, kNow, kSkewMs);
@@ -186,7 +203,8 @@ TEST_P(JwsPerAlgorithm, ChangedClaimWithTheOldSignatureFails) {
   }
   // The header is signed too: a new kid pointing at the same key must not help.
   Segments t = s;
-  t.header = base64UrlEncode(nlohmann::json({{"alg", algorithmName(GetParam())}, {"kid", "ballerina"}}).dump());
+  t.header = base64UrlEncode(
+      nlohmann::json({{"alg", algorithmName(GetParam())}, {"kid", "ballerina"}}).dump());
   EXPECT_EQ(verifyToken(t.join(), keys, kNow, kSkewMs).failure, Failure::kBadSignature);
 }
 
@@ -203,7 +221,8 @@ TEST_P(JwsPerAlgorithm, AnotherKeyOfTheSameAlgorithmFails) {
 }
 
 TEST_P(JwsPerAlgorithm, AlgNoneWithEmptySignatureIsRefused) {
-  // header: {"alg":"none","kid":"ballerina"}; claims: goodClaims(); signature: empty (RFC 7519 section 6.1)
+  // header: {"alg":"none","kid":"ballerina"}; claims: goodClaims(); signature: empty (RFC 7519
+  // section 6.1)
   Segments t;
   t.header = base64UrlEncode(R"({"alg":"none","kid":"ballerina"})");
   t.payload = base64UrlEncode(goodClaims().dump());
@@ -212,7 +231,8 @@ TEST_P(JwsPerAlgorithm, AlgNoneWithEmptySignatureIsRefused) {
   EXPECT_NE(result.reason.find("\"none\""), std::string::npos) << result.reason;
   // Also without kid, and with "None".
   t.header = base64UrlEncode(R"({"alg":"None"})");
-  EXPECT_EQ(verifyToken(t.join(), keySetFor(key()), kNow, kSkewMs).failure, Failure::kAlgorithmMismatch);
+  EXPECT_EQ(verifyToken(t.join(), keySetFor(key()), kNow, kSkewMs).failure,
+            Failure::kAlgorithmMismatch);
 }
 
 TEST_P(JwsPerAlgorithm, OtherAlgorithmNamesAreRefused) {
@@ -221,7 +241,9 @@ TEST_P(JwsPerAlgorithm, OtherAlgorithmNamesAreRefused) {
     if (alg == algorithmName(GetParam())) continue;
     Segments t = s;
     t.header = base64UrlEncode(nlohmann::json({{"alg", alg}, {"kid", "ballerina"}}).dump());
-    EXPECT_EQ(verifyToken(t.join(), keySetFor(key()), kNow, kSkewMs).failure, Failure::kAlgorithmMismatch) << alg;
+    EXPECT_EQ(verifyToken(t.join(), keySetFor(key()), kNow, kSkewMs).failure,
+              Failure::kAlgorithmMismatch)
+        << alg;
   }
 }
 
@@ -244,10 +266,12 @@ TEST(Jws, Hs256ConfusionWithThePublicKeyAsSecretIsRefused) {
   unsigned int macLen = 0;
   HMAC(EVP_sha256(), publicPem.data(), static_cast<int>(publicPem.size()),
        reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &macLen);
-  std::string token = input + "." + base64UrlEncode(std::string(reinterpret_cast<char*>(mac), macLen));
+  std::string token =
+      input + "." + base64UrlEncode(std::string(reinterpret_cast<char*>(mac), macLen));
   VerifyResult result = verifyToken(token, keys, kNow, kSkewMs);
   EXPECT_EQ(result.failure, Failure::kAlgorithmMismatch);
-  EXPECT_EQ(result.reason, "alg \"HS256\" is not RS256, the algorithm of trusted key \"ballerina\"");
+  EXPECT_EQ(result.reason,
+            "alg \"HS256\" is not RS256, the algorithm of trusted key \"ballerina\"");
 }
 
 // ---- Policy checks ------------------------------------------------------------------------------
@@ -257,7 +281,8 @@ class JwsPolicy : public ::testing::Test {
   const SigningKey& key_ = generatedKey(Algorithm::kES256);
   KeySet keys_ = keySetFor(key_);
 
-  Failure verifyClaims(const nlohmann::json& claims, std::int64_t now, std::string* reason = nullptr) {
+  Failure verifyClaims(const nlohmann::json& claims, std::int64_t now,
+                       std::string* reason = nullptr) {
     VerifyResult result = verifyToken(signWith(key_, claims), keys_, now, kSkewMs);
     if (reason) *reason = result.reason;
     return result.failure;
@@ -283,7 +308,9 @@ TEST_F(JwsPolicy, NotBeforeOneSecondEitherSideOfTheSkew) {
   EXPECT_EQ(verifyClaims(claims, kNow - 5), Failure::kNone);
   std::string reason;
   EXPECT_EQ(verifyClaims(claims, kNow - 6, &reason), Failure::kNotYetValid);
-  EXPECT_EQ(reason, "key is not valid before 2023-11-14T22:13:20Z (now 2023-11-14T22:13:14Z, skew 5000 ms)");
+  EXPECT_EQ(
+      reason,
+      "key is not valid before 2023-11-14T22:13:20Z (now 2023-11-14T22:13:14Z, skew 5000 ms)");
 }
 
 TEST_F(JwsPolicy, NoExpMeansNoExpiry) {
@@ -305,8 +332,9 @@ TEST_F(JwsPolicy, WrongOrMissingIssuer) {
   claims["iss"] = "https://evil.example/apikey";
   std::string reason;
   EXPECT_EQ(verifyClaims(claims, kNow, &reason), Failure::kWrongIssuer);
-  EXPECT_EQ(reason, "iss \"https://evil.example/apikey\"; key \"ballerina\" is trusted only for issuer "
-                    "\"https://localhost:9095/apikey\"");
+  EXPECT_EQ(reason,
+            "iss \"https://evil.example/apikey\"; key \"ballerina\" is trusted only for issuer "
+            "\"https://localhost:9095/apikey\"");
   claims["iss"] = "https://localhost:9095/apikey/";  // exact comparison, no normalisation
   EXPECT_EQ(verifyClaims(claims, kNow), Failure::kWrongIssuer);
   claims.erase("iss");
@@ -353,7 +381,8 @@ TEST_F(JwsPolicy, NonNumericExpIsMalformed) {
 }
 
 TEST_F(JwsPolicy, CritHeaderIsRefused) {
-  auto token = signCompact({{"kid", "ballerina"}, {"crit", {"exp"}}, {"exp", 1}}, goodClaims(), key_);
+  auto token =
+      signCompact({{"kid", "ballerina"}, {"crit", {"exp"}}, {"exp", 1}}, goodClaims(), key_);
   ASSERT_TRUE(token);
   EXPECT_EQ(verifyToken(*token, keys_, kNow, kSkewMs).failure, Failure::kMalformedKey);
 }
@@ -404,7 +433,8 @@ TEST(JwsParse, OversizeIsKeyTooLarge) {
 TEST(JwsParse, SegmentCount) {
   std::string reason;
   EXPECT_EQ(parseFailure("", &reason), Failure::kMalformedKey);
-  EXPECT_EQ(reason, "key has 1 dot-separated segments; a JWS compact key has 3 (RFC 7515 section 7.1)");
+  EXPECT_EQ(reason,
+            "key has 1 dot-separated segments; a JWS compact key has 3 (RFC 7515 section 7.1)");
   EXPECT_EQ(parseFailure("e30.e30"), Failure::kMalformedKey);
   EXPECT_EQ(parseFailure("e30.e30.."), Failure::kMalformedKey);
   EXPECT_EQ(parseFailure("e30.e30.AA.AA"), Failure::kMalformedKey);  // 4 segments: JWE-like
@@ -425,15 +455,17 @@ TEST(JwsParse, Base64AndJson) {
   EXPECT_EQ(parseFailure("e30." + base64UrlEncode("\"x\"") + ".", &reason), Failure::kMalformedKey);
   EXPECT_EQ(reason, "payload is not a JSON object");
   EXPECT_EQ(parseFailure("e30..", &reason), Failure::kMalformedKey);
-  EXPECT_EQ(parseFailure(base64UrlEncode("{\"a\":\"\xff\"}") + ".e30.", &reason), Failure::kMalformedKey);
+  EXPECT_EQ(parseFailure(base64UrlEncode("{\"a\":\"\xff\"}") + ".e30.", &reason),
+            Failure::kMalformedKey);
 }
 
 TEST(JwsParse, ReasonsNeverContainTheToken) {
   const SigningKey& key = generatedKey(Algorithm::kEdDSA);
   Segments s = split(signWith(key, goodClaims()));
   KeySet keys = keySetFor(key);
-  for (const std::string& token : {s.join() + "x", s.header + "." + s.payload, s.header + ".." + s.signature,
-                                   s.header + "." + s.payload + "." + s.payload}) {
+  for (const std::string& token :
+       {s.join() + "x", s.header + "." + s.payload, s.header + ".." + s.signature,
+        s.header + "." + s.payload + "." + s.payload}) {
     VerifyResult result = verifyToken(token, keys, kNow, kSkewMs);
     EXPECT_NE(result.failure, Failure::kNone);
     EXPECT_EQ(result.reason.find(s.signature.substr(0, 16)), std::string::npos) << result.reason;
@@ -446,7 +478,8 @@ TEST(JwsParse, HeaderAlgAndKidTypes) {
   KeySet keys = keySetFor(key);
   auto verifyHeader = [&](const nlohmann::json& header) {
     std::string input = base64UrlEncode(header.dump()) + "." + base64UrlEncode(goodClaims().dump());
-    return verifyToken(input + "." + base64UrlEncode(*key.sign(input)), keys, kNow, kSkewMs).failure;
+    return verifyToken(input + "." + base64UrlEncode(*key.sign(input)), keys, kNow, kSkewMs)
+        .failure;
   };
   EXPECT_EQ(verifyHeader({{"kid", "ballerina"}}), Failure::kMalformedKey);
   EXPECT_EQ(verifyHeader({{"alg", 1}, {"kid", "ballerina"}}), Failure::kMalformedKey);

@@ -22,7 +22,7 @@ TEST(KeySet, FindsByKid) {
   EXPECT_EQ(keys.find(std::string("A")), nullptr);                  // exact match
   keys.add({"b", "issuer-b", generatedKey(Algorithm::kEdDSA).publicKey(), true});
   EXPECT_EQ(keys.size(), 2u);
-  EXPECT_EQ(keys.find(std::nullopt), nullptr);  // ambiguous
+  EXPECT_EQ(keys.find(std::nullopt), nullptr);                                      // ambiguous
   keys.add({"a", "issuer-a2", generatedKey(Algorithm::kES256).publicKey(), true});  // replaces
   EXPECT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys.find(std::string("a"))->issuer, "issuer-a2");
@@ -31,21 +31,26 @@ TEST(KeySet, FindsByKid) {
 // Rebuilds an OpenSSL public key from a JWK with nothing but the RFC 7518 / 8037 members, the way
 // any other JWT library would, so the JWKS is checked independently of VerificationKey's own code.
 Owned<EVP_PKEY> keyFromJwk(const nlohmann::json& jwk) {
-  auto bytes = [&](const char* name) { return base64UrlDecode(jwk.at(name).get<std::string>()).value(); };
+  auto bytes = [&](const char* name) {
+    return base64UrlDecode(jwk.at(name).get<std::string>()).value();
+  };
   if (jwk["kty"] == "OKP") {
     std::string x = bytes("x");
-    return Owned<EVP_PKEY>(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                                       reinterpret_cast<const unsigned char*>(x.data()), x.size()));
+    return Owned<EVP_PKEY>(EVP_PKEY_new_raw_public_key(
+        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x.data()), x.size()));
   }
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(), OSSL_PARAM_BLD_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
+                                                                      OSSL_PARAM_BLD_free);
   Owned<BIGNUM> n, e;
   std::string point;
   const char* type = nullptr;
   if (jwk["kty"] == "RSA") {
     type = "RSA";
     std::string nb = bytes("n"), eb = bytes("e");
-    n.reset(BN_bin2bn(reinterpret_cast<const unsigned char*>(nb.data()), static_cast<int>(nb.size()), nullptr));
-    e.reset(BN_bin2bn(reinterpret_cast<const unsigned char*>(eb.data()), static_cast<int>(eb.size()), nullptr));
+    n.reset(BN_bin2bn(reinterpret_cast<const unsigned char*>(nb.data()),
+                      static_cast<int>(nb.size()), nullptr));
+    e.reset(BN_bin2bn(reinterpret_cast<const unsigned char*>(eb.data()),
+                      static_cast<int>(eb.size()), nullptr));
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get());
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get());
   } else {
@@ -53,9 +58,11 @@ Owned<EVP_PKEY> keyFromJwk(const nlohmann::json& jwk) {
     EXPECT_EQ(jwk["crv"], "P-256");
     point = "\x04" + bytes("x") + bytes("y");  // SEC 1 uncompressed point
     OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
-    OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+    OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                     point.size());
   }
-  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()), OSSL_PARAM_free);
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
+                                                                 OSSL_PARAM_free);
   Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
   if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
@@ -68,7 +75,8 @@ Owned<EVP_PKEY> keyFromJwk(const nlohmann::json& jwk) {
 TEST(KeySet, JwksRoundTripVerifiesKeysFromEveryAlgorithm) {
   KeySet trusted;
   for (Algorithm alg : kAllAlgorithms) {
-    trusted.add({std::string("kid-") + std::string(algorithmName(alg)), kIssuer, generatedKey(alg).publicKey(), true});
+    trusted.add({std::string("kid-") + std::string(algorithmName(alg)), kIssuer,
+                 generatedKey(alg).publicKey(), true});
   }
   nlohmann::json jwks = trusted.toJwks();
   ASSERT_EQ(jwks["keys"].size(), 3u);
@@ -100,7 +108,9 @@ TEST(KeySet, JwksRoundTripVerifiesKeysFromEveryAlgorithm) {
   EXPECT_EQ(jwks["keys"][2]["crv"], "Ed25519");
 }
 
-TEST(KeySet, EmptyJwks) { EXPECT_EQ(KeySet().toJwks(), (nlohmann::json{{"keys", nlohmann::json::array()}})); }
+TEST(KeySet, EmptyJwks) {
+  EXPECT_EQ(KeySet().toJwks(), (nlohmann::json{{"keys", nlohmann::json::array()}}));
+}
 
 }  // namespace
 }  // namespace mgw::token

@@ -15,8 +15,10 @@ using detail::Owned;
 
 std::string pemOf(EVP_PKEY* key, X509* cert, bool privateKey) {
   Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  if (privateKey) PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
-  else if (key) PEM_write_bio_PUBKEY(bio.get(), key);
+  if (privateKey)
+    PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  else if (key)
+    PEM_write_bio_PUBKEY(bio.get(), key);
   if (cert) PEM_write_bio_X509(bio.get(), cert);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
@@ -72,13 +74,15 @@ TEST(VerificationKey, CertificateGivesX5tAndExpiredIsRefused) {
   unsigned char md[20];
   unsigned int len = 0;
   X509_digest(good.get(), EVP_sha1(), md, &len);
-  EXPECT_EQ(verifier->certificateSha1Thumbprint(), base64UrlEncode(std::string(reinterpret_cast<char*>(md), len)));
+  EXPECT_EQ(verifier->certificateSha1Thumbprint(),
+            base64UrlEncode(std::string(reinterpret_cast<char*>(md), len)));
   EXPECT_EQ(verifier->toJwk("k")["x5t"], verifier->certificateSha1Thumbprint());
 
   Owned<X509> expired = certificateFor(key.get(), -7200, -3600);
   EXPECT_FALSE(VerificationKey::fromPem(pemOf(nullptr, expired.get(), false), &error));
   EXPECT_EQ(error.rfind("certificate expired on ", 0), 0u) << error;
-  EXPECT_FALSE(SigningKey::fromPem(pemOf(key.get(), expired.get(), true), Algorithm::kES256, &error));
+  EXPECT_FALSE(
+      SigningKey::fromPem(pemOf(key.get(), expired.get(), true), Algorithm::kES256, &error));
   EXPECT_EQ(error.rfind("certificate expired on ", 0), 0u) << error;
 }
 
@@ -87,12 +91,15 @@ TEST(VerificationKey, Rsa1024IsRefusedAtLoad) {
   ASSERT_TRUE(weak);
   std::string error;
   EXPECT_FALSE(VerificationKey::fromPem(pemOf(weak.get(), nullptr, false), &error));
-  EXPECT_EQ(error, "RS256 needs an RSA key of at least 2048 bits (RFC 7518 section 3.3); this one has 1024");
+  EXPECT_EQ(
+      error,
+      "RS256 needs an RSA key of at least 2048 bits (RFC 7518 section 3.3); this one has 1024");
   TempDir dir;
   writeText(dir.file("weak.pem"), pemOf(weak.get(), nullptr, true));
   EXPECT_FALSE(SigningKey::load(dir.file("weak.pem"), "", Algorithm::kRS256, &error));
   EXPECT_EQ(error, dir.file("weak.pem") +
-                       ": RS256 needs an RSA key of at least 2048 bits (RFC 7518 section 3.3); this one has 1024");
+                       ": RS256 needs an RSA key of at least 2048 bits (RFC 7518 section 3.3); "
+                       "this one has 1024");
 }
 
 TEST(VerificationKey, OtherCurvesAndTypesAreRefused) {
@@ -127,9 +134,11 @@ TEST(VerificationKey, Es256RejectsDerAndWrongLengths) {
 
 TEST(SigningKey, WrongKeyTypeForTheAlgorithm) {
   std::string error;
-  EXPECT_FALSE(SigningKey::fromPem(readText(testdata("rfc7515_a3_ec_private.pem")), Algorithm::kRS256, &error));
+  EXPECT_FALSE(SigningKey::fromPem(readText(testdata("rfc7515_a3_ec_private.pem")),
+                                   Algorithm::kRS256, &error));
   EXPECT_EQ(error, "RS256 needs an RSA key, not EC");
-  EXPECT_FALSE(SigningKey::fromPem(readText(testdata("rfc7515_a2_rsa_private.pem")), Algorithm::kEdDSA, &error));
+  EXPECT_FALSE(SigningKey::fromPem(readText(testdata("rfc7515_a2_rsa_private.pem")),
+                                   Algorithm::kEdDSA, &error));
   EXPECT_EQ(error, "EdDSA needs an Ed25519 key (RFC 8037 section 3.1), not RSA");
 }
 
@@ -137,7 +146,8 @@ TEST(SigningKey, MissingFileAndNoKey) {
   std::string error;
   EXPECT_FALSE(SigningKey::load("/nonexistent/key.p12", "pw", Algorithm::kRS256, &error));
   EXPECT_EQ(error, "cannot read /nonexistent/key.p12: No such file or directory");
-  EXPECT_FALSE(SigningKey::fromPem(readText(testdata("rfc7515_a2_rsa_public.pem")), Algorithm::kRS256, &error));
+  EXPECT_FALSE(SigningKey::fromPem(readText(testdata("rfc7515_a2_rsa_public.pem")),
+                                   Algorithm::kRS256, &error));
   EXPECT_EQ(error, "no PEM private key (BEGIN PRIVATE KEY) found");
 }
 
@@ -165,15 +175,20 @@ TEST(Jwk, ShapesFollowRfc7517And7518And8037) {
   ASSERT_TRUE(rsa && ec) << error;
   // The RFC 7515 appendix A.2 / A.3 JWK values.
   EXPECT_EQ(rsa->toJwk("r"),
-            (nlohmann::json{{"kty", "RSA"},
-                            {"kid", "r"},
-                            {"use", "sig"},
-                            {"alg", "RS256"},
-                            {"e", "AQAB"},
-                            {"n", "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0"
-                                  "Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXnd"
-                                  "S5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5Ih"
-                                  "lJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ"}}));
+            (nlohmann::json{
+                {"kty", "RSA"},
+                {"kid", "r"},
+                {"use", "sig"},
+                {"alg", "RS256"},
+                {"e", "AQAB"},
+                {"n",
+                 "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-"
+                 "4qPCJrcS2mJPMEzP1Pt0"
+                 "Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-"
+                 "bSf63kpaSHSXnd"
+                 "S5z5rexMdbBYUsLA9e-KXBdQOS-"
+                 "UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5Ih"
+                 "lJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ"}}));
   EXPECT_EQ(ec->toJwk("e"), (nlohmann::json{{"kty", "EC"},
                                             {"crv", "P-256"},
                                             {"kid", "e"},

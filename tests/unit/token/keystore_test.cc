@@ -17,7 +17,9 @@ using namespace testing;
 class Keystore : public ::testing::TestWithParam<Algorithm> {
  protected:
   TempDir dir_;
-  std::string name(const char* ext) const { return dir_.file(std::string(algorithmName(GetParam())) + ext); }
+  std::string name(const char* ext) const {
+    return dir_.file(std::string(algorithmName(GetParam())) + ext);
+  }
 
   void expectSignsAndVerifies(const SigningKey& key) {
     ASSERT_EQ(key.algorithm(), GetParam());
@@ -43,7 +45,8 @@ TEST_P(Keystore, PemRoundTripWithMode0600) {
   EXPECT_EQ(X509_check_ip_asc(cert, "127.0.0.1", 0), 1);
   EXPECT_EQ(X509_get_version(cert), X509_VERSION_3);
   int days = 0, seconds = 0;
-  ASSERT_EQ(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(cert), X509_get0_notAfter(cert)), 1);
+  ASSERT_EQ(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(cert), X509_get0_notAfter(cert)),
+            1);
   EXPECT_NEAR(days, 730, 1);
   EXPECT_FALSE(key->publicKey()->certificateSha1Thumbprint().empty());
   // Also trusted from the certificate alone, as a [apikey.tokenConfigs] certificateFile.
@@ -51,7 +54,8 @@ TEST_P(Keystore, PemRoundTripWithMode0600) {
   PEM_write_bio_X509(bio.get(), cert);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
-  auto verifier = VerificationKey::fromPem(std::string(data, static_cast<std::size_t>(len)), &error);
+  auto verifier =
+      VerificationKey::fromPem(std::string(data, static_cast<std::size_t>(len)), &error);
   ASSERT_TRUE(verifier) << error;
   EXPECT_EQ(verifier->algorithm(), GetParam());
 }

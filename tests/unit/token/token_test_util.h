@@ -18,7 +18,9 @@
 
 namespace mgw::token::testing {
 
-inline std::string testdata(const std::string& name) { return std::string(MGW_TESTDATA_DIR) + "/token/" + name; }
+inline std::string testdata(const std::string& name) {
+  return std::string(MGW_TESTDATA_DIR) + "/token/" + name;
+}
 
 inline std::string readText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -79,7 +81,8 @@ inline nlohmann::json goodClaims() {
           {"allowedAPIs", {{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}}}};
 }
 
-inline std::string signWith(const SigningKey& key, const nlohmann::json& claims, const std::string& kid = "ballerina") {
+inline std::string signWith(const SigningKey& key, const nlohmann::json& claims,
+                            const std::string& kid = "ballerina") {
   auto token = signCompact({{"typ", "JWT"}, {"kid", kid}}, claims, key);
   EXPECT_TRUE(token);
   return token.value_or("");
