@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""The module layering, checked: a module includes only itself and the modules below it, and the
+HTTP libraries stay in the transport.
+
+LAYERS mirrors the link lines of CMakeLists.txt (the allowed edges of the architecture). A new
+module, or a new edge, is added here and there together, on purpose.
+"""
+import os
+import re
+import sys
+
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src")
+
+# module -> the modules it may include (besides itself)
+LAYERS = {
+    "common": set(),
+    "config": {"common"},
+    "token": {"common"},
+    "auth": {"common", "config"},
+    "store": {"common"},
+    "gateway": {"common", "config", "token"},
+    "sts": {"common", "config", "token", "auth", "gateway"},
+    "lifecycle": {"common", "config", "token", "gateway", "store"},
+    "http": {"common", "config", "gateway"},
+    "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http"},
+}
+
+# HTTP libraries: which modules may include them. The security core (token/, auth/) and every
+# decision (gateway/, sts/, lifecycle/) see plain structs only.
+HTTP_LIBRARIES = {
+    "httplib.h": {"server", "gateway"},  # until the Beast data plane replaces the upstream client
+    "boost/beast": {"http"},
+    "boost/asio": {"http"},
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+
+def main():
+    errors = []
+    for module in sorted(os.listdir(SRC)):
+        path = os.path.join(SRC, module)
+        if not os.path.isdir(path):
+            continue
+        if module not in LAYERS:
+            errors.append(f"src/{module}/: a module missing from LAYERS in {__file__}")
+            continue
+        for name in sorted(os.listdir(path)):
+            if not name.endswith((".cc", ".h")):
+                continue
+            with open(os.path.join(path, name), encoding="utf-8") as f:
+                for lineno, line in enumerate(f, 1):
+                    m = INCLUDE.match(line)
+                    if not m:
+                        continue
+                    kind, target = m.groups()
+                    where = f"src/{module}/{name}:{lineno}"
+                    if kind == '"':
+                        dep = target.split("/", 1)[0]
+                        if "/" in target and dep != module and dep not in LAYERS[module]:
+                            errors.append(f"{where}: {module}/ includes {target}; allowed: "
+                                          f"{', '.join(sorted(LAYERS[module])) or 'nothing'}")
+                    for lib, allowed in HTTP_LIBRARIES.items():
+                        if target.startswith(lib) and module not in allowed:
+                            errors.append(f"{where}: {module}/ includes the HTTP library {target}; "
+                                          f"only {', '.join(sorted(allowed))}/ may")
+    for e in errors:
+        print(e)
+    if errors:
+        return 1
+    print(f"layering: {len(LAYERS)} modules, every include along an allowed edge")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
