@@ -62,6 +62,18 @@ Fault faultFor(Failure failure) {
       return {405, 900405, "Method Not Allowed"};
     case Failure::kInternalError:
       return {500, 900500, "Internal Server Error"};
+    case Failure::kBadFraming:
+      return {400, 900400, "Bad Request"};
+    case Failure::kRequestTimeout:
+      return {408, 900408, "Request Timeout"};
+    case Failure::kExpectationFailed:
+      return {417, 900417, "Expectation Failed"};
+    case Failure::kNotImplemented:
+      return {501, 900501, "Not Implemented"};
+    case Failure::kVersionNotSupported:
+      return {505, 900505, "HTTP Version Not Supported"};
+    case Failure::kOverloaded:
+      return {503, 900503, "Service Unavailable"};
   }
   return {500, 900500, "Internal Server Error"};
 }
@@ -140,6 +152,18 @@ std::string_view failureName(Failure failure) {
       return "method_not_allowed";
     case Failure::kInternalError:
       return "internal_error";
+    case Failure::kBadFraming:
+      return "bad_framing";
+    case Failure::kRequestTimeout:
+      return "request_timeout";
+    case Failure::kExpectationFailed:
+      return "expectation_failed";
+    case Failure::kNotImplemented:
+      return "not_implemented";
+    case Failure::kVersionNotSupported:
+      return "version_not_supported";
+    case Failure::kOverloaded:
+      return "overloaded";
   }
   return "unknown";
 }

@@ -53,6 +53,15 @@ enum class Failure {
   kHeadersTooLarge,   // 431
   kMethodNotAllowed,  // 405
   kInternalError,     // 500
+
+  // HTTP/1.1 on the wire (RFC 9112), refused by the server before any handler runs; the
+  // connection is closed after each of these.
+  kBadFraming,           // 400: malformed request line, field, Content-Length or chunk
+  kRequestTimeout,       // 408: the head did not arrive within headerTimeoutSeconds
+  kExpectationFailed,    // 417: an Expect other than 100-continue
+  kNotImplemented,       // 501: a transfer coding other than chunked
+  kVersionNotSupported,  // 505: not HTTP/1.x
+  kOverloaded,           // 503: the blocking-work queue waited too long (Retry-After)
 };
 
 struct Fault {

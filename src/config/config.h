@@ -18,11 +18,14 @@ struct ListenerConfig {
   std::string keyStorePassword;
   std::string trustStorePath;  // resolved; default runtime/security/truststore (folder of PEM)
   std::string trustStorePassword;
-  int workerThreads = 0;  // 0 at load time becomes max(128, 16 * cores)
+  int ioThreads = 0;      // event-loop threads; 0 at load time becomes one per core
+  int workerThreads = 0;  // blocking-work pool (argon2id, SQLite); 0 at load time becomes cores
+  int maxConnections = 10000;  // concurrent client connections, both listeners together
   std::size_t maxRequestBytes = 10 * 1024 * 1024;
-  std::size_t maxHeaderBytes = 8192;  // one header line, and the request line
+  std::size_t maxHeaderBytes = 16384;  // the whole request head: request line and fields
   std::size_t maxHeaderCount = 100;
-  int readTimeoutSeconds = 30;
+  int headerTimeoutSeconds = 10;  // the whole head must arrive within this, from its first byte
+  int bodyTimeoutSeconds = 30;    // longest wait for the next body bytes from a client
   int writeTimeoutSeconds = 30;
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;
@@ -87,8 +90,9 @@ struct InlineApi {
   std::string apiKeyQuery = "apikey";
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
-  int timeoutSeconds = 30;  // backend response timeout
-  int line = 0;             // where it was declared, for later errors
+  int timeoutSeconds = 30;        // backend response timeout
+  int connectTimeoutSeconds = 5;  // backend connect (and TLS handshake) timeout
+  int line = 0;                   // where it was declared, for later errors
 };
 
 struct ApisConfig {

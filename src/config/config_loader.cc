@@ -707,11 +707,18 @@ class Loader {
             {"trustStorePath", [&](auto& v, auto& w) { readPath(v, w, l.trustStorePath); }},
             {"trustStorePassword",
              [&](auto& v, auto& w) { readString(v, w, l.trustStorePassword); }},
+            {"ioThreads",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.ioThreads, 0, 256, "must be between 0 and 256 (0 = one per core)");
+             }},
             {"workerThreads",
              [&](auto& v, auto& w) {
-               readInt(
-                   v, w, l.workerThreads, 0, 4096,
-                   "must be between 0 and 4096 (0 = sized for the machine: max(128, 16 x cores))");
+               readInt(v, w, l.workerThreads, 0, 1024,
+                       "must be between 0 and 1024 (0 = one per core)");
+             }},
+            {"maxConnections",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.maxConnections, 1, 1000000, "must be between 1 and 1000000");
              }},
             {"maxRequestBytes",
              [&](auto& v, auto& w) { readPositive(v, w, l.maxRequestBytes, "bytes"); }},
@@ -719,8 +726,13 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderBytes, "bytes"); }},
             {"maxHeaderCount",
              [&](auto& v, auto& w) { readPositive(v, w, l.maxHeaderCount, "headers"); }},
+            {"headerTimeoutSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, l.headerTimeoutSeconds, "seconds"); }},
+            {"bodyTimeoutSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, l.bodyTimeoutSeconds, "seconds"); }},
+            // The name of bodyTimeoutSeconds before the event-driven data plane; still read.
             {"readTimeoutSeconds",
-             [&](auto& v, auto& w) { readPositive(v, w, l.readTimeoutSeconds, "seconds"); }},
+             [&](auto& v, auto& w) { readPositive(v, w, l.bodyTimeoutSeconds, "seconds"); }},
             {"writeTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, l.writeTimeoutSeconds, "seconds"); }},
             {"keepAliveTimeoutSeconds",
@@ -1130,6 +1142,8 @@ class Loader {
              [&](auto& v, auto& w) { readBool(v, w, api.subscriptionRequired); }},
             {"timeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, api.timeoutSeconds, "seconds"); }},
+            {"connectTimeoutSeconds",
+             [&](auto& v, auto& w) { readPositive(v, w, api.connectTimeoutSeconds, "seconds"); }},
         });
     for (const char* required : {"name", "version", "context"}) {
       if (!t.contains(required)) {
@@ -1167,12 +1181,11 @@ class Loader {
     c.listener.trustStorePath = resolve(c.listener.trustStorePath, kDefaultTrustStore);
     c.tokenIssuer.keyStorePath = resolve(c.tokenIssuer.keyStorePath, kDefaultSigningKeyStore);
     c.storage.path = resolve(c.storage.path, kDefaultStorage);
-    if (c.listener.workerThreads == 0) {
-      // The HTTP library keeps one thread per keep-alive connection: the pool bounds concurrent
-      // clients, not CPU use, and an idle thread costs little (bench/RESULTS.md).
-      int cores = static_cast<int>(std::thread::hardware_concurrency());
-      c.listener.workerThreads = std::max(128, 16 * std::max(cores, 1));
-    }
+    // One event loop per core; the blocking pool as large, so argon2id (64 MiB each) runs at
+    // most once per worker: memory stays bounded under a login flood.
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    if (c.listener.ioThreads == 0) c.listener.ioThreads = cores;
+    if (c.listener.workerThreads == 0) c.listener.workerThreads = cores;
     if (c.tokenIssuer.enabled && c.listener.httpsPort == -1) {
       // The STS is HTTPS only (it takes passwords); say so instead of silently not serving it.
       warnings_.push_back({file_, httpsPortLine_, "[listenerConfig] httpsPort",

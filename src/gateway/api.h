@@ -37,8 +37,9 @@ struct ApiDefinition {
                                        {KeyLocation::kQuery, "apikey"}};
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
-  int timeoutSeconds = 30;
-  std::string source;  // "conf/micro-gw.conf:42" or the definition file, for messages
+  int timeoutSeconds = 30;        // for the backend's response head, and between body reads
+  int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
+  std::string source;             // "conf/micro-gw.conf:42" or the definition file, for messages
 };
 
 }  // namespace mgw::gateway

@@ -1,10 +1,12 @@
-// Plain request/response structs: the gateway's decisions and the proxy see these, never the
-// server library's types, so the transport can change without touching them.
+// Plain request/response structs: the gateway's decisions, the STS and the key lifecycle see
+// these, never the transport's types, so the transport can change without touching them.
 #pragma once
 
 #include <strings.h>
+
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,27 +17,52 @@ struct CaseInsensitiveLess {
     return strcasecmp(a.c_str(), b.c_str()) < 0;
   }
 };
+// Equal names keep their arrival order (std::multimap inserts after equal keys).
 using HeaderMap = std::multimap<std::string, std::string, CaseInsensitiveLess>;
-// Query parameters in arrival order, already percent-decoded.
+// Query parameters in arrival order, percent-decoded.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method;
-  std::string path;  // decoded path, without the query
-  QueryParams query;
-  HeaderMap headers;
-  std::string body;
+  std::string target;         // the request target as received
+  std::string rawPath;        // its path, as received (still percent-encoded)
+  std::string rawQuery;       // after '?', as received; "" when absent
+  std::string path;           // rawPath percent-decoded, for routing
+  QueryParams query;          // rawQuery decoded, for finding a key
+  HeaderMap headers;          // values as received
+  std::string body;           // read only for the micro-gw endpoints; streamed when proxied
   std::string clientAddress;  // the TCP peer
   bool tls = false;
+
+  // The value of the first field of that name, "" when absent.
+  const std::string& header(const std::string& name) const;
+  bool hasHeader(const std::string& name) const { return headers.count(name) > 0; }
+  // Every line of a list field joined with ", " in arrival order (RFC 9110 section 5.3).
+  std::string joinedHeader(const std::string& name) const;
 };
 
 struct HttpResponse {
   int status = 200;
   HeaderMap headers;
   std::string body;
+
+  void setHeader(const std::string& name, std::string value);
+  void setContent(std::string content, const std::string& contentType);
 };
 
-// Rebuilds a query string from decoded parameters (percent-encoding what needs it).
-std::string encodeQuery(const QueryParams& params);
+// The request target split and checked (RFC 9112 section 3.2, RFC 3986): origin-form, or
+// absolute-form (its path is used). Fills rawPath, rawQuery, path and query. Returns "" or why
+// the target is refused (400): not a path; a malformed percent-escape; an encoded NUL, slash or
+// backslash, or a backslash (a backend may split segments there: Envoy's default); a "." or ".."
+// segment, also as "..;" or percent-encoded (a backend that normalises it would serve another
+// resource than the one authorised).
+std::string parseTarget(std::string_view target, HttpRequest* request);
+
+// The raw query without the parameters whose decoded name is in `names`; every other parameter
+// stays as received, in order.
+std::string removeQueryParams(std::string_view rawQuery, const std::vector<std::string>& names);
+
+// Percent-decodes a query component ('+' is a space, as in form encoding).
+std::string decodeQueryComponent(std::string_view s);
 
 }  // namespace mgw::gateway

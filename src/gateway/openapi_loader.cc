@@ -822,6 +822,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.propagateApiKey = in.propagateApiKey;
   api.subscriptionRequired = in.subscriptionRequired;
   api.timeoutSeconds = in.timeoutSeconds;
+  api.connectTimeoutSeconds = in.connectTimeoutSeconds;
   api.source = configFile + ":" + std::to_string(in.line);
   return api;
 }

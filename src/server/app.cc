@@ -1,6 +1,5 @@
 #include "server/app.h"
 
-#include <openssl/ssl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,11 +7,10 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "common/log.h"
 #include "config/config_loader.h"
-#include "server/fault_reply.h"
+#include "http/server.h"
 #include "server/lifecycle_service.h"
 #include "server/request_util.h"
 #include "server/routes.h"
@@ -32,63 +30,6 @@ std::optional<config::Config> loadOrReport(const std::string& path) {
 
 bool isLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
-}
-
-// The library's compiled-in defaults (5 requests per connection, no TCP_NODELAY, 8 threads) are
-// replaced by the configured, explicit limits.
-void applyLimits(httplib::Server& server, const config::ListenerConfig& listener) {
-  const int threads = listener.workerThreads;
-  server.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(threads));
-  };
-  server.set_tcp_nodelay(true);
-  server.set_keep_alive_max_count(static_cast<size_t>(listener.keepAliveMaxRequests));
-  server.set_keep_alive_timeout(listener.keepAliveTimeoutSeconds);
-  server.set_read_timeout(listener.readTimeoutSeconds, 0);
-  server.set_write_timeout(listener.writeTimeoutSeconds, 0);
-  server.set_payload_max_length(listener.maxRequestBytes);
-  server.set_error_handler(
-      [](const httplib::Request&, httplib::Response& res) { fillLibraryError(res); });
-  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                  std::exception_ptr ep) {
-    std::string what = "unknown";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log::error("unhandled exception in a request handler", {{"path", req.path}, {"error", what}});
-    writeFault(res, Failure::kInternalError, "the request could not be processed");
-  });
-}
-
-struct Listener {
-  std::unique_ptr<httplib::Server> server;
-  int socket = -1;  // the listening socket, recorded when the library creates it
-  std::thread thread;
-  int port = -1;
-};
-
-// The library listens with a compiled-in backlog of 5: a burst of connects (wrk -c64, a load
-// balancer opening its pool) overflows it, the kernel drops handshakes and the clients retry after
-// 1 s, 3 s... So the socket is recorded as it is created and, once bound and listening, listen() is
-// called again on it from this thread: on a listening socket only the backlog changes.
-bool bindListener(Listener& l, const std::string& host, int port) {
-  l.server->set_socket_options([&l](socket_t sock) {
-    httplib::default_socket_options(sock);
-    l.socket = static_cast<int>(sock);
-  });
-  bool bound;
-  if (port == 0) {
-    l.port = l.server->bind_to_any_port(host);
-    bound = l.port > 0;
-  } else {
-    l.port = port;
-    bound = l.server->bind_to_port(host, port);
-  }
-  if (bound && l.socket >= 0) ::listen(l.socket, SOMAXCONN);
-  return bound;
 }
 
 bool writeReadyFile(const std::string& path, int httpPort, int httpsPort) {
@@ -188,17 +129,10 @@ int runGateway(const RunOptions& options) {
     }
   }
 
-  gateway::ProxyOptions proxyOptions;
-  proxyOptions.trustStorePath = listener.trustStorePath;
-  ServerContext context(state, revocations, std::make_unique<gateway::Proxy>(proxyOptions),
-                        lifecycle);
+  ServerContext context(state, revocations, lifecycle);
   lifecycle->startPurger(std::chrono::hours(1));
 
-  Listener http, https;
   std::unique_ptr<token::SigningKey> tlsKey;
-  if (listener.httpPort != -1) {
-    http.server = std::make_unique<httplib::Server>();
-  }
   if (listener.httpsPort != -1) {
     std::vector<std::string> tlsErrors, tlsWarnings;
     // ES256 for the development TLS key: the cheapest handshake of the three.
@@ -215,31 +149,36 @@ int runGateway(const RunOptions& options) {
       log::error("startup error", {{"detail", error}});
       return 1;
     }
-    https.server = std::make_unique<httplib::SSLServer>(tlsKey->certificate(), tlsKey->pkey());
-    if (!https.server->is_valid()) {
-      log::error("startup error", {{"detail", "the TLS context could not be created from " +
-                                                  listener.keyStorePath}});
-      return 1;
-    }
   }
-  for (auto* l : {&http, &https}) {
-    if (!l->server) continue;
-    applyLimits(*l->server, listener);
-    registerRoutes(*l->server, context, l == &https);
-    const int port = l == &http ? listener.httpPort : listener.httpsPort;
-    if (!bindListener(*l, listener.host, port)) {
-      log::error("startup error",
-                 {{"detail", "cannot listen on " + listener.host + ":" + std::to_string(port) +
-                                 " (in use, or not permitted)"}});
-      return 1;
-    }
+
+  http::ServerOptions serverOptions;
+  serverOptions.host = listener.host;
+  serverOptions.httpPort = listener.httpPort;
+  serverOptions.httpsPort = listener.httpsPort;
+  serverOptions.tlsKey = tlsKey ? tlsKey->pkey() : nullptr;
+  serverOptions.tlsCertificate = tlsKey ? tlsKey->certificate() : nullptr;
+  serverOptions.ioThreads = listener.ioThreads;
+  serverOptions.workerThreads = listener.workerThreads;
+  serverOptions.maxConnections = listener.maxConnections;
+  serverOptions.maxHeaderBytes = listener.maxHeaderBytes;
+  serverOptions.maxHeaderCount = listener.maxHeaderCount;
+  serverOptions.maxRequestBytes = listener.maxRequestBytes;
+  serverOptions.headerTimeoutSeconds = listener.headerTimeoutSeconds;
+  serverOptions.bodyTimeoutSeconds = listener.bodyTimeoutSeconds;
+  serverOptions.writeTimeoutSeconds = listener.writeTimeoutSeconds;
+  serverOptions.keepAliveTimeoutSeconds = listener.keepAliveTimeoutSeconds;
+  serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;
+  serverOptions.trustStorePath = listener.trustStorePath;
+  Dispatcher dispatcher(context);
+  http::Server server(serverOptions, dispatcher);
+  std::string startError;
+  if (!server.start(&startError)) {
+    log::error("startup error", {{"detail", startError}});
+    return 1;
   }
-  for (auto* l : {&http, &https})
-    if (l->server)
-      l->thread = std::thread([server = l->server.get()] { server->listen_after_bind(); });
-  for (auto* l : {&http, &https})
-    while (l->server && !l->server->is_running())
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  struct Ports {
+    int port;
+  } http{server.httpPort()}, https{server.httpsPort()};
 
   log::info("micro-gw started",
             {{"httpPort", http.port}, {"httpsPort", https.port}, {"host", listener.host}});
@@ -276,11 +215,8 @@ int runGateway(const RunOptions& options) {
 
   log::info("draining: no new connections, finishing in-flight requests");
   lifecycle->stopPurger();
-  // stop() closes the listening socket; the worker pool then finishes its current requests.
-  for (auto* l : {&http, &https})
-    if (l->server) l->server->stop();
-  for (auto* l : {&http, &https})
-    if (l->thread.joinable()) l->thread.join();
+  // Within 10 s of SIGTERM (a container runtime kills at 10 s): exchanges still running are cut.
+  server.stop(std::chrono::seconds(8));
   log::info("micro-gw stopped");
   return 0;
 }

@@ -1,13 +1,12 @@
-// The gateway: every request that is not a micro-gw endpoint is routed to an API, its key validated
-// (SPEC section 7) and, when allowed, proxied to the API's backend. One access-log line per
-// request.
+// The gateway: every request that is not a micro-gw endpoint is routed to an API, its key
+// validated (SPEC section 7) and, when allowed, forwarded to the API's backend as a plan the
+// transport carries out. One access-log line per request.
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "common/crypto_util.h"
 #include "common/log.h"
 #include "gateway/key_extractor.h"
-#include "server/fault_reply.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 
@@ -22,130 +21,142 @@ std::string clip(const std::string& path) {
 }
 
 struct AccessEntry {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string api;
   Failure failure = Failure::kNone;
   std::string reason;
   std::string keyId;
 };
 
-void serveGateway(ServerContext& context, const httplib::Request& req, httplib::Response& res,
-                  bool tls) {
-  const auto started = std::chrono::steady_clock::now();
-  const auto state = context.state();
-  AccessEntry entry;
-
-  auto finish = [&]() {
+// The access log line, written when the transport reports how the exchange ended.
+std::function<void(const gateway::HttpRequest&, const http::Outcome&)> accessLog(
+    AccessEntry entry) {
+  return [entry = std::move(entry)](const gateway::HttpRequest& req, const http::Outcome& out) {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - started)
+                            std::chrono::steady_clock::now() - entry.started)
                             .count();
-    json line = {{"client", req.remote_addr},
+    json line = {{"client", req.clientAddress},
                  {"method", req.method},
                  {"path", req.path},
-                 {"status", res.status},
+                 {"status", out.status},
                  {"latencyMs", static_cast<double>(micros) / 1000.0}};
     if (!entry.api.empty()) line["api"] = entry.api;
-    if (entry.failure != Failure::kNone) line["reason"] = failureName(entry.failure);
-    if (!entry.reason.empty()) line["detail"] = entry.reason;
+    const Failure failure = entry.failure != Failure::kNone ? entry.failure : out.failure;
+    if (failure != Failure::kNone) line["reason"] = failureName(failure);
+    const std::string& detail = entry.reason.empty() ? out.reason : entry.reason;
+    if (!detail.empty()) line["detail"] = detail;
     if (!entry.keyId.empty()) line["key"] = entry.keyId;
     log::access(line);
   };
-  auto fail = [&](Failure failure, const std::string& description, const std::string& reason) {
-    entry.failure = failure;
-    entry.reason = reason;
-    writeFault(res, failure, description);
-    finish();
-  };
+}
 
-  if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount,
-                          state->config.listener.maxRequestBytes)) {
-    finish();
-    return;
-  }
-
-  const auto route = state->router->match(req.method, req.path);
-  if (route.failure != Failure::kNone) {
-    if (route.api) entry.api = route.api->name + ":" + route.api->version;
-    fail(route.failure,
-         route.failure == Failure::kNoApi
-             ? "no API is deployed at " + clip(req.path)
-             : "the API has no resource for " + req.method + " " + clip(req.path),
-         "");
-    return;
-  }
-  const auto& api = *route.api;
-  entry.api = api.name + ":" + api.version;
-
-  gateway::HttpRequest request = toHttpRequest(req, tls);
-  const gateway::Endpoints* endpoints = &api.production;
-
-  if (route.resource->secured) {
-    auto key = gateway::extractKey(api, request);
-    if (!key) {
-      fail(Failure::kMissingCredentials,
-           "an API key is required in the '" + api.keySources.front().name + "' " +
-               (api.keySources.front().in == gateway::KeyLocation::kHeader ? "header"
-                                                                           : "query parameter"),
-           "no key in any declared location");
-      return;
-    }
-    gateway::RequestContext ctx;
-    ctx.clientAddress = req.remote_addr;
-    ctx.forwardedFor = req.get_header_value("X-Forwarded-For");
-    ctx.hasReferer = req.has_header("Referer");
-    ctx.referer = req.get_header_value("Referer");
-    auto verdict = state->validator->validate(key->value, api, ctx, nowSeconds());
-    entry.keyId = verdict.keyId;
-    if (verdict.failure != Failure::kNone) {
-      fail(verdict.failure, verdict.description, verdict.reason);
-      return;
-    }
-    if (verdict.sandbox) endpoints = &api.sandbox;
-  }
-  if (endpoints->empty()) {
-    fail(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
-         "no endpoints");
-    return;
-  }
-
-  Failure failure = Failure::kNone;
-  std::string reason;
-  gateway::HttpResponse upstream =
-      context.proxy().forward(request, api, *endpoints, route.backendPath, &failure, &reason);
-  if (failure != Failure::kNone) {
-    fail(failure,
-         failure == Failure::kBackendTimeout ? "the backend did not answer in time"
-                                             : "the backend is unreachable",
-         reason);
-    return;
-  }
-  res.status = upstream.status;
-  std::string contentType;
-  for (const auto& [name, value] : upstream.headers) {
-    if (strcasecmp(name.c_str(), "Content-Type") == 0) {
-      contentType = value;
-      continue;
-    }
-    res.headers.emplace(name, value);
-  }
-  res.body = std::move(upstream.body);
-  if (!contentType.empty()) res.set_header("Content-Type", contentType);
-  finish();
+std::size_t segmentCount(const std::string& context) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < context.size(); ++i)
+    if (context[i] == '/' && i + 1 < context.size()) ++n;
+  return n;
 }
 
 }  // namespace
 
-void registerGatewayRoutes(httplib::Server& server, ServerContext& context, bool tls) {
-  auto handler = [&context, tls](const httplib::Request& req, httplib::Response& res) {
-    serveGateway(context, req, res, tls);
+http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& request) {
+  const auto state = context.state();
+  AccessEntry entry;
+  http::Decision decision;
+  auto refuse = [&](Failure failure, const std::string& description, const std::string& reason) {
+    entry.failure = failure;
+    entry.reason = reason;
+    decision.kind = http::Decision::Kind::kReply;
+    decision.reply = gateway::faultReply(failure, description);
+    decision.done = accessLog(std::move(entry));
+    return std::move(decision);
   };
-  // Registered last: the micro-gw endpoints match first.
-  const std::string any = "/.*";
-  server.Get(any, handler);
-  server.Post(any, handler);
-  server.Put(any, handler);
-  server.Patch(any, handler);
-  server.Delete(any, handler);
-  server.Options(any, handler);
+
+  // What a backend is asked to do: the methods of RFC 9110 section 9.3 that have a meaning here
+  // (CONNECT and TRACE are never forwarded).
+  static constexpr std::string_view kForwarded[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                    "PATCH", "DELETE", "OPTIONS"};
+  if (std::find(std::begin(kForwarded), std::end(kForwarded), request.method) ==
+      std::end(kForwarded))
+    return refuse(Failure::kMethodNotAllowed,
+                  "the method " + request.method.substr(0, 16) + " is not forwarded", "");
+
+  const auto route = state->router->match(request.method, request.path);
+  if (route.failure != Failure::kNone) {
+    if (route.api) entry.api = route.api->name + ":" + route.api->version;
+    return refuse(route.failure,
+                  route.failure == Failure::kNoApi
+                      ? "no API is deployed at " + clip(request.path)
+                      : "the API has no resource for " + request.method.substr(0, 16) + " " +
+                            clip(request.path),
+                  "");
+  }
+  const auto& api = *route.api;
+  entry.api = api.name + ":" + api.version;
+  const gateway::Endpoints* endpoints = &api.production;
+
+  // X-Forwarded-For: every line, joined in order (a second line must not hide an address).
+  const std::string forwardedFor = request.joinedHeader("X-Forwarded-For");
+  if (route.resource->secured) {
+    auto key = gateway::extractKey(api, request);
+    if (!key) {
+      const auto& source = api.keySources.front();
+      return refuse(Failure::kMissingCredentials,
+                    "an API key is required in the '" + source.name + "' " +
+                        (source.in == gateway::KeyLocation::kHeader ? "header" : "query parameter"),
+                    "no key in any declared location");
+    }
+    gateway::RequestContext ctx;
+    ctx.clientAddress = request.clientAddress;
+    ctx.forwardedFor = forwardedFor;
+    ctx.hasReferer = request.hasHeader("Referer");
+    ctx.referer = request.header("Referer");
+    auto verdict = state->validator->validate(key->value, api, ctx, nowSeconds());
+    entry.keyId = verdict.keyId;
+    if (verdict.failure != Failure::kNone)
+      return refuse(verdict.failure, verdict.description, verdict.reason);
+    if (verdict.sandbox) endpoints = &api.sandbox;
+  }
+  if (endpoints->empty())
+    return refuse(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
+                  "no endpoints");
+
+  auto plan = std::make_shared<gateway::ForwardPlan>();
+  plan->api = entry.api;
+  plan->failover = endpoints->failover;
+  // Failover walks the list in order; otherwise requests take the URLs in turn.
+  const std::size_t count = endpoints->urls.size();
+  const std::size_t first = endpoints->failover || count == 1 ? 0 : context.nextEndpoint() % count;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto it = state->endpoints.find(endpoints->urls[(first + i) % count]);
+    if (it != state->endpoints.end()) plan->targets.push_back(it->second);
+  }
+  if (plan->targets.empty())
+    return refuse(Failure::kBackendUnreachable, "the backend is unreachable",
+                  "no usable endpoint URL");
+  plan->rawPath = gateway::rawPathAfter(request.rawPath, segmentCount(api.context));
+  // SPEC section 9 (WSO2 issue #2572): the key is the gateway's business, not the backend's.
+  std::vector<std::string> keyParams;
+  if (!api.propagateApiKey) {
+    for (const auto& source : api.keySources) {
+      if (source.in == gateway::KeyLocation::kHeader)
+        plan->dropHeaders.push_back(source.name);
+      else
+        keyParams.push_back(source.name);
+    }
+  }
+  plan->rawQuery = gateway::removeQueryParams(request.rawQuery, keyParams);
+  plan->forwardedFor =
+      forwardedFor.empty() ? request.clientAddress : forwardedFor + ", " + request.clientAddress;
+  plan->forwardedHost = request.header("Host");
+  plan->tls = request.tls;
+  plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
+  plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
+
+  decision.kind = http::Decision::Kind::kForward;
+  decision.forward = std::move(plan);
+  decision.done = accessLog(std::move(entry));
+  return decision;
 }
 
 }  // namespace mgw::server

@@ -11,7 +11,7 @@
 #include "gateway/ip_matcher.h"
 #include "gateway/key_validator.h"
 #include "gateway/referer_matcher.h"
-#include "server/fault_reply.h"
+
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "sts/api_key_issuer.h"
@@ -36,13 +36,10 @@ struct Call {
   bool owns(const std::string& owner) const { return caller.isAdmin || owner == caller.user; }
 };
 
-std::optional<Call> begin(ServerContext& context, const httplib::Request& req,
-                          httplib::Response& res) {
-  res.set_header("Cache-Control", "no-store");
+std::optional<Call> begin(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
+  res.setHeader("Cache-Control", "no-store");
   Call call;
   call.state = context.state();
-  if (!checkRequestLimits(req, res, call.state->config.listener.maxHeaderCount))
-    return std::nullopt;
   auto caller = authenticate(*call.state, req, res);
   if (!caller) return std::nullopt;
   if (req.body.size() > kMaxBodyBytes) {
@@ -68,13 +65,13 @@ std::string shownId(const std::string& id) {
   return out;
 }
 
-void reply(httplib::Response& res, int status, const json& body) {
+void reply(HttpResponse& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.setContent(body.dump(), "application/json");
 }
 
 // The JSON object body, with only the named fields. An empty body is {} when emptyOk.
-std::optional<json> parseBody(const httplib::Request& req, httplib::Response& res,
+std::optional<json> parseBody(const RouteRequest& req, HttpResponse& res,
                               std::initializer_list<const char*> allowed, bool emptyOk) {
   if (req.body.empty()) {
     if (emptyOk) return json::object();
@@ -105,7 +102,7 @@ std::optional<json> parseBody(const httplib::Request& req, httplib::Response& re
 }
 
 // An optional string field: false (fault written) when present with another type.
-bool optionalString(const json& body, const char* name, httplib::Response& res,
+bool optionalString(const json& body, const char* name, HttpResponse& res,
                     std::optional<std::string>* out) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return true;
@@ -117,7 +114,7 @@ bool optionalString(const json& body, const char* name, httplib::Response& res,
   return true;
 }
 
-bool requiredName(const json& body, const char* name, httplib::Response& res, std::string* out) {
+bool requiredName(const json& body, const char* name, HttpResponse& res, std::string* out) {
   std::optional<std::string> value;
   if (!optionalString(body, name, res, &value)) return false;
   if (!value || value->empty() || value->size() > kMaxNameLength) {
@@ -131,7 +128,7 @@ bool requiredName(const json& body, const char* name, httplib::Response& res, st
 }
 
 // An integer field (JSON number without fraction, or a numeric string as the STS accepts).
-bool optionalInteger(const json& body, const char* name, httplib::Response& res,
+bool optionalInteger(const json& body, const char* name, HttpResponse& res,
                      std::optional<std::int64_t>* out) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return true;
@@ -167,7 +164,7 @@ struct ApiRef {
 
 // {"api": {"name", "version"}}: a deployed API the caller may use (admin: any deployed API; others:
 // [[apikey.issuer.api]] narrowed by their own [b7a.users.<name>] apis, as for signed keys).
-std::optional<ApiRef> usableApi(const Call& call, const json& body, httplib::Response& res,
+std::optional<ApiRef> usableApi(const Call& call, const json& body, HttpResponse& res,
                                 const gateway::ApiDefinition** definition = nullptr) {
   auto it = body.find("api");
   if (it == body.end() || !it->is_object() || !it->contains("name") || !it->contains("version") ||
@@ -233,7 +230,7 @@ json applicationJson(const Call& call, const store::ApplicationRecord& a) {
 }
 
 // A store failure as the client sees it, with the description for this operation.
-void storeFault(httplib::Response& res, Failure f, const std::string& notFound,
+void storeFault(HttpResponse& res, Failure f, const std::string& notFound,
                 const std::string& conflict) {
   switch (f) {
     case Failure::kNotFound:
@@ -254,8 +251,7 @@ void storeFault(httplib::Response& res, Failure f, const std::string& notFound,
 // written. `what` names the kind of object in the descriptions ("API key", "application").
 template <typename Record>
 std::optional<Record> ownedRecord(const Call& call, store::StoreResult<Record> found,
-                                  std::string_view what, const std::string& id,
-                                  httplib::Response& res) {
+                                  std::string_view what, const std::string& id, HttpResponse& res) {
   if (!found.ok()) {
     storeFault(res, found.failure, "no " + std::string(what) + " with id " + shownId(id), "");
     return std::nullopt;
@@ -269,18 +265,18 @@ std::optional<Record> ownedRecord(const Call& call, store::StoreResult<Record> f
 }
 
 std::optional<store::OpaqueKeyRecord> ownedKey(const Call& call, const std::string& id,
-                                               httplib::Response& res) {
+                                               HttpResponse& res) {
   return ownedRecord(call, call.lifecycle->keys().get(id), "API key", id, res);
 }
 
 std::optional<store::ApplicationRecord> ownedApplication(const Call& call, const std::string& id,
-                                                         httplib::Response& res) {
+                                                         HttpResponse& res) {
   return ownedRecord(call, call.lifecycle->applications().get(id), "application", id, res);
 }
 
 // --- POST /apikey/revoke ---
 
-void revokeSignedKey(const Call& call, const std::string& key, httplib::Response& res) {
+void revokeSignedKey(const Call& call, const std::string& key, HttpResponse& res) {
   const auto& config = call.state->config;
   token::VerifyResult verified =
       token::verifyToken(key, *call.state->trustedKeys, call.now, config.server.timestampSkewMs);
@@ -328,7 +324,7 @@ void revokeSignedKey(const Call& call, const std::string& key, httplib::Response
            {"expiresAt", optionalTime(expiresAt)}}}});
 }
 
-void revokeOpaqueValue(const Call& call, const std::string& value, httplib::Response& res) {
+void revokeOpaqueValue(const Call& call, const std::string& value, HttpResponse& res) {
   auto found = call.lifecycle->keys().findByValue(value);
   if (found.failure == Failure::kNotFound) {
     writeFault(res, Failure::kBadRequestBody,
@@ -347,7 +343,7 @@ void revokeOpaqueValue(const Call& call, const std::string& value, httplib::Resp
   reply(res, 200, {{"revoked", {{"type", "opaque"}, {"id", found.value.id}}}});
 }
 
-void revoke(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void revoke(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res, {"apiKey", "jti", "expiresAt", "sub", "issuedBefore"}, false);
@@ -454,7 +450,7 @@ void revoke(ServerContext& context, const httplib::Request& req, httplib::Respon
 
 // --- /apikeys ---
 
-bool customValue(const json& body, httplib::Response& res, std::optional<std::string>* value) {
+bool customValue(const json& body, HttpResponse& res, std::optional<std::string>* value) {
   if (!optionalString(body, "value", res, value)) return false;
   if (value->has_value()) {
     if (auto why = store::validateCustomKeyValue(**value)) {
@@ -465,7 +461,7 @@ bool customValue(const json& body, httplib::Response& res, std::optional<std::st
   return true;
 }
 
-void createKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res,
@@ -552,7 +548,7 @@ void createKey(ServerContext& context, const httplib::Request& req, httplib::Res
   reply(res, 201, out);
 }
 
-void listKeys(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void listKeys(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto listed = call->caller.isAdmin ? call->lifecycle->keys().listAll()
@@ -563,17 +559,17 @@ void listKeys(ServerContext& context, const httplib::Request& req, httplib::Resp
   reply(res, 200, {{"count", list.size()}, {"list", list}});
 }
 
-void getKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void getKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto key = ownedKey(*call, req.matches[1], res);
+  auto key = ownedKey(*call, req.id, res);
   if (key) reply(res, 200, keyJson(*key));
 }
 
-void deleteKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void deleteKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto key = ownedKey(*call, req.matches[1], res);
+  auto key = ownedKey(*call, req.id, res);
   if (!key) return;
   Failure f = call->lifecycle->revokeKey(key->id, call->now);
   if (f != Failure::kNone) return storeFault(res, f, "no API key with id " + shownId(key->id), "");
@@ -581,14 +577,14 @@ void deleteKey(ServerContext& context, const httplib::Request& req, httplib::Res
   res.status = 204;
 }
 
-void regenerateKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void regenerateKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res, {"value"}, true);
   if (!body) return;
   std::optional<std::string> value;
   if (!customValue(*body, res, &value)) return;
-  auto key = ownedKey(*call, req.matches[1], res);
+  auto key = ownedKey(*call, req.id, res);
   if (!key) return;
   if (key->revoked) {
     writeFault(res, Failure::kConflict,
@@ -615,7 +611,7 @@ void regenerateKey(ServerContext& context, const httplib::Request& req, httplib:
   reply(res, 200, out);
 }
 
-void associateKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void associateKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res, {"application"}, false);
@@ -626,7 +622,7 @@ void associateKey(ServerContext& context, const httplib::Request& req, httplib::
     writeFault(res, Failure::kBadRequestBody, "application (an application id) is required");
     return;
   }
-  auto key = ownedKey(*call, req.matches[1], res);
+  auto key = ownedKey(*call, req.id, res);
   if (!key) return;
   if (!ownedApplication(*call, *application, res)) return;
   Failure f = call->lifecycle->associateKey(key->id, *application);
@@ -638,10 +634,10 @@ void associateKey(ServerContext& context, const httplib::Request& req, httplib::
   reply(res, 200, keyJson(updated.value));
 }
 
-void dissociateKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void dissociateKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto key = ownedKey(*call, req.matches[1], res);
+  auto key = ownedKey(*call, req.id, res);
   if (!key) return;
   Failure f = call->lifecycle->dissociateKey(key->id);
   if (f != Failure::kNone) return storeFault(res, f, "the API key no longer exists", "");
@@ -650,8 +646,7 @@ void dissociateKey(ServerContext& context, const httplib::Request& req, httplib:
 
 // --- /applications ---
 
-void createApplication(ServerContext& context, const httplib::Request& req,
-                       httplib::Response& res) {
+void createApplication(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res, {"name"}, false);
@@ -666,7 +661,7 @@ void createApplication(ServerContext& context, const httplib::Request& req,
   reply(res, 201, applicationJson(*call, created.value));
 }
 
-void listApplications(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void listApplications(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto listed = call->caller.isAdmin
@@ -678,18 +673,17 @@ void listApplications(ServerContext& context, const httplib::Request& req, httpl
   reply(res, 200, {{"count", list.size()}, {"list", list}});
 }
 
-void getApplication(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void getApplication(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto app = ownedApplication(*call, req.matches[1], res);
+  auto app = ownedApplication(*call, req.id, res);
   if (app) reply(res, 200, applicationJson(*call, *app));
 }
 
-void deleteApplication(ServerContext& context, const httplib::Request& req,
-                       httplib::Response& res) {
+void deleteApplication(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto app = ownedApplication(*call, req.matches[1], res);
+  auto app = ownedApplication(*call, req.id, res);
   if (!app) return;
   Failure f = call->lifecycle->removeApplication(app->id);
   if (f != Failure::kNone)
@@ -698,12 +692,12 @@ void deleteApplication(ServerContext& context, const httplib::Request& req,
   res.status = 204;
 }
 
-void subscribe(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void subscribe(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res, {"api"}, false);
   if (!body) return;
-  auto app = ownedApplication(*call, req.matches[1], res);
+  auto app = ownedApplication(*call, req.id, res);
   if (!app) return;
   auto api = usableApi(*call, *body, res);
   if (!api) return;
@@ -719,12 +713,12 @@ void subscribe(ServerContext& context, const httplib::Request& req, httplib::Res
          {"created", call->now}});
 }
 
-void unsubscribe(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
+void unsubscribe(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
   auto body = parseBody(req, res, {"api"}, false);
   if (!body) return;
-  auto app = ownedApplication(*call, req.matches[1], res);
+  auto app = ownedApplication(*call, req.id, res);
   if (!app) return;
   auto it = body->find("api");
   if (it == body->end() || !it->is_object() || !(*it)["name"].is_string() ||
@@ -743,40 +737,69 @@ void unsubscribe(ServerContext& context, const httplib::Request& req, httplib::R
   res.status = 204;
 }
 
-void listSubscriptions(ServerContext& context, const httplib::Request& req,
-                       httplib::Response& res) {
+void listSubscriptions(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto app = ownedApplication(*call, req.matches[1], res);
+  auto app = ownedApplication(*call, req.id, res);
   if (app) reply(res, 200, applicationJson(*call, *app)["subscriptions"]);
+}
+
+// The key management API (SPEC section 8): "{id}" is one path segment.
+struct Route {
+  std::string_view method;
+  std::string_view path;
+  RouteHandler handler;
+};
+
+const Route kRoutes[] = {
+    {"POST", "/apikey/revoke", revoke},
+    {"POST", "/apikeys", createKey},
+    {"GET", "/apikeys", listKeys},
+    {"GET", "/apikeys/{id}", getKey},
+    {"DELETE", "/apikeys/{id}", deleteKey},
+    {"POST", "/apikeys/{id}/regenerate", regenerateKey},
+    {"POST", "/apikeys/{id}/associate", associateKey},
+    {"DELETE", "/apikeys/{id}/associate", dissociateKey},
+    {"POST", "/applications", createApplication},
+    {"GET", "/applications", listApplications},
+    {"GET", "/applications/{id}", getApplication},
+    {"DELETE", "/applications/{id}", deleteApplication},
+    {"POST", "/applications/{id}/subscriptions", subscribe},
+    {"GET", "/applications/{id}/subscriptions", listSubscriptions},
+    {"DELETE", "/applications/{id}/subscriptions", unsubscribe},
+};
+
+// Segment by segment; "{id}" takes one non-empty segment.
+bool matchRoute(std::string_view pattern, std::string_view path, std::string* id) {
+  while (!pattern.empty() && !path.empty()) {
+    const std::size_t pe = pattern.find('/', 1), se = path.find('/', 1);
+    const std::string_view ps = pattern.substr(0, pe), ss = path.substr(0, se);
+    if (ps == "/{id}") {
+      if (ss.size() < 2) return false;
+      *id = std::string(ss.substr(1));
+    } else if (ps != ss) {
+      return false;
+    }
+    pattern = pe == std::string_view::npos ? std::string_view() : pattern.substr(pe);
+    path = se == std::string_view::npos ? std::string_view() : path.substr(se);
+  }
+  return pattern.empty() && path.empty();
 }
 
 }  // namespace
 
-void registerLifecycleRoutes(httplib::Server& server, ServerContext& context) {
-  using Handler = void (*)(ServerContext&, const httplib::Request&, httplib::Response&);
-  auto bind = [&context](Handler h) {
-    return [&context, h](const httplib::Request& req, httplib::Response& res) {
-      h(context, req, res);
-    };
-  };
-  server.Post("/apikey/revoke", bind(revoke));
+RouteHandler findLifecycleRoute(std::string_view method, std::string_view path, std::string* id) {
+  for (const Route& r : kRoutes)
+    if (r.method == method && matchRoute(r.path, path, id)) return r.handler;
+  return nullptr;
+}
 
-  server.Post("/apikeys", bind(createKey));
-  server.Get("/apikeys", bind(listKeys));
-  server.Get("/apikeys/([^/]+)", bind(getKey));
-  server.Delete("/apikeys/([^/]+)", bind(deleteKey));
-  server.Post("/apikeys/([^/]+)/regenerate", bind(regenerateKey));
-  server.Post("/apikeys/([^/]+)/associate", bind(associateKey));
-  server.Delete("/apikeys/([^/]+)/associate", bind(dissociateKey));
-
-  server.Post("/applications", bind(createApplication));
-  server.Get("/applications", bind(listApplications));
-  server.Get("/applications/([^/]+)", bind(getApplication));
-  server.Delete("/applications/([^/]+)", bind(deleteApplication));
-  server.Post("/applications/([^/]+)/subscriptions", bind(subscribe));
-  server.Get("/applications/([^/]+)/subscriptions", bind(listSubscriptions));
-  server.Delete("/applications/([^/]+)/subscriptions", bind(unsubscribe));
+bool isLifecyclePath(std::string_view path) {
+  for (std::string_view prefix : {"/apikey/revoke", "/apikeys", "/applications"})
+    if (path == prefix || (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
+                           path[prefix.size()] == '/'))
+      return true;
+  return false;
 }
 
 }  // namespace mgw::server

@@ -1,33 +1,64 @@
 #include "server/routes.h"
 
-#include "server/fault_reply.h"
+#include <nlohmann/json.hpp>
 
 namespace mgw::server {
+namespace {
 
-void registerStsRoutes(httplib::Server& server, ServerContext& context);
-void registerGatewayRoutes(httplib::Server& server, ServerContext& context, bool tls);
-void registerLifecycleRoutes(httplib::Server& server, ServerContext& context);
+http::Decision reply(HttpResponse response) {
+  http::Decision d;
+  d.kind = http::Decision::Kind::kReply;
+  d.reply = std::move(response);
+  return d;
+}
 
-void registerRoutes(httplib::Server& server, ServerContext& context, bool tls) {
-  server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"status\":\"UP\"}", "application/json");
-  });
-  if (tls) {
-    registerStsRoutes(server, context);
-    registerLifecycleRoutes(server, context);
-  } else {
-    // Passwords never travel in clear text: the STS and key management exist on HTTPS only.
-    auto httpsOnly = [](const httplib::Request&, httplib::Response& res) {
-      writeFault(res, Failure::kNotFound, "this endpoint is served on the HTTPS listener only");
-    };
-    for (const char* path :
-         {"/apikey", "/apikey/revoke", "/apikeys(/.*)?", "/applications(/.*)?"}) {
-      server.Get(path, httpsOnly);
-      server.Post(path, httpsOnly);
-      server.Delete(path, httpsOnly);
-    }
+// A handler that needs the body and may block (argon2id, store writes): the worker pool.
+http::Decision local(ServerContext& context, RouteHandler handler, std::string id) {
+  http::Decision d;
+  d.kind = http::Decision::Kind::kLocal;
+  d.blocking = true;
+  d.maxBodyBytes = 64 * 1024;  // a key or management request is a few hundred bytes
+  d.local = [&context, handler, id = std::move(id)](gateway::HttpRequest& request) {
+    RouteRequest req;
+    static_cast<gateway::HttpRequest&>(req) = std::move(request);
+    req.id = id;
+    HttpResponse res;
+    res.setHeader("Cache-Control", "no-store");
+    handler(context, req, res);
+    return res;
+  };
+  return d;
+}
+
+}  // namespace
+
+http::Decision Dispatcher::decide(gateway::HttpRequest& request) {
+  const std::string& path = request.path;
+  const std::string& method = request.method;
+  if (path == "/health" && (method == "GET" || method == "HEAD")) {
+    HttpResponse res;
+    res.setContent("{\"status\":\"UP\"}", "application/json");
+    return reply(std::move(res));
   }
-  registerGatewayRoutes(server, context, tls);
+  const bool stsPath = path == "/apikey" || path == "/.well-known/jwks.json";
+  if (!request.tls && (stsPath || isLifecyclePath(path))) {
+    // Passwords never travel in clear text: the STS and key management exist on HTTPS only.
+    return reply(gateway::faultReply(Failure::kNotFound,
+                                     "this endpoint is served on the HTTPS listener only"));
+  }
+  if (request.tls) {
+    if (path == "/apikey" && (method == "GET" || method == "POST"))
+      return local(context_, issueApiKey, "");
+    if (path == "/.well-known/jwks.json" && (method == "GET" || method == "HEAD")) {
+      HttpResponse res;
+      res.setContent(context_.state()->publishedKeys->toJwks().dump(), "application/json");
+      return reply(std::move(res));
+    }
+    std::string id;
+    if (RouteHandler handler = findLifecycleRoute(method, path, &id))
+      return local(context_, handler, std::move(id));
+  }
+  return decideGateway(context_, request);
 }
 
 }  // namespace mgw::server

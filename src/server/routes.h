@@ -1,23 +1,51 @@
-// Registers the endpoints on the HTTP library's servers. The handlers convert between the library's
-// types and the plain structs the STS and the gateway decide on.
+// The micro-gw endpoints and the gateway as plain functions of a plain request: the Dispatcher
+// tells the transport, for each request head, whether to answer, to read the body and run a
+// handler (on the worker pool when it blocks), or to forward to a backend.
 #pragma once
 
-#include <httplib.h>
-
 #include <optional>
+#include <string>
 
 #include "auth/user_store.h"
+#include "gateway/fault_reply.h"
+#include "gateway/http_message.h"
+#include "http/handler.h"
 #include "server/server_context.h"
 
 namespace mgw::server {
 
-// /health, the gateway catch-all; on TLS also /apikey, /apikey/revoke, /.well-known/jwks.json and
-// the key management API.
-void registerRoutes(httplib::Server& server, ServerContext& context, bool tls);
+using gateway::Challenge;
+using gateway::HttpResponse;
+using gateway::writeFault;
+
+// A request to a micro-gw endpoint: the plain request plus the {id} segment of its path.
+struct RouteRequest : gateway::HttpRequest {
+  std::string id;
+};
+
+class Dispatcher : public http::Handler {
+ public:
+  explicit Dispatcher(ServerContext& context) : context_(context) {}
+  http::Decision decide(gateway::HttpRequest& request) override;
+
+ private:
+  ServerContext& context_;
+};
+
+// The gateway's decision for a request that is not a micro-gw endpoint (SPEC section 7).
+http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& request);
 
 // Basic authentication for /apikey and the key management API: on failure writes the 401 (with
 // WWW-Authenticate) or 429 (with Retry-After) reply and returns nullopt.
-std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state,
-                                              const httplib::Request& req, httplib::Response& res);
+std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const RouteRequest& req,
+                                              HttpResponse& res);
+
+// The endpoints (sts_routes.cc, lifecycle_routes.cc). Each runs on the worker pool.
+void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& res);
+using RouteHandler = void (*)(ServerContext&, const RouteRequest&, HttpResponse&);
+// The key management route for method and path, or null; *id gets the {id} segment.
+RouteHandler findLifecycleRoute(std::string_view method, std::string_view path, std::string* id);
+// True when the path belongs to the key management API (any method).
+bool isLifecyclePath(std::string_view path);
 
 }  // namespace mgw::server

@@ -137,6 +137,22 @@ std::shared_ptr<RuntimeState> buildRuntimeState(
 
   if (state->signingKey)
     state->issuer = std::make_shared<const sts::ApiKeyIssuer>(config, state->signingKey);
+  // Endpoint URLs parsed once per configuration, not per request.
+  for (const auto& api : apis) {
+    for (const auto* endpoints : {&api.production, &api.sandbox}) {
+      for (const auto& url : endpoints->urls) {
+        std::string error;
+        auto target = gateway::parseEndpointUrl(url, &error);
+        if (!target) {
+          errors->push_back(api.source + ": API " + api.name + ":" + api.version + " endpoint \"" +
+                            url + "\": " + error);
+          continue;
+        }
+        state->endpoints.emplace(url, std::move(*target));
+      }
+    }
+  }
+  if (errors->size() != errorsBefore) return nullptr;
   state->router = std::make_shared<const gateway::Router>(std::move(apis));
   state->validator = std::make_shared<const gateway::KeyValidator>(
       trusted, config, std::move(revocations), std::move(opaqueKeys));

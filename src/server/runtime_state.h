@@ -4,10 +4,12 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "auth/user_store.h"
 #include "config/config.h"
+#include "gateway/endpoint_url.h"
 #include "gateway/key_validator.h"
 #include "gateway/revocation_list.h"
 #include "gateway/router.h"
@@ -26,6 +28,7 @@ struct RuntimeState {
   std::shared_ptr<const sts::ApiKeyIssuer> issuer;
   std::shared_ptr<const gateway::Router> router;
   std::shared_ptr<const gateway::KeyValidator> validator;
+  std::unordered_map<std::string, gateway::UpstreamTarget> endpoints;  // every endpoint URL, parsed
 };
 
 struct BuildOptions {

@@ -6,7 +6,6 @@
 #include <memory>
 #include <mutex>
 
-#include "gateway/proxy.h"
 #include "gateway/revocation_list.h"
 #include "server/lifecycle_service.h"
 #include "server/runtime_state.h"
@@ -17,11 +16,9 @@ class ServerContext {
  public:
   ServerContext(std::shared_ptr<RuntimeState> state,
                 std::shared_ptr<gateway::RevocationList> revocations,
-                std::unique_ptr<gateway::Proxy> proxy,
                 std::shared_ptr<LifecycleService> lifecycle = nullptr)
       : state_(std::move(state)),
         revocations_(std::move(revocations)),
-        proxy_(std::move(proxy)),
         lifecycle_(std::move(lifecycle)) {}
 
   // A request takes one snapshot and uses it to the end, so a reload never mixes two
@@ -33,7 +30,8 @@ class ServerContext {
 
   gateway::RevocationList& revocations() { return *revocations_; }
   std::shared_ptr<gateway::RevocationList> sharedRevocations() { return revocations_; }
-  gateway::Proxy& proxy() { return *proxy_; }
+  // Requests take the endpoint URLs in turn (no failover): one counter for all.
+  std::size_t nextEndpoint() { return nextEndpoint_.fetch_add(1, std::memory_order_relaxed); }
   // The embedded store and its in-memory copies; null only where no store was opened (tools,
   // tests).
   LifecycleService* lifecycle() { return lifecycle_.get(); }
@@ -44,7 +42,7 @@ class ServerContext {
  private:
   std::shared_ptr<RuntimeState> state_;
   std::shared_ptr<gateway::RevocationList> revocations_;
-  std::unique_ptr<gateway::Proxy> proxy_;
+  std::atomic<std::size_t> nextEndpoint_{0};
   std::shared_ptr<LifecycleService> lifecycle_;
 };
 

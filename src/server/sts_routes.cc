@@ -3,7 +3,7 @@
 
 #include "common/crypto_util.h"
 #include "common/log.h"
-#include "server/fault_reply.h"
+
 #include "server/request_util.h"
 #include "server/routes.h"
 
@@ -12,24 +12,15 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxStsBodyBytes = 64 * 1024;  // a key request is a few hundred bytes
-
-bool wantsJson(const httplib::Request& req) {
-  return req.get_header_value("Accept").find("application/json") != std::string::npos;
+bool wantsJson(const RouteRequest& req) {
+  return req.header("Accept").find("application/json") != std::string::npos;
 }
 
-void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::Response& res) {
-  res.set_header("Cache-Control", "no-store");
+}  // namespace
+
+void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
+  res.setHeader("Cache-Control", "no-store");
   const auto state = context.state();
-  // First, so that no early answer leaves body bytes in the connection.
-  std::string getBody;
-  if (req.method == "GET" &&
-      !readUnreadTlsBody(req, res, kMaxStsBodyBytes, state->config.listener.readTimeoutSeconds,
-                         &getBody))
-    return;
-  if (!checkRequestLimits(req, res, state->config.listener.maxHeaderCount,
-                          state->config.listener.maxRequestBytes))
-    return;
   if (!state->config.tokenIssuer.enabled || !state->issuer) {
     writeFault(res, Failure::kIssuerDisabled,
                "the API key issuer is disabled ([apikey.issuer.tokenConfig] enabled = false)");
@@ -38,11 +29,8 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
   auto caller = authenticate(*state, req, res);
   if (!caller) return;
 
-  if (req.method == "POST" && req.body.size() > kMaxStsBodyBytes) {
-    writeFault(res, Failure::kPayloadTooLarge, "the request body exceeds 64 KiB");
-    return;
-  }
-  auto parsed = sts::parseIssueRequest(req.method == "GET" ? getBody : req.body);
+  // The transport read the body (GET too: the seed's `curl -X GET -d '{...}'`), at most 64 KiB.
+  auto parsed = sts::parseIssueRequest(req.body);
   if (parsed.failure != Failure::kNone) {
     writeFault(res, parsed.failure, parsed.description);
     return;
@@ -64,22 +52,20 @@ void issueApiKey(ServerContext& context, const httplib::Request& req, httplib::R
                  {"tokenType", "apikey"},
                  {"expiresIn", issued.expiresIn ? json(*issued.expiresIn) : json(nullptr)},
                  {"jti", issued.jti}};
-    res.set_content(body.dump(), "application/json");
+    res.setContent(body.dump(), "application/json");
   } else {
-    res.set_content(issued.apiKey, "text/plain");
+    res.setContent(issued.apiKey, "text/plain");
   }
   secureWipe(issued.apiKey);
 }
 
-}  // namespace
-
-std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state,
-                                              const httplib::Request& req, httplib::Response& res) {
-  const std::string header = req.get_header_value("Authorization");
-  auth::AuthOutcome outcome = state.users->authenticate(header, req.remote_addr, nowMillis());
+std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const RouteRequest& req,
+                                              HttpResponse& res) {
+  const std::string header = req.header("Authorization");
+  auth::AuthOutcome outcome = state.users->authenticate(header, req.clientAddress, nowMillis());
   if (outcome.failure == Failure::kNone) return outcome;
 
-  log::warn("authentication failed", {{"client", req.remote_addr},
+  log::warn("authentication failed", {{"client", req.clientAddress},
                                       {"path", req.path},
                                       {"reason", failureName(outcome.failure)},
                                       {"detail", outcome.reason}});
@@ -96,24 +82,12 @@ std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state,
       writeFault(res, outcome.failure,
                  "too many failed attempts; retry after " +
                      std::to_string(outcome.retryAfterSeconds) + " seconds");
-      res.set_header("Retry-After", std::to_string(outcome.retryAfterSeconds));
+      res.setHeader("Retry-After", std::to_string(outcome.retryAfterSeconds));
       break;
     default:
       writeFault(res, Failure::kAuthInvalid, "invalid user name or password", Challenge::kBasic);
   }
   return std::nullopt;
-}
-
-void registerStsRoutes(httplib::Server& server, ServerContext& context) {
-  auto issue = [&context](const httplib::Request& req, httplib::Response& res) {
-    issueApiKey(context, req, res);
-  };
-  server.Get("/apikey", issue);
-  server.Post("/apikey", issue);
-
-  server.Get("/.well-known/jwks.json", [&context](const httplib::Request&, httplib::Response& res) {
-    res.set_content(context.state()->publishedKeys->toJwks().dump(), "application/json");
-  });
 }
 
 }  // namespace mgw::server

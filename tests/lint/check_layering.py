@@ -28,7 +28,7 @@ LAYERS = {
 # HTTP libraries: which modules may include them. The security core (token/, auth/) and every
 # decision (gateway/, sts/, lifecycle/) see plain structs only.
 HTTP_LIBRARIES = {
-    "httplib.h": {"server", "gateway"},  # until the Beast data plane replaces the upstream client
+    "httplib.h": {"server"},  # the `micro-gw health` client only
     "boost/beast": {"http"},
     "boost/asio": {"http"},
 }

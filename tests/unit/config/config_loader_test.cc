@@ -135,8 +135,13 @@ TEST(Defaults, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c.listener.trustStorePath, "/srv/mgw/runtime/security/truststore");
   EXPECT_EQ(c.tokenIssuer.keyStorePath, "/srv/mgw/runtime/security/micro-gw-signing.pem");
   EXPECT_EQ(c.storage.path, "/srv/mgw/runtime/data/micro-gw.db");
-  int cores = static_cast<int>(std::thread::hardware_concurrency());
-  EXPECT_EQ(c.listener.workerThreads, std::max(128, 16 * std::max(cores, 1)));
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  EXPECT_EQ(c.listener.ioThreads, cores);
+  EXPECT_EQ(c.listener.workerThreads, cores);
+  EXPECT_EQ(c.listener.maxHeaderBytes, 16384u);
+  EXPECT_EQ(c.listener.maxConnections, 10000);
+  EXPECT_EQ(c.listener.headerTimeoutSeconds, 10);
+  EXPECT_EQ(c.listener.bodyTimeoutSeconds, 30);
   EXPECT_TRUE(c.users.empty());
   EXPECT_FALSE(c.tokenConfigsDeclared);
 }
@@ -178,7 +183,7 @@ TEST(Defaults, EveryListenerAndAuthKeyIsRead) {
   EXPECT_EQ(c.listener.maxRequestBytes, 1024u);
   EXPECT_EQ(c.listener.maxHeaderBytes, 512u);
   EXPECT_EQ(c.listener.maxHeaderCount, 20u);
-  EXPECT_EQ(c.listener.readTimeoutSeconds, 7);
+  EXPECT_EQ(c.listener.bodyTimeoutSeconds, 7);  // readTimeoutSeconds, its former name
   EXPECT_EQ(c.listener.writeTimeoutSeconds, 8);
   EXPECT_EQ(c.listener.keepAliveTimeoutSeconds, 2);
   EXPECT_EQ(c.listener.keepAliveMaxRequests, 50);

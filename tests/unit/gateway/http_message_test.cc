@@ -5,27 +5,66 @@
 namespace mgw::gateway {
 namespace {
 
-TEST(EncodeQueryTest, EmptyParams) { EXPECT_EQ(encodeQuery({}), ""); }
-
-TEST(EncodeQueryTest, UnreservedCharactersPassThrough) {
-  EXPECT_EQ(encodeQuery({{"AZaz09-._~", "AZaz09-._~"}}), "AZaz09-._~=AZaz09-._~");
+std::string refusal(std::string_view target) {
+  HttpRequest r;
+  return parseTarget(target, &r);
 }
 
-TEST(EncodeQueryTest, EverythingElseIsPercentEncodedUpperHex) {
-  EXPECT_EQ(encodeQuery({{"q", "a b&c=d+e/f?g#h%i"}}), "q=a%20b%26c%3Dd%2Be%2Ff%3Fg%23h%25i");
-  EXPECT_EQ(encodeQuery({{"k y", "="}}), "k%20y=%3D");
-  EXPECT_EQ(encodeQuery({{"u", "\xC3\xA9"}}), "u=%C3%A9");
-  EXPECT_EQ(encodeQuery({{"z", std::string("a\0b", 3)}}), "z=a%00b");
-  EXPECT_EQ(encodeQuery({{"s", "!*'();:@$,[]"}}), "s=%21%2A%27%28%29%3B%3A%40%24%2C%5B%5D");
+TEST(ParseTargetTest, SplitsPathAndQueryKeepingTheRawForms) {
+  HttpRequest r;
+  ASSERT_EQ(parseTarget("/pizza/1.0.0/menu%20item?b=2&a=%3D1+x&apikey=k", &r), "");
+  EXPECT_EQ(r.rawPath, "/pizza/1.0.0/menu%20item");
+  EXPECT_EQ(r.path, "/pizza/1.0.0/menu item");
+  EXPECT_EQ(r.rawQuery, "b=2&a=%3D1+x&apikey=k");
+  ASSERT_EQ(r.query.size(), 3u);
+  EXPECT_EQ(r.query[1], (std::pair<std::string, std::string>{"a", "=1 x"}));
+  EXPECT_EQ(r.query[2].second, "k");
 }
 
-TEST(EncodeQueryTest, KeepsOrderRepeatsAndEmptyValues) {
-  EXPECT_EQ(encodeQuery({{"b", "2"}, {"a", "1"}, {"b", "3"}, {"flag", ""}}), "b=2&a=1&b=3&flag=");
+TEST(ParseTargetTest, AbsoluteFormUsesItsPath) {
+  HttpRequest r;
+  ASSERT_EQ(parseTarget("http://example.com:9090/echo/x?q=1", &r), "");
+  EXPECT_EQ(r.rawPath, "/echo/x");
+  EXPECT_EQ(r.rawQuery, "q=1");
+  ASSERT_EQ(parseTarget("HTTPS://example.com", &r), "");
+  EXPECT_EQ(r.rawPath, "/");
 }
 
-TEST(EncodeQueryTest, JwtPaddingIsEncoded) {
-  // A WSO2 3.1 key in a query parameter keeps its '=' padding only if it is encoded.
-  EXPECT_EQ(encodeQuery({{"apikey", "eyJ.e30=.c2ln=="}}), "apikey=eyJ.e30%3D.c2ln%3D%3D");
+TEST(ParseTargetTest, RefusesWhatABackendCouldReadAsAnotherPath) {
+  EXPECT_NE(refusal("*"), "");
+  EXPECT_NE(refusal("echo"), "");
+  EXPECT_NE(refusal("/echo/../admin"), "");
+  EXPECT_NE(refusal("/echo/./x"), "");
+  EXPECT_NE(refusal("/echo/%2e%2e/admin"), "");
+  EXPECT_NE(refusal("/echo/%2E/admin"), "");
+  EXPECT_NE(refusal("/echo/..;/admin"), "");
+  EXPECT_NE(refusal("/echo/%2e%2e;x/admin"), "");
+  EXPECT_NE(refusal("/echo/a%2fb"), "");
+  EXPECT_NE(refusal("/echo/a%5Cb"), "");
+  EXPECT_NE(refusal("/echo/a\\b"), "");
+  EXPECT_NE(refusal("/echo/a%00b"), "");
+  EXPECT_NE(refusal("/echo/%zz"), "");
+  EXPECT_NE(refusal("/echo/%4"), "");
+  EXPECT_NE(refusal("/echo#frag"), "");
+  EXPECT_EQ(refusal("/echo/..a/.b/a..;c"), "");  // names that only look like dots
+}
+
+TEST(RemoveQueryParamsTest, RemovesOnlyTheNamedParametersAndKeepsTheRestAsReceived) {
+  EXPECT_EQ(removeQueryParams("b=2&apikey=k&a=%3d+1", {"apikey"}), "b=2&a=%3d+1");
+  EXPECT_EQ(removeQueryParams("apikey=k", {"apikey"}), "");
+  EXPECT_EQ(removeQueryParams("api%6Bey=k&x", {"apikey"}), "x");  // the name is compared decoded
+  EXPECT_EQ(removeQueryParams("z=1&&y=%zz", {"apikey"}), "z=1&&y=%zz");  // untouched
+  EXPECT_EQ(removeQueryParams("apikey=1&apikey=2&q", {"apikey"}), "q");
+  EXPECT_EQ(removeQueryParams("", {"apikey"}), "");
+}
+
+TEST(HttpRequestTest, JoinedHeaderKeepsEveryLineInOrder) {
+  HttpRequest r;
+  r.headers.emplace("X-Forwarded-For", "1.1.1.1");
+  r.headers.emplace("x-forwarded-for", "2.2.2.2, 3.3.3.3");
+  EXPECT_EQ(r.joinedHeader("X-Forwarded-For"), "1.1.1.1, 2.2.2.2, 3.3.3.3");
+  EXPECT_EQ(r.header("X-FORWARDED-FOR"), "1.1.1.1");
+  EXPECT_EQ(r.header("Referer"), "");
 }
 
 }  // namespace

@@ -1,0 +1,92 @@
+#include "gateway/endpoint_url.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mgw::gateway {
+namespace {
+
+std::string toLower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+bool parsePort(std::string_view digits, int* port) {
+  if (digits.empty() || digits.size() > 5) return false;
+  int value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value < 1 || value > 65535) return false;
+  *port = value;
+  return true;
+}
+
+}  // namespace
+
+std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string* error) {
+  auto fail = [&](std::string message) -> std::optional<UpstreamTarget> {
+    if (error != nullptr) *error = std::move(message);
+    return std::nullopt;
+  };
+  const size_t schemeEnd = url.find("://");
+  if (schemeEnd == std::string_view::npos) return fail("endpoint URL has no scheme");
+  const std::string scheme = toLower(url.substr(0, schemeEnd));
+  UpstreamTarget target;
+  if (scheme == "https") {
+    target.tls = true;
+  } else if (scheme != "http") {
+    return fail("endpoint URL scheme must be http or https");
+  }
+  std::string_view rest = url.substr(schemeEnd + 3);
+  const size_t authorityEnd = std::min(rest.find_first_of("/?#"), rest.size());
+  std::string_view authority = rest.substr(0, authorityEnd);
+  rest.remove_prefix(authorityEnd);
+  if (authority.find('@') != std::string_view::npos)
+    return fail("endpoint URL must not carry user info");
+
+  std::string_view portText;
+  bool ipv6 = false;
+  if (!authority.empty() && authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos)
+      return fail("endpoint URL has an unterminated IPv6 literal");
+    target.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return fail("endpoint URL has junk after the IPv6 literal");
+      portText = after.substr(1);
+      if (portText.empty()) return fail("endpoint URL has an empty port");
+    }
+    ipv6 = true;
+  } else {
+    const size_t colon = authority.find(':');
+    target.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      portText = authority.substr(colon + 1);
+      if (portText.empty()) return fail("endpoint URL has an empty port");
+    }
+  }
+  if (target.host.empty()) return fail("endpoint URL has no host");
+  const int defaultPort = target.tls ? 443 : 80;
+  target.port = defaultPort;
+  if (!portText.empty() && !parsePort(portText, &target.port))
+    return fail("endpoint URL has an invalid port");
+
+  const size_t fragment = rest.find('#');
+  if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
+  const size_t query = rest.find('?');
+  target.basePath = std::string(rest.substr(0, query));
+  if (query != std::string_view::npos) target.baseQuery = std::string(rest.substr(query + 1));
+
+  const std::string hostPart = ipv6 ? "[" + target.host + "]" : target.host;
+  target.hostHeader = hostPart;
+  if (target.port != defaultPort) target.hostHeader += ":" + std::to_string(target.port);
+  target.origin = scheme + "://" + hostPart + ":" + std::to_string(target.port);
+  return target;
+}
+
+}  // namespace mgw::gateway

@@ -1,0 +1,35 @@
+// What the gateway decided to send to a backend: the request target, the fields it owns (key,
+// X-Forwarded-*), the endpoints in the order to try them, and the timeouts. The transport relays
+// everything else as received (SPEC section 10).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/endpoint_url.h"
+
+namespace mgw::gateway {
+
+struct ForwardPlan {
+  std::vector<UpstreamTarget> targets;  // the first is tried first
+  bool failover = false;                // try the next target on a connect failure
+  std::string rawPath;   // the path after the API context, as received ("/" at least)
+  std::string rawQuery;  // the query as received, less the API key parameter
+  std::vector<std::string> dropHeaders;  // the API key's header names (unless propagated)
+  std::string forwardedFor;              // X-Forwarded-For to send: the chain plus the TCP peer
+  std::string forwardedHost;             // X-Forwarded-Host ("" = none)
+  bool tls = false;                      // X-Forwarded-Proto
+  int timeoutSeconds = 30;
+  int connectTimeoutSeconds = 5;
+  std::string api;  // "Name:version", for logs
+};
+
+// The origin-form target for one endpoint: its base path joined with the request's path, its
+// base query before the request's query.
+std::string upstreamRequestTarget(const UpstreamTarget& target, const ForwardPlan& plan);
+
+// The raw path after the first `segments` segments (the API context), "/" when nothing is left.
+std::string rawPathAfter(std::string_view rawPath, std::size_t segments);
+
+}  // namespace mgw::gateway

@@ -1,0 +1,108 @@
+// One TCP connection, plain or TLS, with its deadline (beast::tcp_stream's timer covers every
+// operation until it is reset, so one expires_after bounds a whole request head). Used for both
+// client connections and backend connections. Internal to the transport.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace mgw::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using boost::system::error_code;
+
+inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+struct Connection {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<asio::ssl::stream<beast::tcp_stream>> tls;
+
+  beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
+  void expiresAfter(std::chrono::seconds d) { lowest().expires_after(d); }
+  void noDeadline() { lowest().expires_never(); }
+
+  asio::awaitable<std::pair<error_code, std::size_t>> readSome(asio::mutable_buffer buffer) {
+    if (tls) {
+      auto [ec, n] = co_await tls->async_read_some(buffer, kAwait);
+      co_return std::pair{ec, n};
+    }
+    auto [ec, n] = co_await plain->async_read_some(buffer, kAwait);
+    co_return std::pair{ec, n};
+  }
+
+  template <class Buffers>
+  asio::awaitable<error_code> writeAll(const Buffers& buffers) {
+    if (tls) {
+      auto [ec, n] = co_await asio::async_write(*tls, buffers, kAwait);
+      co_return ec;
+    }
+    auto [ec, n] = co_await asio::async_write(*plain, buffers, kAwait);
+    co_return ec;
+  }
+
+  asio::awaitable<error_code> write(std::string_view bytes) {
+    co_return co_await writeAll(asio::buffer(bytes.data(), bytes.size()));
+  }
+
+  void close() {
+    error_code ec;
+    lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    lowest().socket().close(ec);
+  }
+};
+
+// Bytes read but not yet consumed: the rest of a head, a body, or the next pipelined request.
+struct InputBuffer {
+  std::string data;
+  std::size_t start = 0;
+
+  std::string_view view() const { return std::string_view(data).substr(start); }
+  std::size_t size() const { return data.size() - start; }
+  bool empty() const { return size() == 0; }
+  void consume(std::size_t n) {
+    start += n;
+    if (start == data.size()) {
+      data.clear();
+      start = 0;
+    }
+  }
+  // Room for up to n more bytes at the end; returns the writable buffer.
+  asio::mutable_buffer prepare(std::size_t n) {
+    if (start > 0 && start >= data.size() / 2) {
+      data.erase(0, start);
+      start = 0;
+    }
+    const std::size_t old = data.size();
+    data.resize(old + n);
+    return asio::buffer(data.data() + old, n);
+  }
+  void commit(std::size_t prepared, std::size_t used) {
+    data.resize(data.size() - prepared + used);
+  }
+  // An idle connection keeps no buffer.
+  void release() {
+    if (empty()) {
+      std::string().swap(data);
+      start = 0;
+    }
+  }
+
+  asio::awaitable<error_code> readMore(Connection& c, std::size_t n = 16384) {
+    auto buf = prepare(n);
+    auto [ec, got] = co_await c.readSome(buf);
+    commit(n, got);
+    co_return ec;
+  }
+};
+
+}  // namespace mgw::http

@@ -1,0 +1,47 @@
+// The seam between the transport and the handlers (Envoy's jwt_authn filter is the model): the
+// transport parses the wire into a plain gateway::HttpRequest and asks the Handler what to do;
+// the Handler never sees a socket, Asio or Beast.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "gateway/forward_plan.h"
+#include "gateway/http_message.h"
+
+namespace mgw::http {
+
+// How an exchange ended, for the access log.
+struct Outcome {
+  int status = 0;                    // what the client got (0: the connection dropped first)
+  Failure failure = Failure::kNone;  // a transport refusal or a backend fault
+  std::string reason;                // the exact internal reason (never a key or a password)
+};
+
+struct Decision {
+  enum class Kind {
+    kReply,    // answer at once with `reply` (the request body, if any, is discarded)
+    kLocal,    // read the whole body (at most maxBodyBytes), then answer with local(request)
+    kForward,  // relay to a backend as `forward` says, streaming both bodies
+  };
+  Kind kind = Kind::kReply;
+  gateway::HttpResponse reply;
+  std::function<gateway::HttpResponse(gateway::HttpRequest&)> local;
+  bool blocking = false;  // kLocal: run on the worker pool (argon2id, store writes)
+  std::size_t maxBodyBytes = 64 * 1024;
+  std::shared_ptr<const gateway::ForwardPlan> forward;
+  // Called once when the exchange ends (access log); may be empty.
+  std::function<void(const gateway::HttpRequest&, const Outcome&)> done;
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Called on an I/O thread with the request head (body still unread): must not block.
+  virtual Decision decide(gateway::HttpRequest& request) = 0;
+};
+
+}  // namespace mgw::http

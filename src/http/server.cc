@@ -1,0 +1,1045 @@
+#include "http/server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstring>
+#include <ctime>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/log.h"
+#include "gateway/fault_reply.h"
+#include "gateway/hop_by_hop.h"
+#include "http/connection.h"
+#include "http/tls.h"
+#include "http/wire.h"
+
+namespace mgw::http {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+constexpr std::size_t kMaxResponseHeadBytes = 65536;
+constexpr std::size_t kMaxDiscardBytes = 64 * 1024;  // a refused request's body read to keep alive
+constexpr std::size_t kMaxIdlePerOrigin = 64;
+constexpr auto kUpstreamIdleTimeout = seconds(30);
+constexpr std::size_t kChunk = 65536;  // relay buffer: bounded memory per exchange
+
+std::string_view reasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Status";
+  }
+}
+
+// RFC 9110 section 6.6.1: an origin server with a clock sends Date. Formatted once a second.
+std::string httpDate() {
+  thread_local std::time_t cachedAt = 0;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cachedAt) {
+    char buf[64];
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+    cachedAt = now;
+  }
+  return cached;
+}
+
+// A micro-gw reply (handler or fault) on the wire.
+std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest, bool keepAlive) {
+  std::string out;
+  out.reserve(256 + reply.body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(reply.status);
+  out += ' ';
+  out += reasonPhrase(reply.status);
+  out += "\r\n";
+  for (const auto& [name, value] : reply.headers) {
+    if (gateway::isHopByHopHeader(name)) continue;  // framing is written here, once
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "Date: " + httpDate() + "\r\n";
+  out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+  if (!keepAlive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!headRequest) out += reply.body;
+  return out;
+}
+
+// Names listed in Connection (RFC 9110 section 7.6.1) are hop-by-hop too.
+std::vector<std::string> connectionOptions(const std::vector<Field>& fields) {
+  std::vector<std::string> names;
+  for (const Field& f : fields)
+    if (equalsIgnoreCase(f.name, "Connection"))
+      for (std::string_view token : splitList(f.value)) names.emplace_back(token);
+  return names;
+}
+
+bool listed(const std::vector<std::string>& names, std::string_view name) {
+  for (const auto& n : names)
+    if (equalsIgnoreCase(n, name)) return true;
+  return false;
+}
+
+void appendField(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out += ": ";
+  out.append(value);
+  out += "\r\n";
+}
+
+std::string hex(std::uint64_t n) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+// Idle keep-alive connections to backends, per I/O thread (no lock: one thread uses it).
+class UpstreamPool {
+ public:
+  std::unique_ptr<Connection> take(const std::string& origin) {
+    auto it = idle_.find(origin);
+    if (it == idle_.end()) return nullptr;
+    auto& stack = it->second;
+    const auto now = steady_clock::now();
+    while (!stack.empty()) {
+      Idle idle = std::move(stack.back());
+      stack.pop_back();
+      if (now - idle.since < kUpstreamIdleTimeout && alive(*idle.conn)) return std::move(idle.conn);
+      idle.conn->close();
+    }
+    return nullptr;
+  }
+
+  void put(const std::string& origin, std::unique_ptr<Connection> conn) {
+    auto& stack = idle_[origin];
+    if (stack.size() >= kMaxIdlePerOrigin) {
+      conn->close();
+      return;
+    }
+    conn->noDeadline();
+    stack.push_back(Idle{std::move(conn), steady_clock::now()});
+  }
+
+  // Closes connections idle for too long (called from a timer).
+  void sweep() {
+    const auto now = steady_clock::now();
+    for (auto& [origin, stack] : idle_) {
+      std::erase_if(stack, [&](Idle& idle) {
+        if (now - idle.since < kUpstreamIdleTimeout && alive(*idle.conn)) return false;
+        idle.conn->close();
+        return true;
+      });
+    }
+  }
+
+  void clear() {
+    for (auto& [origin, stack] : idle_)
+      for (auto& idle : stack) idle.conn->close();
+    idle_.clear();
+  }
+
+ private:
+  struct Idle {
+    std::unique_ptr<Connection> conn;
+    steady_clock::time_point since;
+  };
+
+  // A backend that closed an idle connection (or sent bytes nobody asked for) makes it unusable.
+  static bool alive(Connection& c) {
+    char byte;
+    const ssize_t n =
+        ::recv(c.lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
+  std::unordered_map<std::string, std::vector<Idle>> idle_;
+};
+
+struct IoThread {
+  asio::io_context io{1};
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // [http, https] as configured
+  UpstreamPool pool;
+  std::unordered_set<Connection*> idle;  // client connections waiting for a next request
+  std::thread thread;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler& handler;
+  asio::ssl::context serverTls{asio::ssl::context::tls_server};
+  asio::ssl::context clientTls{asio::ssl::context::tls_client};
+  std::unique_ptr<asio::thread_pool> workers;
+  std::vector<std::unique_ptr<IoThread>> threads;
+  std::atomic<int> connections{0};
+  std::atomic<bool> draining{false};
+  int httpPort = -1;
+  int httpsPort = -1;
+
+  Impl(ServerOptions o, Handler& h) : options(std::move(o)), handler(h) {}
+
+  // ---- listeners ---------------------------------------------------------------------------
+
+  bool bindAll(std::string* error) {
+    for (int listener = 0; listener < 2; ++listener) {
+      int& port = listener == 0 ? httpPort : httpsPort;
+      const int configured = listener == 0 ? options.httpPort : options.httpsPort;
+      if (configured == -1) continue;
+      int bound = configured;
+      for (auto& t : threads) {
+        error_code ec;
+        auto acceptor = std::make_unique<tcp::acceptor>(t->io);
+        const auto address = asio::ip::make_address(options.host, ec);
+        if (ec) {
+          *error = "cannot listen on " + options.host + ": not an IP address";
+          return false;
+        }
+        const tcp::endpoint endpoint(address, static_cast<unsigned short>(bound));
+        acceptor->open(endpoint.protocol(), ec);
+        if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) {
+          // Every I/O thread accepts on the same port; the kernel spreads the connections.
+          const int one = 1;
+          if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) !=
+              0)
+            ec = error_code(errno, boost::system::system_category());
+        }
+        if (!ec) acceptor->bind(endpoint, ec);
+        if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+          *error = "cannot listen on " + options.host + ":" + std::to_string(configured) + ": " +
+                   ec.message();
+          return false;
+        }
+        bound = acceptor->local_endpoint().port();
+        t->acceptors.push_back(std::move(acceptor));
+      }
+      port = bound;
+    }
+    return true;
+  }
+
+  awaitable<void> acceptLoop(IoThread& t, tcp::acceptor& acceptor, bool tls) {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kAwait);
+      if (ec) {
+        if (!acceptor.is_open() || draining) co_return;
+        // Out of file descriptors or a transient error: back off briefly, never spin.
+        asio::steady_timer timer(t.io, std::chrono::milliseconds(50));
+        co_await timer.async_wait(kAwait);
+        continue;
+      }
+      if (connections.load(std::memory_order_relaxed) >= options.maxConnections) {
+        error_code ignored;
+        socket.close(ignored);  // over maxConnections: refused at once, like a full backlog
+        continue;
+      }
+      connections.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(t.io, session(t, std::move(socket), tls), [this](std::exception_ptr e) {
+        connections.fetch_sub(1, std::memory_order_relaxed);
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log::error("connection aborted by an exception", {{"error", ex.what()}});
+          } catch (...) {
+            log::error("connection aborted by an exception");
+          }
+        }
+      });
+    }
+  }
+
+  awaitable<void> sweepLoop(IoThread& t) {
+    asio::steady_timer timer(t.io);
+    while (!draining) {
+      timer.expires_after(seconds(5));
+      co_await timer.async_wait(kAwait);
+      t.pool.sweep();
+    }
+  }
+
+  // ---- one client connection ----------------------------------------------------------------
+
+  static std::string peerAddress(const tcp::socket& socket) {
+    error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return "";
+    auto address = endpoint.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+      return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+    return address.to_string();
+  }
+
+  awaitable<void> session(IoThread& t, tcp::socket socket, bool tls) {
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    const std::string peer = peerAddress(socket);
+    Connection conn;
+    if (tls) {
+      conn.tls = std::make_unique<asio::ssl::stream<beast::tcp_stream>>(
+          beast::tcp_stream(std::move(socket)), serverTls);
+      conn.expiresAfter(seconds(options.headerTimeoutSeconds));
+      auto [ec] = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kAwait);
+      if (ec) {
+        conn.close();
+        co_return;
+      }
+    } else {
+      conn.plain = std::make_unique<beast::tcp_stream>(std::move(socket));
+    }
+
+    InputBuffer in;
+    int served = 0;
+    bool keepAlive = true;
+    while (keepAlive && !draining) {
+      keepAlive = co_await exchange(t, conn, in, peer, tls, served);
+      ++served;
+      if (served >= options.keepAliveMaxRequests) keepAlive = false;
+    }
+    co_await closeGracefully(conn, keepAlive);
+  }
+
+  // After the last answer: stop sending, then read (and drop) what the client still sends for a
+  // moment, so the kernel does not reset the connection before the answer is read (nginx's
+  // lingering close).
+  awaitable<void> closeGracefully(Connection& conn, bool quiet) {
+    error_code ec;
+    if (conn.tls && !quiet) {
+      conn.expiresAfter(seconds(1));
+      co_await conn.tls->async_shutdown(kAwait);
+    }
+    conn.lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!quiet) {
+      conn.expiresAfter(seconds(2));
+      char sink[4096];
+      for (int i = 0; i < 16; ++i) {
+        auto [rec, n] = co_await conn.lowest().async_read_some(asio::buffer(sink), kAwait);
+        if (rec) break;
+      }
+    }
+    conn.close();
+  }
+
+  awaitable<bool> writeReply(Connection& conn, const gateway::HttpResponse& reply, bool headRequest,
+                             bool keepAlive) {
+    const std::string bytes = serializeReply(reply, headRequest, keepAlive);
+    conn.expiresAfter(seconds(options.writeTimeoutSeconds));
+    const error_code ec = co_await conn.write(bytes);
+    co_return !ec;
+  }
+
+  // Reads one request, answers it. Returns whether the connection may serve another.
+  awaitable<bool> exchange(IoThread& t, Connection& conn, InputBuffer& in, const std::string& peer,
+                           bool tls, int served) {
+    // 1. The head: idle wait up to keepAliveTimeoutSeconds for its first byte (the first
+    // request gets headerTimeoutSeconds), then headerTimeoutSeconds for the whole head.
+    std::size_t scanned = 0;
+    WireError error;
+    std::size_t headSize = findHeadEnd(in.view(), options.maxHeaderBytes, &scanned, &error);
+    bool started = !in.empty();
+    if (started) conn.expiresAfter(seconds(options.headerTimeoutSeconds));
+    while (headSize == 0 && !error) {
+      if (!started) {
+        conn.expiresAfter(
+            seconds(served == 0 ? options.headerTimeoutSeconds : options.keepAliveTimeoutSeconds));
+        in.release();
+        t.idle.insert(&conn);
+      }
+      const std::size_t room =
+          options.maxHeaderBytes + 2 - std::min(in.size(), options.maxHeaderBytes);
+      const error_code ec = co_await in.readMore(conn, std::min<std::size_t>(room, 16384));
+      t.idle.erase(&conn);
+      if (ec) {
+        // Nothing of a request yet: a quiet close. Part of a head: 408, then close.
+        if (started && ec == beast::error::timeout && served == 0) {
+          co_await writeReply(conn,
+                              gateway::faultReply(Failure::kRequestTimeout,
+                                                  "the request head did not arrive within "
+                                                  "[listenerConfig] headerTimeoutSeconds"),
+                              false, false);
+        }
+        conn.close();
+        co_return false;
+      }
+      if (!started) {
+        started = true;
+        conn.expiresAfter(seconds(options.headerTimeoutSeconds));
+      }
+      headSize = findHeadEnd(in.view(), options.maxHeaderBytes, &scanned, &error);
+    }
+    gateway::HttpRequest request;
+    request.clientAddress = peer;
+    request.tls = tls;
+    Outcome outcome;
+    RequestHead head;
+    if (!error)
+      error =
+          parseRequestHead(in.view().substr(0, headSize),
+                           RequestLimits{options.maxHeaderCount, options.maxRequestBytes}, &head);
+    if (error) {
+      // A framing error: answer and close; nothing after it is read as a request.
+      log::warn("request refused", {{"client", peer},
+                                    {"reason", failureName(error.failure)},
+                                    {"detail", error.description}});
+      co_await writeReply(conn, gateway::faultReply(error.failure, error.description), false,
+                          false);
+      co_return false;
+    }
+    in.consume(headSize);
+    request.method = head.method;
+    request.target = head.target;
+    for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
+    const bool headRequest = head.method == "HEAD";
+    bool keepAlive = head.keepAlive && !draining;
+
+    Decision decision;
+    if (std::string why = gateway::parseTarget(head.target, &request); !why.empty()) {
+      decision.reply = gateway::faultReply(Failure::kBadFraming, why);
+      keepAlive = false;
+    } else {
+      decision = handler.decide(request);
+    }
+
+    switch (decision.kind) {
+      case Decision::Kind::kReply: {
+        if (keepAlive) keepAlive = co_await discardBody(conn, in, head);
+        outcome.status = decision.reply.status;
+        if (!co_await writeReply(conn, decision.reply, headRequest, keepAlive)) keepAlive = false;
+        break;
+      }
+      case Decision::Kind::kLocal: {
+        gateway::HttpResponse reply;
+        Failure bodyFailure =
+            co_await readBody(conn, in, head, decision.maxBodyBytes, &request.body);
+        if (bodyFailure != Failure::kNone) {
+          keepAlive = false;
+          if (bodyFailure == Failure::kRequestTimeout) {
+            conn.close();
+            outcome.failure = bodyFailure;
+            break;
+          }
+          reply = gateway::faultReply(
+              bodyFailure,
+              bodyFailure == Failure::kPayloadTooLarge
+                  ? "the request body exceeds " + std::to_string(decision.maxBodyBytes) + " bytes"
+                  : "the request body is not valid chunked encoding");
+        } else if (decision.blocking) {
+          // Runs on the worker pool; the coroutine resumes on this I/O thread afterwards.
+          const auto queued = steady_clock::now();
+          const int queueLimit = options.workerQueueSeconds;
+          reply = co_await asio::co_spawn(
+              workers->get_executor(),
+              [&decision, &request, queued, queueLimit]() -> awaitable<gateway::HttpResponse> {
+                if (steady_clock::now() - queued > seconds(queueLimit)) {
+                  auto busy = gateway::faultReply(Failure::kOverloaded,
+                                                  "the server is busy; retry in a few seconds");
+                  busy.setHeader("Retry-After", "5");
+                  co_return busy;
+                }
+                co_return runLocal(decision, request);
+              },
+              asio::use_awaitable);
+        } else {
+          reply = runLocal(decision, request);
+        }
+        outcome.status = reply.status;
+        if (!co_await writeReply(conn, reply, headRequest, keepAlive)) keepAlive = false;
+        break;
+      }
+      case Decision::Kind::kForward:
+        keepAlive =
+            co_await relay(t, conn, in, head, request, *decision.forward, keepAlive, &outcome);
+        break;
+    }
+    if (decision.done) decision.done(request, outcome);
+    co_return keepAlive;
+  }
+
+  static gateway::HttpResponse runLocal(Decision& decision, gateway::HttpRequest& request) {
+    try {
+      return decision.local(request);
+    } catch (const std::exception& e) {
+      log::error("unhandled exception in a request handler",
+                 {{"path", request.path}, {"error", e.what()}});
+    } catch (...) {
+      log::error("unhandled exception in a request handler", {{"path", request.path}});
+    }
+    return gateway::faultReply(Failure::kInternalError, "the request could not be processed");
+  }
+
+  // The body of a request answered without it: read and dropped when small, so the connection
+  // can serve the next request; otherwise the connection closes after the answer.
+  awaitable<bool> discardBody(Connection& conn, InputBuffer& in, const RequestHead& head) {
+    if (head.framing == Framing::kNone) co_return true;
+    if (head.framing == Framing::kLength && head.contentLength > kMaxDiscardBytes) co_return false;
+    if (head.expectContinue) co_return false;  // the client has not sent it: do not ask for it
+    std::string sink;
+    const Failure f = co_await readBody(conn, in, head, kMaxDiscardBytes, &sink);
+    co_return f == Failure::kNone;
+  }
+
+  // Reads a whole request body into *body (at most maxBytes).
+  awaitable<Failure> readBody(Connection& conn, InputBuffer& in, const RequestHead& head,
+                              std::size_t maxBytes, std::string* body) {
+    if (head.framing == Framing::kNone) co_return Failure::kNone;
+    if (head.framing == Framing::kLength && head.contentLength > maxBytes)
+      co_return Failure::kPayloadTooLarge;
+    if (head.expectContinue) {
+      conn.expiresAfter(seconds(options.writeTimeoutSeconds));
+      if (co_await conn.write("HTTP/1.1 100 Continue\r\n\r\n")) co_return Failure::kRequestTimeout;
+    }
+    ChunkedDecoder decoder(maxBytes);
+    for (;;) {
+      if (head.framing == Framing::kLength) {
+        const std::size_t want = head.contentLength - body->size();
+        const std::size_t take = std::min(want, in.size());
+        body->append(in.view().substr(0, take));
+        in.consume(take);
+        if (body->size() == head.contentLength) co_return Failure::kNone;
+      } else {
+        WireError error;
+        const std::size_t used = decoder.feed(in.view(), body, &error);
+        in.consume(used);
+        if (error) co_return error.failure;
+        if (decoder.done()) co_return Failure::kNone;
+      }
+      conn.expiresAfter(seconds(options.bodyTimeoutSeconds));
+      if (co_await in.readMore(conn)) co_return Failure::kRequestTimeout;
+    }
+  }
+
+  // ---- the relay ----------------------------------------------------------------------------
+
+  awaitable<std::unique_ptr<Connection>> connect(IoThread& t, const gateway::UpstreamTarget& target,
+                                                 int timeoutSeconds, std::string* reason) {
+    auto conn = std::make_unique<Connection>();
+    beast::tcp_stream stream(t.io);
+    stream.expires_after(seconds(timeoutSeconds));
+    error_code ec;
+    auto address = asio::ip::make_address(target.host, ec);
+    if (!ec) {
+      auto [cec] = co_await stream.async_connect(
+          tcp::endpoint(address, static_cast<unsigned short>(target.port)), kAwait);
+      ec = cec;
+    } else {
+      tcp::resolver resolver(t.io);
+      auto [rec, results] =
+          co_await resolver.async_resolve(target.host, std::to_string(target.port), kAwait);
+      if (rec) {
+        *reason = "cannot resolve " + target.host + ": " + rec.message();
+        co_return nullptr;
+      }
+      auto [cec, endpoint] = co_await stream.async_connect(results, kAwait);
+      ec = cec;
+    }
+    if (ec) {
+      *reason = ec == beast::error::timeout
+                    ? "connect timed out after " + std::to_string(timeoutSeconds) + " s"
+                    : "connect failed: " + ec.message();
+      co_return nullptr;
+    }
+    stream.socket().set_option(tcp::no_delay(true), ec);
+    if (!target.tls) {
+      conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
+      co_return conn;
+    }
+    conn->tls =
+        std::make_unique<asio::ssl::stream<beast::tcp_stream>>(std::move(stream), clientTls);
+    if (!prepareClientSsl(conn->tls->native_handle(), target)) {
+      *reason = "cannot set up TLS verification for " + target.host;
+      co_return nullptr;
+    }
+    auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kAwait);
+    if (hec) {
+      *reason = "TLS handshake failed: " +
+                handshakeFailure(conn->tls->native_handle(),
+                                 hec == beast::error::timeout ? "timed out" : hec.message());
+      co_return nullptr;
+    }
+    co_return conn;
+  }
+
+  std::string upstreamHead(const RequestHead& head, const gateway::UpstreamTarget& target,
+                           const gateway::ForwardPlan& plan) {
+    std::string out;
+    out.reserve(512);
+    out += head.method;
+    out += ' ';
+    out += gateway::upstreamRequestTarget(target, plan);
+    out += " HTTP/1.1\r\n";
+    const auto options = connectionOptions(head.fields);
+    for (const Field& f : head.fields) {
+      const std::string& n = f.name;
+      if (gateway::isHopByHopHeader(n) || listed(options, n) || equalsIgnoreCase(n, "Host") ||
+          equalsIgnoreCase(n, "X-Forwarded-For") || equalsIgnoreCase(n, "X-Forwarded-Proto") ||
+          equalsIgnoreCase(n, "X-Forwarded-Host") || equalsIgnoreCase(n, "Expect") ||
+          listed(plan.dropHeaders, n))
+        continue;
+      appendField(out, f.name, f.value);
+    }
+    appendField(out, "Host", target.hostHeader);
+    if (!plan.forwardedFor.empty()) appendField(out, "X-Forwarded-For", plan.forwardedFor);
+    appendField(out, "X-Forwarded-Proto", plan.tls ? "https" : "http");
+    if (!plan.forwardedHost.empty()) appendField(out, "X-Forwarded-Host", plan.forwardedHost);
+    if (head.framing == Framing::kLength)
+      appendField(out, "Content-Length", std::to_string(head.contentLength));
+    else if (head.framing == Framing::kChunked)
+      appendField(out, "Transfer-Encoding", "chunked");
+    out += "\r\n";
+    return out;
+  }
+
+  // The backend's head as the client gets it: hop-by-hop fields out, framing set here.
+  static std::string clientHead(const ResponseHead& r, bool headRequest, bool chunkedToClient,
+                                bool keepAlive) {
+    std::string out;
+    out.reserve(512);
+    out += "HTTP/1.1 ";
+    out += std::to_string(r.status);
+    out += ' ';
+    out += r.reason;
+    out += "\r\n";
+    const auto options = connectionOptions(r.fields);
+    // HEAD and 304 keep the backend's Content-Length: it describes the representation
+    // (RFC 9110 sections 8.6 and 15.4.5).
+    const bool keepLength = headRequest || r.status == 304;
+    for (const Field& f : r.fields) {
+      if (keepLength && equalsIgnoreCase(f.name, "Content-Length")) {
+        appendField(out, f.name, f.value);
+        continue;
+      }
+      if (gateway::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
+      appendField(out, f.name, f.value);
+    }
+    if (r.status >= 200) {
+      if (r.framing == Framing::kLength)
+        appendField(out, "Content-Length", std::to_string(r.contentLength));
+      else if (r.framing == Framing::kChunked && chunkedToClient)
+        appendField(out, "Transfer-Encoding", "chunked");
+      else if (r.framing == Framing::kNone && !keepLength && r.status != 204)
+        appendField(out, "Content-Length", "0");
+      if (!keepAlive) appendField(out, "Connection", "close");
+    }
+    out += "\r\n";
+    return out;
+  }
+
+  enum class Stage { kConnect, kSend, kHead, kBody };
+
+  awaitable<bool> relay(IoThread& t, Connection& client, InputBuffer& in, const RequestHead& head,
+                        const gateway::HttpRequest& request, const gateway::ForwardPlan& plan,
+                        bool keepAlive, Outcome* outcome) {
+    auto fault = [&](Failure failure, std::string description,
+                     std::string reason) -> awaitable<bool> {
+      outcome->status = gateway::faultReply(failure, "").status;
+      outcome->failure = failure;
+      outcome->reason = std::move(reason);
+      log::warn("backend failure", {{"api", plan.api}, {"reason", outcome->reason}});
+      const bool ok = co_await writeReply(client, gateway::faultReply(failure, description),
+                                          head.method == "HEAD", false);
+      (void)ok;
+      co_return false;
+    };
+
+    // 1. A connection: pooled, or new (failover to the next endpoint on a connect failure only).
+    std::unique_ptr<Connection> up;
+    const gateway::UpstreamTarget* target = nullptr;
+    bool reused = false;
+    std::string reasons;
+    const std::size_t tries = plan.failover ? plan.targets.size() : 1;
+    for (std::size_t i = 0; i < tries && !up; ++i) {
+      target = &plan.targets[i];
+      up = t.pool.take(target->origin);
+      reused = up != nullptr;
+      if (!up) {
+        std::string reason;
+        up = co_await connect(t, *target, plan.connectTimeoutSeconds, &reason);
+        if (!up) {
+          if (!reasons.empty()) reasons += "; ";
+          reasons += target->origin + ": " + reason;
+        }
+      }
+    }
+    if (!up)
+      co_return co_await fault(Failure::kBackendUnreachable, "the backend is unreachable", reasons);
+
+    // 2. The request head, then the body as it arrives (no more than kChunk buffered).
+    const std::string upHead = upstreamHead(head, *target, plan);
+    const seconds upTimeout(plan.timeoutSeconds);
+    if (head.expectContinue && head.framing != Framing::kNone) {
+      client.expiresAfter(seconds(options.writeTimeoutSeconds));
+      if (co_await client.write("HTTP/1.1 100 Continue\r\n\r\n")) co_return false;
+    }
+    // A pooled connection the backend closed meanwhile fails on first use: a request without a
+    // body is sent again on a new connection (RFC 9112 section 9.3.1), once.
+    const bool retriable =
+        head.framing == Framing::kNone &&
+        (head.method == "GET" || head.method == "HEAD" || head.method == "OPTIONS" ||
+         head.method == "PUT" || head.method == "DELETE");
+    InputBuffer upIn;
+    ResponseHead response;
+    std::size_t responseHeadSize = 0;
+    for (int round = 0;; ++round) {
+      up->expiresAfter(upTimeout);
+      error_code ec = co_await up->write(upHead);
+      if (!ec) {
+        Failure bodyFailure = co_await sendBody(client, in, head, *up, upTimeout, &ec);
+        if (bodyFailure != Failure::kNone) {
+          up->close();
+          if (bodyFailure == Failure::kRequestTimeout) {
+            client.close();
+            outcome->failure = bodyFailure;
+            co_return false;
+          }
+          co_return co_await fault(bodyFailure,
+                                   bodyFailure == Failure::kPayloadTooLarge
+                                       ? "the request body exceeds [listenerConfig] maxRequestBytes"
+                                       : "the request body is not valid chunked encoding",
+                                   "client body refused");
+        }
+      }
+      // 3. The response head (1xx interim answers relayed to HTTP/1.1 clients).
+      std::size_t scanned = 0;
+      WireError error;
+      bool any = false;
+      while (!ec) {
+        responseHeadSize = findHeadEnd(upIn.view(), kMaxResponseHeadBytes, &scanned, &error);
+        if (error) break;
+        if (responseHeadSize > 0) {
+          error =
+              parseResponseHead(upIn.view().substr(0, responseHeadSize), head.method, &response);
+          if (error) break;
+          if (response.status >= 200) break;
+          upIn.consume(responseHeadSize);
+          scanned = 0;
+          if (response.status == 101) {
+            error = WireError{Failure::kBadFraming, "the backend switched protocols (101)"};
+            break;
+          }
+          if (response.status != 100 && head.versionMinor >= 1) {
+            client.expiresAfter(seconds(options.writeTimeoutSeconds));
+            if (co_await client.write(clientHead(response, false, false, true))) co_return false;
+          }
+          continue;
+        }
+        ec = co_await upIn.readMore(*up, 16384);
+        any = any || !upIn.empty();
+      }
+      if (!ec && !error) break;
+      up->close();
+      if (ec && ec != beast::error::timeout && reused && retriable && round == 0 && !any) {
+        std::string reason;
+        up = co_await connect(t, *target, plan.connectTimeoutSeconds, &reason);
+        if (!up)
+          co_return co_await fault(Failure::kBackendUnreachable, "the backend is unreachable",
+                                   target->origin + ": " + reason);
+        reused = false;
+        upIn = InputBuffer{};
+        continue;
+      }
+      if (ec == beast::error::timeout)
+        co_return co_await fault(
+            Failure::kBackendTimeout, "the backend did not answer in time",
+            target->origin + ": no answer within " + std::to_string(plan.timeoutSeconds) + " s");
+      co_return co_await fault(
+          Failure::kBackendUnreachable, "the backend sent no valid answer",
+          target->origin + ": " +
+              (error ? "malformed answer: " + error.description
+                     : (ec == asio::error::eof
+                            ? std::string("closed the connection without an answer")
+                            : "connection error: " + ec.message())));
+    }
+    upIn.consume(responseHeadSize);
+
+    // 4. The response: head, then the body streamed with bounded buffers.
+    const bool headRequest = head.method == "HEAD";
+    const bool chunkedToClient = response.framing == Framing::kChunked && head.versionMinor >= 1;
+    if (response.framing == Framing::kUntilClose ||
+        (response.framing == Framing::kChunked && !chunkedToClient))
+      keepAlive = false;
+    outcome->status = response.status;
+    client.expiresAfter(seconds(options.writeTimeoutSeconds));
+    if (co_await client.write(clientHead(response, headRequest, chunkedToClient, keepAlive))) {
+      up->close();
+      co_return false;
+    }
+    bool complete = false;
+    std::string payload;
+    ChunkedDecoder decoder(UINT64_MAX);
+    std::uint64_t remaining = response.contentLength;
+    for (;;) {
+      if (response.framing == Framing::kNone) {
+        complete = true;
+        break;
+      }
+      error_code wec;
+      if (response.framing == Framing::kLength) {
+        const std::size_t take =
+            static_cast<std::size_t>(std::min<std::uint64_t>(remaining, upIn.size()));
+        if (take > 0) {
+          client.expiresAfter(seconds(options.writeTimeoutSeconds));
+          wec = co_await client.write(upIn.view().substr(0, take));
+          upIn.consume(take);
+          remaining -= take;
+        }
+        if (remaining == 0) {
+          complete = true;
+          break;
+        }
+      } else if (response.framing == Framing::kChunked) {
+        WireError error;
+        payload.clear();
+        const std::size_t used = decoder.feed(upIn.view(), &payload, &error);
+        upIn.consume(used);
+        if (error) {
+          outcome->reason = "malformed chunked answer: " + error.description;
+          break;
+        }
+        if (!payload.empty() || decoder.done()) {
+          std::string framed;
+          if (chunkedToClient && !payload.empty()) framed = hex(payload.size()) + "\r\n";
+          framed += payload;
+          if (chunkedToClient && !payload.empty()) framed += "\r\n";
+          if (chunkedToClient && decoder.done()) framed += "0\r\n\r\n";
+          client.expiresAfter(seconds(options.writeTimeoutSeconds));
+          wec = co_await client.write(framed);
+        }
+        if (decoder.done()) {
+          complete = true;
+          break;
+        }
+      } else {  // kUntilClose
+        if (!upIn.empty()) {
+          client.expiresAfter(seconds(options.writeTimeoutSeconds));
+          wec = co_await client.write(upIn.view());
+          upIn.consume(upIn.size());
+        }
+      }
+      if (wec) break;  // the client went away
+      up->expiresAfter(upTimeout);
+      const error_code rec = co_await upIn.readMore(*up, kChunk);
+      if (rec) {
+        if (rec == asio::error::eof && response.framing == Framing::kUntilClose) {
+          if (!upIn.empty()) {
+            client.expiresAfter(seconds(options.writeTimeoutSeconds));
+            co_await client.write(upIn.view());
+          }
+          complete = true;
+          response.keepAlive = false;
+        } else {
+          outcome->reason = "the backend's answer broke off: " + rec.message();
+        }
+        break;
+      }
+    }
+    if (complete && response.keepAlive && upIn.empty())
+      t.pool.put(target->origin, std::move(up));
+    else
+      up->close();
+    if (!complete) co_return false;  // the client saw a cut answer: close, never reuse
+    co_return keepAlive;
+  }
+
+  // Streams the request body to the backend: Content-Length bytes, or chunked re-framed by us.
+  awaitable<Failure> sendBody(Connection& client, InputBuffer& in, const RequestHead& head,
+                              Connection& up, seconds upTimeout, error_code* upError) {
+    if (head.framing == Framing::kNone) co_return Failure::kNone;
+    std::uint64_t remaining = head.contentLength;
+    ChunkedDecoder decoder(options.maxRequestBytes);
+    std::string payload;
+    for (;;) {
+      if (head.framing == Framing::kLength) {
+        const std::size_t take =
+            static_cast<std::size_t>(std::min<std::uint64_t>(remaining, in.size()));
+        if (take > 0) {
+          up.expiresAfter(upTimeout);
+          *upError = co_await up.write(in.view().substr(0, take));
+          in.consume(take);
+          remaining -= take;
+          if (*upError) co_return Failure::kNone;
+        }
+        if (remaining == 0) co_return Failure::kNone;
+      } else {
+        WireError error;
+        payload.clear();
+        const std::size_t used = decoder.feed(in.view(), &payload, &error);
+        in.consume(used);
+        if (error) co_return error.failure;
+        if (!payload.empty() || decoder.done()) {
+          std::string framed;
+          if (!payload.empty()) framed = hex(payload.size()) + "\r\n" + payload + "\r\n";
+          if (decoder.done()) framed += "0\r\n\r\n";
+          up.expiresAfter(upTimeout);
+          *upError = co_await up.write(framed);
+          if (*upError) co_return Failure::kNone;
+        }
+        if (decoder.done()) co_return Failure::kNone;
+      }
+      client.expiresAfter(seconds(options.bodyTimeoutSeconds));
+      if (co_await in.readMore(client, kChunk)) co_return Failure::kRequestTimeout;
+    }
+  }
+};
+
+Server::Server(ServerOptions options, Handler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {}
+
+Server::~Server() {
+  if (!impl_->threads.empty() && impl_->threads.front()->thread.joinable()) stop(seconds(0));
+}
+
+bool Server::start(std::string* error) {
+  auto& o = impl_->options;
+  // Every connection costs a descriptor, a proxied one two: raise the soft limit to fit.
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    const rlim_t wanted = static_cast<rlim_t>(o.maxConnections) * 2 + 256;
+    if (limit.rlim_cur < wanted) {
+      rlimit raised = limit;
+      raised.rlim_cur = std::min(wanted, limit.rlim_max);
+      if (setrlimit(RLIMIT_NOFILE, &raised) != 0 || raised.rlim_cur < wanted)
+        log::warn("the open-file limit is below what maxConnections needs",
+                  {{"limit", static_cast<long long>(raised.rlim_cur)},
+                   {"needed", static_cast<long long>(wanted)},
+                   {"fix", "raise the hard limit (ulimit -Hn, LimitNOFILE=, --ulimit nofile=)"}});
+    }
+  }
+  if (o.httpsPort != -1) {
+    if (!o.tlsKey || !o.tlsCertificate) {
+      *error = "the HTTPS listener needs a TLS key and certificate";
+      return false;
+    }
+    if (!configureServerContext(impl_->serverTls, o.tlsKey, o.tlsCertificate, error)) return false;
+  }
+  std::string note;
+  configureClientContext(impl_->clientTls, o.trustStorePath, &note);
+  log::info("upstream TLS trust", {{"detail", note}});
+
+  impl_->workers = std::make_unique<asio::thread_pool>(std::max(1, o.workerThreads));
+  for (int i = 0; i < std::max(1, o.ioThreads); ++i)
+    impl_->threads.push_back(std::make_unique<IoThread>());
+  if (!impl_->bindAll(error)) {
+    impl_->threads.clear();
+    return false;
+  }
+  for (auto& t : impl_->threads) {
+    IoThread& thread = *t;
+    for (std::size_t i = 0; i < thread.acceptors.size(); ++i) {
+      const bool tls = o.httpPort == -1 || i == 1;
+      asio::co_spawn(thread.io, impl_->acceptLoop(thread, *thread.acceptors[i], tls),
+                     asio::detached);
+    }
+    asio::co_spawn(thread.io, impl_->sweepLoop(thread), asio::detached);
+    thread.thread = std::thread([&thread] {
+      for (;;) {
+        try {
+          thread.io.run();
+          return;
+        } catch (const std::exception& e) {
+          log::error("I/O thread caught an exception", {{"error", e.what()}});
+        }
+      }
+    });
+  }
+  return true;
+}
+
+int Server::httpPort() const { return impl_->httpPort; }
+int Server::httpsPort() const { return impl_->httpsPort; }
+
+void Server::stop(seconds drain) {
+  impl_->draining = true;
+  for (auto& t : impl_->threads) {
+    asio::post(t->io, [&thread = *t] {
+      error_code ec;
+      for (auto& a : thread.acceptors) a->close(ec);
+      // Idle keep-alive connections have no exchange to finish.
+      for (Connection* c : thread.idle) c->lowest().socket().close(ec);
+      thread.idle.clear();
+    });
+  }
+  const auto deadline = steady_clock::now() + drain;
+  while (impl_->connections.load() > 0 && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (auto& t : impl_->threads) {
+    asio::post(t->io, [&thread = *t] { thread.pool.clear(); });
+    t->io.stop();
+  }
+  for (auto& t : impl_->threads)
+    if (t->thread.joinable()) t->thread.join();
+  if (impl_->workers) impl_->workers->join();
+}
+
+}  // namespace mgw::http

@@ -1,0 +1,32 @@
+// TLS for both directions (SPEC section 10): the server profile (TLS 1.2 and 1.3, ECDHE with
+// AEAD only, ALPN http/1.1) and the upstream client (the system CAs plus the truststore; SNI;
+// OpenSSL's host-name or IP verification, never the subject CN).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <string>
+
+#include "gateway/endpoint_url.h"
+
+namespace mgw::http {
+
+// False with *error set when the key and certificate do not make a context.
+bool configureServerContext(boost::asio::ssl::context& ctx, EVP_PKEY* key, X509* certificate,
+                            std::string* error);
+
+// The system CA bundle plus every PEM certificate of `trustStorePath` (a folder or a bundle
+// file). An absent or empty truststore is not an error; *note says what was loaded.
+void configureClientContext(boost::asio::ssl::context& ctx, const std::string& trustStorePath,
+                            std::string* note);
+
+// Per connection: SNI for a host name, and the name or IP address the certificate must match.
+// False when OpenSSL refuses the parameters.
+bool prepareClientSsl(SSL* ssl, const gateway::UpstreamTarget& target);
+
+// Why a handshake failed, as a user can act on it ("certificate verify failed: Hostname
+// mismatch").
+std::string handshakeFailure(SSL* ssl, const std::string& fallback);
+
+}  // namespace mgw::http
