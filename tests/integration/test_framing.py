@@ -135,6 +135,21 @@ production = "{cls.backend.url}/sup"
             self.assertFalse(done, f"the refused request reached the backend whole: {done}")
         return finals[0]
 
+    def sequential(self, *steps, timeout=5.0):
+        """On one connection: for each (method, bytes) step, sends the bytes and reads one answer
+        before the next step (no pipelining). Returns the answers (None where none came)."""
+        out = []
+        with wire.Client(self.port) as c:
+            methods = []
+            for method, payload in steps:
+                methods.append(method)
+                c.send(payload)
+                resps = c.read_responses(len(methods), methods, timeout)
+                out.append(resps[len(methods) - 1] if len(resps) >= len(methods) else None)
+                if out[-1] is None:
+                    break
+        return out + [None] * (len(steps) - len(out))
+
     def ok_exchange(self, payload, n, methods=(), timeout=5.0):
         with wire.Client(self.port) as c:
             c.send(payload)
@@ -147,10 +162,9 @@ production = "{cls.backend.url}/sup"
         """A POST with neither Content-Length nor Transfer-Encoding has an empty body: the bytes
         after its head are the next request, answered on the same connection."""
         m = marker()
-        payload = (f"POST /rec/a-{m} HTTP/1.1\r\nHost: x\r\n\r\n"
-                   f"GET /rec/b-{m} HTTP/1.1\r\nHost: x\r\n\r\n").encode()
-        resps, _ = self.ok_exchange(payload, 2)
-        self.assertEqual([r.status for r in resps], [200, 200], resps)
+        resps = self.sequential(("POST", f"POST /rec/a-{m} HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
+                                ("GET", f"GET /rec/b-{m} HTTP/1.1\r\nHost: x\r\n\r\n".encode()))
+        self.assertEqual([r and r.status for r in resps], [200, 200], resps)
         self.assertEqual([r.json()["target"] for r in resps], [f"/up/a-{m}", f"/up/b-{m}"])
         got = self.backend.find(m)
         self.assertEqual([(r.method, r.target, bytes(r.body)) for r in got],
@@ -173,10 +187,10 @@ production = "{cls.backend.url}/sup"
                 else:
                     framing = b"Content-Length: %d\r\n" % len(hidden)
                     body = hidden
-                payload = (f"{method} /rec/first-{m} HTTP/1.1\r\nHost: x\r\n".encode() + framing + b"\r\n" + body
-                           + f"GET /rec/after-{m} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-                resps, _ = self.ok_exchange(payload, 2, methods=(method, "GET"))
-                self.assertEqual([r.status for r in resps], [200, 200], resps)
+                resps = self.sequential(
+                    (method, f"{method} /rec/first-{m} HTTP/1.1\r\nHost: x\r\n".encode() + framing + b"\r\n" + body),
+                    ("GET", f"GET /rec/after-{m} HTTP/1.1\r\nHost: x\r\n\r\n".encode()))
+                self.assertEqual([r and r.status for r in resps], [200, 200], resps)
                 if method == "HEAD":
                     self.assertEqual(resps[0].body, b"")
                 self.assertEqual(resps[1].json()["target"], f"/up/after-{m}")
@@ -359,7 +373,8 @@ production = "{cls.backend.url}/sup"
             elapsed, data = results[name]
             with self.subTest(client=name):
                 self.assertIsNotNone(elapsed, f"the {name} client was never closed")
-                self.assertGreaterEqual(elapsed, HEADER_TIMEOUT - 0.5)
+                if name == "drip":  # a silent one may go earlier, at the keep-alive timeout
+                    self.assertGreaterEqual(elapsed, HEADER_TIMEOUT - 0.5)
                 self.assertLessEqual(elapsed, HEADER_TIMEOUT + 2)
                 if data:
                     resps, _ = wire.parse_responses(data, eof=True)
@@ -418,16 +433,15 @@ production = "{cls.backend.url}/sup"
     def test_header_values_reach_the_backend_byte_exact(self):
         """Header values are never percent-decoded or re-spaced: `Cookie: sess%3Dadmin` arrives as
         sent, and so do inner spaces and tabs, `+` and non-ASCII (obs-text) bytes."""
-        m = marker()
-        values = {"cookie": b"sess%3Dadmin; b=%0d%0aX", "x-odd": b"a%20b  c\t d+e", "x-bytes": b"caf\xc3\xa9 \xff"}
-        head = f"GET /rec/h-{m} HTTP/1.1\r\nHost: x\r\n".encode()
-        for n, v in values.items():
-            head += n.encode() + b": " + v + b"\r\n"
-        resps, _ = self.ok_exchange(head + b"\r\n", 1)
-        self.assertEqual([r.status for r in resps], [200], resps)
-        (req,) = self.backend.find(m)
-        for n, v in values.items():
-            self.assertEqual(req.header(n), [v], n)
+        for n, v in (("Cookie", b"sess%3Dadmin"), ("Cookie", b"b=%0d%0aX%00"), ("X-Odd", b"a%20b  c\t d+e"),
+                     ("X-Bytes", b"caf\xc3\xa9 \xff"), ("Referer", b"https://a.example/p%2Fq?x=%41")):
+            with self.subTest(name=n, value=v):
+                m = marker()
+                head = f"GET /rec/h-{m} HTTP/1.1\r\nHost: x\r\n".encode() + n.encode() + b": " + v + b"\r\n\r\n"
+                resps, _ = self.ok_exchange(head, 1)
+                self.assertEqual([r.status for r in resps], [200], resps)
+                (req,) = self.backend.find(m)
+                self.assertEqual(req.header(n), [v])
 
     def test_request_target_byte_exact_only_api_key_removed(self):
         """The path and query reach the backend as sent: order, encoding, `+`, empty pairs and
@@ -475,11 +489,12 @@ production = "{cls.backend.url}/sup"
         m = marker()
         self.canned[m] = response(200, headers=[("Content-Type", "text/plain"), ("Content-Length", "1234")],
                                   body=b"")
-        payload = (f"HEAD /rec/{m} HTTP/1.1\r\nHost: x\r\n\r\n"
-                   f"GET /rec/next-{m} HTTP/1.1\r\nHost: x\r\n\r\n").encode()
-        resps, _ = self.ok_exchange(payload, 2, methods=("HEAD", "GET"))
-        self.assertEqual([r.status for r in resps], [200, 200], resps)
+        resps = self.sequential(("HEAD", f"HEAD /rec/{m} HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
+                                ("GET", f"GET /rec/next-{m} HTTP/1.1\r\nHost: x\r\n\r\n".encode()))
+        self.assertIsNotNone(resps[0], "no answer to HEAD")
+        self.assertEqual(resps[0].status, 200, resps)
         self.assertEqual(resps[0].header("content-length"), [b"1234"])
+        self.assertIsNotNone(resps[1], "no answer after the HEAD (a body was expected or sent?)")
         self.assertEqual(resps[1].json()["target"], f"/up/next-{m}")
 
     def test_backend_gzip_body_relayed_once_unchanged(self):
@@ -558,10 +573,9 @@ production = "{cls.backend.url}/sup"
         next request on the connection is answered normally."""
         m = marker()
         self.canned[m] = response(304, headers=[("ETag", '"v1"'), ("Content-Length", "500")], body=b"")
-        payload = (f'GET /rec/{m} HTTP/1.1\r\nHost: x\r\nIf-None-Match: "v1"\r\n\r\n'
-                   f"GET /rec/next-{m} HTTP/1.1\r\nHost: x\r\n\r\n").encode()
-        resps, _ = self.ok_exchange(payload, 2)
-        self.assertEqual([r.status for r in resps], [304, 200], resps)
+        resps = self.sequential(("GET", f'GET /rec/{m} HTTP/1.1\r\nHost: x\r\nIf-None-Match: "v1"\r\n\r\n'.encode()),
+                                ("GET", f"GET /rec/next-{m} HTTP/1.1\r\nHost: x\r\n\r\n".encode()))
+        self.assertEqual([r and r.status for r in resps], [304, 200], resps)
         self.assertEqual(resps[0].header("etag"), [b'"v1"'])
         self.assertEqual(resps[1].json()["target"], f"/up/next-{m}")
         self.assertEqual(self.backend.find(m)[0].header("if-none-match"), [b'"v1"'])
@@ -581,9 +595,9 @@ production = "{cls.backend.url}/sup"
             self.assertEqual(len(resps), 1, xff)
             return resps[0]
 
-        self.assertEqual(call("10.1.2.3").status, 200)
-        self.assertEqual(call("10.9.9.9, 10.1.2.3").status, 200)
-        self.assertEqual(call("10.9.9.9", "10.1.2.3").status, 200)
+        for xff in (("10.1.2.3",), ("10.9.9.9, 10.1.2.3",), ("10.9.9.9", "10.1.2.3"), ("10.9.9.9", "10.1.2.3, 127.0.0.1")):
+            with self.subTest(xff=xff):
+                self.assertEqual(call(*xff).status, 200)
         for xff in (("10.1.2.3", "10.9.9.9"), ("10.1.2.3", "10.9.9.9, 127.0.0.1"), ("10.1.2.3, 10.9.9.9",)):
             with self.subTest(xff=xff):
                 r = call(*xff)
