@@ -309,3 +309,34 @@ def thread_count(pid):
 def open_fd_count(pid):
     """Open file descriptors of a live process (sockets included)."""
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def with_listener_keys(config_text, **keys):
+    """base_config() text with extra [listenerConfig] keys (values written as TOML: str quoted,
+    list as an array, int/bool as they are)."""
+    def toml(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + v + '"'
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(toml(x) for x in v) + "]"
+        return str(v)
+    lines = "".join(f"{k} = {toml(v)}\n" for k, v in keys.items())
+    return config_text.replace("httpsPort = 0\n", "httpsPort = 0\n" + lines, 1)
+
+
+def vm_rss_kib(pid):
+    """Resident set size of a live process in KiB, from /proc/<pid>/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS line for {pid}")
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a live process used so far, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
