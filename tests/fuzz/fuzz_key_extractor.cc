@@ -1,7 +1,7 @@
 // Fuzzes key extraction (gateway/key_extractor.h) on a request built the way the server builds one
 // (gateway::parseTarget decodes the query, headers as sent). Also checks that cutting the key
-// parameters out of the raw query (removeQueryParams) leaves exactly the other parameters, in order.
-// Input: "<query string>\n<Name: value>\n<Name: value>..."
+// parameters out of the raw query (removeQueryParams) leaves exactly the other parameters, in
+// order. Input: "<query string>\n<Name: value>\n<Name: value>..."
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -61,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // What the proxy forwards is the query less the key parameters: parsed again, it must hold
   // exactly the other parameters, in the same order.
-  const std::string forwarded = mgw::gateway::removeQueryParams(request.rawQuery, {"apikey", "key"});
+  const std::string forwarded =
+      mgw::gateway::removeQueryParams(request.rawQuery, {"apikey", "key"});
   mgw::gateway::HttpRequest again;
   if (!mgw::gateway::parseTarget("/fuzz/resource?" + forwarded, &again).empty()) std::abort();
   mgw::gateway::QueryParams expected;
