@@ -156,11 +156,11 @@ std::string removeQueryParams(std::string_view rawQuery, const std::vector<std::
     pos = amp + 1;
   }
   if (!removed) return std::string(rawQuery);  // untouched, byte for byte
+  // The other parameters keep their bytes and order, empty ones included ("a=1&&b=2").
   std::string out;
-  for (std::string_view param : kept) {
-    if (param.empty()) continue;
-    if (!out.empty()) out.push_back('&');
-    out.append(param);
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (i > 0) out.push_back('&');
+    out.append(kept[i]);
   }
   return out;
 }

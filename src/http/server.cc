@@ -424,11 +424,10 @@ struct Server::Impl {
       if (ec) {
         // Nothing of a request yet: a quiet close. Part of a head: 408, then close.
         if (started && ec == beast::error::timeout && served == 0) {
-          co_await writeReply(conn,
-                              gateway::faultReply(Failure::kRequestTimeout,
-                                                  "the request head did not arrive within "
-                                                  "[listenerConfig] headerTimeoutSeconds"),
-                              false, false);
+          const auto timeoutReply = gateway::faultReply(
+              Failure::kRequestTimeout,
+              "the request head did not arrive within [listenerConfig] headerTimeoutSeconds");
+          co_await writeReply(conn, timeoutReply, false, false);
         }
         conn.close();
         co_return false;
@@ -453,8 +452,8 @@ struct Server::Impl {
       log::warn("request refused", {{"client", peer},
                                     {"reason", failureName(error.failure)},
                                     {"detail", error.description}});
-      co_await writeReply(conn, gateway::faultReply(error.failure, error.description), false,
-                          false);
+      const auto refusal = gateway::faultReply(error.failure, error.description);
+      co_await writeReply(conn, refusal, false, false);
       co_return false;
     }
     in.consume(headSize);
@@ -696,22 +695,24 @@ struct Server::Impl {
     return out;
   }
 
-  enum class Stage { kConnect, kSend, kHead, kBody };
+  // A backend fault before any byte of the answer reached the client: the fault reply, then close.
+  awaitable<bool> failExchange(Connection& client, const RequestHead& head,
+                               const gateway::ForwardPlan& plan, Outcome* outcome, Failure failure,
+                               const std::string& description, const std::string& reason) {
+    const auto reply = gateway::faultReply(failure, description);
+    outcome->status = reply.status;
+    outcome->failure = failure;
+    outcome->reason = reason;
+    log::warn("backend failure", {{"api", plan.api}, {"reason", reason}});
+    co_await writeReply(client, reply, head.method == "HEAD", false);
+    co_return false;
+  }
 
   awaitable<bool> relay(IoThread& t, Connection& client, InputBuffer& in, const RequestHead& head,
                         const gateway::HttpRequest& request, const gateway::ForwardPlan& plan,
                         bool keepAlive, Outcome* outcome) {
-    auto fault = [&](Failure failure, std::string description,
-                     std::string reason) -> awaitable<bool> {
-      outcome->status = gateway::faultReply(failure, "").status;
-      outcome->failure = failure;
-      outcome->reason = std::move(reason);
-      log::warn("backend failure", {{"api", plan.api}, {"reason", outcome->reason}});
-      const bool ok = co_await writeReply(client, gateway::faultReply(failure, description),
-                                          head.method == "HEAD", false);
-      (void)ok;
-      co_return false;
-    };
+    // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
+    // with std::string operands): every argument of a co_await call below is a named local.
 
     // 1. A connection: pooled, or new (failover to the next endpoint on a connect failure only).
     std::unique_ptr<Connection> up;
@@ -732,8 +733,11 @@ struct Server::Impl {
         }
       }
     }
-    if (!up)
-      co_return co_await fault(Failure::kBackendUnreachable, "the backend is unreachable", reasons);
+    if (!up) {
+      std::string description = "the backend is unreachable";
+      co_return co_await failExchange(client, head, plan, outcome, Failure::kBackendUnreachable,
+                                      description, reasons);
+    }
 
     // 2. The request head, then the body as it arrives (no more than kChunk buffered).
     const std::string upHead = upstreamHead(head, *target, plan);
@@ -763,11 +767,13 @@ struct Server::Impl {
             outcome->failure = bodyFailure;
             co_return false;
           }
-          co_return co_await fault(bodyFailure,
-                                   bodyFailure == Failure::kPayloadTooLarge
-                                       ? "the request body exceeds [listenerConfig] maxRequestBytes"
-                                       : "the request body is not valid chunked encoding",
-                                   "client body refused");
+          std::string description =
+              bodyFailure == Failure::kPayloadTooLarge
+                  ? "the request body exceeds [listenerConfig] maxRequestBytes"
+                  : "the request body is not valid chunked encoding";
+          std::string reason = "client body refused";
+          co_return co_await failExchange(client, head, plan, outcome, bodyFailure, description,
+                                          reason);
         }
       }
       // 3. The response head (1xx interim answers relayed to HTTP/1.1 clients).
@@ -790,7 +796,8 @@ struct Server::Impl {
           }
           if (response.status != 100 && head.versionMinor >= 1) {
             client.expiresAfter(seconds(options.writeTimeoutSeconds));
-            if (co_await client.write(clientHead(response, false, false, true))) co_return false;
+            const std::string interim = clientHead(response, false, false, true);
+            if (co_await client.write(interim)) co_return false;
           }
           continue;
         }
@@ -802,24 +809,33 @@ struct Server::Impl {
       if (ec && ec != beast::error::timeout && reused && retriable && round == 0 && !any) {
         std::string reason;
         up = co_await connect(t, *target, plan.connectTimeoutSeconds, &reason);
-        if (!up)
-          co_return co_await fault(Failure::kBackendUnreachable, "the backend is unreachable",
-                                   target->origin + ": " + reason);
+        if (!up) {
+          std::string description = "the backend is unreachable";
+          std::string why = target->origin + ": " + reason;
+          co_return co_await failExchange(client, head, plan, outcome, Failure::kBackendUnreachable,
+                                          description, why);
+        }
         reused = false;
         upIn = InputBuffer{};
         continue;
       }
-      if (ec == beast::error::timeout)
-        co_return co_await fault(
-            Failure::kBackendTimeout, "the backend did not answer in time",
-            target->origin + ": no answer within " + std::to_string(plan.timeoutSeconds) + " s");
-      co_return co_await fault(
-          Failure::kBackendUnreachable, "the backend sent no valid answer",
-          target->origin + ": " +
-              (error ? "malformed answer: " + error.description
-                     : (ec == asio::error::eof
-                            ? std::string("closed the connection without an answer")
-                            : "connection error: " + ec.message())));
+      std::string description;
+      std::string why = target->origin + ": ";
+      Failure failure = Failure::kBackendUnreachable;
+      if (ec == beast::error::timeout) {
+        failure = Failure::kBackendTimeout;
+        description = "the backend did not answer in time";
+        why += "no answer within " + std::to_string(plan.timeoutSeconds) + " s";
+      } else {
+        description = "the backend sent no valid answer";
+        if (error)
+          why += "malformed answer: " + error.description;
+        else if (ec == asio::error::eof)
+          why += "closed the connection without an answer";
+        else
+          why += "connection error: " + ec.message();
+      }
+      co_return co_await failExchange(client, head, plan, outcome, failure, description, why);
     }
     upIn.consume(responseHeadSize);
 
@@ -831,7 +847,8 @@ struct Server::Impl {
       keepAlive = false;
     outcome->status = response.status;
     client.expiresAfter(seconds(options.writeTimeoutSeconds));
-    if (co_await client.write(clientHead(response, headRequest, chunkedToClient, keepAlive))) {
+    const std::string responseHead = clientHead(response, headRequest, chunkedToClient, keepAlive);
+    if (co_await client.write(responseHead)) {
       up->close();
       co_return false;
     }

@@ -83,8 +83,12 @@ production = "{cls.backend.url}/sup"
 
     @classmethod
     def respond(cls, req):
+        last = req.target.split(b"?" if isinstance(req.target, bytes) else "?")[0]
+        last = last.rsplit(b"/" if isinstance(last, bytes) else "/", 1)[-1]
+        if isinstance(last, bytes):
+            last = last.decode("latin-1")
         for m, reply in list(cls.canned.items()):
-            if m in req.target:
+            if m == last:  # the last path segment, exactly: "next-<m>" is another request
                 return reply(req) if callable(reply) else reply
         return default_responder(req)
 
@@ -448,8 +452,9 @@ production = "{cls.backend.url}/sup"
         look-alikes (`q=apikey`, `xapikey=`) untouched; only the `apikey` query parameter goes."""
         k = self.key
         cases = [
-            (f"/srec/p%2Fq/%7Euser;v=1?z=1&a=%20b&a=2&apikey={k}&b=c%3Dd+e&%C3%A9=%e2%82%ac",
-             ["/sup/p%2Fq/%7Euser;v=1?z=1&a=%20b&a=2&b=c%3Dd+e&%C3%A9=%e2%82%ac"]),
+            # (an encoded slash in the path is refused with 400: see test_hostile)
+            (f"/srec/p%2Bq/%7Euser;v=1?z=1&a=%20b&a=2&apikey={k}&b=c%3Dd+e&%C3%A9=%e2%82%ac",
+             ["/sup/p%2Bq/%7Euser;v=1?z=1&a=%20b&a=2&b=c%3Dd+e&%C3%A9=%e2%82%ac"]),
             (f"/srec/x?apikey={k}&z=1", ["/sup/x?z=1"]),
             (f"/srec/x?q=apikey&xapikey=1&apikey={k}&a=1&&b=2", ["/sup/x?q=apikey&xapikey=1&a=1&&b=2"]),
             # Interpretation: with the key the only parameter, the query goes, "?" included ("?" tolerated).

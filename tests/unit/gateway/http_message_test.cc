@@ -55,6 +55,7 @@ TEST(RemoveQueryParamsTest, RemovesOnlyTheNamedParametersAndKeepsTheRestAsReceiv
   EXPECT_EQ(removeQueryParams("api%6Bey=k&x", {"apikey"}), "x");  // the name is compared decoded
   EXPECT_EQ(removeQueryParams("z=1&&y=%zz", {"apikey"}), "z=1&&y=%zz");  // untouched
   EXPECT_EQ(removeQueryParams("apikey=1&apikey=2&q", {"apikey"}), "q");
+  EXPECT_EQ(removeQueryParams("a=1&apikey=k&&b=2", {"apikey"}), "a=1&&b=2");
   EXPECT_EQ(removeQueryParams("", {"apikey"}), "");
 }
 
