@@ -253,7 +253,8 @@ WireError parseRequestHead(std::string_view head, const RequestLimits& limits, R
                   "(percent-encode it, RFC 3986)");
   int major = 0, minor = 0;
   if (!parseVersion(version, &major, &minor)) {
-    if (version.substr(0, 5) == "HTTP/")
+    if (version.size() > 5 && version.substr(0, 5) == "HTTP/" &&
+        version.find_first_not_of("0123456789.", 5) == std::string_view::npos)
       return fail(Failure::kVersionNotSupported,
                   "the HTTP version \"" + shown(version) + "\" is not supported; use HTTP/1.1");
     return fail(Failure::kBadFraming, "the request line is not METHOD TARGET HTTP/1.1");
