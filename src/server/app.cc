@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "config/config_loader.h"
 #include "http/server.h"
-#include "server/lifecycle_service.h"
+#include "lifecycle/lifecycle_service.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "server/server_context.h"

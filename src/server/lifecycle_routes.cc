@@ -11,6 +11,7 @@
 #include "gateway/ip_matcher.h"
 #include "gateway/key_validator.h"
 #include "gateway/referer_matcher.h"
+#include "lifecycle/ownership.h"
 
 #include "server/request_util.h"
 #include "server/routes.h"
@@ -33,7 +34,9 @@ struct Call {
   LifecycleService* lifecycle = nullptr;
   std::int64_t now = 0;
 
-  bool owns(const std::string& owner) const { return caller.isAdmin || owner == caller.user; }
+  bool owns(const std::string& owner) const {
+    return lifecycle::checkOwner({caller.user, caller.isAdmin}, owner) == Failure::kNone;
+  }
 };
 
 std::optional<Call> begin(ServerContext& context, const RouteRequest& req, HttpResponse& res) {

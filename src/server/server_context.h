@@ -7,10 +7,12 @@
 #include <mutex>
 
 #include "gateway/revocation_list.h"
-#include "server/lifecycle_service.h"
+#include "lifecycle/lifecycle_service.h"
 #include "server/runtime_state.h"
 
 namespace mgw::server {
+
+using lifecycle::LifecycleService;
 
 class ServerContext {
  public:

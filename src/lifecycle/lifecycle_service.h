@@ -24,7 +24,7 @@
 #include "store/opaque_key_store.h"
 #include "store/revocation_store.h"
 
-namespace mgw::server {
+namespace mgw::lifecycle {
 
 class LifecycleService {
  public:
@@ -109,4 +109,4 @@ class LifecycleService {
 // The gateway's view of a stored key.
 gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& record);
 
-}  // namespace mgw::server
+}  // namespace mgw::lifecycle

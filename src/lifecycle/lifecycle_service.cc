@@ -1,8 +1,8 @@
-#include "server/lifecycle_service.h"
+#include "lifecycle/lifecycle_service.h"
 
 #include "common/log.h"
 
-namespace mgw::server {
+namespace mgw::lifecycle {
 
 gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
   gateway::OpaqueKeyEntry e;
@@ -224,4 +224,4 @@ void LifecycleService::stopPurger() {
   if (purger_.joinable()) purger_.join();
 }
 
-}  // namespace mgw::server
+}  // namespace mgw::lifecycle
