@@ -26,6 +26,7 @@ inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<asio::ssl::stream<beast::tcp_stream>> tls;
+  bool http10 = false;  // the current request is HTTP/1.0 (keep-alive must then be announced)
 
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
   void expiresAfter(std::chrono::seconds d) { lowest().expires_after(d); }

@@ -112,7 +112,9 @@ std::string httpDate() {
 }
 
 // A micro-gw reply (handler or fault) on the wire.
-std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest, bool keepAlive) {
+// `http10` answers an HTTP/1.0 client, which closes unless told to keep the connection.
+std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest, bool keepAlive,
+                           bool http10) {
   std::string out;
   out.reserve(256 + reply.body.size());
   out += "HTTP/1.1 ";
@@ -130,6 +132,7 @@ std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest,
   out += "Date: " + httpDate() + "\r\n";
   out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
   if (!keepAlive) out += "Connection: close\r\n";
+  if (keepAlive && http10) out += "Connection: keep-alive\r\n";
   out += "\r\n";
   if (!headRequest) out += reply.body;
   return out;
@@ -394,7 +397,7 @@ struct Server::Impl {
 
   awaitable<bool> writeReply(Connection& conn, const gateway::HttpResponse& reply, bool headRequest,
                              bool keepAlive) {
-    const std::string bytes = serializeReply(reply, headRequest, keepAlive);
+    const std::string bytes = serializeReply(reply, headRequest, keepAlive, conn.http10);
     conn.expiresAfter(seconds(options.writeTimeoutSeconds));
     const error_code ec = co_await conn.write(bytes);
     co_return !ec;
@@ -457,6 +460,7 @@ struct Server::Impl {
       co_return false;
     }
     in.consume(headSize);
+    conn.http10 = head.versionMinor == 0;
     request.method = head.method;
     request.target = head.target;
     for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
@@ -662,7 +666,7 @@ struct Server::Impl {
 
   // The backend's head as the client gets it: hop-by-hop fields out, framing set here.
   static std::string clientHead(const ResponseHead& r, bool headRequest, bool chunkedToClient,
-                                bool keepAlive) {
+                                bool keepAlive, bool http10) {
     std::string out;
     out.reserve(512);
     out += "HTTP/1.1 ";
@@ -690,6 +694,7 @@ struct Server::Impl {
       else if (r.framing == Framing::kNone && !keepLength && r.status != 204)
         appendField(out, "Content-Length", "0");
       if (!keepAlive) appendField(out, "Connection", "close");
+      if (keepAlive && http10) appendField(out, "Connection", "keep-alive");
     }
     out += "\r\n";
     return out;
@@ -796,7 +801,7 @@ struct Server::Impl {
           }
           if (response.status != 100 && head.versionMinor >= 1) {
             client.expiresAfter(seconds(options.writeTimeoutSeconds));
-            const std::string interim = clientHead(response, false, false, true);
+            const std::string interim = clientHead(response, false, false, true, false);
             if (co_await client.write(interim)) co_return false;
           }
           continue;
@@ -847,7 +852,8 @@ struct Server::Impl {
       keepAlive = false;
     outcome->status = response.status;
     client.expiresAfter(seconds(options.writeTimeoutSeconds));
-    const std::string responseHead = clientHead(response, headRequest, chunkedToClient, keepAlive);
+    const std::string responseHead =
+        clientHead(response, headRequest, chunkedToClient, keepAlive, client.http10);
     if (co_await client.write(responseHead)) {
       up->close();
       co_return false;

@@ -396,9 +396,11 @@ production = "{cls.backend.url}/sup"
                 c = wire.Client(self.port)
                 c.send(b"GET /rec/ka HTTP/1.1\r\nHost: x\r\n\r\n")
                 conns.append(c)
+            done = None
             for c in conns:
                 self.assertEqual([r.status for r in c.read_responses(1)], [200])
-            done = time.monotonic()
+                if done is None:
+                    done = time.monotonic()  # conns[0]'s answer: its idle time starts here
             time.sleep(0.2)
             cpu0 = harness.cpu_seconds(self.gw.proc.pid)
             time.sleep(1.2)
@@ -572,6 +574,21 @@ production = "{cls.backend.url}/sup"
             resps = c.read_responses(1)
         self.assertEqual([r.status for r in resps], [200], resps)
         self.assertEqual(bytes(self.backend.find(m)[0].body), b"hello")
+
+    def test_http10_keep_alive_is_announced_and_honoured(self):
+        """An HTTP/1.0 client keeps its connection only when asked, and is told so
+        (`Connection: keep-alive`), for micro-gw's own answers and proxied ones; without it, the
+        connection closes after the answer."""
+        m = marker()
+        resps = self.sequential(("GET", b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+                                ("GET", f"GET /rec/{m} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".encode()),
+                                ("GET", b"GET /health HTTP/1.0\r\n\r\n"))
+        self.assertEqual([r and r.status for r in resps], [200, 200, 200], resps)
+        for r in resps[:2]:
+            self.assertEqual([v.lower() for v in r.header("connection")], [b"keep-alive"], r)
+        with wire.Client(self.port) as c:
+            c.send(b"GET /health HTTP/1.0\r\n\r\n")
+            self.assertTrue(c.wait_closed(5), "an HTTP/1.0 connection without keep-alive stayed open")
 
     def test_304_relayed_without_body(self):
         """A 304 with ETag (and the representation's Content-Length) is relayed without a body; the
