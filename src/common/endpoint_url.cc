@@ -1,9 +1,9 @@
-#include "gateway/endpoint_url.h"
+#include "common/endpoint_url.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace mgw::gateway {
+namespace mgw {
 namespace {
 
 std::string toLower(std::string_view text) {
@@ -32,6 +32,10 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
     if (error != nullptr) *error = std::move(message);
     return std::nullopt;
   };
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return fail("endpoint URL contains whitespace or a control character");
+  }
   const size_t schemeEnd = url.find("://");
   if (schemeEnd == std::string_view::npos) return fail("endpoint URL has no scheme");
   const std::string scheme = toLower(url.substr(0, schemeEnd));
@@ -89,4 +93,4 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
   return target;
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw
