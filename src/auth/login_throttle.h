@@ -56,8 +56,8 @@ class LoginThrottle {
                       std::string_view clientAddress, const ThrottleLimits& limits) const;
 
   // Before any verification: refused (a limit is reached: no argon2id is spent), cached (the same
-  // credentials verified within credentialCacheMs), or verify: then the attempt is counted in flight
-  // and finish() must follow. Thread-safe.
+  // credentials verified within credentialCacheMs), or verify: then the attempt is counted in
+  // flight and finish() must follow. Thread-safe.
   Admission admit(const AttemptKeys& keys, const ThrottleLimits& limits, std::int64_t nowMs);
   void finish(const AttemptKeys& keys, const ThrottleLimits& limits, std::int64_t nowMs,
               AttemptResult result);

@@ -19,7 +19,7 @@ using IpBytes = std::array<std::uint8_t, 16>;
 std::optional<IpBytes> parseIpAddress(std::string_view text);
 
 struct IpRange {
-  IpBytes network{};  // host bits below the prefix cleared
+  IpBytes network{};     // host bits below the prefix cleared
   int prefixBits = 128;  // 0..128 in the 16-byte form
   [[nodiscard]] bool contains(const IpBytes& address) const;
 };

@@ -992,8 +992,9 @@ class Loader {
       std::string why;
       if (!parseEndpointUrl(url, &why)) {
         error(*at, w,
-              why + "; must be an http:// or https:// URL with a host "
-                    "(\"http://localhost:8080/api\")");
+              why +
+                  "; must be an http:// or https:// URL with a host "
+                  "(\"http://localhost:8080/api\")");
         continue;
       }
       out.push_back(url);

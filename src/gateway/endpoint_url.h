@@ -1,5 +1,5 @@
-// The gateway's name for the endpoint URL parser, which lives in common/ (the config loader needs it
-// too, and config/ may not include gateway/).
+// The gateway's name for the endpoint URL parser, which lives in common/ (the config loader needs
+// it too, and config/ may not include gateway/).
 #pragma once
 
 #include "common/endpoint_url.h"

@@ -70,7 +70,7 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
       return "the API key is not valid before " + token::isoTime(*nbf);
     return "the API key is not yet valid";
   }
-    return "the API key is invalid";
+  return "the API key is invalid";
 }
 
 bool isSandbox(const std::string& keytype) { return keytype == "SANDBOX"; }

@@ -737,7 +737,6 @@ std::vector<ApiDefinition> keepUnique(std::vector<Loaded> loaded,
   return out;
 }
 
-
 std::optional<Loaded> validateInline(const config::InlineApi& in, const std::string& configFile,
                                      std::vector<ApiLoadError>* errors) {
   std::string where = configFile + ":" + std::to_string(in.line);

@@ -187,8 +187,7 @@ std::shared_ptr<RuntimeState> buildRuntimeState(
   // config loader's checks and a module's; it refuses this configuration and the running one
   // stays.
   try {
-    return build(config, std::move(revocations), options, errors, warnings,
-                 std::move(opaqueKeys));
+    return build(config, std::move(revocations), options, errors, warnings, std::move(opaqueKeys));
   } catch (const std::exception& e) {
     errors->push_back(config.sourcePath + ": the configuration cannot be applied: " + e.what());
   } catch (...) {

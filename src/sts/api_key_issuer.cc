@@ -209,8 +209,8 @@ IssuedKey ApiKeyIssuer::issue(const std::string& user,
   if (key->size() > token::kMaxTokenBytes) {
     // The gateway refuses a key over kMaxTokenBytes (SPEC section 7): never hand one out.
     out.failure = Failure::kBadRequestBody;
-    out.description = "the API key would be " + std::to_string(key->size()) +
-                      " bytes, over the " + std::to_string(token::kMaxTokenBytes) +
+    out.description = "the API key would be " + std::to_string(key->size()) + " bytes, over the " +
+                      std::to_string(token::kMaxTokenBytes) +
                       " the gateway accepts; ask for fewer allowedAPIs, permittedIP or "
                       "permittedReferer entries";
     secureWipe(*key);

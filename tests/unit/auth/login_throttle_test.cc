@@ -18,8 +18,7 @@ ThrottleLimits limits() {
 Admission::Kind attempt(LoginThrottle& t, std::string_view address, bool correct,
                         std::int64_t now) {
   const auto l = limits();
-  const AttemptKeys keys =
-      t.keysFor("admin", correct ? "admin" : "wrong", "$stored", address, l);
+  const AttemptKeys keys = t.keysFor("admin", correct ? "admin" : "wrong", "$stored", address, l);
   const Admission a = t.admit(keys, l, now);
   if (a.kind == Admission::Kind::kVerify)
     t.finish(keys, l, now, correct ? AttemptResult::kVerified : AttemptResult::kRefused);
@@ -28,7 +27,8 @@ Admission::Kind attempt(LoginThrottle& t, std::string_view address, bool correct
 
 TEST(LoginThrottle, CountsPerUserAndAddress) {
   LoginThrottle t;
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt(t, "198.51.100.1", false, 1000), Admission::Kind::kVerify);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(attempt(t, "198.51.100.1", false, 1000), Admission::Kind::kVerify);
   EXPECT_EQ(attempt(t, "198.51.100.1", true, 1000), Admission::Kind::kRefused);
   // The same user from an address with no failures: verified and accepted.
   EXPECT_EQ(attempt(t, "192.0.2.1", true, 1000), Admission::Kind::kVerify);
@@ -38,8 +38,7 @@ TEST(LoginThrottle, CountsPerUserAndAddress) {
 
 TEST(LoginThrottle, AttackFromManyAddressesNeverLocksOutACleanAddress) {
   LoginThrottle t;
-  for (int n = 0; n < 30; ++n)
-    attempt(t, "203.0.113." + std::to_string(n), false, 1000);
+  for (int n = 0; n < 30; ++n) attempt(t, "203.0.113." + std::to_string(n), false, 1000);
   EXPECT_EQ(attempt(t, "192.0.2.9", true, 1000), Admission::Kind::kVerify);
   // An address that failed before is slowed on the attacked name: one attempt per delay.
   EXPECT_EQ(attempt(t, "203.0.113.1", false, 2000), Admission::Kind::kVerify);

@@ -11,7 +11,8 @@ namespace {
 
 // What `micro-gw hash-password` writes (the shipped admin/admin hash).
 constexpr const char* kGood =
-    "$argon2id$v=19$m=65536,t=2,p=1$mhu3QKphxZpAP7x8okRmHQ$AguW3eQx87y3wQAV4UArfJTlfIGJ2trKGbhzFsF9TUs";
+    "$argon2id$v=19$m=65536,t=2,p=1$mhu3QKphxZpAP7x8okRmHQ$"
+    "AguW3eQx87y3wQAV4UArfJTlfIGJ2trKGbhzFsF9TUs";
 
 TEST(Argon2idSyntax, AcceptsWhatHashPasswordWrites) {
   EXPECT_TRUE(isArgon2idString(kGood));
