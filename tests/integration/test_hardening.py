@@ -128,8 +128,8 @@ class HardeningTest(harness.GatewayTestCase):
 
     # Item 7: failed key lookups per client address.
     def test_key_guessing_is_throttled_per_address(self):
+        os.makedirs(os.path.join(self.workdir, "guess-backend"), exist_ok=True)
         backend = self.start(harness.Backend(os.path.join(self.workdir, "guess-backend")))
-        conf = behind_proxy().replace('httpsPort = 0\n', 'httpsPort = 0\n', 1)
         conf = harness.base_config(backend=backend, extra=PROXY).replace(
             'httpsPort = 0\n', 'httpsPort = 0\ntrustedProxies = ["127.0.0.1"]\n', 1)
         gw = self.start(harness.MicroGw(os.path.join(self.workdir, "guess"), conf))
