@@ -991,10 +991,11 @@ class Loader {
     for (const auto& [url, at] : *list) {
       std::string why;
       if (!parseEndpointUrl(url, &why)) {
+        // The transport's parser decides; its reason is added when it says more than the rule.
+        const bool scheme = why.find("not an http") != std::string::npos;
         error(*at, w,
-              why +
-                  "; must be an http:// or https:// URL with a host "
-                  "(\"http://localhost:8080/api\")");
+              "must be an http:// or https:// URL with a host (\"http://localhost:8080/api\")" +
+                  (scheme ? std::string() : ": " + why));
         continue;
       }
       out.push_back(url);
