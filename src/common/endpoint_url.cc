@@ -37,7 +37,8 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
       return fail("endpoint URL contains whitespace or a control character");
   }
   const size_t schemeEnd = url.find("://");
-  if (schemeEnd == std::string_view::npos) return fail("endpoint URL is not an http:// or https:// URL");
+  if (schemeEnd == std::string_view::npos)
+    return fail("endpoint URL is not an http:// or https:// URL");
   const std::string scheme = toLower(url.substr(0, schemeEnd));
   UpstreamTarget target;
   if (scheme == "https") {
