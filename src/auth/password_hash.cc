@@ -10,29 +10,11 @@
 namespace mgw::auth {
 namespace {
 
-constexpr std::string_view kArgon2idPrefix = "$argon2id$";
 constexpr std::string_view kSha256Prefix = "@sha256:";
 
 void ensureSodium() {
   static const int rc = sodium_init();
   if (rc < 0) throw std::runtime_error("libsodium failed to initialise");
-}
-
-bool isHex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-bool isHexString(std::string_view s, std::size_t length) {
-  if (s.size() != length) return false;
-  for (char c : s) {
-    if (!isHex(c)) return false;
-  }
-  return true;
-}
-
-bool isB64(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/';
 }
 
 std::string lowerHex(std::string_view s) {
@@ -41,40 +23,6 @@ std::string lowerHex(std::string_view s) {
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-// Consumes `literal` from the front of `s`.
-bool consume(std::string_view& s, std::string_view literal) {
-  if (s.substr(0, literal.size()) != literal) return false;
-  s.remove_prefix(literal.size());
-  return true;
-}
-
-// 1 to 10 decimal digits (the fields are 32-bit in libsodium's encoding).
-bool consumeNumber(std::string_view& s) {
-  std::size_t n = 0;
-  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
-  if (n == 0 || n > 10) return false;
-  s.remove_prefix(n);
-  return true;
-}
-
-// Unpadded standard base64, as the PHC string format writes salt and hash.
-bool consumeB64(std::string_view& s) {
-  std::size_t n = 0;
-  while (n < s.size() && isB64(s[n])) ++n;
-  if (n == 0) return false;
-  s.remove_prefix(n);
-  return true;
-}
-
-// $argon2id$v=19$m=<n>,t=<n>,p=<n>$<salt>$<hash>, shorter than crypto_pwhash_STRBYTES (the
-// terminating NUL included) so libsodium can read it.
-bool isArgon2idString(std::string_view s) {
-  if (s.size() >= crypto_pwhash_STRBYTES) return false;
-  return consume(s, kArgon2idPrefix) && consume(s, "v=19$m=") && consumeNumber(s) &&
-         consume(s, ",t=") && consumeNumber(s) && consume(s, ",p=") && consumeNumber(s) &&
-         consume(s, "$") && consumeB64(s) && consume(s, "$") && consumeB64(s) && s.empty();
 }
 
 bool verifyDigest(std::string_view storedHex, std::string_view digest) {
@@ -86,21 +34,6 @@ bool verifyDigest(std::string_view storedHex, std::string_view digest) {
 }
 
 }  // namespace
-
-std::optional<PasswordHashKind> classifyPasswordHash(std::string_view stored) {
-  if (stored.substr(0, kArgon2idPrefix.size()) == kArgon2idPrefix) {
-    if (isArgon2idString(stored)) return PasswordHashKind::kArgon2id;
-    return std::nullopt;
-  }
-  if (stored.substr(0, kSha256Prefix.size()) == kSha256Prefix) {
-    if (isHexString(stored.substr(kSha256Prefix.size()), 2 * crypto_hash_sha256_BYTES)) {
-      return PasswordHashKind::kSha256;
-    }
-    return std::nullopt;
-  }
-  if (isHexString(stored, 40)) return PasswordHashKind::kSha1Legacy;
-  return std::nullopt;
-}
 
 bool verifyPassword(std::string_view stored, std::string_view password) {
   const std::optional<PasswordHashKind> kind = classifyPasswordHash(stored);

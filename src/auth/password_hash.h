@@ -7,18 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/syntax.h"
+
 namespace mgw::auth {
 
-enum class PasswordHashKind {
-  kArgon2id,    // $argon2id$v=19$m=...,t=...,p=...$salt$hash (what `micro-gw hash-password` writes)
-  kSha256,      // @sha256:<64 hex>, unsalted
-  kSha1Legacy,  // exactly 40 hex: WSO2 API Microgateway 3.x's unsalted SHA-1; accepted with a
-                // warning
-};
-
-// What kind of hash `stored` is, or nullopt when it is none of them (malformed, truncated, a
-// plaintext password). Hex digits may be in either case.
-std::optional<PasswordHashKind> classifyPasswordHash(std::string_view stored);
+// The stored-hash syntax lives in common/syntax.h (the config loader checks with it too).
+using mgw::classifyPasswordHash;
+using mgw::PasswordHashKind;
 
 // True when `password` matches `stored`. argon2id through crypto_pwhash_str_verify; the digests are
 // compared in constant time after lowercasing the stored hex. False for a malformed `stored`.

@@ -1,5 +1,6 @@
 // The configured users and the one check of a Basic Authorization header against them: password
-// verification, per-address and per-name failure limits, and a short cache of verified credentials.
+// verification against the configured hashes, with the failure limits and credential cache of a
+// LoginThrottle.
 // Trusts the configuration (users, hashes, limits); trusts nothing in the header or the client
 // address.
 #pragma once
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/login_throttle.h"
 #include "auth/password_hash.h"
 #include "common/status.h"
 #include "config/config.h"
@@ -34,10 +36,6 @@ struct AuthOutcome {
 
 class UserStore {
  public:
-  // Failure counters and cached credentials each hold at most this many entries; the least
-  // recently used goes first, after expired ones.
-  static constexpr std::size_t kMaxFailureEntries = 100000;
-  static constexpr std::size_t kMaxCachedCredentials = 10000;
   // The password the server refuses on a non-loopback listener (the shipped admin/admin).
   static constexpr std::string_view kWellKnownPassword = "admin";
 
@@ -53,8 +51,15 @@ class UserStore {
   // `authorizationHeader` empty means the header was absent. `clientAddress` is the address the
   // server attributes the request to; `nowMs` is Unix time in milliseconds. Thread-safe.
   // An unknown user and a wrong password get the same answer after one argon2id verification
-  // each; once maxFailures failures fall in a window for the address or for the name, further
-  // attempts get kTooManyAttempts without any verification until the window ends.
+  // each. The failure counters and the credential cache are `throttle`'s (the server keeps one per
+  // process, so a reload keeps them); the limits are this configuration's [authentication]:
+  // maxFailures per (name, address), maxFailuresPerAddress per address, and a growing delay for
+  // addresses that failed before on a name under attack (LoginThrottle). Past a limit:
+  // kTooManyAttempts without any verification.
+  [[nodiscard]] AuthOutcome authenticate(std::string_view authorizationHeader,
+                                         std::string_view clientAddress, std::int64_t nowMs,
+                                         LoginThrottle& throttle);
+  // The same with a throttle of this store's own (tools and tests).
   [[nodiscard]] AuthOutcome authenticate(std::string_view authorizationHeader,
                                          std::string_view clientAddress, std::int64_t nowMs);
 
@@ -79,17 +84,12 @@ class UserStore {
     bool isAdmin = false;
     std::optional<std::vector<std::string>> apis;
   };
-  struct Limits;  // failure counters and credential cache, under one mutex
-
   [[nodiscard]] bool verifyUser(const User* user, std::string_view password) const;
-  std::string keyedHash(std::string_view domain, std::string_view data, std::size_t bytes) const;
 
   std::map<std::string, User, std::less<>> users_;  // immutable after construction
   std::vector<std::string> warnings_;
-  std::int64_t credentialCacheMs_;
-  std::string hashKey_;  // random, made at construction (one store per process): keys the counters'
-                         // and the cache's hashes
-  std::unique_ptr<Limits> limits_;
+  ThrottleLimits limits_;
+  std::unique_ptr<LoginThrottle> ownThrottle_;
   mutable std::atomic<std::uint64_t> argon2Verifications_{0};
 };
 

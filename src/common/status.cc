@@ -29,7 +29,13 @@ Fault faultFor(Failure failure) {
     case Failure::kNoResource:
       return {404, 900906, "No matching resource found in the API for the given request"};
     case Failure::kBackendUnreachable:
+    case Failure::kBackendRefused:
+    case Failure::kBackendReset:
+    case Failure::kBackendTlsFailed:
+    case Failure::kBackendBadResponse:
       return {502, 101503, "Error connecting to the backend"};
+    case Failure::kTooManyInvalidKeys:
+      return {429, 900800, "Too many invalid API keys"};
     case Failure::kBackendTimeout:
       return {504, 101504, "Connection timed out"};
     case Failure::kAuthMissing:
@@ -118,6 +124,16 @@ std::string_view failureName(Failure failure) {
       return "no_resource";
     case Failure::kBackendUnreachable:
       return "backend_unreachable";
+    case Failure::kBackendRefused:
+      return "backend_refused";
+    case Failure::kBackendReset:
+      return "backend_reset";
+    case Failure::kBackendTlsFailed:
+      return "backend_tls_failed";
+    case Failure::kBackendBadResponse:
+      return "backend_bad_response";
+    case Failure::kTooManyInvalidKeys:
+      return "too_many_invalid_keys";
     case Failure::kBackendTimeout:
       return "backend_timeout";
     case Failure::kAuthMissing:

@@ -31,8 +31,13 @@ enum class Failure {
   // Gateway routing and backends.
   kNoApi,               // 404
   kNoResource,          // 404, 900906
-  kBackendUnreachable,  // 502, 101503
+  kBackendUnreachable,  // 502, 101503: no usable endpoint, or a connect failure not named below
+  kBackendRefused,      // 502, 101503: the connection was refused
+  kBackendReset,        // 502, 101503: the connection was reset or closed mid-exchange
+  kBackendTlsFailed,    // 502, 101503: TLS handshake or certificate verification failed
+  kBackendBadResponse,  // 502, 101503: the answer is not valid HTTP/1.1
   kBackendTimeout,      // 504, 101504
+  kTooManyInvalidKeys,  // 429: too many unknown or invalid keys from this client address
 
   // STS and management endpoints.
   kAuthMissing,                // 401: no Authorization header
@@ -69,6 +74,9 @@ struct Fault {
   int code;
   std::string_view message;
 };
+
+// The last value of Failure: tests walk 0..kLastFailure through faultFor and failureName.
+inline constexpr Failure kLastFailure = Failure::kOverloaded;
 
 // Exhaustive: adding a Failure without a row here does not compile (-Werror=switch).
 Fault faultFor(Failure failure);

@@ -41,9 +41,11 @@ struct UserConfig {
 };
 
 struct AuthConfig {
-  int maxFailures = 5;              // failures per client address or user name in the window
+  int maxFailures = 5;              // failures per (user name, client address) in the window
+  int maxFailuresPerAddress = 20;   // failures per client address, any user names, in the window
   int failureWindowSeconds = 60;    // window, and the Retry-After given on 429
   int credentialCacheSeconds = 60;  // verified credentials kept in memory (keyed hash), 0 = off
+  int keyLookupFailuresPerMinute = 100;  // unknown or invalid API keys per client address, then 429
 };
 
 struct IssuerConfig {

@@ -2,8 +2,6 @@
 // every value on the way, so the rest of micro-gw never sees an unvalidated setting.
 #include "config/config_loader.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -21,6 +19,10 @@
 #include <toml.hpp>
 #include <type_traits>
 #include <utility>
+
+#include "common/endpoint_url.h"
+#include "common/ip_address.h"
+#include "common/syntax.h"
 
 namespace mgw::config {
 namespace {
@@ -176,89 +178,11 @@ std::string render(const Value& v) {
 
 int lineOf(const Value& v) { return static_cast<int>(v.location().line()); }
 
-bool isHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
-}
-
-bool isBase64NoPad(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
-  });
-}
-
-// $argon2id$v=19$m=65536,t=2,p=1$<salt>$<hash>, as libsodium's crypto_pwhash_str writes it.
-bool isArgon2idString(std::string_view s) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    auto pos = s.find('$', start);
-    parts.push_back(s.substr(start, pos == std::string_view::npos ? pos : pos - start));
-    if (pos == std::string_view::npos) break;
-    start = pos + 1;
-  }
-  return parts.size() == 6 && parts[0].empty() && parts[1] == "argon2id" &&
-         parts[2].substr(0, 2) == "v=" && parts[3].substr(0, 2) == "m=" &&
-         parts[3].find(",t=") != std::string_view::npos &&
-         parts[3].find(",p=") != std::string_view::npos && isBase64NoPad(parts[4]) &&
-         isBase64NoPad(parts[5]);
-}
-
-// RFC 9110 section 5.6.2 token: what a header field name may contain.
-bool isHttpToken(std::string_view s) {
-  static constexpr std::string_view kTchar = "!#$%&'*+-.^_`|~";
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || kTchar.find(c) != std::string_view::npos;
-  });
-}
-
 // RFC 3986 unreserved characters: a query parameter name that needs no encoding.
 bool isUnreserved(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
            c == '~';
-  });
-}
-
-bool isIpOrCidr(const std::string& s) {
-  std::string addr = s;
-  int maxPrefix = 0;
-  std::string prefix;
-  if (auto slash = s.find('/'); slash != std::string::npos) {
-    addr = s.substr(0, slash);
-    prefix = s.substr(slash + 1);
-  }
-  unsigned char buf[16];
-  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) {
-    maxPrefix = 32;
-  } else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) {
-    maxPrefix = 128;
-  } else {
-    return false;
-  }
-  if (s.find('/') == std::string::npos) return true;
-  int bits = -1;
-  auto [ptr, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), bits);
-  return ec == std::errc() && ptr == prefix.data() + prefix.size() && bits >= 0 &&
-         bits <= maxPrefix;
-}
-
-bool isHttpUrl(const std::string& url) {
-  std::string scheme;
-  if (lower(url.substr(0, 7)) == "http://") {
-    scheme = "http://";
-  } else if (lower(url.substr(0, 8)) == "https://") {
-    scheme = "https://";
-  } else {
-    return false;
-  }
-  std::string rest = url.substr(scheme.size());
-  auto hostEnd = rest.find_first_of("/?#");
-  std::string authority = rest.substr(0, hostEnd);
-  if (authority.empty() || authority.find('@') != std::string::npos) return false;
-  return std::none_of(url.begin(), url.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) ||
-           std::iscntrl(static_cast<unsigned char>(c));
   });
 }
 
@@ -745,9 +669,11 @@ class Loader {
                if (!list) return;
                l.trustedProxies.clear();
                for (const auto& [s, at] : *list) {
-                 if (!isIpOrCidr(s)) {
+                 std::string why;
+                 if (!parseIpRange(s, &why)) {
                    error(*at, w,
-                         "must be an IPv4/IPv6 address or CIDR range (\"10.0.0.0/8\", \"::1\")");
+                         "must be an IPv4/IPv6 address or CIDR range (\"10.0.0.0/8\", \"::1\"): " +
+                             why);
                    continue;
                  }
                  l.trustedProxies.push_back(s);
@@ -799,10 +725,10 @@ class Loader {
                      hasPassword = true;
                      auto s = getString(v, w);
                      if (!s) return;
-                     if (isArgon2idString(*s) || (s->rfind("@sha256:", 0) == 0 &&
-                                                  s->size() == 8 + 64 && isHex(s->substr(8)))) {
+                     const auto kind = classifyPasswordHash(*s);
+                     if (kind == PasswordHashKind::kArgon2id || kind == PasswordHashKind::kSha256) {
                        u.password = *s;
-                     } else if (s->size() == 40 && isHex(*s)) {
+                     } else if (kind == PasswordHashKind::kSha1Legacy) {
                        u.password = *s;
                        warn(v, w,
                             "unsalted SHA-1 password (WSO2 legacy): replace it with the "
@@ -858,6 +784,12 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, a.maxFailures, "failures"); }},
             {"failureWindowSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, a.failureWindowSeconds, "seconds"); }},
+            {"maxFailuresPerAddress",
+             [&](auto& v, auto& w) { readPositive(v, w, a.maxFailuresPerAddress, "failures"); }},
+            {"keyLookupFailuresPerMinute",
+             [&](auto& v, auto& w) {
+               readPositive(v, w, a.keyLookupFailuresPerMinute, "failed key lookups");
+             }},
             {"credentialCacheSeconds",
              [&](auto& v, auto& w) {
                readInt(v, w, a.credentialCacheSeconds, 0, INT_MAX,
@@ -1057,9 +989,13 @@ class Loader {
     if (!list) return;
     out.clear();
     for (const auto& [url, at] : *list) {
-      if (!isHttpUrl(url)) {
+      std::string why;
+      if (!parseEndpointUrl(url, &why)) {
+        // The transport's parser decides; its reason is added when it says more than the rule.
+        const bool scheme = why.find("not an http") != std::string::npos;
         error(*at, w,
-              "must be an http:// or https:// URL with a host (\"http://localhost:8080/api\")");
+              "must be an http:// or https:// URL with a host (\"http://localhost:8080/api\")" +
+                  (scheme ? std::string() : ": " + why));
         continue;
       }
       out.push_back(url);

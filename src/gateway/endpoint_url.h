@@ -1,24 +1,12 @@
-// A backend endpoint URL, parsed once: http(s)://host[:port][/base][?query]. Load-time input
-// from the configuration and API definitions; no user info, no fragment.
+// The gateway's name for the endpoint URL parser, which lives in common/ (the config loader needs
+// it too, and config/ may not include gateway/).
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
+#include "common/endpoint_url.h"
 
 namespace mgw::gateway {
 
-struct UpstreamTarget {
-  bool tls = false;
-  std::string host;  // without brackets for IPv6 literals
-  int port = 0;
-  std::string basePath;    // as written in the URL (already percent-encoded), "" when absent
-  std::string baseQuery;   // as written after '?', "" when absent
-  std::string hostHeader;  // Host to send: host, [v6] host, plus ":port" when not the default
-  std::string origin;      // "https://host:port", the pool key and what messages name
-};
-
-// nullopt (with *error set) when the URL is not an absolute http or https URL.
-std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string* error);
+using mgw::parseEndpointUrl;
+using mgw::UpstreamTarget;
 
 }  // namespace mgw::gateway

@@ -2,22 +2,17 @@
 // Trusts nothing: every entry is parsed strictly when the list is built, addresses when matched.
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/ip_address.h"
+
 namespace mgw::gateway {
 
-// An address as 16 bytes; IPv4 is held as the IPv4-mapped IPv6 address ::ffff:a.b.c.d (RFC 4291
-// section 2.5.5.2), so "1.2.3.4" and "::ffff:1.2.3.4" are the same address.
-using IpBytes = std::array<std::uint8_t, 16>;
-
-// Accepts "1.2.3.4", "2001:db8::1", "::ffff:1.2.3.4", "[::1]" and a trailing zone ("fe80::1%eth0",
-// dropped). nullopt for anything else (no ports, no hostnames, no leading zeros in IPv4).
-std::optional<IpBytes> parseIpAddress(std::string_view text);
+using mgw::IpBytes;
+using mgw::parseIpAddress;
 
 class IpMatcher {
  public:
@@ -39,11 +34,7 @@ class IpMatcher {
   std::size_t size() const { return ranges_.size(); }
 
  private:
-  struct Range {
-    IpBytes network;
-    int prefixBits;  // 0..128 in the 16-byte form
-  };
-  std::vector<Range> ranges_;
+  std::vector<IpRange> ranges_;
 };
 
 }  // namespace mgw::gateway

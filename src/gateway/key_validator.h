@@ -82,6 +82,10 @@ class KeyValidator {
 
   KeyCache& cache() const { return *cache_; }
 
+  // The revocation list's subject for a watermark: sub itself for the local issuer (what
+  // POST /apikey/revoke {"sub", "issuedBefore"} writes), "<iss>\x1f<sub>" for another issuer's.
+  std::string subjectKey(std::string_view iss, std::string_view sub) const;
+
  private:
   ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api,
                                   const RequestContext& ctx, std::int64_t nowSeconds) const;
@@ -95,6 +99,7 @@ class KeyValidator {
   std::shared_ptr<RevocationList> revocations_;
   std::shared_ptr<const OpaqueKeyIndex> opaqueKeys_;
   std::int64_t skewMs_;
+  std::string localIssuer_;
   IpMatcher trustedProxies_;
   std::unique_ptr<KeyCache> cache_;  // internally synchronised
 };

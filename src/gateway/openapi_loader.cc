@@ -12,6 +12,9 @@
 #include <optional>
 #include <sstream>
 
+#include "common/endpoint_url.h"
+#include "common/syntax.h"
+
 namespace mgw::gateway {
 
 std::string ApiLoadError::toString() const {
@@ -92,27 +95,12 @@ std::string checkContext(std::string* ctx) {
 }
 
 // Normalises an endpoint URL in place (drops a trailing '/'); returns why it is unusable, or "".
+// The syntax is parseEndpointUrl's (the one the transport uses); the policy on top: the request
+// path and query are appended, so the URL itself carries neither a query nor a fragment.
 std::string checkEndpointUrl(std::string* url) {
-  std::string lowerPrefix = url->substr(0, 8);
-  for (char& c : lowerPrefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::size_t hostStart;
-  if (lowerPrefix.rfind("http://", 0) == 0) {
-    hostStart = 7;
-  } else if (lowerPrefix.rfind("https://", 0) == 0) {
-    hostStart = 8;
-  } else {
-    return "endpoint '" + *url + "' is not an http:// or https:// URL";
-  }
-  for (char c : *url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-      return "endpoint '" + *url + "' contains whitespace or a control character";
-  }
-  std::size_t hostEnd = url->find_first_of("/?#", hostStart);
-  std::string authority = url->substr(
-      hostStart, hostEnd == std::string::npos ? std::string::npos : hostEnd - hostStart);
-  if (authority.empty()) return "endpoint '" + *url + "' has no host";
-  if (authority.find('@') != std::string::npos)
-    return "endpoint '" + *url + "' has userinfo (not supported)";
+  std::string why;
+  if (!parseEndpointUrl(*url, &why)) return "endpoint '" + *url + "': " + why;
+  const std::size_t hostStart = url->find("://") + 3;
   if (url->find_first_of("?#", hostStart) != std::string::npos) {
     return "endpoint '" + *url +
            "' has a query or fragment (the request path and query are appended)";
@@ -749,18 +737,6 @@ std::vector<ApiDefinition> keepUnique(std::vector<Loaded> loaded,
   return out;
 }
 
-bool validHeaderToken(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    // RFC 9110 section 5.6.2 tchar.
-    if (c == '\0' || (!std::isalnum(static_cast<unsigned char>(c)) &&
-                      std::strchr("!#$%&'*+-.^_`|~", c) == nullptr)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::optional<Loaded> validateInline(const config::InlineApi& in, const std::string& configFile,
                                      std::vector<ApiLoadError>* errors) {
   std::string where = configFile + ":" + std::to_string(in.line);
@@ -786,7 +762,7 @@ std::optional<Loaded> validateInline(const config::InlineApi& in, const std::str
       fail("security '" + s + "' is not supported (allowed: [\"api_key\"] or [])");
   }
   if (!in.security.empty()) {
-    if (!in.apiKeyHeader.empty() && !validHeaderToken(in.apiKeyHeader))
+    if (!in.apiKeyHeader.empty() && !isHttpToken(in.apiKeyHeader))
       fail("apiKeyHeader '" + in.apiKeyHeader + "' is not a header name");
     if (in.apiKeyHeader.empty() && in.apiKeyQuery.empty())
       fail("apiKeyHeader and apiKeyQuery are both empty");

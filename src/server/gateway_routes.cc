@@ -50,6 +50,14 @@ std::function<void(const gateway::HttpRequest&, const http::Outcome&)> accessLog
   };
 }
 
+// A key that names nothing this gateway issued or trusts: what guessing produces. (Expired,
+// revoked or not-allowed keys are real keys, counted nowhere.)
+bool isFailedLookup(Failure f) {
+  return f == Failure::kKeyTooLarge || f == Failure::kMalformedKey || f == Failure::kUnknownKey ||
+         f == Failure::kAlgorithmMismatch || f == Failure::kBadSignature ||
+         f == Failure::kWrongIssuer;
+}
+
 std::size_t segmentCount(const std::string& context) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < context.size(); ++i)
@@ -111,8 +119,24 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     ctx.forwardedFor = forwardedFor;
     ctx.hasReferer = request.hasHeader("Referer");
     ctx.referer = request.header("Referer");
+    // Guessing keys is not free: past keyLookupFailuresPerMinute unknown or invalid keys from one
+    // client address (as trustedProxies resolves it), 429 without looking the key up.
+    const std::string client = state->validator->effectiveClientAddress(ctx);
+    const std::int64_t nowMs = nowMillis();
+    const std::int64_t blockedMs = context.keyLookupFailures().blockedForMs(
+        client, state->config.auth.keyLookupFailuresPerMinute, nowMs);
+    if (blockedMs > 0) {
+      const std::string retryAfter = std::to_string((blockedMs + 999) / 1000);
+      auto refused = refuse(Failure::kTooManyInvalidKeys,
+                            "too many unknown or invalid API keys from this address; retry after " +
+                                retryAfter + " seconds",
+                            "key lookups from " + client + " throttled");
+      refused.reply.setHeader("Retry-After", retryAfter);
+      return refused;
+    }
     auto verdict = state->validator->validate(key->value, api, ctx, nowSeconds());
     entry.keyId = verdict.keyId;
+    if (isFailedLookup(verdict.failure)) context.keyLookupFailures().recordFailure(client, nowMs);
     if (verdict.failure != Failure::kNone)
       return refuse(verdict.failure, verdict.description, verdict.reason);
     if (verdict.sandbox) endpoints = &api.sandbox;

@@ -43,7 +43,7 @@ std::optional<Call> begin(ServerContext& context, const RouteRequest& req, HttpR
   res.setHeader("Cache-Control", "no-store");
   Call call;
   call.state = context.state();
-  auto caller = authenticate(*call.state, req, res);
+  auto caller = authenticate(context, *call.state, req, res);
   if (!caller) return std::nullopt;
   if (req.body.size() > kMaxBodyBytes) {
     writeFault(res, Failure::kPayloadTooLarge, "the request body exceeds 64 KiB");
@@ -235,18 +235,16 @@ json applicationJson(const Call& call, const store::ApplicationRecord& a) {
 // A store failure as the client sees it, with the description for this operation.
 void storeFault(HttpResponse& res, Failure f, const std::string& notFound,
                 const std::string& conflict) {
-  switch (f) {
-    case Failure::kNotFound:
-      writeFault(res, f, notFound);
-      break;
-    case Failure::kConflict:
-      writeFault(res, f, conflict);
-      break;
-    case Failure::kBadRequestBody:
-      writeFault(res, f, "the request is not valid");
-      break;
-    default:
-      writeFault(res, Failure::kInternalError, "the embedded store failed; see the server log");
+  // The store answers kNotFound, kConflict, kBadRequestBody or kInternalError; an if-chain, not a
+  // switch with a default (see -Wswitch-enum). Anything else is the store's failure.
+  if (f == Failure::kNotFound) {
+    writeFault(res, f, notFound);
+  } else if (f == Failure::kConflict) {
+    writeFault(res, f, conflict);
+  } else if (f == Failure::kBadRequestBody) {
+    writeFault(res, f, "the request is not valid");
+  } else {
+    writeFault(res, Failure::kInternalError, "the embedded store failed; see the server log");
   }
 }
 
@@ -397,7 +395,17 @@ void revoke(ServerContext& context, const RouteRequest& req, HttpResponse& res) 
                  "revoke your own");
       return;
     }
-    const std::int64_t exp = expiresAt && *expiresAt > 0 ? *expiresAt : 0;
+    // The entry is purged after expiresAt: a date already past would purge it at the next start
+    // while a key without exp (or a later one) still works. Only a future date is believed.
+    if (expiresAt && *expiresAt <= call->now) {
+      writeFault(res, Failure::kBadRequestBody,
+                 "expiresAt " + std::to_string(*expiresAt) + " is not in the future (now is " +
+                     std::to_string(call->now) +
+                     "); give the key's exp, or leave expiresAt out to keep the revocation for "
+                     "good, or send the key itself as {\"apiKey\": \"...\"}");
+      return;
+    }
+    const std::int64_t exp = expiresAt ? *expiresAt : 0;
     Failure f = call->lifecycle->revokeJti(*jti, "", exp, call->caller.user, call->now);
     if (f != Failure::kNone) return storeFault(res, f, "", "");
     log::info("API key revoked by jti", {{"by", call->caller.user}, {"jti", *jti}});
@@ -533,6 +541,20 @@ void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& re
     secureWipe(secret);
     secret = store::generateOpaqueKey();
     created = call->lifecycle->createKey(key, secret);
+  }
+  if (created.failure == Failure::kConflict && value) {
+    // 409 only tells the caller about their own key; a value someone else holds gets the answer
+    // any refused value gets, so the endpoint is no oracle for other users' keys.
+    const auto index = context.opaqueKeys();
+    const auto existing = index ? index->find(secret) : nullptr;
+    secureWipe(secret);
+    if (existing && existing->owner == call->caller.user) {
+      writeFault(res, Failure::kConflict,
+                 "you already have an API key with this value (id " + existing->id + ")");
+    } else {
+      writeFault(res, Failure::kBadRequestBody, "value: not accepted; choose another value");
+    }
+    return;
   }
   if (!created.ok()) {
     secureWipe(secret);

@@ -37,8 +37,10 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
 
 // Basic authentication for /apikey and the key management API: on failure writes the 401 (with
 // WWW-Authenticate) or 429 (with Retry-After) reply and returns nullopt.
-std::optional<auth::AuthOutcome> authenticate(const RuntimeState& state, const RouteRequest& req,
-                                              HttpResponse& res);
+// The client address is the one trustedProxies resolves (X-Forwarded-For from a trusted proxy);
+// failures are counted in the context's per-process LoginThrottle.
+std::optional<auth::AuthOutcome> authenticate(ServerContext& context, const RuntimeState& state,
+                                              const RouteRequest& req, HttpResponse& res);
 
 // The endpoints (sts_routes.cc, lifecycle_routes.cc). Each runs on the worker pool.
 void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& res);

@@ -54,10 +54,17 @@ bool ensureDevKeystore(const std::string& path, const std::string& defaultPath,
   return true;
 }
 
-std::shared_ptr<RuntimeState> buildRuntimeState(
-    const config::Config& config, std::shared_ptr<gateway::RevocationList> revocations,
-    const BuildOptions& options, std::vector<std::string>* errors,
-    std::vector<std::string>* warnings, std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
+bool isLoopbackHost(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+namespace {
+
+std::shared_ptr<RuntimeState> build(const config::Config& config,
+                                    std::shared_ptr<gateway::RevocationList> revocations,
+                                    const BuildOptions& options, std::vector<std::string>* errors,
+                                    std::vector<std::string>* warnings,
+                                    std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
   auto state = std::make_shared<RuntimeState>();
   state->config = config;
   const size_t errorsBefore = errors->size();
@@ -127,6 +134,17 @@ std::shared_ptr<RuntimeState> buildRuntimeState(
   // Users.
   state->users = std::make_shared<auth::UserStore>(config.users, config.auth);
   for (const auto& w : state->users->startupWarnings()) warnings->push_back(w);
+  // The well-known password on a non-loopback listener: a start refuses it, so --validate and a
+  // reload do too (one check, made where every path passes).
+  if (!isLoopbackHost(config.listener.host)) {
+    for (const auto& name : state->users->usersWithWellKnownPassword()) {
+      errors->push_back("[b7a.users." + name +
+                        "] password: the well-known password 'admin' is refused on a non-loopback "
+                        "listener ([listenerConfig] host = \"" +
+                        config.listener.host +
+                        "\"); set another with `micro-gw hash-password`, or bind 127.0.0.1");
+    }
+  }
 
   // APIs and routes.
   std::vector<gateway::ApiLoadError> apiErrors;
@@ -157,6 +175,25 @@ std::shared_ptr<RuntimeState> buildRuntimeState(
   state->validator = std::make_shared<const gateway::KeyValidator>(
       trusted, config, std::move(revocations), std::move(opaqueKeys));
   return state;
+}
+
+}  // namespace
+
+std::shared_ptr<RuntimeState> buildRuntimeState(
+    const config::Config& config, std::shared_ptr<gateway::RevocationList> revocations,
+    const BuildOptions& options, std::vector<std::string>* errors,
+    std::vector<std::string>* warnings, std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
+  // The reload boundary: nothing below may end the process. A throw here is a gap between the
+  // config loader's checks and a module's; it refuses this configuration and the running one
+  // stays.
+  try {
+    return build(config, std::move(revocations), options, errors, warnings, std::move(opaqueKeys));
+  } catch (const std::exception& e) {
+    errors->push_back(config.sourcePath + ": the configuration cannot be applied: " + e.what());
+  } catch (...) {
+    errors->push_back(config.sourcePath + ": the configuration cannot be applied");
+  }
+  return nullptr;
 }
 
 }  // namespace mgw::server

@@ -35,8 +35,10 @@ struct BuildOptions {
   bool createDevKeystores = true;  // false for --validate: never write files
 };
 
-// Loads keystores and definitions named by `config`. On failure returns null and appends every
-// error (each naming the file and what to do) to `errors`; `warnings` collects startup warnings.
+// Loads keystores and definitions named by `config` and makes every check a start makes (the
+// well-known password on a non-loopback host included), so --validate, a start and a SIGHUP agree.
+// On failure returns null and appends every error (each naming the file and what to do) to
+// `errors`; `warnings` collects startup warnings. Never throws.
 // opaqueKeys (the embedded store's in-memory index) lets the validator accept opaque keys; null:
 // signed keys only.
 std::shared_ptr<RuntimeState> buildRuntimeState(
@@ -44,6 +46,9 @@ std::shared_ptr<RuntimeState> buildRuntimeState(
     const BuildOptions& options, std::vector<std::string>* errors,
     std::vector<std::string>* warnings,
     std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys = nullptr);
+
+// 127.0.0.1, any 127.x address, ::1 or localhost.
+bool isLoopbackHost(const std::string& host);
 
 // First start without a keystore: generate a per-installation development one at `path` when it is
 // the default path (any other missing path is an error). False with an error appended otherwise.

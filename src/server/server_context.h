@@ -1,11 +1,14 @@
 // What the request handlers share: the current RuntimeState (swapped on SIGHUP) and the long-lived
-// services that outlive a reload (revocations, the upstream pools, the embedded store).
+// services that outlive a reload (revocations, the embedded store, and the per-process limits:
+// the login throttle with its credential cache, failed key lookups per address).
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <mutex>
 
+#include "auth/login_throttle.h"
+#include "gateway/address_limiter.h"
 #include "gateway/revocation_list.h"
 #include "lifecycle/lifecycle_service.h"
 #include "server/runtime_state.h"
@@ -32,6 +35,10 @@ class ServerContext {
 
   gateway::RevocationList& revocations() { return *revocations_; }
   std::shared_ptr<gateway::RevocationList> sharedRevocations() { return revocations_; }
+  // Per process, never part of a reload: SIGHUP must neither reset an attacker's failure count nor
+  // forget verified credentials (each configuration's limits apply to the same counters).
+  auth::LoginThrottle& loginThrottle() { return *loginThrottle_; }
+  gateway::AddressLimiter& keyLookupFailures() { return *keyLookupFailures_; }
   // Requests take the endpoint URLs in turn (no failover): one counter for all.
   std::size_t nextEndpoint() { return nextEndpoint_.fetch_add(1, std::memory_order_relaxed); }
   // The embedded store and its in-memory copies; null only where no store was opened (tools,
@@ -46,6 +53,9 @@ class ServerContext {
   std::shared_ptr<gateway::RevocationList> revocations_;
   std::atomic<std::size_t> nextEndpoint_{0};
   std::shared_ptr<LifecycleService> lifecycle_;
+  std::unique_ptr<auth::LoginThrottle> loginThrottle_ = std::make_unique<auth::LoginThrottle>();
+  std::unique_ptr<gateway::AddressLimiter> keyLookupFailures_ =
+      std::make_unique<gateway::AddressLimiter>();
 };
 
 }  // namespace mgw::server

@@ -1,5 +1,6 @@
 #include "sts/api_key_issuer.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/crypto_util.h"
@@ -94,14 +95,16 @@ ParseResult parseIssueRequest(std::string_view body) {
     } else if (field == "permittedIP") {
       if (!value.is_string())
         return badRequest("permittedIP must be a string of comma-separated addresses");
-      std::string error;
+      std::string error = restrictionListTooLarge("permittedIP", value.get<std::string>());
+      if (!error.empty()) return badRequest(error);
       if (!gateway::IpMatcher::parse(value.get<std::string>(), &error))
         return badRequest("permittedIP: " + error);
       result.request.permittedIP = value.get<std::string>();
     } else if (field == "permittedReferer") {
       if (!value.is_string())
         return badRequest("permittedReferer must be a string of comma-separated patterns");
-      std::string error;
+      std::string error = restrictionListTooLarge("permittedReferer", value.get<std::string>());
+      if (!error.empty()) return badRequest(error);
       if (!gateway::RefererMatcher::parse(value.get<std::string>(), &error))
         return badRequest("permittedReferer: " + error);
       result.request.permittedReferer = value.get<std::string>();
@@ -203,10 +206,33 @@ IssuedKey ApiKeyIssuer::issue(const std::string& user,
     out.description = "the API key could not be signed";
     return out;
   }
+  if (key->size() > token::kMaxTokenBytes) {
+    // The gateway refuses a key over kMaxTokenBytes (SPEC section 7): never hand one out.
+    out.failure = Failure::kBadRequestBody;
+    out.description = "the API key would be " + std::to_string(key->size()) + " bytes, over the " +
+                      std::to_string(token::kMaxTokenBytes) +
+                      " the gateway accepts; ask for fewer allowedAPIs, permittedIP or "
+                      "permittedReferer entries";
+    secureWipe(*key);
+    return out;
+  }
   out.apiKey = std::move(*key);
   out.expiresIn = validity;
   out.jti = claims["jti"].get<std::string>();
   return out;
+}
+
+std::string restrictionListTooLarge(std::string_view field, std::string_view list) {
+  if (list.size() > kMaxRestrictionListBytes) {
+    return std::string(field) + " is " + std::to_string(list.size()) + " characters; at most " +
+           std::to_string(kMaxRestrictionListBytes) + " are accepted";
+  }
+  const auto entries = static_cast<std::size_t>(std::count(list.begin(), list.end(), ',')) + 1;
+  if (entries > kMaxRestrictionEntries) {
+    return std::string(field) + " has " + std::to_string(entries) + " entries; at most " +
+           std::to_string(kMaxRestrictionEntries) + " are accepted";
+  }
+  return "";
 }
 
 }  // namespace mgw::sts

@@ -15,6 +15,14 @@
 
 namespace mgw::sts {
 
+// Bounds on a permittedIP or permittedReferer list (a key carries it, and a key is at most
+// token::kMaxTokenBytes): the whole comma-separated string, and its number of entries.
+constexpr std::size_t kMaxRestrictionListBytes = 2048;
+constexpr std::size_t kMaxRestrictionEntries = 50;
+
+// "" when `list` is within the bounds, else a description naming `field` and the bound.
+std::string restrictionListTooLarge(std::string_view field, std::string_view list);
+
 // The optional JSON body of GET/POST /apikey.
 struct IssueRequest {
   std::optional<std::int64_t> validityTime;

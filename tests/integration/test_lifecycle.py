@@ -329,8 +329,12 @@ class LifecycleTest(LifecycleBase):
         r = self.mgmt("POST", "/apikeys", body={"api": {"name": "PizzaShackAPI", "version": "1.0.0"},
                                                  "name": "dup", "value": "Abc-1234"})
         self.assertFault(r, 409, 900409)
-        # Also taken by another user, and after a revoke: a value is never reused.
-        self.create_key(auth=ALICE, value="Abc-1234", expect=409)
+        # Taken by another user: the answer any refused value gets (issue 10 item 7: 409 would tell
+        # alice that someone holds this key). A value is never reused.
+        r = self.mgmt("POST", "/apikeys", auth=ALICE,
+                      body={"api": {"name": "PizzaShackAPI", "version": "1.0.0"}, "name": "x", "value": "Abc-1234"})
+        self.assertFault(r, 400, 900400)
+        self.assertNotIn("exists", r.body)
 
     def test_create_checks_the_api(self):
         self.create_key(("NoSuchAPI", "1.0.0"), expect=404)

@@ -217,6 +217,33 @@ TEST_F(KeyValidatorTest, RevokedBySubjectWatermark) {
   EXPECT_EQ(run(v, sign(c)).failure, Failure::kNone);
 }
 
+// Issue 10 item 8: a subject watermark covers the local issuer's subject of that name only.
+TEST_F(KeyValidatorTest, SubjectWatermarkIsScopedToTheIssuer) {
+  auto set = keySet();
+  set->add({"partner", "https://partner.example/apikey", other_->publicKey(), true});
+  KeyValidator v(set, config_, revocations_);
+  json partner = claims();
+  partner["iss"] = "https://partner.example/apikey";
+  const std::string partnerKey = sign(partner, *other_, "partner");
+  revocations_->setSubjectWatermark("alice", kNow);
+  EXPECT_EQ(run(v, sign(claims())).failure, Failure::kRevoked);
+  EXPECT_EQ(run(v, partnerKey).failure, Failure::kNone);
+  revocations_->setSubjectWatermark(v.subjectKey("https://partner.example/apikey", "alice"), kNow);
+  EXPECT_EQ(run(v, partnerKey).failure, Failure::kRevoked);
+}
+
+// Issue 10 item 8: a key issued in the future would escape every watermark set before its iat.
+TEST_F(KeyValidatorTest, IatInTheFutureBeyondSkewIsRefused) {
+  KeyValidator v = validator();
+  json c = claims();
+  c["iat"] = kNow + 5;  // the default skew is 5000 ms
+  EXPECT_EQ(run(v, sign(c)).failure, Failure::kNone);
+  c["iat"] = kNow + 6;
+  ValidationResult r = run(v, sign(c));
+  EXPECT_EQ(r.failure, Failure::kNotYetValid);
+  EXPECT_EQ(faultFor(r.failure).code, 900901);
+}
+
 TEST_F(KeyValidatorTest, RevocationComesBeforeApiCheck) {
   json c = claims();
   c["allowedAPIs"] = json::array();

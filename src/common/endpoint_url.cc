@@ -1,9 +1,9 @@
-#include "gateway/endpoint_url.h"
+#include "common/endpoint_url.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace mgw::gateway {
+namespace mgw {
 namespace {
 
 std::string toLower(std::string_view text) {
@@ -32,14 +32,19 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
     if (error != nullptr) *error = std::move(message);
     return std::nullopt;
   };
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return fail("endpoint URL contains whitespace or a control character");
+  }
   const size_t schemeEnd = url.find("://");
-  if (schemeEnd == std::string_view::npos) return fail("endpoint URL has no scheme");
+  if (schemeEnd == std::string_view::npos)
+    return fail("endpoint URL is not an http:// or https:// URL");
   const std::string scheme = toLower(url.substr(0, schemeEnd));
   UpstreamTarget target;
   if (scheme == "https") {
     target.tls = true;
   } else if (scheme != "http") {
-    return fail("endpoint URL scheme must be http or https");
+    return fail("endpoint URL is not an http:// or https:// URL");
   }
   std::string_view rest = url.substr(schemeEnd + 3);
   const size_t authorityEnd = std::min(rest.find_first_of("/?#"), rest.size());
@@ -89,4 +94,4 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
   return target;
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw

@@ -1,0 +1,90 @@
+#include "common/syntax.h"
+
+#include <sodium.h>
+
+#include <string>
+
+namespace mgw {
+namespace {
+
+bool consume(std::string_view& s, std::string_view literal) {
+  if (s.substr(0, literal.size()) != literal) return false;
+  s.remove_prefix(literal.size());
+  return true;
+}
+
+// 1 to 10 decimal digits (the fields are 32-bit in libsodium's encoding).
+bool consumeNumber(std::string_view& s) {
+  std::size_t n = 0;
+  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+  if (n == 0 || n > 10) return false;
+  s.remove_prefix(n);
+  return true;
+}
+
+bool isB64(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
+}
+
+// Unpadded standard base64, as the PHC string format writes salt and hash.
+bool consumeB64(std::string_view& s) {
+  std::size_t n = 0;
+  while (n < s.size() && isB64(s[n])) ++n;
+  if (n == 0) return false;
+  s.remove_prefix(n);
+  return true;
+}
+
+bool isHexString(std::string_view s, std::size_t length) {
+  if (s.size() != length) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool isArgon2idString(std::string_view s) {
+  if (s.size() >= crypto_pwhash_STRBYTES) return false;
+  std::string_view rest = s;
+  if (!(consume(rest, "$argon2id$v=19$m=") && consumeNumber(rest) && consume(rest, ",t=") &&
+        consumeNumber(rest) && consume(rest, ",p=") && consumeNumber(rest) && consume(rest, "$") &&
+        consumeB64(rest) && consume(rest, "$") && consumeB64(rest) && rest.empty()))
+    return false;
+  // The grammar alone passes strings libsodium cannot verify (m=1, a 2-byte salt): ask libsodium,
+  // which decodes and checks every bound, without running argon2id.
+  if (sodium_init() < 0) return false;
+  const std::string nulTerminated(s);
+  return crypto_pwhash_str_needs_rehash(nulTerminated.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                        crypto_pwhash_MEMLIMIT_INTERACTIVE) >= 0;
+}
+
+std::optional<PasswordHashKind> classifyPasswordHash(std::string_view stored) {
+  constexpr std::string_view kArgon2idPrefix = "$argon2id$";
+  constexpr std::string_view kSha256Prefix = "@sha256:";
+  if (stored.substr(0, kArgon2idPrefix.size()) == kArgon2idPrefix) {
+    if (isArgon2idString(stored)) return PasswordHashKind::kArgon2id;
+    return std::nullopt;
+  }
+  if (stored.substr(0, kSha256Prefix.size()) == kSha256Prefix) {
+    if (isHexString(stored.substr(kSha256Prefix.size()), 2 * crypto_hash_sha256_BYTES))
+      return PasswordHashKind::kSha256;
+    return std::nullopt;
+  }
+  if (isHexString(stored, 40)) return PasswordHashKind::kSha1Legacy;
+  return std::nullopt;
+}
+
+bool isHttpToken(std::string_view s) {
+  static constexpr std::string_view kTchar = "!#$%&'*+-.^_`|~";
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && kTchar.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace mgw

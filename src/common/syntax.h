@@ -1,0 +1,31 @@
+// The one validator of each small syntax that more than one module reads: argon2id password
+// strings and HTTP tokens (header names). The config loader checks with the same function the
+// module that later uses the value relies on, so a configuration that loads can always be applied.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace mgw {
+
+// $argon2id$v=19$m=<n>,t=<n>,p=<n>$<salt>$<hash> (libsodium's crypto_pwhash_str format) that
+// libsodium itself accepts: version 19, parameters and salt and hash lengths within Argon2's
+// bounds, shorter than crypto_pwhash_STRBYTES. Never throws.
+[[nodiscard]] bool isArgon2idString(std::string_view s);
+
+enum class PasswordHashKind {
+  kArgon2id,    // $argon2id$v=19$m=...,t=...,p=...$salt$hash (what `micro-gw hash-password` writes)
+  kSha256,      // @sha256:<64 hex>, unsalted
+  kSha1Legacy,  // exactly 40 hex: WSO2 API Microgateway 3.x's unsalted SHA-1; accepted with a
+                // warning
+};
+
+// What kind of stored password hash `stored` is, or nullopt when it is none of them (malformed,
+// truncated, an argon2id string libsodium would refuse, a plaintext password). Hex digits may be in
+// either case. The config loader and the user store both decide with this.
+[[nodiscard]] std::optional<PasswordHashKind> classifyPasswordHash(std::string_view stored);
+
+// RFC 9110 section 5.6.2 token (what a header field name may be): one or more tchar.
+[[nodiscard]] bool isHttpToken(std::string_view s);
+
+}  // namespace mgw

@@ -1,0 +1,93 @@
+#include "common/syntax.h"
+
+#include <gtest/gtest.h>
+
+#include "common/endpoint_url.h"
+#include "common/ip_address.h"
+#include "common/status.h"
+
+namespace mgw {
+namespace {
+
+// What `micro-gw hash-password` writes (the shipped admin/admin hash).
+constexpr const char* kGood =
+    "$argon2id$v=19$m=65536,t=2,p=1$mhu3QKphxZpAP7x8okRmHQ$"
+    "AguW3eQx87y3wQAV4UArfJTlfIGJ2trKGbhzFsF9TUs";
+
+TEST(Argon2idSyntax, AcceptsWhatHashPasswordWrites) {
+  EXPECT_TRUE(isArgon2idString(kGood));
+  EXPECT_EQ(classifyPasswordHash(kGood), PasswordHashKind::kArgon2id);
+}
+
+// Issue 10 item 3: these passed the config loader's copy and made UserStore throw on SIGHUP.
+TEST(Argon2idSyntax, RefusesWhatLibsodiumCannotVerify) {
+  EXPECT_FALSE(isArgon2idString("$argon2id$v=18$m=1,t=1,p=1$abc$def"));
+  EXPECT_FALSE(isArgon2idString("$argon2id$v=19$m=1,t=1,p=1$abc$def"));
+  EXPECT_FALSE(isArgon2idString("$argon2id$v=19$m=65536,t=2,p=1$abc$def"));  // 2-byte salt
+  EXPECT_FALSE(classifyPasswordHash("$argon2id$v=19$m=1,t=1,p=1$abc$def").has_value());
+  EXPECT_FALSE(isArgon2idString(""));
+  EXPECT_FALSE(isArgon2idString(std::string(kGood) + "x$"));
+}
+
+TEST(PasswordHashSyntax, Digests) {
+  EXPECT_EQ(classifyPasswordHash(std::string("@sha256:") + std::string(64, 'a')),
+            PasswordHashKind::kSha256);
+  EXPECT_EQ(classifyPasswordHash(std::string(40, 'F')), PasswordHashKind::kSha1Legacy);
+  EXPECT_FALSE(classifyPasswordHash("admin").has_value());
+}
+
+TEST(HttpToken, Rfc9110) {
+  EXPECT_TRUE(isHttpToken("X-API-Key"));
+  EXPECT_TRUE(isHttpToken("a!#$%&'*+-.^_`|~z"));
+  EXPECT_FALSE(isHttpToken(""));
+  EXPECT_FALSE(isHttpToken("api key"));
+  EXPECT_FALSE(isHttpToken("api:key"));
+  EXPECT_FALSE(isHttpToken(std::string_view("a\0b", 3)));
+}
+
+TEST(IpRange, OneParserForAddressesAndRanges) {
+  std::string error;
+  EXPECT_TRUE(parseIpRange("10.0.0.0/8", &error));
+  EXPECT_TRUE(parseIpRange(" ::1 ", &error));
+  EXPECT_FALSE(parseIpRange("10.0.0.0/33", &error));
+  EXPECT_FALSE(parseIpRange("10.0.0.0/08", &error));
+  EXPECT_FALSE(parseIpRange("010.0.0.1", &error));
+  auto r = parseIpRange("10.1.2.3/8", &error);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->contains(*parseIpAddress("10.200.0.1")));
+  EXPECT_FALSE(r->contains(*parseIpAddress("11.0.0.1")));
+}
+
+TEST(EndpointUrl, RefusesWhitespaceAndControls) {
+  std::string error;
+  EXPECT_TRUE(parseEndpointUrl("http://localhost:8080/api", &error));
+  EXPECT_FALSE(parseEndpointUrl("http://local host/api", &error));
+  EXPECT_FALSE(parseEndpointUrl("http://localhost:99999/", &error));
+  EXPECT_FALSE(parseEndpointUrl("ftp://localhost/", &error));
+}
+
+// Issue 10 item 9: every Failure has a row in the one mapping (a name, a status a client can be
+// sent, and a fault code), so none falls through to a default.
+TEST(FailureModel, EveryFailureMapsToHttp) {
+  for (int i = 0; i <= static_cast<int>(kLastFailure); ++i) {
+    const auto failure = static_cast<Failure>(i);
+    const Fault fault = faultFor(failure);
+    SCOPED_TRACE(std::string(failureName(failure)));
+    EXPECT_NE(failureName(failure), "unknown");
+    EXPECT_GE(fault.httpStatus, 200);
+    EXPECT_LE(fault.httpStatus, 599);
+    EXPECT_FALSE(fault.message.empty());
+    if (failure != Failure::kNone) {
+      EXPECT_GE(fault.httpStatus, 400);
+      EXPECT_NE(fault.code, 0);
+    }
+  }
+  EXPECT_EQ(failureName(static_cast<Failure>(static_cast<int>(kLastFailure) + 1)), "unknown");
+  for (Failure f : {Failure::kBackendRefused, Failure::kBackendReset, Failure::kBackendTlsFailed,
+                    Failure::kBackendBadResponse})
+    EXPECT_EQ(faultFor(f).code, 101503);
+  EXPECT_EQ(faultFor(Failure::kTooManyInvalidKeys).httpStatus, 429);
+}
+
+}  // namespace
+}  // namespace mgw
