@@ -522,8 +522,7 @@ struct Server::Impl {
         break;
       }
       case Decision::Kind::kForward:
-        keepAlive =
-            co_await relay(t, conn, in, head, request, *decision.forward, keepAlive, &outcome);
+        keepAlive = co_await relay(t, conn, in, head, *decision.forward, keepAlive, &outcome);
         break;
     }
     if (decision.done) decision.done(request, outcome);
@@ -586,7 +585,9 @@ struct Server::Impl {
   // ---- the relay ----------------------------------------------------------------------------
 
   awaitable<std::unique_ptr<Connection>> connect(IoThread& t, const gateway::UpstreamTarget& target,
-                                                 int timeoutSeconds, std::string* reason) {
+                                                 int timeoutSeconds, std::string* reason,
+                                                 Failure* failure) {
+    *failure = Failure::kBackendUnreachable;
     auto conn = std::make_unique<Connection>();
     beast::tcp_stream stream(t.io);
     stream.expires_after(seconds(timeoutSeconds));
@@ -611,6 +612,7 @@ struct Server::Impl {
       *reason = ec == beast::error::timeout
                     ? "connect timed out after " + std::to_string(timeoutSeconds) + " s"
                     : "connect failed: " + ec.message();
+      if (ec == asio::error::connection_refused) *failure = Failure::kBackendRefused;
       co_return nullptr;
     }
     stream.socket().set_option(tcp::no_delay(true), ec);
@@ -626,6 +628,7 @@ struct Server::Impl {
     }
     auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kAwait);
     if (hec) {
+      *failure = Failure::kBackendTlsFailed;
       *reason = "TLS handshake failed: " +
                 handshakeFailure(conn->tls->native_handle(),
                                  hec == beast::error::timeout ? "timed out" : hec.message());
@@ -714,8 +717,7 @@ struct Server::Impl {
   }
 
   awaitable<bool> relay(IoThread& t, Connection& client, InputBuffer& in, const RequestHead& head,
-                        const gateway::HttpRequest& request, const gateway::ForwardPlan& plan,
-                        bool keepAlive, Outcome* outcome) {
+                        const gateway::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
     // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
     // with std::string operands): every argument of a co_await call below is a named local.
 
@@ -724,6 +726,7 @@ struct Server::Impl {
     const gateway::UpstreamTarget* target = nullptr;
     bool reused = false;
     std::string reasons;
+    Failure connectFailure = Failure::kBackendUnreachable;
     const std::size_t tries = plan.failover ? plan.targets.size() : 1;
     for (std::size_t i = 0; i < tries && !up; ++i) {
       target = &plan.targets[i];
@@ -731,7 +734,7 @@ struct Server::Impl {
       reused = up != nullptr;
       if (!up) {
         std::string reason;
-        up = co_await connect(t, *target, plan.connectTimeoutSeconds, &reason);
+        up = co_await connect(t, *target, plan.connectTimeoutSeconds, &reason, &connectFailure);
         if (!up) {
           if (!reasons.empty()) reasons += "; ";
           reasons += target->origin + ": " + reason;
@@ -740,8 +743,8 @@ struct Server::Impl {
     }
     if (!up) {
       std::string description = "the backend is unreachable";
-      co_return co_await failExchange(client, head, plan, outcome, Failure::kBackendUnreachable,
-                                      description, reasons);
+      co_return co_await failExchange(client, head, plan, outcome, connectFailure, description,
+                                      reasons);
     }
 
     // 2. The request head, then the body as it arrives (no more than kChunk buffered).
@@ -813,12 +816,12 @@ struct Server::Impl {
       up->close();
       if (ec && ec != beast::error::timeout && reused && retriable && round == 0 && !any) {
         std::string reason;
-        up = co_await connect(t, *target, plan.connectTimeoutSeconds, &reason);
+        up = co_await connect(t, *target, plan.connectTimeoutSeconds, &reason, &connectFailure);
         if (!up) {
           std::string description = "the backend is unreachable";
           std::string why = target->origin + ": " + reason;
-          co_return co_await failExchange(client, head, plan, outcome, Failure::kBackendUnreachable,
-                                          description, why);
+          co_return co_await failExchange(client, head, plan, outcome, connectFailure, description,
+                                          why);
         }
         reused = false;
         upIn = InputBuffer{};
@@ -833,12 +836,16 @@ struct Server::Impl {
         why += "no answer within " + std::to_string(plan.timeoutSeconds) + " s";
       } else {
         description = "the backend sent no valid answer";
-        if (error)
+        if (error) {
+          failure = Failure::kBackendBadResponse;
           why += "malformed answer: " + error.description;
-        else if (ec == asio::error::eof)
-          why += "closed the connection without an answer";
-        else
+        } else if (ec == asio::error::eof || ec == asio::error::connection_reset) {
+          failure = Failure::kBackendReset;
+          why += ec == asio::error::eof ? "closed the connection without an answer"
+                                        : "reset the connection";
+        } else {
           why += "connection error: " + ec.message();
+        }
       }
       co_return co_await failExchange(client, head, plan, outcome, failure, description, why);
     }

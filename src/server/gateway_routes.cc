@@ -120,12 +120,14 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     ctx.hasReferer = request.hasHeader("Referer");
     ctx.referer = request.header("Referer");
     // Guessing keys is not free: past keyLookupFailuresPerMinute unknown or invalid keys from one
-    // client address (as trustedProxies resolves it), 429 without looking the key up.
+    // client address (as trustedProxies resolves it), 429 without looking the key up. A key
+    // already verified (in the cache) is no guess: it is served, so one client's bad keys do not
+    // lock out good ones behind the same address (NAT).
     const std::string client = state->validator->effectiveClientAddress(ctx);
     const std::int64_t nowMs = nowMillis();
     const std::int64_t blockedMs = context.keyLookupFailures().blockedForMs(
         client, state->config.auth.keyLookupFailuresPerMinute, nowMs);
-    if (blockedMs > 0) {
+    if (blockedMs > 0 && !state->validator->cache().get(key->value, nowMs / 1000)) {
       const std::string retryAfter = std::to_string((blockedMs + 999) / 1000);
       auto refused = refuse(Failure::kTooManyInvalidKeys,
                             "too many unknown or invalid API keys from this address; retry after " +

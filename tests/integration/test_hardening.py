@@ -133,6 +133,9 @@ class HardeningTest(harness.GatewayTestCase):
         conf = harness.base_config(backend=backend, extra=PROXY).replace(
             'httpsPort = 0\n', 'httpsPort = 0\ntrustedProxies = ["127.0.0.1"]\n', 1)
         gw = self.start(harness.MicroGw(os.path.join(self.workdir, "guess"), conf))
+        key = curl(gw.https("/apikey"), headers=[f"Authorization: {harness.ADMIN_BASIC}"]).body
+        used = curl(gw.http("/echoapi/1.0.0/x"), headers=[f"apikey: {key}", "X-Forwarded-For: 198.51.100.77"])
+        self.assertEqual(used.status, 200, used.body)
         statuses = [curl(gw.http("/echoapi/1.0.0/x"),
                          headers=[f"apikey: guess-{i:04d}-abcdefgh", "X-Forwarded-For: 198.51.100.77"]).status
                     for i in range(7)]
@@ -141,6 +144,9 @@ class HardeningTest(harness.GatewayTestCase):
         other = curl(gw.http("/echoapi/1.0.0/x"), headers=["apikey: guess-9999-abcdefgh",
                                                           "X-Forwarded-For: 198.51.100.78"])
         self.assertEqual(other.status, 401)
+        # A key already verified is no guess: still served from the throttled address (NAT).
+        again = curl(gw.http("/echoapi/1.0.0/x"), headers=[f"apikey: {key}", "X-Forwarded-For: 198.51.100.77"])
+        self.assertEqual(again.status, 200, again.body)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,10 @@ security = []
             f"httpsPort = 0\nbodyTimeoutSeconds = {READ_TIMEOUT}\nheaderTimeoutSeconds = {READ_TIMEOUT}\n"
             f"maxHeaderBytes = {MAX_HEADER_BYTES}\nmaxRequestBytes = {MAX_REQUEST_BYTES}\n"
             f"maxHeaderCount = {MAX_HEADER_COUNT}\nworkerThreads = 16\n", 1)
+        # These tests send thousands of bad keys on purpose (test_hardening covers the limit).
+        config = config.replace("[apikey.issuer.tokenConfig]",
+                                "[authentication]\nkeyLookupFailuresPerMinute = 1000000\n\n"
+                                "[apikey.issuer.tokenConfig]", 1)
         cls.gw = cls.start(harness.MicroGw(cls.workdir, config))
         r = curl(cls.gw.https("/apikey"), headers=[f"Authorization: {ADMIN_BASIC}"])
         assert r.status == 200, r.body
