@@ -41,6 +41,7 @@ constexpr std::size_t kMaxDiscardBytes = 64 * 1024;  // a refused request's body
 constexpr std::size_t kMaxIdlePerOrigin = 64;
 constexpr auto kUpstreamIdleTimeout = seconds(30);
 constexpr std::size_t kChunk = 65536;  // relay buffer: bounded memory per exchange
+constexpr std::size_t kIdleReadBytes = 1024;  // the first read of a request head
 
 std::string_view reasonPhrase(int status) {
   switch (status) {
@@ -422,7 +423,10 @@ struct Server::Impl {
       }
       const std::size_t room =
           options.maxHeaderBytes + 2 - std::min(in.size(), options.maxHeaderBytes);
-      const error_code ec = co_await in.readMore(conn, std::min<std::size_t>(room, 16384));
+      // An idle connection waits with a small buffer (most heads fit in it): 10,000 idle
+      // keep-alive connections must not hold 16 KiB each.
+      const std::size_t step = started ? 16384 : kIdleReadBytes;
+      const error_code ec = co_await in.readMore(conn, std::min(room, step));
       t.idle.erase(&conn);
       if (ec) {
         // Nothing of a request yet: a quiet close. Part of a head: 408, then close.
