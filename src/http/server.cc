@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,7 +41,7 @@ constexpr std::size_t kMaxResponseHeadBytes = 65536;
 constexpr std::size_t kMaxDiscardBytes = 64 * 1024;  // a refused request's body read to keep alive
 constexpr std::size_t kMaxIdlePerOrigin = 64;
 constexpr auto kUpstreamIdleTimeout = seconds(30);
-constexpr std::size_t kChunk = 65536;  // relay buffer: bounded memory per exchange
+constexpr std::size_t kChunk = 65536;         // relay buffer: bounded memory per exchange
 constexpr std::size_t kIdleReadBytes = 1024;  // the first read of a request head
 
 std::string_view reasonPhrase(int status) {
@@ -178,7 +179,13 @@ class UpstreamPool {
     while (!stack.empty()) {
       Idle idle = std::move(stack.back());
       stack.pop_back();
-      if (now - idle.since < kUpstreamIdleTimeout && alive(*idle.conn)) return std::move(idle.conn);
+      // A connection back in the pool for less than a second is taken as is (under load, the peek
+      // would cost a system call per request); an older one is checked first. A dead one that
+      // slips through fails on first use: a request without a body is then sent again.
+      const auto idleFor = now - idle.since;
+      if (idleFor < kUpstreamIdleTimeout &&
+          (idleFor < std::chrono::seconds(1) || alive(*idle.conn)))
+        return std::move(idle.conn);
       idle.conn->close();
     }
     return nullptr;
@@ -769,9 +776,16 @@ struct Server::Impl {
     std::size_t responseHeadSize = 0;
     for (int round = 0;; ++round) {
       up->expiresAfter(upTimeout);
-      error_code ec = co_await up->write(upHead);
+      // The head and the body bytes already read go out in one system call.
+      std::uint64_t sent = 0;
+      if (head.framing == Framing::kLength)
+        sent = std::min<std::uint64_t>(head.contentLength, in.size());
+      const std::array<asio::const_buffer, 2> first = {
+          asio::buffer(upHead), asio::buffer(in.view().data(), static_cast<std::size_t>(sent))};
+      error_code ec = co_await up->writeAll(first);
+      in.consume(static_cast<std::size_t>(sent));
       if (!ec) {
-        Failure bodyFailure = co_await sendBody(client, in, head, *up, upTimeout, &ec);
+        Failure bodyFailure = co_await sendBody(client, in, head, sent, *up, upTimeout, &ec);
         if (bodyFailure != Failure::kNone) {
           up->close();
           if (bodyFailure == Failure::kRequestTimeout) {
@@ -865,14 +879,22 @@ struct Server::Impl {
     client.expiresAfter(seconds(options.writeTimeoutSeconds));
     const std::string responseHead =
         clientHead(response, headRequest, chunkedToClient, keepAlive, client.http10);
-    if (co_await client.write(responseHead)) {
+    // The head and the body bytes already read go out in one system call.
+    std::uint64_t remaining = response.contentLength;
+    std::size_t withHead = 0;
+    if (response.framing == Framing::kLength)
+      withHead = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, upIn.size()));
+    const std::array<asio::const_buffer, 2> headAndBody = {
+        asio::buffer(responseHead), asio::buffer(upIn.view().data(), withHead)};
+    if (co_await client.writeAll(headAndBody)) {
       up->close();
       co_return false;
     }
+    upIn.consume(withHead);
+    remaining -= withHead;
     bool complete = false;
     std::string payload;
     ChunkedDecoder decoder(UINT64_MAX);
-    std::uint64_t remaining = response.contentLength;
     for (;;) {
       if (response.framing == Framing::kNone) {
         complete = true;
@@ -948,9 +970,10 @@ struct Server::Impl {
 
   // Streams the request body to the backend: Content-Length bytes, or chunked re-framed by us.
   awaitable<Failure> sendBody(Connection& client, InputBuffer& in, const RequestHead& head,
-                              Connection& up, seconds upTimeout, error_code* upError) {
+                              std::uint64_t alreadySent, Connection& up, seconds upTimeout,
+                              error_code* upError) {
     if (head.framing == Framing::kNone) co_return Failure::kNone;
-    std::uint64_t remaining = head.contentLength;
+    std::uint64_t remaining = head.contentLength - alreadySent;
     ChunkedDecoder decoder(options.maxRequestBytes);
     std::string payload;
     for (;;) {
