@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# micro-gw side-by-side benchmark (issue 5). `make bench` runs it; every figure in bench/RESULTS.md
+# micro-gw side-by-side benchmark (issues 5 and 9). `make bench` runs it; every figure in bench/RESULTS.md
 # comes from this script. Everything listens on 127.0.0.1, lives in one temp dir, is tracked by PID
 # and stopped by the trap; every wrk/openssl/benchmark run is bounded with timeout.
 #
@@ -9,13 +9,22 @@
 #   CONNS="1 64"    wrk connection counts
 #   LAYOUTS="pinned unpinned"   pinned: servers on CPU 0, wrk on CPU 1 (taskset); unpinned: no affinity
 #   POOL=10000      distinct keys for the cache-miss case
-#   SECTIONS="proxy sts micro footprint"   what to run
+#   SECTIONS="proxy hold sts micro footprint"   what to run
 #   BUILD=build-bench   build tree (Release)
 #   TARGETS="backend nginx haproxy micro-gw"   CASES="one pool invalid"   (subsets, for development)
-#   MGW_WORKERS=128 workerThreads for the gateway ([listenerConfig]); empty = micro-gw's default,
-#                   max(8, 4 x cores). cpp-httplib holds one thread per open keep-alive connection, so
-#                   fewer threads than wrk connections queues whole connections (p99.9 of seconds).
+#   MGW_KEEPALIVE_MAX=100000  [listenerConfig] keepAliveMaxRequests, the same as nginx's
+#                   keepalive_requests here (HAProxy has no such limit)
+#   MGW_KEY_LOOKUP_LIMIT=2000000000  [authentication] keyLookupFailuresPerMinute: lifted, so the
+#                   invalid-key flood (all from 127.0.0.1) measures the full check on every request as
+#                   HAProxy's does; at micro-gw's default (100) the flood is answered 429 unchecked
+#   HOLD_CONNS=10000 HOLD_IDLE=10 HOLD_PROBES=20   the "hold" section (issue 9, target (e)):
+#                   keep-alive connections held on micro-gw, seconds of idle CPU measured, new clients
 #   KEEP_TMP=1      keep the temp dir (configs, logs, raw results)
+# Servers get one thread per core they may use: pinned (one core) = micro-gw ioThreads 1, nginx
+# worker_processes 1, HAProxy nbthread 1; unpinned = ioThreads 0 (one per core), 2 workers, 2 threads.
+# micro-gw's workerThreads (the blocking pool: argon2id, store writes) keeps its default.
+# Quick look while developing: ROUNDS=1 DURATION=3 LAYOUTS=pinned POOL=2000 CACHE_CAPACITY=200
+#   HOLD_CONNS=2000 SECTIONS="proxy hold" bench/run.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,12 +34,17 @@ DURATION=${DURATION:-5}
 CONNS=${CONNS:-"1 64"}
 LAYOUTS=${LAYOUTS:-"pinned unpinned"}
 POOL=${POOL:-10000}
-SECTIONS=${SECTIONS:-"proxy sts micro footprint"}
+SECTIONS=${SECTIONS:-"proxy hold sts micro footprint"}
 CACHE_CAPACITY=${CACHE_CAPACITY:-1000}  # < POOL, so the rotating pool misses on every request
 JOBS=${JOBS:-2}
 TARGETS=${TARGETS:-"backend nginx haproxy micro-gw"}
 CASES=${CASES:-"one pool invalid"}
-MGW_WORKERS=${MGW_WORKERS-128}
+MGW_KEEPALIVE_MAX=${MGW_KEEPALIVE_MAX:-100000}
+MGW_KEY_LOOKUP_LIMIT=${MGW_KEY_LOOKUP_LIMIT:-2000000000}
+HOLD_CONNS=${HOLD_CONNS:-10000}
+HOLD_IDLE=${HOLD_IDLE:-10}
+HOLD_PROBES=${HOLD_PROBES:-20}
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 for tool in wrk nginx haproxy taskset openssl curl python3 timeout; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make bench-deps)" >&2; exit 1; }
@@ -168,17 +182,22 @@ backend be
 EOF
 }
 
-mgw_conf() {  # alg validityTime [backendPort]
+mgw_conf() {  # alg validityTime [backendPort [ioThreads [extra listenerConfig lines]]]
   cat <<EOF
 [listenerConfig]
 host = "127.0.0.1"
 httpPort = 0
 httpsPort = 0
-${MGW_WORKERS:+workerThreads = $MGW_WORKERS}
+ioThreads = ${4:-0}
+keepAliveMaxRequests = $MGW_KEEPALIVE_MAX
+${5:-}
 
 [b7a.users.admin]
 password = "$ADMIN_HASH"
 roles = ["admin"]
+
+[authentication]
+keyLookupFailuresPerMinute = $MGW_KEY_LOOKUP_LIMIT
 
 [apikey.issuer.tokenConfig]
 enabled = true
@@ -308,6 +327,8 @@ run_wrk() {
 
 RESULTS=$TMP/results.txt
 : > "$RESULTS"
+HOLD=$TMP/hold.txt
+: > "$HOLD"
 FOOT=$TMP/footprint.txt
 : > "$FOOT"
 
@@ -332,7 +353,7 @@ if section proxy; then
   INVALID_KEY=$(python3 -c 'import sys; k=sys.argv[1]; i=len(k)-20; print(k[:i] + ("A" if k[i] != "A" else "B") + k[i+1:])' "$VALID_KEY")
 
   for layout in $LAYOUTS; do
-    if [ "$layout" = pinned ]; then SRV=(taskset -c 0); CLI=(taskset -c 1); WORKERS=1; else SRV=(); CLI=(); WORKERS=2; fi
+    if [ "$layout" = pinned ]; then SRV=(taskset -c 0); CLI=(taskset -c 1); WORKERS=1; IO=1; else SRV=(); CLI=(); WORKERS=2; IO=0; fi
     log "layout $layout: starting nginx backend, nginx proxy, HAProxy, micro-gw"
     nginx_backend_conf "$BACKEND_PORT" "$WORKERS" > "$TMP/nginx/backend.conf"
     nginx_proxy_conf "$PROXY_PORT" "$BACKEND_PORT" "$WORKERS" > "$TMP/nginx/proxy.conf"
@@ -340,7 +361,7 @@ if section proxy; then
     "${SRV[@]}" nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/backend.conf" 2>>"$TMP/logs/nginx-backend.err" & BACKEND_PID=$!; PIDS+=("$BACKEND_PID")
     "${SRV[@]}" nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/proxy.conf" 2>>"$TMP/logs/nginx-proxy.err" & PROXY_PID=$!; PIDS+=("$PROXY_PID")
     "${SRV[@]}" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.out" 2>&1 & HAPROXY_PID=$!; PIDS+=("$HAPROXY_PID")
-    start_mgw "gateway-$layout" "$(mgw_conf RS256 86400 "$BACKEND_PORT")" "${SRV[@]}"
+    start_mgw "gateway-$layout" "$(mgw_conf RS256 86400 "$BACKEND_PORT" "$IO")" "${SRV[@]}"
     GW_PID=$MGW_PID
     sleep 1
     echo "$layout ready_ms $MGW_READY_MS" >> "$FOOT"
@@ -377,7 +398,7 @@ if section proxy; then
             pool) script=(-s "$TMP/pool.lua"); export KEYFILE=$TMP/pool-keys.txt ;;
           esac
           r=$(run_wrk "${CLI[@]}" -- -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency "${script[@]}" "${URL[$t]}")
-          echo "$layout $c $case_ $t $round $r" >> "$RESULTS"
+          echo "$layout $c $case_ $t $round $r $(cut -d' ' -f1 /proc/loadavg)" >> "$RESULTS"
           log "$layout c=$c $t/$case_ round $round: $r"
           if [ "$t" = micro-gw ] && [ "$c" -gt 1 ]; then
             echo "$layout load_rss_kb $(rss_kb "$GW_PID")" >> "$FOOT"
@@ -396,40 +417,44 @@ if section proxy; then
   echo
   echo "## Gateways (wrk, ${DURATION} s per run, ${ROUNDS} interleaved rounds, $(date -u +%F))"
   echo
-  python3 - "$RESULTS" <<'EOF'
-import statistics, sys
-from collections import defaultdict
-runs = defaultdict(list)
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) < 12: continue
-    layout, c, case, target, rnd = f[0], int(f[1]), f[2], f[3], f[4]
-    rps, p50, p99, p999, non2xx, sockerr, total = map(float, f[5:12])
-    runs[(layout, c, case, target)].append((rps, p50, p99, p999, non2xx, sockerr))
-def ms(us): return f"{us/1000:.2f}"
-print("| layout | conns | target | case | req/s median | min | max | p50 ms | p99 ms | p99.9 ms | non-2xx | sock err | x nginx proxy | p50 added over backend µs |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-order_t = ["backend", "nginx", "haproxy", "micro-gw"]
-order_c = ["one", "pool", "invalid"]
-names = {"backend": "nginx backend (direct)", "nginx": "nginx proxy", "haproxy": "HAProxy jwt_verify", "micro-gw": "micro-gw"}
-cases = {"one": "1 key", "pool": "10k keys", "invalid": "invalid key (401)"}
-keys = sorted(runs, key=lambda k: (k[0] != "pinned", k[1], order_c.index(k[2]), order_t.index(k[3])))
-for k in keys:
-    layout, c, case, target = k
-    v = runs[k]
-    rps = [x[0] for x in v]
-    med = statistics.median(rps)
-    ref = runs.get((layout, c, "one", "nginx"))
-    ratio = f"{med / statistics.median([x[0] for x in ref]):.2f}" if ref else ""
-    be = runs.get((layout, c, "one", "backend"))
-    p50 = statistics.median([x[1] for x in v])
-    added = f"{p50 - statistics.median([x[1] for x in be]):.0f}" if be and target != "backend" else ""
-    print(f"| {layout} | {c} | {names[target]} | {cases[case]} | {med:,.0f} | {min(rps):,.0f} | {max(rps):,.0f} | "
-          f"{ms(p50)} | {ms(statistics.median([x[2] for x in v]))} | {ms(max(x[3] for x in v))} | "
-          f"{sum(x[4] for x in v):.0f} | {sum(x[5] for x in v):.0f} | {ratio} | {added} |")
-print()
-print("p50 and p99: median over rounds; p99.9: worst round; non-2xx and socket errors: summed over rounds.")
-EOF
+  python3 "$HERE/summarize.py" table "$RESULTS"
+fi
+
+# --------------------------------------------------------------------------------------------- hold
+# Issue 9, target (e): HOLD_CONNS keep-alive connections held on micro-gw (pinned to CPU 0, ioThreads
+# 1; the client on CPU 1), each after one proxied GET with a valid key. bench/hold_client.py measures
+# micro-gw's RSS growth, its CPU time over HOLD_IDLE idle seconds, and new clients served meanwhile.
+# Run twice, each on a fresh micro-gw.
+if section hold; then
+  HOLD_ROUNDS=${HOLD_ROUNDS:-2}
+  HB_PORT=$(free_port)
+  nginx_backend_conf "$HB_PORT" 1 | sed "s|backend.pid|hold-backend.pid|; s|nginx-backend.err|nginx-hold-backend.err|" \
+    > "$TMP/nginx/hold-backend.conf"
+  taskset -c 0 nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/hold-backend.conf" 2>>"$TMP/logs/nginx-hold-backend.err" &
+  HB_PID=$!; PIDS+=("$HB_PID")
+  if [ -z "${VALID_KEY:-}" ]; then  # the proxy section did not run: one key from a short-lived issuer
+    start_mgw hold-issuer "$(mgw_conf RS256 86400)"
+    VALID_KEY=$(curl -sk --fail --max-time 30 -H "Authorization: $BASIC" "https://127.0.0.1:$MGW_HTTPS/apikey")
+    stop_pid "$MGW_PID"
+  fi
+  for round in $(seq "$HOLD_ROUNDS"); do
+    start_mgw "hold-$round" "$(mgw_conf RS256 86400 "$HB_PORT" 1 "maxConnections = $(( HOLD_CONNS + 100 ))
+keepAliveTimeoutSeconds = 3600")" taskset -c 0
+    HOLD_PID=$MGW_PID
+    wait_http "http://127.0.0.1:$MGW_HTTP/bench/data"
+    log "hold round $round: $HOLD_CONNS connections on micro-gw (pid $HOLD_PID)"
+    out=$(ulimit -n "$(ulimit -Hn)"; timeout $(( HOLD_IDLE + 600 )) taskset -c 1 python3 "$HERE/hold_client.py" \
+      --port "$MGW_HTTP" --path /bench/data --header "apikey: $VALID_KEY" --pid "$HOLD_PID" \
+      --conns "$HOLD_CONNS" --idle "$HOLD_IDLE" --probes "$HOLD_PROBES") || log "hold client failed: $out"
+    echo "$out" | awk -v r="$round" -v l="$(cut -d' ' -f1 /proc/loadavg)" '/^HOLD/ {print r, $2, $3} END {print r, "load1", l}' >> "$HOLD"
+    echo "$out" | sed 's/^HOLD /  /' >&2
+    stop_pid "$HOLD_PID"
+  done
+  stop_pid "$HB_PID"
+  echo
+  echo "## $HOLD_CONNS keep-alive connections held (micro-gw pinned to CPU 0, ioThreads 1; client on CPU 1; $(date -u +%F))"
+  echo
+  python3 "$HERE/summarize.py" hold "$HOLD"
 fi
 
 # ---------------------------------------------------------------------------------------------- sts
@@ -439,7 +464,7 @@ if section sts; then
   echo
   declare -A STS
   for alg in RS256 ES256 EdDSA; do
-    start_mgw "sts-$alg" "$(mgw_conf "$alg" 3600)" taskset -c 0
+    start_mgw "sts-$alg" "$(mgw_conf "$alg" 3600 "" 1)" taskset -c 0
     pid=$MGW_PID
     # Warm: one request pays argon2id once; the credential cache serves the rest.
     curl -sk --max-time 10 -o /dev/null -H "Authorization: $BASIC" "https://127.0.0.1:$MGW_HTTPS/apikey"
@@ -503,4 +528,12 @@ if section footprint; then
   done < <(awk '{k=$1" "$2} $2=="load_rss_kb" {if ($3>m[k]) m[k]=$3; next} {m[k]=$3} END {for (k in m) print k, m[k]}' "$FOOT" | sort)
   echo "| binary size, not stripped (bytes) | $(stat -c %s "$MGW") |"
   echo "| binary size, stripped (bytes) | $(stat -c %s "$TMP/micro-gw.stripped") |"
+fi
+
+# ------------------------------------------------------------------------------------------ targets
+if section proxy || section hold; then
+  echo
+  echo "## Issue 9 targets (pinned layout; ratios of medians of the same run, per-round ratios in brackets)"
+  echo
+  python3 "$HERE/summarize.py" targets "$RESULTS" "$HOLD"
 fi

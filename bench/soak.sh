@@ -16,7 +16,8 @@
 #                      order of its requests and are attributed to the right key class exactly)
 #   VALID_KEYS=16 REVOKED_KEYS=8   keys issued through /apikey (the revoked ones then revoked through
 #                      POST /apikey/revoke)
-#   MGW_WORKERS=128    [listenerConfig] workerThreads   BACKEND_THREADS=64   sample backend --threads
+#   BACKEND_THREADS=64 sample backend --threads (micro-gw keeps its defaults: ioThreads and
+#                      workerThreads one per core)
 #   BUILD=build-soak   build tree (Release)   KEEP_TMP=1  keep the temp dir (configs, logs, samples)
 set -euo pipefail
 
@@ -28,7 +29,6 @@ SOAK_RATE=${SOAK_RATE:-2000}
 CONNS=${CONNS:-8}
 VALID_KEYS=${VALID_KEYS:-16}
 REVOKED_KEYS=${REVOKED_KEYS:-8}
-MGW_WORKERS=${MGW_WORKERS:-128}
 BACKEND_THREADS=${BACKEND_THREADS:-64}
 JOBS=${JOBS:-2}
 SAMPLE_SECONDS=10
@@ -81,7 +81,6 @@ cat > "$TMP/home/conf/micro-gw.conf" <<EOF
 host = "127.0.0.1"
 httpPort = 0
 httpsPort = 0
-workerThreads = $MGW_WORKERS
 
 [b7a.users.admin]
 password = "$ADMIN_HASH"
