@@ -25,7 +25,7 @@ rootfs="$work/rootfs"
 # Only the mirror and the suite; apt's lists and caches are not part of an image.
 echo "deb $MIRROR bookworm main" >"$rootfs/etc/apt/sources.list"
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
-tar -C "$rootfs" --numeric-owner -c . | $ENGINE import --change 'CMD ["bash"]' - debian:12 >/dev/null
+tar -C "$rootfs" --numeric-owner -c . | $ENGINE import --quiet --change 'CMD ["bash"]' - debian:12 >/dev/null
 cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'SLIM'
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
@@ -42,6 +42,6 @@ find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
 rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/groff/* "$rootfs"/usr/share/info/* \
   "$rootfs"/usr/share/lintian/* "$rootfs"/usr/share/linda/*
 find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
-tar -C "$rootfs" --numeric-owner -c . | $ENGINE import --change 'CMD ["bash"]' - debian:12-slim >/dev/null
+tar -C "$rootfs" --numeric-owner -c . | $ENGINE import --quiet --change 'CMD ["bash"]' - debian:12-slim >/dev/null
 echo "base images: debian:12 and debian:12-slim imported in $(($(date +%s) - start)) s"
 $ENGINE images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep 'debian:12'
