@@ -23,7 +23,8 @@ FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcpp-httplib0.11 libssl3 libsodium23 libyaml-cpp0.7 libsqlite3-0 ca-certificates \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
-    && useradd --system --uid 10001 --user-group --home-dir /opt/micro-gw --shell /usr/sbin/nologin microgw
+    && groupadd --system --gid 10001 microgw \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /opt/micro-gw --shell /usr/sbin/nologin microgw
 WORKDIR /opt/micro-gw
 COPY --from=build /src/build/micro-gw /usr/local/bin/micro-gw
 COPY conf ./conf
