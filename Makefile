@@ -96,7 +96,7 @@ fuzz: deps
 # (tests/container/base_image.sh), and podman builds with chroot isolation on the host network.
 IMAGE  ?= micro-gw:latest
 ENGINE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
-CONTAINER_DEPS := podman buildah debootstrap
+CONTAINER_DEPS := podman buildah debootstrap procps
 
 image:
 	$(if $(filter podman,$(ENGINE)),$(call apt_install,$(CONTAINER_DEPS)))
