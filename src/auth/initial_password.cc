@@ -99,8 +99,14 @@ bool applyAdminPassword(config::Config& config, const AdminPasswordOptions& opti
                "new password at the next start)";
       return false;
     }
-    if (!options.createFile) return true;         // --validate: generated at the first real start
     password = base64UrlEncode(randomBytes(24));  // 192 bits, 32 characters
+    if (!options.createFile) {
+      // --validate writes nothing: a throwaway password stands in for the one the start generates,
+      // so validation sees what the start will run with (never the well-known password).
+      admin->password = hashPassword(*password);
+      secureWipe(*password);
+      return true;
+    }
     if (!writeSecretFile(path, *password, error)) {
       secureWipe(*password);
       return false;

@@ -18,7 +18,8 @@ inline constexpr const char* kAdminPasswordVariable = "MGW_ADMIN_PASSWORD";
 struct AdminPasswordOptions {
   // MGW_ADMIN_PASSWORD; nullopt (or empty) = not set.
   std::optional<std::string> environmentPassword;
-  // false for --validate: nothing is written, a missing password file is not an error.
+  // false for --validate: nothing is written; a missing password file is not an error (a throwaway
+  // password stands in for the one the start will generate).
   bool createFile = true;
 };
 

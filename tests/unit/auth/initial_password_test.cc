@@ -141,6 +141,8 @@ TEST_F(InitialPasswordTest, ValidateWritesNothing) {
   ASSERT_TRUE(applyAdminPassword(config_, options, &error)) << error;
   EXPECT_FALSE(fs::exists(passwordFile()));
   EXPECT_FALSE(fs::exists(home_ + "/runtime"));
+  // What the start will run with: not the well-known password.
+  EXPECT_FALSE(verifyPassword(adminPassword(), "admin"));
 }
 
 TEST_F(InitialPasswordTest, UnwritableRuntimeIsAnErrorNamingTheWayOut) {
