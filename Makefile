@@ -13,7 +13,8 @@ BENCH_DEPS := wrk nginx haproxy libbenchmark-dev linux-perf util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: format all deps test-deps bench-deps build build-asan run test test-fast test-asan test-tsan bench soak fuzz clean
+.PHONY: format all deps test-deps bench-deps build build-asan build-run run test test-fast test-asan test-tsan \
+        bench soak fuzz image image-test clean
 
 all: build
 
@@ -41,8 +42,13 @@ build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
+# Only what `make run` runs (the tests and fuzz targets are built by `make test`).
+build-run: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target micro-gw mgw-sample-backend
+
 # Starts the sample backend (9080 production, 9081 sandbox) and micro-gw (9090 HTTP, 9095 HTTPS).
-run: build
+run: build-run
 	@set -e; ./$(BUILD)/samples/backend/mgw-sample-backend --port 9080 --sandbox-port 9081 & backend=$$!; \
 	trap 'kill $$backend 2>/dev/null; wait $$backend 2>/dev/null' EXIT; \
 	./$(BUILD)/micro-gw --config $(CONFIG)
@@ -84,6 +90,31 @@ fuzz: deps
 	  if [ "$${PIPESTATUS[0]}" != 0 ]; then failed="$$failed $$t"; fi; done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (inputs in $(FUZZ_BUILD)/fuzz-crashes/, logs in $(FUZZ_BUILD)/fuzz-*.log)"; exit 1; fi; \
 	echo "fuzz: no crash"
+
+# The container image (Dockerfile). Docker when an engine answers, else podman: on a machine without
+# a registry the debian:12 / debian:12-slim bases are made with debootstrap from apt's mirror
+# (tests/container/base_image.sh), and podman builds with chroot isolation on the host network.
+IMAGE  ?= micro-gw:latest
+ENGINE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
+CONTAINER_DEPS := podman buildah debootstrap procps
+
+image:
+	$(if $(filter podman,$(ENGINE)),$(call apt_install,$(CONTAINER_DEPS)))
+	@set -e; if [ "$(ENGINE)" = podman ]; then ENGINE=podman tests/container/base_image.sh; fi; \
+	start=$$(date +%s); \
+	if [ "$(ENGINE)" = podman ]; then \
+	  podman build --format docker --isolation chroot --network host --build-arg JOBS=$(JOBS) -t $(IMAGE) . ; \
+	else docker build --build-arg JOBS=$(JOBS) -t $(IMAGE) . ; fi; \
+	echo "image: $(IMAGE) built by $(ENGINE) in $$(( $$(date +%s) - start )) s"; \
+	$(ENGINE) image inspect --format '{{.Size}}' $(IMAGE) | awk '{ printf "image: %.1f MB\n", $$1 / 1e6 }'
+
+# Runs the image as shipped and checks it from outside (tests/container/image_test.sh). The sample
+# backend runs on the host, where the container's proxied calls reach it.
+image-test: test-deps
+	$(if $(filter podman,$(ENGINE)),$(call apt_install,$(CONTAINER_DEPS)))
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target mgw-sample-backend
+	ENGINE=$(ENGINE) IMAGE=$(IMAGE) BACKEND=$(BUILD)/samples/backend/mgw-sample-backend tests/container/image_test.sh
 
 bench: bench-deps
 	bench/run.sh

@@ -1,4 +1,5 @@
 // micro-gw: flags, subcommands and wiring; nothing else (SPEC section 2).
+#include <httplib.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ constexpr const char* kUsage = R"(usage:
   micro-gw keystore init [--alg RS256|ES256|EdDSA] [--out DIR] [--p12 --password PW]
                                                  create a development signing key and self-signed certificate
   micro-gw token inspect KEY                     print a key's header and claims WITHOUT verifying it
+  micro-gw health [--url URL]                    GET URL (default http://127.0.0.1:9090/health); exit 0 on 200
 )";
 
 int usageError(const std::string& message) {
@@ -103,6 +105,37 @@ int keystoreInit(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The container's HEALTHCHECK: a liveness probe that sends no credential, so an https:// URL is
+// not verified (the development certificate is self-signed). Exit 0 on 200, 1 otherwise.
+int health(const std::vector<std::string>& args) {
+  std::string url = "http://127.0.0.1:9090/health";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--url" && i + 1 < args.size())
+      url = args[++i];
+    else
+      return usageError("health: unknown argument '" + args[i] + "'");
+  }
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos ||
+      (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0))
+    return usageError("health: --url must be http://HOST:PORT/PATH or https://...");
+  const size_t slash = url.find('/', scheme + 3);
+  const std::string origin = url.substr(0, slash);
+  const std::string path = slash == std::string::npos ? "/" : url.substr(slash);
+  httplib::Client client(origin);
+  client.enable_server_certificate_verification(false);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(5, 0);
+  client.set_write_timeout(5, 0);
+  auto res = client.Get(path);
+  if (!res) {
+    std::cerr << "micro-gw: health: " << url << ": " << httplib::to_string(res.error()) << "\n";
+    return 1;
+  }
+  std::cout << res->status << " " << res->body << (res->body.ends_with('\n') ? "" : "\n");
+  return res->status == 200 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,6 +143,7 @@ int main(int argc, char** argv) {
   if (!args.empty() && args[0] == "hash-password") return hashPassword();
   if (args.size() >= 2 && args[0] == "keystore" && args[1] == "init")
     return keystoreInit({args.begin() + 2, args.end()});
+  if (!args.empty() && args[0] == "health") return health({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "token") {
     if (args.size() != 3 || args[1] != "inspect")
       return usageError("usage: micro-gw token inspect KEY");

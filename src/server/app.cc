@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "auth/initial_password.h"
 #include "common/log.h"
 #include "config/config_loader.h"
 #include "http/server.h"
@@ -25,6 +26,12 @@ std::optional<config::Config> loadOrReport(const std::string& path) {
     log::warn("configuration warning", {{"detail", w.toString()}});
   for (const auto& e : result.errors) log::error("configuration error", {{"error", e.toString()}});
   if (!result.errors.empty() || !result.config) return std::nullopt;
+  std::string error;  // the admin password off loopback (SPEC section 11), at start and reload
+  if (!auth::applyAdminPassword(*result.config, auth::adminPasswordOptionsFromEnvironment(true),
+                                &error)) {
+    log::error("startup error", {{"detail", error}});
+    return std::nullopt;
+  }
   return std::move(result.config);
 }
 
@@ -64,6 +71,11 @@ int validateConfiguration(const std::string& configPath) {
   auto result = config::loadConfig(configPath, config::defaultRuntimeHome(configPath));
   std::vector<std::string> errors;
   for (const auto& e : result.errors) errors.push_back(e.toString());
+  std::string adminError;
+  if (result.config &&
+      !auth::applyAdminPassword(*result.config, auth::adminPasswordOptionsFromEnvironment(false),
+                                &adminError))
+    errors.push_back(adminError);
   if (result.config) {
     std::vector<std::string> warnings;
     BuildOptions options;

@@ -83,12 +83,79 @@ class CliTest(harness.GatewayTestCase):
         self.assertIn("3", out.stdout + out.stderr)
 
     def test_well_known_password_refused_off_loopback(self):
-        config = harness.base_config().replace('host = "127.0.0.1"', 'host = "0.0.0.0"')
+        # admin gets a password of its own there (below); any other user with "admin" stops the start.
+        config = harness.base_config().replace('host = "127.0.0.1"', 'host = "0.0.0.0"') + (
+            f'\n[b7a.users.bob]\npassword = "{harness.shipped_admin_hash()}"\n')
         gw = harness.MicroGw(os.path.join(self.workdir, "public"), config, wait=False)
         code = gw.proc.wait(timeout=30)
         gw.log.close()
         self.assertEqual(code, 1)
         self.assertIn("well-known password", gw.output())
+        self.assertIn("bob", gw.output())
+
+    def test_first_start_off_loopback_generates_the_admin_password(self):
+        # The shipped host line, as the container image runs it (MGW_HOST=0.0.0.0).
+        config = harness.base_config().replace('host = "127.0.0.1"', 'host = "${MGW_HOST:-127.0.0.1}"')
+        home = os.path.join(self.workdir, "first-start")
+        self.assertEqual(run("--validate", "--config", self._write(home, config),
+                             env={"MGW_RUNTIME_HOME": home, "MGW_HOST": "0.0.0.0"}).stdout.strip(), "OK")
+        password_file = os.path.join(home, "runtime", "security", "initial-admin-password")
+        self.assertFalse(os.path.exists(password_file), "--validate must not write the password file")
+
+        gw = self.start(harness.MicroGw(home, config, env={"MGW_HOST": "0.0.0.0"}))
+        self.assertEqual(os.stat(password_file).st_mode & 0o777, 0o600)
+        with open(password_file) as f:
+            password = f.read().strip()
+        self.assertEqual(len(password), 32)
+        self.assertIn(password_file, gw.output())
+        self.assertNotIn(password, gw.output())
+        basic = "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
+        self.assertEqual(curl(gw.https("/apikey"), headers=[f"Authorization: {basic}"]).status, 200)
+        self.assertEqual(curl(gw.https("/apikey"), headers=[f"Authorization: {harness.ADMIN_BASIC}"]).status, 401)
+
+        # A restart reads the same password back; the file is not replaced.
+        gw.stop()
+        gw = self.start(harness.MicroGw(home, config, env={"MGW_HOST": "0.0.0.0"}))
+        with open(password_file) as f:
+            self.assertEqual(f.read().strip(), password)
+        self.assertEqual(curl(gw.https("/apikey"), headers=[f"Authorization: {basic}"]).status, 200)
+
+    def test_admin_password_from_the_environment(self):
+        config = harness.base_config().replace('host = "127.0.0.1"', 'host = "0.0.0.0"')
+        home = os.path.join(self.workdir, "env-password")
+        gw = self.start(harness.MicroGw(home, config, env={"MGW_ADMIN_PASSWORD": "Env-Passw0rd-42"}))
+        basic = "Basic " + base64.b64encode(b"admin:Env-Passw0rd-42").decode()
+        self.assertEqual(curl(gw.https("/apikey"), headers=[f"Authorization: {basic}"]).status, 200)
+        self.assertEqual(curl(gw.https("/apikey"), headers=[f"Authorization: {harness.ADMIN_BASIC}"]).status, 401)
+        self.assertNotIn("Env-Passw0rd-42", gw.output())
+        self.assertFalse(os.path.exists(os.path.join(home, "runtime", "security", "initial-admin-password")))
+
+    def test_loopback_keeps_admin_admin(self):
+        gw = self.start(harness.MicroGw(os.path.join(self.workdir, "loopback"), harness.base_config()))
+        self.assertEqual(curl(gw.https("/apikey"), headers=[f"Authorization: {harness.ADMIN_BASIC}"]).status, 200)
+        self.assertFalse(os.path.exists(os.path.join(self.workdir, "loopback", "runtime", "security",
+                                                     "initial-admin-password")))
+
+    def test_health_subcommand(self):
+        gw = self.start(harness.MicroGw(os.path.join(self.workdir, "health"), harness.base_config()))
+        ok = run("health", "--url", gw.http("/health"))
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        self.assertIn("200", ok.stdout)
+        self.assertEqual(run("health", "--url", gw.https("/health")).returncode, 0)
+        self.assertEqual(run("health", "--url", gw.http("/no-such-api")).returncode, 1)
+        gw.stop()
+        down = run("health", "--url", gw.http("/health"))
+        self.assertEqual(down.returncode, 1)
+        self.assertIn("health", down.stderr)
+        self.assertEqual(run("health", "--url", "ftp://x").returncode, 2)
+
+    @staticmethod
+    def _write(home, config):
+        path = os.path.join(home, "conf", "micro-gw.conf")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(config)
+        return path
 
     def test_missing_configured_keystore_refused(self):
         config = harness.base_config().replace('validityTime = -1',
