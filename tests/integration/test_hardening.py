@@ -95,8 +95,11 @@ class HardeningTest(harness.GatewayTestCase):
         self.assertEqual(self.sts(gw, GOOD).status, 200)
 
     # Item 11: --validate makes the start's checks.
-    def test_validate_refuses_admin_admin_on_every_interface(self):
+    def test_validate_refuses_a_well_known_password_on_every_interface(self):
+        # admin/admin itself gets a generated first-start password off loopback (SPEC section 11);
+        # any other user with the password "admin" is refused, by --validate as by a start.
         conf = harness.base_config().replace('host = "127.0.0.1"', 'host = "0.0.0.0"')
+        conf += f'\n[b7a.users.ops]\npassword = "{harness.shipped_admin_hash()}"\nroles = []\n'
         out = validate(conf, os.path.join(self.workdir, "v-host"))
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         self.assertIn("well-known password", out.stdout)
