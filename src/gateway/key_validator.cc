@@ -103,6 +103,8 @@ KeyValidator::KeyValidator(std::shared_ptr<const token::KeySet> keys, const conf
   const bool on = config.caching.enabled;
   cache_ = std::make_unique<KeyCache>(on ? config.caching.tokenCacheCapacity : 0,
                                       on ? config.caching.tokenCacheExpiryTime : 0);
+  refusals_ = std::make_unique<RefusalCache>(on ? config.caching.tokenCacheCapacity : 0,
+                                             on ? config.caching.tokenCacheExpiryTime : 0);
 }
 
 std::string KeyValidator::effectiveClientAddress(const RequestContext& ctx) const {
@@ -147,11 +149,17 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   if (cached) {
     claims = std::move(*cached);
   } else {
+    // A bad key seen before is refused again without its signature check (same reason).
+    if (auto known = refusals_->get(key, nowSeconds)) {
+      out.keyId = fingerprint(key);
+      return refuse(known->failure, std::move(known->reason), std::move(known->description));
+    }
     token::VerifyResult verified = token::verifyToken(key, *keys_, nowSeconds, skewMs_);
     if (verified.failure != Failure::kNone) {
       out.keyId = fingerprint(key);
-      return refuse(verified.failure, verified.reason,
-                    describeVerifyFailure(verified.failure, key));
+      std::string description = describeVerifyFailure(verified.failure, key);
+      refusals_->put(key, {verified.failure, verified.reason, description}, nowSeconds);
+      return refuse(verified.failure, verified.reason, std::move(description));
     }
     claims = std::move(verified.claims);
     if (claims.keytype != "PRODUCTION" && claims.keytype != "SANDBOX") {

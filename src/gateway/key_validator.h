@@ -15,6 +15,7 @@
 #include "gateway/ip_matcher.h"
 #include "gateway/key_cache.h"
 #include "gateway/opaque_key_index.h"
+#include "gateway/refusal_cache.h"
 #include "gateway/revocation_list.h"
 #include "token/jws.h"
 
@@ -101,7 +102,8 @@ class KeyValidator {
   std::int64_t skewMs_;
   std::string localIssuer_;
   IpMatcher trustedProxies_;
-  std::unique_ptr<KeyCache> cache_;  // internally synchronised
+  std::unique_ptr<KeyCache> cache_;         // internally synchronised
+  std::unique_ptr<RefusalCache> refusals_;  // the negative cache, internally synchronised
 };
 
 // The keys API keys are verified with. Without [apikey.tokenConfigs]: the local issuer alone
