@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/text.h"
+
 namespace mgw::gateway {
 namespace {
 
@@ -12,23 +14,19 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool isOws(char c) { return c == ' ' || c == '\t'; }
+}  // namespace
 
-// Connection = #connection-option (RFC 9110 section 7.6.1): a comma-separated token list.
 void collectConnectionOptions(std::string_view value, std::vector<std::string>* names) {
   size_t start = 0;
   while (start <= value.size()) {
     size_t comma = value.find(',', start);
     if (comma == std::string_view::npos) comma = value.size();
     std::string_view item = value.substr(start, comma - start);
-    while (!item.empty() && isOws(item.front())) item.remove_prefix(1);
-    while (!item.empty() && isOws(item.back())) item.remove_suffix(1);
+    item = trimOws(item);
     if (!item.empty()) names->emplace_back(item);
     start = comma + 1;
   }
 }
-
-}  // namespace
 
 bool isHopByHopHeader(std::string_view name) {
   for (std::string_view hop : kHopByHopHeaders) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/http_message.h"
 
@@ -28,6 +30,10 @@ inline constexpr std::array<std::string_view, 10> kHopByHopHeaders = {
 
 // Case-insensitive membership in kHopByHopHeaders (does not consider a Connection header's value).
 [[nodiscard]] bool isHopByHopHeader(std::string_view name);
+
+// Appends the names a Connection field value lists (RFC 9110 section 7.6.1: a comma-separated
+// token list); those fields are hop-by-hop for that message too.
+void collectConnectionOptions(std::string_view value, std::vector<std::string>* names);
 
 // Removes every header in kHopByHopHeaders and every header named in a Connection header's
 // comma-separated value (RFC 9110 section 7.6.1), in any letter case.

@@ -144,8 +144,7 @@ std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest,
 std::vector<std::string> connectionOptions(const std::vector<Field>& fields) {
   std::vector<std::string> names;
   for (const Field& f : fields)
-    if (equalsIgnoreCase(f.name, "Connection"))
-      for (std::string_view token : splitList(f.value)) names.emplace_back(token);
+    if (equalsIgnoreCase(f.name, "Connection")) gateway::collectConnectionOptions(f.value, &names);
   return names;
 }
 

@@ -3,27 +3,19 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/syntax.h"
+#include "common/text.h"
+
 namespace mgw::http {
 namespace {
 
 constexpr std::size_t kMaxChunkLineBytes = 4096;  // a chunk-size line with its extensions
 constexpr std::size_t kMaxTrailerBytes = 8192;    // all trailer fields of one message
 
-bool isTokenChar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
-
 // RFC 9110 section 5.5: field-vchar, SP, HTAB; obs-text (0x80-0xFF) is kept opaque.
 bool isValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7F); }
 
 bool isOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -82,7 +74,7 @@ WireError parseFields(const std::vector<std::string_view>& lines, std::size_t ma
     if (colon == std::string_view::npos)
       return fail(Failure::kBadFraming, "a header line has no colon: \"" + shown(line) + "\"");
     const std::string_view name = line.substr(0, colon);
-    if (!isToken(name)) {
+    if (!isHttpToken(name)) {
       if (!name.empty() && isOws(name.back()))
         return fail(Failure::kBadFraming,
                     "whitespace between a header name and its colon (RFC 9112 section 5.1)");
@@ -154,13 +146,6 @@ bool hasToken(const std::vector<Field>& fields, std::string_view name, std::stri
 }
 
 }  // namespace
-
-bool isToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s)
-    if (!isTokenChar(c)) return false;
-  return true;
-}
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -243,7 +228,7 @@ WireError parseRequestHead(std::string_view head, const RequestLimits& limits, R
   const std::string_view method = line.substr(0, sp1);
   const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
-  if (!isToken(method)) return fail(Failure::kBadFraming, "the method is not a token");
+  if (!isHttpToken(method)) return fail(Failure::kBadFraming, "the method is not a token");
   if (target.empty())
     return fail(Failure::kBadFraming, "the request line is not METHOD TARGET HTTP/1.1");
   for (unsigned char c : target)
@@ -293,7 +278,7 @@ WireError parseRequestHead(std::string_view head, const RequestLimits& limits, R
     if (minor == 0) return fail(Failure::kBadFraming, "Transfer-Encoding in an HTTP/1.0 request");
     if (codings.empty()) return fail(Failure::kBadFraming, "an empty Transfer-Encoding");
     for (std::string_view c : codings)
-      if (!isToken(c))
+      if (!isHttpToken(c))
         return fail(Failure::kBadFraming, "a Transfer-Encoding coding is not a token");
     for (std::string_view c : codings)
       if (!isKnownCoding(c))
@@ -474,7 +459,7 @@ std::size_t ChunkedDecoder::feed(std::string_view in, std::string* payload, Wire
             break;
           }
           const std::size_t colon = trailerLine_.find(':');
-          if (colon == std::string::npos || !isToken(trailerLine_.substr(0, colon)))
+          if (colon == std::string::npos || !isHttpToken(trailerLine_.substr(0, colon)))
             return bad("a malformed trailer field");
           for (unsigned char v : trailerLine_.substr(colon + 1))
             if (!isValueChar(v)) return bad("a trailer field value holds a control character");

@@ -73,9 +73,6 @@ WireError parseRequestHead(std::string_view head, const RequestLimits& limits, R
 WireError parseResponseHead(std::string_view head, std::string_view requestMethod,
                             ResponseHead* out);
 
-// A field name is a token (RFC 9110 section 5.1).
-bool isToken(std::string_view s);
-
 // Case-insensitive ASCII comparison, for field names and codings.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
