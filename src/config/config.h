@@ -106,6 +106,12 @@ struct StorageConfig {
   std::string path;  // resolved; default runtime/data/micro-gw.db
 };
 
+// [observability] (SPEC section 12): the plain-HTTP listener for /metrics and /health/*.
+struct ObservabilityConfig {
+  int metricsPort = 9797;  // 0 = any free port, -1 = off (no listener, nothing counted)
+  std::string metricsHost = "127.0.0.1";
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -120,6 +126,7 @@ struct Config {
   CachingConfig caching;
   ApisConfig apis;
   StorageConfig storage;
+  ObservabilityConfig observability;
 };
 
 }  // namespace mgw::config

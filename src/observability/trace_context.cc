@@ -101,4 +101,26 @@ std::string newRequestId() {
          hex.substr(16, 4) + '-' + hex.substr(20);
 }
 
+RequestTrace traceRequest(const std::vector<std::string_view>& traceparents,
+                          const std::vector<std::string_view>& requestIds) {
+  RequestTrace out;
+  std::optional<TraceParent> incoming;
+  if (traceparents.size() == 1) incoming = parseTraceparent(traceparents.front());
+  const std::string span = newSpanId();
+  if (incoming) {
+    out.traceId = std::move(incoming->traceId);
+    out.keepTracestate = true;
+    out.traceparent = formatTraceparent(out.traceId, span, incoming->flags);
+  } else {
+    // A new trace, sampled: the backend may record it with the gateway's span as its parent.
+    out.traceId = newTraceId();
+    out.traceparent = formatTraceparent(out.traceId, span, 1);
+  }
+  if (requestIds.size() == 1 && isSaneRequestId(requestIds.front()))
+    out.requestId = std::string(requestIds.front());
+  else
+    out.requestId = newRequestId();
+  return out;
+}
+
 }  // namespace mgw::observability

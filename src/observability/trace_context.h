@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mgw::observability {
 
@@ -33,5 +34,23 @@ std::string newSpanId();   // 16 hex digits
 bool isSaneRequestId(std::string_view value);
 // A new request id: a UUID-shaped random value.
 std::string newRequestId();
+
+}  // namespace mgw::observability
+
+namespace mgw::observability {
+
+// What one request carries on: its trace (continued or new), the field to send the backend, and
+// its request id.
+struct RequestTrace {
+  std::string traceId;
+  std::string traceparent;      // to the backend: the same trace id, the gateway's span as parent
+  bool keepTracestate = false;  // tracestate travels only with a valid incoming traceparent
+  std::string requestId;        // passed through when sane, new otherwise
+};
+
+// `traceparents`/`requestIds`: every value the client sent under that name (two traceparent
+// fields are invalid, as are two X-Request-Id: each starts anew).
+RequestTrace traceRequest(const std::vector<std::string_view>& traceparents,
+                          const std::vector<std::string_view>& requestIds);
 
 }  // namespace mgw::observability

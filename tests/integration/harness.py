@@ -106,6 +106,9 @@ class MicroGw(Process):
         self.workdir = workdir
         self.config_path = os.path.join(workdir, "conf", "micro-gw.conf")
         os.makedirs(os.path.dirname(self.config_path), exist_ok=True)
+        if "[observability]" not in config_text:
+            # The metrics listener's default port (9797) would collide between parallel tests.
+            config_text += "\n[observability]\nmetricsPort = 0\n"
         with open(self.config_path, "w") as f:
             f.write(config_text)
         self.ready_path = os.path.join(workdir, "mgw.ready")
@@ -124,6 +127,7 @@ class MicroGw(Process):
                 raise RuntimeError(f"{e}\n{self.output()[-4000:]}") from None
             self.http_port = info["httpPort"]
             self.https_port = info["httpsPort"]
+            self.metrics_port = info.get("metricsPort", -1)
 
     def https(self, path):
         return f"https://127.0.0.1:{self.https_port}{path}"
