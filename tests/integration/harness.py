@@ -6,6 +6,7 @@ stopped at the end; a process that died of a signal fails the test.
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -106,7 +107,7 @@ class MicroGw(Process):
         self.workdir = workdir
         self.config_path = os.path.join(workdir, "conf", "micro-gw.conf")
         os.makedirs(os.path.dirname(self.config_path), exist_ok=True)
-        if "[observability]" not in config_text:
+        if not re.search(r"^\[observability\]", config_text, re.MULTILINE):
             # The metrics listener's default port (9797) would collide between parallel tests.
             config_text += "\n[observability]\nmetricsPort = 0\n"
         with open(self.config_path, "w") as f:
