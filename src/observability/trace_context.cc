@@ -97,8 +97,8 @@ std::string newRequestId() {
   // 8-4-4-4-12, version 4 and variant bits as a UUID carries them.
   hex[12] = '4';
   hex[16] = "89ab"[hexValue(hex[16]) & 3];
-  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
-         hex.substr(16, 4) + '-' + hex.substr(20);
+  for (std::size_t at : {20, 16, 12, 8}) hex.insert(at, 1, '-');
+  return hex;
 }
 
 RequestTrace traceRequest(const std::vector<std::string_view>& traceparents,
