@@ -19,7 +19,7 @@ struct Wso2Key {
   // ("apim.eventHub": the table and everything under it), "*" matches one segment (user names).
   std::string_view path;
   Wso2KeyTreatment treatment;
-  std::string_view why;  // completes "WSO2 API Microgateway 3.x key, ignored: ..."
+  std::string_view why;  // completes "WSO2 API Microgateway 3.x setting, ignored: ..."
 };
 
 // Every WSO2 MGW 3.x key micro-gw does not honour itself (the honoured ones are read by the loader

@@ -143,8 +143,9 @@ TEST_F(KeyValidatorTest, BadSignature) {
 
 TEST_F(KeyValidatorTest, SignedByAnotherKey) {
   EXPECT_EQ(run(validator(), sign(claims(), *other_)).failure, Failure::kBadSignature);
+  // The issuer selects the key, whatever kid says (SPEC section 7, issue 16).
   EXPECT_EQ(run(validator(), sign(claims(), *other_, "someone-else")).failure,
-            Failure::kUnknownKey);
+            Failure::kBadSignature);
 }
 
 TEST_F(KeyValidatorTest, WrongIssuer) {
@@ -431,8 +432,12 @@ TEST_F(KeyValidatorTest, TrustedKeySetFromDeclaredIssuers) {
   json partner = claims();
   partner["iss"] = "https://partner.example/apikey";
   EXPECT_EQ(run(v, sign(partner, *other_, "partner")).failure, Failure::kNone);
-  // The partner's key is pinned to the partner's issuer.
-  EXPECT_EQ(run(v, sign(claims(), *other_, "partner")).failure, Failure::kWrongIssuer);
+  // The partner's key is pinned to the partner's issuer: a local-issuer key naming the partner's
+  // kid is checked with the local key (selected by iss), and fails.
+  EXPECT_EQ(run(v, sign(claims(), *other_, "partner")).failure, Failure::kBadSignature);
+  json stranger = claims();
+  stranger["iss"] = "https://stranger.example";
+  EXPECT_EQ(run(v, sign(stranger, *other_, "partner")).failure, Failure::kWrongIssuer);
   json apim = claims();
   apim["iss"] = "https://apim.example/oauth2/token";
   apim["allowedAPIs"] = json::array();
