@@ -230,9 +230,13 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
       return refuse(Failure::kApiNotAllowed,
                     "no allowedAPIs/subscribedAPIs entry for " + apiLabel + " (" +
                         std::to_string(claims.allowedApis.size()) + " entries)",
-                    "the API key is not allowed for API " + apiLabel +
-                        " (validateAllowedAPIs = true for its issuer in [apikey.tokenConfigs]; "
-                        "WSO2 API Microgateway 3.x defaulted it to false)");
+                    claims.bearer
+                        ? "the access token is not subscribed to API " + apiLabel +
+                              " (validateSubscription = true in its [[jwtTokenConfig]])"
+                        : "the API key is not allowed for API " + apiLabel +
+                              " (validateAllowedAPIs = true for its issuer in "
+                              "[apikey.tokenConfigs]; WSO2 API Microgateway 3.x defaulted it to "
+                              "false)");
     }
   }
 

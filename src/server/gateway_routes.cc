@@ -113,7 +113,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     if (resource.security.unsupportedOnly())
       return refuse(Failure::kUnsupportedSecurity,
                     "this resource is secured only by schemes micro-gw does not serve",
-                    "no apiKey, oauth2 or basic scheme on the resource");
+                    "no apiKey or oauth2 scheme on the resource");
     // Key locations per resource (SPEC section 7, WSO2 MGW 3.x): a key elsewhere is no key.
     const auto& sources = gateway::keySourcesFor(api, resource);
     gateway::RequestContext ctx;
