@@ -15,7 +15,9 @@ next to other tests, two things differ from the WSO2 run and nothing else: the l
 test backend on a free port (its CA in the default truststore folder). The seventh case needs a
 trusted OAuth2 issuer: WSO2's test relied on the [[jwtTokenConfig]] built into its default
 configuration (API Manager's wso2apim310 key, whose private key WSO2 shipped); micro-gw trusts no
-bearer issuer by default, so this class appends one [[jwtTokenConfig]] with a key made here.
+bearer issuer by default, so this class appends one [[jwtTokenConfig]] with a key made here. And
+the definition's throttling tiers (15PerMin for the whole API, 3PerMin on GET /pet/{petId}) would
+throttle this port's two dozen requests (WSO2's class sends seven), so its policies.yaml lifts them.
 """
 import base64
 import json
@@ -61,9 +63,9 @@ def read(name, mode="r"):
         return f.read()
 
 
-def wso2_project(home, conf_text, definition_text=None):
+def wso2_project(home, conf_text, definition_text=None, policies_text=None):
     """A WSO2 project folder under home: conf/, runtime/bre/security/ (keystores as shipped),
-    api_definitions/common_api.yaml."""
+    api_definitions/common_api.yaml, policies.yaml."""
     os.makedirs(os.path.join(home, "conf"), exist_ok=True)
     with open(os.path.join(home, "conf", "micro-gw.conf"), "w") as f:
         f.write(conf_text)
@@ -75,6 +77,8 @@ def wso2_project(home, conf_text, definition_text=None):
     os.makedirs(definitions, exist_ok=True)
     with open(os.path.join(definitions, "common_api.yaml"), "w") as f:
         f.write(definition_text if definition_text is not None else read("common_api.yaml"))
+    with open(os.path.join(home, "policies.yaml"), "w") as f:
+        f.write(policies_text if policies_text is not None else read("policies.yaml"))
     return os.path.join(home, "conf", "micro-gw.conf")
 
 
@@ -184,7 +188,10 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
   consumerKeyClaim = "aud"
 """
         definition = read("common_api.yaml").replace("https://localhost:2380", f"https://localhost:{cls.backend.port}")
-        wso2_project(home, conf, definition)
+        lifted = "resourcePolicies:\n" + "".join(
+            f"  - {tier}:\n     count: 1000000\n     unitTime: 1\n     timeUnit: min\n"
+            for tier in ("15PerMin", "3PerMin", "50kPerMin"))
+        wso2_project(home, conf, definition, lifted)
         cls.gw = cls.start(harness.MicroGw(home, conf))
         cls.apikey = None
 
