@@ -405,7 +405,7 @@ std::shared_ptr<const token::VerificationKey> jwtIssuerKey(const config::Config&
     return token::VerificationKey::fromPkcs12Alias(
         store.string(), config.listener.trustStorePassword, j.certificateAlias, why);
   }
-  if (j.certificateAlias.find_first_of("/\\") != std::string::npos ||
+  if (j.certificateAlias.empty() || j.certificateAlias.find_first_of("/\\") != std::string::npos ||
       j.certificateAlias.front() == '.') {
     *why = "certificateAlias \"" + j.certificateAlias + "\" cannot name a truststore file";
     return nullptr;
