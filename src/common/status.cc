@@ -17,7 +17,12 @@ Fault faultFor(Failure failure) {
     case Failure::kExpired:
     case Failure::kNotYetValid:
     case Failure::kRevoked:
+    case Failure::kWrongAudience:
       return {401, 900901, "Invalid Credentials"};
+    case Failure::kUnsupportedSecurity:
+      return {401, 900902, "Missing Credentials"};
+    case Failure::kMissingScope:
+      return {403, 900910, "The access token does not allow you to access the requested resource"};
     case Failure::kApiNotAllowed:
     case Failure::kIpNotPermitted:
     case Failure::kRefererNotPermitted:
@@ -108,6 +113,12 @@ std::string_view failureName(Failure failure) {
       return "not_yet_valid";
     case Failure::kRevoked:
       return "revoked";
+    case Failure::kWrongAudience:
+      return "wrong_audience";
+    case Failure::kUnsupportedSecurity:
+      return "unsupported_security";
+    case Failure::kMissingScope:
+      return "missing_scope";
     case Failure::kApiNotAllowed:
       return "api_not_allowed";
     case Failure::kIpNotPermitted:

@@ -20,6 +20,9 @@ enum class Failure {
   kExpired,
   kNotYetValid,
   kRevoked,
+  // WSO2 MGW 3.x migration (issue 16).
+  kWrongAudience,        // the issuer is configured with an audience the token's aud lacks
+  kUnsupportedSecurity,  // 401, 900902: the resource takes only schemes micro-gw does not serve
 
   // Gateway: a valid key that may not call this resource (403, 900908).
   kApiNotAllowed,
@@ -27,6 +30,7 @@ enum class Failure {
   kRefererNotPermitted,
   kSandboxNotAvailable,  // SANDBOX key, API without sandbox endpoints
   kNotSubscribed,        // opaque key on a subscriptionRequired API without subscription
+  kMissingScope,         // 403, 900910: a bearer token without a scope the resource requires
 
   // Gateway routing and backends.
   kNoApi,               // 404

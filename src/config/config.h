@@ -56,6 +56,7 @@ struct IssuerConfig {
   std::string certificateAlias = "ballerina";
   std::int64_t validityTime = -1;            // seconds; <= 0 = no exp
   std::string signatureAlgorithm = "RS256";  // RS256, ES256, EdDSA
+  std::string audience;                      // written as aud when set (WSO2 MGW 3.x key)
 };
 
 struct IssuerApi {
@@ -69,6 +70,17 @@ struct TrustedIssuer {
   std::string certificateAlias;
   std::string certificateFile;  // resolved; empty = truststore entry named certificateAlias
   bool validateAllowedAPIs = true;
+  std::string audience;  // when set, a key's aud must name it (WSO2 MGW 3.x key)
+};
+
+// WSO2 MGW 3.x [[jwtTokenConfig]]: an issuer of OAuth2 bearer JWTs (API Manager's key manager).
+struct JwtIssuerConfig {
+  std::string issuer;
+  std::string audience;          // when set, a token's aud must name it
+  std::string certificateAlias;  // truststore alias of its certificate; a kid among several
+  std::string certificateFile;   // resolved; PEM certificate or public key instead of the alias
+  bool validateSubscription = false;  // its tokens' subscribedAPIs must name the API
+  int line = 0;
 };
 
 struct ServerConfig {
@@ -122,6 +134,7 @@ struct Config {
   std::vector<IssuerApi> issuerApis;
   bool tokenConfigsDeclared = false;  // false = the local issuer is the one trusted issuer
   std::vector<TrustedIssuer> trustedIssuers;
+  std::vector<JwtIssuerConfig> jwtIssuers;  // [[jwtTokenConfig]]
   ServerConfig server;
   CachingConfig caching;
   ApisConfig apis;

@@ -23,6 +23,7 @@
 #include "common/endpoint_url.h"
 #include "common/ip_address.h"
 #include "common/syntax.h"
+#include "config/wso2_keys.h"
 
 namespace mgw::config {
 namespace {
@@ -36,7 +37,9 @@ constexpr const char* kDefaultListenerKeyStore = "runtime/security/micro-gw-tls.
 constexpr const char* kDefaultTrustStore = "runtime/security/truststore";
 constexpr const char* kDefaultSigningKeyStore = "runtime/security/micro-gw-signing.pem";
 constexpr const char* kDefaultStorage = "runtime/data/micro-gw.db";
+constexpr const char* kWso2DefinitionsFolder = "api_definitions";  // WSO2 MGW 3.x toolkit layout
 constexpr const char* kRuntimeHomeVar = "mgw-runtime.home";
+constexpr const char* kBallerinaHomeVar = "ballerina.home";  // WSO2 MGW 3.x: <runtime home>/runtime
 constexpr std::size_t kMaxSuggestDistance = 2;
 constexpr std::size_t kMaxRenderedValue = 80;
 
@@ -346,6 +349,7 @@ class Loader {
         it->read(value, w);
         continue;
       }
+      if (skipWso2Key(path, key, value, w)) continue;
       std::string suggestion = closest(key, names);
       std::string hint = suggestion.empty() ? "" : " (did you mean " + suggestion + "?)";
       std::string place = path.empty() ? "at the top level" : "in " + header;
@@ -357,6 +361,34 @@ class Loader {
         error(value, w, "unknown key" + hint + "; allowed " + place + ": " + joined(names));
       }
     }
+  }
+
+  // WSO2 API Microgateway 3.x keys micro-gw has no use for (config/wso2_keys.h): one warning
+  // each, or an error for the few that would drop a protection. False: not a WSO2 key.
+  bool skipWso2Key(const std::string& path, const std::string& key, const Value& value,
+                   const Where& w) {
+    const std::string full = path.empty() ? keyPart(key) : path + "." + keyPart(key);
+    if (const Wso2Key* known = findWso2Key(full)) {
+      const std::string what = value.is_table() ? "[" + full + "]" : w.keyText();
+      const bool refuse = known->treatment == Wso2KeyTreatment::kRefused ||
+                          (known->treatment == Wso2KeyTreatment::kRefusedWhenTrue &&
+                           value.is_boolean() && value.as_boolean());
+      if (refuse) {
+        errorAt(lineOf(value), what,
+                "a WSO2 API Microgateway 3.x setting micro-gw does not support: " +
+                    std::string(known->why));
+      } else {
+        warnings_.push_back(
+            {file_, lineOf(value), what,
+             "WSO2 API Microgateway 3.x setting, ignored: " + std::string(known->why), ""});
+      }
+      return true;
+    }
+    if (value.is_table() && isWso2Parent(full)) {
+      readTable(value, "[" + full + "]", full, {});
+      return true;
+    }
+    return false;
   }
 
   // Applies ${NAME}, ${NAME:-default} and ${mgw-runtime.home}; nullopt after reporting an error.
@@ -382,6 +414,11 @@ class Loader {
         out += home_;
         continue;
       }
+      if (inner == kBallerinaHomeVar) {
+        // WSO2 MGW 3.x starts with -Dballerina.home=<home>/runtime (its bin/gateway).
+        out += home_ + "/runtime";
+        continue;
+      }
       std::string name = inner;
       std::optional<std::string> fallback;
       if (auto sep = inner.find(":-"); sep != std::string::npos) {
@@ -396,7 +433,7 @@ class Loader {
         error(v, w,
               "\"${" + inner +
                   "}\" is not a valid reference: environment variable names are "
-                  "letters, digits and _; also allowed: ${mgw-runtime.home}",
+                  "letters, digits and _; also allowed: ${mgw-runtime.home}, ${ballerina.home}",
               !w.secret());
         ok = false;
         continue;
@@ -614,7 +651,43 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readObservability(v, c.observability);
                    }},
+                  {"jwtTokenConfig",
+                   [&](const Value& v, const Where& w) {
+                     forEachTable(v, w, [&](const Value& t) { readJwtIssuer(t, c); });
+                   }},
               });
+  }
+
+  // WSO2 MGW 3.x [[jwtTokenConfig]]; its keys micro-gw does not use are in config/wso2_keys.cc.
+  void readJwtIssuer(const Value& t, Config& c) {
+    JwtIssuerConfig j;
+    j.line = lineOf(t);
+    const std::string header = "[[jwtTokenConfig]]";
+    readTable(
+        t, header, "jwtTokenConfig",
+        {
+            {"issuer", [&](auto& v, auto& w) { readString(v, w, j.issuer, false); }},
+            {"audience", [&](auto& v, auto& w) { readString(v, w, j.audience, false); }},
+            {"certificateAlias", [&](auto& v, auto& w) { readString(v, w, j.certificateAlias); }},
+            {"certificateFile", [&](auto& v, auto& w) { readPath(v, w, j.certificateFile); }},
+            {"validateSubscription",
+             [&](auto& v, auto& w) { readBool(v, w, j.validateSubscription); }},
+            {"jwksURL",
+             [&](const Value& v, const Where& w) {
+               auto s = getString(v, w);
+               if (s && !trim(*s).empty())
+                 error(v, w,
+                       "keys are not fetched from a JWKS URL; give certificateAlias (truststore) "
+                       "or certificateFile, and leave jwksURL empty");
+             }},
+        });
+    if (!t.contains("issuer"))
+      errorAt(j.line, header + " issuer", "missing: the iss claim of the tokens it signs");
+    if (j.certificateAlias.empty() && j.certificateFile.empty())
+      errorAt(j.line, header + " certificateAlias",
+              "missing: give certificateAlias (truststore alias) or certificateFile");
+    j.certificateFile = resolve(j.certificateFile, nullptr);
+    c.jwtIssuers.push_back(std::move(j));
   }
 
   void readListener(const Value& t, ListenerConfig& l) {
@@ -853,6 +926,7 @@ class Loader {
              }},
             {"signatureAlgorithm",
              [&](auto& v, auto& w) { readEnum(v, w, i.signatureAlgorithm, kSignatureAlgorithms); }},
+            {"audience", [&](auto& v, auto& w) { readString(v, w, i.audience, false); }},
         });
   }
 
@@ -922,6 +996,7 @@ class Loader {
             {"certificateFile", [&](auto& v, auto& w) { readPath(v, w, ti.certificateFile); }},
             {"validateAllowedAPIs",
              [&](auto& v, auto& w) { readBool(v, w, ti.validateAllowedAPIs); }},
+            {"audience", [&](auto& v, auto& w) { readString(v, w, ti.audience, false); }},
         });
     if (!t.contains("issuer")) {
       errorAt(lineOf(t), header + " issuer",
@@ -961,6 +1036,7 @@ class Loader {
               {
                   {"definitions",
                    [&](const Value& v, const Where& w) {
+                     definitionsDeclared_ = true;
                      auto list = getStringList(v, w, true);
                      if (!list) return;
                      for (const auto& [s, at] : *list) {
@@ -1131,6 +1207,12 @@ class Loader {
     c.listener.trustStorePath = resolve(c.listener.trustStorePath, kDefaultTrustStore);
     c.tokenIssuer.keyStorePath = resolve(c.tokenIssuer.keyStorePath, kDefaultSigningKeyStore);
     c.storage.path = resolve(c.storage.path, kDefaultStorage);
+    // A WSO2 MGW 3.x project folder (its toolkit layout) keeps its definitions in api_definitions/.
+    if (!definitionsDeclared_) {
+      std::error_code ec;
+      const std::string wso2Definitions = resolve(kWso2DefinitionsFolder, nullptr);
+      if (fs::is_directory(wso2Definitions, ec)) c.apis.definitions.push_back(wso2Definitions);
+    }
     // One event loop per core; the blocking pool as large, so argon2id (64 MiB each) runs at
     // most once per worker: memory stays bounded under a login flood.
     const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -1148,7 +1230,8 @@ class Loader {
   std::string home_;
   std::vector<LoadError> errors_;
   std::vector<LoadError> warnings_;
-  int httpsPortLine_ = 0;  // for the cross-table STS/HTTPS warning
+  int httpsPortLine_ = 0;             // for the cross-table STS/HTTPS warning
+  bool definitionsDeclared_ = false;  // [apis] definitions present (else api_definitions/)
 };
 
 }  // namespace

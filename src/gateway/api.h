@@ -15,16 +15,32 @@ struct KeySource {
   std::string name;  // header names compare case-insensitively, query names exactly
 };
 
-struct Resource {
-  std::string method;        // upper case, "*" for any (inline APIs)
-  std::string pathTemplate;  // "/menu", "/order/{orderId}", "/*" for anything (inline APIs)
-  bool secured = true;       // false: x-wso2-disable-security or security: []
-};
-
 struct Endpoints {
   std::vector<std::string> urls;  // http:// or https://, tried in order when failover
   bool failover = false;
   bool empty() const { return urls.empty(); }
+};
+
+// How one secured resource may be called (the operation's own security requirement, else the
+// API's; WSO2 MGW 3.x reads every alternative as "any of these").
+struct ResourceSecurity {
+  bool declared = false;              // false: the API's keySources apply (inline APIs, old code)
+  std::vector<KeySource> keySources;  // where an API key is taken; empty = no API key accepted
+  bool oauth2 = false;                // Authorization: Bearer <JWT> from a [[jwtTokenConfig]]
+  std::vector<std::string> scopes;    // OAuth2 scopes: the token needs one of them (none = any)
+  bool basic = false;  // a basic-auth scheme is named (not served yet: counts as unsupported)
+  bool unsupportedOnly() const { return declared && keySources.empty() && !oauth2; }
+};
+
+struct Resource {
+  std::string method;        // upper case, "*" for any (inline APIs)
+  std::string pathTemplate;  // "/menu", "/order/{orderId}", "/*" for anything (inline APIs)
+  bool secured = true;       // false: x-wso2-disable-security or security: []
+  ResourceSecurity security;
+  // The operation's own x-wso2-production-endpoints / x-wso2-sandbox-endpoints (WSO2 MGW 3.x);
+  // empty = the API's.
+  Endpoints production;
+  Endpoints sandbox;
 };
 
 struct ApiDefinition {

@@ -7,7 +7,35 @@
 namespace mgw::gateway {
 
 std::optional<ExtractedKey> extractKey(const ApiDefinition& api, const HttpRequest& request) {
-  for (const KeySource& source : api.keySources) {
+  return extractKey(api.keySources, request);
+}
+
+std::optional<ExtractedKey> extractBearer(const HttpRequest& request) {
+  auto [begin, end] = request.headers.equal_range("Authorization");
+  for (auto it = begin; it != end; ++it) {
+    std::string_view v = trimOws(it->second);
+    constexpr std::string_view kScheme = "bearer ";
+    if (v.size() <= kScheme.size()) continue;
+    bool match = true;
+    for (std::size_t i = 0; i < kScheme.size(); ++i) {
+      const char c = v[i] >= 'A' && v[i] <= 'Z' ? static_cast<char>(v[i] - 'A' + 'a') : v[i];
+      match = match && c == kScheme[i];
+    }
+    if (!match) continue;
+    std::string_view token = trimOws(v.substr(kScheme.size()));
+    if (!token.empty())
+      return ExtractedKey{std::string(token), KeySource{KeyLocation::kHeader, "Authorization"}};
+  }
+  return std::nullopt;
+}
+
+const std::vector<KeySource>& keySourcesFor(const ApiDefinition& api, const Resource& resource) {
+  return resource.security.declared ? resource.security.keySources : api.keySources;
+}
+
+std::optional<ExtractedKey> extractKey(const std::vector<KeySource>& sources,
+                                       const HttpRequest& request) {
+  for (const KeySource& source : sources) {
     if (source.name.empty()) continue;
     if (source.in == KeyLocation::kHeader) {
       auto [begin, end] = request.headers.equal_range(source.name);

@@ -1,6 +1,7 @@
 #include "gateway/key_validator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <optional>
 
@@ -61,6 +62,10 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
   if (failure == Failure::kWrongIssuer) {
     return "the API key was issued by an issuer this gateway does not trust";
   }
+  if (failure == Failure::kWrongAudience) {
+    return "the API key is not meant for this gateway (its aud lacks the issuer's configured "
+           "audience)";
+  }
   if (failure == Failure::kExpired) {
     if (auto exp = unverifiedTime(key, "exp"))
       return "the API key expired at " + token::isoTime(*exp);
@@ -75,6 +80,13 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
 }
 
 bool isSandbox(const std::string& keytype) { return keytype == "SANDBOX"; }
+
+bool isPkcs12File(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::error_code ec;
+  return (ext == ".p12" || ext == ".pfx") && std::filesystem::is_regular_file(p, ec);
+}
 
 }  // namespace
 
@@ -133,7 +145,7 @@ std::string KeyValidator::effectiveClientAddress(const RequestContext& ctx) cons
 
 ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinition& api,
                                         const RequestContext& ctx, std::int64_t nowSeconds) const {
-  if (opaqueKeys_ && key.size() <= kMaxOpaqueKeyLength)
+  if (opaqueKeys_ && !ctx.bearer && key.size() <= kMaxOpaqueKeyLength)
     return validateOpaque(key, api, ctx, nowSeconds);
 
   ValidationResult out;
@@ -174,6 +186,14 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     cache_->put(key, claims, nowSeconds);
   }
   out.keyId = claims.jti.empty() ? fingerprint(key) : claims.jti;
+  // An API key is no bearer token and the other way round: each issuer is trusted for one.
+  if (claims.bearer != ctx.bearer) {
+    return refuse(Failure::kWrongIssuer,
+                  ctx.bearer ? "an API key issuer's key sent as a bearer token"
+                             : "a [[jwtTokenConfig]] issuer's token sent as an API key",
+                  ctx.bearer ? "the bearer token was issued by an API key issuer"
+                             : "the API key was issued by an OAuth2 token issuer");
+  }
   out.subject = claims.sub;
   out.issuer = claims.iss;
   out.sandbox = isSandbox(claims.keytype);
@@ -212,7 +232,34 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
       return refuse(Failure::kApiNotAllowed,
                     "no allowedAPIs/subscribedAPIs entry for " + apiLabel + " (" +
                         std::to_string(claims.allowedApis.size()) + " entries)",
-                    "the API key is not allowed for API " + apiLabel);
+                    claims.bearer
+                        ? "the access token is not subscribed to API " + apiLabel +
+                              " (validateSubscription = true in its [[jwtTokenConfig]])"
+                        : "the API key is not allowed for API " + apiLabel +
+                              " (validateAllowedAPIs = true for its issuer in "
+                              "[apikey.tokenConfigs]; WSO2 API Microgateway 3.x defaulted it to "
+                              "false)");
+    }
+  }
+
+  // OAuth2 scopes of the resource (WSO2 MGW 3.x: one of them is enough).
+  if (ctx.bearer && !ctx.requiredScopes.empty()) {
+    bool granted = false;
+    std::size_t start = 0;
+    const std::string& have = claims.scope;
+    while (!granted && start < have.size()) {
+      std::size_t end = have.find(' ', start);
+      if (end == std::string::npos) end = have.size();
+      const std::string_view scope(have.data() + start, end - start);
+      for (const std::string& need : ctx.requiredScopes) granted = granted || scope == need;
+      start = end + 1;
+    }
+    if (!granted) {
+      std::string needed;
+      for (const std::string& need : ctx.requiredScopes)
+        needed += (needed.empty() ? "" : ", ") + need;
+      return refuse(Failure::kMissingScope, "token scopes lack all of: " + needed,
+                    "the access token needs one of the scopes " + needed);
     }
   }
 
@@ -345,7 +392,71 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   return out;
 }
 
+namespace {
+
+// A [[jwtTokenConfig]] issuer's certificate: certificateFile, else the truststore entry named
+// certificateAlias (a PKCS#12 truststore, or <alias>.pem / .crt in a truststore folder).
+std::shared_ptr<const token::VerificationKey> jwtIssuerKey(const config::Config& config,
+                                                           const config::JwtIssuerConfig& j,
+                                                           std::string* why) {
+  if (!j.certificateFile.empty())
+    return token::VerificationKey::fromPemFile(j.certificateFile, why);
+  namespace fs = std::filesystem;
+  const fs::path store(config.listener.trustStorePath);
+  if (isPkcs12File(store)) {
+    return token::VerificationKey::fromPkcs12Alias(
+        store.string(), config.listener.trustStorePassword, j.certificateAlias, why);
+  }
+  if (j.certificateAlias.empty() || j.certificateAlias.find_first_of("/\\") != std::string::npos ||
+      j.certificateAlias.front() == '.') {
+    *why = "certificateAlias \"" + j.certificateAlias + "\" cannot name a truststore file";
+    return nullptr;
+  }
+  for (const char* ext : {".pem", ".crt"}) {
+    const fs::path candidate = store / (j.certificateAlias + ext);
+    std::error_code ec;
+    if (fs::exists(candidate, ec))
+      return token::VerificationKey::fromPemFile(candidate.string(), why);
+  }
+  *why =
+      "no certificateFile and no truststore entry " + j.certificateAlias + " in " + store.string();
+  return nullptr;
+}
+
+std::shared_ptr<token::KeySet> buildApiKeyIssuers(
+    const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
+    std::vector<std::string>* errors);
+
+}  // namespace
+
 std::shared_ptr<token::KeySet> buildTrustedKeySet(
+    const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
+    std::vector<std::string>* errors) {
+  auto set = buildApiKeyIssuers(config, std::move(localIssuerKey), errors);
+  // WSO2 MGW 3.x [[jwtTokenConfig]]: bearer-token issuers, verified by the same code as API keys.
+  for (const config::JwtIssuerConfig& j : config.jwtIssuers) {
+    const std::string where = "[[jwtTokenConfig]] issuer \"" + j.issuer + "\"";
+    std::string why;
+    auto key = jwtIssuerKey(config, j, &why);
+    if (!key) {
+      if (errors) errors->push_back(where + ": " + why);
+      continue;
+    }
+    const std::string kid = j.certificateAlias.empty() ? j.issuer : j.certificateAlias;
+    if (set->find(kid) != nullptr) {
+      if (errors)
+        errors->push_back(where + ": certificateAlias \"" + kid +
+                          "\" is already used by another trusted issuer");
+      continue;
+    }
+    set->add(token::TrustedKey{kid, j.issuer, key, j.validateSubscription, j.audience, true});
+  }
+  return set;
+}
+
+namespace {
+
+std::shared_ptr<token::KeySet> buildApiKeyIssuers(
     const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
     std::vector<std::string>* errors) {
   auto set = std::make_shared<token::KeySet>();
@@ -358,7 +469,7 @@ std::shared_ptr<token::KeySet> buildTrustedKeySet(
       return set;
     }
     set->add(token::TrustedKey{config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer,
-                               localIssuerKey, true});
+                               localIssuerKey, true, "", false});
     return set;
   }
   for (const config::TrustedIssuer& ti : config.trustedIssuers) {
@@ -388,8 +499,18 @@ std::shared_ptr<token::KeySet> buildTrustedKeySet(
       }
       namespace fs = std::filesystem;
       const fs::path dir(config.listener.trustStorePath);
+      if (isPkcs12File(dir)) {
+        // A PKCS#12 truststore (WSO2 MGW 3.x's ballerinaTruststore.p12): the entry named alias.
+        key = token::VerificationKey::fromPkcs12Alias(
+            dir.string(), config.listener.trustStorePassword, ti.certificateAlias, &why);
+        if (!key) {
+          error(where + ": " + why);
+          continue;
+        }
+      }
       std::string tried;
       for (const char* ext : {".pem", ".crt"}) {
+        if (key) break;
         fs::path candidate = dir / (ti.certificateAlias + ext);
         std::error_code ec;
         if (!fs::exists(candidate, ec)) {
@@ -414,10 +535,13 @@ std::shared_ptr<token::KeySet> buildTrustedKeySet(
             "\" is already used by another trusted issuer");
       continue;
     }
-    set->add(token::TrustedKey{ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs});
+    set->add(token::TrustedKey{ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs,
+                               ti.audience, false});
   }
   if (set->size() == 0) error("[apikey.tokenConfigs]: no trusted issuer key could be loaded");
   return set;
 }
+
+}  // namespace
 
 }  // namespace mgw::gateway

@@ -27,6 +27,10 @@ struct RequestContext {
       forwardedFor;  // X-Forwarded-For as received (all occurrences joined by ","), may be empty
   std::string referer;
   bool hasReferer = false;
+  // WSO2 MGW 3.x OAuth2: the credential came as "Authorization: Bearer" (only [[jwtTokenConfig]]
+  // issuers' tokens are taken there, and only there), and the resource's scopes (one needed).
+  bool bearer = false;
+  std::vector<std::string> requiredScopes;
 };
 
 struct ValidationResult {

@@ -52,6 +52,11 @@ std::string child(const std::string& pointer, std::size_t index) {
   return pointer + "/" + std::to_string(index);
 }
 
+std::string lowerAscii(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -101,10 +106,11 @@ std::string checkEndpointUrl(std::string* url) {
   std::string why;
   if (!parseEndpointUrl(*url, &why)) return "endpoint '" + *url + "': " + why;
   const std::size_t hostStart = url->find("://") + 3;
-  if (url->find_first_of("?#", hostStart) != std::string::npos) {
-    return "endpoint '" + *url +
-           "' has a query or fragment (the request path and query are appended)";
+  if (url->find('#', hostStart) != std::string::npos) {
+    return "endpoint '" + *url + "' has a fragment (the request path and query are appended)";
   }
+  // A query (WSO2 MGW 3.x definitions have them) is sent before the request's own query.
+  if (url->find('?', hostStart) != std::string::npos) return "";
   while (url->size() > hostStart + 1 && url->back() == '/') url->pop_back();
   return "";
 }
@@ -124,7 +130,13 @@ std::string pathOfUrl(const std::string& url) {
 struct Reader {
   std::string file;
   std::vector<ApiLoadError>* errors;
+  std::vector<ApiLoadError>* warnings = nullptr;
   bool ok = true;
+
+  // Loads, but worth a startup log line (WSO2 MGW 3.x constructs micro-gw does not serve).
+  void warn(const std::string& pointer, const std::string& message) {
+    if (warnings) warnings->push_back(ApiLoadError{file, pointer, message});
+  }
 
   void error(const std::string& pointer, const std::string& message) {
     ok = false;
@@ -151,14 +163,20 @@ struct Reader {
 };
 
 struct SecurityScheme {
-  std::string type;
+  std::string type;                 // apiKey, oauth2, http (scheme basic), or one not served
   std::optional<KeySource> source;  // for type apiKey
+  bool basic = false;               // type http, scheme basic
 };
 
-// A security requirement list (OpenAPI 3 section 4.8.30, Swagger 2 "security").
+// A security requirement list (OpenAPI 3 section 4.8.30, Swagger 2 "security"), read as WSO2 MGW
+// 3.x reads it: every scheme named by any alternative is a way in.
 struct Requirement {
   bool open = false;               // [] or an empty alternative {}: no key needed
   std::vector<KeySource> sources;  // apiKey schemes named by the alternatives
+  bool oauth2 = false;
+  std::vector<std::string> scopes;  // of the oauth2 schemes
+  bool basic = false;
+  std::string unsupported;  // the schemes micro-gw does not serve, for the warning
 };
 
 struct Loaded {
@@ -187,8 +205,6 @@ std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node,
   }
   Requirement req;
   if (node.size() == 0) req.open = true;
-  bool anySatisfiable = false;
-  std::string unsupported;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const YAML::Node alt = node[i];
     std::string altPointer = child(pointer, i);
@@ -202,8 +218,6 @@ std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node,
       r.error(altPointer, "a security requirement must be an object {schemeName: [scopes]}");
       return std::nullopt;
     }
-    bool satisfiable = true;
-    std::vector<KeySource> altSources;
     for (auto it = alt.begin(); it != alt.end(); ++it) {
       std::string name = it->first.Scalar();
       auto s = schemes.find(name);
@@ -211,23 +225,29 @@ std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node,
         r.error(altPointer, "unknown security scheme '" + name + "'");
         return std::nullopt;
       }
-      if (!s->second.source) {
-        satisfiable = false;
-        unsupported = "'" + name + "' is of type " + s->second.type;
+      if (s->second.source) {
+        addSource(&req.sources, *s->second.source);
+      } else if (s->second.type == "oauth2") {
+        req.oauth2 = true;
+        const YAML::Node scopes = it->second;
+        if (scopes && !scopes.IsNull() && !scopes.IsSequence()) {
+          r.error(child(altPointer, name), "the scopes of '" + name + "' must be a list");
+          return std::nullopt;
+        }
+        for (std::size_t k = 0; scopes && scopes.IsSequence() && k < scopes.size(); ++k) {
+          auto scope = r.scalar(scopes[k], child(child(altPointer, name), k), "a scope");
+          if (!scope) return std::nullopt;
+          req.scopes.push_back(*scope);
+        }
+      } else if (s->second.basic) {
+        req.basic = true;  // recorded; basic auth on resources is not served yet
+        if (!req.unsupported.empty()) req.unsupported += ", ";
+        req.unsupported += "'" + name + "' (http basic)";
       } else {
-        altSources.push_back(*s->second.source);
+        if (!req.unsupported.empty()) req.unsupported += ", ";
+        req.unsupported += "'" + name + "' (" + s->second.type + ")";
       }
     }
-    // micro-gw validates API keys only: alternatives needing another scheme are never taken.
-    if (satisfiable) {
-      anySatisfiable = true;
-      for (const KeySource& k : altSources) addSource(&req.sources, k);
-    }
-  }
-  if (!req.open && !anySatisfiable) {
-    r.error(pointer, "no alternative can be satisfied with an API key (" + unsupported +
-                         "; micro-gw supports only apiKey security schemes)");
-    return std::nullopt;
   }
   return req;
 }
@@ -478,14 +498,7 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
     }
     api.production.urls.push_back(url);
   }
-  if (api.production.empty()) {
-    r.error("/x-wso2-production-endpoints",
-            swagger2 ? "no endpoints: declare x-wso2-production-endpoints, or host (with schemes "
-                       "and basePath)"
-                     : "no endpoints: declare x-wso2-production-endpoints, or an absolute http(s) "
-                       "servers URL");
-    return std::nullopt;
-  }
+  const bool apiHasNoEndpoints = api.production.empty();
   if (const YAML::Node sand = root["x-wso2-sandbox-endpoints"]) {
     auto e = readEndpointObject(r, root, sand, "/x-wso2-sandbox-endpoints", 0);
     if (!e) return std::nullopt;
@@ -508,7 +521,12 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
         r.error(p, "security scheme '" + name + "' has no type");
         return std::nullopt;
       }
-      SecurityScheme scheme{s["type"].Scalar(), std::nullopt};
+      SecurityScheme scheme{s["type"].Scalar(), std::nullopt, false};
+      // OpenAPI 3 http schemes name the RFC 7235 scheme; Swagger 2 calls basic auth "basic".
+      if ((scheme.type == "http" && s["scheme"] && s["scheme"].IsScalar() &&
+           lowerAscii(s["scheme"].Scalar()) == "basic") ||
+          scheme.type == "basic")
+        scheme.basic = true;
       if (scheme.type == "apiKey") {
         std::string in = s["in"] && s["in"].IsScalar() ? s["in"].Scalar() : "";
         std::string keyName = s["name"] && s["name"].IsScalar() ? s["name"].Scalar() : "";
@@ -535,22 +553,30 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
     if (!apiSecurity) return std::nullopt;
     for (const KeySource& k : apiSecurity->sources) addSource(&sources, k);
   }
+  Requirement appSecurity;  // x-wso2-application-security: added to every secured resource
   if (const YAML::Node appSec = root["x-wso2-application-security"]) {
     const YAML::Node types = appSec.IsMap() ? appSec["security-types"] : YAML::Node();
     if (!types || !types.IsSequence()) {
       r.error("/x-wso2-application-security/security-types", "must be a list (e.g. [api_key])");
       return std::nullopt;
     }
-    bool apiKey = false;
-    for (std::size_t i = 0; i < types.size(); ++i)
-      apiKey = apiKey || (types[i].IsScalar() && types[i].Scalar() == "api_key");
-    if (!apiKey) {
-      r.error("/x-wso2-application-security/security-types",
-              "must contain api_key (micro-gw validates API keys only)");
-      return std::nullopt;
+    // WSO2 MGW 3.x: the types accepted on every resource of the API, besides its security.
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      const std::string type = types[i].IsScalar() ? types[i].Scalar() : "";
+      if (type == "api_key") {
+        appSecurity.sources.push_back(KeySource{KeyLocation::kHeader, "apikey"});
+        appSecurity.sources.push_back(KeySource{KeyLocation::kQuery, "apikey"});
+      } else if (type == "oauth2") {
+        appSecurity.oauth2 = true;
+      } else if (type == "basic_auth") {
+        appSecurity.basic = true;
+      } else {
+        r.error(child("/x-wso2-application-security/security-types", i),
+                "unknown security type (allowed: api_key, oauth2, basic_auth)");
+        return std::nullopt;
+      }
     }
-    addSource(&sources, KeySource{KeyLocation::kHeader, "apikey"});
-    addSource(&sources, KeySource{KeyLocation::kQuery, "apikey"});
+    for (const KeySource& k : appSecurity.sources) addSource(&sources, k);
   }
   bool apiSecurityDisabled = false;
   if (const YAML::Node d = root["x-wso2-disable-security"]) {
@@ -600,12 +626,19 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
         r.error(opPointer, "an operation must be an object");
         continue;
       }
-      if (op["x-wso2-production-endpoints"] || op["x-wso2-sandbox-endpoints"]) {
-        r.error(opPointer,
-                "per-operation endpoints are not supported; declare them at the API level");
-        continue;
+      Resource res{upper(method), path, true, {}, {}, {}};
+      // WSO2 MGW 3.x: an operation's own endpoints route that operation.
+      if (const YAML::Node prod = op["x-wso2-production-endpoints"]) {
+        auto e =
+            readEndpointObject(r, root, prod, child(opPointer, "x-wso2-production-endpoints"), 0);
+        if (!e) continue;
+        res.production = *e;
       }
-      Resource res{upper(method), path, true};
+      if (const YAML::Node sand = op["x-wso2-sandbox-endpoints"]) {
+        auto e = readEndpointObject(r, root, sand, child(opPointer, "x-wso2-sandbox-endpoints"), 0);
+        if (!e) continue;
+        res.sandbox = *e;
+      }
       bool opDisabled = false;
       if (const YAML::Node d = op["x-wso2-disable-security"]) {
         auto v = r.boolean(d, child(opPointer, "x-wso2-disable-security"));
@@ -620,12 +653,28 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
       }
       // Operation security replaces the API's (OpenAPI 3 section 4.8.10); no declaration at all
       // means secured: an API is open only where its definition says so.
+      // x-wso2-disable-security wins over any scheme (WSO2 MGW 3.x).
+      const Requirement* effective = opSecurity    ? &*opSecurity
+                                     : apiSecurity ? &*apiSecurity
+                                                   : nullptr;
       if (apiSecurityDisabled || opDisabled) {
         res.secured = false;
-      } else if (opSecurity) {
-        res.secured = !opSecurity->open;
-      } else if (apiSecurity) {
-        res.secured = !apiSecurity->open;
+      } else if (effective) {
+        res.secured = !effective->open;
+        if (res.secured) {
+          ResourceSecurity& sec = res.security;
+          sec.declared = true;
+          sec.keySources = effective->sources;
+          for (const KeySource& k : appSecurity.sources) addSource(&sec.keySources, k);
+          sec.oauth2 = effective->oauth2 || appSecurity.oauth2;
+          sec.scopes = effective->scopes;
+          sec.basic = effective->basic || appSecurity.basic;
+          if (sec.unsupportedOnly()) {
+            r.warn(opPointer, "secured only by " + effective->unsupported +
+                                  ", which micro-gw does not serve: the operation answers 401 "
+                                  "(900902) until it names an apiKey or oauth2 scheme");
+          }
+        }
       }
       api.resources.push_back(std::move(res));
     }
@@ -635,6 +684,18 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
     r.error("/paths", "no operations: an API needs at least one resource");
     return std::nullopt;
   }
+  if (apiHasNoEndpoints) {
+    // Operations may carry their own (WSO2 MGW 3.x); every operation must reach a backend.
+    for (const Resource& res : api.resources) {
+      if (!res.production.empty()) continue;
+      r.error("/x-wso2-production-endpoints",
+              swagger2 ? "no endpoints: declare x-wso2-production-endpoints, or host (with "
+                         "schemes and basePath)"
+                       : "no endpoints: declare x-wso2-production-endpoints, or an absolute "
+                         "http(s) servers URL");
+      return std::nullopt;
+    }
+  }
   // Secured resources with no declared location take the WSO2 defaults.
   api.keySources = sources.empty() ? std::vector<KeySource>{{KeyLocation::kHeader, "apikey"},
                                                             {KeyLocation::kQuery, "apikey"}}
@@ -642,8 +703,9 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
   return out;
 }
 
-std::optional<Loaded> loadFile(const std::string& file, std::vector<ApiLoadError>* errors) {
-  Reader r{file, errors};
+std::optional<Loaded> loadFile(const std::string& file, std::vector<ApiLoadError>* errors,
+                               std::vector<ApiLoadError>* warnings) {
+  Reader r{file, errors, warnings};
   std::error_code ec;
   auto size = fs::file_size(file, ec);
   if (!ec && size > kMaxDefinitionBytes) {
@@ -684,7 +746,8 @@ bool isDefinitionFile(const fs::path& p) {
 }
 
 std::vector<Loaded> loadAll(const std::vector<std::string>& paths,
-                            std::vector<ApiLoadError>* errors) {
+                            std::vector<ApiLoadError>* errors,
+                            std::vector<ApiLoadError>* warnings) {
   std::vector<Loaded> out;
   for (const std::string& path : paths) {
     std::error_code ec;
@@ -702,7 +765,7 @@ std::vector<Loaded> loadAll(const std::vector<std::string>& paths,
       files.push_back(path);
     }
     for (const std::string& f : files) {
-      if (auto loaded = loadFile(f, errors)) out.push_back(std::move(*loaded));
+      if (auto loaded = loadFile(f, errors, warnings)) out.push_back(std::move(*loaded));
     }
   }
   return out;
@@ -780,7 +843,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.context = in.context;
   replaceAll(&api.context, "{version}", in.version);
   while (api.context.size() > 1 && api.context.back() == '/') api.context.pop_back();
-  api.resources = {Resource{"*", "/*", !in.security.empty()}};
+  api.resources = {Resource{"*", "/*", !in.security.empty(), {}, {}, {}}};
   for (std::string url : in.production) {
     checkEndpointUrl(&url);
     api.production.urls.push_back(url);
@@ -804,17 +867,19 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
 }
 
 std::vector<ApiDefinition> loadApiDefinitions(const std::vector<std::string>& paths,
-                                              std::vector<ApiLoadError>* errors) {
-  return keepUnique(loadAll(paths, errors), errors);
+                                              std::vector<ApiLoadError>* errors,
+                                              std::vector<ApiLoadError>* warnings) {
+  return keepUnique(loadAll(paths, errors, warnings), errors);
 }
 
 std::vector<ApiDefinition> buildApis(const config::Config& config,
-                                     std::vector<ApiLoadError>* errors) {
+                                     std::vector<ApiLoadError>* errors,
+                                     std::vector<ApiLoadError>* warnings) {
   std::vector<Loaded> all;
   for (const config::InlineApi& in : config.apis.inlineApis) {
     if (auto l = validateInline(in, config.sourcePath, errors)) all.push_back(std::move(*l));
   }
-  for (Loaded& l : loadAll(config.apis.definitions, errors)) all.push_back(std::move(l));
+  for (Loaded& l : loadAll(config.apis.definitions, errors, warnings)) all.push_back(std::move(l));
   return keepUnique(std::move(all), errors);
 }
 

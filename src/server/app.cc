@@ -72,6 +72,8 @@ void logAll(const std::vector<std::string>& lines, log::Level level, std::string
 
 int validateConfiguration(const std::string& configPath) {
   auto result = config::loadConfig(configPath, config::defaultRuntimeHome(configPath));
+  // Accepted but worth knowing (WSO2 MGW 3.x keys that are ignored, SHA-1 passwords, ...).
+  for (const auto& w : result.warnings) std::cerr << "warning: " << w.toString() << "\n";
   std::vector<std::string> errors;
   for (const auto& e : result.errors) errors.push_back(e.toString());
   std::string adminError;

@@ -134,23 +134,46 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
                   "");
   }
   const auto& api = *route.api;
+  const auto& resource = *route.resource;
   entry.api = api.name + ":" + api.version;
   entry.apiId = api.metricsId;
-  const gateway::Endpoints* endpoints = &api.production;
+  // An operation's own endpoints route it (WSO2 MGW 3.x); else the API's.
+  const gateway::Endpoints* endpoints =
+      resource.production.empty() ? &api.production : &resource.production;
 
   // X-Forwarded-For: every line, joined in order (a second line must not hide an address).
   const std::string forwardedFor = request.joinedHeader("X-Forwarded-For");
-  if (route.resource->secured) {
-    auto key = gateway::extractKey(api, request);
+  bool bearerUsed = false;
+  if (resource.secured) {
+    if (resource.security.unsupportedOnly())
+      return refuse(Failure::kUnsupportedSecurity,
+                    "this resource is secured only by schemes micro-gw does not serve",
+                    "no apiKey or oauth2 scheme on the resource");
+    // Key locations per resource (SPEC section 7, WSO2 MGW 3.x): a key elsewhere is no key.
+    const auto& sources = gateway::keySourcesFor(api, resource);
+    gateway::RequestContext ctx;
+    // WSO2 MGW 3.x OAuth2: a [[jwtTokenConfig]] bearer JWT where the resource takes oauth2.
+    std::optional<gateway::ExtractedKey> key;
+    if (resource.security.oauth2) key = gateway::extractBearer(request);
+    if (key) {
+      ctx.bearer = true;
+      ctx.requiredScopes = resource.security.scopes;
+      bearerUsed = true;
+    } else {
+      key = gateway::extractKey(sources, request);
+    }
     if (!key) {
       observability::metrics().countKeyValidation(Failure::kMissingCredentials);
-      const auto& source = api.keySources.front();
+      if (sources.empty())
+        return refuse(Failure::kMissingCredentials,
+                      "this resource takes an OAuth2 bearer token (Authorization: Bearer)",
+                      "no credentials");
+      const auto& source = sources.front();
       return refuse(Failure::kMissingCredentials,
                     "an API key is required in the '" + source.name + "' " +
                         (source.in == gateway::KeyLocation::kHeader ? "header" : "query parameter"),
                     "no key in any declared location");
     }
-    gateway::RequestContext ctx;
     ctx.clientAddress = request.clientAddress;
     ctx.forwardedFor = forwardedFor;
     ctx.hasReferer = request.hasHeader("Referer");
@@ -179,7 +202,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     if (isFailedLookup(verdict.failure)) context.keyLookupFailures().recordFailure(client, nowMs);
     if (verdict.failure != Failure::kNone)
       return refuse(verdict.failure, verdict.description, verdict.reason);
-    if (verdict.sandbox) endpoints = &api.sandbox;
+    if (verdict.sandbox) endpoints = resource.sandbox.empty() ? &api.sandbox : &resource.sandbox;
   }
   if (endpoints->empty())
     return refuse(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
@@ -209,6 +232,8 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
         keyParams.push_back(source.name);
     }
   }
+  // WSO2 MGW 3.x removeAuthHeaderFromOutMessage (default true): the bearer token stays here.
+  if (bearerUsed && !api.propagateApiKey) plan->dropHeaders.push_back("Authorization");
   plan->rawQuery = gateway::removeQueryParams(request.rawQuery, keyParams);
   plan->forwardedFor =
       forwardedFor.empty() ? request.clientAddress : forwardedFor + ", " + request.clientAddress;

@@ -123,8 +123,8 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
 
   auto published = std::make_shared<token::KeySet>();
   if (localKey)
-    published->add(
-        {config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true});
+    published->add({config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true,
+                    "", false});
   state->publishedKeys = published;
 
   std::vector<std::string> keyErrors;
@@ -149,8 +149,10 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
 
   // APIs and routes.
   std::vector<gateway::ApiLoadError> apiErrors;
-  auto apis = gateway::buildApis(config, &apiErrors);
+  std::vector<gateway::ApiLoadError> apiWarnings;
+  auto apis = gateway::buildApis(config, &apiErrors, &apiWarnings);
   for (const auto& e : apiErrors) errors->push_back(e.toString());
+  for (const auto& w : apiWarnings) warnings->push_back(w.toString());
 
   if (errors->size() != errorsBefore) return nullptr;
 
@@ -158,7 +160,12 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
     state->issuer = std::make_shared<const sts::ApiKeyIssuer>(config, state->signingKey);
   // Endpoint URLs parsed once per configuration, not per request.
   for (const auto& api : apis) {
-    for (const auto* endpoints : {&api.production, &api.sandbox}) {
+    std::vector<const gateway::Endpoints*> all = {&api.production, &api.sandbox};
+    for (const auto& res : api.resources) {  // an operation's own endpoints (WSO2 MGW 3.x)
+      all.push_back(&res.production);
+      all.push_back(&res.sandbox);
+    }
+    for (const auto* endpoints : all) {
       for (const auto& url : endpoints->urls) {
         std::string error;
         auto target = gateway::parseEndpointUrl(url, &error);

@@ -7,14 +7,16 @@
 #include "observability/metrics.h"
 #include "server/request_util.h"
 #include "server/routes.h"
+#include "sts/accept.h"
 
 namespace mgw::server {
 namespace {
 
 using nlohmann::json;
 
+// SPEC section 5: JSON only when Accept prefers it over text/plain (sts/accept.h).
 bool wantsJson(const RouteRequest& req) {
-  return req.header("Accept").find("application/json") != std::string::npos;
+  return req.hasHeader("Accept") && sts::prefersJson(req.joinedHeader("Accept"));
 }
 
 }  // namespace

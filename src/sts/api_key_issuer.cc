@@ -193,6 +193,8 @@ IssuedKey ApiKeyIssuer::issue(const std::string& user,
                  {"jti", uuidV4()},
                  {"keytype", request.keyType}};
   if (validity) claims["exp"] = nowSeconds + *validity;
+  // RFC 7519 section 4.1.3; WSO2 MGW 3.x's [apikey.issuer.tokenConfig] audience.
+  if (!issuer_.audience.empty()) claims["aud"] = issuer_.audience;
   json allowed = json::array();
   for (const auto& api : apis) allowed.push_back({{"name", api.name}, {"version", api.version}});
   claims["allowedAPIs"] = std::move(allowed);

@@ -87,6 +87,52 @@ bool apiList(const nlohmann::json& payload, const char* name, std::vector<Allowe
   return true;
 }
 
+// RFC 7519 section 4.1.3: "aud" is one string or an array of strings.
+bool audience(const nlohmann::json& payload, std::vector<std::string>* out, std::string* reason) {
+  auto it = payload.find("aud");
+  if (it == payload.end()) return true;
+  if (it->is_string()) {
+    out->push_back(it->get<std::string>());
+    return true;
+  }
+  if (it->is_array()) {
+    for (const auto& item : *it) {
+      if (!item.is_string()) {
+        *reason = "claim \"aud\" has an entry that is not a string";
+        return false;
+      }
+      out->push_back(item.get<std::string>());
+    }
+    return true;
+  }
+  *reason = "claim \"aud\" is neither a string nor an array of strings";
+  return false;
+}
+
+// OAuth2 scopes: "scope" as a space-separated string (RFC 8693 section 4.2), or an array of
+// strings as some issuers write it; kept space-separated.
+bool scopes(const nlohmann::json& payload, std::string* out, std::string* reason) {
+  auto it = payload.find("scope");
+  if (it == payload.end()) return true;
+  if (it->is_string()) {
+    *out = it->get<std::string>();
+    return true;
+  }
+  if (it->is_array()) {
+    for (const auto& item : *it) {
+      if (!item.is_string()) {
+        *reason = "claim \"scope\" has an entry that is not a string";
+        return false;
+      }
+      if (!out->empty()) *out += ' ';
+      *out += item.get<std::string>();
+    }
+    return true;
+  }
+  *reason = "claim \"scope\" is neither a string nor an array of strings";
+  return false;
+}
+
 }  // namespace
 
 bool claimsFromJson(const nlohmann::json& payload, Claims* claims, std::string* reason) {
@@ -107,7 +153,8 @@ bool claimsFromJson(const nlohmann::json& payload, Claims* claims, std::string* 
       !numericDate(payload, "iat", &iat, reason) || !numericDate(payload, "exp", &c.exp, reason) ||
       !numericDate(payload, "nbf", &c.nbf, reason) ||
       !apiList(payload, "allowedAPIs", &c.allowedApis, reason) ||
-      !apiList(payload, "subscribedAPIs", &c.allowedApis, reason)) {
+      !apiList(payload, "subscribedAPIs", &c.allowedApis, reason) ||
+      !audience(payload, &c.audience, reason) || !scopes(payload, &c.scope, reason)) {
     return false;
   }
   c.iat = iat.value_or(0);

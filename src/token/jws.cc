@@ -1,5 +1,6 @@
 #include "token/jws.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "common/base64url.h"
@@ -137,14 +138,27 @@ VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_
     if (!it->is_string()) return refuse(Failure::kMalformedKey, "header \"kid\" is not a string");
     kid = it->get<std::string>();
   }
-  const TrustedKey* trusted = keys.find(kid);
+  // The issuer selects the key (SPEC section 7): iss is read here unverified, only to choose; the
+  // signature then proves it, and a key never verifies a token of another issuer.
+  const auto issClaim = jws->payload.find("iss");
+  if (issClaim == jws->payload.end() || !issClaim->is_string())
+    return refuse(Failure::kWrongIssuer,
+                  "no iss claim (or not a string): no issuer to verify with");
+  std::size_t issuerKeys = 0;
+  const TrustedKey* trusted =
+      keys.select(issClaim->get_ref<const std::string&>(), kid, &issuerKeys);
+  if (issuerKeys == 0)
+    return refuse(Failure::kWrongIssuer,
+                  "iss " + quoteForLog(*issClaim) + " is not a trusted issuer");
   if (trusted == nullptr || !trusted->key) {
     if (!kid) {
-      return refuse(Failure::kUnknownKey, "header has no \"kid\" and " +
-                                              std::to_string(keys.size()) +
-                                              " keys are trusted, so none can be chosen");
+      return refuse(Failure::kUnknownKey,
+                    "header has no \"kid\" and issuer " + quoteForLog(*issClaim) + " has " +
+                        std::to_string(issuerKeys) + " trusted keys, so none can be chosen");
     }
-    return refuse(Failure::kUnknownKey, "kid " + quoteForLog(*kid) + " names no trusted key");
+    return refuse(Failure::kUnknownKey, "kid " + quoteForLog(*kid) +
+                                            " names none of the trusted keys of issuer " +
+                                            quoteForLog(*issClaim));
   }
   const std::string_view expectedAlg = algorithmName(trusted->key->algorithm());
   if (alg->get_ref<const std::string&>() != expectedAlg) {
@@ -175,6 +189,16 @@ VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_
                       "; key " + quoteForLog(trusted->kid) + " is trusted only for issuer " +
                       quoteForLog(trusted->issuer));
   }
+  // RFC 7519 section 4.1.3: an issuer configured with an audience accepts only tokens for it.
+  if (!trusted->audience.empty() && std::find(claims.audience.begin(), claims.audience.end(),
+                                              trusted->audience) == claims.audience.end()) {
+    return refuse(
+        Failure::kWrongAudience,
+        (claims.audience.empty() ? std::string("no aud claim")
+                                 : "aud does not name " + quoteForLog(trusted->audience)) +
+            "; issuer " + quoteForLog(trusted->issuer) + " requires audience " +
+            quoteForLog(trusted->audience));
+  }
   // RFC 7519 sections 4.1.4 and 4.1.5, with the configured leeway; compared in milliseconds.
   const std::int64_t skew =
       std::max<std::int64_t>(0, std::min<std::int64_t>(skewMs, 365LL * 24 * 3600 * 1000));
@@ -190,6 +214,7 @@ VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_
                                              std::to_string(skew) + " ms)");
   }
   claims.validateAllowedApis = trusted->validateAllowedApis;
+  claims.bearer = trusted->bearer;
 
   VerifyResult result;
   result.claims = std::move(claims);

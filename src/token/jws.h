@@ -50,7 +50,10 @@ struct Claims {
   std::vector<AllowedApi> allowedApis;  // from allowedAPIs, or WSO2 API Manager's subscribedAPIs
   std::string permittedIP;
   std::string permittedReferer;
-  bool validateAllowedApis = true;  // from the trusted issuer that verified it
+  std::vector<std::string> audience;  // aud: one string or an array (RFC 7519 section 4.1.3)
+  std::string scope;                  // space-separated OAuth2 scopes (RFC 8693 section 4.2)
+  bool validateAllowedApis = true;    // from the trusted issuer that verified it
+  bool bearer = false;                // verified with a [[jwtTokenConfig]] issuer's key
 };
 
 // A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.
@@ -59,6 +62,8 @@ struct TrustedKey {
   std::string issuer;
   std::shared_ptr<const VerificationKey> key;
   bool validateAllowedApis = true;
+  std::string audience;  // when set, the token's aud must name it
+  bool bearer = false;   // an OAuth2 bearer-token issuer ([[jwtTokenConfig]]), not an API key one
 };
 
 class KeySet {
@@ -66,6 +71,11 @@ class KeySet {
   void add(TrustedKey key);
   // kid lookup; when the token has no kid and exactly one key is trusted, that key.
   const TrustedKey* find(const std::optional<std::string>& kid) const;
+  // SPEC section 7 (WSO2 selects by issuer and never reads kid): the keys trusted for iss; one is
+  // taken whatever kid says, among several kid chooses. *issuerKeys is how many iss has (0: an
+  // unknown issuer). nullptr when none is chosen.
+  const TrustedKey* select(std::string_view iss, const std::optional<std::string>& kid,
+                           std::size_t* issuerKeys) const;
   std::size_t size() const { return byKid_.size(); }
   nlohmann::json toJwks() const;  // {"keys": [...]} (RFC 7517 section 5)
 

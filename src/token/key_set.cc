@@ -19,6 +19,23 @@ const TrustedKey* KeySet::find(const std::optional<std::string>& kid) const {
   return byKid_.size() == 1 ? &byKid_.begin()->second : nullptr;
 }
 
+const TrustedKey* KeySet::select(std::string_view iss, const std::optional<std::string>& kid,
+                                 std::size_t* issuerKeys) const {
+  const TrustedKey* only = nullptr;
+  std::size_t count = 0;
+  for (const std::string& k : order_) {
+    const TrustedKey& trusted = byKid_.at(k);
+    if (trusted.issuer != iss) continue;
+    ++count;
+    only = &trusted;
+  }
+  if (issuerKeys) *issuerKeys = count;
+  if (count <= 1) return only;
+  if (!kid) return nullptr;
+  auto it = byKid_.find(*kid);
+  return it != byKid_.end() && it->second.issuer == iss ? &it->second : nullptr;
+}
+
 nlohmann::json KeySet::toJwks() const {
   // RFC 7517 section 5: {"keys": [JWK, ...]}, in the order the keys were configured.
   nlohmann::json keys = nlohmann::json::array();

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -13,6 +14,7 @@
 #include "common/base64url.h"
 #include "common/crypto_util.h"
 #include "token/iso_time.h"
+#include "token/legacy_provider.h"
 #include "token/openssl_util.h"
 
 namespace mgw::token {
@@ -415,8 +417,9 @@ bool readPem(std::string_view pem, const std::string& password, Owned<EVP_PKEY>*
   return true;
 }
 
+// caOut: the other certificates too, and no private key needed (a truststore).
 bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKEY>* key,
-                Owned<X509>* cert, std::string* error) {
+                Owned<X509>* cert, std::string* error, Owned<STACK_OF(X509)>* caOut = nullptr) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   Owned<PKCS12> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
   if (!p12) return fail<bool>(error, "not a PKCS#12 file");
@@ -434,19 +437,67 @@ bool readPkcs12(std::string_view der, const std::string& password, Owned<EVP_PKE
   X509* rawCert = nullptr;
   STACK_OF(X509)* rawCa = nullptr;
   if (PKCS12_parse(p12.get(), pass, &rawKey, &rawCert, &rawCa) != 1) {
-    return failWithDetail<bool>(
-        error,
-        "cannot decrypt the PKCS#12 keystore (legacy RC2/3DES encryption? re-export it "
-        "with `openssl pkcs12 -export` from OpenSSL 3)");
+    // The MAC verified, so the password is right: a cipher the default provider lacks (RC2-40 of
+    // Java and OpenSSL 1.x files) is the likely cause. Retry once with the legacy provider.
+    ERR_clear_error();
+    std::string why;
+    if (!ensureLegacyProvider(&why)) return fail<bool>(error, why);
+    if (PKCS12_parse(p12.get(), pass, &rawKey, &rawCert, &rawCa) != 1) {
+      return failWithDetail<bool>(error, "cannot decrypt the PKCS#12 keystore");
+    }
   }
   key->reset(rawKey);
   cert->reset(rawCert);
   Owned<STACK_OF(X509)> ca(rawCa);
+  if (caOut) {
+    *caOut = std::move(ca);
+    return true;
+  }
   if (!*key) return fail<bool>(error, "the PKCS#12 keystore holds no private key");
   return true;
 }
 
 }  // namespace
+
+std::shared_ptr<const VerificationKey> VerificationKey::fromPkcs12Alias(const std::string& path,
+                                                                        const std::string& password,
+                                                                        const std::string& alias,
+                                                                        std::string* error) {
+  using Result = std::shared_ptr<const VerificationKey>;
+  std::string data;
+  if (!readFile(path, &data, error)) return nullptr;
+  Owned<EVP_PKEY> key;
+  Owned<X509> cert;
+  Owned<STACK_OF(X509)> ca;
+  bool ok = readPkcs12(data, password, &key, &cert, error, &ca);
+  secureWipe(data);
+  if (!ok) {
+    if (error) *error = path + ": " + *error;
+    return nullptr;
+  }
+  // Java writes aliases in lower case into PKCS#12 (friendlyName); compare case-insensitively.
+  auto named = [&alias](X509* c) {
+    int len = 0;
+    const unsigned char* name = c ? X509_alias_get0(c, &len) : nullptr;
+    if (name == nullptr || static_cast<std::size_t>(len) != alias.size()) return false;
+    for (std::size_t i = 0; i < alias.size(); ++i) {
+      if (std::tolower(name[i]) != std::tolower(static_cast<unsigned char>(alias[i]))) return false;
+    }
+    return true;
+  };
+  X509* found = named(cert.get()) ? cert.get() : nullptr;
+  for (int i = 0; found == nullptr && ca && i < sk_X509_num(ca.get()); ++i) {
+    if (named(sk_X509_value(ca.get(), i))) found = sk_X509_value(ca.get(), i);
+  }
+  if (found == nullptr)
+    return fail<Result>(error, path + ": no certificate with alias \"" + alias + "\"");
+  std::string expired = certificateExpiry(found);
+  if (!expired.empty()) return fail<Result>(error, path + ": alias " + alias + ": " + expired);
+  Owned<EVP_PKEY> pub(X509_get_pubkey(found));
+  std::optional<Algorithm> alg = pub ? algorithmForKey(pub.get()) : std::nullopt;
+  if (!alg) return fail<Result>(error, path + ": alias " + alias + ": unsupported key type");
+  return make(pub.release(), *alg, sha1Thumbprint(found), error);
+}
 
 std::unique_ptr<SigningKey> SigningKey::load(const std::string& path, const std::string& password,
                                              Algorithm alg, std::string* error) {

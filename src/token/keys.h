@@ -27,6 +27,12 @@ class VerificationKey {
   static std::shared_ptr<const VerificationKey> fromPemFile(const std::string& path,
                                                             std::string* error);
   static std::shared_ptr<const VerificationKey> fromPem(std::string_view pem, std::string* error);
+  // The certificate stored under alias (its friendlyName, compared case-insensitively as Java
+  // writes it) in a PKCS#12 truststore or keystore, legacy encryption included.
+  static std::shared_ptr<const VerificationKey> fromPkcs12Alias(const std::string& path,
+                                                                const std::string& password,
+                                                                const std::string& alias,
+                                                                std::string* error);
   ~VerificationKey();
   VerificationKey(const VerificationKey&) = delete;  // owns key_
   VerificationKey& operator=(const VerificationKey&) = delete;

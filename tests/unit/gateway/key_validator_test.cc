@@ -108,6 +108,45 @@ fs::path* KeyValidatorTest::dir_ = nullptr;
 token::SigningKey* KeyValidatorTest::signer_ = nullptr;
 token::SigningKey* KeyValidatorTest::other_ = nullptr;
 
+// WSO2 MGW 3.x [[jwtTokenConfig]] bearer tokens (issue 16): the same checks, plus scopes and
+// validateSubscription, and never interchangeable with API keys.
+TEST_F(KeyValidatorTest, BearerTokens) {
+  const std::string am = "https://localhost:9443/oauth2/token";
+  auto set = keySet();
+  set->add({"wso2apim310", am, other_->publicKey(), /*validateSubscription=*/true, "", true});
+  KeyValidator v(set, config_, revocations_);
+  json token = claims();
+  token["iss"] = am;
+  token.erase("allowedAPIs");
+  token["subscribedAPIs"] = json::array({{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}});
+  token["scope"] = "read:menu write:order";
+  RequestContext bearer;
+  bearer.bearer = true;
+  EXPECT_EQ(run(v, sign(token, *other_), bearer).failure, Failure::kNone);
+  // Scopes: one of the resource's is enough; none of them is 403 900910.
+  bearer.requiredScopes = {"admin", "write:order"};
+  EXPECT_EQ(run(v, sign(token, *other_), bearer).failure, Failure::kNone);
+  bearer.requiredScopes = {"admin", "write:ord"};
+  ValidationResult scoped = run(v, sign(token, *other_), bearer);
+  EXPECT_EQ(scoped.failure, Failure::kMissingScope);
+  EXPECT_EQ(faultFor(scoped.failure).code, 900910);
+  bearer.requiredScopes.clear();
+  // validateSubscription: subscribedAPIs must name the API, and the description says which switch.
+  token["subscribedAPIs"] = json::array();
+  ValidationResult unsubscribed = run(v, sign(token, *other_), bearer);
+  EXPECT_EQ(unsubscribed.failure, Failure::kApiNotAllowed);
+  EXPECT_NE(unsubscribed.description.find("validateSubscription"), std::string::npos);
+  // Never crossed: a bearer issuer's token as an API key, an API key as a bearer token.
+  token["subscribedAPIs"] = json::array({{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}});
+  EXPECT_EQ(run(v, sign(token, *other_)).failure, Failure::kWrongIssuer);
+  EXPECT_EQ(run(v, sign(claims()), bearer).failure, Failure::kWrongIssuer);
+  EXPECT_EQ(run(v, sign(claims())).failure, Failure::kNone);
+  // An API key's 403 names validateAllowedAPIs (SPEC section 9).
+  json none = claims();
+  none["allowedAPIs"] = json::array();
+  EXPECT_NE(run(v, sign(none)).description.find("validateAllowedAPIs"), std::string::npos);
+}
+
 TEST_F(KeyValidatorTest, ValidKey) {
   KeyValidator v = validator();
   ValidationResult r = run(v, sign(claims()));
@@ -143,8 +182,9 @@ TEST_F(KeyValidatorTest, BadSignature) {
 
 TEST_F(KeyValidatorTest, SignedByAnotherKey) {
   EXPECT_EQ(run(validator(), sign(claims(), *other_)).failure, Failure::kBadSignature);
+  // The issuer selects the key, whatever kid says (SPEC section 7, issue 16).
   EXPECT_EQ(run(validator(), sign(claims(), *other_, "someone-else")).failure,
-            Failure::kUnknownKey);
+            Failure::kBadSignature);
 }
 
 TEST_F(KeyValidatorTest, WrongIssuer) {
@@ -431,8 +471,12 @@ TEST_F(KeyValidatorTest, TrustedKeySetFromDeclaredIssuers) {
   json partner = claims();
   partner["iss"] = "https://partner.example/apikey";
   EXPECT_EQ(run(v, sign(partner, *other_, "partner")).failure, Failure::kNone);
-  // The partner's key is pinned to the partner's issuer.
-  EXPECT_EQ(run(v, sign(claims(), *other_, "partner")).failure, Failure::kWrongIssuer);
+  // The partner's key is pinned to the partner's issuer: a local-issuer key naming the partner's
+  // kid is checked with the local key (selected by iss), and fails.
+  EXPECT_EQ(run(v, sign(claims(), *other_, "partner")).failure, Failure::kBadSignature);
+  json stranger = claims();
+  stranger["iss"] = "https://stranger.example";
+  EXPECT_EQ(run(v, sign(stranger, *other_, "partner")).failure, Failure::kWrongIssuer);
   json apim = claims();
   apim["iss"] = "https://apim.example/oauth2/token";
   apim["allowedAPIs"] = json::array();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace mgw::gateway {
 namespace {
@@ -325,6 +326,86 @@ TEST(OpenApiLoaderTest, DuplicateInlineNameVersion) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].toString(), "c.conf:77: duplicate API EchoAPI:v1 (also in c.conf:42)");
 }
+
+// Issue 16: WSO2's own common_api.yaml (v3.2.10) loads as it is.
+namespace wso2 {
+
+const std::string kWso2 = std::string(MGW_TESTDATA_DIR) + "/wso2";
+
+TEST(Wso2Definitions, CommonApiLoads) {
+  std::vector<ApiLoadError> errors, warnings;
+  auto apis = loadApiDefinitions({kWso2 + "/common_api.yaml"}, &errors, &warnings);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  EXPECT_TRUE(warnings.empty()) << joined(warnings);  // every operation takes oauth2 or a key
+  ASSERT_EQ(apis.size(), 1u);
+  const ApiDefinition& a = apis[0];
+  EXPECT_EQ(a.context, "/petstore/v1");
+  // Per-operation endpoints; a failover list; an endpoint with its own query.
+  const Resource* inventory = findResource(a, "GET", "/store/inventory");
+  ASSERT_NE(inventory, nullptr);
+  EXPECT_TRUE(inventory->production.failover);
+  ASSERT_EQ(inventory->production.urls.size(), 2u);
+  const Resource* byStatusNew = findResource(a, "GET", "/pet/findByStatusNew");
+  ASSERT_NE(byStatusNew, nullptr);
+  ASSERT_EQ(byStatusNew->production.urls.size(), 1u);
+  EXPECT_EQ(byStatusNew->production.urls[0],
+            "https://localhost:2380/v1/pet/findByStatusNew?value1=foo&value2=bar");
+  EXPECT_TRUE(findResource(a, "GET", "/pet/{petId}")->production.empty());  // the API's
+  // x-wso2-disable-security wins over the operation's oauth2 requirement.
+  const Resource* put = findResource(a, "PUT", "/pet");
+  EXPECT_FALSE(put->secured);
+  EXPECT_EQ(put->sandbox.urls.size(), 1u);
+  // Key locations per resource.
+  const Resource* getPet = findResource(a, "GET", "/pet/{petId}");
+  ASSERT_EQ(getPet->security.keySources.size(), 2u);
+  EXPECT_EQ(getPet->security.keySources[1].name, "api_key_query");
+  EXPECT_TRUE(getPet->security.oauth2);
+  ASSERT_EQ(inventory->security.keySources.size(), 1u);
+  EXPECT_EQ(inventory->security.keySources[0].in, KeyLocation::kHeader);
+  // OAuth2 only (the API-level security): no API key, a bearer token.
+  const Resource* byStatus = findResource(a, "GET", "/pet/findByStatus");
+  EXPECT_TRUE(byStatus->security.keySources.empty());
+  EXPECT_TRUE(byStatus->security.oauth2);
+  EXPECT_FALSE(byStatus->security.unsupportedOnly());
+  // Scopes; basic recorded.
+  const Resource* post = findResource(a, "POST", "/pet");
+  ASSERT_EQ(post->security.scopes.size(), 1u);
+  EXPECT_EQ(post->security.scopes[0], "write:petsNew");
+  EXPECT_TRUE(post->security.basic);
+  EXPECT_EQ(post->security.keySources.size(), 1u);
+}
+
+TEST(Wso2Definitions, UnsupportedSchemesLoadWithAWarning) {
+  const std::string path = ::testing::TempDir() + "/mgw_unsupported_scheme.yaml";
+  {
+    std::ofstream out(path);
+    out << R"(openapi: 3.0.0
+info: {title: Oidc, version: "1"}
+x-wso2-basePath: /oidc
+x-wso2-production-endpoints: {urls: ["http://127.0.0.1:1/x"]}
+components:
+  securitySchemes:
+    oidc: {type: openIdConnect, openIdConnectUrl: "https://x/.well-known"}
+    basic: {type: http, scheme: basic}
+    key: {type: apiKey, in: header, name: k}
+paths:
+  /a: {get: {security: [{oidc: []}]}}
+  /b: {get: {security: [{basic: []}]}}
+  /c: {get: {security: [{oidc: []}, {key: []}]}}
+)";
+  }
+  std::vector<ApiLoadError> errors, warnings;
+  auto apis = loadApiDefinitions({path}, &errors, &warnings);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  EXPECT_EQ(warnings.size(), 2u) << joined(warnings);
+  EXPECT_TRUE(findResource(apis[0], "GET", "/a")->security.unsupportedOnly());
+  EXPECT_TRUE(findResource(apis[0], "GET", "/b")->security.unsupportedOnly());
+  EXPECT_FALSE(findResource(apis[0], "GET", "/c")->security.unsupportedOnly());
+  EXPECT_NE(warnings[0].message.find("900902"), std::string::npos);
+}
+
+}  // namespace wso2
 
 }  // namespace
 }  // namespace mgw::gateway

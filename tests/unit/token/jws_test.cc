@@ -332,9 +332,7 @@ TEST_F(JwsPolicy, WrongOrMissingIssuer) {
   claims["iss"] = "https://evil.example/apikey";
   std::string reason;
   EXPECT_EQ(verifyClaims(claims, kNow, &reason), Failure::kWrongIssuer);
-  EXPECT_EQ(reason,
-            "iss \"https://evil.example/apikey\"; key \"ballerina\" is trusted only for issuer "
-            "\"https://localhost:9095/apikey\"");
+  EXPECT_EQ(reason, "iss \"https://evil.example/apikey\" is not a trusted issuer");
   claims["iss"] = "https://localhost:9095/apikey/";  // exact comparison, no normalisation
   EXPECT_EQ(verifyClaims(claims, kNow), Failure::kWrongIssuer);
   claims.erase("iss");
@@ -348,11 +346,56 @@ TEST_F(JwsPolicy, IssuerIsCheckedBeforeExpiry) {
   EXPECT_EQ(verifyClaims(claims, kNow), Failure::kWrongIssuer);
 }
 
-TEST_F(JwsPolicy, UnknownKid) {
+TEST_F(JwsPolicy, KidIsNotReadForAnIssuerWithOneKey) {
+  // WSO2 selects the key by issuer and never reads kid (SPEC section 7, issue 16).
   std::string token = signWith(key_, goodClaims(), "someone-else");
-  VerifyResult result = verifyToken(token, keys_, kNow, kSkewMs);
+  EXPECT_EQ(verifyToken(token, keys_, kNow, kSkewMs).failure, Failure::kNone);
+}
+
+TEST_F(JwsPolicy, UnknownKidAmongSeveralKeysOfTheIssuer) {
+  KeySet two = keys_;
+  two.add({"other", kIssuer, generatedKey(Algorithm::kEdDSA).publicKey(), true, "", false});
+  VerifyResult result =
+      verifyToken(signWith(key_, goodClaims(), "someone-else"), two, kNow, kSkewMs);
   EXPECT_EQ(result.failure, Failure::kUnknownKey);
-  EXPECT_EQ(result.reason, "kid \"someone-else\" names no trusted key");
+  EXPECT_EQ(result.reason,
+            "kid \"someone-else\" names none of the trusted keys of issuer "
+            "\"https://localhost:9095/apikey\"");
+  EXPECT_EQ(verifyToken(signWith(key_, goodClaims()), two, kNow, kSkewMs).failure, Failure::kNone);
+}
+
+TEST_F(JwsPolicy, AKeyNeverVerifiesAnotherIssuersToken) {
+  // A token naming issuer B, signed with issuer A's key and A's kid: B's key (RS256) is chosen.
+  KeySet keys = keys_;
+  const SigningKey& other = generatedKey(Algorithm::kRS256);
+  keys.add({"b", "https://b.example", other.publicKey(), true, "", false});
+  nlohmann::json claims = goodClaims();
+  claims["iss"] = "https://b.example";
+  EXPECT_EQ(verifyToken(signWith(key_, claims), keys, kNow, kSkewMs).failure,
+            Failure::kAlgorithmMismatch);
+  EXPECT_EQ(verifyToken(signWith(other, claims, "ballerina"), keys, kNow, kSkewMs).failure,
+            Failure::kNone);
+}
+
+TEST_F(JwsPolicy, AudienceOfTheIssuer) {
+  KeySet keys;
+  keys.add({"ballerina", kIssuer, key_.publicKey(), true, "http://org.wso2.apimgt/gateway", false});
+  nlohmann::json claims = goodClaims();
+  VerifyResult none = verifyToken(signWith(key_, claims), keys, kNow, kSkewMs);
+  EXPECT_EQ(none.failure, Failure::kWrongAudience);
+  claims["aud"] = "http://elsewhere";
+  EXPECT_EQ(verifyToken(signWith(key_, claims), keys, kNow, kSkewMs).failure,
+            Failure::kWrongAudience);
+  claims["aud"] = "http://org.wso2.apimgt/gateway";
+  EXPECT_EQ(verifyToken(signWith(key_, claims), keys, kNow, kSkewMs).failure, Failure::kNone);
+  claims["aud"] = {"x", "http://org.wso2.apimgt/gateway"};  // RFC 7519 section 4.1.3: an array
+  EXPECT_EQ(verifyToken(signWith(key_, claims), keys, kNow, kSkewMs).failure, Failure::kNone);
+  claims["aud"] = 7;
+  EXPECT_EQ(verifyToken(signWith(key_, claims), keys, kNow, kSkewMs).failure,
+            Failure::kMalformedKey);
+  // An issuer without an audience accepts any aud, or none.
+  claims["aud"] = "http://elsewhere";
+  EXPECT_EQ(verifyToken(signWith(key_, claims), keys_, kNow, kSkewMs).failure, Failure::kNone);
 }
 
 TEST_F(JwsPolicy, MissingKidWithSeveralKeysIsUnknown) {

@@ -28,6 +28,31 @@ TEST(KeySet, FindsByKid) {
   EXPECT_EQ(keys.find(std::string("a"))->issuer, "issuer-a2");
 }
 
+// SPEC section 7 / issue 16: the issuer selects; kid only chooses among that issuer's keys.
+TEST(KeySet, SelectsByIssuerThenKid) {
+  KeySet keys;
+  std::size_t n = 99;
+  EXPECT_EQ(keys.select("issuer-a", std::string("a"), &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  keys.add({"a", "issuer-a", generatedKey(Algorithm::kES256).publicKey(), true, "", false});
+  keys.add({"b1", "issuer-b", generatedKey(Algorithm::kEdDSA).publicKey(), true, "", false});
+  keys.add({"b2", "issuer-b", generatedKey(Algorithm::kEdDSA).publicKey(), true, "", false});
+  const TrustedKey* a = keys.find(std::string("a"));
+  // One certificate: taken whatever kid says, and without a kid (WSO2 never reads kid).
+  EXPECT_EQ(keys.select("issuer-a", std::string("a"), &n), a);
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(keys.select("issuer-a", std::string("something-else"), &n), a);
+  EXPECT_EQ(keys.select("issuer-a", std::nullopt, &n), a);
+  // Several: kid chooses among them, never a key of another issuer.
+  EXPECT_EQ(keys.select("issuer-b", std::string("b2"), &n), keys.find(std::string("b2")));
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(keys.select("issuer-b", std::string("a"), &n), nullptr);
+  EXPECT_EQ(keys.select("issuer-b", std::nullopt, &n), nullptr);
+  EXPECT_EQ(keys.select("issuer-c", std::string("a"), &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(keys.select("issuer-A", std::string("a"), &n), nullptr);  // exact comparison
+}
+
 // Rebuilds an OpenSSL public key from a JWK with nothing but the RFC 7518 / 8037 members, the way
 // any other JWT library would, so the JWKS is checked independently of VerificationKey's own code.
 Owned<EVP_PKEY> keyFromJwk(const nlohmann::json& jwk) {

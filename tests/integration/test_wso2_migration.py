@@ -1,0 +1,355 @@
+"""WSO2 API Microgateway 3.x projects run unchanged (issue 16, SPEC section 9).
+
+WSO2's own v3.2.10 integration-test resources (tests/testdata/wso2/, copied byte for byte) are laid
+out as a WSO2 project folder: conf/micro-gw.conf, runtime/bre/security/*.p12 (legacy PKCS#12, as
+shipped), api_definitions/common_api.yaml (no [apis] definitions in the file). Only the runtime
+home (MGW_RUNTIME_HOME) is chosen by the test.
+
+LoadUnchanged: --validate accepts api-key.conf, validation.conf and common_api.yaml as they are,
+with one warning per WSO2 key micro-gw ignores, and still refuses a key that is not WSO2's.
+
+ApiKeyTestCasePort: WSO2's APIKeyTestCase, its seven cases against the real binary, each asserting
+WSO2's expected status or the SPEC section 9 difference named in a comment. For the gateway to run
+next to other tests, two things differ from the WSO2 run and nothing else: the listener ports are 0
+(any free port) instead of 9590/9595, and the definition's backend https://localhost:2380 is a TLS
+test backend on a free port (its CA in the default truststore folder). The seventh case needs a
+trusted OAuth2 issuer: WSO2's test relied on the [[jwtTokenConfig]] built into its default
+configuration (API Manager's wso2apim310 key, whose private key WSO2 shipped); micro-gw trusts no
+bearer issuer by default, so this class appends one [[jwtTokenConfig]] with a key made here. And
+the definition's throttling tiers (15PerMin for the whole API, 3PerMin on GET /pet/{petId}) would
+throttle this port's two dozen requests (WSO2's class sends seven), so its policies.yaml lifts them.
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+import harness
+from recording_backend import RecordingBackend
+from test_upstream_tls import _pem_key, make_ca, make_leaf
+
+WSO2 = os.path.join(harness.SOURCE_DIR, "tests", "testdata", "wso2")
+GATEWAY_AUDIENCE = "http://org.wso2.apimgt/gateway"
+AM_ISSUER = "https://localhost:9443/oauth2/token"
+SHA1_USER = "Basic " + base64.b64encode(b"generalUser1:password").decode()
+
+# APIKeyTestCase.apiKeywithoutAllowedAPIs: signed by WSO2's shipped ballerina key, "allowedAPIs": [].
+KEY_WITHOUT_ALLOWED_APIS = (
+    "eyJhbGciOiJSUzI1NiIsICJ0eXAiOiJqd3QiLCAia2lkIjoiYmFsbGVyaW5hIn0.eyJzdWIiOiJhZG1pbiIsICJpc3M"
+    "iOiJodHRwczovL2xvY2FsaG9zdDo5MDk1L2FwaWtleSIsICJpYXQiOjE1ODIwMTczNTMsICJqdGkiOiI5NGFkNTk3NC1lZDI0L"
+    "TRjYmQtOWZlNi1iMGNmMjU5MTQ5ZDEiLCAiYXVkIjoiaHR0cDovL29yZy53c28yLmFwaW1ndC9nYXRld2F5IiwgImtleXR5cGU"
+    "iOiJQUk9EVUNUSU9OIiwgImFsbG93ZWRBUElzIjpbXX0.BaV6hsJUxoVEoZv2DpEg7PaE4z4q4RQ8lMLDLFDROcN5H7V4moTlk"
+    "Gb9tl0p3fZLPq4TGfddi53qiApQsgHG9hdd8XqrlAC47fq2ZHR-VAnWju3N-irqA6q75vfaz3g0X2A2t5e8zzcCt5YkA5ySCjI"
+    "FLHLR3Dxv3XBgpG7n9A8TwVywD64AZAhtnC-wgbX0uuTUSpK7BCPm-s34bChb4asrAKkDYUqzFmZTQDmL6t5lJ7QAhm3UrwuI2"
+    "wCAEZb6hu2YCZsrOLsX76t-2Evkx4Na-3sWIfb_2v5Arbd7PhjS6t0m5wpxCJGChDuP7dLZOXhjZGykg02uUxSt07ys1A")
+
+
+def read(name, mode="r"):
+    with open(os.path.join(WSO2, name), mode) as f:
+        return f.read()
+
+
+def wso2_project(home, conf_text, definition_text=None, policies_text=None):
+    """A WSO2 project folder under home: conf/, runtime/bre/security/ (keystores as shipped),
+    api_definitions/common_api.yaml, policies.yaml."""
+    os.makedirs(os.path.join(home, "conf"), exist_ok=True)
+    with open(os.path.join(home, "conf", "micro-gw.conf"), "w") as f:
+        f.write(conf_text)
+    security = os.path.join(home, "runtime", "bre", "security")
+    os.makedirs(security, exist_ok=True)
+    for store in ("ballerinaKeystore.p12", "ballerinaTruststore.p12"):
+        shutil.copyfile(os.path.join(WSO2, store), os.path.join(security, store))
+    definitions = os.path.join(home, "api_definitions")
+    os.makedirs(definitions, exist_ok=True)
+    with open(os.path.join(definitions, "common_api.yaml"), "w") as f:
+        f.write(definition_text if definition_text is not None else read("common_api.yaml"))
+    with open(os.path.join(home, "policies.yaml"), "w") as f:
+        f.write(policies_text if policies_text is not None else read("policies.yaml"))
+    return os.path.join(home, "conf", "micro-gw.conf")
+
+
+def validate(config_path, home, env=None):
+    full_env = dict(os.environ, MGW_RUNTIME_HOME=home)
+    full_env.update(env or {})
+    return subprocess.run([harness.MGW_BINARY, "--validate", "--config", config_path], capture_output=True,
+                          text=True, timeout=60, env=full_env)
+
+
+def b64json(segment):
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+class LoadUnchanged(unittest.TestCase):
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="mgw-wso2-")
+        self.addCleanup(shutil.rmtree, self.home, True)
+
+    def test_api_key_conf_and_common_api_load_unchanged(self):
+        result = validate(wso2_project(self.home, read("api-key.conf")), self.home)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(result.stdout.strip(), "OK")
+        warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        # One warning per ignored WSO2 key, each saying it is ignored; audience is honoured (none).
+        self.assertEqual(len([w for w in warnings if "tokenListenerPort" in w]), 1, warnings)
+        self.assertEqual(len([w for w in warnings if "[apim.eventHub]" in w]), 1, warnings)
+        for w in warnings:
+            if "tokenListenerPort" in w or "[apim.eventHub]" in w:
+                self.assertIn("WSO2 API Microgateway 3.x setting, ignored", w)
+        self.assertFalse([w for w in warnings if "audience" in w], warnings)
+
+    def test_validation_conf_loads_unchanged(self):
+        result = validate(wso2_project(self.home, read("validation.conf")), self.home)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        self.assertEqual(len([w for w in warnings if "[validationConfig]" in w]), 1, warnings)
+        self.assertEqual(len([w for w in warnings if "tokenListenerPort" in w]), 1, warnings)
+
+    def test_a_key_that_is_not_wso2s_is_still_an_error(self):
+        conf = read("api-key.conf").replace("tokenListenerPort=9596", "tokenListenerPort=9596\ntokenListenerPorts=1")
+        result = validate(wso2_project(self.home, conf), self.home)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("[listenerConfig] tokenListenerPorts = 1: unknown key", result.stdout)
+
+    def test_mutual_ssl_config_is_refused(self):
+        conf = read("api-key.conf") + '\n[mutualSSLConfig]\n  sslVerifyClient = "require"\n'
+        result = validate(wso2_project(self.home, conf), self.home)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("[mutualSSLConfig]", result.stdout)
+
+    def test_without_the_legacy_provider_the_error_says_so(self):
+        # OPENSSL_MODULES points OpenSSL at a folder without legacy.so: the keystore cannot be read,
+        # and the error says why and how to fix it (never a crash, never a silent fallback).
+        empty = os.path.join(self.home, "no-modules")
+        os.makedirs(empty)
+        result = validate(wso2_project(self.home, read("api-key.conf")), self.home, {"OPENSSL_MODULES": empty})
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("legacy provider could not be loaded", result.stdout)
+        self.assertIn("ballerinaKeystore.p12", result.stdout)
+
+
+class ApiKeyTestCasePort(harness.GatewayTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        home = cls.workdir
+        # The TLS backend standing in for WSO2's mock at https://localhost:2380.
+        ca_key, ca_cert = make_ca("wso2 migration test CA")
+        key, cert = make_leaf(ca_key, ca_cert, "localhost", ["localhost"], ["127.0.0.1"])
+        cert_path = os.path.join(home, "backend.pem")
+        with open(cert_path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM) + _pem_key(key))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert_path)
+        cls.backend = RecordingBackend(ssl_context=ctx)
+        cls.addClassCleanup(cls.backend.stop)
+        truststore = os.path.join(home, "runtime", "security", "truststore")
+        os.makedirs(truststore, exist_ok=True)
+        with open(os.path.join(truststore, "test-ca.pem"), "wb") as f:
+            f.write(ca_cert.public_bytes(serialization.Encoding.PEM))
+
+        # An API Manager stand-in: its signing key, its certificate as a PEM file.
+        cls.am_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wso2apim")])
+        import datetime
+        now = datetime.datetime.now(datetime.timezone.utc)
+        am_cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(cls.am_key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1)).sign(cls.am_key, hashes.SHA256()))
+        am_pem = os.path.join(home, "wso2apim.pem")
+        with open(am_pem, "wb") as f:
+            f.write(am_cert.public_bytes(serialization.Encoding.PEM))
+
+        # WSO2's shipped signing key, to check the STS signs with the keystore as shipped.
+        cls.ballerina_key, cls.ballerina_cert, _ = pkcs12.load_key_and_certificates(
+            read("ballerinaKeystore.p12", "rb"), b"ballerina")
+
+        conf = read("api-key.conf").replace("httpPort=9590", "httpPort=0").replace("httpsPort=9595", "httpsPort=0")
+        conf += f"""
+[[jwtTokenConfig]]
+  issuer = "{AM_ISSUER}"
+  audience = "{GATEWAY_AUDIENCE}"
+  certificateFile = "{am_pem}"
+  validateSubscription = false
+  consumerKeyClaim = "aud"
+"""
+        definition = read("common_api.yaml").replace("https://localhost:2380", f"https://localhost:{cls.backend.port}")
+        lifted = "resourcePolicies:\n" + "".join(
+            f"  - {tier}:\n     count: 1000000\n     unitTime: 1\n     timeUnit: min\n"
+            for tier in ("15PerMin", "3PerMin", "50kPerMin"))
+        wso2_project(home, conf, definition, lifted)
+        cls.gw = cls.start(harness.MicroGw(home, conf))
+        cls.apikey = None
+
+    # --- helpers ---
+
+    def am_token(self, scope=None, aud=GATEWAY_AUDIENCE, **extra):
+        """A JWT as TokenUtil.getBasicJWT writes it (RS256, x5t, no kid), from the AM stand-in."""
+        now = int(time.time())
+        claims = {"aud": aud, "sub": "admin", "iss": AM_ISSUER, "keytype": "PRODUCTION", "iat": now,
+                  "exp": now + 3600, "jti": str(uuid.uuid4()),
+                  "application": {"name": "jwtApp", "tier": "Unlimited", "id": 7}}
+        if scope is not None:
+            claims["scope"] = scope
+        claims.update(extra)
+        return jwt.encode(claims, self.am_key, algorithm="RS256", headers={"x5t": "UB_BQy2HFV3EMTgq64Q-1VitYbE"})
+
+    def issued_key(self):
+        if ApiKeyTestCasePort.apikey is None:
+            reply = harness.curl(self.gw.https("/apikey"), headers=[f"Authorization: {SHA1_USER}"])
+            self.assertEqual(reply.status, 200, reply.body)
+            ApiKeyTestCasePort.apikey = reply.body
+        return ApiKeyTestCasePort.apikey
+
+    def get(self, path, headers=(), method=None, data=None):
+        return harness.curl(self.gw.http("/petstore/v1" + path), method=method, headers=headers, data=data)
+
+    # --- WSO2's APIKeyTestCase, in its order ---
+
+    def test_1_api_key_issue(self):
+        # APIKeyIssueTest: the STS with the SHA-1 user of api-key.conf -> 200, the bare key.
+        reply = harness.curl(self.gw.https("/apikey"), headers=[f"Authorization: {SHA1_USER}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertTrue(reply.headers["content-type"].startswith("text/plain"))
+        header, payload, signature = reply.body.split(".")
+        self.assertEqual(b64json(header)["kid"], "ballerina")
+        claims = b64json(payload)
+        self.assertEqual(claims["aud"], GATEWAY_AUDIENCE)  # [apikey.issuer.tokenConfig] audience
+        self.assertEqual(claims["allowedAPIs"], [{"name": "PetStoreAPI", "version": "1.0.0"}])
+        self.assertEqual(claims["exp"] - claims["iat"], 600)
+        # Signed with the key of ballerinaKeystore.p12 as shipped (legacy PKCS#12).
+        self.ballerina_cert.public_key().verify(
+            base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
+            f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+
+    def test_2_invoke_api_key_header(self):
+        # invokeAPIKeyHeaderTest: api_key header on GET /pet/1 -> 200.
+        reply = self.get("/pet/1?trace=case2", headers=[f"api_key: {self.issued_key()}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        forwarded = self.backend.find("trace=case2")[0]
+        self.assertEqual(forwarded.target, "/v2/pet/1?trace=case2")
+        self.assertEqual(forwarded.header("api_key"), [])  # SPEC section 9: the key is not forwarded
+
+    def test_3_invoke_api_key_no_query(self):
+        # invokeAPIKeyNoQueryTest: ?api_key= on /store/inventory, which declares api_key in the
+        # header only -> 401.
+        reply = self.get("/store/inventory?api_key=" + self.issued_key())
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900902)
+
+    def test_4_invoke_api_key_query(self):
+        # invokeAPIKeyQueryTest: ?api_key_query= on GET /pet/1 -> 200.
+        reply = self.get("/pet/1?api_key_query=" + self.issued_key())
+        self.assertEqual(reply.status, 200, reply.body)
+
+    def test_5_validate_allowed_apis(self):
+        # validateAPIsAPIKeyTest: WSO2 answers 401. SPEC section 9: a valid key that is not allowed
+        # for the API is 403 (900908), as WSO2 API Manager answers, and the description names the
+        # switch (validateAllowedAPIs) that decides.
+        reply = self.get("/pet/1", headers=[f"api_key: {KEY_WITHOUT_ALLOWED_APIS}"])
+        self.assertEqual(reply.status, 403, reply.body)
+        self.assertEqual(reply.fault_code(), 900908)
+        self.assertIn("validateAllowedAPIs", reply.json()["fault"]["description"])
+
+    def test_6_api_key_on_oauth2_scoped_resource(self):
+        # invokeAPIKeyWithOauth2ScopeProtectedResource: POST /pet/ (oauth2 with a scope, basic, or
+        # api_key) with an API key -> 200.
+        reply = self.get("/pet/", method="POST", headers=[f"api_key: {self.issued_key()}"], data="")
+        self.assertEqual(reply.status, 200, reply.body)
+
+    def test_7_oauth2_token_without_the_scope(self):
+        # invokeOauth2ScopeProtectedResource: a bearer JWT without write:petsNew -> 403.
+        reply = self.get("/pet/", method="POST", headers=[f"Authorization: Bearer {self.am_token()}"], data="")
+        self.assertEqual(reply.status, 403, reply.body)
+        self.assertEqual(reply.fault_code(), 900910)
+
+    # --- what a migrating user meets besides (issue 16 items 4, 5, 6, 7, 8) ---
+
+    def test_oauth2_token_with_the_scope_is_forwarded_without_it(self):
+        reply = self.get("/pet?trace=scoped", method="POST", data="{}",
+                         headers=[f"Authorization: Bearer {self.am_token(scope='read:pets write:petsNew')}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        forwarded = self.backend.find("trace=scoped")[0]
+        self.assertEqual(forwarded.header("Authorization"), [])  # removeAuthHeaderFromOutMessage
+
+    def test_bearer_tokens_and_api_keys_stay_apart(self):
+        # An API key sent as a bearer token, an API Manager token sent as an API key: both 401.
+        reply = self.get("/pet/1", headers=[f"Authorization: Bearer {self.issued_key()}"])
+        self.assertEqual(reply.status, 401, reply.body)
+        reply = self.get("/pet/1", headers=[f"api_key: {self.am_token()}"])
+        self.assertEqual(reply.status, 401, reply.body)
+
+    def test_bearer_token_audience_is_checked(self):
+        reply = self.get("/pet/1", headers=[f"Authorization: Bearer {self.am_token(aud='https://elsewhere')}"])
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900901)
+        reply = self.get("/pet/1", headers=[f"Authorization: Bearer {self.am_token()}"])
+        self.assertEqual(reply.status, 200, reply.body)
+
+    def test_key_location_is_per_resource(self):
+        # api_key_query is declared by GET /pet/{petId} only: on /store/inventory it is no key.
+        reply = self.get("/store/inventory?api_key_query=" + self.issued_key())
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900902)
+        reply = self.get("/store/inventory", headers=[f"api_key: {self.issued_key()}"])
+        self.assertNotIn(reply.status, (401, 403), reply.body)
+
+    def test_disable_security_wins(self):
+        # PUT /pet: x-wso2-disable-security: true next to an oauth2 requirement -> open.
+        reply = self.get("/pet", method="PUT", data="{}")
+        self.assertEqual(reply.status, 200, reply.body)
+
+    def test_operation_endpoints_route_the_operation(self):
+        token = self.am_token()
+        reply = self.get("/pet/findByStatus?status=sold1", headers=[f"Authorization: Bearer {token}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("status=sold1")[0].target, "/v1/pet/findByStatus?status=sold1")
+        # An endpoint with its own query: it comes before the request's.
+        reply = self.get("/pet/findByStatusNew?status=sold2", headers=[f"Authorization: Bearer {token}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("status=sold2")[0].target,
+                         "/v1/pet/findByStatusNew/pet/findByStatusNew?value1=foo&value2=bar&status=sold2")
+
+    def test_kid_is_not_read_for_a_single_certificate_issuer(self):
+        # WSO2 selects the key by the configured alias and never reads kid (SPEC section 7).
+        now = int(time.time())
+        claims = {"sub": "generalUser1", "iss": "https://localhost:9095/apikey", "iat": now, "exp": now + 60,
+                  "jti": str(uuid.uuid4()), "aud": GATEWAY_AUDIENCE, "keytype": "PRODUCTION",
+                  "allowedAPIs": [{"name": "PetStoreAPI", "version": "1.0.0"}]}
+        key = jwt.encode(claims, self.ballerina_key, algorithm="RS256", headers={"kid": "not-the-alias"})
+        reply = self.get("/pet/1", headers=[f"api_key: {key}"])
+        self.assertEqual(reply.status, 200, reply.body)
+
+    def test_apikey_content_negotiation(self):
+        js_default = harness.curl(self.gw.https("/apikey"), headers=[
+            f"Authorization: {SHA1_USER}", "Accept: application/json, text/plain, */*"])
+        self.assertEqual(js_default.status, 200)
+        self.assertTrue(js_default.headers["content-type"].startswith("text/plain"))
+        self.assertEqual(js_default.body.count("."), 2)
+        as_json = harness.curl(self.gw.https("/apikey"), headers=[
+            f"Authorization: {SHA1_USER}", "Accept: application/json"])
+        self.assertEqual(as_json.status, 200)
+        self.assertEqual(as_json.json()["tokenType"], "apikey")
+
+    def test_startup_log_names_the_ignored_keys(self):
+        log = self.gw.output()
+        self.assertEqual(len(re.findall(r"tokenListenerPort", log)), 1, log[-3000:])
+        self.assertIn("consumerKeyClaim", log)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,149 @@
+// The WSO2 API Microgateway 3.x key table (config/wso2_keys.h) and how the loader applies it.
+#include "config/wso2_keys.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "config/config_loader.h"
+
+namespace mgw::config {
+namespace {
+
+const std::string kWso2 = std::string(MGW_TESTDATA_DIR) + "/wso2";
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+LoadResult load(std::string_view toml, const std::string& home = "/srv/mgw") {
+  return loadConfigFromString(toml, "micro-gw.conf", home);
+}
+
+std::string all(const std::vector<LoadError>& list) {
+  std::string out;
+  for (const auto& e : list) out += e.toString() + "\n";
+  return out;
+}
+
+std::size_t countContaining(const std::vector<LoadError>& list, const std::string& text) {
+  std::size_t n = 0;
+  for (const auto& e : list) n += e.toString().find(text) != std::string::npos;
+  return n;
+}
+
+TEST(Wso2KeyTable, FindsKeysTablesAndWildcards) {
+  ASSERT_NE(findWso2Key("listenerConfig.tokenListenerPort"), nullptr);
+  EXPECT_EQ(findWso2Key("listenerConfig.tokenListenerPort")->treatment, Wso2KeyTreatment::kIgnored);
+  // A whole table covers what is under it, keys WSO2's template does not list included.
+  ASSERT_NE(findWso2Key("apim.eventHub"), nullptr);
+  EXPECT_EQ(findWso2Key("apim.eventHub.service_url"), findWso2Key("apim.eventHub"));
+  EXPECT_NE(findWso2Key("keymanager.security.oauth2.password"), nullptr);
+  EXPECT_NE(findWso2Key("b7a.users.prometheus.scopes"), nullptr);  // '*' = any user name
+  EXPECT_EQ(findWso2Key("mutualSSLConfig")->treatment, Wso2KeyTreatment::kRefused);
+  EXPECT_EQ(findWso2Key("security.validateSubscriptions")->treatment,
+            Wso2KeyTreatment::kRefusedWhenTrue);
+  // Not WSO2's, or honoured by micro-gw itself: not in the table.
+  EXPECT_EQ(findWso2Key("listenerConfig.httpPort"), nullptr);
+  EXPECT_EQ(findWso2Key("listenerConfig.tokenListenerPorts"), nullptr);
+  EXPECT_EQ(findWso2Key("apim"), nullptr);
+  EXPECT_EQ(findWso2Key("apimx.eventHub"), nullptr);
+  EXPECT_EQ(findWso2Key("b7a.users.prometheus.password"), nullptr);
+  EXPECT_TRUE(isWso2Parent("apim"));
+  EXPECT_TRUE(isWso2Parent("security"));
+  EXPECT_FALSE(isWso2Parent("apim.eventHub"));
+  EXPECT_FALSE(isWso2Parent("nothing"));
+  for (const Wso2Key& key : wso2Keys()) EXPECT_FALSE(key.why.empty()) << key.path;
+}
+
+TEST(Wso2Config, ApiKeyConfLoadsWithOneWarningPerIgnoredKey) {
+  LoadResult r = load(readFile(kWso2 + "/api-key.conf"));
+  ASSERT_TRUE(r.ok()) << all(r.errors);
+  EXPECT_EQ(countContaining(r.warnings, "tokenListenerPort"), 1u) << all(r.warnings);
+  EXPECT_EQ(countContaining(r.warnings, "[apim.eventHub]"), 1u) << all(r.warnings);
+  EXPECT_EQ(countContaining(r.warnings, "WSO2 API Microgateway 3.x setting, ignored"), 2u)
+      << all(r.warnings);
+  const Config& c = *r.config;
+  // ${ballerina.home} is WSO2's: <runtime home>/runtime (its bin/gateway sets it so).
+  EXPECT_EQ(c.tokenIssuer.keyStorePath, "/srv/mgw/runtime/bre/security/ballerinaKeystore.p12");
+  EXPECT_EQ(c.tokenIssuer.audience, "http://org.wso2.apimgt/gateway");
+  ASSERT_EQ(c.trustedIssuers.size(), 1u);
+  EXPECT_EQ(c.trustedIssuers[0].audience, "http://org.wso2.apimgt/gateway");
+}
+
+TEST(Wso2Config, ValidationConfLoads) {
+  LoadResult r = load(readFile(kWso2 + "/validation.conf"));
+  ASSERT_TRUE(r.ok()) << all(r.errors);
+  EXPECT_EQ(countContaining(r.warnings, "[validationConfig]"), 1u) << all(r.warnings);
+}
+
+TEST(Wso2Config, KeysThatAreNotWso2sStayErrors) {
+  LoadResult r = load("[listenerConfig]\ntokenListenerPorts = 1\n[apim]\nnotWso2 = 1\n[apim.x]\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.errors.size(), 3u) << all(r.errors);
+  EXPECT_EQ(countContaining(r.errors, "tokenListenerPorts = 1: unknown key"), 1u) << all(r.errors);
+}
+
+TEST(Wso2Config, RefusedKeys) {
+  EXPECT_EQ(countContaining(load("[mutualSSLConfig]\nsslVerifyClient = \"require\"\n").errors,
+                            "[mutualSSLConfig]"),
+            1u);
+  LoadResult on = load("[security]\nvalidateSubscriptions = true\n");
+  EXPECT_EQ(countContaining(on.errors, "validateSubscriptions"), 1u) << all(on.errors);
+  LoadResult off = load("[security]\nvalidateSubscriptions = false\n");
+  EXPECT_TRUE(off.ok()) << all(off.errors);
+  EXPECT_EQ(countContaining(off.warnings, "validateSubscriptions"), 1u);
+}
+
+TEST(Wso2Config, JwtTokenConfig) {
+  LoadResult r = load(R"(
+[[jwtTokenConfig]]
+  issuer = "https://localhost:9443/oauth2/token"
+  certificateAlias = "wso2apim310"
+  jwksURL = ""
+  validateSubscription = true
+  consumerKeyClaim = "aud"
+  claimMapperClassName = "org.wso2.micro.gateway.jwtTransformer.DefaultJwtTransformer"
+  [[jwtTokenConfig.claims]]
+    remoteClaim = "scp"
+    localClaim = "scope"
+[[jwtTokenConfig]]
+  issuer = "https://host:port/issuer"
+  audience = "http://org.wso2.apimgt/gateway"
+  certificateAlias = "alias"
+)");
+  ASSERT_TRUE(r.ok()) << all(r.errors);
+  ASSERT_EQ(r.config->jwtIssuers.size(), 2u);
+  EXPECT_TRUE(r.config->jwtIssuers[0].validateSubscription);
+  EXPECT_EQ(r.config->jwtIssuers[1].audience, "http://org.wso2.apimgt/gateway");
+  EXPECT_EQ(countContaining(r.warnings, "consumerKeyClaim"), 1u) << all(r.warnings);
+  EXPECT_EQ(countContaining(r.warnings, "claims"), 2u) << all(r.warnings);  // claims, claimMapper
+  LoadResult jwks = load("[[jwtTokenConfig]]\nissuer = \"i\"\njwksURL = \"https://x/jwks\"\n");
+  EXPECT_EQ(jwks.errors.size(), 2u) << all(jwks.errors);  // jwksURL, and no certificate
+  EXPECT_EQ(countContaining(jwks.errors, "jwksURL"), 1u) << all(jwks.errors);
+}
+
+TEST(Wso2Config, DefinitionsFromApiDefinitionsFolder) {
+  namespace fs = std::filesystem;
+  const fs::path home = fs::temp_directory_path() / ("mgw-wso2-unit-" + std::to_string(::getpid()));
+  fs::create_directories(home / "api_definitions");
+  LoadResult r = load("", home.string());
+  ASSERT_TRUE(r.ok()) << all(r.errors);
+  ASSERT_EQ(r.config->apis.definitions.size(), 1u);
+  EXPECT_EQ(r.config->apis.definitions[0], (home / "api_definitions").string());
+  // Declared definitions win, even an empty list.
+  LoadResult declared = load("[apis]\ndefinitions = []\n", home.string());
+  ASSERT_TRUE(declared.ok()) << all(declared.errors);
+  EXPECT_TRUE(declared.config->apis.definitions.empty());
+  fs::remove_all(home);
+}
+
+}  // namespace
+}  // namespace mgw::config
