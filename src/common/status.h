@@ -27,6 +27,7 @@ enum class Failure {
   kRefererNotPermitted,
   kSandboxNotAvailable,  // SANDBOX key, API without sandbox endpoints
   kNotSubscribed,        // opaque key on a subscriptionRequired API without subscription
+  kCorsRefused,          // a CORS preflight whose origin, method or headers the API does not allow
 
   // Gateway routing and backends.
   kNoApi,               // 404

@@ -2,10 +2,16 @@
 // OpenAPI/Swagger definition.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "config/cors_config.h"
+
 namespace mgw::gateway {
+
+class CorsPolicy;  // gateway/cors.h
 
 enum class KeyLocation { kHeader, kQuery };
 
@@ -40,6 +46,10 @@ struct ApiDefinition {
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
   std::string source;             // "conf/micro-gw.conf:42" or the definition file, for messages
+  // CORS (SPEC section 15): its own policy (x-wso2-cors, or [[apis.api]] cors) as loaded, and the
+  // one in force (its own, else the global [cors]) that buildApis sets; null = CORS off.
+  std::optional<config::CorsConfig> corsConfig;
+  std::shared_ptr<const CorsPolicy> cors;
 };
 
 }  // namespace mgw::gateway

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gateway/endpoint_url.h"
@@ -23,6 +24,12 @@ struct ForwardPlan {
   int timeoutSeconds = 30;
   int connectTimeoutSeconds = 5;
   std::string api;  // "Name:version", for logs
+  // Fields the gateway adds (SPEC section 15): to the request (the backend JWT; its name is also in
+  // dropHeaders, so a client's copy never passes), and to the response the client gets (CORS),
+  // whose names in dropResponseHeaders are removed from the backend's answer first.
+  std::vector<std::pair<std::string, std::string>> addRequestHeaders;
+  std::vector<std::pair<std::string, std::string>> addResponseHeaders;
+  std::vector<std::string> dropResponseHeaders;
 };
 
 // The origin-form target for one endpoint: its base path joined with the request's path, its

@@ -669,6 +669,7 @@ struct Server::Impl {
     if (!plan.forwardedFor.empty()) appendField(out, "X-Forwarded-For", plan.forwardedFor);
     appendField(out, "X-Forwarded-Proto", plan.tls ? "https" : "http");
     if (!plan.forwardedHost.empty()) appendField(out, "X-Forwarded-Host", plan.forwardedHost);
+    for (const auto& [name, value] : plan.addRequestHeaders) appendField(out, name, value);
     if (head.framing == Framing::kLength)
       appendField(out, "Content-Length", std::to_string(head.contentLength));
     else if (head.framing == Framing::kChunked)
@@ -678,8 +679,9 @@ struct Server::Impl {
   }
 
   // The backend's head as the client gets it: hop-by-hop fields out, framing set here.
-  static std::string clientHead(const ResponseHead& r, bool headRequest, bool chunkedToClient,
-                                bool keepAlive, bool http10) {
+  static std::string clientHead(const ResponseHead& r, const gateway::ForwardPlan& plan,
+                                bool headRequest, bool chunkedToClient, bool keepAlive,
+                                bool http10) {
     std::string out;
     out.reserve(512);
     out += "HTTP/1.1 ";
@@ -696,9 +698,13 @@ struct Server::Impl {
         appendField(out, f.name, f.value);
         continue;
       }
-      if (gateway::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
+      if (gateway::isHopByHopHeader(f.name) || listed(options, f.name) ||
+          listed(plan.dropResponseHeaders, f.name))
+        continue;
       appendField(out, f.name, f.value);
     }
+    if (r.status >= 200)
+      for (const auto& [name, value] : plan.addResponseHeaders) appendField(out, name, value);
     if (r.status >= 200) {
       if (r.framing == Framing::kLength)
         appendField(out, "Content-Length", std::to_string(r.contentLength));
@@ -717,7 +723,8 @@ struct Server::Impl {
   awaitable<bool> failExchange(Connection& client, const RequestHead& head,
                                const gateway::ForwardPlan& plan, Outcome* outcome, Failure failure,
                                const std::string& description, const std::string& reason) {
-    const auto reply = gateway::faultReply(failure, description);
+    auto reply = gateway::faultReply(failure, description);
+    for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
     outcome->status = reply.status;
     outcome->failure = failure;
     outcome->reason = reason;
@@ -821,7 +828,7 @@ struct Server::Impl {
           }
           if (response.status != 100 && head.versionMinor >= 1) {
             client.expiresAfter(seconds(options.writeTimeoutSeconds));
-            const std::string interim = clientHead(response, false, false, true, false);
+            const std::string interim = clientHead(response, plan, false, false, true, false);
             if (co_await client.write(interim)) co_return false;
           }
           continue;
@@ -877,7 +884,7 @@ struct Server::Impl {
     outcome->status = response.status;
     client.expiresAfter(seconds(options.writeTimeoutSeconds));
     const std::string responseHead =
-        clientHead(response, headRequest, chunkedToClient, keepAlive, client.http10);
+        clientHead(response, plan, headRequest, chunkedToClient, keepAlive, client.http10);
     // The head and the body bytes already read go out in one system call.
     std::uint64_t remaining = response.contentLength;
     std::size_t withHead = 0;

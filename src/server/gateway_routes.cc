@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "gateway/cors.h"
 #include "gateway/key_extractor.h"
 #include "server/request_util.h"
 #include "server/routes.h"
@@ -71,11 +72,15 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   const auto state = context.state();
   AccessEntry entry;
   http::Decision decision;
+  const gateway::CorsPolicy* cors = nullptr;  // the API's, once routed: faults carry it too
   auto refuse = [&](Failure failure, const std::string& description, const std::string& reason) {
     entry.failure = failure;
     entry.reason = reason;
     decision.kind = http::Decision::Kind::kReply;
     decision.reply = gateway::faultReply(failure, description);
+    if (cors)
+      for (auto& [name, value] : cors->responseHeaders(request))
+        decision.reply.headers.emplace(name, value);
     decision.done = accessLog(std::move(entry));
     return std::move(decision);
   };
@@ -89,7 +94,29 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     return refuse(Failure::kMethodNotAllowed,
                   "the method " + request.method.substr(0, 16) + " is not forwarded", "");
 
+  // CORS preflight (SPEC section 15): it carries no key, so the API's policy answers it before
+  // any key is looked at; with CORS on, it never reaches the backend. The requested method picks
+  // the API. Refused: 403 without CORS fields, which the browser reports as a CORS error.
+  if (gateway::isPreflight(request)) {
+    const std::string& asked = request.header("Access-Control-Request-Method");
+    const auto target = state->router->match(asked, request.path);
+    if (target.api && target.api->cors) {
+      entry.api = target.api->name + ":" + target.api->version;
+      auto answer = target.api->cors->preflight(request);
+      if (!answer.allowed)
+        return refuse(Failure::kCorsRefused,
+                      "the API's CORS policy does not allow this origin, method or headers",
+                      answer.reason);
+      decision.kind = http::Decision::Kind::kReply;
+      decision.reply.status = 204;
+      for (auto& [name, value] : answer.headers) decision.reply.headers.emplace(name, value);
+      decision.done = accessLog(std::move(entry));
+      return decision;
+    }
+  }
+
   const auto route = state->router->match(request.method, request.path);
+  if (route.api) cors = route.api->cors.get();
   if (route.failure != Failure::kNone) {
     if (route.api) entry.api = route.api->name + ":" + route.api->version;
     return refuse(route.failure,
@@ -105,6 +132,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
 
   // X-Forwarded-For: every line, joined in order (a second line must not hide an address).
   const std::string forwardedFor = request.joinedHeader("X-Forwarded-For");
+  std::optional<gateway::ValidationResult> caller;  // the verified key, for the backend JWT
   if (route.resource->secured) {
     auto key = gateway::extractKey(api, request);
     if (!key) {
@@ -142,6 +170,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     if (verdict.failure != Failure::kNone)
       return refuse(verdict.failure, verdict.description, verdict.reason);
     if (verdict.sandbox) endpoints = &api.sandbox;
+    caller = std::move(verdict);
   }
   if (endpoints->empty())
     return refuse(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
@@ -178,6 +207,22 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   plan->tls = request.tls;
   plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
   plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
+  // SPEC section 15: the gateway owns the CORS response fields of an API with CORS on, and the
+  // backend JWT header (a client's copy is always removed; a verified caller gets the real one).
+  if (cors) {
+    plan->addResponseHeaders = cors->responseHeaders(request);
+    plan->dropResponseHeaders = gateway::CorsPolicy::ownedResponseFields();
+  }
+  if (state->jwtGenerator) {
+    plan->dropHeaders.push_back(state->jwtGenerator->header());
+    if (caller) {
+      auto jwt = state->jwtGenerator->tokenFor(*caller, api, nowSeconds());
+      if (!jwt)
+        return refuse(Failure::kSigningFailed, "the backend JWT could not be signed",
+                      "backend JWT signing failed");
+      plan->addRequestHeaders.emplace_back(state->jwtGenerator->header(), std::move(*jwt));
+    }
+  }
 
   decision.kind = http::Decision::Kind::kForward;
   decision.forward = std::move(plan);

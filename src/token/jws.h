@@ -51,6 +51,8 @@ struct Claims {
   std::string permittedIP;
   std::string permittedReferer;
   bool validateAllowedApis = true;  // from the trusted issuer that verified it
+  std::string tier;                 // "tier", when a string (copied into the backend JWT)
+  std::string application;          // "application" (a string, or an object's "name")
 };
 
 // A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.
