@@ -132,7 +132,8 @@ std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest,
     out += "\r\n";
   }
   out += "Date: " + httpDate() + "\r\n";
-  out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+  // RFC 9110 section 8.6: no Content-Length in a 204 (a CORS preflight's answer).
+  if (reply.status != 204) out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
   if (!keepAlive) out += "Connection: close\r\n";
   if (keepAlive && http10) out += "Connection: keep-alive\r\n";
   out += "\r\n";

@@ -185,6 +185,23 @@ corsConfigurationEnabled = false
                 self.assertFalse([h for h in r.headers if h.startswith("access-control-")], r.headers)
         self.assertEqual(self.backend_saw_preflights(), [])
 
+    def test_preflight_bytes_on_a_kept_alive_connection(self):
+        # A 204 has no body and no Content-Length (RFC 9110 section 8.6); the next request on the
+        # same connection is read and answered after it.
+        origin = self.allowed_page.origin
+        payload = (f"OPTIONS /cors/menu HTTP/1.1\r\nHost: gw\r\nOrigin: {origin}\r\n"
+                   "Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: apikey\r\n\r\n"
+                   f"GET /cors/menu HTTP/1.1\r\nHost: gw\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n"
+                   ).encode()
+        data = harness.raw_exchange(self.gw.http_port, payload)
+        first, _, rest = data.partition(b"\r\n\r\n")
+        self.assertTrue(first.startswith(b"HTTP/1.1 204 "), data[:300])
+        self.assertNotIn(b"content-length", first.lower())
+        self.assertIn(f"Access-Control-Allow-Origin: {origin}".encode(), first)
+        second = harness.parse_http_response(rest)
+        self.assertEqual(second.status, 401, rest[:300])
+        self.assertEqual(second.headers.get("access-control-allow-origin"), origin)
+
     def test_wildcard_subdomain_matches_one_label(self):
         r = self.preflight("/cors/menu", "https://shop.example.com", "GET", "apikey")
         self.assertEqual(r.status, 204)
