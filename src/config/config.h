@@ -123,6 +123,12 @@ struct JwtGeneratorConfig {
   int line = 0;
 };
 
+// [observability] (SPEC section 12): the plain-HTTP listener for /metrics and /health/*.
+struct ObservabilityConfig {
+  int metricsPort = 9797;  // 0 = any free port, -1 = off (no listener, nothing counted)
+  std::string metricsHost = "127.0.0.1";
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -139,6 +145,7 @@ struct Config {
   StorageConfig storage;
   CorsConfig cors;  // [cors]: the default for every API without its own
   JwtGeneratorConfig jwtGenerator;
+  ObservabilityConfig observability;
 };
 
 }  // namespace mgw::config

@@ -618,6 +618,10 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readJwtGenerator(v, c.jwtGenerator);
                    }},
+                  {"observability",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readObservability(v, c.observability);
+                   }},
               });
   }
 
@@ -1226,6 +1230,16 @@ class Loader {
   void readStorage(const Value& t, StorageConfig& s) {
     readTable(t, "[storage]", "storage",
               {{"path", [&](auto& v, auto& w) { readPath(v, w, s.path); }}});
+  }
+
+  void readObservability(const Value& t, ObservabilityConfig& o) {
+    readTable(t, "[observability]", "observability",
+              {{"metricsPort",
+                [&](auto& v, auto& w) {
+                  readInt(v, w, o.metricsPort, -1, 65535,
+                          "must be between -1 and 65535 (0 = any free port, -1 = off)");
+                }},
+               {"metricsHost", [&](auto& v, auto& w) { readString(v, w, o.metricsHost, false); }}});
   }
 
   // Cross-table checks and defaults that need the whole file.

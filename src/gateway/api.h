@@ -2,6 +2,7 @@
 // OpenAPI/Swagger definition.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,7 @@ struct ApiDefinition {
   // one in force (its own, else the global [cors]) that buildApis sets; null = CORS off.
   std::optional<config::CorsConfig> corsConfig;
   std::shared_ptr<const CorsPolicy> cors;
+  std::uint32_t metricsId = 0;  // the metrics registry's id for name:version (0 = none)
 };
 
 }  // namespace mgw::gateway

@@ -3,6 +3,7 @@
 // everything else as received (SPEC section 10).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,11 +24,17 @@ struct ForwardPlan {
   bool tls = false;                      // X-Forwarded-Proto
   int timeoutSeconds = 30;
   int connectTimeoutSeconds = 5;
-  std::string api;  // "Name:version", for logs
-  // Fields the gateway adds (SPEC section 15): to the request (the backend JWT; its name is also in
-  // dropHeaders, so a client's copy never passes), and to the response the client gets (CORS),
-  // whose names in dropResponseHeaders are removed from the backend's answer first.
-  std::vector<std::pair<std::string, std::string>> addRequestHeaders;
+  std::string api;               // "Name:version", for logs
+  std::uint32_t metricsApi = 0;  // the API's id in the metrics registry (0 = none)
+  std::string traceId;           // the W3C trace id this exchange belongs to, for logs
+  // Fields the gateway owns (traceparent, X-Request-Id): sent instead of any the client sent
+  // under the same name, so a backend never sees two.
+  std::vector<std::pair<std::string, std::string>> setHeaders;
+  // Fields added to the client's answer, replacing the backend's of the same name.
+  std::vector<std::pair<std::string, std::string>> responseHeaders;
+  // CORS (SPEC section 15): fields appended to the client's answer (Vary: Origin is appended, never
+  // replacing the backend's Vary) and fields removed from the backend's answer (the
+  // Access-Control-* fields the gateway owns when the API has CORS on).
   std::vector<std::pair<std::string, std::string>> addResponseHeaders;
   std::vector<std::string> dropResponseHeaders;
 };
