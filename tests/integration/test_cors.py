@@ -39,7 +39,7 @@ def backend_answer(req):
     return response(200, headers=[("Content-Type", "application/json"),
                                   ("Access-Control-Allow-Origin", "*"),
                                   ("Access-Control-Allow-Methods", "DELETE"),
-                                  ("X-Request-Id", "r-42")], body=body)
+                                  ("X-Total-Count", "42")], body=body)
 
 
 class PageServer:
@@ -110,7 +110,7 @@ production = "{url}/up"
 accessControlAllowOrigins = ["{allowed}", "https://*.example.com"]
 accessControlAllowMethods = ["GET", "POST"]
 accessControlAllowHeaders = ["apikey", "Content-Type"]
-accessControlExposeHeaders = ["X-Request-Id"]
+accessControlExposeHeaders = ["X-Total-Count"]
 accessControlMaxAge = 600
 
 [[apis.api]]
@@ -247,10 +247,10 @@ corsConfigurationEnabled = false
         r = curl(self.gw.http("/cors/menu"), headers=[f"apikey: {self.key}", f"Origin: {origin}"])
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(r.headers.get("access-control-allow-origin"), origin)  # not the backend's *
-        self.assertEqual(r.headers.get("access-control-expose-headers"), "X-Request-Id")
+        self.assertEqual(r.headers.get("access-control-expose-headers"), "X-Total-Count")
         self.assertNotIn("access-control-allow-methods", r.headers)  # the backend's, removed
         self.assertEqual(r.headers.get("vary"), "Origin")
-        self.assertEqual(r.headers.get("x-request-id"), "r-42")
+        self.assertEqual(r.headers.get("x-total-count"), "42")
 
         other = curl(self.gw.http("/cors/menu"), headers=[f"apikey: {self.key}", "Origin: https://evil.test"])
         self.assertEqual(other.status, 200)
@@ -266,7 +266,7 @@ corsConfigurationEnabled = false
         r = curl(self.gw.http("/cors/menu"), headers=[f"Origin: {origin}"])
         self.assertEqual(r.status, 401)
         self.assertEqual(r.headers.get("access-control-allow-origin"), origin)
-        self.assertEqual(r.headers.get("access-control-expose-headers"), "X-Request-Id")
+        self.assertEqual(r.headers.get("access-control-expose-headers"), "X-Total-Count")
         self.assertEqual(r.fault_code(), 900902)
         bad = curl(self.gw.http("/cors/menu"), headers=[f"Origin: {origin}", "apikey: not-a-key-at-all-x"])
         self.assertEqual(bad.status, 401)
