@@ -29,6 +29,8 @@ Fault faultFor(Failure failure) {
     case Failure::kSandboxNotAvailable:
     case Failure::kNotSubscribed:
       return {403, 900908, "Resource forbidden"};
+    case Failure::kCorsRefused:
+      return {403, 900403, "CORS request refused"};
     case Failure::kNoApi:
       return {404, 900404, "No matching API"};
     case Failure::kNoResource:
@@ -131,6 +133,8 @@ std::string_view failureName(Failure failure) {
       return "not_subscribed";
     case Failure::kNoApi:
       return "no_api";
+    case Failure::kCorsRefused:
+      return "cors_refused";
     case Failure::kNoResource:
       return "no_resource";
     case Failure::kBackendUnreachable:

@@ -31,6 +31,7 @@ enum class Failure {
   kSandboxNotAvailable,  // SANDBOX key, API without sandbox endpoints
   kNotSubscribed,        // opaque key on a subscriptionRequired API without subscription
   kMissingScope,         // 403, 900910: a bearer token without a scope the resource requires
+  kCorsRefused,          // a CORS preflight whose origin, method or headers the API does not allow
 
   // Gateway routing and backends.
   kNoApi,               // 404

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "config/cors_config.h"
+
 namespace mgw::config {
 
 struct ListenerConfig {
@@ -104,9 +106,10 @@ struct InlineApi {
   std::string apiKeyQuery = "apikey";
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
-  int timeoutSeconds = 30;        // backend response timeout
-  int connectTimeoutSeconds = 5;  // backend connect (and TLS handshake) timeout
-  int line = 0;                   // where it was declared, for later errors
+  int timeoutSeconds = 30;         // backend response timeout
+  int connectTimeoutSeconds = 5;   // backend connect (and TLS handshake) timeout
+  int line = 0;                    // where it was declared, for later errors
+  std::optional<CorsConfig> cors;  // its own cors table (SPEC section 15); else the global [cors]
 };
 
 struct ApisConfig {
@@ -116,6 +119,20 @@ struct ApisConfig {
 
 struct StorageConfig {
   std::string path;  // resolved; default runtime/data/micro-gw.db
+};
+
+// [jwtGenerator] (SPEC section 15): a signed JWT about the caller, sent to backends.
+struct JwtGeneratorConfig {
+  bool enabled = false;
+  std::string header = "X-JWT-Assertion";
+  std::string signingKey;  // resolved keystore path; "" = the STS signing key
+  std::string signingKeyPassword;
+  std::string kid = "micro-gw-backend";  // its own kid in the JWKS
+  std::string issuer = "micro-gw";
+  int validitySeconds = 900;
+  std::vector<std::string> claims = {"sub", "keytype", "application", "tier", "subscriber"};
+  std::size_t cacheCapacity = 10000;  // tokens kept per (key, API)
+  int line = 0;
 };
 
 // [observability] (SPEC section 12): the plain-HTTP listener for /metrics and /health/*.
@@ -139,6 +156,8 @@ struct Config {
   CachingConfig caching;
   ApisConfig apis;
   StorageConfig storage;
+  CorsConfig cors;  // [cors]: the default for every API without its own
+  JwtGeneratorConfig jwtGenerator;
   ObservabilityConfig observability;
 };
 

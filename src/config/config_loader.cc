@@ -647,6 +647,14 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readStorage(v, c.storage);
                    }},
+                  {"cors",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readCors(v, "[cors]", "cors", c.cors);
+                   }},
+                  {"jwtGenerator",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readJwtGenerator(v, c.jwtGenerator);
+                   }},
                   {"observability",
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readObservability(v, c.observability);
@@ -1160,6 +1168,12 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, api.timeoutSeconds, "seconds"); }},
             {"connectTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, api.connectTimeoutSeconds, "seconds"); }},
+            {"cors",
+             [&](const Value& v, const Where& w) {
+               if (!expectTable(v, w)) return;
+               api.cors.emplace();
+               readCors(v, "[apis.api.cors]", "apis.api.cors", *api.cors);
+             }},
         });
     for (const char* required : {"name", "version", "context"}) {
       if (!t.contains(required)) {
@@ -1184,6 +1198,109 @@ class Loader {
       }
     }
     a.inlineApis.push_back(std::move(api));
+  }
+
+  // --- CORS and the backend JWT (SPEC section 15) ---------------------------------------------
+
+  // [cors] and [[apis.api]] cors: x-wso2-cors's fields, each through its validator in
+  // config/cors_config.h (the OpenAPI loader uses the same ones). Writing the table is the opt-in:
+  // corsConfigurationEnabled defaults to true here, and false turns the global default off for one
+  // API.
+  void readCors(const Value& t, const std::string& header, const std::string& path, CorsConfig& c) {
+    c.enabled = true;
+    auto readList = [&](const Value& v, const Where& w, std::vector<std::string>& out,
+                        const std::function<std::string(const std::string&)>& check) {
+      auto list = getStringList(v, w, true);
+      if (!list) return;
+      out.clear();
+      for (const auto& [item, at] : *list) {
+        const std::string why = check(item);
+        if (!why.empty()) {
+          error(*at, w, "\"" + item.substr(0, 80) + "\": " + why);
+          continue;
+        }
+        out.push_back(item);
+      }
+    };
+    readTable(
+        t, header, path,
+        {
+            {"corsConfigurationEnabled", [&](auto& v, auto& w) { readBool(v, w, c.enabled); }},
+            {"accessControlAllowOrigins",
+             [&](auto& v, auto& w) {
+               readList(v, w, c.allowOrigins, [](const std::string& o) {
+                 std::string why;
+                 return parseOriginPattern(o, &why) ? std::string() : why;
+               });
+             }},
+            {"accessControlAllowCredentials",
+             [&](auto& v, auto& w) { readBool(v, w, c.allowCredentials); }},
+            {"accessControlAllowHeaders",
+             [&](auto& v, auto& w) {
+               readList(v, w, c.allowHeaders,
+                        [](const std::string& h) { return checkCorsHeader(h); });
+             }},
+            {"accessControlAllowMethods",
+             [&](auto& v, auto& w) {
+               readList(v, w, c.allowMethods,
+                        [](const std::string& m) { return checkCorsMethod(m); });
+             }},
+            {"accessControlExposeHeaders",
+             [&](auto& v, auto& w) {
+               readList(v, w, c.exposeHeaders,
+                        [](const std::string& h) { return checkCorsHeader(h); });
+             }},
+            {"accessControlMaxAge",
+             [&](auto& v, auto& w) {
+               readInt(v, w, c.maxAgeSeconds, -1, 86400, checkCorsMaxAge(-2));
+             }},
+        });
+    if (const std::string why = checkCorsConfig(c); !why.empty()) errorAt(lineOf(t), header, why);
+  }
+
+  void readJwtGenerator(const Value& t, JwtGeneratorConfig& j) {
+    static const std::vector<std::string> kClaims = {"sub", "keytype", "application", "tier",
+                                                     "subscriber"};
+    j.line = lineOf(t);
+    readTable(t, "[jwtGenerator]", "jwtGenerator",
+              {
+                  {"enabled", [&](auto& v, auto& w) { readBool(v, w, j.enabled); }},
+                  {"header",
+                   [&](const Value& v, const Where& w) {
+                     auto s = getString(v, w);
+                     if (!s) return;
+                     if (!isHttpToken(*s)) {
+                       error(v, w, "must be a header field name (RFC 9110 token)");
+                       return;
+                     }
+                     j.header = *s;
+                   }},
+                  {"signingKey", [&](auto& v, auto& w) { readPath(v, w, j.signingKey); }},
+                  {"signingKeyPassword",
+                   [&](auto& v, auto& w) { readString(v, w, j.signingKeyPassword); }},
+                  {"kid", [&](auto& v, auto& w) { readString(v, w, j.kid, false); }},
+                  {"issuer", [&](auto& v, auto& w) { readString(v, w, j.issuer, false); }},
+                  {"validitySeconds",
+                   [&](auto& v, auto& w) {
+                     readInt(v, w, j.validitySeconds, 10, 86400,
+                             "must be between 10 and 86400 seconds");
+                   }},
+                  {"claims",
+                   [&](const Value& v, const Where& w) {
+                     auto list = getStringList(v, w, false);
+                     if (!list) return;
+                     j.claims.clear();
+                     for (const auto& [claim, at] : *list) {
+                       if (std::find(kClaims.begin(), kClaims.end(), claim) == kClaims.end()) {
+                         error(*at, w, "unknown claim; must be one of " + joined(kClaims));
+                         continue;
+                       }
+                       j.claims.push_back(claim);
+                     }
+                   }},
+                  {"cacheCapacity",
+                   [&](auto& v, auto& w) { readPositive(v, w, j.cacheCapacity, "entries"); }},
+              });
   }
 
   void readStorage(const Value& t, StorageConfig& s) {
@@ -1213,6 +1330,16 @@ class Loader {
       const std::string wso2Definitions = resolve(kWso2DefinitionsFolder, nullptr);
       if (fs::is_directory(wso2Definitions, ec)) c.apis.definitions.push_back(wso2Definitions);
     }
+    // [jwtGenerator]: its own keystore, or the STS's key (then the STS must be on).
+    c.jwtGenerator.signingKey = resolve(c.jwtGenerator.signingKey, nullptr);
+    if (c.jwtGenerator.enabled && c.jwtGenerator.signingKey.empty() && !c.tokenIssuer.enabled)
+      errorAt(c.jwtGenerator.line, "[jwtGenerator] signingKey",
+              "missing: the STS is disabled, so its signing key cannot sign backend JWTs; give a "
+              "keystore (an ES256 or EdDSA key signs fastest)");
+    if (c.jwtGenerator.enabled && c.jwtGenerator.kid == c.tokenIssuer.certificateAlias)
+      errorAt(c.jwtGenerator.line, "[jwtGenerator] kid",
+              "must differ from [apikey.issuer.tokenConfig] certificateAlias: a backend JWT must "
+              "never be accepted as an API key");
     // One event loop per core; the blocking pool as large, so argon2id (64 MiB each) runs at
     // most once per worker: memory stays bounded under a login flood.
     const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));

@@ -3,10 +3,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "config/cors_config.h"
+
 namespace mgw::gateway {
+
+class CorsPolicy;  // gateway/cors.h
 
 enum class KeyLocation { kHeader, kQuery };
 
@@ -57,7 +63,11 @@ struct ApiDefinition {
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
   std::string source;             // "conf/micro-gw.conf:42" or the definition file, for messages
-  std::uint32_t metricsId = 0;    // the metrics registry's id for name:version (0 = none)
+  // CORS (SPEC section 15): its own policy (x-wso2-cors, or [[apis.api]] cors) as loaded, and the
+  // one in force (its own, else the global [cors]) that buildApis sets; null = CORS off.
+  std::optional<config::CorsConfig> corsConfig;
+  std::shared_ptr<const CorsPolicy> cors;
+  std::uint32_t metricsId = 0;  // the metrics registry's id for name:version (0 = none)
 };
 
 }  // namespace mgw::gateway

@@ -32,6 +32,11 @@ struct ForwardPlan {
   std::vector<std::pair<std::string, std::string>> setHeaders;
   // Fields added to the client's answer, replacing the backend's of the same name.
   std::vector<std::pair<std::string, std::string>> responseHeaders;
+  // CORS (SPEC section 15): fields appended to the client's answer (Vary: Origin is appended, never
+  // replacing the backend's Vary) and fields removed from the backend's answer (the
+  // Access-Control-* fields the gateway owns when the API has CORS on).
+  std::vector<std::pair<std::string, std::string>> addResponseHeaders;
+  std::vector<std::string> dropResponseHeaders;
 };
 
 // The origin-form target for one endpoint: its base path joined with the request's path, its

@@ -197,6 +197,9 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   out.subject = claims.sub;
   out.issuer = claims.iss;
   out.sandbox = isSandbox(claims.keytype);
+  out.keytype = claims.keytype;
+  out.application = claims.application;
+  out.tier = claims.tier;
 
   // A key issued in the future (beyond the skew) would escape every "issued before" watermark set
   // before that time: refuse it.
@@ -342,6 +345,8 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   out.keyId = "opaque:" + entry->id;
   out.subject = entry->owner;
   out.sandbox = entry->sandbox;
+  out.keytype = entry->sandbox ? "SANDBOX" : "PRODUCTION";
+  if (entry->applicationId) out.application = *entry->applicationId;
 
   // 2. Revoked (a regenerated key's old value is no longer in the index: it is unknown, step 1).
   if (entry->revoked)

@@ -42,6 +42,10 @@ struct ValidationResult {
   std::string subject;   // sub, once verified
   std::string issuer;    // iss, once verified
   bool sandbox = false;  // keytype SANDBOX: forward to the sandbox endpoints
+  // Once verified, for the backend JWT (SPEC section 15); "" when the key does not say.
+  std::string keytype;      // PRODUCTION or SANDBOX
+  std::string application;  // the key's application (name for signed keys, id for opaque ones)
+  std::string tier;
 };
 
 class KeyValidator {

@@ -8,12 +8,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
 
 #include "common/endpoint_url.h"
 #include "common/syntax.h"
+#include "gateway/cors.h"
 
 namespace mgw::gateway {
 
@@ -161,6 +163,83 @@ struct Reader {
     return v;
   }
 };
+
+// x-wso2-cors (SPEC section 15), each value through the validator config/cors_config.h gives
+// the [cors] table too. Declaring the object is the opt-in: corsConfigurationEnabled defaults to
+// true, and false turns the global [cors] off for this API.
+std::optional<config::CorsConfig> readCors(Reader& r, const YAML::Node& node) {
+  const std::string base = "/x-wso2-cors";
+  if (!node.IsMap()) {
+    r.error(base, "must be an object (corsConfigurationEnabled, accessControlAllowOrigins, ...)");
+    return std::nullopt;
+  }
+  config::CorsConfig c;
+  c.enabled = true;
+  const bool before = r.ok;
+  auto list = [&](const char* key, std::vector<std::string>* out,
+                  const std::function<std::string(const std::string&)>& check) {
+    const YAML::Node n = node[key];
+    if (!n) return;
+    const std::string pointer = base + "/" + key;
+    if (!n.IsSequence() && !n.IsScalar()) {
+      r.error(pointer, "must be a list of strings");
+      return;
+    }
+    out->clear();
+    const std::size_t count = n.IsSequence() ? n.size() : 1;
+    for (std::size_t i = 0; i < count; ++i) {
+      const YAML::Node item = n.IsSequence() ? n[i] : n;
+      const std::string at = n.IsSequence() ? pointer + "/" + std::to_string(i) : pointer;
+      auto value = r.scalar(item, at, key);
+      if (!value) continue;
+      const std::string why = check(*value);
+      if (!why.empty()) {
+        r.error(at, "\"" + value->substr(0, 80) + "\": " + why);
+        continue;
+      }
+      out->push_back(*value);
+    }
+  };
+  static const std::vector<std::string> kKeys = {
+      "corsConfigurationEnabled",  "accessControlAllowOrigins", "accessControlAllowCredentials",
+      "accessControlAllowHeaders", "accessControlAllowMethods", "accessControlExposeHeaders",
+      "accessControlMaxAge"};
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+      std::string allowed;
+      for (const auto& k : kKeys) allowed += (allowed.empty() ? "" : ", ") + k;
+      r.error(base + "/" + key, "unknown field; allowed: " + allowed);
+    }
+  }
+  if (const YAML::Node n = node["corsConfigurationEnabled"]) {
+    if (auto v = r.boolean(n, base + "/corsConfigurationEnabled")) c.enabled = *v;
+  }
+  if (const YAML::Node n = node["accessControlAllowCredentials"]) {
+    if (auto v = r.boolean(n, base + "/accessControlAllowCredentials")) c.allowCredentials = *v;
+  }
+  list("accessControlAllowOrigins", &c.allowOrigins, [](const std::string& o) {
+    std::string why;
+    return config::parseOriginPattern(o, &why) ? std::string() : why;
+  });
+  list("accessControlAllowHeaders", &c.allowHeaders,
+       [](const std::string& h) { return config::checkCorsHeader(h); });
+  list("accessControlAllowMethods", &c.allowMethods,
+       [](const std::string& m) { return config::checkCorsMethod(m); });
+  list("accessControlExposeHeaders", &c.exposeHeaders,
+       [](const std::string& h) { return config::checkCorsHeader(h); });
+  if (const YAML::Node n = node["accessControlMaxAge"]) {
+    long long v = 0;
+    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v) ||
+        !config::checkCorsMaxAge(v).empty())
+      r.error(base + "/accessControlMaxAge", config::checkCorsMaxAge(-2));
+    else
+      c.maxAgeSeconds = static_cast<int>(v);
+  }
+  if (const std::string why = config::checkCorsConfig(c); !why.empty()) r.error(base, why);
+  if (!r.ok && before) return std::nullopt;
+  return c;
+}
 
 struct SecurityScheme {
   std::string type;                 // apiKey, oauth2, http (scheme basic), or one not served
@@ -594,6 +673,10 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
     if (!v) return std::nullopt;
     api.subscriptionRequired = *v;
   }
+  if (const YAML::Node cors = root["x-wso2-cors"]) {
+    api.corsConfig = readCors(r, cors);
+    if (!api.corsConfig) return std::nullopt;
+  }
 
   // Resources.
   const YAML::Node paths = root["paths"];
@@ -863,6 +946,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.timeoutSeconds = in.timeoutSeconds;
   api.connectTimeoutSeconds = in.connectTimeoutSeconds;
   api.source = configFile + ":" + std::to_string(in.line);
+  api.corsConfig = in.cors;
   return api;
 }
 
@@ -880,7 +964,13 @@ std::vector<ApiDefinition> buildApis(const config::Config& config,
     if (auto l = validateInline(in, config.sourcePath, errors)) all.push_back(std::move(*l));
   }
   for (Loaded& l : loadAll(config.apis.definitions, errors, warnings)) all.push_back(std::move(l));
-  return keepUnique(std::move(all), errors);
+  auto apis = keepUnique(std::move(all), errors);
+  // CORS: the API's own policy, else the global [cors] (SPEC section 15).
+  for (ApiDefinition& api : apis) {
+    const config::CorsConfig& cors = api.corsConfig ? *api.corsConfig : config.cors;
+    if (cors.enabled) api.cors = std::make_shared<const CorsPolicy>(cors);
+  }
+  return apis;
 }
 
 }  // namespace mgw::gateway

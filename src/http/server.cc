@@ -134,7 +134,8 @@ std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest,
     out += "\r\n";
   }
   out += "Date: " + httpDate() + "\r\n";
-  out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+  // RFC 9110 section 8.6: no Content-Length in a 204 (a CORS preflight's answer).
+  if (reply.status != 204) out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
   if (!keepAlive) out += "Connection: close\r\n";
   if (keepAlive && http10) out += "Connection: keep-alive\r\n";
   out += "\r\n";
@@ -719,10 +720,12 @@ struct Server::Impl {
   }
 
   // The backend's head as the client gets it: hop-by-hop fields out, framing set here.
-  // `added`: the gateway's own fields (X-Request-Id), replacing the backend's of that name.
+  // `added`: the gateway's own fields (X-Request-Id), replacing the backend's of that name; `plan`
+  // (when set): the CORS fields to drop from the backend's answer and to append (SPEC section 15).
   static std::string clientHead(const ResponseHead& r, bool headRequest, bool chunkedToClient,
                                 bool keepAlive, bool http10,
-                                const std::vector<std::pair<std::string, std::string>>& added) {
+                                const std::vector<std::pair<std::string, std::string>>& added,
+                                const gateway::ForwardPlan* plan = nullptr) {
     std::string out;
     out.reserve(512);
     out += "HTTP/1.1 ";
@@ -741,10 +744,13 @@ struct Server::Impl {
       }
       if (gateway::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
       if (r.status >= 200 && owned(added, f.name)) continue;
+      if (plan && listed(plan->dropResponseHeaders, f.name)) continue;
       appendField(out, f.name, f.value);
     }
     if (r.status >= 200) {
       for (const auto& [name, value] : added) appendField(out, name, value);
+      if (plan)
+        for (const auto& [name, value] : plan->addResponseHeaders) appendField(out, name, value);
       if (r.framing == Framing::kLength)
         appendField(out, "Content-Length", std::to_string(r.contentLength));
       else if (r.framing == Framing::kChunked && chunkedToClient)
@@ -762,7 +768,8 @@ struct Server::Impl {
   awaitable<bool> failExchange(Connection& client, const RequestHead& head,
                                const gateway::ForwardPlan& plan, Outcome* outcome, Failure failure,
                                const std::string& description, const std::string& reason) {
-    const auto reply = gateway::faultReply(failure, description);
+    auto reply = gateway::faultReply(failure, description);
+    for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
     outcome->status = reply.status;
     outcome->failure = failure;
     outcome->reason = reason;
@@ -885,7 +892,7 @@ struct Server::Impl {
           }
           if (response.status != 100 && head.versionMinor >= 1) {
             client.expiresAfter(seconds(options.writeTimeoutSeconds));
-            const std::string interim = clientHead(response, false, false, true, false, {});
+            const std::string interim = clientHead(response, false, false, true, false, {}, &plan);
             if (co_await client.write(interim)) co_return false;
           }
           continue;
@@ -947,7 +954,7 @@ struct Server::Impl {
     outcome->status = response.status;
     client.expiresAfter(seconds(options.writeTimeoutSeconds));
     const std::string responseHead = clientHead(response, headRequest, chunkedToClient, keepAlive,
-                                                client.http10, plan.responseHeaders);
+                                                client.http10, plan.responseHeaders, &plan);
     // The head and the body bytes already read go out in one system call.
     std::uint64_t remaining = response.contentLength;
     std::size_t withHead = 0;

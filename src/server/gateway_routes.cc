@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "gateway/cors.h"
 #include "gateway/key_extractor.h"
 #include "observability/metrics.h"
 #include "observability/trace_context.h"
@@ -95,6 +96,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   const auto state = context.state();
   AccessEntry entry;
   http::Decision decision;
+  const gateway::CorsPolicy* cors = nullptr;  // the API's, once routed: faults carry it too
   // W3C Trace Context and X-Request-Id: continued or started for every request, refused or not.
   auto trace = observability::traceRequest(allValues(request, "traceparent"),
                                            allValues(request, "X-Request-Id"));
@@ -106,6 +108,9 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     entry.reason = reason;
     decision.kind = http::Decision::Kind::kReply;
     decision.reply = gateway::faultReply(failure, description);
+    if (cors)
+      for (auto& [name, value] : cors->responseHeaders(request))
+        decision.reply.headers.emplace(name, value);
     decision.reply.setHeader("X-Request-Id", trace.requestId);
     decision.done = accessLog(std::move(entry));
     return std::move(decision);
@@ -120,7 +125,31 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     return refuse(Failure::kMethodNotAllowed,
                   "the method " + request.method.substr(0, 16) + " is not forwarded", "");
 
+  // CORS preflight (SPEC section 15): it carries no key, so the API's policy answers it before
+  // any key is looked at; with CORS on, it never reaches the backend. The requested method picks
+  // the API. Refused: 403 without CORS fields, which the browser reports as a CORS error.
+  if (gateway::isPreflight(request)) {
+    const std::string& asked = request.header("Access-Control-Request-Method");
+    const auto target = state->router->match(asked, request.path);
+    if (target.api && target.api->cors) {
+      entry.api = target.api->name + ":" + target.api->version;
+      entry.apiId = target.api->metricsId;
+      auto answer = target.api->cors->preflight(request);
+      if (!answer.allowed)
+        return refuse(Failure::kCorsRefused,
+                      "the API's CORS policy does not allow this origin, method or headers",
+                      answer.reason);
+      decision.kind = http::Decision::Kind::kReply;
+      decision.reply.status = 204;
+      for (auto& [name, value] : answer.headers) decision.reply.headers.emplace(name, value);
+      decision.reply.setHeader("X-Request-Id", trace.requestId);
+      decision.done = accessLog(std::move(entry));
+      return decision;
+    }
+  }
+
   const auto route = state->router->match(request.method, request.path);
+  if (route.api) cors = route.api->cors.get();
   if (route.failure != Failure::kNone) {
     if (route.api) {
       entry.api = route.api->name + ":" + route.api->version;
@@ -143,6 +172,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
 
   // X-Forwarded-For: every line, joined in order (a second line must not hide an address).
   const std::string forwardedFor = request.joinedHeader("X-Forwarded-For");
+  std::optional<gateway::ValidationResult> caller;  // the verified key, for the backend JWT
   bool bearerUsed = false;
   if (resource.secured) {
     if (resource.security.unsupportedOnly())
@@ -203,6 +233,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     if (verdict.failure != Failure::kNone)
       return refuse(verdict.failure, verdict.description, verdict.reason);
     if (verdict.sandbox) endpoints = resource.sandbox.empty() ? &api.sandbox : &resource.sandbox;
+    caller = std::move(verdict);
   }
   if (endpoints->empty())
     return refuse(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
@@ -249,6 +280,23 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   plan->responseHeaders.emplace_back("X-Request-Id", std::move(trace.requestId));
   plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
   plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
+  // SPEC section 15: the gateway owns the CORS response fields of an API with CORS on, and the
+  // backend JWT header (a client's copy is always removed; a verified caller gets the real one).
+  if (cors) {
+    plan->addResponseHeaders = cors->responseHeaders(request);
+    plan->dropResponseHeaders = gateway::CorsPolicy::ownedResponseFields();
+  }
+  if (state->jwtGenerator) {
+    if (caller) {  // setHeaders replaces any field of that name the client sent
+      auto jwt = state->jwtGenerator->tokenFor(*caller, api, nowSeconds());
+      if (!jwt)
+        return refuse(Failure::kSigningFailed, "the backend JWT could not be signed",
+                      "backend JWT signing failed");
+      plan->setHeaders.emplace_back(state->jwtGenerator->header(), std::move(*jwt));
+    } else {
+      plan->dropHeaders.push_back(state->jwtGenerator->header());
+    }
+  }
 
   decision.kind = http::Decision::Kind::kForward;
   decision.forward = std::move(plan);

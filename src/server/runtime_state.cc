@@ -125,6 +125,26 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
   if (localKey)
     published->add({config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true,
                     "", false});
+  // [jwtGenerator] (SPEC section 15): its key goes into the same JWKS under its own kid, which no
+  // trusted key set holds, so a backend JWT is never accepted as an API key.
+  if (config.jwtGenerator.enabled) {
+    std::shared_ptr<const token::SigningKey> jwtKey = state->signingKey;
+    if (!config.jwtGenerator.signingKey.empty()) {
+      std::string error;
+      auto key = token::SigningKey::loadAnyAlgorithm(
+          config.jwtGenerator.signingKey, config.jwtGenerator.signingKeyPassword, &error);
+      if (key)
+        jwtKey = std::move(key);
+      else
+        errors->push_back("[jwtGenerator] signingKey: " + error);
+    }
+    if (jwtKey) {
+      published->add({config.jwtGenerator.kid, config.jwtGenerator.issuer, jwtKey->publicKey(),
+                      true, "", false});
+      state->jwtGenerator =
+          std::make_shared<gateway::BackendJwtGenerator>(config.jwtGenerator, jwtKey);
+    }
+  }
   state->publishedKeys = published;
 
   std::vector<std::string> keyErrors;

@@ -9,6 +9,7 @@
 
 #include "auth/user_store.h"
 #include "config/config.h"
+#include "gateway/backend_jwt.h"
 #include "gateway/endpoint_url.h"
 #include "gateway/key_validator.h"
 #include "gateway/revocation_list.h"
@@ -29,6 +30,7 @@ struct RuntimeState {
   std::shared_ptr<const gateway::Router> router;
   std::shared_ptr<const gateway::KeyValidator> validator;
   std::unordered_map<std::string, gateway::UpstreamTarget> endpoints;  // every endpoint URL, parsed
+  std::shared_ptr<gateway::BackendJwtGenerator> jwtGenerator;  // null unless [jwtGenerator] enabled
 };
 
 struct BuildOptions {

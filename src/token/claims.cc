@@ -158,6 +158,16 @@ bool claimsFromJson(const nlohmann::json& payload, Claims* claims, std::string* 
     return false;
   }
   c.iat = iat.value_or(0);
+  // For the backend JWT (SPEC section 15), read leniently: a value of another shape is left out,
+  // never a refusal. WSO2 API Manager writes application as {"id", "name", "tier", "owner"}.
+  if (auto t = payload.find("tier"); t != payload.end() && t->is_string()) c.tier = *t;
+  if (auto a = payload.find("application"); a != payload.end()) {
+    if (a->is_string()) {
+      c.application = *a;
+    } else if (a->is_object()) {
+      if (auto n = a->find("name"); n != a->end() && n->is_string()) c.application = *n;
+    }
+  }
   if (claims) *claims = std::move(c);
   return true;
 }

@@ -54,6 +54,8 @@ struct Claims {
   std::string scope;                  // space-separated OAuth2 scopes (RFC 8693 section 4.2)
   bool validateAllowedApis = true;    // from the trusted issuer that verified it
   bool bearer = false;                // verified with a [[jwtTokenConfig]] issuer's key
+  std::string tier;                   // "tier", when a string (copied into the backend JWT)
+  std::string application;            // "application" (a string, or an object's "name")
 };
 
 // A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.
