@@ -19,6 +19,7 @@ LAYERS = {
     "auth": {"common", "config"},
     "store": {"common"},
     "gateway": {"common", "config", "token"},
+    "throttle": {"common", "config"},
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
     "http": {"common", "config", "gateway"},
