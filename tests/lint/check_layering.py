@@ -23,7 +23,8 @@ LAYERS = {
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
     "http": {"common", "config", "gateway"},
-    "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http"},
+    "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
+               "throttle"},
 }
 
 # HTTP libraries: which modules may include them. The security core (token/, auth/) and every
