@@ -1,5 +1,7 @@
 #include "throttle/throttler.h"
 
+#include <chrono>
+
 #include "common/log.h"
 
 namespace mgw::throttle {
@@ -144,9 +146,17 @@ Answer Throttler::judge(const Plan& plan, const Verdict& verdict, Stats& stats) 
   for (std::size_t i = 0; i < plan.hits.size(); ++i) {
     if ((verdict.overQuota & (std::uint32_t{1} << i)) == 0) continue;
     stats.addOverQuota(plan.levels[i]);
-    log::warn(
-        "over a throttling quota (stopOnQuotaReach = false: counted, not refused)",
-        {{"level", std::string(levelName(plan.levels[i]))}, {"policy", plan.policies[i]->name}});
+    const std::int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count();
+    auto& last = lastOverQuotaLogSecond_[static_cast<std::size_t>(plan.levels[i])];
+    std::int64_t seen = last.load(std::memory_order_relaxed);
+    if (seen != second && last.compare_exchange_strong(seen, second, std::memory_order_relaxed)) {
+      log::warn("over a throttling quota (stopOnQuotaReach = false: counted, not refused)",
+                {{"level", std::string(levelName(plan.levels[i]))},
+                 {"policy", plan.policies[i]->name},
+                 {"overQuotaTotal", stats.overQuota(plan.levels[i])}});
+    }
   }
   if (verdict.allowed) return a;
   const std::size_t i = verdict.refused < plan.hits.size() ? verdict.refused : 0;

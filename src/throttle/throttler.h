@@ -91,6 +91,9 @@ class Throttler {
   std::string unknownTier_;
   mutable std::mutex loggedMutex_;
   mutable std::set<std::string, std::less<>> loggedUnknown_;  // each unknown key tier logged once
+  // Over-quota log lines (stopOnQuotaReach = false): at most one a second per level, so a flood
+  // does not become a log flood (Stats counts every one).
+  mutable std::array<std::atomic<std::int64_t>, kLevels> lastOverQuotaLogSecond_{};
 };
 
 // IETF httpapi ratelimit-headers draft (draft-ietf-httpapi-ratelimit-headers-08):
