@@ -30,7 +30,9 @@ struct Decision {
     // throttling counter store): the transport calls defer(resume) once and waits, without
     // blocking its I/O thread, until resume(decision) is called (exactly once, from any thread);
     // then it carries out that decision (which may defer again). Handlers that can decide at once
-    // never return this, so the fast path costs nothing.
+    // never return this, so the fast path costs nothing. resume must be called before the Server
+    // is destroyed (a store with its own threads times out and answers before stop() returns);
+    // while a decision is pending, its I/O thread's event loop keeps running.
     kDefer,
   };
   Kind kind = Kind::kReply;
