@@ -14,16 +14,17 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src"
 # module -> the modules it may include (besides itself)
 LAYERS = {
     "common": set(),
+    "observability": {"common"},
     "config": {"common"},
     "token": {"common"},
     "auth": {"common", "config"},
     "store": {"common"},
-    "gateway": {"common", "config", "token"},
+    "gateway": {"common", "config", "token", "observability"},
     "throttle": {"common", "config"},
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
-    "http": {"common", "config", "gateway"},
-    "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
+    "http": {"common", "config", "gateway", "observability"},
+    "server": {"common", "config", "observability", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
                "throttle"},
 }
 
