@@ -230,6 +230,11 @@ stopOnQuotaReach = false
         self.assertEqual(len(statuses), 64)
         self.assertEqual(statuses.count(200), 10, statuses)
         self.assertEqual(statuses.count(429), 54, statuses)
+        # The refusals reach the metrics (SPEC section 12), by level.
+        metrics = curl(f"http://127.0.0.1:{self.gw.metrics_port}/metrics").body
+        api = re.search(r'^mgw_throttled_requests_total\{level="api"\} (\d+)', metrics, re.M)
+        self.assertIsNotNone(api, metrics[:2000])
+        self.assertGreaterEqual(int(api.group(1)), 54)
 
     def test_stop_on_quota_reach_false_counts_without_refusing(self):
         self.assertEqual(self.burst("/soft/1.0.0/x", 4), [200] * 4)
