@@ -11,7 +11,8 @@
 #   POOL=10000      distinct keys for the cache-miss case
 #   SECTIONS="proxy hold sts micro footprint"   what to run
 #   BUILD=build-bench   build tree (Release)
-#   TARGETS="backend nginx haproxy micro-gw"   CASES="one pool invalid"   (subsets, for development)
+#   TARGETS="backend nginx haproxy micro-gw micro-gw-throttled"   CASES="one pool invalid"   (subsets;
+#                   micro-gw-throttled: the same API behind a throttling policy never reached, issue 13)
 #   MGW_KEEPALIVE_MAX=100000  [listenerConfig] keepAliveMaxRequests, the same as nginx's
 #                   keepalive_requests here (HAProxy has no such limit)
 #   MGW_KEY_LOOKUP_LIMIT=2000000000  [authentication] keyLookupFailuresPerMinute: lifted, so the
@@ -40,7 +41,7 @@ POOL=${POOL:-10000}
 SECTIONS=${SECTIONS:-"proxy hold sts micro footprint"}
 CACHE_CAPACITY=${CACHE_CAPACITY:-1000}  # < POOL, so the rotating pool misses on every request
 JOBS=${JOBS:-2}
-TARGETS=${TARGETS:-"backend nginx haproxy micro-gw"}
+TARGETS=${TARGETS:-"backend nginx haproxy micro-gw micro-gw-throttled"}
 CASES=${CASES:-"one pool invalid"}
 MGW_KEEPALIVE_MAX=${MGW_KEEPALIVE_MAX:-100000}
 MGW_KEY_LOOKUP_LIMIT=${MGW_KEY_LOOKUP_LIMIT:-2000000000}
@@ -230,6 +231,22 @@ name = "BenchAPI"
 version = "1.0.0"
 context = "/bench"
 production = "http://127.0.0.1:$3"
+
+# Issue 13: the same API behind an API-level policy that is never reached (the counting costs
+# what it costs; nothing is refused): target micro-gw-throttled.
+[[throttling.policy]]
+name = "BenchNeverReached"
+level = "api"
+count = 1000000000000
+unitTime = 1
+timeUnit = "min"
+
+[[apis.api]]
+name = "BenchAPI"
+version = "2.0.0"
+context = "/throttled"
+production = "http://127.0.0.1:$3"
+throttlingTier = "BenchNeverReached"
 EOF
   fi
 }
@@ -380,10 +397,11 @@ if section proxy; then
       [nginx]="http://127.0.0.1:$PROXY_PORT/bench/data"
       [haproxy]="http://127.0.0.1:$HAPROXY_PORT/bench/data"
       [micro-gw]="http://127.0.0.1:$MGW_HTTP/bench/data"
+      [micro-gw-throttled]="http://127.0.0.1:$MGW_HTTP/throttled/data"
     )
-    for t in backend nginx haproxy micro-gw; do wait_http "${URL[$t]}"; done
+    for t in backend nginx haproxy micro-gw micro-gw-throttled; do wait_http "${URL[$t]}"; done
     # Sanity: every target answers 200 to the valid key and the key checkers 401 to the invalid one.
-    for t in backend nginx haproxy micro-gw; do
+    for t in backend nginx haproxy micro-gw micro-gw-throttled; do
       code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "apikey: $VALID_KEY" "${URL[$t]}")
       [ "$code" = 200 ] || { log "$t answers $code to the valid key"; tail -3 "$TMP/logs/"*.err >&2; exit 1; }
     done
@@ -395,7 +413,7 @@ if section proxy; then
     for round in $(seq "$ROUNDS"); do
       for c in $CONNS; do
         threads=1; [ "$layout" = unpinned ] && [ "$c" -gt 1 ] && threads=2
-        for tc in backend:one nginx:one haproxy:one micro-gw:one haproxy:pool micro-gw:pool haproxy:invalid micro-gw:invalid; do
+        for tc in backend:one nginx:one haproxy:one micro-gw:one micro-gw-throttled:one haproxy:pool micro-gw:pool micro-gw-throttled:pool haproxy:invalid micro-gw:invalid; do
           t=${tc%%:*}; case_=${tc#*:}
           [[ " $TARGETS " == *" $t "* && " $CASES " == *" $case_ "* ]] || continue
           case $case_ in
@@ -406,7 +424,7 @@ if section proxy; then
           r=$(run_wrk "${CLI[@]}" -- -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency "${script[@]}" "${URL[$t]}")
           echo "$layout $c $case_ $t $round $r $(cut -d' ' -f1 /proc/loadavg)" >> "$RESULTS"
           log "$layout c=$c $t/$case_ round $round: $r"
-          if [ "$t" = micro-gw ] && [ "$c" -gt 1 ]; then
+          if [[ "$t" == micro-gw* ]] && [ "$c" -gt 1 ]; then
             echo "$layout load_rss_kb $(rss_kb "$GW_PID")" >> "$FOOT"
           fi
         done

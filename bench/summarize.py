@@ -15,9 +15,9 @@ import sys
 from collections import defaultdict
 
 NAMES = {"backend": "nginx backend (direct)", "nginx": "nginx proxy", "haproxy": "HAProxy jwt_verify",
-         "micro-gw": "micro-gw"}
+         "micro-gw": "micro-gw", "micro-gw-throttled": "micro-gw, throttled API (issue 13)"}
 CASES = {"one": "1 key", "pool": "10k keys", "invalid": "invalid key (401)"}
-ORDER_T = ["backend", "nginx", "haproxy", "micro-gw"]
+ORDER_T = ["backend", "nginx", "haproxy", "micro-gw", "micro-gw-throttled"]
 ORDER_C = ["one", "pool", "invalid"]
 
 
@@ -64,6 +64,15 @@ def table(path):
         print(f"| {layout} | {c} | {NAMES[target]} | {CASES[case]} | {m:,.0f} | {min(rps):,.0f} | {max(rps):,.0f} | "
               f"{ms(p50)} | {ms(med([x[2] for x in v]))} | {ms(max(x[3] for x in v))} | "
               f"{sum(x[4] for x in v):.0f} | {sum(x[5] for x in v):.0f} | {ratio} | {xh} | {added} | {loads} |")
+    # Issue 13: the throttled API (a policy never reached) against the same API unthrottled, in
+    # the same run and process.
+    for k in keys:
+        layout, c, case, target = k
+        base = runs.get((layout, c, case, "micro-gw"))
+        if target != "micro-gw-throttled" or not base:
+            continue
+        ratio = med([x[0] for x in runs[k].values()]) / med([x[0] for x in base.values()])
+        print(f"\nthrottled / unthrottled ({layout}, {c} conns, {CASES[case]}): {ratio:.3f}x", end="")
     print()
     print("p50 and p99: median over rounds; p99.9: worst round; non-2xx and socket errors: summed over rounds; "
           "load1: the 1-minute load average when each round's run ended.")

@@ -39,7 +39,8 @@ struct UserConfig {
   std::string password;                          // $argon2id$..., @sha256:{hex} or 40-hex SHA-1
   std::vector<std::string> roles;                // "admin"
   std::optional<std::vector<std::string>> apis;  // "Name:version" or "Name:*"
-  int line = 0;  // where [b7a.users.<name>] was declared, for later errors
+  std::string tier = "Unlimited";  // subscription tier written into this user's keys (SPEC 13)
+  int line = 0;                    // where [b7a.users.<name>] was declared, for later errors
 };
 
 struct AuthConfig {
@@ -108,6 +109,7 @@ struct InlineApi {
   bool subscriptionRequired = false;
   int timeoutSeconds = 30;         // backend response timeout
   int connectTimeoutSeconds = 5;   // backend connect (and TLS handshake) timeout
+  std::string throttlingTier;      // API-level throttling policy; empty = none (SPEC section 13)
   int line = 0;                    // where it was declared, for later errors
   std::optional<CorsConfig> cors;  // its own cors table (SPEC section 15); else the global [cors]
 };
@@ -134,6 +136,23 @@ struct JwtGeneratorConfig {
   std::size_t cacheCapacity = 10000;  // tokens kept per (key, API)
   int line = 0;
 };
+// [throttling] and [[throttling.policy]] (SPEC section 13); the policies are resolved in
+// throttle/policy.h (WSO2's defaults, then policies.yaml, then these).
+struct ThrottlePolicyConfig {
+  std::string name;
+  std::string level;  // "api", "application", "subscription"
+  std::int64_t count = 0;
+  std::int64_t unitTime = 1;
+  std::string timeUnit = "min";  // "sec", "min", "hour", "day" (and "ms")
+  bool stopOnQuotaReach = true;
+  int line = 0;
+};
+struct ThrottlingConfig {
+  std::vector<ThrottlePolicyConfig> policies;
+  std::string policiesFile;           // resolved; default <runtime home>/policies.yaml when present
+  bool policiesFileDeclared = false;  // declared: a missing file is an error
+  std::string unknownTier = "Unlimited";  // what an unknown tier in a key counts as
+};
 
 // [observability] (SPEC section 12): the plain-HTTP listener for /metrics and /health/*.
 struct ObservabilityConfig {
@@ -158,6 +177,7 @@ struct Config {
   StorageConfig storage;
   CorsConfig cors;  // [cors]: the default for every API without its own
   JwtGeneratorConfig jwtGenerator;
+  ThrottlingConfig throttling;
   ObservabilityConfig observability;
 };
 

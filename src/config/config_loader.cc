@@ -655,6 +655,10 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readJwtGenerator(v, c.jwtGenerator);
                    }},
+                  {"throttling",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readThrottling(v, c.throttling);
+                   }},
                   {"observability",
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readObservability(v, c.observability);
@@ -852,6 +856,7 @@ class Loader {
                      }
                      u.apis = std::move(apis);
                    }},
+                  {"tier", [&](auto& v, auto& w) { readString(v, w, u.tier, false); }},
               });
     if (!hasPassword) {
       errorAt(lineOf(t), header + " password",
@@ -1174,6 +1179,8 @@ class Loader {
                api.cors.emplace();
                readCors(v, "[apis.api.cors]", "apis.api.cors", *api.cors);
              }},
+            {"throttlingTier",
+             [&](auto& v, auto& w) { readString(v, w, api.throttlingTier, false); }},
         });
     for (const char* required : {"name", "version", "context"}) {
       if (!t.contains(required)) {
@@ -1306,6 +1313,69 @@ class Loader {
   void readStorage(const Value& t, StorageConfig& s) {
     readTable(t, "[storage]", "storage",
               {{"path", [&](auto& v, auto& w) { readPath(v, w, s.path); }}});
+  }
+
+  // [throttling] and [[throttling.policy]] (SPEC section 13). Names are checked against each
+  // other here; throttle/policy.cc merges them over WSO2's defaults and policies.yaml.
+  void readThrottling(const Value& t, ThrottlingConfig& th) {
+    readTable(
+        t, "[throttling]", "throttling",
+        {
+            {"policiesFile",
+             [&](auto& v, auto& w) {
+               readPath(v, w, th.policiesFile);
+               th.policiesFileDeclared = !th.policiesFile.empty();
+             }},
+            {"unknownTier", [&](auto& v, auto& w) { readString(v, w, th.unknownTier, false); }},
+            {"policy",
+             [&](const Value& v, const Where& w) {
+               forEachTable(v, w, [&](const Value& p) { readThrottlePolicy(p, th); });
+             }},
+        });
+  }
+
+  void readThrottlePolicy(const Value& t, ThrottlingConfig& th) {
+    ThrottlePolicyConfig p;
+    p.line = lineOf(t);
+    const std::string header = "[[throttling.policy]]";
+    readTable(
+        t, header, "throttling.policy",
+        {
+            {"name", [&](auto& v, auto& w) { readString(v, w, p.name, false); }},
+            {"level",
+             [&](auto& v, auto& w) {
+               readEnum(v, w, p.level, {"api", "application", "subscription"});
+             }},
+            {"count",
+             [&](auto& v, auto& w) {
+               readInt(v, w, p.count, 1, std::int64_t{1} << 40,
+                       "must be a positive number of requests");
+             }},
+            {"unitTime",
+             [&](auto& v, auto& w) {
+               readInt(v, w, p.unitTime, 1, 1000000, "must be between 1 and 1000000");
+             }},
+            {"timeUnit",
+             [&](auto& v, auto& w) {
+               readEnum(v, w, p.timeUnit, {"ms", "sec", "min", "hour", "day"});
+             }},
+            {"stopOnQuotaReach", [&](auto& v, auto& w) { readBool(v, w, p.stopOnQuotaReach); }},
+        });
+    for (const char* required : {"name", "level", "count"}) {
+      if (!t.contains(required)) {
+        errorAt(p.line, header + " " + required,
+                "missing: every policy needs name, level (api, application, subscription) and "
+                "count (unitTime defaults to 1, timeUnit to \"min\")");
+      }
+    }
+    for (const auto& other : th.policies) {
+      if (!p.name.empty() && other.name == p.name && other.level == p.level) {
+        errorAt(p.line, header + " name",
+                "duplicate " + p.level + " policy " + p.name + " (first declared at line " +
+                    std::to_string(other.line) + ")");
+      }
+    }
+    th.policies.push_back(std::move(p));
   }
 
   void readObservability(const Value& t, ObservabilityConfig& o) {

@@ -47,6 +47,7 @@ struct Resource {
   // empty = the API's.
   Endpoints production;
   Endpoints sandbox;
+  std::string throttlingTier;  // x-wso2-throttling-tier on the operation; empty = none
 };
 
 struct ApiDefinition {
@@ -62,6 +63,7 @@ struct ApiDefinition {
   bool subscriptionRequired = false;
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
+  std::string throttlingTier;     // x-wso2-throttling-tier / throttlingTier; empty = none
   std::string source;             // "conf/micro-gw.conf:42" or the definition file, for messages
   // CORS (SPEC section 15): its own policy (x-wso2-cors, or [[apis.api]] cors) as loaded, and the
   // one in force (its own, else the global [cors]) that buildApis sets; null = CORS off.

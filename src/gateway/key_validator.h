@@ -46,6 +46,12 @@ struct ValidationResult {
   std::string keytype;      // PRODUCTION or SANDBOX
   std::string application;  // the key's application (name for signed keys, id for opaque ones)
   std::string tier;
+  // Throttling (SPEC section 13), once valid: the subscription tier for this API (API Manager's
+  // subscribedAPIs[].subscriptionTier, else the key's "tier" claim, else the opaque key's tier),
+  // and the application (API Manager's application object, or the micro-gw application).
+  std::string subscriptionTier;
+  std::string applicationId;  // the counter of the application level
+  std::string applicationTier;
 };
 
 class KeyValidator {

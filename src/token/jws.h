@@ -37,6 +37,7 @@ std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::js
 struct AllowedApi {
   std::string name;
   std::string version;
+  std::string tier;  // WSO2 API Manager's subscribedAPIs[].subscriptionTier; may be empty
 };
 
 struct Claims {
@@ -56,6 +57,10 @@ struct Claims {
   bool bearer = false;                // verified with a [[jwtTokenConfig]] issuer's key
   std::string tier;                   // "tier", when a string (copied into the backend JWT)
   std::string application;            // "application" (a string, or an object's "name")
+  // Throttling (SPEC section 13): WSO2 API Manager's "application" object: its uuid (or id, or
+  // owner/name) and tier.
+  std::string applicationId;
+  std::string applicationTier;
 };
 
 // A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.

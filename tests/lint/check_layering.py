@@ -20,10 +20,12 @@ LAYERS = {
     "auth": {"common", "config"},
     "store": {"common"},
     "gateway": {"common", "config", "token", "observability"},
+    "throttle": {"common", "config"},
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
     "http": {"common", "config", "gateway", "observability"},
-    "server": {"common", "config", "observability", "token", "auth", "store", "gateway", "sts", "lifecycle", "http"},
+    "server": {"common", "config", "observability", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
+               "throttle"},
 }
 
 # HTTP libraries: which modules may include them. The security core (token/, auth/) and every

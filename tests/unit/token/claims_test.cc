@@ -58,6 +58,28 @@ TEST(Claims, Wso2ApiManagerSubscribedApis) {
   ASSERT_EQ(c.allowedApis.size(), 1u);
   EXPECT_EQ(c.allowedApis[0].name, "PizzaShackAPI");
   EXPECT_EQ(c.allowedApis[0].version, "1.0.0");
+  EXPECT_EQ(c.allowedApis[0].tier, "Unlimited");
+}
+
+// Throttling (SPEC section 13): the tiers a key carries.
+TEST(Claims, TiersOfApiManagerAndStsKeys) {
+  Claims apim = parseOk(
+      {{"application",
+        {{"owner", "kanchana"}, {"tier", "50PerMin"}, {"name", "DefaultApplication"}, {"id", 35}}},
+       {"subscribedAPIs", {{{"name", "A"}, {"version", "1"}, {"subscriptionTier", "Gold"}}}}});
+  EXPECT_EQ(apim.applicationId, "35");
+  EXPECT_EQ(apim.applicationTier, "50PerMin");
+  EXPECT_EQ(apim.allowedApis[0].tier, "Gold");
+  EXPECT_EQ(apim.tier, "");
+  Claims uuid = parseOk({{"application", {{"id", 35}, {"uuid", "u-1"}, {"tier", "10PerMin"}}}});
+  EXPECT_EQ(uuid.applicationId, "u-1");  // the uuid is unique across tenants; the id is not
+  Claims named = parseOk({{"application", {{"owner", "o"}, {"name", "n"}}}});
+  EXPECT_EQ(named.applicationId, "o/n");
+  EXPECT_EQ(named.applicationTier, "");
+  Claims sts = parseOk({{"tier", "Bronze"}});
+  EXPECT_EQ(sts.tier, "Bronze");
+  EXPECT_EQ(sts.applicationId, "");
+  EXPECT_NE(parseError({{"tier", 5}}), "");
 }
 
 TEST(Claims, NumericDates) {
