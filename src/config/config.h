@@ -106,6 +106,13 @@ struct StorageConfig {
   std::string path;  // resolved; default runtime/data/micro-gw.db
 };
 
+// [cluster] (SPEC section 14): several nodes as one gateway over Redis. redis empty = one node.
+struct ClusterConfig {
+  std::string redis;          // "redis://HOST:PORT/DB" as written (validated at load), "" = off
+  std::string redisPassword;  // AUTH; never logged
+  bool redisTls = false;      // refused at load: this build's hiredis (0.14) has no TLS
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -120,6 +127,7 @@ struct Config {
   CachingConfig caching;
   ApisConfig apis;
   StorageConfig storage;
+  ClusterConfig cluster;
 };
 
 }  // namespace mgw::config

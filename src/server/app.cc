@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "auth/initial_password.h"
+#include "cluster/cluster_node.h"
 #include "common/log.h"
 #include "config/config_loader.h"
 #include "http/server.h"
@@ -143,6 +144,33 @@ int runGateway(const RunOptions& options) {
 
   ServerContext context(state, revocations, lifecycle);
   lifecycle->startPurger(std::chrono::hours(1));
+
+  // [cluster] (SPEC section 14): other nodes' changes are applied before this node serves.
+  std::shared_ptr<cluster::ClusterNode> clusterNode;
+  // On every way out (after the listeners stopped): the node and the service hold each other.
+  struct ClusterStop {
+    std::shared_ptr<cluster::ClusterNode>& node;
+    LifecycleService& lifecycle;
+    ~ClusterStop() {
+      if (!node) return;
+      node->stop();
+      lifecycle.setChangeSink(nullptr);
+    }
+  } clusterStop{clusterNode, *lifecycle};
+  if (!config->cluster.redis.empty()) {
+    std::string clusterError;
+    clusterNode = cluster::ClusterNode::create(config->cluster, lifecycle,
+                                               config->listener.workerThreads, &clusterError);
+    if (!clusterNode) {
+      log::error("startup error", {{"detail", "[cluster] redis: " + clusterError}});
+      return 1;
+    }
+    lifecycle->setChangeSink(clusterNode);
+    clusterNode->start();
+    if (!clusterNode->waitUntilCaughtUp(std::chrono::seconds(5)))
+      log::warn("cluster: not caught up with Redis within 5 s; serving with what this node knows");
+    context.setCluster(clusterNode);
+  }
 
   std::unique_ptr<token::SigningKey> tlsKey;
   if (listener.httpsPort != -1) {

@@ -22,7 +22,9 @@ LAYERS = {
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
     "http": {"common", "config", "gateway"},
-    "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http"},
+    "cluster": {"common", "config", "gateway", "store", "lifecycle"},
+    "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
+               "cluster"},
 }
 
 # HTTP libraries: which modules may include them. The security core (token/, auth/) and every
