@@ -35,7 +35,17 @@ Fault faultFor(Failure failure) {
     case Failure::kBackendBadResponse:
       return {502, 101503, "Error connecting to the backend"};
     case Failure::kTooManyInvalidKeys:
-      return {429, 900800, "Too many invalid API keys"};
+      return {429, 900429, "Too many invalid API keys"};
+    case Failure::kApiThrottled:
+      return {429, 900800, "Message throttled out"};
+    case Failure::kResourceThrottled:
+      return {429, 900802, "Message throttled out"};
+    case Failure::kApplicationThrottled:
+      return {429, 900803, "Message throttled out"};
+    case Failure::kSubscriptionThrottled:
+      return {429, 900804, "Message throttled out"};
+    case Failure::kThrottlePolicyMissing:
+      return {500, 900809, "Internal Server Error"};
     case Failure::kBackendTimeout:
       return {504, 101504, "Connection timed out"};
     case Failure::kAuthMissing:
@@ -44,7 +54,7 @@ Fault faultFor(Failure failure) {
     case Failure::kAuthInvalid:
       return {401, 900901, "Invalid Credentials"};
     case Failure::kTooManyAttempts:
-      return {429, 900800, "Too many failed attempts"};
+      return {429, 900429, "Too many failed attempts"};
     case Failure::kBadRequestBody:
     case Failure::kRequestBroaderThanAllowed:
       return {400, 900400, "Bad Request"};
@@ -136,6 +146,16 @@ std::string_view failureName(Failure failure) {
       return "backend_bad_response";
     case Failure::kTooManyInvalidKeys:
       return "too_many_invalid_keys";
+    case Failure::kApiThrottled:
+      return "api_throttled";
+    case Failure::kResourceThrottled:
+      return "resource_throttled";
+    case Failure::kApplicationThrottled:
+      return "application_throttled";
+    case Failure::kSubscriptionThrottled:
+      return "subscription_throttled";
+    case Failure::kThrottlePolicyMissing:
+      return "throttle_policy_missing";
     case Failure::kBackendTimeout:
       return "backend_timeout";
     case Failure::kAuthMissing:

@@ -37,13 +37,21 @@ enum class Failure {
   kBackendTlsFailed,    // 502, 101503: TLS handshake or certificate verification failed
   kBackendBadResponse,  // 502, 101503: the answer is not valid HTTP/1.1
   kBackendTimeout,      // 504, 101504
-  kTooManyInvalidKeys,  // 429: too many unknown or invalid keys from this client address
+  kTooManyInvalidKeys,  // 429, 900429: too many unknown or invalid keys from this client address
+
+  // Gateway: throttling (SPEC section 13): 429 with Retry-After and RateLimit headers, WSO2's
+  // codes; the login and key-lookup throttles keep 900429, distinct from these.
+  kApiThrottled,           // 429, 900800: the API's tier (x-wso2-throttling-tier, throttlingTier)
+  kResourceThrottled,      // 429, 900802: the operation's tier
+  kApplicationThrottled,   // 429, 900803: the application's tier
+  kSubscriptionThrottled,  // 429, 900804: the key's subscription tier for this API
+  kThrottlePolicyMissing,  // 500, 900809: a definition names a policy that does not exist
 
   // STS and management endpoints.
   kAuthMissing,                // 401: no Authorization header
   kAuthMalformed,              // 401: not "Basic base64(user:password)"
   kAuthInvalid,                // 401: unknown user or wrong password (one answer for both)
-  kTooManyAttempts,            // 429
+  kTooManyAttempts,            // 429, 900429 (the login throttle's own code)
   kBadRequestBody,             // 400: malformed JSON or a field of the wrong type
   kRequestBroaderThanAllowed,  // 400: allowedAPIs outside what the user may have
   kIssuerDisabled,             // 503

@@ -37,7 +37,8 @@ struct UserConfig {
   std::string password;                          // $argon2id$..., @sha256:{hex} or 40-hex SHA-1
   std::vector<std::string> roles;                // "admin"
   std::optional<std::vector<std::string>> apis;  // "Name:version" or "Name:*"
-  int line = 0;  // where [b7a.users.<name>] was declared, for later errors
+  std::string tier = "Unlimited";  // subscription tier written into this user's keys (SPEC 13)
+  int line = 0;                    // where [b7a.users.<name>] was declared, for later errors
 };
 
 struct AuthConfig {
@@ -94,6 +95,7 @@ struct InlineApi {
   bool subscriptionRequired = false;
   int timeoutSeconds = 30;        // backend response timeout
   int connectTimeoutSeconds = 5;  // backend connect (and TLS handshake) timeout
+  std::string throttlingTier;     // API-level throttling policy; empty = none (SPEC section 13)
   int line = 0;                   // where it was declared, for later errors
 };
 
@@ -113,6 +115,24 @@ struct ClusterConfig {
   bool redisTls = false;      // refused at load: this build's hiredis (0.14) has no TLS
 };
 
+// [throttling] and [[throttling.policy]] (SPEC section 13); the policies are resolved in
+// throttle/policy.h (WSO2's defaults, then policies.yaml, then these).
+struct ThrottlePolicyConfig {
+  std::string name;
+  std::string level;  // "api", "application", "subscription"
+  std::int64_t count = 0;
+  std::int64_t unitTime = 1;
+  std::string timeUnit = "min";  // "sec", "min", "hour", "day" (and "ms")
+  bool stopOnQuotaReach = true;
+  int line = 0;
+};
+struct ThrottlingConfig {
+  std::vector<ThrottlePolicyConfig> policies;
+  std::string policiesFile;           // resolved; default <runtime home>/policies.yaml when present
+  bool policiesFileDeclared = false;  // declared: a missing file is an error
+  std::string unknownTier = "Unlimited";  // what an unknown tier in a key counts as
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -128,6 +148,7 @@ struct Config {
   ApisConfig apis;
   StorageConfig storage;
   ClusterConfig cluster;
+  ThrottlingConfig throttling;
 };
 
 }  // namespace mgw::config

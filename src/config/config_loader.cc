@@ -615,6 +615,10 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readCluster(v, c.cluster);
                    }},
+                  {"throttling",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readThrottling(v, c.throttling);
+                   }},
               });
   }
 
@@ -772,6 +776,7 @@ class Loader {
                      }
                      u.apis = std::move(apis);
                    }},
+                  {"tier", [&](auto& v, auto& w) { readString(v, w, u.tier, false); }},
               });
     if (!hasPassword) {
       errorAt(lineOf(t), header + " password",
@@ -1085,6 +1090,8 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, api.timeoutSeconds, "seconds"); }},
             {"connectTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, api.connectTimeoutSeconds, "seconds"); }},
+            {"throttlingTier",
+             [&](auto& v, auto& w) { readString(v, w, api.throttlingTier, false); }},
         });
     for (const char* required : {"name", "version", "context"}) {
       if (!t.contains(required)) {
@@ -1135,6 +1142,69 @@ class Loader {
   void readStorage(const Value& t, StorageConfig& s) {
     readTable(t, "[storage]", "storage",
               {{"path", [&](auto& v, auto& w) { readPath(v, w, s.path); }}});
+  }
+
+  // [throttling] and [[throttling.policy]] (SPEC section 13). Names are checked against each
+  // other here; throttle/policy.cc merges them over WSO2's defaults and policies.yaml.
+  void readThrottling(const Value& t, ThrottlingConfig& th) {
+    readTable(
+        t, "[throttling]", "throttling",
+        {
+            {"policiesFile",
+             [&](auto& v, auto& w) {
+               readPath(v, w, th.policiesFile);
+               th.policiesFileDeclared = !th.policiesFile.empty();
+             }},
+            {"unknownTier", [&](auto& v, auto& w) { readString(v, w, th.unknownTier, false); }},
+            {"policy",
+             [&](const Value& v, const Where& w) {
+               forEachTable(v, w, [&](const Value& p) { readThrottlePolicy(p, th); });
+             }},
+        });
+  }
+
+  void readThrottlePolicy(const Value& t, ThrottlingConfig& th) {
+    ThrottlePolicyConfig p;
+    p.line = lineOf(t);
+    const std::string header = "[[throttling.policy]]";
+    readTable(
+        t, header, "throttling.policy",
+        {
+            {"name", [&](auto& v, auto& w) { readString(v, w, p.name, false); }},
+            {"level",
+             [&](auto& v, auto& w) {
+               readEnum(v, w, p.level, {"api", "application", "subscription"});
+             }},
+            {"count",
+             [&](auto& v, auto& w) {
+               readInt(v, w, p.count, 1, std::int64_t{1} << 40,
+                       "must be a positive number of requests");
+             }},
+            {"unitTime",
+             [&](auto& v, auto& w) {
+               readInt(v, w, p.unitTime, 1, 1000000, "must be between 1 and 1000000");
+             }},
+            {"timeUnit",
+             [&](auto& v, auto& w) {
+               readEnum(v, w, p.timeUnit, {"ms", "sec", "min", "hour", "day"});
+             }},
+            {"stopOnQuotaReach", [&](auto& v, auto& w) { readBool(v, w, p.stopOnQuotaReach); }},
+        });
+    for (const char* required : {"name", "level", "count"}) {
+      if (!t.contains(required)) {
+        errorAt(p.line, header + " " + required,
+                "missing: every policy needs name, level (api, application, subscription) and "
+                "count (unitTime defaults to 1, timeUnit to \"min\")");
+      }
+    }
+    for (const auto& other : th.policies) {
+      if (!p.name.empty() && other.name == p.name && other.level == p.level) {
+        errorAt(p.line, header + " name",
+                "duplicate " + p.level + " policy " + p.name + " (first declared at line " +
+                    std::to_string(other.line) + ")");
+      }
+    }
+    th.policies.push_back(std::move(p));
   }
 
   // Cross-table checks and defaults that need the whole file.

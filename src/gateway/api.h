@@ -15,9 +15,10 @@ struct KeySource {
 };
 
 struct Resource {
-  std::string method;        // upper case, "*" for any (inline APIs)
-  std::string pathTemplate;  // "/menu", "/order/{orderId}", "/*" for anything (inline APIs)
-  bool secured = true;       // false: x-wso2-disable-security or security: []
+  std::string method;          // upper case, "*" for any (inline APIs)
+  std::string pathTemplate;    // "/menu", "/order/{orderId}", "/*" for anything (inline APIs)
+  bool secured = true;         // false: x-wso2-disable-security or security: []
+  std::string throttlingTier;  // x-wso2-throttling-tier on the operation; empty = none
 };
 
 struct Endpoints {
@@ -39,6 +40,7 @@ struct ApiDefinition {
   bool subscriptionRequired = false;
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
+  std::string throttlingTier;     // x-wso2-throttling-tier / throttlingTier; empty = none
   std::string source;             // "conf/micro-gw.conf:42" or the definition file, for messages
 };
 

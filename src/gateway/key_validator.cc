@@ -214,6 +214,17 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     }
   }
 
+  // The tiers this request is throttled by (SPEC section 13).
+  for (const token::AllowedApi& a : claims.allowedApis) {
+    if (!a.tier.empty() && a.name == api.name && (a.version == api.version || a.version == "*")) {
+      out.subscriptionTier = a.tier;
+      break;
+    }
+  }
+  if (out.subscriptionTier.empty()) out.subscriptionTier = claims.tier;
+  out.application = claims.applicationId;
+  out.applicationTier = claims.applicationTier;
+
   // 4, 5. permittedIP, permittedReferer.
   if (checkRestrictions(claims.permittedIP, claims.permittedReferer, ctx, out) != Failure::kNone)
     return out;

@@ -38,6 +38,12 @@ struct ValidationResult {
   std::string subject;   // sub, once verified
   std::string issuer;    // iss, once verified
   bool sandbox = false;  // keytype SANDBOX: forward to the sandbox endpoints
+  // Throttling (SPEC section 13), once valid: the subscription tier for this API (API Manager's
+  // subscribedAPIs[].subscriptionTier, else the key's "tier" claim, else the opaque key's tier),
+  // and the application (API Manager's application object, or the micro-gw application).
+  std::string subscriptionTier;
+  std::string application;
+  std::string applicationTier;
 };
 
 class KeyValidator {

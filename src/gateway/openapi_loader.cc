@@ -563,6 +563,11 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
     if (!v) return std::nullopt;
     api.propagateApiKey = *v;
   }
+  if (const YAML::Node tier = root["x-wso2-throttling-tier"]) {
+    auto v = r.scalar(tier, "/x-wso2-throttling-tier", "x-wso2-throttling-tier");
+    if (!v) return std::nullopt;
+    api.throttlingTier = *v;
+  }
   if (const YAML::Node s = root["x-mgw-subscription-required"]) {
     auto v = r.boolean(s, "/x-mgw-subscription-required");
     if (!v) return std::nullopt;
@@ -605,7 +610,13 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
                 "per-operation endpoints are not supported; declare them at the API level");
         continue;
       }
-      Resource res{upper(method), path, true};
+      Resource res{upper(method), path, true, {}};
+      if (const YAML::Node tier = op["x-wso2-throttling-tier"]) {
+        auto v =
+            r.scalar(tier, child(opPointer, "x-wso2-throttling-tier"), "x-wso2-throttling-tier");
+        if (!v) continue;
+        res.throttlingTier = *v;
+      }
       bool opDisabled = false;
       if (const YAML::Node d = op["x-wso2-disable-security"]) {
         auto v = r.boolean(d, child(opPointer, "x-wso2-disable-security"));
@@ -780,7 +791,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.context = in.context;
   replaceAll(&api.context, "{version}", in.version);
   while (api.context.size() > 1 && api.context.back() == '/') api.context.pop_back();
-  api.resources = {Resource{"*", "/*", !in.security.empty()}};
+  api.resources = {Resource{"*", "/*", !in.security.empty(), {}}};
   for (std::string url : in.production) {
     checkEndpointUrl(&url);
     api.production.urls.push_back(url);
@@ -797,6 +808,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   if (!in.apiKeyQuery.empty()) api.keySources.push_back({KeyLocation::kQuery, in.apiKeyQuery});
   api.propagateApiKey = in.propagateApiKey;
   api.subscriptionRequired = in.subscriptionRequired;
+  api.throttlingTier = in.throttlingTier;
   api.timeoutSeconds = in.timeoutSeconds;
   api.connectTimeoutSeconds = in.connectTimeoutSeconds;
   api.source = configFile + ":" + std::to_string(in.line);

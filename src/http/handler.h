@@ -26,6 +26,12 @@ struct Decision {
     kReply,    // answer at once with `reply` (the request body, if any, is discarded)
     kLocal,    // read the whole body (at most maxBodyBytes), then answer with local(request)
     kForward,  // relay to a backend as `forward` says, streaming both bodies
+    // The decision depends on work that completes later, maybe on another thread (a shared
+    // throttling counter store): the transport calls defer(resume) once and waits, without
+    // blocking its I/O thread, until resume(decision) is called (exactly once, from any thread);
+    // then it carries out that decision (which may defer again). Handlers that can decide at once
+    // never return this, so the fast path costs nothing.
+    kDefer,
   };
   Kind kind = Kind::kReply;
   gateway::HttpResponse reply;
@@ -33,6 +39,8 @@ struct Decision {
   bool blocking = false;  // kLocal: run on the worker pool (argon2id, store writes)
   std::size_t maxBodyBytes = 64 * 1024;
   std::shared_ptr<const gateway::ForwardPlan> forward;
+  using Resume = std::function<void(Decision)>;
+  std::function<void(Resume)> defer;  // kDefer
   // Called once when the exchange ends (access log); may be empty.
   std::function<void(const gateway::HttpRequest&, const Outcome&)> done;
 };

@@ -484,6 +484,14 @@ struct Server::Impl {
     } else {
       decision = handler.decide(request);
     }
+    // A decision that completes later (kDefer): the coroutine waits on this I/O thread's executor
+    // and is resumed there; the thread serves other connections meanwhile.
+    while (decision.kind == Decision::Kind::kDefer) {
+      auto start = std::move(decision.defer);
+      auto done = std::move(decision.done);
+      decision = co_await awaitDecision(t, std::move(start));
+      if (!decision.done) decision.done = std::move(done);
+    }
 
     switch (decision.kind) {
       case Decision::Kind::kReply: {
@@ -534,9 +542,37 @@ struct Server::Impl {
       case Decision::Kind::kForward:
         keepAlive = co_await relay(t, conn, in, head, *decision.forward, keepAlive, &outcome);
         break;
+      case Decision::Kind::kDefer: {  // unreachable: resolved above
+        keepAlive = false;
+        const auto reply = gateway::faultReply(Failure::kInternalError, "no decision was made");
+        outcome.status = reply.status;
+        co_await writeReply(conn, reply, headRequest, false);
+        break;
+      }
     }
     if (decision.done) decision.done(request, outcome);
     co_return keepAlive;
+  }
+
+  // kDefer: start(resume) once; resume(decision) may be called inline or later from any thread,
+  // exactly once; the coroutine continues on t's executor. (Handlers that decide at once never
+  // return kDefer, so this costs a request nothing unless it waits on something.)
+  static awaitable<Decision> awaitDecision(IoThread& t,
+                                           std::function<void(Decision::Resume)> start) {
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Decision)>(
+        [&t, start = std::move(start)](auto handler) mutable {
+          using Handler = decltype(handler);
+          auto shared = std::make_shared<Handler>(std::move(handler));
+          auto work =
+              std::make_shared<decltype(asio::make_work_guard(t.io))>(asio::make_work_guard(t.io));
+          start([&t, shared, work](Decision d) mutable {
+            asio::post(t.io, [shared, work, d = std::move(d)]() mutable {
+              (*shared)(std::move(d));
+              work->reset();
+            });
+          });
+        },
+        asio::use_awaitable);
   }
 
   static gateway::HttpResponse runLocal(Decision& decision, gateway::HttpRequest& request) {

@@ -9,6 +9,7 @@
 #include "gateway/key_extractor.h"
 #include "server/request_util.h"
 #include "server/routes.h"
+#include "throttle/throttler.h"
 
 namespace mgw::server {
 namespace {
@@ -65,6 +66,51 @@ std::size_t segmentCount(const std::string& context) {
   return n;
 }
 
+// Throttling (SPEC section 13): charges the plan's counters, then the forward decision or a 429.
+// The in-process store answers inline; another store (Redis) answers later, so the transport is
+// asked to wait (kDefer) without blocking its thread.
+http::Decision throttled(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                         throttle::Plan plan, http::Decision allowed, AccessEntry entry) {
+  struct Pending {
+    std::shared_ptr<const RuntimeState> state;  // keeps the plan's policies alive
+    throttle::Plan plan;
+    http::Decision allowed;
+    AccessEntry entry;
+  };
+  auto answer = [&context](Pending& p, const throttle::Verdict& verdict) {
+    auto a = p.state->throttler->judge(p.plan, verdict, context.throttleStats());
+    if (a.failure == Failure::kNone) {
+      p.allowed.done = accessLog(std::move(p.entry));
+      return std::move(p.allowed);
+    }
+    p.entry.failure = a.failure;
+    p.entry.reason = a.reason;
+    http::Decision refused;
+    refused.kind = http::Decision::Kind::kReply;
+    refused.reply = gateway::faultReply(a.failure, a.description);
+    for (auto& [name, value] : a.headers) refused.reply.setHeader(name, value);
+    refused.done = accessLog(std::move(p.entry));
+    return refused;
+  };
+  if (throttle::LocalCounterStore* local = context.localCounters()) {
+    Pending p{std::move(state), std::move(plan), std::move(allowed), std::move(entry)};
+    const auto verdict = local->chargeNow(p.plan.hits);
+    return answer(p, verdict);
+  }
+  auto pending = std::make_shared<Pending>(
+      Pending{std::move(state), std::move(plan), std::move(allowed), std::move(entry)});
+  http::Decision deferred;
+  deferred.kind = http::Decision::Kind::kDefer;
+  deferred.defer = [&context, pending, answer](http::Decision::Resume resume) {
+    auto hits = pending->plan.hits;
+    context.counters().charge(std::move(hits),
+                              [pending, answer, resume = std::move(resume)](throttle::Verdict v) {
+                                resume(answer(*pending, v));
+                              });
+  };
+  return deferred;
+}
+
 }  // namespace
 
 http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& request) {
@@ -102,6 +148,11 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   const auto& api = *route.api;
   entry.api = api.name + ":" + api.version;
   const gateway::Endpoints* endpoints = &api.production;
+  throttle::Subject subject;  // what this request is counted against (SPEC section 13)
+  subject.api = entry.api;
+  subject.apiTier = api.throttlingTier;
+  subject.resourceTier = route.resource->throttlingTier;
+  gateway::ValidationResult keyFacts;
 
   // X-Forwarded-For: every line, joined in order (a second line must not hide an address).
   const std::string forwardedFor = request.joinedHeader("X-Forwarded-For");
@@ -142,6 +193,11 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     if (verdict.failure != Failure::kNone)
       return refuse(verdict.failure, verdict.description, verdict.reason);
     if (verdict.sandbox) endpoints = &api.sandbox;
+    keyFacts = std::move(verdict);
+    subject.keyId = keyFacts.keyId;
+    subject.subscriptionTier = keyFacts.subscriptionTier;
+    subject.application = keyFacts.application;
+    subject.applicationTier = keyFacts.applicationTier;
   }
   if (endpoints->empty())
     return refuse(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
@@ -181,6 +237,19 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
 
   decision.kind = http::Decision::Kind::kForward;
   decision.forward = std::move(plan);
+  if (state->throttler) {
+    std::string resource;
+    if (!subject.resourceTier.empty())
+      resource = route.resource->method + " " + route.resource->pathTemplate;
+    subject.resource = resource;
+    auto counting = state->throttler->plan(subject);
+    if (!counting.missingPolicy.empty()) {
+      auto missing = throttle::Throttler::missing(counting);
+      return refuse(missing.failure, missing.description, missing.reason);
+    }
+    if (!counting.hits.empty())
+      return throttled(context, state, std::move(counting), std::move(decision), std::move(entry));
+  }
   decision.done = accessLog(std::move(entry));
   return decision;
 }

@@ -170,6 +170,45 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
       }
     }
   }
+  // Throttling policies (SPEC section 13): WSO2's defaults, policies.yaml, [[throttling.policy]].
+  // A tier a definition or a user names that no policy has loads with a warning (--validate lists
+  // it); its requests answer 500 naming it, as WSO2's gateway does.
+  {
+    auto policies = throttle::PolicySet::build(config, errors);
+    auto unknown = [&](throttle::PolicyLevel level, const std::string& tier) {
+      return !tier.empty() && policies.find(level, tier) == nullptr;
+    };
+    for (const auto& api : apis) {
+      if (unknown(throttle::PolicyLevel::kApi, api.throttlingTier))
+        warnings->push_back(api.source + ": API " + api.name + ":" + api.version +
+                            " names the throttling tier '" + api.throttlingTier +
+                            "', which no api-level policy defines: its requests answer 500");
+      for (const auto& res : api.resources) {
+        if (unknown(throttle::PolicyLevel::kApi, res.throttlingTier))
+          warnings->push_back(api.source + ": API " + api.name + ":" + api.version + " " +
+                              res.method + " " + res.pathTemplate + " names the throttling tier '" +
+                              res.throttlingTier +
+                              "', which no api-level policy defines: its requests answer 500");
+      }
+    }
+    for (const auto& user : config.users) {
+      if (unknown(throttle::PolicyLevel::kSubscription, user.tier))
+        warnings->push_back(config.sourcePath + ":" + std::to_string(user.line) + ": [b7a.users." +
+                            user.name + "] tier = \"" + user.tier +
+                            "\": no subscription-level policy has this name; keys count as "
+                            "[throttling] unknownTier");
+    }
+    if (policies.find(throttle::PolicyLevel::kSubscription, config.throttling.unknownTier) ==
+            nullptr ||
+        policies.find(throttle::PolicyLevel::kApplication, config.throttling.unknownTier) ==
+            nullptr)
+      errors->push_back(config.sourcePath + ": [throttling] unknownTier = \"" +
+                        config.throttling.unknownTier +
+                        "\": must name a policy of both the subscription and the application "
+                        "level (default \"Unlimited\")");
+    state->throttler = std::make_shared<const throttle::Throttler>(std::move(policies),
+                                                                   config.throttling.unknownTier);
+  }
   if (errors->size() != errorsBefore) return nullptr;
   state->router = std::make_shared<const gateway::Router>(std::move(apis));
   state->validator = std::make_shared<const gateway::KeyValidator>(

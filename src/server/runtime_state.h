@@ -14,6 +14,7 @@
 #include "gateway/revocation_list.h"
 #include "gateway/router.h"
 #include "sts/api_key_issuer.h"
+#include "throttle/throttler.h"
 #include "token/jws.h"
 #include "token/keys.h"
 
@@ -29,6 +30,7 @@ struct RuntimeState {
   std::shared_ptr<const gateway::Router> router;
   std::shared_ptr<const gateway::KeyValidator> validator;
   std::unordered_map<std::string, gateway::UpstreamTarget> endpoints;  // every endpoint URL, parsed
+  std::shared_ptr<const throttle::Throttler> throttler;  // the policies (SPEC section 13)
 };
 
 struct BuildOptions {

@@ -13,6 +13,9 @@
 #include "gateway/revocation_list.h"
 #include "lifecycle/lifecycle_service.h"
 #include "server/runtime_state.h"
+#include "throttle/counter_store.h"
+#include "throttle/local_counter_store.h"
+#include "throttle/throttler.h"
 
 namespace mgw::server {
 
@@ -48,6 +51,19 @@ class ServerContext {
   std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys() const {
     return lifecycle_ ? lifecycle_->opaqueKeys() : nullptr;
   }
+  // Throttling counters (SPEC section 13): per process, never part of a reload. The in-process
+  // store by default; setCounterStore puts another behind the same interface (Redis, several
+  // nodes) before the server starts.
+  throttle::CounterStore& counters() { return *counters_; }
+  // The in-process store when it is the one in use: the gateway charges it inline (no deferral).
+  throttle::LocalCounterStore* localCounters() { return localCounters_; }
+  void setCounterStore(std::shared_ptr<throttle::CounterStore> store) {
+    counters_ = std::move(store);
+    localCounters_ = dynamic_cast<throttle::LocalCounterStore*>(counters_.get());
+  }
+  // Throttled and over-quota requests by level (atomic), for the metrics.
+  const throttle::Stats& throttleStats() const { return throttleStats_; }
+  throttle::Stats& throttleStats() { return throttleStats_; }
 
   // [cluster] on: the node's link to the others (status() and metricsText() for /metrics); null
   // for one node. Set once, before serving.
@@ -63,6 +79,11 @@ class ServerContext {
   std::unique_ptr<auth::LoginThrottle> loginThrottle_ = std::make_unique<auth::LoginThrottle>();
   std::unique_ptr<gateway::AddressLimiter> keyLookupFailures_ =
       std::make_unique<gateway::AddressLimiter>();
+  std::shared_ptr<throttle::CounterStore> counters_ =
+      std::make_shared<throttle::LocalCounterStore>();
+  throttle::LocalCounterStore* localCounters_ =
+      static_cast<throttle::LocalCounterStore*>(counters_.get());
+  throttle::Stats throttleStats_;
 };
 
 }  // namespace mgw::server

@@ -16,6 +16,39 @@ bool wantsJson(const RouteRequest& req) {
   return req.header("Accept").find("application/json") != std::string::npos;
 }
 
+// The subscription tier a key gets (SPEC section 13): the user's [b7a.users.<name>] tier, or a
+// lower one the request asks for. "" with *error set: the request asks for an unknown or a higher
+// tier.
+std::string keyTier(const RuntimeState& state, const std::string& user, const std::string& asked,
+                    std::string* error) {
+  std::string own = "Unlimited";
+  for (const auto& u : state.config.users)
+    if (u.name == user) own = u.tier;
+  if (asked.empty() || asked == own) return own;
+  const auto& policies = state.throttler->policies();
+  const auto* wanted = policies.find(throttle::PolicyLevel::kSubscription, asked);
+  if (wanted == nullptr) {
+    *error = "tier '" + asked + "' is not a subscription policy";
+    return "";
+  }
+  const auto* mine = policies.find(throttle::PolicyLevel::kSubscription, own);
+  if (mine == nullptr)
+    mine = policies.find(throttle::PolicyLevel::kSubscription, state.config.throttling.unknownTier);
+  // Lower = a rate no higher than the user's own (Unlimited is above every limit).
+  auto above = [](const throttle::Policy& a, const throttle::Policy& b) {
+    if (a.unlimited()) return !b.unlimited();
+    if (b.unlimited()) return false;
+    // a.count / a.window > b.count / b.window, without division.
+    return static_cast<long double>(a.count) * b.window.count() >
+           static_cast<long double>(b.count) * a.window.count();
+  };
+  if (mine == nullptr || above(*wanted, *mine)) {
+    *error = "tier '" + asked + "' is higher than user '" + user + "' may have ('" + own + "')";
+    return "";
+  }
+  return asked;
+}
+
 }  // namespace
 
 void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
@@ -35,6 +68,12 @@ void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& 
     writeFault(res, parsed.failure, parsed.description);
     return;
   }
+  std::string tierError;
+  parsed.request.tier = keyTier(*state, caller->user, parsed.request.tier, &tierError);
+  if (!tierError.empty()) {
+    writeFault(res, Failure::kRequestBroaderThanAllowed, tierError);
+    return;
+  }
   auto issued = state->issuer->issue(caller->user, caller->apis, parsed.request, nowSeconds());
   if (issued.failure != Failure::kNone) {
     if (issued.failure == Failure::kSigningFailed)
@@ -52,6 +91,7 @@ void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& 
                  {"tokenType", "apikey"},
                  {"expiresIn", issued.expiresIn ? json(*issued.expiresIn) : json(nullptr)},
                  {"jti", issued.jti}};
+    if (!parsed.request.tier.empty()) body["tier"] = parsed.request.tier;
     res.setContent(body.dump(), "application/json");
   } else {
     res.setContent(issued.apiKey, "text/plain");

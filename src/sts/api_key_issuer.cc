@@ -48,7 +48,7 @@ std::optional<std::int64_t> parseValidity(const json& value) {
 std::optional<token::AllowedApi> splitUserApi(const std::string& entry) {
   auto colon = entry.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) return std::nullopt;
-  return token::AllowedApi{entry.substr(0, colon), entry.substr(colon + 1)};
+  return token::AllowedApi{entry.substr(0, colon), entry.substr(colon + 1), {}};
 }
 
 }  // namespace
@@ -85,7 +85,7 @@ ParseResult parseIssueRequest(std::string_view body) {
             !entry.contains("version") || !entry["version"].is_string())
           return badRequest(
               "each allowedAPIs entry must be {\"name\": string, \"version\": string}");
-        apis.push_back({entry["name"].get<std::string>(), entry["version"].get<std::string>()});
+        apis.push_back({entry["name"].get<std::string>(), entry["version"].get<std::string>(), {}});
       }
       result.request.allowedApis = std::move(apis);
     } else if (field == "keyType") {
@@ -108,10 +108,15 @@ ParseResult parseIssueRequest(std::string_view body) {
       if (!gateway::RefererMatcher::parse(value.get<std::string>(), &error))
         return badRequest("permittedReferer: " + error);
       result.request.permittedReferer = value.get<std::string>();
+    } else if (field == "tier") {
+      if (!value.is_string() || value.get<std::string>().empty() ||
+          value.get<std::string>().size() > 64)
+        return badRequest("tier must be the name of a subscription policy (at most 64 characters)");
+      result.request.tier = value.get<std::string>();
     } else {
       return badRequest(
           "unknown field '" + field +
-          "'; allowed: validityTime, allowedAPIs, keyType, permittedIP, permittedReferer");
+          "'; allowed: validityTime, allowedAPIs, keyType, permittedIP, permittedReferer, tier");
     }
   }
   return result;
@@ -127,7 +132,7 @@ std::vector<token::AllowedApi> ApiKeyIssuer::apisFor(
     const std::optional<std::vector<std::string>>& userApis) const {
   std::vector<token::AllowedApi> configured;
   for (const auto& api : issuerApis_)
-    for (const auto& version : api.versions) configured.push_back({api.name, version});
+    for (const auto& version : api.versions) configured.push_back({api.name, version, {}});
   if (!userApis) return configured;
 
   // Narrow: a user entry counts only where the issuer allows it too.
@@ -198,6 +203,7 @@ IssuedKey ApiKeyIssuer::issue(const std::string& user,
   claims["allowedAPIs"] = std::move(allowed);
   if (!request.permittedIP.empty()) claims["permittedIP"] = request.permittedIP;
   if (!request.permittedReferer.empty()) claims["permittedReferer"] = request.permittedReferer;
+  if (!request.tier.empty()) claims["tier"] = request.tier;
 
   json header = {{"typ", "JWT"}, {"kid", issuer_.certificateAlias}};
   auto key = token::signCompact(header, claims, *signingKey_);

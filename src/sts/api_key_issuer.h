@@ -30,6 +30,9 @@ struct IssueRequest {
   std::string keyType = "PRODUCTION";
   std::string permittedIP;
   std::string permittedReferer;
+  // The subscription tier asked for (SPEC section 13); the caller checks it against the user's
+  // and replaces it with the tier to write into the "tier" claim ("" = no claim).
+  std::string tier;
 };
 
 struct ParseResult {

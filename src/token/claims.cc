@@ -82,7 +82,10 @@ bool apiList(const nlohmann::json& payload, const char* name, std::vector<Allowe
       *reason = where + " needs string \"name\" and \"version\"";
       return false;
     }
-    out->push_back({apiName->get<std::string>(), apiVersion->get<std::string>()});
+    AllowedApi api{apiName->get<std::string>(), apiVersion->get<std::string>(), {}};
+    auto tier = entry.find("subscriptionTier");
+    if (tier != entry.end() && tier->is_string()) api.tier = tier->get<std::string>();
+    out->push_back(std::move(api));
   }
   return true;
 }
@@ -109,6 +112,22 @@ bool claimsFromJson(const nlohmann::json& payload, Claims* claims, std::string* 
       !apiList(payload, "allowedAPIs", &c.allowedApis, reason) ||
       !apiList(payload, "subscribedAPIs", &c.allowedApis, reason)) {
     return false;
+  }
+  if (!optionalString(payload, "tier", &c.tier, reason)) return false;
+  // WSO2 API Manager: "application": {"id": 2, "uuid": "...", "name", "owner", "tier"}.
+  if (auto app = payload.find("application"); app != payload.end() && app->is_object()) {
+    auto text = [&](const char* key) -> std::string {
+      auto it = app->find(key);
+      if (it == app->end()) return "";
+      if (it->is_string()) return it->get<std::string>();
+      if (it->is_number_integer()) return std::to_string(it->get<std::int64_t>());
+      return "";
+    };
+    c.applicationId = text("uuid");
+    if (c.applicationId.empty()) c.applicationId = text("id");
+    if (c.applicationId.empty() && !text("name").empty())
+      c.applicationId = text("owner") + "/" + text("name");
+    c.applicationTier = text("tier");
   }
   c.iat = iat.value_or(0);
   if (claims) *claims = std::move(c);

@@ -37,6 +37,7 @@ std::optional<std::string> signCompact(nlohmann::json header, const nlohmann::js
 struct AllowedApi {
   std::string name;
   std::string version;
+  std::string tier;  // WSO2 API Manager's subscribedAPIs[].subscriptionTier; may be empty
 };
 
 struct Claims {
@@ -51,6 +52,11 @@ struct Claims {
   std::string permittedIP;
   std::string permittedReferer;
   bool validateAllowedApis = true;  // from the trusted issuer that verified it
+  // Throttling (SPEC section 13): the STS key's "tier" claim (subscription tier), and WSO2 API
+  // Manager's "application" object: its uuid (or id, or owner/name) and tier.
+  std::string tier;
+  std::string applicationId;
+  std::string applicationTier;
 };
 
 // A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.

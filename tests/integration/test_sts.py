@@ -154,7 +154,7 @@ failureWindowSeconds = 60
         statuses = [curl(gw.https("/apikey"), headers=[bad]).status for _ in range(3)]
         self.assertEqual(statuses, [401, 401, 401])
         r = curl(gw.https("/apikey"), headers=[bad])
-        self.assertFault(r, 429, 900800)
+        self.assertFault(r, 429, 900429)
         self.assertGreater(int(r.headers["retry-after"]), 0)
         # Even the right password waits: the address is throttled.
         self.assertEqual(curl(gw.https("/apikey"), headers=[f"Authorization: {ADMIN_BASIC}"]).status, 429)

@@ -19,12 +19,13 @@ LAYERS = {
     "auth": {"common", "config"},
     "store": {"common"},
     "gateway": {"common", "config", "token"},
+    "throttle": {"common", "config"},
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
     "http": {"common", "config", "gateway"},
-    "cluster": {"common", "config", "gateway", "store", "lifecycle"},
+    "cluster": {"common", "config", "gateway", "store", "lifecycle", "throttle"},
     "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
-               "cluster"},
+               "throttle", "cluster"},
 }
 
 # HTTP libraries: which modules may include them. The security core (token/, auth/) and every

@@ -1,0 +1,169 @@
+#include "throttle/throttler.h"
+
+#include "common/log.h"
+
+namespace mgw::throttle {
+
+std::string_view levelName(Level level) {
+  switch (level) {
+    case Level::kApi:
+      return "api";
+    case Level::kResource:
+      return "resource";
+    case Level::kSubscription:
+      return "subscription";
+    case Level::kApplication:
+      return "application";
+  }
+  return "api";
+}
+
+namespace {
+
+Failure failureOf(Level level) {
+  switch (level) {
+    case Level::kApi:
+      return Failure::kApiThrottled;
+    case Level::kResource:
+      return Failure::kResourceThrottled;
+    case Level::kSubscription:
+      return Failure::kSubscriptionThrottled;
+    case Level::kApplication:
+      return Failure::kApplicationThrottled;
+  }
+  return Failure::kApiThrottled;
+}
+
+std::string sfString(std::string_view name) {
+  // A structured-field string (RFC 8941 section 3.3.3): printable ASCII, '"' and '\' escaped.
+  std::string out = "\"";
+  for (char c : name) {
+    if (c < 0x20 || c > 0x7e) continue;
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::int64_t ceilSeconds(std::chrono::milliseconds ms) { return (ms.count() + 999) / 1000; }
+
+}  // namespace
+
+std::string rateLimitPolicyHeader(const Policy& policy) {
+  return sfString(policy.name) + ";q=" + std::to_string(policy.count) +
+         ";w=" + std::to_string(std::max<std::int64_t>(1, ceilSeconds(policy.window)));
+}
+
+std::string rateLimitHeader(const Policy& policy, std::int64_t remaining,
+                            std::int64_t resetSeconds) {
+  return sfString(policy.name) + ";r=" + std::to_string(remaining) +
+         ";t=" + std::to_string(resetSeconds);
+}
+
+Throttler::Throttler(PolicySet policies, std::string unknownTier)
+    : policies_(std::move(policies)), unknownTier_(std::move(unknownTier)) {}
+
+const Policy* Throttler::keyTier(PolicyLevel level, std::string_view name) const {
+  if (name.empty()) name = "Unlimited";
+  if (const Policy* p = policies_.find(level, name)) return p;
+  {
+    std::lock_guard lock(loggedMutex_);
+    std::string id = std::string(policyLevelName(level)) + ":" + std::string(name);
+    if (loggedUnknown_.size() < 1000 && loggedUnknown_.insert(id).second) {
+      log::warn("a key names an unknown throttling tier; it counts as [throttling] unknownTier",
+                {{"level", std::string(policyLevelName(level))},
+                 {"tier", std::string(name.substr(0, 64))},
+                 {"unknownTier", unknownTier_}});
+    }
+  }
+  return policies_.find(level, unknownTier_);
+}
+
+void Throttler::add(Plan& plan, Level level, const Policy& policy, std::string key) const {
+  if (policy.unlimited()) return;
+  const std::size_t i = plan.hits.size();
+  Hit hit;
+  hit.key = std::move(key);
+  hit.limit = policy.count;
+  hit.window = policy.window;
+  hit.enforce = policy.stopOnQuotaReach;
+  plan.hits.push_back(std::move(hit));
+  plan.levels[i] = level;
+  plan.policies[i] = &policy;
+}
+
+Plan Throttler::plan(const Subject& s) const {
+  Plan plan;
+  auto named = [&](Level level, std::string_view tier) -> const Policy* {
+    const Policy* p = policies_.find(PolicyLevel::kApi, tier);
+    if (p == nullptr && plan.missingPolicy.empty()) {
+      plan.missingPolicy = std::string(tier);
+      plan.missingLevel = level;
+    }
+    return p;
+  };
+  // A separator that cannot occur in a name, so two subjects never share a counter.
+  constexpr char kSep = '\x1f';
+  if (!s.apiTier.empty()) {
+    if (const Policy* p = named(Level::kApi, s.apiTier))
+      add(plan, Level::kApi, *p,
+          "api" + std::string(1, kSep) + p->name + kSep + std::string(s.api));
+  }
+  if (!s.resourceTier.empty()) {
+    if (const Policy* p = named(Level::kResource, s.resourceTier))
+      add(plan, Level::kResource, *p,
+          "res" + std::string(1, kSep) + p->name + kSep + std::string(s.api) + kSep +
+              std::string(s.resource));
+  }
+  if (!plan.missingPolicy.empty()) return plan;
+  if (!s.keyId.empty()) {
+    if (const Policy* p = keyTier(PolicyLevel::kSubscription, s.subscriptionTier))
+      add(plan, Level::kSubscription, *p,
+          "sub" + std::string(1, kSep) + p->name + kSep + std::string(s.keyId) + kSep +
+              std::string(s.api));
+  }
+  if (!s.application.empty()) {
+    if (const Policy* p = keyTier(PolicyLevel::kApplication, s.applicationTier))
+      add(plan, Level::kApplication, *p,
+          "app" + std::string(1, kSep) + p->name + kSep + std::string(s.application));
+  }
+  return plan;
+}
+
+Answer Throttler::missing(const Plan& plan) {
+  Answer a;
+  a.failure = Failure::kThrottlePolicyMissing;
+  a.description = "the " + std::string(levelName(plan.missingLevel)) + " throttling policy '" +
+                  plan.missingPolicy.substr(0, 64) + "' does not exist";
+  a.reason = "unknown throttling policy " + plan.missingPolicy.substr(0, 64);
+  return a;
+}
+
+Answer Throttler::judge(const Plan& plan, const Verdict& verdict, Stats& stats) const {
+  Answer a;
+  for (std::size_t i = 0; i < plan.hits.size(); ++i) {
+    if ((verdict.overQuota & (std::uint32_t{1} << i)) == 0) continue;
+    stats.addOverQuota(plan.levels[i]);
+    log::warn(
+        "over a throttling quota (stopOnQuotaReach = false: counted, not refused)",
+        {{"level", std::string(levelName(plan.levels[i]))}, {"policy", plan.policies[i]->name}});
+  }
+  if (verdict.allowed) return a;
+  const std::size_t i = verdict.refused < plan.hits.size() ? verdict.refused : 0;
+  const Level level = plan.levels[i];
+  const Policy& policy = *plan.policies[i];
+  stats.addThrottled(level);
+  const std::int64_t retry = std::max<std::int64_t>(1, ceilSeconds(verdict.reset));
+  a.failure = failureOf(level);
+  a.description = "the " + std::string(levelName(level)) + " throttling policy " + policy.name +
+                  " allows " + std::to_string(policy.count) + " requests per " +
+                  std::to_string(ceilSeconds(policy.window)) + " s; retry after " +
+                  std::to_string(retry) + " s";
+  a.reason = std::string(levelName(level)) + " quota " + policy.name + " exhausted";
+  a.headers.emplace_back("Retry-After", std::to_string(retry));
+  a.headers.emplace_back("RateLimit-Policy", rateLimitPolicyHeader(policy));
+  a.headers.emplace_back("RateLimit", rateLimitHeader(policy, 0, retry));
+  return a;
+}
+
+}  // namespace mgw::throttle

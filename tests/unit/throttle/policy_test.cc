@@ -1,0 +1,279 @@
+#include "throttle/policy.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/config_loader.h"
+#include "throttle/throttler.h"
+
+namespace mgw::throttle {
+namespace {
+
+using std::chrono::milliseconds;
+
+config::Config loaded(const std::string& toml, const std::string& home = "/nonexistent-home") {
+  auto r = config::loadConfigFromString(toml, "test.conf", home);
+  std::string errors;
+  for (const auto& e : r.errors) errors += e.toString() + "\n";
+  EXPECT_TRUE(r.ok()) << errors;
+  return r.config.value_or(config::Config{});
+}
+
+TEST(PolicySet, Wso2DefaultsAreBuiltIn) {
+  PolicySet set;
+  struct Row {
+    PolicyLevel level;
+    const char* name;
+    std::int64_t count;
+  };
+  for (const Row& row :
+       {Row{PolicyLevel::kSubscription, "Gold", 5000},
+        Row{PolicyLevel::kSubscription, "Silver", 2000},
+        Row{PolicyLevel::kSubscription, "Bronze", 1000},
+        Row{PolicyLevel::kApplication, "50PerMin", 50},
+        Row{PolicyLevel::kApplication, "20PerMin", 20},
+        Row{PolicyLevel::kApplication, "10PerMin", 10}, Row{PolicyLevel::kApi, "50KPerMin", 50000},
+        Row{PolicyLevel::kApi, "20KPerMin", 20000}, Row{PolicyLevel::kApi, "10KPerMin", 10000}}) {
+    const Policy* p = set.find(row.level, row.name);
+    ASSERT_NE(p, nullptr) << row.name;
+    EXPECT_EQ(p->count, row.count) << row.name;
+    EXPECT_EQ(p->window, milliseconds(60000)) << row.name;
+    EXPECT_TRUE(p->stopOnQuotaReach);
+  }
+  for (PolicyLevel level :
+       {PolicyLevel::kApi, PolicyLevel::kApplication, PolicyLevel::kSubscription}) {
+    ASSERT_NE(set.find(level, "Unlimited"), nullptr);
+    EXPECT_TRUE(set.find(level, "Unlimited")->unlimited());
+  }
+  // Levels are separate name spaces.
+  EXPECT_EQ(set.find(PolicyLevel::kApi, "Gold"), nullptr);
+  EXPECT_EQ(set.find(PolicyLevel::kSubscription, "50PerMin"), nullptr);
+}
+
+TEST(PolicySet, TomlPoliciesOverrideAndAdd) {
+  const auto config = loaded(R"([[throttling.policy]]
+name = "Gold"
+level = "subscription"
+count = 3
+unitTime = 1
+timeUnit = "min"
+
+[[throttling.policy]]
+name = "FivePerSecond"
+level = "api"
+count = 5
+timeUnit = "sec"
+stopOnQuotaReach = false
+)");
+  std::vector<std::string> errors;
+  PolicySet set = PolicySet::build(config, &errors);
+  EXPECT_TRUE(errors.empty());
+  const Policy* gold = set.find(PolicyLevel::kSubscription, "Gold");
+  ASSERT_NE(gold, nullptr);
+  EXPECT_EQ(gold->count, 3);
+  EXPECT_EQ(gold->source, "test.conf:1");
+  const Policy* five = set.find(PolicyLevel::kApi, "FivePerSecond");
+  ASSERT_NE(five, nullptr);
+  EXPECT_EQ(five->window, milliseconds(1000));
+  EXPECT_FALSE(five->stopOnQuotaReach);
+  EXPECT_EQ(set.find(PolicyLevel::kSubscription, "Silver")->count, 2000);  // untouched
+}
+
+TEST(PolicySet, TomlErrorsNameTheKey) {
+  auto r = config::loadConfigFromString(R"([[throttling.policy]]
+name = "X"
+level = "tenant"
+count = 0
+timeUnit = "week"
+)",
+                                        "test.conf", "/h");
+  ASSERT_FALSE(r.ok());
+  std::string all;
+  for (const auto& e : r.errors) all += e.toString() + "\n";
+  EXPECT_NE(all.find("level"), std::string::npos) << all;
+  EXPECT_NE(all.find("count"), std::string::npos) << all;
+  EXPECT_NE(all.find("timeUnit"), std::string::npos) << all;
+  r = config::loadConfigFromString("[[throttling.policy]]\nname = \"X\"\n", "test.conf", "/h");
+  EXPECT_FALSE(r.ok());  // level and count missing
+  r = config::loadConfigFromString("[throttling]\nunknwnTier = \"Gold\"\n", "test.conf", "/h");
+  EXPECT_FALSE(r.ok());  // a typo is an error, not a default
+}
+
+constexpr const char* kPoliciesYaml = R"(# WSO2 API Microgateway 3.x policies.yaml
+resourcePolicies:
+  - 50KPerMin:
+      count: 50000
+      unitTime: 1
+      timeUnit: min
+  - ThreePerMin:
+      count: 3
+      unitTime: 1
+      timeUnit: min
+applicationPolicies:
+  - 10PerMin:
+      count: 7
+      unitTime: 1
+      timeUnit: min
+subscriptionPolicies:
+  - Gold:
+      count: 5
+      unitTime: 1
+      timeUnit: sec
+      stopOnQuota: false
+  - Bronze:
+      count: 2
+      unitTime: 2
+      timeUnit: hour
+      stopOnQuota: true
+)";
+
+TEST(PolicySet, ReadsWso2PoliciesYamlUnchanged) {
+  PolicySet set;
+  std::vector<std::string> errors;
+  EXPECT_TRUE(set.readPoliciesYaml(kPoliciesYaml, "policies.yaml", &errors));
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(set.find(PolicyLevel::kApi, "ThreePerMin")->count, 3);
+  EXPECT_EQ(set.find(PolicyLevel::kApplication, "10PerMin")->count, 7);
+  const Policy* gold = set.find(PolicyLevel::kSubscription, "Gold");
+  EXPECT_EQ(gold->count, 5);
+  EXPECT_EQ(gold->window, milliseconds(1000));
+  EXPECT_FALSE(gold->stopOnQuotaReach);
+  EXPECT_EQ(gold->source, "policies.yaml:17");
+  EXPECT_EQ(set.find(PolicyLevel::kSubscription, "Bronze")->window, milliseconds(7200000));
+}
+
+TEST(PolicySet, PoliciesYamlErrorsNameTheLine) {
+  PolicySet set;
+  std::vector<std::string> errors;
+  EXPECT_FALSE(set.readPoliciesYaml("subscriptionPolicies:\n  - Gold:\n      count: many\n",
+                                    "p.yaml", &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("p.yaml:3"), std::string::npos) << errors[0];
+  errors.clear();
+  EXPECT_FALSE(set.readPoliciesYaml("tenantPolicies: []\n", "p.yaml", &errors));
+  errors.clear();
+  EXPECT_FALSE(set.readPoliciesYaml(
+      "applicationPolicies:\n  - X:\n      count: 1\n      timeUnit: fortnight\n", "p.yaml",
+      &errors));
+  errors.clear();
+  EXPECT_FALSE(set.readPoliciesYaml("resourcePolicies: [a: [\n", "p.yaml", &errors));
+  EXPECT_EQ(set.find(PolicyLevel::kSubscription, "Gold")->count, 5000);  // untouched
+}
+
+TEST(PolicySet, PoliciesFileFromRuntimeHomeThenToml) {
+  const auto home =
+      std::filesystem::temp_directory_path() / ("mgw-policy-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(home);
+  std::ofstream(home / "policies.yaml") << kPoliciesYaml;
+  // The runtime home's policies.yaml is read without being named; TOML wins over it.
+  auto config = loaded(R"([[throttling.policy]]
+name = "Gold"
+level = "subscription"
+count = 9
+)",
+                       home.string());
+  std::vector<std::string> errors;
+  PolicySet set = PolicySet::build(config, &errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(set.find(PolicyLevel::kApi, "ThreePerMin")->count, 3);
+  EXPECT_EQ(set.find(PolicyLevel::kSubscription, "Gold")->count, 9);
+  // A declared file that does not exist is an error.
+  config = loaded("[throttling]\npoliciesFile = \"missing.yaml\"\n", home.string());
+  errors.clear();
+  PolicySet::build(config, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("missing.yaml"), std::string::npos);
+  std::filesystem::remove_all(home);
+}
+
+TEST(Throttler, PlansEveryLevelInOrderAndSkipsUnlimited) {
+  auto config = loaded(R"([[throttling.policy]]
+name = "Three"
+level = "api"
+count = 3
+
+[[throttling.policy]]
+name = "Two"
+level = "application"
+count = 2
+)");
+  std::vector<std::string> errors;
+  Throttler throttler(PolicySet::build(config, &errors), "Unlimited");
+  Subject s;
+  s.api = "Pizza:1.0.0";
+  s.apiTier = "Three";
+  s.resource = "GET /menu";
+  s.resourceTier = "10KPerMin";
+  s.keyId = "jti-1";
+  s.subscriptionTier = "Bronze";
+  s.application = "app-1";
+  s.applicationTier = "Two";
+  Plan plan = throttler.plan(s);
+  ASSERT_EQ(plan.hits.size(), 4u);
+  EXPECT_EQ(plan.levels[0], Level::kApi);
+  EXPECT_EQ(plan.levels[1], Level::kResource);
+  EXPECT_EQ(plan.levels[2], Level::kSubscription);
+  EXPECT_EQ(plan.levels[3], Level::kApplication);
+  EXPECT_EQ(plan.hits[2].limit, 1000);
+  EXPECT_NE(plan.hits[2].key.find("jti-1"), std::string::npos);
+  // Unlimited tiers cost nothing; an unknown key tier counts as unknownTier.
+  s.apiTier = "Unlimited";
+  s.resourceTier = "";
+  s.subscriptionTier = "Platinum";
+  s.applicationTier = "";
+  plan = throttler.plan(s);
+  EXPECT_TRUE(plan.hits.empty());
+  Throttler strict(PolicySet::build(config, &errors), "Bronze");
+  EXPECT_TRUE(strict.plan(s).missingPolicy.empty());
+}
+
+TEST(Throttler, UnknownDefinitionTierIsA500NamingIt) {
+  Throttler throttler(PolicySet(), "Unlimited");
+  Subject s;
+  s.api = "Pizza:1.0.0";
+  s.resourceTier = "NonExistingPolicy";
+  Plan plan = throttler.plan(s);
+  EXPECT_EQ(plan.missingPolicy, "NonExistingPolicy");
+  EXPECT_EQ(plan.missingLevel, Level::kResource);
+  Answer a = Throttler::missing(plan);
+  EXPECT_EQ(a.failure, Failure::kThrottlePolicyMissing);
+  EXPECT_NE(a.description.find("NonExistingPolicy"), std::string::npos);
+  EXPECT_EQ(faultFor(a.failure).httpStatus, 500);
+}
+
+TEST(Throttler, RefusalHasTheLevelsCodeAndHeaders) {
+  auto config = loaded(
+      "[[throttling.policy]]\nname = \"Three\"\nlevel = \"subscription\"\n"
+      "count = 3\n");
+  std::vector<std::string> errors;
+  Throttler throttler(PolicySet::build(config, &errors), "Unlimited");
+  Subject s;
+  s.api = "Pizza:1.0.0";
+  s.keyId = "k";
+  s.subscriptionTier = "Three";
+  const Plan plan = throttler.plan(s);
+  Verdict v;
+  v.allowed = false;
+  v.refused = 0;
+  v.reset = milliseconds(19001);
+  Stats stats;
+  Answer a = throttler.judge(plan, v, stats);
+  EXPECT_EQ(a.failure, Failure::kSubscriptionThrottled);
+  EXPECT_EQ(faultFor(a.failure).code, 900804);
+  EXPECT_EQ(faultFor(a.failure).httpStatus, 429);
+  std::map<std::string, std::string> h(a.headers.begin(), a.headers.end());
+  EXPECT_EQ(h["Retry-After"], "20");
+  EXPECT_EQ(h["RateLimit-Policy"], "\"Three\";q=3;w=60");
+  EXPECT_EQ(h["RateLimit"], "\"Three\";r=0;t=20");
+  EXPECT_EQ(stats.throttled(Level::kSubscription), 1u);
+  EXPECT_EQ(stats.throttled(Level::kApi), 0u);
+  EXPECT_EQ(faultFor(Failure::kApiThrottled).code, 900800);
+  EXPECT_EQ(faultFor(Failure::kResourceThrottled).code, 900802);
+  EXPECT_EQ(faultFor(Failure::kApplicationThrottled).code, 900803);
+  EXPECT_NE(faultFor(Failure::kTooManyAttempts).code, 900800);  // the login throttle's own
+}
+
+}  // namespace
+}  // namespace mgw::throttle
