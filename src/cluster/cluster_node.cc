@@ -5,6 +5,7 @@
 
 #include "cluster/change_codec.h"
 #include "cluster/redis_connection.h"
+#include "cluster/redis_counter_store.h"
 #include "common/crypto_util.h"
 #include "common/log.h"
 
@@ -221,6 +222,20 @@ std::string ClusterNode::metricsText() const {
   metric("mgw_cluster_resyncs_total", "counter",
          "Times the change stream was read again from its start", s.resyncs);
   metric("mgw_cluster_queued_changes", "gauge", "Changes waiting to be shared", s.queued);
+  if (counters_) {
+    metric("mgw_cluster_counters_up", "gauge",
+           "1 when the throttling counters are shared through Redis, 0 when counted locally with "
+           "the limits divided by the last known node count",
+           counters_->redisUp() ? 1 : 0);
+    out +=
+        "# HELP mgw_cluster_counter_charges_total Throttled requests charged, by counter store\n"
+        "# TYPE mgw_cluster_counter_charges_total counter\n"
+        "mgw_cluster_counter_charges_total{store=\"redis\"} " +
+        std::to_string(counters_->sharedCharges()) +
+        "\n"
+        "mgw_cluster_counter_charges_total{store=\"local\"} " +
+        std::to_string(counters_->localCharges()) + "\n";
+  }
   return out;
 }
 

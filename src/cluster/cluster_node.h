@@ -91,6 +91,11 @@ class ClusterNode final : public lifecycle::ChangeSink {
   // when Redis is unreachable.
   std::int64_t lastKnownNodes() const;
   const std::string& nodeId() const { return nodeId_; }
+  // The shared throttling counters, reported in metricsText() (mgw_cluster_counters_up,
+  // mgw_cluster_counter_charges_total{store="redis"|"local"}). Set once, before serving.
+  void attachCounters(std::shared_ptr<class RedisCounterStore> counters) {
+    counters_ = std::move(counters);
+  }
 
  private:
   struct Pending {
@@ -144,6 +149,7 @@ class ClusterNode final : public lifecycle::ChangeSink {
   std::string lastId_ = "0";
   std::string epoch_;
 
+  std::shared_ptr<class RedisCounterStore> counters_;
   std::thread publisher_;
   std::thread follower_;
 };

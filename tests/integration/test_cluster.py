@@ -13,6 +13,7 @@ import ssl
 import statistics
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import harness
 from harness import ADMIN_BASIC
@@ -20,6 +21,8 @@ from harness import ADMIN_BASIC
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 NODES = ("a", "b", "c")
+SHARED_LIMIT = 12  # per minute, across the three nodes
+OUTAGE_LIMIT = 30  # per minute; 30 / 3 nodes = 10 per node while Redis is down
 
 
 def free_port():
@@ -135,7 +138,34 @@ class ClusterTest(harness.GatewayTestCase):
     def start_node(cls, name):
         workdir = cls.node_dir(name)
         os.makedirs(workdir, exist_ok=True)
-        extra = f'\n[cluster]\nredis = "redis://127.0.0.1:{cls.redis_port}/0"\n'
+        extra = f"""
+[cluster]
+redis = "redis://127.0.0.1:{cls.redis_port}/0"
+
+[[throttling.policy]]
+name = "ClusterTwelve"
+level = "api"
+count = {SHARED_LIMIT}
+unitTime = 1
+timeUnit = "min"
+
+[[throttling.policy]]
+name = "ClusterThirty"
+level = "api"
+count = {OUTAGE_LIMIT}
+unitTime = 1
+timeUnit = "min"
+"""
+        for api, tier in (("Crowd", "ClusterTwelve"), ("Outage", "ClusterThirty")):
+            extra += f"""
+[[apis.api]]
+name = "{api}"
+version = "1.0.0"
+context = "/{api.lower()}/1.0.0"
+production = "{cls.backend.url}/echo"
+security = []
+throttlingTier = "{tier}"
+"""
         gw = cls.start(harness.MicroGw(workdir, harness.base_config(cls.backend, extra=extra)))
         cls.nodes[name] = gw
         return gw
@@ -213,6 +243,35 @@ class ClusterTest(harness.GatewayTestCase):
         self.__class__.opaque_before_outage = created["apiKey"]
         self.assertTrue(wait_until(lambda: self.status_on("c", created["apiKey"]) == 200, 1.0))
 
+    def crowd(self, path, total, workers=12):
+        """total requests to path, spread over every node in turn, from concurrent clients; the
+        statuses in order."""
+        names = list(NODES)
+
+        def one(i):
+            gw = self.nodes[names[i % len(names)]]
+            conn = http.client.HTTPConnection("127.0.0.1", gw.http_port, timeout=10)
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                return names[i % len(names)], r.status
+            finally:
+                conn.close()
+
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(one, range(total)))
+
+    def test_2b_limit_holds_across_the_nodes(self):
+        results = self.crowd("/crowd/1.0.0/x", 60)
+        passed = [n for n, status in results if status == 200]
+        refused = [n for n, status in results if status == 429]
+        print(f"\n{SHARED_LIMIT}/min across three nodes, 60 concurrent requests: {len(passed)} passed "
+              f"(by node: { {n: passed.count(n) for n in NODES} }), {len(refused)} refused", flush=True)
+        self.assertEqual(len(passed), SHARED_LIMIT, results)
+        self.assertEqual(len(refused), 60 - SHARED_LIMIT, results)
+        self.assertGreater(len(set(passed)), 1, "every pass on one node: the test spreads nothing")
+
     def test_3_redis_down_then_back(self):
         valid = self.issue("a")
         revoked = self.revoked_before_outage
@@ -238,6 +297,11 @@ class ClusterTest(harness.GatewayTestCase):
         self.assertEqual(status, 503, body)
         for gw in self.nodes.values():
             self.assertIn("Redis unreachable", gw.output())
+        # Counters: each node counts locally with the limit divided by the last known node count.
+        results = self.crowd("/outage/1.0.0/x", 60)
+        by_node = {n: sum(1 for m, st in results if m == n and st == 200) for n in NODES}
+        self.assertEqual(by_node, {n: OUTAGE_LIMIT // 3 for n in NODES}, results)
+        self.assertEqual(sum(1 for _, st in results if st == 429), 60 - OUTAGE_LIMIT)
 
         # Redis back, empty (no persistence): the nodes reconnect and share what they hold again.
         self.__class__.redis = self.start(Redis(os.path.join(self.workdir, "redis"), self.redis_port))
