@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 
 #include "cluster/redis_connection.h"
 #include "common/log.h"
@@ -10,49 +11,72 @@ namespace mgw::cluster {
 namespace {
 
 // KEYS: the counters. ARGV: per hit, the emission interval e and the tolerance tau (microseconds)
-// and 1/0 for enforce. Time is Redis's (TIME), so every node decides on one clock. Numbers are Lua
-// doubles: microseconds since 1970 stay below 2^53 for another 200 years; tat is written with
-// %.0f so no precision is lost to tostring's 14 digits.
+// and 1/0 for enforce; then k, the number of requests with exactly these hits to decide in turn
+// (requests waiting together for the same counters are decided in one call, in arrival order, each
+// exactly as if alone). Time is Redis's (TIME), so every node decides on one clock. Numbers are Lua
+// doubles: microseconds since 1970 stay below 2^53 for another 200 years; tat is written with %.0f
+// so no precision is lost to tostring's 14 digits. Answers 5 integers per request.
 constexpr const char* kScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local allowed, refused, overQuota = 1, 0, 0
-local tightest, tightestReset, refusedWait = -1, 0, 0
-local newTat, fits = {}, {}
-for i = 1, #KEYS do
-  local e, tau = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
-  local enforce = ARGV[3 * i] == '1'
-  local tat = tonumber(redis.call('GET', KEYS[i]) or now) or now
-  if tat < now then tat = now end
-  if tat - now <= tau then
-    fits[i] = true
-    newTat[i] = tat + e
-    local remaining = math.floor((now + tau + e - newTat[i]) / e)
-    if tightest < 0 or remaining < tightest then
-      tightest = remaining
-      tightestReset = newTat[i] - now
+local n = #KEYS
+local k = tonumber(ARGV[3 * n + 1]) or 1
+local e, tau, enforce, tat, dirty = {}, {}, {}, {}, {}
+for i = 1, n do
+  e[i], tau[i] = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
+  enforce[i] = ARGV[3 * i] == '1'
+  local v = tonumber(redis.call('GET', KEYS[i]) or now) or now
+  if v < now then v = now end
+  tat[i] = v
+end
+local out = {}
+for j = 1, k do
+  local allowed, refused, overQuota = 1, 0, 0
+  local tightest, tightestReset, refusedWait = -1, 0, 0
+  local newTat, fits = {}, {}
+  for i = 1, n do
+    if tat[i] - now <= tau[i] then
+      fits[i] = true
+      newTat[i] = tat[i] + e[i]
+      local remaining = math.floor((now + tau[i] + e[i] - newTat[i]) / e[i])
+      if tightest < 0 or remaining < tightest then
+        tightest = remaining
+        tightestReset = newTat[i] - now
+      end
+    elseif enforce[i] then
+      if allowed == 1 then refused = i - 1 end
+      allowed = 0
+      refusedWait = math.max(refusedWait, tat[i] - now - tau[i])
+    else
+      overQuota = overQuota + 2 ^ (i - 1)
+      if tightest ~= 0 then
+        tightest = 0
+        tightestReset = tat[i] - now - tau[i]
+      end
     end
-  elseif enforce then
-    if allowed == 1 then refused = i - 1 end
-    allowed = 0
-    refusedWait = math.max(refusedWait, tat - now - tau)
+  end
+  if allowed == 1 then
+    for i = 1, n do
+      if fits[i] then
+        tat[i] = newTat[i]
+        dirty[i] = true
+      end
+    end
+    if tightest < 0 then tightest = 0 end
+    out[#out + 1], out[#out + 2], out[#out + 3] = 1, 0, tightest
+    out[#out + 1], out[#out + 2] = tightestReset, overQuota
   else
-    overQuota = overQuota + 2 ^ (i - 1)
-    if tightest ~= 0 then
-      tightest = 0
-      tightestReset = tat - now - tau
-    end
+    out[#out + 1], out[#out + 2], out[#out + 3] = 0, refused, 0
+    out[#out + 1], out[#out + 2] = refusedWait, overQuota
   end
 end
-if allowed == 0 then return {0, refused, 0, refusedWait, overQuota} end
-for i = 1, #KEYS do
-  if fits[i] then
-    redis.call('SET', KEYS[i], string.format('%.0f', newTat[i]),
-               'PXAT', string.format('%.0f', math.ceil(newTat[i] / 1000)))
+for i = 1, n do
+  if dirty[i] then
+    redis.call('SET', KEYS[i], string.format('%.0f', tat[i]),
+               'PXAT', string.format('%.0f', math.ceil(tat[i] / 1000)))
   end
 end
-if tightest < 0 then tightest = 0 end
-return {1, 0, tightest, tightestReset, overQuota}
+return out
 )lua";
 
 constexpr std::chrono::milliseconds kRetry{250};
@@ -206,37 +230,59 @@ void RedisCounterStore::loop() {
       }
       continue;
     }
+    // Requests for the same counters are decided together: one script call per distinct set of
+    // hits in the batch (one key under load: one call for the whole batch).
     std::vector<std::vector<std::string>> commands;
-    commands.reserve(batch.size());
-    for (const auto& p : batch) commands.push_back(evalArgs(p.hits));
+    std::vector<std::vector<std::size_t>> members;
+    {
+      std::unordered_map<std::string, std::size_t> groupOf;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        std::vector<std::string> args = evalArgs(batch[i].hits);
+        std::string signature;
+        for (std::size_t a = 3; a < args.size(); ++a) {
+          signature += args[a];
+          signature.push_back('\0');
+        }
+        auto [it, fresh] = groupOf.emplace(std::move(signature), commands.size());
+        if (fresh) {
+          commands.push_back(std::move(args));
+          members.emplace_back();
+        }
+        members[it->second].push_back(i);
+      }
+      for (std::size_t g = 0; g < commands.size(); ++g)
+        commands[g].push_back(std::to_string(members[g].size()));
+    }
     std::vector<Reply> replies;
     const bool ok = conn->pipeline(commands, &replies);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const redisReply* r = ok && i < replies.size() ? replies[i].get() : nullptr;
+    for (std::size_t g = 0; g < commands.size(); ++g) {
+      const redisReply* r = ok && g < replies.size() ? replies[g].get() : nullptr;
       Reply retried;
       if (r && r->type == REDIS_REPLY_ERROR && replyText(r).rfind("NOSCRIPT", 0) == 0) {
-        // The script cache was flushed: load it again and run this one.
+        // The script cache was flushed: load it again and run this group.
         Reply loaded = conn->command({"SCRIPT", "LOAD", kScript});
         if (loaded && loaded->type == REDIS_REPLY_STRING) sha_ = replyText(loaded.get());
-        retried = conn->command(evalArgs(batch[i].hits));
+        commands[g][1] = sha_;
+        retried = conn->command(commands[g]);
         r = retried.get();
       }
-      if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 5) {
-        bool integers = true;
-        for (std::size_t k = 0; k < 5; ++k)
-          integers = integers && r->element[k]->type == REDIS_REPLY_INTEGER;
-        if (integers) {
-          ScriptAnswer a{r->element[0]->integer, r->element[1]->integer, r->element[2]->integer,
-                         r->element[3]->integer, r->element[4]->integer};
+      const std::size_t k = members[g].size();
+      bool good = r && r->type == REDIS_REPLY_ARRAY && r->elements == 5 * k;
+      for (std::size_t x = 0; good && x < r->elements; ++x)
+        good = r->element[x]->type == REDIS_REPLY_INTEGER;
+      if (good) {
+        for (std::size_t m = 0; m < k; ++m) {
+          redisReply* const* v = r->element + 5 * m;
+          ScriptAnswer a{v[0]->integer, v[1]->integer, v[2]->integer, v[3]->integer, v[4]->integer};
           sharedCharges_.fetch_add(1);
-          batch[i].done(verdictOf(a));
-          continue;
+          batch[members[g][m]].done(verdictOf(a));
         }
+        continue;
       }
       if (r && r->type == REDIS_REPLY_ERROR)
         log::error("cluster: the throttling script failed; charged locally",
                    {{"reply", replyText(r).substr(0, 200)}});
-      chargeLocally(std::move(batch[i].hits), batch[i].done);
+      for (std::size_t m : members[g]) chargeLocally(std::move(batch[m].hits), batch[m].done);
     }
     if (!ok || conn->broken()) {
       setUp(false, conn->error());
