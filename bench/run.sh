@@ -20,6 +20,9 @@
 #   HOLD_CONNS=10000 HOLD_IDLE=10 HOLD_PROBES=20   the "hold" section (issue 9, target (e)):
 #                   keep-alive connections held on micro-gw, seconds of idle CPU measured, new clients
 #   KEEP_TMP=1      keep the temp dir (configs, logs, raw results)
+#   METRICS_ROUNDS=6  the "metrics" section (issue 12): micro-gw with [observability] metricsPort 0
+#                   (metrics on) against -1 (off), both running, pinned to CPU 0, nginx backend; wrk
+#                   with one valid key at each of CONNS, alternating on/off METRICS_ROUNDS times
 # Servers get one thread per core they may use: pinned (one core) = micro-gw ioThreads 1, nginx
 # worker_processes 1, HAProxy nbthread 1; unpinned = ioThreads 0 (one per core), 2 workers, 2 threads.
 # micro-gw's workerThreads (the blocking pool: argon2id, store writes) keeps its default.
@@ -215,6 +218,9 @@ versions = "*"
 enabled = true
 tokenCacheExpiryTime = 900
 tokenCacheCapacity = $CACHE_CAPACITY
+
+[observability]
+metricsPort = ${MGW_METRICS_PORT:-0}
 EOF
   if [ -n "${3:-}" ]; then
     cat <<EOF
@@ -528,6 +534,65 @@ if section footprint; then
   done < <(awk '{k=$1" "$2} $2=="load_rss_kb" {if ($3>m[k]) m[k]=$3; next} {m[k]=$3} END {for (k in m) print k, m[k]}' "$FOOT" | sort)
   echo "| binary size, not stripped (bytes) | $(stat -c %s "$MGW") |"
   echo "| binary size, stripped (bytes) | $(stat -c %s "$TMP/micro-gw.stripped") |"
+fi
+
+# ------------------------------------------------------------------------------------------ metrics
+# Issue 12: the cost of counting. Two gateways on the same core (only the one under wrk is busy), the
+# same backend; runs alternate on, off, off, on, ... so drift on a shared machine hits both alike.
+if section metrics; then
+  METRICS_ROUNDS=${METRICS_ROUNDS:-6}
+  MB_PORT=$(free_port)
+  start_mgw metrics-issuer "$(mgw_conf RS256 86400)"
+  MKEY=$(curl -sk --max-time 10 -H "Authorization: $BASIC" "https://127.0.0.1:$MGW_HTTPS/apikey")
+  stop_pid "$MGW_PID"
+  nginx_backend_conf "$MB_PORT" 1 > "$TMP/nginx/metrics-backend.conf"
+  taskset -c 0 nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/metrics-backend.conf" 2>>"$TMP/logs/nginx-backend.err" & MB_PID=$!; PIDS+=("$MB_PID")
+  declare -A MURL MPID
+  for mode in on off; do
+    port=0; [ "$mode" = off ] && port=-1
+    start_mgw "metrics-$mode" "$(MGW_METRICS_PORT=$port mgw_conf RS256 86400 "$MB_PORT" 1)" taskset -c 0
+    MPID[$mode]=$MGW_PID
+    MURL[$mode]="http://127.0.0.1:$MGW_HTTP/bench/data"
+    wait_http "${MURL[$mode]}"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "apikey: $MKEY" "${MURL[$mode]}")
+    [ "$code" = 200 ] || { log "metrics-$mode answers $code"; exit 1; }
+  done
+  METRICS_OUT=$TMP/metrics.txt
+  : > "$METRICS_OUT"
+  export APIKEY=$MKEY
+  for round in $(seq "$METRICS_ROUNDS"); do
+    order="on off"; [ $(( round % 2 )) -eq 0 ] && order="off on"
+    for c in $CONNS; do
+      for mode in $order; do
+        r=$(run_wrk taskset -c 1 -- -t1 -c"$c" -d"${DURATION}s" --timeout 10s --latency -s "$TMP/key.lua" "${MURL[$mode]}")
+        echo "$c $mode $round $r" >> "$METRICS_OUT"
+        log "metrics $mode c=$c round $round: $r"
+      done
+    done
+  done
+  for pid in "${MPID[on]}" "${MPID[off]}" "$MB_PID"; do stop_pid "$pid"; done
+  echo
+  echo "## Metrics on / off (issue 12; pinned, ioThreads 1, ${DURATION} s per run, $METRICS_ROUNDS alternating rounds, $(date -u +%F))"
+  echo
+  python3 - "$METRICS_OUT" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+print("| connections | metrics on, req/s (median) | metrics off, req/s (median) | on/off | per-round on/off | p99 on / off (us) |")
+print("|---|---|---|---|---|---|")
+for c in sorted({r[0] for r in rows}, key=int):
+    on = {r[2]: r for r in rows if r[0] == c and r[1] == "on"}
+    off = {r[2]: r for r in rows if r[0] == c and r[1] == "off"}
+    rps_on = [float(on[k][3]) for k in on]
+    rps_off = [float(off[k][3]) for k in off]
+    per = [float(on[k][3]) / float(off[k][3]) for k in sorted(on, key=int) if k in off and float(off[k][3]) > 0]
+    p99_on = statistics.median(int(on[k][5]) for k in on)
+    p99_off = statistics.median(int(off[k][5]) for k in off)
+    errors = sum(int(r[7]) + int(r[8]) for r in rows if r[0] == c)
+    print(f"| {c} | {statistics.median(rps_on):.0f} | {statistics.median(rps_off):.0f} | "
+          f"{statistics.median(rps_on) / statistics.median(rps_off):.3f} | "
+          f"{' '.join(f'{x:.3f}' for x in per)} | {p99_on:.0f} / {p99_off:.0f} |"
+          + ("" if errors == 0 else f" ({errors} errors)"))
+PY
 fi
 
 # ------------------------------------------------------------------------------------------ targets

@@ -133,6 +133,12 @@ struct ThrottlingConfig {
   std::string unknownTier = "Unlimited";  // what an unknown tier in a key counts as
 };
 
+// [observability] (SPEC section 12): the plain-HTTP listener for /metrics and /health/*.
+struct ObservabilityConfig {
+  int metricsPort = 9797;  // 0 = any free port, -1 = off (no listener, nothing counted)
+  std::string metricsHost = "127.0.0.1";
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -149,6 +155,7 @@ struct Config {
   StorageConfig storage;
   ClusterConfig cluster;
   ThrottlingConfig throttling;
+  ObservabilityConfig observability;
 };
 
 }  // namespace mgw::config

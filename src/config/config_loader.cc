@@ -619,6 +619,10 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readThrottling(v, c.throttling);
                    }},
+                  {"observability",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readObservability(v, c.observability);
+                   }},
               });
   }
 
@@ -1205,6 +1209,16 @@ class Loader {
       }
     }
     th.policies.push_back(std::move(p));
+  }
+
+  void readObservability(const Value& t, ObservabilityConfig& o) {
+    readTable(t, "[observability]", "observability",
+              {{"metricsPort",
+                [&](auto& v, auto& w) {
+                  readInt(v, w, o.metricsPort, -1, 65535,
+                          "must be between -1 and 65535 (0 = any free port, -1 = off)");
+                }},
+               {"metricsHost", [&](auto& v, auto& w) { readString(v, w, o.metricsHost, false); }}});
   }
 
   // Cross-table checks and defaults that need the whole file.

@@ -2,6 +2,7 @@
 // OpenAPI/Swagger definition.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct ApiDefinition {
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
   std::string throttlingTier;     // x-wso2-throttling-tier / throttlingTier; empty = none
   std::string source;             // "conf/micro-gw.conf:42" or the definition file, for messages
+  std::uint32_t metricsId = 0;    // the metrics registry's id for name:version (0 = none)
 };
 
 }  // namespace mgw::gateway

@@ -3,8 +3,10 @@
 // everything else as received (SPEC section 10).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gateway/endpoint_url.h"
@@ -22,7 +24,14 @@ struct ForwardPlan {
   bool tls = false;                      // X-Forwarded-Proto
   int timeoutSeconds = 30;
   int connectTimeoutSeconds = 5;
-  std::string api;  // "Name:version", for logs
+  std::string api;               // "Name:version", for logs
+  std::uint32_t metricsApi = 0;  // the API's id in the metrics registry (0 = none)
+  std::string traceId;           // the W3C trace id this exchange belongs to, for logs
+  // Fields the gateway owns (traceparent, X-Request-Id): sent instead of any the client sent
+  // under the same name, so a backend never sees two.
+  std::vector<std::pair<std::string, std::string>> setHeaders;
+  // Fields added to the client's answer, replacing the backend's of the same name.
+  std::vector<std::pair<std::string, std::string>> responseHeaders;
 };
 
 // The origin-form target for one endpoint: its base path joined with the request's path, its

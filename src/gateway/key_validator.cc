@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "gateway/referer_matcher.h"
+#include "observability/metrics.h"
 #include "token/iso_time.h"
 
 namespace mgw::gateway {
@@ -145,6 +146,7 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
 
   // 1. Verification, cached: only this step's result is reused across requests.
   std::optional<token::Claims> cached = cache_->get(key, nowSeconds);
+  observability::metrics().countKeyCache(cached.has_value());
   token::Claims claims;
   if (cached) {
     claims = std::move(*cached);

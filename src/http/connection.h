@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,7 +27,8 @@ inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<asio::ssl::stream<beast::tcp_stream>> tls;
-  bool http10 = false;  // the current request is HTTP/1.0 (keep-alive must then be announced)
+  bool http10 = false;        // the current request is HTTP/1.0 (keep-alive must then be announced)
+  std::uint64_t written = 0;  // bytes written so far (the access log's bytes out)
 
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
   void expiresAfter(std::chrono::seconds d) { lowest().expires_after(d); }
@@ -45,9 +47,11 @@ struct Connection {
   asio::awaitable<error_code> writeAll(const Buffers& buffers) {
     if (tls) {
       auto [ec, n] = co_await asio::async_write(*tls, buffers, kAwait);
+      written += n;
       co_return ec;
     }
     auto [ec, n] = co_await asio::async_write(*plain, buffers, kAwait);
+    written += n;
     co_return ec;
   }
 
@@ -66,11 +70,13 @@ struct Connection {
 struct InputBuffer {
   std::string data;
   std::size_t start = 0;
+  std::uint64_t consumedTotal = 0;  // bytes consumed so far (the access log's bytes in)
 
   std::string_view view() const { return std::string_view(data).substr(start); }
   std::size_t size() const { return data.size() - start; }
   bool empty() const { return size() == 0; }
   void consume(std::size_t n) {
+    consumedTotal += n;
     start += n;
     if (start == data.size()) {
       data.clear();

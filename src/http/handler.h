@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,10 @@ struct Outcome {
   int status = 0;                    // what the client got (0: the connection dropped first)
   Failure failure = Failure::kNone;  // a transport refusal or a backend fault
   std::string reason;                // the exact internal reason (never a key or a password)
+  std::int64_t upstreamNanos = -1;   // forwarded: asking for a backend connection to its answer's
+                                     // head (-1: no backend answered)
+  std::uint64_t bytesIn = 0;         // from the client: request head and body, as on the wire
+  std::uint64_t bytesOut = 0;        // to the client: response head and body, as on the wire
 };
 
 struct Decision {

@@ -28,12 +28,14 @@
 #include "http/connection.h"
 #include "http/tls.h"
 #include "http/wire.h"
+#include "observability/metrics.h"
 
 namespace mgw::http {
 namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
+using observability::Listener;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 
@@ -154,6 +156,12 @@ bool listed(const std::vector<std::string>& names, std::string_view name) {
   return false;
 }
 
+bool owned(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
+  for (const auto& f : fields)
+    if (equalsIgnoreCase(f.first, name)) return true;
+  return false;
+}
+
 void appendField(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out += ": ";
@@ -178,6 +186,7 @@ class UpstreamPool {
     while (!stack.empty()) {
       Idle idle = std::move(stack.back());
       stack.pop_back();
+      observability::metrics().upstreamIdle(idle.api, -1);
       // A connection back in the pool for less than a second is taken as is (under load, the peek
       // would cost a system call per request); an older one is checked first. A dead one that
       // slips through fails on first use: a request without a body is then sent again.
@@ -190,14 +199,16 @@ class UpstreamPool {
     return nullptr;
   }
 
-  void put(const std::string& origin, std::unique_ptr<Connection> conn) {
+  // `api`: the API whose exchange left it here (the idle gauge's label).
+  void put(const std::string& origin, std::unique_ptr<Connection> conn, observability::ApiId api) {
     auto& stack = idle_[origin];
     if (stack.size() >= kMaxIdlePerOrigin) {
       conn->close();
       return;
     }
     conn->noDeadline();
-    stack.push_back(Idle{std::move(conn), steady_clock::now()});
+    stack.push_back(Idle{std::move(conn), steady_clock::now(), api});
+    observability::metrics().upstreamIdle(api, 1);
   }
 
   // Closes connections idle for too long (called from a timer).
@@ -207,6 +218,7 @@ class UpstreamPool {
       std::erase_if(stack, [&](Idle& idle) {
         if (now - idle.since < kUpstreamIdleTimeout && alive(*idle.conn)) return false;
         idle.conn->close();
+        observability::metrics().upstreamIdle(idle.api, -1);
         return true;
       });
     }
@@ -214,7 +226,10 @@ class UpstreamPool {
 
   void clear() {
     for (auto& [origin, stack] : idle_)
-      for (auto& idle : stack) idle.conn->close();
+      for (auto& idle : stack) {
+        idle.conn->close();
+        observability::metrics().upstreamIdle(idle.api, -1);
+      }
     idle_.clear();
   }
 
@@ -222,6 +237,7 @@ class UpstreamPool {
   struct Idle {
     std::unique_ptr<Connection> conn;
     steady_clock::time_point since;
+    observability::ApiId api = observability::kNoApiId;
   };
 
   // A backend that closed an idle connection (or sent bytes nobody asked for) makes it unusable.
@@ -235,9 +251,14 @@ class UpstreamPool {
   std::unordered_map<std::string, std::vector<Idle>> idle_;
 };
 
+struct Acceptor {
+  std::unique_ptr<tcp::acceptor> socket;
+  Listener listener;
+};
+
 struct IoThread {
   asio::io_context io{1};
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // [http, https] as configured
+  std::vector<Acceptor> acceptors;  // http, https, metrics as configured
   UpstreamPool pool;
   std::unordered_set<Connection*> idle;  // client connections waiting for a next request
   std::thread thread;
@@ -256,23 +277,31 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
   int httpPort = -1;
   int httpsPort = -1;
+  int metricsPort = -1;
+  std::atomic<bool> accepting{false};
 
   Impl(ServerOptions o, Handler& h) : options(std::move(o)), handler(h) {}
 
   // ---- listeners ---------------------------------------------------------------------------
 
   bool bindAll(std::string* error) {
-    for (int listener = 0; listener < 2; ++listener) {
-      int& port = listener == 0 ? httpPort : httpsPort;
-      const int configured = listener == 0 ? options.httpPort : options.httpsPort;
+    for (Listener listener : {Listener::kHttp, Listener::kHttps, Listener::kMetrics}) {
+      int& port = listener == Listener::kHttp    ? httpPort
+                  : listener == Listener::kHttps ? httpsPort
+                                                 : metricsPort;
+      const int configured = listener == Listener::kHttp    ? options.httpPort
+                             : listener == Listener::kHttps ? options.httpsPort
+                                                            : options.metricsPort;
       if (configured == -1) continue;
+      if (listener == Listener::kMetrics && !options.metricsHandler) continue;
+      const std::string& host = listener == Listener::kMetrics ? options.metricsHost : options.host;
       int bound = configured;
       for (auto& t : threads) {
         error_code ec;
         auto acceptor = std::make_unique<tcp::acceptor>(t->io);
-        const auto address = asio::ip::make_address(options.host, ec);
+        const auto address = asio::ip::make_address(host, ec);
         if (ec) {
-          *error = "cannot listen on " + options.host + ": not an IP address";
+          *error = "cannot listen on " + host + ": not an IP address";
           return false;
         }
         const tcp::endpoint endpoint(address, static_cast<unsigned short>(bound));
@@ -288,19 +317,19 @@ struct Server::Impl {
         if (!ec) acceptor->bind(endpoint, ec);
         if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
-          *error = "cannot listen on " + options.host + ":" + std::to_string(configured) + ": " +
-                   ec.message();
+          *error =
+              "cannot listen on " + host + ":" + std::to_string(configured) + ": " + ec.message();
           return false;
         }
         bound = acceptor->local_endpoint().port();
-        t->acceptors.push_back(std::move(acceptor));
+        t->acceptors.push_back(Acceptor{std::move(acceptor), listener});
       }
       port = bound;
     }
     return true;
   }
 
-  awaitable<void> acceptLoop(IoThread& t, tcp::acceptor& acceptor, bool tls) {
+  awaitable<void> acceptLoop(IoThread& t, tcp::acceptor& acceptor, Listener listener) {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(kAwait);
       if (ec) {
@@ -316,18 +345,21 @@ struct Server::Impl {
         continue;
       }
       connections.fetch_add(1, std::memory_order_relaxed);
-      asio::co_spawn(t.io, session(t, std::move(socket), tls), [this](std::exception_ptr e) {
-        connections.fetch_sub(1, std::memory_order_relaxed);
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            log::error("connection aborted by an exception", {{"error", ex.what()}});
-          } catch (...) {
-            log::error("connection aborted by an exception");
-          }
-        }
-      });
+      observability::metrics().connectionOpened(listener);
+      asio::co_spawn(t.io, session(t, std::move(socket), listener),
+                     [this, listener](std::exception_ptr e) {
+                       connections.fetch_sub(1, std::memory_order_relaxed);
+                       observability::metrics().connectionClosed(listener);
+                       if (e) {
+                         try {
+                           std::rethrow_exception(e);
+                         } catch (const std::exception& ex) {
+                           log::error("connection aborted by an exception", {{"error", ex.what()}});
+                         } catch (...) {
+                           log::error("connection aborted by an exception");
+                         }
+                       }
+                     });
     }
   }
 
@@ -352,7 +384,9 @@ struct Server::Impl {
     return address.to_string();
   }
 
-  awaitable<void> session(IoThread& t, tcp::socket socket, bool tls) {
+  awaitable<void> session(IoThread& t, tcp::socket socket, Listener listener) {
+    const bool tls = listener == Listener::kHttps;
+    Handler& handler = listener == Listener::kMetrics ? *options.metricsHandler : this->handler;
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     const std::string peer = peerAddress(socket);
@@ -374,7 +408,7 @@ struct Server::Impl {
     int served = 0;
     bool keepAlive = true;
     while (keepAlive && !draining) {
-      keepAlive = co_await exchange(t, conn, in, peer, tls, served);
+      keepAlive = co_await exchange(t, handler, conn, in, peer, tls, served);
       ++served;
       if (served >= options.keepAliveMaxRequests) keepAlive = false;
     }
@@ -411,8 +445,10 @@ struct Server::Impl {
   }
 
   // Reads one request, answers it. Returns whether the connection may serve another.
-  awaitable<bool> exchange(IoThread& t, Connection& conn, InputBuffer& in, const std::string& peer,
-                           bool tls, int served) {
+  awaitable<bool> exchange(IoThread& t, Handler& handler, Connection& conn, InputBuffer& in,
+                           const std::string& peer, bool tls, int served) {
+    const std::uint64_t consumedBefore = in.consumedTotal;
+    const std::uint64_t writtenBefore = conn.written;
     // 1. The head: idle wait up to keepAliveTimeoutSeconds for its first byte (the first
     // request gets headerTimeoutSeconds), then headerTimeoutSeconds for the whole head.
     std::size_t scanned = 0;
@@ -553,7 +589,11 @@ struct Server::Impl {
         break;
       }
     }
-    if (decision.done) decision.done(request, outcome);
+    if (decision.done) {
+      outcome.bytesIn = in.consumedTotal - consumedBefore;
+      outcome.bytesOut = conn.written - writtenBefore;
+      decision.done(request, outcome);
+    }
     co_return keepAlive;
   }
 
@@ -702,10 +742,11 @@ struct Server::Impl {
       if (gateway::isHopByHopHeader(n) || listed(options, n) || equalsIgnoreCase(n, "Host") ||
           equalsIgnoreCase(n, "X-Forwarded-For") || equalsIgnoreCase(n, "X-Forwarded-Proto") ||
           equalsIgnoreCase(n, "X-Forwarded-Host") || equalsIgnoreCase(n, "Expect") ||
-          listed(plan.dropHeaders, n))
+          listed(plan.dropHeaders, n) || owned(plan.setHeaders, n))
         continue;
       appendField(out, f.name, f.value);
     }
+    for (const auto& [name, value] : plan.setHeaders) appendField(out, name, value);
     appendField(out, "Host", target.hostHeader);
     if (!plan.forwardedFor.empty()) appendField(out, "X-Forwarded-For", plan.forwardedFor);
     appendField(out, "X-Forwarded-Proto", plan.tls ? "https" : "http");
@@ -719,8 +760,10 @@ struct Server::Impl {
   }
 
   // The backend's head as the client gets it: hop-by-hop fields out, framing set here.
+  // `added`: the gateway's own fields (X-Request-Id), replacing the backend's of that name.
   static std::string clientHead(const ResponseHead& r, bool headRequest, bool chunkedToClient,
-                                bool keepAlive, bool http10) {
+                                bool keepAlive, bool http10,
+                                const std::vector<std::pair<std::string, std::string>>& added) {
     std::string out;
     out.reserve(512);
     out += "HTTP/1.1 ";
@@ -738,9 +781,11 @@ struct Server::Impl {
         continue;
       }
       if (gateway::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
+      if (r.status >= 200 && owned(added, f.name)) continue;
       appendField(out, f.name, f.value);
     }
     if (r.status >= 200) {
+      for (const auto& [name, value] : added) appendField(out, name, value);
       if (r.framing == Framing::kLength)
         appendField(out, "Content-Length", std::to_string(r.contentLength));
       else if (r.framing == Framing::kChunked && chunkedToClient)
@@ -762,8 +807,11 @@ struct Server::Impl {
     outcome->status = reply.status;
     outcome->failure = failure;
     outcome->reason = reason;
-    log::warn("backend failure", {{"api", plan.api}, {"reason", reason}});
-    co_await writeReply(client, reply, head.method == "HEAD", false);
+    log::warn("backend failure",
+              {{"api", plan.api}, {"reason", reason}, {"trace_id", plan.traceId}});
+    auto answer = reply;
+    for (const auto& [name, value] : plan.responseHeaders) answer.setHeader(name, value);
+    co_await writeReply(client, answer, head.method == "HEAD", false);
     co_return false;
   }
 
@@ -771,6 +819,21 @@ struct Server::Impl {
                         const gateway::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
     // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
     // with std::string operands): every argument of a co_await call below is a named local.
+
+    // The upstream latency runs from here to the backend's response head; while this exchange
+    // holds a backend connection it counts as busy for its API.
+    const auto upstreamStarted = steady_clock::now();
+    struct Busy {
+      observability::ApiId api;
+      bool on = false;
+      void set() {
+        if (!on) observability::metrics().upstreamBusy(api, 1);
+        on = true;
+      }
+      ~Busy() {
+        if (on) observability::metrics().upstreamBusy(api, -1);
+      }
+    } busy{plan.metricsApi};
 
     // 1. A connection: pooled, or new (failover to the next endpoint on a connect failure only).
     std::unique_ptr<Connection> up;
@@ -797,6 +860,7 @@ struct Server::Impl {
       co_return co_await failExchange(client, head, plan, outcome, connectFailure, description,
                                       reasons);
     }
+    busy.set();
 
     // 2. The request head, then the body as it arrives (no more than kChunk buffered).
     const std::string upHead = upstreamHead(head, *target, plan);
@@ -862,7 +926,7 @@ struct Server::Impl {
           }
           if (response.status != 100 && head.versionMinor >= 1) {
             client.expiresAfter(seconds(options.writeTimeoutSeconds));
-            const std::string interim = clientHead(response, false, false, true, false);
+            const std::string interim = clientHead(response, false, false, true, false, {});
             if (co_await client.write(interim)) co_return false;
           }
           continue;
@@ -908,6 +972,12 @@ struct Server::Impl {
       co_return co_await failExchange(client, head, plan, outcome, failure, description, why);
     }
     upIn.consume(responseHeadSize);
+    {
+      const auto upstreamTime = steady_clock::now() - upstreamStarted;
+      outcome->upstreamNanos =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(upstreamTime).count();
+      observability::metrics().observeUpstream(plan.metricsApi, upstreamTime);
+    }
 
     // 4. The response: head, then the body streamed with bounded buffers.
     const bool headRequest = head.method == "HEAD";
@@ -917,8 +987,8 @@ struct Server::Impl {
       keepAlive = false;
     outcome->status = response.status;
     client.expiresAfter(seconds(options.writeTimeoutSeconds));
-    const std::string responseHead =
-        clientHead(response, headRequest, chunkedToClient, keepAlive, client.http10);
+    const std::string responseHead = clientHead(response, headRequest, chunkedToClient, keepAlive,
+                                                client.http10, plan.responseHeaders);
     // The head and the body bytes already read go out in one system call.
     std::uint64_t remaining = response.contentLength;
     std::size_t withHead = 0;
@@ -1001,7 +1071,7 @@ struct Server::Impl {
       }
     }
     if (complete && response.keepAlive && upIn.empty())
-      t.pool.put(target->origin, std::move(up));
+      t.pool.put(target->origin, std::move(up), plan.metricsApi);
     else
       up->close();
     if (!complete) co_return false;  // the client saw a cut answer: close, never reuse
@@ -1093,11 +1163,9 @@ bool Server::start(std::string* error) {
   }
   for (auto& t : impl_->threads) {
     IoThread& thread = *t;
-    for (std::size_t i = 0; i < thread.acceptors.size(); ++i) {
-      const bool tls = o.httpPort == -1 || i == 1;
-      asio::co_spawn(thread.io, impl_->acceptLoop(thread, *thread.acceptors[i], tls),
+    for (auto& acceptor : thread.acceptors)
+      asio::co_spawn(thread.io, impl_->acceptLoop(thread, *acceptor.socket, acceptor.listener),
                      asio::detached);
-    }
     asio::co_spawn(thread.io, impl_->sweepLoop(thread), asio::detached);
     thread.thread = std::thread([&thread] {
       for (;;) {
@@ -1110,18 +1178,21 @@ bool Server::start(std::string* error) {
       }
     });
   }
+  impl_->accepting = true;
   return true;
 }
 
 int Server::httpPort() const { return impl_->httpPort; }
 int Server::httpsPort() const { return impl_->httpsPort; }
+int Server::metricsPort() const { return impl_->metricsPort; }
+bool Server::accepting() const { return impl_->accepting && !impl_->draining; }
 
 void Server::stop(seconds drain) {
   impl_->draining = true;
   for (auto& t : impl_->threads) {
     asio::post(t->io, [&thread = *t] {
       error_code ec;
-      for (auto& a : thread.acceptors) a->close(ec);
+      for (auto& a : thread.acceptors) a.socket->close(ec);
       // Idle keep-alive connections have no exchange to finish.
       for (Connection* c : thread.idle) c->lowest().socket().close(ec);
       thread.idle.clear();

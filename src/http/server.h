@@ -34,6 +34,11 @@ struct ServerOptions {
   int keepAliveMaxRequests = 1000;
   // A blocking task that waited longer than this in the worker queue is answered 503.
   int workerQueueSeconds = 10;
+  // The observability listener (plain HTTP, SPEC section 12): its own host and port, answered by
+  // metricsHandler. -1 = off.
+  std::string metricsHost = "127.0.0.1";
+  int metricsPort = -1;
+  Handler* metricsHandler = nullptr;  // borrowed
   std::string trustStorePath;  // extra CAs for HTTPS backends (folder or PEM bundle), besides the
                                // system's; absent or empty is not an error
 };
@@ -50,6 +55,9 @@ class Server {
   bool start(std::string* error);
   int httpPort() const;
   int httpsPort() const;
+  int metricsPort() const;
+  // True from a successful start until stop(): the listeners accept connections.
+  bool accepting() const;
   // Stops accepting, lets in-flight exchanges finish (at most `drain`), closes idle
   // connections, joins every thread.
   void stop(std::chrono::seconds drain);

@@ -1,5 +1,11 @@
 #include "lifecycle/lifecycle_service.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "common/crypto_util.h"
 #include "common/log.h"
 
@@ -436,6 +442,25 @@ void LifecycleService::stopPurger() {
   }
   purgerWake_.notify_all();
   if (purger_.joinable()) purger_.join();
+}
+
+bool LifecycleService::usable(std::string* why) const {
+  const int fd = ::open(db_->path().c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    *why = "the store cannot be opened: " + std::string(std::strerror(errno));
+    return false;
+  }
+  ::close(fd);
+  try {
+    db_->read([](const store::Database::Session& s) {
+      auto statement = s.prepare("SELECT count(*) FROM sqlite_master");
+      (void)statement.step();
+    });
+  } catch (const std::exception& e) {
+    *why = std::string("the store cannot be read: ") + e.what();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace mgw::lifecycle

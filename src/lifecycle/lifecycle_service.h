@@ -42,6 +42,10 @@ class LifecycleService {
   LifecycleService& operator=(const LifecycleService&) = delete;
 
   const std::string& databasePath() const { return db_->path(); }
+  // Readiness (SPEC section 12): the store's file can still be opened read-write where it was
+  // opened, and a read transaction works. False with *why set otherwise. Blocks briefly (the
+  // store's lock): call it off the I/O threads.
+  bool usable(std::string* why) const;
   std::shared_ptr<gateway::RevocationList> revocations() const { return revocations_; }
   std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys() const { return index_; }
 

@@ -16,6 +16,8 @@
 #include "config/config_loader.h"
 #include "http/server.h"
 #include "lifecycle/lifecycle_service.h"
+#include "observability/metrics.h"
+#include "server/observability_routes.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "server/server_context.h"
@@ -42,12 +44,13 @@ bool isLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
 }
 
-bool writeReadyFile(const std::string& path, int httpPort, int httpsPort) {
+bool writeReadyFile(const std::string& path, int httpPort, int httpsPort, int metricsPort) {
   // Written to a temporary name and renamed, so a reader never sees half a file.
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "{\"httpPort\": " << httpPort << ", \"httpsPort\": " << httpsPort << "}\n";
+    out << "{\"httpPort\": " << httpPort << ", \"httpsPort\": " << httpsPort
+        << ", \"metricsPort\": " << metricsPort << "}\n";
     if (!out) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
@@ -145,6 +148,9 @@ int runGateway(const RunOptions& options) {
   }
 
   ServerContext context(state, revocations, lifecycle);
+  // Observability (SPEC section 12): metricsPort -1 turns the listener and the counting off.
+  ReadinessInputs readiness;
+  observability::metrics().setEnabled(config->observability.metricsPort != -1);
   lifecycle->startPurger(std::chrono::hours(1));
 
   // [cluster] (SPEC section 14): other nodes' changes are applied before this node serves.
@@ -224,6 +230,11 @@ int runGateway(const RunOptions& options) {
   serverOptions.keepAliveTimeoutSeconds = listener.keepAliveTimeoutSeconds;
   serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;
   serverOptions.trustStorePath = listener.trustStorePath;
+  readiness.tlsKeyLoaded = listener.httpsPort == -1 || tlsKey != nullptr;
+  ObservabilityHandler observabilityHandler(context, readiness);
+  serverOptions.metricsHost = config->observability.metricsHost;
+  serverOptions.metricsPort = config->observability.metricsPort;
+  serverOptions.metricsHandler = &observabilityHandler;
   Dispatcher dispatcher(context);
   http::Server server(serverOptions, dispatcher);
   std::string startError;
@@ -231,13 +242,17 @@ int runGateway(const RunOptions& options) {
     log::error("startup error", {{"detail", startError}});
     return 1;
   }
+  readiness.listenersUp = true;
   struct Ports {
     int port;
-  } http{server.httpPort()}, https{server.httpsPort()};
+  } http{server.httpPort()}, https{server.httpsPort()}, metrics{server.metricsPort()};
 
-  log::info("micro-gw started",
-            {{"httpPort", http.port}, {"httpsPort", https.port}, {"host", listener.host}});
-  if (!options.readyFile.empty() && !writeReadyFile(options.readyFile, http.port, https.port))
+  log::info("micro-gw started", {{"httpPort", http.port},
+                                 {"httpsPort", https.port},
+                                 {"metricsPort", metrics.port},
+                                 {"host", listener.host}});
+  if (!options.readyFile.empty() &&
+      !writeReadyFile(options.readyFile, http.port, https.port, metrics.port))
     log::error("could not write the ready file", {{"path", options.readyFile}});
 
   for (;;) {
@@ -261,13 +276,16 @@ int runGateway(const RunOptions& options) {
         logAll(reloadErrors, log::Level::kError, "reload refused");
         continue;
       }
+      readiness.swapping = true;  // not ready while the configuration is being replaced
       context.replaceState(nextState);
+      readiness.swapping = false;
       log::info("configuration reloaded (listener settings apply at the next restart)");
       continue;
     }
     break;  // SIGTERM or SIGINT
   }
 
+  readiness.listenersUp = false;
   log::info("draining: no new connections, finishing in-flight requests");
   lifecycle->stopPurger();
   // Within 10 s of SIGTERM (a container runtime kills at 10 s): exchanges still running are cut.

@@ -7,6 +7,8 @@
 
 #include "common/log.h"
 #include "gateway/key_extractor.h"
+#include "observability/metrics.h"
+#include "observability/trace_context.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "throttle/throttler.h"
@@ -27,22 +29,44 @@ struct AccessEntry {
   Failure failure = Failure::kNone;
   std::string reason;
   std::string keyId;
+  // Observability (SPEC section 12): the metrics labels and the trace.
+  observability::ApiId apiId = observability::kNoApiId;
+  observability::Method method = observability::Method::kOther;
+  std::string traceId;
+  std::string requestId;
 };
+
+// Every value the client sent under `name`, in arrival order.
+std::vector<std::string_view> allValues(const gateway::HttpRequest& request,
+                                        const std::string& name) {
+  std::vector<std::string_view> out;
+  auto [first, last] = request.headers.equal_range(name);
+  for (auto it = first; it != last; ++it) out.push_back(it->second);
+  return out;
+}
 
 // The access log line, written when the transport reports how the exchange ended.
 std::function<void(const gateway::HttpRequest&, const http::Outcome&)> accessLog(
     AccessEntry entry) {
   return [entry = std::move(entry)](const gateway::HttpRequest& req, const http::Outcome& out) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - entry.started)
-                            .count();
+    const auto elapsed = std::chrono::steady_clock::now() - entry.started;
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+    const Failure failure = entry.failure != Failure::kNone ? entry.failure : out.failure;
+    auto& metrics = observability::metrics();
+    metrics.countRequest(entry.apiId, entry.method, out.status, failure);
+    metrics.observeRequest(entry.apiId, elapsed);
     json line = {{"client", req.clientAddress},
                  {"method", req.method},
                  {"path", req.path},
                  {"status", out.status},
-                 {"latencyMs", static_cast<double>(micros) / 1000.0}};
+                 {"latencyMs", static_cast<double>(micros) / 1000.0},
+                 {"trace_id", entry.traceId},
+                 {"request_id", entry.requestId},
+                 {"bytesIn", out.bytesIn},
+                 {"bytesOut", out.bytesOut}};
+    if (out.upstreamNanos >= 0)
+      line["upstreamLatencyMs"] = static_cast<double>(out.upstreamNanos / 1000) / 1000.0;
     if (!entry.api.empty()) line["api"] = entry.api;
-    const Failure failure = entry.failure != Failure::kNone ? entry.failure : out.failure;
     if (failure != Failure::kNone) line["reason"] = failureName(failure);
     const std::string& detail = entry.reason.empty() ? out.reason : entry.reason;
     if (!detail.empty()) line["detail"] = detail;
@@ -117,11 +141,18 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   const auto state = context.state();
   AccessEntry entry;
   http::Decision decision;
+  // W3C Trace Context and X-Request-Id: continued or started for every request, refused or not.
+  auto trace = observability::traceRequest(allValues(request, "traceparent"),
+                                           allValues(request, "X-Request-Id"));
+  entry.method = observability::methodOf(request.method);
+  entry.traceId = trace.traceId;
+  entry.requestId = trace.requestId;
   auto refuse = [&](Failure failure, const std::string& description, const std::string& reason) {
     entry.failure = failure;
     entry.reason = reason;
     decision.kind = http::Decision::Kind::kReply;
     decision.reply = gateway::faultReply(failure, description);
+    decision.reply.setHeader("X-Request-Id", trace.requestId);
     decision.done = accessLog(std::move(entry));
     return std::move(decision);
   };
@@ -137,7 +168,10 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
 
   const auto route = state->router->match(request.method, request.path);
   if (route.failure != Failure::kNone) {
-    if (route.api) entry.api = route.api->name + ":" + route.api->version;
+    if (route.api) {
+      entry.api = route.api->name + ":" + route.api->version;
+      entry.apiId = route.api->metricsId;
+    }
     return refuse(route.failure,
                   route.failure == Failure::kNoApi
                       ? "no API is deployed at " + clip(request.path)
@@ -147,6 +181,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   }
   const auto& api = *route.api;
   entry.api = api.name + ":" + api.version;
+  entry.apiId = api.metricsId;
   const gateway::Endpoints* endpoints = &api.production;
   throttle::Subject subject;  // what this request is counted against (SPEC section 13)
   subject.api = entry.api;
@@ -159,6 +194,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   if (route.resource->secured) {
     auto key = gateway::extractKey(api, request);
     if (!key) {
+      observability::metrics().countKeyValidation(Failure::kMissingCredentials);
       const auto& source = api.keySources.front();
       return refuse(Failure::kMissingCredentials,
                     "an API key is required in the '" + source.name + "' " +
@@ -179,6 +215,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     const std::int64_t blockedMs = context.keyLookupFailures().blockedForMs(
         client, state->config.auth.keyLookupFailuresPerMinute, nowMs);
     if (blockedMs > 0 && !state->validator->cache().get(key->value, nowMs / 1000)) {
+      observability::metrics().countKeyValidation(Failure::kTooManyInvalidKeys);
       const std::string retryAfter = std::to_string((blockedMs + 999) / 1000);
       auto refused = refuse(Failure::kTooManyInvalidKeys,
                             "too many unknown or invalid API keys from this address; retry after " +
@@ -188,6 +225,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
       return refused;
     }
     auto verdict = state->validator->validate(key->value, api, ctx, nowSeconds());
+    observability::metrics().countKeyValidation(verdict.failure);
     entry.keyId = verdict.keyId;
     if (isFailedLookup(verdict.failure)) context.keyLookupFailures().recordFailure(client, nowMs);
     if (verdict.failure != Failure::kNone)
@@ -232,6 +270,14 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
       forwardedFor.empty() ? request.clientAddress : forwardedFor + ", " + request.clientAddress;
   plan->forwardedHost = request.header("Host");
   plan->tls = request.tls;
+  // Observability: the metrics label, the trace continued with the gateway's span as the
+  // backend's parent, and the request id both ways.
+  plan->metricsApi = api.metricsId;
+  plan->traceId = trace.traceId;
+  plan->setHeaders.emplace_back("traceparent", std::move(trace.traceparent));
+  plan->setHeaders.emplace_back("X-Request-Id", trace.requestId);
+  if (!trace.keepTracestate) plan->dropHeaders.push_back("tracestate");
+  plan->responseHeaders.emplace_back("X-Request-Id", std::move(trace.requestId));
   plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
   plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
 

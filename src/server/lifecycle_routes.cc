@@ -13,6 +13,7 @@
 #include "gateway/referer_matcher.h"
 #include "lifecycle/ownership.h"
 
+#include "observability/metrics.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "sts/api_key_issuer.h"
@@ -567,6 +568,7 @@ void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& re
                       "no application with id " + shownId(key.applicationId.value_or("")),
                       "an API key with this value already exists; choose another value");
   }
+  observability::metrics().countKeyIssued("opaque", store::keyTypeName(key.keyType));
   log::info("opaque API key created", {{"by", call->caller.user},
                                        {"id", created.value.id},
                                        {"api", api->label()},

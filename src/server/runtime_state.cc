@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "gateway/openapi_loader.h"
+#include "observability/metrics.h"
 
 namespace mgw::server {
 namespace fs = std::filesystem;
@@ -210,6 +211,9 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
                                                                    config.throttling.unknownTier);
   }
   if (errors->size() != errorsBefore) return nullptr;
+  // Metrics label sets are fixed here, at load: one id per API name and version.
+  for (auto& api : apis)
+    api.metricsId = observability::metrics().registerApi(api.name, api.version);
   state->router = std::make_shared<const gateway::Router>(std::move(apis));
   state->validator = std::make_shared<const gateway::KeyValidator>(
       trusted, config, std::move(revocations), std::move(opaqueKeys));

@@ -4,6 +4,7 @@
 #include "common/crypto_util.h"
 #include "common/log.h"
 
+#include "observability/metrics.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 
@@ -81,6 +82,8 @@ void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& 
     writeFault(res, issued.failure, issued.description);
     return;
   }
+  observability::metrics().countKeyIssued(state->config.tokenIssuer.signatureAlgorithm,
+                                          parsed.request.keyType);
   log::info("API key issued",
             {{"user", caller->user},
              {"jti", issued.jti},
@@ -109,6 +112,8 @@ std::optional<auth::AuthOutcome> authenticate(ServerContext& context, const Runt
   auth::AuthOutcome outcome =
       state.users->authenticate(header, address, nowMillis(), context.loginThrottle());
   if (outcome.failure == Failure::kNone) return outcome;
+  // A client that sent no credentials yet (the Basic challenge's first round) has not failed one.
+  if (outcome.failure != Failure::kAuthMissing) observability::metrics().countLoginFailure();
 
   log::warn("authentication failed", {{"client", address},
                                       {"path", req.path},

@@ -6,6 +6,7 @@ stopped at the end; a process that died of a signal fails the test.
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -106,6 +107,9 @@ class MicroGw(Process):
         self.workdir = workdir
         self.config_path = os.path.join(workdir, "conf", "micro-gw.conf")
         os.makedirs(os.path.dirname(self.config_path), exist_ok=True)
+        if not re.search(r"^\[observability\]", config_text, re.MULTILINE):
+            # The metrics listener's default port (9797) would collide between parallel tests.
+            config_text += "\n[observability]\nmetricsPort = 0\n"
         with open(self.config_path, "w") as f:
             f.write(config_text)
         self.ready_path = os.path.join(workdir, "mgw.ready")
@@ -124,6 +128,7 @@ class MicroGw(Process):
                 raise RuntimeError(f"{e}\n{self.output()[-4000:]}") from None
             self.http_port = info["httpPort"]
             self.https_port = info["httpsPort"]
+            self.metrics_port = info.get("metricsPort", -1)
 
     def https(self, path):
         return f"https://127.0.0.1:{self.https_port}{path}"

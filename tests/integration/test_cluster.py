@@ -187,6 +187,14 @@ throttlingTier = "{tier}"
         for n in nodes:
             self.assertEqual(self.status_on(n, key), status, f"node {n}")
 
+    def metrics(self, gw):
+        conn = http.client.HTTPConnection("127.0.0.1", gw.metrics_port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            return conn.getresponse().read().decode()
+        finally:
+            conn.close()
+
     def assert_alive(self):
         for name, gw in self.nodes.items():
             self.assertTrue(gw.alive(), f"node {name} died:\n{gw.output()[-3000:]}")
@@ -217,6 +225,10 @@ throttlingTier = "{tier}"
               f"p50 {p50:.1f}, p99 {p99:.1f}, max {latencies[-1]:.1f}", flush=True)
         self.assertLess(latencies[-1], 1000.0)
         self.__class__.revoked_before_outage = keys[0]
+        metrics = self.metrics(self.nodes["b"])
+        self.assertIn("mgw_cluster_up 1", metrics)
+        self.assertIn("mgw_cluster_nodes 3", metrics)
+        self.assertRegex(metrics, r"mgw_cluster_changes_applied_total (\d{3,})")
         self.assert_alive()
 
     def test_2_opaque_key_created_on_b_works_on_c(self):
@@ -297,6 +309,9 @@ throttlingTier = "{tier}"
         self.assertEqual(status, 503, body)
         for gw in self.nodes.values():
             self.assertIn("Redis unreachable", gw.output())
+            metrics = self.metrics(gw)
+            self.assertIn("mgw_cluster_up 0", metrics)
+            self.assertIn("mgw_cluster_counters_up 0", metrics)
         # Counters: each node counts locally with the limit divided by the last known node count.
         results = self.crowd("/outage/1.0.0/x", 60)
         by_node = {n: sum(1 for m, st in results if m == n and st == 200) for n in NODES}

@@ -14,18 +14,19 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src"
 # module -> the modules it may include (besides itself)
 LAYERS = {
     "common": set(),
+    "observability": {"common"},
     "config": {"common"},
     "token": {"common"},
     "auth": {"common", "config"},
     "store": {"common"},
-    "gateway": {"common", "config", "token"},
+    "gateway": {"common", "config", "token", "observability"},
     "throttle": {"common", "config"},
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
-    "http": {"common", "config", "gateway"},
+    "http": {"common", "config", "gateway", "observability"},
     "cluster": {"common", "config", "gateway", "store", "lifecycle", "throttle"},
-    "server": {"common", "config", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
-               "throttle", "cluster"},
+    "server": {"common", "config", "observability", "token", "auth", "store", "gateway", "sts",
+               "lifecycle", "http", "throttle", "cluster"},
 }
 
 # HTTP libraries: which modules may include them. The security core (token/, auth/) and every

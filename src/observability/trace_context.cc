@@ -1,0 +1,126 @@
+#include "observability/trace_context.h"
+
+#include <openssl/rand.h>
+
+#include <random>
+
+namespace mgw::observability {
+namespace {
+
+bool isLowerHex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool allZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+int hexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+
+std::mt19937_64& generator() {
+  thread_local std::mt19937_64 engine = [] {
+    std::uint64_t seed = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed) != 1)
+      seed = std::random_device{}();
+    return std::mt19937_64(seed);
+  }();
+  return engine;
+}
+
+void appendHex(std::string& out, std::uint64_t v, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i) out += kHex[(v >> (i * 4)) & 0xf];
+}
+
+std::string randomHex(int digits) {
+  std::string out;
+  out.reserve(digits);
+  do {
+    out.clear();
+    for (int left = digits; left > 0; left -= 16)
+      appendHex(out, generator()(), left < 16 ? left : 16);
+  } while (allZero(out));
+  return out;
+}
+
+}  // namespace
+
+std::optional<TraceParent> parseTraceparent(std::string_view v) {
+  // version "-" trace-id "-" parent-id "-" trace-flags
+  if (v.size() < 55) return std::nullopt;
+  const std::string_view version = v.substr(0, 2);
+  if (!isLowerHex(version) || version == "ff") return std::nullopt;
+  if (version == "00" && v.size() != 55) return std::nullopt;
+  if (v.size() > 55 && v[55] != '-') return std::nullopt;
+  if (v[2] != '-' || v[35] != '-' || v[52] != '-') return std::nullopt;
+  const std::string_view traceId = v.substr(3, 32);
+  const std::string_view parentId = v.substr(36, 16);
+  const std::string_view flags = v.substr(53, 2);
+  if (!isLowerHex(traceId) || !isLowerHex(parentId) || !isLowerHex(flags)) return std::nullopt;
+  if (allZero(traceId) || allZero(parentId)) return std::nullopt;
+  TraceParent out;
+  out.traceId = std::string(traceId);
+  out.parentId = std::string(parentId);
+  out.flags = static_cast<std::uint8_t>(hexValue(flags[0]) * 16 + hexValue(flags[1]));
+  return out;
+}
+
+std::string formatTraceparent(std::string_view traceId, std::string_view spanId,
+                              std::uint8_t flags) {
+  std::string out;
+  out.reserve(55);
+  out += "00-";
+  out += traceId;
+  out += '-';
+  out += spanId;
+  out += '-';
+  appendHex(out, flags, 2);
+  return out;
+}
+
+std::string newTraceId() { return randomHex(32); }
+std::string newSpanId() { return randomHex(16); }
+
+bool isSaneRequestId(std::string_view value) {
+  if (value.empty() || value.size() > 128) return false;
+  for (char c : value) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '+' || c == '=' || c == '/' ||
+                    c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string newRequestId() {
+  std::string hex = randomHex(32);
+  // 8-4-4-4-12, version 4 and variant bits as a UUID carries them.
+  hex[12] = '4';
+  hex[16] = "89ab"[hexValue(hex[16]) & 3];
+  for (std::size_t at : {20, 16, 12, 8}) hex.insert(at, 1, '-');
+  return hex;
+}
+
+RequestTrace traceRequest(const std::vector<std::string_view>& traceparents,
+                          const std::vector<std::string_view>& requestIds) {
+  RequestTrace out;
+  std::optional<TraceParent> incoming;
+  if (traceparents.size() == 1) incoming = parseTraceparent(traceparents.front());
+  const std::string span = newSpanId();
+  if (incoming) {
+    out.traceId = std::move(incoming->traceId);
+    out.keepTracestate = true;
+    out.traceparent = formatTraceparent(out.traceId, span, incoming->flags);
+  } else {
+    // A new trace, sampled: the backend may record it with the gateway's span as its parent.
+    out.traceId = newTraceId();
+    out.traceparent = formatTraceparent(out.traceId, span, 1);
+  }
+  if (requestIds.size() == 1 && isSaneRequestId(requestIds.front()))
+    out.requestId = std::string(requestIds.front());
+  else
+    out.requestId = newRequestId();
+  return out;
+}
+
+}  // namespace mgw::observability

@@ -1,0 +1,101 @@
+#include "server/observability_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "gateway/fault_reply.h"
+#include "observability/metrics.h"
+#include "observability/prometheus_text.h"
+
+namespace mgw::server {
+namespace {
+
+using nlohmann::json;
+
+http::Decision reply(gateway::HttpResponse response) {
+  http::Decision d;
+  d.kind = http::Decision::Kind::kReply;
+  d.reply = std::move(response);
+  return d;
+}
+
+}  // namespace
+
+gateway::HttpResponse ObservabilityHandler::ready() {
+  json checks = json::object();
+  std::string why;
+  bool ok = true;
+  auto check = [&](const char* name, bool up, const std::string& detail) {
+    checks[name] = up ? "UP" : "DOWN";
+    if (!up) {
+      ok = false;
+      if (why.empty()) why = detail;
+    }
+  };
+  const auto state = context_.state();
+  const bool swapping = inputs_.swapping.load();
+  check("configuration", state != nullptr && !swapping,
+        swapping ? "a reload is replacing the configuration" : "no configuration");
+  const bool signingUp =
+      state && (!state->config.tokenIssuer.enabled || state->signingKey != nullptr);
+  check("keys", signingUp && inputs_.tlsKeyLoaded.load(), "a signing or TLS key is not loaded");
+  std::string storeWhy;
+  const LifecycleService* store = context_.lifecycle();
+  check("store", store != nullptr && store->usable(&storeWhy),
+        store ? storeWhy : "no store is open");
+  check("listeners", inputs_.listenersUp.load(), "the listeners are not accepting");
+
+  const int now = ok ? 1 : 0;
+  if (lastReady_.exchange(now) != now) {
+    if (ok)
+      log::info("ready");
+    else
+      log::warn("not ready", {{"detail", why}});
+  }
+  gateway::HttpResponse res;
+  res.status = ok ? 200 : 503;
+  res.setHeader("Cache-Control", "no-store");
+  res.setContent(json{{"status", ok ? "UP" : "DOWN"}, {"checks", checks}}.dump(),
+                 "application/json");
+  return res;
+}
+
+http::Decision ObservabilityHandler::decide(gateway::HttpRequest& request) {
+  const std::string& path = request.path;
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (path != "/metrics" && path != "/health/live" && path != "/health/ready")
+    return reply(gateway::faultReply(
+        Failure::kNotFound, "this listener serves /metrics, /health/live and /health/ready"));
+  if (!get) {
+    auto refused = gateway::faultReply(Failure::kMethodNotAllowed, "only GET and HEAD");
+    refused.setHeader("Allow", "GET, HEAD");
+    return reply(std::move(refused));
+  }
+  if (path == "/health/live") {
+    gateway::HttpResponse res;
+    res.setHeader("Cache-Control", "no-store");
+    res.setContent("{\"status\":\"UP\"}", "application/json");
+    return reply(std::move(res));
+  }
+  if (path == "/metrics") {
+    observability::ScrapeGauges gauges;
+    if (const auto state = context_.state(); state && state->validator)
+      gauges.keyCacheEntries = state->validator->cache().size();
+    gateway::HttpResponse res;
+    res.setHeader("Cache-Control", "no-store");
+    std::string body = observability::metrics().render(gauges);
+    // [cluster] (SPEC section 14): Redis reachability, live nodes, shared and refused changes.
+    if (const cluster::ClusterNode* node = context_.cluster()) body += node->metricsText();
+    res.setContent(std::move(body), std::string(observability::kPrometheusContentType));
+    return reply(std::move(res));
+  }
+  // /health/ready touches the store: on the worker pool, never on an I/O thread.
+  http::Decision d;
+  d.kind = http::Decision::Kind::kLocal;
+  d.blocking = true;
+  d.maxBodyBytes = 0;
+  d.local = [this](gateway::HttpRequest&) { return ready(); };
+  return d;
+}
+
+}  // namespace mgw::server
