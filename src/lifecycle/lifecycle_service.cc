@@ -312,14 +312,14 @@ Failure LifecycleService::apply(const Change& c) {
   std::lock_guard<std::mutex> lock(writeMutex_);
   switch (c.kind) {
     case Change::Kind::kRevokeJti: {
-      Failure f = revocationStore_->revokeJti(c.id, c.sub, c.expiresAt, c.by, c.at);
-      // Memory first would be safer for the request path, but the store is the node's durable
-      // copy: both or neither, as for a local revocation.
-      if (f == Failure::kNone) revocations_->revokeJti(c.id, c.expiresAt);
-      return f;
+      // Memory first: the gateway refuses the key from here on, without waiting for the durable
+      // write (a revocation only widens, so memory ahead of the store is never less safe).
+      revocations_->revokeJti(c.id, c.expiresAt);
+      return revocationStore_->revokeJti(c.id, c.sub, c.expiresAt, c.by, c.at);
     }
     case Change::Kind::kSubjectWatermark: {
       std::size_t n = 0;
+      revocations_->setSubjectWatermark(c.sub, c.issuedBefore);  // memory first, as above
       return applyWatermark(c.sub, c.issuedBefore, c.by, c.at, &n, nullptr);
     }
     case Change::Kind::kKey: {
