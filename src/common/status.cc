@@ -75,6 +75,8 @@ Fault faultFor(Failure failure) {
       return {404, 900404, "Not Found"};
     case Failure::kConflict:
       return {409, 900409, "Conflict"};
+    case Failure::kClusterUnavailable:
+      return {503, 900503, "Service Unavailable"};
     case Failure::kPayloadTooLarge:
       return {413, 900413, "Request Entity Too Large"};
     case Failure::kUriTooLong:
@@ -193,6 +195,8 @@ std::string_view failureName(Failure failure) {
       return "not_found";
     case Failure::kConflict:
       return "conflict";
+    case Failure::kClusterUnavailable:
+      return "cluster_unavailable";
     case Failure::kPayloadTooLarge:
       return "payload_too_large";
     case Failure::kUriTooLong:

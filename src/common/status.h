@@ -64,6 +64,9 @@ enum class Failure {
   kForbidden,                  // 403: the caller may not act on this object
   kNotFound,                   // 404: no such key, application or subscription
   kConflict,                   // 409: duplicate custom key or name
+  // 503: [cluster] on and the change could not be shared with the other nodes through Redis
+  // (unreachable, too slow, or this node's key hash secret differs from the cluster's).
+  kClusterUnavailable,
 
   // Transport limits enforced by the server.
   kPayloadTooLarge,   // 413

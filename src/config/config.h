@@ -136,6 +136,13 @@ struct JwtGeneratorConfig {
   std::size_t cacheCapacity = 10000;  // tokens kept per (key, API)
   int line = 0;
 };
+// [cluster] (SPEC section 14): several nodes as one gateway over Redis. redis empty = one node.
+struct ClusterConfig {
+  std::string redis;          // "redis://HOST:PORT/DB" as written (validated at load), "" = off
+  std::string redisPassword;  // AUTH; never logged
+  bool redisTls = false;      // refused at load: this build's hiredis (0.14) has no TLS
+};
+
 // [throttling] and [[throttling.policy]] (SPEC section 13); the policies are resolved in
 // throttle/policy.h (WSO2's defaults, then policies.yaml, then these).
 struct ThrottlePolicyConfig {
@@ -177,6 +184,7 @@ struct Config {
   StorageConfig storage;
   CorsConfig cors;  // [cors]: the default for every API without its own
   JwtGeneratorConfig jwtGenerator;
+  ClusterConfig cluster;
   ThrottlingConfig throttling;
   ObservabilityConfig observability;
 };

@@ -22,6 +22,7 @@
 
 #include "common/endpoint_url.h"
 #include "common/ip_address.h"
+#include "common/redis_url.h"
 #include "common/syntax.h"
 #include "config/wso2_keys.h"
 
@@ -654,6 +655,10 @@ class Loader {
                   {"jwtGenerator",
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readJwtGenerator(v, c.jwtGenerator);
+                   }},
+                  {"cluster",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readCluster(v, c.cluster);
                    }},
                   {"throttling",
                    [&](const Value& v, const Where& w) {
@@ -1308,6 +1313,27 @@ class Loader {
                   {"cacheCapacity",
                    [&](auto& v, auto& w) { readPositive(v, w, j.cacheCapacity, "entries"); }},
               });
+  }
+
+  // [cluster] (SPEC section 14).
+  void readCluster(const Value& t, ClusterConfig& cl) {
+    readTable(
+        t, "[cluster]", "cluster",
+        {{"redis",
+          [&](auto& v, auto& w) {
+            readString(v, w, cl.redis);
+            std::string why;
+            if (!cl.redis.empty() && !parseRedisUrl(cl.redis, &why)) error(v, w, why);
+          }},
+         {"redisPassword", [&](auto& v, auto& w) { readString(v, w, cl.redisPassword); }},
+         {"redisTls", [&](auto& v, auto& w) {
+            readBool(v, w, cl.redisTls);
+            if (cl.redisTls)
+              error(v, w,
+                    "TLS to Redis is not available in this build (Debian 12's libhiredis 0.14 has "
+                    "no hiredis_ssl): use false, and a TLS tunnel (stunnel, spiped) or a private "
+                    "network between the nodes and Redis");
+          }}});
   }
 
   void readStorage(const Value& t, StorageConfig& s) {

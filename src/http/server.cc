@@ -526,7 +526,10 @@ struct Server::Impl {
     while (decision.kind == Decision::Kind::kDefer) {
       auto start = std::move(decision.defer);
       auto done = std::move(decision.done);
-      decision = co_await awaitDecision(t, std::move(start));
+      // start is a named local passed by reference: a by-value std::function argument of a
+      // co_await call is destroyed twice by GCC 12 (the coroutine temporaries bug; seen as a
+      // double free once a store answered later, the Redis counters).
+      decision = co_await awaitDecision(t, start);
       if (!decision.done) decision.done = std::move(done);
     }
 
@@ -599,9 +602,11 @@ struct Server::Impl {
   // exactly once; the coroutine continues on t's executor. (Handlers that decide at once never
   // return kDefer, so this costs a request nothing unless it waits on something.)
   static awaitable<Decision> awaitDecision(IoThread& t,
-                                           std::function<void(Decision::Resume)> start) {
+                                           std::function<void(Decision::Resume)>& start) {
+    // The initiation captures references only (start lives in the caller's frame until resumed):
+    // GCC 12 may destroy a co_await call's temporaries twice, harmless for references only.
     co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Decision)>(
-        [&t, start = std::move(start)](auto handler) mutable {
+        [&t, &start](auto handler) {
           using Handler = decltype(handler);
           auto shared = std::make_shared<Handler>(std::move(handler));
           auto work =

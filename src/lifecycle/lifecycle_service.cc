@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/crypto_util.h"
 #include "common/log.h"
 
 namespace mgw::lifecycle {
@@ -32,6 +33,7 @@ LifecycleService::LifecycleService(std::unique_ptr<store::Database> db,
       revocationStore_(std::make_unique<store::RevocationStore>(*db_)),
       keys_(std::make_unique<store::OpaqueKeyStore>(*db_, *hasher_)),
       applications_(std::make_unique<store::ApplicationStore>(*db_)),
+      replica_(std::make_unique<store::ReplicaStore>(*db_)),
       revocations_(std::make_shared<gateway::RevocationList>()),
       index_(std::make_shared<gateway::OpaqueKeyIndex>(
           [hasher = hasher_.get()](std::string_view value) { return hasher->hash(value); })),
@@ -103,19 +105,37 @@ Failure LifecycleService::refreshKey(const std::string& id) {
   return Failure::kNone;
 }
 
+Failure LifecycleService::shared(Failure local, const Change& change) {
+  if (!sink_) return local;
+  if (local != Failure::kNone) {
+    sink_->release();
+    return local;
+  }
+  return sink_->share(change);
+}
+
 Failure LifecycleService::revokeJti(const std::string& jti, const std::string& sub,
                                     std::int64_t expiresAt, const std::string& revokedBy,
                                     std::int64_t now) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = revocationStore_->revokeJti(jti, sub, expiresAt, revokedBy, now);
   if (f == Failure::kNone) revocations_->revokeJti(jti, expiresAt);
-  return f;
+  Change c;
+  c.kind = Change::Kind::kRevokeJti;
+  c.id = jti;
+  c.sub = sub;
+  c.expiresAt = expiresAt;
+  c.by = revokedBy;
+  c.at = now;
+  return shared(f, c);
 }
 
-Failure LifecycleService::revokeSubject(const std::string& sub, std::int64_t issuedBefore,
-                                        const std::string& revokedBy, std::int64_t now,
-                                        std::size_t* opaqueRevoked) {
-  std::lock_guard<std::mutex> lock(writeMutex_);
+Failure LifecycleService::applyWatermark(const std::string& sub, std::int64_t issuedBefore,
+                                         const std::string& revokedBy, std::int64_t now,
+                                         std::size_t* opaqueRevoked,
+                                         std::vector<std::string>* revokedIds) {
   *opaqueRevoked = 0;
   Failure f = revocationStore_->revokeSubjectBefore(sub, issuedBefore, revokedBy, now);
   if (f != Failure::kNone) return f;
@@ -128,73 +148,267 @@ Failure LifecycleService::revokeSubject(const std::string& sub, std::int64_t iss
     if (f != Failure::kNone) return f;
     index_->markRevoked(r.id);
     ++*opaqueRevoked;
+    if (revokedIds) revokedIds->push_back(r.id);
   }
   return Failure::kNone;
 }
 
+Failure LifecycleService::revokeSubject(const std::string& sub, std::int64_t issuedBefore,
+                                        const std::string& revokedBy, std::int64_t now,
+                                        std::size_t* opaqueRevoked) {
+  *opaqueRevoked = 0;
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  Failure f = applyWatermark(sub, issuedBefore, revokedBy, now, opaqueRevoked, nullptr);
+  // The other nodes apply the same watermark to their copies of sub's opaque keys.
+  Change c;
+  c.kind = Change::Kind::kSubjectWatermark;
+  c.sub = sub;
+  c.issuedBefore = issuedBefore;
+  c.by = revokedBy;
+  c.at = now;
+  return shared(f, c);
+}
+
 store::StoreResult<store::OpaqueKeyRecord> LifecycleService::createKey(
     const store::NewOpaqueKey& key, std::string_view value) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return {a, {}};
   std::lock_guard<std::mutex> lock(writeMutex_);
   auto created = keys_->create(key, value);
   if (created.ok()) index_->put(created.value.keyHash, toIndexEntry(created.value));
+  Change c;
+  c.kind = Change::Kind::kKey;
+  if (created.ok()) c.key = created.value;
+  if (Failure f = shared(created.failure, c); f != Failure::kNone) return {f, {}};
   return created;
 }
 
 store::StoreResult<store::OpaqueKeyRecord> LifecycleService::regenerateKey(
     const std::string& id, std::string_view newValue) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return {a, {}};
   std::lock_guard<std::mutex> lock(writeMutex_);
   auto updated = keys_->regenerate(id, newValue);
   // put() drops the entry under the old hash: the old value is unknown from here on.
   if (updated.ok()) index_->put(updated.value.keyHash, toIndexEntry(updated.value));
+  Change c;
+  c.kind = Change::Kind::kKey;
+  if (updated.ok()) c.key = updated.value;
+  if (Failure f = shared(updated.failure, c); f != Failure::kNone) return {f, {}};
   return updated;
 }
 
 Failure LifecycleService::revokeKey(const std::string& id, std::int64_t now) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = keys_->revoke(id, now);
   if (f == Failure::kNone) index_->markRevoked(id);
-  return f;
+  Change c;
+  c.kind = Change::Kind::kKey;
+  if (f == Failure::kNone) {
+    auto record = keys_->get(id);
+    f = record.failure;
+    if (record.ok()) c.key = std::move(record.value);
+  }
+  return shared(f, c);
 }
 
 Failure LifecycleService::associateKey(const std::string& id, const std::string& applicationId) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = keys_->associateApplication(id, applicationId);
-  return f == Failure::kNone ? refreshKey(id) : f;
+  Change c;
+  c.kind = Change::Kind::kKey;
+  if (f == Failure::kNone) {
+    auto record = keys_->get(id);
+    f = record.failure;
+    if (record.ok()) {
+      index_->put(record.value.keyHash, toIndexEntry(record.value));
+      c.key = std::move(record.value);
+    }
+  }
+  return shared(f, c);
 }
 
 Failure LifecycleService::dissociateKey(const std::string& id) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = keys_->dissociateApplication(id);
-  return f == Failure::kNone ? refreshKey(id) : f;
+  Change c;
+  c.kind = Change::Kind::kKey;
+  if (f == Failure::kNone) {
+    auto record = keys_->get(id);
+    f = record.failure;
+    if (record.ok()) {
+      index_->put(record.value.keyHash, toIndexEntry(record.value));
+      c.key = std::move(record.value);
+    }
+  }
+  return shared(f, c);
 }
 
 store::StoreResult<store::ApplicationRecord> LifecycleService::createApplication(
     const std::string& name, const std::string& owner, std::int64_t now) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return {a, {}};
   std::lock_guard<std::mutex> lock(writeMutex_);
-  return applications_->create(name, owner, now);
+  auto created = applications_->create(name, owner, now);
+  Change c;
+  c.kind = Change::Kind::kApplication;
+  if (created.ok()) c.application = created.value;
+  if (Failure f = shared(created.failure, c); f != Failure::kNone) return {f, {}};
+  return created;
 }
 
 Failure LifecycleService::removeApplication(const std::string& id) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = applications_->remove(id);
   if (f == Failure::kNone) index_->removeApplication(id);
-  return f;
+  Change c;
+  c.kind = Change::Kind::kApplicationRemoved;
+  c.id = id;
+  return shared(f, c);
 }
 
 Failure LifecycleService::subscribe(const std::string& applicationId, const std::string& apiName,
                                     const std::string& apiVersion, std::int64_t now) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = applications_->subscribe(applicationId, apiName, apiVersion, now);
   if (f == Failure::kNone) index_->addSubscription(applicationId, apiName, apiVersion);
-  return f;
+  Change c;
+  c.kind = Change::Kind::kSubscribed;
+  c.id = applicationId;
+  c.apiName = apiName;
+  c.apiVersion = apiVersion;
+  c.at = now;
+  return shared(f, c);
 }
 
 Failure LifecycleService::unsubscribe(const std::string& applicationId, const std::string& apiName,
                                       const std::string& apiVersion) {
+  if (sink_)
+    if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
   Failure f = applications_->unsubscribe(applicationId, apiName, apiVersion);
   if (f == Failure::kNone) index_->removeSubscription(applicationId, apiName, apiVersion);
-  return f;
+  Change c;
+  c.kind = Change::Kind::kUnsubscribed;
+  c.id = applicationId;
+  c.apiName = apiName;
+  c.apiVersion = apiVersion;
+  return shared(f, c);
+}
+
+Failure LifecycleService::apply(const Change& c) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  switch (c.kind) {
+    case Change::Kind::kRevokeJti: {
+      // Memory first: the gateway refuses the key from here on, without waiting for the durable
+      // write (a revocation only widens, so memory ahead of the store is never less safe).
+      revocations_->revokeJti(c.id, c.expiresAt);
+      return revocationStore_->revokeJti(c.id, c.sub, c.expiresAt, c.by, c.at);
+    }
+    case Change::Kind::kSubjectWatermark: {
+      std::size_t n = 0;
+      revocations_->setSubjectWatermark(c.sub, c.issuedBefore);  // memory first, as above
+      return applyWatermark(c.sub, c.issuedBefore, c.by, c.at, &n, nullptr);
+    }
+    case Change::Kind::kKey: {
+      if (!c.key) return Failure::kBadRequestBody;
+      Failure f = replica_->upsertKey(*c.key);
+      return f == Failure::kNone ? refreshKey(c.key->id) : f;
+    }
+    case Change::Kind::kApplication:
+      if (!c.application) return Failure::kBadRequestBody;
+      return replica_->insertApplication(*c.application);
+    case Change::Kind::kApplicationRemoved: {
+      Failure f = applications_->remove(c.id);
+      if (f == Failure::kNone || f == Failure::kNotFound) index_->removeApplication(c.id);
+      return f == Failure::kNotFound ? Failure::kNone : f;
+    }
+    case Change::Kind::kSubscribed: {
+      Failure f = applications_->subscribe(c.id, c.apiName, c.apiVersion, c.at);
+      if (f == Failure::kNone || f == Failure::kConflict)
+        index_->addSubscription(c.id, c.apiName, c.apiVersion);
+      return f == Failure::kConflict ? Failure::kNone : f;
+    }
+    case Change::Kind::kUnsubscribed: {
+      Failure f = applications_->unsubscribe(c.id, c.apiName, c.apiVersion);
+      if (f == Failure::kNone || f == Failure::kNotFound)
+        index_->removeSubscription(c.id, c.apiName, c.apiVersion);
+      return f == Failure::kNotFound ? Failure::kNone : f;
+    }
+  }
+  return Failure::kInternalError;
+}
+
+std::string LifecycleService::keyHashCheck() const {
+  return hexEncode(hasher_->hash("micro-gw [cluster] key hash secret check"));
+}
+
+store::StoreResult<std::vector<Change>> LifecycleService::snapshot() const {
+  std::vector<Change> out;
+  auto jtis = replica_->listRevokedJtis();
+  if (!jtis.ok()) return {jtis.failure, {}};
+  for (auto& r : jtis.value) {
+    Change c;
+    c.kind = Change::Kind::kRevokeJti;
+    c.id = std::move(r.jti);
+    c.sub = std::move(r.sub);
+    c.expiresAt = r.expiresAt;
+    c.by = std::move(r.revokedBy);
+    c.at = r.revokedAt;
+    out.push_back(std::move(c));
+  }
+  auto marks = replica_->listWatermarks();
+  if (!marks.ok()) return {marks.failure, {}};
+  for (auto& r : marks.value) {
+    Change c;
+    c.kind = Change::Kind::kSubjectWatermark;
+    c.sub = std::move(r.sub);
+    c.issuedBefore = r.issuedBefore;
+    c.by = std::move(r.revokedBy);
+    c.at = r.revokedAt;
+    out.push_back(std::move(c));
+  }
+  // Applications before the keys and subscriptions that name them.
+  auto apps = applications_->listAll();
+  if (!apps.ok()) return {apps.failure, {}};
+  for (auto& a : apps.value) {
+    Change c;
+    c.kind = Change::Kind::kApplication;
+    c.application = std::move(a);
+    out.push_back(std::move(c));
+  }
+  auto subs = applications_->loadAllSubscriptions();
+  if (!subs.ok()) return {subs.failure, {}};
+  for (auto& s : subs.value) {
+    Change c;
+    c.kind = Change::Kind::kSubscribed;
+    c.id = std::move(s.applicationId);
+    c.apiName = std::move(s.apiName);
+    c.apiVersion = std::move(s.apiVersion);
+    c.at = s.createdAt;
+    out.push_back(std::move(c));
+  }
+  auto keys = keys_->loadAll();
+  if (!keys.ok()) return {keys.failure, {}};
+  for (auto& k : keys.value) {
+    Change c;
+    c.kind = Change::Kind::kKey;
+    c.key = std::move(k);
+    out.push_back(std::move(c));
+  }
+  return {Failure::kNone, std::move(out)};
 }
 
 void LifecycleService::purgeExpired(std::int64_t now) {

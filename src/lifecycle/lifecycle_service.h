@@ -18,10 +18,12 @@
 #include "common/status.h"
 #include "gateway/opaque_key_index.h"
 #include "gateway/revocation_list.h"
+#include "lifecycle/change.h"
 #include "store/application_store.h"
 #include "store/database.h"
 #include "store/key_hasher.h"
 #include "store/opaque_key_store.h"
+#include "store/replica_store.h"
 #include "store/revocation_store.h"
 
 namespace mgw::lifecycle {
@@ -79,6 +81,21 @@ class LifecycleService {
   [[nodiscard]] Failure unsubscribe(const std::string& applicationId, const std::string& apiName,
                                     const std::string& apiVersion);
 
+  // --- Several nodes (SPEC section 14). ---
+  // Every write above is first admitted by the sink, then shared through it after the local
+  // write; a write the sink cannot admit or confirm answers kClusterUnavailable. Set once, before
+  // serving; null (the default) = one node.
+  void setChangeSink(std::shared_ptr<ChangeSink> sink) { sink_ = std::move(sink); }
+  // Applies another node's change here (store and memory), without sharing it again. Idempotent.
+  // kNone, or the store's failure (logged by the caller).
+  [[nodiscard]] Failure apply(const Change& change);
+  // The keyed hash of a fixed public text under this node's key hash secret (hex): equal on two
+  // nodes exactly when they share the secret, so an opaque key made on one works on the other.
+  // Reveals nothing of the secret (a PRF output of a public input).
+  std::string keyHashCheck() const;
+  // Everything this node holds, as changes: what it shares when Redis lost its data.
+  [[nodiscard]] store::StoreResult<std::vector<Change>> snapshot() const;
+
   // Drops revocations of keys that expired before now - skew, in the store and in memory.
   void purgeExpired(std::int64_t now);
   // Runs purgeExpired every interval on a background thread until stopPurger() (or destruction).
@@ -91,12 +108,19 @@ class LifecycleService {
   Failure load();
   // Re-reads the key from the store into the index (after a write that changed it).
   Failure refreshKey(const std::string& id);
+  // The sink's verdict on a local write: shares the change when local succeeded.
+  Failure shared(Failure local, const Change& change);
+  Failure applyWatermark(const std::string& sub, std::int64_t issuedBefore,
+                         const std::string& revokedBy, std::int64_t now, std::size_t* opaqueRevoked,
+                         std::vector<std::string>* revokedIds);
 
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::KeyHasher> hasher_;
   std::unique_ptr<store::RevocationStore> revocationStore_;
   std::unique_ptr<store::OpaqueKeyStore> keys_;
   std::unique_ptr<store::ApplicationStore> applications_;
+  std::unique_ptr<store::ReplicaStore> replica_;
+  std::shared_ptr<ChangeSink> sink_;
   std::shared_ptr<gateway::RevocationList> revocations_;
   std::shared_ptr<gateway::OpaqueKeyIndex> index_;
   std::int64_t skewSeconds_;

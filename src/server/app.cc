@@ -9,7 +9,10 @@
 #include <memory>
 
 #include "auth/initial_password.h"
+#include "cluster/cluster_node.h"
+#include "cluster/redis_counter_store.h"
 #include "common/log.h"
+#include "common/redis_url.h"
 #include "config/config_loader.h"
 #include "http/server.h"
 #include "lifecycle/lifecycle_service.h"
@@ -151,6 +154,46 @@ int runGateway(const RunOptions& options) {
   ReadinessInputs readiness;
   observability::metrics().setEnabled(config->observability.metricsPort != -1);
   lifecycle->startPurger(std::chrono::hours(1));
+
+  // [cluster] (SPEC section 14): other nodes' changes are applied before this node serves.
+  std::shared_ptr<cluster::ClusterNode> clusterNode;
+  std::shared_ptr<cluster::RedisCounterStore> clusterCounters;
+  // On every way out (after the listeners stopped): the node and the service hold each other.
+  struct ClusterStop {
+    std::shared_ptr<cluster::ClusterNode>& node;
+    std::shared_ptr<cluster::RedisCounterStore>& counters;
+    LifecycleService& lifecycle;
+    ~ClusterStop() {
+      if (counters) counters->stop();
+      if (!node) return;
+      node->stop();
+      lifecycle.setChangeSink(nullptr);
+    }
+  } clusterStop{clusterNode, clusterCounters, *lifecycle};
+  if (!config->cluster.redis.empty()) {
+    std::string clusterError;
+    clusterNode = cluster::ClusterNode::create(config->cluster, lifecycle,
+                                               config->listener.workerThreads, &clusterError);
+    if (!clusterNode) {
+      log::error("startup error", {{"detail", "[cluster] redis: " + clusterError}});
+      return 1;
+    }
+    lifecycle->setChangeSink(clusterNode);
+    clusterNode->start();
+    // The throttling counters too: one Lua script per request in Redis, local / node count when
+    // Redis is unreachable.
+    cluster::RedisCounterStore::Options counterOptions;
+    counterOptions.url = *parseRedisUrl(config->cluster.redis, &clusterError);
+    counterOptions.password = config->cluster.redisPassword;
+    clusterCounters = std::make_shared<cluster::RedisCounterStore>(
+        counterOptions, [node = clusterNode.get()] { return node->lastKnownNodes(); });
+    clusterCounters->start();
+    clusterNode->attachCounters(clusterCounters);
+    context.setCounterStore(clusterCounters);
+    if (!clusterNode->waitUntilCaughtUp(std::chrono::seconds(5)))
+      log::warn("cluster: not caught up with Redis within 5 s; serving with what this node knows");
+    context.setCluster(clusterNode);
+  }
 
   std::unique_ptr<token::SigningKey> tlsKey;
   if (listener.httpsPort != -1) {

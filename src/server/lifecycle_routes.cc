@@ -244,6 +244,11 @@ void storeFault(HttpResponse& res, Failure f, const std::string& notFound,
     writeFault(res, f, conflict);
   } else if (f == Failure::kBadRequestBody) {
     writeFault(res, f, "the request is not valid");
+  } else if (f == Failure::kClusterUnavailable) {
+    // [cluster]: never a change on this node alone (SPEC section 14).
+    writeFault(res, f,
+               "the change could not be shared with the other nodes (Redis unreachable or slow); "
+               "retry later");
   } else {
     writeFault(res, Failure::kInternalError, "the embedded store failed; see the server log");
   }

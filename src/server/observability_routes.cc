@@ -83,8 +83,10 @@ http::Decision ObservabilityHandler::decide(gateway::HttpRequest& request) {
       gauges.keyCacheEntries = state->validator->cache().size();
     gateway::HttpResponse res;
     res.setHeader("Cache-Control", "no-store");
-    res.setContent(observability::metrics().render(gauges),
-                   std::string(observability::kPrometheusContentType));
+    std::string body = observability::metrics().render(gauges);
+    // [cluster] (SPEC section 14): Redis reachability, live nodes, shared and refused changes.
+    if (const cluster::ClusterNode* node = context_.cluster()) body += node->metricsText();
+    res.setContent(std::move(body), std::string(observability::kPrometheusContentType));
     return reply(std::move(res));
   }
   // /health/ready touches the store: on the worker pool, never on an I/O thread.

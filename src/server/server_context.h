@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "auth/login_throttle.h"
+#include "cluster/cluster_node.h"
 #include "gateway/address_limiter.h"
 #include "gateway/revocation_list.h"
 #include "lifecycle/lifecycle_service.h"
@@ -64,7 +65,13 @@ class ServerContext {
   const throttle::Stats& throttleStats() const { return throttleStats_; }
   throttle::Stats& throttleStats() { return throttleStats_; }
 
+  // [cluster] on: the node's link to the others (status() and metricsText() for /metrics); null
+  // for one node. Set once, before serving.
+  void setCluster(std::shared_ptr<cluster::ClusterNode> node) { cluster_ = std::move(node); }
+  const cluster::ClusterNode* cluster() const { return cluster_.get(); }
+
  private:
+  std::shared_ptr<cluster::ClusterNode> cluster_;
   std::shared_ptr<RuntimeState> state_;
   std::shared_ptr<gateway::RevocationList> revocations_;
   std::atomic<std::size_t> nextEndpoint_{0};

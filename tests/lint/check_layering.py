@@ -24,8 +24,9 @@ LAYERS = {
     "sts": {"common", "config", "token", "auth", "gateway"},
     "lifecycle": {"common", "config", "token", "gateway", "store"},
     "http": {"common", "config", "gateway", "observability"},
-    "server": {"common", "config", "observability", "token", "auth", "store", "gateway", "sts", "lifecycle", "http",
-               "throttle"},
+    "cluster": {"common", "config", "gateway", "store", "lifecycle", "throttle"},
+    "server": {"common", "config", "observability", "token", "auth", "store", "gateway", "sts",
+               "lifecycle", "http", "throttle", "cluster"},
 }
 
 # HTTP libraries: which modules may include them. The security core (token/, auth/) and every

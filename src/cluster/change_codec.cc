@@ -1,0 +1,179 @@
+#include "cluster/change_codec.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/base64url.h"
+
+namespace mgw::cluster {
+namespace {
+
+using lifecycle::Change;
+using nlohmann::json;
+
+constexpr std::pair<Change::Kind, std::string_view> kKinds[] = {
+    {Change::Kind::kRevokeJti, "revoke_jti"},
+    {Change::Kind::kSubjectWatermark, "subject_watermark"},
+    {Change::Kind::kKey, "key"},
+    {Change::Kind::kApplication, "application"},
+    {Change::Kind::kApplicationRemoved, "application_removed"},
+    {Change::Kind::kSubscribed, "subscribed"},
+    {Change::Kind::kUnsubscribed, "unsubscribed"},
+};
+
+// Typed reads that fail instead of throwing on a wrong type.
+bool getString(const json& j, const char* name, std::string* out) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+bool getInt(const json& j, const char* name, std::int64_t* out) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number_integer()) return false;
+  *out = it->get<std::int64_t>();
+  return true;
+}
+
+json keyJson(const store::OpaqueKeyRecord& k) {
+  json j = {{"id", k.id},
+            {"name", k.name},
+            {"owner", k.owner},
+            {"apiName", k.apiName},
+            {"apiVersion", k.apiVersion},
+            {"keyType", std::string(store::keyTypeName(k.keyType))},
+            {"hash", base64UrlEncode(k.keyHash)},
+            {"lastFour", k.lastFour},
+            {"createdAt", k.createdAt},
+            {"expiresAt", k.expiresAt},
+            {"permittedIp", k.permittedIp},
+            {"permittedReferer", k.permittedReferer},
+            {"revoked", k.revoked},
+            {"revokedAt", k.revokedAt}};
+  if (k.applicationId) j["applicationId"] = *k.applicationId;
+  return j;
+}
+
+std::optional<store::OpaqueKeyRecord> parseKey(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  store::OpaqueKeyRecord k;
+  std::string type, hash;
+  if (!getString(j, "id", &k.id) || !getString(j, "name", &k.name) ||
+      !getString(j, "owner", &k.owner) || !getString(j, "apiName", &k.apiName) ||
+      !getString(j, "apiVersion", &k.apiVersion) || !getString(j, "keyType", &type) ||
+      !getString(j, "hash", &hash) || !getString(j, "lastFour", &k.lastFour) ||
+      !getInt(j, "createdAt", &k.createdAt) || !getInt(j, "expiresAt", &k.expiresAt) ||
+      !getString(j, "permittedIp", &k.permittedIp) ||
+      !getString(j, "permittedReferer", &k.permittedReferer) ||
+      !getInt(j, "revokedAt", &k.revokedAt))
+    return std::nullopt;
+  auto kt = store::parseKeyType(type);
+  auto raw = base64UrlDecode(hash);
+  auto revoked = j.find("revoked");
+  if (!kt || !raw || raw->size() != store::KeyHasher::kHashBytes || revoked == j.end() ||
+      !revoked->is_boolean())
+    return std::nullopt;
+  k.keyType = *kt;
+  k.keyHash = std::move(*raw);
+  k.revoked = revoked->get<bool>();
+  if (j.contains("applicationId")) {
+    std::string app;
+    if (!getString(j, "applicationId", &app)) return std::nullopt;
+    k.applicationId = std::move(app);
+  }
+  return k;
+}
+
+}  // namespace
+
+std::string_view changeKindName(Change::Kind kind) {
+  for (const auto& [k, name] : kKinds)
+    if (k == kind) return name;
+  return "unknown";
+}
+
+std::string encodeChange(const Change& c) {
+  json j = {{"kind", std::string(changeKindName(c.kind))}};
+  switch (c.kind) {
+    case Change::Kind::kRevokeJti:
+      j.update(
+          {{"jti", c.id}, {"sub", c.sub}, {"expiresAt", c.expiresAt}, {"by", c.by}, {"at", c.at}});
+      break;
+    case Change::Kind::kSubjectWatermark:
+      j.update({{"sub", c.sub}, {"issuedBefore", c.issuedBefore}, {"by", c.by}, {"at", c.at}});
+      break;
+    case Change::Kind::kKey:
+      if (c.key) j["key"] = keyJson(*c.key);
+      break;
+    case Change::Kind::kApplication:
+      if (c.application)
+        j["application"] = {{"id", c.application->id},
+                            {"name", c.application->name},
+                            {"owner", c.application->owner},
+                            {"createdAt", c.application->createdAt}};
+      break;
+    case Change::Kind::kApplicationRemoved:
+      j["id"] = c.id;
+      break;
+    case Change::Kind::kSubscribed:
+    case Change::Kind::kUnsubscribed:
+      j.update({{"id", c.id}, {"apiName", c.apiName}, {"apiVersion", c.apiVersion}, {"at", c.at}});
+      break;
+  }
+  return j.dump();
+}
+
+std::optional<Change> decodeChange(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  std::string kind;
+  if (!getString(j, "kind", &kind)) return std::nullopt;
+  Change c;
+  bool known = false;
+  for (const auto& [k, name] : kKinds)
+    if (name == kind) {
+      c.kind = k;
+      known = true;
+    }
+  if (!known) return std::nullopt;
+  bool ok = false;
+  switch (c.kind) {
+    case Change::Kind::kRevokeJti:
+      ok = getString(j, "jti", &c.id) && !c.id.empty() && getString(j, "sub", &c.sub) &&
+           getInt(j, "expiresAt", &c.expiresAt) && getString(j, "by", &c.by) &&
+           getInt(j, "at", &c.at);
+      break;
+    case Change::Kind::kSubjectWatermark:
+      ok = getString(j, "sub", &c.sub) && !c.sub.empty() &&
+           getInt(j, "issuedBefore", &c.issuedBefore) && getString(j, "by", &c.by) &&
+           getInt(j, "at", &c.at);
+      break;
+    case Change::Kind::kKey: {
+      auto it = j.find("key");
+      if (it != j.end()) c.key = parseKey(*it);
+      ok = c.key.has_value();
+      break;
+    }
+    case Change::Kind::kApplication: {
+      auto it = j.find("application");
+      store::ApplicationRecord a;
+      ok = it != j.end() && it->is_object() && getString(*it, "id", &a.id) && !a.id.empty() &&
+           getString(*it, "name", &a.name) && getString(*it, "owner", &a.owner) &&
+           getInt(*it, "createdAt", &a.createdAt);
+      if (ok) c.application = std::move(a);
+      break;
+    }
+    case Change::Kind::kApplicationRemoved:
+      ok = getString(j, "id", &c.id) && !c.id.empty();
+      break;
+    case Change::Kind::kSubscribed:
+    case Change::Kind::kUnsubscribed:
+      ok = getString(j, "id", &c.id) && !c.id.empty() && getString(j, "apiName", &c.apiName) &&
+           getString(j, "apiVersion", &c.apiVersion) && getInt(j, "at", &c.at);
+      break;
+  }
+  if (!ok) return std::nullopt;
+  return c;
+}
+
+}  // namespace mgw::cluster

@@ -1,0 +1,157 @@
+// Several micro-gw nodes as one gateway over Redis (SPEC section 14). Two threads of its own, each
+// with one blocking hiredis connection, so no I/O thread ever waits on Redis:
+// - the publisher appends this node's changes to the stream "mgw:changes" (XADD, pipelined), keeps
+//   a heartbeat key "mgw:node:<id>" (TTL 3 s) and counts the live nodes;
+// - the follower reads the stream from the last entry it applied (XREAD BLOCK: pushed, not
+//   polled) and applies other nodes' changes to the local store and memory. Its offset is the
+//   resynchronisation point after a disconnect; a node that starts reads the retained stream.
+// Redis losing its data (a restart without persistence, FLUSHALL) shows as a new "mgw:epoch":
+// every node then shares everything it holds again, so the nodes agree without a restart.
+// Redis unreachable: requests go on with what the node knows (nothing is forgotten); a change
+// answers kClusterUnavailable (503) instead of succeeding on this node alone.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/redis_url.h"
+#include "config/config.h"
+#include "lifecycle/change.h"
+#include "lifecycle/lifecycle_service.h"
+
+struct redisReply;  // hiredis
+
+namespace mgw::cluster {
+
+class RedisConnection;
+
+// What the node knows of the cluster, for /metrics and the logs.
+struct ClusterStatus {
+  bool enabled = false;
+  bool connected = false;      // both connections up and the key hash check passed
+  bool misconfigured = false;  // the key hash secret differs from the cluster's
+  std::int64_t nodes = 0;      // live nodes at the last heartbeat (this one included); 0 = unknown
+  std::uint64_t changesShared = 0;
+  std::uint64_t changesApplied = 0;
+  std::uint64_t changesRefused = 0;  // answered 503
+  std::uint64_t applyFailures = 0;
+  std::uint64_t resyncs = 0;  // the stream was read again from its start (new epoch)
+  std::size_t queued = 0;     // changes waiting to be shared
+};
+
+class ClusterNode final : public lifecycle::ChangeSink {
+ public:
+  struct Options {
+    RedisUrl url;
+    std::string password;
+    // How long a change waits for Redis to confirm it before answering 503.
+    std::chrono::milliseconds shareTimeout{1000};
+    // Socket timeout of each Redis call (the publisher's; the follower adds its block time).
+    std::chrono::milliseconds ioTimeout{1000};
+    // Changes that may wait on Redis at once: the rest answer 503 at once, so a slow Redis never
+    // holds every worker (the STS and key management share the pool).
+    int maxWaiting = 1;
+    std::size_t maxQueued = 100000;
+    std::size_t streamMaxLen = 100000;  // XADD MAXLEN ~: what a late node can still read
+  };
+
+  // Null (and *error) when config.redis is not a valid URL. Does not connect yet: start() does,
+  // and keeps trying while Redis is down.
+  static std::unique_ptr<ClusterNode> create(const config::ClusterConfig& config,
+                                             std::shared_ptr<lifecycle::LifecycleService> lifecycle,
+                                             int workerThreads, std::string* error);
+  ClusterNode(Options options, std::shared_ptr<lifecycle::LifecycleService> lifecycle);
+  ~ClusterNode() override;  // stop()
+  ClusterNode(const ClusterNode&) = delete;
+  ClusterNode& operator=(const ClusterNode&) = delete;
+
+  void start();
+  void stop();
+  // Waits until the follower has read the stream to its end once (a starting node applies what it
+  // missed before it serves), or timeout (Redis down: the node serves with what it knows).
+  bool waitUntilCaughtUp(std::chrono::milliseconds timeout);
+
+  // ChangeSink.
+  [[nodiscard]] Failure admit() override;
+  [[nodiscard]] Failure share(const lifecycle::Change& change) override;
+  void release() override;
+
+  ClusterStatus status() const;
+  // Prometheus text (format 0.0.4) of status(), for the /metrics endpoint: mgw_cluster_up,
+  // mgw_cluster_nodes, mgw_cluster_changes_*_total, mgw_cluster_queued_changes.
+  std::string metricsText() const;
+  // The last node count seen through the heartbeats (>= 1): what local limits are divided by
+  // when Redis is unreachable.
+  std::int64_t lastKnownNodes() const;
+  const std::string& nodeId() const { return nodeId_; }
+  // The shared throttling counters, reported in metricsText() (mgw_cluster_counters_up,
+  // mgw_cluster_counter_charges_total{store="redis"|"local"}). Set once, before serving.
+  void attachCounters(std::shared_ptr<class RedisCounterStore> counters) {
+    counters_ = std::move(counters);
+  }
+
+ private:
+  struct Pending {
+    std::string payload;
+    std::shared_ptr<struct Ticket> ticket;  // null: nobody waits (a resynchronisation)
+  };
+
+  void publisherLoop();
+  void followerLoop();
+  // Waits up to d or until stop(); false when stopping.
+  bool sleepFor(std::chrono::milliseconds d);
+  void enqueue(std::string payload, std::shared_ptr<struct Ticket> ticket);
+  void setPublisherUp(bool up, const std::string& reason);
+  void setFollowerUp(bool up, const std::string& reason);
+  void logTransition();
+  bool checkKeyHash(RedisConnection& conn);
+  void heartbeat(RedisConnection& conn);
+  // Reads the epoch, creating it when Redis has none; true when the follower must read the
+  // stream from its start (and this node must share everything it holds).
+  bool syncEpoch(RedisConnection& conn, bool* republish);
+  void republish();
+  // Applies the entries of an XREAD answer; advances lastId_.
+  void applyEntries(const ::redisReply* reply);
+
+  Options options_;
+  std::shared_ptr<lifecycle::LifecycleService> lifecycle_;
+  std::string nodeId_;
+
+  // Free waiting slots (a mutex and a condition variable: GCC 12's std::counting_semaphore
+  // try_acquire_for can miss a release, PR libstdc++/104928).
+  std::mutex slotMutex_;
+  std::condition_variable slotFreed_;
+  int freeSlots_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::deque<Pending> queue_;
+
+  std::atomic<bool> publisherUp_{false};
+  std::atomic<bool> followerUp_{false};
+  std::atomic<bool> misconfigured_{false};
+  bool caughtUp_ = false;  // under mutex_
+  bool loggedUp_ = false;  // under mutex_
+  bool loggedOnce_ = false;
+  std::atomic<std::int64_t> nodes_{0};
+  std::atomic<std::int64_t> lastKnownNodes_{1};
+  std::atomic<std::uint64_t> shared_{0}, applied_{0}, refused_{0}, applyFailures_{0}, resyncs_{0};
+
+  // The follower's position (follower thread only) and the epoch it belongs to.
+  std::string lastId_ = "0";
+  std::string epoch_;
+
+  std::shared_ptr<class RedisCounterStore> counters_;
+  std::thread publisher_;
+  std::thread follower_;
+};
+
+}  // namespace mgw::cluster

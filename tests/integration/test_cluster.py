@@ -1,0 +1,341 @@
+"""Several nodes as one gateway (SPEC section 14): a real redis-server and three real micro-gw nodes on
+127.0.0.1. Revocations made on one node are refused by the others within 1 s (distribution measured
+over 100 revocations and printed); an opaque key made on one node works on another; with Redis killed
+the nodes keep serving and never forget a revocation, while a change answers 503; with Redis back
+(empty: no persistence) the nodes share their state again and a node started afterwards agrees."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import harness
+from harness import ADMIN_BASIC
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+NODES = ("a", "b", "c")
+SHARED_LIMIT = 12  # per minute, across the three nodes
+OUTAGE_LIMIT = 30  # per minute; 30 / 3 nodes = 10 per node while Redis is down
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis(harness.Process):
+    def __init__(self, workdir, port):
+        os.makedirs(workdir, exist_ok=True)
+        self.port = port
+        super().__init__([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                          "no", "--dir", workdir, "--protected-mode", "yes"], workdir, "redis-server")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.cli("PING") == "PONG":
+                return
+            if not self.alive():
+                raise RuntimeError("redis-server exited:\n" + self.output()[-2000:])
+            time.sleep(0.05)
+        raise RuntimeError("redis-server not ready within 10 s")
+
+    def cli(self, *args):
+        out = subprocess.run([REDIS_CLI, "-h", "127.0.0.1", "-p", str(self.port), *args], capture_output=True,
+                             text=True, timeout=10)
+        return out.stdout.strip()
+
+
+class Client:
+    """Keep-alive connections to one node: the gateway on HTTP, key management on HTTPS."""
+
+    def __init__(self, gw):
+        self.gw = gw
+        self.plain = http.client.HTTPConnection("127.0.0.1", gw.http_port, timeout=10)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.tls = http.client.HTTPSConnection("127.0.0.1", gw.https_port, timeout=10, context=ctx)
+
+    def _do(self, conn_attr, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            conn = getattr(self, conn_attr)
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+                r = conn.getresponse()
+                data = r.read()
+                return r.status, data
+            except (http.client.HTTPException, ConnectionError, OSError):
+                conn.close()  # reconnects on the next request
+                if attempt:
+                    raise
+
+    def api(self, path, key):
+        return self._do("plain", "GET", path, headers={"apikey": key})[0]
+
+    def mgmt(self, method, path, body=None):
+        data = json.dumps(body) if body is not None else ("" if method == "POST" else None)
+        status, raw = self._do("tls", method, path, body=data,
+                               headers={"Authorization": ADMIN_BASIC, "Content-Type": "application/json",
+                                        "Accept": "application/json"})
+        return status, (json.loads(raw) if raw else None)
+
+    def close(self):
+        self.plain.close()
+        self.tls.close()
+
+
+def wait_until(predicate, timeout, step=0.002):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+class ClusterTest(harness.GatewayTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.redis_port = free_port()
+        cls.redis = cls.start(Redis(os.path.join(cls.workdir, "redis"), cls.redis_port))
+        cls.backend = cls.start(harness.Backend(cls.workdir))
+        cls.nodes = {}
+        first = cls.start_node("a")
+        # One gateway: the nodes share the STS signing key (so a key issued by one verifies on all) and
+        # the opaque key hash secret (so an opaque key made on one matches on all).
+        for name in NODES[1:]:
+            cls.copy_secrets(first, name)
+            cls.start_node(name)
+        cls.clients = {name: Client(gw) for name, gw in cls.nodes.items()}
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in getattr(cls, "clients", {}).values():
+            c.close()
+        super().tearDownClass()
+
+    @classmethod
+    def node_dir(cls, name):
+        return os.path.join(cls.workdir, "node-" + name)
+
+    @classmethod
+    def copy_secrets(cls, source, name):
+        for rel in ("runtime/security/micro-gw-signing.pem", "runtime/data/micro-gw.db.key"):
+            dst = os.path.join(cls.node_dir(name), rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(os.path.join(source.workdir, rel), dst)
+            os.chmod(dst, 0o600)
+
+    @classmethod
+    def start_node(cls, name):
+        workdir = cls.node_dir(name)
+        os.makedirs(workdir, exist_ok=True)
+        extra = f"""
+[cluster]
+redis = "redis://127.0.0.1:{cls.redis_port}/0"
+
+[[throttling.policy]]
+name = "ClusterTwelve"
+level = "api"
+count = {SHARED_LIMIT}
+unitTime = 1
+timeUnit = "min"
+
+[[throttling.policy]]
+name = "ClusterThirty"
+level = "api"
+count = {OUTAGE_LIMIT}
+unitTime = 1
+timeUnit = "min"
+"""
+        for api, tier in (("Crowd", "ClusterTwelve"), ("Outage", "ClusterThirty")):
+            extra += f"""
+[[apis.api]]
+name = "{api}"
+version = "1.0.0"
+context = "/{api.lower()}/1.0.0"
+production = "{cls.backend.url}/echo"
+security = []
+throttlingTier = "{tier}"
+"""
+        gw = cls.start(harness.MicroGw(workdir, harness.base_config(cls.backend, extra=extra)))
+        cls.nodes[name] = gw
+        return gw
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def issue(self, node="a"):
+        status, body = self.clients[node].mgmt("POST", "/apikey", None)
+        self.assertEqual(status, 200, body)
+        return body["apiKey"]
+
+    def revoke(self, node, key):
+        return self.clients[node].mgmt("POST", "/apikey/revoke", {"apiKey": key})
+
+    def status_on(self, node, key):
+        return self.clients[node].api("/echoapi/1.0.0/x", key)
+
+    def assert_everywhere(self, key, status, nodes=NODES):
+        for n in nodes:
+            self.assertEqual(self.status_on(n, key), status, f"node {n}")
+
+    def metrics(self, gw):
+        conn = http.client.HTTPConnection("127.0.0.1", gw.metrics_port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            return conn.getresponse().read().decode()
+        finally:
+            conn.close()
+
+    def assert_alive(self):
+        for name, gw in self.nodes.items():
+            self.assertTrue(gw.alive(), f"node {name} died:\n{gw.output()[-3000:]}")
+
+    # --- tests, in order -----------------------------------------------------------------------
+
+    def test_1_revocation_on_a_refused_on_b_and_c_within_1s(self):
+        keys = [self.issue("a") for _ in range(100)]
+        for k in keys[:3]:
+            self.assert_everywhere(k, 200)
+        latencies = []
+        for k in keys:
+            start = time.monotonic()
+            status, body = self.revoke("a", k)
+            self.assertEqual(status, 200, body)
+            pending = {"b", "c"}
+            deadline = start + 2.0
+            while pending and time.monotonic() < deadline:
+                for n in sorted(pending):
+                    if self.status_on(n, k) == 401:
+                        pending.discard(n)
+            self.assertFalse(pending, f"still accepted on {pending} 2 s after the revocation")
+            latencies.append((time.monotonic() - start) * 1000)
+        latencies.sort()
+        p50 = statistics.median(latencies)
+        p99 = latencies[int(round(0.99 * (len(latencies) - 1)))]
+        print(f"\nrevocation on A -> refused on B and C, 100 revocations (ms from sending the revocation): "
+              f"p50 {p50:.1f}, p99 {p99:.1f}, max {latencies[-1]:.1f}", flush=True)
+        self.assertLess(latencies[-1], 1000.0)
+        self.__class__.revoked_before_outage = keys[0]
+        metrics = self.metrics(self.nodes["b"])
+        self.assertIn("mgw_cluster_up 1", metrics)
+        self.assertIn("mgw_cluster_nodes 3", metrics)
+        self.assertRegex(metrics, r"mgw_cluster_changes_applied_total (\d{3,})")
+        self.assert_alive()
+
+    def test_2_opaque_key_created_on_b_works_on_c(self):
+        status, created = self.clients["b"].mgmt(
+            "POST", "/apikeys", {"api": {"name": "EchoAPI", "version": "1.0.0"}, "name": "shared"})
+        self.assertEqual(status, 201, created)
+        key = created["apiKey"]
+        self.assertEqual(self.status_on("b", key), 200)
+        self.assertTrue(wait_until(lambda: self.status_on("c", key) == 200, 1.0), "not usable on C within 1 s")
+        self.assertTrue(wait_until(lambda: self.status_on("a", key) == 200, 1.0))
+        # Revoked on C: refused on A and B.
+        status, body = self.clients["c"].mgmt("DELETE", "/apikeys/" + created["id"])
+        self.assertIn(status, (200, 204), body)
+        self.assertTrue(wait_until(lambda: self.status_on("a", key) == 401 and self.status_on("b", key) == 401, 1.0))
+        # An application and a subscription made on A are seen on C.
+        status, app = self.clients["a"].mgmt("POST", "/applications", {"name": "shared-app"})
+        self.assertEqual(status, 201, app)
+        self.assertTrue(wait_until(lambda: self.clients["c"].mgmt("GET", "/applications/" + app["id"])[0] == 200,
+                                   1.0))
+        # Kept for after the outage.
+        status, created = self.clients["b"].mgmt(
+            "POST", "/apikeys", {"api": {"name": "EchoAPI", "version": "1.0.0"}, "name": "survivor"})
+        self.assertEqual(status, 201, created)
+        self.__class__.opaque_before_outage = created["apiKey"]
+        self.assertTrue(wait_until(lambda: self.status_on("c", created["apiKey"]) == 200, 1.0))
+
+    def crowd(self, path, total, workers=12):
+        """total requests to path, spread over every node in turn, from concurrent clients; the
+        statuses in order."""
+        names = list(NODES)
+
+        def one(i):
+            gw = self.nodes[names[i % len(names)]]
+            conn = http.client.HTTPConnection("127.0.0.1", gw.http_port, timeout=10)
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                return names[i % len(names)], r.status
+            finally:
+                conn.close()
+
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(one, range(total)))
+
+    def test_2b_limit_holds_across_the_nodes(self):
+        results = self.crowd("/crowd/1.0.0/x", 60)
+        passed = [n for n, status in results if status == 200]
+        refused = [n for n, status in results if status == 429]
+        print(f"\n{SHARED_LIMIT}/min across three nodes, 60 concurrent requests: {len(passed)} passed "
+              f"(by node: { {n: passed.count(n) for n in NODES} }), {len(refused)} refused", flush=True)
+        self.assertEqual(len(passed), SHARED_LIMIT, results)
+        self.assertEqual(len(refused), 60 - SHARED_LIMIT, results)
+        self.assertGreater(len(set(passed)), 1, "every pass on one node: the test spreads nothing")
+
+    def test_3_redis_down_then_back(self):
+        valid = self.issue("a")
+        revoked = self.revoked_before_outage
+        opaque = self.opaque_before_outage
+        self.assert_everywhere(valid, 200)
+
+        # Redis killed: no crash, nothing forgotten, changes 503, traffic as before.
+        self.redis.stop(signal.SIGKILL)
+        self.processes.remove(self.redis)
+        time.sleep(1.5)  # every node notices within its heartbeat (1 s)
+        self.assert_alive()
+        self.assert_everywhere(revoked, 401)
+        self.assert_everywhere(valid, 200)
+        self.assert_everywhere(opaque, 200)
+        other = self.issue("b")  # the STS needs nothing from Redis
+        for n in NODES:
+            status, body = self.revoke(n, other)
+            self.assertEqual(status, 503, body)
+            self.assertEqual(body["fault"]["code"], 900503)
+        self.assert_everywhere(other, 200)  # a refused change is made nowhere
+        status, body = self.clients["c"].mgmt(
+            "POST", "/apikeys", {"api": {"name": "EchoAPI", "version": "1.0.0"}, "name": "during outage"})
+        self.assertEqual(status, 503, body)
+        for gw in self.nodes.values():
+            self.assertIn("Redis unreachable", gw.output())
+            metrics = self.metrics(gw)
+            self.assertIn("mgw_cluster_up 0", metrics)
+            self.assertIn("mgw_cluster_counters_up 0", metrics)
+        # Counters: each node counts locally with the limit divided by the last known node count.
+        results = self.crowd("/outage/1.0.0/x", 60)
+        by_node = {n: sum(1 for m, st in results if m == n and st == 200) for n in NODES}
+        self.assertEqual(by_node, {n: OUTAGE_LIMIT // 3 for n in NODES}, results)
+        self.assertEqual(sum(1 for _, st in results if st == 429), 60 - OUTAGE_LIMIT)
+
+        # Redis back, empty (no persistence): the nodes reconnect and share what they hold again.
+        self.__class__.redis = self.start(Redis(os.path.join(self.workdir, "redis"), self.redis_port))
+        self.assertTrue(wait_until(lambda: self.revoke("a", other)[0] == 200, 5.0, step=0.1),
+                        "changes do not flow again within 5 s of Redis being back")
+        self.assertTrue(wait_until(lambda: all(self.status_on(n, other) == 401 for n in ("b", "c")), 1.0))
+        self.assert_everywhere(revoked, 401)
+        self.assert_everywhere(opaque, 200)
+        fresh = self.issue("c")
+        status, body = self.revoke("c", fresh)
+        self.assertEqual(status, 200, body)
+        self.assertTrue(wait_until(lambda: all(self.status_on(n, fresh) == 401 for n in ("a", "b")), 1.0))
+
+        # Nodes agree: a node started now learns everything, though Redis lost it all in between.
+        self.copy_secrets(self.nodes["a"], "d")
+        d = self.start_node("d")
+        self.clients["d"] = Client(d)
+        for name, key in (("revoked", revoked), ("other", other), ("fresh", fresh)):
+            self.assertEqual(self.status_on("d", key), 401, f"{name}; stream length {self.redis.cli('XLEN', 'mgw:changes')}")
+        self.assertEqual(self.status_on("d", opaque), 200)
+        self.assertEqual(self.status_on("d", valid), 200)
+        self.assert_alive()

@@ -1,0 +1,138 @@
+#include "cluster/change_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/redis_counter_store.h"
+
+namespace mgw::cluster {
+namespace {
+
+using lifecycle::Change;
+
+store::OpaqueKeyRecord sampleKey() {
+  store::OpaqueKeyRecord k;
+  k.id = "0b5c3f0e-1111-4222-8333-944445555666";
+  k.name = "shop";
+  k.owner = "alice";
+  k.apiName = "PizzaShackAPI";
+  k.apiVersion = "1.0.0";
+  k.keyType = store::KeyType::kSandbox;
+  k.keyHash = std::string(32, '\x7f');
+  k.keyHash[0] = '\0';  // binary, NUL included
+  k.lastFour = "abcd";
+  k.createdAt = 1700000000;
+  k.expiresAt = 1800000000;
+  k.permittedIp = "10.0.0.0/8";
+  k.permittedReferer = "*.example.com";
+  k.applicationId = "app-1";
+  k.revoked = true;
+  k.revokedAt = 1700000500;
+  return k;
+}
+
+TEST(ChangeCodecTest, EveryKindRoundTrips) {
+  std::vector<Change> changes;
+  Change c;
+  c.kind = Change::Kind::kRevokeJti;
+  c.id = "jti-1";
+  c.sub = "alice";
+  c.expiresAt = 1800000000;
+  c.by = "admin";
+  c.at = 1700000000;
+  changes.push_back(c);
+  c = {};
+  c.kind = Change::Kind::kSubjectWatermark;
+  c.sub = "bob";
+  c.issuedBefore = 1700000001;
+  c.by = "admin";
+  c.at = 1700000002;
+  changes.push_back(c);
+  c = {};
+  c.kind = Change::Kind::kKey;
+  c.key = sampleKey();
+  changes.push_back(c);
+  c = {};
+  c.kind = Change::Kind::kApplication;
+  c.application = store::ApplicationRecord{"app-1", "web shop", "alice", 1700000003};
+  changes.push_back(c);
+  c = {};
+  c.kind = Change::Kind::kApplicationRemoved;
+  c.id = "app-1";
+  changes.push_back(c);
+  for (auto kind : {Change::Kind::kSubscribed, Change::Kind::kUnsubscribed}) {
+    c = {};
+    c.kind = kind;
+    c.id = "app-1";
+    c.apiName = "PizzaShackAPI";
+    c.apiVersion = "1.0.0";
+    c.at = 1700000004;
+    changes.push_back(c);
+  }
+  for (const Change& in : changes) {
+    auto out = decodeChange(encodeChange(in));
+    ASSERT_TRUE(out) << encodeChange(in);
+    EXPECT_EQ(out->kind, in.kind);
+    EXPECT_EQ(out->id, in.id);
+    EXPECT_EQ(out->sub, in.sub);
+    EXPECT_EQ(out->expiresAt, in.expiresAt);
+    EXPECT_EQ(out->issuedBefore, in.issuedBefore);
+    EXPECT_EQ(out->by, in.by);
+    EXPECT_EQ(out->apiName, in.apiName);
+    EXPECT_EQ(out->apiVersion, in.apiVersion);
+    ASSERT_EQ(out->key.has_value(), in.key.has_value());
+    if (in.key) {
+      EXPECT_EQ(out->key->keyHash, in.key->keyHash);
+      EXPECT_EQ(out->key->applicationId, in.key->applicationId);
+      EXPECT_EQ(out->key->keyType, in.key->keyType);
+      EXPECT_EQ(out->key->revoked, in.key->revoked);
+      EXPECT_EQ(out->key->permittedReferer, in.key->permittedReferer);
+      EXPECT_EQ(out->key->revokedAt, in.key->revokedAt);
+    }
+    ASSERT_EQ(out->application.has_value(), in.application.has_value());
+    if (in.application) EXPECT_EQ(out->application->name, in.application->name);
+  }
+}
+
+TEST(ChangeCodecTest, NoKeyValueOnTheWire) {
+  Change c;
+  c.kind = Change::Kind::kKey;
+  c.key = sampleKey();
+  const std::string wire = encodeChange(c);
+  EXPECT_EQ(wire.find("apiKey"), std::string::npos);
+  EXPECT_EQ(wire.find("value"), std::string::npos);
+}
+
+TEST(ChangeCodecTest, RefusesMalformedEntries) {
+  for (const char* bad :
+       {"", "[]", "{}", R"({"kind":"nope"})", R"({"kind":"revoke_jti"})",
+        R"({"kind":"revoke_jti","jti":"","sub":"","expiresAt":0,"by":"","at":0})",
+        R"({"kind":"revoke_jti","jti":"x","sub":"","expiresAt":"0","by":"","at":0})",
+        R"({"kind":"key","key":{"id":"x"}})", R"({"kind":"application","application":[]})",
+        R"({"kind":"subscribed","id":"a","apiName":"n","apiVersion":1,"at":0})"}) {
+    EXPECT_FALSE(decodeChange(bad)) << bad;
+  }
+  // A hash of the wrong length is refused.
+  Change c;
+  c.kind = Change::Kind::kKey;
+  c.key = sampleKey();
+  auto j = nlohmann::json::parse(encodeChange(c));
+  j["key"]["hash"] = "AAAA";
+  EXPECT_FALSE(decodeChange(j.dump()));
+}
+
+TEST(CounterScriptTest, AnswerBecomesVerdict) {
+  auto allowed = verdictOf({1, 0, 4, 12001, 0});
+  EXPECT_TRUE(allowed.allowed);
+  EXPECT_EQ(allowed.remaining, 4);
+  EXPECT_EQ(allowed.reset.count(), 13);  // microseconds rounded up to milliseconds
+  auto refused = verdictOf({0, 2, 0, 5000000, 1});
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.refused, 2u);
+  EXPECT_EQ(refused.reset.count(), 5000);
+  EXPECT_EQ(refused.overQuota, 1u);
+}
+
+}  // namespace
+}  // namespace mgw::cluster
