@@ -230,7 +230,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
 
   // X-Forwarded-For: every line, joined in order (a second line must not hide an address).
   const std::string forwardedFor = request.joinedHeader("X-Forwarded-For");
-  std::optional<gateway::ValidationResult> caller;  // the verified key, for the backend JWT
+  const gateway::ValidationResult* caller = nullptr;  // the verified key, for the backend JWT
   bool bearerUsed = false;
   if (resource.secured) {
     if (resource.security.unsupportedOnly())
@@ -292,6 +292,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
       return refuse(verdict.failure, verdict.description, verdict.reason);
     if (verdict.sandbox) endpoints = resource.sandbox.empty() ? &api.sandbox : &resource.sandbox;
     keyFacts = std::move(verdict);
+    caller = &keyFacts;
     subject.keyId = keyFacts.keyId;
     subject.subscriptionTier = keyFacts.subscriptionTier;
     subject.application = keyFacts.applicationId;
