@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -49,6 +50,14 @@ def wait_for_file(path, proc, timeout=30.0):
             raise RuntimeError(f"process exited with {proc.returncode} before it was ready")
         time.sleep(0.02)
     raise RuntimeError(f"not ready after {timeout}s")
+
+
+def unused_port():
+    """A port on 127.0.0.1 with nothing listening (bound once, then released): a backend that
+    refuses connections, or a port for a process the test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Process:

@@ -122,22 +122,13 @@ class FaultyBackend:
                     pass
 
 
-def closed_port():
-    """A port on 127.0.0.1 with nothing listening (bound once, then released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class BackendFaultTest(harness.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.backend = cls.start(harness.Backend(cls.workdir))
         cls.faulty = FaultyBackend()
-        cls.dead_port = closed_port()
+        cls.dead_port = harness.unused_port()
         extra = f"""
 [[apis.api]]
 name = "ClosedAPI"

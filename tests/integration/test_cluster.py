@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -23,12 +22,6 @@ REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 NODES = ("a", "b", "c")
 SHARED_LIMIT = 12  # per minute, across the three nodes
 OUTAGE_LIMIT = 30  # per minute; 30 / 3 nodes = 10 per node while Redis is down
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Redis(harness.Process):
@@ -104,7 +97,7 @@ class ClusterTest(harness.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.redis_port = free_port()
+        cls.redis_port = harness.unused_port()
         cls.redis = cls.start(Redis(os.path.join(cls.workdir, "redis"), cls.redis_port))
         cls.backend = cls.start(harness.Backend(cls.workdir))
         cls.nodes = {}

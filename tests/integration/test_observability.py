@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import unittest
@@ -48,14 +47,6 @@ def value(samples, name, **labels):
     return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
 
 
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class ObservabilityTest(harness.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
@@ -85,7 +76,7 @@ security = []
 name = "DownAPI"
 version = "1.0.0"
 context = "/down"
-production = "http://127.0.0.1:{closed_port()}/x"
+production = "http://127.0.0.1:{harness.unused_port()}/x"
 security = []
 """
         cls.gw = cls.start(harness.MicroGw(cls.workdir, harness.base_config(cls.backend, extra=extra)))
