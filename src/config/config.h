@@ -40,7 +40,10 @@ struct UserConfig {
   std::vector<std::string> roles;                // "admin"
   std::optional<std::vector<std::string>> apis;  // "Name:version" or "Name:*"
   std::string tier = "Unlimited";  // subscription tier written into this user's keys (SPEC 13)
-  int line = 0;                    // where [b7a.users.<name>] was declared, for later errors
+  // WSO2 MGW 3.x: the OAuth2 scopes this user holds when calling a resource with basic auth (a
+  // resource whose requirement names scopes needs one of them).
+  std::vector<std::string> scopes;
+  int line = 0;  // where [b7a.users.<name>] was declared, for later errors
 };
 
 struct AuthConfig {

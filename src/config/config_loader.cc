@@ -862,6 +862,24 @@ class Loader {
                      u.apis = std::move(apis);
                    }},
                   {"tier", [&](auto& v, auto& w) { readString(v, w, u.tier, false); }},
+                  // WSO2 MGW 3.x (Ballerina's config auth store): "read:pets,write:pets"; a
+                  // list of strings too. Checked for basic auth on resources with scopes.
+                  {"scopes",
+                   [&](const Value& v, const Where& w) {
+                     auto list = getStringList(v, w, true);
+                     if (!list) return;
+                     for (const auto& [item, at] : *list) {
+                       std::string word;
+                       for (char ch : item + ",") {
+                         if (ch == ',' || ch == ' ' || ch == '\t') {
+                           if (!word.empty()) u.scopes.push_back(word);
+                           word.clear();
+                         } else {
+                           word += ch;
+                         }
+                       }
+                     }
+                   }},
               });
     if (!hasPassword) {
       errorAt(lineOf(t), header + " password",

@@ -59,7 +59,6 @@ const std::vector<Wso2Key>& wso2Keys() {
       {"caching.tokenCacheEvictionFactor", T::kIgnored,
        "the cache evicts the oldest entries when full"},
       {"analytics", T::kIgnored, "no analytics are published (see the Prometheus metrics)"},
-      {"b7a.users.*.scopes", T::kIgnored, "user scopes are not used; see roles"},
       {"b7a.observability", T::kIgnored, "see [observability] and GET /metrics"},
       {"b7a.log", T::kIgnored, "micro-gw logs JSON lines at its own levels"},
       {"b7a.http", T::kIgnored, "the access log is always written"},

@@ -34,8 +34,10 @@ struct ResourceSecurity {
   std::vector<KeySource> keySources;  // where an API key is taken; empty = no API key accepted
   bool oauth2 = false;                // Authorization: Bearer <JWT> from a [[jwtTokenConfig]]
   std::vector<std::string> scopes;    // OAuth2 scopes: the token needs one of them (none = any)
-  bool basic = false;  // a basic-auth scheme is named (not served yet: counts as unsupported)
-  bool unsupportedOnly() const { return declared && keySources.empty() && !oauth2; }
+  // Authorization: Basic checked against [b7a.users] (http basic, Swagger 2 basic, WSO2's
+  // basic_auth); the password check runs on the worker pool.
+  bool basic = false;
+  bool unsupportedOnly() const { return declared && keySources.empty() && !oauth2 && !basic; }
 };
 
 struct Resource {

@@ -81,6 +81,15 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
 
 bool isSandbox(const std::string& keytype) { return keytype == "SANDBOX"; }
 
+// The API's own sandbox endpoints, or an operation's (WSO2 MGW 3.x x-wso2-sandbox-endpoints on an
+// operation): the gateway then refuses a SANDBOX key only on operations that have none.
+bool hasSandboxEndpoints(const ApiDefinition& api) {
+  if (!api.sandbox.empty()) return true;
+  for (const Resource& r : api.resources)
+    if (!r.sandbox.empty()) return true;
+  return false;
+}
+
 bool isPkcs12File(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -282,7 +291,7 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     return out;
 
   // 6. Key type.
-  if (out.sandbox && api.sandbox.empty()) {
+  if (out.sandbox && !hasSandboxEndpoints(api)) {
     return refuse(Failure::kSandboxNotAvailable,
                   "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
                   "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
@@ -384,7 +393,7 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
     return out;
 
   // 7. Environment.
-  if (out.sandbox && api.sandbox.empty()) {
+  if (out.sandbox && !hasSandboxEndpoints(api)) {
     return refuse(Failure::kSandboxNotAvailable,
                   "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
                   "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");

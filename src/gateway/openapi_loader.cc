@@ -319,9 +319,7 @@ std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node,
           req.scopes.push_back(*scope);
         }
       } else if (s->second.basic) {
-        req.basic = true;  // recorded; basic auth on resources is not served yet
-        if (!req.unsupported.empty()) req.unsupported += ", ";
-        req.unsupported += "'" + name + "' (http basic)";
+        req.basic = true;  // Authorization: Basic against [b7a.users]
       } else {
         if (!req.unsupported.empty()) req.unsupported += ", ";
         req.unsupported += "'" + name + "' (" + s->second.type + ")";
@@ -766,9 +764,17 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
           if (sec.unsupportedOnly()) {
             r.warn(opPointer, "secured only by " + effective->unsupported +
                                   ", which micro-gw does not serve: the operation answers 401 "
-                                  "(900902) until it names an apiKey or oauth2 scheme");
+                                  "(900902) until it names an apiKey, oauth2 or basic scheme");
           }
         }
+      } else if (appSecurity.basic || appSecurity.oauth2) {
+        // No security requirement anywhere: x-wso2-application-security alone says how the
+        // operation is called (WSO2 MGW 3.x), e.g. [basic_auth] = basic only, no API key.
+        ResourceSecurity& sec = res.security;
+        sec.declared = true;
+        sec.keySources = appSecurity.sources;
+        sec.oauth2 = appSecurity.oauth2;
+        sec.basic = appSecurity.basic;
       }
       api.resources.push_back(std::move(res));
     }

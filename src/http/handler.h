@@ -43,7 +43,10 @@ struct Decision {
   Kind kind = Kind::kReply;
   gateway::HttpResponse reply;
   std::function<gateway::HttpResponse(gateway::HttpRequest&)> local;
-  bool blocking = false;  // kLocal: run on the worker pool (argon2id, store writes)
+  // kLocal: run on the worker pool (argon2id, store writes). kDefer: call defer(resume) on the
+  // worker pool (the same pool, so the argon2id bound holds for every caller); when it waited
+  // longer than workerQueueSeconds, the transport resumes with a 503 itself and defer never runs.
+  bool blocking = false;
   std::size_t maxBodyBytes = 64 * 1024;
   std::shared_ptr<const gateway::ForwardPlan> forward;
   using Resume = std::function<void(Decision)>;

@@ -526,6 +526,7 @@ struct Server::Impl {
     while (decision.kind == Decision::Kind::kDefer) {
       auto start = std::move(decision.defer);
       auto done = std::move(decision.done);
+      if (decision.blocking) start = onWorkers(std::move(start));
       // start is a named local passed by reference: a by-value std::function argument of a
       // co_await call is destroyed twice by GCC 12 (the coroutine temporaries bug; seen as a
       // double free once a store answered later, the Redis counters).
@@ -619,6 +620,47 @@ struct Server::Impl {
           });
         },
         asio::use_awaitable);
+  }
+
+  // A blocking kDefer: start runs on the worker pool (argon2id for basic auth on a resource), with
+  // the queue limit of kLocal. resume is guarded so that it runs exactly once, even when start
+  // throws after calling it.
+  std::function<void(Decision::Resume)> onWorkers(std::function<void(Decision::Resume)> start) {
+    return [this, start = std::move(start)](Decision::Resume resume) mutable {
+      const auto queued = steady_clock::now();
+      const int queueLimit = options.workerQueueSeconds;
+      asio::post(workers->get_executor(), [start = std::move(start), resume = std::move(resume),
+                                           queued, queueLimit]() mutable {
+        auto once = std::make_shared<std::atomic<bool>>(false);
+        Decision::Resume guarded = [once, resume](Decision d) {
+          if (!once->exchange(true)) resume(std::move(d));
+        };
+        auto answer = [&guarded](gateway::HttpResponse reply) {
+          Decision d;
+          d.kind = Decision::Kind::kReply;
+          d.reply = std::move(reply);
+          guarded(std::move(d));
+        };
+        if (steady_clock::now() - queued > seconds(queueLimit)) {
+          auto busy = gateway::faultReply(Failure::kOverloaded,
+                                          "the server is busy; retry in a few seconds");
+          busy.setHeader("Retry-After", "5");
+          answer(std::move(busy));
+          return;
+        }
+        try {
+          start(guarded);
+        } catch (const std::exception& e) {
+          log::error("unhandled exception in a deferred decision", {{"error", e.what()}});
+          answer(
+              gateway::faultReply(Failure::kInternalError, "the request could not be processed"));
+        } catch (...) {
+          log::error("unhandled exception in a deferred decision");
+          answer(
+              gateway::faultReply(Failure::kInternalError, "the request could not be processed"));
+        }
+      });
+    };
   }
 
   static gateway::HttpResponse runLocal(Decision& decision, gateway::HttpRequest& request) {

@@ -11,6 +11,7 @@
 #include "observability/metrics.h"
 #include "observability/trace_context.h"
 #include "server/request_util.h"
+#include "server/resource_basic_auth.h"
 #include "server/routes.h"
 #include "throttle/throttler.h"
 
@@ -143,10 +144,39 @@ http::Decision throttled(ServerContext& context, std::shared_ptr<const RuntimeSt
   return deferred;
 }
 
+http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                          gateway::HttpRequest& request, const ResourceBasicVerdict* basic);
+
+// Basic auth on a resource: argon2id must not run on an I/O thread, so the transport is asked to
+// wait (kDefer) while the worker pool (the one /apikey uses: its size bounds argon2id in flight)
+// verifies; the gateway's decision is then made again with the verdict, on the worker thread.
+// The request is the transport's, untouched until resume.
+http::Decision deferBasic(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                          gateway::HttpRequest& request, const gateway::ApiDefinition& api,
+                          const gateway::Resource& resource) {
+  http::Decision deferred;
+  deferred.kind = http::Decision::Kind::kDefer;
+  deferred.blocking = true;
+  deferred.defer = [&context, state, &request, &api, &resource](http::Decision::Resume resume) {
+    const ResourceBasicVerdict verdict =
+        verifyResourceBasic(context, *state, request, api, resource);
+    resume(decideWith(context, state, request, &verdict));
+  };
+  return deferred;
+}
+
 }  // namespace
 
 http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& request) {
-  const auto state = context.state();
+  return decideWith(context, context.state(), request, nullptr);
+}
+
+namespace {
+
+// basic: null on the first pass; the verdict of verifyResourceBasic when the request is decided
+// again after it (the state is the one it verified against, so the routing is the same).
+http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                          gateway::HttpRequest& request, const ResourceBasicVerdict* basic) {
   AccessEntry entry;
   http::Decision decision;
   const gateway::CorsPolicy* cors = nullptr;  // the API's, once routed: faults carry it too
@@ -232,7 +262,34 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   const std::string forwardedFor = request.joinedHeader("X-Forwarded-For");
   const gateway::ValidationResult* caller = nullptr;  // the verified key, for the backend JWT
   bool bearerUsed = false;
-  if (resource.secured) {
+  // Basic auth (WSO2 MGW 3.x): Authorization: Basic where the resource accepts basic decides the
+  // request alone (OR across the requirement's schemes: a key elsewhere is not looked at).
+  bool basicUsed = false;
+  if (resource.secured && basic) {
+    if (basic->failure != Failure::kNone) {
+      auto refused = refuse(basic->failure, basic->description, basic->reason);
+      if (refused.reply.status == 401)
+        refused.reply.setHeader("WWW-Authenticate", "Basic realm=\"micro-gw\"");
+      if (basic->retryAfterSeconds > 0)
+        refused.reply.setHeader("Retry-After", std::to_string(basic->retryAfterSeconds));
+      return refused;
+    }
+    keyFacts = basic->caller;
+    caller = &keyFacts;
+    entry.keyId = keyFacts.keyId;
+    subject.keyId = keyFacts.keyId;
+    subject.subscriptionTier = keyFacts.subscriptionTier;
+    basicUsed = true;
+  } else if (resource.secured && resource.security.basic && carriesBasicAuthorization(request)) {
+    // SPEC section 1: a password is taken on HTTPS only (not checked, not counted here).
+    if (!request.tls)
+      return refuse(Failure::kAuthMissing,
+                    "basic credentials are accepted on the HTTPS listener only; the password was "
+                    "not checked",
+                    "basic credentials over plain HTTP");
+    return deferBasic(context, state, request, api, resource);
+  }
+  if (resource.secured && !basicUsed) {
     if (resource.security.unsupportedOnly())
       return refuse(Failure::kUnsupportedSecurity,
                     "this resource is secured only by schemes micro-gw does not serve",
@@ -252,6 +309,24 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
     }
     if (!key) {
       observability::metrics().countKeyValidation(Failure::kMissingCredentials);
+      if (resource.security.basic && sources.empty() && !resource.security.oauth2) {
+        auto refused = refuse(Failure::kAuthMissing,
+                              "this resource takes Authorization: Basic base64(user:password)",
+                              "no credentials");
+        refused.reply.setHeader("WWW-Authenticate", "Basic realm=\"micro-gw\"");
+        return refused;
+      }
+      if (resource.security.basic) {  // a second challenge: basic is a way in too (RFC 9110 11.6.1)
+        auto refused =
+            refuse(Failure::kMissingCredentials,
+                   sources.empty() ? "this resource takes an OAuth2 bearer token or "
+                                     "Authorization: Basic"
+                                   : "an API key is required in the '" + sources.front().name +
+                                         "' location, or Authorization: Basic",
+                   "no credentials");
+        refused.reply.headers.emplace("WWW-Authenticate", "Basic realm=\"micro-gw\"");
+        return refused;
+      }
       if (sources.empty())
         return refuse(Failure::kMissingCredentials,
                       "this resource takes an OAuth2 bearer token (Authorization: Bearer)",
@@ -328,6 +403,8 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   }
   // WSO2 MGW 3.x removeAuthHeaderFromOutMessage (default true): the bearer token stays here.
   if (bearerUsed && !api.propagateApiKey) plan->dropHeaders.push_back("Authorization");
+  // Basic credentials never reach the backend (WSO2 strips them too), whatever propagateApiKey.
+  if (basicUsed) plan->dropHeaders.push_back("Authorization");
   plan->rawQuery = gateway::removeQueryParams(request.rawQuery, keyParams);
   plan->forwardedFor =
       forwardedFor.empty() ? request.clientAddress : forwardedFor + ", " + request.clientAddress;
@@ -379,5 +456,7 @@ http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& reque
   decision.done = accessLog(std::move(entry));
   return decision;
 }
+
+}  // namespace
 
 }  // namespace mgw::server

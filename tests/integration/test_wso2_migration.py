@@ -18,7 +18,19 @@ configuration (API Manager's wso2apim310 key, whose private key WSO2 shipped); m
 bearer issuer by default, so this class appends one [[jwtTokenConfig]] with a key made here. And
 the definition's throttling tiers (15PerMin for the whole API, 3PerMin on GET /pet/{petId}) would
 throttle this port's two dozen requests (WSO2's class sends seven), so its policies.yaml lifts them.
+For basic auth on common_api.yaml's resources, one more user is appended: scopedUser, a SHA-1 user
+as WSO2 writes them, with the scopes WSO2 checks for basic auth on OAuth2-scoped resources.
+
+BasicAuthOnResources: basic-auth security schemes on resources (OpenAPI 3 http basic, Swagger 2
+basic, x-wso2-application-security basic_auth) against [b7a.users], with a definition of its own:
+forwarded without the Authorization header, 401 with a Basic challenge, API key OR basic, the SHA-1
+legacy user, the login throttle (900429), HTTPS only, and an API-key request that completes while
+slow argon2id verifications are in flight on a gateway with one I/O thread (argon2id runs on the
+worker pool). Also a SANDBOX key on an API whose only sandbox endpoints are an operation's.
 """
+import ctypes
+import hashlib
+import threading
 import base64
 import json
 import os
@@ -187,6 +199,12 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
   validateSubscription = false
   consumerKeyClaim = "aud"
 """
+        scoped_sha1 = hashlib.sha1(b"scoped-secret").hexdigest()
+        conf += f"""
+[b7a.users.scopedUser]
+  password="{scoped_sha1}"
+  scopes="write:pets,write:petsNew"
+"""
         definition = read("common_api.yaml").replace("https://localhost:2380", f"https://localhost:{cls.backend.port}")
         lifted = "resourcePolicies:\n" + "".join(
             f"  - {tier}:\n     count: 1000000\n     unitTime: 1\n     timeUnit: min\n"
@@ -345,10 +363,278 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
         self.assertEqual(as_json.status, 200)
         self.assertEqual(as_json.json()["tokenType"], "apikey")
 
+    # --- basic auth on common_api.yaml's resources (petstore_basic: type http, scheme basic) ---
+
+    def basic(self, path, user, password, method="POST", marker=""):
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return harness.curl(self.gw.https("/petstore/v1" + path + marker), method=method, data="{}",
+                            headers=[f"Authorization: Basic {token}"])
+
+    def test_basic_on_a_scoped_resource_as_wso2_checks_it(self):
+        # POST /pet: petstore_auth [write:petsNew] OR petstore_basic OR api_key. WSO2 applies the
+        # OAuth2 scopes to basic-auth users too ("due to ballerina impl", says the definition):
+        # scopedUser holds write:petsNew -> forwarded, without the Authorization header.
+        reply = self.basic("/pet", "scopedUser", "scoped-secret", marker="?trace=basic1")
+        self.assertEqual(reply.status, 200, reply.body)
+        forwarded = self.backend.find("trace=basic1")[0]
+        self.assertEqual(forwarded.header("Authorization"), [])
+        # generalUser1 (api-key.conf's SHA-1 user) authenticates, but has no scope: 403 900910.
+        reply = self.basic("/pet", "generalUser1", "password", marker="?trace=basic2")
+        self.assertEqual(reply.status, 403, reply.body)
+        self.assertEqual(reply.fault_code(), 900910)
+        self.assertFalse(self.backend.saw("trace=basic2"))
+        # DELETE /pet/{petId}: petstore_auth [write:pets, read:pets] OR petstore_basic.
+        reply = self.basic("/pet/7", "scopedUser", "scoped-secret", method="DELETE", marker="?trace=basic3")
+        self.assertEqual(reply.status, 200, reply.body)
+
+    def test_basic_with_a_wrong_password_is_challenged(self):
+        reply = self.basic("/pet", "scopedUser", "not-the-password", marker="?trace=basic4")
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900901)
+        self.assertTrue(reply.headers["www-authenticate"].startswith("Basic realm="), reply.headers)
+        self.assertFalse(self.backend.saw("trace=basic4"))
+
     def test_startup_log_names_the_ignored_keys(self):
         log = self.gw.output()
         self.assertEqual(len(re.findall(r"tokenListenerPort", log)), 1, log[-3000:])
         self.assertIn("consumerKeyClaim", log)
+
+
+def argon2id(password, opslimit, memlimit=64 * 1024 * 1024):
+    """An argon2id string from libsodium itself (the library micro-gw verifies with), so a test can
+    choose slower parameters than `micro-gw hash-password`."""
+    lib = ctypes.CDLL("libsodium.so.23")
+    if lib.sodium_init() < 0:
+        raise RuntimeError("sodium_init failed")
+    lib.crypto_pwhash_str_alg.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulonglong,
+                                          ctypes.c_ulonglong, ctypes.c_size_t, ctypes.c_int]
+    out = ctypes.create_string_buffer(128)
+    secret = password.encode()
+    if lib.crypto_pwhash_str_alg(out, secret, len(secret), opslimit, memlimit, 2) != 0:  # 2 = ARGON2ID13
+        raise RuntimeError("crypto_pwhash_str_alg failed")
+    return out.value.decode()
+
+
+def basic_header(user, password):
+    return "Authorization: Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+BASIC_OPENAPI = """openapi: 3.0.0
+info: {{title: BasicAPI, version: "1.0.0"}}
+x-wso2-basePath: /basic/1.0.0
+x-wso2-production-endpoints: {{urls: ["{backend}/prod"]}}
+components:
+  securitySchemes:
+    basic: {{type: http, scheme: basic}}
+    key: {{type: apiKey, in: header, name: apikey}}
+paths:
+  /only-basic: {{get: {{security: [{{basic: []}}]}}}}
+  /key-or-basic: {{get: {{security: [{{key: []}}, {{basic: []}}]}}}}
+  /only-key: {{get: {{security: [{{key: []}}]}}}}
+  /sandboxed:
+    get:
+      security: [{{key: []}}]
+      x-wso2-sandbox-endpoints: {{urls: ["{backend}/sand"]}}
+"""
+
+BASIC_SWAGGER2 = """swagger: "2.0"
+info: {{title: SwaggerBasic, version: "1"}}
+x-wso2-basePath: /swagger-basic
+x-wso2-production-endpoints: {{urls: ["{backend}/swag"]}}
+securityDefinitions:
+  b: {{type: basic}}
+security: [{{b: []}}]
+paths:
+  /x: {{get: {{responses: {{"200": {{description: ok}}}}}}}}
+"""
+
+BASIC_APP_SECURITY = """openapi: 3.0.0
+info: {{title: AppSecurityBasic, version: "1"}}
+x-wso2-basePath: /app-basic
+x-wso2-production-endpoints: {{urls: ["{backend}/app"]}}
+x-wso2-application-security: {{security-types: [basic_auth]}}
+paths:
+  /x: {{get: {{}}}}
+"""
+
+SLOW_PASSWORD = "slow-secret-pw-5821"
+WRONG_PASSWORD = "wrong-pw-xyz-4417"
+
+
+class BasicAuthOnResources(harness.GatewayTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        home = cls.workdir
+        cls.backend = RecordingBackend()
+        cls.addClassCleanup(cls.backend.stop)
+        files = []
+        for name, text in (("basic.yaml", BASIC_OPENAPI), ("swagger2.yaml", BASIC_SWAGGER2),
+                           ("app.yaml", BASIC_APP_SECURITY)):
+            path = os.path.join(home, name)
+            with open(path, "w") as f:
+                f.write(text.format(backend=cls.backend.url))
+            files.append(path)
+        # slowUser's argon2id takes about a second (t=16), so verifications are surely in flight
+        # when the API-key request is sent.
+        slow = argon2id(SLOW_PASSWORD, 16)
+        admin = harness.shipped_admin_hash()
+        extra = f"""
+[b7a.users.generalUser1]
+password = "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8"
+
+[b7a.users.slowUser]
+password = "{slow}"
+
+[b7a.users.victim]
+password = "{admin}"
+
+[authentication]
+maxFailures = 3
+credentialCacheSeconds = 0
+
+[apis]
+definitions = {json.dumps(files)}
+"""
+        conf = harness.base_config(issuer_apis=[("BasicAPI", "1.0.0")], extra=extra)
+        # One I/O thread: if argon2id ran on it, every other request would wait for it.
+        conf = harness.with_listener_keys(conf, ioThreads=1, workerThreads=2)
+        cls.gw = cls.start(harness.MicroGw(home, conf))
+        reply = harness.curl(cls.gw.https("/apikey"), headers=[f"Authorization: {harness.ADMIN_BASIC}"])
+        assert reply.status == 200, reply.body
+        cls.key = reply.body
+
+    def get(self, path, headers=(), tls=True):
+        url = (self.gw.https if tls else self.gw.http)("/basic/1.0.0" + path)
+        return harness.curl(url, headers=headers)
+
+    def test_basic_only_forwards_without_the_authorization_header(self):
+        reply = self.get("/only-basic?trace=b1", [basic_header("admin", "admin")])
+        self.assertEqual(reply.status, 200, reply.body)
+        forwarded = self.backend.find("trace=b1")[0]
+        self.assertEqual(forwarded.target, "/prod/only-basic?trace=b1")
+        self.assertEqual(forwarded.header("Authorization"), [])
+        # An API key is no way in where the requirement is basic only.
+        reply = self.get("/only-basic?trace=b1k", [f"apikey: {self.key}"])
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertFalse(self.backend.saw("trace=b1k"))
+
+    def test_wrong_password_and_no_credentials_are_401_with_a_basic_challenge(self):
+        reply = self.get("/only-basic?trace=b2", [basic_header("generalUser1", WRONG_PASSWORD)])
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900901)
+        self.assertEqual(reply.headers["www-authenticate"], 'Basic realm="micro-gw"')
+        self.assertNotIn(WRONG_PASSWORD, reply.body)
+        reply = self.get("/only-basic?trace=b3")
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900902)
+        self.assertEqual(reply.headers["www-authenticate"], 'Basic realm="micro-gw"')
+        reply = self.get("/only-basic?trace=b3m", ["Authorization: Basic !!!not-base64"])
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900901)
+        for marker in ("trace=b2", "trace=b3", "trace=b3m"):
+            self.assertFalse(self.backend.saw(marker), marker)
+
+    def test_api_key_or_basic_accepts_either(self):
+        reply = self.get("/key-or-basic?trace=b4", [f"apikey: {self.key}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        reply = self.get("/key-or-basic?trace=b5", [basic_header("admin", "admin")])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("trace=b5")[0].header("Authorization"), [])
+        # Neither: 401, and both ways in are announced.
+        out = subprocess.run(["curl", "-sk", "-D", "-", "-o", "/dev/null",
+                              self.gw.https("/basic/1.0.0/key-or-basic?trace=b6")],
+                             capture_output=True, text=True, timeout=30)
+        self.assertIn(" 401", out.stdout.splitlines()[0])
+        challenges = [line.split(":", 1)[1].strip() for line in out.stdout.splitlines()
+                      if line.lower().startswith("www-authenticate:")]
+        self.assertIn('Basic realm="micro-gw"', challenges)
+        self.assertIn('APIKey realm="micro-gw"', challenges)
+        # Basic is not a way in on an API-key-only resource.
+        reply = self.get("/only-key?trace=b7", [basic_header("admin", "admin")])
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertFalse(self.backend.saw("trace=b7"))
+
+    def test_sha1_legacy_user_as_in_wso2_api_key_conf(self):
+        reply = self.get("/only-basic?trace=b8", [basic_header("generalUser1", "password")])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("trace=b8")[0].header("Authorization"), [])
+
+    def test_swagger2_basic_and_application_security_basic_auth(self):
+        reply = harness.curl(self.gw.https("/swagger-basic/x?trace=b9"), headers=[basic_header("admin", "admin")])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("trace=b9")[0].target, "/swag/x?trace=b9")
+        reply = harness.curl(self.gw.https("/swagger-basic/x?trace=b10"))
+        self.assertEqual(reply.status, 401, reply.body)
+        reply = harness.curl(self.gw.https("/app-basic/x?trace=b11"), headers=[basic_header("admin", "admin")])
+        self.assertEqual(reply.status, 200, reply.body)
+        reply = harness.curl(self.gw.https("/app-basic/x?trace=b12"), headers=[f"apikey: {self.key}"])
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertFalse(self.backend.saw("trace=b12"))
+
+    def test_basic_over_plain_http_is_refused_unchecked(self):
+        # SPEC section 1: passwords are taken on HTTPS only.
+        reply = self.get("/only-basic?trace=b13", [basic_header("admin", "admin")], tls=False)
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertIn("HTTPS", reply.json()["fault"]["description"])
+        self.assertFalse(self.backend.saw("trace=b13"))
+
+    def test_login_throttle_applies(self):
+        # maxFailures = 3 per (user, address): the fourth wrong password is 429 900429 without a
+        # verification, and then the right one too (the pair is blocked for the window).
+        for i in range(3):
+            reply = self.get(f"/only-basic?trace=t{i}", [basic_header("victim", WRONG_PASSWORD)])
+            self.assertEqual(reply.status, 401, reply.body)
+        reply = self.get("/only-basic?trace=t3", [basic_header("victim", WRONG_PASSWORD)])
+        self.assertEqual(reply.status, 429, reply.body)
+        self.assertEqual(reply.fault_code(), 900429)
+        self.assertGreater(int(reply.headers["retry-after"]), 0)
+        reply = self.get("/only-basic?trace=t4", [basic_header("victim", "admin")])
+        self.assertEqual(reply.status, 429, reply.body)
+        for i in range(5):
+            self.assertFalse(self.backend.saw(f"trace=t{i}"))
+
+    def test_sandbox_key_routes_to_the_operations_sandbox(self):
+        reply = harness.curl(self.gw.https("/apikey"), method="POST", data='{"keyType": "SANDBOX"}',
+                             headers=[f"Authorization: {harness.ADMIN_BASIC}", "Content-Type: application/json"])
+        self.assertEqual(reply.status, 200, reply.body)
+        sandbox_key = reply.body
+        reply = self.get("/sandboxed?trace=s1", [f"apikey: {sandbox_key}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("trace=s1")[0].target, "/sand/sandboxed?trace=s1")
+        # An operation without sandbox endpoints (and none on the API): 403 900908.
+        reply = self.get("/only-key?trace=s2", [f"apikey: {sandbox_key}"])
+        self.assertEqual(reply.status, 403, reply.body)
+        self.assertEqual(reply.fault_code(), 900908)
+
+    def test_zz_argon2id_never_blocks_the_io_thread_and_no_password_is_logged(self):
+        # Two slow verifications (about a second each) on the worker pool; the gateway has one I/O
+        # thread. An API-key request sent meanwhile is answered before either of them.
+        finished = {}
+
+        def slow(name):
+            reply = self.get(f"/only-basic?trace={name}", [basic_header("slowUser", SLOW_PASSWORD)])
+            finished[name] = (time.monotonic(), reply.status)
+
+        threads = [threading.Thread(target=slow, args=(f"slow{i}",)) for i in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.25)
+        reply = self.get("/only-key?trace=fast", [f"apikey: {self.key}"])
+        fast_done = time.monotonic()
+        self.assertEqual(reply.status, 200, reply.body)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(finished), ["slow0", "slow1"])
+        for name, (done, status) in finished.items():
+            self.assertEqual(status, 200, name)
+            self.assertLess(fast_done, done, f"the API-key request waited for {name}'s argon2id")
+        # No password, in clear or in its base64 form, reached the log.
+        log = self.gw.output()
+        for secret in (SLOW_PASSWORD, WRONG_PASSWORD, "scoped-secret"):
+            self.assertNotIn(secret, log)
+            self.assertNotIn(base64.b64encode(f"slowUser:{secret}".encode()).decode(), log)
+        self.assertIn("authentication failed", log)
 
 
 if __name__ == "__main__":

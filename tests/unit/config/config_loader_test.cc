@@ -351,6 +351,18 @@ TEST(Errors, AcceptedPasswordFormats) {
       << legacy.warnings[0].toString();
 }
 
+TEST(Errors, UserScopesAsWso2WritesThemOrAsAList) {
+  // WSO2 MGW 3.x (Ballerina's config auth store): one comma-separated string; a list works too.
+  Config c = loaded("[b7a.users.a]\npassword = \"" + kArgon2 +
+                    "\"\nscopes = \"read:pets, write:pets\"\n"
+                    "[b7a.users.b]\npassword = \"" +
+                    kArgon2 + "\"\nscopes = [\"write:petsNew\"]\n");
+  ASSERT_EQ(c.users.size(), 2u);
+  EXPECT_EQ(c.users[0].scopes, (std::vector<std::string>{"read:pets", "write:pets"}));
+  EXPECT_EQ(c.users[1].scopes, (std::vector<std::string>{"write:petsNew"}));
+  EXPECT_FALSE(load("[b7a.users.c]\npassword = \"" + kArgon2 + "\"\nscopes = 3\n").ok());
+}
+
 TEST(Errors, UserWithoutPasswordAndUnknownRole) {
   LoadResult r =
       load("[b7a.users.carol]\nroles = [\"admin\", \"root\"]\napis = [\"PizzaShackAPI\"]\n");

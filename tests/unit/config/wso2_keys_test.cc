@@ -46,7 +46,8 @@ TEST(Wso2KeyTable, FindsKeysTablesAndWildcards) {
   ASSERT_NE(findWso2Key("apim.eventHub"), nullptr);
   EXPECT_EQ(findWso2Key("apim.eventHub.service_url"), findWso2Key("apim.eventHub"));
   EXPECT_NE(findWso2Key("keymanager.security.oauth2.password"), nullptr);
-  EXPECT_NE(findWso2Key("b7a.users.prometheus.scopes"), nullptr);  // '*' = any user name
+  // Honoured since basic auth on resources is served ([b7a.users.<name>] scopes).
+  EXPECT_EQ(findWso2Key("b7a.users.prometheus.scopes"), nullptr);
   EXPECT_EQ(findWso2Key("mutualSSLConfig")->treatment, Wso2KeyTreatment::kRefused);
   EXPECT_EQ(findWso2Key("security.validateSubscriptions")->treatment,
             Wso2KeyTreatment::kRefusedWhenTrue);

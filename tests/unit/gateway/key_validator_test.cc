@@ -418,6 +418,22 @@ TEST_F(KeyValidatorTest, SandboxKey) {
   EXPECT_TRUE(r.sandbox);
 }
 
+TEST_F(KeyValidatorTest, SandboxKeyWithOnlyOperationSandboxEndpoints) {
+  // WSO2 MGW 3.x: x-wso2-sandbox-endpoints on an operation only. The key is valid for the API; the
+  // gateway routes it to that operation's sandbox and refuses it on the others.
+  json c = claims();
+  c["keytype"] = "SANDBOX";
+  const std::string key = sign(c);
+  Resource op;
+  op.method = "GET";
+  op.pathTemplate = "/menu";
+  op.sandbox.urls = {"http://127.0.0.1:9081/sandbox/menu"};
+  api_.resources.push_back(op);
+  ValidationResult r = run(validator(), key);
+  EXPECT_EQ(r.failure, Failure::kNone);
+  EXPECT_TRUE(r.sandbox);
+}
+
 TEST_F(KeyValidatorTest, RefererIsCheckedBeforeSandbox) {
   json c = claims();
   c["keytype"] = "SANDBOX";

@@ -367,7 +367,7 @@ TEST(Wso2Definitions, CommonApiLoads) {
   EXPECT_TRUE(byStatus->security.keySources.empty());
   EXPECT_TRUE(byStatus->security.oauth2);
   EXPECT_FALSE(byStatus->security.unsupportedOnly());
-  // Scopes; basic recorded.
+  // Scopes; basic served.
   const Resource* post = findResource(a, "POST", "/pet");
   ASSERT_EQ(post->security.scopes.size(), 1u);
   EXPECT_EQ(post->security.scopes[0], "write:petsNew");
@@ -392,17 +392,50 @@ paths:
   /a: {get: {security: [{oidc: []}]}}
   /b: {get: {security: [{basic: []}]}}
   /c: {get: {security: [{oidc: []}, {key: []}]}}
+  /d: {get: {security: [{oidc: []}, {basic: []}]}}
 )";
   }
   std::vector<ApiLoadError> errors, warnings;
   auto apis = loadApiDefinitions({path}, &errors, &warnings);
   ASSERT_TRUE(errors.empty()) << joined(errors);
   ASSERT_EQ(apis.size(), 1u);
-  EXPECT_EQ(warnings.size(), 2u) << joined(warnings);
+  // Basic auth is served (against [b7a.users]): only /a is unsupported.
+  EXPECT_EQ(warnings.size(), 1u) << joined(warnings);
   EXPECT_TRUE(findResource(apis[0], "GET", "/a")->security.unsupportedOnly());
-  EXPECT_TRUE(findResource(apis[0], "GET", "/b")->security.unsupportedOnly());
+  EXPECT_FALSE(findResource(apis[0], "GET", "/b")->security.unsupportedOnly());
+  EXPECT_TRUE(findResource(apis[0], "GET", "/b")->security.basic);
+  EXPECT_TRUE(findResource(apis[0], "GET", "/b")->security.keySources.empty());
   EXPECT_FALSE(findResource(apis[0], "GET", "/c")->security.unsupportedOnly());
+  EXPECT_FALSE(findResource(apis[0], "GET", "/d")->security.unsupportedOnly());
+  EXPECT_TRUE(findResource(apis[0], "GET", "/d")->security.basic);
   EXPECT_NE(warnings[0].message.find("900902"), std::string::npos);
+}
+
+TEST(Wso2Definitions, ApplicationSecurityAloneDecidesTheSchemes) {
+  // x-wso2-application-security without any security requirement: [basic_auth] = basic only.
+  const std::string path = ::testing::TempDir() + "/mgw_app_security_basic.yaml";
+  {
+    std::ofstream out(path);
+    out << R"(openapi: 3.0.0
+info: {title: AppBasic, version: "1"}
+x-wso2-basePath: /appbasic
+x-wso2-production-endpoints: {urls: ["http://127.0.0.1:1/x"]}
+x-wso2-application-security: {security-types: [basic_auth]}
+paths:
+  /a: {get: {}}
+)";
+  }
+  std::vector<ApiLoadError> errors, warnings;
+  auto apis = loadApiDefinitions({path}, &errors, &warnings);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  const Resource* a = findResource(apis[0], "GET", "/a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->secured);
+  EXPECT_TRUE(a->security.declared);
+  EXPECT_TRUE(a->security.basic);
+  EXPECT_TRUE(a->security.keySources.empty());
+  EXPECT_FALSE(a->security.unsupportedOnly());
 }
 
 }  // namespace wso2
