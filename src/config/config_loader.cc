@@ -1056,15 +1056,27 @@ class Loader {
   }
 
   void readCaching(const Value& t, CachingConfig& cc) {
-    readTable(
-        t, "[caching]", "caching",
-        {
-            {"enabled", [&](auto& v, auto& w) { readBool(v, w, cc.enabled); }},
-            {"tokenCacheExpiryTime",
-             [&](auto& v, auto& w) { readPositive(v, w, cc.tokenCacheExpiryTime, "seconds"); }},
-            {"tokenCacheCapacity",
-             [&](auto& v, auto& w) { readPositive(v, w, cc.tokenCacheCapacity, "entries"); }},
-        });
+    readTable(t, "[caching]", "caching",
+              {
+                  {"enabled", [&](auto& v, auto& w) { readBool(v, w, cc.enabled); }},
+                  {"tokenCacheExpiryTime",
+                   [&](auto& v, auto& w) {
+                     readPositive(v, w, cc.tokenCacheExpiryTime, "seconds");
+                     // WSO2 MGW 3.x's template says seconds but writes 900000: Ballerina's cache
+                     // read milliseconds (15 minutes). micro-gw reads seconds (SPEC section 3); a
+                     // value over a day that is a whole number of seconds in milliseconds is most
+                     // likely WSO2's.
+                     const int s = cc.tokenCacheExpiryTime;
+                     if (s > 86400 && s % 1000 == 0)
+                       warn(v, w,
+                            "micro-gw reads seconds: " + std::to_string(s) + " is " +
+                                std::to_string(s / 86400) +
+                                " days; WSO2 MGW 3.x wrote milliseconds, so " + "write " +
+                                std::to_string(s / 1000) + " for the same cache time");
+                   }},
+                  {"tokenCacheCapacity",
+                   [&](auto& v, auto& w) { readPositive(v, w, cc.tokenCacheCapacity, "entries"); }},
+              });
   }
 
   void readApis(const Value& t, ApisConfig& a) {

@@ -363,6 +363,16 @@ TEST(Errors, UserScopesAsWso2WritesThemOrAsAList) {
   EXPECT_FALSE(load("[b7a.users.c]\npassword = \"" + kArgon2 + "\"\nscopes = 3\n").ok());
 }
 
+TEST(Errors, Wso2MillisecondsCacheTimeGetsAWarning) {
+  LoadResult r = load("[caching]\ntokenCacheExpiryTime = 900000\n");
+  ASSERT_TRUE(r.ok()) << allErrors(r);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].toString().find("write 900 for the same cache time"), std::string::npos)
+      << r.warnings[0].toString();
+  EXPECT_EQ(r.config->caching.tokenCacheExpiryTime, 900000);  // seconds, as SPEC section 3 says
+  EXPECT_TRUE(load("[caching]\ntokenCacheExpiryTime = 900\n").warnings.empty());
+}
+
 TEST(Errors, UserWithoutPasswordAndUnknownRole) {
   LoadResult r =
       load("[b7a.users.carol]\nroles = [\"admin\", \"root\"]\napis = [\"PizzaShackAPI\"]\n");
