@@ -324,7 +324,8 @@ std::string Registry::render(const ScrapeGauges& gauges) const {
                   {{"algorithm", kAlgorithms[a]}, {"key_type", kKeyTypes[t]}},
                   keysIssued_[a * 2 + t].load(kRelaxed));
   writeFamily(out, "mgw_login_failures_total", "counter",
-              "Failed Basic authentications on /apikey and the key management API.");
+              "Failed Basic authentications on /apikey, the key management API and basic-auth "
+              "resources.");
   writeSample(out, "mgw_login_failures_total", {}, loginFailures_.load(kRelaxed));
   writeFamily(out, "mgw_throttled_requests_total", "counter",
               "Requests refused by a throttling policy, by level.");

@@ -635,6 +635,13 @@ definitions = {json.dumps(files)}
             self.assertNotIn(secret, log)
             self.assertNotIn(base64.b64encode(f"slowUser:{secret}".encode()).decode(), log)
         self.assertIn("authentication failed", log)
+        # The failures are counted, and no password is in the metrics either.
+        metrics = harness.curl(f"http://127.0.0.1:{self.gw.metrics_port}/metrics").body
+        failures = re.search(r"^mgw_login_failures_total (\d+)$", metrics, re.MULTILINE)
+        self.assertIsNotNone(failures, metrics[-2000:])
+        self.assertGreaterEqual(int(failures.group(1)), 4)  # wrong passwords, malformed, victim's
+        for secret in (SLOW_PASSWORD, WRONG_PASSWORD):
+            self.assertNotIn(secret, metrics)
 
 
 if __name__ == "__main__":
