@@ -37,10 +37,13 @@ USER microgw
 # Every interface of the container. On a non-loopback listener admin/admin is never used: the admin
 # password is $MGW_ADMIN_PASSWORD, or generated at first start into
 # /opt/micro-gw/runtime/security/initial-admin-password (the log says so).
+# The metrics and health listener (9797: /metrics, /health/live, /health/ready) is not
+# authenticated: publish it only to the scrape and probe network, never to the internet.
 ENV MGW_HOST=0.0.0.0 \
+    MGW_METRICS_HOST=0.0.0.0 \
     MGW_RUNTIME_HOME=/opt/micro-gw
 VOLUME ["/opt/micro-gw/conf", "/opt/micro-gw/runtime"]
-EXPOSE 9090 9095
+EXPOSE 9090 9095 9797
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
   CMD ["/usr/local/bin/micro-gw", "health"]
 # micro-gw is PID 1: it takes SIGTERM itself, drains in-flight requests and exits 0.

@@ -43,6 +43,7 @@ std::unique_ptr<ClusterNode> ClusterNode::create(
   Options o;
   o.url = *url;
   o.password = config.redisPassword;
+  o.streamMaxLen = static_cast<std::size_t>(config.changeStreamLength);
   // One worker always stays free of Redis for the STS and everything else on the pool.
   o.maxWaiting = std::clamp(workerThreads - 1, 1, 64);
   return std::make_unique<ClusterNode>(std::move(o), std::move(lifecycle));
@@ -190,6 +191,7 @@ ClusterStatus ClusterNode::status() const {
   s.changesRefused = refused_.load();
   s.applyFailures = applyFailures_.load();
   s.resyncs = resyncs_.load();
+  s.gaps = gaps_.load();
   std::lock_guard<std::mutex> lock(mutex_);
   s.queued = queue_.size();
   return s;
@@ -221,6 +223,10 @@ std::string ClusterNode::metricsText() const {
          "Changes of other nodes this node could not apply", s.applyFailures);
   metric("mgw_cluster_resyncs_total", "counter",
          "Times the change stream was read again from its start", s.resyncs);
+  metric("mgw_cluster_stream_gaps_total", "counter",
+         "Times changes this node had not read were trimmed from the stream (each starts a new "
+         "epoch: every node shares its state again)",
+         s.gaps);
   metric("mgw_cluster_queued_changes", "gauge", "Changes waiting to be shared", s.queued);
   if (counters_) {
     metric("mgw_cluster_counters_up", "gauge",
@@ -375,12 +381,69 @@ bool ClusterNode::syncEpoch(RedisConnection& conn, bool* republishAll) {
   *republishAll = hadEpoch || created;
   if (hadEpoch) {
     resyncs_.fetch_add(1);
-    log::warn("cluster: Redis lost its data (new epoch); sharing this node's state again",
-              {{"node", nodeId_}});
+    log::warn(
+        "cluster: a new epoch (Redis lost its data, or a node saw a stream gap); sharing this "
+        "node's state again",
+        {{"node", nodeId_}});
   }
   epoch_ = epoch;
   lastId_ = "0";
   return true;
+}
+
+namespace {
+
+// A stream entry id "ms-seq" (or "ms"), compared as the pair Redis orders by.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parseStreamId(const std::string& id) {
+  std::pair<std::uint64_t, std::uint64_t> out{0, 0};
+  const auto dash = id.find('-');
+  const std::string ms = id.substr(0, dash);
+  const std::string seq = dash == std::string::npos ? "0" : id.substr(dash + 1);
+  auto number = [](const std::string& s, std::uint64_t& v) {
+    if (s.empty() || s.size() > 20) return false;
+    v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return true;
+  };
+  if (!number(ms, out.first) || !number(seq, out.second)) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<bool> ClusterNode::streamGap(RedisConnection& conn, const std::string& position) {
+  Reply info = conn.command({"XINFO", "STREAM", kStream});
+  if (!info) return std::nullopt;
+  if (info->type != REDIS_REPLY_ARRAY) return false;  // no stream yet: nothing was trimmed
+  // Trimming (MAXLEN) removes entries from the head only, and Redis 7.0 counts what was ever
+  // added: entries were trimmed when more were added than remain, and this node missed some of
+  // them when it has not read up to the first entry still there. (A node that read exactly the
+  // last trimmed entry and none after it counts as a gap too: a needless, harmless resharing.)
+  long long length = -1, added = -1;
+  std::string first;
+  for (std::size_t i = 0; i + 1 < info->elements; i += 2) {
+    const std::string field = replyText(info->element[i]);
+    const redisReply* value = info->element[i + 1];
+    if (field == "length" && value->type == REDIS_REPLY_INTEGER) length = value->integer;
+    if (field == "entries-added" && value->type == REDIS_REPLY_INTEGER) added = value->integer;
+    if (field == "recorded-first-entry-id") first = replyText(value);
+  }
+  // Redis before 7.0 does not say what it trimmed: no gap can be seen (the README says 7.0).
+  if (length < 0 || added < 0 || first.empty() || added <= length) return false;
+  auto firstId = parseStreamId(first);
+  auto read = parseStreamId(position);
+  return firstId && read && *read < *firstId;
+}
+
+bool ClusterNode::resetStream(RedisConnection& conn) {
+  const std::string fresh = hexEncode(randomBytes(8));
+  std::vector<Reply> replies;
+  if (!conn.pipeline({{"MULTI"}, {"DEL", kStream}, {"SET", kEpochKey, fresh}, {"EXEC"}}, &replies))
+    return false;
+  return replies.size() == 4 && replies[3] && replies[3]->type == REDIS_REPLY_ARRAY;
 }
 
 void ClusterNode::republish() {
@@ -459,6 +522,41 @@ void ClusterNode::followerLoop() {
       continue;
     }
     if (republishAll) republish();
+    // Changes this node never read were trimmed: every node shares its state again.
+    auto gap = streamGap(*conn, lastId_);
+    if (!gap) {
+      setFollowerUp(false, conn->error());
+      conn.reset();
+      if (!sleepFor(kRetry)) break;
+      continue;
+    }
+    if (*gap) {
+      gaps_.fetch_add(1);
+      const auto now = std::chrono::steady_clock::now();
+      const bool recent = lastReset_ != std::chrono::steady_clock::time_point{} &&
+                          now - lastReset_ < options_.minResetInterval;
+      if (recent) {
+        log::error(
+            "cluster: changes this node had not read were trimmed from the stream again; the "
+            "shared state does not fit in it: raise [cluster] changeStreamLength",
+            {{"node", nodeId_},
+             {"position", lastId_},
+             {"changeStreamLength", static_cast<std::int64_t>(options_.streamMaxLen)}});
+      } else {
+        log::warn(
+            "cluster: changes this node had not read were trimmed from the stream; starting a new "
+            "stream so that every node shares its state again",
+            {{"node", nodeId_}, {"position", lastId_}});
+        lastReset_ = now;
+        if (!resetStream(*conn)) {
+          setFollowerUp(false, conn->error());
+          conn.reset();
+          if (!sleepFor(kRetry)) break;
+          continue;
+        }
+        continue;  // the next round sees the new epoch: share everything, read from the start
+      }
+    }
     // Up only once the position is known: a change admitted from here on is also followed.
     setFollowerUp(true, "");
     bool caughtUp;

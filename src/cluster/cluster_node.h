@@ -6,7 +6,11 @@
 //   polled) and applies other nodes' changes to the local store and memory. Its offset is the
 //   resynchronisation point after a disconnect; a node that starts reads the retained stream.
 // Redis losing its data (a restart without persistence, FLUSHALL) shows as a new "mgw:epoch":
-// every node then shares everything it holds again, so the nodes agree without a restart.
+// every node then shares everything it holds again, so the nodes agree without a restart. So does
+// a stream gap: the stream is trimmed (MAXLEN ~ streamMaxLen) and a node that was behind (or starts
+// late) would miss changes it never read, a revocation among them; it sees the gap through XINFO
+// STREAM (entries-added and recorded-first-entry-id, Redis >= 7.0) and starts a new stream and
+// epoch.
 // Redis unreachable: requests go on with what the node knows (nothing is forgotten); a change
 // answers kClusterUnavailable (503) instead of succeeding on this node alone.
 #pragma once
@@ -18,6 +22,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -43,6 +48,7 @@ struct ClusterStatus {
   std::uint64_t changesRefused = 0;  // answered 503
   std::uint64_t applyFailures = 0;
   std::uint64_t resyncs = 0;  // the stream was read again from its start (new epoch)
+  std::uint64_t gaps = 0;     // changes this node had not read were trimmed from the stream
   std::size_t queued = 0;     // changes waiting to be shared
 };
 
@@ -60,6 +66,9 @@ class ClusterNode final : public lifecycle::ChangeSink {
     int maxWaiting = 1;
     std::size_t maxQueued = 100000;
     std::size_t streamMaxLen = 100000;  // XADD MAXLEN ~: what a late node can still read
+    // Stream gaps closer together than this start no new epoch (the shared state itself does
+    // not fit in the stream: an error is logged instead, naming changeStreamLength).
+    std::chrono::milliseconds minResetInterval{60000};
   };
 
   // Null (and *error) when config.redis is not a valid URL. Does not connect yet: start() does,
@@ -116,6 +125,12 @@ class ClusterNode final : public lifecycle::ChangeSink {
   // Reads the epoch, creating it when Redis has none; true when the follower must read the
   // stream from its start (and this node must share everything it holds).
   bool syncEpoch(RedisConnection& conn, bool* republish);
+  // True when the stream lost entries after `position` (trimmed before this node read them).
+  // Null on a Redis error.
+  std::optional<bool> streamGap(RedisConnection& conn, const std::string& position);
+  // After a gap: a new stream and a new epoch, so that every node shares its state again and
+  // reads it from the start. False on a Redis error.
+  bool resetStream(RedisConnection& conn);
   void republish();
   // Applies the entries of an XREAD answer; advances lastId_.
   void applyEntries(const ::redisReply* reply);
@@ -143,7 +158,9 @@ class ClusterNode final : public lifecycle::ChangeSink {
   bool loggedOnce_ = false;
   std::atomic<std::int64_t> nodes_{0};
   std::atomic<std::int64_t> lastKnownNodes_{1};
-  std::atomic<std::uint64_t> shared_{0}, applied_{0}, refused_{0}, applyFailures_{0}, resyncs_{0};
+  std::atomic<std::uint64_t> shared_{0}, applied_{0}, refused_{0}, applyFailures_{0}, resyncs_{0},
+      gaps_{0};
+  std::chrono::steady_clock::time_point lastReset_{};  // follower thread only
 
   // The follower's position (follower thread only) and the epoch it belongs to.
   std::string lastId_ = "0";

@@ -87,4 +87,42 @@ bool isHttpToken(std::string_view s) {
   return true;
 }
 
+bool isHostFieldValue(std::string_view s) {
+  static constexpr std::string_view kSubDelims = "!$&'()*+,;=";
+  auto isHex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  };
+  auto isUnreservedOrSubDelim = [](char c) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return alnum || c == '-' || c == '.' || c == '_' || c == '~' ||
+           kSubDelims.find(c) != std::string_view::npos;
+  };
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    // IP-literal: IPv6address or IPvFuture ("v" HEXDIG "." ...), both within these characters.
+    const auto close = s.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    for (char c : s.substr(1, close - 1))
+      if (!isUnreservedOrSubDelim(c) && c != ':') return false;
+    const std::string_view rest = s.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    port = rest.empty() ? rest : rest.substr(1);
+  } else {
+    const auto colon = s.find(':');
+    const std::string_view host = s.substr(0, colon);
+    for (std::size_t i = 0; i < host.size(); ++i) {
+      if (host[i] == '%') {
+        if (i + 2 >= host.size() || !isHex(host[i + 1]) || !isHex(host[i + 2])) return false;
+        i += 2;
+      } else if (!isUnreservedOrSubDelim(host[i])) {
+        return false;
+      }
+    }
+    if (colon != std::string_view::npos) port = s.substr(colon + 1);
+  }
+  for (char c : port)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 }  // namespace mgw

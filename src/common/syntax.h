@@ -28,4 +28,10 @@ enum class PasswordHashKind {
 // RFC 9110 section 5.6.2 token (what a header field name may be): one or more tchar.
 [[nodiscard]] bool isHttpToken(std::string_view s);
 
+// RFC 9112 section 3.2 Host field value: uri-host [ ":" port ] (RFC 3986 section 3.2.2): an
+// IP-literal in brackets, or a reg-name (unreserved, pct-encoded, sub-delims; an IPv4 address is
+// one), then digits after one colon. Empty is valid (a target without authority). No userinfo, no
+// path, no space.
+[[nodiscard]] bool isHostFieldValue(std::string_view s);
+
 }  // namespace mgw

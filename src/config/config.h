@@ -141,6 +141,9 @@ struct ClusterConfig {
   std::string redis;          // "redis://HOST:PORT/DB" as written (validated at load), "" = off
   std::string redisPassword;  // AUTH; never logged
   bool redisTls = false;      // refused at load: this build's hiredis (0.14) has no TLS
+  // Entries the change stream keeps (XADD MAXLEN ~): a node that falls further behind, or starts
+  // after older changes were trimmed, has the whole state shared again (a stream gap).
+  std::int64_t changeStreamLength = 100000;
 };
 
 // [throttling] and [[throttling.policy]] (SPEC section 13); the policies are resolved in

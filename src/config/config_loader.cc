@@ -1326,6 +1326,11 @@ class Loader {
             if (!cl.redis.empty() && !parseRedisUrl(cl.redis, &why)) error(v, w, why);
           }},
          {"redisPassword", [&](auto& v, auto& w) { readString(v, w, cl.redisPassword); }},
+         {"changeStreamLength",
+          [&](auto& v, auto& w) {
+            readInt(v, w, cl.changeStreamLength, 100, 100000000,
+                    "must be between 100 and 100000000 entries");
+          }},
          {"redisTls", [&](auto& v, auto& w) {
             readBool(v, w, cl.redisTls);
             if (cl.redisTls)

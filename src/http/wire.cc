@@ -259,6 +259,11 @@ WireError parseRequestHead(std::string_view head, const RequestLimits& limits, R
   for (const Field& f : out->fields)
     if (equalsIgnoreCase(f.name, "Host")) ++hosts;
   if (hosts > 1) return fail(Failure::kBadFraming, "more than one Host header");
+  for (const Field& f : out->fields)
+    if (equalsIgnoreCase(f.name, "Host") && !isHostFieldValue(f.value))
+      return fail(Failure::kBadFraming,
+                  "the Host header is not host[:port] (RFC 9112 section 3.2; no userinfo, path "
+                  "or space)");
   if (hosts == 0 && minor >= 1)
     return fail(Failure::kBadFraming, "an HTTP/1.1 request must carry a Host header");
 

@@ -17,6 +17,7 @@ IMAGE=${IMAGE:-micro-gw:latest}
 BACKEND=${BACKEND:?the mgw-sample-backend binary}
 HTTP_PORT=9090
 HTTPS_PORT=9095
+METRICS_PORT=9797
 UID_IN_IMAGE=10001
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mgw-image-test-XXXXXX")
@@ -69,6 +70,10 @@ check "the image runs as a non-root user" test -n "$user" -a "$user" != root -a 
 check "the image has a HEALTHCHECK running micro-gw health ($healthcheck)" \
   grep -q "micro-gw health" <<<"$healthcheck"
 check "the image sets MGW_HOST=0.0.0.0" grep -q "MGW_HOST=0.0.0.0" <<<"$(inspect '{{.Config.Env}}')"
+check "the image sets MGW_METRICS_HOST=0.0.0.0" \
+  grep -q "MGW_METRICS_HOST=0.0.0.0" <<<"$(inspect '{{.Config.Env}}')"
+check "the image exposes the metrics port $METRICS_PORT" \
+  grep -q "$METRICS_PORT" <<<"$(inspect '{{.Config.ExposedPorts}}')"
 check "conf/ and runtime/ are volumes" \
   grep -q "/opt/micro-gw/runtime" <<<"$(inspect '{{.Config.Volumes}}')"
 
@@ -80,6 +85,7 @@ start_container() {  # start_container LOGFILE
   local log=$1
   if [ "$ENGINE" = docker ]; then
     ctr=$(docker run -d --read-only -p "$HTTP_PORT:$HTTP_PORT" -p "$HTTPS_PORT:$HTTPS_PORT" \
+      -p "$METRICS_PORT:$METRICS_PORT" \
       -v "$volume:/opt/micro-gw/runtime" "$IMAGE")
     (docker logs -f "$ctr" >"$log" 2>&1 &)
     return
@@ -127,7 +133,7 @@ sigterm_container() {
 }
 
 # --- the sample backend on the host --------------------------------------------------------------
-for port in $HTTP_PORT $HTTPS_PORT; do
+for port in $HTTP_PORT $HTTPS_PORT $METRICS_PORT; do
   port_free "$port" || { echo "port $port is in use: stop what listens there first"; exit 1; }
 done
 if port_free 9080 && port_free 9081; then
@@ -167,6 +173,13 @@ check "first start: a second key is revoked" test "$(status -u "admin:$password"
   -d "{\"apiKey\": \"$revoked\"}" "https://127.0.0.1:$HTTPS_PORT/apikey/revoke")" = 200
 check "first start: the revoked key is refused (401)" \
   test "$(status -H "apikey: $revoked" "https://127.0.0.1:$HTTPS_PORT/pizzashack/1.0.0/menu")" = 401
+check "first start: /health/ready answers 200 on the metrics port" \
+  test "$(status "http://127.0.0.1:$METRICS_PORT/health/ready")" = 200
+metrics=$(curl -s --max-time 20 "http://127.0.0.1:$METRICS_PORT/metrics" || true)
+check "first start: /metrics counts the proxied calls" \
+  grep -q '^mgw_requests_total{.*status="200".*} [1-9]' <<<"$metrics"
+check "first start: /metrics never holds the password or a key" \
+  test "$(grep -c -F -e "$password" -e "$key" <<<"$metrics")" = 0
 check "read-only root: the container's root file system refuses writes (even /tmp)" \
   grep -q read-only <<<"$(container_exec /bin/sh -c 'touch /tmp/x 2>/dev/null && echo writable || echo read-only')"
 t0=$(date +%s.%N)

@@ -93,7 +93,9 @@ def wait_until(predicate, timeout, step=0.002):
     return predicate()
 
 
-class ClusterTest(harness.GatewayTestCase):
+class ClusterBase(harness.GatewayTestCase):
+    stream_length = None  # [cluster] changeStreamLength when set
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -134,6 +136,7 @@ class ClusterTest(harness.GatewayTestCase):
         extra = f"""
 [cluster]
 redis = "redis://127.0.0.1:{cls.redis_port}/0"
+{f"changeStreamLength = {cls.stream_length}" if cls.stream_length else ""}
 
 [[throttling.policy]]
 name = "ClusterTwelve"
@@ -202,6 +205,9 @@ throttlingTier = "{tier}"
         for name, gw in self.nodes.items():
             self.assertTrue(gw.alive(), f"node {name} died:\n{gw.output()[-3000:]}")
 
+
+
+class ClusterTest(ClusterBase):
     # --- tests, in order -----------------------------------------------------------------------
 
     def test_1_revocation_on_a_refused_on_b_and_c_within_1s(self):
@@ -368,4 +374,50 @@ throttlingTier = "{tier}"
             self.assertEqual(self.status_on("d", key), 401, f"{name}; stream length {self.redis.cli('XLEN', 'mgw:changes')}")
         self.assertEqual(self.status_on("d", opaque), 200)
         self.assertEqual(self.status_on("d", valid), 200)
+        self.assert_alive()
+
+
+class StreamGapTest(ClusterBase):
+    """The stream is bounded (changeStreamLength): a node starting after a revocation was trimmed from
+    it must still refuse the revoked key (it sees the gap and every node shares its state again)."""
+    stream_length = 100
+
+    @classmethod
+    def setUpClass(cls):
+        super(ClusterBase, cls).setUpClass()  # not ClusterBase's three nodes
+        cls.redis_port = harness.unused_port()
+        cls.redis = cls.start(Redis(os.path.join(cls.workdir, "redis"), cls.redis_port))
+        cls.backend = cls.start(harness.Backend(cls.workdir))
+        cls.nodes = {}
+        cls.start_node("a")
+        cls.clients = {"a": Client(cls.nodes["a"])}
+
+    def test_revocation_trimmed_from_the_stream_reaches_a_late_node(self):
+        revoked = self.issue("a")
+        status, body = self.revoke("a", revoked)
+        self.assertEqual(status, 200, body)
+        first = self.redis.cli("XRANGE", "mgw:changes", "-", "+", "COUNT", "1").split("\n")
+        self.assertEqual(first[1], "node", first)
+        node_a = first[2]
+        # 400 more changes of node a (a skips its own): MAXLEN ~ 100 trims the revocation away.
+        filler = "".join(f"XADD mgw:changes MAXLEN ~ 100 * node {node_a} change filler-{i}\n" for i in range(400))
+        subprocess.run([REDIS_CLI, "-h", "127.0.0.1", "-p", str(self.redis_port)], input=filler, text=True,
+                       capture_output=True, timeout=30, check=True)
+        self.assertLess(int(self.redis.cli("XLEN", "mgw:changes")), 401)
+        self.assertNotIn(first[0], self.redis.cli("XRANGE", "mgw:changes", "-", "+", "COUNT", "1"))
+
+        self.copy_secrets(self.nodes["a"], "b")
+        self.start_node("b")
+        self.clients["b"] = Client(self.nodes["b"])
+        self.assertTrue(wait_until(lambda: self.status_on("b", revoked) == 401, 5.0, step=0.05),
+                        "the revoked key is still accepted on the late node 5 s after it started")
+        self.assertRegex(self.metrics(self.nodes["b"]), r"mgw_cluster_stream_gaps_total [1-9]")
+        self.assertIn("trimmed from the stream", self.nodes["b"].output())
+        self.assertRegex(self.metrics(self.nodes["a"]), r"mgw_cluster_resyncs_total [1-9]")
+        # Changes flow on the new stream both ways.
+        for source, target in (("b", "a"), ("a", "b")):
+            key = self.issue(source)
+            self.assertEqual(self.status_on(target, key), 200)
+            self.assertEqual(self.revoke(source, key)[0], 200)
+            self.assertTrue(wait_until(lambda: self.status_on(target, key) == 401, 2.0), f"{source} -> {target}")
         self.assert_alive()

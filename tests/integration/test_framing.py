@@ -272,6 +272,13 @@ production = "{cls.backend.url}/sup"
         self.refused(b"GET /rec/MARK HTTP/1.1\r\nX-A: b\r\n\r\n", 400)
         self.refused(b"GET /rec/MARK HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400)
 
+    def test_host_that_is_not_host_and_port_is_400(self):
+        """A Host value must be uri-host[:port] (RFC 9112 3.2): no space, userinfo or path reaches a
+        backend (X-Forwarded-Host) or a log."""
+        for host in (b"a b", b"user@evil.example", b"evil.example/x", b"x:80:81", b"x:port"):
+            with self.subTest(host=host):
+                self.refused(b"GET /rec/MARK HTTP/1.1\r\nHost: " + host + b"\r\n\r\n", 400)
+
     def test_bare_lf_line_ends_are_400(self):
         """Line ends must be CRLF: bare LF in the request line or the header lines is refused."""
         self.refused(b"GET /rec/MARK HTTP/1.1\nHost: x\n\n", 400)

@@ -45,6 +45,17 @@ TEST(HttpToken, Rfc9110) {
   EXPECT_FALSE(isHttpToken(std::string_view("a\0b", 3)));
 }
 
+TEST(HostField, Rfc9112UriHostAndPort) {
+  for (const char* ok :
+       {"", "example.com", "example.com:8080", "127.0.0.1", "127.0.0.1:9090", "[::1]", "[::1]:9095",
+        "[v1.fe80::a+en1]", "xn--bcher-kva.example", "a%2Db", "a_b~c!$&'()*+,;=", "host:"})
+    EXPECT_TRUE(isHostFieldValue(ok)) << ok;
+  for (const char* bad :
+       {"a b", "user@host", "host/path", "host?q", "host#f", "host:80:81", "host:8a", "[::1", "[]",
+        "[::1]x", "[::1]:x", "a%2", "a%zz", "\"a\"", "host\\x", "h\x7f"})
+    EXPECT_FALSE(isHostFieldValue(bad)) << bad;
+}
+
 TEST(IpRange, OneParserForAddressesAndRanges) {
   std::string error;
   EXPECT_TRUE(parseIpRange("10.0.0.0/8", &error));

@@ -307,6 +307,16 @@ TEST(Errors, NonPositiveLimits) {
   EXPECT_FALSE(load("[server]\ntimestampSkew = -1\n").ok());
 }
 
+TEST(Errors, ClusterChangeStreamLength) {
+  LoadResult ok = load("[cluster]\nchangeStreamLength = 500\n");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.config->cluster.changeStreamLength, 500);
+  EXPECT_EQ(load("").config->cluster.changeStreamLength, 100000);
+  LoadError e = onlyError(load("[cluster]\nchangeStreamLength = 99\n"));
+  EXPECT_EQ(e.key, "[cluster] changeStreamLength");
+  EXPECT_NE(e.message.find("between 100 and 100000000"), std::string::npos) << e.toString();
+}
+
 TEST(Errors, BadAlgorithm) {
   const std::string path = kTestdata + "/bad_algorithm.conf";
   LoadError e = onlyError(loadConfig(path, kHome));

@@ -27,6 +27,15 @@ Parsed request(std::string_view bytes, RequestLimits limits = {}, std::size_t ma
 
 Failure refusal(std::string_view bytes) { return request(bytes).error.failure; }
 
+TEST(WireTest, HostMustBeHostAndPort) {
+  EXPECT_EQ(refusal("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), Failure::kBadFraming);
+  EXPECT_EQ(refusal("GET / HTTP/1.1\r\nHost: user@evil.example\r\n\r\n"), Failure::kBadFraming);
+  EXPECT_EQ(refusal("GET / HTTP/1.0\r\nHost: evil.example/x\r\n\r\n"), Failure::kBadFraming);
+  EXPECT_EQ(refusal("GET / HTTP/1.1\r\nHost: gw.example:9090\r\n\r\n"), Failure::kNone);
+  EXPECT_EQ(refusal("GET / HTTP/1.1\r\nHost: [::1]:9090\r\n\r\n"), Failure::kNone);
+  EXPECT_EQ(refusal("GET / HTTP/1.1\r\nHost:\r\n\r\n"), Failure::kNone);
+}
+
 TEST(WireTest, AcceptsAPlainRequest) {
   auto p = request("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-A:  v  \r\n\r\n");
   ASSERT_FALSE(p.error) << p.error.description;
