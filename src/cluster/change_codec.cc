@@ -49,7 +49,8 @@ json keyJson(const store::OpaqueKeyRecord& k) {
             {"permittedIp", k.permittedIp},
             {"permittedReferer", k.permittedReferer},
             {"revoked", k.revoked},
-            {"revokedAt", k.revokedAt}};
+            {"revokedAt", k.revokedAt},
+            {"tier", k.tier}};
   if (k.applicationId) j["applicationId"] = *k.applicationId;
   return j;
 }
@@ -81,6 +82,9 @@ std::optional<store::OpaqueKeyRecord> parseKey(const json& j) {
     if (!getString(j, "applicationId", &app)) return std::nullopt;
     k.applicationId = std::move(app);
   }
+  // Added with the throttling tiers: a node of the previous version sends none, and its keys are
+  // Unlimited (what the record's default says); that node ignores the field in ours.
+  if (j.contains("tier") && (!getString(j, "tier", &k.tier) || k.tier.empty())) return std::nullopt;
   return k;
 }
 
@@ -110,7 +114,8 @@ std::string encodeChange(const Change& c) {
         j["application"] = {{"id", c.application->id},
                             {"name", c.application->name},
                             {"owner", c.application->owner},
-                            {"createdAt", c.application->createdAt}};
+                            {"createdAt", c.application->createdAt},
+                            {"tier", c.application->tier}};
       break;
     case Change::Kind::kApplicationRemoved:
       j["id"] = c.id;
@@ -160,6 +165,8 @@ std::optional<Change> decodeChange(std::string_view text) {
       ok = it != j.end() && it->is_object() && getString(*it, "id", &a.id) && !a.id.empty() &&
            getString(*it, "name", &a.name) && getString(*it, "owner", &a.owner) &&
            getInt(*it, "createdAt", &a.createdAt);
+      // Optional, as for a key's tier: absent from a previous version's entry = Unlimited.
+      if (ok && it->contains("tier")) ok = getString(*it, "tier", &a.tier) && !a.tier.empty();
       if (ok) c.application = std::move(a);
       break;
     }

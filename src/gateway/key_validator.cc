@@ -399,6 +399,14 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
                   "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
   }
 
+  // The tiers this request is throttled by (SPEC section 13): the key's own subscription tier, per
+  // key and API; its micro-gw application's tier, shared by every key of the application.
+  out.subscriptionTier = entry->tier;
+  if (entry->applicationId) {
+    out.applicationId = *entry->applicationId;
+    out.applicationTier = opaqueKeys_->applicationTier(*entry->applicationId);
+  }
+
   // 8. Subscription, for APIs that require one (seed 001: "subscriptionless" APIs skip it).
   if (api.subscriptionRequired) {
     if (!entry->applicationId) {

@@ -34,6 +34,18 @@ bool OpaqueKeyIndex::isSubscribed(std::string_view applicationId, std::string_vi
   return subscriptions_.count(key) != 0;
 }
 
+std::string OpaqueKeyIndex::applicationTier(std::string_view applicationId) const {
+  const std::string id(applicationId);
+  std::shared_lock lock(mutex_);
+  auto it = applicationTiers_.find(id);
+  return it == applicationTiers_.end() ? std::string() : it->second;
+}
+
+void OpaqueKeyIndex::putApplication(const std::string& applicationId, const std::string& tier) {
+  std::unique_lock lock(mutex_);
+  applicationTiers_[applicationId] = tier;
+}
+
 void OpaqueKeyIndex::put(const std::string& keyHash, OpaqueKeyEntry entry) {
   auto shared = std::make_shared<const OpaqueKeyEntry>(std::move(entry));
   std::unique_lock lock(mutex_);
@@ -56,6 +68,7 @@ void OpaqueKeyIndex::markRevoked(const std::string& id) {
 
 void OpaqueKeyIndex::removeApplication(const std::string& applicationId) {
   std::unique_lock lock(mutex_);
+  applicationTiers_.erase(applicationId);
   const std::string prefix = applicationId + '\0';
   for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
     if (it->compare(0, prefix.size(), prefix) == 0) {
@@ -88,7 +101,8 @@ void OpaqueKeyIndex::removeSubscription(const std::string& applicationId,
 }
 
 void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntry>> keys,
-                                const std::vector<Subscription>& subs) {
+                                const std::vector<Subscription>& subs,
+                                std::unordered_map<std::string, std::string> applicationTiers) {
   std::unordered_map<std::string, std::shared_ptr<const OpaqueKeyEntry>> byHash;
   std::unordered_map<std::string, std::string> hashById;
   std::unordered_set<std::string> subscriptions;
@@ -104,6 +118,7 @@ void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntr
   byHash_.swap(byHash);
   hashById_.swap(hashById);
   subscriptions_.swap(subscriptions);
+  applicationTiers_.swap(applicationTiers);
 }
 
 std::size_t OpaqueKeyIndex::size() const {

@@ -30,6 +30,7 @@ struct OpaqueKeyEntry {
   std::string permittedReferer;  // "" = any
   std::optional<std::string> applicationId;
   bool revoked = false;  // kept so that a revoked value answers "revoked", not "unknown"
+  std::string tier;      // subscription-level throttling policy (SPEC section 13); "" = Unlimited
 };
 
 class OpaqueKeyIndex {
@@ -45,13 +46,18 @@ class OpaqueKeyIndex {
   // True when applicationId is subscribed to name:version.
   [[nodiscard]] bool isSubscribed(std::string_view applicationId, std::string_view apiName,
                                   std::string_view apiVersion) const;
+  // The application-level throttling policy of a micro-gw application (SPEC section 13); "" when
+  // the application is not known here (it counts as Unlimited).
+  [[nodiscard]] std::string applicationTier(std::string_view applicationId) const;
+  // An application was created (or copied from another node) with this tier.
+  void putApplication(const std::string& applicationId, const std::string& tier);
 
   // Inserts or replaces the entry with this id under keyHash; an entry of the same id under another
   // hash (the value before a regenerate) is dropped, so the old value stops matching at once.
   void put(const std::string& keyHash, OpaqueKeyEntry entry);
   // Marks the entry revoked (unknown ids are ignored).
   void markRevoked(const std::string& id);
-  // An application is gone: its subscriptions are dropped and its keys dissociated.
+  // An application is gone: its subscriptions and tier are dropped and its keys dissociated.
   void removeApplication(const std::string& applicationId);
   void addSubscription(const std::string& applicationId, const std::string& apiName,
                        const std::string& apiVersion);
@@ -63,8 +69,10 @@ class OpaqueKeyIndex {
     std::string apiName;
     std::string apiVersion;
   };
+  // applicationTiers: application id -> tier.
   void replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntry>> keys,
-                  const std::vector<Subscription>& subs);
+                  const std::vector<Subscription>& subs,
+                  std::unordered_map<std::string, std::string> applicationTiers = {});
 
   std::size_t size() const;  // keys, revoked ones included
   std::size_t subscriptionCount() const;
@@ -78,6 +86,7 @@ class OpaqueKeyIndex {
   std::unordered_map<std::string, std::shared_ptr<const OpaqueKeyEntry>> byHash_;
   std::unordered_map<std::string, std::string> hashById_;
   std::unordered_set<std::string> subscriptions_;  // subscriptionKey()
+  std::unordered_map<std::string, std::string> applicationTiers_;
 };
 
 }  // namespace mgw::gateway

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include "common/crypto_util.h"
 #include "common/log.h"
@@ -23,6 +24,7 @@ gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
   e.permittedReferer = r.permittedReferer;
   e.applicationId = r.applicationId;
   e.revoked = r.revoked;
+  e.tier = r.tier;
   return e;
 }
 
@@ -81,6 +83,10 @@ Failure LifecycleService::load() {
   if (!keys.ok()) return keys.failure;
   auto subs = applications_->loadAllSubscriptions();
   if (!subs.ok()) return subs.failure;
+  auto apps = applications_->listAll();
+  if (!apps.ok()) return apps.failure;
+  std::unordered_map<std::string, std::string> applicationTiers;
+  for (const auto& a : apps.value) applicationTiers.emplace(a.id, a.tier);
   std::vector<std::pair<std::string, gateway::OpaqueKeyEntry>> entries;
   entries.reserve(keys.value.size());
   for (const auto& r : keys.value) entries.emplace_back(r.keyHash, toIndexEntry(r));
@@ -88,12 +94,13 @@ Failure LifecycleService::load() {
   subscriptions.reserve(subs.value.size());
   for (const auto& s : subs.value)
     subscriptions.push_back({s.applicationId, s.apiName, s.apiVersion});
-  index_->replaceAll(std::move(entries), subscriptions);
+  index_->replaceAll(std::move(entries), subscriptions, std::move(applicationTiers));
   log::info("embedded store loaded",
             {{"path", db_->path()},
              {"revokedJtis", revoked.value.jtis.size()},
              {"subjectWatermarks", revoked.value.subjectIssuedBefore.size()},
              {"opaqueKeys", keys.value.size()},
+             {"applications", apps.value.size()},
              {"subscriptions", subs.value.size()}});
   return Failure::kNone;
 }
@@ -253,11 +260,12 @@ Failure LifecycleService::dissociateKey(const std::string& id) {
 }
 
 store::StoreResult<store::ApplicationRecord> LifecycleService::createApplication(
-    const std::string& name, const std::string& owner, std::int64_t now) {
+    const std::string& name, const std::string& owner, std::int64_t now, const std::string& tier) {
   if (sink_)
     if (Failure a = sink_->admit(); a != Failure::kNone) return {a, {}};
   std::lock_guard<std::mutex> lock(writeMutex_);
-  auto created = applications_->create(name, owner, now);
+  auto created = applications_->create(name, owner, now, tier);
+  if (created.ok()) index_->putApplication(created.value.id, created.value.tier);
   Change c;
   c.kind = Change::Kind::kApplication;
   if (created.ok()) c.application = created.value;
@@ -329,7 +337,11 @@ Failure LifecycleService::apply(const Change& c) {
     }
     case Change::Kind::kApplication:
       if (!c.application) return Failure::kBadRequestBody;
-      return replica_->insertApplication(*c.application);
+      if (Failure f = replica_->insertApplication(*c.application); f != Failure::kNone) return f;
+      // What the store holds now (the id may have existed under another name: its row wins).
+      if (auto stored = applications_->get(c.application->id); stored.ok())
+        index_->putApplication(stored.value.id, stored.value.tier);
+      return Failure::kNone;
     case Change::Kind::kApplicationRemoved: {
       Failure f = applications_->remove(c.id);
       if (f == Failure::kNone || f == Failure::kNotFound) index_->removeApplication(c.id);

@@ -74,7 +74,8 @@ class LifecycleService {
 
   // --- Applications and subscriptions. ---
   [[nodiscard]] store::StoreResult<store::ApplicationRecord> createApplication(
-      const std::string& name, const std::string& owner, std::int64_t now);
+      const std::string& name, const std::string& owner, std::int64_t now,
+      const std::string& tier = "Unlimited");
   [[nodiscard]] Failure removeApplication(const std::string& id);
   [[nodiscard]] Failure subscribe(const std::string& applicationId, const std::string& apiName,
                                   const std::string& apiVersion, std::int64_t now);

@@ -219,6 +219,9 @@ void Registry::countLoginFailure() {
 void Registry::countThrottled(ThrottleLevel level) {
   if (enabled()) throttled_[static_cast<std::size_t>(level)].fetch_add(1, kRelaxed);
 }
+void Registry::countOverQuota(ThrottleLevel level) {
+  if (enabled()) overQuota_[static_cast<std::size_t>(level)].fetch_add(1, kRelaxed);
+}
 // Gauges count whether or not metrics are on, so that turning them on at a restart is all it takes.
 void Registry::connectionOpened(Listener l) {
   connections_[static_cast<std::size_t>(l)].fetch_add(1, kRelaxed);
@@ -333,6 +336,13 @@ std::string Registry::render(const ScrapeGauges& gauges) const {
     writeSample(out, "mgw_throttled_requests_total",
                 {{"level", throttleLevelName(static_cast<ThrottleLevel>(l))}},
                 throttled_[l].load(kRelaxed));
+  writeFamily(out, "mgw_throttle_over_quota_total", "counter",
+              "Requests over a stopOnQuotaReach = false policy (let through, not refused), by "
+              "level.");
+  for (std::size_t l = 0; l < kThrottleLevelCount; ++l)
+    writeSample(out, "mgw_throttle_over_quota_total",
+                {{"level", throttleLevelName(static_cast<ThrottleLevel>(l))}},
+                overQuota_[l].load(kRelaxed));
 
   // Connections.
   writeFamily(out, "mgw_connections_active", "gauge", "Open client connections, by listener.");

@@ -93,6 +93,7 @@ class Registry {
   void countKeyIssued(std::string_view algorithm, std::string_view keyType);
   void countLoginFailure();
   void countThrottled(ThrottleLevel level);
+  void countOverQuota(ThrottleLevel level);
   void connectionOpened(Listener listener);
   void connectionClosed(Listener listener);
   void upstreamBusy(ApiId api, int delta);
@@ -129,6 +130,7 @@ class Registry {
   std::array<std::atomic<std::uint64_t>, 10> keysIssued_{};
   std::atomic<std::uint64_t> loginFailures_{0};
   std::array<std::atomic<std::uint64_t>, kThrottleLevelCount> throttled_{};
+  std::array<std::atomic<std::uint64_t>, kThrottleLevelCount> overQuota_{};
   alignas(64) std::array<std::atomic<std::int64_t>, kListenerCount> connections_{};
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 };
@@ -138,6 +140,8 @@ Registry& metrics();
 
 // For the throttling issue: one call per throttled request.
 inline void countThrottled(ThrottleLevel level) { metrics().countThrottled(level); }
+// One call per request over a stopOnQuotaReach = false policy (let through), per level.
+inline void countOverQuota(ThrottleLevel level) { metrics().countOverQuota(level); }
 
 // process_* metrics from /proc (Linux): CPU seconds, resident and virtual memory, open and maximum
 // file descriptors, start time. Appended to `out`.

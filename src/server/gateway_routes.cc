@@ -92,6 +92,20 @@ std::size_t segmentCount(const std::string& context) {
   return n;
 }
 
+observability::ThrottleLevel observabilityLevel(throttle::Level level) {
+  switch (level) {
+    case throttle::Level::kApi:
+      return observability::ThrottleLevel::kApi;
+    case throttle::Level::kResource:
+      return observability::ThrottleLevel::kResource;
+    case throttle::Level::kSubscription:
+      return observability::ThrottleLevel::kSubscription;
+    case throttle::Level::kApplication:
+      return observability::ThrottleLevel::kApplication;
+  }
+  return observability::ThrottleLevel::kApi;
+}
+
 // Throttling (SPEC section 13): charges the plan's counters, then the forward decision or a 429.
 // The in-process store answers inline; another store (Redis) answers later, so the transport is
 // asked to wait (kDefer) without blocking its thread.
@@ -105,6 +119,11 @@ http::Decision throttled(ServerContext& context, std::shared_ptr<const RuntimeSt
   };
   auto answer = [&context](Pending& p, const throttle::Verdict& verdict) {
     auto a = p.state->throttler->judge(p.plan, verdict, context.throttleStats());
+    // mgw_throttle_over_quota_total{level}: stopOnQuotaReach = false, let through.
+    for (auto level : {throttle::Level::kApi, throttle::Level::kResource,
+                       throttle::Level::kSubscription, throttle::Level::kApplication})
+      if ((a.overQuotaLevels >> static_cast<unsigned>(level)) & 1u)
+        observability::countOverQuota(observabilityLevel(level));
     if (a.failure == Failure::kNone) {
       p.allowed.done = accessLog(std::move(p.entry));
       return std::move(p.allowed);

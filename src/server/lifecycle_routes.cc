@@ -199,6 +199,41 @@ std::optional<ApiRef> usableApi(const Call& call, const json& body, HttpResponse
   return ref;
 }
 
+// A throttling tier from a request body (SPEC section 13). Subscription level (an opaque key): the
+// STS's rule, subscriptionTierFor. Application level: any application policy (an application's
+// tier only ever adds a limit, so no user may be refused one); absent = Unlimited. False with the
+// 400 written when the name is not acceptable.
+bool checkedTier(const Call& call, const std::optional<std::string>& asked,
+                 throttle::PolicyLevel level, HttpResponse& res, std::string* out) {
+  if (asked && (asked->empty() || asked->size() > 64)) {
+    writeFault(
+        res, Failure::kBadRequestBody,
+        "tier must be the name of a" +
+            std::string(level == throttle::PolicyLevel::kApplication ? "n application-level"
+                                                                     : " subscription-level") +
+            " throttling policy (1 to 64 characters)");
+    return false;
+  }
+  if (level == throttle::PolicyLevel::kSubscription) {
+    std::string error;
+    *out = subscriptionTierFor(*call.state, call.caller.user, asked.value_or(""), &error);
+    if (!error.empty()) {
+      writeFault(res, Failure::kRequestBroaderThanAllowed, error);
+      return false;
+    }
+    return true;
+  }
+  *out = asked.value_or("Unlimited");
+  const auto& policies = call.state->throttler->policies();
+  if (policies.find(level, *out) == nullptr) {
+    writeFault(res, Failure::kBadRequestBody,
+               "tier '" + *out + "' is not an application-level throttling policy (known: " +
+                   policyNames(policies, level) + ")");
+    return false;
+  }
+  return true;
+}
+
 json optionalTime(std::int64_t t) { return t > 0 ? json(t) : json(nullptr); }
 
 // Metadata only: never the value, never the hash.
@@ -214,6 +249,7 @@ json keyJson(const store::OpaqueKeyRecord& r) {
               {"permittedIP", r.permittedIp},
               {"permittedReferer", r.permittedReferer},
               {"application", r.applicationId ? json(*r.applicationId) : json(nullptr)},
+              {"tier", r.tier},
               {"revoked", r.revoked}};
   if (r.revoked) out["revokedAt"] = r.revokedAt;
   return out;
@@ -226,11 +262,8 @@ json applicationJson(const Call& call, const store::ApplicationRecord& a) {
     for (const auto& s : listed.value)
       subs.push_back(
           {{"api", {{"name", s.apiName}, {"version", s.apiVersion}}}, {"created", s.createdAt}});
-  return {{"id", a.id},
-          {"name", a.name},
-          {"owner", a.owner},
-          {"created", a.createdAt},
-          {"subscriptions", subs}};
+  return {{"id", a.id},     {"name", a.name},       {"owner", a.owner}, {"created", a.createdAt},
+          {"tier", a.tier}, {"subscriptions", subs}};
 }
 
 // A store failure as the client sees it, with the description for this operation.
@@ -483,7 +516,7 @@ void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& re
   if (!call) return;
   auto body = parseBody(req, res,
                         {"api", "name", "keyType", "validityPeriod", "permittedIP",
-                         "permittedReferer", "value", "application"},
+                         "permittedReferer", "value", "application", "tier"},
                         false);
   if (!body) return;
   store::NewOpaqueKey key;
@@ -495,9 +528,10 @@ void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& re
   key.owner = call->caller.user;
   key.createdAt = call->now;
 
-  std::optional<std::string> keyType, ip, referer, application, value;
+  std::optional<std::string> keyType, ip, referer, application, value, tier;
   std::optional<std::int64_t> validity;
-  if (!optionalString(*body, "keyType", res, &keyType) ||
+  if (!optionalString(*body, "tier", res, &tier) ||
+      !optionalString(*body, "keyType", res, &keyType) ||
       !optionalString(*body, "permittedIP", res, &ip) ||
       !optionalString(*body, "permittedReferer", res, &referer) ||
       !optionalString(*body, "application", res, &application) ||
@@ -540,6 +574,9 @@ void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& re
     if (!ownedApplication(*call, *application, res)) return;
     key.applicationId = *application;
   }
+  // The subscription tier (SPEC section 13), by the rule of the STS's "tier": the key's owner's
+  // [b7a.users.<name>] tier unless a known, lower one is asked for.
+  if (!checkedTier(*call, tier, throttle::PolicyLevel::kSubscription, res, &key.tier)) return;
 
   std::string secret = value ? std::move(*value) : store::generateOpaqueKey();
   auto created = call->lifecycle->createKey(key, secret);
@@ -573,6 +610,7 @@ void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& re
                                        {"id", created.value.id},
                                        {"api", api->label()},
                                        {"keyType", store::keyTypeName(key.keyType)},
+                                       {"tier", key.tier},
                                        {"custom", value.has_value()}});
   json out = keyJson(created.value);
   out["apiKey"] = secret;
@@ -681,15 +719,19 @@ void dissociateKey(ServerContext& context, const RouteRequest& req, HttpResponse
 void createApplication(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   auto call = begin(context, req, res);
   if (!call) return;
-  auto body = parseBody(req, res, {"name"}, false);
+  auto body = parseBody(req, res, {"name", "tier"}, false);
   if (!body) return;
-  std::string name;
-  if (!requiredName(*body, "name", res, &name)) return;
-  auto created = call->lifecycle->createApplication(name, call->caller.user, call->now);
+  std::string name, tier;
+  std::optional<std::string> asked;
+  if (!requiredName(*body, "name", res, &name) || !optionalString(*body, "tier", res, &asked) ||
+      !checkedTier(*call, asked, throttle::PolicyLevel::kApplication, res, &tier))
+    return;
+  auto created = call->lifecycle->createApplication(name, call->caller.user, call->now, tier);
   if (!created.ok())
     return storeFault(res, created.failure, "",
                       "user '" + call->caller.user + "' already has an application of this name");
-  log::info("application created", {{"by", call->caller.user}, {"id", created.value.id}});
+  log::info("application created",
+            {{"by", call->caller.user}, {"id", created.value.id}, {"tier", created.value.tier}});
   reply(res, 201, applicationJson(*call, created.value));
 }
 

@@ -44,6 +44,14 @@ std::optional<auth::AuthOutcome> authenticate(ServerContext& context, const Runt
 
 // The endpoints (sts_routes.cc, lifecycle_routes.cc). Each runs on the worker pool.
 void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& res);
+// The subscription tier a key of `user` gets (SPEC section 13), signed (the "tier" claim) or opaque
+// (POST /apikeys "tier"): the user's [b7a.users.<name>] tier (default Unlimited), or the tier asked
+// for when it is a subscription policy with a rate no higher than the user's. "" with *error set
+// (the client's description) otherwise.
+// "Bronze, Gold, ..." : the names of the policies of one level, for a client's description.
+std::string policyNames(const throttle::PolicySet& policies, throttle::PolicyLevel level);
+std::string subscriptionTierFor(const RuntimeState& state, const std::string& user,
+                                const std::string& asked, std::string* error);
 using RouteHandler = void (*)(ServerContext&, const RouteRequest&, HttpResponse&);
 // The key management route for method and path, or null; *id gets the {id} segment.
 RouteHandler findLifecycleRoute(std::string_view method, std::string_view path, std::string* id);

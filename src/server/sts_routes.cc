@@ -19,11 +19,20 @@ bool wantsJson(const RouteRequest& req) {
   return req.hasHeader("Accept") && sts::prefersJson(req.joinedHeader("Accept"));
 }
 
+}  // namespace
+
+std::string policyNames(const throttle::PolicySet& policies, throttle::PolicyLevel level) {
+  std::string names;
+  for (const throttle::Policy* p : policies.all())
+    if (p->level == level) names += (names.empty() ? "" : ", ") + p->name;
+  return names;
+}
+
 // The subscription tier a key gets (SPEC section 13): the user's [b7a.users.<name>] tier, or a
 // lower one the request asks for. "" with *error set: the request asks for an unknown or a higher
 // tier.
-std::string keyTier(const RuntimeState& state, const std::string& user, const std::string& asked,
-                    std::string* error) {
+std::string subscriptionTierFor(const RuntimeState& state, const std::string& user,
+                                const std::string& asked, std::string* error) {
   std::string own = "Unlimited";
   for (const auto& u : state.config.users)
     if (u.name == user) own = u.tier;
@@ -31,7 +40,8 @@ std::string keyTier(const RuntimeState& state, const std::string& user, const st
   const auto& policies = state.throttler->policies();
   const auto* wanted = policies.find(throttle::PolicyLevel::kSubscription, asked);
   if (wanted == nullptr) {
-    *error = "tier '" + asked + "' is not a subscription policy";
+    *error = "tier '" + asked.substr(0, 64) + "' is not a subscription policy (known: " +
+             policyNames(policies, throttle::PolicyLevel::kSubscription) + ")";
     return "";
   }
   const auto* mine = policies.find(throttle::PolicyLevel::kSubscription, own);
@@ -46,13 +56,12 @@ std::string keyTier(const RuntimeState& state, const std::string& user, const st
            static_cast<long double>(b.count) * a.window.count();
   };
   if (mine == nullptr || above(*wanted, *mine)) {
-    *error = "tier '" + asked + "' is higher than user '" + user + "' may have ('" + own + "')";
+    *error = "tier '" + asked.substr(0, 64) + "' is higher than user '" + user + "' may have ('" +
+             own + "')";
     return "";
   }
   return asked;
 }
-
-}  // namespace
 
 void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& res) {
   res.setHeader("Cache-Control", "no-store");
@@ -72,7 +81,7 @@ void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& 
     return;
   }
   std::string tierError;
-  parsed.request.tier = keyTier(*state, caller->user, parsed.request.tier, &tierError);
+  parsed.request.tier = subscriptionTierFor(*state, caller->user, parsed.request.tier, &tierError);
   if (!tierError.empty()) {
     writeFault(res, Failure::kRequestBroaderThanAllowed, tierError);
     return;

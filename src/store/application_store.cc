@@ -5,12 +5,14 @@
 namespace mgw::store {
 namespace {
 
-constexpr const char* kApplicationColumns = "SELECT id, name, owner, created_at FROM applications ";
+constexpr const char* kApplicationColumns =
+    "SELECT id, name, owner, created_at, tier FROM applications ";
 constexpr const char* kSubscriptionColumns =
     "SELECT application_id, api_name, api_version, created_at FROM subscriptions ";
 
 ApplicationRecord readApplication(const Statement& stmt) {
-  return {stmt.columnText(0), stmt.columnText(1), stmt.columnText(2), stmt.columnInt(3)};
+  return {stmt.columnText(0), stmt.columnText(1), stmt.columnText(2), stmt.columnInt(3),
+          stmt.columnText(4)};
 }
 
 SubscriptionRecord readSubscription(const Statement& stmt) {
@@ -20,15 +22,19 @@ SubscriptionRecord readSubscription(const Statement& stmt) {
 }  // namespace
 
 StoreResult<ApplicationRecord> ApplicationStore::create(std::string_view name,
-                                                        std::string_view owner, int64_t now) {
-  ApplicationRecord record{uuidV4(), std::string(name), std::string(owner), now};
+                                                        std::string_view owner, int64_t now,
+                                                        std::string_view tier) {
+  ApplicationRecord record{uuidV4(), std::string(name), std::string(owner), now, std::string(tier)};
   try {
     db_.write([&](const Database::Session& s) {
-      s.prepare("INSERT INTO applications (id, name, owner, created_at) VALUES (?1, ?2, ?3, ?4)")
+      s.prepare(
+           "INSERT INTO applications (id, name, owner, created_at, tier) VALUES (?1, ?2, ?3, ?4, "
+           "?5)")
           .bindText(1, record.id)
           .bindText(2, record.name)
           .bindText(3, record.owner)
           .bindInt(4, record.createdAt)
+          .bindText(5, record.tier)
           .run();
     });
     return {Failure::kNone, std::move(record)};

@@ -17,6 +17,7 @@ struct ApplicationRecord {
   std::string name;
   std::string owner;
   int64_t createdAt = 0;
+  std::string tier = "Unlimited";  // application-level throttling policy (schema version 4)
 };
 
 struct SubscriptionRecord {
@@ -30,9 +31,11 @@ class ApplicationStore {
  public:
   explicit ApplicationStore(Database& db) : db_(db) {}
 
-  // kConflict when owner already has an application of that name.
+  // kConflict when owner already has an application of that name. tier: an application-level
+  // policy name, checked by the caller.
   [[nodiscard]] StoreResult<ApplicationRecord> create(std::string_view name, std::string_view owner,
-                                                      int64_t now);
+                                                      int64_t now,
+                                                      std::string_view tier = "Unlimited");
   [[nodiscard]] StoreResult<ApplicationRecord> get(std::string_view id) const;  // kNotFound
   [[nodiscard]] StoreResult<std::vector<ApplicationRecord>> listByOwner(
       std::string_view owner) const;

@@ -83,6 +83,12 @@ constexpr Migration kMigrations[] = {
       CREATE INDEX opaque_keys_owner ON opaque_keys(owner);
       CREATE INDEX opaque_keys_application ON opaque_keys(application_id);
     )sql"},
+    {4, R"sql(
+      -- Throttling tiers (SPEC section 13): an opaque key's subscription policy, an application's
+      -- application policy. Rows from before get 'Unlimited', which is what they had.
+      ALTER TABLE opaque_keys ADD COLUMN tier TEXT NOT NULL DEFAULT 'Unlimited';
+      ALTER TABLE applications ADD COLUMN tier TEXT NOT NULL DEFAULT 'Unlimited';
+    )sql"},
 };
 
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == Database::kSchemaVersion,

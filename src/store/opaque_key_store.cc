@@ -8,7 +8,7 @@ namespace {
 constexpr const char* kSelectKey =
     "SELECT id, name, owner, api_name, api_version, key_type, key_hash, last_four, created_at, "
     "expires_at,"
-    " permitted_ip, permitted_referer, application_id, revoked, revoked_at FROM opaque_keys ";
+    " permitted_ip, permitted_referer, application_id, revoked, revoked_at, tier FROM opaque_keys ";
 
 OpaqueKeyRecord readKey(const Statement& stmt) {
   OpaqueKeyRecord r;
@@ -28,6 +28,7 @@ OpaqueKeyRecord readKey(const Statement& stmt) {
   r.applicationId = stmt.columnOptionalText(12);
   r.revoked = stmt.columnInt(13) != 0;
   r.revokedAt = stmt.columnInt(14);
+  r.tier = stmt.columnText(15);
   return r;
 }
 
@@ -78,12 +79,14 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
   r.permittedIp = key.permittedIp;
   r.permittedReferer = key.permittedReferer;
   r.applicationId = key.applicationId;
+  r.tier = key.tier;
   try {
     db_.write([&](const Database::Session& s) {
       s.prepare(R"sql(
           INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four,
-                                   created_at, expires_at, permitted_ip, permitted_referer, application_id)
-          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13))sql")
+                                   created_at, expires_at, permitted_ip, permitted_referer, application_id,
+                                   tier)
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql")
           .bindText(1, r.id)
           .bindText(2, r.name)
           .bindText(3, r.owner)
@@ -97,6 +100,7 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
           .bindText(11, r.permittedIp)
           .bindText(12, r.permittedReferer)
           .bindOptionalText(13, r.applicationId)
+          .bindText(14, r.tier)
           .run();
     });
     return {Failure::kNone, std::move(r)};

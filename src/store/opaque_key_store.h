@@ -31,6 +31,8 @@ struct NewOpaqueKey {
   std::string permittedIp;       // "" = any
   std::string permittedReferer;  // "" = any
   std::optional<std::string> applicationId;
+  // The subscription-level throttling policy (SPEC section 13), checked by the caller.
+  std::string tier = "Unlimited";
 };
 
 struct OpaqueKeyRecord {
@@ -48,7 +50,8 @@ struct OpaqueKeyRecord {
   std::string permittedReferer;
   std::optional<std::string> applicationId;
   bool revoked = false;
-  int64_t revokedAt = 0;  // 0 unless revoked
+  int64_t revokedAt = 0;           // 0 unless revoked
+  std::string tier = "Unlimited";  // subscription-level throttling policy (schema version 4)
 };
 
 class OpaqueKeyStore {

@@ -9,9 +9,9 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
       s.prepare(R"sql(
           INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four,
                                    created_at, expires_at, permitted_ip, permitted_referer, revoked,
-                                   revoked_at, application_id)
+                                   revoked_at, application_id, tier)
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                  (SELECT id FROM applications WHERE id = ?15))
+                  (SELECT id FROM applications WHERE id = ?15), ?16)
           ON CONFLICT (id) DO UPDATE SET
             key_hash = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.key_hash
                             ELSE excluded.key_hash END,
@@ -21,6 +21,7 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
             permitted_ip = excluded.permitted_ip,
             permitted_referer = excluded.permitted_referer,
             application_id = excluded.application_id,
+            tier = excluded.tier,
             revoked_at = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.revoked_at
                               ELSE excluded.revoked_at END,
             revoked = max(opaque_keys.revoked, excluded.revoked))sql")
@@ -39,6 +40,7 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
           .bindInt(13, r.revoked ? 1 : 0)
           .bindInt(14, r.revokedAt)
           .bindOptionalText(15, r.applicationId)
+          .bindText(16, r.tier)
           .run();
     });
     return Failure::kNone;
@@ -51,12 +53,13 @@ Failure ReplicaStore::insertApplication(const ApplicationRecord& r) {
   try {
     db_.write([&](const Database::Session& s) {
       s.prepare(R"sql(
-          INSERT INTO applications (id, name, owner, created_at) VALUES (?1, ?2, ?3, ?4)
-          ON CONFLICT (id) DO NOTHING)sql")
+          INSERT INTO applications (id, name, owner, created_at, tier) VALUES (?1, ?2, ?3, ?4, ?5)
+          ON CONFLICT (id) DO UPDATE SET tier = excluded.tier)sql")
           .bindText(1, r.id)
           .bindText(2, r.name)
           .bindText(3, r.owner)
           .bindInt(4, r.createdAt)
+          .bindText(5, r.tier)
           .run();
     });
     return Failure::kNone;

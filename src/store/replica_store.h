@@ -34,11 +34,12 @@ class ReplicaStore {
   explicit ReplicaStore(Database& db) : db_(db) {}
 
   // Inserts the key, or updates the row with its id: hash, last four, application (dropped when
-  // the application is not known here) and restrictions follow the record; a revocation is sticky
-  // (a revoked row stays revoked whatever the record says). kConflict: another key has this hash.
+  // the application is not known here), restrictions and tier follow the record; a revocation is
+  // sticky (a revoked row stays revoked whatever the record says). kConflict: another key has this
+  // hash.
   [[nodiscard]] Failure upsertKey(const OpaqueKeyRecord& record);
-  // Inserts the application unless its id exists. kConflict: the owner has another application
-  // of that name here.
+  // Inserts the application; when its id exists, only the tier follows the record. kConflict: the
+  // owner has another application of that name here.
   [[nodiscard]] Failure insertApplication(const ApplicationRecord& record);
 
   [[nodiscard]] StoreResult<std::vector<RevokedJtiRow>> listRevokedJtis() const;

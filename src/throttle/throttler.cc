@@ -1,6 +1,7 @@
 #include "throttle/throttler.h"
 
 #include <chrono>
+#include <utility>
 
 #include "common/log.h"
 
@@ -141,21 +142,56 @@ Answer Throttler::missing(const Plan& plan) {
   return a;
 }
 
+bool Throttler::shouldLogOverQuota(const std::string& counter, std::chrono::milliseconds window,
+                                   std::uint64_t* suppressed) const {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  std::lock_guard lock(overQuotaMutex_);
+  auto it = overQuotaQuietUntil_.find(counter);
+  if (it != overQuotaQuietUntil_.end()) {
+    if (now < it->second) return false;
+    it->second = now + window.count();
+  } else {
+    if (overQuotaQuietUntil_.size() >= kMaxOverQuotaLogged) {
+      std::erase_if(overQuotaQuietUntil_, [now](const auto& e) { return e.second <= now; });
+      if (overQuotaQuietUntil_.size() >= kMaxOverQuotaLogged) {
+        ++overQuotaSuppressed_;
+        return false;
+      }
+    }
+    overQuotaQuietUntil_.emplace(counter, now + window.count());
+  }
+  *suppressed = std::exchange(overQuotaSuppressed_, 0);
+  return true;
+}
+
 Answer Throttler::judge(const Plan& plan, const Verdict& verdict, Stats& stats) const {
   Answer a;
   for (std::size_t i = 0; i < plan.hits.size(); ++i) {
     if ((verdict.overQuota & (std::uint32_t{1} << i)) == 0) continue;
-    stats.addOverQuota(plan.levels[i]);
-    const std::int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
-                                    std::chrono::steady_clock::now().time_since_epoch())
-                                    .count();
-    auto& last = lastOverQuotaLogSecond_[static_cast<std::size_t>(plan.levels[i])];
-    std::int64_t seen = last.load(std::memory_order_relaxed);
-    if (seen != second && last.compare_exchange_strong(seen, second, std::memory_order_relaxed)) {
-      log::warn("over a throttling quota (stopOnQuotaReach = false: counted, not refused)",
-                {{"level", std::string(levelName(plan.levels[i]))},
-                 {"policy", plan.policies[i]->name},
-                 {"overQuotaTotal", stats.overQuota(plan.levels[i])}});
+    const Level level = plan.levels[i];
+    stats.addOverQuota(level);
+    a.overQuotaLevels |= std::uint32_t{1} << static_cast<std::uint32_t>(level);
+    std::uint64_t suppressed = 0;
+    if (shouldLogOverQuota(plan.hits[i].key, plan.hits[i].window, &suppressed)) {
+      // The counter's subject (API, resource, key id or application id; never a key value),
+      // readable: the separators become spaces, the level and policy prefix is dropped.
+      std::string subject = plan.hits[i].key;
+      std::size_t start = subject.find('\x1f', subject.find('\x1f') + 1);
+      subject = start == std::string::npos ? subject : subject.substr(start + 1);
+      for (char& c : subject)
+        if (c == '\x1f') c = ' ';
+      nlohmann::json fields = {{"level", std::string(levelName(level))},
+                               {"policy", plan.policies[i]->name},
+                               {"counter", subject},
+                               {"windowSeconds", ceilSeconds(plan.hits[i].window)},
+                               {"overQuotaTotal", stats.overQuota(level)}};
+      if (suppressed > 0) fields["unloggedRequests"] = suppressed;
+      log::warn(
+          "over a throttling quota (stopOnQuotaReach = false: counted, not refused; logged once "
+          "per counter and window)",
+          fields);
     }
   }
   if (verdict.allowed) return a;

@@ -5,12 +5,14 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -68,6 +70,9 @@ struct Answer {
   std::string description;                                   // for the client
   std::string reason;                                        // for the log
   std::vector<std::pair<std::string, std::string>> headers;  // Retry-After, RateLimit*
+  // Bit (1 << Level) set: the request was over that level's stopOnQuotaReach = false policy
+  // (counted, let through), for mgw_throttle_over_quota_total{level}.
+  std::uint32_t overQuotaLevels = 0;
 };
 
 class Throttler {
@@ -91,9 +96,17 @@ class Throttler {
   std::string unknownTier_;
   mutable std::mutex loggedMutex_;
   mutable std::set<std::string, std::less<>> loggedUnknown_;  // each unknown key tier logged once
-  // Over-quota log lines (stopOnQuotaReach = false): at most one a second per level, so a flood
-  // does not become a log flood (Stats counts every one).
-  mutable std::array<std::atomic<std::int64_t>, kLevels> lastOverQuotaLogSecond_{};
+  // Over-quota log lines (stopOnQuotaReach = false): one per counter per window of its policy, so
+  // a flood does not become a log flood (Stats and the metric count every request). counter ->
+  // steady-clock milliseconds until which that counter is not logged again; at most
+  // kMaxOverQuotaLogged counters (expired ones are pruned; beyond that, new counters are not
+  // logged until room frees up; how many went unlogged is said by the next line, unloggedRequests).
+  bool shouldLogOverQuota(const std::string& counter, std::chrono::milliseconds window,
+                          std::uint64_t* suppressed) const;
+  static constexpr std::size_t kMaxOverQuotaLogged = 4096;
+  mutable std::mutex overQuotaMutex_;
+  mutable std::unordered_map<std::string, std::int64_t> overQuotaQuietUntil_;
+  mutable std::uint64_t overQuotaSuppressed_ = 0;
 };
 
 // IETF httpapi ratelimit-headers draft (draft-ietf-httpapi-ratelimit-headers-08):

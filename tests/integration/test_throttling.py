@@ -1,6 +1,8 @@
 """Throttling against the real micro-gw and the real sample backend (SPEC section 13): each level
 with small policies (3 per minute, 5 per second), the 429 answer and its headers, 64 concurrent
-clients, WSO2 API Manager keys' subscriptionTier and application.tier, STS keys' tiers."""
+clients, WSO2 API Manager keys' subscriptionTier and application.tier, STS keys' tiers, opaque keys'
+tiers and micro-gw applications' tiers (POST /apikeys, POST /applications), stopOnQuotaReach = false
+in the metrics and the log."""
 import base64
 import http.client
 import json
@@ -237,11 +239,24 @@ stopOnQuotaReach = false
         self.assertGreaterEqual(int(api.group(1)), 54)
 
     def test_stop_on_quota_reach_false_counts_without_refusing(self):
-        self.assertEqual(self.burst("/soft/1.0.0/x", 4), [200] * 4)
+        # SoftTwo: 2 per minute, stopOnQuotaReach = false. 12 requests: all let through, 10 over.
+        self.assertEqual(self.burst("/soft/1.0.0/x", 12), [200] * 12)
+        metrics = curl(f"http://127.0.0.1:{self.gw.metrics_port}/metrics").body
+        over = re.search(r'^mgw_throttle_over_quota_total\{level="api"\} (\d+)', metrics, re.M)
+        self.assertIsNotNone(over, metrics[:3000])
+        self.assertEqual(int(over.group(1)), 10)  # only this test uses a soft policy
+        self.assertRegex(metrics, r'(?m)^mgw_throttle_over_quota_total\{level="subscription"\} 0$')
         deadline = time.monotonic() + 5
         while "over a throttling quota" not in self.gw.output() and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertIn("over a throttling quota", self.gw.output())
+        # Logged once per counter and window (60 s here), not once per request.
+        lines = [json.loads(l) for l in self.gw.output().splitlines()
+                 if l.startswith("{") and "over a throttling quota" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertEqual(lines[0]["level"], "api")
+        self.assertEqual(lines[0]["policy"], "SoftTwo")
+        self.assertEqual(lines[0]["counter"], "Soft:1.0.0")
+        self.assertEqual(lines[0]["windowSeconds"], 60)
 
     # --- resource level ---
 
@@ -321,6 +336,104 @@ stopOnQuotaReach = false
         r = self.sts_key(ADMIN_BASIC, {"tier": "Gold"})
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(r.json()["tier"], "Gold")
+
+    # --- opaque keys' and micro-gw applications' tiers (POST /apikeys, POST /applications) ---
+
+    def manage(self, path, body=None, basic=ADMIN_BASIC, method=None):
+        return curl(self.gw.https(path), method=method,
+                    headers=[f"Authorization: {basic}", "Content-Type: application/json"],
+                    data=None if body is None else json.dumps(body))
+
+    def opaque_key(self, name, basic=ADMIN_BASIC, **fields):
+        r = self.manage("/apikeys", {"name": name, "api": {"name": "Keyed", "version": "1.0.0"}, **fields},
+                        basic)
+        self.assertEqual(r.status, 201, r.body)
+        return r.json()
+
+    def test_opaque_key_with_a_small_tier(self):
+        created = self.opaque_key("three", tier="SubThree")
+        self.assertEqual(created["tier"], "SubThree")
+        key = created["apiKey"]
+        self.assertEqual(self.burst("/keyed/1.0.0/x", 3, key), [200] * 3)
+        retry = self.assertThrottled(self.client.get("/keyed/1.0.0/x", key), 900804, "SubThree", 3, 60)
+        self.assertGreaterEqual(retry, 19)
+        # Counted per key: another key of the same tier is not affected.
+        other = self.opaque_key("three-bis", tier="SubThree")["apiKey"]
+        self.assertEqual(self.client.get("/keyed/1.0.0/x", other).status, 200)
+        # The tier shows wherever the key is described (never the value).
+        got = self.manage("/apikeys/" + created["id"])
+        self.assertEqual(got.status, 200, got.body)
+        self.assertEqual(got.json()["tier"], "SubThree")
+        self.assertNotIn(key, got.body)
+        listed = {k["id"]: k for k in self.manage("/apikeys").json()["list"]}
+        self.assertEqual(listed[created["id"]]["tier"], "SubThree")
+
+    def test_opaque_key_tier_follows_the_sts_rule(self):
+        # No tier: the owner's [b7a.users.<name>] tier, as for an STS key.
+        default = self.opaque_key("silver-default", SILVER_BASIC)
+        self.assertEqual(default["tier"], "SubFive")
+        self.assertEqual(self.burst("/keyed/1.0.0/x", 6, default["apiKey"]), [200] * 5 + [429])
+        self.assertEqual(self.opaque_key("silver-lower", SILVER_BASIC, tier="SubThree")["tier"], "SubThree")
+        # Higher than the user's, or unknown, or not a string: 400 with a precise description.
+        for tier, words in (("Gold", "higher than user 'silver'"), ("Unlimited", "higher than user 'silver'"),
+                            ("NoSuchTier", "is not a subscription policy"), ("AppThree", "is not a subscription policy")):
+            r = self.manage("/apikeys", {"name": "bad-" + tier, "api": {"name": "Keyed", "version": "1.0.0"},
+                                         "tier": tier}, SILVER_BASIC)
+            self.assertEqual(r.status, 400, tier + ": " + r.body)
+            self.assertEqual(r.json()["fault"]["code"], 900400)
+            self.assertIn(words, r.json()["fault"]["description"])
+            self.assertIn(tier, r.json()["fault"]["description"])
+        r = self.manage("/apikeys", {"name": "bad-type", "api": {"name": "Keyed", "version": "1.0.0"}, "tier": 3})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("tier must be a string", r.json()["fault"]["description"])
+        # Unlimited is admin's own tier: no limit at all.
+        unlimited = self.opaque_key("admin-default")
+        self.assertEqual(unlimited["tier"], "Unlimited")
+        self.assertEqual(self.burst("/keyed/1.0.0/x", 12, unlimited["apiKey"]), [200] * 12)
+
+    def test_application_tier_is_shared_by_the_applications_keys(self):
+        r = self.manage("/applications", {"name": "three-app", "tier": "AppThree"})
+        self.assertEqual(r.status, 201, r.body)
+        app = r.json()
+        self.assertEqual(app["tier"], "AppThree")
+        first = self.opaque_key("app-first", application=app["id"])["apiKey"]
+        second = self.opaque_key("app-second", application=app["id"])["apiKey"]
+        self.assertEqual(self.burst("/keyed/1.0.0/x", 2, first), [200, 200])
+        self.assertEqual(self.client.get("/keyed/1.0.0/x", second).status, 200)
+        self.assertThrottled(self.client.get("/keyed/1.0.0/x", second), 900803, "AppThree", 3, 60)
+        self.assertThrottled(self.client.get("/keyed/1.0.0/x", first), 900803, "AppThree", 3, 60)
+        # A key associated later shares the same counter; a key of no application is not affected.
+        third = self.opaque_key("app-third")
+        self.assertEqual(self.client.get("/keyed/1.0.0/x", third["apiKey"]).status, 200)
+        r = self.manage(f"/apikeys/{third['id']}/associate", {"application": app["id"]})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertThrottled(self.client.get("/keyed/1.0.0/x", third["apiKey"]), 900803, "AppThree", 3, 60)
+        # Shown in the application's JSON.
+        self.assertEqual(self.manage("/applications/" + app["id"]).json()["tier"], "AppThree")
+        listed = {a["id"]: a for a in self.manage("/applications").json()["list"]}
+        self.assertEqual(listed[app["id"]]["tier"], "AppThree")
+        # Deleting the application drops its tier: the keys stay valid and are no longer counted.
+        self.assertEqual(self.manage("/applications/" + app["id"], method="DELETE").status, 204)
+        self.assertEqual(self.client.get("/keyed/1.0.0/x", first).status, 200)
+
+    def test_application_tier_validation(self):
+        for tier, words in (("NoSuchTier", "is not an application-level throttling policy"),
+                            ("SubThree", "is not an application-level throttling policy"), ("", "1 to 64")):
+            r = self.manage("/applications", {"name": "bad-" + tier, "tier": tier})
+            self.assertEqual(r.status, 400, tier + ": " + r.body)
+            self.assertEqual(r.json()["fault"]["code"], 900400)
+            self.assertIn(words, r.json()["fault"]["description"])
+        # The description lists the application policies there are.
+        r = self.manage("/applications", {"name": "x", "tier": "Nope"})
+        self.assertIn("AppThree", r.json()["fault"]["description"])
+        self.assertIn("50PerMin", r.json()["fault"]["description"])
+        # No tier: Unlimited (any user may choose any application tier: it only adds a limit).
+        r = self.manage("/applications", {"name": "plain-app"}, SILVER_BASIC)
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["tier"], "Unlimited")
+        r = self.manage("/applications", {"name": "silver-app", "tier": "50PerMin"}, SILVER_BASIC)
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["tier"], "50PerMin")
 
     def test_unthrottled_admin_key_is_never_refused(self):
         key = self.sts_key().json()["apiKey"]

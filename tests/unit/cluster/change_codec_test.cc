@@ -29,6 +29,7 @@ store::OpaqueKeyRecord sampleKey() {
   k.applicationId = "app-1";
   k.revoked = true;
   k.revokedAt = 1700000500;
+  k.tier = "Bronze";
   return k;
 }
 
@@ -55,7 +56,7 @@ TEST(ChangeCodecTest, EveryKindRoundTrips) {
   changes.push_back(c);
   c = {};
   c.kind = Change::Kind::kApplication;
-  c.application = store::ApplicationRecord{"app-1", "web shop", "alice", 1700000003};
+  c.application = store::ApplicationRecord{"app-1", "web shop", "alice", 1700000003, "10PerMin"};
   changes.push_back(c);
   c = {};
   c.kind = Change::Kind::kApplicationRemoved;
@@ -89,9 +90,49 @@ TEST(ChangeCodecTest, EveryKindRoundTrips) {
       EXPECT_EQ(out->key->revoked, in.key->revoked);
       EXPECT_EQ(out->key->permittedReferer, in.key->permittedReferer);
       EXPECT_EQ(out->key->revokedAt, in.key->revokedAt);
+      EXPECT_EQ(out->key->tier, "Bronze");
     }
     ASSERT_EQ(out->application.has_value(), in.application.has_value());
-    if (in.application) EXPECT_EQ(out->application->name, in.application->name);
+    if (in.application) {
+      EXPECT_EQ(out->application->name, in.application->name);
+      EXPECT_EQ(out->application->tier, "10PerMin");
+    }
+  }
+}
+
+// The tiers came after the first cluster release: an entry from a node of that version has no
+// "tier" and still decodes, as Unlimited (what that node's keys and applications are). Ours carry
+// the field, which the previous version's decoder ignores (it reads only the fields it knows).
+TEST(ChangeCodecTest, AnEntryOfThePreviousVersionWithoutTiersDecodesAsUnlimited) {
+  Change key;
+  key.kind = Change::Kind::kKey;
+  key.key = sampleKey();
+  auto j = nlohmann::json::parse(encodeChange(key));
+  ASSERT_EQ(j["key"]["tier"], "Bronze");
+  j["key"].erase("tier");
+  auto decoded = decodeChange(j.dump());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->key->tier, "Unlimited");
+  EXPECT_EQ(decoded->key->id, sampleKey().id);
+
+  Change app;
+  app.kind = Change::Kind::kApplication;
+  app.application = store::ApplicationRecord{"app-1", "web shop", "alice", 1700000003, "20PerMin"};
+  j = nlohmann::json::parse(encodeChange(app));
+  ASSERT_EQ(j["application"]["tier"], "20PerMin");
+  j["application"].erase("tier");
+  decoded = decodeChange(j.dump());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->application->tier, "Unlimited");
+
+  // Present but not a non-empty string: refused, like any other field of the wrong type.
+  for (const char* bad : {R"(1)", R"("")", R"(null)"}) {
+    auto k = nlohmann::json::parse(encodeChange(key));
+    k["key"]["tier"] = nlohmann::json::parse(bad);
+    EXPECT_FALSE(decodeChange(k.dump())) << bad;
+    auto a = nlohmann::json::parse(encodeChange(app));
+    a["application"]["tier"] = nlohmann::json::parse(bad);
+    EXPECT_FALSE(decodeChange(a.dump())) << bad;
   }
 }
 

@@ -89,6 +89,20 @@ TEST(OpaqueKeyIndexTest, RemovingAnApplicationDissociatesItsKeysAndDropsItsSubsc
   EXPECT_TRUE(index->isSubscribed("app10", "PizzaShackAPI", "1.0.0"));
 }
 
+TEST(OpaqueKeyIndexTest, ApplicationTiers) {
+  auto index = makeIndex();
+  EXPECT_EQ(index->applicationTier("app1"), "");  // unknown: counts as Unlimited
+  index->putApplication("app1", "10PerMin");
+  index->putApplication("app10", "20PerMin");
+  EXPECT_EQ(index->applicationTier("app1"), "10PerMin");
+  index->removeApplication("app1");
+  EXPECT_EQ(index->applicationTier("app1"), "");
+  EXPECT_EQ(index->applicationTier("app10"), "20PerMin");
+  index->replaceAll({}, {}, {{"app2", "50PerMin"}});
+  EXPECT_EQ(index->applicationTier("app10"), "");
+  EXPECT_EQ(index->applicationTier("app2"), "50PerMin");
+}
+
 TEST(OpaqueKeyIndexTest, ReplaceAll) {
   auto index = makeIndex();
   index->put(testHash("gone-value"), entry("gone"));
@@ -163,6 +177,28 @@ TEST_F(OpaqueValidationTest, ValidKeyIdentifiesItselfByIdNeverByValue) {
   EXPECT_EQ(r.subject, "alice");
   EXPECT_FALSE(r.sandbox);
   EXPECT_EQ(r.reason.find(kValue), std::string::npos);
+}
+
+// SPEC section 13: the key's own tier is its subscription tier; its application's tier (when it
+// has one) the application tier, counted per application id.
+TEST_F(OpaqueValidationTest, CarriesTheKeysAndItsApplicationsTiers) {
+  auto e = entry();
+  e.tier = "Bronze";
+  put(e);
+  auto r = run(kValue);
+  ASSERT_EQ(r.failure, Failure::kNone) << r.reason;
+  EXPECT_EQ(r.subscriptionTier, "Bronze");
+  EXPECT_EQ(r.applicationId, "");
+  EXPECT_EQ(r.applicationTier, "");
+
+  e.applicationId = "app1";
+  put(e);
+  index_->putApplication("app1", "10PerMin");
+  r = run(kValue);
+  ASSERT_EQ(r.failure, Failure::kNone) << r.reason;
+  EXPECT_EQ(r.subscriptionTier, "Bronze");
+  EXPECT_EQ(r.applicationId, "app1");
+  EXPECT_EQ(r.applicationTier, "10PerMin");
 }
 
 TEST_F(OpaqueValidationTest, UnknownKey) {

@@ -43,6 +43,18 @@ TEST_F(ApplicationStoreTest, CreateGetAndList) {
   EXPECT_EQ(alice[1].name, "mobile");
   EXPECT_EQ(apps.listByOwner("bob").value.size(), 1u);
   EXPECT_EQ(apps.listAll().value.size(), 3u);
+  EXPECT_EQ(got.value.tier, "Unlimited");  // none asked for
+}
+
+TEST_F(ApplicationStoreTest, TierIsStoredAndListed) {
+  Database db(path_);
+  ApplicationStore apps(db);
+  StoreResult<ApplicationRecord> app = apps.create("limited", "alice", kNow, "10PerMin");
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(app.value.tier, "10PerMin");
+  EXPECT_EQ(apps.get(app.value.id).value.tier, "10PerMin");
+  ASSERT_EQ(apps.listAll().value.size(), 1u);
+  EXPECT_EQ(apps.listAll().value[0].tier, "10PerMin");
 }
 
 TEST_F(ApplicationStoreTest, DuplicateNameForTheSameOwnerIsAConflict) {

@@ -120,6 +120,95 @@ TEST(DatabaseTest, MigratesAHandMadeVersion1DatabaseAndKeepsItsData) {
             1);
 }
 
+// Version 3 as released (the last schema before the throttling tiers), by hand as above: the
+// file a micro-gw of the previous version leaves behind.
+const char* const kVersion3Schema = R"sql(
+  CREATE TABLE revoked_jtis (jti TEXT PRIMARY KEY NOT NULL, sub TEXT NOT NULL, expires_at INTEGER NOT NULL,
+                             revoked_by TEXT NOT NULL, revoked_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE subject_watermarks (sub TEXT PRIMARY KEY NOT NULL, issued_before INTEGER NOT NULL,
+                                   revoked_by TEXT NOT NULL, revoked_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE opaque_keys (
+    id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, api_name TEXT NOT NULL,
+    api_version TEXT NOT NULL, key_type TEXT NOT NULL CHECK (key_type IN ('PRODUCTION', 'SANDBOX')),
+    key_hash BLOB NOT NULL UNIQUE CHECK (length(key_hash) = 32), last_four TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,
+    permitted_ip TEXT NOT NULL DEFAULT '', permitted_referer TEXT NOT NULL DEFAULT '',
+    revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)), revoked_at INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE applications (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL,
+                             created_at INTEGER NOT NULL, UNIQUE (owner, name));
+  CREATE TABLE subscriptions (
+    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    api_name TEXT NOT NULL, api_version TEXT NOT NULL, created_at INTEGER NOT NULL,
+    PRIMARY KEY (application_id, api_name, api_version)) WITHOUT ROWID;
+  ALTER TABLE opaque_keys ADD COLUMN application_id TEXT REFERENCES applications(id) ON DELETE SET NULL;
+  CREATE INDEX revoked_jtis_expires_at ON revoked_jtis(expires_at) WHERE expires_at != 0;
+  CREATE INDEX opaque_keys_owner ON opaque_keys(owner);
+  CREATE INDEX opaque_keys_application ON opaque_keys(application_id);
+  INSERT INTO applications VALUES ('app-1', 'mobile', 'alice', 1700000000);
+  INSERT INTO subscriptions VALUES ('app-1', 'PizzaShack', '1.0.0', 1700000001);
+  INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four, created_at,
+                           application_id)
+    VALUES ('key-3', 'before-tiers', 'alice', 'PizzaShack', '1.0.0', 'PRODUCTION', zeroblob(32), 'wxyz',
+            1700000002, 'app-1');
+  PRAGMA user_version = 3;
+)sql";
+
+TEST(DatabaseTest, MigratesAVersion3DatabaseToTheTiersAndKeepsItWorking) {
+  TempDir dir;
+  std::string path = dir.file("micro-gw.db");
+  rawExec(path, kVersion3Schema);
+  ASSERT_EQ(rawQueryInt(path, "PRAGMA user_version"), 3);
+
+  KeyHasher hasher(std::string(KeyHasher::kSecretBytes, 'k'));
+  {
+    Database db(path);
+    EXPECT_EQ(queryInt(db, "PRAGMA user_version"), 4);
+    OpaqueKeyStore keys(db, hasher);
+    ApplicationStore apps(db);
+    // The old rows read with the tier they had: none, i.e. Unlimited.
+    StoreResult<OpaqueKeyRecord> old = keys.get("key-3");
+    ASSERT_TRUE(old.ok());
+    EXPECT_EQ(old.value.tier, "Unlimited");
+    EXPECT_EQ(old.value.applicationId, "app-1");
+    EXPECT_EQ(old.value.lastFour, "wxyz");
+    StoreResult<ApplicationRecord> app = apps.get("app-1");
+    ASSERT_TRUE(app.ok());
+    EXPECT_EQ(app.value.tier, "Unlimited");
+    EXPECT_EQ(app.value.name, "mobile");
+    StoreResult<bool> subscribed = apps.isSubscribed("app-1", "PizzaShack", "1.0.0");
+    EXPECT_TRUE(subscribed.ok() && subscribed.value);
+    // New rows carry their tiers, next to the old ones.
+    NewOpaqueKey fresh;
+    fresh.name = "after-tiers";
+    fresh.owner = "alice";
+    fresh.apiName = "PizzaShack";
+    fresh.apiVersion = "1.0.0";
+    fresh.createdAt = 1700000100;
+    fresh.tier = "Bronze";
+    fresh.applicationId = "app-1";
+    ASSERT_TRUE(keys.create(fresh, "a-custom-key-value-1").ok());
+    ASSERT_TRUE(apps.create("web", "alice", 1700000200, "10PerMin").ok());
+    EXPECT_EQ(keys.revoke("key-3", 1700000300), Failure::kNone);
+  }
+  // Reopened: nothing migrates again, everything reads back.
+  Database again(path);
+  EXPECT_EQ(queryInt(again, "PRAGMA user_version"), 4);
+  OpaqueKeyStore keys(again, hasher);
+  StoreResult<std::vector<OpaqueKeyRecord>> all = keys.loadAll();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all.value.size(), 2u);
+  for (const OpaqueKeyRecord& r : all.value) {
+    EXPECT_EQ(r.tier, r.id == "key-3" ? "Unlimited" : "Bronze") << r.id;
+    EXPECT_EQ(r.revoked, r.id == "key-3") << r.id;
+  }
+  ApplicationStore apps(again);
+  StoreResult<std::vector<ApplicationRecord>> listed = apps.listByOwner("alice");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed.value.size(), 2u);
+  EXPECT_EQ(listed.value[0].tier, "Unlimited");
+  EXPECT_EQ(listed.value[1].tier, "10PerMin");
+}
+
 TEST(DatabaseTest, AFailingMigrationStepLeavesTheDatabaseAtThePreviousVersion) {
   TempDir dir;
   std::string path = dir.file("micro-gw.db");
@@ -179,7 +268,8 @@ TEST(DatabaseTest, ATransactionThatThrowsLeavesNothingBehind) {
   TempDir dir;
   Database db(dir.file("micro-gw.db"));
   EXPECT_THROW(db.write([](const Database::Session& s) {
-    s.exec("INSERT INTO applications VALUES ('a1', 'one', 'alice', 1)");
+    s.exec(
+        "INSERT INTO applications (id, name, owner, created_at) VALUES ('a1', 'one', 'alice', 1)");
     throw std::runtime_error("crash between statements");
   }),
                std::runtime_error);
@@ -187,14 +277,16 @@ TEST(DatabaseTest, ATransactionThatThrowsLeavesNothingBehind) {
 
   // A constraint violation on the second statement undoes the first too.
   EXPECT_THROW(db.write([](const Database::Session& s) {
-    s.exec("INSERT INTO applications VALUES ('a1', 'one', 'alice', 1)");
+    s.exec(
+        "INSERT INTO applications (id, name, owner, created_at) VALUES ('a1', 'one', 'alice', 1)");
     s.exec("INSERT INTO subscriptions VALUES ('no-such-app', 'Api', 'v1', 1)");  // foreign key
   }),
                StoreError);
   EXPECT_EQ(queryInt(db, "SELECT count(*) FROM applications"), 0);
   // The connection is usable afterwards.
   db.write([](const Database::Session& s) {
-    s.exec("INSERT INTO applications VALUES ('a1', 'one', 'alice', 1)");
+    s.exec(
+        "INSERT INTO applications (id, name, owner, created_at) VALUES ('a1', 'one', 'alice', 1)");
   });
   EXPECT_EQ(queryInt(db, "SELECT count(*) FROM applications"), 1);
 }
@@ -215,7 +307,9 @@ TEST(DatabaseTest, AProcessKilledMidTransactionLeavesNoHalfWrittenState) {
         db.write([&](const Database::Session& s) {
           // A tiny page cache forces uncommitted pages out to the WAL before the "crash".
           s.exec("PRAGMA cache_size = 2");
-          s.exec("INSERT INTO applications VALUES ('app', 'half', 'alice', 1)");
+          s.exec(
+              "INSERT INTO applications (id, name, owner, created_at) VALUES ('app', 'half', "
+              "'alice', 1)");
           Statement sub = s.prepare("INSERT INTO subscriptions VALUES ('app', ?1, 'v1', 1)");
           for (int i = 0; i < 2000; ++i) {
             sub.bindText(1, "Api-" + std::to_string(i) + std::string(100, 'p'));

@@ -59,6 +59,7 @@ TEST_F(OpaqueKeyStoreTest, CreateStoresEveryFieldAndOnlyTheHash) {
   spec.permittedIp = "192.168.1.2, 152.12.0.0/13";
   spec.permittedReferer = "*.example.com/*";
   spec.applicationId = app.value.id;
+  spec.tier = "Bronze";
   std::string value = generateOpaqueKey();
   StoreResult<OpaqueKeyRecord> created = store.create(spec, value);
   ASSERT_TRUE(created.ok());
@@ -84,6 +85,12 @@ TEST_F(OpaqueKeyStoreTest, CreateStoresEveryFieldAndOnlyTheHash) {
   EXPECT_EQ(r.applicationId, app.value.id);
   EXPECT_FALSE(r.revoked);
   EXPECT_EQ(r.revokedAt, 0);
+  EXPECT_EQ(r.tier, "Bronze");
+  EXPECT_EQ(created.value.tier, "Bronze");
+  // No tier asked for: Unlimited.
+  StoreResult<OpaqueKeyRecord> plain = store.create(pizzaKey(), generateOpaqueKey());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(store.get(plain.value.id).value.tier, "Unlimited");
 
   StoreResult<OpaqueKeyRecord> found = store.findByValue(value);
   ASSERT_TRUE(found.ok());

@@ -49,6 +49,33 @@ TEST_F(ReplicaStoreTest, UpsertInsertsThenFollowsARegenerate) {
   EXPECT_TRUE(keys_.findByValue("second-value-456").ok());
 }
 
+TEST_F(ReplicaStoreTest, TiersAreCopiedAsTheRecordsSayThem) {
+  ApplicationRecord app{"app-remote", "shop", "alice", 1800000000, "20PerMin"};
+  ASSERT_EQ(replica_.insertApplication(app), Failure::kNone);
+  ASSERT_EQ(replica_.insertApplication(app), Failure::kNone);  // twice: the same row
+  EXPECT_EQ(apps_.get("app-remote").value.tier, "20PerMin");
+  auto r = remoteKey("tiered-value-1");
+  r.tier = "Bronze";
+  r.applicationId = "app-remote";
+  ASSERT_EQ(replica_.upsertKey(r), Failure::kNone);
+  auto got = keys_.get(r.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value.tier, "Bronze");
+  EXPECT_EQ(got.value.applicationId, "app-remote");
+  // A later record of the same key and application: its tier wins.
+  r.tier = "Silver";
+  ASSERT_EQ(replica_.upsertKey(r), Failure::kNone);
+  EXPECT_EQ(keys_.get(r.id).value.tier, "Silver");
+  app.tier = "10PerMin";
+  ASSERT_EQ(replica_.insertApplication(app), Failure::kNone);
+  EXPECT_EQ(apps_.get("app-remote").value.tier, "10PerMin");
+  // A record of the previous version (no tier field on the wire) is Unlimited.
+  auto plain = remoteKey("plain-value-2");
+  plain.id = "1b2c3d4e-0000-4000-8000-000000000002";
+  ASSERT_EQ(replica_.upsertKey(plain), Failure::kNone);
+  EXPECT_EQ(keys_.get(plain.id).value.tier, "Unlimited");
+}
+
 TEST_F(ReplicaStoreTest, RevocationIsSticky) {
   auto r = remoteKey("sticky-value-1");
   r.revoked = true;

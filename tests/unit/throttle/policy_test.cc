@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 #include <fstream>
 
@@ -273,6 +275,61 @@ TEST(Throttler, RefusalHasTheLevelsCodeAndHeaders) {
   EXPECT_EQ(faultFor(Failure::kResourceThrottled).code, 900802);
   EXPECT_EQ(faultFor(Failure::kApplicationThrottled).code, 900803);
   EXPECT_NE(faultFor(Failure::kTooManyAttempts).code, 900800);  // the login throttle's own
+}
+
+// stopOnQuotaReach = false: every over-quota request is counted (Stats, and Answer's bits for the
+// metric), never refused, and logged once per counter and window, not once per request.
+TEST(Throttler, OverQuotaIsCountedAndLoggedOncePerCounterAndWindow) {
+  auto config = loaded(
+      "[[throttling.policy]]\nname = \"Soft\"\nlevel = \"api\"\ncount = 2\nunitTime = 300\n"
+      "timeUnit = \"ms\"\nstopOnQuotaReach = false\n");
+  std::vector<std::string> errors;
+  Throttler throttler(PolicySet::build(config, &errors), "Unlimited");
+  ASSERT_TRUE(errors.empty());
+  auto planFor = [&](std::string_view api) {
+    Subject s;
+    s.api = api;
+    s.apiTier = "Soft";
+    return throttler.plan(s);
+  };
+  const Plan a = planFor("A:1"), b = planFor("B:1");
+  ASSERT_EQ(a.hits.size(), 1u);
+  EXPECT_FALSE(a.hits[0].enforce);
+  Verdict over;
+  over.overQuota = 1;
+  Stats stats;
+  auto countLines = [](const std::string& text) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find("over a throttling quota"); at != std::string::npos;
+         at = text.find("over a throttling quota", at + 1))
+      ++n;
+    return n;
+  };
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 50; ++i) {
+    Answer answer = throttler.judge(a, over, stats);
+    EXPECT_EQ(answer.failure, Failure::kNone);
+    EXPECT_EQ(answer.overQuotaLevels, 1u << static_cast<unsigned>(Level::kApi));
+  }
+  (void)throttler.judge(b, over, stats);  // another counter: its own line
+  std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(countLines(logged), 2u) << logged;
+  EXPECT_NE(logged.find("\"counter\":\"A:1\""), std::string::npos) << logged;
+  EXPECT_NE(logged.find("\"counter\":\"B:1\""), std::string::npos) << logged;
+  EXPECT_EQ(stats.overQuota(Level::kApi), 51u);
+  EXPECT_EQ(stats.throttled(Level::kApi), 0u);
+
+  // A window later, the same counter logs again (once).
+  std::this_thread::sleep_for(milliseconds(350));
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 10; ++i) (void)throttler.judge(a, over, stats);
+  logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(countLines(logged), 1u) << logged;
+
+  // Within quota: nothing counted, no bit.
+  Verdict fine;
+  EXPECT_EQ(throttler.judge(a, fine, stats).overQuotaLevels, 0u);
+  EXPECT_EQ(stats.overQuota(Level::kApi), 61u);
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 #include "token/keys.h"
 
 #include <gtest/gtest.h>
+
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "token/openssl_util.h"
 #include "token_test_util.h"
@@ -129,6 +133,33 @@ TEST(VerificationKey, Es256RejectsDerAndWrongLengths) {
   EXPECT_FALSE(key.publicKey()->verify("input", signature->substr(0, 63)));
   EXPECT_FALSE(key.publicKey()->verify("input", *signature + '\0'));
   EXPECT_FALSE(key.publicKey()->verify("input", std::string(64, '\0')));  // r = s = 0
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// One key verifies many signatures, on many threads at once (RS256 and ES256 copy one prepared
+// context per verification): a refusal never changes the next answer, and nothing is shared that
+// one verification could spoil for another.
+TEST(VerificationKey, RepeatedAndConcurrentVerificationsKeepTheirAnswers) {
+  for (Algorithm alg : kAllAlgorithms) {
+    const SigningKey& key = generatedKey(alg);
+    auto verifier = key.publicKey();
+    auto good = key.sign("header.payload");
+    ASSERT_TRUE(good);
+    std::string flipped = *good;
+    flipped[flipped.size() / 2] ^= 0x01;
+    std::atomic<int> wrong{0};
+    auto work = [&] {
+      for (int i = 0; i < 50; ++i) {
+        if (!verifier->verify("header.payload", *good)) ++wrong;
+        if (verifier->verify("header.payload", flipped)) ++wrong;
+        if (verifier->verify("header.payloaD", *good)) ++wrong;
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back(work);
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wrong.load(), 0) << algorithmName(alg);
+  }
   EXPECT_EQ(ERR_peek_error(), 0u);
 }
 
