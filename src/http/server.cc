@@ -564,12 +564,7 @@ struct Server::Impl {
           reply = co_await asio::co_spawn(
               workers->get_executor(),
               [&decision, &request, queued, queueLimit]() -> awaitable<gateway::HttpResponse> {
-                if (steady_clock::now() - queued > seconds(queueLimit)) {
-                  auto busy = gateway::faultReply(Failure::kOverloaded,
-                                                  "the server is busy; retry in a few seconds");
-                  busy.setHeader("Retry-After", "5");
-                  co_return busy;
-                }
+                if (steady_clock::now() - queued > seconds(queueLimit)) co_return busyReply();
                 co_return runLocal(decision, request);
               },
               asio::use_awaitable);
@@ -642,10 +637,7 @@ struct Server::Impl {
           guarded(std::move(d));
         };
         if (steady_clock::now() - queued > seconds(queueLimit)) {
-          auto busy = gateway::faultReply(Failure::kOverloaded,
-                                          "the server is busy; retry in a few seconds");
-          busy.setHeader("Retry-After", "5");
-          answer(std::move(busy));
+          answer(busyReply());
           return;
         }
         try {
@@ -661,6 +653,15 @@ struct Server::Impl {
         }
       });
     };
+  }
+
+  // A blocking task that waited in the worker queue longer than workerQueueSeconds: the client is
+  // told to come back rather than kept waiting behind a backlog (a login flood, a slow store).
+  static gateway::HttpResponse busyReply() {
+    auto busy =
+        gateway::faultReply(Failure::kOverloaded, "the server is busy; retry in a few seconds");
+    busy.setHeader("Retry-After", "5");
+    return busy;
   }
 
   static gateway::HttpResponse runLocal(Decision& decision, gateway::HttpRequest& request) {

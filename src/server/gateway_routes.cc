@@ -181,6 +181,13 @@ http::Decision deferBasic(ServerContext& context, std::shared_ptr<const RuntimeS
         verifyResourceBasic(context, *state, request, api, resource);
     resume(decideWith(context, state, request, &verdict));
   };
+  // The access log line when the transport answers without resuming through decideWith (503: the
+  // task waited in the worker queue past workerQueueSeconds; 500: it threw).
+  AccessEntry entry;
+  entry.method = observability::methodOf(request.method);
+  entry.api = api.name + ":" + api.version;
+  entry.apiId = api.metricsId;
+  deferred.done = accessLog(std::move(entry));
   return deferred;
 }
 
