@@ -495,6 +495,36 @@ void ClusterNode::applyEntries(const redisReply* r) {
   }
 }
 
+bool ClusterNode::dropConnection(std::unique_ptr<RedisConnection>& conn) {
+  setFollowerUp(false, conn->error());
+  conn.reset();
+  return sleepFor(kRetry);
+}
+
+std::optional<bool> ClusterNode::resetOnGap(RedisConnection& conn) {
+  const std::optional<bool> gap = streamGap(conn, lastId_);
+  if (!gap || !*gap) return gap;
+  gaps_.fetch_add(1);
+  const auto now = std::chrono::steady_clock::now();
+  if (lastReset_ != std::chrono::steady_clock::time_point{} &&
+      now - lastReset_ < options_.minResetInterval) {
+    log::error(
+        "cluster: changes this node had not read were trimmed from the stream again; the shared "
+        "state does not fit in it: raise [cluster] changeStreamLength",
+        {{"node", nodeId_},
+         {"position", lastId_},
+         {"changeStreamLength", static_cast<std::int64_t>(options_.streamMaxLen)}});
+    return false;  // read on from here: what is left is still worth applying
+  }
+  log::warn(
+      "cluster: changes this node had not read were trimmed from the stream; starting a new "
+      "stream so that every node shares its state again",
+      {{"node", nodeId_}, {"position", lastId_}});
+  lastReset_ = now;
+  if (!resetStream(conn)) return std::nullopt;
+  return true;
+}
+
 void ClusterNode::followerLoop() {
   std::unique_ptr<RedisConnection> conn;
   for (;;) {
@@ -516,47 +546,16 @@ void ClusterNode::followerLoop() {
     // Every round: a FLUSHALL or a restarted Redis shows as a new epoch within a second.
     bool republishAll = false;
     if (!syncEpoch(*conn, &republishAll)) {
-      setFollowerUp(false, conn->error());
-      conn.reset();
-      if (!sleepFor(kRetry)) break;
+      if (!dropConnection(conn)) break;
       continue;
     }
     if (republishAll) republish();
-    // Changes this node never read were trimmed: every node shares its state again.
-    auto gap = streamGap(*conn, lastId_);
-    if (!gap) {
-      setFollowerUp(false, conn->error());
-      conn.reset();
-      if (!sleepFor(kRetry)) break;
+    const std::optional<bool> restarted = resetOnGap(*conn);
+    if (!restarted) {
+      if (!dropConnection(conn)) break;
       continue;
     }
-    if (*gap) {
-      gaps_.fetch_add(1);
-      const auto now = std::chrono::steady_clock::now();
-      const bool recent = lastReset_ != std::chrono::steady_clock::time_point{} &&
-                          now - lastReset_ < options_.minResetInterval;
-      if (recent) {
-        log::error(
-            "cluster: changes this node had not read were trimmed from the stream again; the "
-            "shared state does not fit in it: raise [cluster] changeStreamLength",
-            {{"node", nodeId_},
-             {"position", lastId_},
-             {"changeStreamLength", static_cast<std::int64_t>(options_.streamMaxLen)}});
-      } else {
-        log::warn(
-            "cluster: changes this node had not read were trimmed from the stream; starting a new "
-            "stream so that every node shares its state again",
-            {{"node", nodeId_}, {"position", lastId_}});
-        lastReset_ = now;
-        if (!resetStream(*conn)) {
-          setFollowerUp(false, conn->error());
-          conn.reset();
-          if (!sleepFor(kRetry)) break;
-          continue;
-        }
-        continue;  // the next round sees the new epoch: share everything, read from the start
-      }
-    }
+    if (*restarted) continue;  // the next round sees the new epoch: share all, read from the start
     // Up only once the position is known: a change admitted from here on is also followed.
     setFollowerUp(true, "");
     bool caughtUp;
@@ -569,9 +568,7 @@ void ClusterNode::followerLoop() {
                                         "STREAMS", kStream, lastId_})
                        : conn->command({"XREAD", "COUNT", "1000", "STREAMS", kStream, lastId_});
     if (!r) {
-      setFollowerUp(false, conn->error());
-      conn.reset();
-      if (!sleepFor(kRetry)) break;
+      if (!dropConnection(conn)) break;
       continue;
     }
     std::size_t read = 0;

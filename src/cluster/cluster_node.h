@@ -131,6 +131,13 @@ class ClusterNode final : public lifecycle::ChangeSink {
   // After a gap: a new stream and a new epoch, so that every node shares its state again and
   // reads it from the start. False on a Redis error.
   bool resetStream(RedisConnection& conn);
+  // Checks for a gap at the follower's position and, unless the last reset was under
+  // minResetInterval ago (then an error is logged), resets the stream: true when it did, false
+  // when the follower reads on, null on a Redis error.
+  std::optional<bool> resetOnGap(RedisConnection& conn);
+  // The follower's connection failed: marked down, dropped, and a pause before the next attempt.
+  // False when stopping.
+  bool dropConnection(std::unique_ptr<RedisConnection>& conn);
   void republish();
   // Applies the entries of an XREAD answer; advances lastId_.
   void applyEntries(const ::redisReply* reply);
