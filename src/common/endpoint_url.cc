@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/syntax.h"
+
 namespace mgw {
 namespace {
 
@@ -53,28 +55,13 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
   if (authority.find('@') != std::string_view::npos)
     return fail("endpoint URL must not carry user info");
 
-  std::string_view portText;
-  bool ipv6 = false;
-  if (!authority.empty() && authority.front() == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos)
-      return fail("endpoint URL has an unterminated IPv6 literal");
-    target.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return fail("endpoint URL has junk after the IPv6 literal");
-      portText = after.substr(1);
-      if (portText.empty()) return fail("endpoint URL has an empty port");
-    }
-    ipv6 = true;
-  } else {
-    const size_t colon = authority.find(':');
-    target.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      portText = authority.substr(colon + 1);
-      if (portText.empty()) return fail("endpoint URL has an empty port");
-    }
-  }
+  std::string why;
+  const auto split = splitHostAndPort(authority, &why);
+  if (!split) return fail("endpoint URL has " + why);
+  target.host = std::string(split->host);
+  if (split->hasPort && split->port.empty()) return fail("endpoint URL has an empty port");
+  const std::string_view portText = split->port;
+  const bool ipv6 = split->ipLiteral;
   if (target.host.empty()) return fail("endpoint URL has no host");
   const int defaultPort = target.tls ? 443 : 80;
   target.port = defaultPort;

@@ -87,6 +87,32 @@ bool isHttpToken(std::string_view s) {
   return true;
 }
 
+std::optional<HostAndPort> splitHostAndPort(std::string_view authority, std::string* error) {
+  HostAndPort out;
+  std::string_view after;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      if (error) *error = "an unterminated IPv6 literal";
+      return std::nullopt;
+    }
+    out.host = authority.substr(1, close - 1);
+    out.ipLiteral = true;
+    after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') {
+      if (error) *error = "junk after the IPv6 literal";
+      return std::nullopt;
+    }
+  } else {
+    const auto colon = authority.find(':');
+    out.host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) after = authority.substr(colon);
+  }
+  out.hasPort = !after.empty();
+  if (out.hasPort) out.port = after.substr(1);
+  return out;
+}
+
 bool isHostFieldValue(std::string_view s) {
   static constexpr std::string_view kSubDelims = "!$&'()*+,;=";
   auto isHex = [](char c) {
@@ -97,19 +123,16 @@ bool isHostFieldValue(std::string_view s) {
     return alnum || c == '-' || c == '.' || c == '_' || c == '~' ||
            kSubDelims.find(c) != std::string_view::npos;
   };
-  std::string_view port;
-  if (!s.empty() && s.front() == '[') {
-    // IP-literal: IPv6address or IPvFuture ("v" HEXDIG "." ...), both within these characters.
-    const auto close = s.find(']');
-    if (close == std::string_view::npos || close == 1) return false;
-    for (char c : s.substr(1, close - 1))
+  const auto split = splitHostAndPort(s, nullptr);
+  if (!split) return false;
+  const std::string_view host = split->host;
+  if (split->ipLiteral) {
+    // IPv6address or IPvFuture ("v" HEXDIG "." ...), both within these characters.
+    if (host.empty()) return false;
+    for (char c : host)
       if (!isUnreservedOrSubDelim(c) && c != ':') return false;
-    const std::string_view rest = s.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return false;
-    port = rest.empty() ? rest : rest.substr(1);
   } else {
-    const auto colon = s.find(':');
-    const std::string_view host = s.substr(0, colon);
+    // reg-name (an IPv4 address is one): unreserved, pct-encoded, sub-delims.
     for (std::size_t i = 0; i < host.size(); ++i) {
       if (host[i] == '%') {
         if (i + 2 >= host.size() || !isHex(host[i + 1]) || !isHex(host[i + 2])) return false;
@@ -118,9 +141,8 @@ bool isHostFieldValue(std::string_view s) {
         return false;
       }
     }
-    if (colon != std::string_view::npos) port = s.substr(colon + 1);
   }
-  for (char c : port)
+  for (char c : split->port)
     if (c < '0' || c > '9') return false;
   return true;
 }

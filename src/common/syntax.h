@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace mgw {
@@ -27,6 +28,18 @@ enum class PasswordHashKind {
 
 // RFC 9110 section 5.6.2 token (what a header field name may be): one or more tchar.
 [[nodiscard]] bool isHttpToken(std::string_view s);
+
+// An authority without userinfo split as RFC 3986 section 3.2.2 reads it: an IP-literal in
+// brackets or a name, then ":" port. Nothing is validated beyond the split.
+struct HostAndPort {
+  std::string_view host;  // without the brackets of an IP-literal
+  std::string_view port;  // the text after the colon, "" when there is none
+  bool ipLiteral = false;
+  bool hasPort = false;  // a colon followed the host (the port may still be empty)
+};
+// nullopt with *error ("an unterminated IPv6 literal", "junk after the IPv6 literal") otherwise.
+[[nodiscard]] std::optional<HostAndPort> splitHostAndPort(std::string_view authority,
+                                                          std::string* error);
 
 // RFC 9112 section 3.2 Host field value: uri-host [ ":" port ] (RFC 3986 section 3.2.2): an
 // IP-literal in brackets, or a reg-name (unreserved, pct-encoded, sub-delims; an IPv4 address is

@@ -77,6 +77,27 @@ TEST(EndpointUrl, RefusesWhitespaceAndControls) {
   EXPECT_FALSE(parseEndpointUrl("ftp://localhost/", &error));
 }
 
+// One split of host and port for a backend URL's authority and a request's Host field.
+TEST(EndpointUrl, AuthorityErrorsAndIpv6) {
+  std::string error;
+  auto v6 = parseEndpointUrl("https://[::1]:8443/api", &error);
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 8443);
+  EXPECT_EQ(v6->hostHeader, "[::1]:8443");
+  EXPECT_EQ(parseEndpointUrl("http://[::1]/", &error)->port, 80);
+  EXPECT_FALSE(parseEndpointUrl("http://[::1/", &error));
+  EXPECT_EQ(error, "endpoint URL has an unterminated IPv6 literal");
+  EXPECT_FALSE(parseEndpointUrl("http://[::1]x/", &error));
+  EXPECT_EQ(error, "endpoint URL has junk after the IPv6 literal");
+  EXPECT_FALSE(parseEndpointUrl("http://[::1]:/", &error));
+  EXPECT_EQ(error, "endpoint URL has an empty port");
+  EXPECT_FALSE(parseEndpointUrl("http://host:/", &error));
+  EXPECT_EQ(error, "endpoint URL has an empty port");
+  EXPECT_FALSE(parseEndpointUrl("http://:80/", &error));
+  EXPECT_EQ(error, "endpoint URL has no host");
+}
+
 // Issue 10 item 9: every Failure has a row in the one mapping (a name, a status a client can be
 // sent, and a fault code), so none falls through to a default.
 TEST(FailureModel, EveryFailureMapsToHttp) {
