@@ -176,6 +176,16 @@ std::string hex(std::uint64_t n) {
   return buf;
 }
 
+// Whether a backend may leave the request's body unread: only POST, PUT and PATCH give content a
+// meaning every server reads (RFC 9110 section 9.3); cpp-httplib, Python's http.server and many
+// small servers ignore a GET, HEAD, OPTIONS or DELETE body and read it as the next request. A
+// chunked body counts even when empty (its last chunk is bytes on the wire).
+bool bodyMayBeIgnored(const RequestHead& head) {
+  const bool body = head.framing == Framing::kChunked ||
+                    (head.framing == Framing::kLength && head.contentLength > 0);
+  return body && head.method != "POST" && head.method != "PUT" && head.method != "PATCH";
+}
+
 // Idle keep-alive connections to backends, per I/O thread (no lock: one thread uses it).
 class UpstreamPool {
  public:
@@ -188,13 +198,11 @@ class UpstreamPool {
       Idle idle = std::move(stack.back());
       stack.pop_back();
       observability::metrics().upstreamIdle(idle.api, -1);
-      // A connection back in the pool for less than a second is taken as is (under load, the peek
-      // would cost a system call per request); an older one is checked first. A dead one that
-      // slips through fails on first use: a request without a body is then sent again.
-      const auto idleFor = now - idle.since;
-      if (idleFor < kUpstreamIdleTimeout &&
-          (idleFor < std::chrono::seconds(1) || alive(*idle.conn)))
-        return std::move(idle.conn);
+      // Every connection is checked before reuse, however briefly it was idle: bytes the backend
+      // sent since its last answer (a late second answer, a body on a 204, 304 or HEAD answer)
+      // would be read as the next exchange's answer, so they cost the connection. A connection
+      // closed after the check fails on first use: a request without a body is then sent again.
+      if (now - idle.since < kUpstreamIdleTimeout && alive(*idle.conn)) return std::move(idle.conn);
       idle.conn->close();
     }
     return nullptr;
@@ -773,7 +781,7 @@ struct Server::Impl {
   }
 
   std::string upstreamHead(const RequestHead& head, const gateway::UpstreamTarget& target,
-                           const gateway::ForwardPlan& plan) {
+                           const gateway::ForwardPlan& plan, bool lastOnConnection) {
     std::string out;
     out.reserve(512);
     out += head.method;
@@ -799,6 +807,7 @@ struct Server::Impl {
       appendField(out, "Content-Length", std::to_string(head.contentLength));
     else if (head.framing == Framing::kChunked)
       appendField(out, "Transfer-Encoding", "chunked");
+    if (lastOnConnection) appendField(out, "Connection", "close");
     out += "\r\n";
     return out;
   }
@@ -913,7 +922,11 @@ struct Server::Impl {
     busy.set();
 
     // 2. The request head, then the body as it arrives (no more than kChunk buffered).
-    const std::string upHead = upstreamHead(head, *target, plan);
+    // A body on a method whose content has no defined meaning (RFC 9110 section 9.3) may be left
+    // unread by the backend and parsed as a second request that never passed the gateway: the
+    // backend is told to close after its answer, and the connection is never pooled.
+    const bool lastOnConnection = bodyMayBeIgnored(head);
+    const std::string upHead = upstreamHead(head, *target, plan, lastOnConnection);
     const seconds upTimeout(plan.timeoutSeconds);
     if (head.expectContinue && head.framing != Framing::kNone) {
       client.expiresAfter(seconds(options.writeTimeoutSeconds));
@@ -1120,7 +1133,7 @@ struct Server::Impl {
         break;
       }
     }
-    if (complete && response.keepAlive && upIn.empty())
+    if (complete && response.keepAlive && upIn.empty() && !lastOnConnection)
       t.pool.put(target->origin, std::move(up), plan.metricsApi);
     else
       up->close();

@@ -20,11 +20,18 @@ class FaultyBackend:
     garbage     answers bytes that are not HTTP, then closes
     truncated   announces Content-Length 1000, sends 10 bytes, closes cleanly
     crlf_header answers a redirect whose Location holds a percent-encoded CRLF
+    ignore_get_body  reads no body on GET (as cpp-httplib 0.11 and Python's http.server), so the
+                body of a GET is parsed as the next request on the connection; its answer comes 50 ms
+                late, as a slower handler's would
+    late_answer answers 204, then 50 ms later a second answer nobody asked for
+    Every answer's JSON names the request target it answers. Like every real server, it closes a
+    connection after answering a request that says "Connection: close".
     """
 
     def __init__(self):
         self.mode = "good"
         self.requests = 0
+        self.targets = []  # every request target received, in order
         self.connections = 0
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -47,8 +54,7 @@ class FaultyBackend:
                 self.open.add(conn)
             threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
 
-    @staticmethod
-    def read_request(conn, buffered):
+    def read_request(self, conn, buffered):
         data = buffered
         while b"\r\n\r\n" not in data:
             chunk = conn.recv(65536)
@@ -61,6 +67,8 @@ class FaultyBackend:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value.strip())
+        if self.mode == "ignore_get_body" and head.startswith(b"GET "):
+            length = 0
         while len(rest) < length:
             chunk = conn.recv(65536)
             if not chunk:
@@ -73,17 +81,33 @@ class FaultyBackend:
         try:
             conn.settimeout(30)
             while True:
+                pipelined = bool(buffered)
                 head, buffered = self.read_request(conn, buffered)
                 if head is None:
                     return
+                mode = self.mode
+                target = head.split(b" ")[1] if b" " in head else b""
                 with self.lock:
                     self.requests += 1
-                mode = self.mode
-                body = b'{"backend": "faulty", "mode": "' + mode.encode() + b'"}'
+                    self.targets.append(target.decode("latin-1"))
+                body = (b'{"backend": "faulty", "mode": "' + mode.encode() + b'", "target": "' +
+                        target + b'"}')
                 ok = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
                       str(len(body)).encode() + b"\r\n\r\n" + body)
-                if mode == "good":
+                close = b"\r\nconnection: close" in head.lower()
+                if mode in ("good", "ignore_get_body"):
+                    if pipelined:
+                        time.sleep(0.05)
                     conn.sendall(ok)
+                    if close:
+                        return
+                    continue
+                if mode == "late_answer":
+                    conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+                    time.sleep(0.05)
+                    late = b'{"target": "/late-answer"}'
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: " + str(len(late)).encode() + b"\r\n\r\n" + late)
                     continue
                 if mode == "close_after":
                     conn.sendall(ok)
@@ -147,6 +171,14 @@ security = []
 timeoutSeconds = 2
 
 [[apis.api]]
+name = "SecuredFaultyAPI"
+version = "1.0.0"
+context = "/securedfaulty"
+production = "http://127.0.0.1:{cls.faulty.port}/f"
+security = ["api_key"]
+timeoutSeconds = 2
+
+[[apis.api]]
 name = "SlowAPI"
 version = "1.0.0"
 context = "/slowapi"
@@ -155,7 +187,7 @@ security = []
 timeoutSeconds = 1
 """
         cls.gw = cls.start(harness.MicroGw(cls.workdir, harness.base_config(
-            cls.backend, issuer_apis=[("EchoAPI", "*"), ("ClosedAPI", "*")], extra=extra)))
+            cls.backend, issuer_apis=[("EchoAPI", "*"), ("ClosedAPI", "*"), ("SecuredFaultyAPI", "*")], extra=extra)))
         r = curl(cls.gw.https("/apikey"), headers=[f"Authorization: {ADMIN_BASIC}"])
         assert r.status == 200, r.body
         cls.key = r.body
@@ -271,6 +303,71 @@ timeoutSeconds = 1
         # Relayed byte for byte, as the backend sent it (SPEC section 10).
         self.assertIn("Location: /login?next=%0d%0aSet-Cookie:%20evil=1\r\n", head + "\r\n")
         self.assert_faulty_backend_recovered()
+
+    # --- the upstream pool is never poisoned (issue 22, item 1) ---
+
+    def test_get_body_ignored_by_the_backend_never_reaches_it_as_a_request(self):
+        """A keyed GET whose body is a second request, to a backend that ignores GET bodies: the
+        body must never be answered as a request, and the next client (keyless, on an open API of
+        the same backend) must get its own answer, not the smuggled one."""
+        self.faulty.mode = "ignore_get_body"
+        smuggled = b"GET /f/admin HTTP/1.1\r\nHost: backend\r\n\r\n"
+        request = (b"GET /securedfaulty/item HTTP/1.1\r\nHost: x\r\napikey: " + self.key.encode() +
+                   b"\r\nContent-Length: " + str(len(smuggled)).encode() + b"\r\n\r\n" + smuggled)
+        first = harness.parse_http_response(harness.raw_exchange(self.gw.http_port, request))
+        self.assertEqual(first.status, 200, first.body)
+        self.assertEqual(first.json()["target"], "/f/item")
+        for i in range(3):
+            time.sleep(0.2)
+            r = self.faulty_get(f"/next-{i}")
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.json()["target"], f"/f/next-{i}", "another request's answer was delivered")
+        self.assertNotIn("/f/admin", self.faulty.targets, "the body reached the backend as a request")
+        # HEAD, OPTIONS and DELETE bodies go the same way: the backend is told to close.
+        for method in ("OPTIONS", "DELETE"):
+            r = curl(self.gw.http("/faulty/m"), method=method, data="x=1")
+            self.assertEqual(r.status, 200, r.body)
+        # A POST body has a meaning every backend reads: its connection is pooled as before.
+        self.faulty.mode = "good"
+        before = self.faulty.connections
+        for i in range(5):
+            self.assertEqual(curl(self.gw.http(f"/faulty/post-{i}"), data="a=1").status, 200)
+        self.assertLess(self.faulty.connections - before, 5, "POST connections were not reused")
+
+    def test_unsolicited_bytes_from_the_backend_cost_the_connection(self):
+        """A backend that sends a second answer nobody asked for (here 50 ms after a 204): the next
+        exchange, within a second, must not read it as its own answer."""
+        self.faulty.mode = "late_answer"
+        r = self.faulty_get("/no-content")
+        self.assertEqual(r.status, 204, r.body)
+        time.sleep(0.2)
+        self.faulty.mode = "good"
+        for i in range(3):
+            r = self.faulty_get(f"/mine-{i}")
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.json()["target"], f"/f/mine-{i}", "the backend's stale answer was delivered")
+
+    def test_sample_backend_frames_a_get_body_as_a_body(self):
+        """The sample backend (Debian's cpp-httplib 0.11.4) reads a GET, HEAD or OPTIONS body with
+        Content-Length or chunked framing as a body: a second request inside it is never answered,
+        so it cannot poison a pool even without the gateway's Connection: close."""
+        smuggled = b"GET /petstore/v1/store/inventory HTTP/1.1\r\nHost: b\r\n\r\n"
+        chunked = b"%x\r\n" % len(smuggled) + smuggled + b"\r\n0\r\n\r\n"
+        for method in (b"GET", b"HEAD", b"OPTIONS"):
+            for framing, body in ((b"Content-Length: %d" % len(smuggled), smuggled),
+                                  (b"Transfer-Encoding: chunked", chunked)):
+                with socket.create_connection(("127.0.0.1", self.backend.port), timeout=1.0) as s:
+                    s.sendall(method + b" /echo HTTP/1.1\r\nHost: b\r\n" + framing + b"\r\n\r\n" + body)
+                    received = b""
+                    try:
+                        while True:
+                            chunk = s.recv(65536)
+                            if not chunk:
+                                break
+                            received += chunk
+                    except socket.timeout:
+                        pass
+                self.assertEqual(received.count(b"HTTP/1.1 "), 1, (method, framing, received[:300]))
 
     # --- no leaks ---
 

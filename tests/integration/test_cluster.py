@@ -85,6 +85,15 @@ class Client:
         self.tls.close()
 
 
+def scrape(gw):
+    conn = http.client.HTTPConnection("127.0.0.1", gw.metrics_port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
+
+
 def wait_until(predicate, timeout, step=0.002):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -111,6 +120,12 @@ class ClusterBase(harness.GatewayTestCase):
             cls.copy_secrets(first, name)
             cls.start_node(name)
         cls.clients = {name: Client(gw) for name, gw in cls.nodes.items()}
+        # Every node has seen the others' heartbeats (one a second) before a test counts on them: a
+        # node started first would still count fewer nodes (and divide local limits by that).
+        expected = f"mgw_cluster_nodes {len(NODES)}\n"
+        for name, gw in cls.nodes.items():
+            assert wait_until(lambda gw=gw: expected in scrape(gw), 5.0, step=0.1), \
+                f"node {name} does not see {len(NODES)} nodes 5 s after the last one started"
 
     @classmethod
     def tearDownClass(cls):
@@ -195,12 +210,7 @@ throttlingTier = "{tier}"
             self.assertEqual(self.status_on(n, key), status, f"node {n}")
 
     def metrics(self, gw):
-        conn = http.client.HTTPConnection("127.0.0.1", gw.metrics_port, timeout=10)
-        try:
-            conn.request("GET", "/metrics")
-            return conn.getresponse().read().decode()
-        finally:
-            conn.close()
+        return scrape(gw)
 
     def assert_alive(self):
         for name, gw in self.nodes.items():
