@@ -19,8 +19,8 @@
 #include "config/config.h"
 #include "gateway/api.h"
 #include "gateway/key_validator.h"
-#include "gateway/opaque_key_index.h"
 #include "store/key_hasher.h"
+#include "store/opaque_key_index.h"
 #include "token/jws.h"
 #include "token/keys.h"
 
@@ -59,17 +59,17 @@ config::Config benchConfig() {
 
 struct OpaqueFixture {
   store::KeyHasher hasher{std::string(store::KeyHasher::kSecretBytes, '\x42')};
-  std::shared_ptr<gateway::OpaqueKeyIndex> index;
+  std::shared_ptr<store::OpaqueKeyIndex> index;
   std::vector<std::string> values;  // the first kPool of the indexed keys
 
   OpaqueFixture() {
-    index = std::make_shared<gateway::OpaqueKeyIndex>(
+    index = std::make_shared<store::OpaqueKeyIndex>(
         [this](std::string_view v) { return hasher.hash(v); });
-    std::vector<std::pair<std::string, gateway::OpaqueKeyEntry>> entries;
+    std::vector<std::pair<std::string, store::OpaqueKeyEntry>> entries;
     entries.reserve(kIndexedKeys);
     for (int i = 0; i < kIndexedKeys; ++i) {
       std::string value = store::generateOpaqueKey();
-      gateway::OpaqueKeyEntry e;
+      store::OpaqueKeyEntry e;
       e.id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + i);
       e.owner = "admin";
       e.apiName = "BenchAPI";

@@ -25,7 +25,7 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool isPreflight(const HttpRequest& request) {
+bool isPreflight(const message::HttpRequest& request) {
   return request.method == "OPTIONS" && request.hasHeader("Origin") &&
          request.hasHeader("Access-Control-Request-Method");
 }
@@ -61,7 +61,7 @@ bool CorsPolicy::originAllowed(std::string_view origin) const {
   });
 }
 
-CorsPolicy::Preflight CorsPolicy::preflight(const HttpRequest& request) const {
+CorsPolicy::Preflight CorsPolicy::preflight(const message::HttpRequest& request) const {
   Preflight out;
   // Origin is a single field (RFC 6454 section 7.3): two of them are refused, not guessed at.
   if (request.headers.count("Origin") != 1) {
@@ -112,7 +112,7 @@ CorsPolicy::Preflight CorsPolicy::preflight(const HttpRequest& request) const {
   return out;
 }
 
-HeaderList CorsPolicy::responseHeaders(const HttpRequest& request) const {
+HeaderList CorsPolicy::responseHeaders(const message::HttpRequest& request) const {
   HeaderList out;
   if (!enabled_) return out;
   out.emplace_back("Vary", "Origin");

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/cors_config.h"
-#include "gateway/http_message.h"
+#include "message/http_message.h"
 
 namespace mgw::gateway {
 
@@ -17,7 +17,7 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // OPTIONS with Origin and Access-Control-Request-Method: a CORS preflight. Any other OPTIONS is an
 // ordinary request.
-bool isPreflight(const HttpRequest& request);
+bool isPreflight(const message::HttpRequest& request);
 
 class CorsPolicy {
  public:
@@ -36,12 +36,12 @@ class CorsPolicy {
   // The answer to a preflight (isPreflight): allowed when the origin, the requested method and
   // every requested header are allowed; then Access-Control-Allow-Origin (the request's origin),
   // -Allow-Credentials, -Allow-Methods, -Allow-Headers, -Max-Age and Vary.
-  Preflight preflight(const HttpRequest& request) const;
+  Preflight preflight(const message::HttpRequest& request) const;
 
   // Fields for an actual (non-preflight) response, the gateway's faults included: Vary: Origin
   // always (the answer depends on it), and when the origin is allowed Access-Control-Allow-Origin,
   // -Allow-Credentials and -Expose-Headers.
-  HeaderList responseHeaders(const HttpRequest& request) const;
+  HeaderList responseHeaders(const message::HttpRequest& request) const;
 
   // The response fields the gateway owns when its CORS is enabled: a backend's are removed, so a
   // backend's "Access-Control-Allow-Origin: *" cannot widen the policy.

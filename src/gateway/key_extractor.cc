@@ -6,11 +6,12 @@
 
 namespace mgw::gateway {
 
-std::optional<ExtractedKey> extractKey(const ApiDefinition& api, const HttpRequest& request) {
+std::optional<ExtractedKey> extractKey(const ApiDefinition& api,
+                                       const message::HttpRequest& request) {
   return extractKey(api.keySources, request);
 }
 
-std::optional<ExtractedKey> extractBearer(const HttpRequest& request) {
+std::optional<ExtractedKey> extractBearer(const message::HttpRequest& request) {
   auto [begin, end] = request.headers.equal_range("Authorization");
   for (auto it = begin; it != end; ++it) {
     std::string_view v = trimOws(it->second);
@@ -34,7 +35,7 @@ const std::vector<KeySource>& keySourcesFor(const ApiDefinition& api, const Reso
 }
 
 std::optional<ExtractedKey> extractKey(const std::vector<KeySource>& sources,
-                                       const HttpRequest& request) {
+                                       const message::HttpRequest& request) {
   for (const KeySource& source : sources) {
     if (source.name.empty()) continue;
     if (source.in == KeyLocation::kHeader) {

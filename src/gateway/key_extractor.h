@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "gateway/api.h"
-#include "gateway/http_message.h"
+#include "message/http_message.h"
 
 namespace mgw::gateway {
 
@@ -19,15 +19,16 @@ struct ExtractedKey {
 // The first non-empty value among api.keySources: header names case-insensitive (RFC 9110 section
 // 5.1), surrounding whitespace trimmed (5.5); query names exact, values as the server decoded them.
 // An empty value counts as absent. nullopt when no source has a key.
-std::optional<ExtractedKey> extractKey(const ApiDefinition& api, const HttpRequest& request);
+std::optional<ExtractedKey> extractKey(const ApiDefinition& api,
+                                       const message::HttpRequest& request);
 
 // The same over the given locations (a resource's own, SPEC section 7 / WSO2 MGW 3.x).
 std::optional<ExtractedKey> extractKey(const std::vector<KeySource>& sources,
-                                       const HttpRequest& request);
+                                       const message::HttpRequest& request);
 
 // "Authorization: Bearer <token>" (RFC 6750 section 2.1; the scheme compares case-insensitively),
 // for resources secured by OAuth2 (WSO2 MGW 3.x [[jwtTokenConfig]] tokens). nullopt without one.
-std::optional<ExtractedKey> extractBearer(const HttpRequest& request);
+std::optional<ExtractedKey> extractBearer(const message::HttpRequest& request);
 
 // Where a secured resource takes an API key: its own security's locations when its definition
 // declares them, else the API's.

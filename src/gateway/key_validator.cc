@@ -7,8 +7,8 @@
 
 #include "common/crypto_util.h"
 #include "common/log.h"
+#include "common/referer_matcher.h"
 #include "common/text.h"
-#include "gateway/referer_matcher.h"
 #include "observability/metrics.h"
 #include "token/iso_time.h"
 
@@ -109,8 +109,8 @@ std::string KeyValidator::subjectKey(std::string_view iss, std::string_view sub)
 }
 
 KeyValidator::KeyValidator(std::shared_ptr<const token::KeySet> keys, const config::Config& config,
-                           std::shared_ptr<RevocationList> revocations,
-                           std::shared_ptr<const OpaqueKeyIndex> opaqueKeys)
+                           std::shared_ptr<store::RevocationList> revocations,
+                           std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys)
     : keys_(std::move(keys)),
       revocations_(std::move(revocations)),
       opaqueKeys_(std::move(opaqueKeys)),
@@ -356,7 +356,7 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   };
 
   // 1. Known. The value is never logged: an unknown one is named by its fingerprint.
-  std::shared_ptr<const OpaqueKeyEntry> entry = opaqueKeys_->find(key);
+  std::shared_ptr<const store::OpaqueKeyEntry> entry = opaqueKeys_->find(key);
   if (!entry) {
     out.keyId = fingerprint(key);
     return refuse(Failure::kUnknownKey, "no opaque key has this value",

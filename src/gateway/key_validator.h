@@ -9,14 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_matcher.h"
 #include "common/status.h"
 #include "config/config.h"
 #include "gateway/api.h"
-#include "gateway/ip_matcher.h"
 #include "gateway/key_cache.h"
-#include "gateway/opaque_key_index.h"
 #include "gateway/refusal_cache.h"
-#include "gateway/revocation_list.h"
+#include "store/opaque_key_index.h"
+#include "store/revocation_list.h"
 #include "token/jws.h"
 
 namespace mgw::gateway {
@@ -59,8 +59,8 @@ class KeyValidator {
   // revocations may be null (nothing revoked); opaqueKeys may be null (signed keys only). The cache
   // is sized from config.caching.
   KeyValidator(std::shared_ptr<const token::KeySet> keys, const config::Config& config,
-               std::shared_ptr<RevocationList> revocations,
-               std::shared_ptr<const OpaqueKeyIndex> opaqueKeys = nullptr);
+               std::shared_ptr<store::RevocationList> revocations,
+               std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys = nullptr);
 
   // No signed key is this short (the shortest signature alone, Ed25519's, is 86 characters), and no
   // opaque key is longer (custom values: 8 to 64; generated: 43). So the length alone picks the
@@ -111,8 +111,8 @@ class KeyValidator {
                             const RequestContext& ctx, ValidationResult& out) const;
 
   std::shared_ptr<const token::KeySet> keys_;
-  std::shared_ptr<RevocationList> revocations_;
-  std::shared_ptr<const OpaqueKeyIndex> opaqueKeys_;
+  std::shared_ptr<store::RevocationList> revocations_;
+  std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys_;
   std::int64_t skewMs_;
   std::string localIssuer_;
   IpMatcher trustedProxies_;

@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "common/log.h"
-#include "gateway/fault_reply.h"
-#include "gateway/hop_by_hop.h"
 #include "http/connection.h"
 #include "http/tls.h"
 #include "http/wire.h"
+#include "message/fault_reply.h"
+#include "message/hop_by_hop.h"
 #include "observability/metrics.h"
 
 namespace mgw::http {
@@ -35,6 +35,9 @@ namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
+using message::Decision;
+using message::Handler;
+using message::Outcome;
 using observability::Listener;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
@@ -117,7 +120,7 @@ std::string httpDate() {
 
 // A micro-gw reply (handler or fault) on the wire.
 // `http10` answers an HTTP/1.0 client, which closes unless told to keep the connection.
-std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest, bool keepAlive,
+std::string serializeReply(const message::HttpResponse& reply, bool headRequest, bool keepAlive,
                            bool http10) {
   std::string out;
   out.reserve(256 + reply.body.size());
@@ -127,7 +130,7 @@ std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest,
   out += reasonPhrase(reply.status);
   out += "\r\n";
   for (const auto& [name, value] : reply.headers) {
-    if (gateway::isHopByHopHeader(name)) continue;  // framing is written here, once
+    if (message::isHopByHopHeader(name)) continue;  // framing is written here, once
     out += name;
     out += ": ";
     out += value;
@@ -147,7 +150,7 @@ std::string serializeReply(const gateway::HttpResponse& reply, bool headRequest,
 std::vector<std::string> connectionOptions(const std::vector<Field>& fields) {
   std::vector<std::string> names;
   for (const Field& f : fields)
-    if (equalsIgnoreCase(f.name, "Connection")) gateway::collectConnectionOptions(f.value, &names);
+    if (equalsIgnoreCase(f.name, "Connection")) message::collectConnectionOptions(f.value, &names);
   return names;
 }
 
@@ -445,7 +448,7 @@ struct Server::Impl {
     conn.close();
   }
 
-  awaitable<bool> writeReply(Connection& conn, const gateway::HttpResponse& reply, bool headRequest,
+  awaitable<bool> writeReply(Connection& conn, const message::HttpResponse& reply, bool headRequest,
                              bool keepAlive) {
     const std::string bytes = serializeReply(reply, headRequest, keepAlive, conn.http10);
     conn.expiresAfter(seconds(options.writeTimeoutSeconds));
@@ -482,7 +485,7 @@ struct Server::Impl {
       if (ec) {
         // Nothing of a request yet: a quiet close. Part of a head: 408, then close.
         if (started && ec == beast::error::timeout && served == 0) {
-          const auto timeoutReply = gateway::faultReply(
+          const auto timeoutReply = message::faultReply(
               Failure::kRequestTimeout,
               "the request head did not arrive within [listenerConfig] headerTimeoutSeconds");
           co_await writeReply(conn, timeoutReply, false, false);
@@ -496,7 +499,7 @@ struct Server::Impl {
       }
       headSize = findHeadEnd(in.view(), options.maxHeaderBytes, &scanned, &error);
     }
-    gateway::HttpRequest request;
+    message::HttpRequest request;
     request.clientAddress = peer;
     request.tls = tls;
     Outcome outcome;
@@ -510,7 +513,7 @@ struct Server::Impl {
       log::warn("request refused", {{"client", peer},
                                     {"reason", failureName(error.failure)},
                                     {"detail", error.description}});
-      const auto refusal = gateway::faultReply(error.failure, error.description);
+      const auto refusal = message::faultReply(error.failure, error.description);
       co_await writeReply(conn, refusal, false, false);
       co_return false;
     }
@@ -523,18 +526,18 @@ struct Server::Impl {
     bool keepAlive = head.keepAlive && !draining;
 
     Decision decision;
-    if (std::string why = gateway::parseTarget(head.target, &request); !why.empty()) {
-      decision.reply = gateway::faultReply(Failure::kBadFraming, why);
+    if (std::string why = message::parseTarget(head.target, &request); !why.empty()) {
+      decision = Decision::reply(message::faultReply(Failure::kBadFraming, why));
       keepAlive = false;
     } else {
       decision = handler.decide(request);
     }
-    // A decision that completes later (kDefer): the coroutine waits on this I/O thread's executor
+    // A decision that completes later (Defer): the coroutine waits on this I/O thread's executor
     // and is resumed there; the thread serves other connections meanwhile.
-    while (decision.kind == Decision::Kind::kDefer) {
-      auto start = std::move(decision.defer);
+    while (auto* deferred = std::get_if<message::Defer>(&decision.action)) {
+      auto start = std::move(deferred->start);
       auto done = std::move(decision.done);
-      if (decision.blocking) start = onWorkers(std::move(start));
+      if (deferred->blocking) start = onWorkers(std::move(start));
       // start is a named local passed by reference: a by-value std::function argument of a
       // co_await call is destroyed twice by GCC 12 (the coroutine temporaries bug; seen as a
       // double free once a store answered later, the Redis counters).
@@ -542,57 +545,45 @@ struct Server::Impl {
       if (!decision.done) decision.done = std::move(done);
     }
 
-    switch (decision.kind) {
-      case Decision::Kind::kReply: {
-        if (keepAlive) keepAlive = co_await discardBody(conn, in, head);
-        outcome.status = decision.reply.status;
-        if (!co_await writeReply(conn, decision.reply, headRequest, keepAlive)) keepAlive = false;
-        break;
-      }
-      case Decision::Kind::kLocal: {
-        gateway::HttpResponse reply;
-        Failure bodyFailure =
-            co_await readBody(conn, in, head, decision.maxBodyBytes, &request.body);
-        if (bodyFailure != Failure::kNone) {
-          keepAlive = false;
-          if (bodyFailure == Failure::kRequestTimeout) {
-            conn.close();
-            outcome.failure = bodyFailure;
-            break;
-          }
-          reply = gateway::faultReply(
+    if (auto* reply = std::get_if<message::Reply>(&decision.action)) {
+      if (keepAlive) keepAlive = co_await discardBody(conn, in, head);
+      outcome.status = reply->response.status;
+      if (!co_await writeReply(conn, reply->response, headRequest, keepAlive)) keepAlive = false;
+    } else if (auto* local = std::get_if<message::Local>(&decision.action)) {
+      message::HttpResponse answer;
+      Failure bodyFailure = co_await readBody(conn, in, head, local->maxBodyBytes, &request.body);
+      if (bodyFailure != Failure::kNone) {
+        keepAlive = false;
+        if (bodyFailure == Failure::kRequestTimeout) {
+          conn.close();
+          outcome.failure = bodyFailure;
+        } else {
+          answer = message::faultReply(
               bodyFailure,
               bodyFailure == Failure::kPayloadTooLarge
-                  ? "the request body exceeds " + std::to_string(decision.maxBodyBytes) + " bytes"
+                  ? "the request body exceeds " + std::to_string(local->maxBodyBytes) + " bytes"
                   : "the request body is not valid chunked encoding");
-        } else if (decision.blocking) {
-          // Runs on the worker pool; the coroutine resumes on this I/O thread afterwards.
-          const auto queued = steady_clock::now();
-          const int queueLimit = options.workerQueueSeconds;
-          reply = co_await asio::co_spawn(
-              workers->get_executor(),
-              [&decision, &request, queued, queueLimit]() -> awaitable<gateway::HttpResponse> {
-                if (steady_clock::now() - queued > seconds(queueLimit)) co_return busyReply();
-                co_return runLocal(decision, request);
-              },
-              asio::use_awaitable);
-        } else {
-          reply = runLocal(decision, request);
         }
-        outcome.status = reply.status;
-        if (!co_await writeReply(conn, reply, headRequest, keepAlive)) keepAlive = false;
-        break;
+      } else if (local->blocking) {
+        // Runs on the worker pool; the coroutine resumes on this I/O thread afterwards.
+        const auto queued = steady_clock::now();
+        const int queueLimit = options.workerQueueSeconds;
+        answer = co_await asio::co_spawn(
+            workers->get_executor(),
+            [local, &request, queued, queueLimit]() -> awaitable<message::HttpResponse> {
+              if (steady_clock::now() - queued > seconds(queueLimit)) co_return busyReply();
+              co_return runLocal(*local, request);
+            },
+            asio::use_awaitable);
+      } else {
+        answer = runLocal(*local, request);
       }
-      case Decision::Kind::kForward:
-        keepAlive = co_await relay(t, conn, in, head, *decision.forward, keepAlive, &outcome);
-        break;
-      case Decision::Kind::kDefer: {  // unreachable: resolved above
-        keepAlive = false;
-        const auto reply = gateway::faultReply(Failure::kInternalError, "no decision was made");
-        outcome.status = reply.status;
-        co_await writeReply(conn, reply, headRequest, false);
-        break;
+      if (outcome.failure != Failure::kRequestTimeout) {
+        outcome.status = answer.status;
+        if (!co_await writeReply(conn, answer, headRequest, keepAlive)) keepAlive = false;
       }
+    } else if (auto* forward = std::get_if<message::Forward>(&decision.action)) {
+      keepAlive = co_await relay(t, conn, in, head, *forward->plan, keepAlive, &outcome);
     }
     if (decision.done) {
       outcome.bytesIn = in.consumedTotal - consumedBefore;
@@ -606,7 +597,7 @@ struct Server::Impl {
   // exactly once; the coroutine continues on t's executor. (Handlers that decide at once never
   // return kDefer, so this costs a request nothing unless it waits on something.)
   static awaitable<Decision> awaitDecision(IoThread& t,
-                                           std::function<void(Decision::Resume)>& start) {
+                                           std::function<void(message::Resume)>& start) {
     // The initiation captures references only (start lives in the caller's frame until resumed):
     // GCC 12 may destroy a co_await call's temporaries twice, harmless for references only.
     co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Decision)>(
@@ -628,21 +619,18 @@ struct Server::Impl {
   // A blocking kDefer: start runs on the worker pool (argon2id for basic auth on a resource), with
   // the queue limit of kLocal. resume is guarded so that it runs exactly once, even when start
   // throws after calling it.
-  std::function<void(Decision::Resume)> onWorkers(std::function<void(Decision::Resume)> start) {
-    return [this, start = std::move(start)](Decision::Resume resume) mutable {
+  std::function<void(message::Resume)> onWorkers(std::function<void(message::Resume)> start) {
+    return [this, start = std::move(start)](message::Resume resume) mutable {
       const auto queued = steady_clock::now();
       const int queueLimit = options.workerQueueSeconds;
       asio::post(workers->get_executor(), [start = std::move(start), resume = std::move(resume),
                                            queued, queueLimit]() mutable {
         auto once = std::make_shared<std::atomic<bool>>(false);
-        Decision::Resume guarded = [once, resume](Decision d) {
+        message::Resume guarded = [once, resume](Decision d) {
           if (!once->exchange(true)) resume(std::move(d));
         };
-        auto answer = [&guarded](gateway::HttpResponse reply) {
-          Decision d;
-          d.kind = Decision::Kind::kReply;
-          d.reply = std::move(reply);
-          guarded(std::move(d));
+        auto answer = [&guarded](message::HttpResponse reply) {
+          guarded(Decision::reply(std::move(reply)));
         };
         if (steady_clock::now() - queued > seconds(queueLimit)) {
           answer(busyReply());
@@ -653,11 +641,11 @@ struct Server::Impl {
         } catch (const std::exception& e) {
           log::error("unhandled exception in a deferred decision", {{"error", e.what()}});
           answer(
-              gateway::faultReply(Failure::kInternalError, "the request could not be processed"));
+              message::faultReply(Failure::kInternalError, "the request could not be processed"));
         } catch (...) {
           log::error("unhandled exception in a deferred decision");
           answer(
-              gateway::faultReply(Failure::kInternalError, "the request could not be processed"));
+              message::faultReply(Failure::kInternalError, "the request could not be processed"));
         }
       });
     };
@@ -665,23 +653,24 @@ struct Server::Impl {
 
   // A blocking task that waited in the worker queue longer than workerQueueSeconds: the client is
   // told to come back rather than kept waiting behind a backlog (a login flood, a slow store).
-  static gateway::HttpResponse busyReply() {
+  static message::HttpResponse busyReply() {
     auto busy =
-        gateway::faultReply(Failure::kOverloaded, "the server is busy; retry in a few seconds");
+        message::faultReply(Failure::kOverloaded, "the server is busy; retry in a few seconds");
     busy.setHeader("Retry-After", "5");
     return busy;
   }
 
-  static gateway::HttpResponse runLocal(Decision& decision, gateway::HttpRequest& request) {
+  static message::HttpResponse runLocal(const message::Local& local,
+                                        message::HttpRequest& request) {
     try {
-      return decision.local(request);
+      return local.run(request);
     } catch (const std::exception& e) {
       log::error("unhandled exception in a request handler",
                  {{"path", request.path}, {"error", e.what()}});
     } catch (...) {
       log::error("unhandled exception in a request handler", {{"path", request.path}});
     }
-    return gateway::faultReply(Failure::kInternalError, "the request could not be processed");
+    return message::faultReply(Failure::kInternalError, "the request could not be processed");
   }
 
   // The body of a request answered without it: read and dropped when small, so the connection
@@ -727,7 +716,7 @@ struct Server::Impl {
 
   // ---- the relay ----------------------------------------------------------------------------
 
-  awaitable<std::unique_ptr<Connection>> connect(IoThread& t, const gateway::UpstreamTarget& target,
+  awaitable<std::unique_ptr<Connection>> connect(IoThread& t, const mgw::UpstreamTarget& target,
                                                  int timeoutSeconds, std::string* reason,
                                                  Failure* failure) {
     *failure = Failure::kBackendUnreachable;
@@ -780,18 +769,18 @@ struct Server::Impl {
     co_return conn;
   }
 
-  std::string upstreamHead(const RequestHead& head, const gateway::UpstreamTarget& target,
-                           const gateway::ForwardPlan& plan, bool lastOnConnection) {
+  std::string upstreamHead(const RequestHead& head, const mgw::UpstreamTarget& target,
+                           const message::ForwardPlan& plan, bool lastOnConnection) {
     std::string out;
     out.reserve(512);
     out += head.method;
     out += ' ';
-    out += gateway::upstreamRequestTarget(target, plan);
+    out += message::upstreamRequestTarget(target, plan);
     out += " HTTP/1.1\r\n";
     const auto options = connectionOptions(head.fields);
     for (const Field& f : head.fields) {
       const std::string& n = f.name;
-      if (gateway::isHopByHopHeader(n) || listed(options, n) || equalsIgnoreCase(n, "Host") ||
+      if (message::isHopByHopHeader(n) || listed(options, n) || equalsIgnoreCase(n, "Host") ||
           equalsIgnoreCase(n, "X-Forwarded-For") || equalsIgnoreCase(n, "X-Forwarded-Proto") ||
           equalsIgnoreCase(n, "X-Forwarded-Host") || equalsIgnoreCase(n, "Expect") ||
           listed(plan.dropHeaders, n) || owned(plan.setHeaders, n))
@@ -818,7 +807,7 @@ struct Server::Impl {
   static std::string clientHead(const ResponseHead& r, bool headRequest, bool chunkedToClient,
                                 bool keepAlive, bool http10,
                                 const std::vector<std::pair<std::string, std::string>>& added,
-                                const gateway::ForwardPlan* plan = nullptr) {
+                                const message::ForwardPlan* plan = nullptr) {
     std::string out;
     out.reserve(512);
     out += "HTTP/1.1 ";
@@ -835,7 +824,7 @@ struct Server::Impl {
         appendField(out, f.name, f.value);
         continue;
       }
-      if (gateway::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
+      if (message::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
       if (r.status >= 200 && owned(added, f.name)) continue;
       if (plan && listed(plan->dropResponseHeaders, f.name)) continue;
       appendField(out, f.name, f.value);
@@ -859,9 +848,9 @@ struct Server::Impl {
 
   // A backend fault before any byte of the answer reached the client: the fault reply, then close.
   awaitable<bool> failExchange(Connection& client, const RequestHead& head,
-                               const gateway::ForwardPlan& plan, Outcome* outcome, Failure failure,
+                               const message::ForwardPlan& plan, Outcome* outcome, Failure failure,
                                const std::string& description, const std::string& reason) {
-    auto reply = gateway::faultReply(failure, description);
+    auto reply = message::faultReply(failure, description);
     for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
     outcome->status = reply.status;
     outcome->failure = failure;
@@ -875,7 +864,7 @@ struct Server::Impl {
   }
 
   awaitable<bool> relay(IoThread& t, Connection& client, InputBuffer& in, const RequestHead& head,
-                        const gateway::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
+                        const message::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
     // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
     // with std::string operands): every argument of a co_await call below is a named local.
 
@@ -896,7 +885,7 @@ struct Server::Impl {
 
     // 1. A connection: pooled, or new (failover to the next endpoint on a connect failure only).
     std::unique_ptr<Connection> up;
-    const gateway::UpstreamTarget* target = nullptr;
+    const mgw::UpstreamTarget* target = nullptr;
     bool reused = false;
     std::string reasons;
     Failure connectFailure = Failure::kBackendUnreachable;

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "http/handler.h"
+#include "message/handler.h"
 
 namespace mgw::http {
 
@@ -38,14 +38,14 @@ struct ServerOptions {
   // metricsHandler. -1 = off.
   std::string metricsHost = "127.0.0.1";
   int metricsPort = -1;
-  Handler* metricsHandler = nullptr;  // borrowed
+  message::Handler* metricsHandler = nullptr;  // borrowed
   std::string trustStorePath;  // extra CAs for HTTPS backends (folder or PEM bundle), besides the
                                // system's; absent or empty is not an error
 };
 
 class Server {
  public:
-  Server(ServerOptions options, Handler& handler);
+  Server(ServerOptions options, message::Handler& handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

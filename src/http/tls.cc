@@ -99,7 +99,7 @@ void configureClientContext(boost::asio::ssl::context& ctx, const std::string& t
   *note = std::to_string(count) + " truststore certificate(s) besides the system CAs";
 }
 
-bool prepareClientSsl(SSL* ssl, const gateway::UpstreamTarget& target) {
+bool prepareClientSsl(SSL* ssl, const mgw::UpstreamTarget& target) {
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   // RFC 6125 section 6.4.4: the CN is never consulted (a certificate with a SAN, or without).
   X509_VERIFY_PARAM_set_hostflags(

@@ -8,7 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <string>
 
-#include "gateway/endpoint_url.h"
+#include "common/endpoint_url.h"
 
 namespace mgw::http {
 
@@ -23,7 +23,7 @@ void configureClientContext(boost::asio::ssl::context& ctx, const std::string& t
 
 // Per connection: SNI for a host name, and the name or IP address the certificate must match.
 // False when OpenSSL refuses the parameters.
-bool prepareClientSsl(SSL* ssl, const gateway::UpstreamTarget& target);
+bool prepareClientSsl(SSL* ssl, const mgw::UpstreamTarget& target);
 
 // Why a handshake failed, as a user can act on it ("certificate verify failed: Hostname
 // mismatch").

@@ -12,8 +12,8 @@
 
 namespace mgw::lifecycle {
 
-gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
-  gateway::OpaqueKeyEntry e;
+store::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
+  store::OpaqueKeyEntry e;
   e.id = r.id;
   e.owner = r.owner;
   e.apiName = r.apiName;
@@ -36,8 +36,8 @@ LifecycleService::LifecycleService(std::unique_ptr<store::Database> db,
       keys_(std::make_unique<store::OpaqueKeyStore>(*db_, *hasher_)),
       applications_(std::make_unique<store::ApplicationStore>(*db_)),
       replica_(std::make_unique<store::ReplicaStore>(*db_)),
-      revocations_(std::make_shared<gateway::RevocationList>()),
-      index_(std::make_shared<gateway::OpaqueKeyIndex>(
+      revocations_(std::make_shared<store::RevocationList>()),
+      index_(std::make_shared<store::OpaqueKeyIndex>(
           [hasher = hasher_.get()](std::string_view value) { return hasher->hash(value); })),
       // Rounded up: a key inside the skew must stay revoked.
       skewSeconds_(skewMs <= 0 ? 0 : (skewMs + 999) / 1000) {}
@@ -87,10 +87,10 @@ Failure LifecycleService::load() {
   if (!apps.ok()) return apps.failure;
   std::unordered_map<std::string, std::string> applicationTiers;
   for (const auto& a : apps.value) applicationTiers.emplace(a.id, a.tier);
-  std::vector<std::pair<std::string, gateway::OpaqueKeyEntry>> entries;
+  std::vector<std::pair<std::string, store::OpaqueKeyEntry>> entries;
   entries.reserve(keys.value.size());
   for (const auto& r : keys.value) entries.emplace_back(r.keyHash, toIndexEntry(r));
-  std::vector<gateway::OpaqueKeyIndex::Subscription> subscriptions;
+  std::vector<store::OpaqueKeyIndex::Subscription> subscriptions;
   subscriptions.reserve(subs.value.size());
   for (const auto& s : subs.value)
     subscriptions.push_back({s.applicationId, s.apiName, s.apiVersion});

@@ -16,14 +16,14 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gateway/opaque_key_index.h"
-#include "gateway/revocation_list.h"
 #include "lifecycle/change.h"
 #include "store/application_store.h"
 #include "store/database.h"
 #include "store/key_hasher.h"
+#include "store/opaque_key_index.h"
 #include "store/opaque_key_store.h"
 #include "store/replica_store.h"
+#include "store/revocation_list.h"
 #include "store/revocation_store.h"
 
 namespace mgw::lifecycle {
@@ -46,8 +46,8 @@ class LifecycleService {
   // opened, and a read transaction works. False with *why set otherwise. Blocks briefly (the
   // store's lock): call it off the I/O threads.
   bool usable(std::string* why) const;
-  std::shared_ptr<gateway::RevocationList> revocations() const { return revocations_; }
-  std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys() const { return index_; }
+  std::shared_ptr<store::RevocationList> revocations() const { return revocations_; }
+  std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys() const { return index_; }
 
   // Reads go straight to the store.
   const store::OpaqueKeyStore& keys() const { return *keys_; }
@@ -122,8 +122,8 @@ class LifecycleService {
   std::unique_ptr<store::ApplicationStore> applications_;
   std::unique_ptr<store::ReplicaStore> replica_;
   std::shared_ptr<ChangeSink> sink_;
-  std::shared_ptr<gateway::RevocationList> revocations_;
-  std::shared_ptr<gateway::OpaqueKeyIndex> index_;
+  std::shared_ptr<store::RevocationList> revocations_;
+  std::shared_ptr<store::OpaqueKeyIndex> index_;
   std::int64_t skewSeconds_;
 
   // Serialises write-then-update, so two writers cannot leave the memory copy older than the store.
@@ -136,6 +136,6 @@ class LifecycleService {
 };
 
 // The gateway's view of a stored key.
-gateway::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& record);
+store::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& record);
 
 }  // namespace mgw::lifecycle

@@ -88,7 +88,7 @@ int validateConfiguration(const std::string& configPath) {
     std::vector<std::string> warnings;
     BuildOptions options;
     options.createDevKeystores = false;
-    buildRuntimeState(*result.config, std::make_shared<gateway::RevocationList>(), options, &errors,
+    buildRuntimeState(*result.config, std::make_shared<store::RevocationList>(), options, &errors,
                       &warnings);
     if (errors.empty()) {
       const auto& listener = result.config->listener;

@@ -39,7 +39,7 @@ struct AccessEntry {
 };
 
 // Every value the client sent under `name`, in arrival order.
-std::vector<std::string_view> allValues(const gateway::HttpRequest& request,
+std::vector<std::string_view> allValues(const message::HttpRequest& request,
                                         const std::string& name) {
   std::vector<std::string_view> out;
   auto [first, last] = request.headers.equal_range(name);
@@ -48,9 +48,9 @@ std::vector<std::string_view> allValues(const gateway::HttpRequest& request,
 }
 
 // The access log line, written when the transport reports how the exchange ended.
-std::function<void(const gateway::HttpRequest&, const http::Outcome&)> accessLog(
+std::function<void(const message::HttpRequest&, const message::Outcome&)> accessLog(
     AccessEntry entry) {
-  return [entry = std::move(entry)](const gateway::HttpRequest& req, const http::Outcome& out) {
+  return [entry = std::move(entry)](const message::HttpRequest& req, const message::Outcome& out) {
     const auto elapsed = std::chrono::steady_clock::now() - entry.started;
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
     const Failure failure = entry.failure != Failure::kNone ? entry.failure : out.failure;
@@ -85,6 +85,10 @@ bool isFailedLookup(Failure f) {
          f == Failure::kWrongIssuer;
 }
 
+message::HttpResponse& replyOf(message::Decision& refusal) {
+  return std::get<message::Reply>(refusal.action).response;
+}
+
 std::size_t segmentCount(const std::string& context) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < context.size(); ++i)
@@ -109,12 +113,12 @@ observability::ThrottleLevel observabilityLevel(throttle::Level level) {
 // Throttling (SPEC section 13): charges the plan's counters, then the forward decision or a 429.
 // The in-process store answers inline; another store (Redis) answers later, so the transport is
 // asked to wait (kDefer) without blocking its thread.
-http::Decision throttled(ServerContext& context, std::shared_ptr<const RuntimeState> state,
-                         throttle::Plan plan, http::Decision allowed, AccessEntry entry) {
+message::Decision throttled(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                            throttle::Plan plan, message::Decision allowed, AccessEntry entry) {
   struct Pending {
     std::shared_ptr<const RuntimeState> state;  // keeps the plan's policies alive
     throttle::Plan plan;
-    http::Decision allowed;
+    message::Decision allowed;
     AccessEntry entry;
   };
   auto answer = [&context](Pending& p, const throttle::Verdict& verdict) {
@@ -137,10 +141,9 @@ http::Decision throttled(ServerContext& context, std::shared_ptr<const RuntimeSt
         : a.failure == Failure::kApplicationThrottled
             ? observability::ThrottleLevel::kApplication
             : observability::ThrottleLevel::kSubscription);
-    http::Decision refused;
-    refused.kind = http::Decision::Kind::kReply;
-    refused.reply = gateway::faultReply(a.failure, a.description);
-    for (auto& [name, value] : a.headers) refused.reply.setHeader(name, value);
+    auto reply = message::faultReply(a.failure, a.description);
+    for (auto& [name, value] : a.headers) reply.setHeader(name, value);
+    auto refused = message::Decision::reply(std::move(reply));
     refused.done = accessLog(std::move(p.entry));
     return refused;
   };
@@ -151,32 +154,30 @@ http::Decision throttled(ServerContext& context, std::shared_ptr<const RuntimeSt
   }
   auto pending = std::make_shared<Pending>(
       Pending{std::move(state), std::move(plan), std::move(allowed), std::move(entry)});
-  http::Decision deferred;
-  deferred.kind = http::Decision::Kind::kDefer;
-  deferred.defer = [&context, pending, answer](http::Decision::Resume resume) {
+  message::Defer deferred;
+  deferred.start = [&context, pending, answer](message::Resume resume) {
     auto hits = pending->plan.hits;
     context.counters().charge(std::move(hits),
                               [pending, answer, resume = std::move(resume)](throttle::Verdict v) {
                                 resume(answer(*pending, v));
                               });
   };
-  return deferred;
+  return message::Decision{std::move(deferred), {}};
 }
 
-http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeState> state,
-                          gateway::HttpRequest& request, const ResourceBasicVerdict* basic);
+message::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                             message::HttpRequest& request, const ResourceBasicVerdict* basic);
 
 // Basic auth on a resource: argon2id must not run on an I/O thread, so the transport is asked to
 // wait (kDefer) while the worker pool (the one /apikey uses: its size bounds argon2id in flight)
 // verifies; the gateway's decision is then made again with the verdict, on the worker thread.
 // The request is the transport's, untouched until resume.
-http::Decision deferBasic(ServerContext& context, std::shared_ptr<const RuntimeState> state,
-                          gateway::HttpRequest& request, const gateway::ApiDefinition& api,
-                          const gateway::Resource& resource) {
-  http::Decision deferred;
-  deferred.kind = http::Decision::Kind::kDefer;
+message::Decision deferBasic(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                             message::HttpRequest& request, const gateway::ApiDefinition& api,
+                             const gateway::Resource& resource) {
+  message::Defer deferred;
   deferred.blocking = true;
-  deferred.defer = [&context, state, &request, &api, &resource](http::Decision::Resume resume) {
+  deferred.start = [&context, state, &request, &api, &resource](message::Resume resume) {
     const ResourceBasicVerdict verdict =
         verifyResourceBasic(context, *state, request, api, resource);
     resume(decideWith(context, state, request, &verdict));
@@ -187,13 +188,12 @@ http::Decision deferBasic(ServerContext& context, std::shared_ptr<const RuntimeS
   entry.method = observability::methodOf(request.method);
   entry.api = api.name + ":" + api.version;
   entry.apiId = api.metricsId;
-  deferred.done = accessLog(std::move(entry));
-  return deferred;
+  return message::Decision{std::move(deferred), accessLog(std::move(entry))};
 }
 
 }  // namespace
 
-http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& request) {
+message::Decision decideGateway(ServerContext& context, message::HttpRequest& request) {
   return decideWith(context, context.state(), request, nullptr);
 }
 
@@ -201,10 +201,10 @@ namespace {
 
 // basic: null on the first pass; the verdict of verifyResourceBasic when the request is decided
 // again after it (the state is the one it verified against, so the routing is the same).
-http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeState> state,
-                          gateway::HttpRequest& request, const ResourceBasicVerdict* basic) {
+message::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeState> state,
+                             message::HttpRequest& request, const ResourceBasicVerdict* basic) {
   AccessEntry entry;
-  http::Decision decision;
+  message::Decision decision;
   const gateway::CorsPolicy* cors = nullptr;  // the API's, once routed: faults carry it too
   // W3C Trace Context and X-Request-Id: continued or started for every request, refused or not.
   auto trace = observability::traceRequest(allValues(request, "traceparent"),
@@ -215,12 +215,11 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
   auto refuse = [&](Failure failure, const std::string& description, const std::string& reason) {
     entry.failure = failure;
     entry.reason = reason;
-    decision.kind = http::Decision::Kind::kReply;
-    decision.reply = gateway::faultReply(failure, description);
+    auto reply = message::faultReply(failure, description);
     if (cors)
-      for (auto& [name, value] : cors->responseHeaders(request))
-        decision.reply.headers.emplace(name, value);
-    decision.reply.setHeader("X-Request-Id", trace.requestId);
+      for (auto& [name, value] : cors->responseHeaders(request)) reply.headers.emplace(name, value);
+    reply.setHeader("X-Request-Id", trace.requestId);
+    decision.action = message::Reply{std::move(reply)};
     decision.done = accessLog(std::move(entry));
     return std::move(decision);
   };
@@ -248,10 +247,11 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
         return refuse(Failure::kCorsRefused,
                       "the API's CORS policy does not allow this origin, method or headers",
                       answer.reason);
-      decision.kind = http::Decision::Kind::kReply;
-      decision.reply.status = 204;
-      for (auto& [name, value] : answer.headers) decision.reply.headers.emplace(name, value);
-      decision.reply.setHeader("X-Request-Id", trace.requestId);
+      message::HttpResponse reply;
+      reply.status = 204;
+      for (auto& [name, value] : answer.headers) reply.headers.emplace(name, value);
+      reply.setHeader("X-Request-Id", trace.requestId);
+      decision.action = message::Reply{std::move(reply)};
       decision.done = accessLog(std::move(entry));
       return decision;
     }
@@ -294,10 +294,10 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
   if (resource.secured && basic) {
     if (basic->failure != Failure::kNone) {
       auto refused = refuse(basic->failure, basic->description, basic->reason);
-      if (refused.reply.status == 401)
-        refused.reply.setHeader("WWW-Authenticate", "Basic realm=\"micro-gw\"");
+      if (replyOf(refused).status == 401)
+        replyOf(refused).setHeader("WWW-Authenticate", "Basic realm=\"micro-gw\"");
       if (basic->retryAfterSeconds > 0)
-        refused.reply.setHeader("Retry-After", std::to_string(basic->retryAfterSeconds));
+        replyOf(refused).setHeader("Retry-After", std::to_string(basic->retryAfterSeconds));
       return refused;
     }
     keyFacts = basic->caller;
@@ -339,7 +339,7 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
         auto refused = refuse(Failure::kAuthMissing,
                               "this resource takes Authorization: Basic base64(user:password)",
                               "no credentials");
-        refused.reply.setHeader("WWW-Authenticate", "Basic realm=\"micro-gw\"");
+        replyOf(refused).setHeader("WWW-Authenticate", "Basic realm=\"micro-gw\"");
         return refused;
       }
       if (resource.security.basic) {  // a second challenge: basic is a way in too (RFC 9110 11.6.1)
@@ -350,7 +350,7 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
                                    : "an API key is required in the '" + sources.front().name +
                                          "' location, or Authorization: Basic",
                    "no credentials");
-        refused.reply.headers.emplace("WWW-Authenticate", "Basic realm=\"micro-gw\"");
+        replyOf(refused).headers.emplace("WWW-Authenticate", "Basic realm=\"micro-gw\"");
         return refused;
       }
       if (sources.empty())
@@ -382,7 +382,7 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
                             "too many unknown or invalid API keys from this address; retry after " +
                                 retryAfter + " seconds",
                             "key lookups from " + client + " throttled");
-      refused.reply.setHeader("Retry-After", retryAfter);
+      replyOf(refused).setHeader("Retry-After", retryAfter);
       return refused;
     }
     auto verdict = state->validator->validate(key->value, api, ctx, nowSeconds());
@@ -403,7 +403,7 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
     return refuse(Failure::kSandboxNotAvailable, "the API has no endpoints for this key type",
                   "no endpoints");
 
-  auto plan = std::make_shared<gateway::ForwardPlan>();
+  auto plan = std::make_shared<message::ForwardPlan>();
   plan->api = entry.api;
   plan->failover = endpoints->failover;
   // Failover walks the list in order; otherwise requests take the URLs in turn.
@@ -416,7 +416,7 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
   if (plan->targets.empty())
     return refuse(Failure::kBackendUnreachable, "the backend is unreachable",
                   "no usable endpoint URL");
-  plan->rawPath = gateway::rawPathAfter(request.rawPath, segmentCount(api.context));
+  plan->rawPath = message::rawPathAfter(request.rawPath, segmentCount(api.context));
   // SPEC section 9 (WSO2 issue #2572): the key is the gateway's business, not the backend's.
   std::vector<std::string> keyParams;
   if (!api.propagateApiKey) {
@@ -431,7 +431,7 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
   if (bearerUsed && !api.propagateApiKey) plan->dropHeaders.push_back("Authorization");
   // Basic credentials never reach the backend (WSO2 strips them too), whatever propagateApiKey.
   if (basicUsed) plan->dropHeaders.push_back("Authorization");
-  plan->rawQuery = gateway::removeQueryParams(request.rawQuery, keyParams);
+  plan->rawQuery = message::removeQueryParams(request.rawQuery, keyParams);
   plan->forwardedFor =
       forwardedFor.empty() ? request.clientAddress : forwardedFor + ", " + request.clientAddress;
   plan->forwardedHost = request.header("Host");
@@ -464,8 +464,7 @@ http::Decision decideWith(ServerContext& context, std::shared_ptr<const RuntimeS
     }
   }
 
-  decision.kind = http::Decision::Kind::kForward;
-  decision.forward = std::move(plan);
+  decision.action = message::Forward{std::move(plan)};
   if (state->throttler) {
     std::string resource;
     if (!subject.resourceTier.empty())

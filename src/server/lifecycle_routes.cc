@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto_util.h"
+#include "common/ip_matcher.h"
 #include "common/log.h"
-#include "gateway/ip_matcher.h"
+#include "common/referer_matcher.h"
 #include "gateway/key_validator.h"
-#include "gateway/referer_matcher.h"
 #include "lifecycle/ownership.h"
 
 #include "observability/metrics.h"
@@ -557,14 +557,14 @@ void createKey(ServerContext& context, const RouteRequest& req, HttpResponse& re
   }
   std::string error;
   if (ip && !ip->empty()) {
-    if (!gateway::IpMatcher::parse(*ip, &error)) {
+    if (!mgw::IpMatcher::parse(*ip, &error)) {
       writeFault(res, Failure::kBadRequestBody, "permittedIP: " + error);
       return;
     }
     key.permittedIp = *ip;
   }
   if (referer && !referer->empty()) {
-    if (!gateway::RefererMatcher::parse(*referer, &error)) {
+    if (!mgw::RefererMatcher::parse(*referer, &error)) {
       writeFault(res, Failure::kBadRequestBody, "permittedReferer: " + error);
       return;
     }

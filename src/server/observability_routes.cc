@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
-#include "gateway/fault_reply.h"
+#include "message/fault_reply.h"
 #include "observability/metrics.h"
 #include "observability/prometheus_text.h"
 
@@ -12,16 +12,13 @@ namespace {
 
 using nlohmann::json;
 
-http::Decision reply(gateway::HttpResponse response) {
-  http::Decision d;
-  d.kind = http::Decision::Kind::kReply;
-  d.reply = std::move(response);
-  return d;
+message::Decision reply(message::HttpResponse response) {
+  return message::Decision::reply(std::move(response));
 }
 
 }  // namespace
 
-gateway::HttpResponse ObservabilityHandler::ready() {
+message::HttpResponse ObservabilityHandler::ready() {
   json checks = json::object();
   std::string why;
   bool ok = true;
@@ -52,7 +49,7 @@ gateway::HttpResponse ObservabilityHandler::ready() {
     else
       log::warn("not ready", {{"detail", why}});
   }
-  gateway::HttpResponse res;
+  message::HttpResponse res;
   res.status = ok ? 200 : 503;
   res.setHeader("Cache-Control", "no-store");
   res.setContent(json{{"status", ok ? "UP" : "DOWN"}, {"checks", checks}}.dump(),
@@ -60,19 +57,19 @@ gateway::HttpResponse ObservabilityHandler::ready() {
   return res;
 }
 
-http::Decision ObservabilityHandler::decide(gateway::HttpRequest& request) {
+message::Decision ObservabilityHandler::decide(message::HttpRequest& request) {
   const std::string& path = request.path;
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (path != "/metrics" && path != "/health/live" && path != "/health/ready")
-    return reply(gateway::faultReply(
+    return reply(message::faultReply(
         Failure::kNotFound, "this listener serves /metrics, /health/live and /health/ready"));
   if (!get) {
-    auto refused = gateway::faultReply(Failure::kMethodNotAllowed, "only GET and HEAD");
+    auto refused = message::faultReply(Failure::kMethodNotAllowed, "only GET and HEAD");
     refused.setHeader("Allow", "GET, HEAD");
     return reply(std::move(refused));
   }
   if (path == "/health/live") {
-    gateway::HttpResponse res;
+    message::HttpResponse res;
     res.setHeader("Cache-Control", "no-store");
     res.setContent("{\"status\":\"UP\"}", "application/json");
     return reply(std::move(res));
@@ -81,7 +78,7 @@ http::Decision ObservabilityHandler::decide(gateway::HttpRequest& request) {
     observability::ScrapeGauges gauges;
     if (const auto state = context_.state(); state && state->validator)
       gauges.keyCacheEntries = state->validator->cache().size();
-    gateway::HttpResponse res;
+    message::HttpResponse res;
     res.setHeader("Cache-Control", "no-store");
     std::string body = observability::metrics().render(gauges);
     // [cluster] (SPEC section 14): Redis reachability, live nodes, shared and refused changes.
@@ -90,12 +87,11 @@ http::Decision ObservabilityHandler::decide(gateway::HttpRequest& request) {
     return reply(std::move(res));
   }
   // /health/ready touches the store: on the worker pool, never on an I/O thread.
-  http::Decision d;
-  d.kind = http::Decision::Kind::kLocal;
+  message::Local d;
   d.blocking = true;
   d.maxBodyBytes = 0;
-  d.local = [this](gateway::HttpRequest&) { return ready(); };
-  return d;
+  d.run = [this](message::HttpRequest&) { return ready(); };
+  return message::Decision{std::move(d), {}};
 }
 
 }  // namespace mgw::server

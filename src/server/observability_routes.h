@@ -6,7 +6,7 @@
 #include <atomic>
 #include <string>
 
-#include "http/handler.h"
+#include "message/handler.h"
 #include "server/server_context.h"
 
 namespace mgw::server {
@@ -18,15 +18,15 @@ struct ReadinessInputs {
   std::atomic<bool> swapping{false};      // a reload is replacing the configuration
 };
 
-class ObservabilityHandler : public http::Handler {
+class ObservabilityHandler : public message::Handler {
  public:
   ObservabilityHandler(ServerContext& context, const ReadinessInputs& inputs)
       : context_(context), inputs_(inputs) {}
-  http::Decision decide(gateway::HttpRequest& request) override;
+  message::Decision decide(message::HttpRequest& request) override;
 
   // The readiness verdict: the JSON body and 200 or 503. Blocks briefly (the store): called on
   // the worker pool.
-  gateway::HttpResponse ready();
+  message::HttpResponse ready();
 
  private:
   ServerContext& context_;

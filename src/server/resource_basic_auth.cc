@@ -34,7 +34,7 @@ const config::UserConfig* configuredUser(const RuntimeState& state, const std::s
 
 }  // namespace
 
-bool carriesBasicAuthorization(const gateway::HttpRequest& request) {
+bool carriesBasicAuthorization(const message::HttpRequest& request) {
   if (!request.hasHeader("Authorization")) return false;
   const std::string_view value = trimOws(request.header("Authorization"));
   return value.size() > kScheme.size() &&
@@ -42,7 +42,7 @@ bool carriesBasicAuthorization(const gateway::HttpRequest& request) {
 }
 
 ResourceBasicVerdict verifyResourceBasic(ServerContext& context, const RuntimeState& state,
-                                         const gateway::HttpRequest& request,
+                                         const message::HttpRequest& request,
                                          const gateway::ApiDefinition& api,
                                          const gateway::Resource& resource) {
   ResourceBasicVerdict v;

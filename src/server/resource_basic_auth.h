@@ -7,15 +7,15 @@
 
 #include "common/status.h"
 #include "gateway/api.h"
-#include "gateway/http_message.h"
 #include "gateway/key_validator.h"
+#include "message/http_message.h"
 #include "server/server_context.h"
 
 namespace mgw::server {
 
 // The Authorization header carries the Basic scheme (RFC 7617 section 2; the scheme name is
 // case-insensitive). Only the scheme is looked at: the credentials are parsed by the verification.
-bool carriesBasicAuthorization(const gateway::HttpRequest& request);
+bool carriesBasicAuthorization(const message::HttpRequest& request);
 
 struct ResourceBasicVerdict {
   // kNone, kAuthMissing, kAuthMalformed, kAuthInvalid, kTooManyAttempts (429 with
@@ -37,7 +37,7 @@ struct ResourceBasicVerdict {
 // a user with an `apis` list may call only those APIs. Counts login failures and logs each
 // refusal (never the password).
 ResourceBasicVerdict verifyResourceBasic(ServerContext& context, const RuntimeState& state,
-                                         const gateway::HttpRequest& request,
+                                         const message::HttpRequest& request,
                                          const gateway::ApiDefinition& api,
                                          const gateway::Resource& resource);
 

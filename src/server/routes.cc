@@ -5,34 +5,30 @@
 namespace mgw::server {
 namespace {
 
-http::Decision reply(HttpResponse response) {
-  http::Decision d;
-  d.kind = http::Decision::Kind::kReply;
-  d.reply = std::move(response);
-  return d;
+message::Decision reply(HttpResponse response) {
+  return message::Decision::reply(std::move(response));
 }
 
 // A handler that needs the body and may block (argon2id, store writes): the worker pool.
-http::Decision local(ServerContext& context, RouteHandler handler, std::string id) {
-  http::Decision d;
-  d.kind = http::Decision::Kind::kLocal;
+message::Decision local(ServerContext& context, RouteHandler handler, std::string id) {
+  message::Local d;
   d.blocking = true;
   d.maxBodyBytes = 64 * 1024;  // a key or management request is a few hundred bytes
-  d.local = [&context, handler, id = std::move(id)](gateway::HttpRequest& request) {
+  d.run = [&context, handler, id = std::move(id)](message::HttpRequest& request) {
     RouteRequest req;
-    static_cast<gateway::HttpRequest&>(req) = std::move(request);
+    static_cast<message::HttpRequest&>(req) = std::move(request);
     req.id = id;
     HttpResponse res;
     res.setHeader("Cache-Control", "no-store");
     handler(context, req, res);
     return res;
   };
-  return d;
+  return message::Decision{std::move(d), {}};
 }
 
 }  // namespace
 
-http::Decision Dispatcher::decide(gateway::HttpRequest& request) {
+message::Decision Dispatcher::decide(message::HttpRequest& request) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   if (path == "/health" && (method == "GET" || method == "HEAD")) {
@@ -43,7 +39,7 @@ http::Decision Dispatcher::decide(gateway::HttpRequest& request) {
   const bool stsPath = path == "/apikey" || path == "/.well-known/jwks.json";
   if (!request.tls && (stsPath || isLifecyclePath(path))) {
     // Passwords never travel in clear text: the STS and key management exist on HTTPS only.
-    return reply(gateway::faultReply(Failure::kNotFound,
+    return reply(message::faultReply(Failure::kNotFound,
                                      "this endpoint is served on the HTTPS listener only"));
   }
   if (request.tls) {

@@ -7,33 +7,33 @@
 #include <string>
 
 #include "auth/user_store.h"
-#include "gateway/fault_reply.h"
-#include "gateway/http_message.h"
-#include "http/handler.h"
+#include "message/fault_reply.h"
+#include "message/handler.h"
+#include "message/http_message.h"
 #include "server/server_context.h"
 
 namespace mgw::server {
 
-using gateway::Challenge;
-using gateway::HttpResponse;
-using gateway::writeFault;
+using message::Challenge;
+using message::HttpResponse;
+using message::writeFault;
 
 // A request to a micro-gw endpoint: the plain request plus the {id} segment of its path.
-struct RouteRequest : gateway::HttpRequest {
+struct RouteRequest : message::HttpRequest {
   std::string id;
 };
 
-class Dispatcher : public http::Handler {
+class Dispatcher : public message::Handler {
  public:
   explicit Dispatcher(ServerContext& context) : context_(context) {}
-  http::Decision decide(gateway::HttpRequest& request) override;
+  message::Decision decide(message::HttpRequest& request) override;
 
  private:
   ServerContext& context_;
 };
 
 // The gateway's decision for a request that is not a micro-gw endpoint (SPEC section 7).
-http::Decision decideGateway(ServerContext& context, gateway::HttpRequest& request);
+message::Decision decideGateway(ServerContext& context, message::HttpRequest& request);
 
 // Basic authentication for /apikey and the key management API: on failure writes the 401 (with
 // WWW-Authenticate) or 429 (with Retry-After) reply and returns nullopt.

@@ -62,10 +62,10 @@ bool isLoopbackHost(const std::string& host) {
 namespace {
 
 std::shared_ptr<RuntimeState> build(const config::Config& config,
-                                    std::shared_ptr<gateway::RevocationList> revocations,
+                                    std::shared_ptr<store::RevocationList> revocations,
                                     const BuildOptions& options, std::vector<std::string>* errors,
                                     std::vector<std::string>* warnings,
-                                    std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
+                                    std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys) {
   auto state = std::make_shared<RuntimeState>();
   state->config = config;
   const size_t errorsBefore = errors->size();
@@ -188,7 +188,7 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
     for (const auto* endpoints : all) {
       for (const auto& url : endpoints->urls) {
         std::string error;
-        auto target = gateway::parseEndpointUrl(url, &error);
+        auto target = mgw::parseEndpointUrl(url, &error);
         if (!target) {
           errors->push_back(api.source + ": API " + api.name + ":" + api.version + " endpoint \"" +
                             url + "\": " + error);
@@ -250,9 +250,9 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
 }  // namespace
 
 std::shared_ptr<RuntimeState> buildRuntimeState(
-    const config::Config& config, std::shared_ptr<gateway::RevocationList> revocations,
+    const config::Config& config, std::shared_ptr<store::RevocationList> revocations,
     const BuildOptions& options, std::vector<std::string>* errors,
-    std::vector<std::string>* warnings, std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys) {
+    std::vector<std::string>* warnings, std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys) {
   // The reload boundary: nothing below may end the process. A throw here is a gap between the
   // config loader's checks and a module's; it refuses this configuration and the running one
   // stays.

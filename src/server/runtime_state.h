@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "auth/user_store.h"
+#include "common/endpoint_url.h"
 #include "config/config.h"
 #include "gateway/backend_jwt.h"
-#include "gateway/endpoint_url.h"
 #include "gateway/key_validator.h"
-#include "gateway/revocation_list.h"
 #include "gateway/router.h"
+#include "store/revocation_list.h"
 #include "sts/api_key_issuer.h"
 #include "throttle/throttler.h"
 #include "token/jws.h"
@@ -30,7 +30,7 @@ struct RuntimeState {
   std::shared_ptr<const sts::ApiKeyIssuer> issuer;
   std::shared_ptr<const gateway::Router> router;
   std::shared_ptr<const gateway::KeyValidator> validator;
-  std::unordered_map<std::string, gateway::UpstreamTarget> endpoints;  // every endpoint URL, parsed
+  std::unordered_map<std::string, mgw::UpstreamTarget> endpoints;  // every endpoint URL, parsed
   std::shared_ptr<gateway::BackendJwtGenerator> jwtGenerator;  // null unless [jwtGenerator] enabled
   std::shared_ptr<const throttle::Throttler> throttler;        // the policies (SPEC section 13)
 };
@@ -46,10 +46,10 @@ struct BuildOptions {
 // opaqueKeys (the embedded store's in-memory index) lets the validator accept opaque keys; null:
 // signed keys only.
 std::shared_ptr<RuntimeState> buildRuntimeState(
-    const config::Config& config, std::shared_ptr<gateway::RevocationList> revocations,
+    const config::Config& config, std::shared_ptr<store::RevocationList> revocations,
     const BuildOptions& options, std::vector<std::string>* errors,
     std::vector<std::string>* warnings,
-    std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys = nullptr);
+    std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys = nullptr);
 
 // 127.0.0.1, any 127.x address, ::1 or localhost.
 bool isLoopbackHost(const std::string& host);

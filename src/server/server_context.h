@@ -10,9 +10,9 @@
 #include "auth/login_throttle.h"
 #include "cluster/cluster_node.h"
 #include "gateway/address_limiter.h"
-#include "gateway/revocation_list.h"
 #include "lifecycle/lifecycle_service.h"
 #include "server/runtime_state.h"
+#include "store/revocation_list.h"
 #include "throttle/counter_store.h"
 #include "throttle/local_counter_store.h"
 #include "throttle/throttler.h"
@@ -24,7 +24,7 @@ using lifecycle::LifecycleService;
 class ServerContext {
  public:
   ServerContext(std::shared_ptr<RuntimeState> state,
-                std::shared_ptr<gateway::RevocationList> revocations,
+                std::shared_ptr<store::RevocationList> revocations,
                 std::shared_ptr<LifecycleService> lifecycle = nullptr)
       : state_(std::move(state)),
         revocations_(std::move(revocations)),
@@ -37,8 +37,8 @@ class ServerContext {
     std::atomic_store(&state_, std::move(next));
   }
 
-  gateway::RevocationList& revocations() { return *revocations_; }
-  std::shared_ptr<gateway::RevocationList> sharedRevocations() { return revocations_; }
+  store::RevocationList& revocations() { return *revocations_; }
+  std::shared_ptr<store::RevocationList> sharedRevocations() { return revocations_; }
   // Per process, never part of a reload: SIGHUP must neither reset an attacker's failure count nor
   // forget verified credentials (each configuration's limits apply to the same counters).
   auth::LoginThrottle& loginThrottle() { return *loginThrottle_; }
@@ -48,7 +48,7 @@ class ServerContext {
   // The embedded store and its in-memory copies; null only where no store was opened (tools,
   // tests).
   LifecycleService* lifecycle() { return lifecycle_.get(); }
-  std::shared_ptr<const gateway::OpaqueKeyIndex> opaqueKeys() const {
+  std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys() const {
     return lifecycle_ ? lifecycle_->opaqueKeys() : nullptr;
   }
   // Throttling counters (SPEC section 13): per process, never part of a reload. The in-process
@@ -73,7 +73,7 @@ class ServerContext {
  private:
   std::shared_ptr<cluster::ClusterNode> cluster_;
   std::shared_ptr<RuntimeState> state_;
-  std::shared_ptr<gateway::RevocationList> revocations_;
+  std::shared_ptr<store::RevocationList> revocations_;
   std::atomic<std::size_t> nextEndpoint_{0};
   std::shared_ptr<LifecycleService> lifecycle_;
   std::unique_ptr<auth::LoginThrottle> loginThrottle_ = std::make_unique<auth::LoginThrottle>();

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto_util.h"
-#include "gateway/ip_matcher.h"
-#include "gateway/referer_matcher.h"
+#include "common/ip_matcher.h"
+#include "common/referer_matcher.h"
 
 namespace mgw::sts {
 namespace {
@@ -97,7 +97,7 @@ ParseResult parseIssueRequest(std::string_view body) {
         return badRequest("permittedIP must be a string of comma-separated addresses");
       std::string error = restrictionListTooLarge("permittedIP", value.get<std::string>());
       if (!error.empty()) return badRequest(error);
-      if (!gateway::IpMatcher::parse(value.get<std::string>(), &error))
+      if (!mgw::IpMatcher::parse(value.get<std::string>(), &error))
         return badRequest("permittedIP: " + error);
       result.request.permittedIP = value.get<std::string>();
     } else if (field == "permittedReferer") {
@@ -105,7 +105,7 @@ ParseResult parseIssueRequest(std::string_view body) {
         return badRequest("permittedReferer must be a string of comma-separated patterns");
       std::string error = restrictionListTooLarge("permittedReferer", value.get<std::string>());
       if (!error.empty()) return badRequest(error);
-      if (!gateway::RefererMatcher::parse(value.get<std::string>(), &error))
+      if (!mgw::RefererMatcher::parse(value.get<std::string>(), &error))
         return badRequest("permittedReferer: " + error);
       result.request.permittedReferer = value.get<std::string>();
     } else if (field == "tier") {

@@ -12,8 +12,8 @@
 
 #include "auth/user_store.h"
 #include "common/endpoint_url.h"
+#include "common/ip_matcher.h"
 #include "config/config_loader.h"
-#include "gateway/ip_matcher.h"
 #include "gateway/openapi_loader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           if (!mgw::parseEndpointUrl(url, nullptr)) std::abort();
     }
     for (const auto& proxy : result.config->listener.trustedProxies) {
-      mgw::gateway::IpMatcher matcher;
+      mgw::IpMatcher matcher;
       if (!matcher.add(proxy, nullptr)) std::abort();
     }
     try {

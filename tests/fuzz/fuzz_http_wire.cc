@@ -1,6 +1,6 @@
 // Fuzzes the strict HTTP/1.1 parser (http/wire.h) on the bytes of one connection: the head
 // scanner, the request and response head parsers, the chunked decoder, and the request-target
-// parser (gateway/http_message.h). Properties, not only "no crash": a head fed in two parts is
+// parser (message/http_message.h). Properties, not only "no crash": a head fed in two parts is
 // measured exactly as when fed whole, and the chunked decoder gives the same body fed byte by byte.
 // Input: arbitrary bytes (a request head, maybe followed by a body).
 #include <cstddef>
@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/http_message.h"
 #include "http/wire.h"
+#include "message/http_message.h"
 
 using mgw::http::WireError;
 
@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         mgw::http::parseRequestHead(input.substr(0, headSize), {100, 1 << 20}, &head);
     if (!e) {
       if (head.framing == mgw::http::Framing::kLength && head.contentLength == 0) std::abort();
-      mgw::gateway::HttpRequest request;
-      (void)mgw::gateway::parseTarget(head.target, &request);
+      mgw::message::HttpRequest request;
+      (void)mgw::message::parseTarget(head.target, &request);
       if (head.framing == mgw::http::Framing::kChunked) {
         const std::string_view body = input.substr(headSize);
         mgw::http::ChunkedDecoder a(1 << 20), b(1 << 20);

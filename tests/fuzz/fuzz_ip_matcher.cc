@@ -1,4 +1,4 @@
-// Fuzzes permittedIP / trustedProxies lists and client addresses (gateway/ip_matcher.h).
+// Fuzzes permittedIP / trustedProxies lists and client addresses (common/ip_matcher.h).
 // Input: "<list>\n<address>" (without a newline, the whole input is both the list and the address).
 #include <cstddef>
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/ip_matcher.h"
+#include "common/ip_matcher.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       newline == std::string_view::npos ? input : input.substr(newline + 1);
 
   std::string error;
-  auto matcher = mgw::gateway::IpMatcher::parse(list, &error);
-  const auto parsed = mgw::gateway::parseIpAddress(address);
+  auto matcher = mgw::IpMatcher::parse(list, &error);
+  const auto parsed = mgw::parseIpAddress(address);
   if (matcher) {
     const bool byText = matcher->matches(address);
     if (parsed) {
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // Every address that parses, as a one-entry list, matches itself (as a /128 or /32 host).
   if (parsed && address.find(',') == std::string_view::npos) {
-    mgw::gateway::IpMatcher self;
+    mgw::IpMatcher self;
     if (self.add(address, &error) && !self.matches(*parsed)) std::abort();
   }
   return 0;

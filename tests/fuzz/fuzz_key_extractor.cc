@@ -1,5 +1,5 @@
 // Fuzzes key extraction (gateway/key_extractor.h) on a request built the way the server builds one
-// (gateway::parseTarget decodes the query, headers as sent). Also checks that cutting the key
+// (message::parseTarget decodes the query, headers as sent). Also checks that cutting the key
 // parameters out of the raw query (removeQueryParams) leaves exactly the other parameters, in
 // order. Input: "<query string>\n<Name: value>\n<Name: value>..."
 #include <cstddef>
@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "gateway/api.h"
-#include "gateway/http_message.h"
 #include "gateway/key_extractor.h"
+#include "message/http_message.h"
 
 namespace {
 
@@ -34,10 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto newline = input.find('\n');
   const std::string query = input.substr(0, newline);
 
-  mgw::gateway::HttpRequest request;
+  mgw::message::HttpRequest request;
   request.method = "GET";
   if (query.find_first_of("#") != std::string::npos) return 0;
-  if (!mgw::gateway::parseTarget("/fuzz/resource?" + query, &request).empty()) return 0;
+  if (!mgw::message::parseTarget("/fuzz/resource?" + query, &request).empty()) return 0;
 
   std::size_t start = newline == std::string::npos ? input.size() : newline + 1;
   while (start < input.size()) {
@@ -62,10 +62,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // What the proxy forwards is the query less the key parameters: parsed again, it must hold
   // exactly the other parameters, in the same order.
   const std::string forwarded =
-      mgw::gateway::removeQueryParams(request.rawQuery, {"apikey", "key"});
-  mgw::gateway::HttpRequest again;
-  if (!mgw::gateway::parseTarget("/fuzz/resource?" + forwarded, &again).empty()) std::abort();
-  mgw::gateway::QueryParams expected;
+      mgw::message::removeQueryParams(request.rawQuery, {"apikey", "key"});
+  mgw::message::HttpRequest again;
+  if (!mgw::message::parseTarget("/fuzz/resource?" + forwarded, &again).empty()) std::abort();
+  mgw::message::QueryParams expected;
   for (const auto& param : request.query)
     if (param.first != "apikey" && param.first != "key") expected.push_back(param);
   if (again.query != expected) std::abort();

@@ -1,4 +1,4 @@
-// Fuzzes permittedReferer patterns and Referer headers (gateway/referer_matcher.h).
+// Fuzzes permittedReferer patterns and Referer headers (common/referer_matcher.h).
 // Input: "<pattern list>\n<referer>" (without a newline, the whole input is both).
 #include <cctype>
 #include <cstddef>
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/referer_matcher.h"
+#include "common/referer_matcher.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       newline == std::string_view::npos ? input : input.substr(newline + 1);
 
   std::string error;
-  auto matcher = mgw::gateway::RefererMatcher::parse(list, &error);
+  auto matcher = mgw::RefererMatcher::parse(list, &error);
   if (!matcher) {
     if (error.empty()) std::abort();
     return 0;

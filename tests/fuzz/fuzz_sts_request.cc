@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/ip_matcher.h"
-#include "gateway/referer_matcher.h"
+#include "common/ip_matcher.h"
+#include "common/referer_matcher.h"
 #include "sts/api_key_issuer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& request = result.request;
   if (request.keyType != "PRODUCTION" && request.keyType != "SANDBOX") std::abort();
   std::string error;
-  if (!mgw::gateway::IpMatcher::parse(request.permittedIP, &error)) std::abort();
-  if (!mgw::gateway::RefererMatcher::parse(request.permittedReferer, &error)) std::abort();
+  if (!mgw::IpMatcher::parse(request.permittedIP, &error)) std::abort();
+  if (!mgw::RefererMatcher::parse(request.permittedReferer, &error)) std::abort();
   if (request.allowedApis) {
     for (const auto& api : *request.allowedApis)
       if (!mgw::sts::apiCovered(*request.allowedApis, api.name, api.version)) std::abort();

@@ -11,9 +11,9 @@
 namespace mgw::gateway {
 namespace {
 
-HttpRequest preflightFrom(const std::string& origin, const std::string& method,
-                          const std::string& headers = "") {
-  HttpRequest r;
+message::HttpRequest preflightFrom(const std::string& origin, const std::string& method,
+                                   const std::string& headers = "") {
+  message::HttpRequest r;
   r.method = "OPTIONS";
   r.headers.emplace("Origin", origin);
   r.headers.emplace("Access-Control-Request-Method", method);
@@ -41,11 +41,11 @@ config::CorsConfig policy() {
 
 TEST(CorsTest, WhatIsAPreflight) {
   EXPECT_TRUE(isPreflight(preflightFrom("http://a.test", "GET")));
-  HttpRequest noAcrm;
+  message::HttpRequest noAcrm;
   noAcrm.method = "OPTIONS";
   noAcrm.headers.emplace("Origin", "http://a.test");
   EXPECT_FALSE(isPreflight(noAcrm));
-  HttpRequest noOrigin;
+  message::HttpRequest noOrigin;
   noOrigin.method = "OPTIONS";
   noOrigin.headers.emplace("Access-Control-Request-Method", "GET");
   EXPECT_FALSE(isPreflight(noOrigin));
@@ -97,7 +97,7 @@ TEST(CorsTest, CredentialsEchoTheOriginNeverStar) {
   EXPECT_EQ(field(a.headers, "Access-Control-Allow-Credentials"), "true");
   EXPECT_EQ(field(a.headers, "Access-Control-Allow-Methods"), "PURGE");
   EXPECT_EQ(field(a.headers, "Access-Control-Allow-Headers"), "X-One, X-Two");
-  HttpRequest get;
+  message::HttpRequest get;
   get.method = "GET";
   get.headers.emplace("Origin", "https://x.test");
   auto h = p.responseHeaders(get);
@@ -107,7 +107,7 @@ TEST(CorsTest, CredentialsEchoTheOriginNeverStar) {
 
 TEST(CorsTest, ActualResponseFields) {
   const CorsPolicy p(policy());
-  HttpRequest get;
+  message::HttpRequest get;
   get.method = "GET";
   get.headers.emplace("Origin", "http://127.0.0.1:8000");
   auto h = p.responseHeaders(get);
@@ -115,14 +115,14 @@ TEST(CorsTest, ActualResponseFields) {
   EXPECT_EQ(field(h, "Access-Control-Expose-Headers"), "X-Request-Id, X-Total");
   EXPECT_EQ(field(h, "Vary"), "Origin");
 
-  HttpRequest other;
+  message::HttpRequest other;
   other.method = "GET";
   other.headers.emplace("Origin", "http://evil.test");
   auto o = p.responseHeaders(other);
   EXPECT_EQ(field(o, "Access-Control-Allow-Origin"), "");
   EXPECT_EQ(field(o, "Vary"), "Origin");  // the answer still depends on Origin
 
-  HttpRequest none;
+  message::HttpRequest none;
   none.method = "GET";
   EXPECT_EQ(field(p.responseHeaders(none), "Access-Control-Allow-Origin"), "");
 

@@ -8,7 +8,7 @@ namespace {
 ApiDefinition defaultApi() { return ApiDefinition{}; }  // header apikey, then query apikey
 
 TEST(KeyExtractorTest, HeaderFirst) {
-  HttpRequest req;
+  message::HttpRequest req;
   req.headers.emplace("apikey", "from-header");
   req.query.push_back({"apikey", "from-query"});
   auto k = extractKey(defaultApi(), req);
@@ -19,7 +19,7 @@ TEST(KeyExtractorTest, HeaderFirst) {
 }
 
 TEST(KeyExtractorTest, QueryWhenNoHeader) {
-  HttpRequest req;
+  message::HttpRequest req;
   req.query.push_back({"other", "x"});
   req.query.push_back({"apikey", "from-query"});
   auto k = extractKey(defaultApi(), req);
@@ -29,13 +29,13 @@ TEST(KeyExtractorTest, QueryWhenNoHeader) {
 }
 
 TEST(KeyExtractorTest, HeaderNameIsCaseInsensitiveQueryNameIsNot) {
-  HttpRequest req;
+  message::HttpRequest req;
   req.headers.emplace("APIKey", "h");
   auto k = extractKey(defaultApi(), req);
   ASSERT_TRUE(k);
   EXPECT_EQ(k->value, "h");
 
-  HttpRequest q;
+  message::HttpRequest q;
   q.query.push_back({"APIKEY", "q"});
   EXPECT_FALSE(extractKey(defaultApi(), q));
 }
@@ -43,7 +43,7 @@ TEST(KeyExtractorTest, HeaderNameIsCaseInsensitiveQueryNameIsNot) {
 TEST(KeyExtractorTest, CustomNamesInDeclaredOrder) {
   ApiDefinition api;
   api.keySources = {{KeyLocation::kQuery, "key"}, {KeyLocation::kHeader, "X-Api-Key"}};
-  HttpRequest req;
+  message::HttpRequest req;
   req.headers.emplace("x-api-key", "h");
   req.query.push_back({"key", "q"});
   auto k = extractKey(api, req);
@@ -52,13 +52,13 @@ TEST(KeyExtractorTest, CustomNamesInDeclaredOrder) {
   EXPECT_EQ(k->source.name, "key");
 
   // The default names are not looked at when the API declares others.
-  HttpRequest d;
+  message::HttpRequest d;
   d.headers.emplace("apikey", "x");
   EXPECT_FALSE(extractKey(api, d));
 }
 
 TEST(KeyExtractorTest, EmptyValueCountsAsAbsent) {
-  HttpRequest req;
+  message::HttpRequest req;
   req.headers.emplace("apikey", "  ");
   req.query.push_back({"apikey", ""});
   EXPECT_FALSE(extractKey(defaultApi(), req));
@@ -69,7 +69,7 @@ TEST(KeyExtractorTest, EmptyValueCountsAsAbsent) {
 }
 
 TEST(KeyExtractorTest, HeaderValueIsTrimmed) {
-  HttpRequest req;
+  message::HttpRequest req;
   req.headers.emplace("apikey", " \tabc.def.ghi \t");
   auto k = extractKey(defaultApi(), req);
   ASSERT_TRUE(k);
@@ -77,7 +77,7 @@ TEST(KeyExtractorTest, HeaderValueIsTrimmed) {
 }
 
 TEST(KeyExtractorTest, NoKeyAnywhere) {
-  HttpRequest req;
+  message::HttpRequest req;
   req.headers.emplace("Authorization", "Bearer x");
   EXPECT_FALSE(extractKey(defaultApi(), req));
   ApiDefinition none;

@@ -53,7 +53,7 @@ class KeyValidatorTest : public ::testing::Test {
   void SetUp() override {
     config_.tokenIssuer.issuer = kIssuer;
     config_.tokenIssuer.certificateAlias = kAlias;
-    revocations_ = std::make_shared<RevocationList>();
+    revocations_ = std::make_shared<store::RevocationList>();
     api_.name = "PizzaShackAPI";
     api_.version = "1.0.0";
     api_.context = "/pizzashack/1.0.0";
@@ -100,7 +100,7 @@ class KeyValidatorTest : public ::testing::Test {
   static token::SigningKey* signer_;
   static token::SigningKey* other_;
   config::Config config_;
-  std::shared_ptr<RevocationList> revocations_;
+  std::shared_ptr<store::RevocationList> revocations_;
   ApiDefinition api_;
 };
 

@@ -17,12 +17,17 @@
 namespace mgw::http {
 namespace {
 
+using message::Decision;
+using message::Defer;
+using message::Handler;
+using message::Outcome;
+using message::Resume;
+
 Decision replyWith(int status, std::string body) {
-  Decision d;
-  d.kind = Decision::Kind::kReply;
-  d.reply.status = status;
-  d.reply.setContent(std::move(body), "text/plain");
-  return d;
+  message::HttpResponse reply;
+  reply.status = status;
+  reply.setContent(std::move(body), "text/plain");
+  return Decision::reply(std::move(reply));
 }
 
 class DeferringHandler : public Handler {
@@ -30,12 +35,11 @@ class DeferringHandler : public Handler {
   ~DeferringHandler() override {
     for (auto& t : threads_) t.join();
   }
-  Decision decide(gateway::HttpRequest& request) override {
-    Decision d;
-    d.kind = Decision::Kind::kDefer;
+  Decision decide(message::HttpRequest& request) override {
+    Defer d;
     const std::string path = request.path;
     if (path == "/later") {
-      d.defer = [this](Decision::Resume resume) {
+      d.start = [this](Resume resume) {
         std::lock_guard lock(mutex_);
         threads_.emplace_back([resume = std::move(resume)] {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -43,19 +47,19 @@ class DeferringHandler : public Handler {
         });
       };
     } else if (path == "/inline") {
-      d.defer = [](Decision::Resume resume) { resume(replyWith(429, "inline")); };
+      d.start = [](Resume resume) { resume(replyWith(429, "inline")); };
     } else {  // deferred twice: the first decision defers again
-      d.defer = [](Decision::Resume resume) {
-        Decision again;
-        again.kind = Decision::Kind::kDefer;
-        again.defer = [](Decision::Resume r) { r(replyWith(200, "twice")); };
-        resume(std::move(again));
+      d.start = [](Resume resume) {
+        Defer again;
+        again.start = [](Resume r) { r(replyWith(200, "twice")); };
+        resume(Decision{std::move(again), {}});
       };
     }
-    d.done = [this](const gateway::HttpRequest&, const Outcome& outcome) {
+    Decision decision{std::move(d), {}};
+    decision.done = [this](const message::HttpRequest&, const Outcome& outcome) {
       if (outcome.status != 0) ++done_;
     };
-    return d;
+    return decision;
   }
   std::atomic<int> done_{0};
 

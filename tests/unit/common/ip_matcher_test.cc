@@ -1,8 +1,8 @@
-#include "gateway/ip_matcher.h"
+#include "common/ip_matcher.h"
 
 #include <gtest/gtest.h>
 
-namespace mgw::gateway {
+namespace mgw {
 namespace {
 
 IpMatcher parseOk(std::string_view list) {
@@ -118,4 +118,4 @@ TEST(IpMatcherTest, ParseIpAddress) {
 }
 
 }  // namespace
-}  // namespace mgw::gateway
+}  // namespace mgw

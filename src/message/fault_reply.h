@@ -5,9 +5,9 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "gateway/http_message.h"
+#include "message/http_message.h"
 
-namespace mgw::gateway {
+namespace mgw::message {
 
 enum class Challenge { kApiKey, kBasic };
 
@@ -23,4 +23,4 @@ inline HttpResponse faultReply(Failure failure, std::string_view description,
   return res;
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message

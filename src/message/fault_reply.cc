@@ -1,8 +1,8 @@
-#include "gateway/fault_reply.h"
+#include "message/fault_reply.h"
 
 #include <nlohmann/json.hpp>
 
-namespace mgw::gateway {
+namespace mgw::message {
 
 void writeFault(HttpResponse& res, Failure failure, std::string_view description,
                 Challenge challenge) {
@@ -18,4 +18,4 @@ void writeFault(HttpResponse& res, Failure failure, std::string_view description
   }
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message

@@ -1,4 +1,4 @@
-#include "gateway/hop_by_hop.h"
+#include "message/hop_by_hop.h"
 
 #include <strings.h>
 
@@ -7,7 +7,7 @@
 
 #include "common/text.h"
 
-namespace mgw::gateway {
+namespace mgw::message {
 namespace {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -45,4 +45,4 @@ void removeHopByHopHeaders(HeaderMap& headers) {
   for (std::string_view hop : kHopByHopHeaders) headers.erase(std::string(hop));
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message

@@ -1,8 +1,8 @@
-#include "gateway/ip_matcher.h"
+#include "common/ip_matcher.h"
 
 #include "common/text.h"
 
-namespace mgw::gateway {
+namespace mgw {
 
 bool IpMatcher::add(std::string_view entry, std::string* error) {
   auto range = parseIpRange(entry, error);
@@ -31,4 +31,4 @@ bool IpMatcher::matches(std::string_view address) const {
   return a && matches(*a);
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw

@@ -1,8 +1,8 @@
-#include "gateway/referer_matcher.h"
+#include "common/referer_matcher.h"
 
 #include <gtest/gtest.h>
 
-namespace mgw::gateway {
+namespace mgw {
 namespace {
 
 RefererMatcher parseOk(std::string_view list) {
@@ -113,4 +113,4 @@ TEST(RefererMatcherTest, MalformedPatterns) {
 }
 
 }  // namespace
-}  // namespace mgw::gateway
+}  // namespace mgw

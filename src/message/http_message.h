@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace mgw::gateway {
+namespace mgw::message {
 
 struct CaseInsensitiveLess {
   bool operator()(const std::string& a, const std::string& b) const {
@@ -65,4 +65,4 @@ std::string removeQueryParams(std::string_view rawQuery, const std::vector<std::
 // Percent-decodes a query component ('+' is a space, as in form encoding).
 std::string decodeQueryComponent(std::string_view s);
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message

@@ -1,9 +1,9 @@
-#include "gateway/opaque_key_index.h"
+#include "store/opaque_key_index.h"
 
 #include <mutex>
 #include <utility>
 
-namespace mgw::gateway {
+namespace mgw::store {
 
 OpaqueKeyIndex::OpaqueKeyIndex(Hasher hasher) : hasher_(std::move(hasher)) {}
 
@@ -131,4 +131,4 @@ std::size_t OpaqueKeyIndex::subscriptionCount() const {
   return subscriptions_.size();
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw::store

@@ -1,11 +1,11 @@
-#include "gateway/revocation_list.h"
+#include "store/revocation_list.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 #include <vector>
 
-namespace mgw::gateway {
+namespace mgw::store {
 namespace {
 
 TEST(RevocationListTest, RevokedByJti) {
@@ -99,4 +99,4 @@ TEST(RevocationListTest, ConcurrentReadersAndWriters) {
 }
 
 }  // namespace
-}  // namespace mgw::gateway
+}  // namespace mgw::store

@@ -1,8 +1,8 @@
-#include "gateway/http_message.h"
+#include "message/http_message.h"
 
 #include <algorithm>
 
-namespace mgw::gateway {
+namespace mgw::message {
 namespace {
 
 int hexValue(char c) {
@@ -165,4 +165,4 @@ std::string removeQueryParams(std::string_view rawQuery, const std::vector<std::
   return out;
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message

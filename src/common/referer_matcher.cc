@@ -1,10 +1,10 @@
-#include "gateway/referer_matcher.h"
+#include "common/referer_matcher.h"
 
 #include <cctype>
 
 #include "common/text.h"
 
-namespace mgw::gateway {
+namespace mgw {
 namespace {
 
 std::string lower(std::string_view s) {
@@ -120,4 +120,4 @@ bool RefererMatcher::matches(std::string_view referer) const {
   return false;
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw

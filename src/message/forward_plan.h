@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/endpoint_url.h"
+#include "common/endpoint_url.h"
 
-namespace mgw::gateway {
+namespace mgw::message {
 
 struct ForwardPlan {
   std::vector<UpstreamTarget> targets;  // the first is tried first
@@ -46,4 +46,4 @@ std::string upstreamRequestTarget(const UpstreamTarget& target, const ForwardPla
 // The raw path after the first `segments` segments (the API context), "/" when nothing is left.
 std::string rawPathAfter(std::string_view rawPath, std::size_t segments);
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message

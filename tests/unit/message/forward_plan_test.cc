@@ -1,8 +1,8 @@
-#include "gateway/forward_plan.h"
+#include "message/forward_plan.h"
 
 #include <gtest/gtest.h>
 
-namespace mgw::gateway {
+namespace mgw::message {
 namespace {
 
 UpstreamTarget target(const std::string& url) {
@@ -57,4 +57,4 @@ TEST(EndpointUrlTest, ParsesHostPortAndBase) {
 }
 
 }  // namespace
-}  // namespace mgw::gateway
+}  // namespace mgw::message

@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/http_message.h"
+#include "message/http_message.h"
 
-namespace mgw::gateway {
+namespace mgw::message {
 
 // Headers that describe one connection, not the message: never forwarded (RFC 9110 section 7.6.1).
 // Content-Length is end-to-end, but the HTTP library recomputes it from the body it actually
@@ -39,4 +39,4 @@ void collectConnectionOptions(std::string_view value, std::vector<std::string>* 
 // comma-separated value (RFC 9110 section 7.6.1), in any letter case.
 void removeHopByHopHeaders(HeaderMap& headers);
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message

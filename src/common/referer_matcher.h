@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mgw::gateway {
+namespace mgw {
 
 class RefererMatcher {
  public:
@@ -45,4 +45,4 @@ class RefererMatcher {
   std::vector<Pattern> patterns_;
 };
 
-}  // namespace mgw::gateway
+}  // namespace mgw

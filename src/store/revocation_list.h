@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace mgw::gateway {
+namespace mgw::store {
 
 class RevocationList {
  public:
@@ -35,4 +35,4 @@ class RevocationList {
   std::unordered_map<std::string, std::int64_t> watermarks_;  // sub -> issuedBefore
 };
 
-}  // namespace mgw::gateway
+}  // namespace mgw::store

@@ -1,8 +1,8 @@
-#include "gateway/revocation_list.h"
+#include "store/revocation_list.h"
 
 #include <mutex>
 
-namespace mgw::gateway {
+namespace mgw::store {
 
 void RevocationList::revokeJti(const std::string& jti, std::int64_t expiresAt) {
   if (jti.empty()) return;  // an empty jti would otherwise revoke every key without one
@@ -53,4 +53,4 @@ void RevocationList::clear() {
   watermarks_.clear();
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw::store

@@ -17,7 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
-namespace mgw::gateway {
+namespace mgw::store {
 
 struct OpaqueKeyEntry {
   std::string id;  // the store's UUID; logged as "opaque:<id>"
@@ -89,4 +89,4 @@ class OpaqueKeyIndex {
   std::unordered_map<std::string, std::string> applicationTiers_;
 };
 
-}  // namespace mgw::gateway
+}  // namespace mgw::store

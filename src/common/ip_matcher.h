@@ -9,10 +9,7 @@
 
 #include "common/ip_address.h"
 
-namespace mgw::gateway {
-
-using mgw::IpBytes;
-using mgw::parseIpAddress;
+namespace mgw {
 
 class IpMatcher {
  public:
@@ -37,4 +34,4 @@ class IpMatcher {
   std::vector<IpRange> ranges_;
 };
 
-}  // namespace mgw::gateway
+}  // namespace mgw

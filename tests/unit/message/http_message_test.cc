@@ -1,8 +1,8 @@
-#include "gateway/http_message.h"
+#include "message/http_message.h"
 
 #include <gtest/gtest.h>
 
-namespace mgw::gateway {
+namespace mgw::message {
 namespace {
 
 std::string refusal(std::string_view target) {
@@ -69,4 +69,4 @@ TEST(HttpRequestTest, JoinedHeaderKeepsEveryLineInOrder) {
 }
 
 }  // namespace
-}  // namespace mgw::gateway
+}  // namespace mgw::message

@@ -1,11 +1,11 @@
-#include "gateway/hop_by_hop.h"
+#include "message/hop_by_hop.h"
 
 #include <gtest/gtest.h>
 
 #include <cctype>
 #include <string>
 
-namespace mgw::gateway {
+namespace mgw::message {
 namespace {
 
 std::string lower(std::string_view text) {
@@ -82,4 +82,4 @@ TEST(HopByHopTest, EmptyAndOddConnectionValues) {
 }
 
 }  // namespace
-}  // namespace mgw::gateway
+}  // namespace mgw::message

@@ -1,6 +1,6 @@
-#include "gateway/forward_plan.h"
+#include "message/forward_plan.h"
 
-namespace mgw::gateway {
+namespace mgw::message {
 
 std::string upstreamRequestTarget(const UpstreamTarget& target, const ForwardPlan& plan) {
   const std::string& base = target.basePath;
@@ -32,4 +32,4 @@ std::string rawPathAfter(std::string_view rawPath, std::size_t segments) {
   return std::string(rawPath.substr(pos));
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw::message
