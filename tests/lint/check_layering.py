@@ -21,12 +21,14 @@ LAYERS = {
     "auth": {"common", "config"},
     "store": {"common"},
     "gateway": {"common", "config", "token", "observability", "message", "store"},
+    # Load time: definitions and key sets, built for the request path (gateway/api.h, router).
+    "apis": {"common", "config", "token", "gateway"},
     "throttle": {"common", "config"},
     "sts": {"common", "config", "token", "auth"},
     "lifecycle": {"common", "config", "token", "store"},
     "http": {"common", "config", "message", "observability"},
     "cluster": {"common", "config", "store", "lifecycle", "throttle"},
-    "server": {"common", "config", "observability", "message", "token", "auth", "store", "gateway", "sts",
+    "server": {"common", "config", "observability", "message", "token", "auth", "store", "apis", "gateway", "sts",
                "lifecycle", "http", "throttle", "cluster"},
     # src/main.cc: flags, wiring and signals; the gateway's decisions stay behind server/.
     "main": {"common", "config", "token", "auth", "server"},
