@@ -24,8 +24,10 @@ LAYERS = {
     # Load time: definitions and key sets, built for the request path (gateway/api.h, router).
     "apis": {"common", "config", "token", "gateway"},
     "throttle": {"common", "config"},
-    "sts": {"common", "config", "token", "auth"},
-    "lifecycle": {"common", "config", "token", "store"},
+    # The tier rule reads the throttling policies; issuing a key is counted in the metrics.
+    "sts": {"common", "config", "token", "auth", "throttle", "observability"},
+    # The key management policy uses the STS's rules (the APIs a user may use, the tier).
+    "lifecycle": {"common", "config", "token", "store", "sts", "throttle", "observability"},
     "http": {"common", "config", "message", "observability"},
     "cluster": {"common", "config", "store", "lifecycle", "throttle"},
     "server": {"common", "config", "observability", "message", "token", "auth", "store", "apis", "gateway", "sts",
