@@ -324,6 +324,10 @@ OrRefusal<Reply> KeyManagement::revokeBySubject(const RevokeRequest& request) {
 
 OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
   if (auto refusal = usableApi(request.api)) return std::move(*refusal);
+  if (request.fieldError) {
+    if (request.value) secureWipe(*request.value);
+    return std::move(*request.fieldError);
+  }
   store::NewOpaqueKey key;
   key.name = request.name;
   key.apiName = request.api.name;
@@ -502,6 +506,7 @@ OrRefusal<Reply> KeyManagement::subscribe(const std::string& id,
   auto found = ownedApplication(id);
   if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
   const auto& app = std::get<store::ApplicationRecord>(found);
+  if (request.apiError) return *request.apiError;
   if (auto refusal = usableApi(request.api)) return std::move(*refusal);
   const ApiRef& api = request.api;
   Failure f = store_.subscribe(app.id, api.name, api.version, now_);
@@ -520,6 +525,7 @@ OrRefusal<Reply> KeyManagement::unsubscribe(const std::string& id,
   auto found = ownedApplication(id);
   if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
   const auto& app = std::get<store::ApplicationRecord>(found);
+  if (request.apiError) return *request.apiError;
   Failure f = store_.unsubscribe(app.id, request.api.name, request.api.version);
   if (f != Failure::kNone)
     return storeRefusal(

@@ -204,10 +204,13 @@ OrRefusal<CreateKeyRequest> parseCreateKeyRequest(std::string_view text) {
         optionalString(body, "permittedIP", &ip),
         optionalString(body, "permittedReferer", &referer),
         optionalString(body, "application", &out.application),
-        optionalInteger(body, "validityPeriod", &validity), customValue(body, &out.value)})
-    if (refusal) return std::move(*refusal);
-  if (auto refusal = keyRestrictions(keyType, validity, ip, referer, &out))
-    return std::move(*refusal);
+        optionalInteger(body, "validityPeriod", &validity), customValue(body, &out.value)}) {
+    if (refusal) {
+      out.fieldError = std::move(refusal);
+      return out;
+    }
+  }
+  out.fieldError = keyRestrictions(keyType, validity, ip, referer, &out);
   return out;
 }
 
@@ -244,7 +247,7 @@ OrRefusal<SubscriptionRequest> parseSubscribeRequest(std::string_view text) {
   auto parsed = parseBody(text, {"api"}, false);
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return std::move(*refusal);
   SubscriptionRequest out;
-  if (auto refusal = strictApi(std::get<json>(parsed), &out.api)) return std::move(*refusal);
+  out.apiError = strictApi(std::get<json>(parsed), &out.api);
   return out;
 }
 
@@ -253,11 +256,13 @@ OrRefusal<SubscriptionRequest> parseUnsubscribeRequest(std::string_view text) {
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return std::move(*refusal);
   const json& body = std::get<json>(parsed);
   auto it = body.find("api");
+  SubscriptionRequest out;
   if (it == body.end() || !it->is_object() || !it->contains("name") || !(*it)["name"].is_string() ||
       !it->contains("version") || !(*it)["version"].is_string())
-    return badBody(kApiShape);
-  return SubscriptionRequest{
-      ApiRef{(*it)["name"].get<std::string>(), (*it)["version"].get<std::string>()}};
+    out.apiError = badBody(kApiShape);
+  else
+    out.api = ApiRef{(*it)["name"].get<std::string>(), (*it)["version"].get<std::string>()};
+  return out;
 }
 
 }  // namespace mgw::lifecycle

@@ -48,6 +48,10 @@ struct CreateKeyRequest {
   std::string permittedReferer;
   std::optional<std::string> application;
   std::optional<std::string> value;  // a custom key value; a secret
+  // The first fault among the fields after name and api. The API is checked first (deployed, the
+  // caller may use it), so this is reported only after that check: the order the answers have
+  // always come in.
+  std::optional<Refusal> fieldError;
 };
 
 // POST /apikeys/{id}/regenerate: an optional custom value (a secret).
@@ -69,6 +73,9 @@ struct CreateApplicationRequest {
 // POST (subscribe) and DELETE (unsubscribe) /applications/{id}/subscriptions.
 struct SubscriptionRequest {
   ApiRef api;
+  // What is wrong with "api": reported only once the application is found and the caller's, the
+  // order the answers have always come in.
+  std::optional<Refusal> apiError;
 };
 
 OrRefusal<RevokeRequest> parseRevokeRequest(std::string_view body);

@@ -105,6 +105,34 @@ TEST_F(KeyManagementTest, OnlyDeployedAndCoveredApis) {
   EXPECT_EQ(replyOf(as("root", true).createKey(keyFor("Other"))).status, 201);
 }
 
+// A request with two faults answers the one checked first, as the routes always have: the API
+// before the other fields of a new key, the application before the api of a subscription.
+TEST_F(KeyManagementTest, TheFirstCheckAnswersARequestWithTwoFaults) {
+  auto parsed = parseCreateKeyRequest(
+      "{\"name\": \"k\", \"api\": {\"name\": \"Nope\", \"version\": \"1.0\"}, "
+      "\"keyType\": \"X\"}");
+  ASSERT_TRUE(std::holds_alternative<CreateKeyRequest>(parsed));
+  EXPECT_EQ(refusalOf(as("alice").createKey(std::get<CreateKeyRequest>(parsed))).failure,
+            Failure::kNotFound);
+  parsed = parseCreateKeyRequest(
+      "{\"name\": \"k\", \"api\": {\"name\": \"Pizza\", \"version\": \"1.0\"}, "
+      "\"keyType\": \"X\"}");
+  ASSERT_TRUE(std::holds_alternative<CreateKeyRequest>(parsed));
+  EXPECT_EQ(refusalOf(as("alice").createKey(std::get<CreateKeyRequest>(parsed))).description,
+            "keyType must be PRODUCTION or SANDBOX");
+
+  auto sub = parseSubscribeRequest("{\"api\": {\"name\": 1}}");
+  ASSERT_TRUE(std::holds_alternative<SubscriptionRequest>(sub));
+  EXPECT_EQ(refusalOf(as("alice").subscribe("unknown", std::get<SubscriptionRequest>(sub))).failure,
+            Failure::kNotFound);
+  EXPECT_EQ(
+      refusalOf(as("alice").unsubscribe("unknown", std::get<SubscriptionRequest>(sub))).failure,
+      Failure::kNotFound);
+  const std::string app = replyOf(as("alice").createApplication({"shop", std::nullopt})).body["id"];
+  EXPECT_EQ(refusalOf(as("alice").subscribe(app, std::get<SubscriptionRequest>(sub))).failure,
+            Failure::kBadRequestBody);
+}
+
 TEST_F(KeyManagementTest, ApplicationsTiersAndSubscriptions) {
   CreateApplicationRequest app{"shop", std::string("NoSuchTier")};
   Refusal badTier = refusalOf(as("alice").createApplication(app));
