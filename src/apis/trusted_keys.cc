@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <filesystem>
+#include <functional>
 
 namespace mgw::apis {
 namespace {
@@ -43,12 +44,49 @@ std::shared_ptr<const token::VerificationKey> jwtIssuerKey(const config::Config&
   return nullptr;
 }
 
+// A truststore entry named certificateAlias: the PKCS#12 truststore's entry, else
+// <truststore>/<alias>.pem or .crt. Null with the error already reported when there is none.
+std::shared_ptr<const token::VerificationKey> truststoreKey(
+    const config::Config& config, const config::TrustedIssuer& ti, const std::string& where,
+    const std::function<void(const std::string&)>& error) {
+  // The alias becomes a file name: refuse anything that could leave the truststore folder.
+  if (ti.certificateAlias.find('/') != std::string::npos ||
+      ti.certificateAlias.find('\\') != std::string::npos || ti.certificateAlias.front() == '.') {
+    error(where + ": certificateAlias \"" + ti.certificateAlias +
+          "\" cannot name a truststore file");
+    return nullptr;
+  }
+  std::string why;
+  const fs::path dir(config.listener.trustStorePath);
+  if (isPkcs12File(dir)) {
+    // A PKCS#12 truststore (WSO2 MGW 3.x's ballerinaTruststore.p12): the entry named alias.
+    auto key = token::VerificationKey::fromPkcs12Alias(
+        dir.string(), config.listener.trustStorePassword, ti.certificateAlias, &why);
+    if (!key) error(where + ": " + why);
+    return key;
+  }
+  std::string tried;
+  for (const char* ext : {".pem", ".crt"}) {
+    fs::path candidate = dir / (ti.certificateAlias + ext);
+    std::error_code ec;
+    if (!fs::exists(candidate, ec)) {
+      tried += (tried.empty() ? "" : ", ") + candidate.string();
+      continue;
+    }
+    auto key = token::VerificationKey::fromPemFile(candidate.string(), &why);
+    if (!key) error(where + ": " + candidate.string() + ": " + why);
+    return key;
+  }
+  error(where + ": no certificateFile and no truststore entry (looked for " + tried + ")");
+  return nullptr;
+}
+
 // [apikey.tokenConfigs], or the local issuer alone when it is not declared.
 std::shared_ptr<token::KeySet> buildApiKeyIssuers(
     const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
     std::vector<std::string>* errors) {
   auto set = std::make_shared<token::KeySet>();
-  auto error = [errors](const std::string& e) {
+  const std::function<void(const std::string&)> error = [errors](const std::string& e) {
     if (errors) errors->push_back(e);
   };
   if (!config.tokenConfigsDeclared) {
@@ -67,56 +105,16 @@ std::shared_ptr<token::KeySet> buildApiKeyIssuers(
       continue;
     }
     std::shared_ptr<const token::VerificationKey> key;
-    std::string why;
     if (!ti.certificateFile.empty()) {
+      std::string why;
       key = token::VerificationKey::fromPemFile(ti.certificateFile, &why);
-      if (!key) {
-        error(where + ": certificateFile " + ti.certificateFile + ": " + why);
-        continue;
-      }
+      if (!key) error(where + ": certificateFile " + ti.certificateFile + ": " + why);
     } else if (ti.issuer == config.tokenIssuer.issuer && localIssuerKey) {
       key = localIssuerKey;
     } else {
-      // The alias becomes a file name: refuse anything that could leave the truststore folder.
-      if (ti.certificateAlias.find('/') != std::string::npos ||
-          ti.certificateAlias.find('\\') != std::string::npos ||
-          ti.certificateAlias.front() == '.') {
-        error(where + ": certificateAlias \"" + ti.certificateAlias +
-              "\" cannot name a truststore file");
-        continue;
-      }
-      const fs::path dir(config.listener.trustStorePath);
-      if (isPkcs12File(dir)) {
-        // A PKCS#12 truststore (WSO2 MGW 3.x's ballerinaTruststore.p12): the entry named alias.
-        key = token::VerificationKey::fromPkcs12Alias(
-            dir.string(), config.listener.trustStorePassword, ti.certificateAlias, &why);
-        if (!key) {
-          error(where + ": " + why);
-          continue;
-        }
-      }
-      std::string tried;
-      for (const char* ext : {".pem", ".crt"}) {
-        if (key) break;
-        fs::path candidate = dir / (ti.certificateAlias + ext);
-        std::error_code ec;
-        if (!fs::exists(candidate, ec)) {
-          tried += (tried.empty() ? "" : ", ") + candidate.string();
-          continue;
-        }
-        key = token::VerificationKey::fromPemFile(candidate.string(), &why);
-        if (!key) {
-          error(where + ": " + candidate.string() + ": " + why);
-          tried.clear();
-        }
-        break;
-      }
-      if (!key) {
-        if (!tried.empty())
-          error(where + ": no certificateFile and no truststore entry (looked for " + tried + ")");
-        continue;
-      }
+      key = truststoreKey(config, ti, where, error);
     }
+    if (!key) continue;
     if (set->find(ti.certificateAlias) != nullptr) {
       error(where + ": certificateAlias \"" + ti.certificateAlias +
             "\" is already used by another trusted issuer");

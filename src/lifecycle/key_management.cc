@@ -47,6 +47,22 @@ Reply withValue(int status, const store::OpaqueKeyRecord& r, std::string& secret
   return Reply{status, std::move(out)};
 }
 
+// What the request says of a new key; the application and the tier are checked by the caller.
+store::NewOpaqueKey newKey(const CreateKeyRequest& request, const std::string& owner,
+                           std::int64_t now) {
+  store::NewOpaqueKey key;
+  key.name = request.name;
+  key.apiName = request.api.name;
+  key.apiVersion = request.api.version;
+  key.owner = owner;
+  key.createdAt = now;
+  key.keyType = request.keyType;
+  if (request.validitySeconds) key.expiresAt = now + *request.validitySeconds;
+  key.permittedIp = request.permittedIp;
+  key.permittedReferer = request.permittedReferer;
+  return key;
+}
+
 }  // namespace
 
 std::string shownId(const std::string& id) {
@@ -328,16 +344,7 @@ OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
     if (request.value) secureWipe(*request.value);
     return std::move(*request.fieldError);
   }
-  store::NewOpaqueKey key;
-  key.name = request.name;
-  key.apiName = request.api.name;
-  key.apiVersion = request.api.version;
-  key.owner = caller_.user;
-  key.createdAt = now_;
-  key.keyType = request.keyType;
-  if (request.validitySeconds) key.expiresAt = now_ + *request.validitySeconds;
-  key.permittedIp = request.permittedIp;
-  key.permittedReferer = request.permittedReferer;
+  store::NewOpaqueKey key = newKey(request, caller_.user, now_);
   if (request.application) {
     auto app = ownedApplication(*request.application);
     if (auto* refusal = std::get_if<Refusal>(&app)) return std::move(*refusal);
