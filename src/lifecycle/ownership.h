@@ -3,8 +3,10 @@
 // user's object is 403 (the caller is authenticated, so existence is not a secret from them).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -13,6 +15,8 @@ namespace mgw::lifecycle {
 struct Caller {
   std::string user;
   bool isAdmin = false;
+  // The user's own [b7a.users.<name>] apis, narrowing [[apikey.issuer.api]]; unset = no narrowing.
+  std::optional<std::vector<std::string>> apis;
 };
 
 // kNone when the caller may act on an object owned by `owner`, kForbidden otherwise.

@@ -18,15 +18,24 @@ message::Decision local(ServerContext& context, RouteHandler handler, std::strin
     RouteRequest req;
     static_cast<message::HttpRequest&>(req) = std::move(request);
     req.id = id;
-    HttpResponse res;
+    auto result = handler(context, req);
+    HttpResponse res = std::holds_alternative<Refusal>(result)
+                           ? answer(std::get<Refusal>(result))
+                           : std::move(std::get<HttpResponse>(result));
     res.setHeader("Cache-Control", "no-store");
-    handler(context, req, res);
     return res;
   };
   return message::Decision{std::move(d), {}};
 }
 
 }  // namespace
+
+HttpResponse answer(const Refusal& refusal) {
+  HttpResponse res = message::faultReply(refusal.failure, refusal.description, Challenge::kBasic);
+  if (refusal.retryAfterSeconds > 0)
+    res.setHeader("Retry-After", std::to_string(refusal.retryAfterSeconds));
+  return res;
+}
 
 message::Decision Dispatcher::decide(message::HttpRequest& request) {
   const std::string& path = request.path;

@@ -3,10 +3,11 @@
 // handler (on the worker pool when it blocks), or to forward to a backend.
 #pragma once
 
-#include <optional>
 #include <string>
+#include <string_view>
 
 #include "auth/user_store.h"
+#include "common/refusal.h"
 #include "message/fault_reply.h"
 #include "message/handler.h"
 #include "message/http_message.h"
@@ -35,24 +36,22 @@ class Dispatcher : public message::Handler {
 // The gateway's decision for a request that is not a micro-gw endpoint (SPEC section 7).
 message::Decision decideGateway(ServerContext& context, message::HttpRequest& request);
 
-// Basic authentication for /apikey and the key management API: on failure writes the 401 (with
-// WWW-Authenticate) or 429 (with Retry-After) reply and returns nullopt.
-// The client address is the one trustedProxies resolves (X-Forwarded-For from a trusted proxy);
-// failures are counted in the context's per-process LoginThrottle.
-std::optional<auth::AuthOutcome> authenticate(ServerContext& context, const RuntimeState& state,
-                                              const RouteRequest& req, HttpResponse& res);
+// The one place a refusal of the STS or the key management API becomes an answer: the fault reply
+// of its Failure (the Basic challenge on a 401: these endpoints are behind basic auth), and
+// Retry-After when the refusal carries one.
+HttpResponse answer(const Refusal& refusal);
 
-// The endpoints (sts_routes.cc, lifecycle_routes.cc). Each runs on the worker pool.
-void issueApiKey(ServerContext& context, const RouteRequest& req, HttpResponse& res);
-// The subscription tier a key of `user` gets (SPEC section 13), signed (the "tier" claim) or opaque
-// (POST /apikeys "tier"): the user's [b7a.users.<name>] tier (default Unlimited), or the tier asked
-// for when it is a subscription policy with a rate no higher than the user's. "" with *error set
-// (the client's description) otherwise.
-// "Bronze, Gold, ..." : the names of the policies of one level, for a client's description.
-std::string policyNames(const throttle::PolicySet& policies, throttle::PolicyLevel level);
-std::string subscriptionTierFor(const RuntimeState& state, const std::string& user,
-                                const std::string& asked, std::string* error);
-using RouteHandler = void (*)(ServerContext&, const RouteRequest&, HttpResponse&);
+// Basic authentication for /apikey and the key management API: the caller, or the 401 (or 429)
+// refusal (sts/caller.h). The client address is the one trustedProxies resolves (X-Forwarded-For
+// from a trusted proxy); failures are counted in the context's per-process LoginThrottle.
+OrRefusal<auth::AuthOutcome> authenticate(ServerContext& context, const RuntimeState& state,
+                                          const RouteRequest& req);
+
+// An endpoint: the answer, or a refusal for answer(). Each runs on the worker pool.
+using RouteHandler = OrRefusal<HttpResponse> (*)(ServerContext&, const RouteRequest&);
+
+// GET or POST /apikey (sts_routes.cc).
+OrRefusal<HttpResponse> issueApiKey(ServerContext& context, const RouteRequest& req);
 // The key management route for method and path, or null; *id gets the {id} segment.
 RouteHandler findLifecycleRoute(std::string_view method, std::string_view path, std::string* id);
 // True when the path belongs to the key management API (any method).

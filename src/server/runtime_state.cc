@@ -5,7 +5,8 @@
 
 #include <filesystem>
 
-#include "gateway/openapi_loader.h"
+#include "apis/openapi_loader.h"
+#include "apis/trusted_keys.h"
 #include "observability/metrics.h"
 
 namespace mgw::server {
@@ -121,12 +122,8 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
     fs::create_directories(defaultTrustStore, ec);
   }
 
-  auto published = std::make_shared<token::KeySet>();
-  if (localKey)
-    published->add({config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer, localKey, true,
-                    "", false});
-  // [jwtGenerator] (SPEC section 15): its key goes into the same JWKS under its own kid, which no
-  // trusted key set holds, so a backend JWT is never accepted as an API key.
+  // [jwtGenerator] (SPEC section 15): its key is published in the same JWKS under its own kid.
+  std::shared_ptr<const token::VerificationKey> jwtPublicKey;
   if (config.jwtGenerator.enabled) {
     std::shared_ptr<const token::SigningKey> jwtKey = state->signingKey;
     if (!config.jwtGenerator.signingKey.empty()) {
@@ -139,16 +136,15 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
         errors->push_back("[jwtGenerator] signingKey: " + error);
     }
     if (jwtKey) {
-      published->add({config.jwtGenerator.kid, config.jwtGenerator.issuer, jwtKey->publicKey(),
-                      true, "", false});
+      jwtPublicKey = jwtKey->publicKey();
       state->jwtGenerator =
           std::make_shared<gateway::BackendJwtGenerator>(config.jwtGenerator, jwtKey);
     }
   }
-  state->publishedKeys = published;
+  state->publishedKeys = apis::buildPublishedKeySet(config, localKey, jwtPublicKey);
 
   std::vector<std::string> keyErrors;
-  auto trusted = gateway::buildTrustedKeySet(config, localKey, &keyErrors);
+  auto trusted = apis::buildTrustedKeySet(config, localKey, &keyErrors);
   errors->insert(errors->end(), keyErrors.begin(), keyErrors.end());
   state->trustedKeys = trusted;
 
@@ -168,9 +164,9 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
   }
 
   // APIs and routes.
-  std::vector<gateway::ApiLoadError> apiErrors;
-  std::vector<gateway::ApiLoadError> apiWarnings;
-  auto apis = gateway::buildApis(config, &apiErrors, &apiWarnings);
+  std::vector<apis::ApiLoadError> apiErrors;
+  std::vector<apis::ApiLoadError> apiWarnings;
+  auto apis = apis::buildApis(config, &apiErrors, &apiWarnings);
   for (const auto& e : apiErrors) errors->push_back(e.toString());
   for (const auto& w : apiWarnings) warnings->push_back(w.toString());
 

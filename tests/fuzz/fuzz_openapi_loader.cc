@@ -1,4 +1,4 @@
-// Fuzzes the OpenAPI 3.x / Swagger 2.0 loader with the WSO2 extensions (gateway/openapi_loader.h).
+// Fuzzes the OpenAPI 3.x / Swagger 2.0 loader with the WSO2 extensions (apis/openapi_loader.h).
 // The loader reads files, so each input is written to one private temporary file and loaded from
 // there.
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/openapi_loader.h"
+#include "apis/openapi_loader.h"
 
 namespace {
 
@@ -40,8 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size > 0 && std::fwrite(data, 1, size, out) != size) std::abort();
   std::fclose(out);
 
-  std::vector<mgw::gateway::ApiLoadError> errors;
-  const auto apis = mgw::gateway::loadApiDefinitions({file.path}, &errors);
+  std::vector<mgw::apis::ApiLoadError> errors;
+  const auto apis = mgw::apis::loadApiDefinitions({file.path}, &errors);
   if (apis.size() > 1) std::abort();                 // one file, at most one API
   if (apis.empty() && errors.empty()) std::abort();  // a refused definition says why
   for (const auto& api : apis) {

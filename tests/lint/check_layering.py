@@ -21,12 +21,16 @@ LAYERS = {
     "auth": {"common", "config"},
     "store": {"common"},
     "gateway": {"common", "config", "token", "observability", "message", "store"},
+    # Load time: definitions and key sets, built for the request path (gateway/api.h, router).
+    "apis": {"common", "config", "token", "gateway"},
     "throttle": {"common", "config"},
-    "sts": {"common", "config", "token", "auth"},
-    "lifecycle": {"common", "config", "token", "store"},
+    # The tier rule reads the throttling policies; issuing a key is counted in the metrics.
+    "sts": {"common", "config", "token", "auth", "throttle", "observability"},
+    # The key management policy uses the STS's rules (the APIs a user may use, the tier).
+    "lifecycle": {"common", "config", "token", "store", "sts", "throttle", "observability"},
     "http": {"common", "config", "message", "observability"},
     "cluster": {"common", "config", "store", "lifecycle", "throttle"},
-    "server": {"common", "config", "observability", "message", "token", "auth", "store", "gateway", "sts",
+    "server": {"common", "config", "observability", "message", "token", "auth", "store", "apis", "gateway", "sts",
                "lifecycle", "http", "throttle", "cluster"},
     # src/main.cc: flags, wiring and signals; the gateway's decisions stay behind server/.
     "main": {"common", "config", "token", "auth", "server"},

@@ -3,11 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
-#include "gateway/openapi_loader.h"
-
 namespace mgw::gateway {
 namespace {
 
@@ -129,77 +124,6 @@ TEST(CorsTest, ActualResponseFields) {
   config::CorsConfig off = policy();
   off.enabled = false;
   EXPECT_TRUE(CorsPolicy(off).responseHeaders(get).empty());
-}
-
-// x-wso2-cors in a definition: read through the same validators, and the API's own policy wins
-// over the global [cors]; an API without one gets the global one.
-class CorsDefinitionTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mgw-cors-def-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& cors) {
-    const auto path = dir_ / name;
-    std::ofstream(path) << "openapi: 3.0.0\ninfo: {title: " << name << ", version: 1.0.0}\n"
-                        << "x-wso2-basePath: /" << name << "\n"
-                        << "x-wso2-production-endpoints: {urls: [\"http://127.0.0.1:1\"]}\n"
-                        << cors << "paths:\n  /x:\n    get: {}\n";
-    return path.string();
-  }
-  std::filesystem::path dir_;
-};
-
-TEST_F(CorsDefinitionTest, OwnPolicyWinsOverTheGlobalOne) {
-  config::Config cfg;
-  cfg.cors.enabled = true;
-  cfg.cors.allowOrigins = {"https://global.example"};
-  cfg.apis.definitions = {
-      write("own", "x-wso2-cors:\n  accessControlAllowOrigins: [\"https://own.example\"]\n"),
-      write("none", ""), write("off", "x-wso2-cors: {corsConfigurationEnabled: false}\n")};
-  std::vector<ApiLoadError> errors;
-  auto apis = buildApis(cfg, &errors);
-  ASSERT_TRUE(errors.empty()) << errors[0].toString();
-  ASSERT_EQ(apis.size(), 3u);
-  for (const auto& api : apis) {
-    if (api.name == "own") {
-      ASSERT_TRUE(api.cors);
-      EXPECT_TRUE(api.cors->originAllowed("https://own.example"));
-      EXPECT_FALSE(api.cors->originAllowed("https://global.example"));
-    } else if (api.name == "none") {
-      ASSERT_TRUE(api.cors);
-      EXPECT_TRUE(api.cors->originAllowed("https://global.example"));
-    } else {
-      EXPECT_FALSE(api.cors);
-    }
-  }
-}
-
-TEST_F(CorsDefinitionTest, BadValuesNameTheirPointer) {
-  struct Case {
-    const char* cors;
-    const char* expect;
-  };
-  for (const Case& c : {
-           Case{"x-wso2-cors:\n  accessControlAllowOrigins: [\"https://*.com\"]\n",
-                "/x-wso2-cors/accessControlAllowOrigins/0"},
-           Case{"x-wso2-cors:\n  accessControlAllowMethods: [\"GE T\"]\n",
-                "/x-wso2-cors/accessControlAllowMethods/0"},
-           Case{"x-wso2-cors:\n  accessControlMaxAge: 99999\n", "/x-wso2-cors/accessControlMaxAge"},
-           Case{"x-wso2-cors:\n  accessControlAllowOrigin: [\"*\"]\n", "unknown field"},
-           Case{"x-wso2-cors: [1]\n", "must be an object"},
-           Case{"x-wso2-cors:\n  accessControlAllowCredentials: maybe\n", "true or false"},
-       }) {
-    std::vector<ApiLoadError> errors;
-    auto apis = loadApiDefinitions({write("bad", c.cors)}, &errors);
-    EXPECT_TRUE(apis.empty()) << c.cors;
-    std::string all;
-    for (const auto& e : errors) all += e.toString() + "\n";
-    EXPECT_NE(all.find(c.expect), std::string::npos) << c.cors << "\n" << all;
-  }
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include "config/config.h"
 #include "gateway/api.h"
 
-namespace mgw::gateway {
+namespace mgw::apis {
 
 struct ApiLoadError {
   std::string file;     // the definition file, or "conf/micro-gw.conf:42" for an inline API
@@ -24,18 +24,18 @@ struct ApiLoadError {
 // files (not recursive), in name order. An API with an error is left out and every error is
 // appended to *errors (which may be null). name:version must be unique across the result.
 // warnings (may be null) gets what loads but is not served as written (WSO2 MGW 3.x schemes).
-std::vector<ApiDefinition> loadApiDefinitions(const std::vector<std::string>& paths,
-                                              std::vector<ApiLoadError>* errors,
-                                              std::vector<ApiLoadError>* warnings = nullptr);
+std::vector<gateway::ApiDefinition> loadApiDefinitions(
+    const std::vector<std::string>& paths, std::vector<ApiLoadError>* errors,
+    std::vector<ApiLoadError>* warnings = nullptr);
 
 // The API of an already validated [[apis.api]] table: one resource {"*", "/*"}, secured unless
 // security = [], key sources apiKeyHeader then apiKeyQuery. "{version}" in the context is replaced.
-ApiDefinition apiFromInline(const config::InlineApi& api, const std::string& configFile);
+gateway::ApiDefinition apiFromInline(const config::InlineApi& api, const std::string& configFile);
 
 // Inline APIs (validated here: name, version, context, endpoint URLs, security) then the
 // definitions; name:version and the context must each be unique across all of them.
-std::vector<ApiDefinition> buildApis(const config::Config& config,
-                                     std::vector<ApiLoadError>* errors,
-                                     std::vector<ApiLoadError>* warnings = nullptr);
+std::vector<gateway::ApiDefinition> buildApis(const config::Config& config,
+                                              std::vector<ApiLoadError>* errors,
+                                              std::vector<ApiLoadError>* warnings = nullptr);
 
-}  // namespace mgw::gateway
+}  // namespace mgw::apis

@@ -1,0 +1,551 @@
+#include "lifecycle/key_management.h"
+
+#include <cctype>
+
+#include "common/crypto_util.h"
+#include "common/log.h"
+#include "observability/metrics.h"
+#include "sts/api_key_issuer.h"
+#include "sts/tier.h"
+#include "token/iso_time.h"
+
+namespace mgw::lifecycle {
+namespace {
+
+using nlohmann::json;
+
+Reply ok(json body) { return Reply{200, std::move(body)}; }
+Reply created(json body) { return Reply{201, std::move(body)}; }
+Reply noContent() { return Reply{204, nullptr}; }
+
+json optionalTime(std::int64_t t) { return t > 0 ? json(t) : json(nullptr); }
+
+// Metadata only: never the value, never the hash.
+json keyJson(const store::OpaqueKeyRecord& r) {
+  json out = {{"id", r.id},
+              {"name", r.name},
+              {"owner", r.owner},
+              {"api", {{"name", r.apiName}, {"version", r.apiVersion}}},
+              {"keyType", store::keyTypeName(r.keyType)},
+              {"lastFour", r.lastFour},
+              {"created", r.createdAt},
+              {"expires", optionalTime(r.expiresAt)},
+              {"permittedIP", r.permittedIp},
+              {"permittedReferer", r.permittedReferer},
+              {"application", r.applicationId ? json(*r.applicationId) : json(nullptr)},
+              {"tier", r.tier},
+              {"revoked", r.revoked}};
+  if (r.revoked) out["revokedAt"] = r.revokedAt;
+  return out;
+}
+
+// A key value's reply: the metadata and, this once, the value itself.
+Reply withValue(int status, const store::OpaqueKeyRecord& r, std::string& secret) {
+  json out = keyJson(r);
+  out["apiKey"] = secret;
+  secureWipe(secret);
+  return Reply{status, std::move(out)};
+}
+
+// What the request says of a new key; the application and the tier are checked by the caller.
+store::NewOpaqueKey newKey(const CreateKeyRequest& request, const std::string& owner,
+                           std::int64_t now) {
+  store::NewOpaqueKey key;
+  key.name = request.name;
+  key.apiName = request.api.name;
+  key.apiVersion = request.api.version;
+  key.owner = owner;
+  key.createdAt = now;
+  key.keyType = request.keyType;
+  if (request.validitySeconds) key.expiresAt = now + *request.validitySeconds;
+  key.permittedIp = request.permittedIp;
+  key.permittedReferer = request.permittedReferer;
+  return key;
+}
+
+}  // namespace
+
+std::string shownId(const std::string& id) {
+  std::string out;
+  for (char c : id.substr(0, 64))
+    out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '?');
+  return out;
+}
+
+Refusal storeRefusal(Failure failure, const std::string& notFound, const std::string& conflict) {
+  switch (failure) {
+    case Failure::kNotFound:
+      return refuse(failure, notFound);
+    case Failure::kConflict:
+      return refuse(failure, conflict);
+    case Failure::kBadRequestBody:
+      return refuse(failure, "the request is not valid");
+    case Failure::kClusterUnavailable:
+      // [cluster]: never a change on this node alone (SPEC section 14).
+      return refuse(failure,
+                    "the change could not be shared with the other nodes (Redis unreachable or "
+                    "slow); retry later");
+    case Failure::kNone:
+    case Failure::kMissingCredentials:
+    case Failure::kKeyTooLarge:
+    case Failure::kMalformedKey:
+    case Failure::kUnknownKey:
+    case Failure::kAlgorithmMismatch:
+    case Failure::kBadSignature:
+    case Failure::kWrongIssuer:
+    case Failure::kExpired:
+    case Failure::kNotYetValid:
+    case Failure::kRevoked:
+    case Failure::kWrongAudience:
+    case Failure::kUnsupportedSecurity:
+    case Failure::kApiNotAllowed:
+    case Failure::kIpNotPermitted:
+    case Failure::kRefererNotPermitted:
+    case Failure::kSandboxNotAvailable:
+    case Failure::kNotSubscribed:
+    case Failure::kMissingScope:
+    case Failure::kCorsRefused:
+    case Failure::kNoApi:
+    case Failure::kNoResource:
+    case Failure::kBackendUnreachable:
+    case Failure::kBackendRefused:
+    case Failure::kBackendReset:
+    case Failure::kBackendTlsFailed:
+    case Failure::kBackendBadResponse:
+    case Failure::kBackendTimeout:
+    case Failure::kTooManyInvalidKeys:
+    case Failure::kApiThrottled:
+    case Failure::kResourceThrottled:
+    case Failure::kApplicationThrottled:
+    case Failure::kSubscriptionThrottled:
+    case Failure::kThrottlePolicyMissing:
+    case Failure::kAuthMissing:
+    case Failure::kAuthMalformed:
+    case Failure::kAuthInvalid:
+    case Failure::kTooManyAttempts:
+    case Failure::kRequestBroaderThanAllowed:
+    case Failure::kIssuerDisabled:
+    case Failure::kSigningFailed:
+    case Failure::kForbidden:
+    case Failure::kPayloadTooLarge:
+    case Failure::kUriTooLong:
+    case Failure::kHeadersTooLarge:
+    case Failure::kMethodNotAllowed:
+    case Failure::kInternalError:
+    case Failure::kBadFraming:
+    case Failure::kRequestTimeout:
+    case Failure::kExpectationFailed:
+    case Failure::kNotImplemented:
+    case Failure::kVersionNotSupported:
+    case Failure::kOverloaded:
+      break;
+  }
+  return refuse(Failure::kInternalError, "the embedded store failed; see the server log");
+}
+
+// --- what every operation checks ---
+
+template <typename Record>
+OrRefusal<Record> KeyManagement::owned(store::StoreResult<Record> found, std::string_view what,
+                                       const std::string& id) const {
+  if (!found.ok())
+    return storeRefusal(found.failure, "no " + std::string(what) + " with id " + shownId(id), "");
+  if (!owns(found.value.owner))
+    return refuse(Failure::kForbidden,
+                  std::string(what) + " " + shownId(id) + " belongs to another user");
+  return std::move(found.value);
+}
+
+OrRefusal<store::OpaqueKeyRecord> KeyManagement::ownedKey(const std::string& id) const {
+  return owned(store_.keys().get(id), "API key", id);
+}
+
+OrRefusal<store::ApplicationRecord> KeyManagement::ownedApplication(const std::string& id) const {
+  return owned(store_.applications().get(id), "application", id);
+}
+
+// A deployed API the caller may use (admin: any deployed API; others: [[apikey.issuer.api]]
+// narrowed by their own [b7a.users.<name>] apis, as for signed keys).
+std::optional<Refusal> KeyManagement::usableApi(const ApiRef& api) const {
+  if (!env_.deployed || !env_.deployed(api))
+    return refuse(Failure::kNotFound,
+                  "no API " + api.label().substr(0, 200) + " is deployed on this gateway");
+  if (!caller_.isAdmin) {
+    const sts::ApiKeyIssuer rules(env_.config, nullptr);
+    if (!sts::apiCovered(rules.apisFor(caller_.apis), api.name, api.version))
+      return refuse(Failure::kForbidden,
+                    "user '" + caller_.user + "' may not use API " + api.label() +
+                        " (see [[apikey.issuer.api]] and [b7a.users." + caller_.user + "] apis)");
+  }
+  return std::nullopt;
+}
+
+// A throttling tier from a request (SPEC section 13). Subscription level (an opaque key): the
+// STS's rule, sts::subscriptionTierFor. Application level: any application policy (an
+// application's tier only ever adds a limit, so no user may be refused one); absent = Unlimited.
+OrRefusal<std::string> KeyManagement::checkedTier(const std::optional<std::string>& asked,
+                                                  throttle::PolicyLevel level) const {
+  if (asked && (asked->empty() || asked->size() > 64))
+    return refuse(
+        Failure::kBadRequestBody,
+        "tier must be the name of a" +
+            std::string(level == throttle::PolicyLevel::kApplication ? "n application-level"
+                                                                     : " subscription-level") +
+            " throttling policy (1 to 64 characters)");
+  if (level == throttle::PolicyLevel::kSubscription) {
+    std::string error;
+    std::string tier = sts::subscriptionTierFor(env_.config, env_.policies, caller_.user,
+                                                asked.value_or(""), &error);
+    if (!error.empty()) return refuse(Failure::kRequestBroaderThanAllowed, error);
+    return tier;
+  }
+  std::string tier = asked.value_or("Unlimited");
+  if (env_.policies.find(level, tier) == nullptr)
+    return refuse(Failure::kBadRequestBody,
+                  "tier '" + tier + "' is not an application-level throttling policy (known: " +
+                      sts::policyNames(env_.policies, level) + ")");
+  return tier;
+}
+
+json KeyManagement::applicationJson(const store::ApplicationRecord& a) const {
+  json subs = json::array();
+  auto listed = store_.applications().listSubscriptions(a.id);
+  if (listed.ok())
+    for (const auto& s : listed.value)
+      subs.push_back(
+          {{"api", {{"name", s.apiName}, {"version", s.apiVersion}}}, {"created", s.createdAt}});
+  return {{"id", a.id},     {"name", a.name},       {"owner", a.owner}, {"created", a.createdAt},
+          {"tier", a.tier}, {"subscriptions", subs}};
+}
+
+// --- POST /apikey/revoke ---
+
+OrRefusal<Reply> KeyManagement::revoke(RevokeRequest request) {
+  switch (request.form) {
+    case RevokeRequest::Form::kApiKey: {
+      auto reply = request.apiKey.size() <= kMaxOpaqueKeyLength ? revokeOpaqueValue(request.apiKey)
+                                                                : revokeSignedKey(request.apiKey);
+      secureWipe(request.apiKey);
+      return reply;
+    }
+    case RevokeRequest::Form::kJti:
+      return revokeByJti(request);
+    case RevokeRequest::Form::kSubject:
+      return revokeBySubject(request);
+  }
+  return refuse(Failure::kInternalError, "unknown revocation form");
+}
+
+OrRefusal<Reply> KeyManagement::revokeSignedKey(const std::string& key) {
+  token::VerifyResult verified =
+      token::verifyToken(key, env_.trustedKeys, now_, env_.config.server.timestampSkewMs);
+  if (verified.failure == Failure::kExpired) {
+    // Nothing to store: the gateway refuses it on exp already. 200, so that "make sure this key is
+    // dead" is idempotent for the caller.
+    return ok(
+        {{"revoked", nullptr},
+         {"expired", true},
+         {"description", "the API key has already expired; it is refused without a revocation"}});
+  }
+  if (verified.failure != Failure::kNone)
+    return refuse(Failure::kBadRequestBody, "apiKey does not verify (" +
+                                                std::string(failureName(verified.failure)) +
+                                                "): only a key this gateway trusts can be revoked");
+  const token::Claims& claims = verified.claims;
+  if (!caller_.isAdmin &&
+      (claims.sub != caller_.user || claims.iss != env_.config.tokenIssuer.issuer))
+    return refuse(
+        Failure::kForbidden,
+        "user '" + caller_.user +
+            "' may revoke only keys this gateway issued to them; this key's subject is another");
+  if (claims.jti.empty())
+    return refuse(Failure::kBadRequestBody,
+                  "the API key has no jti; revoke it with {\"sub\": \"...\", \"issuedBefore\": "
+                  "<epoch seconds>}");
+  const std::int64_t expiresAt = claims.exp.value_or(0);
+  Failure f = store_.revokeJti(claims.jti, claims.sub, expiresAt, caller_.user, now_);
+  if (f != Failure::kNone) return storeRefusal(f, "", "");
+  log::info("API key revoked", {{"by", caller_.user}, {"jti", claims.jti}, {"sub", claims.sub}});
+  return ok({{"revoked",
+              {{"type", "jti"},
+               {"jti", claims.jti},
+               {"sub", claims.sub},
+               {"expiresAt", optionalTime(expiresAt)}}}});
+}
+
+OrRefusal<Reply> KeyManagement::revokeOpaqueValue(const std::string& value) {
+  auto found = store_.keys().findByValue(value);
+  if (found.failure == Failure::kNotFound)
+    return refuse(Failure::kBadRequestBody,
+                  "apiKey is neither a signed key this gateway trusts nor a known opaque key");
+  if (!found.ok()) return storeRefusal(found.failure, "", "");
+  if (!owns(found.value.owner))
+    return refuse(Failure::kForbidden,
+                  "user '" + caller_.user + "' may revoke only their own keys");
+  Failure f = store_.revokeKey(found.value.id, now_);
+  if (f != Failure::kNone) return storeRefusal(f, "the API key no longer exists", "");
+  log::info("opaque API key revoked", {{"by", caller_.user}, {"id", found.value.id}});
+  return ok({{"revoked", {{"type", "opaque"}, {"id", found.value.id}}}});
+}
+
+OrRefusal<Reply> KeyManagement::revokeByJti(const RevokeRequest& request) {
+  if (!caller_.isAdmin) {
+    // A jti alone does not say whose key it is, so only an admin may revoke by jti.
+    return refuse(Failure::kForbidden,
+                  "only an admin may revoke by jti; send the key itself as {\"apiKey\": \"...\"} "
+                  "to revoke your own");
+  }
+  // The entry is purged after expiresAt: a date already past would purge it at the next start
+  // while a key without exp (or a later one) still works. Only a future date is believed.
+  if (request.expiresAt && *request.expiresAt <= now_)
+    return refuse(Failure::kBadRequestBody,
+                  "expiresAt " + std::to_string(*request.expiresAt) +
+                      " is not in the future (now is " + std::to_string(now_) +
+                      "); give the key's exp, or leave expiresAt out to keep the revocation for "
+                      "good, or send the key itself as {\"apiKey\": \"...\"}");
+  const std::int64_t exp = request.expiresAt.value_or(0);
+  Failure f = store_.revokeJti(request.jti, "", exp, caller_.user, now_);
+  if (f != Failure::kNone) return storeRefusal(f, "", "");
+  log::info("API key revoked by jti", {{"by", caller_.user}, {"jti", request.jti}});
+  return ok(
+      {{"revoked", {{"type", "jti"}, {"jti", request.jti}, {"expiresAt", optionalTime(exp)}}}});
+}
+
+OrRefusal<Reply> KeyManagement::revokeBySubject(const RevokeRequest& request) {
+  if (request.issuedBefore > now_) {
+    // A watermark never moves back: one in the future would refuse keys not yet issued, for good.
+    return refuse(Failure::kBadRequestBody, "issuedBefore is in the future (now is " +
+                                                std::to_string(now_) +
+                                                "); only keys already issued can be revoked");
+  }
+  if (!owns(request.sub))
+    return refuse(Failure::kForbidden,
+                  "user '" + caller_.user + "' may revoke only their own keys");
+  std::size_t opaqueRevoked = 0;
+  Failure f =
+      store_.revokeSubject(request.sub, request.issuedBefore, caller_.user, now_, &opaqueRevoked);
+  if (f != Failure::kNone) return storeRefusal(f, "", "");
+  log::info("API keys revoked by subject", {{"by", caller_.user},
+                                            {"sub", request.sub},
+                                            {"issuedBefore", request.issuedBefore},
+                                            {"opaqueKeys", opaqueRevoked}});
+  return ok({{"revoked",
+              {{"type", "subject"},
+               {"sub", request.sub},
+               {"issuedBefore", request.issuedBefore},
+               {"opaqueKeys", opaqueRevoked}}}});
+}
+
+// --- /apikeys ---
+
+OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
+  if (auto refusal = usableApi(request.api)) return std::move(*refusal);
+  if (request.fieldError) {
+    if (request.value) secureWipe(*request.value);
+    return std::move(*request.fieldError);
+  }
+  store::NewOpaqueKey key = newKey(request, caller_.user, now_);
+  if (request.application) {
+    auto app = ownedApplication(*request.application);
+    if (auto* refusal = std::get_if<Refusal>(&app)) return std::move(*refusal);
+    key.applicationId = *request.application;
+  }
+  // The subscription tier (SPEC section 13), by the rule of the STS's "tier": the key's owner's
+  // [b7a.users.<name>] tier unless a known, lower one is asked for.
+  auto tier = checkedTier(request.tier, throttle::PolicyLevel::kSubscription);
+  if (auto* refusal = std::get_if<Refusal>(&tier)) return std::move(*refusal);
+  key.tier = std::get<std::string>(tier);
+
+  const bool custom = request.value.has_value();
+  std::string secret = custom ? std::move(*request.value) : store::generateOpaqueKey();
+  auto made = store_.createKey(key, secret);
+  if (made.failure == Failure::kConflict && !custom) {  // a generated value collided: draw again
+    secureWipe(secret);
+    secret = store::generateOpaqueKey();
+    made = store_.createKey(key, secret);
+  }
+  if (made.failure == Failure::kConflict && custom) {
+    // 409 only tells the caller about their own key; a value someone else holds gets the answer
+    // any refused value gets, so the endpoint is no oracle for other users' keys.
+    const auto existing = env_.opaqueKeys ? env_.opaqueKeys->find(secret) : nullptr;
+    secureWipe(secret);
+    if (existing && existing->owner == caller_.user)
+      return refuse(Failure::kConflict,
+                    "you already have an API key with this value (id " + existing->id + ")");
+    return refuse(Failure::kBadRequestBody, "value: not accepted; choose another value");
+  }
+  if (!made.ok()) {
+    secureWipe(secret);
+    return storeRefusal(made.failure,
+                        "no application with id " + shownId(key.applicationId.value_or("")),
+                        "an API key with this value already exists; choose another value");
+  }
+  observability::metrics().countKeyIssued("opaque", store::keyTypeName(key.keyType));
+  log::info("opaque API key created", {{"by", caller_.user},
+                                       {"id", made.value.id},
+                                       {"api", request.api.label()},
+                                       {"keyType", store::keyTypeName(key.keyType)},
+                                       {"tier", key.tier},
+                                       {"custom", custom}});
+  return withValue(201, made.value, secret);
+}
+
+OrRefusal<Reply> KeyManagement::listKeys() {
+  auto listed = caller_.isAdmin ? store_.keys().listAll() : store_.keys().listByOwner(caller_.user);
+  if (!listed.ok()) return storeRefusal(listed.failure, "", "");
+  json list = json::array();
+  for (const auto& r : listed.value) list.push_back(keyJson(r));
+  return ok({{"count", list.size()}, {"list", list}});
+}
+
+OrRefusal<Reply> KeyManagement::getKey(const std::string& id) {
+  auto key = ownedKey(id);
+  if (auto* refusal = std::get_if<Refusal>(&key)) return std::move(*refusal);
+  return ok(keyJson(std::get<store::OpaqueKeyRecord>(key)));
+}
+
+OrRefusal<Reply> KeyManagement::deleteKey(const std::string& id) {
+  auto found = ownedKey(id);
+  if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  const auto& key = std::get<store::OpaqueKeyRecord>(found);
+  Failure f = store_.revokeKey(key.id, now_);
+  if (f != Failure::kNone) return storeRefusal(f, "no API key with id " + shownId(key.id), "");
+  log::info("opaque API key revoked", {{"by", caller_.user}, {"id", key.id}});
+  return noContent();
+}
+
+OrRefusal<Reply> KeyManagement::regenerateKey(const std::string& id, RegenerateRequest request) {
+  auto found = ownedKey(id);
+  if (auto* refusal = std::get_if<Refusal>(&found)) {
+    if (request.value) secureWipe(*request.value);
+    return std::move(*refusal);
+  }
+  const auto& key = std::get<store::OpaqueKeyRecord>(found);
+  if (key.revoked) {
+    if (request.value) secureWipe(*request.value);
+    return refuse(Failure::kConflict,
+                  "API key " + key.id + " is revoked; create a new key instead");
+  }
+  const bool custom = request.value.has_value();
+  std::string secret = custom ? std::move(*request.value) : store::generateOpaqueKey();
+  auto updated = store_.regenerateKey(key.id, secret);
+  if (updated.failure == Failure::kConflict && !custom) {
+    secureWipe(secret);
+    secret = store::generateOpaqueKey();
+    updated = store_.regenerateKey(key.id, secret);
+  }
+  if (!updated.ok()) {
+    secureWipe(secret);
+    return storeRefusal(
+        updated.failure, "no API key with id " + shownId(key.id),
+        "an API key with this value already exists, or the key was revoked meanwhile");
+  }
+  log::info("opaque API key regenerated", {{"by", caller_.user}, {"id", key.id}});
+  return withValue(200, updated.value, secret);
+}
+
+OrRefusal<Reply> KeyManagement::associateKey(const std::string& id,
+                                             const AssociateRequest& request) {
+  auto found = ownedKey(id);
+  if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  const auto& key = std::get<store::OpaqueKeyRecord>(found);
+  auto app = ownedApplication(request.application);
+  if (auto* refusal = std::get_if<Refusal>(&app)) return std::move(*refusal);
+  Failure f = store_.associateKey(key.id, request.application);
+  if (f != Failure::kNone)
+    return storeRefusal(f, "the API key or the application no longer exists",
+                        "API key " + key.id + " is revoked; it cannot be associated");
+  auto updated = store_.keys().get(key.id);
+  if (!updated.ok()) return storeRefusal(updated.failure, "the API key no longer exists", "");
+  return ok(keyJson(updated.value));
+}
+
+OrRefusal<Reply> KeyManagement::dissociateKey(const std::string& id) {
+  auto found = ownedKey(id);
+  if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  Failure f = store_.dissociateKey(std::get<store::OpaqueKeyRecord>(found).id);
+  if (f != Failure::kNone) return storeRefusal(f, "the API key no longer exists", "");
+  return noContent();
+}
+
+// --- /applications ---
+
+OrRefusal<Reply> KeyManagement::createApplication(const CreateApplicationRequest& request) {
+  auto tier = checkedTier(request.tier, throttle::PolicyLevel::kApplication);
+  if (auto* refusal = std::get_if<Refusal>(&tier)) return std::move(*refusal);
+  auto made =
+      store_.createApplication(request.name, caller_.user, now_, std::get<std::string>(tier));
+  if (!made.ok())
+    return storeRefusal(made.failure, "",
+                        "user '" + caller_.user + "' already has an application of this name");
+  log::info("application created",
+            {{"by", caller_.user}, {"id", made.value.id}, {"tier", made.value.tier}});
+  return created(applicationJson(made.value));
+}
+
+OrRefusal<Reply> KeyManagement::listApplications() {
+  auto listed = caller_.isAdmin ? store_.applications().listAll()
+                                : store_.applications().listByOwner(caller_.user);
+  if (!listed.ok()) return storeRefusal(listed.failure, "", "");
+  json list = json::array();
+  for (const auto& a : listed.value) list.push_back(applicationJson(a));
+  return ok({{"count", list.size()}, {"list", list}});
+}
+
+OrRefusal<Reply> KeyManagement::getApplication(const std::string& id) {
+  auto app = ownedApplication(id);
+  if (auto* refusal = std::get_if<Refusal>(&app)) return std::move(*refusal);
+  return ok(applicationJson(std::get<store::ApplicationRecord>(app)));
+}
+
+OrRefusal<Reply> KeyManagement::deleteApplication(const std::string& id) {
+  auto found = ownedApplication(id);
+  if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  const auto& app = std::get<store::ApplicationRecord>(found);
+  Failure f = store_.removeApplication(app.id);
+  if (f != Failure::kNone) return storeRefusal(f, "no application with id " + shownId(app.id), "");
+  log::info("application deleted", {{"by", caller_.user}, {"id", app.id}});
+  return noContent();
+}
+
+OrRefusal<Reply> KeyManagement::subscribe(const std::string& id,
+                                          const SubscriptionRequest& request) {
+  auto found = ownedApplication(id);
+  if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  const auto& app = std::get<store::ApplicationRecord>(found);
+  if (request.apiError) return *request.apiError;
+  if (auto refusal = usableApi(request.api)) return std::move(*refusal);
+  const ApiRef& api = request.api;
+  Failure f = store_.subscribe(app.id, api.name, api.version, now_);
+  if (f != Failure::kNone)
+    return storeRefusal(f, "no application with id " + shownId(app.id),
+                        "application " + app.id + " is already subscribed to " + api.label());
+  log::info("subscription created",
+            {{"by", caller_.user}, {"application", app.id}, {"api", api.label()}});
+  return created({{"application", app.id},
+                  {"api", {{"name", api.name}, {"version", api.version}}},
+                  {"created", now_}});
+}
+
+OrRefusal<Reply> KeyManagement::unsubscribe(const std::string& id,
+                                            const SubscriptionRequest& request) {
+  auto found = ownedApplication(id);
+  if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  const auto& app = std::get<store::ApplicationRecord>(found);
+  if (request.apiError) return *request.apiError;
+  Failure f = store_.unsubscribe(app.id, request.api.name, request.api.version);
+  if (f != Failure::kNone)
+    return storeRefusal(
+        f,
+        "application " + app.id + " has no subscription to " + request.api.label().substr(0, 200),
+        "");
+  return noContent();
+}
+
+OrRefusal<Reply> KeyManagement::listSubscriptions(const std::string& id) {
+  auto app = ownedApplication(id);
+  if (auto* refusal = std::get_if<Refusal>(&app)) return std::move(*refusal);
+  return ok(applicationJson(std::get<store::ApplicationRecord>(app))["subscriptions"]);
+}
+
+}  // namespace mgw::lifecycle

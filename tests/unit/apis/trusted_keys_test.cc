@@ -1,0 +1,206 @@
+#include "apis/trusted_keys.h"
+
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "gateway/key_validator.h"
+
+namespace mgw::apis {
+namespace {
+
+namespace fs = std::filesystem;
+using gateway::ApiDefinition;
+using gateway::KeyValidator;
+using gateway::ValidationResult;
+using nlohmann::json;
+
+constexpr std::int64_t kNow = 1'700'000'000;
+const std::string kIssuer = "https://localhost:9095/apikey";
+const std::string kAlias = "ballerina";
+
+// A fresh ES256 signing key per test binary run, in a temp dir (no key is committed); the sets are
+// checked by verifying keys with them through the gateway's KeyValidator.
+class TrustedKeysTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("mgw-tk-test-" + std::to_string(::getpid())));
+    fs::create_directories(*dir_);
+    signer_ = load(*dir_ / "signing.pem").release();
+    other_ = load(*dir_ / "other.pem").release();
+  }
+  static void TearDownTestSuite() {
+    delete signer_;
+    delete other_;
+    std::error_code ec;
+    fs::remove_all(*dir_, ec);
+    delete dir_;
+  }
+  static std::unique_ptr<token::SigningKey> load(const fs::path& path) {
+    std::string error;
+    EXPECT_TRUE(token::generateKeystore(path.string(), token::Algorithm::kES256, "", &error))
+        << error;
+    auto key = token::SigningKey::load(path.string(), "", token::Algorithm::kES256, &error);
+    EXPECT_TRUE(key) << error;
+    return key;
+  }
+  static void writePublicKey(const token::SigningKey& key, const fs::path& path) {
+    FILE* f = std::fopen(path.string().c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(PEM_write_PUBKEY(f, key.pkey()), 1);
+    std::fclose(f);
+  }
+
+  void SetUp() override {
+    config_.tokenIssuer.issuer = kIssuer;
+    config_.tokenIssuer.certificateAlias = kAlias;
+    revocations_ = std::make_shared<store::RevocationList>();
+    api_.name = "PizzaShackAPI";
+    api_.version = "1.0.0";
+    api_.context = "/pizzashack/1.0.0";
+    api_.production.urls = {"http://127.0.0.1:9080/pizzashack/1.0.0"};
+  }
+
+  static json claims() {
+    return {{"sub", "alice"},
+            {"iss", kIssuer},
+            {"iat", kNow - 10},
+            {"jti", "jti-1"},
+            {"exp", kNow + 3600},
+            {"keytype", "PRODUCTION"},
+            {"allowedAPIs", json::array({{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}})}};
+  }
+  static std::string sign(const json& c, const token::SigningKey& key,
+                          const std::string& kid = kAlias) {
+    auto t = token::signCompact({{"typ", "JWT"}, {"kid", kid}}, c, key);
+    EXPECT_TRUE(t);
+    return t.value_or("");
+  }
+  static std::string sign(const json& c) { return sign(c, *signer_); }
+
+  ValidationResult run(const KeyValidator& v, const std::string& key) {
+    return v.validate(key, api_, {}, kNow);
+  }
+
+  static fs::path* dir_;
+  static token::SigningKey* signer_;
+  static token::SigningKey* other_;
+  config::Config config_;
+  std::shared_ptr<store::RevocationList> revocations_;
+  ApiDefinition api_;
+};
+
+fs::path* TrustedKeysTest::dir_ = nullptr;
+token::SigningKey* TrustedKeysTest::signer_ = nullptr;
+token::SigningKey* TrustedKeysTest::other_ = nullptr;
+
+TEST_F(TrustedKeysTest, TrustedKeySetDefaultsToLocalIssuer) {
+  std::vector<std::string> errors;
+  auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(set->size(), 1u);
+  const token::TrustedKey* k = set->find(kAlias);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->issuer, kIssuer);
+  EXPECT_EQ(run(KeyValidator(set, config_, revocations_), sign(claims())).failure, Failure::kNone);
+
+  errors.clear();
+  buildTrustedKeySet(config_, nullptr, &errors);
+  EXPECT_EQ(errors.size(), 1u);
+}
+
+TEST_F(TrustedKeysTest, TrustedKeySetFromDeclaredIssuers) {
+  const fs::path trust = *dir_ / "truststore";
+  fs::create_directories(trust);
+  writePublicKey(*other_, trust / "partner.pem");
+  writePublicKey(*other_, *dir_ / "wso2.pem");
+  config_.listener.trustStorePath = trust.string();
+  config_.tokenConfigsDeclared = true;
+  config_.trustedIssuers = {
+      {kIssuer, kAlias, "", true},                              // local issuer: local key
+      {"https://partner.example/apikey", "partner", "", true},  // truststore/partner.pem
+      {"https://apim.example/oauth2/token", "gateway_certificate_alias",
+       (*dir_ / "wso2.pem").string(), false},
+  };
+  std::vector<std::string> errors;
+  auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : errors[0]);
+  ASSERT_EQ(set->size(), 3u);
+  EXPECT_FALSE(set->find(std::string("gateway_certificate_alias"))->validateAllowedApis);
+
+  KeyValidator v(set, config_, revocations_);
+  EXPECT_EQ(run(v, sign(claims())).failure, Failure::kNone);
+  json partner = claims();
+  partner["iss"] = "https://partner.example/apikey";
+  EXPECT_EQ(run(v, sign(partner, *other_, "partner")).failure, Failure::kNone);
+  // The partner's key is pinned to the partner's issuer: a local-issuer key naming the partner's
+  // kid is checked with the local key (selected by iss), and fails.
+  EXPECT_EQ(run(v, sign(claims(), *other_, "partner")).failure, Failure::kBadSignature);
+  json stranger = claims();
+  stranger["iss"] = "https://stranger.example";
+  EXPECT_EQ(run(v, sign(stranger, *other_, "partner")).failure, Failure::kWrongIssuer);
+  json apim = claims();
+  apim["iss"] = "https://apim.example/oauth2/token";
+  apim["allowedAPIs"] = json::array();
+  EXPECT_EQ(run(v, sign(apim, *other_, "gateway_certificate_alias")).failure, Failure::kNone);
+}
+
+TEST_F(TrustedKeysTest, TrustedKeySetErrors) {
+  config_.listener.trustStorePath = (*dir_ / "empty-truststore").string();
+  config_.tokenConfigsDeclared = true;
+  config_.trustedIssuers = {
+      {"https://a.example", "missing", "", true},
+      {"https://b.example", "../signing", "", true},
+      {"https://c.example", "c", (*dir_ / "nope.pem").string(), true},
+  };
+  std::vector<std::string> errors;
+  auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  EXPECT_EQ(set->size(), 0u);
+  ASSERT_EQ(errors.size(), 4u);
+  EXPECT_NE(errors[0].find("missing.pem"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("cannot name a truststore file"), std::string::npos) << errors[1];
+  EXPECT_NE(errors[2].find("nope.pem"), std::string::npos) << errors[2];
+  EXPECT_NE(errors[3].find("no trusted issuer"), std::string::npos) << errors[3];
+}
+
+TEST_F(TrustedKeysTest, JwtTokenConfigIssuersAreBearerOnly) {
+  writePublicKey(*other_, *dir_ / "idp.pem");
+  config_.jwtIssuers.push_back({});
+  config_.jwtIssuers.back().issuer = "https://idp.example/oauth2/token";
+  config_.jwtIssuers.back().certificateFile = (*dir_ / "idp.pem").string();
+  std::vector<std::string> errors;
+  auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : errors[0]);
+  ASSERT_EQ(set->size(), 2u);
+  // No certificateAlias: the issuer is the kid.
+  const token::TrustedKey* idp = set->find(std::string("https://idp.example/oauth2/token"));
+  ASSERT_NE(idp, nullptr);
+  EXPECT_TRUE(idp->bearer);
+
+  config_.jwtIssuers.back().certificateFile.clear();
+  config_.jwtIssuers.back().certificateAlias = kAlias;  // the local issuer's kid: refused
+  errors.clear();
+  set = buildTrustedKeySet(config_, signer_->publicKey(), &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("[[jwtTokenConfig]] issuer \"https://idp.example/oauth2/token\""),
+            std::string::npos)
+      << errors[0];
+}
+
+TEST_F(TrustedKeysTest, PublishedKeySetHoldsTheLocalAndTheBackendJwtKeys) {
+  config_.jwtGenerator.kid = "backend-jwt";
+  config_.jwtGenerator.issuer = "https://gw.example";
+  auto both = buildPublishedKeySet(config_, signer_->publicKey(), other_->publicKey());
+  ASSERT_EQ(both->size(), 2u);
+  ASSERT_NE(both->find(kAlias), nullptr);
+  ASSERT_NE(both->find(std::string("backend-jwt")), nullptr);
+  EXPECT_EQ(both->find(std::string("backend-jwt"))->issuer, "https://gw.example");
+  EXPECT_EQ(buildPublishedKeySet(config_, nullptr, nullptr)->size(), 0u);
+  EXPECT_EQ(buildPublishedKeySet(config_, signer_->publicKey(), nullptr)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace mgw::apis

@@ -1,0 +1,224 @@
+#include "lifecycle/key_management.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+namespace mgw::lifecycle {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::int64_t kNow = 1'700'000'000;
+
+// A real embedded store in a private temporary folder; no sockets.
+class KeyManagementTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "mgw-km-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    std::string error;
+    store_ = LifecycleService::open((dir_ / "micro-gw.db").string(), 5000, kNow, &error);
+    ASSERT_TRUE(store_) << error;
+    config::IssuerApi pizza;
+    pizza.name = "Pizza";
+    pizza.versions = {"1.0"};
+    config_.issuerApis.push_back(pizza);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  KeyManagement as(const std::string& user, bool admin = false) {
+    Environment env{config_, policies_, keys_, store_->opaqueKeys().get(), [](const ApiRef& api) {
+                      return (api.name == "Pizza" || api.name == "Other") && api.version == "1.0";
+                    }};
+    return KeyManagement(*store_, std::move(env), Caller{user, admin, std::nullopt}, kNow);
+  }
+  static Reply replyOf(OrRefusal<Reply> r) {
+    if (auto* refusal = std::get_if<Refusal>(&r)) {
+      ADD_FAILURE() << "refused: " << failureName(refusal->failure) << ": " << refusal->description;
+      return {};
+    }
+    return std::get<Reply>(r);
+  }
+  static Refusal refusalOf(OrRefusal<Reply> r) {
+    if (auto* refusal = std::get_if<Refusal>(&r)) return *refusal;
+    ADD_FAILURE() << "accepted: " << std::get<Reply>(r).body.dump();
+    return {};
+  }
+  static CreateKeyRequest keyFor(const std::string& api) {
+    CreateKeyRequest r;
+    r.name = "k";
+    r.api = ApiRef{api, "1.0"};
+    return r;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<LifecycleService> store_;
+  config::Config config_;
+  throttle::PolicySet policies_;
+  token::KeySet keys_;
+};
+
+TEST_F(KeyManagementTest, AKeyIsShownOnceAndBelongsToItsOwner) {
+  Reply made = replyOf(as("alice").createKey(keyFor("Pizza")));
+  EXPECT_EQ(made.status, 201);
+  const std::string id = made.body["id"];
+  EXPECT_EQ(made.body["owner"], "alice");
+  EXPECT_EQ(made.body["tier"], "Unlimited");
+  EXPECT_EQ(made.body["apiKey"].get<std::string>().size(), 43u);
+
+  Reply got = replyOf(as("alice").getKey(id));
+  EXPECT_EQ(got.status, 200);
+  EXPECT_FALSE(got.body.contains("apiKey"));  // metadata only, never the value again
+
+  Refusal other = refusalOf(as("bob").getKey(id));
+  EXPECT_EQ(other.failure, Failure::kForbidden);
+  EXPECT_EQ(other.description, "API key " + id + " belongs to another user");
+  EXPECT_EQ(replyOf(as("root", true).getKey(id)).status, 200);  // an admin sees everyone's
+
+  Refusal unknown = refusalOf(as("alice").getKey("no/such<id>"));
+  EXPECT_EQ(unknown.failure, Failure::kNotFound);
+  EXPECT_EQ(unknown.description, "no API key with id no?such?id?");
+
+  EXPECT_EQ(replyOf(as("alice").listKeys()).body["count"], 1);
+  EXPECT_EQ(replyOf(as("bob").listKeys()).body["count"], 0);
+  EXPECT_EQ(replyOf(as("alice").deleteKey(id)).status, 204);
+  EXPECT_EQ(refusalOf(as("alice").regenerateKey(id, {})).failure, Failure::kConflict);
+}
+
+TEST_F(KeyManagementTest, OnlyDeployedAndCoveredApis) {
+  Refusal missing = refusalOf(as("alice").createKey(keyFor("Nope")));
+  EXPECT_EQ(missing.failure, Failure::kNotFound);
+  EXPECT_EQ(missing.description, "no API Nope:1.0 is deployed on this gateway");
+  // Deployed, but not in [[apikey.issuer.api]]: only an admin may use it.
+  Refusal notMine = refusalOf(as("alice").createKey(keyFor("Other")));
+  EXPECT_EQ(notMine.failure, Failure::kForbidden);
+  EXPECT_EQ(notMine.description,
+            "user 'alice' may not use API Other:1.0 (see [[apikey.issuer.api]] and "
+            "[b7a.users.alice] apis)");
+  EXPECT_EQ(replyOf(as("root", true).createKey(keyFor("Other"))).status, 201);
+}
+
+// A request with two faults answers the one checked first, as the routes always have: the API
+// before the other fields of a new key, the application before the api of a subscription.
+TEST_F(KeyManagementTest, TheFirstCheckAnswersARequestWithTwoFaults) {
+  auto parsed = parseCreateKeyRequest(
+      "{\"name\": \"k\", \"api\": {\"name\": \"Nope\", \"version\": \"1.0\"}, "
+      "\"keyType\": \"X\"}");
+  ASSERT_TRUE(std::holds_alternative<CreateKeyRequest>(parsed));
+  EXPECT_EQ(refusalOf(as("alice").createKey(std::get<CreateKeyRequest>(parsed))).failure,
+            Failure::kNotFound);
+  parsed = parseCreateKeyRequest(
+      "{\"name\": \"k\", \"api\": {\"name\": \"Pizza\", \"version\": \"1.0\"}, "
+      "\"keyType\": \"X\"}");
+  ASSERT_TRUE(std::holds_alternative<CreateKeyRequest>(parsed));
+  EXPECT_EQ(refusalOf(as("alice").createKey(std::get<CreateKeyRequest>(parsed))).description,
+            "keyType must be PRODUCTION or SANDBOX");
+
+  auto sub = parseSubscribeRequest("{\"api\": {\"name\": 1}}");
+  ASSERT_TRUE(std::holds_alternative<SubscriptionRequest>(sub));
+  EXPECT_EQ(refusalOf(as("alice").subscribe("unknown", std::get<SubscriptionRequest>(sub))).failure,
+            Failure::kNotFound);
+  EXPECT_EQ(
+      refusalOf(as("alice").unsubscribe("unknown", std::get<SubscriptionRequest>(sub))).failure,
+      Failure::kNotFound);
+  const std::string app = replyOf(as("alice").createApplication({"shop", std::nullopt})).body["id"];
+  EXPECT_EQ(refusalOf(as("alice").subscribe(app, std::get<SubscriptionRequest>(sub))).failure,
+            Failure::kBadRequestBody);
+}
+
+TEST_F(KeyManagementTest, ApplicationsTiersAndSubscriptions) {
+  CreateApplicationRequest app{"shop", std::string("NoSuchTier")};
+  Refusal badTier = refusalOf(as("alice").createApplication(app));
+  EXPECT_EQ(badTier.failure, Failure::kBadRequestBody);
+  EXPECT_NE(badTier.description.find("is not an application-level throttling policy"),
+            std::string::npos);
+  app.tier.reset();
+  Reply made = replyOf(as("alice").createApplication(app));
+  EXPECT_EQ(made.status, 201);
+  EXPECT_EQ(made.body["tier"], "Unlimited");
+  const std::string id = made.body["id"];
+  EXPECT_EQ(refusalOf(as("alice").createApplication(app)).failure, Failure::kConflict);
+
+  SubscriptionRequest pizza{ApiRef{"Pizza", "1.0"}};
+  EXPECT_EQ(replyOf(as("alice").subscribe(id, pizza)).status, 201);
+  EXPECT_EQ(refusalOf(as("alice").subscribe(id, pizza)).description,
+            "application " + id + " is already subscribed to Pizza:1.0");
+  EXPECT_EQ(refusalOf(as("bob").subscribe(id, pizza)).failure, Failure::kForbidden);
+  EXPECT_EQ(replyOf(as("alice").listSubscriptions(id)).body.size(), 1u);
+  EXPECT_EQ(replyOf(as("alice").unsubscribe(id, pizza)).status, 204);
+  EXPECT_EQ(refusalOf(as("alice").unsubscribe(id, pizza)).failure, Failure::kNotFound);
+
+  CreateKeyRequest key = keyFor("Pizza");
+  key.application = id;
+  Reply bound = replyOf(as("alice").createKey(key));
+  EXPECT_EQ(bound.body["application"], id);
+  key.application = "elsewhere";
+  EXPECT_EQ(refusalOf(as("alice").createKey(key)).failure, Failure::kNotFound);
+}
+
+TEST_F(KeyManagementTest, RevocationPolicy) {
+  RevokeRequest byJti;
+  byJti.form = RevokeRequest::Form::kJti;
+  byJti.jti = "j-1";
+  EXPECT_EQ(refusalOf(as("alice").revoke(byJti)).failure, Failure::kForbidden);
+  byJti.expiresAt = kNow - 1;
+  EXPECT_EQ(refusalOf(as("root", true).revoke(byJti)).failure, Failure::kBadRequestBody);
+  byJti.expiresAt = kNow + 60;
+  Reply revoked = replyOf(as("root", true).revoke(byJti));
+  EXPECT_EQ(revoked.body["revoked"]["type"], "jti");
+  EXPECT_TRUE(store_->revocations()->isRevoked("j-1", "", kNow));
+
+  RevokeRequest bySub;
+  bySub.form = RevokeRequest::Form::kSubject;
+  bySub.sub = "bob";
+  bySub.issuedBefore = kNow;
+  EXPECT_EQ(refusalOf(as("alice").revoke(bySub)).failure, Failure::kForbidden);
+  bySub.issuedBefore = kNow + 1;
+  EXPECT_EQ(refusalOf(as("bob").revoke(bySub)).failure, Failure::kBadRequestBody);
+
+  // An opaque value: the owner's own key is revoked; an unknown value is a 400.
+  const std::string value =
+      replyOf(as("alice").createKey(keyFor("Pizza"))).body["apiKey"].get<std::string>();
+  RevokeRequest byValue;
+  byValue.apiKey = value;
+  EXPECT_EQ(refusalOf(as("bob").revoke(byValue)).failure, Failure::kForbidden);
+  byValue.apiKey = value;
+  EXPECT_EQ(replyOf(as("alice").revoke(byValue)).body["revoked"]["type"], "opaque");
+  byValue.apiKey = "x";
+  EXPECT_EQ(refusalOf(as("alice").revoke(byValue)).description,
+            "apiKey is neither a signed key this gateway trusts nor a known opaque key");
+}
+
+TEST(StoreRefusalTest, EveryFailureHasOneAnswer) {
+  for (int i = 0; i <= static_cast<int>(kLastFailure); ++i) {
+    const auto f = static_cast<Failure>(i);
+    const Refusal r = storeRefusal(f, "nf", "cf");
+    switch (r.failure) {
+      case Failure::kNotFound:
+        EXPECT_EQ(f, Failure::kNotFound);
+        EXPECT_EQ(r.description, "nf");
+        break;
+      case Failure::kConflict:
+        EXPECT_EQ(f, Failure::kConflict);
+        EXPECT_EQ(r.description, "cf");
+        break;
+      default:
+        if (f == Failure::kBadRequestBody || f == Failure::kClusterUnavailable) {
+          EXPECT_EQ(r.failure, f);
+        } else {
+          EXPECT_EQ(r.failure, Failure::kInternalError) << failureName(f);
+          EXPECT_EQ(r.description, "the embedded store failed; see the server log");
+        }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mgw::lifecycle
