@@ -20,7 +20,7 @@ LAYERS = {
     "token": {"common"},
     "auth": {"common", "config"},
     "store": {"common"},
-    "gateway": {"common", "config", "token", "observability", "message", "store"},
+    "gateway": {"common", "config", "token", "observability", "message", "store", "auth", "throttle"},
     "throttle": {"common", "config"},
     "sts": {"common", "config", "token", "auth"},
     "lifecycle": {"common", "config", "token", "store"},
