@@ -93,10 +93,10 @@ class KeyValidator {
   ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api,
                                   const RequestContext& ctx, std::int64_t nowSeconds) const;
   // Steps 4 and 5 of both paths: permittedIP against the effective client address, permittedReferer
-  // against the Referer header (missing = fail). kNone, or the failure with out's
-  // reason/description set.
-  Failure checkRestrictions(const std::string& permittedIp, const std::string& permittedReferer,
-                            const RequestContext& ctx, ValidationResult& out) const;
+  // against the Referer header (missing = fail), with the key's compiled matchers. kNone, or the
+  // failure with out's reason/description set.
+  Failure checkRestrictions(const KeyRestrictions& restrictions, const RequestContext& ctx,
+                            ValidationResult& out) const;
 
   std::shared_ptr<const token::KeySet> keys_;
   std::shared_ptr<store::RevocationList> revocations_;
