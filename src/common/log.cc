@@ -155,10 +155,4 @@ void accessLine(std::string_view line) { accessBatch().add(line); }
 
 void flushAccess() { accessBatch().flush(); }
 
-void access(const nlohmann::json& entry) {
-  nlohmann::json line = {{"time", timestamp()}, {"type", "access"}};
-  line.update(entry);
-  accessLine(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
 }  // namespace mgw::log

@@ -21,8 +21,6 @@ inline void warn(std::string_view m, const nlohmann::json& f = nlohmann::json::o
 inline void error(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
   write(Level::kError, m, f);
 }
-// The access log: one line per request, already a JSON object.
-void access(const nlohmann::json& entry);
 // The access log, already formatted: one JSON object without the newline. Lines are buffered and
 // written in batches (one write(2) for many lines): when 64 KiB are waiting, kAccessFlushMs after
 // the first waiting line, before any other log line (so the order stays the order of events), on
