@@ -15,7 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/key_restrictions.h"
+#include "common/key_restrictions.h"
 #include "token/jws.h"
 
 namespace mgw::gateway {

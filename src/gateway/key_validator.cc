@@ -426,9 +426,7 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   }
 
   // 5, 6. Restrictions.
-  if (checkRestrictions(KeyRestrictions::compile(entry->permittedIp, entry->permittedReferer), ctx,
-                        out) != Failure::kNone)
-    return out;
+  if (checkRestrictions(entry->restrictions, ctx, out) != Failure::kNone) return out;
 
   // 7. Environment.
   if (out.sandbox && !hasSandboxEndpoints(api)) {

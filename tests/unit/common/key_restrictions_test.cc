@@ -1,10 +1,8 @@
-#include "gateway/key_restrictions.h"
+#include "common/key_restrictions.h"
 
 #include <gtest/gtest.h>
 
-#include "gateway/key_cache.h"
-
-namespace mgw::gateway {
+namespace mgw {
 namespace {
 
 TEST(KeyRestrictionsTest, EmptyListsRestrictNothing) {
@@ -34,18 +32,5 @@ TEST(KeyRestrictionsTest, AMalformedListFailsClosedWithItsReason) {
   EXPECT_FALSE(r.refererError.empty());
 }
 
-TEST(KeyRestrictionsTest, TheKeyCacheKeepsThemCompiledWithTheClaims) {
-  KeyCache cache(10, 100);
-  token::Claims c;
-  c.jti = "j";
-  c.permittedIP = "192.0.2.0/24";
-  auto put = cache.put("k", c, 0);
-  auto hit = cache.get("k", 1);
-  ASSERT_TRUE(hit);
-  EXPECT_EQ(hit, put);  // the same compiled entry, not a copy
-  EXPECT_TRUE(hit->restrictions.ip->matches("192.0.2.9"));
-  EXPECT_EQ(hit->jti, "j");
-}
-
 }  // namespace
-}  // namespace mgw::gateway
+}  // namespace mgw

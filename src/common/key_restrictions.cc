@@ -1,8 +1,8 @@
-#include "gateway/key_restrictions.h"
+#include "common/key_restrictions.h"
 
 #include "common/text.h"
 
-namespace mgw::gateway {
+namespace mgw {
 
 KeyRestrictions KeyRestrictions::compile(std::string_view permittedIp,
                                          std::string_view permittedReferer) {
@@ -18,4 +18,4 @@ KeyRestrictions KeyRestrictions::compile(std::string_view permittedIp,
   return r;
 }
 
-}  // namespace mgw::gateway
+}  // namespace mgw

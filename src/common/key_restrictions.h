@@ -1,6 +1,7 @@
 // A key's restrictions (permittedIP, permittedReferer; SPEC section 7), compiled once: into the
-// key cache's entry for a signed key, so a request matches against ready matchers instead of
-// parsing the lists again. Trusts nothing in the lists (they come from a key).
+// key cache's entry for a signed key, into the opaque key index's entry for an opaque one, so a
+// request matches against ready matchers instead of parsing the lists again. Trusts nothing in
+// the lists (they come from a key).
 #pragma once
 
 #include <optional>
@@ -10,7 +11,7 @@
 #include "common/ip_matcher.h"
 #include "common/referer_matcher.h"
 
-namespace mgw::gateway {
+namespace mgw {
 
 struct KeyRestrictions {
   // "" or only whitespace: no restriction. Otherwise the matcher, or why the list is malformed
@@ -25,4 +26,4 @@ struct KeyRestrictions {
   std::string refererError;
 };
 
-}  // namespace mgw::gateway
+}  // namespace mgw
