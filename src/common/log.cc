@@ -4,14 +4,104 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <string>
+#include <thread>
 
 namespace mgw::log {
 namespace {
 std::atomic<Level> gMinimum{Level::kInfo};
 
 std::string timestamp() {
+  std::string out;
+  appendTimestamp(out);
+  return out;
+}
+
+void writeAll(const char* data, std::size_t left) {
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // a closed or full log must never stop a request
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+// Access lines waiting to be written. The flusher thread sleeps on the condition variable while
+// nothing waits (an idle gateway costs no wake-ups), and writes kAccessFlushMs after a first line.
+class AccessBatch {
+ public:
+  static constexpr std::size_t kFlushBytes = 64 * 1024;
+
+  void add(std::string_view line) {
+    bool full = false;
+    {
+      std::lock_guard lock(mutex_);
+      const bool first = waiting_.empty();
+      waiting_.append(line);
+      waiting_ += '\n';
+      full = waiting_.size() >= kFlushBytes;
+      if (!started_) {
+        started_ = true;
+        std::thread([this] { run(); }).detach();  // ends with the process (see accessBatch)
+      }
+      if (first && !full) wake_.notify_one();
+    }
+    if (full) flush();
+  }
+
+  // The write lock keeps batches in order when the flusher and a caller flush at once.
+  void flush() {
+    std::lock_guard write(writeMutex_);
+    {
+      std::lock_guard lock(mutex_);
+      if (waiting_.empty()) return;
+      writing_.swap(waiting_);
+    }
+    writeAll(writing_.data(), writing_.size());
+    writing_.clear();
+    if (writing_.capacity() > 4 * kFlushBytes) writing_.shrink_to_fit();
+  }
+
+ private:
+  [[noreturn]] void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return !waiting_.empty(); });
+      // Lines that come within the next kAccessFlushMs share this batch.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(kAccessFlushMs));
+      flush();
+      lock.lock();
+    }
+  }
+
+  std::mutex writeMutex_;  // taken before mutex_
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string waiting_;
+  std::string writing_;  // guarded by writeMutex_
+  bool started_ = false;
+};
+
+// Never destroyed: a static destructor that logs must still find it. What waits is written at
+// exit (std::exit, a return from main); the flusher thread ends with the process.
+AccessBatch& accessBatch() {
+  static AccessBatch* batch = [] {
+    auto* b = new AccessBatch;
+    std::atexit([] { accessBatch().flush(); });
+    return b;
+  }();
+  return *batch;
+}
+
+}  // namespace
+
+void appendTimestamp(std::string& out) {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
   auto ms =
@@ -19,10 +109,13 @@ std::string timestamp() {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];  // room for any int the format could print
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                              tm.tm_sec, static_cast<int>(ms));
+  out.append(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
+
+namespace {
 
 std::string_view levelName(Level level) {
   switch (level) {
@@ -42,16 +135,10 @@ void emit(const nlohmann::json& line) {
   // replace invalid UTF-8 rather than throw: a hostile path must not crash logging.
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text += '\n';
+  // Access lines of earlier requests first, so the log keeps the order of events.
+  accessBatch().flush();
   // One write(2) per line: whole lines never interleave across threads, and no lock is held.
-  const char* data = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(STDERR_FILENO, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a closed or full log must never stop a request
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  writeAll(text.data(), text.size());
 }
 }  // namespace
 
@@ -64,10 +151,8 @@ void write(Level level, std::string_view message, const nlohmann::json& fields) 
   emit(line);
 }
 
-void access(const nlohmann::json& entry) {
-  nlohmann::json line = {{"time", timestamp()}, {"type", "access"}};
-  line.update(entry);
-  emit(line);
-}
+void accessLine(std::string_view line) { accessBatch().add(line); }
+
+void flushAccess() { accessBatch().flush(); }
 
 }  // namespace mgw::log

@@ -21,7 +21,15 @@ inline void warn(std::string_view m, const nlohmann::json& f = nlohmann::json::o
 inline void error(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
   write(Level::kError, m, f);
 }
-// The access log: one line per request, already a JSON object.
-void access(const nlohmann::json& entry);
+// The access log, already formatted: one JSON object without the newline. Lines are buffered and
+// written in batches (one write(2) for many lines): when 64 KiB are waiting, kAccessFlushMs after
+// the first waiting line, before any other log line (so the order stays the order of events), on
+// flushAccess() and at exit. Never blocks on the log's reader beyond one write(2).
+inline constexpr int kAccessFlushMs = 20;
+void accessLine(std::string_view line);
+// Writes every waiting access line now.
+void flushAccess();
+// "2024-01-02T03:04:05.678Z" (UTC, milliseconds), as every line's "time".
+void appendTimestamp(std::string& out);
 
 }  // namespace mgw::log

@@ -31,7 +31,7 @@ std::size_t BackendJwtGenerator::size() const {
   return lru_.size();
 }
 
-std::optional<std::string> BackendJwtGenerator::tokenFor(const ValidationResult& caller,
+std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller,
                                                          const ApiDefinition& api,
                                                          std::int64_t now) {
   // Everything the token says about the caller is in the cache key, so a cached token never

@@ -16,7 +16,7 @@
 
 #include "config/config.h"
 #include "gateway/api.h"
-#include "gateway/key_validator.h"
+#include "gateway/principal.h"
 #include "token/keys.h"
 
 namespace mgw::gateway {
@@ -32,7 +32,7 @@ class BackendJwtGenerator {
   // The JWT for this caller and API at `now`: the cached one while more than the refresh margin
   // of its validity is left, else a new one (iat now, exp now + validitySeconds, a fresh jti).
   // nullopt when signing failed.
-  std::optional<std::string> tokenFor(const ValidationResult& caller, const ApiDefinition& api,
+  std::optional<std::string> tokenFor(const Principal& caller, const ApiDefinition& api,
                                       std::int64_t now);
 
   // Seconds before exp at which a cached token is replaced: a tenth of the validity, at most 60.

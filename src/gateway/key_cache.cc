@@ -24,42 +24,45 @@ KeyCache::Shard& KeyCache::shardFor(const std::string& hash) {
   return *shards_[static_cast<unsigned char>(hash[0]) % shards_.size()];
 }
 
-std::optional<token::Claims> KeyCache::get(std::string_view apiKey, std::int64_t now) {
-  if (shards_.empty()) return std::nullopt;
+std::shared_ptr<const VerifiedKey> KeyCache::get(std::string_view apiKey, std::int64_t now) {
+  if (shards_.empty()) return nullptr;
   std::string hash = sha256(apiKey);
   Shard& s = shardFor(hash);
   std::lock_guard lock(s.mutex);
   auto it = s.index.find(hash);
-  if (it == s.index.end()) return std::nullopt;
+  if (it == s.index.end()) return nullptr;
   if (now >= it->second->deadline) {
     s.lru.erase(it->second);
     s.index.erase(it);
-    return std::nullopt;
+    return nullptr;
   }
   s.lru.splice(s.lru.begin(), s.lru, it->second);
-  return it->second->claims;
+  return it->second->key;
 }
 
-void KeyCache::put(std::string_view apiKey, const token::Claims& claims, std::int64_t now) {
-  if (shards_.empty()) return;
+std::shared_ptr<const VerifiedKey> KeyCache::put(std::string_view apiKey,
+                                                 const token::Claims& claims, std::int64_t now) {
+  auto key = std::make_shared<const VerifiedKey>(claims);
+  if (shards_.empty()) return key;
   std::int64_t deadline = now + ttl_;
   if (claims.exp) deadline = std::min(deadline, *claims.exp);
-  if (deadline <= now) return;  // already unusable: caching it could only serve it past exp
+  if (deadline <= now) return key;  // already unusable: caching it could only serve it past exp
   std::string hash = sha256(apiKey);
   Shard& s = shardFor(hash);
   std::lock_guard lock(s.mutex);
   if (auto it = s.index.find(hash); it != s.index.end()) {
-    it->second->claims = claims;
+    it->second->key = key;
     it->second->deadline = deadline;
     s.lru.splice(s.lru.begin(), s.lru, it->second);
-    return;
+    return key;
   }
-  s.lru.push_front(Entry{hash, claims, deadline});
+  s.lru.push_front(Entry{hash, key, deadline});
   s.index.emplace(std::move(hash), s.lru.begin());
   while (s.lru.size() > s.capacity) {
     s.index.erase(s.lru.back().hash);
     s.lru.pop_back();
   }
+  return key;
 }
 
 void KeyCache::clear() {

@@ -1,7 +1,7 @@
-// A bounded LRU of verifyToken results (claims, with the issuer), keyed by SHA-256 of the key so
-// the key itself is never held. It caches only signature/issuer/expiry verification: revocation,
-// API, IP and referrer checks run on every request, so a revocation takes effect without
-// invalidation.
+// A bounded LRU of verifyToken results (claims, with the issuer, and the key's restrictions
+// compiled), keyed by SHA-256 of the key so the key itself is never held. It caches only
+// signature/issuer/expiry verification: revocation, API, IP and referrer checks run on every
+// request (against the compiled matchers), so a revocation takes effect without invalidation.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +15,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/key_restrictions.h"
 #include "token/jws.h"
 
 namespace mgw::gateway {
+
+// A verified key: its claims and its permittedIP / permittedReferer compiled once. Immutable and
+// shared: a cache hit copies a pointer, not the claims.
+struct VerifiedKey : token::Claims {
+  explicit VerifiedKey(const token::Claims& c)
+      : token::Claims(c),
+        restrictions(KeyRestrictions::compile(c.permittedIP, c.permittedReferer)) {}
+  KeyRestrictions restrictions;
+};
 
 class KeyCache {
  public:
@@ -27,8 +37,11 @@ class KeyCache {
 
   // The claims put for this key, unless now is at or past the entry's deadline: put time + TTL, or
   // the key's exp, whichever is first. An entry past its deadline is dropped.
-  std::optional<token::Claims> get(std::string_view apiKey, std::int64_t now);
-  void put(std::string_view apiKey, const token::Claims& claims, std::int64_t now);
+  std::shared_ptr<const VerifiedKey> get(std::string_view apiKey, std::int64_t now);
+  // Compiles the claims' restrictions and keeps the result (when the cache is on and the key is
+  // not already past exp); returns it either way.
+  std::shared_ptr<const VerifiedKey> put(std::string_view apiKey, const token::Claims& claims,
+                                         std::int64_t now);
   void clear();
   std::size_t size() const;
   bool enabled() const { return !shards_.empty(); }
@@ -36,7 +49,7 @@ class KeyCache {
  private:
   struct Entry {
     std::string hash;
-    token::Claims claims;
+    std::shared_ptr<const VerifiedKey> key;
     std::int64_t deadline;  // exclusive
   };
   struct Shard {

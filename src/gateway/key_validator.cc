@@ -41,40 +41,83 @@ std::optional<std::int64_t> unverifiedTime(std::string_view key, const char* cla
   return it->get<std::int64_t>();
 }
 
+// What the client hears for each failure verifyToken answers (it answers no other; were it to,
+// the generic text below is the safe one). Every Failure is listed, none defaulted, so a new one
+// is placed here on purpose (-Wswitch-enum).
 std::string describeVerifyFailure(Failure failure, std::string_view key) {
-  // verifyToken answers one of the failures below; an if-chain, not a switch with a default (see
-  // -Wswitch-enum).
-  if (failure == Failure::kKeyTooLarge) {
-    return "the API key is larger than 8 KiB";
-  }
-  if (failure == Failure::kMalformedKey) {
-    return "the API key is not a well-formed signed key";
-  }
-  if (failure == Failure::kUnknownKey) {
-    return "the API key is signed by a key this gateway does not trust";
-  }
-  if (failure == Failure::kAlgorithmMismatch) {
-    return "the API key's algorithm does not match its signing key";
-  }
-  if (failure == Failure::kBadSignature) {
-    return "the API key's signature is invalid";
-  }
-  if (failure == Failure::kWrongIssuer) {
-    return "the API key was issued by an issuer this gateway does not trust";
-  }
-  if (failure == Failure::kWrongAudience) {
-    return "the API key is not meant for this gateway (its aud lacks the issuer's configured "
-           "audience)";
-  }
-  if (failure == Failure::kExpired) {
-    if (auto exp = unverifiedTime(key, "exp"))
-      return "the API key expired at " + token::isoTime(*exp);
-    return "the API key has expired";
-  }
-  if (failure == Failure::kNotYetValid) {
-    if (auto nbf = unverifiedTime(key, "nbf"))
-      return "the API key is not valid before " + token::isoTime(*nbf);
-    return "the API key is not yet valid";
+  switch (failure) {
+    case Failure::kKeyTooLarge:
+      return "the API key is larger than 8 KiB";
+    case Failure::kMalformedKey:
+      return "the API key is not a well-formed signed key";
+    case Failure::kUnknownKey:
+      return "the API key is signed by a key this gateway does not trust";
+    case Failure::kAlgorithmMismatch:
+      return "the API key's algorithm does not match its signing key";
+    case Failure::kBadSignature:
+      return "the API key's signature is invalid";
+    case Failure::kWrongIssuer:
+      return "the API key was issued by an issuer this gateway does not trust";
+    case Failure::kWrongAudience:
+      return "the API key is not meant for this gateway (its aud lacks the issuer's configured "
+             "audience)";
+    case Failure::kExpired:
+      if (auto exp = unverifiedTime(key, "exp"))
+        return "the API key expired at " + token::isoTime(*exp);
+      return "the API key has expired";
+    case Failure::kNotYetValid:
+      if (auto nbf = unverifiedTime(key, "nbf"))
+        return "the API key is not valid before " + token::isoTime(*nbf);
+      return "the API key is not yet valid";
+    case Failure::kNone:
+    case Failure::kMissingCredentials:
+    case Failure::kRevoked:
+    case Failure::kUnsupportedSecurity:
+    case Failure::kApiNotAllowed:
+    case Failure::kIpNotPermitted:
+    case Failure::kRefererNotPermitted:
+    case Failure::kSandboxNotAvailable:
+    case Failure::kNotSubscribed:
+    case Failure::kMissingScope:
+    case Failure::kCorsRefused:
+    case Failure::kNoApi:
+    case Failure::kNoResource:
+    case Failure::kBackendUnreachable:
+    case Failure::kBackendRefused:
+    case Failure::kBackendReset:
+    case Failure::kBackendTlsFailed:
+    case Failure::kBackendBadResponse:
+    case Failure::kBackendTimeout:
+    case Failure::kTooManyInvalidKeys:
+    case Failure::kApiThrottled:
+    case Failure::kResourceThrottled:
+    case Failure::kApplicationThrottled:
+    case Failure::kSubscriptionThrottled:
+    case Failure::kThrottlePolicyMissing:
+    case Failure::kAuthMissing:
+    case Failure::kAuthMalformed:
+    case Failure::kAuthInvalid:
+    case Failure::kTooManyAttempts:
+    case Failure::kBadRequestBody:
+    case Failure::kRequestBroaderThanAllowed:
+    case Failure::kIssuerDisabled:
+    case Failure::kSigningFailed:
+    case Failure::kForbidden:
+    case Failure::kNotFound:
+    case Failure::kConflict:
+    case Failure::kClusterUnavailable:
+    case Failure::kPayloadTooLarge:
+    case Failure::kUriTooLong:
+    case Failure::kHeadersTooLarge:
+    case Failure::kMethodNotAllowed:
+    case Failure::kInternalError:
+    case Failure::kBadFraming:
+    case Failure::kRequestTimeout:
+    case Failure::kExpectationFailed:
+    case Failure::kNotImplemented:
+    case Failure::kVersionNotSupported:
+    case Failure::kOverloaded:
+      break;
   }
   return "the API key is invalid";
 }
@@ -166,12 +209,9 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   };
 
   // 1. Verification, cached: only this step's result is reused across requests.
-  std::optional<token::Claims> cached = cache_->get(key, nowSeconds);
-  observability::metrics().countKeyCache(cached.has_value());
-  token::Claims claims;
-  if (cached) {
-    claims = std::move(*cached);
-  } else {
+  std::shared_ptr<const VerifiedKey> verifiedKey = cache_->get(key, nowSeconds);
+  observability::metrics().countKeyCache(verifiedKey != nullptr);
+  if (!verifiedKey) {
     // A bad key seen before is refused again without its signature check (same reason).
     if (auto known = refusals_->get(key, nowSeconds)) {
       out.keyId = fingerprint(key);
@@ -184,16 +224,18 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
       refusals_->put(key, {verified.failure, verified.reason, description}, nowSeconds);
       return refuse(verified.failure, verified.reason, std::move(description));
     }
-    claims = std::move(verified.claims);
-    if (claims.keytype != "PRODUCTION" && claims.keytype != "SANDBOX") {
-      out.keyId = claims.jti.empty() ? fingerprint(key) : claims.jti;
+    const token::Claims& fresh = verified.claims;
+    if (fresh.keytype != "PRODUCTION" && fresh.keytype != "SANDBOX") {
+      out.keyId = fresh.jti.empty() ? fingerprint(key) : fresh.jti;
       return refuse(
           Failure::kMalformedKey,
-          "keytype \"" + claims.keytype.substr(0, 32) + "\" is neither PRODUCTION nor SANDBOX",
+          "keytype \"" + fresh.keytype.substr(0, 32) + "\" is neither PRODUCTION nor SANDBOX",
           "the API key has an unknown keytype");
     }
-    cache_->put(key, claims, nowSeconds);
+    // Its restrictions are compiled here, once, into the cache entry.
+    verifiedKey = cache_->put(key, fresh, nowSeconds);
   }
+  const token::Claims& claims = *verifiedKey;
   out.keyId = claims.jti.empty() ? fingerprint(key) : claims.jti;
   // An API key is no bearer token and the other way round: each issuer is trusted for one.
   if (claims.bearer != ctx.bearer) {
@@ -287,8 +329,7 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   out.applicationTier = claims.applicationTier;
 
   // 4, 5. permittedIP, permittedReferer.
-  if (checkRestrictions(claims.permittedIP, claims.permittedReferer, ctx, out) != Failure::kNone)
-    return out;
+  if (checkRestrictions(verifiedKey->restrictions, ctx, out) != Failure::kNone) return out;
 
   // 6. Key type.
   if (out.sandbox && !hasSandboxEndpoints(api)) {
@@ -299,8 +340,7 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   return out;
 }
 
-Failure KeyValidator::checkRestrictions(const std::string& permittedIp,
-                                        const std::string& permittedReferer,
+Failure KeyValidator::checkRestrictions(const KeyRestrictions& restrictions,
                                         const RequestContext& ctx, ValidationResult& out) const {
   auto refuse = [&out](Failure f, std::string reason, std::string description) {
     out.failure = f;
@@ -309,33 +349,30 @@ Failure KeyValidator::checkRestrictions(const std::string& permittedIp,
     return f;
   };
   // permittedIP.
-  if (!trimOws(permittedIp).empty()) {
-    std::string error;
-    auto matcher = IpMatcher::parse(permittedIp, &error);
+  if (restrictions.restrictsIp) {
     const std::string client = effectiveClientAddress(ctx);
-    if (!matcher) {
-      return refuse(Failure::kIpNotPermitted, "permittedIP is malformed: " + error,
+    if (!restrictions.ip) {
+      return refuse(Failure::kIpNotPermitted, "permittedIP is malformed: " + restrictions.ipError,
                     "the API key's IP restriction cannot be applied");
     }
-    if (!matcher->matches(client)) {
+    if (!restrictions.ip->matches(client)) {
       return refuse(Failure::kIpNotPermitted, "client " + client + " not in permittedIP",
                     "the API key may not be used from " + client);
     }
   }
 
   // permittedReferer.
-  if (!trimOws(permittedReferer).empty()) {
-    std::string error;
-    auto matcher = RefererMatcher::parse(permittedReferer, &error);
-    if (!matcher) {
-      return refuse(Failure::kRefererNotPermitted, "permittedReferer is malformed: " + error,
+  if (restrictions.restrictsReferer) {
+    if (!restrictions.referer) {
+      return refuse(Failure::kRefererNotPermitted,
+                    "permittedReferer is malformed: " + restrictions.refererError,
                     "the API key's referrer restriction cannot be applied");
     }
     if (!ctx.hasReferer || trimOws(ctx.referer).empty()) {
       return refuse(Failure::kRefererNotPermitted, "no Referer header",
                     "the API key requires a Referer header from a permitted site");
     }
-    if (!matcher->matches(ctx.referer)) {
+    if (!restrictions.referer->matches(ctx.referer)) {
       return refuse(Failure::kRefererNotPermitted, "Referer not in permittedReferer",
                     "the API key may not be used from this referrer");
     }
@@ -389,8 +426,7 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   }
 
   // 5, 6. Restrictions.
-  if (checkRestrictions(entry->permittedIp, entry->permittedReferer, ctx, out) != Failure::kNone)
-    return out;
+  if (checkRestrictions(entry->restrictions, ctx, out) != Failure::kNone) return out;
 
   // 7. Environment.
   if (out.sandbox && !hasSandboxEndpoints(api)) {

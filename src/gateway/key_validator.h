@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "gateway/api.h"
 #include "gateway/key_cache.h"
+#include "gateway/principal.h"
 #include "gateway/refusal_cache.h"
 #include "store/opaque_key_index.h"
 #include "store/revocation_list.h"
@@ -33,25 +34,12 @@ struct RequestContext {
   std::vector<std::string> requiredScopes;
 };
 
-struct ValidationResult {
+// The validator's answer: a refusal, or the verified caller (the Principal part, which is also
+// filled as far as known on a refusal: keyId at least).
+struct ValidationResult : Principal {
   Failure failure = Failure::kNone;
   std::string reason;       // exact internal reason, for logs; never the key
   std::string description;  // for the client: specific enough to fix the request, never the key
-  std::string keyId;  // the jti, "opaque:<id>" for an opaque key, or fingerprint(key) when there is
-                      // none or it is not yet trusted
-  std::string subject;   // sub, once verified
-  std::string issuer;    // iss, once verified
-  bool sandbox = false;  // keytype SANDBOX: forward to the sandbox endpoints
-  // Once verified, for the backend JWT (SPEC section 15); "" when the key does not say.
-  std::string keytype;      // PRODUCTION or SANDBOX
-  std::string application;  // the key's application (name for signed keys, id for opaque ones)
-  std::string tier;
-  // Throttling (SPEC section 13), once valid: the subscription tier for this API (API Manager's
-  // subscribedAPIs[].subscriptionTier, else the key's "tier" claim, else the opaque key's tier),
-  // and the application (API Manager's application object, or the micro-gw application).
-  std::string subscriptionTier;
-  std::string applicationId;  // the counter of the application level
-  std::string applicationTier;
 };
 
 class KeyValidator {
@@ -105,10 +93,10 @@ class KeyValidator {
   ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api,
                                   const RequestContext& ctx, std::int64_t nowSeconds) const;
   // Steps 4 and 5 of both paths: permittedIP against the effective client address, permittedReferer
-  // against the Referer header (missing = fail). kNone, or the failure with out's
-  // reason/description set.
-  Failure checkRestrictions(const std::string& permittedIp, const std::string& permittedReferer,
-                            const RequestContext& ctx, ValidationResult& out) const;
+  // against the Referer header (missing = fail), with the key's compiled matchers. kNone, or the
+  // failure with out's reason/description set.
+  Failure checkRestrictions(const KeyRestrictions& restrictions, const RequestContext& ctx,
+                            ValidationResult& out) const;
 
   std::shared_ptr<const token::KeySet> keys_;
   std::shared_ptr<store::RevocationList> revocations_;

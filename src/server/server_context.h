@@ -44,7 +44,7 @@ class ServerContext {
   auth::LoginThrottle& loginThrottle() { return *loginThrottle_; }
   gateway::AddressLimiter& keyLookupFailures() { return *keyLookupFailures_; }
   // Requests take the endpoint URLs in turn (no failover): one counter for all.
-  std::size_t nextEndpoint() { return nextEndpoint_.fetch_add(1, std::memory_order_relaxed); }
+  std::atomic<std::size_t>& endpointCounter() { return nextEndpoint_; }
   // The embedded store and its in-memory copies; null only where no store was opened (tools,
   // tests).
   LifecycleService* lifecycle() { return lifecycle_.get(); }

@@ -47,6 +47,7 @@ void OpaqueKeyIndex::putApplication(const std::string& applicationId, const std:
 }
 
 void OpaqueKeyIndex::put(const std::string& keyHash, OpaqueKeyEntry entry) {
+  entry.restrictions = KeyRestrictions::compile(entry.permittedIp, entry.permittedReferer);
   auto shared = std::make_shared<const OpaqueKeyEntry>(std::move(entry));
   std::unique_lock lock(mutex_);
   auto old = hashById_.find(shared->id);
@@ -110,6 +111,7 @@ void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntr
   hashById.reserve(keys.size());
   for (auto& [hash, entry] : keys) {
     hashById[entry.id] = hash;
+    entry.restrictions = KeyRestrictions::compile(entry.permittedIp, entry.permittedReferer);
     byHash[hash] = std::make_shared<const OpaqueKeyEntry>(std::move(entry));
   }
   for (const Subscription& s : subs)

@@ -17,6 +17,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/key_restrictions.h"
+
 namespace mgw::store {
 
 struct OpaqueKeyEntry {
@@ -28,6 +30,8 @@ struct OpaqueKeyEntry {
   std::int64_t expiresAt = 0;    // epoch seconds, 0 = never
   std::string permittedIp;       // "" = any
   std::string permittedReferer;  // "" = any
+  // Both compiled once, by the index (put, replaceAll), not on every request.
+  KeyRestrictions restrictions;
   std::optional<std::string> applicationId;
   bool revoked = false;  // kept so that a revoked value answers "revoked", not "unknown"
   std::string tier;      // subscription-level throttling policy (SPEC section 13); "" = Unlimited

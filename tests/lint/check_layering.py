@@ -20,7 +20,7 @@ LAYERS = {
     "token": {"common"},
     "auth": {"common", "config"},
     "store": {"common"},
-    "gateway": {"common", "config", "token", "observability", "message", "store"},
+    "gateway": {"common", "config", "token", "observability", "message", "store", "auth", "throttle"},
     # Load time: definitions and key sets, built for the request path (gateway/api.h, router).
     "apis": {"common", "config", "token", "gateway"},
     "throttle": {"common", "config"},

@@ -29,8 +29,8 @@ std::shared_ptr<const token::SigningKey> makeKey(token::Algorithm alg, const cha
   return key;
 }
 
-ValidationResult caller(const std::string& keyId) {
-  ValidationResult v;
+Principal caller(const std::string& keyId) {
+  Principal v;
   v.keyId = keyId;
   v.subject = "alice";
   v.keytype = "PRODUCTION";

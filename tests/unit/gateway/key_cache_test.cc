@@ -110,5 +110,18 @@ TEST(KeyCacheTest, ConcurrentUse) {
   EXPECT_LE(cache.size(), 256u);
 }
 
+TEST(KeyCacheTest, TheKeyCacheKeepsThemCompiledWithTheClaims) {
+  KeyCache cache(10, 100);
+  token::Claims c;
+  c.jti = "j";
+  c.permittedIP = "192.0.2.0/24";
+  auto put = cache.put("k", c, 0);
+  auto hit = cache.get("k", 1);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit, put);  // the same compiled entry, not a copy
+  EXPECT_TRUE(hit->restrictions.ip->matches("192.0.2.9"));
+  EXPECT_EQ(hit->jti, "j");
+}
+
 }  // namespace
 }  // namespace mgw::gateway

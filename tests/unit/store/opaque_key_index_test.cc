@@ -136,5 +136,21 @@ TEST(OpaqueKeyIndexTest, ConcurrentReadersAndWriters) {
   EXPECT_EQ(index->size(), 7u);
 }
 
+TEST(OpaqueKeyIndexTest, RestrictionsAreCompiledWhenTheEntryIsIndexed) {
+  auto index = makeIndex();
+  OpaqueKeyEntry e = entry();
+  e.permittedIp = "192.0.2.0/24";
+  e.permittedReferer = "https://shop.example/*";
+  index->put(testHash(kValue), e);
+  auto found = index->find(kValue);
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->restrictions.ip);
+  EXPECT_TRUE(found->restrictions.ip->matches("192.0.2.9"));
+  ASSERT_TRUE(found->restrictions.referer);
+  EXPECT_TRUE(found->restrictions.referer->matches("https://shop.example/a"));
+  index->markRevoked(found->id);  // a copy keeps them
+  EXPECT_TRUE(index->find(kValue)->restrictions.ip);
+}
+
 }  // namespace
 }  // namespace mgw::store

@@ -1,0 +1,28 @@
+#include "gateway/bearer_authenticator.h"
+
+#include "gateway/api_key_authenticator.h"
+#include "gateway/key_extractor.h"
+#include "observability/metrics.h"
+
+namespace mgw::gateway {
+
+std::optional<Credential> BearerAuthenticator::extract(const message::HttpRequest& request,
+                                                       const ApiDefinition&,
+                                                       const Resource& resource) const {
+  if (!resource.security.oauth2) return std::nullopt;
+  auto token = extractBearer(request);
+  if (!token) return std::nullopt;
+  return Credential{Scheme::kBearer, std::move(token->value), std::move(token->source)};
+}
+
+AuthVerdict BearerAuthenticator::verify(const Credential& credential,
+                                        const AuthInput& input) const {
+  RequestContext ctx = validationContext(input);
+  ctx.bearer = true;
+  ctx.requiredScopes = input.resource.security.scopes;
+  auto result = validator_.validate(credential.value, input.api, ctx, input.nowMs / 1000);
+  observability::metrics().countKeyValidation(result.failure);
+  return verdictOf(std::move(result));
+}
+
+}  // namespace mgw::gateway

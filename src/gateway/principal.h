@@ -1,0 +1,31 @@
+// Who is calling, once an Authenticator has verified the request's credential: the one caller type
+// every scheme (API key, bearer JWT, basic) returns, and what the backend JWT, throttling and the
+// access log read. Holds no credential: a key is named by its jti or fingerprint, a user by name.
+#pragma once
+
+#include <string>
+
+namespace mgw::gateway {
+
+// The schemes a secured resource may take (SPEC section 16), one Authenticator each.
+enum class Scheme { kApiKey, kBearer, kBasic };
+
+struct Principal {
+  std::string keyId;     // the jti, "opaque:<id>" for an opaque key, "basic:<user>" for basic auth,
+                         // or fingerprint(key) when there is none or it is not yet trusted
+  std::string subject;   // sub, once verified (the user for basic auth)
+  std::string issuer;    // iss, once verified
+  bool sandbox = false;  // keytype SANDBOX: forward to the sandbox endpoints
+  // Once verified, for the backend JWT (SPEC section 15); "" when the key does not say.
+  std::string keytype;      // PRODUCTION or SANDBOX
+  std::string application;  // the key's application (name for signed keys, id for opaque ones)
+  std::string tier;
+  // Throttling (SPEC section 13), once valid: the subscription tier for this API (API Manager's
+  // subscribedAPIs[].subscriptionTier, else the key's "tier" claim, else the opaque key's tier),
+  // and the application (API Manager's application object, or the micro-gw application).
+  std::string subscriptionTier;
+  std::string applicationId;  // the counter of the application level
+  std::string applicationTier;
+};
+
+}  // namespace mgw::gateway

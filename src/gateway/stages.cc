@@ -1,0 +1,362 @@
+#include "gateway/stages.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "gateway/key_extractor.h"
+#include "observability/metrics.h"
+
+namespace mgw::gateway {
+namespace {
+
+using Kind = StageResult::Kind;
+
+// Paths are echoed in fault descriptions; a long one is cut so an answer stays small.
+std::string clip(const std::string& path) {
+  return path.size() <= 200 ? path : path.substr(0, 200) + "...";
+}
+
+void routed(Exchange& ex, const ApiDefinition& api) {
+  ex.entry.api = api.name + ":" + api.version;
+  ex.entry.apiId = api.metricsId;
+}
+
+// A key that names nothing this gateway issued or trusts: what guessing produces. (Expired,
+// revoked or not-allowed keys are real keys, counted nowhere.)
+bool isFailedLookup(Failure f) {
+  return f == Failure::kKeyTooLarge || f == Failure::kMalformedKey || f == Failure::kUnknownKey ||
+         f == Failure::kAlgorithmMismatch || f == Failure::kBadSignature ||
+         f == Failure::kWrongIssuer;
+}
+
+std::size_t segmentCount(const std::string& context) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < context.size(); ++i)
+    if (context[i] == '/' && i + 1 < context.size()) ++n;
+  return n;
+}
+
+observability::ThrottleLevel observabilityLevel(throttle::Level level) {
+  switch (level) {
+    case throttle::Level::kApi:
+      return observability::ThrottleLevel::kApi;
+    case throttle::Level::kResource:
+      return observability::ThrottleLevel::kResource;
+    case throttle::Level::kSubscription:
+      return observability::ThrottleLevel::kSubscription;
+    case throttle::Level::kApplication:
+      return observability::ThrottleLevel::kApplication;
+  }
+  return observability::ThrottleLevel::kApi;
+}
+
+// No credential for a secured resource: where one goes.
+Refusal missingCredentials(const ApiDefinition& api, const Resource& resource) {
+  const auto& sources = keySourcesFor(api, resource);
+  const auto& security = resource.security;
+  if (security.basic && sources.empty() && !security.oauth2) {
+    return Refusal{Failure::kAuthMissing,
+                   "this resource takes Authorization: Basic base64(user:password)",
+                   "no credentials"}
+        .set("WWW-Authenticate", std::string(kBasicChallenge));
+  }
+  if (security.basic) {  // a second challenge: basic is a way in too (RFC 9110 section 11.6.1)
+    return Refusal{Failure::kMissingCredentials,
+                   sources.empty() ? "this resource takes an OAuth2 bearer token or "
+                                     "Authorization: Basic"
+                                   : "an API key is required in the '" + sources.front().name +
+                                         "' location, or Authorization: Basic",
+                   "no credentials"}
+        .append("WWW-Authenticate", std::string(kBasicChallenge));
+  }
+  if (sources.empty()) {
+    return Refusal{Failure::kMissingCredentials,
+                   "this resource takes an OAuth2 bearer token (Authorization: Bearer)",
+                   "no credentials"};
+  }
+  const auto& source = sources.front();
+  return Refusal{Failure::kMissingCredentials,
+                 "an API key is required in the '" + source.name + "' " +
+                     (source.in == KeyLocation::kHeader ? "header" : "query parameter"),
+                 "no key in any declared location"};
+}
+
+AuthInput authInput(const Exchange& ex) {
+  return AuthInput{ex.request,       *ex.api,         *ex.resource,
+                   ex.clientAddress, ex.forwardedFor, ex.context.nowMillis()};
+}
+
+// The Authenticator's verdict, applied: the caller for the later stages, or the refusal.
+StageResult settle(Exchange& ex, AuthVerdict verdict) {
+  ex.entry.keyId = verdict.principal.keyId;
+  if (verdict.kind == AuthVerdict::Kind::kAccepted) {
+    ex.principal = std::move(verdict.principal);
+    return StageResult::next();
+  }
+  if (ex.credential->scheme != Scheme::kBasic && isFailedLookup(verdict.refusal.failure) &&
+      ex.context.keyLookupFailures)
+    ex.context.keyLookupFailures->recordFailure(ex.clientAddress, ex.context.nowMillis());
+  return StageResult::refuse(std::move(verdict.refusal));
+}
+
+}  // namespace
+
+StageResult methodStage(Exchange& ex) {
+  static constexpr std::string_view kForwarded[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                    "PATCH", "DELETE", "OPTIONS"};
+  const std::string& method = ex.request.method;
+  if (std::find(std::begin(kForwarded), std::end(kForwarded), method) != std::end(kForwarded))
+    return StageResult::next();
+  return StageResult::refuse(Refusal{
+      Failure::kMethodNotAllowed, "the method " + method.substr(0, 16) + " is not forwarded", ""});
+}
+
+StageResult corsStage(Exchange& ex) {
+  if (!isPreflight(ex.request)) return StageResult::next();
+  const std::string& asked = ex.request.header("Access-Control-Request-Method");
+  const auto target = ex.state.router->match(asked, ex.request.path);
+  if (!target.api || !target.api->cors) return StageResult::next();
+  routed(ex, *target.api);
+  auto answer = target.api->cors->preflight(ex.request);
+  if (!answer.allowed) {
+    // 403 without CORS fields, which the browser reports as a CORS error.
+    return StageResult::refuse(
+        Refusal{Failure::kCorsRefused,
+                "the API's CORS policy does not allow this origin, method or headers",
+                std::move(answer.reason)});
+  }
+  StageResult r;
+  r.kind = Kind::kAnswer;
+  r.answer.status = 204;
+  for (auto& [name, value] : answer.headers) r.answer.headers.emplace(name, value);
+  r.answer.setHeader("X-Request-Id", ex.trace.requestId);
+  return r;
+}
+
+StageResult routeStage(Exchange& ex) {
+  const auto route = ex.state.router->match(ex.request.method, ex.request.path);
+  if (route.api) {
+    ex.cors = route.api->cors.get();
+    routed(ex, *route.api);
+  }
+  if (route.failure == Failure::kNone) {
+    ex.api = route.api;
+    ex.resource = route.resource;
+    return StageResult::next();
+  }
+  return StageResult::refuse(Refusal{route.failure,
+                                     route.failure == Failure::kNoApi
+                                         ? "no API is deployed at " + clip(ex.request.path)
+                                         : "the API has no resource for " +
+                                               ex.request.method.substr(0, 16) + " " +
+                                               clip(ex.request.path),
+                                     ""});
+}
+
+StageResult credentialsStage(Exchange& ex) {
+  const Resource& resource = *ex.resource;
+  if (!resource.secured) return StageResult::next();
+  if (resource.security.unsupportedOnly()) {
+    return StageResult::refuse(
+        Refusal{Failure::kUnsupportedSecurity,
+                "this resource is secured only by schemes micro-gw does not serve",
+                "no apiKey or oauth2 scheme on the resource"});
+  }
+  for (const Authenticator* authenticator : ex.authenticators.order()) {
+    if (!authenticator) continue;
+    if (auto credential = authenticator->extract(ex.request, *ex.api, resource)) {
+      ex.credential = std::move(credential);
+      RequestContext client;
+      client.clientAddress = ex.request.clientAddress;
+      client.forwardedFor = ex.forwardedFor;
+      ex.clientAddress = ex.state.validator->effectiveClientAddress(client);
+      return StageResult::next();
+    }
+  }
+  observability::metrics().countKeyValidation(Failure::kMissingCredentials);
+  return StageResult::refuse(missingCredentials(*ex.api, resource));
+}
+
+StageResult keyLookupLimitStage(Exchange& ex) {
+  if (!ex.credential || ex.credential->scheme == Scheme::kBasic || !ex.context.keyLookupFailures)
+    return StageResult::next();
+  const std::int64_t nowMs = ex.context.nowMillis();
+  const std::int64_t blockedMs = ex.context.keyLookupFailures->blockedForMs(
+      ex.clientAddress, ex.state.config->auth.keyLookupFailuresPerMinute, nowMs);
+  if (blockedMs <= 0 || ex.state.validator->cache().get(ex.credential->value, nowMs / 1000))
+    return StageResult::next();
+  observability::metrics().countKeyValidation(Failure::kTooManyInvalidKeys);
+  const std::string retryAfter = std::to_string((blockedMs + 999) / 1000);
+  return StageResult::refuse(
+      Refusal{Failure::kTooManyInvalidKeys,
+              "too many unknown or invalid API keys from this address; retry after " + retryAfter +
+                  " seconds",
+              "key lookups from " + ex.clientAddress + " throttled"}
+          .set("Retry-After", retryAfter));
+}
+
+StageResult authenticateStage(Exchange& ex) {
+  if (!ex.credential) return StageResult::next();
+  const Scheme scheme = ex.credential->scheme;
+  AuthVerdict verdict = ex.authenticators.of(scheme).verify(*ex.credential, authInput(ex));
+  if (verdict.kind != AuthVerdict::Kind::kDefer) return settle(ex, std::move(verdict));
+  // Decided once: the pipeline resumes after this stage with the worker's verdict, without
+  // running the earlier stages again.
+  StageResult r;
+  r.kind = Kind::kDefer;
+  r.blocking = true;
+  r.start = [scheme](Exchange& ex, std::function<void(StageResult)> done) {
+    done(settle(ex, ex.authenticators.of(scheme).verifyBlocking(*ex.credential, authInput(ex))));
+  };
+  return r;
+}
+
+StageResult planStage(Exchange& ex) {
+  const ApiDefinition& api = *ex.api;
+  const Resource& resource = *ex.resource;
+  // An operation's own endpoints route it (WSO2 MGW 3.x); else the API's.
+  const Endpoints* endpoints = resource.production.empty() ? &api.production : &resource.production;
+  if (ex.principal && ex.principal->sandbox)
+    endpoints = resource.sandbox.empty() ? &api.sandbox : &resource.sandbox;
+  if (endpoints->empty()) {
+    return StageResult::refuse(Refusal{Failure::kSandboxNotAvailable,
+                                       "the API has no endpoints for this key type",
+                                       "no endpoints"});
+  }
+  auto plan = std::make_shared<message::ForwardPlan>();
+  plan->api = ex.entry.api;
+  plan->failover = endpoints->failover;
+  // Failover walks the list in order; otherwise requests take the URLs in turn.
+  const std::size_t count = endpoints->urls.size();
+  const std::size_t first =
+      endpoints->failover || count == 1 || !ex.context.nextEndpoint
+          ? 0
+          : ex.context.nextEndpoint->fetch_add(1, std::memory_order_relaxed) % count;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto it = ex.state.endpoints->find(endpoints->urls[(first + i) % count]);
+    if (it != ex.state.endpoints->end()) plan->targets.push_back(it->second);
+  }
+  if (plan->targets.empty()) {
+    return StageResult::refuse(Refusal{Failure::kBackendUnreachable, "the backend is unreachable",
+                                       "no usable endpoint URL"});
+  }
+  const message::HttpRequest& request = ex.request;
+  plan->rawPath = message::rawPathAfter(request.rawPath, segmentCount(api.context));
+  // SPEC section 9 (WSO2 issue #2572): the key is the gateway's business, not the backend's.
+  std::vector<std::string> keyParams;
+  if (!api.propagateApiKey) {
+    for (const auto& source : api.keySources) {
+      if (source.in == KeyLocation::kHeader)
+        plan->dropHeaders.push_back(source.name);
+      else
+        keyParams.push_back(source.name);
+    }
+  }
+  const bool verified = ex.principal && ex.credential;
+  // WSO2 MGW 3.x removeAuthHeaderFromOutMessage (default true): the bearer token stays here.
+  if (verified && ex.credential->scheme == Scheme::kBearer && !api.propagateApiKey)
+    plan->dropHeaders.push_back("Authorization");
+  // Basic credentials never reach the backend (WSO2 strips them too), whatever propagateApiKey.
+  if (verified && ex.credential->scheme == Scheme::kBasic)
+    plan->dropHeaders.push_back("Authorization");
+  plan->rawQuery = message::removeQueryParams(request.rawQuery, keyParams);
+  plan->forwardedFor = ex.forwardedFor.empty() ? request.clientAddress
+                                               : ex.forwardedFor + ", " + request.clientAddress;
+  plan->forwardedHost = request.header("Host");
+  plan->tls = request.tls;
+  // Observability: the metrics label, the trace continued with the gateway's span as the
+  // backend's parent, and the request id both ways.
+  plan->metricsApi = api.metricsId;
+  plan->traceId = ex.trace.traceId;
+  plan->setHeaders.emplace_back("traceparent", ex.trace.traceparent);
+  plan->setHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
+  if (!ex.trace.keepTracestate) plan->dropHeaders.push_back("tracestate");
+  plan->responseHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
+  plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
+  plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
+  // SPEC section 15: the gateway owns the CORS response fields of an API with CORS on.
+  if (ex.cors) {
+    plan->addResponseHeaders = ex.cors->responseHeaders(request);
+    plan->dropResponseHeaders = CorsPolicy::ownedResponseFields();
+  }
+  ex.plan = std::move(plan);
+  return StageResult::next();
+}
+
+StageResult backendJwtStage(Exchange& ex) {
+  BackendJwtGenerator* generator = ex.state.jwtGenerator;
+  if (!generator) return StageResult::next();
+  if (!ex.principal) {  // a client's copy is always removed
+    ex.plan->dropHeaders.push_back(generator->header());
+    return StageResult::next();
+  }
+  // setHeaders replaces any field of that name the client sent.
+  auto jwt = generator->tokenFor(*ex.principal, *ex.api, ex.context.nowMillis() / 1000);
+  if (!jwt) {
+    return StageResult::refuse(Refusal{Failure::kSigningFailed,
+                                       "the backend JWT could not be signed",
+                                       "backend JWT signing failed"});
+  }
+  ex.plan->setHeaders.emplace_back(generator->header(), std::move(*jwt));
+  return StageResult::next();
+}
+
+StageResult throttleResult(Exchange& ex, const throttle::Verdict& verdict) {
+  auto a = ex.state.throttler->judge(ex.counting, verdict, *ex.context.throttleStats);
+  // mgw_throttle_over_quota_total{level}: stopOnQuotaReach = false, let through.
+  for (auto level : {throttle::Level::kApi, throttle::Level::kResource,
+                     throttle::Level::kSubscription, throttle::Level::kApplication})
+    if ((a.overQuotaLevels >> static_cast<unsigned>(level)) & 1u)
+      observability::countOverQuota(observabilityLevel(level));
+  if (a.failure == Failure::kNone) return StageResult::next();
+  // mgw_throttled_requests_total{level} (SPEC section 12).
+  observability::countThrottled(
+      a.failure == Failure::kApiThrottled           ? observability::ThrottleLevel::kApi
+      : a.failure == Failure::kResourceThrottled    ? observability::ThrottleLevel::kResource
+      : a.failure == Failure::kApplicationThrottled ? observability::ThrottleLevel::kApplication
+                                                    : observability::ThrottleLevel::kSubscription);
+  Refusal refusal{a.failure, std::move(a.description), std::move(a.reason)};
+  refusal.decorated = false;
+  for (auto& [name, value] : a.headers) refusal.set(std::move(name), std::move(value));
+  return StageResult::refuse(std::move(refusal));
+}
+
+StageResult throttleStage(Exchange& ex) {
+  const throttle::Throttler* throttler = ex.state.throttler;
+  if (!throttler) return StageResult::next();
+  const Resource& resource = *ex.resource;
+  throttle::Subject subject;  // what this request is counted against (SPEC section 13)
+  subject.api = ex.entry.api;
+  subject.apiTier = ex.api->throttlingTier;
+  subject.resourceTier = resource.throttlingTier;
+  std::string resourceName;
+  if (!subject.resourceTier.empty()) resourceName = resource.method + " " + resource.pathTemplate;
+  subject.resource = resourceName;
+  if (ex.principal) {
+    subject.keyId = ex.principal->keyId;
+    subject.subscriptionTier = ex.principal->subscriptionTier;
+    subject.application = ex.principal->applicationId;
+    subject.applicationTier = ex.principal->applicationTier;
+  }
+  ex.counting = throttler->plan(subject);
+  if (!ex.counting.missingPolicy.empty()) {
+    auto missing = throttle::Throttler::missing(ex.counting);
+    return StageResult::refuse(
+        Refusal{missing.failure, std::move(missing.description), std::move(missing.reason)});
+  }
+  if (ex.counting.hits.empty()) return StageResult::next();
+  if (throttle::LocalCounterStore* local = ex.context.localCounters)
+    return throttleResult(ex, local->chargeNow(ex.counting.hits));
+  // Another store (Redis) answers later: the transport waits without blocking its thread.
+  StageResult r;
+  r.kind = Kind::kDefer;
+  r.start = [](Exchange& ex, std::function<void(StageResult)> done) {
+    auto hits = ex.counting.hits;
+    ex.context.counters->charge(
+        std::move(hits),
+        [&ex, done = std::move(done)](throttle::Verdict v) { done(throttleResult(ex, v)); });
+  };
+  return r;
+}
+
+}  // namespace mgw::gateway
