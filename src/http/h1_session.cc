@@ -60,6 +60,7 @@ struct Exchange {
   message::Handler& handler;
   Connection& conn;
   InputBuffer& in;
+  H1Writer& writer;
   const std::string& peer;
   bool tls;
   int served;
@@ -117,7 +118,6 @@ awaitable<bool> exchange(Exchange x) {
   const ServerOptions& options = x.ctx.options;
   Connection& conn = x.conn;
   InputBuffer& in = x.in;
-  const seconds writeTimeout(options.writeTimeoutSeconds);
   const std::uint64_t consumedBefore = in.consumedTotal;
   const std::uint64_t writtenBefore = conn.written;
   // 1. The head: idle wait up to keepAliveTimeoutSeconds for its first byte (the first
@@ -145,9 +145,9 @@ awaitable<bool> exchange(Exchange x) {
         const auto timeoutReply = message::faultReply(
             Failure::kRequestTimeout,
             "the request head did not arrive within [listenerConfig] headerTimeoutSeconds");
-        H1Writer writer(conn, writeTimeout, false, false);
+        x.writer.begin(false, false);
         const bool keepAlive = false;
-        co_await writeReply(writer, timeoutReply, keepAlive);
+        co_await writeReply(x.writer, timeoutReply, keepAlive);
       }
       conn.close();
       co_return false;
@@ -172,14 +172,15 @@ awaitable<bool> exchange(Exchange x) {
                                   {"reason", failureName(error.failure)},
                                   {"detail", error.description}});
     const auto refusal = message::faultReply(error.failure, error.description);
-    H1Writer writer(conn, writeTimeout, false, false);
+    x.writer.begin(false, false);
     const bool keepAlive = false;
-    co_await writeReply(writer, refusal, keepAlive);
+    co_await writeReply(x.writer, refusal, keepAlive);
     co_return false;
   }
   in.consume(headSize);
   const bool headRequest = head.method == "HEAD";
-  H1Writer writer(conn, writeTimeout, head.versionMinor == 0, headRequest);
+  H1Writer& writer = x.writer;
+  writer.begin(head.versionMinor == 0, headRequest);
   request.method = head.method;
   request.target = head.target;
   for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
@@ -281,10 +282,11 @@ awaitable<void> h1Session(ServerContext& ctx, IoThread& t, tcp::socket socket,
   }
 
   InputBuffer in;
+  H1Writer writer(conn, seconds(ctx.options.writeTimeoutSeconds));
   int served = 0;
   bool keepAlive = true;
   while (keepAlive && !ctx.draining) {
-    const Exchange x{ctx, t, handler, conn, in, peer, tls, served};
+    const Exchange x{ctx, t, handler, conn, in, writer, peer, tls, served};
     keepAlive = co_await exchange(x);
     ++served;
     if (served >= ctx.options.keepAliveMaxRequests) keepAlive = false;

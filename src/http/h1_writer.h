@@ -21,7 +21,14 @@ class H1Framer {
  public:
   // `http10`: the request was HTTP/1.0; `headRequest`: it was HEAD (no body is ever sent, the
   // length fields describe the representation: RFC 9110 section 9.3.2).
-  H1Framer(bool http10, bool headRequest) : http10_(http10), headRequest_(headRequest) {}
+  H1Framer(bool http10, bool headRequest) { reset(http10, headRequest); }
+
+  // For the next answer on the connection (the buffers are kept: no allocation per answer).
+  void reset(bool http10, bool headRequest) {
+    http10_ = http10;
+    headRequest_ = headRequest;
+    chunked_ = keepAlive_ = ended_ = false;
+  }
 
   // Each returns the buffers to send (framing bytes owned here, body bytes borrowed from the
   // caller), valid until the next call; an empty span sends nothing.
@@ -40,8 +47,8 @@ class H1Framer {
   std::span<const boost::asio::const_buffer> piece(std::string_view bytes, bool last);
   std::span<const boost::asio::const_buffer> done(std::size_t n) { return {buffers_.data(), n}; }
 
-  bool http10_;
-  bool headRequest_;
+  bool http10_ = false;
+  bool headRequest_ = false;
   bool chunked_ = false;    // the body goes out chunked (streamed to an HTTP/1.1 client)
   bool keepAlive_ = false;  // set by head()
   bool ended_ = false;      // the last chunk was sent
@@ -51,11 +58,15 @@ class H1Framer {
   std::array<boost::asio::const_buffer, 4> buffers_;
 };
 
-// H1Framer on a client connection, each write bounded by the write timeout.
+// H1Framer on a client connection, each write bounded by the write timeout. One per connection:
+// begin() before each answer.
 class H1Writer final : public DownstreamWriter {
  public:
-  H1Writer(Connection& conn, std::chrono::seconds writeTimeout, bool http10, bool headRequest)
-      : conn_(conn), writeTimeout_(writeTimeout), framer_(http10, headRequest) {}
+  H1Writer(Connection& conn, std::chrono::seconds writeTimeout)
+      : conn_(conn), writeTimeout_(writeTimeout), framer_(false, false) {}
+
+  // The next answer answers an HTTP/1.0 request, or a HEAD request.
+  void begin(bool http10, bool headRequest) { framer_.reset(http10, headRequest); }
 
   boost::asio::awaitable<error_code> writeInterim(int status, std::string_view reason,
                                                   std::span<const FieldView> fields) override;

@@ -32,6 +32,14 @@ std::string hex(std::uint64_t n) {
   return buf;
 }
 
+// How much to read of a body: what is left of a Content-Length body (a small answer does not
+// take a 64 KiB buffer; bytes past it are the pool's MSG_PEEK check's business), else kChunk.
+std::size_t readStep(Framing framing, std::uint64_t remaining) {
+  if (framing == Framing::kLength && remaining > 0 && remaining < kChunk)
+    return static_cast<std::size_t>(remaining);
+  return kChunk;
+}
+
 BodyKind bodyKind(Framing framing) {
   switch (framing) {
     case Framing::kNone:
@@ -112,8 +120,109 @@ asio::awaitable<Failure> sendBody(const ServerOptions& options, Connection& clie
       if (decoder.done()) co_return Failure::kNone;
     }
     client.expiresAfter(seconds(options.bodyTimeoutSeconds));
-    if (co_await in.readMore(client, kChunk)) co_return Failure::kRequestTimeout;
+    const std::size_t step = readStep(head.framing, remaining);
+    if (co_await in.readMore(client, step)) co_return Failure::kRequestTimeout;
   }
+}
+
+// Streams the rest of the backend's answer (after its head and the bytes sent with it) to the
+// writer. True when the whole answer went through; response.keepAlive turns false when the
+// backend ended it by closing.
+asio::awaitable<bool> streamBody(DownstreamWriter& writer, Connection& up, InputBuffer& upIn,
+                                 ResponseHead& response, std::uint64_t remaining, seconds upTimeout,
+                                 Outcome* outcome) {
+  bool complete = false;
+  std::string payload;
+  ChunkedDecoder decoder(UINT64_MAX);
+  for (;;) {
+    if (response.framing == Framing::kNone) {
+      complete = true;
+      break;
+    }
+    error_code wec;
+    if (response.framing == Framing::kLength) {
+      const std::size_t take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(remaining, upIn.size()));
+      if (take > 0) {
+        const std::string_view piece = upIn.view().substr(0, take);
+        const bool last = take == remaining;
+        wec = co_await writer.writeBody(piece, last);
+        upIn.consume(take);
+        remaining -= take;
+      }
+      if (remaining == 0) {
+        complete = true;
+        break;
+      }
+    } else if (response.framing == Framing::kChunked) {
+      WireError error;
+      payload.clear();
+      const std::size_t used = decoder.feed(upIn.view(), &payload, &error);
+      upIn.consume(used);
+      if (error) {
+        outcome->reason = "malformed chunked answer: " + error.description;
+        break;
+      }
+      if (!payload.empty() || decoder.done()) {
+        const std::string_view piece = payload;
+        const bool last = decoder.done();
+        wec = co_await writer.writeBody(piece, last);
+      }
+      if (decoder.done()) {
+        complete = true;
+        break;
+      }
+    } else if (!upIn.empty()) {  // kUntilClose
+      const std::string_view piece = upIn.view();
+      const bool last = false;
+      wec = co_await writer.writeBody(piece, last);
+      upIn.consume(upIn.size());
+    }
+    if (wec) break;  // the client went away
+    up.expiresAfter(upTimeout);
+    const std::size_t step = readStep(response.framing, remaining);
+    const error_code rec = co_await upIn.readMore(up, step);
+    if (rec) {
+      if (rec == asio::error::eof && response.framing == Framing::kUntilClose) {
+        const std::string_view piece = upIn.view();
+        const bool last = true;
+        co_await writer.writeBody(piece, last);
+        complete = true;
+        response.keepAlive = false;
+      } else {
+        outcome->reason = "the backend's answer broke off: " + rec.message();
+      }
+      break;
+    }
+  }
+  co_return complete;
+}
+
+// A connection for the plan: pooled, or new; the next endpoint after a connect failure when the
+// plan fails over. Null *up: why, per endpoint, in *reasons, and the failure returned.
+asio::awaitable<Failure> acquire(ServerContext& ctx, IoThread& t, const message::ForwardPlan& plan,
+                                 std::unique_ptr<Connection>* up,
+                                 const mgw::UpstreamTarget** target, bool* reused,
+                                 std::string* reasons) {
+  Failure connectFailure = Failure::kBackendUnreachable;
+  const int connectTimeout = plan.connectTimeoutSeconds;
+  const std::size_t tries = plan.failover ? plan.targets.size() : 1;
+  for (std::size_t i = 0; i < tries && !*up; ++i) {
+    *target = &plan.targets[i];
+    *up = t.pool.take((*target)->origin);
+    *reused = *up != nullptr;
+    if (!*up) {
+      std::string reason;
+      const mgw::UpstreamTarget& endpoint = **target;
+      *up = co_await connectUpstream(t.io, ctx.clientTls, endpoint, connectTimeout, &reason,
+                                     &connectFailure);
+      if (!*up) {
+        if (!reasons->empty()) *reasons += "; ";
+        *reasons += endpoint.origin + ": " + reason;
+      }
+    }
+  }
+  co_return connectFailure;
 }
 
 }  // namespace
@@ -158,23 +267,8 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
   const mgw::UpstreamTarget* target = nullptr;
   bool reused = false;
   std::string reasons;
-  Failure connectFailure = Failure::kBackendUnreachable;
   const int connectTimeout = plan.connectTimeoutSeconds;
-  const std::size_t tries = plan.failover ? plan.targets.size() : 1;
-  for (std::size_t i = 0; i < tries && !up; ++i) {
-    target = &plan.targets[i];
-    up = t.pool.take(target->origin);
-    reused = up != nullptr;
-    if (!up) {
-      std::string reason;
-      up = co_await connectUpstream(t.io, ctx.clientTls, *target, connectTimeout, &reason,
-                                    &connectFailure);
-      if (!up) {
-        if (!reasons.empty()) reasons += "; ";
-        reasons += target->origin + ": " + reason;
-      }
-    }
-  }
+  Failure connectFailure = co_await acquire(ctx, t, plan, &up, &target, &reused, &reasons);
   if (!up) {
     std::string description = "the backend is unreachable";
     co_return co_await failExchange(writer, plan, outcome, connectFailure, description, reasons);
@@ -332,69 +426,8 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
   keepAlive = writer.keepAlive();
   upIn.consume(withHead);
   remaining -= withHead;
-  bool complete = false;
-  std::string payload;
-  ChunkedDecoder decoder(UINT64_MAX);
-  for (;;) {
-    if (response.framing == Framing::kNone) {
-      complete = true;
-      break;
-    }
-    error_code wec;
-    if (response.framing == Framing::kLength) {
-      const std::size_t take =
-          static_cast<std::size_t>(std::min<std::uint64_t>(remaining, upIn.size()));
-      if (take > 0) {
-        const std::string_view piece = upIn.view().substr(0, take);
-        const bool last = take == remaining;
-        wec = co_await writer.writeBody(piece, last);
-        upIn.consume(take);
-        remaining -= take;
-      }
-      if (remaining == 0) {
-        complete = true;
-        break;
-      }
-    } else if (response.framing == Framing::kChunked) {
-      WireError error;
-      payload.clear();
-      const std::size_t used = decoder.feed(upIn.view(), &payload, &error);
-      upIn.consume(used);
-      if (error) {
-        outcome->reason = "malformed chunked answer: " + error.description;
-        break;
-      }
-      if (!payload.empty() || decoder.done()) {
-        const std::string_view piece = payload;
-        const bool last = decoder.done();
-        wec = co_await writer.writeBody(piece, last);
-      }
-      if (decoder.done()) {
-        complete = true;
-        break;
-      }
-    } else if (!upIn.empty()) {  // kUntilClose
-      const std::string_view piece = upIn.view();
-      const bool last = false;
-      wec = co_await writer.writeBody(piece, last);
-      upIn.consume(upIn.size());
-    }
-    if (wec) break;  // the client went away
-    up->expiresAfter(upTimeout);
-    const error_code rec = co_await upIn.readMore(*up, kChunk);
-    if (rec) {
-      if (rec == asio::error::eof && response.framing == Framing::kUntilClose) {
-        const std::string_view piece = upIn.view();
-        const bool last = true;
-        co_await writer.writeBody(piece, last);
-        complete = true;
-        response.keepAlive = false;
-      } else {
-        outcome->reason = "the backend's answer broke off: " + rec.message();
-      }
-      break;
-    }
-  }
+  const bool complete =
+      co_await streamBody(writer, *up, upIn, response, remaining, upTimeout, outcome);
   if (complete && response.keepAlive && upIn.empty() && !lastOnConnection)
     t.pool.put(target->origin, std::move(up), plan.metricsApi);
   else

@@ -142,5 +142,15 @@ TEST(H1FramerTest, InterimAnswersOnlyToHttp11Clients) {
   EXPECT_TRUE(old.interim(103, "Early Hints", link).empty());
 }
 
+TEST(H1FramerTest, ResetForTheNextAnswerOnTheConnection) {
+  H1Framer f(false, false);
+  f.head(start(200, "OK", {}, BodyKind::kStreamed), "", false);
+  EXPECT_TRUE(f.chunked());
+  f.reset(false, true);  // then a HEAD request
+  EXPECT_FALSE(f.chunked());
+  EXPECT_EQ(bytes(f.head(start(200, "OK", {}, BodyKind::kLength, 3), "abc", true)),
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace mgw::http
