@@ -1,6 +1,8 @@
 #include "http/h1_writer.h"
 
+#include <boost/asio/write.hpp>
 #include <cstdio>
+#include <tuple>
 
 namespace mgw::http {
 namespace {
@@ -120,44 +122,47 @@ std::span<const asio::const_buffer> H1Framer::end() {
   return done(1);
 }
 
+// The virtual calls below are not coroutines themselves: each frames its bytes at once and
+// returns send()'s awaitable, so a write costs one coroutine frame (asio recycles only a couple
+// per thread; every extra level of nesting is a malloc per write).
 asio::awaitable<error_code> H1Writer::send(std::span<const asio::const_buffer> buffers) {
   if (buffers.empty()) co_return error_code{};
   conn_.expiresAfter(writeTimeout_);
-  // asio's TLS stream writes one buffer per record and system call: a small answer in several
-  // buffers is gathered first, so it still leaves in one record.
+  std::size_t n = 0;
+  error_code ec;
   if (conn_.tls && buffers.size() > 1 && asio::buffer_size(buffers) <= kGatherTls) {
+    // asio's TLS stream writes one buffer per record and system call: a small answer in several
+    // buffers is gathered first, so it still leaves in one record.
     gathered_.clear();
     for (const auto& b : buffers) gathered_.append(static_cast<const char*>(b.data()), b.size());
-    co_return co_await conn_.write(gathered_);
+    std::tie(ec, n) = co_await asio::async_write(*conn_.tls, asio::buffer(gathered_), kAwait);
+  } else if (conn_.tls) {
+    std::tie(ec, n) = co_await asio::async_write(*conn_.tls, buffers, kAwait);
+  } else {
+    std::tie(ec, n) = co_await asio::async_write(*conn_.plain, buffers, kAwait);
   }
-  co_return co_await conn_.writeAll(buffers);
+  conn_.written += n;
+  co_return ec;
 }
 
 asio::awaitable<error_code> H1Writer::writeInterim(int status, std::string_view reason,
                                                    std::span<const FieldView> fields) {
-  const auto buffers = framer_.interim(status, reason, fields);
-  co_return co_await send(buffers);
+  return send(framer_.interim(status, reason, fields));
 }
 
 asio::awaitable<error_code> H1Writer::writeHead(const ResponseStart& head,
                                                 std::string_view firstBody, bool last) {
-  const auto buffers = framer_.head(head, firstBody, last);
-  co_return co_await send(buffers);
+  return send(framer_.head(head, firstBody, last));
 }
 
 asio::awaitable<error_code> H1Writer::writeBody(std::string_view piece, bool last) {
-  const auto buffers = framer_.body(piece, last);
-  co_return co_await send(buffers);
+  return send(framer_.body(piece, last));
 }
 
 asio::awaitable<error_code> H1Writer::writeTrailers(std::span<const FieldView> fields) {
-  const auto buffers = framer_.trailers(fields);
-  co_return co_await send(buffers);
+  return send(framer_.trailers(fields));
 }
 
-asio::awaitable<error_code> H1Writer::end() {
-  const auto buffers = framer_.end();
-  co_return co_await send(buffers);
-}
+asio::awaitable<error_code> H1Writer::end() { return send(framer_.end()); }
 
 }  // namespace mgw::http

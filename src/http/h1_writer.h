@@ -79,6 +79,7 @@ class H1Writer final : public DownstreamWriter {
   std::uint64_t bytesWritten() const override { return conn_.written; }
 
  private:
+  // `buffers` (by value) points into framer_, which outlives the write.
   boost::asio::awaitable<error_code> send(std::span<const boost::asio::const_buffer> buffers);
 
   static constexpr std::size_t kGatherTls = 16384;  // one TLS record's payload

@@ -268,7 +268,15 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
   bool reused = false;
   std::string reasons;
   const int connectTimeout = plan.connectTimeoutSeconds;
-  Failure connectFailure = co_await acquire(ctx, t, plan, &up, &target, &reused, &reasons);
+  Failure connectFailure = Failure::kBackendUnreachable;
+  // The common case, a pooled connection to the first endpoint, without a coroutine frame.
+  up = t.pool.take(plan.targets.front().origin);
+  if (up) {
+    target = &plan.targets.front();
+    reused = true;
+  } else {
+    connectFailure = co_await acquire(ctx, t, plan, &up, &target, &reused, &reasons);
+  }
   if (!up) {
     std::string description = "the backend is unreachable";
     co_return co_await failExchange(writer, plan, outcome, connectFailure, description, reasons);
@@ -426,8 +434,10 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
   keepAlive = writer.keepAlive();
   upIn.consume(withHead);
   remaining -= withHead;
-  const bool complete =
-      co_await streamBody(writer, *up, upIn, response, remaining, upTimeout, outcome);
+  bool complete = response.framing == Framing::kNone ||
+                  (response.framing == Framing::kLength && remaining == 0);
+  if (!complete)
+    complete = co_await streamBody(writer, *up, upIn, response, remaining, upTimeout, outcome);
   if (complete && response.keepAlive && upIn.empty() && !lastOnConnection)
     t.pool.put(target->origin, std::move(up), plan.metricsApi);
   else
