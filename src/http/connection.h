@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,7 +28,6 @@ inline constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<asio::ssl::stream<beast::tcp_stream>> tls;
-  bool http10 = false;        // the current request is HTTP/1.0 (keep-alive must then be announced)
   std::uint64_t written = 0;  // bytes written so far (the access log's bytes out)
 
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
@@ -67,49 +67,63 @@ struct Connection {
 };
 
 // Bytes read but not yet consumed: the rest of a head, a body, or the next pipelined request.
-struct InputBuffer {
-  std::string data;
-  std::size_t start = 0;
+// The storage is never zero-filled (a read overwrites it) and grows only to what a read asks for.
+class InputBuffer {
+ public:
   std::uint64_t consumedTotal = 0;  // bytes consumed so far (the access log's bytes in)
 
-  std::string_view view() const { return std::string_view(data).substr(start); }
-  std::size_t size() const { return data.size() - start; }
-  bool empty() const { return size() == 0; }
+  std::string_view view() const { return std::string_view(data_.get() + start_, end_ - start_); }
+  std::size_t size() const { return end_ - start_; }
+  bool empty() const { return end_ == start_; }
+  std::size_t capacity() const { return capacity_; }
   void consume(std::size_t n) {
     consumedTotal += n;
-    start += n;
-    if (start == data.size()) {
-      data.clear();
-      start = 0;
-    }
+    start_ += n;
+    if (start_ == end_) start_ = end_ = 0;
   }
-  // Room for up to n more bytes at the end; returns the writable buffer.
+  // Room for up to n more bytes at the end (moving the unconsumed bytes to the front, or into a
+  // larger buffer of exactly what is needed); returns the writable buffer.
   asio::mutable_buffer prepare(std::size_t n) {
-    if (start > 0 && start >= data.size() / 2) {
-      data.erase(0, start);
-      start = 0;
+    if (capacity_ - end_ < n && start_ > 0) {
+      std::memmove(data_.get(), data_.get() + start_, end_ - start_);
+      end_ -= start_;
+      start_ = 0;
     }
-    const std::size_t old = data.size();
-    data.resize(old + n);
-    return asio::buffer(data.data() + old, n);
+    if (capacity_ - end_ < n) {
+      auto bigger = std::make_unique_for_overwrite<char[]>(end_ + n);
+      if (end_ > 0) std::memcpy(bigger.get(), data_.get(), end_);
+      data_ = std::move(bigger);
+      capacity_ = end_ + n;
+    }
+    return asio::buffer(data_.get() + end_, n);
   }
-  void commit(std::size_t prepared, std::size_t used) {
-    data.resize(data.size() - prepared + used);
-  }
+  void commit(std::size_t used) { end_ += used; }
   // An idle connection keeps no buffer.
   void release() {
     if (empty()) {
-      std::string().swap(data);
-      start = 0;
+      data_.reset();
+      capacity_ = start_ = end_ = 0;
     }
+  }
+  // Appends (tests, and bytes that arrive by other means).
+  void append(std::string_view bytes) {
+    auto room = prepare(bytes.size());
+    if (!bytes.empty()) std::memcpy(room.data(), bytes.data(), bytes.size());
+    commit(bytes.size());
   }
 
   asio::awaitable<error_code> readMore(Connection& c, std::size_t n = 16384) {
     auto buf = prepare(n);
     auto [ec, got] = co_await c.readSome(buf);
-    commit(n, got);
+    commit(got);
     co_return ec;
   }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_ = 0;
+  std::size_t start_ = 0;
+  std::size_t end_ = 0;
 };
 
 }  // namespace mgw::http

@@ -5,6 +5,7 @@
 
 #include "common/syntax.h"
 #include "common/text.h"
+#include "message/hop_by_hop.h"
 
 namespace mgw::http {
 namespace {
@@ -146,6 +147,19 @@ bool hasToken(const std::vector<Field>& fields, std::string_view name, std::stri
 }
 
 }  // namespace
+
+std::vector<std::string> connectionOptions(const std::vector<Field>& fields) {
+  std::vector<std::string> names;
+  for (const Field& f : fields)
+    if (equalsIgnoreCase(f.name, "Connection")) message::collectConnectionOptions(f.value, &names);
+  return names;
+}
+
+bool listed(const std::vector<std::string>& names, std::string_view name) {
+  for (const auto& n : names)
+    if (equalsIgnoreCase(n, name)) return true;
+  return false;
+}
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

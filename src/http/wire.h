@@ -80,6 +80,13 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b);
 // dropped.
 std::vector<std::string_view> splitList(std::string_view value);
 
+// The field names a message's Connection fields list (RFC 9110 section 7.6.1): hop-by-hop for
+// that message too.
+std::vector<std::string> connectionOptions(const std::vector<Field>& fields);
+
+// Whether `name` is among `names`, in any letter case.
+bool listed(const std::vector<std::string>& names, std::string_view name);
+
 // Decodes a chunked body (RFC 9112 section 7.1) as it arrives. Chunk extensions are checked and
 // dropped; trailer fields are checked and dropped (the proxy frames what it forwards itself).
 class ChunkedDecoder {

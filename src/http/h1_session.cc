@@ -1,0 +1,297 @@
+#include "http/h1_session.h"
+
+#include <boost/asio/ssl/stream.hpp>
+#include <chrono>
+#include <string>
+
+#include "common/log.h"
+#include "http/dispatch.h"
+#include "http/h1_writer.h"
+#include "http/relay.h"
+#include "http/wire.h"
+#include "message/fault_reply.h"
+
+namespace mgw::http {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+using message::Decision;
+using message::Outcome;
+using std::chrono::seconds;
+
+constexpr std::size_t kMaxDiscardBytes = 64 * 1024;  // a refused request's body read to keep alive
+
+std::string peerAddress(const tcp::socket& socket) {
+  error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "";
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+// After the last answer: stop sending, then read (and drop) what the client still sends for a
+// moment, so the kernel does not reset the connection before the answer is read (nginx's
+// lingering close).
+awaitable<void> closeGracefully(Connection& conn, bool quiet) {
+  error_code ec;
+  if (conn.tls && !quiet) {
+    conn.expiresAfter(seconds(1));
+    co_await conn.tls->async_shutdown(kAwait);
+  }
+  conn.lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (!quiet) {
+    conn.expiresAfter(seconds(2));
+    char sink[4096];
+    for (int i = 0; i < 16; ++i) {
+      auto [rec, n] = co_await conn.lowest().async_read_some(asio::buffer(sink), kAwait);
+      if (rec) break;
+    }
+  }
+  conn.close();
+}
+
+// One request on a connection: what exchange() needs besides the buffers.
+struct Exchange {
+  ServerContext& ctx;
+  IoThread& t;
+  message::Handler& handler;
+  Connection& conn;
+  InputBuffer& in;
+  H1Writer& writer;
+  const std::string& peer;
+  bool tls;
+  int served;
+};
+
+// A whole request body into *body (at most maxBytes); 100 Continue first when the client waits
+// for it.
+awaitable<Failure> readBody(const ServerOptions& options, Connection& conn, InputBuffer& in,
+                            DownstreamWriter& writer, const RequestHead& head, std::size_t maxBytes,
+                            std::string* body) {
+  if (head.framing == Framing::kNone) co_return Failure::kNone;
+  if (head.framing == Framing::kLength && head.contentLength > maxBytes)
+    co_return Failure::kPayloadTooLarge;
+  if (head.expectContinue) {
+    const int status = 100;
+    const std::string_view reason = "Continue";
+    const std::span<const FieldView> none;
+    if (co_await writer.writeInterim(status, reason, none)) co_return Failure::kRequestTimeout;
+  }
+  ChunkedDecoder decoder(maxBytes);
+  for (;;) {
+    if (head.framing == Framing::kLength) {
+      const std::size_t want = head.contentLength - body->size();
+      const std::size_t take = std::min(want, in.size());
+      body->append(in.view().substr(0, take));
+      in.consume(take);
+      if (body->size() == head.contentLength) co_return Failure::kNone;
+    } else {
+      WireError error;
+      const std::size_t used = decoder.feed(in.view(), body, &error);
+      in.consume(used);
+      if (error) co_return error.failure;
+      if (decoder.done()) co_return Failure::kNone;
+    }
+    conn.expiresAfter(seconds(options.bodyTimeoutSeconds));
+    if (co_await in.readMore(conn)) co_return Failure::kRequestTimeout;
+  }
+}
+
+// The body of a request answered without it: read and dropped when small, so the connection
+// can serve the next request; otherwise the connection closes after the answer.
+awaitable<bool> discardBody(const ServerOptions& options, Connection& conn, InputBuffer& in,
+                            DownstreamWriter& writer, const RequestHead& head) {
+  if (head.framing == Framing::kNone) co_return true;
+  if (head.framing == Framing::kLength && head.contentLength > kMaxDiscardBytes) co_return false;
+  if (head.expectContinue) co_return false;  // the client has not sent it: do not ask for it
+  std::string sink;
+  const std::size_t limit = kMaxDiscardBytes;
+  const Failure f = co_await readBody(options, conn, in, writer, head, limit, &sink);
+  co_return f == Failure::kNone;
+}
+
+// Reads one request, answers it. Returns whether the connection may serve another.
+awaitable<bool> exchange(Exchange x) {
+  const ServerOptions& options = x.ctx.options;
+  Connection& conn = x.conn;
+  InputBuffer& in = x.in;
+  const std::uint64_t consumedBefore = in.consumedTotal;
+  const std::uint64_t writtenBefore = conn.written;
+  // 1. The head: idle wait up to keepAliveTimeoutSeconds for its first byte (the first
+  // request gets headerTimeoutSeconds), then headerTimeoutSeconds for the whole head.
+  std::size_t scanned = 0;
+  WireError error;
+  std::size_t headSize = findHeadEnd(in.view(), options.maxHeaderBytes, &scanned, &error);
+  bool started = !in.empty();
+  if (started) conn.expiresAfter(seconds(options.headerTimeoutSeconds));
+  while (headSize == 0 && !error) {
+    if (!started) {
+      conn.expiresAfter(
+          seconds(x.served == 0 ? options.headerTimeoutSeconds : options.keepAliveTimeoutSeconds));
+      in.release();
+      x.t.idle.insert(&conn);
+    }
+    const std::size_t room =
+        options.maxHeaderBytes + 2 - std::min(in.size(), options.maxHeaderBytes);
+    const std::size_t step = headReadStep(started, in.size(), room);
+    const error_code ec = co_await in.readMore(conn, step);
+    x.t.idle.erase(&conn);
+    if (ec) {
+      // Nothing of a request yet: a quiet close. Part of a head: 408, then close.
+      if (started && ec == beast::error::timeout && x.served == 0) {
+        const auto timeoutReply = message::faultReply(
+            Failure::kRequestTimeout,
+            "the request head did not arrive within [listenerConfig] headerTimeoutSeconds");
+        x.writer.begin(false, false);
+        const bool keepAlive = false;
+        co_await writeReply(x.writer, timeoutReply, keepAlive);
+      }
+      conn.close();
+      co_return false;
+    }
+    if (!started) {
+      started = true;
+      conn.expiresAfter(seconds(options.headerTimeoutSeconds));
+    }
+    headSize = findHeadEnd(in.view(), options.maxHeaderBytes, &scanned, &error);
+  }
+  message::HttpRequest request;
+  request.clientAddress = x.peer;
+  request.tls = x.tls;
+  Outcome outcome;
+  RequestHead head;
+  if (!error)
+    error = parseRequestHead(in.view().substr(0, headSize),
+                             RequestLimits{options.maxHeaderCount, options.maxRequestBytes}, &head);
+  if (error) {
+    // A framing error: answer and close; nothing after it is read as a request.
+    log::warn("request refused", {{"client", x.peer},
+                                  {"reason", failureName(error.failure)},
+                                  {"detail", error.description}});
+    const auto refusal = message::faultReply(error.failure, error.description);
+    x.writer.begin(false, false);
+    const bool keepAlive = false;
+    co_await writeReply(x.writer, refusal, keepAlive);
+    co_return false;
+  }
+  in.consume(headSize);
+  const bool headRequest = head.method == "HEAD";
+  H1Writer& writer = x.writer;
+  writer.begin(head.versionMinor == 0, headRequest);
+  request.method = head.method;
+  request.target = head.target;
+  for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
+  bool keepAlive = head.keepAlive && !x.ctx.draining;
+
+  Decision decision;
+  if (std::string why = message::parseTarget(head.target, &request); !why.empty()) {
+    decision = Decision::reply(message::faultReply(Failure::kBadFraming, why));
+    keepAlive = false;
+  } else {
+    decision = x.handler.decide(request);
+  }
+  // A decision that completes later (Defer): the coroutine waits on this I/O thread's executor
+  // and is resumed there; the thread serves other connections meanwhile.
+  while (auto* deferred = std::get_if<message::Defer>(&decision.action)) {
+    auto start = std::move(deferred->start);
+    auto done = std::move(decision.done);
+    if (deferred->blocking) start = onWorkers(x.ctx, std::move(start));
+    // start is a named local passed by reference: a by-value std::function argument of a
+    // co_await call is destroyed twice by GCC 12 (the coroutine temporaries bug; seen as a
+    // double free once a store answered later, the Redis counters).
+    decision = co_await awaitDecision(x.t, start);
+    if (!decision.done) decision.done = std::move(done);
+  }
+
+  if (auto* reply = std::get_if<message::Reply>(&decision.action)) {
+    if (keepAlive) keepAlive = co_await discardBody(options, conn, in, writer, head);
+    outcome.status = reply->response.status;
+    if (co_await writeReply(writer, reply->response, keepAlive)) keepAlive = false;
+  } else if (auto* local = std::get_if<message::Local>(&decision.action)) {
+    message::HttpResponse answer;
+    const std::size_t maxBody = local->maxBodyBytes;
+    Failure bodyFailure =
+        co_await readBody(options, conn, in, writer, head, maxBody, &request.body);
+    if (bodyFailure != Failure::kNone) {
+      keepAlive = false;
+      if (bodyFailure == Failure::kRequestTimeout) {
+        conn.close();
+        outcome.failure = bodyFailure;
+      } else {
+        answer = message::faultReply(
+            bodyFailure, bodyFailure == Failure::kPayloadTooLarge
+                             ? "the request body exceeds " + std::to_string(maxBody) + " bytes"
+                             : "the request body is not valid chunked encoding");
+      }
+    } else if (local->blocking) {
+      // Runs on the worker pool; the coroutine resumes on this I/O thread afterwards.
+      answer = co_await runLocalOnWorkers(x.ctx, *local, request);
+    } else {
+      answer = runLocal(*local, request);
+    }
+    if (outcome.failure != Failure::kRequestTimeout) {
+      outcome.status = answer.status;
+      if (co_await writeReply(writer, answer, keepAlive)) keepAlive = false;
+    }
+  } else if (auto* forward = std::get_if<message::Forward>(&decision.action)) {
+    keepAlive =
+        co_await relay(x.ctx, x.t, writer, conn, in, head, *forward->plan, keepAlive, &outcome);
+  }
+  if (decision.done) {
+    outcome.bytesIn = in.consumedTotal - consumedBefore;
+    outcome.bytesOut = conn.written - writtenBefore;
+    decision.done(request, outcome);
+  }
+  co_return keepAlive;
+}
+
+}  // namespace
+
+std::size_t headReadStep(bool started, std::size_t buffered, std::size_t room) {
+  std::size_t step = 16384;  // a head larger than the head buffer
+  if (!started)
+    step = kIdleReadBytes;
+  else if (buffered + kIdleReadBytes <= kHeadBufferBytes)
+    step = kHeadBufferBytes - buffered;
+  return std::min(room, step);
+}
+
+awaitable<void> h1Session(ServerContext& ctx, IoThread& t, tcp::socket socket,
+                          observability::Listener listener) {
+  const bool tls = listener == observability::Listener::kHttps;
+  message::Handler& handler =
+      listener == observability::Listener::kMetrics ? *ctx.options.metricsHandler : ctx.handler;
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  const std::string peer = peerAddress(socket);
+  Connection conn;
+  if (tls) {
+    conn.tls = std::make_unique<asio::ssl::stream<beast::tcp_stream>>(
+        beast::tcp_stream(std::move(socket)), ctx.serverTls);
+    conn.expiresAfter(seconds(ctx.options.headerTimeoutSeconds));
+    auto [ec] = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kAwait);
+    if (ec) {
+      conn.close();
+      co_return;
+    }
+  } else {
+    conn.plain = std::make_unique<beast::tcp_stream>(std::move(socket));
+  }
+
+  InputBuffer in;
+  H1Writer writer(conn, seconds(ctx.options.writeTimeoutSeconds));
+  int served = 0;
+  bool keepAlive = true;
+  while (keepAlive && !ctx.draining) {
+    const Exchange x{ctx, t, handler, conn, in, writer, peer, tls, served};
+    keepAlive = co_await exchange(x);
+    ++served;
+    if (served >= ctx.options.keepAliveMaxRequests) keepAlive = false;
+  }
+  co_await closeGracefully(conn, keepAlive);
+}
+
+}  // namespace mgw::http

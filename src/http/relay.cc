@@ -1,0 +1,449 @@
+#include "http/relay.h"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+#include "common/log.h"
+#include "http/upstream_client.h"
+#include "message/fault_reply.h"
+#include "message/hop_by_hop.h"
+#include "observability/metrics.h"
+
+namespace mgw::http {
+namespace {
+
+using message::Outcome;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+constexpr std::size_t kMaxResponseHeadBytes = 65536;
+constexpr std::size_t kChunk = 65536;  // relay buffer: bounded memory per exchange
+
+bool owned(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
+  for (const auto& f : fields)
+    if (equalsIgnoreCase(f.first, name)) return true;
+  return false;
+}
+
+std::string hex(std::uint64_t n) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+// How much to read of a body: what is left of a Content-Length body (a small answer does not
+// take a 64 KiB buffer; bytes past it are the pool's MSG_PEEK check's business), else kChunk.
+std::size_t readStep(Framing framing, std::uint64_t remaining) {
+  if (framing == Framing::kLength && remaining > 0 && remaining < kChunk)
+    return static_cast<std::size_t>(remaining);
+  return kChunk;
+}
+
+BodyKind bodyKind(Framing framing) {
+  switch (framing) {
+    case Framing::kNone:
+      return BodyKind::kNone;
+    case Framing::kLength:
+      return BodyKind::kLength;
+    case Framing::kChunked:
+      return BodyKind::kStreamed;
+    case Framing::kUntilClose:
+      return BodyKind::kUntilClose;
+  }
+  return BodyKind::kUntilClose;
+}
+
+// While an exchange holds a backend connection it counts as busy for its API.
+struct Busy {
+  observability::ApiId api;
+  bool on = false;
+  void set() {
+    if (!on) observability::metrics().upstreamBusy(api, 1);
+    on = true;
+  }
+  ~Busy() {
+    if (on) observability::metrics().upstreamBusy(api, -1);
+  }
+};
+
+// A backend fault before any byte of the answer reached the client: the fault reply, then close.
+asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::ForwardPlan& plan,
+                                   Outcome* outcome, Failure failure,
+                                   const std::string& description, const std::string& reason) {
+  auto reply = message::faultReply(failure, description);
+  for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
+  outcome->status = reply.status;
+  outcome->failure = failure;
+  outcome->reason = reason;
+  log::warn("backend failure", {{"api", plan.api}, {"reason", reason}, {"trace_id", plan.traceId}});
+  for (const auto& [name, value] : plan.responseHeaders) reply.setHeader(name, value);
+  const bool keepAlive = false;
+  co_await writeReply(writer, reply, keepAlive);
+  co_return false;
+}
+
+// Streams the request body to the backend: Content-Length bytes, or chunked re-framed by us.
+asio::awaitable<Failure> sendBody(const ServerOptions& options, Connection& client, InputBuffer& in,
+                                  const RequestHead& head, std::uint64_t alreadySent,
+                                  Connection& up, seconds upTimeout, error_code* upError) {
+  if (head.framing == Framing::kNone) co_return Failure::kNone;
+  std::uint64_t remaining = head.contentLength - alreadySent;
+  ChunkedDecoder decoder(options.maxRequestBytes);
+  std::string payload;
+  for (;;) {
+    if (head.framing == Framing::kLength) {
+      const std::size_t take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(remaining, in.size()));
+      if (take > 0) {
+        up.expiresAfter(upTimeout);
+        *upError = co_await up.write(in.view().substr(0, take));
+        in.consume(take);
+        remaining -= take;
+        if (*upError) co_return Failure::kNone;
+      }
+      if (remaining == 0) co_return Failure::kNone;
+    } else {
+      WireError error;
+      payload.clear();
+      const std::size_t used = decoder.feed(in.view(), &payload, &error);
+      in.consume(used);
+      if (error) co_return error.failure;
+      if (!payload.empty() || decoder.done()) {
+        std::string framed;
+        if (!payload.empty()) framed = hex(payload.size()) + "\r\n" + payload + "\r\n";
+        if (decoder.done()) framed += "0\r\n\r\n";
+        up.expiresAfter(upTimeout);
+        *upError = co_await up.write(framed);
+        if (*upError) co_return Failure::kNone;
+      }
+      if (decoder.done()) co_return Failure::kNone;
+    }
+    client.expiresAfter(seconds(options.bodyTimeoutSeconds));
+    const std::size_t step = readStep(head.framing, remaining);
+    if (co_await in.readMore(client, step)) co_return Failure::kRequestTimeout;
+  }
+}
+
+// Streams the rest of the backend's answer (after its head and the bytes sent with it) to the
+// writer. True when the whole answer went through; response.keepAlive turns false when the
+// backend ended it by closing.
+asio::awaitable<bool> streamBody(DownstreamWriter& writer, Connection& up, InputBuffer& upIn,
+                                 ResponseHead& response, std::uint64_t remaining, seconds upTimeout,
+                                 Outcome* outcome) {
+  bool complete = false;
+  std::string payload;
+  ChunkedDecoder decoder(UINT64_MAX);
+  for (;;) {
+    if (response.framing == Framing::kNone) {
+      complete = true;
+      break;
+    }
+    error_code wec;
+    if (response.framing == Framing::kLength) {
+      const std::size_t take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(remaining, upIn.size()));
+      if (take > 0) {
+        const std::string_view piece = upIn.view().substr(0, take);
+        const bool last = take == remaining;
+        wec = co_await writer.writeBody(piece, last);
+        upIn.consume(take);
+        remaining -= take;
+      }
+      if (remaining == 0) {
+        complete = true;
+        break;
+      }
+    } else if (response.framing == Framing::kChunked) {
+      WireError error;
+      payload.clear();
+      const std::size_t used = decoder.feed(upIn.view(), &payload, &error);
+      upIn.consume(used);
+      if (error) {
+        outcome->reason = "malformed chunked answer: " + error.description;
+        break;
+      }
+      if (!payload.empty() || decoder.done()) {
+        const std::string_view piece = payload;
+        const bool last = decoder.done();
+        wec = co_await writer.writeBody(piece, last);
+      }
+      if (decoder.done()) {
+        complete = true;
+        break;
+      }
+    } else if (!upIn.empty()) {  // kUntilClose
+      const std::string_view piece = upIn.view();
+      const bool last = false;
+      wec = co_await writer.writeBody(piece, last);
+      upIn.consume(upIn.size());
+    }
+    if (wec) break;  // the client went away
+    up.expiresAfter(upTimeout);
+    const std::size_t step = readStep(response.framing, remaining);
+    const error_code rec = co_await upIn.readMore(up, step);
+    if (rec) {
+      if (rec == asio::error::eof && response.framing == Framing::kUntilClose) {
+        const std::string_view piece = upIn.view();
+        const bool last = true;
+        co_await writer.writeBody(piece, last);
+        complete = true;
+        response.keepAlive = false;
+      } else {
+        outcome->reason = "the backend's answer broke off: " + rec.message();
+      }
+      break;
+    }
+  }
+  co_return complete;
+}
+
+// A connection for the plan: pooled, or new; the next endpoint after a connect failure when the
+// plan fails over. Null *up: why, per endpoint, in *reasons, and the failure returned.
+asio::awaitable<Failure> acquire(ServerContext& ctx, IoThread& t, const message::ForwardPlan& plan,
+                                 std::unique_ptr<Connection>* up,
+                                 const mgw::UpstreamTarget** target, bool* reused,
+                                 std::string* reasons) {
+  Failure connectFailure = Failure::kBackendUnreachable;
+  const int connectTimeout = plan.connectTimeoutSeconds;
+  const std::size_t tries = plan.failover ? plan.targets.size() : 1;
+  for (std::size_t i = 0; i < tries && !*up; ++i) {
+    *target = &plan.targets[i];
+    *up = t.pool.take((*target)->origin);
+    *reused = *up != nullptr;
+    if (!*up) {
+      std::string reason;
+      const mgw::UpstreamTarget& endpoint = **target;
+      *up = co_await connectUpstream(t.io, ctx.clientTls, endpoint, connectTimeout, &reason,
+                                     &connectFailure);
+      if (!*up) {
+        if (!reasons->empty()) *reasons += "; ";
+        *reasons += endpoint.origin + ": " + reason;
+      }
+    }
+  }
+  co_return connectFailure;
+}
+
+}  // namespace
+
+void responseFields(const ResponseHead& r, bool headRequest,
+                    const std::vector<std::pair<std::string, std::string>>& added,
+                    const message::ForwardPlan& plan, std::vector<FieldView>* out) {
+  out->clear();
+  out->reserve(r.fields.size() + added.size() + plan.addResponseHeaders.size());
+  const auto options = connectionOptions(r.fields);
+  const bool keepLength = headRequest || r.status == 304;
+  for (const Field& f : r.fields) {
+    if (keepLength && equalsIgnoreCase(f.name, "Content-Length")) {
+      out->push_back(FieldView{f.name, f.value});
+      continue;
+    }
+    if (message::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
+    if (r.status >= 200 && owned(added, f.name)) continue;
+    if (listed(plan.dropResponseHeaders, f.name)) continue;
+    out->push_back(FieldView{f.name, f.value});
+  }
+  if (r.status >= 200) {
+    for (const auto& [name, value] : added) out->push_back(FieldView{name, value});
+    for (const auto& [name, value] : plan.addResponseHeaders)
+      out->push_back(FieldView{name, value});
+  }
+}
+
+asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& writer,
+                            Connection& client, InputBuffer& in, const RequestHead& head,
+                            const message::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
+  // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
+  // with std::string operands): every argument of a co_await call below is a named local.
+  const ServerOptions& options = ctx.options;
+
+  // The upstream latency runs from here to the backend's response head.
+  const auto upstreamStarted = steady_clock::now();
+  Busy busy{plan.metricsApi};
+
+  // 1. A connection: pooled, or new (failover to the next endpoint on a connect failure only).
+  std::unique_ptr<Connection> up;
+  const mgw::UpstreamTarget* target = nullptr;
+  bool reused = false;
+  std::string reasons;
+  const int connectTimeout = plan.connectTimeoutSeconds;
+  Failure connectFailure = Failure::kBackendUnreachable;
+  // The common case, a pooled connection to the first endpoint, without a coroutine frame.
+  up = t.pool.take(plan.targets.front().origin);
+  if (up) {
+    target = &plan.targets.front();
+    reused = true;
+  } else {
+    connectFailure = co_await acquire(ctx, t, plan, &up, &target, &reused, &reasons);
+  }
+  if (!up) {
+    std::string description = "the backend is unreachable";
+    co_return co_await failExchange(writer, plan, outcome, connectFailure, description, reasons);
+  }
+  busy.set();
+
+  // 2. The request head, then the body as it arrives (no more than kChunk buffered).
+  // A body on a method whose content has no defined meaning (RFC 9110 section 9.3) may be left
+  // unread by the backend and parsed as a second request that never passed the gateway: the
+  // backend is told to close after its answer, and the connection is never pooled.
+  const bool lastOnConnection = bodyMayBeIgnored(head);
+  const std::string upHead = upstreamHead(head, *target, plan, lastOnConnection);
+  const seconds upTimeout(plan.timeoutSeconds);
+  if (head.expectContinue && head.framing != Framing::kNone) {
+    const int status = 100;
+    const std::string_view reason = "Continue";
+    const std::span<const FieldView> none;
+    if (co_await writer.writeInterim(status, reason, none)) co_return false;
+  }
+  // A pooled connection the backend closed meanwhile fails on first use: a request without a
+  // body is sent again on a new connection (RFC 9112 section 9.3.1), once.
+  const bool retriable =
+      head.framing == Framing::kNone &&
+      (head.method == "GET" || head.method == "HEAD" || head.method == "OPTIONS" ||
+       head.method == "PUT" || head.method == "DELETE");
+  InputBuffer upIn;
+  ResponseHead response;
+  std::vector<FieldView> fields;
+  std::size_t responseHeadSize = 0;
+  for (int round = 0;; ++round) {
+    up->expiresAfter(upTimeout);
+    // The head and the body bytes already read go out in one system call.
+    std::uint64_t sent = 0;
+    if (head.framing == Framing::kLength)
+      sent = std::min<std::uint64_t>(head.contentLength, in.size());
+    const std::array<asio::const_buffer, 2> first = {
+        asio::buffer(upHead), asio::buffer(in.view().data(), static_cast<std::size_t>(sent))};
+    error_code ec = co_await up->writeAll(first);
+    in.consume(static_cast<std::size_t>(sent));
+    if (!ec) {
+      Failure bodyFailure = co_await sendBody(options, client, in, head, sent, *up, upTimeout, &ec);
+      if (bodyFailure != Failure::kNone) {
+        up->close();
+        if (bodyFailure == Failure::kRequestTimeout) {
+          client.close();
+          outcome->failure = bodyFailure;
+          co_return false;
+        }
+        std::string description = bodyFailure == Failure::kPayloadTooLarge
+                                      ? "the request body exceeds [listenerConfig] maxRequestBytes"
+                                      : "the request body is not valid chunked encoding";
+        std::string reason = "client body refused";
+        co_return co_await failExchange(writer, plan, outcome, bodyFailure, description, reason);
+      }
+    }
+    // 3. The response head (1xx interim answers relayed; the writer drops them for a client
+    // that cannot take them).
+    std::size_t scanned = 0;
+    WireError error;
+    bool any = false;
+    while (!ec) {
+      responseHeadSize = findHeadEnd(upIn.view(), kMaxResponseHeadBytes, &scanned, &error);
+      if (error) break;
+      if (responseHeadSize > 0) {
+        error = parseResponseHead(upIn.view().substr(0, responseHeadSize), head.method, &response);
+        if (error) break;
+        if (response.status >= 200) break;
+        upIn.consume(responseHeadSize);
+        scanned = 0;
+        if (response.status == 101) {
+          error = WireError{Failure::kBadFraming, "the backend switched protocols (101)"};
+          break;
+        }
+        if (response.status != 100) {  // the gateway answered Expect itself
+          responseFields(response, false, {}, plan, &fields);
+          const int status = response.status;
+          const std::string_view reason = response.reason;
+          const std::span<const FieldView> interim = fields;
+          if (co_await writer.writeInterim(status, reason, interim)) co_return false;
+        }
+        continue;
+      }
+      const std::size_t step = 16384;
+      ec = co_await upIn.readMore(*up, step);
+      any = any || !upIn.empty();
+    }
+    if (!ec && !error) break;
+    up->close();
+    if (ec && ec != beast::error::timeout && reused && retriable && round == 0 && !any) {
+      std::string reason;
+      up = co_await connectUpstream(t.io, ctx.clientTls, *target, connectTimeout, &reason,
+                                    &connectFailure);
+      if (!up) {
+        std::string description = "the backend is unreachable";
+        std::string why = target->origin + ": " + reason;
+        co_return co_await failExchange(writer, plan, outcome, connectFailure, description, why);
+      }
+      reused = false;
+      upIn = InputBuffer{};
+      continue;
+    }
+    std::string description;
+    std::string why = target->origin + ": ";
+    Failure failure = Failure::kBackendUnreachable;
+    if (ec == beast::error::timeout) {
+      failure = Failure::kBackendTimeout;
+      description = "the backend did not answer in time";
+      why += "no answer within " + std::to_string(plan.timeoutSeconds) + " s";
+    } else {
+      description = "the backend sent no valid answer";
+      if (error) {
+        failure = Failure::kBackendBadResponse;
+        why += "malformed answer: " + error.description;
+      } else if (ec == asio::error::eof || ec == asio::error::connection_reset) {
+        failure = Failure::kBackendReset;
+        why += ec == asio::error::eof ? "closed the connection without an answer"
+                                      : "reset the connection";
+      } else {
+        why += "connection error: " + ec.message();
+      }
+    }
+    co_return co_await failExchange(writer, plan, outcome, failure, description, why);
+  }
+  upIn.consume(responseHeadSize);
+  {
+    const auto upstreamTime = steady_clock::now() - upstreamStarted;
+    outcome->upstreamNanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(upstreamTime).count();
+    observability::metrics().observeUpstream(plan.metricsApi, upstreamTime);
+  }
+
+  // 4. The response: head (with the body bytes already read), then the body streamed with
+  // bounded buffers.
+  const bool headRequest = head.method == "HEAD";
+  outcome->status = response.status;
+  responseFields(response, headRequest, plan.responseHeaders, plan, &fields);
+  ResponseStart start;
+  start.status = response.status;
+  start.reason = response.reason;
+  start.fields = fields;
+  start.body = bodyKind(response.framing);
+  start.contentLength = response.contentLength;
+  start.keepAlive = keepAlive;
+  std::uint64_t remaining = response.contentLength;
+  std::size_t withHead = 0;
+  if (response.framing == Framing::kLength)
+    withHead = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, upIn.size()));
+  const std::string_view firstBody = upIn.view().substr(0, withHead);
+  const bool firstIsLast = response.framing == Framing::kNone ||
+                           (response.framing == Framing::kLength && withHead == remaining);
+  if (co_await writer.writeHead(start, firstBody, firstIsLast)) {
+    up->close();
+    co_return false;
+  }
+  keepAlive = writer.keepAlive();
+  upIn.consume(withHead);
+  remaining -= withHead;
+  bool complete = response.framing == Framing::kNone ||
+                  (response.framing == Framing::kLength && remaining == 0);
+  if (!complete)
+    complete = co_await streamBody(writer, *up, upIn, response, remaining, upTimeout, outcome);
+  if (complete && response.keepAlive && upIn.empty() && !lastOnConnection)
+    t.pool.put(target->origin, std::move(up), plan.metricsApi);
+  else
+    up->close();
+  if (!complete) co_return false;  // the client saw a cut answer: close, never reuse
+  co_return keepAlive;
+}
+
+}  // namespace mgw::http

@@ -1,0 +1,119 @@
+#include "http/upstream_client.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <utility>
+
+#include "http/tls.h"
+#include "message/hop_by_hop.h"
+
+namespace mgw::http {
+namespace {
+
+using asio::ip::tcp;
+
+bool owned(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
+  for (const auto& f : fields)
+    if (equalsIgnoreCase(f.first, name)) return true;
+  return false;
+}
+
+void appendField(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out += ": ";
+  out.append(value);
+  out += "\r\n";
+}
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<Connection>> connectUpstream(
+    asio::io_context& io, asio::ssl::context& clientTls, const mgw::UpstreamTarget& target,
+    int timeoutSeconds, std::string* reason, Failure* failure) {
+  *failure = Failure::kBackendUnreachable;
+  auto conn = std::make_unique<Connection>();
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(timeoutSeconds));
+  error_code ec;
+  auto address = asio::ip::make_address(target.host, ec);
+  if (!ec) {
+    auto [cec] = co_await stream.async_connect(
+        tcp::endpoint(address, static_cast<unsigned short>(target.port)), kAwait);
+    ec = cec;
+  } else {
+    tcp::resolver resolver(io);
+    auto [rec, results] =
+        co_await resolver.async_resolve(target.host, std::to_string(target.port), kAwait);
+    if (rec) {
+      *reason = "cannot resolve " + target.host + ": " + rec.message();
+      co_return nullptr;
+    }
+    auto [cec, endpoint] = co_await stream.async_connect(results, kAwait);
+    ec = cec;
+  }
+  if (ec) {
+    *reason = ec == beast::error::timeout
+                  ? "connect timed out after " + std::to_string(timeoutSeconds) + " s"
+                  : "connect failed: " + ec.message();
+    if (ec == asio::error::connection_refused) *failure = Failure::kBackendRefused;
+    co_return nullptr;
+  }
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  if (!target.tls) {
+    conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
+    co_return conn;
+  }
+  conn->tls = std::make_unique<asio::ssl::stream<beast::tcp_stream>>(std::move(stream), clientTls);
+  if (!prepareClientSsl(conn->tls->native_handle(), target)) {
+    *reason = "cannot set up TLS verification for " + target.host;
+    co_return nullptr;
+  }
+  auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kAwait);
+  if (hec) {
+    *failure = Failure::kBackendTlsFailed;
+    *reason = "TLS handshake failed: " +
+              handshakeFailure(conn->tls->native_handle(),
+                               hec == beast::error::timeout ? "timed out" : hec.message());
+    co_return nullptr;
+  }
+  co_return conn;
+}
+
+bool bodyMayBeIgnored(const RequestHead& head) {
+  const bool body = head.framing == Framing::kChunked ||
+                    (head.framing == Framing::kLength && head.contentLength > 0);
+  return body && head.method != "POST" && head.method != "PUT" && head.method != "PATCH";
+}
+
+std::string upstreamHead(const RequestHead& head, const mgw::UpstreamTarget& target,
+                         const message::ForwardPlan& plan, bool lastOnConnection) {
+  std::string out;
+  out.reserve(512);
+  out += head.method;
+  out += ' ';
+  out += message::upstreamRequestTarget(target, plan);
+  out += " HTTP/1.1\r\n";
+  const auto options = connectionOptions(head.fields);
+  for (const Field& f : head.fields) {
+    const std::string& n = f.name;
+    if (message::isHopByHopHeader(n) || listed(options, n) || equalsIgnoreCase(n, "Host") ||
+        equalsIgnoreCase(n, "X-Forwarded-For") || equalsIgnoreCase(n, "X-Forwarded-Proto") ||
+        equalsIgnoreCase(n, "X-Forwarded-Host") || equalsIgnoreCase(n, "Expect") ||
+        listed(plan.dropHeaders, n) || owned(plan.setHeaders, n))
+      continue;
+    appendField(out, f.name, f.value);
+  }
+  for (const auto& [name, value] : plan.setHeaders) appendField(out, name, value);
+  appendField(out, "Host", target.hostHeader);
+  if (!plan.forwardedFor.empty()) appendField(out, "X-Forwarded-For", plan.forwardedFor);
+  appendField(out, "X-Forwarded-Proto", plan.tls ? "https" : "http");
+  if (!plan.forwardedHost.empty()) appendField(out, "X-Forwarded-Host", plan.forwardedHost);
+  if (head.framing == Framing::kLength)
+    appendField(out, "Content-Length", std::to_string(head.contentLength));
+  else if (head.framing == Framing::kChunked)
+    appendField(out, "Transfer-Encoding", "chunked");
+  if (lastOnConnection) appendField(out, "Connection", "close");
+  out += "\r\n";
+  return out;
+}
+
+}  // namespace mgw::http
