@@ -108,12 +108,4 @@ class KeyValidator {
   std::unique_ptr<RefusalCache> refusals_;  // the negative cache, internally synchronised
 };
 
-// The keys API keys are verified with. Without [apikey.tokenConfigs]: the local issuer alone
-// (kid = tokenIssuer.certificateAlias). With it: each trusted issuer's certificateFile, or else the
-// local key when the issuer is the local one, or else <truststore>/<certificateAlias>.pem or .crt.
-// Every problem is appended to *errors; the returned set holds the keys that did load.
-std::shared_ptr<token::KeySet> buildTrustedKeySet(
-    const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
-    std::vector<std::string>* errors);
-
 }  // namespace mgw::gateway
