@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "auth/login_refusal.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "observability/metrics.h"
@@ -25,84 +26,12 @@ bool userMayCall(const std::vector<std::string>& apis, const ApiDefinition& api)
   return false;
 }
 
-// What the client hears for each answer UserStore::authenticate gives.
-Refusal loginRefusal(const auth::AuthOutcome& outcome) {
-  Refusal r{Failure::kAuthInvalid, "invalid user name or password", outcome.reason};
-  switch (outcome.failure) {
-    case Failure::kAuthMissing:
-      r.failure = Failure::kAuthMissing;
-      r.description = "send Authorization: Basic base64(user:password)";
-      break;
-    case Failure::kAuthMalformed:
-      r.failure = Failure::kAuthMalformed;
-      r.description = "the Authorization header is not Basic base64(user:password)";
-      break;
-    case Failure::kTooManyAttempts: {
-      r.failure = Failure::kTooManyAttempts;
-      const int retryAfter = std::max(1, outcome.retryAfterSeconds);
-      r.description =
-          "too many failed attempts; retry after " + std::to_string(retryAfter) + " seconds";
-      r.set("Retry-After", std::to_string(retryAfter));
-      break;
-    }
-    // authenticate() answers no other failure; were it to, the bad-credentials answer (set above)
-    // is the safe one. Listed, not defaulted, so a new Failure is placed here on purpose.
-    case Failure::kAuthInvalid:
-    case Failure::kNone:
-    case Failure::kMissingCredentials:
-    case Failure::kKeyTooLarge:
-    case Failure::kMalformedKey:
-    case Failure::kUnknownKey:
-    case Failure::kAlgorithmMismatch:
-    case Failure::kBadSignature:
-    case Failure::kWrongIssuer:
-    case Failure::kExpired:
-    case Failure::kNotYetValid:
-    case Failure::kRevoked:
-    case Failure::kWrongAudience:
-    case Failure::kUnsupportedSecurity:
-    case Failure::kApiNotAllowed:
-    case Failure::kIpNotPermitted:
-    case Failure::kRefererNotPermitted:
-    case Failure::kSandboxNotAvailable:
-    case Failure::kNotSubscribed:
-    case Failure::kMissingScope:
-    case Failure::kCorsRefused:
-    case Failure::kNoApi:
-    case Failure::kNoResource:
-    case Failure::kBackendUnreachable:
-    case Failure::kBackendRefused:
-    case Failure::kBackendReset:
-    case Failure::kBackendTlsFailed:
-    case Failure::kBackendBadResponse:
-    case Failure::kBackendTimeout:
-    case Failure::kTooManyInvalidKeys:
-    case Failure::kApiThrottled:
-    case Failure::kResourceThrottled:
-    case Failure::kApplicationThrottled:
-    case Failure::kSubscriptionThrottled:
-    case Failure::kThrottlePolicyMissing:
-    case Failure::kBadRequestBody:
-    case Failure::kRequestBroaderThanAllowed:
-    case Failure::kIssuerDisabled:
-    case Failure::kSigningFailed:
-    case Failure::kForbidden:
-    case Failure::kNotFound:
-    case Failure::kConflict:
-    case Failure::kClusterUnavailable:
-    case Failure::kPayloadTooLarge:
-    case Failure::kUriTooLong:
-    case Failure::kHeadersTooLarge:
-    case Failure::kMethodNotAllowed:
-    case Failure::kInternalError:
-    case Failure::kBadFraming:
-    case Failure::kRequestTimeout:
-    case Failure::kExpectationFailed:
-    case Failure::kNotImplemented:
-    case Failure::kVersionNotSupported:
-    case Failure::kOverloaded:
-      break;
-  }
+// What the client hears for each answer UserStore::authenticate gives (auth::loginRefusal, the
+// STS's answer too), with the fields this scheme owns: the Basic challenge on a 401, Retry-After.
+Refusal basicRefusal(const auth::AuthOutcome& outcome) {
+  const mgw::Refusal answer = auth::loginRefusal(outcome);
+  Refusal r{answer.failure, answer.description, outcome.reason};
+  if (answer.retryAfterSeconds > 0) r.set("Retry-After", std::to_string(answer.retryAfterSeconds));
   if (faultFor(r.failure).httpStatus == 401)
     r.set("WWW-Authenticate", std::string(kBasicChallenge));
   return r;
@@ -151,7 +80,7 @@ AuthVerdict BasicAuthenticator::verifyBlocking(const Credential& credential,
                                         {"api", apiLabel},
                                         {"reason", failureName(outcome.failure)},
                                         {"detail", outcome.reason}});
-    return AuthVerdict::refused(loginRefusal(outcome));
+    return AuthVerdict::refused(basicRefusal(outcome));
   }
   const config::UserConfig* user = nullptr;
   for (const auto& u : users_)

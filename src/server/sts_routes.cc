@@ -1,12 +1,12 @@
 // /apikey (SPEC section 5), served on the TLS listener only: glue between the request and
 // sts::StsService, which holds the rules (tier, rendering) and answers a reply or a refusal.
+#include "auth/login_refusal.h"
 #include "common/crypto_util.h"
 #include "common/log.h"
 #include "observability/metrics.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "sts/accept.h"
-#include "sts/caller.h"
 #include "sts/sts_service.h"
 
 namespace mgw::server {
@@ -45,7 +45,7 @@ OrRefusal<auth::AuthOutcome> authenticate(ServerContext& context, const RuntimeS
                                       {"path", req.path},
                                       {"reason", failureName(outcome.failure)},
                                       {"detail", outcome.reason}});
-  return sts::callerRefusal(outcome);
+  return auth::loginRefusal(outcome);
 }
 
 }  // namespace mgw::server

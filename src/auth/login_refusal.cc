@@ -1,10 +1,12 @@
-#include "sts/caller.h"
+#include "auth/login_refusal.h"
+
+#include <algorithm>
 
 #include <string>
 
-namespace mgw::sts {
+namespace mgw::auth {
 
-Refusal callerRefusal(const auth::AuthOutcome& outcome) {
+Refusal loginRefusal(const AuthOutcome& outcome) {
   // Exhaustive: a new Failure is placed here on purpose. UserStore::authenticate answers the
   // first four; any other is answered as bad credentials, the safe answer.
   switch (outcome.failure) {
@@ -13,11 +15,13 @@ Refusal callerRefusal(const auth::AuthOutcome& outcome) {
     case Failure::kAuthMalformed:
       return refuse(Failure::kAuthMalformed,
                     "the Authorization header is not Basic base64(user:password)");
-    case Failure::kTooManyAttempts:
-      return Refusal{Failure::kTooManyAttempts,
-                     "too many failed attempts; retry after " +
-                         std::to_string(outcome.retryAfterSeconds) + " seconds",
-                     outcome.retryAfterSeconds};
+    case Failure::kTooManyAttempts: {
+      const int retryAfter = std::max(1, outcome.retryAfterSeconds);
+      return Refusal{
+          Failure::kTooManyAttempts,
+          "too many failed attempts; retry after " + std::to_string(retryAfter) + " seconds",
+          retryAfter};
+    }
     case Failure::kAuthInvalid:
     case Failure::kNone:
     case Failure::kMissingCredentials:
@@ -77,4 +81,4 @@ Refusal callerRefusal(const auth::AuthOutcome& outcome) {
   return refuse(Failure::kAuthInvalid, "invalid user name or password");
 }
 
-}  // namespace mgw::sts
+}  // namespace mgw::auth
