@@ -27,15 +27,35 @@ bool bindListeners(ServerContext& ctx, std::string* error) {
     if (configured == -1) continue;
     if (listener == Listener::kMetrics && !options.metricsHandler) continue;
     const std::string& host = listener == Listener::kMetrics ? options.metricsHost : options.host;
+    error_code parsed;
+    const auto address = asio::ip::make_address(host, parsed);
+    if (parsed) {
+      *error = "cannot listen on " + host + ": not an IP address";
+      return false;
+    }
+    if (configured > 0 && !ctx.threads.empty()) {
+      // SO_REUSEPORT lets this process's I/O threads share the port, and would let a second
+      // process join it without a word (the kernel would then split the connections between two
+      // gateways). A socket without SO_REUSEPORT cannot bind a port anything listens on: a port
+      // already in use is a start error naming it, as nginx and HAProxy report it.
+      error_code ec;
+      tcp::acceptor probe(ctx.threads.front()->io);
+      const tcp::endpoint endpoint(address, static_cast<unsigned short>(configured));
+      probe.open(endpoint.protocol(), ec);
+      if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) probe.bind(endpoint, ec);
+      error_code ignored;
+      probe.close(ignored);
+      if (ec) {
+        *error =
+            "cannot listen on " + host + ":" + std::to_string(configured) + ": " + ec.message();
+        return false;
+      }
+    }
     int bound = configured;
     for (auto& t : ctx.threads) {
       error_code ec;
       auto acceptor = std::make_unique<tcp::acceptor>(t->io);
-      const auto address = asio::ip::make_address(host, ec);
-      if (ec) {
-        *error = "cannot listen on " + host + ": not an IP address";
-        return false;
-      }
       const tcp::endpoint endpoint(address, static_cast<unsigned short>(bound));
       acceptor->open(endpoint.protocol(), ec);
       if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);

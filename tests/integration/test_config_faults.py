@@ -293,3 +293,28 @@ class StartupRefusalTest(harness.GatewayTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PortInUseTest(harness.GatewayTestCase):
+    """Issue 22 item 11: every listener sets SO_REUSEPORT (the I/O threads share a port), which let a
+    second micro-gw on the same host and port start without an error and take a share of the
+    connections. A port in use is now a start error naming it, as nginx and HAProxy report it."""
+
+    def test_a_second_process_on_the_same_port_does_not_start_and_names_the_port(self):
+        port = harness.unused_port()
+        config = harness.base_config().replace("httpPort = 0", f"httpPort = {port}", 1)
+        self.assertIn(f"httpPort = {port}", config)
+        first = self.start(harness.MicroGw(os.path.join(self.workdir, "first"), config))
+        second = harness.MicroGw(os.path.join(self.workdir, "second"), config, wait=False)
+        try:
+            code = second.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            if second.alive():
+                second.stop(signal.SIGKILL)
+        self.assertIsNotNone(code, "a second micro-gw started on a port another one listens on")
+        self.assertNotEqual(code, 0)
+        self.assertIn(f"cannot listen on 127.0.0.1:{port}: Address already in use", second.output())
+        self.assertEqual(curl(first.http("/health")).status, 200)
+
