@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "../gateway/signed_key_fixture.h"
 #include "gateway/key_validator.h"
 
 namespace mgw::apis {
@@ -18,84 +19,17 @@ using gateway::KeyValidator;
 using gateway::ValidationResult;
 using nlohmann::json;
 
-constexpr std::int64_t kNow = 1'700'000'000;
-const std::string kIssuer = "https://localhost:9095/apikey";
-const std::string kAlias = "ballerina";
+using gateway::fixture::kAlias;
+using gateway::fixture::kIssuer;
+using gateway::fixture::kNow;
 
-// A fresh ES256 signing key per test binary run, in a temp dir (no key is committed); the sets are
-// checked by verifying keys with them through the gateway's KeyValidator.
-class TrustedKeysTest : public ::testing::Test {
+// The sets are checked by verifying keys with them through the gateway's KeyValidator.
+class TrustedKeysTest : public gateway::fixture::SignedKeyFixture {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("mgw-tk-test-" + std::to_string(::getpid())));
-    fs::create_directories(*dir_);
-    signer_ = load(*dir_ / "signing.pem").release();
-    other_ = load(*dir_ / "other.pem").release();
-  }
-  static void TearDownTestSuite() {
-    delete signer_;
-    delete other_;
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
-  }
-  static std::unique_ptr<token::SigningKey> load(const fs::path& path) {
-    std::string error;
-    EXPECT_TRUE(token::generateKeystore(path.string(), token::Algorithm::kES256, "", &error))
-        << error;
-    auto key = token::SigningKey::load(path.string(), "", token::Algorithm::kES256, &error);
-    EXPECT_TRUE(key) << error;
-    return key;
-  }
-  static void writePublicKey(const token::SigningKey& key, const fs::path& path) {
-    FILE* f = std::fopen(path.string().c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(PEM_write_PUBKEY(f, key.pkey()), 1);
-    std::fclose(f);
-  }
-
-  void SetUp() override {
-    config_.tokenIssuer.issuer = kIssuer;
-    config_.tokenIssuer.certificateAlias = kAlias;
-    revocations_ = std::make_shared<store::RevocationList>();
-    api_.name = "PizzaShackAPI";
-    api_.version = "1.0.0";
-    api_.context = "/pizzashack/1.0.0";
-    api_.production.urls = {"http://127.0.0.1:9080/pizzashack/1.0.0"};
-  }
-
-  static json claims() {
-    return {{"sub", "alice"},
-            {"iss", kIssuer},
-            {"iat", kNow - 10},
-            {"jti", "jti-1"},
-            {"exp", kNow + 3600},
-            {"keytype", "PRODUCTION"},
-            {"allowedAPIs", json::array({{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}})}};
-  }
-  static std::string sign(const json& c, const token::SigningKey& key,
-                          const std::string& kid = kAlias) {
-    auto t = token::signCompact({{"typ", "JWT"}, {"kid", kid}}, c, key);
-    EXPECT_TRUE(t);
-    return t.value_or("");
-  }
-  static std::string sign(const json& c) { return sign(c, *signer_); }
-
   ValidationResult run(const KeyValidator& v, const std::string& key) {
     return v.validate(key, api_, {}, kNow);
   }
-
-  static fs::path* dir_;
-  static token::SigningKey* signer_;
-  static token::SigningKey* other_;
-  config::Config config_;
-  std::shared_ptr<store::RevocationList> revocations_;
-  ApiDefinition api_;
 };
-
-fs::path* TrustedKeysTest::dir_ = nullptr;
-token::SigningKey* TrustedKeysTest::signer_ = nullptr;
-token::SigningKey* TrustedKeysTest::other_ = nullptr;
 
 TEST_F(TrustedKeysTest, TrustedKeySetDefaultsToLocalIssuer) {
   std::vector<std::string> errors;

@@ -9,57 +9,21 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "signed_key_fixture.h"
+
 namespace mgw::gateway {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::int64_t kNow = 1'700'000'000;
-const std::string kIssuer = "https://localhost:9095/apikey";
-const std::string kAlias = "ballerina";
+using fixture::kAlias;
+using fixture::kIssuer;
+using fixture::kNow;
 
-// A fresh ES256 signing key per test binary run, in a temp dir (no key is committed).
-class KeyValidatorTest : public ::testing::Test {
+// The validator over the fixture's keys.
+class KeyValidatorTest : public fixture::SignedKeyFixture {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("mgw-kv-test-" + std::to_string(::getpid())));
-    fs::create_directories(*dir_);
-    signer_ = load(*dir_ / "signing.pem").release();
-    other_ = load(*dir_ / "other.pem").release();
-  }
-  static void TearDownTestSuite() {
-    delete signer_;
-    delete other_;
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
-  }
-  static std::unique_ptr<token::SigningKey> load(const fs::path& path) {
-    std::string error;
-    EXPECT_TRUE(token::generateKeystore(path.string(), token::Algorithm::kES256, "", &error))
-        << error;
-    auto key = token::SigningKey::load(path.string(), "", token::Algorithm::kES256, &error);
-    EXPECT_TRUE(key) << error;
-    return key;
-  }
-  static void writePublicKey(const token::SigningKey& key, const fs::path& path) {
-    FILE* f = std::fopen(path.string().c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    ASSERT_EQ(PEM_write_PUBKEY(f, key.pkey()), 1);
-    std::fclose(f);
-  }
-
-  void SetUp() override {
-    config_.tokenIssuer.issuer = kIssuer;
-    config_.tokenIssuer.certificateAlias = kAlias;
-    revocations_ = std::make_shared<store::RevocationList>();
-    api_.name = "PizzaShackAPI";
-    api_.version = "1.0.0";
-    api_.context = "/pizzashack/1.0.0";
-    api_.production.urls = {"http://127.0.0.1:9080/pizzashack/1.0.0"};
-  }
-
   std::shared_ptr<token::KeySet> keySet(bool validateAllowedApis = true) {
     auto set = std::make_shared<token::KeySet>();
     set->add({kAlias, kIssuer, signer_->publicKey(), validateAllowedApis});
@@ -68,23 +32,6 @@ class KeyValidatorTest : public ::testing::Test {
   KeyValidator validator(bool validateAllowedApis = true) {
     return KeyValidator(keySet(validateAllowedApis), config_, revocations_);
   }
-
-  static json claims() {
-    return {{"sub", "alice"},
-            {"iss", kIssuer},
-            {"iat", kNow - 10},
-            {"jti", "jti-1"},
-            {"exp", kNow + 3600},
-            {"keytype", "PRODUCTION"},
-            {"allowedAPIs", json::array({{{"name", "PizzaShackAPI"}, {"version", "1.0.0"}}})}};
-  }
-  static std::string sign(const json& c, const token::SigningKey& key,
-                          const std::string& kid = kAlias) {
-    auto t = token::signCompact({{"typ", "JWT"}, {"kid", kid}}, c, key);
-    EXPECT_TRUE(t);
-    return t.value_or("");
-  }
-  static std::string sign(const json& c) { return sign(c, *signer_); }
 
   ValidationResult run(const KeyValidator& v, const std::string& key,
                        const RequestContext& ctx = {}, std::int64_t now = kNow) {
@@ -95,18 +42,7 @@ class KeyValidatorTest : public ::testing::Test {
     EXPECT_FALSE(r.keyId.empty());
     return r;
   }
-
-  static fs::path* dir_;
-  static token::SigningKey* signer_;
-  static token::SigningKey* other_;
-  config::Config config_;
-  std::shared_ptr<store::RevocationList> revocations_;
-  ApiDefinition api_;
 };
-
-fs::path* KeyValidatorTest::dir_ = nullptr;
-token::SigningKey* KeyValidatorTest::signer_ = nullptr;
-token::SigningKey* KeyValidatorTest::other_ = nullptr;
 
 // WSO2 MGW 3.x [[jwtTokenConfig]] bearer tokens (issue 16): the same checks, plus scopes and
 // validateSubscription, and never interchangeable with API keys.
