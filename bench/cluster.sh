@@ -17,8 +17,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_file() { for _ in $(seq 300); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "timeout: $1" >&2; exit 1; }
 
 REDIS_PORT=$(free_port)
+REDIS_PASSWORD=bench-$(date +%s%N)  # [cluster] redisPassword is required (issue 22 item 7)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" \
-  >"$TMP/redis.log" 2>&1 &
+  --requirepass "$REDIS_PASSWORD" >"$TMP/redis.log" 2>&1 &
 PIDS+=($!)
 # nginx as the backend (the sample backend's thread pool would be held by the first node's idle
 # upstream connections).
@@ -86,7 +87,8 @@ CONF
 }
 start_node off ""
 start_node on "[cluster]
-redis = \"redis://127.0.0.1:$REDIS_PORT/0\""
+redis = \"redis://127.0.0.1:$REDIS_PORT/0\"
+redisPassword = \"$REDIS_PASSWORD\""
 
 declare -A PORT KEY
 for n in off on; do

@@ -706,6 +706,11 @@ bool readApiExtensions(Reader& r, const YAML::Node& root, ApiDefinition* api) {
     if (!v) return false;
     api->subscriptionRequired = *v;
   }
+  if (const YAML::Node p = root["x-mgw-allow-path-parameters"]) {
+    auto v = r.boolean(p, "/x-mgw-allow-path-parameters");
+    if (!v) return false;
+    api->ownAllowPathParameters = *v;
+  }
   if (const YAML::Node cors = root["x-wso2-cors"]) {
     api->corsConfig = readCors(r, cors);
     if (!api->corsConfig) return false;

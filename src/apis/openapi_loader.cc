@@ -196,6 +196,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   if (!in.apiKeyQuery.empty()) api.keySources.push_back({KeyLocation::kQuery, in.apiKeyQuery});
   api.propagateApiKey = in.propagateApiKey;
   api.subscriptionRequired = in.subscriptionRequired;
+  api.ownAllowPathParameters = in.allowPathParameters;
   api.throttlingTier = in.throttlingTier;
   api.timeoutSeconds = in.timeoutSeconds;
   api.connectTimeoutSeconds = in.connectTimeoutSeconds;
@@ -223,6 +224,7 @@ std::vector<ApiDefinition> buildApis(const config::Config& config,
   for (ApiDefinition& api : apis) {
     const config::CorsConfig& cors = api.corsConfig ? *api.corsConfig : config.cors;
     if (cors.enabled) api.cors = std::make_shared<const CorsPolicy>(cors);
+    api.allowPathParameters = api.ownAllowPathParameters.value_or(config.apis.allowPathParameters);
   }
   return apis;
 }

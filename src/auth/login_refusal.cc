@@ -45,6 +45,8 @@ Refusal loginRefusal(const AuthOutcome& outcome) {
     case Failure::kCorsRefused:
     case Failure::kNoApi:
     case Failure::kNoResource:
+    case Failure::kPathParameters:
+    case Failure::kAmbiguousPath:
     case Failure::kBackendUnreachable:
     case Failure::kBackendRefused:
     case Failure::kBackendReset:

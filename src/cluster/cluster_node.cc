@@ -21,6 +21,7 @@ namespace {
 constexpr const char* kStream = "mgw:changes";
 constexpr const char* kEpochKey = "mgw:epoch";
 constexpr const char* kKeyHashKey = "mgw:keyhash";
+constexpr const char* kSigningKeyKey = "mgw:signingkey";
 constexpr const char* kNodePrefix = "mgw:node:";
 constexpr std::chrono::milliseconds kRetry{250};
 constexpr std::chrono::milliseconds kHeartbeatEvery{1000};
@@ -43,6 +44,7 @@ std::unique_ptr<ClusterNode> ClusterNode::create(
   Options o;
   o.url = *url;
   o.password = config.redisPassword;
+  o.macKey = lifecycle->clusterMacKey();
   o.streamMaxLen = static_cast<std::size_t>(config.changeStreamLength);
   // One worker always stays free of Redis for the STS and everything else on the pool.
   o.maxWaiting = std::clamp(workerThreads - 1, 1, 64);
@@ -53,7 +55,10 @@ ClusterNode::ClusterNode(Options options, std::shared_ptr<lifecycle::LifecycleSe
     : options_(std::move(options)),
       lifecycle_(std::move(lifecycle)),
       nodeId_(hexEncode(randomBytes(8))),
-      freeSlots_(std::clamp(options_.maxWaiting, 1, 64)) {}
+      freeSlots_(std::clamp(options_.maxWaiting, 1, 64)),
+      auth_(options_.macKey) {
+  secureWipe(options_.macKey);  // one copy of the key, in auth_
+}
 
 ClusterNode::~ClusterNode() { stop(); }
 
@@ -143,7 +148,9 @@ void ClusterNode::enqueue(std::string payload, std::shared_ptr<Ticket> ticket) {
                  {{"queued", queue_.size()}});
       return;  // the waiter times out and answers 503
     }
-    queue_.push_back({std::move(payload), std::move(ticket)});
+    const std::uint64_t seq = ++nextSeq_;
+    std::string mac = auth_.mac(nodeId_, seq, payload);
+    queue_.push_back({std::move(payload), seq, std::move(mac), std::move(ticket)});
   }
   wake_.notify_all();
 }
@@ -192,6 +199,7 @@ ClusterStatus ClusterNode::status() const {
   s.applyFailures = applyFailures_.load();
   s.resyncs = resyncs_.load();
   s.gaps = gaps_.load();
+  for (std::size_t r = 0; r < s.rejected.size(); ++r) s.rejected[r] = rejected_[r].load();
   std::lock_guard<std::mutex> lock(mutex_);
   s.queued = queue_.size();
   return s;
@@ -228,6 +236,14 @@ std::string ClusterNode::metricsText() const {
          "epoch: every node shares its state again)",
          s.gaps);
   metric("mgw_cluster_queued_changes", "gauge", "Changes waiting to be shared", s.queued);
+  out +=
+      "# HELP mgw_cluster_rejected_entries_total Stream entries of other nodes dropped: unsigned, "
+      "a MAC that does not verify, replayed, malformed, or a watermark in the future\n"
+      "# TYPE mgw_cluster_rejected_entries_total counter\n";
+  for (std::size_t r = 1; r < s.rejected.size(); ++r)
+    out += "mgw_cluster_rejected_entries_total{reason=\"" +
+           std::string(rejectionName(static_cast<EntryRejection>(r))) + "\"} " +
+           std::to_string(s.rejected[r]) + "\n";
   if (counters_) {
     metric("mgw_cluster_counters_up", "gauge",
            "1 when the throttling counters are shared through Redis, 0 when counted locally with "
@@ -263,6 +279,25 @@ bool ClusterNode::checkKeyHash(RedisConnection& conn) {
   return same;
 }
 
+void ClusterNode::checkSigningKey(RedisConnection& conn) {
+  if (signingFingerprint_.empty() || signingKeyLogged_) return;
+  Reply set = conn.command({"SET", kSigningKeyKey, signingFingerprint_, "NX"});
+  Reply got = conn.command({"GET", kSigningKeyKey});
+  if (!got || got->type != REDIS_REPLY_STRING) return;
+  signingKeyLogged_ = true;  // once per process: the key does not change without a restart
+  const std::string cluster = replyText(got.get());
+  if (cluster == signingFingerprint_) return;
+  log::error(
+      "cluster: this node signs API keys with a key of its own, not the cluster's: keys it issues "
+      "are refused by the other nodes (401, bad signature) and theirs here. Stop it, copy the STS "
+      "signing keystore ([apikey.issuer.tokenConfig] keyStorePath, by default "
+      "runtime/security/micro-gw-signing.pem) from a running node, and start it again",
+      {{"node", nodeId_},
+       {"kid", signingKid_},
+       {"keyFingerprint", signingFingerprint_},
+       {"clusterKeyFingerprint", cluster.substr(0, 64)}});
+}
+
 void ClusterNode::heartbeat(RedisConnection& conn) {
   Reply set = conn.command({"SET", std::string(kNodePrefix) + nodeId_, std::to_string(nowMs()),
                             "PX", std::to_string(kHeartbeatTtlMs)});
@@ -292,6 +327,7 @@ void ClusterNode::publisherLoop() {
     if (!conn) {
       std::string why;
       conn = RedisConnection::open(options_.url, options_.password, options_.ioTimeout, &why);
+      if (conn) checkSigningKey(*conn);  // also when the key hash secret differs (both copied)
       if (!conn || !checkKeyHash(*conn)) {
         if (conn && conn->broken()) why = conn->error();
         conn.reset();
@@ -327,7 +363,8 @@ void ClusterNode::publisherLoop() {
     commands.reserve(batch.size());
     for (const auto& p : batch)
       commands.push_back({"XADD", kStream, "MAXLEN", "~", std::to_string(options_.streamMaxLen),
-                          "*", "node", nodeId_, "change", p.payload});
+                          "*", "node", nodeId_, "seq", std::to_string(p.seq), "change", p.payload,
+                          "mac", p.mac});
     std::vector<Reply> replies;
     const bool ok = conn->pipeline(commands, &replies);
     std::size_t done = 0;
@@ -468,27 +505,36 @@ void ClusterNode::applyEntries(const redisReply* r) {
       if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
       lastId_ = replyText(entry->element[0]);
       const redisReply* fields = entry->element[1];
-      std::string node, payload;
+      StreamEntry got;
       for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
         const std::string name = replyText(fields->element[f]);
-        if (name == "node") node = replyText(fields->element[f + 1]);
-        if (name == "change") payload = replyText(fields->element[f + 1]);
+        if (name == "node") got.node = replyText(fields->element[f + 1]);
+        if (name == "seq") got.seq = replyText(fields->element[f + 1]);
+        if (name == "change") got.change = replyText(fields->element[f + 1]);
+        if (name == "mac") got.mac = replyText(fields->element[f + 1]);
       }
-      if (node == nodeId_) continue;  // applied here before it was shared
-      auto change = decodeChange(payload);
-      if (!change) {
-        applyFailures_.fetch_add(1);
-        log::warn("cluster: an unreadable change in the stream was skipped", {{"id", lastId_}});
+      if (got.node == nodeId_) continue;  // applied here before it was shared
+      lifecycle::Change change;
+      const EntryRejection rejected = acceptEntry(got, auth_, &lastSeq_, nowMs() / 1000, &change);
+      if (rejected != EntryRejection::kNone) {
+        rejected_[static_cast<std::size_t>(rejected)].fetch_add(1);
+        log::warn(
+            "cluster: a stream entry failed verification and was dropped (anyone who can write "
+            "to Redis can add entries; only nodes with this cluster's key hash secret can sign "
+            "them)",
+            {{"id", lastId_},
+             {"node", got.node.substr(0, 32)},
+             {"reason", std::string(rejectionName(rejected))}});
         continue;
       }
-      Failure f = lifecycle_->apply(*change);
+      Failure f = lifecycle_->apply(change);
       if (f == Failure::kNone) {
         applied_.fetch_add(1);
       } else {
         applyFailures_.fetch_add(1);
         log::warn("cluster: a change from another node could not be applied",
                   {{"id", lastId_},
-                   {"change", std::string(changeKindName(change->kind))},
+                   {"change", std::string(changeKindName(change.kind))},
                    {"failure", std::string(failureName(f))}});
       }
     }

@@ -15,6 +15,7 @@
 // answers kClusterUnavailable (503) instead of succeeding on this node alone.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -26,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "cluster/change_codec.h"
 #include "common/redis_url.h"
 #include "config/config.h"
 #include "lifecycle/change.h"
@@ -49,7 +51,9 @@ struct ClusterStatus {
   std::uint64_t applyFailures = 0;
   std::uint64_t resyncs = 0;  // the stream was read again from its start (new epoch)
   std::uint64_t gaps = 0;     // changes this node had not read were trimmed from the stream
-  std::size_t queued = 0;     // changes waiting to be shared
+  // Entries of other nodes dropped, by EntryRejection (index kNone unused).
+  std::array<std::uint64_t, static_cast<std::size_t>(kLastEntryRejection) + 1> rejected{};
+  std::size_t queued = 0;  // changes waiting to be shared
 };
 
 class ClusterNode final : public lifecycle::ChangeSink {
@@ -57,6 +61,9 @@ class ClusterNode final : public lifecycle::ChangeSink {
   struct Options {
     RedisUrl url;
     std::string password;
+    // The stream entries' MAC key (EntryAuthenticator::kKeyBytes), derived from the key hash
+    // secret every node shares (LifecycleService::clusterMacKey).
+    std::string macKey;
     // How long a change waits for Redis to confirm it before answering 503.
     std::chrono::milliseconds shareTimeout{1000};
     // Socket timeout of each Redis call (the publisher's; the follower adds its block time).
@@ -80,6 +87,14 @@ class ClusterNode final : public lifecycle::ChangeSink {
   ~ClusterNode() override;  // stop()
   ClusterNode(const ClusterNode&) = delete;
   ClusterNode& operator=(const ClusterNode&) = delete;
+
+  // The STS signing key this node issues keys with (its kid and a fingerprint of its public key),
+  // compared with the one Redis names (the first node's): a node with a key of its own issues keys
+  // no other node accepts, and logs an error saying so. Set before start(); empty = not checked.
+  void expectSigningKey(std::string kid, std::string fingerprint) {
+    signingKid_ = std::move(kid);
+    signingFingerprint_ = std::move(fingerprint);
+  }
 
   void start();
   void stop();
@@ -109,6 +124,8 @@ class ClusterNode final : public lifecycle::ChangeSink {
  private:
   struct Pending {
     std::string payload;
+    std::uint64_t seq = 0;                  // this node's sequence number, from 1
+    std::string mac;                        // over node id, seq and payload
     std::shared_ptr<struct Ticket> ticket;  // null: nobody waits (a resynchronisation)
   };
 
@@ -121,6 +138,7 @@ class ClusterNode final : public lifecycle::ChangeSink {
   void setFollowerUp(bool up, const std::string& reason);
   void logTransition();
   bool checkKeyHash(RedisConnection& conn);
+  void checkSigningKey(RedisConnection& conn);
   void heartbeat(RedisConnection& conn);
   // Reads the epoch, creating it when Redis has none; true when the follower must read the
   // stream from its start (and this node must share everything it holds).
@@ -172,6 +190,15 @@ class ClusterNode final : public lifecycle::ChangeSink {
   // The follower's position (follower thread only) and the epoch it belongs to.
   std::string lastId_ = "0";
   std::string epoch_;
+  // The highest seq applied per node id (follower thread only): a copied entry is refused.
+  std::map<std::string, std::uint64_t> lastSeq_;
+
+  EntryAuthenticator auth_;
+  std::string signingKid_, signingFingerprint_;
+  bool signingKeyLogged_ = false;  // publisher thread only
+  std::uint64_t nextSeq_ = 0;      // under mutex_
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(kLastEntryRejection) + 1>
+      rejected_{};
 
   std::shared_ptr<class RedisCounterStore> counters_;
   std::thread publisher_;

@@ -35,6 +35,9 @@ Fault faultFor(Failure failure) {
       return {404, 900404, "No matching API"};
     case Failure::kNoResource:
       return {404, 900906, "No matching resource found in the API for the given request"};
+    case Failure::kPathParameters:
+    case Failure::kAmbiguousPath:
+      return {400, 900400, "Bad Request"};
     case Failure::kBackendUnreachable:
     case Failure::kBackendRefused:
     case Failure::kBackendReset:
@@ -149,6 +152,10 @@ std::string_view failureName(Failure failure) {
       return "cors_refused";
     case Failure::kNoResource:
       return "no_resource";
+    case Failure::kPathParameters:
+      return "path_parameters";
+    case Failure::kAmbiguousPath:
+      return "ambiguous_path";
     case Failure::kBackendUnreachable:
       return "backend_unreachable";
     case Failure::kBackendRefused:

@@ -34,8 +34,14 @@ enum class Failure {
   kCorsRefused,          // a CORS preflight whose origin, method or headers the API does not allow
 
   // Gateway routing and backends.
-  kNoApi,               // 404
-  kNoResource,          // 404, 900906
+  kNoApi,       // 404
+  kNoResource,  // 404, 900906
+  // 400, 900400 (issue 22 item 6): a ';' parameter in a path segment under an API that does not
+  // allow them (servlet containers strip ";jsessionid=x" and serve another resource).
+  kPathParameters,
+  // 400, 900400: the path fell to a template or wildcard, but case-folded, trailing dots
+  // stripped and slashes merged it names a secured literal resource (/Admin, /admin., //admin).
+  kAmbiguousPath,
   kBackendUnreachable,  // 502, 101503: no usable endpoint, or a connect failure not named below
   kBackendRefused,      // 502, 101503: the connection was refused
   kBackendReset,        // 502, 101503: the connection was reset or closed mid-exchange

@@ -115,15 +115,22 @@ struct InlineApi {
   std::string throttlingTier;      // API-level throttling policy; empty = none (SPEC section 13)
   int line = 0;                    // where it was declared, for later errors
   std::optional<CorsConfig> cors;  // its own cors table (SPEC section 15); else the global [cors]
+  std::optional<bool> allowPathParameters;  // ';' in path segments; unset = [apis]' value
 };
 
 struct ApisConfig {
   std::vector<std::string> definitions;  // resolved paths of files or folders
   std::vector<InlineApi> inlineApis;
+  // ';' parameters in path segments (/a;jsessionid=x): refused (400) unless allowed, since a
+  // servlet container strips them and serves another resource than the one authorised.
+  bool allowPathParameters = false;
 };
 
 struct StorageConfig {
   std::string path;  // resolved; default runtime/data/micro-gw.db
+  // Live (neither revoked nor expired) opaque keys one user may hold; POST /apikeys answers 409
+  // beyond it (issue 22 item 5: keys are cheap to make, and each one is a credential to keep).
+  int maxKeysPerUser = 100;
 };
 
 // [jwtGenerator] (SPEC section 15): a signed JWT about the caller, sent to backends.

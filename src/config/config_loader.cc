@@ -1109,6 +1109,8 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      forEachTable(v, w, [&](const Value& api) { readInlineApi(api, a); });
                    }},
+                  {"allowPathParameters",
+                   [&](auto& v, auto& w) { readBool(v, w, a.allowPathParameters); }},
               });
   }
 
@@ -1204,6 +1206,12 @@ class Loader {
             {"propagateApiKey", [&](auto& v, auto& w) { readBool(v, w, api.propagateApiKey); }},
             {"subscriptionRequired",
              [&](auto& v, auto& w) { readBool(v, w, api.subscriptionRequired); }},
+            {"allowPathParameters",
+             [&](auto& v, auto& w) {
+               bool allow = false;
+               readBool(v, w, allow);
+               api.allowPathParameters = allow;
+             }},
             {"timeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, api.timeoutSeconds, "seconds"); }},
             {"connectTimeoutSeconds",
@@ -1369,11 +1377,20 @@ class Loader {
                     "no hiredis_ssl): use false, and a TLS tunnel (stunnel, spiped) or a private "
                     "network between the nodes and Redis");
           }}});
+    // Issue 22 item 7: whoever reaches an open Redis reads the shared state and drops or delays
+    // it; the entries themselves are signed (cluster/change_codec.h), the access is Redis's AUTH.
+    if (!cl.redis.empty() && cl.redisPassword.empty())
+      errorAt(lineOf(t), "[cluster] redisPassword",
+              "missing: required when [cluster] redis is set; the password Redis asks for "
+              "(requirepass, or the default user's ACL password), so that not everyone who "
+              "reaches Redis can read or delay the shared state");
   }
 
   void readStorage(const Value& t, StorageConfig& s) {
     readTable(t, "[storage]", "storage",
-              {{"path", [&](auto& v, auto& w) { readPath(v, w, s.path); }}});
+              {{"path", [&](auto& v, auto& w) { readPath(v, w, s.path); }},
+               {"maxKeysPerUser",
+                [&](auto& v, auto& w) { readPositive(v, w, s.maxKeysPerUser, "keys"); }}});
   }
 
   // [throttling] and [[throttling.policy]] (SPEC section 13). Names are checked against each

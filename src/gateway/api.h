@@ -63,6 +63,11 @@ struct ApiDefinition {
                                        {KeyLocation::kQuery, "apikey"}};
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
+  // ';' parameters in path segments (issue 22 item 6): the API's own choice as loaded
+  // (allowPathParameters, x-mgw-allow-path-parameters), and the one in force (its own, else
+  // [apis] allowPathParameters) that buildApis sets.
+  std::optional<bool> ownAllowPathParameters;
+  bool allowPathParameters = false;
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
   std::string throttlingTier;     // x-wso2-throttling-tier / throttlingTier; empty = none

@@ -114,6 +114,7 @@ AuthVerdict BasicAuthenticator::verifyBlocking(const Credential& credential,
   caller.keytype = "PRODUCTION";
   caller.tier = user ? user->tier : "Unlimited";
   caller.subscriptionTier = caller.tier;
+  caller.subscriber = subscriberOf("", outcome.user);  // a local user: as her keys
   return AuthVerdict::accepted(std::move(caller));
 }
 

@@ -82,6 +82,8 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
     case Failure::kCorsRefused:
     case Failure::kNoApi:
     case Failure::kNoResource:
+    case Failure::kPathParameters:
+    case Failure::kAmbiguousPath:
     case Failure::kBackendUnreachable:
     case Failure::kBackendRefused:
     case Failure::kBackendReset:
@@ -327,6 +329,8 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   if (out.subscriptionTier.empty()) out.subscriptionTier = claims.tier;
   out.applicationId = claims.applicationId;
   out.applicationTier = claims.applicationTier;
+  out.subscriber = subscriberOf(subjectKey(claims.iss, claims.applicationId),
+                                subjectKey(claims.iss, claims.sub));
 
   // 4, 5. permittedIP, permittedReferer.
   if (checkRestrictions(verifiedKey->restrictions, ctx, out) != Failure::kNone) return out;
@@ -438,10 +442,14 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
   // The tiers this request is throttled by (SPEC section 13): the key's own subscription tier, per
   // key and API; its micro-gw application's tier, shared by every key of the application.
   out.subscriptionTier = entry->tier;
+  out.tier = entry->tier;  // the backend JWT's "tier" claim, as a signed key's (issue 22 item 12)
   if (entry->applicationId) {
     out.applicationId = *entry->applicationId;
     out.applicationTier = opaqueKeys_->applicationTier(*entry->applicationId);
   }
+  // Opaque keys are the local users' (and local applications'): the same subscriber as the
+  // owner's STS keys and basic auth.
+  out.subscriber = subscriberOf(entry->applicationId.value_or(""), entry->owner);
 
   // 8. Subscription, for APIs that require one (seed 001: "subscriptionless" APIs skip it).
   if (api.subscriptionRequired) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace mgw::gateway {
 
@@ -25,7 +26,21 @@ struct Principal {
   // and the application (API Manager's application object, or the micro-gw application).
   std::string subscriptionTier;
   std::string applicationId;  // the counter of the application level
+  // Who holds the subscription (issue 22 item 5): the subscription-level quota is counted per
+  // (subscriber, API), as WSO2 counts it per subscription, so three keys of one user share one
+  // quota. "app<US><id>" for a key of an application, else "user<US><subject>" (the subject
+  // qualified by its issuer unless it is the local one: a partner issuer's admin is not ours);
+  // "" = count per key (no subject).
+  std::string subscriber;
   std::string applicationTier;
 };
+
+// Principal::subscriber from an application id and a subject, each already qualified by its
+// issuer (KeyValidator::subjectKey): the application when there is one, else the subject.
+inline std::string subscriberOf(std::string_view application, std::string_view subject) {
+  if (!application.empty()) return "app\x1f" + std::string(application);
+  if (!subject.empty()) return "user\x1f" + std::string(subject);
+  return "";
+}
 
 }  // namespace mgw::gateway

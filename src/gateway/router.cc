@@ -67,6 +67,39 @@ bool hasUnsafeSegment(std::string_view path) {
   return false;
 }
 
+bool isLiteralTemplate(std::string_view pathTemplate) {
+  for (std::string_view seg : splitSegments(pathTemplate))
+    if (isParam(seg) || seg == "*") return false;
+  return true;
+}
+
+// The path as a lenient backend may read it: ';' parameters cut (servlet containers), trailing
+// dots stripped (Windows and IIS), case-folded (case-insensitive file systems), empty segments
+// dropped ("//" merged, a trailing "/" ignored: Envoy's merge_slashes).
+std::string normalised(std::string_view path) {
+  std::string out;
+  for (std::string_view seg : splitSegments(path)) {
+    seg = seg.substr(0, seg.find(';'));
+    while (!seg.empty() && seg.back() == '.') seg.remove_suffix(1);
+    if (seg.empty()) continue;
+    out.push_back('/');
+    for (char c : seg) out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::string shown(std::string_view s) {
+  return s.size() <= 100 ? std::string(s) : std::string(s.substr(0, 100)) + "...";
+}
+
+// How a resource's method serves this request's method: 3 exact, 2 "*", 1 HEAD on GET, 0 not.
+int methodRank(const Resource& r, std::string_view method) {
+  if (r.method == method) return 3;
+  if (r.method == "*") return 2;
+  if (method == "HEAD" && r.method == "GET") return 1;
+  return 0;
+}
+
 }  // namespace
 
 bool templateMatches(std::string_view pathTemplate, std::string_view path) {
@@ -99,30 +132,50 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   std::string_view rest = path.substr(api->context.size());
   result.backendPath = rest.empty() ? "/" : std::string(rest);
   if (hasUnsafeSegment(rest)) return result;
+  if (!api->allowPathParameters) {
+    for (std::string_view seg : splitSegments(rest)) {
+      if (seg.find(';') == std::string_view::npos) continue;
+      result.failure = Failure::kPathParameters;
+      result.reason = "the path segment '" + shown(seg) +
+                      "' holds a ';' parameter, which this API does not accept (a backend may "
+                      "cut it and serve another resource than the one authorised); remove it";
+      return result;
+    }
+  }
 
   const Resource* best = nullptr;
   std::vector<int> bestScore;
   int bestMethodRank = 0;
   for (const Resource& r : api->resources) {
-    int methodRank;
-    if (r.method == method) {
-      methodRank = 3;
-    } else if (r.method == "*") {
-      methodRank = 2;
-    } else if (method == "HEAD" && r.method == "GET") {
-      methodRank = 1;
-    } else {
-      continue;
-    }
+    const int rank = methodRank(r, method);
+    if (rank == 0) continue;
     auto s = score(r.pathTemplate, result.backendPath);
     if (!s) continue;
-    if (best == nullptr || *s > bestScore || (*s == bestScore && methodRank > bestMethodRank)) {
+    if (best == nullptr || *s > bestScore || (*s == bestScore && rank > bestMethodRank)) {
       best = &r;
       bestScore = std::move(*s);
-      bestMethodRank = methodRank;
+      bestMethodRank = rank;
     }
   }
   if (best == nullptr) return result;
+  const bool literalMatch = std::all_of(bestScore.begin(), bestScore.end(),
+                                        [](int rank) { return rank == kLiteral || rank == kEnd; });
+  if (!literalMatch) {
+    const std::string spelled = normalised(result.backendPath);
+    for (const Resource& r : api->resources) {
+      if (!r.secured || methodRank(r, method) == 0 || !isLiteralTemplate(r.pathTemplate) ||
+          normalised(r.pathTemplate) != spelled)
+        continue;
+      result.failure = Failure::kAmbiguousPath;
+      result.reason = "the path '" + shown(path) +
+                      "' is another spelling of the secured resource " + r.method + " " +
+                      api->context + r.pathTemplate +
+                      " (letter case, trailing dots, repeated slashes or ';' parameters); call it "
+                      "as " +
+                      api->context + r.pathTemplate;
+      return result;
+    }
+  }
   result.resource = best;
   result.failure = Failure::kNone;
   return result;

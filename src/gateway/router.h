@@ -10,6 +10,14 @@
 //  - Templates: "{param}" matches one non-empty segment; a final "*" segment matches the rest (zero
 //    or more segments). A literal segment beats a template, a template beats "*", comparing segment
 //    by segment from the left; then an exact method beats "*".
+//  - Path spellings a lenient backend reads as another resource (issue 22 item 6): a ';' in a
+//    segment ("/admin;jsessionid=x": servlet containers cut path parameters) is kPathParameters
+//    unless the API allows them; a path that falls to a template or "*" while its normalised form
+//    (';' parameters cut, case-folded, trailing dots stripped, repeated and trailing slashes
+//    merged) names a secured literal resource of the same method ("/Admin", "/admin.", "//admin"
+//    next to a secured "/admin" and an open "/{page}") is kAmbiguousPath. Refused, not rewritten
+//    to the literal: the bytes go to the backend as received, and whether the backend reads
+//    "/Admin" as "/admin" is unknowable here; refusing names the one spelling that is authorised.
 //  - HEAD also matches GET resources, ranked below an explicit HEAD or "*" of the same path: RFC
 //  9110
 //    section 9.3.2 makes HEAD a GET without the body, so an API that allows GET allows HEAD. The
@@ -30,6 +38,7 @@ struct RouteMatch {
   const ApiDefinition* api = nullptr;  // set for kNone and kNoResource
   const Resource* resource = nullptr;  // set for kNone
   std::string backendPath;             // the path after the context, "/" if empty
+  std::string reason;                  // for kPathParameters and kAmbiguousPath: what to change
 };
 
 class Router {

@@ -144,6 +144,7 @@ StageResult routeStage(Exchange& ex) {
     ex.resource = route.resource;
     return StageResult::next();
   }
+  if (!route.reason.empty()) return StageResult::refuse(Refusal{route.failure, route.reason, ""});
   return StageResult::refuse(Refusal{route.failure,
                                      route.failure == Failure::kNoApi
                                          ? "no API is deployed at " + clip(ex.request.path)
@@ -334,6 +335,7 @@ StageResult throttleStage(Exchange& ex) {
   subject.resource = resourceName;
   if (ex.principal) {
     subject.keyId = ex.principal->keyId;
+    subject.subscriber = ex.principal->subscriber;
     subject.subscriptionTier = ex.principal->subscriptionTier;
     subject.application = ex.principal->applicationId;
     subject.applicationTier = ex.principal->applicationTier;

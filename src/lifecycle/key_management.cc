@@ -107,6 +107,8 @@ Refusal storeRefusal(Failure failure, const std::string& notFound, const std::st
     case Failure::kCorsRefused:
     case Failure::kNoApi:
     case Failure::kNoResource:
+    case Failure::kPathParameters:
+    case Failure::kAmbiguousPath:
     case Failure::kBackendUnreachable:
     case Failure::kBackendRefused:
     case Failure::kBackendReset:
@@ -355,6 +357,25 @@ OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
   auto tier = checkedTier(request.tier, throttle::PolicyLevel::kSubscription);
   if (auto* refusal = std::get_if<Refusal>(&tier)) return std::move(*refusal);
   key.tier = std::get<std::string>(tier);
+
+  // A cap on the live keys a user holds (issue 22 item 5); revoked and expired keys do not count.
+  auto owned = store_.keys().listByOwner(caller_.user);
+  if (!owned.ok()) {
+    if (request.value) secureWipe(*request.value);
+    return storeRefusal(owned.failure, "", "");
+  }
+  const int cap = env_.config.storage.maxKeysPerUser;
+  int live = 0;
+  for (const auto& r : owned.value)
+    if (!r.revoked && (r.expiresAt <= 0 || r.expiresAt > now_)) ++live;
+  if (live >= cap) {
+    if (request.value) secureWipe(*request.value);
+    return refuse(Failure::kConflict,
+                  "you hold " + std::to_string(live) +
+                      " live API keys, the most one user may hold (" + std::to_string(cap) +
+                      ", [storage] maxKeysPerUser); revoke one you no longer use (DELETE "
+                      "/apikeys/{id}) and try again");
+  }
 
   const bool custom = request.value.has_value();
   std::string secret = custom ? std::move(*request.value) : store::generateOpaqueKey();

@@ -363,6 +363,10 @@ Failure LifecycleService::apply(const Change& c) {
   return Failure::kInternalError;
 }
 
+std::string LifecycleService::clusterMacKey() const {
+  return hasher_->hash("micro-gw [cluster] change stream MAC key v1");
+}
+
 std::string LifecycleService::keyHashCheck() const {
   return hexEncode(hasher_->hash("micro-gw [cluster] key hash secret check"));
 }

@@ -94,6 +94,9 @@ class LifecycleService {
   // nodes exactly when they share the secret, so an opaque key made on one works on the other.
   // Reveals nothing of the secret (a PRF output of a public input).
   std::string keyHashCheck() const;
+  // The cluster's stream MAC key (32 bytes): the key hash secret's keyed BLAKE2b of a label, a PRF
+  // used as a KDF (as libsodium's crypto_kdf is), so the secret itself is used for nothing else.
+  std::string clusterMacKey() const;
   // Everything this node holds, as changes: what it shares when Redis lost its data.
   [[nodiscard]] store::StoreResult<std::vector<Change>> snapshot() const;
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "auth/initial_password.h"
 #include "cluster/cluster_node.h"
 #include "cluster/redis_counter_store.h"
+#include "common/crypto_util.h"
 #include "common/log.h"
 #include "common/redis_url.h"
 #include "config/config_loader.h"
@@ -130,6 +132,8 @@ int runGateway(const RunOptions& options) {
   }
   auto revocations = lifecycle->revocations();
   std::vector<std::string> errors, warnings;
+  std::error_code signingEc;
+  const bool hadSigningKey = std::filesystem::exists(config->tokenIssuer.keyStorePath, signingEc);
   auto state = buildRuntimeState(*config, revocations, BuildOptions{}, &errors, &warnings,
                                  lifecycle->opaqueKeys());
   logAll(warnings, log::Level::kWarn, "startup warning");
@@ -179,6 +183,20 @@ int runGateway(const RunOptions& options) {
       return 1;
     }
     lifecycle->setChangeSink(clusterNode);
+    if (state->signingKey) {
+      const std::string& kid = config->tokenIssuer.certificateAlias;
+      // Issue 22 item 12: a node that made its own key (no keystore copied from the first node)
+      // issues keys the other nodes refuse; it says so at start, and the node compares its key with
+      // the cluster's through Redis.
+      if (!hadSigningKey)
+        log::warn(
+            "cluster: this node generated a new STS signing key at this start; unless it is the "
+            "first node, the other nodes will refuse its keys: copy the signing keystore from the "
+            "first node before starting the others (README, Several nodes)",
+            {{"kid", kid}, {"keystore", config->tokenIssuer.keyStorePath}});
+      clusterNode->expectSigningKey(kid,
+                                    fingerprint(state->signingKey->publicKey()->toJwk(kid).dump()));
+    }
     clusterNode->start();
     // The throttling counters too: one Lua script per request in Redis, local / node count when
     // Redis is unreachable.

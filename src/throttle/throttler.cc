@@ -120,10 +120,15 @@ Plan Throttler::plan(const Subject& s) const {
   }
   if (!plan.missingPolicy.empty()) return plan;
   if (!s.keyId.empty()) {
+    // One counter per subscription (issue 22 item 5): three keys of one user, or keys of one user
+    // with different tiers, draw on one quota; each request is checked against its own key's tier.
+    // Not per key: holding more keys must not multiply the quota.
     if (const Policy* p = keyTier(PolicyLevel::kSubscription, s.subscriptionTier))
       add(plan, Level::kSubscription, *p,
-          "sub" + std::string(1, kSep) + p->name + kSep + std::string(s.keyId) + kSep +
-              std::string(s.api));
+          "sub" + std::string(1, kSep) +
+              (s.subscriber.empty() ? "key" + std::string(1, kSep) + std::string(s.keyId)
+                                    : std::string(s.subscriber)) +
+              kSep + std::string(s.api));
   }
   if (!s.application.empty()) {
     if (const Policy* p = keyTier(PolicyLevel::kApplication, s.applicationTier))

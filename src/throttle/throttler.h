@@ -45,11 +45,15 @@ class Stats {
 
 // The facts of one request. Empty tier = that level does not apply.
 struct Subject {
-  std::string_view api;               // "Name:version"
-  std::string_view apiTier;           // from the definition
-  std::string_view resource;          // "GET /menu/{id}"
-  std::string_view resourceTier;      // from the definition
-  std::string_view keyId;             // jti, "opaque:<id>"; empty = no key (open resource)
+  std::string_view api;           // "Name:version"
+  std::string_view apiTier;       // from the definition
+  std::string_view resource;      // "GET /menu/{id}"
+  std::string_view resourceTier;  // from the definition
+  std::string_view keyId;         // jti, "opaque:<id>"; empty = no key (open resource)
+  // Who holds the subscription (an application, else a user): the subscription level is counted
+  // per (subscriber, API) as WSO2 counts it per subscription, whatever key or tier the request
+  // came with; empty = per key.
+  std::string_view subscriber;
   std::string_view subscriptionTier;  // from the key
   std::string_view application;       // application id; empty = none
   std::string_view applicationTier;   // from the key or the micro-gw application

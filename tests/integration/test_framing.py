@@ -64,6 +64,8 @@ name = "SecRecAPI"
 version = "1.0.0"
 context = "/srec"
 production = "{cls.backend.url}/sup"
+# ';' in a path segment is relayed as received only where an API allows it (issue 22 item 6).
+allowPathParameters = true
 """
         config = harness.base_config(None, [("SecRecAPI", "1.0.0")], extra)
         config = harness.with_listener_keys(

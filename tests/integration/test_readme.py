@@ -7,6 +7,7 @@ Blocks that are not run here, and why: `make run` / `make test` (this test is wh
 (--fail-with-body), so a command the README shows as working must work. Also checked: the error table
 lists every status and code of src/common/status.cc.
 """
+import json
 import os
 import re
 import shutil
@@ -76,6 +77,12 @@ class ReadmeTest(harness.GatewayTestCase):
         self.assertGreaterEqual(ran, 6)
         self.assertIn("NOT VERIFIED", out.stdout)  # token inspect ran
         self.assertIn("Chicken", out.stdout)  # proxied PizzaShack menu
+        # "One refusal in full" prints one fault, not every body of 200 requests (34 KB before).
+        refusals = [line for line in out.stdout.splitlines() if '"code":900804' in line]
+        self.assertTrue(refusals, out.stdout[-2000:])
+        # (the block before it ends without a newline: its fault shares the line)
+        self.assertRegex(refusals[-1], r'\{"fault":\{"code":900804[^{}]*\}\}$')
+        self.assertLess(len(refusals[-1]), 600, refusals[-1][:300])
 
     def test_error_table_lists_every_status_and_code(self):
         with open(os.path.join(harness.SOURCE_DIR, "src", "common", "status.cc")) as f:
@@ -90,6 +97,89 @@ class ReadmeTest(harness.GatewayTestCase):
             if not any(status in row.split("|")[1] and code in row.split("|")[2] for row in rows):
                 missing.append(f"{status} {code}")
         self.assertEqual(missing, [], "README's error table misses these")
+
+
+def readme_section(title):
+    """The README from the heading `title` to the next heading of its level or above (code blocks,
+    whose comments start with '#', are not headings)."""
+    with open(README) as f:
+        lines = f.read().split("\n")
+    level = len(title) - len(title.lstrip("#"))
+    start = lines.index(title) if title in lines else next(i for i, l in enumerate(lines) if l.startswith(title))
+    out, fenced = [lines[start]], False
+    for line in lines[start + 1:]:
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,%d} " % level, line):
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+class ReadmeNewUserTest(harness.GatewayTestCase):
+    """Issue 22 item 12: what a new user hits reading the README top to bottom, beyond the sh blocks."""
+
+    def test_backend_jwt_example_verifies_against_the_development_certificate(self):
+        # The python block of "The backend JWT", run as written (only the port changes) in the runtime
+        # home, against a gateway with [jwtGenerator] on and a real token a backend received.
+        from recording_backend import RecordingBackend
+        backend = RecordingBackend()
+        self.addCleanup(backend.stop)
+        extra = f"""
+[jwtGenerator]
+enabled = true
+
+[[apis.api]]
+name = "PizzaShackAPI"
+version = "1.0.0"
+context = "/pizzashack/1.0.0"
+production = "{backend.url}/pizzashack"
+"""
+        home = os.path.join(self.workdir, "jwt")
+        gw = self.start(harness.MicroGw(home, harness.base_config(extra=extra)))
+        made = harness.curl(gw.https("/apikeys"), headers=[f"Authorization: {harness.ADMIN_BASIC}"],
+                            data='{"api": {"name": "PizzaShackAPI", "version": "1.0.0"}, "name": "jwt", '
+                                 '"tier": "Bronze"}')
+        self.assertEqual(made.status, 201, made.body)
+        reply = harness.curl(gw.http("/pizzashack/1.0.0/menu"), headers=[f"apikey: {made.json()['apiKey']}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        token = backend.requests()[-1].header("X-JWT-Assertion")[0].decode()
+        code = re.findall(r"^```python\n(.*?)^```", readme_section("### The backend JWT"),
+                          re.MULTILINE | re.DOTALL)
+        self.assertEqual(len(code), 1)
+        script = code[0].replace("localhost:9095", f"localhost:{gw.https_port}")
+        script += f"\nprint(json.dumps(caller({{'X-JWT-Assertion': {token!r}}})))\n"
+        out = subprocess.run(["/usr/bin/python3", "-c", script], cwd=home, capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        # An opaque key's backend JWT carries its tier, as the README lists.
+        self.assertEqual(json.loads(out.stdout), ["admin", None, "PRODUCTION", "Bronze"])
+
+    def test_first_run_time_and_expiry_are_said(self):
+        with open(README) as f:
+            text = f.read()
+        intro = text[:text.index("## Walkthrough")]
+        self.assertIn("about 10 minutes", intro)
+        self.assertIn("Keys never expire by default", readme_section("## Walkthrough"))
+
+    def test_several_nodes_block_waits_for_readiness_and_sets_a_redis_password(self):
+        block = re.findall(r"^```bash\n(.*?)^```", readme_section("## Several nodes"), re.MULTILINE | re.DOTALL)
+        self.assertEqual(len(block), 1)
+        self.assertNotIn("sleep 1\n", block[0])
+        self.assertIn("--ready-file", block[0])
+        self.assertIn("requirepass", block[0])
+        self.assertIn("redisPassword", block[0])
+
+    def test_container_block_removes_its_container_and_avoids_make_runs_ports(self):
+        section = readme_section("## Container")
+        run = [line for line in section.splitlines() if line.startswith("docker run")]
+        self.assertTrue(run)
+        for line in run:
+            self.assertIn("--rm", line)
+            self.assertNotIn("-p 9090:", line)
+            self.assertNotIn("-p 9095:", line)
+        self.assertIn("make run", section)
+        self.assertIn("rlimit", section)
 
 
 if __name__ == "__main__":

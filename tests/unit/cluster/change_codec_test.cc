@@ -163,6 +163,125 @@ TEST(ChangeCodecTest, RefusesMalformedEntries) {
   EXPECT_FALSE(decodeChange(j.dump()));
 }
 
+// Issue 22 item 7: entries are authenticated; what someone with Redis write access adds is
+// dropped with its reason.
+struct SignedEntryTest : ::testing::Test {
+  static constexpr std::int64_t kNow = 1700000000;
+  EntryAuthenticator auth{std::string(32, 'k')};
+  std::map<std::string, std::uint64_t> lastSeq;
+
+  StreamEntry signedEntry(const Change& c, std::uint64_t seq, std::string node = "node-a") {
+    StreamEntry e{node, std::to_string(seq), encodeChange(c), ""};
+    e.mac = auth.mac(e.node, seq, e.change);
+    return e;
+  }
+  static Change watermark(std::int64_t issuedBefore) {
+    Change c;
+    c.kind = Change::Kind::kSubjectWatermark;
+    c.sub = "alice";
+    c.issuedBefore = issuedBefore;
+    c.by = "admin";
+    c.at = kNow;
+    return c;
+  }
+  static Change key() {
+    Change c;
+    c.kind = Change::Kind::kKey;
+    c.key = sampleKey();
+    c.key->revoked = false;
+    return c;
+  }
+  EntryRejection accept(const StreamEntry& e, Change* out = nullptr) {
+    Change ignored;
+    return acceptEntry(e, auth, &lastSeq, kNow, out ? out : &ignored);
+  }
+};
+
+TEST_F(SignedEntryTest, ASignedEntryIsAccepted) {
+  Change out;
+  ASSERT_EQ(accept(signedEntry(key(), 1), &out), EntryRejection::kNone);
+  ASSERT_TRUE(out.key);
+  EXPECT_EQ(out.key->permittedIp, "10.0.0.0/8");
+  EXPECT_EQ(lastSeq["node-a"], 1u);
+  EXPECT_EQ(auth.mac("node-a", 1, "x").size(), 43u);  // base64url of 32 bytes
+}
+
+TEST_F(SignedEntryTest, TamperedPayloadNodeSeqOrMacIsRejected) {
+  const StreamEntry good = signedEntry(key(), 5);
+  // The payload widened: no IP restriction, no expiry.
+  StreamEntry e = good;
+  auto j = nlohmann::json::parse(e.change);
+  j["key"]["permittedIp"] = "";
+  j["key"]["expiresAt"] = 0;
+  e.change = j.dump();
+  EXPECT_EQ(accept(e), EntryRejection::kBadMac);
+  e = good;
+  e.node = "node-b";
+  EXPECT_EQ(accept(e), EntryRejection::kBadMac);
+  e = good;
+  e.seq = "6";
+  EXPECT_EQ(accept(e), EntryRejection::kBadMac);
+  for (std::size_t i = 0; i < good.mac.size(); ++i) {
+    e = good;
+    e.mac[i] = e.mac[i] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(accept(e), EntryRejection::kBadMac) << i;
+  }
+  e = good;
+  e.mac.pop_back();
+  EXPECT_EQ(accept(e), EntryRejection::kBadMac);
+  // Signed with another cluster's secret.
+  EntryAuthenticator other{std::string(32, 'o')};
+  e = good;
+  e.mac = other.mac(e.node, 5, e.change);
+  EXPECT_EQ(accept(e), EntryRejection::kBadMac);
+  EXPECT_TRUE(lastSeq.empty());  // nothing rejected moved the sequence
+  EXPECT_EQ(accept(good), EntryRejection::kNone);
+}
+
+TEST_F(SignedEntryTest, UnsignedEntriesAreRejected) {
+  StreamEntry e = signedEntry(key(), 1);
+  e.mac.clear();
+  EXPECT_EQ(accept(e), EntryRejection::kUnsigned);
+  for (const char* seq : {"", "0", "01", "-1", "x", "99999999999999999999"}) {
+    e = signedEntry(key(), 1);
+    e.seq = seq;
+    EXPECT_EQ(accept(e), EntryRejection::kUnsigned) << seq;
+  }
+  e = signedEntry(key(), 1, "");
+  EXPECT_EQ(accept(e), EntryRejection::kUnsigned);
+}
+
+TEST_F(SignedEntryTest, ACopiedEntryIsRejectedAsReplayed) {
+  const StreamEntry first = signedEntry(key(), 1);
+  const StreamEntry second = signedEntry(watermark(kNow - 10), 2);
+  EXPECT_EQ(accept(first), EntryRejection::kNone);
+  EXPECT_EQ(accept(second), EntryRejection::kNone);
+  EXPECT_EQ(accept(first), EntryRejection::kReplayed);
+  EXPECT_EQ(accept(second), EntryRejection::kReplayed);
+  // Another node's sequence is its own.
+  EXPECT_EQ(accept(signedEntry(key(), 1, "node-b")), EntryRejection::kNone);
+}
+
+TEST_F(SignedEntryTest, AWatermarkInTheFutureIsRejected) {
+  // "Revoke every key of alice until 2100", even when signed (a node's clock far ahead).
+  EXPECT_EQ(accept(signedEntry(watermark(4102444800), 1)), EntryRejection::kFutureWatermark);
+  EXPECT_EQ(accept(signedEntry(watermark(kNow + kMaxClockSkewSeconds + 1), 2)),
+            EntryRejection::kFutureWatermark);
+  EXPECT_EQ(accept(signedEntry(watermark(kNow + kMaxClockSkewSeconds), 3)), EntryRejection::kNone);
+}
+
+TEST_F(SignedEntryTest, AnAuthenticatedUnreadableChangeIsMalformed) {
+  StreamEntry e{"node-a", "1", "filler", ""};
+  e.mac = auth.mac(e.node, 1, e.change);
+  EXPECT_EQ(accept(e), EntryRejection::kMalformed);
+}
+
+TEST(EntryRejectionTest, EveryReasonHasAName) {
+  for (int r = 0; r <= static_cast<int>(kLastEntryRejection); ++r)
+    EXPECT_NE(rejectionName(static_cast<EntryRejection>(r)), "unknown") << r;
+  EXPECT_THROW({ EntryAuthenticator tooShort(std::string(31, 'k')); }, std::invalid_argument);
+}
+
 TEST(CounterScriptTest, AnswerBecomesVerdict) {
   auto allowed = verdictOf({1, 0, 4, 12001, 0});
   EXPECT_TRUE(allowed.allowed);

@@ -317,6 +317,29 @@ TEST(Errors, ClusterChangeStreamLength) {
   EXPECT_NE(e.message.find("between 100 and 100000000"), std::string::npos) << e.toString();
 }
 
+// Issue 22 item 7: a cluster node never talks to a Redis without a password.
+TEST(Errors, ClusterRequiresRedisPassword) {
+  LoadError e = onlyError(load("[cluster]\nredis = \"redis://127.0.0.1:6379/0\"\n"));
+  EXPECT_EQ(e.key, "[cluster] redisPassword");
+  EXPECT_NE(e.message.find("required when [cluster] redis is set"), std::string::npos)
+      << e.toString();
+  EXPECT_TRUE(
+      load("[cluster]\nredis = \"redis://127.0.0.1:6379/0\"\nredisPassword = \"s3cret\"\n").ok());
+  EXPECT_TRUE(load("[cluster]\nchangeStreamLength = 500\n").ok());  // no redis: off
+}
+
+// Issue 22 item 6: ';' path parameters are refused unless [apis] or the API allows them.
+TEST(Apis, AllowPathParameters) {
+  EXPECT_FALSE(load("").config->apis.allowPathParameters);
+  EXPECT_TRUE(load("[apis]\nallowPathParameters = true\n").config->apis.allowPathParameters);
+  LoadResult inl = load(
+      "[[apis.api]]\nname=\"a\"\nversion=\"1\"\ncontext=\"/a\"\nproduction=\"http://x\"\n"
+      "allowPathParameters = true\n");
+  ASSERT_TRUE(inl.ok());
+  EXPECT_EQ(inl.config->apis.inlineApis.at(0).allowPathParameters, std::optional<bool>(true));
+  EXPECT_FALSE(load("[apis]\nallowPathParameters = \"yes\"\n").ok());
+}
+
 TEST(Errors, BadAlgorithm) {
   const std::string path = kTestdata + "/bad_algorithm.conf";
   LoadError e = onlyError(loadConfig(path, kHome));

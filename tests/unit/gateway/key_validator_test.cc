@@ -32,6 +32,18 @@ class KeyValidatorTest : public fixture::SignedKeyFixture {
   KeyValidator validator(bool validateAllowedApis = true) {
     return KeyValidator(keySet(validateAllowedApis), config_, revocations_);
   }
+  // The local issuer's keys and a partner issuer's, each with its own signing key.
+  static constexpr const char* kPartner = "https://partner.example/apikey";
+  KeyValidator withPartner() {
+    auto set = keySet();
+    set->add({"partner", kPartner, other_->publicKey(), true});
+    return KeyValidator(set, config_, revocations_);
+  }
+  std::string partnerKey() {
+    json partner = claims();
+    partner["iss"] = kPartner;
+    return sign(partner, *other_, "partner");
+  }
 
   ValidationResult run(const KeyValidator& v, const std::string& key,
                        const RequestContext& ctx = {}, std::int64_t now = kNow) {
@@ -195,17 +207,29 @@ TEST_F(KeyValidatorTest, RevokedBySubjectWatermark) {
 
 // Issue 10 item 8: a subject watermark covers the local issuer's subject of that name only.
 TEST_F(KeyValidatorTest, SubjectWatermarkIsScopedToTheIssuer) {
-  auto set = keySet();
-  set->add({"partner", "https://partner.example/apikey", other_->publicKey(), true});
-  KeyValidator v(set, config_, revocations_);
-  json partner = claims();
-  partner["iss"] = "https://partner.example/apikey";
-  const std::string partnerKey = sign(partner, *other_, "partner");
+  KeyValidator v = withPartner();
+  const std::string partner = partnerKey();
   revocations_->setSubjectWatermark("alice", kNow);
   EXPECT_EQ(run(v, sign(claims())).failure, Failure::kRevoked);
-  EXPECT_EQ(run(v, partnerKey).failure, Failure::kNone);
-  revocations_->setSubjectWatermark(v.subjectKey("https://partner.example/apikey", "alice"), kNow);
-  EXPECT_EQ(run(v, partnerKey).failure, Failure::kRevoked);
+  EXPECT_EQ(run(v, partner).failure, Failure::kNone);
+  revocations_->setSubjectWatermark(v.subjectKey(kPartner, "alice"), kNow);
+  EXPECT_EQ(run(v, partner).failure, Failure::kRevoked);
+}
+
+// Issue 22 item 5: the subscription quota is counted per subscriber: the subject, qualified by
+// its issuer unless local (a partner's alice is not ours), or the key's application.
+TEST_F(KeyValidatorTest, SubscriberIsTheSubjectOrTheApplication) {
+  KeyValidator v = withPartner();
+  const std::string local = v.subjectKey(kIssuer, "alice");
+  EXPECT_EQ(run(v, sign(claims())).subscriber, "user\x1f" + local);
+  json other = claims();
+  other["jti"] = "jti-2";
+  EXPECT_EQ(run(v, sign(other)).subscriber, run(v, sign(claims())).subscriber);  // same user
+  const std::string partner = partnerKey();
+  EXPECT_EQ(run(v, partner).subscriber, "user\x1f" + v.subjectKey(kPartner, "alice"));
+  EXPECT_NE(run(v, partner).subscriber, run(v, sign(claims())).subscriber);
+  EXPECT_EQ(subscriberOf("app-1", "alice"), std::string("app\x1f") + "app-1");
+  EXPECT_EQ(subscriberOf("", ""), "");
 }
 
 // Issue 10 item 8: a key issued in the future would escape every watermark set before its iat.

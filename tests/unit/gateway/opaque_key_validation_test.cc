@@ -76,8 +76,11 @@ TEST_F(OpaqueValidationTest, CarriesTheKeysAndItsApplicationsTiers) {
   auto r = run(kValue);
   ASSERT_EQ(r.failure, Failure::kNone) << r.reason;
   EXPECT_EQ(r.subscriptionTier, "Bronze");
+  EXPECT_EQ(r.tier, "Bronze");  // the backend JWT's tier claim (issue 22 item 12)
   EXPECT_EQ(r.applicationId, "");
   EXPECT_EQ(r.applicationTier, "");
+  // The quota is the owner's for the API, shared with her other keys (issue 22 item 5).
+  EXPECT_EQ(r.subscriber, std::string("user\x1f") + "alice");
 
   e.applicationId = "app1";
   put(e);
@@ -87,6 +90,8 @@ TEST_F(OpaqueValidationTest, CarriesTheKeysAndItsApplicationsTiers) {
   EXPECT_EQ(r.subscriptionTier, "Bronze");
   EXPECT_EQ(r.applicationId, "app1");
   EXPECT_EQ(r.applicationTier, "10PerMin");
+  EXPECT_EQ(r.subscriber,
+            std::string("app\x1f") + "app1");  // a key of an application: the application's
 }
 
 TEST_F(OpaqueValidationTest, UnknownKey) {

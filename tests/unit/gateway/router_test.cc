@@ -141,6 +141,70 @@ TEST(RouterTest, TemplateMatchesHelper) {
   EXPECT_FALSE(templateMatches("/a/*", "/ab"));
 }
 
+// Issue 22 item 6: GET /admin secured, GET /{page} and GET /static/* open.
+Router adminRouter(bool allowPathParameters = false) {
+  ApiDefinition a = api("Site", "/site",
+                        {{"GET", "/admin", true},
+                         {"GET", "/{page}", false},
+                         {"GET", "/static/*", false},
+                         {"GET", "/static/Secret", true},
+                         {"POST", "/{page}", false}});
+  a.allowPathParameters = allowPathParameters;
+  return Router({a});
+}
+
+TEST(RouterTest, PathParametersAreRefusedByDefault) {
+  Router r = adminRouter();
+  for (const char* path : {"/site/admin;jsessionid=x", "/site/about;v=1", "/site/static/a;b/c",
+                           "/site/admin;", "/site/;x"}) {
+    RouteMatch m = r.match("GET", path);
+    EXPECT_EQ(m.failure, Failure::kPathParameters) << path;
+    EXPECT_NE(m.reason.find("holds a ';' parameter"), std::string::npos) << m.reason;
+    ASSERT_NE(m.api, nullptr);
+  }
+  EXPECT_NE(r.match("GET", "/site/admin;jsessionid=x").reason.find("'admin;jsessionid=x'"),
+            std::string::npos);
+  // Opted out, the parameter is the backend's business, but never a way around /admin.
+  Router allowing = adminRouter(true);
+  EXPECT_EQ(allowing.match("GET", "/site/about;v=1").failure, Failure::kNone);
+  EXPECT_EQ(allowing.match("GET", "/site/admin;jsessionid=x").failure, Failure::kAmbiguousPath);
+}
+
+TEST(RouterTest, OtherSpellingsOfASecuredLiteralAreRefused) {
+  Router r = adminRouter();
+  for (const char* path :
+       {"/site/Admin", "/site/ADMIN", "/site/admin.", "/site/admin..", "/site/Admin./",
+        "/site/static/secret", "/site/static//Secret", "/site/static/Secret."}) {
+    RouteMatch m = r.match("GET", path);
+    EXPECT_EQ(m.failure, Failure::kAmbiguousPath) << path;
+    EXPECT_EQ(m.resource, nullptr) << path;
+  }
+  RouteMatch m = r.match("GET", "/site/Admin");
+  EXPECT_NE(m.reason.find("secured resource GET /site/admin"), std::string::npos) << m.reason;
+  EXPECT_NE(m.reason.find("call it as /site/admin"), std::string::npos) << m.reason;
+  // HEAD falls to GET /{page} and is refused the same way.
+  EXPECT_EQ(r.match("HEAD", "/site/Admin").failure, Failure::kAmbiguousPath);
+  // The secured spelling itself, and pages that are not another spelling, route as before.
+  EXPECT_EQ(r.match("GET", "/site/admin").resource->pathTemplate, "/admin");
+  EXPECT_EQ(r.match("GET", "/site/admin/").resource->pathTemplate, "/admin");
+  EXPECT_EQ(r.match("GET", "/site/about").resource->pathTemplate, "/{page}");
+  EXPECT_EQ(r.match("GET", "/site/administrator").resource->pathTemplate, "/{page}");
+  EXPECT_EQ(r.match("GET", "/site/static/Secret2").resource->pathTemplate, "/static/*");
+  // No secured POST /admin: POST /Admin is the open POST /{page}'s.
+  EXPECT_EQ(r.match("POST", "/site/Admin").failure, Failure::kNone);
+}
+
+TEST(RouterTest, RepeatedSlashesNeverReachAnotherResource) {
+  Router r = adminRouter();
+  // "//admin" has an empty first segment: no {page}; "/static//Secret" falls to "*": refused.
+  EXPECT_NE(r.match("GET", "/site//admin").failure, Failure::kNone);
+  EXPECT_EQ(r.match("GET", "/site/static//Secret").failure, Failure::kAmbiguousPath);
+  Router wide({api("Wide", "/wide", {{"GET", "/admin", true}, {"GET", "/*", false}})});
+  EXPECT_EQ(wide.match("GET", "/wide//admin").failure, Failure::kAmbiguousPath);
+  EXPECT_EQ(wide.match("GET", "/wide/admin//").failure, Failure::kAmbiguousPath);
+  EXPECT_EQ(wide.match("GET", "/wide/other").failure, Failure::kNone);
+}
+
 TEST(RouterTest, ExposesApis) {
   Router r = makeRouter();
   EXPECT_EQ(r.apis().size(), 4u);

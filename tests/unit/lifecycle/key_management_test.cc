@@ -92,6 +92,39 @@ TEST_F(KeyManagementTest, AKeyIsShownOnceAndBelongsToItsOwner) {
   EXPECT_EQ(refusalOf(as("alice").regenerateKey(id, {})).failure, Failure::kConflict);
 }
 
+// Issue 22 item 5: the live keys one user holds are capped; revoked and expired keys free a place.
+TEST_F(KeyManagementTest, LiveKeysPerUserAreCapped) {
+  config_.storage.maxKeysPerUser = 3;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(replyOf(as("alice").createKey(keyFor("Pizza"))).body["id"].get<std::string>());
+  Refusal over = refusalOf(as("alice").createKey(keyFor("Pizza")));
+  EXPECT_EQ(over.failure, Failure::kConflict);
+  EXPECT_EQ(faultFor(over.failure).httpStatus, 409);
+  EXPECT_NE(over.description.find("you hold 3 live API keys"), std::string::npos)
+      << over.description;
+  EXPECT_NE(over.description.find("[storage] maxKeysPerUser"), std::string::npos);
+  // A custom value refused for the cap is not taken.
+  CreateKeyRequest custom = keyFor("Pizza");
+  custom.value = "custom-value-1234";
+  EXPECT_EQ(refusalOf(as("alice").createKey(custom)).failure, Failure::kConflict);
+  // Another user is not affected; a revoked key frees a place.
+  EXPECT_EQ(replyOf(as("bob").createKey(keyFor("Pizza"))).status, 201);
+  EXPECT_EQ(replyOf(as("alice").deleteKey(ids[0])).status, 204);
+  EXPECT_EQ(replyOf(as("alice").createKey(keyFor("Pizza"))).status, 201);
+  EXPECT_EQ(refusalOf(as("alice").createKey(keyFor("Pizza"))).failure, Failure::kConflict);
+  // An expired key does not count.
+  config_.storage.maxKeysPerUser = 1;
+  CreateKeyRequest shortLived = keyFor("Pizza");
+  shortLived.validitySeconds = 60;
+  EXPECT_EQ(replyOf(as("carol").createKey(shortLived)).status, 201);
+  EXPECT_EQ(refusalOf(as("carol").createKey(keyFor("Pizza"))).failure, Failure::kConflict);
+  Environment env{config_, policies_, keys_, store_->opaqueKeys().get(),
+                  [](const ApiRef&) { return true; }};
+  KeyManagement later(*store_, std::move(env), Caller{"carol", false, std::nullopt}, kNow + 61);
+  EXPECT_EQ(replyOf(later.createKey(keyFor("Pizza"))).status, 201);
+}
+
 TEST_F(KeyManagementTest, OnlyDeployedAndCoveredApis) {
   Refusal missing = refusalOf(as("alice").createKey(keyFor("Nope")));
   EXPECT_EQ(missing.failure, Failure::kNotFound);

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "config/config_loader.h"
+#include "throttle/local_counter_store.h"
 #include "throttle/throttler.h"
 
 namespace mgw::throttle {
@@ -229,6 +230,54 @@ count = 2
   EXPECT_TRUE(plan.hits.empty());
   Throttler strict(PolicySet::build(config, &errors), "Bronze");
   EXPECT_TRUE(strict.plan(s).missingPolicy.empty());
+}
+
+// Issue 22 item 5: the subscription quota is the subscriber's for the API, not each key's: a user
+// on a 3-a-minute tier gets 3 whatever number of keys she holds.
+TEST(Throttler, SubscriptionIsCountedPerSubscriberAndApiNotPerKey) {
+  auto config =
+      loaded("[[throttling.policy]]\nname = \"Three\"\nlevel = \"subscription\"\ncount = 3\n");
+  std::vector<std::string> errors;
+  Throttler throttler(PolicySet::build(config, &errors), "Unlimited");
+  auto planFor = [&](std::string_view keyId, std::string_view subscriber, std::string_view api,
+                     std::string_view tier = "Three") {
+    Subject s;
+    s.api = api;
+    s.keyId = keyId;
+    s.subscriber = subscriber;
+    s.subscriptionTier = tier;
+    return throttler.plan(s);
+  };
+  const std::string alice = std::string("user\x1f") + "alice";
+  const Plan k1 = planFor("jti-1", alice, "Pizza:1.0.0");
+  ASSERT_EQ(k1.hits.size(), 1u);
+  EXPECT_EQ(k1.hits[0].key, planFor("jti-2", alice, "Pizza:1.0.0").hits[0].key);
+  EXPECT_EQ(k1.hits[0].key, planFor("opaque:3", alice, "Pizza:1.0.0").hits[0].key);
+  // Another tier of the same subscriber draws on the same counter, with its own limit.
+  const Plan bronze = planFor("jti-4", alice, "Pizza:1.0.0", "Bronze");
+  EXPECT_EQ(bronze.hits[0].key, k1.hits[0].key);
+  EXPECT_EQ(bronze.hits[0].limit, 1000);
+  // Another subscriber, another API, an application: other counters.
+  EXPECT_NE(k1.hits[0].key,
+            planFor("jti-1", std::string("user\x1f") + "bob", "Pizza:1.0.0").hits[0].key);
+  EXPECT_NE(k1.hits[0].key, planFor("jti-1", alice, "Other:1.0.0").hits[0].key);
+  EXPECT_NE(k1.hits[0].key,
+            planFor("jti-1", std::string("app\x1f") + "alice", "Pizza:1.0.0").hits[0].key);
+  // No subscriber known: per key, as before.
+  EXPECT_NE(planFor("jti-1", "", "Pizza:1.0.0").hits[0].key,
+            planFor("jti-2", "", "Pizza:1.0.0").hits[0].key);
+  EXPECT_EQ(k1.hits[0].key.find("jti-1"), std::string::npos);
+
+  // Charged: three keys of alice, nine requests, three pass.
+  LocalCounterStore store;
+  int passed = 0;
+  for (int i = 0; i < 9; ++i) {
+    const std::string key = "jti-" + std::to_string(i % 3);
+    if (store.chargeNow(planFor(key, alice, "Pizza:1.0.0").hits).allowed) ++passed;
+  }
+  EXPECT_EQ(passed, 3);
+  EXPECT_TRUE(store.chargeNow(planFor("jti-1", std::string("user\x1f") + "bob", "Pizza:1.0.0").hits)
+                  .allowed);
 }
 
 TEST(Throttler, UnknownDefinitionTierIsA500NamingIt) {
