@@ -36,6 +36,9 @@ using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 
 constexpr const char* kDefaultListenerKeyStore = "runtime/security/micro-gw-tls.pem";
 constexpr const char* kDefaultTrustStore = "runtime/security/truststore";
+// WSO2 MGW 3.x's defaults for [apikey.tokenConfigs] (its micro_gw_conf_defaults).
+constexpr const char* kWso2DefaultApiKeyIssuer = "https://localhost:9095/apikey";
+constexpr const char* kWso2DefaultApiKeyAlias = "ballerina";
 constexpr const char* kDefaultSigningKeyStore = "runtime/security/micro-gw-signing.pem";
 constexpr const char* kDefaultStorage = "runtime/data/micro-gw.db";
 constexpr const char* kWso2DefinitionsFolder = "api_definitions";  // WSO2 MGW 3.x toolkit layout
@@ -672,6 +675,17 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      forEachTable(v, w, [&](const Value& t) { readJwtIssuer(t, c); });
                    }},
+                  // WSO2 MGW 3.x [security] validateSubscriptions: mapped in finish() onto
+                  // every [[jwtTokenConfig]]'s validateSubscription.
+                  {"security",
+                   [&](const Value& v, const Where& w) {
+                     if (!expectTable(v, w)) return;
+                     readTable(v, "[security]", "security",
+                               {{"validateSubscriptions", [&](auto& bv, auto& bw) {
+                                   readBool(bv, bw, validateSubscriptions_);
+                                   validateSubscriptionsLine_ = lineOf(bv);
+                                 }}});
+                   }},
               });
   }
 
@@ -700,9 +714,13 @@ class Loader {
         });
     if (!t.contains("issuer"))
       errorAt(j.line, header + " issuer", "missing: the iss claim of the tokens it signs");
+    // WSO2 MGW 3.x verified no signature for an issuer without certificateAlias (and jwksURL):
+    // any token naming the issuer passed. micro-gw refuses rather than guess a key.
     if (j.certificateAlias.empty() && j.certificateFile.empty())
       errorAt(j.line, header + " certificateAlias",
-              "missing: give certificateAlias (truststore alias) or certificateFile");
+              "missing: WSO2 API Microgateway 3.x verified no signature for such an issuer, "
+              "micro-gw verifies every token: give certificateAlias (the truststore entry of the "
+              "issuer's certificate) or certificateFile");
     j.certificateFile = resolve(j.certificateFile, nullptr);
     c.jwtIssuers.push_back(std::move(j));
   }
@@ -820,18 +838,24 @@ class Loader {
                      auto s = getString(v, w);
                      if (!s) return;
                      const auto kind = classifyPasswordHash(*s);
-                     if (kind == PasswordHashKind::kArgon2id || kind == PasswordHashKind::kSha256) {
+                     if (kind && isLegacyWso2PasswordHash(*s)) {
                        u.password = *s;
-                     } else if (kind == PasswordHashKind::kSha1Legacy) {
-                       u.password = *s;
+                       const char* what = kind == PasswordHashKind::kSha1Legacy ? "SHA-1"
+                                          : kind == PasswordHashKind::kSha256   ? "SHA-256"
+                                          : kind == PasswordHashKind::kSha384   ? "SHA-384"
+                                                                                : "SHA-512";
                        warn(v, w,
-                            "unsalted SHA-1 password (WSO2 legacy): replace it with the "
-                            "output of `micro-gw hash-password`");
+                            std::string("unsalted ") + what +
+                                " password (WSO2 legacy): replace it with the output of "
+                                "`micro-gw hash-password`");
+                     } else if (kind) {
+                       u.password = *s;
                      } else {
                        error(v, w,
                              "must be an argon2id string ($argon2id$v=19$..., from "
-                             "`micro-gw hash-password`), @sha256:<64 hex digits>, or a "
-                             "40-hex-digit SHA-1 (legacy); plain-text passwords are not accepted");
+                             "`micro-gw hash-password`), @sha256:<64 hex digits>, Ballerina's "
+                             "@sha256:{hex}, @sha384:{hex} or @sha512:{hex}, or a 40-hex-digit "
+                             "SHA-1 (legacy); plain-text passwords are not accepted");
                      }
                    }},
                   {"roles",
@@ -1024,6 +1048,8 @@ class Loader {
 
   void readTrustedIssuer(const Value& t, Config& c, const std::string& header) {
     TrustedIssuer ti;
+    bool enforceAudience = false;
+    int audienceLine = lineOf(t);
     readTable(
         t, header, "apikey.tokenConfigs",
         {
@@ -1032,13 +1058,46 @@ class Loader {
             {"certificateFile", [&](auto& v, auto& w) { readPath(v, w, ti.certificateFile); }},
             {"validateAllowedAPIs",
              [&](auto& v, auto& w) { readBool(v, w, ti.validateAllowedAPIs); }},
-            {"audience", [&](auto& v, auto& w) { readString(v, w, ti.audience, false); }},
+            {"audience",
+             [&](auto& v, auto& w) {
+               readString(v, w, ti.audience, false);
+               audienceLine = lineOf(v);
+             }},
+            // micro-gw's own: require the audience (WSO2 MGW 3.2.10 never checked it).
+            {"enforceAudience", [&](auto& v, auto& w) { readBool(v, w, enforceAudience); }},
         });
-    if (!t.contains("issuer")) {
+    // WSO2 MGW 3.2.10 read audience here and never checked it, so the keys it issued may carry
+    // another aud: ignored unless enforceAudience = true, so they keep working.
+    if (!ti.audience.empty() && !enforceAudience) {
+      warnings_.push_back({file_, audienceLine, header + " audience",
+                           "WSO2 API Microgateway 3.x setting, ignored as WSO2 3.2.10 ignored it "
+                           "(keys it issued keep working); set enforceAudience = true to require "
+                           "it in aud",
+                           ""});
+      ti.audience.clear();
+    }
+    // WSO2 MGW 3.x read the single [apikey.tokenConfigs] table with defaults for both (a table
+    // holding only a switch, validateAllowedAPIs = true, trusted WSO2's default issuer): the same
+    // defaults, said at load. [[apikey.tokenConfigs]] (micro-gw's list) has no defaults.
+    const bool wso2Table = header == "[apikey.tokenConfigs]";
+    if (!t.contains("issuer") && wso2Table) {
+      ti.issuer = kWso2DefaultApiKeyIssuer;
+      warnings_.push_back({file_, lineOf(t), header + " issuer",
+                           std::string("not given: WSO2 API Microgateway 3.x's default \"") +
+                               kWso2DefaultApiKeyIssuer + "\" applies",
+                           ""});
+    } else if (!t.contains("issuer")) {
       errorAt(lineOf(t), header + " issuer",
               "missing: the iss claim of the keys this issuer signs");
     }
-    if (ti.certificateAlias.empty() && ti.certificateFile.empty()) {
+    if (ti.certificateAlias.empty() && ti.certificateFile.empty() && wso2Table &&
+        !t.contains("certificateAlias")) {
+      ti.certificateAlias = kWso2DefaultApiKeyAlias;
+      warnings_.push_back({file_, lineOf(t), header + " certificateAlias",
+                           std::string("not given: WSO2 API Microgateway 3.x's default \"") +
+                               kWso2DefaultApiKeyAlias + "\" applies (the truststore entry)",
+                           ""});
+    } else if (ti.certificateAlias.empty() && ti.certificateFile.empty()) {
       errorAt(lineOf(t), header + " certificateAlias",
               "missing: give certificateAlias (the kid of its keys and its truststore alias) "
               "and/or certificateFile (PEM certificate or public key)");
@@ -1461,6 +1520,18 @@ class Loader {
       const std::string wso2Definitions = resolve(kWso2DefinitionsFolder, nullptr);
       if (fs::is_directory(wso2Definitions, ec)) c.apis.definitions.push_back(wso2Definitions);
     }
+    // [security] validateSubscriptions = true (WSO2 MGW 3.x, one switch for every issuer): each
+    // [[jwtTokenConfig]] validates subscriptions (subscribedAPIs must name the API).
+    if (validateSubscriptions_) {
+      for (JwtIssuerConfig& j : c.jwtIssuers) j.validateSubscription = true;
+      warnings_.push_back(
+          {file_, validateSubscriptionsLine_, "[security] validateSubscriptions",
+           "WSO2 API Microgateway 3.x setting, mapped: validateSubscription = true on every "
+           "[[jwtTokenConfig]] (" +
+               std::to_string(c.jwtIssuers.size()) +
+               " issuer(s)); a bearer token's subscribedAPIs must name the API (403 900908)",
+           ""});
+    }
     // [jwtGenerator]: its own keystore, or the STS's key (then the STS must be on).
     c.jwtGenerator.signingKey = resolve(c.jwtGenerator.signingKey, nullptr);
     if (c.jwtGenerator.enabled && c.jwtGenerator.signingKey.empty() && !c.tokenIssuer.enabled)
@@ -1488,7 +1559,9 @@ class Loader {
   std::string home_;
   std::vector<LoadError> errors_;
   std::vector<LoadError> warnings_;
-  int httpsPortLine_ = 0;             // for the cross-table STS/HTTPS warning
+  int httpsPortLine_ = 0;               // for the cross-table STS/HTTPS warning
+  bool validateSubscriptions_ = false;  // WSO2's [security] validateSubscriptions
+  int validateSubscriptionsLine_ = 0;
   bool definitionsDeclared_ = false;  // [apis] definitions present (else api_definitions/)
 };
 

@@ -84,8 +84,6 @@ const std::vector<Wso2Key>& wso2Keys() {
       {"jwtTokenConfig.claims", T::kIgnored, "claims are not mapped"},
       {"apim.eventHub", T::kIgnored, "micro-gw does not pull APIs or keys from API Manager"},
       {"apim.credentials", T::kIgnored, "micro-gw does not call API Manager"},
-      {"security.validateSubscriptions", T::kRefusedWhenTrue,
-       "set validateSubscription in the [[jwtTokenConfig]] of the issuer instead"},
   };
   return kKeys;
 }

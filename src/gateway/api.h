@@ -63,6 +63,7 @@ struct ApiDefinition {
                                        {KeyLocation::kQuery, "apikey"}};
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
+  std::string authHeader = "Authorization";  // where bearer tokens come (x-wso2-auth-header)
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
   std::string throttlingTier;     // x-wso2-throttling-tier / throttlingTier; empty = none

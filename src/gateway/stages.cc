@@ -255,7 +255,7 @@ StageResult planStage(Exchange& ex) {
   const bool verified = ex.principal && ex.credential;
   // WSO2 MGW 3.x removeAuthHeaderFromOutMessage (default true): the bearer token stays here.
   if (verified && ex.credential->scheme == Scheme::kBearer && !api.propagateApiKey)
-    plan->dropHeaders.push_back("Authorization");
+    plan->dropHeaders.push_back(api.authHeader);  // Authorization, or x-wso2-auth-header's
   // Basic credentials never reach the backend (WSO2 strips them too), whatever propagateApiKey.
   if (verified && ex.credential->scheme == Scheme::kBasic)
     plan->dropHeaders.push_back("Authorization");
