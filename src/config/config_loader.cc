@@ -675,6 +675,22 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      forEachTable(v, w, [&](const Value& t) { readJwtIssuer(t, c); });
                    }},
+                  // WSO2 MGW 3.x's backend JWT tables, mapped onto [jwtGenerator].
+                  {"jwtGeneratorConfig",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readWso2JwtGenerator(v, c.jwtGenerator);
+                   }},
+                  {"jwtConfig",
+                   [&](const Value& v, const Where& w) {
+                     if (!expectTable(v, w)) return;
+                     readTable(v, "[jwtConfig]", "jwtConfig",
+                               {{"header", [&](const Value& hv, const Where& hw) {
+                                   readJwtHeader(hv, hw, c.jwtGenerator);
+                                   warn(hv, hw,
+                                        "WSO2 API Microgateway 3.x setting, mapped onto "
+                                        "[jwtGenerator] header");
+                                 }}});
+                   }},
                   // WSO2 MGW 3.x [security] validateSubscriptions: mapped in finish() onto
                   // every [[jwtTokenConfig]]'s validateSubscription.
                   {"security",
@@ -1366,16 +1382,7 @@ class Loader {
     readTable(t, "[jwtGenerator]", "jwtGenerator",
               {
                   {"enabled", [&](auto& v, auto& w) { readBool(v, w, j.enabled); }},
-                  {"header",
-                   [&](const Value& v, const Where& w) {
-                     auto s = getString(v, w);
-                     if (!s) return;
-                     if (!isHttpToken(*s)) {
-                       error(v, w, "must be a header field name (RFC 9110 token)");
-                       return;
-                     }
-                     j.header = *s;
-                   }},
+                  {"header", [&](auto& v, auto& w) { readJwtHeader(v, w, j); }},
                   {"signingKey", [&](auto& v, auto& w) { readPath(v, w, j.signingKey); }},
                   {"signingKeyPassword",
                    [&](auto& v, auto& w) { readString(v, w, j.signingKeyPassword); }},
@@ -1402,6 +1409,60 @@ class Loader {
                   {"cacheCapacity",
                    [&](auto& v, auto& w) { readPositive(v, w, j.cacheCapacity, "entries"); }},
               });
+  }
+
+  void readJwtHeader(const Value& v, const Where& w, JwtGeneratorConfig& j) {
+    auto s = getString(v, w);
+    if (!s) return;
+    if (!isHttpToken(*s)) {
+      error(v, w, "must be a header field name (RFC 9110 token)");
+      return;
+    }
+    j.header = *s;
+  }
+
+  // WSO2 MGW 3.x [jwtGeneratorConfig] onto [jwtGenerator]: the switch, issuer, expiry and cache
+  // size; signed by the STS key as WSO2 signed with its keystore's (signingAlgorithm NONE, an
+  // unsigned JWT, is refused). The rest is in config/wso2_keys.cc (warned, ignored).
+  void readWso2JwtGenerator(const Value& t, JwtGeneratorConfig& j) {
+    const std::string header = "[jwtGeneratorConfig]";
+    if (j.line == 0) j.line = lineOf(t);
+    readTable(
+        t, header, "jwtGeneratorConfig",
+        {
+            {"jwtGeneratorEnabled", [&](auto& v, auto& w) { readBool(v, w, j.enabled); }},
+            {"issuer", [&](auto& v, auto& w) { readString(v, w, j.issuer, false); }},
+            {"tokenExpiry",
+             [&](auto& v, auto& w) {
+               std::int64_t ms = 0;
+               readInt(v, w, ms, 10000, 86400000,
+                       "must be between 10000 and 86400000 (milliseconds)");
+               if (ms >= 10000) j.validitySeconds = static_cast<int>(ms / 1000);
+             }},
+            {"signingAlgorithm",
+             [&](const Value& v, const Where& w) {
+               auto s = getString(v, w);
+               if (s && *s != "SHA256withRSA")
+                 error(v, w,
+                       "only SHA256withRSA is served (the STS key signs; an unsigned backend JWT, "
+                       "NONE, would let anyone on the way forge the caller)");
+             }},
+            {"jwtGeneratorCaching",
+             [&](const Value& v, const Where& w) {
+               if (!expectTable(v, w)) return;
+               readTable(v, header + " jwtGeneratorCaching",
+                         "jwtGeneratorConfig.jwtGeneratorCaching",
+                         {{"tokenCacheCapacity", [&](auto& cv, auto& cw) {
+                             readPositive(cv, cw, j.cacheCapacity, "entries");
+                           }}});
+             }},
+        });
+    warnings_.push_back({file_, lineOf(t), header,
+                         "WSO2 API Microgateway 3.x table, mapped onto [jwtGenerator] "
+                         "(jwtGeneratorEnabled, issuer, tokenExpiry, tokenCacheCapacity; signed "
+                         "by the STS key, kid " +
+                             j.kid + ")",
+                         ""});
   }
 
   // [cluster] (SPEC section 14).

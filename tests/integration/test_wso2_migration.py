@@ -365,6 +365,22 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
   validateSubscription = false
   consumerKeyClaim = "aud"
 """
+        # WSO2's backend JWT tables (issue 24 item 6: mapped onto [jwtGenerator]).
+        conf += """
+[jwtConfig]
+  header="X-JWT-Assertion"
+[jwtGeneratorConfig]
+  jwtGeneratorEnabled=true
+  claimDialect="http://library.test/claims"
+  signingAlgorithm="SHA256withRSA"
+  certificateAlias="ballerina"
+  privateKeyAlias="ballerina"
+  tokenExpiry=120000
+  issuer="library.test/gateway"
+  [jwtGeneratorConfig.jwtGeneratorCaching]
+    tokenCacheEnable=true
+    tokenCacheCapacity=500
+"""
         scoped_sha1 = hashlib.sha1(b"scoped-secret").hexdigest()
         conf += f"""
 [b7a.users.scopedUser]
@@ -594,6 +610,19 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
         key = jwt.encode(claims, self.ballerina_key, algorithm="RS256", headers={"kid": "ballerina"})
         reply = self.get("/book/1?trace=aud1", headers=[f"api_key: {key}"])
         self.assertEqual(reply.status, 200, reply.body)
+
+    def test_jwt_generator_config_sends_a_backend_jwt(self):
+        # Issue 24 item 6: [jwtGeneratorConfig] (with [jwtConfig] header) is mapped onto
+        # [jwtGenerator]: the backend gets X-JWT-Assertion, signed by the STS key, with WSO2's
+        # configured issuer and tokenExpiry (120000 ms).
+        reply = self.get("/book/1?trace=bjwt", headers=[f"api_key: {self.issued_key()}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        assertion = self.backend.find("trace=bjwt")[0].header("X-JWT-Assertion")
+        self.assertEqual(len(assertion), 1, assertion)
+        claims = jwt.decode(assertion[0], self.ballerina_cert.public_key(), algorithms=["RS256"],
+                            options={"verify_aud": False})
+        self.assertEqual(claims["iss"], "library.test/gateway")
+        self.assertEqual(claims["exp"] - claims["iat"], 120)
 
     def test_iat_in_milliseconds_is_accepted_and_a_future_one_still_refused(self):
         # Issue 24 item 6: WSO2's own test keys carry iat in milliseconds. Read as seconds (a value

@@ -132,6 +132,46 @@ TEST(Wso2Config, ValidateSubscriptionsIsMappedOntoEveryIssuer) {
   EXPECT_FALSE(load("[security]\nvalidateSubscription = true\n").ok());  // a typo stays an error
 }
 
+// Issue 24 item 6: [jwtGeneratorConfig] and [jwtConfig] header mapped onto [jwtGenerator]; the
+// keys micro-gw has no use for warned about; an unsigned backend JWT refused.
+TEST(Wso2Config, JwtGeneratorConfigIsMappedOntoJwtGenerator) {
+  LoadResult r = load(R"(
+[jwtConfig]
+  header = "X-Library-Assertion"
+[jwtGeneratorConfig]
+  jwtGeneratorEnabled = true
+  claimDialect = "http://library.test/claims"
+  signingAlgorithm = "SHA256withRSA"
+  certificateAlias = "ballerina"
+  privateKeyAlias = "ballerina"
+  tokenExpiry = 120000
+  restrictedClaims = ["email"]
+  issuer = "library.test/gateway"
+  audience = ["http://library.test/backends"]
+  generatorImpl = "org.library.Generator"
+  [jwtGeneratorConfig.jwtGeneratorCaching]
+    tokenCacheEnable = true
+    tokenCacheExpiryTime = 120000
+    tokenCacheCapacity = 321
+    tokenCacheEvictionFactor = 0.25
+)");
+  ASSERT_TRUE(r.ok()) << all(r.errors);
+  const JwtGeneratorConfig& j = r.config->jwtGenerator;
+  EXPECT_TRUE(j.enabled);
+  EXPECT_EQ(j.header, "X-Library-Assertion");
+  EXPECT_EQ(j.issuer, "library.test/gateway");
+  EXPECT_EQ(j.validitySeconds, 120);
+  EXPECT_EQ(j.cacheCapacity, 321u);
+  EXPECT_EQ(j.signingKey, "");  // the STS key
+  EXPECT_EQ(countContaining(r.warnings, "mapped onto [jwtGenerator]"), 2u) << all(r.warnings);
+  for (const char* ignored : {"claimDialect", "restrictedClaims", "audience", "generatorImpl",
+                              "privateKeyAlias", "tokenCacheEvictionFactor"})
+    EXPECT_EQ(countContaining(r.warnings, ignored), 1u) << ignored << "\n" << all(r.warnings);
+  LoadResult unsigned_ = load("[jwtGeneratorConfig]\nsigningAlgorithm = \"NONE\"\n");
+  EXPECT_EQ(countContaining(unsigned_.errors, "only SHA256withRSA is served"), 1u)
+      << all(unsigned_.errors);
+}
+
 TEST(Wso2Config, JwtTokenConfig) {
   LoadResult r = load(R"(
 [[jwtTokenConfig]]
