@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "common/base64url.h"
 #include "common/endpoint_url.h"
 #include "common/syntax.h"
 
@@ -387,6 +388,76 @@ std::optional<Endpoints> readEndpointRef(Reader& r, const YAML::Node& root, cons
   return std::nullopt;
 }
 
+// WSO2 MGW 3.x securityConfig {type: basic, username, password}: the gateway sends
+// Authorization: Basic to the backend. The password is never put in a message.
+bool readEndpointSecurity(Reader& r, const YAML::Node& node, const std::string& pointer,
+                          Endpoints* out) {
+  const YAML::Node sec = node["securityConfig"];
+  if (!sec) return true;
+  const std::string at = child(pointer, "securityConfig");
+  if (!sec.IsMap() || !sec["type"] || !sec["type"].IsScalar()) {
+    r.error(at, "must be an object {type: basic, username, password}");
+    return false;
+  }
+  if (lowerAscii(sec["type"].Scalar()) != "basic") {
+    r.error(child(at, "type"), "endpoint security type '" + sec["type"].Scalar().substr(0, 40) +
+                                   "' is not supported (allowed: basic)");
+    return false;
+  }
+  const YAML::Node user = sec["username"];
+  const YAML::Node password = sec["password"];
+  if (!user || !user.IsScalar() || user.Scalar().empty() ||
+      user.Scalar().find(':') != std::string::npos) {
+    r.error(child(at, "username"), "must be a non-empty user name without ':' (RFC 7617)");
+    return false;
+  }
+  if (!password || !password.IsScalar()) {
+    r.error(child(at, "password"), "must be a string");
+    return false;
+  }
+  for (char c : user.Scalar() + password.Scalar()) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      r.error(at, "the user name or password holds a control character");
+      return false;
+    }
+  }
+  out->backendAuthorization = "Basic " + base64Encode(user.Scalar() + ":" + password.Scalar());
+  return true;
+}
+
+// WSO2 MGW 3.x advanceEndpointConfig: timeoutInMillis is served (rounded up to seconds); the
+// retry, circuit breaker and pool settings are not, said at load.
+bool readAdvanceConfig(Reader& r, const YAML::Node& node, const std::string& pointer,
+                       Endpoints* out) {
+  const YAML::Node adv = node["advanceEndpointConfig"];
+  if (!adv) return true;
+  const std::string at = child(pointer, "advanceEndpointConfig");
+  if (!adv.IsMap()) {
+    r.error(at, "must be an object (timeoutInMillis, retryConfig, ...)");
+    return false;
+  }
+  for (auto it = adv.begin(); it != adv.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (key == "timeoutInMillis") {
+      long long ms = 0;
+      if (!it->second.IsScalar() || !YAML::convert<long long>::decode(it->second, ms) || ms < 1 ||
+          ms > 3600000) {
+        r.error(child(at, key), "must be between 1 and 3600000 (milliseconds)");
+        return false;
+      }
+      out->timeoutSeconds = static_cast<int>((ms + 999) / 1000);
+    } else {
+      r.warn(child(at, key),
+             key + " ignored: " +
+                 (key == "retryConfig" ? std::string("a request is not retried (type: failover "
+                                                     "tries the next URL when one is down)")
+                                       : std::string("not served; the gateway's own connection "
+                                                     "pool and limits apply")));
+    }
+  }
+  return true;
+}
+
 // An endpoint object: {"urls": [...], "type": "failover"} or a $ref to one.
 std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root,
                                             const YAML::Node& node, const std::string& pointer,
@@ -425,6 +496,8 @@ std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root,
     }
     out.urls.push_back(*url);
   }
+  if (!readEndpointSecurity(r, node, pointer, &out) || !readAdvanceConfig(r, node, pointer, &out))
+    return std::nullopt;
   if (const YAML::Node type = node["type"]) {
     auto t = r.scalar(type, child(pointer, "type"), "type");
     if (!t) return std::nullopt;

@@ -24,6 +24,10 @@ struct KeySource {
 struct Endpoints {
   std::vector<std::string> urls;  // http:// or https://, tried in order when failover
   bool failover = false;
+  // WSO2 MGW 3.x securityConfig {type: basic}: "Basic base64(user:password)" sent to the backend
+  // as Authorization; never logged. Empty = none.
+  std::string backendAuthorization;
+  int timeoutSeconds = 0;  // advanceEndpointConfig timeoutInMillis, rounded up; 0 = the API's
   bool empty() const { return urls.empty(); }
 };
 

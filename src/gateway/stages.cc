@@ -272,7 +272,12 @@ StageResult planStage(Exchange& ex) {
   plan->setHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
   if (!ex.trace.keepTracestate) plan->dropHeaders.push_back("tracestate");
   plan->responseHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
-  plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
+  plan->timeoutSeconds = endpoints->timeoutSeconds > 0 ? endpoints->timeoutSeconds
+                         : api.timeoutSeconds > 0      ? api.timeoutSeconds
+                                                       : 30;
+  // The endpoint's own credentials (WSO2 securityConfig basic): they replace any Authorization.
+  if (!endpoints->backendAuthorization.empty())
+    plan->setHeaders.emplace_back("Authorization", endpoints->backendAuthorization);
   plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
   // SPEC section 15: the gateway owns the CORS response fields of an API with CORS on.
   if (ex.cors) {

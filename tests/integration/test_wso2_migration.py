@@ -53,7 +53,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 import harness
-from recording_backend import RecordingBackend
+from recording_backend import RecordingBackend, default_responder
 from test_upstream_tls import _pem_key, make_ca, make_leaf
 
 WSO2 = os.path.join(harness.SOURCE_DIR, "tests", "testdata", "wso2")
@@ -230,6 +230,34 @@ paths:
 """
 
 
+ARCHIVE_PASSWORD = "dusty-folio-77"
+ARCHIVE_API = """openapi: 3.0.0
+info: {title: ArchiveAPI, version: "1.0.0"}
+x-wso2-basePath: /archive/v1
+x-wso2-endpoints:
+  - archiveBackend:
+      urls: ["https://localhost:2380/archive"]
+      securityConfig: {type: basic, username: archivist, password: "%s"}
+      advanceEndpointConfig: {timeoutInMillis: 1500, retryConfig: {count: 2}}
+x-wso2-production-endpoints: "#/x-wso2-endpoints/archiveBackend"
+x-wso2-sandbox-endpoints: "#/x-wso2-endpoints/archiveBackend"
+components:
+  securitySchemes:
+    archive_auth: {type: oauth2, flows: {implicit: {authorizationUrl: "https://idp.library.test/a", scopes: {}}}}
+security: [{archive_auth: []}]
+paths:
+  /boxes: {get: {}}
+  /slow: {get: {}}
+""" % ARCHIVE_PASSWORD
+
+
+def slow_archive_responder(req):
+    """The backend of ApiKeyTestCasePort: /archive/slow answers after 4 seconds."""
+    if req.target.startswith("/archive/slow"):
+        time.sleep(4)
+    return default_responder(req)
+
+
 class Round2LoadsAndRefusals(unittest.TestCase):
     """Issue 24 item 5: what stopped a WSO2 project's load, each mapped (loads, with a warning
     saying how) or refused with the reason, through the binary's --validate."""
@@ -340,7 +368,7 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
             f.write(cert.public_bytes(serialization.Encoding.PEM) + _pem_key(key))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert_path)
-        cls.backend = RecordingBackend(ssl_context=ctx)
+        cls.backend = RecordingBackend(ssl_context=ctx, responder=slow_archive_responder)
         cls.addClassCleanup(cls.backend.stop)
         truststore = os.path.join(home, "runtime", "security", "truststore")
         os.makedirs(truststore, exist_ok=True)
@@ -395,6 +423,8 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
         with open(os.path.join(home, "api_definitions", "reading_room_api.yaml"), "w") as f:
             f.write(read("reading_room_api.yaml").replace("https://localhost:2380",
                                                           f"https://localhost:{cls.backend.port}"))
+        with open(os.path.join(home, "api_definitions", "archive.yaml"), "w") as f:
+            f.write(ARCHIVE_API.replace("https://localhost:2380", f"https://localhost:{cls.backend.port}"))
         with open(os.path.join(home, "api_definitions", "stacks.yaml"), "w") as f:
             f.write(NO_SECURITY_API.replace("https://localhost:2380", f"https://localhost:{cls.backend.port}"))
         with open(os.path.join(home, "api_definitions", "catalogue_search.yaml"), "w") as f:
@@ -579,6 +609,31 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
         for marker in ("def1", "def2", "def3"):
             self.assertFalse(self.backend.saw(f"trace={marker}"), marker)
         self.assertIn("no security declared: WSO2 API Microgateway 3.x's default applies", self.gw.output())
+
+    def test_endpoints_by_reference_with_backend_basic_auth_and_timeout(self):
+        # Issue 24 item 3: x-wso2-production-endpoints as the string "#/x-wso2-endpoints/name";
+        # its securityConfig (basic) puts the gateway's Authorization on the forwarded request
+        # (the caller's bearer token never), advanceEndpointConfig timeoutInMillis 1500 bounds the
+        # wait (rounded up to 2 s); the password is never logged.
+        archive = lambda path: harness.curl(self.gw.http("/archive/v1" + path),
+                                            headers=[f"Authorization: Bearer {self.am_token()}"])
+        reply = archive("/boxes?trace=arc1")
+        self.assertEqual(reply.status, 200, reply.body)
+        forwarded = self.backend.find("trace=arc1")[0]
+        self.assertEqual(forwarded.target, "/archive/boxes?trace=arc1")
+        expected = "Basic " + base64.b64encode(f"archivist:{ARCHIVE_PASSWORD}".encode()).decode()
+        self.assertEqual(forwarded.header("Authorization"), [expected.encode()])
+        started = time.monotonic()
+        reply = archive("/slow?trace=arc2")
+        elapsed = time.monotonic() - started
+        self.assertEqual(reply.status, 504, reply.body)
+        self.assertEqual(reply.fault_code(), 101504)
+        self.assertLess(elapsed, 3.5)
+        self.assertGreater(elapsed, 1.4)
+        log = self.gw.output()
+        self.assertNotIn(ARCHIVE_PASSWORD, log)
+        self.assertNotIn(expected.split()[1], log)
+        self.assertIn("retryConfig ignored", log)
 
     def test_operation_endpoints_route_the_operation(self):
         token = self.am_token()
