@@ -1082,9 +1082,11 @@ class Loader {
             // micro-gw's own: require the audience (WSO2 MGW 3.2.10 never checked it).
             {"enforceAudience", [&](auto& v, auto& w) { readBool(v, w, enforceAudience); }},
         });
-    // WSO2 MGW 3.2.10 read audience here and never checked it, so the keys it issued may carry
-    // another aud: ignored unless enforceAudience = true, so they keep working.
-    if (!ti.audience.empty() && !enforceAudience) {
+    // WSO2 MGW 3.2.10 read audience in its single [apikey.tokenConfigs] table and never checked
+    // it, so the keys it issued may carry another aud: ignored there unless enforceAudience =
+    // true, so they keep working. micro-gw's [[apikey.tokenConfigs]] list checks it.
+    const bool wso2Table = header == "[apikey.tokenConfigs]";
+    if (!ti.audience.empty() && !enforceAudience && wso2Table) {
       warnings_.push_back({file_, audienceLine, header + " audience",
                            "WSO2 API Microgateway 3.x setting, ignored as WSO2 3.2.10 ignored it "
                            "(keys it issued keep working); set enforceAudience = true to require "
@@ -1095,7 +1097,6 @@ class Loader {
     // WSO2 MGW 3.x read the single [apikey.tokenConfigs] table with defaults for both (a table
     // holding only a switch, validateAllowedAPIs = true, trusted WSO2's default issuer): the same
     // defaults, said at load. [[apikey.tokenConfigs]] (micro-gw's list) has no defaults.
-    const bool wso2Table = header == "[apikey.tokenConfigs]";
     if (!t.contains("issuer") && wso2Table) {
       ti.issuer = kWso2DefaultApiKeyIssuer;
       warnings_.push_back({file_, lineOf(t), header + " issuer",

@@ -85,6 +85,13 @@ TEST(Wso2Config, ApiKeyConfLoadsWithOneWarningPerIgnoredKey) {
   ASSERT_TRUE(enforced.ok()) << all(enforced.errors);
   EXPECT_EQ(enforced.config->trustedIssuers[0].audience, "gw");
   EXPECT_EQ(countContaining(enforced.warnings, "audience"), 0u) << all(enforced.warnings);
+  // micro-gw's own list form checks it as before.
+  LoadResult list = load(
+      "[[apikey.tokenConfigs]]\nissuer = \"https://sts.test\"\n"
+      "certificateFile = \"/srv/sts.pem\"\naudience = \"gw\"\n");
+  ASSERT_TRUE(list.ok()) << all(list.errors);
+  EXPECT_EQ(list.config->trustedIssuers[0].audience, "gw");
+  EXPECT_EQ(countContaining(list.warnings, "audience"), 0u) << all(list.warnings);
 }
 
 TEST(Wso2Config, ValidationConfLoads) {
