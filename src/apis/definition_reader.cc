@@ -6,7 +6,9 @@
 #include <functional>
 #include <map>
 
+#include "common/base64url.h"
 #include "common/endpoint_url.h"
+#include "common/syntax.h"
 
 namespace mgw::apis {
 
@@ -220,6 +222,11 @@ struct Requirement {
   std::vector<std::string> scopes;  // of the oauth2 schemes
   bool basic = false;
   std::string unsupported;  // the schemes micro-gw does not serve, for the warning
+  int undeclared = 0;       // names declared in no scheme list (skipped, with a warning)
+  // Only undeclared names: WSO2's default (OAuth2 bearer tokens) applies.
+  bool onlyUndeclared() const {
+    return undeclared > 0 && sources.empty() && !oauth2 && !basic && unsupported.empty();
+  }
 };
 
 // What the readers after the first few need to know about the document.
@@ -235,6 +242,7 @@ struct ApiSecurity {
   Requirement application;                 // x-wso2-application-security: added to every one
   bool disabled = false;                   // x-wso2-disable-security: true
   std::vector<KeySource> sources;          // every apiKey location named anywhere in the API
+  int defaulted = 0;  // operations secured by WSO2's default (nothing declared anywhere)
 };
 
 void addSource(std::vector<KeySource>* sources, const KeySource& s) {
@@ -255,14 +263,36 @@ bool readAlternative(Reader& r, const YAML::Node& alt, const std::string& altPoi
     std::string name = it->first.Scalar();
     auto s = schemes.find(name);
     if (s == schemes.end()) {
-      r.error(altPointer, "unknown security scheme '" + name + "'");
-      return false;
+      // WSO2 MGW 3.x's toolkit skipped a name it found in no scheme list; an operation left with
+      // no scheme got its default (OAuth2 bearer tokens). The same here, said at load.
+      r.warn(child(altPointer, name),
+             "security scheme '" + name +
+                 "' is not declared (components.securitySchemes / securityDefinitions): ignored, "
+                 "as WSO2 API Microgateway 3.x ignored it");
+      ++req->undeclared;
+      continue;
     }
     if (s->second.source) {
       addSource(&req->sources, *s->second.source);
     } else if (s->second.type == "oauth2") {
       req->oauth2 = true;
       const YAML::Node scopes = it->second;
+      if (scopes && scopes.IsScalar()) {
+        // "read:books write:books" (a string, not a list): its words, as WSO2's toolkit read it.
+        r.warn(child(altPointer, name), "the scopes of '" + name +
+                                            "' are a string, read as a space-separated list "
+                                            "(write them as a YAML list)");
+        std::string word;
+        for (char ch : scopes.Scalar() + " ") {
+          if (ch == ' ' || ch == ',' || ch == '\t') {
+            if (!word.empty()) req->scopes.push_back(word);
+            word.clear();
+          } else {
+            word += ch;
+          }
+        }
+        continue;
+      }
       if (scopes && !scopes.IsNull() && !scopes.IsSequence()) {
         r.error(child(altPointer, name), "the scopes of '" + name + "' must be a list");
         return false;
@@ -300,12 +330,23 @@ std::optional<Requirement> readRequirement(Reader& r, const YAML::Node& node,
       req.open = true;
       continue;
     }
+    if (alt.IsScalar()) {
+      // "- api_key" instead of "- api_key: []": the scheme without scopes, as WSO2's toolkit
+      // took it.
+      r.warn(altPointer, "security entry '" + alt.Scalar() + "' is a string: read as {" +
+                             alt.Scalar() + ": []} (write it as an object)");
+      YAML::Node asObject(YAML::NodeType::Map);
+      asObject[alt.Scalar()] = YAML::Node(YAML::NodeType::Sequence);
+      if (!readAlternative(r, asObject, altPointer, schemes, &req)) return std::nullopt;
+      continue;
+    }
     if (!alt.IsMap()) {
       r.error(altPointer, "a security requirement must be an object {schemeName: [scopes]}");
       return std::nullopt;
     }
     if (!readAlternative(r, alt, altPointer, schemes, &req)) return std::nullopt;
   }
+  if (req.onlyUndeclared()) req.oauth2 = true;
   return req;
 }
 
@@ -347,12 +388,89 @@ std::optional<Endpoints> readEndpointRef(Reader& r, const YAML::Node& root, cons
   return std::nullopt;
 }
 
+// WSO2 MGW 3.x securityConfig {type: basic, username, password}: the gateway sends
+// Authorization: Basic to the backend. The password is never put in a message.
+bool readEndpointSecurity(Reader& r, const YAML::Node& node, const std::string& pointer,
+                          Endpoints* out) {
+  const YAML::Node sec = node["securityConfig"];
+  if (!sec) return true;
+  const std::string at = child(pointer, "securityConfig");
+  if (!sec.IsMap() || !sec["type"] || !sec["type"].IsScalar()) {
+    r.error(at, "must be an object {type: basic, username, password}");
+    return false;
+  }
+  if (lowerAscii(sec["type"].Scalar()) != "basic") {
+    r.error(child(at, "type"), "endpoint security type '" + sec["type"].Scalar().substr(0, 40) +
+                                   "' is not supported (allowed: basic)");
+    return false;
+  }
+  const YAML::Node user = sec["username"];
+  const YAML::Node password = sec["password"];
+  if (!user || !user.IsScalar() || user.Scalar().empty() ||
+      user.Scalar().find(':') != std::string::npos) {
+    r.error(child(at, "username"), "must be a non-empty user name without ':' (RFC 7617)");
+    return false;
+  }
+  if (!password || !password.IsScalar()) {
+    r.error(child(at, "password"), "must be a string");
+    return false;
+  }
+  for (char c : user.Scalar() + password.Scalar()) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      r.error(at, "the user name or password holds a control character");
+      return false;
+    }
+  }
+  out->backendAuthorization = "Basic " + base64Encode(user.Scalar() + ":" + password.Scalar());
+  return true;
+}
+
+// WSO2 MGW 3.x advanceEndpointConfig: timeoutInMillis is served (rounded up to seconds); the
+// retry, circuit breaker and pool settings are not, said at load.
+bool readAdvanceConfig(Reader& r, const YAML::Node& node, const std::string& pointer,
+                       Endpoints* out) {
+  const YAML::Node adv = node["advanceEndpointConfig"];
+  if (!adv) return true;
+  const std::string at = child(pointer, "advanceEndpointConfig");
+  if (!adv.IsMap()) {
+    r.error(at, "must be an object (timeoutInMillis, retryConfig, ...)");
+    return false;
+  }
+  for (auto it = adv.begin(); it != adv.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (key == "timeoutInMillis") {
+      long long ms = 0;
+      if (!it->second.IsScalar() || !YAML::convert<long long>::decode(it->second, ms) || ms < 1 ||
+          ms > 3600000) {
+        r.error(child(at, key), "must be between 1 and 3600000 (milliseconds)");
+        return false;
+      }
+      out->timeoutSeconds = static_cast<int>((ms + 999) / 1000);
+    } else {
+      r.warn(child(at, key),
+             key + " ignored: " +
+                 (key == "retryConfig" ? std::string("a request is not retried (type: failover "
+                                                     "tries the next URL when one is down)")
+                                       : std::string("not served; the gateway's own connection "
+                                                     "pool and limits apply")));
+    }
+  }
+  return true;
+}
+
 // An endpoint object: {"urls": [...], "type": "failover"} or a $ref to one.
 std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root,
                                             const YAML::Node& node, const std::string& pointer,
                                             int depth) {
+  if (node.IsScalar() && node.Scalar().find("#/x-wso2-endpoints/") != std::string::npos) {
+    // "#/x-wso2-endpoints/name" as a plain string: WSO2's toolkit read it as a $ref.
+    YAML::Node ref(node.Scalar().substr(node.Scalar().find("#/x-wso2-endpoints/")));
+    return readEndpointRef(r, root, ref, pointer, depth);
+  }
   if (!node.IsMap()) {
-    r.error(pointer, "endpoints must be an object with 'urls' (and optional 'type') or a '$ref'");
+    r.error(pointer,
+            "endpoints must be an object with 'urls' (and optional 'type'), a '$ref', or the "
+            "string \"#/x-wso2-endpoints/<name>\"");
     return std::nullopt;
   }
   if (const YAML::Node ref = node["$ref"]) return readEndpointRef(r, root, ref, pointer, depth);
@@ -366,12 +484,20 @@ std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root,
   for (std::size_t i = 0; i < urls.size(); ++i) {
     auto url = r.scalar(urls[i], child(child(pointer, "urls"), i), "an endpoint URL");
     if (!url) return std::nullopt;
+    if (url->rfind("etcd(", 0) == 0) {
+      r.error(child(child(pointer, "urls"), i),
+              "endpoint '" + url->substr(0, 80) +
+                  "': etcd(...) service discovery is not supported; give the backend's URL");
+      return std::nullopt;
+    }
     if (std::string why = checkEndpointUrl(&*url); !why.empty()) {
       r.error(child(child(pointer, "urls"), i), why);
       return std::nullopt;
     }
     out.urls.push_back(*url);
   }
+  if (!readEndpointSecurity(r, node, pointer, &out) || !readAdvanceConfig(r, node, pointer, &out))
+    return std::nullopt;
   if (const YAML::Node type = node["type"]) {
     auto t = r.scalar(type, child(pointer, "type"), "type");
     if (!t) return std::nullopt;
@@ -523,6 +649,15 @@ bool readContext(Reader& r, const YAML::Node& root, const Document& doc, Loaded*
     context = pathOfUrl(doc.servers[0]);
   }
   replaceAll(&context, "{version}", out->api.version);
+  if (context == "/*" || context == "/") {
+    // WSO2 MGW 3.x served such an API on every path; here it would shadow every other API and
+    // micro-gw's own endpoints (/apikey, /.well-known).
+    r.error(out->contextPointer,
+            "bad basePath '" + context +
+                "': an API on every path is not served (it would shadow every other API and "
+                "micro-gw's own endpoints); give it a base path of its own (/orders/v1)");
+    return false;
+  }
   if (std::string why = checkContext(&context); !why.empty()) {
     r.error(out->contextPointer, "bad basePath '" + context + "': " + why);
     return false;
@@ -701,6 +836,16 @@ bool readApiExtensions(Reader& r, const YAML::Node& root, ApiDefinition* api) {
     if (!v) return false;
     api->throttlingTier = *v;
   }
+  if (const YAML::Node h = root["x-wso2-auth-header"]) {
+    // WSO2 MGW 3.x: the header that carries "Bearer <token>" instead of Authorization.
+    auto v = r.scalar(h, "/x-wso2-auth-header", "x-wso2-auth-header");
+    if (!v) return false;
+    if (!isHttpToken(*v)) {
+      r.error("/x-wso2-auth-header", "'" + v->substr(0, 80) + "' is not a header name");
+      return false;
+    }
+    api->authHeader = *v;
+  }
   if (const YAML::Node s = root["x-mgw-subscription-required"]) {
     auto v = r.boolean(s, "/x-mgw-subscription-required");
     if (!v) return false;
@@ -715,17 +860,49 @@ bool readApiExtensions(Reader& r, const YAML::Node& root, ApiDefinition* api) {
     api->corsConfig = readCors(r, cors);
     if (!api->corsConfig) return false;
   }
+  // WSO2 MGW 3.x extensions micro-gw does not run: said by name at load.
+  static const std::pair<const char*, const char*> kIgnored[] = {
+      {"x-wso2-request-interceptor",
+       "interceptors (Ballerina or Java code) are not run; the request passes unchanged"},
+      {"x-wso2-response-interceptor",
+       "interceptors (Ballerina or Java code) are not run; the response passes unchanged"},
+      {"x-wso2-response-cache", "responses are not cached; every request reaches the backend"},
+      {"x-wso2-transports",
+       "the API is served on both listeners (HTTP and HTTPS); basic credentials are taken on "
+       "HTTPS only"},
+  };
+  for (const auto& [ext, why] : kIgnored) {
+    if (root[ext]) r.warn(std::string("/") + ext, std::string(ext) + " ignored: " + why);
+  }
   return true;
 }
 
 // An operation's own WSO2 extensions: x-wso2-throttling-tier, its endpoints (WSO2 MGW 3.x: they
-// route that operation), x-wso2-disable-security (into *disabled).
+// route that operation), x-wso2-disable-security (into *disabled: unset when the operation does
+// not say, so the API's value applies).
 bool readOperationExtensions(Reader& r, const YAML::Node& root, const YAML::Node& op,
-                             const std::string& opPointer, Resource* res, bool* disabled) {
+                             const std::string& opPointer, Resource* res,
+                             std::optional<bool>* disabled) {
   if (const YAML::Node tier = op["x-wso2-throttling-tier"]) {
     auto v = r.scalar(tier, child(opPointer, "x-wso2-throttling-tier"), "x-wso2-throttling-tier");
     if (!v) return false;
-    res->throttlingTier = *v;
+    const YAML::Node apiTier = root["x-wso2-throttling-tier"];
+    if (apiTier && apiTier.IsScalar()) {
+      // WSO2 MGW 3.x's toolkit: "Resource level policy ... will be neglected due to the presence
+      // of API level policy". The same, said at load.
+      r.warn(child(opPointer, "x-wso2-throttling-tier"),
+             "resource tier " + *v + " ignored: the API-level tier " + apiTier.Scalar() +
+                 " applies instead (as WSO2 API Microgateway 3.x's toolkit did)");
+    } else {
+      res->throttlingTier = *v;
+    }
+  }
+  // WSO2 MGW 3.x extensions micro-gw does not run: said by name at load.
+  for (const char* ext : {"x-wso2-request-interceptor", "x-wso2-response-interceptor"}) {
+    if (op[ext])
+      r.warn(child(opPointer, ext), std::string(ext) +
+                                        " ignored: interceptors (Ballerina or Java code) are not "
+                                        "run; the request and response pass unchanged");
   }
   if (const YAML::Node prod = op["x-wso2-production-endpoints"]) {
     auto e = readEndpointObject(r, root, prod, child(opPointer, "x-wso2-production-endpoints"), 0);
@@ -747,12 +924,14 @@ bool readOperationExtensions(Reader& r, const YAML::Node& root, const YAML::Node
 
 // How the operation is called. Operation security replaces the API's (OpenAPI 3 section 4.8.10);
 // no declaration at all means secured: an API is open only where its definition says so.
-// x-wso2-disable-security wins over any scheme (WSO2 MGW 3.x).
+// x-wso2-disable-security wins over any scheme (WSO2 MGW 3.x); an operation's own value wins over
+// the API's either way (false under an API-level true secures the operation, as WSO2's toolkit
+// read it).
 void applySecurity(Reader& r, const std::string& opPointer, const Requirement* effective,
-                   const ApiSecurity& api, bool opDisabled, Resource* res) {
+                   ApiSecurity& api, std::optional<bool> opDisabled, Resource* res) {
   const Requirement& app = api.application;
   ResourceSecurity& sec = res->security;
-  if (api.disabled || opDisabled) {
+  if (opDisabled.value_or(api.disabled)) {
     res->secured = false;
   } else if (effective) {
     res->secured = !effective->open;
@@ -775,6 +954,12 @@ void applySecurity(Reader& r, const std::string& opPointer, const Requirement* e
     sec.keySources = app.sources;
     sec.oauth2 = app.oauth2;
     sec.basic = app.basic;
+  } else if (app.sources.empty()) {
+    // Nothing declared at all: WSO2 MGW 3.x's default auth providers, OAuth2 bearer tokens
+    // ([[jwtTokenConfig]] issuers) and no API key (readDefinition warns once per definition).
+    sec.declared = true;
+    sec.oauth2 = true;
+    ++api.defaulted;
   }
 }
 
@@ -788,7 +973,7 @@ std::optional<Resource> readOperation(Reader& r, const YAML::Node& root, const D
     return std::nullopt;
   }
   Resource res{upper(method), path, true, {}, {}, {}, {}};
-  bool opDisabled = false;
+  std::optional<bool> opDisabled;
   if (!readOperationExtensions(r, root, op, opPointer, &res, &opDisabled)) return std::nullopt;
   std::optional<Requirement> opSecurity;
   if (const YAML::Node sec = op["security"]) {
@@ -886,6 +1071,13 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
   if (!readApiExtensions(r, root, &api)) return std::nullopt;
   if (!readPaths(r, root, doc, &security, &api)) return std::nullopt;
   if (!checkResources(r, doc, apiHasNoEndpoints, api)) return std::nullopt;
+  if (security.defaulted > 0) {
+    r.warn("/security",
+           "no security declared: WSO2 API Microgateway 3.x's default applies, OAuth2 bearer "
+           "tokens from a [[jwtTokenConfig]] issuer and no API key (without an issuer, such "
+           "operations answer 401); declare an apiKey scheme or x-wso2-application-security "
+           "[api_key] to take API keys");
+  }
   // Secured resources with no declared location take the WSO2 defaults.
   api.keySources = security.sources.empty()
                        ? std::vector<KeySource>{{KeyLocation::kHeader, "apikey"},

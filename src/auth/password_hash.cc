@@ -1,6 +1,6 @@
 #include "auth/password_hash.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <stdexcept>
@@ -9,8 +9,6 @@
 
 namespace mgw::auth {
 namespace {
-
-constexpr std::string_view kSha256Prefix = "@sha256:";
 
 void ensureSodium() {
   static const int rc = sodium_init();
@@ -44,20 +42,22 @@ bool verifyPassword(std::string_view stored, std::string_view password) {
       const std::string nulTerminated(stored);  // crypto_pwhash_str_verify reads a C string
       return crypto_pwhash_str_verify(nulTerminated.c_str(), password.data(), password.size()) == 0;
     }
-    case PasswordHashKind::kSha256: {
-      std::string digest(crypto_hash_sha256_BYTES, '\0');
-      crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
-                         reinterpret_cast<const unsigned char*>(password.data()), password.size());
-      const bool equal = verifyDigest(stored.substr(kSha256Prefix.size()), digest);
-      secureWipe(digest);
-      return equal;
-    }
+    case PasswordHashKind::kSha256:
+    case PasswordHashKind::kSha384:
+    case PasswordHashKind::kSha512:
     case PasswordHashKind::kSha1Legacy: {
-      // WSO2 legacy: unsalted SHA-1 (accepted only for migration, with a startup warning).
-      std::string digest(SHA_DIGEST_LENGTH, '\0');
-      SHA1(reinterpret_cast<const unsigned char*>(password.data()), password.size(),
-           reinterpret_cast<unsigned char*>(digest.data()));
-      const bool equal = verifyDigest(stored, digest);
+      // Unsalted digests (WSO2 legacy and @sha256:), accepted only for migration with a warning.
+      const EVP_MD* md = *kind == PasswordHashKind::kSha256   ? EVP_sha256()
+                         : *kind == PasswordHashKind::kSha384 ? EVP_sha384()
+                         : *kind == PasswordHashKind::kSha512 ? EVP_sha512()
+                                                              : EVP_sha1();
+      std::string digest(EVP_MAX_MD_SIZE, '\0');
+      unsigned int length = 0;
+      if (EVP_Digest(password.data(), password.size(),
+                     reinterpret_cast<unsigned char*>(digest.data()), &length, md, nullptr) != 1)
+        return false;
+      digest.resize(length);
+      const bool equal = verifyDigest(passwordDigestHex(stored), digest);
       secureWipe(digest);
       return equal;
     }

@@ -98,9 +98,13 @@ UserStore::UserStore(const std::vector<config::UserConfig>& users, const config:
         break;
       }
       case PasswordHashKind::kSha256:
-        warnings_.push_back(
-            "user " + quotedName(u.name) +
-            " has an unsalted SHA-256 password; re-hash it with `micro-gw hash-password`");
+      case PasswordHashKind::kSha384:
+      case PasswordHashKind::kSha512:
+        warnings_.push_back("user " + quotedName(u.name) + " has an unsalted " +
+                            (*kind == PasswordHashKind::kSha256   ? "SHA-256"
+                             : *kind == PasswordHashKind::kSha384 ? "SHA-384"
+                                                                  : "SHA-512") +
+                            " password; re-hash it with `micro-gw hash-password`");
         break;
       case PasswordHashKind::kSha1Legacy:
         warnings_.push_back(
@@ -134,6 +138,8 @@ bool UserStore::verifyUser(const User* user, std::string_view password) const {
     case PasswordHashKind::kArgon2id:
       return verifyPassword(user->storedHash, password);
     case PasswordHashKind::kSha256:
+    case PasswordHashKind::kSha384:
+    case PasswordHashKind::kSha512:
     case PasswordHashKind::kSha1Legacy:
       (void)verifyPassword(dummyArgon2idHash(), password);
       return verifyPassword(user->storedHash, password);

@@ -61,20 +61,59 @@ bool isArgon2idString(std::string_view s) {
                                         crypto_pwhash_MEMLIMIT_INTERACTIVE) >= 0;
 }
 
+namespace {
+
+struct DigestForm {
+  std::string_view prefix;
+  PasswordHashKind kind;
+  std::size_t hexLength;
+};
+constexpr DigestForm kDigestForms[] = {{"@sha256:", PasswordHashKind::kSha256, 64},
+                                       {"@sha384:", PasswordHashKind::kSha384, 96},
+                                       {"@sha512:", PasswordHashKind::kSha512, 128}};
+
+// The digest form stored starts with, or nullptr.
+const DigestForm* digestForm(std::string_view stored) {
+  for (const DigestForm& f : kDigestForms) {
+    if (stored.substr(0, f.prefix.size()) == f.prefix) return &f;
+  }
+  return nullptr;
+}
+
+// After the prefix: <hex> or Ballerina's {<hex>}.
+bool inBraces(std::string_view rest) {
+  return rest.size() >= 2 && rest.front() == '{' && rest.back() == '}';
+}
+
+}  // namespace
+
 std::optional<PasswordHashKind> classifyPasswordHash(std::string_view stored) {
   constexpr std::string_view kArgon2idPrefix = "$argon2id$";
-  constexpr std::string_view kSha256Prefix = "@sha256:";
   if (stored.substr(0, kArgon2idPrefix.size()) == kArgon2idPrefix) {
     if (isArgon2idString(stored)) return PasswordHashKind::kArgon2id;
     return std::nullopt;
   }
-  if (stored.substr(0, kSha256Prefix.size()) == kSha256Prefix) {
-    if (isHexString(stored.substr(kSha256Prefix.size()), 2 * crypto_hash_sha256_BYTES))
-      return PasswordHashKind::kSha256;
+  if (const DigestForm* f = digestForm(stored)) {
+    if (isHexString(passwordDigestHex(stored), f->hexLength)) return f->kind;
     return std::nullopt;
   }
   if (isHexString(stored, 40)) return PasswordHashKind::kSha1Legacy;
   return std::nullopt;
+}
+
+std::string_view passwordDigestHex(std::string_view stored) {
+  const DigestForm* f = digestForm(stored);
+  if (f == nullptr) return isHexString(stored, 40) ? stored : std::string_view();
+  std::string_view rest = stored.substr(f->prefix.size());
+  return inBraces(rest) ? rest.substr(1, rest.size() - 2) : rest;
+}
+
+bool isLegacyWso2PasswordHash(std::string_view stored) {
+  const auto kind = classifyPasswordHash(stored);
+  if (!kind || *kind == PasswordHashKind::kArgon2id) return false;
+  if (*kind == PasswordHashKind::kSha1Legacy) return true;
+  return inBraces(stored.substr(digestForm(stored)->prefix.size())) ||
+         *kind != PasswordHashKind::kSha256;
 }
 
 bool isHttpToken(std::string_view s) {

@@ -16,10 +16,20 @@ namespace mgw {
 
 enum class PasswordHashKind {
   kArgon2id,    // $argon2id$v=19$m=...,t=...,p=...$salt$hash (what `micro-gw hash-password` writes)
-  kSha256,      // @sha256:<64 hex>, unsalted
+  kSha256,      // @sha256:<64 hex>, unsalted (or Ballerina's @sha256:{<64 hex>})
   kSha1Legacy,  // exactly 40 hex: WSO2 API Microgateway 3.x's unsalted SHA-1; accepted with a
                 // warning
+  kSha384,      // Ballerina's @sha384:{<96 hex>} (or without the braces), unsalted
+  kSha512,      // Ballerina's @sha512:{<128 hex>} (or without the braces), unsalted
 };
+
+// The hex digest of an @sha256: / @sha384: / @sha512: hash, without Ballerina's braces ("" for any
+// other kind). Call after classifyPasswordHash accepted stored.
+[[nodiscard]] std::string_view passwordDigestHex(std::string_view stored);
+
+// True for the forms WSO2 API Microgateway 3.x (Ballerina's config auth store) wrote and micro-gw
+// accepts only to migrate, with a warning: the bare SHA-1 and @shaN:{hex} in braces.
+[[nodiscard]] bool isLegacyWso2PasswordHash(std::string_view stored);
 
 // What kind of stored password hash `stored` is, or nullopt when it is none of them (malformed,
 // truncated, an argon2id string libsodium would refuse, a plaintext password). Hex digits may be in

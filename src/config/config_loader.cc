@@ -36,6 +36,9 @@ using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 
 constexpr const char* kDefaultListenerKeyStore = "runtime/security/micro-gw-tls.pem";
 constexpr const char* kDefaultTrustStore = "runtime/security/truststore";
+// WSO2 MGW 3.x's defaults for [apikey.tokenConfigs] (its micro_gw_conf_defaults).
+constexpr const char* kWso2DefaultApiKeyIssuer = "https://localhost:9095/apikey";
+constexpr const char* kWso2DefaultApiKeyAlias = "ballerina";
 constexpr const char* kDefaultSigningKeyStore = "runtime/security/micro-gw-signing.pem";
 constexpr const char* kDefaultStorage = "runtime/data/micro-gw.db";
 constexpr const char* kWso2DefinitionsFolder = "api_definitions";  // WSO2 MGW 3.x toolkit layout
@@ -672,6 +675,33 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      forEachTable(v, w, [&](const Value& t) { readJwtIssuer(t, c); });
                    }},
+                  // WSO2 MGW 3.x's backend JWT tables, mapped onto [jwtGenerator].
+                  {"jwtGeneratorConfig",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readWso2JwtGenerator(v, c.jwtGenerator);
+                   }},
+                  {"jwtConfig",
+                   [&](const Value& v, const Where& w) {
+                     if (!expectTable(v, w)) return;
+                     readTable(v, "[jwtConfig]", "jwtConfig",
+                               {{"header", [&](const Value& hv, const Where& hw) {
+                                   readJwtHeader(hv, hw, c.jwtGenerator);
+                                   warn(hv, hw,
+                                        "WSO2 API Microgateway 3.x setting, mapped onto "
+                                        "[jwtGenerator] header");
+                                 }}});
+                   }},
+                  // WSO2 MGW 3.x [security] validateSubscriptions: mapped in finish() onto
+                  // every [[jwtTokenConfig]]'s validateSubscription.
+                  {"security",
+                   [&](const Value& v, const Where& w) {
+                     if (!expectTable(v, w)) return;
+                     readTable(v, "[security]", "security",
+                               {{"validateSubscriptions", [&](auto& bv, auto& bw) {
+                                   readBool(bv, bw, validateSubscriptions_);
+                                   validateSubscriptionsLine_ = lineOf(bv);
+                                 }}});
+                   }},
               });
   }
 
@@ -700,9 +730,13 @@ class Loader {
         });
     if (!t.contains("issuer"))
       errorAt(j.line, header + " issuer", "missing: the iss claim of the tokens it signs");
+    // WSO2 MGW 3.x verified no signature for an issuer without certificateAlias (and jwksURL):
+    // any token naming the issuer passed. micro-gw refuses rather than guess a key.
     if (j.certificateAlias.empty() && j.certificateFile.empty())
       errorAt(j.line, header + " certificateAlias",
-              "missing: give certificateAlias (truststore alias) or certificateFile");
+              "missing: WSO2 API Microgateway 3.x verified no signature for such an issuer, "
+              "micro-gw verifies every token: give certificateAlias (the truststore entry of the "
+              "issuer's certificate) or certificateFile");
     j.certificateFile = resolve(j.certificateFile, nullptr);
     c.jwtIssuers.push_back(std::move(j));
   }
@@ -820,18 +854,24 @@ class Loader {
                      auto s = getString(v, w);
                      if (!s) return;
                      const auto kind = classifyPasswordHash(*s);
-                     if (kind == PasswordHashKind::kArgon2id || kind == PasswordHashKind::kSha256) {
+                     if (kind && isLegacyWso2PasswordHash(*s)) {
                        u.password = *s;
-                     } else if (kind == PasswordHashKind::kSha1Legacy) {
-                       u.password = *s;
+                       const char* what = kind == PasswordHashKind::kSha1Legacy ? "SHA-1"
+                                          : kind == PasswordHashKind::kSha256   ? "SHA-256"
+                                          : kind == PasswordHashKind::kSha384   ? "SHA-384"
+                                                                                : "SHA-512";
                        warn(v, w,
-                            "unsalted SHA-1 password (WSO2 legacy): replace it with the "
-                            "output of `micro-gw hash-password`");
+                            std::string("unsalted ") + what +
+                                " password (WSO2 legacy): replace it with the output of "
+                                "`micro-gw hash-password`");
+                     } else if (kind) {
+                       u.password = *s;
                      } else {
                        error(v, w,
                              "must be an argon2id string ($argon2id$v=19$..., from "
-                             "`micro-gw hash-password`), @sha256:<64 hex digits>, or a "
-                             "40-hex-digit SHA-1 (legacy); plain-text passwords are not accepted");
+                             "`micro-gw hash-password`), @sha256:<64 hex digits>, Ballerina's "
+                             "@sha256:{hex}, @sha384:{hex} or @sha512:{hex}, or a 40-hex-digit "
+                             "SHA-1 (legacy); plain-text passwords are not accepted");
                      }
                    }},
                   {"roles",
@@ -1024,6 +1064,8 @@ class Loader {
 
   void readTrustedIssuer(const Value& t, Config& c, const std::string& header) {
     TrustedIssuer ti;
+    bool enforceAudience = false;
+    int audienceLine = lineOf(t);
     readTable(
         t, header, "apikey.tokenConfigs",
         {
@@ -1032,13 +1074,47 @@ class Loader {
             {"certificateFile", [&](auto& v, auto& w) { readPath(v, w, ti.certificateFile); }},
             {"validateAllowedAPIs",
              [&](auto& v, auto& w) { readBool(v, w, ti.validateAllowedAPIs); }},
-            {"audience", [&](auto& v, auto& w) { readString(v, w, ti.audience, false); }},
+            {"audience",
+             [&](auto& v, auto& w) {
+               readString(v, w, ti.audience, false);
+               audienceLine = lineOf(v);
+             }},
+            // micro-gw's own: require the audience (WSO2 MGW 3.2.10 never checked it).
+            {"enforceAudience", [&](auto& v, auto& w) { readBool(v, w, enforceAudience); }},
         });
-    if (!t.contains("issuer")) {
+    // WSO2 MGW 3.2.10 read audience in its single [apikey.tokenConfigs] table and never checked
+    // it, so the keys it issued may carry another aud: ignored there unless enforceAudience =
+    // true, so they keep working. micro-gw's [[apikey.tokenConfigs]] list checks it.
+    const bool wso2Table = header == "[apikey.tokenConfigs]";
+    if (!ti.audience.empty() && !enforceAudience && wso2Table) {
+      warnings_.push_back({file_, audienceLine, header + " audience",
+                           "WSO2 API Microgateway 3.x setting, ignored as WSO2 3.2.10 ignored it "
+                           "(keys it issued keep working); set enforceAudience = true to require "
+                           "it in aud",
+                           ""});
+      ti.audience.clear();
+    }
+    // WSO2 MGW 3.x read the single [apikey.tokenConfigs] table with defaults for both (a table
+    // holding only a switch, validateAllowedAPIs = true, trusted WSO2's default issuer): the same
+    // defaults, said at load. [[apikey.tokenConfigs]] (micro-gw's list) has no defaults.
+    if (!t.contains("issuer") && wso2Table) {
+      ti.issuer = kWso2DefaultApiKeyIssuer;
+      warnings_.push_back({file_, lineOf(t), header + " issuer",
+                           std::string("not given: WSO2 API Microgateway 3.x's default \"") +
+                               kWso2DefaultApiKeyIssuer + "\" applies",
+                           ""});
+    } else if (!t.contains("issuer")) {
       errorAt(lineOf(t), header + " issuer",
               "missing: the iss claim of the keys this issuer signs");
     }
-    if (ti.certificateAlias.empty() && ti.certificateFile.empty()) {
+    if (ti.certificateAlias.empty() && ti.certificateFile.empty() && wso2Table &&
+        !t.contains("certificateAlias")) {
+      ti.certificateAlias = kWso2DefaultApiKeyAlias;
+      warnings_.push_back({file_, lineOf(t), header + " certificateAlias",
+                           std::string("not given: WSO2 API Microgateway 3.x's default \"") +
+                               kWso2DefaultApiKeyAlias + "\" applies (the truststore entry)",
+                           ""});
+    } else if (ti.certificateAlias.empty() && ti.certificateFile.empty()) {
       errorAt(lineOf(t), header + " certificateAlias",
               "missing: give certificateAlias (the kid of its keys and its truststore alias) "
               "and/or certificateFile (PEM certificate or public key)");
@@ -1315,16 +1391,7 @@ class Loader {
     readTable(t, "[jwtGenerator]", "jwtGenerator",
               {
                   {"enabled", [&](auto& v, auto& w) { readBool(v, w, j.enabled); }},
-                  {"header",
-                   [&](const Value& v, const Where& w) {
-                     auto s = getString(v, w);
-                     if (!s) return;
-                     if (!isHttpToken(*s)) {
-                       error(v, w, "must be a header field name (RFC 9110 token)");
-                       return;
-                     }
-                     j.header = *s;
-                   }},
+                  {"header", [&](auto& v, auto& w) { readJwtHeader(v, w, j); }},
                   {"signingKey", [&](auto& v, auto& w) { readPath(v, w, j.signingKey); }},
                   {"signingKeyPassword",
                    [&](auto& v, auto& w) { readString(v, w, j.signingKeyPassword); }},
@@ -1351,6 +1418,60 @@ class Loader {
                   {"cacheCapacity",
                    [&](auto& v, auto& w) { readPositive(v, w, j.cacheCapacity, "entries"); }},
               });
+  }
+
+  void readJwtHeader(const Value& v, const Where& w, JwtGeneratorConfig& j) {
+    auto s = getString(v, w);
+    if (!s) return;
+    if (!isHttpToken(*s)) {
+      error(v, w, "must be a header field name (RFC 9110 token)");
+      return;
+    }
+    j.header = *s;
+  }
+
+  // WSO2 MGW 3.x [jwtGeneratorConfig] onto [jwtGenerator]: the switch, issuer, expiry and cache
+  // size; signed by the STS key as WSO2 signed with its keystore's (signingAlgorithm NONE, an
+  // unsigned JWT, is refused). The rest is in config/wso2_keys.cc (warned, ignored).
+  void readWso2JwtGenerator(const Value& t, JwtGeneratorConfig& j) {
+    const std::string header = "[jwtGeneratorConfig]";
+    if (j.line == 0) j.line = lineOf(t);
+    readTable(
+        t, header, "jwtGeneratorConfig",
+        {
+            {"jwtGeneratorEnabled", [&](auto& v, auto& w) { readBool(v, w, j.enabled); }},
+            {"issuer", [&](auto& v, auto& w) { readString(v, w, j.issuer, false); }},
+            {"tokenExpiry",
+             [&](auto& v, auto& w) {
+               std::int64_t ms = 0;
+               readInt(v, w, ms, 10000, 86400000,
+                       "must be between 10000 and 86400000 (milliseconds)");
+               if (ms >= 10000) j.validitySeconds = static_cast<int>(ms / 1000);
+             }},
+            {"signingAlgorithm",
+             [&](const Value& v, const Where& w) {
+               auto s = getString(v, w);
+               if (s && *s != "SHA256withRSA")
+                 error(v, w,
+                       "only SHA256withRSA is served (the STS key signs; an unsigned backend JWT, "
+                       "NONE, would let anyone on the way forge the caller)");
+             }},
+            {"jwtGeneratorCaching",
+             [&](const Value& v, const Where& w) {
+               if (!expectTable(v, w)) return;
+               readTable(v, header + " jwtGeneratorCaching",
+                         "jwtGeneratorConfig.jwtGeneratorCaching",
+                         {{"tokenCacheCapacity", [&](auto& cv, auto& cw) {
+                             readPositive(cv, cw, j.cacheCapacity, "entries");
+                           }}});
+             }},
+        });
+    warnings_.push_back({file_, lineOf(t), header,
+                         "WSO2 API Microgateway 3.x table, mapped onto [jwtGenerator] "
+                         "(jwtGeneratorEnabled, issuer, tokenExpiry, tokenCacheCapacity; signed "
+                         "by the STS key, kid " +
+                             j.kid + ")",
+                         ""});
   }
 
   // [cluster] (SPEC section 14).
@@ -1478,6 +1599,18 @@ class Loader {
       const std::string wso2Definitions = resolve(kWso2DefinitionsFolder, nullptr);
       if (fs::is_directory(wso2Definitions, ec)) c.apis.definitions.push_back(wso2Definitions);
     }
+    // [security] validateSubscriptions = true (WSO2 MGW 3.x, one switch for every issuer): each
+    // [[jwtTokenConfig]] validates subscriptions (subscribedAPIs must name the API).
+    if (validateSubscriptions_) {
+      for (JwtIssuerConfig& j : c.jwtIssuers) j.validateSubscription = true;
+      warnings_.push_back(
+          {file_, validateSubscriptionsLine_, "[security] validateSubscriptions",
+           "WSO2 API Microgateway 3.x setting, mapped: validateSubscription = true on every "
+           "[[jwtTokenConfig]] (" +
+               std::to_string(c.jwtIssuers.size()) +
+               " issuer(s)); a bearer token's subscribedAPIs must name the API (403 900908)",
+           ""});
+    }
     // [jwtGenerator]: its own keystore, or the STS's key (then the STS must be on).
     c.jwtGenerator.signingKey = resolve(c.jwtGenerator.signingKey, nullptr);
     if (c.jwtGenerator.enabled && c.jwtGenerator.signingKey.empty() && !c.tokenIssuer.enabled)
@@ -1505,7 +1638,9 @@ class Loader {
   std::string home_;
   std::vector<LoadError> errors_;
   std::vector<LoadError> warnings_;
-  int httpsPortLine_ = 0;             // for the cross-table STS/HTTPS warning
+  int httpsPortLine_ = 0;               // for the cross-table STS/HTTPS warning
+  bool validateSubscriptions_ = false;  // WSO2's [security] validateSubscriptions
+  int validateSubscriptionsLine_ = 0;
   bool definitionsDeclared_ = false;  // [apis] definitions present (else api_definitions/)
 };
 

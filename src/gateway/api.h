@@ -24,6 +24,10 @@ struct KeySource {
 struct Endpoints {
   std::vector<std::string> urls;  // http:// or https://, tried in order when failover
   bool failover = false;
+  // WSO2 MGW 3.x securityConfig {type: basic}: "Basic base64(user:password)" sent to the backend
+  // as Authorization; never logged. Empty = none.
+  std::string backendAuthorization;
+  int timeoutSeconds = 0;  // advanceEndpointConfig timeoutInMillis, rounded up; 0 = the API's
   bool empty() const { return urls.empty(); }
 };
 
@@ -68,6 +72,7 @@ struct ApiDefinition {
   // [apis] allowPathParameters) that buildApis sets.
   std::optional<bool> ownAllowPathParameters;
   bool allowPathParameters = false;
+  std::string authHeader = "Authorization";  // where bearer tokens come (x-wso2-auth-header)
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
   std::string throttlingTier;     // x-wso2-throttling-tier / throttlingTier; empty = none

@@ -7,10 +7,10 @@
 namespace mgw::gateway {
 
 std::optional<Credential> BearerAuthenticator::extract(const message::HttpRequest& request,
-                                                       const ApiDefinition&,
+                                                       const ApiDefinition& api,
                                                        const Resource& resource) const {
   if (!resource.security.oauth2) return std::nullopt;
-  auto token = extractBearer(request);
+  auto token = extractBearer(request, api.authHeader);
   if (!token) return std::nullopt;
   return Credential{Scheme::kBearer, std::move(token->value), std::move(token->source)};
 }

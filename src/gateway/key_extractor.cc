@@ -11,8 +11,9 @@ std::optional<ExtractedKey> extractKey(const ApiDefinition& api,
   return extractKey(api.keySources, request);
 }
 
-std::optional<ExtractedKey> extractBearer(const message::HttpRequest& request) {
-  auto [begin, end] = request.headers.equal_range("Authorization");
+std::optional<ExtractedKey> extractBearer(const message::HttpRequest& request,
+                                          const std::string& header) {
+  auto [begin, end] = request.headers.equal_range(header);
   for (auto it = begin; it != end; ++it) {
     std::string_view v = trimOws(it->second);
     constexpr std::string_view kScheme = "bearer ";
@@ -25,7 +26,7 @@ std::optional<ExtractedKey> extractBearer(const message::HttpRequest& request) {
     if (!match) continue;
     std::string_view token = trimOws(v.substr(kScheme.size()));
     if (!token.empty())
-      return ExtractedKey{std::string(token), KeySource{KeyLocation::kHeader, "Authorization"}};
+      return ExtractedKey{std::string(token), KeySource{KeyLocation::kHeader, header}};
   }
   return std::nullopt;
 }

@@ -28,7 +28,9 @@ std::optional<ExtractedKey> extractKey(const std::vector<KeySource>& sources,
 
 // "Authorization: Bearer <token>" (RFC 6750 section 2.1; the scheme compares case-insensitively),
 // for resources secured by OAuth2 (WSO2 MGW 3.x [[jwtTokenConfig]] tokens). nullopt without one.
-std::optional<ExtractedKey> extractBearer(const message::HttpRequest& request);
+// header: the API's x-wso2-auth-header (WSO2 MGW 3.x), Authorization by default.
+std::optional<ExtractedKey> extractBearer(const message::HttpRequest& request,
+                                          const std::string& header = "Authorization");
 
 // Where a secured resource takes an API key: its own security's locations when its definition
 // declares them, else the API's.

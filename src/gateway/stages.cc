@@ -256,7 +256,7 @@ StageResult planStage(Exchange& ex) {
   const bool verified = ex.principal && ex.credential;
   // WSO2 MGW 3.x removeAuthHeaderFromOutMessage (default true): the bearer token stays here.
   if (verified && ex.credential->scheme == Scheme::kBearer && !api.propagateApiKey)
-    plan->dropHeaders.push_back("Authorization");
+    plan->dropHeaders.push_back(api.authHeader);  // Authorization, or x-wso2-auth-header's
   // Basic credentials never reach the backend (WSO2 strips them too), whatever propagateApiKey.
   if (verified && ex.credential->scheme == Scheme::kBasic)
     plan->dropHeaders.push_back("Authorization");
@@ -273,7 +273,12 @@ StageResult planStage(Exchange& ex) {
   plan->setHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
   if (!ex.trace.keepTracestate) plan->dropHeaders.push_back("tracestate");
   plan->responseHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
-  plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
+  plan->timeoutSeconds = endpoints->timeoutSeconds > 0 ? endpoints->timeoutSeconds
+                         : api.timeoutSeconds > 0      ? api.timeoutSeconds
+                                                       : 30;
+  // The endpoint's own credentials (WSO2 securityConfig basic): they replace any Authorization.
+  if (!endpoints->backendAuthorization.empty())
+    plan->setHeaders.emplace_back("Authorization", endpoints->backendAuthorization);
   plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
   // SPEC section 15: the gateway owns the CORS response fields of an API with CORS on.
   if (ex.cors) {

@@ -177,6 +177,11 @@ bool claimsFromJson(const nlohmann::json& payload, Claims* claims, std::string* 
     c.applicationTier = text("tier");
   }
   c.iat = iat.value_or(0);
+  // WSO2's own test tokens (and some WSO2 API Manager versions) wrote iat in milliseconds. 10^12
+  // seconds is the year 33658, while every millisecond time since September 2001 is above it: such
+  // a value is read as milliseconds (floored to seconds). The future-iat refusal then applies to
+  // the seconds as to any other token, so nothing a seconds-token could not do gets through.
+  if (c.iat >= kMillisecondIatThreshold) c.iat /= 1000;
   // The application's name, for the backend JWT (SPEC section 15), read leniently: a value of
   // another shape is left out, never a refusal.
   if (auto a = payload.find("application"); a != payload.end()) {

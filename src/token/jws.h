@@ -40,6 +40,10 @@ struct AllowedApi {
   std::string tier;  // WSO2 API Manager's subscribedAPIs[].subscriptionTier; may be empty
 };
 
+// An iat at or above this is in milliseconds (WSO2's test tokens), read as seconds: see
+// claimsFromJson.
+constexpr std::int64_t kMillisecondIatThreshold = 1'000'000'000'000;
+
 struct Claims {
   std::string sub;
   std::string iss;

@@ -1,25 +1,26 @@
-"""WSO2 API Microgateway 3.x projects run unchanged (issue 16, SPEC section 9).
+"""WSO2 API Microgateway 3.x projects run unchanged (issues 16 and 24, SPEC section 9).
 
-WSO2's own v3.2.10 integration-test resources (tests/testdata/wso2/, copied byte for byte) are laid
-out as a WSO2 project folder: conf/micro-gw.conf, runtime/bre/security/*.p12 (legacy PKCS#12, as
-shipped), api_definitions/common_api.yaml (no [apis] definitions in the file). Only the runtime
-home (MGW_RUNTIME_HOME) is chosen by the test.
+The project's own fixtures in WSO2's formats (tests/testdata/wso2/: api-key.conf, validation.conf,
+library_api.yaml, policies.yaml; nothing copied from WSO2) are laid out as a WSO2 project folder:
+conf/micro-gw.conf, runtime/bre/security/*.p12, api_definitions/library_api.yaml (no [apis]
+definitions in the file). The PKCS#12 keystores are made here with `openssl pkcs12 -export -legacy`
+(RC2-40 certificates, 3DES key: the encryption Java 8 and OpenSSL 1.x wrote, which OpenSSL 3 reads
+only through its legacy provider) from a key generated for the run. Only the runtime home
+(MGW_RUNTIME_HOME) is chosen by the test.
 
-LoadUnchanged: --validate accepts api-key.conf, validation.conf and common_api.yaml as they are,
+LoadUnchanged: --validate accepts api-key.conf, validation.conf and library_api.yaml as they are,
 with one warning per WSO2 key micro-gw ignores, and still refuses a key that is not WSO2's.
 
-ApiKeyTestCasePort: WSO2's APIKeyTestCase, its seven cases against the real binary, each asserting
-WSO2's expected status or the SPEC section 9 difference named in a comment. For the gateway to run
-next to other tests, two things differ from the WSO2 run and nothing else: the listener ports are 0
-(any free port) instead of 9590/9595, and the definition's backend https://localhost:2380 is a TLS
-test backend on a free port (its CA in the default truststore folder). The seventh case needs a
-trusted OAuth2 issuer: WSO2's test relied on the [[jwtTokenConfig]] built into its default
-configuration (API Manager's wso2apim310 key, whose private key WSO2 shipped); micro-gw trusts no
-bearer issuer by default, so this class appends one [[jwtTokenConfig]] with a key made here. And
-the definition's throttling tiers (15PerMin for the whole API, 3PerMin on GET /pet/{petId}) would
-throttle this port's two dozen requests (WSO2's class sends seven), so its policies.yaml lifts them.
-For basic auth on common_api.yaml's resources, one more user is appended: scopedUser, a SHA-1 user
-as WSO2 writes them, with the scopes WSO2 checks for basic auth on OAuth2-scoped resources.
+ApiKeyTestCasePort: the cases of WSO2's APIKeyTestCase (ported, not copied) against the real
+binary, each asserting WSO2's expected status or the SPEC section 9 difference named in a comment.
+For the gateway to run next to other tests, the listener ports are 0 (any free port) and the
+definition's backend https://localhost:2380 is a TLS test backend on a free port (its CA in the
+default truststore folder). The bearer-token cases need a trusted OAuth2 issuer: this class appends
+one [[jwtTokenConfig]] with a key made here (micro-gw trusts no bearer issuer by default). The
+definition's throttling tiers (20PerMin for the whole API, 4PerMin on GET /book/{bookId}) would
+throttle this port's two dozen requests, so its policies.yaml lifts them. For basic auth on the
+definition's resources, one more user is appended: scopedUser, a SHA-1 user as WSO2 writes them,
+with the scopes WSO2 checks for basic auth on OAuth2-scoped resources.
 
 BasicAuthOnResources: basic-auth security schemes on resources (OpenAPI 3 http basic, Swagger 2
 basic, x-wso2-application-security basic_auth) against [b7a.users], with a definition of its own:
@@ -29,6 +30,7 @@ slow argon2id verifications are in flight on a gateway with one I/O thread (argo
 worker pool). Also a SANDBOX key on an API whose only sandbox endpoints are an operation's.
 """
 import ctypes
+import datetime
 import hashlib
 import threading
 import base64
@@ -51,23 +53,16 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 import harness
-from recording_backend import RecordingBackend
+from recording_backend import RecordingBackend, default_responder
 from test_upstream_tls import _pem_key, make_ca, make_leaf
 
 WSO2 = os.path.join(harness.SOURCE_DIR, "tests", "testdata", "wso2")
-GATEWAY_AUDIENCE = "http://org.wso2.apimgt/gateway"
-AM_ISSUER = "https://localhost:9443/oauth2/token"
-SHA1_USER = "Basic " + base64.b64encode(b"generalUser1:password").decode()
-
-# APIKeyTestCase.apiKeywithoutAllowedAPIs: signed by WSO2's shipped ballerina key, "allowedAPIs": [].
-KEY_WITHOUT_ALLOWED_APIS = (
-    "eyJhbGciOiJSUzI1NiIsICJ0eXAiOiJqd3QiLCAia2lkIjoiYmFsbGVyaW5hIn0.eyJzdWIiOiJhZG1pbiIsICJpc3M"
-    "iOiJodHRwczovL2xvY2FsaG9zdDo5MDk1L2FwaWtleSIsICJpYXQiOjE1ODIwMTczNTMsICJqdGkiOiI5NGFkNTk3NC1lZDI0L"
-    "TRjYmQtOWZlNi1iMGNmMjU5MTQ5ZDEiLCAiYXVkIjoiaHR0cDovL29yZy53c28yLmFwaW1ndC9nYXRld2F5IiwgImtleXR5cGU"
-    "iOiJQUk9EVUNUSU9OIiwgImFsbG93ZWRBUElzIjpbXX0.BaV6hsJUxoVEoZv2DpEg7PaE4z4q4RQ8lMLDLFDROcN5H7V4moTlk"
-    "Gb9tl0p3fZLPq4TGfddi53qiApQsgHG9hdd8XqrlAC47fq2ZHR-VAnWju3N-irqA6q75vfaz3g0X2A2t5e8zzcCt5YkA5ySCjI"
-    "FLHLR3Dxv3XBgpG7n9A8TwVywD64AZAhtnC-wgbX0uuTUSpK7BCPm-s34bChb4asrAKkDYUqzFmZTQDmL6t5lJ7QAhm3UrwuI2"
-    "wCAEZb6hu2YCZsrOLsX76t-2Evkx4Na-3sWIfb_2v5Arbd7PhjS6t0m5wpxCJGChDuP7dLZOXhjZGykg02uUxSt07ys1A")
+GATEWAY_AUDIENCE = "http://library.test/gateway"  # api-key.conf's audience
+API_KEY_ISSUER = "https://sts.library.test:9695/apikey"  # api-key.conf's issuer
+KEYSTORE_PASSWORD = "library-store-pw"  # api-key.conf's keyStorePassword
+TRUSTSTORE_PASSWORD = "ballerina"  # WSO2's default trustStorePassword
+AM_ISSUER = "https://idp.library.test/oauth2/token"
+SHA1_USER = "Basic " + base64.b64encode(b"libraryClerk:shelf-3-secret").decode()
 
 
 def read(name, mode="r"):
@@ -75,20 +70,60 @@ def read(name, mode="r"):
         return f.read()
 
 
-def wso2_project(home, conf_text, definition_text=None, policies_text=None):
-    """A WSO2 project folder under home: conf/, runtime/bre/security/ (keystores as shipped),
-    api_definitions/common_api.yaml, policies.yaml."""
+def self_signed(common_name, key=None, days=365):
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=days)).sign(key, hashes.SHA256()))
+    return key, cert
+
+
+_SIGNING = {}
+
+
+def signing_identity():
+    """The run's STS signing key and certificate (alias ballerina), made once per test process."""
+    if not _SIGNING:
+        _SIGNING["key"], _SIGNING["cert"] = self_signed("library-sts")
+    return _SIGNING["key"], _SIGNING["cert"]
+
+
+def legacy_pkcs12(out_path, password, cert, key=None, alias="ballerina"):
+    """A PKCS#12 file as Java 8 / OpenSSL 1.x wrote them, by `openssl pkcs12 -export -legacy`
+    (certificates only, a truststore, when key is None)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_pem = os.path.join(tmp, "cert.pem")
+        with open(cert_pem, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        argv = ["openssl", "pkcs12", "-export", "-legacy", "-in", cert_pem, "-name", alias, "-out", out_path,
+                "-passout", "pass:" + password]
+        if key is None:
+            argv.append("-nokeys")
+        else:
+            key_pem = os.path.join(tmp, "key.pem")
+            with open(key_pem, "wb") as f:
+                f.write(_pem_key(key))
+            argv += ["-inkey", key_pem]
+        subprocess.run(argv, check=True, capture_output=True, timeout=60)
+
+
+def wso2_project(home, conf_text, definition_text=None, policies_text=None, definition_name="library_api.yaml"):
+    """A WSO2 project folder under home: conf/, runtime/bre/security/ (keystores made by openssl
+    -legacy), api_definitions/<definition_name>, policies.yaml."""
     os.makedirs(os.path.join(home, "conf"), exist_ok=True)
     with open(os.path.join(home, "conf", "micro-gw.conf"), "w") as f:
         f.write(conf_text)
     security = os.path.join(home, "runtime", "bre", "security")
     os.makedirs(security, exist_ok=True)
-    for store in ("ballerinaKeystore.p12", "ballerinaTruststore.p12"):
-        shutil.copyfile(os.path.join(WSO2, store), os.path.join(security, store))
+    key, cert = signing_identity()
+    legacy_pkcs12(os.path.join(security, "ballerinaKeystore.p12"), KEYSTORE_PASSWORD, cert, key)
+    legacy_pkcs12(os.path.join(security, "ballerinaTruststore.p12"), TRUSTSTORE_PASSWORD, cert)
     definitions = os.path.join(home, "api_definitions")
     os.makedirs(definitions, exist_ok=True)
-    with open(os.path.join(definitions, "common_api.yaml"), "w") as f:
-        f.write(definition_text if definition_text is not None else read("common_api.yaml"))
+    with open(os.path.join(definitions, definition_name), "w") as f:
+        f.write(definition_text if definition_text is not None else read("library_api.yaml"))
     with open(os.path.join(home, "policies.yaml"), "w") as f:
         f.write(policies_text if policies_text is not None else read("policies.yaml"))
     return os.path.join(home, "conf", "micro-gw.conf")
@@ -115,13 +150,17 @@ class LoadUnchanged(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertEqual(result.stdout.strip(), "OK")
         warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-        # One warning per ignored WSO2 key, each saying it is ignored; audience is honoured (none).
+        # One warning per ignored WSO2 key, each saying it is ignored; [apikey.tokenConfigs]
+        # audience is ignored as WSO2 3.2.10 ignored it (issue 24 item 6), the STS's is honoured.
         self.assertEqual(len([w for w in warnings if "tokenListenerPort" in w]), 1, warnings)
         self.assertEqual(len([w for w in warnings if "[apim.eventHub]" in w]), 1, warnings)
+        audience = [w for w in warnings if "audience" in w]
+        self.assertEqual(len(audience), 1, warnings)
+        self.assertIn("[apikey.tokenConfigs] audience", audience[0])
+        self.assertIn("enforceAudience = true", audience[0])
         for w in warnings:
-            if "tokenListenerPort" in w or "[apim.eventHub]" in w:
+            if "tokenListenerPort" in w or "[apim.eventHub]" in w or "audience" in w:
                 self.assertIn("WSO2 API Microgateway 3.x setting, ignored", w)
-        self.assertFalse([w for w in warnings if "audience" in w], warnings)
 
     def test_validation_conf_loads_unchanged(self):
         result = validate(wso2_project(self.home, read("validation.conf")), self.home)
@@ -131,7 +170,7 @@ class LoadUnchanged(unittest.TestCase):
         self.assertEqual(len([w for w in warnings if "tokenListenerPort" in w]), 1, warnings)
 
     def test_a_key_that_is_not_wso2s_is_still_an_error(self):
-        conf = read("api-key.conf").replace("tokenListenerPort=9596", "tokenListenerPort=9596\ntokenListenerPorts=1")
+        conf = read("api-key.conf").replace("tokenListenerPort=9696", "tokenListenerPort=9696\ntokenListenerPorts=1")
         result = validate(wso2_project(self.home, conf), self.home)
         self.assertEqual(result.returncode, 1, result.stdout)
         self.assertIn("[listenerConfig] tokenListenerPorts = 1: unknown key", result.stdout)
@@ -153,6 +192,169 @@ class LoadUnchanged(unittest.TestCase):
         self.assertIn("ballerinaKeystore.p12", result.stdout)
 
 
+SHORTHANDS_API = """openapi: 3.0.0
+info: {title: ShorthandAPI, version: "1.0.0"}
+x-wso2-basePath: /shorthand/v1
+x-wso2-production-endpoints: {urls: ["https://localhost:2380/shorthand"]}
+components:
+  securitySchemes:
+    api_key: {type: apiKey, in: header, name: api_key}
+    shelf_auth: {type: oauth2, flows: {implicit: {authorizationUrl: "https://idp.library.test/a", scopes: {}}}}
+paths:
+  /undeclared: {get: {security: [{shelf_oauth: []}]}}
+  /as-string: {get: {security: [api_key]}}
+  /scopes-string: {get: {security: [{shelf_auth: "read:shelves write:shelves"}]}}
+"""
+
+
+AUTH_HEADER_API = """openapi: 3.0.0
+info: {title: CatalogueSearchAPI, version: "1.0.0"}
+x-wso2-basePath: /catalogue-search/v1
+x-wso2-auth-header: X-Library-Auth
+x-wso2-production-endpoints: {urls: ["https://localhost:2380/search"]}
+components:
+  securitySchemes:
+    search_auth: {type: oauth2, flows: {implicit: {authorizationUrl: "https://idp.library.test/a", scopes: {}}}}
+security: [{search_auth: []}]
+paths:
+  /search: {get: {}}
+"""
+
+
+NO_SECURITY_API = """openapi: 3.0.0
+info: {title: StacksAPI, version: "1.0.0"}
+x-wso2-basePath: /stacks/v1
+x-wso2-production-endpoints: {urls: ["https://localhost:2380/stacks"]}
+paths:
+  /floors: {get: {}}
+"""
+
+
+ARCHIVE_PASSWORD = "dusty-folio-77"
+ARCHIVE_API = """openapi: 3.0.0
+info: {title: ArchiveAPI, version: "1.0.0"}
+x-wso2-basePath: /archive/v1
+x-wso2-endpoints:
+  - archiveBackend:
+      urls: ["https://localhost:2380/archive"]
+      securityConfig: {type: basic, username: archivist, password: "%s"}
+      advanceEndpointConfig: {timeoutInMillis: 1500, retryConfig: {count: 2}}
+x-wso2-production-endpoints: "#/x-wso2-endpoints/archiveBackend"
+x-wso2-sandbox-endpoints: "#/x-wso2-endpoints/archiveBackend"
+components:
+  securitySchemes:
+    archive_auth: {type: oauth2, flows: {implicit: {authorizationUrl: "https://idp.library.test/a", scopes: {}}}}
+security: [{archive_auth: []}]
+paths:
+  /boxes: {get: {}}
+  /slow: {get: {}}
+""" % ARCHIVE_PASSWORD
+
+
+def slow_archive_responder(req):
+    """The backend of ApiKeyTestCasePort: /archive/slow answers after 4 seconds."""
+    if req.target.startswith("/archive/slow"):
+        time.sleep(4)
+    return default_responder(req)
+
+
+class Round2LoadsAndRefusals(unittest.TestCase):
+    """Issue 24 item 5: what stopped a WSO2 project's load, each mapped (loads, with a warning
+    saying how) or refused with the reason, through the binary's --validate."""
+
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="mgw-wso2-r2-")
+        self.addCleanup(shutil.rmtree, self.home, True)
+
+    def check(self, conf, definition=None, ok=True):
+        result = validate(wso2_project(self.home, conf, definition), self.home)
+        self.assertEqual(result.returncode, 0 if ok else 1, result.stdout + result.stderr)
+        warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        return result.stdout, warnings
+
+    def test_validate_subscriptions_true_is_mapped_onto_every_issuer(self):
+        idp_pem = os.path.join(self.home, "idp.pem")
+        with open(idp_pem, "wb") as f:
+            f.write(self_signed("library-idp")[1].public_bytes(serialization.Encoding.PEM))
+        conf = read("api-key.conf") + (
+            "\n[security]\n  validateSubscriptions = true\n"
+            '[[jwtTokenConfig]]\n  issuer = "https://idp.library.test/oauth2/token"\n'
+            f'  certificateFile = "{idp_pem}"\n')
+        _, warnings = self.check(conf)
+        mapped = [w for w in warnings if "validateSubscriptions" in w]
+        self.assertEqual(len(mapped), 1, warnings)
+        self.assertIn("mapped: validateSubscription = true on every [[jwtTokenConfig]] (1 issuer(s))", mapped[0])
+
+    def test_ballerina_sha2_hashes_load_with_the_sha1_warning(self):
+        conf = read("api-key.conf")
+        for name, algo in (("u256", "sha256"), ("u384", "sha384"), ("u512", "sha512")):
+            digest = hashlib.new(algo, b"shelf-secret").hexdigest()
+            conf += f'\n[b7a.users.{name}]\n  password="@{algo}:{{{digest}}}"\n'
+        _, warnings = self.check(conf)
+        for name, bits in (("u256", "256"), ("u384", "384"), ("u512", "512")):
+            line = [w for w in warnings if f"b7a.users.{name}" in w]
+            self.assertEqual(len(line), 1, warnings)
+            self.assertIn(f"unsalted SHA-{bits} password (WSO2 legacy)", line[0])
+        # The SHA-1 user of api-key.conf gets the same warning.
+        self.assertTrue([w for w in warnings if "libraryClerk" in w and "unsalted SHA-1 password (WSO2 legacy)" in w],
+                        warnings)
+        # A digest of the wrong length is still refused.
+        bad = read("api-key.conf") + '\n[b7a.users.short]\n  password="@sha384:{abcd}"\n'
+        out, _ = self.check(bad, ok=False)
+        self.assertIn("b7a.users.short", out)
+        self.assertIn("@sha384:{hex}", out)
+
+    def test_jwt_token_config_without_a_certificate_alias_is_refused_with_the_reason(self):
+        conf = read("api-key.conf") + '\n[[jwtTokenConfig]]\n  issuer = "https://idp.library.test/oauth2/token"\n'
+        out, _ = self.check(conf, ok=False)
+        self.assertIn("[[jwtTokenConfig]] certificateAlias", out)
+        self.assertIn("verified no signature", out)
+
+    def test_token_configs_holding_only_a_switch_take_wso2s_defaults(self):
+        conf = read("api-key.conf")
+        start = conf.index("[apikey.tokenConfigs]")
+        end = conf.index("[apikey.issuer]")
+        conf = conf[:start] + "[apikey.tokenConfigs]\n  validateAllowedAPIs=true\n\n" + conf[end:]
+        # The STS keeps WSO2's default issuer too, so its own key verifies (as in WSO2).
+        conf = conf.replace('    issuer="https://sts.library.test:9695/apikey"\n', "")
+        _, warnings = self.check(conf)
+        self.assertTrue([w for w in warnings if "[apikey.tokenConfigs] issuer" in w
+                         and '"https://localhost:9095/apikey" applies' in w], warnings)
+        self.assertTrue([w for w in warnings if "[apikey.tokenConfigs] certificateAlias" in w
+                         and '"ballerina" applies' in w], warnings)
+
+    def test_definition_shorthands_load_with_warnings(self):
+        _, warnings = self.check(read("api-key.conf"), SHORTHANDS_API)
+        self.assertTrue([w for w in warnings if "'shelf_oauth' is not declared" in w], warnings)
+        self.assertTrue([w for w in warnings if "security entry 'api_key' is a string" in w], warnings)
+        self.assertTrue([w for w in warnings if "scopes of 'shelf_auth' are a string" in w], warnings)
+
+    def test_operation_tier_next_to_an_api_tier_and_unsupported_extensions_are_named(self):
+        # Issue 24 item 6: the operation's tier is dropped for the API's (WSO2's toolkit did the
+        # same); interceptors, response caching and x-wso2-transports are warned about by name.
+        definition = read("library_api.yaml").replace(
+            "x-wso2-basePath: /library/v2",
+            "x-wso2-basePath: /library/v2\nx-wso2-transports: [https]\n"
+            "x-wso2-response-cache: {enabled: true, cacheTimeoutInSeconds: 60}\n"
+            "x-wso2-request-interceptor: validateRequest").replace(
+            "      operationId: getStock\n",
+            "      operationId: getStock\n      x-wso2-response-interceptor: java:org.library.Stamp\n")
+        _, warnings = self.check(read("api-key.conf"), definition)
+        self.assertTrue([w for w in warnings if "resource tier 4PerMin ignored: the API-level tier 20PerMin" in w],
+                        warnings)
+        for name in ("x-wso2-transports ignored", "x-wso2-response-cache ignored",
+                     "x-wso2-request-interceptor ignored", "/paths/~1stock~1inventory/get/x-wso2-response-interceptor"):
+            self.assertTrue([w for w in warnings if name in w], (name, warnings))
+
+    def test_base_path_star_and_etcd_endpoints_are_refused_by_name(self):
+        star = SHORTHANDS_API.replace("x-wso2-basePath: /shorthand/v1", "x-wso2-basePath: /*")
+        out, _ = self.check(read("api-key.conf"), star, ok=False)
+        self.assertIn("bad basePath '/*': an API on every path is not served", out)
+        etcd = SHORTHANDS_API.replace('"https://localhost:2380/shorthand"', '"etcd(shelfKey, https://localhost:2380/s)"')
+        out, _ = self.check(read("api-key.conf"), etcd, ok=False)
+        self.assertIn("etcd(...) service discovery is not supported", out)
+
+
 class ApiKeyTestCasePort(harness.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
@@ -166,7 +368,7 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
             f.write(cert.public_bytes(serialization.Encoding.PEM) + _pem_key(key))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert_path)
-        cls.backend = RecordingBackend(ssl_context=ctx)
+        cls.backend = RecordingBackend(ssl_context=ctx, responder=slow_archive_responder)
         cls.addClassCleanup(cls.backend.stop)
         truststore = os.path.join(home, "runtime", "security", "truststore")
         os.makedirs(truststore, exist_ok=True)
@@ -174,23 +376,15 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
             f.write(ca_cert.public_bytes(serialization.Encoding.PEM))
 
         # An API Manager stand-in: its signing key, its certificate as a PEM file.
-        cls.am_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wso2apim")])
-        import datetime
-        now = datetime.datetime.now(datetime.timezone.utc)
-        am_cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                   .public_key(cls.am_key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1)).sign(cls.am_key, hashes.SHA256()))
-        am_pem = os.path.join(home, "wso2apim.pem")
+        cls.am_key, am_cert = self_signed("library-idp", days=1)
+        am_pem = os.path.join(home, "library-idp.pem")
         with open(am_pem, "wb") as f:
             f.write(am_cert.public_bytes(serialization.Encoding.PEM))
 
-        # WSO2's shipped signing key, to check the STS signs with the keystore as shipped.
-        cls.ballerina_key, cls.ballerina_cert, _ = pkcs12.load_key_and_certificates(
-            read("ballerinaKeystore.p12", "rb"), b"ballerina")
+        # The STS's signing key, as the keystore made for the run holds it.
+        cls.ballerina_key, cls.ballerina_cert = signing_identity()
 
-        conf = read("api-key.conf").replace("httpPort=9590", "httpPort=0").replace("httpsPort=9595", "httpsPort=0")
+        conf = read("api-key.conf").replace("httpPort=9690", "httpPort=0").replace("httpsPort=9695", "httpsPort=0")
         conf += f"""
 [[jwtTokenConfig]]
   issuer = "{AM_ISSUER}"
@@ -199,17 +393,42 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
   validateSubscription = false
   consumerKeyClaim = "aud"
 """
+        # WSO2's backend JWT tables (issue 24 item 6: mapped onto [jwtGenerator]).
+        conf += """
+[jwtConfig]
+  header="X-JWT-Assertion"
+[jwtGeneratorConfig]
+  jwtGeneratorEnabled=true
+  claimDialect="http://library.test/claims"
+  signingAlgorithm="SHA256withRSA"
+  certificateAlias="ballerina"
+  privateKeyAlias="ballerina"
+  tokenExpiry=120000
+  issuer="library.test/gateway"
+  [jwtGeneratorConfig.jwtGeneratorCaching]
+    tokenCacheEnable=true
+    tokenCacheCapacity=500
+"""
         scoped_sha1 = hashlib.sha1(b"scoped-secret").hexdigest()
         conf += f"""
 [b7a.users.scopedUser]
   password="{scoped_sha1}"
-  scopes="write:pets,write:petsNew"
+  scopes="write:books,write:booksNew"
 """
-        definition = read("common_api.yaml").replace("https://localhost:2380", f"https://localhost:{cls.backend.port}")
+        definition = read("library_api.yaml").replace("https://localhost:2380", f"https://localhost:{cls.backend.port}")
         lifted = "resourcePolicies:\n" + "".join(
             f"  - {tier}:\n     count: 1000000\n     unitTime: 1\n     timeUnit: min\n"
-            for tier in ("15PerMin", "3PerMin", "50kPerMin"))
+            for tier in ("20PerMin", "4PerMin", "40kPerMin"))
         wso2_project(home, conf, definition, lifted)
+        with open(os.path.join(home, "api_definitions", "reading_room_api.yaml"), "w") as f:
+            f.write(read("reading_room_api.yaml").replace("https://localhost:2380",
+                                                          f"https://localhost:{cls.backend.port}"))
+        with open(os.path.join(home, "api_definitions", "archive.yaml"), "w") as f:
+            f.write(ARCHIVE_API.replace("https://localhost:2380", f"https://localhost:{cls.backend.port}"))
+        with open(os.path.join(home, "api_definitions", "stacks.yaml"), "w") as f:
+            f.write(NO_SECURITY_API.replace("https://localhost:2380", f"https://localhost:{cls.backend.port}"))
+        with open(os.path.join(home, "api_definitions", "catalogue_search.yaml"), "w") as f:
+            f.write(AUTH_HEADER_API.replace("https://localhost:2380", f"https://localhost:{cls.backend.port}"))
         cls.gw = cls.start(harness.MicroGw(home, conf))
         cls.apikey = None
 
@@ -234,7 +453,7 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
         return ApiKeyTestCasePort.apikey
 
     def get(self, path, headers=(), method=None, data=None):
-        return harness.curl(self.gw.http("/petstore/v1" + path), method=method, headers=headers, data=data)
+        return harness.curl(self.gw.http("/library/v2" + path), method=method, headers=headers, data=data)
 
     # --- WSO2's APIKeyTestCase, in its order ---
 
@@ -247,110 +466,235 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
         self.assertEqual(b64json(header)["kid"], "ballerina")
         claims = b64json(payload)
         self.assertEqual(claims["aud"], GATEWAY_AUDIENCE)  # [apikey.issuer.tokenConfig] audience
-        self.assertEqual(claims["allowedAPIs"], [{"name": "PetStoreAPI", "version": "1.0.0"}])
-        self.assertEqual(claims["exp"] - claims["iat"], 600)
-        # Signed with the key of ballerinaKeystore.p12 as shipped (legacy PKCS#12).
+        self.assertEqual(claims["allowedAPIs"], [{"name": "LibraryAPI", "version": "2.1.0"}])
+        self.assertEqual(claims["exp"] - claims["iat"], 900)  # validityTime
+        # Signed with the key of ballerinaKeystore.p12 (legacy PKCS#12).
         self.ballerina_cert.public_key().verify(
             base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
             f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
 
     def test_2_invoke_api_key_header(self):
-        # invokeAPIKeyHeaderTest: api_key header on GET /pet/1 -> 200.
-        reply = self.get("/pet/1?trace=case2", headers=[f"api_key: {self.issued_key()}"])
+        # invokeAPIKeyHeaderTest: api_key header on GET /book/1 -> 200.
+        reply = self.get("/book/1?trace=case2", headers=[f"api_key: {self.issued_key()}"])
         self.assertEqual(reply.status, 200, reply.body)
         forwarded = self.backend.find("trace=case2")[0]
-        self.assertEqual(forwarded.target, "/v2/pet/1?trace=case2")
+        self.assertEqual(forwarded.target, "/v3/book/1?trace=case2")
         self.assertEqual(forwarded.header("api_key"), [])  # SPEC section 9: the key is not forwarded
 
     def test_3_invoke_api_key_no_query(self):
-        # invokeAPIKeyNoQueryTest: ?api_key= on /store/inventory, which declares api_key in the
+        # invokeAPIKeyNoQueryTest: ?api_key= on /stock/inventory, which declares api_key in the
         # header only -> 401.
-        reply = self.get("/store/inventory?api_key=" + self.issued_key())
+        reply = self.get("/stock/inventory?api_key=" + self.issued_key())
         self.assertEqual(reply.status, 401, reply.body)
         self.assertEqual(reply.fault_code(), 900902)
 
     def test_4_invoke_api_key_query(self):
-        # invokeAPIKeyQueryTest: ?api_key_query= on GET /pet/1 -> 200.
-        reply = self.get("/pet/1?api_key_query=" + self.issued_key())
+        # invokeAPIKeyQueryTest: ?api_key_query= on GET /book/1 -> 200.
+        reply = self.get("/book/1?api_key_query=" + self.issued_key())
         self.assertEqual(reply.status, 200, reply.body)
 
     def test_5_validate_allowed_apis(self):
         # validateAPIsAPIKeyTest: WSO2 answers 401. SPEC section 9: a valid key that is not allowed
         # for the API is 403 (900908), as WSO2 API Manager answers, and the description names the
-        # switch (validateAllowedAPIs) that decides.
-        reply = self.get("/pet/1", headers=[f"api_key: {KEY_WITHOUT_ALLOWED_APIS}"])
+        # switch (validateAllowedAPIs) that decides. The key: signed by the STS's key (alias
+        # ballerina), "allowedAPIs": [] as in WSO2's case.
+        claims = {"sub": "admin", "iss": API_KEY_ISSUER, "iat": int(time.time()), "jti": str(uuid.uuid4()),
+                  "aud": GATEWAY_AUDIENCE, "keytype": "PRODUCTION", "allowedAPIs": []}
+        key = jwt.encode(claims, self.ballerina_key, algorithm="RS256", headers={"kid": "ballerina"})
+        reply = self.get("/book/1", headers=[f"api_key: {key}"])
         self.assertEqual(reply.status, 403, reply.body)
         self.assertEqual(reply.fault_code(), 900908)
         self.assertIn("validateAllowedAPIs", reply.json()["fault"]["description"])
 
     def test_6_api_key_on_oauth2_scoped_resource(self):
-        # invokeAPIKeyWithOauth2ScopeProtectedResource: POST /pet/ (oauth2 with a scope, basic, or
+        # invokeAPIKeyWithOauth2ScopeProtectedResource: POST /book/ (oauth2 with a scope, basic, or
         # api_key) with an API key -> 200.
-        reply = self.get("/pet/", method="POST", headers=[f"api_key: {self.issued_key()}"], data="")
+        reply = self.get("/book/", method="POST", headers=[f"api_key: {self.issued_key()}"], data="")
         self.assertEqual(reply.status, 200, reply.body)
 
     def test_7_oauth2_token_without_the_scope(self):
-        # invokeOauth2ScopeProtectedResource: a bearer JWT without write:petsNew -> 403.
-        reply = self.get("/pet/", method="POST", headers=[f"Authorization: Bearer {self.am_token()}"], data="")
+        # invokeOauth2ScopeProtectedResource: a bearer JWT without write:booksNew -> 403.
+        reply = self.get("/book/", method="POST", headers=[f"Authorization: Bearer {self.am_token()}"], data="")
         self.assertEqual(reply.status, 403, reply.body)
         self.assertEqual(reply.fault_code(), 900910)
 
     # --- what a migrating user meets besides (issue 16 items 4, 5, 6, 7, 8) ---
 
     def test_oauth2_token_with_the_scope_is_forwarded_without_it(self):
-        reply = self.get("/pet?trace=scoped", method="POST", data="{}",
-                         headers=[f"Authorization: Bearer {self.am_token(scope='read:pets write:petsNew')}"])
+        reply = self.get("/book?trace=scoped", method="POST", data="{}",
+                         headers=[f"Authorization: Bearer {self.am_token(scope='read:books write:booksNew')}"])
         self.assertEqual(reply.status, 200, reply.body)
         forwarded = self.backend.find("trace=scoped")[0]
         self.assertEqual(forwarded.header("Authorization"), [])  # removeAuthHeaderFromOutMessage
 
     def test_bearer_tokens_and_api_keys_stay_apart(self):
         # An API key sent as a bearer token, an API Manager token sent as an API key: both 401.
-        reply = self.get("/pet/1", headers=[f"Authorization: Bearer {self.issued_key()}"])
+        reply = self.get("/book/1", headers=[f"Authorization: Bearer {self.issued_key()}"])
         self.assertEqual(reply.status, 401, reply.body)
-        reply = self.get("/pet/1", headers=[f"api_key: {self.am_token()}"])
+        reply = self.get("/book/1", headers=[f"api_key: {self.am_token()}"])
         self.assertEqual(reply.status, 401, reply.body)
 
     def test_bearer_token_audience_is_checked(self):
-        reply = self.get("/pet/1", headers=[f"Authorization: Bearer {self.am_token(aud='https://elsewhere')}"])
+        reply = self.get("/book/1", headers=[f"Authorization: Bearer {self.am_token(aud='https://elsewhere')}"])
         self.assertEqual(reply.status, 401, reply.body)
         self.assertEqual(reply.fault_code(), 900901)
-        reply = self.get("/pet/1", headers=[f"Authorization: Bearer {self.am_token()}"])
+        reply = self.get("/book/1", headers=[f"Authorization: Bearer {self.am_token()}"])
         self.assertEqual(reply.status, 200, reply.body)
 
     def test_key_location_is_per_resource(self):
-        # api_key_query is declared by GET /pet/{petId} only: on /store/inventory it is no key.
-        reply = self.get("/store/inventory?api_key_query=" + self.issued_key())
+        # api_key_query is declared by GET /book/{bookId} only: on /stock/inventory it is no key.
+        reply = self.get("/stock/inventory?api_key_query=" + self.issued_key())
         self.assertEqual(reply.status, 401, reply.body)
         self.assertEqual(reply.fault_code(), 900902)
-        reply = self.get("/store/inventory", headers=[f"api_key: {self.issued_key()}"])
+        reply = self.get("/stock/inventory", headers=[f"api_key: {self.issued_key()}"])
         self.assertNotIn(reply.status, (401, 403), reply.body)
 
     def test_disable_security_wins(self):
-        # PUT /pet: x-wso2-disable-security: true next to an oauth2 requirement -> open.
-        reply = self.get("/pet", method="PUT", data="{}")
+        # PUT /book: x-wso2-disable-security: true next to an oauth2 requirement -> open.
+        reply = self.get("/book", method="PUT", data="{}")
         self.assertEqual(reply.status, 200, reply.body)
+
+    def test_operation_disable_security_false_secures_under_an_api_level_true(self):
+        # Issue 24 item 1 (security): reading_room_api.yaml is opened by an API-level
+        # x-wso2-disable-security: true; operations saying false are secured again, as WSO2's toolkit
+        # read the operation's value over the API's.
+        room = lambda path, **kw: harness.curl(self.gw.http("/reading-room/v1" + path), **kw)
+        reply = room("/seats?trace=room1")
+        self.assertEqual(reply.status, 200, reply.body)  # no operation value: the API's true
+        reply = room("/seats/4/booking?trace=room2", method="POST", data="{}")
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900902)
+        self.assertFalse(self.backend.saw("trace=room2"))
+        # Its own requirement applies: a token without write:bookings is 403, with it 200.
+        reply = room("/seats/4/booking?trace=room3", method="POST", data="{}",
+                     headers=[f"Authorization: Bearer {self.am_token()}"])
+        self.assertEqual(reply.status, 403, reply.body)
+        self.assertEqual(reply.fault_code(), 900910)
+        reply = room("/seats/4/booking?trace=room4", method="POST", data="{}",
+                     headers=[f"Authorization: Bearer {self.am_token(scope='write:bookings')}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        # Without an own requirement, the API's (room_auth) applies.
+        reply = room("/seats/4?trace=room5")
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertFalse(self.backend.saw("trace=room5"))
+        reply = room("/seats/4?trace=room6", headers=[f"Authorization: Bearer {self.am_token()}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("trace=room6")[0].target, "/room/seats/4?trace=room6")
+
+    def test_x_wso2_auth_header_carries_the_bearer_token(self):
+        # Issue 24 item 6: x-wso2-auth-header names the header of "Bearer <token>"; it is not
+        # forwarded, and Authorization is then no way in.
+        room = lambda path, headers: harness.curl(self.gw.http("/catalogue-search/v1" + path), headers=headers)
+        token = self.am_token()
+        reply = room("/search?trace=hdr1", [f"X-Library-Auth: Bearer {token}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.assertEqual(self.backend.find("trace=hdr1")[0].header("X-Library-Auth"), [])
+        reply = room("/search?trace=hdr2", [f"Authorization: Bearer {token}"])
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertFalse(self.backend.saw("trace=hdr2"))
+
+    def test_definition_without_security_takes_wso2s_default(self):
+        # Issue 24 item 2: nothing declared -> OAuth2 bearer tokens from [[jwtTokenConfig]], no API
+        # key (WSO2 MGW 3.x's default auth providers).
+        stacks = lambda path, headers=(): harness.curl(self.gw.http("/stacks/v1" + path), headers=headers)
+        reply = stacks("/floors?trace=def1")
+        self.assertEqual(reply.status, 401, reply.body)
+        self.assertEqual(reply.fault_code(), 900902)
+        reply = stacks("/floors?trace=def2", [f"apikey: {self.issued_key()}"])
+        self.assertEqual(reply.status, 401, reply.body)
+        reply = stacks("/floors?apikey=" + self.issued_key() + "&trace=def3")
+        self.assertEqual(reply.status, 401, reply.body)
+        reply = stacks("/floors?trace=def4", [f"Authorization: Bearer {self.am_token()}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        for marker in ("def1", "def2", "def3"):
+            self.assertFalse(self.backend.saw(f"trace={marker}"), marker)
+        self.assertIn("no security declared: WSO2 API Microgateway 3.x's default applies", self.gw.output())
+
+    def test_endpoints_by_reference_with_backend_basic_auth_and_timeout(self):
+        # Issue 24 item 3: x-wso2-production-endpoints as the string "#/x-wso2-endpoints/name";
+        # its securityConfig (basic) puts the gateway's Authorization on the forwarded request
+        # (the caller's bearer token never), advanceEndpointConfig timeoutInMillis 1500 bounds the
+        # wait (rounded up to 2 s); the password is never logged.
+        archive = lambda path: harness.curl(self.gw.http("/archive/v1" + path),
+                                            headers=[f"Authorization: Bearer {self.am_token()}"])
+        reply = archive("/boxes?trace=arc1")
+        self.assertEqual(reply.status, 200, reply.body)
+        forwarded = self.backend.find("trace=arc1")[0]
+        self.assertEqual(forwarded.target, "/archive/boxes?trace=arc1")
+        expected = "Basic " + base64.b64encode(f"archivist:{ARCHIVE_PASSWORD}".encode()).decode()
+        self.assertEqual(forwarded.header("Authorization"), [expected.encode()])
+        started = time.monotonic()
+        reply = archive("/slow?trace=arc2")
+        elapsed = time.monotonic() - started
+        self.assertEqual(reply.status, 504, reply.body)
+        self.assertEqual(reply.fault_code(), 101504)
+        self.assertLess(elapsed, 3.5)
+        self.assertGreater(elapsed, 1.4)
+        log = self.gw.output()
+        self.assertNotIn(ARCHIVE_PASSWORD, log)
+        self.assertNotIn(expected.split()[1], log)
+        self.assertIn("retryConfig ignored", log)
 
     def test_operation_endpoints_route_the_operation(self):
         token = self.am_token()
-        reply = self.get("/pet/findByStatus?status=sold1", headers=[f"Authorization: Bearer {token}"])
+        reply = self.get("/book/findByGenre?status=sold1", headers=[f"Authorization: Bearer {token}"])
         self.assertEqual(reply.status, 200, reply.body)
-        self.assertEqual(self.backend.find("status=sold1")[0].target, "/v1/pet/findByStatus?status=sold1")
+        self.assertEqual(self.backend.find("status=sold1")[0].target, "/v1/book/findByGenre?status=sold1")
         # An endpoint with its own query: it comes before the request's.
-        reply = self.get("/pet/findByStatusNew?status=sold2", headers=[f"Authorization: Bearer {token}"])
+        reply = self.get("/book/findByGenreNew?status=sold2", headers=[f"Authorization: Bearer {token}"])
         self.assertEqual(reply.status, 200, reply.body)
         self.assertEqual(self.backend.find("status=sold2")[0].target,
-                         "/v1/pet/findByStatusNew/pet/findByStatusNew?value1=foo&value2=bar&status=sold2")
+                         "/v1/book/findByGenreNew/book/findByGenreNew?shelf=a&floor=2&status=sold2")
 
     def test_kid_is_not_read_for_a_single_certificate_issuer(self):
         # WSO2 selects the key by the configured alias and never reads kid (SPEC section 7).
         now = int(time.time())
-        claims = {"sub": "generalUser1", "iss": "https://localhost:9095/apikey", "iat": now, "exp": now + 60,
+        claims = {"sub": "libraryClerk", "iss": API_KEY_ISSUER, "iat": now, "exp": now + 60,
                   "jti": str(uuid.uuid4()), "aud": GATEWAY_AUDIENCE, "keytype": "PRODUCTION",
-                  "allowedAPIs": [{"name": "PetStoreAPI", "version": "1.0.0"}]}
+                  "allowedAPIs": [{"name": "LibraryAPI", "version": "2.1.0"}]}
         key = jwt.encode(claims, self.ballerina_key, algorithm="RS256", headers={"kid": "not-the-alias"})
-        reply = self.get("/pet/1", headers=[f"api_key: {key}"])
+        reply = self.get("/book/1", headers=[f"api_key: {key}"])
         self.assertEqual(reply.status, 200, reply.body)
+
+    def test_api_key_audience_is_not_checked_as_wso2_did_not(self):
+        # Issue 24 item 6: api-key.conf's [apikey.tokenConfigs] audience is ignored (WSO2 3.2.10
+        # never checked it), so a key WSO2 issued with another aud keeps working.
+        claims = {"sub": "admin", "iss": API_KEY_ISSUER, "iat": int(time.time()), "jti": str(uuid.uuid4()),
+                  "aud": "http://some-other-gateway.test", "keytype": "PRODUCTION",
+                  "allowedAPIs": [{"name": "LibraryAPI", "version": "2.1.0"}]}
+        key = jwt.encode(claims, self.ballerina_key, algorithm="RS256", headers={"kid": "ballerina"})
+        reply = self.get("/book/1?trace=aud1", headers=[f"api_key: {key}"])
+        self.assertEqual(reply.status, 200, reply.body)
+
+    def test_jwt_generator_config_sends_a_backend_jwt(self):
+        # Issue 24 item 6: [jwtGeneratorConfig] (with [jwtConfig] header) is mapped onto
+        # [jwtGenerator]: the backend gets X-JWT-Assertion, signed by the STS key, with WSO2's
+        # configured issuer and tokenExpiry (120000 ms).
+        reply = self.get("/book/1?trace=bjwt", headers=[f"api_key: {self.issued_key()}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        assertion = self.backend.find("trace=bjwt")[0].header("X-JWT-Assertion")
+        self.assertEqual(len(assertion), 1, assertion)
+        claims = jwt.decode(assertion[0], self.ballerina_cert.public_key(), algorithms=["RS256"],
+                            options={"verify_aud": False})
+        self.assertEqual(claims["iss"], "library.test/gateway")
+        self.assertEqual(claims["exp"] - claims["iat"], 120)
+
+    def test_iat_in_milliseconds_is_accepted_and_a_future_one_still_refused(self):
+        # Issue 24 item 6: WSO2's own test keys carry iat in milliseconds. Read as seconds (a value
+        # >= 10^12 is milliseconds); the future-iat refusal applies to the seconds.
+        def key(iat):
+            claims = {"sub": "admin", "iss": API_KEY_ISSUER, "iat": iat, "jti": str(uuid.uuid4()),
+                      "aud": GATEWAY_AUDIENCE, "keytype": "PRODUCTION",
+                      "allowedAPIs": [{"name": "LibraryAPI", "version": "2.1.0"}]}
+            return jwt.encode(claims, self.ballerina_key, algorithm="RS256", headers={"kid": "ballerina"})
+        now_ms = int(time.time() * 1000)
+        reply = self.get("/book/1?trace=iat1", headers=[f"api_key: {key(now_ms - 60000)}"])
+        self.assertEqual(reply.status, 200, reply.body)
+        for marker, iat in (("iat2", now_ms + 3600 * 1000), ("iat3", int(time.time()) + 3600)):
+            reply = self.get(f"/book/1?trace={marker}", headers=[f"api_key: {key(iat)}"])
+            self.assertEqual(reply.status, 401, reply.body)
+            self.assertEqual(reply.fault_code(), 900901)
+            self.assertFalse(self.backend.saw(f"trace={marker}"))
 
     def test_apikey_content_negotiation(self):
         js_default = harness.curl(self.gw.https("/apikey"), headers=[
@@ -363,32 +707,32 @@ class ApiKeyTestCasePort(harness.GatewayTestCase):
         self.assertEqual(as_json.status, 200)
         self.assertEqual(as_json.json()["tokenType"], "apikey")
 
-    # --- basic auth on common_api.yaml's resources (petstore_basic: type http, scheme basic) ---
+    # --- basic auth on library_api.yaml's resources (library_basic: type http, scheme basic) ---
 
     def basic(self, path, user, password, method="POST", marker=""):
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return harness.curl(self.gw.https("/petstore/v1" + path + marker), method=method, data="{}",
+        return harness.curl(self.gw.https("/library/v2" + path + marker), method=method, data="{}",
                             headers=[f"Authorization: Basic {token}"])
 
     def test_basic_on_a_scoped_resource_as_wso2_checks_it(self):
-        # POST /pet: petstore_auth [write:petsNew] OR petstore_basic OR api_key. WSO2 applies the
+        # POST /book: library_auth [write:booksNew] OR library_basic OR api_key. WSO2 applies the
         # OAuth2 scopes to basic-auth users too ("due to ballerina impl", says the definition):
-        # scopedUser holds write:petsNew -> forwarded, without the Authorization header.
-        reply = self.basic("/pet", "scopedUser", "scoped-secret", marker="?trace=basic1")
+        # scopedUser holds write:booksNew -> forwarded, without the Authorization header.
+        reply = self.basic("/book", "scopedUser", "scoped-secret", marker="?trace=basic1")
         self.assertEqual(reply.status, 200, reply.body)
         forwarded = self.backend.find("trace=basic1")[0]
         self.assertEqual(forwarded.header("Authorization"), [])
-        # generalUser1 (api-key.conf's SHA-1 user) authenticates, but has no scope: 403 900910.
-        reply = self.basic("/pet", "generalUser1", "password", marker="?trace=basic2")
+        # libraryClerk (api-key.conf's SHA-1 user) authenticates, but has no scope: 403 900910.
+        reply = self.basic("/book", "libraryClerk", "shelf-3-secret", marker="?trace=basic2")
         self.assertEqual(reply.status, 403, reply.body)
         self.assertEqual(reply.fault_code(), 900910)
         self.assertFalse(self.backend.saw("trace=basic2"))
-        # DELETE /pet/{petId}: petstore_auth [write:pets, read:pets] OR petstore_basic.
-        reply = self.basic("/pet/7", "scopedUser", "scoped-secret", method="DELETE", marker="?trace=basic3")
+        # DELETE /book/{bookId}: library_auth [write:books, read:books] OR library_basic.
+        reply = self.basic("/book/7", "scopedUser", "scoped-secret", method="DELETE", marker="?trace=basic3")
         self.assertEqual(reply.status, 200, reply.body)
 
     def test_basic_with_a_wrong_password_is_challenged(self):
-        reply = self.basic("/pet", "scopedUser", "not-the-password", marker="?trace=basic4")
+        reply = self.basic("/book", "scopedUser", "not-the-password", marker="?trace=basic4")
         self.assertEqual(reply.status, 401, reply.body)
         self.assertEqual(reply.fault_code(), 900901)
         self.assertTrue(reply.headers["www-authenticate"].startswith("Basic realm="), reply.headers)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <string>
 
 namespace mgw::auth {
@@ -32,6 +33,47 @@ TEST(PasswordHashTest, Classify) {
   EXPECT_EQ(classifyPasswordHash(upper(kSha1Admin)), PasswordHashKind::kSha1Legacy);
   EXPECT_EQ(classifyPasswordHash("@sha256:" + upper(std::string(kSha256Admin).substr(8))),
             PasswordHashKind::kSha256);
+}
+
+// Issue 24 item 5: Ballerina's config auth store forms (WSO2 MGW 3.x), braces included.
+TEST(PasswordHashTest, BallerinaDigestsInBraces) {
+  const std::string sha256 =
+      "@sha256:{8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918}";
+  const std::string sha384 =
+      "@sha384:{"
+      "9ca694a90285c034432c9550421b7b9dbd5c0f4b6673f05f6dbce58052ba20e4248041956ee8c9a2ec9f10290cdc"
+      "0782}";
+  const std::string sha512 =
+      "@sha512:{"
+      "c7ad44cbad762a5da0a452f9e854fdc1e0e7a52a38015f23f3eab1d80b931dd472634dfac71cd34ebc35d16ab7fb"
+      "8a90c81f975113d6c7538dc69dd8de9077ec}";
+  EXPECT_EQ(classifyPasswordHash(sha256), PasswordHashKind::kSha256);
+  EXPECT_EQ(classifyPasswordHash(sha384), PasswordHashKind::kSha384);
+  EXPECT_EQ(classifyPasswordHash(sha512), PasswordHashKind::kSha512);
+  EXPECT_EQ(classifyPasswordHash(upper(sha512).replace(0, 8, "@sha512:")),
+            PasswordHashKind::kSha512);
+  for (const std::string& stored : {sha256, sha384, sha512}) {
+    EXPECT_TRUE(verifyPassword(stored, "admin")) << stored;
+    EXPECT_FALSE(verifyPassword(stored, "admin ")) << stored;
+    EXPECT_FALSE(verifyPassword(stored, "")) << stored;
+    EXPECT_TRUE(isLegacyWso2PasswordHash(stored)) << stored;
+  }
+  EXPECT_FALSE(isLegacyWso2PasswordHash(kSha256Admin));  // micro-gw's own form
+  EXPECT_TRUE(isLegacyWso2PasswordHash(kSha1Admin));
+  EXPECT_FALSE(isLegacyWso2PasswordHash(argon2Admin()));
+  // Malformed: a brace missing, the wrong length for the algorithm, an empty digest.
+  for (const std::string& bad :
+       {std::string("@sha384:{"
+                    "9ca694a90285c034432c9550421b7b9dbd5c0f4b6673f05f6dbce58052ba20e4248041956ee8c9"
+                    "a2ec9f10290cdc0782"),
+        std::string("@sha512:"
+                    "c7ad44cbad762a5da0a452f9e854fdc1e0e7a52a38015f23f3eab1d80b931dd472634dfac71cd3"
+                    "4ebc35d16ab7fb8a90c81f975113d6c7538dc69dd8de9077ec}"),
+        std::string("@sha384:{8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918}"),
+        std::string("@sha512:{}"), "@sha256:{" + sha512.substr(9)}) {
+    EXPECT_EQ(classifyPasswordHash(bad), std::nullopt) << bad;
+    EXPECT_FALSE(verifyPassword(bad, "admin")) << bad;
+  }
 }
 
 TEST(PasswordHashTest, MalformedStoredHashesAreRejected) {

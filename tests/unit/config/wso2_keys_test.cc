@@ -49,8 +49,8 @@ TEST(Wso2KeyTable, FindsKeysTablesAndWildcards) {
   // Honoured since basic auth on resources is served ([b7a.users.<name>] scopes).
   EXPECT_EQ(findWso2Key("b7a.users.prometheus.scopes"), nullptr);
   EXPECT_EQ(findWso2Key("mutualSSLConfig")->treatment, Wso2KeyTreatment::kRefused);
-  EXPECT_EQ(findWso2Key("security.validateSubscriptions")->treatment,
-            Wso2KeyTreatment::kRefusedWhenTrue);
+  // Mapped by the loader since issue 24 ([security] is read like micro-gw's own tables).
+  EXPECT_EQ(findWso2Key("security.validateSubscriptions"), nullptr);
   // Not WSO2's, or honoured by micro-gw itself: not in the table.
   EXPECT_EQ(findWso2Key("listenerConfig.httpPort"), nullptr);
   EXPECT_EQ(findWso2Key("listenerConfig.tokenListenerPorts"), nullptr);
@@ -58,7 +58,6 @@ TEST(Wso2KeyTable, FindsKeysTablesAndWildcards) {
   EXPECT_EQ(findWso2Key("apimx.eventHub"), nullptr);
   EXPECT_EQ(findWso2Key("b7a.users.prometheus.password"), nullptr);
   EXPECT_TRUE(isWso2Parent("apim"));
-  EXPECT_TRUE(isWso2Parent("security"));
   EXPECT_FALSE(isWso2Parent("apim.eventHub"));
   EXPECT_FALSE(isWso2Parent("nothing"));
   for (const Wso2Key& key : wso2Keys()) EXPECT_FALSE(key.why.empty()) << key.path;
@@ -69,14 +68,30 @@ TEST(Wso2Config, ApiKeyConfLoadsWithOneWarningPerIgnoredKey) {
   ASSERT_TRUE(r.ok()) << all(r.errors);
   EXPECT_EQ(countContaining(r.warnings, "tokenListenerPort"), 1u) << all(r.warnings);
   EXPECT_EQ(countContaining(r.warnings, "[apim.eventHub]"), 1u) << all(r.warnings);
-  EXPECT_EQ(countContaining(r.warnings, "WSO2 API Microgateway 3.x setting, ignored"), 2u)
+  EXPECT_EQ(countContaining(r.warnings, "WSO2 API Microgateway 3.x setting, ignored"), 3u)
       << all(r.warnings);
   const Config& c = *r.config;
   // ${ballerina.home} is WSO2's: <runtime home>/runtime (its bin/gateway sets it so).
   EXPECT_EQ(c.tokenIssuer.keyStorePath, "/srv/mgw/runtime/bre/security/ballerinaKeystore.p12");
-  EXPECT_EQ(c.tokenIssuer.audience, "http://org.wso2.apimgt/gateway");
+  EXPECT_EQ(c.tokenIssuer.audience, "http://library.test/gateway");
   ASSERT_EQ(c.trustedIssuers.size(), 1u);
-  EXPECT_EQ(c.trustedIssuers[0].audience, "http://org.wso2.apimgt/gateway");
+  // Issue 24 item 6: WSO2 3.2.10 never checked this audience; ignored with a warning.
+  EXPECT_EQ(c.trustedIssuers[0].audience, "");
+  EXPECT_EQ(countContaining(r.warnings, "[apikey.tokenConfigs] audience"), 1u) << all(r.warnings);
+  LoadResult enforced = load(
+      "[apikey.tokenConfigs]\nissuer = \"https://sts.test\"\n"
+      "certificateFile = \"/srv/sts.pem\"\naudience = \"gw\"\n"
+      "enforceAudience = true\n");
+  ASSERT_TRUE(enforced.ok()) << all(enforced.errors);
+  EXPECT_EQ(enforced.config->trustedIssuers[0].audience, "gw");
+  EXPECT_EQ(countContaining(enforced.warnings, "audience"), 0u) << all(enforced.warnings);
+  // micro-gw's own list form checks it as before.
+  LoadResult list = load(
+      "[[apikey.tokenConfigs]]\nissuer = \"https://sts.test\"\n"
+      "certificateFile = \"/srv/sts.pem\"\naudience = \"gw\"\n");
+  ASSERT_TRUE(list.ok()) << all(list.errors);
+  EXPECT_EQ(list.config->trustedIssuers[0].audience, "gw");
+  EXPECT_EQ(countContaining(list.warnings, "audience"), 0u) << all(list.warnings);
 }
 
 TEST(Wso2Config, ValidationConfLoads) {
@@ -96,11 +111,72 @@ TEST(Wso2Config, RefusedKeys) {
   EXPECT_EQ(countContaining(load("[mutualSSLConfig]\nsslVerifyClient = \"require\"\n").errors,
                             "[mutualSSLConfig]"),
             1u);
-  LoadResult on = load("[security]\nvalidateSubscriptions = true\n");
-  EXPECT_EQ(countContaining(on.errors, "validateSubscriptions"), 1u) << all(on.errors);
-  LoadResult off = load("[security]\nvalidateSubscriptions = false\n");
-  EXPECT_TRUE(off.ok()) << all(off.errors);
-  EXPECT_EQ(countContaining(off.warnings, "validateSubscriptions"), 1u);
+}
+
+// Issue 24 item 5: [security] validateSubscriptions = true turns on every issuer's subscription
+// validation (one warning saying so); false changes nothing.
+TEST(Wso2Config, ValidateSubscriptionsIsMappedOntoEveryIssuer) {
+  const std::string issuers = R"(
+[[jwtTokenConfig]]
+  issuer = "https://idp-a.test/token"
+  certificateFile = "/srv/a.pem"
+[[jwtTokenConfig]]
+  issuer = "https://idp-b.test/token"
+  certificateFile = "/srv/b.pem"
+  validateSubscription = false
+)";
+  LoadResult on = load("[security]\nvalidateSubscriptions = true\n" + issuers);
+  ASSERT_TRUE(on.ok()) << all(on.errors);
+  ASSERT_EQ(on.config->jwtIssuers.size(), 2u);
+  EXPECT_TRUE(on.config->jwtIssuers[0].validateSubscription);
+  EXPECT_TRUE(on.config->jwtIssuers[1].validateSubscription);
+  EXPECT_EQ(countContaining(on.warnings, "validateSubscription = true on every"), 1u)
+      << all(on.warnings);
+  LoadResult off = load("[security]\nvalidateSubscriptions = false\n" + issuers);
+  ASSERT_TRUE(off.ok()) << all(off.errors);
+  EXPECT_FALSE(off.config->jwtIssuers[0].validateSubscription);
+  EXPECT_EQ(countContaining(off.warnings, "validateSubscriptions"), 0u) << all(off.warnings);
+  EXPECT_FALSE(load("[security]\nvalidateSubscription = true\n").ok());  // a typo stays an error
+}
+
+// Issue 24 item 6: [jwtGeneratorConfig] and [jwtConfig] header mapped onto [jwtGenerator]; the
+// keys micro-gw has no use for warned about; an unsigned backend JWT refused.
+TEST(Wso2Config, JwtGeneratorConfigIsMappedOntoJwtGenerator) {
+  LoadResult r = load(R"(
+[jwtConfig]
+  header = "X-Library-Assertion"
+[jwtGeneratorConfig]
+  jwtGeneratorEnabled = true
+  claimDialect = "http://library.test/claims"
+  signingAlgorithm = "SHA256withRSA"
+  certificateAlias = "ballerina"
+  privateKeyAlias = "ballerina"
+  tokenExpiry = 120000
+  restrictedClaims = ["email"]
+  issuer = "library.test/gateway"
+  audience = ["http://library.test/backends"]
+  generatorImpl = "org.library.Generator"
+  [jwtGeneratorConfig.jwtGeneratorCaching]
+    tokenCacheEnable = true
+    tokenCacheExpiryTime = 120000
+    tokenCacheCapacity = 321
+    tokenCacheEvictionFactor = 0.25
+)");
+  ASSERT_TRUE(r.ok()) << all(r.errors);
+  const JwtGeneratorConfig& j = r.config->jwtGenerator;
+  EXPECT_TRUE(j.enabled);
+  EXPECT_EQ(j.header, "X-Library-Assertion");
+  EXPECT_EQ(j.issuer, "library.test/gateway");
+  EXPECT_EQ(j.validitySeconds, 120);
+  EXPECT_EQ(j.cacheCapacity, 321u);
+  EXPECT_EQ(j.signingKey, "");  // the STS key
+  EXPECT_EQ(countContaining(r.warnings, "mapped onto [jwtGenerator]"), 2u) << all(r.warnings);
+  for (const char* ignored : {"claimDialect", "restrictedClaims", "audience", "generatorImpl",
+                              "privateKeyAlias", "tokenCacheEvictionFactor"})
+    EXPECT_EQ(countContaining(r.warnings, ignored), 1u) << ignored << "\n" << all(r.warnings);
+  LoadResult unsigned_ = load("[jwtGeneratorConfig]\nsigningAlgorithm = \"NONE\"\n");
+  EXPECT_EQ(countContaining(unsigned_.errors, "only SHA256withRSA is served"), 1u)
+      << all(unsigned_.errors);
 }
 
 TEST(Wso2Config, JwtTokenConfig) {

@@ -19,6 +19,17 @@ std::string parseError(const nlohmann::json& payload) {
   return reason;
 }
 
+// Issue 24 item 6: iat in milliseconds (WSO2's test tokens) is read as seconds; a seconds value is
+// kept as it is, the threshold's neighbours included.
+TEST(Claims, IatInMillisecondsIsReadAsSeconds) {
+  EXPECT_EQ(parseOk({{"iat", 1582017353123LL}}).iat, 1582017353);
+  EXPECT_EQ(parseOk({{"iat", 1582017353}}).iat, 1582017353);
+  EXPECT_EQ(parseOk({{"iat", kMillisecondIatThreshold - 1}}).iat, kMillisecondIatThreshold - 1);
+  EXPECT_EQ(parseOk({{"iat", kMillisecondIatThreshold}}).iat, 1000000000);
+  // A future time in milliseconds stays in the future in seconds (the validator refuses it).
+  EXPECT_EQ(parseOk({{"iat", 4102444800000LL}}).iat, 4102444800);  // 2100-01-01
+}
+
 TEST(Claims, MicroGwShape) {
   Claims c = parseOk({{"sub", "admin"},
                       {"iss", "https://localhost:9095/apikey"},
