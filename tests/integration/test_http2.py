@@ -151,6 +151,35 @@ def frame(kind, flags, stream_id, payload=b""):
     return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream_id.to_bytes(4, "big") + payload
 
 
+def harness_preface():
+    return b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(0x4, 0, 0)
+
+
+def read_frames(sock, until, timeout=10.0):
+    """Raw frames (type, flags, stream, payload) until until(frame) or the connection closes."""
+    frames, data = [], b""
+    deadline = time.monotonic() + timeout
+    sock.settimeout(1.0)
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
+            length = int.from_bytes(data[:3], "big")
+            f = (data[3], data[4], int.from_bytes(data[5:9], "big") & 0x7FFFFFFF, data[9:9 + length])
+            data = data[9 + length:]
+            frames.append(f)
+            if until(f):
+                return frames
+    return frames
+
+
 class Http2Base(harness.GatewayTestCase):
     LISTENER_KEYS = {}
 
@@ -319,6 +348,32 @@ class Http2MalformedTest(Http2Base):
                 self.check_reset(c, sid)
                 c.close()
 
+    def test_content_length_disagreeing_after_an_early_answer(self):
+        # A request the gateway answers itself (no API: 404) whose DATA comes later and breaks its
+        # content-length: reset, not answered (h2spec 8.1.2.6).
+        c = RawH2(self.gw.http_port)
+        headers = self.base_headers("/no-such-api", method="POST") + [("content-length", "1")]
+        sid = c.request(headers, end_stream=False)
+        time.sleep(0.3)
+        c.conn.send_data(sid, b"four", end_stream=True)
+        c.flush()
+        self.check_reset(c, sid)
+        c.close()
+
+    def test_stream_identifier_never_opened(self):
+        # HEADERS on stream 5, then on stream 3 (skipped: implicitly closed): a connection error
+        # PROTOCOL_ERROR (RFC 9113 section 5.1.1), which nghttp2 alone ignores.
+        sock = socket.create_connection(("127.0.0.1", self.gw.http_port), timeout=10)
+        block = hpack.Encoder().encode(self.base_headers("/health"))
+        sock.sendall(harness_preface() + frame(0x1, 0x5, 5, block))
+        time.sleep(0.2)
+        sock.sendall(frame(0x1, 0x5, 3, hpack.Encoder().encode(self.base_headers("/health"))))
+        frames = read_frames(sock, lambda f: f[0] == 0x7)
+        sock.close()
+        goaway = [f for f in frames if f[0] == 0x7]
+        self.assertTrue(goaway, frames)
+        self.assertEqual(int.from_bytes(goaway[0][3][4:8], "big"), PROTOCOL_ERROR)
+
     def test_malformed_over_tls_too(self):
         c = RawH2(self.gw.https_port, tls=True)
         headers = [(":method", "GET"), (":scheme", "https"), (":path", "/health"), (":authority", "x"),
@@ -387,22 +442,12 @@ class Http2AttackTest(Http2Base):
         first = encoder.encode(self.base_headers("/echoapi/1.0.0/b") + [("x-bomb", "b" * 4000)])
         index = bytes([0x80 | 62])  # the dynamic table's newest entry: x-bomb
         block = first + index * (16384 - len(first))
-        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(0x4, 0, 0) + frame(0x1, 0x4 | 0x1, 1, block))
-        status = None
+        sock.sendall(harness_preface() + frame(0x1, 0x4 | 0x1, 1, block))
         decoder = hpack.Decoder()
-        data = b""
-        deadline = time.monotonic() + 10
-        while status is None and time.monotonic() < deadline:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-            while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
-                length, kind, sid = int.from_bytes(data[:3], "big"), data[3], int.from_bytes(data[5:9], "big") & 0x7FFFFFFF
-                payload, data = data[9:9 + length], data[9 + length:]
-                if kind == 0x1 and sid == 1:
-                    status = int(dict(decoder.decode(payload))[":status"])
+        frames = read_frames(sock, lambda f: f[0] == 0x1 and f[2] == 1)
         sock.close()
+        answers = [f for f in frames if f[0] == 0x1 and f[2] == 1]
+        status = int(dict(decoder.decode(answers[0][3]))[":status"]) if answers else None
         self.assertEqual(status, 431)
         self.assert_flat(before, "HPACK bomb")
 
