@@ -257,6 +257,21 @@ class Http2AnswersTest(Http2Base):
                 self.assertEqual((s, version), (200, "2"), b)
                 self.assertEqual(json.loads(b)["body"], "hello over h2")
 
+    def test_protocol_in_metrics_and_access_log(self):
+        status, version, _ = curl2(self.gw.http("/echoapi/1.0.0/metered"), "-H", "apikey: " + self.key,
+                                   "-H", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        self.assertEqual((status, version), (200, "2"))
+        page = subprocess.run(["curl", "-s", f"http://127.0.0.1:{self.gw.metrics_port}/metrics"],
+                              capture_output=True, text=True, timeout=10).stdout
+        self.assertRegex(page, r'mgw_requests_total\{api="EchoAPI"[^}]*protocol="HTTP/2"\} [1-9]')
+        deadline = time.monotonic() + 5
+        line = ""
+        while time.monotonic() < deadline and not line:
+            line = next((l for l in self.gw.output().splitlines() if '"/echoapi/1.0.0/metered"' in l), "")
+            time.sleep(0.1)
+        self.assertIn('"protocol":"HTTP/2"', line)
+        self.assertIn('"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"', line)  # the trace context
+
     def test_nghttp_both_listeners(self):
         for url in self.urls("/echoapi/1.0.0/n"):
             with self.subTest(url=url):
