@@ -548,8 +548,9 @@ int H2Connection::onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, voi
 int H2Connection::onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<H2Connection*>(user);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-  self->streams_[frame->hd.stream_id] =
-      std::make_shared<H2Stream>(self->t_.io, frame->hd.stream_id);
+  auto stream = std::make_shared<H2Stream>(self->t_.io, frame->hd.stream_id);
+  stream->fields.reserve(16);
+  self->streams_[frame->hd.stream_id] = std::move(stream);
   return 0;
 }
 
