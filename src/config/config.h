@@ -22,7 +22,8 @@ struct ListenerConfig {
   std::string trustStorePassword;
   int ioThreads = 0;      // event-loop threads; 0 at load time becomes one per core
   int workerThreads = 0;  // blocking-work pool (argon2id, SQLite); 0 at load time becomes cores
-  int maxConnections = 10000;  // concurrent client connections, both listeners together
+  int maxConnections = 10000;          // concurrent client connections, both listeners together
+  int maxConnectionsPerAddress = 256;  // from one client address (IPv6: a /64); 0 = no cap
   std::size_t maxRequestBytes = 10 * 1024 * 1024;
   std::size_t maxHeaderBytes = 16384;  // the whole request head: request line and fields
   std::size_t maxHeaderCount = 100;
@@ -52,6 +53,9 @@ struct AuthConfig {
   int failureWindowSeconds = 60;    // window, and the Retry-After given on 429
   int credentialCacheSeconds = 60;  // verified credentials kept in memory (keyed hash), 0 = off
   int keyLookupFailuresPerMinute = 100;  // unknown or invalid API keys per client address, then 429
+  // argon2id checks running at once in the process (64 MiB each); more answer 503 with
+  // Retry-After. 0 at load time becomes max(1, workerThreads / 2).
+  int maxConcurrentPasswordChecks = 0;
 };
 
 struct IssuerConfig {
@@ -171,6 +175,7 @@ struct ThrottlingConfig {
 struct ObservabilityConfig {
   int metricsPort = 9797;  // 0 = any free port, -1 = off (no listener, nothing counted)
   std::string metricsHost = "127.0.0.1";
+  int maxConnections = 64;  // its own budget, apart from [listenerConfig] maxConnections
 };
 
 struct Config {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "message/handler.h"
 
@@ -23,7 +24,12 @@ struct ServerOptions {
   X509* tlsCertificate = nullptr;  // borrowed
   int ioThreads = 1;
   int workerThreads = 1;
-  int maxConnections = 10000;
+  int maxConnections = 10000;  // the HTTP and HTTPS listeners together
+  // Connections from one client address (IPv6: one /64) on the HTTP and HTTPS listeners; 0 = no
+  // cap. Addresses in uncappedAddresses (the trusted proxies, which speak for many clients) are
+  // not capped.
+  int maxConnectionsPerAddress = 256;
+  std::vector<std::string> uncappedAddresses;  // addresses and CIDR ranges
   std::size_t maxHeaderBytes = 16384;
   std::size_t maxHeaderCount = 100;
   std::uint64_t maxRequestBytes = 10 * 1024 * 1024;
@@ -38,6 +44,9 @@ struct ServerOptions {
   // metricsHandler. -1 = off.
   std::string metricsHost = "127.0.0.1";
   int metricsPort = -1;
+  // The observability listener's own budget, apart from maxConnections: a full gateway never
+  // takes the liveness probe's slot.
+  int metricsMaxConnections = 64;
   message::Handler* metricsHandler = nullptr;  // borrowed
   std::string trustStorePath;  // extra CAs for HTTPS backends (folder or PEM bundle), besides the
                                // system's; absent or empty is not an error
