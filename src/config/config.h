@@ -29,6 +29,16 @@ struct ListenerConfig {
   std::size_t maxHeaderCount = 100;
   int headerTimeoutSeconds = 10;  // the whole head must arrive within this, from its first byte
   int bodyTimeoutSeconds = 30;    // longest wait for the next body bytes from a client
+  // A request body slower than this on average past its first 5 seconds is cut off with 408
+  // (Kestrel's MinRequestBodyDataRate: 240 bytes/s after a 5 s grace); 0 = no minimum.
+  int minBodyBytesPerSecond = 240;
+  // A forwarded request's body up to requestBufferBytes is read whole before a backend connection
+  // is taken (nginx's proxy_request_buffering); a larger one streams. false = always stream.
+  bool requestBuffering = true;
+  std::size_t requestBufferBytes = 1024 * 1024;
+  // Backend connections in use at once per origin (scheme://host:port), every I/O thread
+  // together; past it an exchange waits up to 1 s for one, then 503.
+  int maxConnectionsPerBackend = 256;
   int writeTimeoutSeconds = 30;
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;

@@ -753,6 +753,19 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, l.headerTimeoutSeconds, "seconds"); }},
             {"bodyTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, l.bodyTimeoutSeconds, "seconds"); }},
+            {"minBodyBytesPerSecond",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.minBodyBytesPerSecond, 0, INT_MAX,
+                       "must be 0 (no minimum) or a positive number of bytes per second");
+             }},
+            {"requestBuffering", [&](auto& v, auto& w) { readBool(v, w, l.requestBuffering); }},
+            {"requestBufferBytes",
+             [&](auto& v, auto& w) { readPositive(v, w, l.requestBufferBytes, "bytes"); }},
+            {"maxConnectionsPerBackend",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.maxConnectionsPerBackend, 1, 1000000,
+                       "must be between 1 and 1000000");
+             }},
             // The name of bodyTimeoutSeconds before the event-driven data plane; still read.
             {"readTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, l.bodyTimeoutSeconds, "seconds"); }},

@@ -261,8 +261,8 @@ awaitable<bool> exchange(Exchange x) {
       if (co_await writeReply(writer, answer, keepAlive)) keepAlive = false;
     }
   } else if (auto* forward = std::get_if<message::Forward>(&decision.action)) {
-    H1RequestBody body(conn, in, head, options.maxRequestBytes,
-                       seconds(options.bodyTimeoutSeconds));
+    H1RequestBody body(conn, in, head, options.maxRequestBytes, seconds(options.bodyTimeoutSeconds),
+                       options.minBodyBytesPerSecond);
     keepAlive = co_await relay(x.ctx, x.t, writer, head, body, *forward->plan, keepAlive, &outcome);
     // A backend or body failure may come before the whole body was read.
     bodyRead = bodyRead || outcome.failure == Failure::kNone;

@@ -110,7 +110,7 @@ bool IoThread::closeOldestIdle() {
   return true;
 }
 
-bool AddressSlots::take(const std::string& group, int cap) {
+bool SlotTable::take(const std::string& group, int cap) {
   std::lock_guard<std::mutex> lock(mutex_);
   int& held = held_[group];
   if (cap > 0 && held >= cap) {
@@ -121,14 +121,14 @@ bool AddressSlots::take(const std::string& group, int cap) {
   return true;
 }
 
-void AddressSlots::give(const std::string& group) {
+void SlotTable::give(const std::string& group) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = held_.find(group);
   if (it == held_.end()) return;
   if (--it->second <= 0) held_.erase(it);
 }
 
-int AddressSlots::held(const std::string& group) {
+int SlotTable::held(const std::string& group) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = held_.find(group);
   return it == held_.end() ? 0 : it->second;

@@ -35,6 +35,14 @@ struct ServerOptions {
   std::uint64_t maxRequestBytes = 10 * 1024 * 1024;
   int headerTimeoutSeconds = 10;
   int bodyTimeoutSeconds = 30;
+  // A body slower than this on average after kBodyRateGraceSeconds: 408. 0 = no minimum.
+  int minBodyBytesPerSecond = 240;
+  // A forwarded body of at most requestBufferBytes is read whole before a backend connection is
+  // taken (a chunked one: up to that much, then it streams).
+  bool requestBuffering = true;
+  std::size_t requestBufferBytes = 1024 * 1024;
+  // Backend connections in use at once per origin, all I/O threads together.
+  int maxConnectionsPerBackend = 256;
   int writeTimeoutSeconds = 30;
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;

@@ -52,8 +52,9 @@ struct IoThread {
   bool closeOldestIdle();
 };
 
-// Connections per client address group (an IPv4 address, an IPv6 /64), across I/O threads.
-class AddressSlots {
+// Counted slots per key, across I/O threads: connections per client address group (an IPv4
+// address, an IPv6 /64), backend connections in use per origin.
+class SlotTable {
  public:
   // False when `group` already holds `cap` connections (nothing taken); cap 0 = no cap.
   bool take(const std::string& group, int cap);
@@ -77,7 +78,8 @@ struct ServerContext {
   std::atomic<int> connections{0};         // every listener (the drain waits for them)
   std::atomic<int> gatewayConnections{0};  // HTTP and HTTPS: maxConnections
   std::atomic<int> metricsConnections{0};  // observability: metricsMaxConnections
-  AddressSlots addressSlots;               // maxConnectionsPerAddress
+  SlotTable addressSlots;                  // maxConnectionsPerAddress
+  SlotTable backendSlots;                  // maxConnectionsPerBackend, by origin
   IpMatcher uncapped;                      // options.uncappedAddresses, parsed at start
   std::atomic<bool> draining{false};
   int httpPort = -1;

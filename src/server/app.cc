@@ -233,6 +233,10 @@ int runGateway(const RunOptions& options) {
   serverOptions.maxRequestBytes = listener.maxRequestBytes;
   serverOptions.headerTimeoutSeconds = listener.headerTimeoutSeconds;
   serverOptions.bodyTimeoutSeconds = listener.bodyTimeoutSeconds;
+  serverOptions.minBodyBytesPerSecond = listener.minBodyBytesPerSecond;
+  serverOptions.requestBuffering = listener.requestBuffering;
+  serverOptions.requestBufferBytes = listener.requestBufferBytes;
+  serverOptions.maxConnectionsPerBackend = listener.maxConnectionsPerBackend;
   serverOptions.writeTimeoutSeconds = listener.writeTimeoutSeconds;
   serverOptions.keepAliveTimeoutSeconds = listener.keepAliveTimeoutSeconds;
   serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;

@@ -260,5 +260,153 @@ class LingeringCloseTest(harness.GatewayTestCase):
         self.assertIn(b"maxRequestBytes", body)
 
 
+class SlowBodyTest(harness.GatewayTestCase):
+    """Item 2: slow request bodies are buffered before a backend connection is taken, a stalled or
+    too slow body gets 408, and a backend's connections in use are capped."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from recording_backend import RecordingBackend, response
+
+        def responder(req):
+            if req.target.endswith("/slow"):
+                time.sleep(2.5)
+            return response(200, body=b"ok")
+
+        cls.backend = RecordingBackend(responder=responder)
+        cls.addClassCleanup(cls.backend.stop)
+        url = cls.backend.url
+        extra = f"""
+[[apis.api]]
+name = "SlowAPI"
+version = "1.0.0"
+context = "/keyed"
+production = "{url}/keyed"
+
+[[apis.api]]
+name = "OpenAPI"
+version = "1.0.0"
+context = "/open"
+production = "{url}/open"
+security = []
+"""
+        config = harness.with_listener_keys(
+            harness.base_config(None, [("SlowAPI", "*")], extra),
+            bodyTimeoutSeconds=2, maxConnectionsPerBackend=4)
+        cls.gw = cls.start(harness.MicroGw(cls.workdir, config))
+        status, _, body, _ = timed_get(cls.gw.https_port, "/apikey", {"Authorization": harness.ADMIN_BASIC}, tls=True)
+        assert status == 200, body
+        cls.key = body.decode().strip()
+
+    def connections(self):
+        with self.backend.lock:
+            return len(self.backend.connections)
+
+    def post_head(self, path, length, source="127.0.0.1"):
+        s = connect(self.gw.http_port, source)
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+        return s
+
+    def read_answer(self, s, timeout=15):
+        s.settimeout(timeout)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return harness.parse_http_response(data)
+
+    def test_slow_keyless_bodies_hold_no_backend_connection(self):
+        import selectors
+        before = self.connections()
+        slow = [self.post_head("/open/upload", 100, f"127.0.0.{2 + i}") for i in range(4)]
+        self.addCleanup(lambda: [s.close() for s in slow])
+        started = time.monotonic()
+        sel = selectors.DefaultSelector()
+        for s in slow:
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ)
+        answers = {}
+        keyed = None
+        while len(answers) < len(slow) and time.monotonic() - started < 10:
+            for s in slow:  # one byte a second on every connection still open: never a stall
+                if s not in answers:
+                    try:
+                        s.send(b"x")
+                    except OSError:
+                        pass
+            if keyed is None and time.monotonic() - started > 3:
+                self.assertEqual(self.connections(), before, "a slow body took a backend connection")
+                keyed = timed_get(self.gw.http_port, "/keyed/x", {"apikey": self.key})
+            tick = time.monotonic() + 1
+            while time.monotonic() < tick:
+                for key, _ in sel.select(timeout=0.05):
+                    s = key.fileobj
+                    sel.unregister(s)
+                    s.setblocking(True)
+                    answers[s] = (self.read_answer(s), time.monotonic() - started)
+        # The keyed request went through promptly, meanwhile.
+        self.assertIsNotNone(keyed)
+        self.assertEqual(keyed[0], 200, keyed[2])
+        self.assertLess(keyed[3], 1.0)
+        # 1 byte/s is under minBodyBytesPerSecond (240) once the 5 s grace is over: 408.
+        self.assertEqual(len(answers), len(slow))
+        for reply, at in answers.values():
+            self.assertEqual(reply.status, 408, reply.body)
+            self.assertEqual(json.loads(reply.body)["fault"]["code"], 900408)
+            self.assertGreater(at, 4.0)
+            self.assertLess(at, 8.0)
+        self.assertFalse([r for r in self.backend.requests() if r.target == "/open/upload"])
+
+    def test_stalled_body_gets_408_after_body_timeout(self):
+        s = self.post_head("/open/upload", 100)
+        self.addCleanup(s.close)
+        s.sendall(b"0123456789")
+        started = time.monotonic()
+        reply = self.read_answer(s)
+        took = time.monotonic() - started
+        self.assertEqual(reply.status, 408, reply.body)
+        self.assertIn("bodyTimeoutSeconds", json.loads(reply.body)["fault"]["description"])
+        self.assertGreater(took, 1.5)
+        self.assertLess(took, 4.5)
+
+    def test_a_buffered_body_reaches_the_backend_whole(self):
+        body = bytes(range(256)) * 1024  # 256 KiB, under requestBufferBytes
+        conn = http.client.HTTPConnection("127.0.0.1", self.gw.http_port, timeout=20)
+        try:
+            conn.request("POST", "/open/whole", body=body)
+            res = conn.getresponse()
+            res.read()
+        finally:
+            conn.close()
+        self.assertEqual(res.status, 200)
+        got = [r for r in self.backend.requests() if r.target == "/open/whole"]
+        self.assertEqual(len(got), 1)
+        self.assertEqual(bytes(got[0].body), body)
+
+    def test_backend_connections_are_capped(self):
+        results = []
+
+        def call():
+            results.append(timed_get(self.gw.http_port, "/keyed/slow", {"apikey": self.key})[:3])
+
+        threads = [threading.Thread(target=call) for _ in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        statuses = sorted(r[0] for r in results)
+        self.assertEqual(statuses, [200, 200, 200, 200, 503], results)
+        busy = next(r for r in results if r[0] == 503)
+        self.assertEqual(busy[1]["retry-after"], "1")
+        self.assertEqual(json.loads(busy[2])["fault"]["code"], 900503)
+        self.assertIn("maxConnectionsPerBackend", json.loads(busy[2])["fault"]["description"])
+
+
 if __name__ == "__main__":
     unittest.main()

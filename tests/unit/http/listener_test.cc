@@ -21,8 +21,8 @@ TEST(AddressGroupTest, Ipv4ByAddressIpv6ByItsSlash64) {
   EXPECT_EQ(group("2001:db8:1:2::1").size(), 8u);
 }
 
-TEST(AddressSlotsTest, TakesUpToTheCapPerGroupAndGivesBack) {
-  AddressSlots slots;
+TEST(SlotTableTest, TakesUpToTheCapPerGroupAndGivesBack) {
+  SlotTable slots;
   EXPECT_TRUE(slots.take("a", 2));
   EXPECT_TRUE(slots.take("a", 2));
   EXPECT_FALSE(slots.take("a", 2));
