@@ -8,7 +8,7 @@ namespace mgw::auth {
 
 Refusal loginRefusal(const AuthOutcome& outcome) {
   // Exhaustive: a new Failure is placed here on purpose. UserStore::authenticate answers the
-  // first four; any other is answered as bad credentials, the safe answer.
+  // first five; any other is answered as bad credentials, the safe answer.
   switch (outcome.failure) {
     case Failure::kAuthMissing:
       return refuse(Failure::kAuthMissing, "send Authorization: Basic base64(user:password)");
@@ -21,6 +21,13 @@ Refusal loginRefusal(const AuthOutcome& outcome) {
           Failure::kTooManyAttempts,
           "too many failed attempts; retry after " + std::to_string(retryAfter) + " seconds",
           retryAfter};
+    }
+    case Failure::kOverloaded: {
+      const int retryAfter = std::max(1, outcome.retryAfterSeconds);
+      return Refusal{Failure::kOverloaded,
+                     "the server is checking too many passwords at once; retry after " +
+                         std::to_string(retryAfter) + " seconds",
+                     retryAfter};
     }
     case Failure::kAuthInvalid:
     case Failure::kNone:
@@ -77,7 +84,6 @@ Refusal loginRefusal(const AuthOutcome& outcome) {
     case Failure::kExpectationFailed:
     case Failure::kNotImplemented:
     case Failure::kVersionNotSupported:
-    case Failure::kOverloaded:
       break;
   }
   return refuse(Failure::kAuthInvalid, "invalid user name or password");

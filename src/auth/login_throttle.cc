@@ -85,6 +85,7 @@ struct LoginThrottle::State {
   BoundedMap<FailureWindow> byAddress{kMaxFailureEntries};
   BoundedMap<FailureWindow> byName{kMaxFailureEntries};
   BoundedMap<std::int64_t> credentials{kMaxCachedCredentials};  // keyed hash -> expiry (ms)
+  int verifying = 0;  // admitted (kVerify) and not finished, whatever the limits
 
   static int failuresNow(const FailureWindow* w, const ThrottleLimits& limits, std::int64_t nowMs) {
     if (w == nullptr || nowMs >= w->startMs + limits.windowMs) return 0;
@@ -205,6 +206,15 @@ Admission LoginThrottle::admit(const AttemptKeys& keys, const ThrottleLimits& li
       return out;
     }
   }
+  // The global cap comes after the per-client limits and the cache: a refused client costs nothing,
+  // a cached credential never waits for a slot.
+  if (limits.maxConcurrentVerifications > 0 && s.verifying >= limits.maxConcurrentVerifications) {
+    out.kind = Admission::Kind::kBusy;
+    out.retryAfterMs = 1000;  // one verification takes tens of milliseconds
+    out.reason = "maxConcurrentPasswordChecks password checks are running";
+    return out;
+  }
+  ++s.verifying;
   if (limits.enabled()) {
     ++s.byPair.touch(keys.pair).inFlight;
     ++s.byAddress.touch(keys.address).inFlight;
@@ -212,10 +222,16 @@ Admission LoginThrottle::admit(const AttemptKeys& keys, const ThrottleLimits& li
   return out;
 }
 
+int LoginThrottle::verificationsInFlight() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->verifying;
+}
+
 void LoginThrottle::finish(const AttemptKeys& keys, const ThrottleLimits& limits,
                            std::int64_t nowMs, AttemptResult result) {
   State& s = *state_;
   std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.verifying > 0) --s.verifying;
   if (limits.enabled()) {
     const auto count = [&](FailureWindow& w) {
       if (State::failuresNow(&w, limits, nowMs) == 0) {

@@ -17,6 +17,10 @@ struct ThrottleLimits {
   int maxAddressFailures = 20;  // failures per client address, any user names
   std::int64_t windowMs = 60000;
   std::int64_t credentialCacheMs = 60000;  // 0 = no cache
+  // argon2id verifications in flight in the whole process (every caller: the STS, key management,
+  // basic auth on resources); past it an attempt is answered busy at once, never queued. 0 = no
+  // cap.
+  int maxConcurrentVerifications = 0;
   bool enabled() const { return windowMs > 0 && (maxPairFailures > 0 || maxAddressFailures > 0); }
 };
 
@@ -31,9 +35,10 @@ struct AttemptKeys {
 enum class AttemptResult { kVerified, kRefused, kAborted };
 
 struct Admission {
-  enum class Kind { kVerify, kCached, kRefused } kind = Kind::kVerify;
-  std::int64_t retryAfterMs = 0;  // with kRefused
-  std::string reason;             // with kRefused: which limit, for logs
+  // kBusy: maxConcurrentVerifications verifications are running; nothing was counted.
+  enum class Kind { kVerify, kCached, kRefused, kBusy } kind = Kind::kVerify;
+  std::int64_t retryAfterMs = 0;  // with kRefused and kBusy
+  std::string reason;             // with kRefused and kBusy: which limit, for logs
 };
 
 class LoginThrottle {
@@ -56,11 +61,15 @@ class LoginThrottle {
                       std::string_view clientAddress, const ThrottleLimits& limits) const;
 
   // Before any verification: refused (a limit is reached: no argon2id is spent), cached (the same
-  // credentials verified within credentialCacheMs), or verify: then the attempt is counted in
-  // flight and finish() must follow. Thread-safe.
+  // credentials verified within credentialCacheMs), busy (maxConcurrentVerifications are running:
+  // the client is told to come back instead of queueing behind them), or verify: then the attempt
+  // is counted in flight and finish() must follow. Thread-safe.
   Admission admit(const AttemptKeys& keys, const ThrottleLimits& limits, std::int64_t nowMs);
   void finish(const AttemptKeys& keys, const ThrottleLimits& limits, std::int64_t nowMs,
               AttemptResult result);
+
+  // argon2id verifications admitted and not finished yet (tests, metrics).
+  int verificationsInFlight() const;
 
  private:
   struct State;

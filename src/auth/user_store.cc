@@ -61,6 +61,7 @@ UserStore::UserStore(const std::vector<config::UserConfig>& users, const config:
   limits_.maxAddressFailures = auth.maxFailuresPerAddress;
   limits_.windowMs = static_cast<std::int64_t>(auth.failureWindowSeconds) * 1000;
   limits_.credentialCacheMs = static_cast<std::int64_t>(auth.credentialCacheSeconds) * 1000;
+  limits_.maxConcurrentVerifications = auth.maxConcurrentPasswordChecks;
   for (const config::UserConfig& u : users) {
     if (u.name.empty()) throw std::invalid_argument("a user has an empty name");
     if (u.name.find(':') != std::string::npos || hasControl(u.name)) {
@@ -189,6 +190,12 @@ AuthOutcome UserStore::authenticate(std::string_view authorizationHeader,
       outcome.retryAfterSeconds = ceilSeconds(admission.retryAfterMs);
       outcome.reason = admission.reason + " (user " + quotedName(name) + ", address '" +
                        std::string(clientAddress.substr(0, kMaxNameInReason)) + "')";
+      return outcome;
+    case Admission::Kind::kBusy:
+      // Not a failed login (no password was checked): nothing counted, 503 with Retry-After.
+      outcome.failure = Failure::kOverloaded;
+      outcome.retryAfterSeconds = ceilSeconds(admission.retryAfterMs);
+      outcome.reason = admission.reason + " (user " + quotedName(name) + ")";
       return outcome;
     case Admission::Kind::kCached:
       if (user == nullptr) break;  // never cached for an unknown user; verify below as usual

@@ -25,13 +25,14 @@ namespace mgw::auth {
 // only on success (failure == kNone).
 struct AuthOutcome {
   Failure failure =
-      Failure::kNone;  // kNone, kAuthMissing, kAuthMalformed, kAuthInvalid, kTooManyAttempts
+      Failure::kNone;  // kNone, kAuthMissing, kAuthMalformed, kAuthInvalid, kTooManyAttempts,
+                       // kOverloaded (maxConcurrentPasswordChecks verifications running)
   std::string user;
   std::vector<std::string> roles;
   bool isAdmin = false;                          // roles contains "admin"
   std::optional<std::vector<std::string>> apis;  // the user's narrower API list, if configured
-  int retryAfterSeconds = 0;                     // > 0 with kTooManyAttempts: the Retry-After value
-  std::string reason;                            // internal, for logs; never holds the password
+  int retryAfterSeconds = 0;  // > 0 with kTooManyAttempts and kOverloaded: the Retry-After value
+  std::string reason;         // internal, for logs; never holds the password
 };
 
 class UserStore {
@@ -55,7 +56,8 @@ class UserStore {
   // process, so a reload keeps them); the limits are this configuration's [authentication]:
   // maxFailures per (name, address), maxFailuresPerAddress per address, and a growing delay for
   // addresses that failed before on a name under attack (LoginThrottle). Past a limit:
-  // kTooManyAttempts without any verification.
+  // kTooManyAttempts without any verification. More than [authentication]
+  // maxConcurrentPasswordChecks verifications at once in the process: kOverloaded at once.
   [[nodiscard]] AuthOutcome authenticate(std::string_view authorizationHeader,
                                          std::string_view clientAddress, std::int64_t nowMs,
                                          LoginThrottle& throttle);

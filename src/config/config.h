@@ -36,12 +36,23 @@ struct ListenerConfig {
   std::string trustStorePassword;
   int ioThreads = 0;      // event-loop threads; 0 at load time becomes one per core
   int workerThreads = 0;  // blocking-work pool (argon2id, SQLite); 0 at load time becomes cores
-  int maxConnections = 10000;  // concurrent client connections, both listeners together
+  int maxConnections = 10000;          // concurrent client connections, both listeners together
+  int maxConnectionsPerAddress = 256;  // from one client address (IPv6: a /64); 0 = no cap
   std::size_t maxRequestBytes = 10 * 1024 * 1024;
   std::size_t maxHeaderBytes = 16384;  // the whole request head: request line and fields
   std::size_t maxHeaderCount = 100;
   int headerTimeoutSeconds = 10;  // the whole head must arrive within this, from its first byte
   int bodyTimeoutSeconds = 30;    // longest wait for the next body bytes from a client
+  // A request body slower than this on average past its first 5 seconds is cut off with 408
+  // (Kestrel's MinRequestBodyDataRate: 240 bytes/s after a 5 s grace); 0 = no minimum.
+  int minBodyBytesPerSecond = 240;
+  // A forwarded request's body up to requestBufferBytes is read whole before a backend connection
+  // is taken (nginx's proxy_request_buffering); a larger one streams. false = always stream.
+  bool requestBuffering = true;
+  std::size_t requestBufferBytes = 1024 * 1024;
+  // Backend connections in use at once per origin (scheme://host:port), every I/O thread
+  // together; past it an exchange waits up to 1 s for one, then 503.
+  int maxConnectionsPerBackend = 256;
   int writeTimeoutSeconds = 30;
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;
@@ -67,6 +78,9 @@ struct AuthConfig {
   int failureWindowSeconds = 60;    // window, and the Retry-After given on 429
   int credentialCacheSeconds = 60;  // verified credentials kept in memory (keyed hash), 0 = off
   int keyLookupFailuresPerMinute = 100;  // unknown or invalid API keys per client address, then 429
+  // argon2id checks running at once in the process (64 MiB each); more answer 503 with
+  // Retry-After. 0 at load time becomes max(1, workerThreads / 2).
+  int maxConcurrentPasswordChecks = 0;
 };
 
 struct IssuerConfig {
@@ -193,6 +207,7 @@ struct ThrottlingConfig {
 struct ObservabilityConfig {
   int metricsPort = 9797;  // 0 = any free port, -1 = off (no listener, nothing counted)
   std::string metricsHost = "127.0.0.1";
+  int maxConnections = 64;  // its own budget, apart from [listenerConfig] maxConnections
 };
 
 struct Config {

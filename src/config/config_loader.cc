@@ -772,6 +772,11 @@ class Loader {
              [&](auto& v, auto& w) {
                readInt(v, w, l.maxConnections, 1, 1000000, "must be between 1 and 1000000");
              }},
+            {"maxConnectionsPerAddress",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.maxConnectionsPerAddress, 0, 1000000,
+                       "must be between 0 and 1000000 (0 = no cap)");
+             }},
             {"maxRequestBytes",
              [&](auto& v, auto& w) { readPositive(v, w, l.maxRequestBytes, "bytes"); }},
             {"maxHeaderBytes",
@@ -782,6 +787,19 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, l.headerTimeoutSeconds, "seconds"); }},
             {"bodyTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, l.bodyTimeoutSeconds, "seconds"); }},
+            {"minBodyBytesPerSecond",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.minBodyBytesPerSecond, 0, INT_MAX,
+                       "must be 0 (no minimum) or a positive number of bytes per second");
+             }},
+            {"requestBuffering", [&](auto& v, auto& w) { readBool(v, w, l.requestBuffering); }},
+            {"requestBufferBytes",
+             [&](auto& v, auto& w) { readPositive(v, w, l.requestBufferBytes, "bytes"); }},
+            {"maxConnectionsPerBackend",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.maxConnectionsPerBackend, 1, 1000000,
+                       "must be between 1 and 1000000");
+             }},
             // The name of bodyTimeoutSeconds before the event-driven data plane; still read.
             {"readTimeoutSeconds",
              [&](auto& v, auto& w) { readPositive(v, w, l.bodyTimeoutSeconds, "seconds"); }},
@@ -980,6 +998,11 @@ class Loader {
              [&](auto& v, auto& w) {
                readInt(v, w, a.credentialCacheSeconds, 0, INT_MAX,
                        "must be 0 (no cache) or a positive number of seconds");
+             }},
+            {"maxConcurrentPasswordChecks",
+             [&](auto& v, auto& w) {
+               readInt(v, w, a.maxConcurrentPasswordChecks, 0, 1024,
+                       "must be between 0 and 1024 (0 = half of workerThreads, at least 1)");
              }},
         });
   }
@@ -1617,7 +1640,10 @@ class Loader {
                   readInt(v, w, o.metricsPort, -1, 65535,
                           "must be between -1 and 65535 (0 = any free port, -1 = off)");
                 }},
-               {"metricsHost", [&](auto& v, auto& w) { readString(v, w, o.metricsHost, false); }}});
+               {"metricsHost", [&](auto& v, auto& w) { readString(v, w, o.metricsHost, false); }},
+               {"maxConnections", [&](auto& v, auto& w) {
+                  readInt(v, w, o.maxConnections, 1, 100000, "must be between 1 and 100000");
+                }}});
   }
 
   // Cross-table checks and defaults that need the whole file.
@@ -1659,6 +1685,10 @@ class Loader {
     const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     if (c.listener.ioThreads == 0) c.listener.ioThreads = cores;
     if (c.listener.workerThreads == 0) c.listener.workerThreads = cores;
+    // argon2id is CPU-bound and takes 64 MiB: by default at most half the workers hash passwords,
+    // so a login flood leaves cores (and memory) for everything else.
+    if (c.auth.maxConcurrentPasswordChecks == 0)
+      c.auth.maxConcurrentPasswordChecks = std::max(1, c.listener.workerThreads / 2);
     if (c.tokenIssuer.enabled && c.listener.httpsPort == -1) {
       // The STS is HTTPS only (it takes passwords); say so instead of silently not serving it.
       warnings_.push_back({file_, httpsPortLine_, "[listenerConfig] httpsPort",

@@ -73,8 +73,9 @@ AuthVerdict BasicAuthenticator::verifyBlocking(const Credential& credential,
       store_.authenticate(credential.value, address, input.nowMs, throttle_);
   const std::string apiLabel = api.name + ":" + api.version;
   if (outcome.failure != Failure::kNone) {
-    // A client that sent no credentials has not failed a login (as on /apikey).
-    if (outcome.failure != Failure::kAuthMissing) observability::metrics().countLoginFailure();
+    // A client that sent no credentials, or was told to come back, has not failed a login.
+    if (outcome.failure != Failure::kAuthMissing && outcome.failure != Failure::kOverloaded)
+      observability::metrics().countLoginFailure();
     log::warn("authentication failed", {{"client", address},
                                         {"path", input.request.path},
                                         {"api", apiLabel},

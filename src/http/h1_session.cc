@@ -1,8 +1,10 @@
 #include "http/h1_session.h"
 
+#include <algorithm>
 #include <boost/asio/ssl/stream.hpp>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "common/log.h"
@@ -34,22 +36,38 @@ std::string peerAddress(const tcp::socket& socket) {
   return address.to_string();
 }
 
-// After the last answer: stop sending, then read (and drop) what the client still sends for a
-// moment, so the kernel does not reset the connection before the answer is read (nginx's
-// lingering close).
-awaitable<void> closeGracefully(Connection& conn, bool quiet) {
+// Lingering close (nginx's lingering_close, lingering_time, lingering_timeout): after the last
+// answer the gateway stops sending, then reads and drops what the client still sends, so the
+// kernel does not reset the connection (and discard the answer in the client's receive buffer)
+// while a client that reads only after sending its whole body is still sending. Bounded by time
+// (kLingeringTime in all, kLingeringTimeout between reads; nginx: 30 s and 5 s) and bytes.
+constexpr seconds kLingeringTime{5};
+constexpr seconds kLingeringTimeout{2};
+constexpr std::uint64_t kLingeringBytes = 64ull * 1024 * 1024;
+
+// `pendingBody`: the last request's body was not read (an answer refused it): over TLS no
+// close_notify is sent (the TLS shutdown would have to read, and decrypt, that body first); the
+// answer carries its length. Otherwise a TLS connection gets its close_notify, within a second.
+awaitable<void> closeGracefully(Connection& conn, bool quiet, bool pendingBody) {
   error_code ec;
-  if (conn.tls && !quiet) {
+  if (conn.tls && !quiet && !pendingBody) {
     conn.expiresAfter(seconds(1));
     co_await conn.tls->async_shutdown(kAwait);
   }
   conn.lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
   if (!quiet) {
-    conn.expiresAfter(seconds(2));
-    char sink[4096];
-    for (int i = 0; i < 16; ++i) {
-      auto [rec, n] = co_await conn.lowest().async_read_some(asio::buffer(sink), kAwait);
+    const auto deadline = std::chrono::steady_clock::now() + kLingeringTime;
+    std::uint64_t discarded = 0;
+    auto sink = std::make_unique_for_overwrite<char[]>(16384);
+    while (discarded < kLingeringBytes) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) break;
+      conn.lowest().expires_after(
+          std::min<std::chrono::steady_clock::duration>(kLingeringTimeout, left));
+      auto [rec, n] =
+          co_await conn.lowest().async_read_some(asio::buffer(sink.get(), 16384), kAwait);
       if (rec) break;
+      discarded += n;
     }
   }
   conn.close();
@@ -65,7 +83,9 @@ struct Exchange {
   H1Writer& writer;
   const std::string& peer;
   bool tls;
+  bool gateway;  // on the HTTP or HTTPS listener
   int served;
+  bool* pendingBody;  // out: the request's body (or what follows a bad head) was left unread
 };
 
 // A whole request body into *body (at most maxBytes); 100 Continue first when the client waits
@@ -134,13 +154,13 @@ awaitable<bool> exchange(Exchange x) {
       conn.expiresAfter(
           seconds(x.served == 0 ? options.headerTimeoutSeconds : options.keepAliveTimeoutSeconds));
       in.release();
-      x.t.idle.insert(&conn);
+      x.t.markIdle(&conn, x.gateway);
     }
     const std::size_t room =
         options.maxHeaderBytes + 2 - std::min(in.size(), options.maxHeaderBytes);
     const std::size_t step = headReadStep(started, in.size(), room);
     const error_code ec = co_await in.readMore(conn, step);
-    x.t.idle.erase(&conn);
+    x.t.markBusy(&conn);
     if (ec) {
       // Nothing of a request yet: a quiet close. Part of a head: 408, then close.
       if (started && ec == beast::error::timeout && x.served == 0) {
@@ -176,6 +196,7 @@ awaitable<bool> exchange(Exchange x) {
     const auto refusal = message::faultReply(error.failure, error.description);
     x.writer.begin(false, false);
     const bool keepAlive = false;
+    *x.pendingBody = true;  // the client may still be sending what it framed (a 413's body)
     co_await writeReply(x.writer, refusal, keepAlive);
     co_return false;
   }
@@ -199,8 +220,10 @@ awaitable<bool> exchange(Exchange x) {
   if (std::holds_alternative<message::Defer>(decision.action))
     co_await settle(x.ctx, x.t, &decision);
 
+  bool bodyRead = head.framing == Framing::kNone;
   if (auto* reply = std::get_if<message::Reply>(&decision.action)) {
     if (keepAlive) keepAlive = co_await discardBody(options, conn, in, writer, head);
+    bodyRead = bodyRead || keepAlive;
     outcome.status = reply->response.status;
     if (co_await writeReply(writer, reply->response, keepAlive)) keepAlive = false;
   } else if (auto* local = std::get_if<message::Local>(&decision.action)) {
@@ -208,6 +231,7 @@ awaitable<bool> exchange(Exchange x) {
     const std::size_t maxBody = local->maxBodyBytes;
     Failure bodyFailure =
         co_await readBody(options, conn, in, writer, head, maxBody, &request.body);
+    bodyRead = bodyFailure == Failure::kNone;
     if (bodyFailure != Failure::kNone) {
       keepAlive = false;
       if (bodyFailure == Failure::kRequestTimeout) {
@@ -230,10 +254,13 @@ awaitable<bool> exchange(Exchange x) {
       if (co_await writeReply(writer, answer, keepAlive)) keepAlive = false;
     }
   } else if (auto* forward = std::get_if<message::Forward>(&decision.action)) {
-    H1RequestBody body(conn, in, head, options.maxRequestBytes,
-                       seconds(options.bodyTimeoutSeconds));
+    H1RequestBody body(conn, in, head, options.maxRequestBytes, seconds(options.bodyTimeoutSeconds),
+                       options.minBodyBytesPerSecond);
     keepAlive = co_await relay(x.ctx, x.t, writer, head, body, *forward->plan, keepAlive, &outcome);
+    // A backend or body failure may come before the whole body was read.
+    bodyRead = bodyRead || outcome.failure == Failure::kNone;
   }
+  if (!keepAlive && !bodyRead) *x.pendingBody = true;
   if (decision.done) {
     outcome.bytesIn = in.consumedTotal - consumedBefore;
     outcome.bytesOut = conn.written - writtenBefore;
@@ -308,13 +335,15 @@ awaitable<void> h1Session(ServerContext& ctx, IoThread& t, tcp::socket socket,
   H1Writer writer(conn, seconds(ctx.options.writeTimeoutSeconds));
   int served = 0;
   bool keepAlive = true;
+  bool pendingBody = false;
+  const bool gateway = listener != observability::Listener::kMetrics;
   while (keepAlive && !ctx.draining) {
-    const Exchange x{ctx, t, handler, conn, in, writer, peer, tls, served};
+    const Exchange x{ctx, t, handler, conn, in, writer, peer, tls, gateway, served, &pendingBody};
     keepAlive = co_await exchange(x);
     ++served;
     if (served >= ctx.options.keepAliveMaxRequests) keepAlive = false;
   }
-  co_await closeGracefully(conn, keepAlive);
+  co_await closeGracefully(conn, keepAlive, pendingBody);
 }
 
 }  // namespace mgw::http

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <chrono>
@@ -81,8 +82,92 @@ bool bindListeners(ServerContext& ctx, std::string* error) {
   return true;
 }
 
+void IoThread::markIdle(Connection* c, bool gateway) {
+  if (idle.try_emplace(c, IdleConnection{std::chrono::steady_clock::now(), gateway}).second &&
+      gateway)
+    idleGateway.fetch_add(1, std::memory_order_relaxed);
+}
+
+void IoThread::markBusy(Connection* c) {
+  auto it = idle.find(c);
+  if (it == idle.end()) return;
+  if (it->second.gateway) idleGateway.fetch_sub(1, std::memory_order_relaxed);
+  idle.erase(it);
+}
+
+bool IoThread::closeOldestIdle() {
+  auto oldest = idle.end();
+  for (auto it = idle.begin(); it != idle.end(); ++it)
+    if (it->second.gateway && (oldest == idle.end() || it->second.since < oldest->second.since))
+      oldest = it;
+  if (oldest == idle.end()) return false;
+  Connection* c = oldest->first;
+  markBusy(c);
+  // Its pending read fails: the session ends without an answer, as a keep-alive timeout ends it
+  // (the client had sent nothing; an HTTP client retries an idempotent request on a new one).
+  error_code ec;
+  c->lowest().socket().close(ec);
+  return true;
+}
+
+bool SlotTable::take(const std::string& group, int cap) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int& held = held_[group];
+  if (cap > 0 && held >= cap) {
+    if (held == 0) held_.erase(group);
+    return false;
+  }
+  ++held;
+  return true;
+}
+
+void SlotTable::give(const std::string& group) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = held_.find(group);
+  if (it == held_.end()) return;
+  if (--it->second <= 0) held_.erase(it);
+}
+
+int SlotTable::held(const std::string& group) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = held_.find(group);
+  return it == held_.end() ? 0 : it->second;
+}
+
+std::string addressGroup(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    return std::string(bytes.begin(), bytes.end());
+  }
+  const auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) {
+    const auto bytes = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
+    return std::string(bytes.begin(), bytes.end());
+  }
+  const auto bytes = v6.to_bytes();
+  return std::string(bytes.begin(), bytes.begin() + 8);  // the /64
+}
+
+namespace {
+
+// At maxConnections: closes the connection that has waited longest for a request, on this thread
+// (no lock), else asks another thread that has one (the new connection is served meanwhile:
+// the budget is exceeded for as long as that post takes). False when no connection waits.
+bool makeRoom(ServerContext& ctx, IoThread& t) {
+  if (t.closeOldestIdle()) return true;
+  for (auto& other : ctx.threads) {
+    if (other.get() == &t || other->idleGateway.load(std::memory_order_relaxed) == 0) continue;
+    asio::post(other->io, [&u = *other] { u.closeOldestIdle(); });
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 asio::awaitable<void> acceptLoop(ServerContext& ctx, IoThread& t, tcp::acceptor& acceptor,
                                  Listener listener) {
+  const bool gateway = listener != Listener::kMetrics;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kAwait);
     if (ec) {
@@ -92,16 +177,47 @@ asio::awaitable<void> acceptLoop(ServerContext& ctx, IoThread& t, tcp::acceptor&
       co_await timer.async_wait(kAwait);
       continue;
     }
-    if (ctx.connections.load(std::memory_order_relaxed) >= ctx.options.maxConnections) {
-      error_code ignored;
-      socket.close(ignored);  // over maxConnections: refused at once, like a full backlog
-      continue;
+    std::string group;  // the address group holding a slot ("" = none)
+    if (gateway) {
+      error_code pe;
+      const auto peer = socket.remote_endpoint(pe);
+      bool admitted = !pe;
+      if (admitted) {
+        const bool capped = ctx.options.maxConnectionsPerAddress > 0 &&
+                            !ctx.uncapped.matches(peer.address().to_string());
+        if (capped) {
+          group = addressGroup(peer.address());
+          admitted = ctx.addressSlots.take(group, ctx.options.maxConnectionsPerAddress);
+          if (!admitted) group.clear();
+        }
+      }
+      if (admitted &&
+          ctx.gatewayConnections.load(std::memory_order_relaxed) >= ctx.options.maxConnections)
+        admitted = makeRoom(ctx, t);
+      if (!admitted) {
+        if (!group.empty()) ctx.addressSlots.give(group);
+        error_code ignored;
+        socket.close(ignored);  // over a budget: refused at once, like a full backlog
+        continue;
+      }
+      ctx.gatewayConnections.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      if (ctx.metricsConnections.load(std::memory_order_relaxed) >=
+          ctx.options.metricsMaxConnections) {
+        error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      ctx.metricsConnections.fetch_add(1, std::memory_order_relaxed);
     }
     ctx.connections.fetch_add(1, std::memory_order_relaxed);
     observability::metrics().connectionOpened(listener);
     asio::co_spawn(t.io, h1Session(ctx, t, std::move(socket), listener),
-                   [&ctx, listener](std::exception_ptr e) {
+                   [&ctx, listener, gateway, group = std::move(group)](std::exception_ptr e) {
                      ctx.connections.fetch_sub(1, std::memory_order_relaxed);
+                     (gateway ? ctx.gatewayConnections : ctx.metricsConnections)
+                         .fetch_sub(1, std::memory_order_relaxed);
+                     if (!group.empty()) ctx.addressSlots.give(group);
                      observability::metrics().connectionClosed(listener);
                      if (e) {
                        try {

@@ -1,6 +1,8 @@
 // The listeners: one acceptor per I/O thread and port (SO_REUSEPORT: the kernel spreads the
-// connections), maxConnections enforced at accept, each accepted connection served by an HTTP/1.1
-// session; and the timer that sweeps each thread's upstream pool.
+// connections), the connection budgets enforced at accept (maxConnections for the HTTP and HTTPS
+// listeners, with the longest-idle connection closed to make room; maxConnectionsPerAddress; the
+// observability listener's own budget), each accepted connection served by an HTTP/1.1 session;
+// and the timer that sweeps each thread's upstream pool.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -16,7 +18,16 @@ namespace mgw::http {
 // ports bound. False with *error set when one cannot be bound.
 bool bindListeners(ServerContext& ctx, std::string* error);
 
-// Accepts until the acceptor closes; over maxConnections a connection is closed at once.
+// The group a client address counts in for maxConnectionsPerAddress: an IPv4 address (also when
+// IPv4-mapped), or the /64 of an IPv6 address (one host or LAN gets a /64: counting single IPv6
+// addresses would give a client 2^64 budgets). Bytes, not text.
+std::string addressGroup(const asio::ip::address& address);
+
+// Accepts until the acceptor closes. A gateway connection from an address group at
+// maxConnectionsPerAddress is closed at once; at maxConnections the connection that has waited
+// longest for a request is closed to make room (nginx's reusable connections), and only when no
+// connection waits is the new one closed at once. The observability listener counts against
+// metricsMaxConnections only.
 asio::awaitable<void> acceptLoop(ServerContext& ctx, IoThread& t, asio::ip::tcp::acceptor& acceptor,
                                  observability::Listener listener);
 

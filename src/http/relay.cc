@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cstdio>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "common/log.h"
+#include "http/buffered_body.h"
 #include "http/upstream_client.h"
 #include "message/fault_reply.h"
 #include "message/hop_by_hop.h"
@@ -19,6 +22,8 @@ using std::chrono::steady_clock;
 
 constexpr std::size_t kMaxResponseHeadBytes = 65536;
 constexpr std::size_t kChunk = 65536;  // relay buffer: bounded memory per exchange
+// How long an exchange waits for a slot of a backend at maxConnectionsPerBackend before 503.
+constexpr std::chrono::seconds kBackendSlotWait{1};
 
 bool owned(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
   for (const auto& f : fields)
@@ -70,8 +75,10 @@ struct Busy {
 // A backend fault before any byte of the answer reached the client: the fault reply, then close.
 asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::ForwardPlan& plan,
                                    Outcome* outcome, Failure failure,
-                                   const std::string& description, const std::string& reason) {
+                                   const std::string& description, const std::string& reason,
+                                   int retryAfterSeconds = 0) {
   auto reply = message::faultReply(failure, description);
+  if (retryAfterSeconds > 0) reply.setHeader("Retry-After", std::to_string(retryAfterSeconds));
   for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
   outcome->status = reply.status;
   outcome->failure = failure;
@@ -82,6 +89,43 @@ asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::Forw
   co_await writeReply(writer, reply, keepAlive);
   co_return false;
 }
+
+// The client's body broke a limit or stalled (before any answer byte): 413, 400 or 408, then close.
+asio::awaitable<bool> refuseBody(DownstreamWriter& writer, const message::ForwardPlan& plan,
+                                 Outcome* outcome, Failure failure) {
+  std::string description;
+  if (failure == Failure::kPayloadTooLarge)
+    description = "the request body exceeds [listenerConfig] maxRequestBytes";
+  else if (failure == Failure::kRequestTimeout)
+    description =
+        "the request body stalled: no bytes within [listenerConfig] bodyTimeoutSeconds, or "
+        "fewer than minBodyBytesPerSecond on average";
+  else
+    description = "the request body is not valid chunked encoding";
+  std::string reason = "client body refused: " + std::string(failureName(failure));
+  co_return co_await failExchange(writer, plan, outcome, failure, description, reason);
+}
+
+// A slot among a backend origin's maxConnectionsPerBackend, held for the exchange.
+struct BackendSlot {
+  SlotTable& table;
+  std::string origin;
+  bool held = false;
+  // Waits up to kBackendSlotWait for a slot; false when none came free.
+  asio::awaitable<bool> take(IoThread& t, int cap) {
+    const auto deadline = steady_clock::now() + kBackendSlotWait;
+    while (!table.take(origin, cap)) {
+      if (steady_clock::now() >= deadline) co_return false;
+      asio::steady_timer timer(t.io, std::chrono::milliseconds(10));
+      co_await timer.async_wait(kAwait);
+    }
+    held = true;
+    co_return true;
+  }
+  ~BackendSlot() {
+    if (held) table.give(origin);
+  }
+};
 
 // Streams the rest of the request body to the backend (after `first`, sent with the head):
 // Content-Length bytes as they come, or chunked re-framed by us.
@@ -245,9 +289,46 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
                             const message::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
   // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
   // with std::string operands): every argument of a co_await call below is a named local.
+  const ServerOptions& options = ctx.options;
+
+  // 0. Request buffering: a body of at most requestBufferBytes (a chunked one: up to that much)
+  // is read before a backend connection is taken, so a slow client never holds one.
+  bool continued = false;
+  BufferedRequestBody buffered(body);
+  const bool buffering =
+      options.requestBuffering && body.framing() != Framing::kNone &&
+      (body.framing() != Framing::kLength || body.contentLength() <= options.requestBufferBytes);
+  RequestBody& source = buffering ? static_cast<RequestBody&>(buffered) : body;
+  if (buffering) {
+    if (head.expectContinue) {
+      const int status = 100;
+      const std::string_view reason = "Continue";
+      const std::span<const FieldView> none;
+      if (co_await writer.writeInterim(status, reason, none)) co_return false;
+      continued = true;
+    }
+    const std::uint64_t limit = options.requestBufferBytes;
+    const Failure bodyFailure = co_await buffered.fill(limit);
+    if (bodyFailure != Failure::kNone)
+      co_return co_await refuseBody(writer, plan, outcome, bodyFailure);
+  }
+
   // The upstream latency runs from here to the backend's response head.
   const auto upstreamStarted = steady_clock::now();
   Busy busy{plan.metricsApi};
+
+  // 1. A slot among the backend's maxConnectionsPerBackend (waited for briefly), then a
+  // connection: pooled, or new (failover to the next endpoint on a connect failure only).
+  BackendSlot slot{ctx.backendSlots, plan.targets.front().origin};
+  if (!co_await slot.take(t, options.maxConnectionsPerBackend)) {
+    std::string description = "the backend has [listenerConfig] maxConnectionsPerBackend (" +
+                              std::to_string(options.maxConnectionsPerBackend) +
+                              ") connections in use; retry in a second";
+    std::string reason = plan.targets.front().origin + ": maxConnectionsPerBackend reached";
+    const int retryAfter = 1;
+    co_return co_await failExchange(writer, plan, outcome, Failure::kOverloaded, description,
+                                    reason, retryAfter);
+  }
 
   // 1. A connection: pooled, or new (failover to the next endpoint on a connect failure only).
   std::unique_ptr<Connection> up;
@@ -277,7 +358,7 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
   const bool lastOnConnection = bodyMayBeIgnored(head);
   const std::string upHead = upstreamHead(head, *target, plan, lastOnConnection);
   const seconds upTimeout(plan.timeoutSeconds);
-  if (head.expectContinue && head.framing != Framing::kNone) {
+  if (head.expectContinue && head.framing != Framing::kNone && !continued) {
     const int status = 100;
     const std::string_view reason = "Continue";
     const std::span<const FieldView> none;
@@ -298,23 +379,15 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
     // The head and the body bytes already read go out in one system call (a retried request
     // has no body).
     BodyPiece first;
-    if (body.framing() == Framing::kLength) first = body.atHand();
+    if (source.framing() == Framing::kLength) first = source.atHand();
     const std::array<asio::const_buffer, 2> buffers = {
         asio::buffer(upHead), asio::buffer(first.bytes.data(), first.bytes.size())};
     error_code ec = co_await up->writeAll(buffers);
     if (!ec) {
-      Failure bodyFailure = co_await sendBody(body, first, *up, upTimeout, &ec);
+      Failure bodyFailure = co_await sendBody(source, first, *up, upTimeout, &ec);
       if (bodyFailure != Failure::kNone) {
         up->close();
-        if (bodyFailure == Failure::kRequestTimeout) {  // the source closed the client's side
-          outcome->failure = bodyFailure;
-          co_return false;
-        }
-        std::string description = bodyFailure == Failure::kPayloadTooLarge
-                                      ? "the request body exceeds [listenerConfig] maxRequestBytes"
-                                      : "the request body is not valid chunked encoding";
-        std::string reason = "client body refused";
-        co_return co_await failExchange(writer, plan, outcome, bodyFailure, description, reason);
+        co_return co_await refuseBody(writer, plan, outcome, bodyFailure);
       }
     }
     // 3. The response head (1xx interim answers relayed; the writer drops them for a client

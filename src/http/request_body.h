@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -43,20 +44,30 @@ class RequestBody {
   virtual boost::asio::awaitable<BodyPiece> next() = 0;
 };
 
+// The grace before minBodyBytesPerSecond applies (Kestrel's MinRequestBodyDataRate grace period).
+inline constexpr std::chrono::seconds kBodyRateGrace{5};
+
 // HTTP/1.1 (RFC 9112 sections 6 and 7.1): the body after the head, from what `in` holds and then
-// the connection, each read within bodyTimeout; a chunked body decoded (at most maxBytes), its
-// bytes past the body left in `in` for the next request. A stalled client's connection is closed.
+// the connection; a chunked body decoded (at most maxBytes), its bytes past the body left in `in`
+// for the next request. A body that stalls (no bytes within bodyTimeout, or, past kBodyRateGrace,
+// fewer than minBytesPerSecond on average since the first wait; 0 = no minimum) is
+// kRequestTimeout with the connection still open, so the client can be told 408; a connection
+// that failed otherwise is closed.
 class H1RequestBody final : public RequestBody {
  public:
   H1RequestBody(Connection& conn, InputBuffer& in, const RequestHead& head, std::uint64_t maxBytes,
-                std::chrono::seconds bodyTimeout)
+                std::chrono::seconds bodyTimeout, int minBytesPerSecond = 0)
       : conn_(conn),
         in_(in),
         framing_(head.framing),
         length_(head.contentLength),
         remaining_(head.contentLength),
         decoder_(maxBytes),
-        bodyTimeout_(bodyTimeout) {}
+        bodyTimeout_(bodyTimeout),
+        minRate_(minBytesPerSecond) {}
+  ~H1RequestBody() override { *alive_ = false; }
+  H1RequestBody(const H1RequestBody&) = delete;
+  H1RequestBody& operator=(const H1RequestBody&) = delete;
 
   Framing framing() const override { return framing_; }
   std::uint64_t contentLength() const override { return length_; }
@@ -72,6 +83,11 @@ class H1RequestBody final : public RequestBody {
   ChunkedDecoder decoder_;
   std::string payload_;  // the decoded chunk data of the last piece
   std::chrono::seconds bodyTimeout_;
+  int minRate_;
+  std::chrono::steady_clock::time_point started_{};  // the first wait for body bytes
+  std::uint64_t received_ = 0;                       // bytes read from the connection since
+  // Read by a stall timer's handler, which may run after this source is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace mgw::http

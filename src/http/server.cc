@@ -35,7 +35,7 @@ bool Server::start(std::string* error) {
   // Every connection costs a descriptor, a proxied one two: raise the soft limit to fit.
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    const rlim_t wanted = static_cast<rlim_t>(o.maxConnections) * 2 + 256;
+    const rlim_t wanted = static_cast<rlim_t>(o.maxConnections) * 2 + o.metricsMaxConnections + 256;
     if (limit.rlim_cur < wanted) {
       rlimit raised = limit;
       raised.rlim_cur = std::min(wanted, limit.rlim_max);
@@ -58,6 +58,13 @@ bool Server::start(std::string* error) {
   configureClientContext(impl_->clientTls, o.trustStorePath, &note);
   log::info("upstream TLS trust", {{"detail", note}});
 
+  for (const std::string& entry : o.uncappedAddresses) {
+    std::string why;
+    if (!impl_->uncapped.add(entry, &why)) {
+      *error = "trusted proxy " + entry + ": " + why;
+      return false;
+    }
+  }
   impl_->workers = std::make_unique<asio::thread_pool>(std::max(1, o.workerThreads));
   for (int i = 0; i < std::max(1, o.ioThreads); ++i)
     impl_->threads.push_back(std::make_unique<IoThread>());
@@ -98,8 +105,9 @@ void Server::stop(seconds drain) {
       error_code ec;
       for (auto& a : thread.acceptors) a.socket->close(ec);
       // Idle keep-alive connections have no exchange to finish.
-      for (Connection* c : thread.idle) c->lowest().socket().close(ec);
+      for (auto& [c, idle] : thread.idle) c->lowest().socket().close(ec);
       thread.idle.clear();
+      thread.idleGateway = 0;
       // HTTP/2: GOAWAY; the streams in flight finish.
       drainHttp2(thread);
     });

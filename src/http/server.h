@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "message/handler.h"
@@ -24,12 +25,25 @@ struct ServerOptions {
   X509* tlsCertificate = nullptr;  // borrowed
   int ioThreads = 1;
   int workerThreads = 1;
-  int maxConnections = 10000;
+  int maxConnections = 10000;  // the HTTP and HTTPS listeners together
+  // Connections from one client address (IPv6: one /64) on the HTTP and HTTPS listeners; 0 = no
+  // cap. Addresses in uncappedAddresses (the trusted proxies, which speak for many clients) are
+  // not capped.
+  int maxConnectionsPerAddress = 256;
+  std::vector<std::string> uncappedAddresses;  // addresses and CIDR ranges
   std::size_t maxHeaderBytes = 16384;
   std::size_t maxHeaderCount = 100;
   std::uint64_t maxRequestBytes = 10 * 1024 * 1024;
   int headerTimeoutSeconds = 10;
   int bodyTimeoutSeconds = 30;
+  // A body slower than this on average after kBodyRateGraceSeconds: 408. 0 = no minimum.
+  int minBodyBytesPerSecond = 240;
+  // A forwarded body of at most requestBufferBytes is read whole before a backend connection is
+  // taken (a chunked one: up to that much, then it streams).
+  bool requestBuffering = true;
+  std::size_t requestBufferBytes = 1024 * 1024;
+  // Backend connections in use at once per origin, all I/O threads together.
+  int maxConnectionsPerBackend = 256;
   int writeTimeoutSeconds = 30;
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;
@@ -42,6 +56,9 @@ struct ServerOptions {
   // metricsHandler. -1 = off.
   std::string metricsHost = "127.0.0.1";
   int metricsPort = -1;
+  // The observability listener's own budget, apart from maxConnections: a full gateway never
+  // takes the liveness probe's slot.
+  int metricsMaxConnections = 64;
   message::Handler* metricsHandler = nullptr;  // borrowed
   std::string trustStorePath;  // extra CAs for HTTPS backends (folder or PEM bundle), besides the
                                // system's; absent or empty is not an error

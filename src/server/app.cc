@@ -239,13 +239,22 @@ int runGateway(const RunOptions& options) {
   serverOptions.tlsKey = tlsKey ? tlsKey->pkey() : nullptr;
   serverOptions.tlsCertificate = tlsKey ? tlsKey->certificate() : nullptr;
   serverOptions.ioThreads = listener.ioThreads;
-  serverOptions.workerThreads = listener.workerThreads;
+  // The pool gets a thread for each password check that may run at once: argon2id (at most
+  // maxConcurrentPasswordChecks, LoginThrottle) never takes the workerThreads other blocking work
+  // (cached credentials, store writes) runs on.
+  serverOptions.workerThreads = listener.workerThreads + config->auth.maxConcurrentPasswordChecks;
   serverOptions.maxConnections = listener.maxConnections;
+  serverOptions.maxConnectionsPerAddress = listener.maxConnectionsPerAddress;
+  serverOptions.uncappedAddresses = listener.trustedProxies;  // a proxy speaks for many clients
   serverOptions.maxHeaderBytes = listener.maxHeaderBytes;
   serverOptions.maxHeaderCount = listener.maxHeaderCount;
   serverOptions.maxRequestBytes = listener.maxRequestBytes;
   serverOptions.headerTimeoutSeconds = listener.headerTimeoutSeconds;
   serverOptions.bodyTimeoutSeconds = listener.bodyTimeoutSeconds;
+  serverOptions.minBodyBytesPerSecond = listener.minBodyBytesPerSecond;
+  serverOptions.requestBuffering = listener.requestBuffering;
+  serverOptions.requestBufferBytes = listener.requestBufferBytes;
+  serverOptions.maxConnectionsPerBackend = listener.maxConnectionsPerBackend;
   serverOptions.writeTimeoutSeconds = listener.writeTimeoutSeconds;
   serverOptions.keepAliveTimeoutSeconds = listener.keepAliveTimeoutSeconds;
   serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;
@@ -255,6 +264,7 @@ int runGateway(const RunOptions& options) {
   ObservabilityHandler observabilityHandler(context, readiness);
   serverOptions.metricsHost = config->observability.metricsHost;
   serverOptions.metricsPort = config->observability.metricsPort;
+  serverOptions.metricsMaxConnections = config->observability.maxConnections;
   serverOptions.metricsHandler = &observabilityHandler;
   Dispatcher dispatcher(context);
   http::Server server(serverOptions, dispatcher);

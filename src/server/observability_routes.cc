@@ -18,6 +18,38 @@ message::Decision reply(message::HttpResponse response) {
 
 }  // namespace
 
+ObservabilityHandler::ObservabilityHandler(ServerContext& context, const ReadinessInputs& inputs)
+    : context_(context), inputs_(inputs) {
+  probeStore();
+  prober_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, kStoreProbeInterval, [this] { return stop_; })) {
+      lock.unlock();
+      probeStore();
+      lock.lock();
+    }
+  });
+}
+
+ObservabilityHandler::~ObservabilityHandler() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (prober_.joinable()) prober_.join();
+}
+
+void ObservabilityHandler::probeStore() {
+  std::string why;
+  const LifecycleService* store = context_.lifecycle();
+  const bool up = store != nullptr && store->usable(&why);
+  if (!store) why = "no store is open";
+  std::lock_guard<std::mutex> lock(mutex_);
+  storeUp_ = up;
+  storeWhy_ = std::move(why);
+}
+
 message::HttpResponse ObservabilityHandler::ready() {
   json checks = json::object();
   std::string why;
@@ -36,10 +68,14 @@ message::HttpResponse ObservabilityHandler::ready() {
   const bool signingUp =
       state && (!state->config.tokenIssuer.enabled || state->signingKey != nullptr);
   check("keys", signingUp && inputs_.tlsKeyLoaded.load(), "a signing or TLS key is not loaded");
+  bool storeUp = false;
   std::string storeWhy;
-  const LifecycleService* store = context_.lifecycle();
-  check("store", store != nullptr && store->usable(&storeWhy),
-        store ? storeWhy : "no store is open");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    storeUp = storeUp_;
+    storeWhy = storeWhy_;
+  }
+  check("store", storeUp, storeWhy);
   check("listeners", inputs_.listenersUp.load(), "the listeners are not accepting");
 
   const int now = ok ? 1 : 0;
@@ -86,12 +122,8 @@ message::Decision ObservabilityHandler::decide(message::HttpRequest& request) {
     res.setContent(std::move(body), std::string(observability::kPrometheusContentType));
     return reply(std::move(res));
   }
-  // /health/ready touches the store: on the worker pool, never on an I/O thread.
-  message::Local d;
-  d.blocking = true;
-  d.maxBodyBytes = 0;
-  d.run = [this](message::HttpRequest&) { return ready(); };
-  return message::Decision{std::move(d), {}};
+  // /health/ready from state, on the I/O thread: never behind the worker pool's queue.
+  return reply(ready());
 }
 
 }  // namespace mgw::server

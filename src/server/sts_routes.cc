@@ -39,8 +39,10 @@ OrRefusal<auth::AuthOutcome> authenticate(ServerContext& context, const RuntimeS
   auth::AuthOutcome outcome =
       state.users->authenticate(header, address, nowMillis(), context.loginThrottle());
   if (outcome.failure == Failure::kNone) return outcome;
-  // A client that sent no credentials yet (the Basic challenge's first round) has not failed one.
-  if (outcome.failure != Failure::kAuthMissing) observability::metrics().countLoginFailure();
+  // A client that sent no credentials yet (the Basic challenge's first round) has not failed one,
+  // nor one told to come back because too many passwords are being checked.
+  if (outcome.failure != Failure::kAuthMissing && outcome.failure != Failure::kOverloaded)
+    observability::metrics().countLoginFailure();
   log::warn("authentication failed", {{"client", address},
                                       {"path", req.path},
                                       {"reason", failureName(outcome.failure)},

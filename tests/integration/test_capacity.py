@@ -44,7 +44,10 @@ security = []
 """
         config = harness.with_listener_keys(harness.base_config(None, None, extra),
                                             headerTimeoutSeconds=HEADER_TIMEOUT, keepAliveTimeoutSeconds=HEADER_TIMEOUT,
-                                            maxConnections=10000)
+                                            maxConnections=10000,
+                                            # Thousands of clients, all on 127.0.0.1 here: the
+                                            # per-address cap (test_shared_resources) is off.
+                                            maxConnectionsPerAddress=0)
         cls.gw = cls.start(harness.MicroGw(cls.workdir, config))
         cls.port = cls.gw.http_port
 

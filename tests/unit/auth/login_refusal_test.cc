@@ -36,13 +36,21 @@ TEST(LoginRefusalTest, EachAuthenticationFailureHasItsAnswer) {
   r = loginRefusal(failed(Failure::kTooManyAttempts, 0));
   EXPECT_EQ(r.description, "too many failed attempts; retry after 1 seconds");
   EXPECT_EQ(r.retryAfterSeconds, 1);
+
+  // Issue 22 item 3: over maxConcurrentPasswordChecks, 503 with Retry-After, not a 401.
+  r = loginRefusal(failed(Failure::kOverloaded, 1));
+  EXPECT_EQ(r.failure, Failure::kOverloaded);
+  EXPECT_EQ(r.description,
+            "the server is checking too many passwords at once; retry after 1 seconds");
+  EXPECT_EQ(r.retryAfterSeconds, 1);
+  EXPECT_EQ(faultFor(r.failure).httpStatus, 503);
 }
 
 TEST(LoginRefusalTest, AnyOtherFailureIsBadCredentialsAndNeverLeaksTheReason) {
   for (int i = 0; i <= static_cast<int>(kLastFailure); ++i) {
     const auto f = static_cast<Failure>(i);
     if (f == Failure::kAuthMissing || f == Failure::kAuthMalformed ||
-        f == Failure::kTooManyAttempts)
+        f == Failure::kTooManyAttempts || f == Failure::kOverloaded)
       continue;
     const Refusal r = loginRefusal(failed(f, 7));
     EXPECT_EQ(r.failure, Failure::kAuthInvalid) << failureName(f);

@@ -57,6 +57,40 @@ TEST(LoginThrottle, PerAddressLimitAcrossNames) {
   EXPECT_EQ(t.admit(keys, l, 1000).kind, Admission::Kind::kRefused);
 }
 
+// Issue 22 item 3: a global cap on argon2id verifications in flight, apart from the per-client
+// limits: past it an attempt is busy at once (nothing counted against the client), a cached
+// credential never waits for a slot, and a finished verification frees its slot.
+TEST(LoginThrottle, CapsVerificationsInFlightButNeverCachedCredentials) {
+  LoginThrottle t;
+  auto l = limits();
+  l.maxConcurrentVerifications = 2;
+  // The admin's credential verified once: cached.
+  const auto admin = t.keysFor("admin", "admin", "$stored", "192.0.2.1", l);
+  ASSERT_EQ(t.admit(admin, l, 1000).kind, Admission::Kind::kVerify);
+  t.finish(admin, l, 1000, AttemptResult::kVerified);
+  EXPECT_EQ(t.verificationsInFlight(), 0);
+
+  const auto a = t.keysFor("a", "x", "", "198.51.100.1", l);
+  const auto b = t.keysFor("b", "x", "", "198.51.100.2", l);
+  const auto c = t.keysFor("c", "x", "", "198.51.100.3", l);
+  ASSERT_EQ(t.admit(a, l, 1000).kind, Admission::Kind::kVerify);
+  ASSERT_EQ(t.admit(b, l, 1000).kind, Admission::Kind::kVerify);
+  EXPECT_EQ(t.verificationsInFlight(), 2);
+  const Admission busy = t.admit(c, l, 1000);
+  EXPECT_EQ(busy.kind, Admission::Kind::kBusy);
+  EXPECT_EQ(busy.retryAfterMs, 1000);
+  EXPECT_EQ(t.admit(admin, l, 1000).kind, Admission::Kind::kCached);
+  t.finish(a, l, 1000, AttemptResult::kRefused);
+  EXPECT_EQ(t.admit(c, l, 1000).kind, Admission::Kind::kVerify);
+  t.finish(b, l, 1000, AttemptResult::kRefused);
+  t.finish(c, l, 1000, AttemptResult::kRefused);
+  EXPECT_EQ(t.verificationsInFlight(), 0);
+  // Busy answers counted no failure: c's address has one failure (its verified attempt), not two.
+  l.maxAddressFailures = 2;
+  EXPECT_EQ(t.admit(c, l, 1000).kind, Admission::Kind::kVerify);
+  t.finish(c, l, 1000, AttemptResult::kAborted);
+}
+
 // Issue 10 item 4 at unit level: the cache is keyed by the stored hash too, so a reload that
 // changes a password does not keep the old one working from the cache.
 TEST(LoginThrottle, CacheIsBoundToTheStoredHash) {

@@ -146,6 +146,24 @@ TEST(Defaults, EmptyFileGivesDocumentedDefaults) {
   EXPECT_FALSE(c.tokenConfigsDeclared);
 }
 
+// Issue 22 items 3 and 4: the budgets a client shares with others.
+TEST(Defaults, SharedResourceBudgets) {
+  Config c = loaded("[listenerConfig]\nworkerThreads = 5\n");
+  EXPECT_EQ(c.auth.maxConcurrentPasswordChecks, 2);  // half the workers
+  EXPECT_EQ(c.listener.maxConnectionsPerAddress, 256);
+  EXPECT_EQ(c.observability.maxConnections, 64);
+  EXPECT_EQ(loaded("[listenerConfig]\nworkerThreads = 1\n").auth.maxConcurrentPasswordChecks, 1);
+  c = loaded(
+      "[listenerConfig]\nmaxConnectionsPerAddress = 0\n[authentication]\n"
+      "maxConcurrentPasswordChecks = 7\n[observability]\nmaxConnections = 3\n");
+  EXPECT_EQ(c.auth.maxConcurrentPasswordChecks, 7);
+  EXPECT_EQ(c.listener.maxConnectionsPerAddress, 0);
+  EXPECT_EQ(c.observability.maxConnections, 3);
+  EXPECT_FALSE(load("[listenerConfig]\nmaxConnectionsPerAddress = -1\n").ok());
+  EXPECT_FALSE(load("[authentication]\nmaxConcurrentPasswordChecks = -1\n").ok());
+  EXPECT_FALSE(load("[observability]\nmaxConnections = 0\n").ok());
+}
+
 TEST(Defaults, EveryListenerAndAuthKeyIsRead) {
   Config c = loaded(R"(
 [listenerConfig]
