@@ -220,6 +220,7 @@ struct Requirement {
   std::vector<std::string> scopes;  // of the oauth2 schemes
   bool basic = false;
   std::string unsupported;  // the schemes micro-gw does not serve, for the warning
+  std::vector<gateway::SchemeSet> alternatives;  // what each object names (AND within one)
 };
 
 // What the readers after the first few need to know about the document.
@@ -251,6 +252,7 @@ void addSource(std::vector<KeySource>* sources, const KeySource& s) {
 // One alternative {schemeName: [scopes], ...} of a security requirement, added to *req.
 bool readAlternative(Reader& r, const YAML::Node& alt, const std::string& altPointer,
                      const std::map<std::string, SecurityScheme>& schemes, Requirement* req) {
+  gateway::SchemeSet kinds;
   for (auto it = alt.begin(); it != alt.end(); ++it) {
     std::string name = it->first.Scalar();
     auto s = schemes.find(name);
@@ -260,8 +262,10 @@ bool readAlternative(Reader& r, const YAML::Node& alt, const std::string& altPoi
     }
     if (s->second.source) {
       addSource(&req->sources, *s->second.source);
+      kinds.apiKey = true;
     } else if (s->second.type == "oauth2") {
       req->oauth2 = true;
+      kinds.oauth2 = true;
       const YAML::Node scopes = it->second;
       if (scopes && !scopes.IsNull() && !scopes.IsSequence()) {
         r.error(child(altPointer, name), "the scopes of '" + name + "' must be a list");
@@ -274,11 +278,14 @@ bool readAlternative(Reader& r, const YAML::Node& alt, const std::string& altPoi
       }
     } else if (s->second.basic) {
       req->basic = true;  // Authorization: Basic against [b7a.users]
+      kinds.basic = true;
     } else {
       if (!req->unsupported.empty()) req->unsupported += ", ";
       req->unsupported += "'" + name + "' (" + s->second.type + ")";
+      kinds.unsupported = true;
     }
   }
+  req->alternatives.push_back(kinds);
   return true;
 }
 
@@ -758,6 +765,17 @@ void applySecurity(Reader& r, const std::string& opPointer, const Requirement* e
     sec.oauth2 = effective->oauth2 || app.oauth2;
     sec.scopes = effective->scopes;
     sec.basic = effective->basic || app.basic;
+    bool conjunction = false;
+    for (const gateway::SchemeSet& kinds : effective->alternatives)
+      conjunction = conjunction || kinds.kinds() > 1;
+    if (conjunction) {
+      // AND within an object: the request must meet one object whole. The application
+      // security's types stay ways in of their own.
+      sec.alternatives = effective->alternatives;
+      if (!app.sources.empty()) sec.alternatives.push_back({.apiKey = true});
+      if (app.oauth2) sec.alternatives.push_back({.oauth2 = true});
+      if (app.basic) sec.alternatives.push_back({.basic = true});
+    }
     if (sec.unsupportedOnly()) {
       r.warn(opPointer, "secured only by " + effective->unsupported +
                             ", which micro-gw does not serve: the operation answers 401 "

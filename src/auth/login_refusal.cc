@@ -75,6 +75,8 @@ Refusal loginRefusal(const AuthOutcome& outcome) {
     case Failure::kExpectationFailed:
     case Failure::kNotImplemented:
     case Failure::kVersionNotSupported:
+    case Failure::kForeignOrigin:
+    case Failure::kUnsupportedMediaType:
     case Failure::kOverloaded:
       break;
   }

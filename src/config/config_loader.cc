@@ -757,6 +757,28 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveTimeoutSeconds, "seconds"); }},
             {"keepAliveMaxRequests",
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveMaxRequests, "requests"); }},
+            {"managementAllowedOrigins",
+             [&](auto& v, auto& w) {
+               auto list = getStringList(v, w, false);
+               if (!list) return;
+               l.managementAllowedOrigins.clear();
+               for (const auto& [o, at] : *list) {
+                 std::string why;
+                 if (o == "*")
+                   why =
+                       "\"*\" would let every site use /apikey with a browser's stored "
+                       "credentials; list the origins";
+                 else if (parseOriginPattern(o, &why))
+                   l.managementAllowedOrigins.push_back(o);
+                 if (!why.empty()) error(*at, w, "\"" + o.substr(0, 80) + "\": " + why);
+               }
+             }},
+            {"hstsMaxAge",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.hstsMaxAge, 0, 63072000,
+                       "must be between 0 (Strict-Transport-Security not sent) and 63072000 "
+                       "seconds (two years)");
+             }},
             {"trustedProxies",
              [&](auto& v, auto& w) {
                auto list = getStringList(v, w, false);

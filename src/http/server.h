@@ -32,6 +32,8 @@ struct ServerOptions {
   int writeTimeoutSeconds = 30;
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;
+  // Strict-Transport-Security: max-age on every answer of the TLS listener (RFC 6797); 0 = off.
+  int hstsMaxAge = 31536000;
   // A blocking task that waited longer than this in the worker queue is answered 503.
   int workerQueueSeconds = 10;
   // The observability listener (plain HTTP, SPEC section 12): its own host and port, answered by

@@ -229,6 +229,7 @@ int runGateway(const RunOptions& options) {
   serverOptions.headerTimeoutSeconds = listener.headerTimeoutSeconds;
   serverOptions.bodyTimeoutSeconds = listener.bodyTimeoutSeconds;
   serverOptions.writeTimeoutSeconds = listener.writeTimeoutSeconds;
+  serverOptions.hstsMaxAge = listener.hstsMaxAge;
   serverOptions.keepAliveTimeoutSeconds = listener.keepAliveTimeoutSeconds;
   serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;
   serverOptions.trustStorePath = listener.trustStorePath;
