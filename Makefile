@@ -16,7 +16,7 @@ BENCH_DEPS := wrk nginx haproxy libbenchmark-dev linux-perf util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: format all deps test-deps bench-deps build build-asan build-run run test test-fast test-asan test-tsan \
-        bench soak fuzz image image-test clean
+        bench soak fuzz fuzz-campaign fuzz-corpus-update image image-test clean
 
 all: build
 
@@ -76,7 +76,8 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 # target:max_len (bytes per input)
 FUZZ_TARGETS ?= jws:9000 basic_auth:4200 sts_request:4096 key_extractor:4096 ip_matcher:1024 \
-                referer_matcher:1024 config_loader:8192 openapi_loader:16384 http_wire:8192
+                referer_matcher:1024 config_loader:8192 openapi_loader:16384 http_wire:8192 \
+                chunked:4096 trace_context:1024
 
 fuzz: deps
 	$(call apt_install,clang libclang-rt-14-dev)
@@ -92,6 +93,46 @@ fuzz: deps
 	  if [ "$${PIPESTATUS[0]}" != 0 ]; then failed="$$failed $$t"; fi; done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (inputs in $(FUZZ_BUILD)/fuzz-crashes/, logs in $(FUZZ_BUILD)/fuzz-*.log)"; exit 1; fi; \
 	echo "fuzz: no crash"
+
+# Fuzzing as a habit: every target of FUZZ_TARGETS, one at a time, for FUZZ_SECONDS each (600
+# unless given), at the lowest CPU priority (the machine may be shared). Each starts from the
+# committed corpus and what earlier campaigns kept; afterwards the inputs that add coverage are
+# merged (libFuzzer -merge=1) into $(FUZZ_BUILD)/fuzz-kept/<target>, which later campaigns reuse.
+# Executions and new coverage per target: $(FUZZ_BUILD)/fuzz-campaign.txt; crash inputs:
+# $(FUZZ_BUILD)/fuzz-crashes/<target>/ (the campaign fails at the end when any target crashed).
+# FUZZ_RUNS=N stops a target after N executions instead (e.g. FUZZ_RUNS=10000000).
+# Then `make fuzz-corpus-update` adds to tests/fuzz/corpus/<target>/ only the kept inputs that
+# cover something the committed corpus does not (-merge=1 minimises); review and commit them.
+CAMPAIGN_SECONDS = $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
+fuzz-campaign: deps
+	$(call apt_install,clang libclang-rt-14-dev)
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMGW_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
+	@failed=""; report=$(FUZZ_BUILD)/fuzz-campaign.txt; echo "# $$(date -u +%FT%TZ) $(CAMPAIGN_SECONDS)s per target" >> $$report; \
+	for spec in $(FUZZ_TARGETS); do t=$${spec%%:*}; len=$${spec##*:}; \
+	  bin=./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t; work=$(FUZZ_BUILD)/fuzz-corpus/$$t; kept=$(FUZZ_BUILD)/fuzz-kept/$$t; \
+	  mkdir -p $$work $$kept $(FUZZ_BUILD)/fuzz-crashes/$$t; \
+	  echo "== fuzz_$$t for $(CAMPAIGN_SECONDS)s (max_len $$len)"; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  nice -n 19 $$bin -max_total_time=$(CAMPAIGN_SECONDS) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -max_len=$$len \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/fuzz-crashes/$$t/ \
+	    $$work $$kept tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1; rc=$$?; \
+	  nice -n 19 $$bin -merge=1 -max_len=$$len $$kept $$work >> $(FUZZ_BUILD)/fuzz-$$t.log 2>&1; \
+	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/fuzz-$$t.log | tail -1); \
+	  cov=$$(grep -oE 'cov: [0-9]+' $(FUZZ_BUILD)/fuzz-$$t.log | tail -1); \
+	  line="$$t: $${execs:-0} executions, $$cov, kept $$(ls $$kept | wc -l) inputs, exit $$rc"; \
+	  echo "$$line" | tee -a $$report; \
+	  if [ $$rc != 0 ]; then failed="$$failed $$t"; grep -E "^==[0-9]+==ERROR|^SUMMARY" $(FUZZ_BUILD)/fuzz-$$t.log; fi; done; \
+	if [ -n "$$failed" ]; then echo "fuzz-campaign: crashes in:$$failed (inputs in $(FUZZ_BUILD)/fuzz-crashes/)"; exit 1; fi; \
+	echo "fuzz-campaign: no crash ($$report)"
+
+# The kept inputs that cover what tests/fuzz/corpus/<target>/ does not, added to it (named by
+# their SHA-1, as libFuzzer names them): `git add tests/fuzz/corpus` after a look.
+fuzz-corpus-update:
+	@for spec in $(FUZZ_TARGETS); do t=$${spec%%:*}; len=$${spec##*:}; kept=$(FUZZ_BUILD)/fuzz-kept/$$t; \
+	  [ -d $$kept ] || continue; before=$$(ls tests/fuzz/corpus/$$t | wc -l); \
+	  ./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -merge=1 -max_len=$$len tests/fuzz/corpus/$$t $$kept >/dev/null 2>&1; \
+	  echo "$$t: $$(( $$(ls tests/fuzz/corpus/$$t | wc -l) - before )) inputs added"; done
 
 # The container image (Dockerfile). Docker when an engine answers, else podman: on a machine without
 # a registry the debian:12 / debian:12-slim bases are made with debootstrap from apt's mirror

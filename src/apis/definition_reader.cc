@@ -227,6 +227,7 @@ struct Requirement {
   bool onlyUndeclared() const {
     return undeclared > 0 && sources.empty() && !oauth2 && !basic && unsupported.empty();
   }
+  std::vector<gateway::SchemeSet> alternatives;  // what each object names (AND within one)
 };
 
 // What the readers after the first few need to know about the document.
@@ -259,6 +260,7 @@ void addSource(std::vector<KeySource>* sources, const KeySource& s) {
 // One alternative {schemeName: [scopes], ...} of a security requirement, added to *req.
 bool readAlternative(Reader& r, const YAML::Node& alt, const std::string& altPointer,
                      const std::map<std::string, SecurityScheme>& schemes, Requirement* req) {
+  gateway::SchemeSet kinds;
   for (auto it = alt.begin(); it != alt.end(); ++it) {
     std::string name = it->first.Scalar();
     auto s = schemes.find(name);
@@ -274,8 +276,10 @@ bool readAlternative(Reader& r, const YAML::Node& alt, const std::string& altPoi
     }
     if (s->second.source) {
       addSource(&req->sources, *s->second.source);
+      kinds.apiKey = true;
     } else if (s->second.type == "oauth2") {
       req->oauth2 = true;
+      kinds.oauth2 = true;
       const YAML::Node scopes = it->second;
       if (scopes && scopes.IsScalar()) {
         // "read:books write:books" (a string, not a list): its words, as WSO2's toolkit read it.
@@ -304,11 +308,14 @@ bool readAlternative(Reader& r, const YAML::Node& alt, const std::string& altPoi
       }
     } else if (s->second.basic) {
       req->basic = true;  // Authorization: Basic against [b7a.users]
+      kinds.basic = true;
     } else {
       if (!req->unsupported.empty()) req->unsupported += ", ";
       req->unsupported += "'" + name + "' (" + s->second.type + ")";
+      kinds.unsupported = true;
     }
   }
+  req->alternatives.push_back(kinds);
   return true;
 }
 
@@ -942,6 +949,17 @@ void applySecurity(Reader& r, const std::string& opPointer, const Requirement* e
     sec.oauth2 = effective->oauth2 || app.oauth2;
     sec.scopes = effective->scopes;
     sec.basic = effective->basic || app.basic;
+    bool conjunction = false;
+    for (const gateway::SchemeSet& kinds : effective->alternatives)
+      conjunction = conjunction || kinds.kinds() > 1;
+    if (conjunction) {
+      // AND within an object: the request must meet one object whole. The application
+      // security's types stay ways in of their own.
+      sec.alternatives = effective->alternatives;
+      if (!app.sources.empty()) sec.alternatives.push_back({.apiKey = true});
+      if (app.oauth2) sec.alternatives.push_back({.oauth2 = true});
+      if (app.basic) sec.alternatives.push_back({.basic = true});
+    }
     if (sec.unsupportedOnly()) {
       r.warn(opPointer, "secured only by " + effective->unsupported +
                             ", which micro-gw does not serve: the operation answers 401 "

@@ -84,6 +84,9 @@ Refusal loginRefusal(const AuthOutcome& outcome) {
     case Failure::kExpectationFailed:
     case Failure::kNotImplemented:
     case Failure::kVersionNotSupported:
+    case Failure::kForeignOrigin:
+    case Failure::kUnsupportedMediaType:
+    case Failure::kOverloaded:
       break;
   }
   return refuse(Failure::kAuthInvalid, "invalid user name or password");

@@ -80,6 +80,10 @@ Fault faultFor(Failure failure) {
       return {409, 900409, "Conflict"};
     case Failure::kClusterUnavailable:
       return {503, 900503, "Service Unavailable"};
+    case Failure::kForeignOrigin:
+      return {403, 900403, "Cross-origin request refused"};
+    case Failure::kUnsupportedMediaType:
+      return {415, 900415, "Unsupported Media Type"};
     case Failure::kPayloadTooLarge:
       return {413, 900413, "Request Entity Too Large"};
     case Failure::kUriTooLong:
@@ -204,6 +208,10 @@ std::string_view failureName(Failure failure) {
       return "conflict";
     case Failure::kClusterUnavailable:
       return "cluster_unavailable";
+    case Failure::kForeignOrigin:
+      return "foreign_origin";
+    case Failure::kUnsupportedMediaType:
+      return "unsupported_media_type";
     case Failure::kPayloadTooLarge:
       return "payload_too_large";
     case Failure::kUriTooLong:

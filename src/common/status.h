@@ -73,6 +73,10 @@ enum class Failure {
   // 503: [cluster] on and the change could not be shared with the other nodes through Redis
   // (unreachable, too slow, or this node's key hash secret differs from the cluster's).
   kClusterUnavailable,
+  // CSRF (sts/cross_site.h): a browser on another origin (403, 900403), or a change whose body
+  // is not JSON (415, 900415).
+  kForeignOrigin,
+  kUnsupportedMediaType,
 
   // Transport limits enforced by the server.
   kPayloadTooLarge,   // 413

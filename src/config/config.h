@@ -58,6 +58,9 @@ struct ListenerConfig {
   int keepAliveMaxRequests = 1000;
   std::vector<std::string> trustedProxies;  // CIDRs whose X-Forwarded-For is believed
   Http2Config http2;                        // the http2* keys
+  int hstsMaxAge = 31536000;  // Strict-Transport-Security max-age on HTTPS answers; 0 = not sent
+  // Origins (besides the listener's own) whose pages may call /apikey and the key management API.
+  std::vector<std::string> managementAllowedOrigins;
 };
 
 struct UserConfig {
@@ -166,7 +169,7 @@ struct StorageConfig {
 struct JwtGeneratorConfig {
   bool enabled = false;
   std::string header = "X-JWT-Assertion";
-  std::string signingKey;  // resolved keystore path; "" = the STS signing key
+  std::string signingKey;  // resolved keystore path; "" = its own, generated at first start
   std::string signingKeyPassword;
   std::string kid = "micro-gw-backend";  // its own kid in the JWKS
   std::string issuer = "micro-gw";

@@ -809,6 +809,7 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveTimeoutSeconds, "seconds"); }},
             {"keepAliveMaxRequests",
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveMaxRequests, "requests"); }},
+<<<<<<< HEAD
             {"http2Cleartext", [&](auto& v, auto& w) { readBool(v, w, l.http2.cleartext); }},
             {"http2MaxConcurrentStreams",
              [&](auto& v, auto& w) {
@@ -841,6 +842,29 @@ class Loader {
             {"http2MaxContinuations",
              [&](auto& v, auto& w) {
                readInt(v, w, l.http2.maxContinuations, 0, 1000, "must be between 0 and 1000");
+=======
+            {"managementAllowedOrigins",
+             [&](auto& v, auto& w) {
+               auto list = getStringList(v, w, false);
+               if (!list) return;
+               l.managementAllowedOrigins.clear();
+               for (const auto& [o, at] : *list) {
+                 std::string why;
+                 if (o == "*")
+                   why =
+                       "\"*\" would let every site use /apikey with a browser's stored "
+                       "credentials; list the origins";
+                 else if (parseOriginPattern(o, &why))
+                   l.managementAllowedOrigins.push_back(o);
+                 if (!why.empty()) error(*at, w, "\"" + o.substr(0, 80) + "\": " + why);
+               }
+             }},
+            {"hstsMaxAge",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.hstsMaxAge, 0, 63072000,
+                       "must be between 0 (Strict-Transport-Security not sent) and 63072000 "
+                       "seconds (two years)");
+>>>>>>> hard-misc
              }},
             {"trustedProxies",
              [&](auto& v, auto& w) {

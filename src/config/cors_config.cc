@@ -167,6 +167,16 @@ std::string checkCorsConfig(const CorsConfig& cors) {
   if (cors.enabled && cors.allowOrigins.empty())
     return "accessControlAllowOrigins is empty: no origin could call the API; list origins, or "
            "set corsConfigurationEnabled = false";
+  // Fetch standard, CORS protocol and credentials: "Access-Control-Allow-Origin: *" is never
+  // honoured for a request with credentials; echoing any origin instead would let every site
+  // read answers with the user's cookies or basic credentials.
+  if (cors.enabled && cors.allowCredentials)
+    for (const std::string& o : cors.allowOrigins)
+      if (o == "*")
+        return "accessControlAllowOrigins = [\"*\"] cannot be combined with "
+               "accessControlAllowCredentials = true (the Fetch standard forbids a wildcard origin "
+               "with credentials); list the allowed origins, or set "
+               "accessControlAllowCredentials = false";
   return "";
 }
 

@@ -55,7 +55,7 @@ std::string checkCorsHeader(std::string_view name);    // a field name (token), 
 std::string checkCorsMaxAge(long long seconds);        // -1 (not sent) .. 86400
 
 // The cross-field check of a complete policy: "" or why it cannot be served (an empty origin
-// list while enabled).
+// list while enabled; "*" among the origins with accessControlAllowCredentials = true).
 std::string checkCorsConfig(const CorsConfig& cors);
 
 }  // namespace mgw::config

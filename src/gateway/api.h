@@ -31,8 +31,20 @@ struct Endpoints {
   bool empty() const { return urls.empty(); }
 };
 
+// The kinds of credential one OpenAPI security requirement object names. OpenAPI 3 section
+// 4.8.30: the schemes of one object are all required (AND); the objects of the list are
+// alternatives (OR). Several apiKey schemes count as one kind: one API key, taken from any of
+// their locations (WSO2 MGW 3.x, whose definitions write {api_key: [], api_key_query: []}).
+struct SchemeSet {
+  bool apiKey = false;
+  bool oauth2 = false;
+  bool basic = false;
+  bool unsupported = false;  // a scheme micro-gw does not serve: the object can never be met
+  int kinds() const { return int{apiKey} + int{oauth2} + int{basic} + int{unsupported}; }
+};
+
 // How one secured resource may be called (the operation's own security requirement, else the
-// API's; WSO2 MGW 3.x reads every alternative as "any of these").
+// API's).
 struct ResourceSecurity {
   bool declared = false;              // false: the API's keySources apply (inline APIs, old code)
   std::vector<KeySource> keySources;  // where an API key is taken; empty = no API key accepted
@@ -41,6 +53,10 @@ struct ResourceSecurity {
   // Authorization: Basic checked against [b7a.users] (http basic, Swagger 2 basic, WSO2's
   // basic_auth); the password check runs on the worker pool.
   bool basic = false;
+  // Non-empty when an object of the requirement names more than one kind: the request must meet
+  // every kind of one of these alternatives. Empty: each alternative is one kind, so any scheme
+  // above is a way in.
+  std::vector<SchemeSet> alternatives;
   bool unsupportedOnly() const { return declared && keySources.empty() && !oauth2 && !basic; }
 };
 

@@ -13,6 +13,21 @@ constexpr const char* kClaimNames[] = {"sub", "keytype", "application", "tier", 
 
 }  // namespace
 
+// x-wso2-application-security's names for the schemes.
+const char* authMethod(Scheme scheme) {
+  switch (scheme) {
+    case Scheme::kApiKey:
+      return "api_key";
+    case Scheme::kBearer:
+      return "oauth2";
+    case Scheme::kBasic:
+      return "basic_auth";
+  }
+  return "api_key";
+}
+
+namespace {}  // namespace
+
 BackendJwtGenerator::BackendJwtGenerator(const config::JwtGeneratorConfig& config,
                                          std::shared_ptr<const token::SigningKey> key)
     : config_(config), key_(std::move(key)) {
@@ -38,11 +53,13 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
   // describes anyone else (an opaque key moved to another application gets a new one).
   std::string cacheKey;
   cacheKey.reserve(128);
-  for (const std::string* part : {&caller.keyId, &api.name, &api.version, &caller.subject,
-                                  &caller.keytype, &caller.application, &caller.tier}) {
+  for (const std::string* part :
+       {&caller.keyId, &api.name, &api.version, &caller.subject, &caller.keytype,
+        &caller.application, &caller.tier, &caller.issuer}) {
     cacheKey += *part;
     cacheKey += '\x1f';
   }
+  cacheKey += authMethod(caller.scheme);
   {
     std::lock_guard lock(mutex_);
     if (auto it = index_.find(cacheKey); it != index_.end()) {
@@ -64,7 +81,10 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
                            {"jti", uuidV4()},
                            {"apiName", api.name},
                            {"apiVersion", api.version},
-                           {"apiContext", api.context}};
+                           {"apiContext", api.context},
+                           {"authMethod", authMethod(caller.scheme)}};
+  // Who issued the credential: a partner issuer's "admin" is not this gateway's "admin".
+  if (!caller.issuer.empty()) claims["idp"] = caller.issuer;
   const std::string* values[] = {&caller.subject, &caller.keytype, &caller.application,
                                  &caller.tier, &caller.subject};
   for (std::size_t i = 0; i < std::size(kClaimNames); ++i)

@@ -1,5 +1,6 @@
 // The backend JWT (SPEC section 15): a short-lived JWS about the verified caller (subscriber,
-// application, tier, key type) and the API, for the backend to verify against the gateway's JWKS.
+// application, tier, key type, who issued the credential and how it was presented) and the API,
+// for the backend to verify against the gateway's JWKS.
 // Signed with the token module's JWS code; cached per (key, API) until shortly before it expires,
 // so the request path signs once per caller and API per validity period. Trusts its input: it runs
 // only after the key validator accepted the key.
@@ -20,6 +21,10 @@
 #include "token/keys.h"
 
 namespace mgw::gateway {
+
+// The backend JWT's authMethod claim for a scheme: "api_key", "oauth2" or "basic_auth" (the names
+// of x-wso2-application-security).
+const char* authMethod(Scheme scheme);
 
 class BackendJwtGenerator {
  public:

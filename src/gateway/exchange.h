@@ -105,6 +105,8 @@ struct Exchange {
   const Resource* resource = nullptr;
   const CorsPolicy* cors = nullptr;  // the API's, once routed: its refusals carry it too
   std::optional<Credential> credential;
+  // The other credentials a security requirement object names with it (AND), verified first.
+  std::vector<Credential> alsoRequired;
   std::string clientAddress;  // resolved through trustedProxies, once a key is looked at
   std::optional<Principal> principal;
   std::shared_ptr<message::ForwardPlan> plan;

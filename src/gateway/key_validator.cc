@@ -118,6 +118,8 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
     case Failure::kExpectationFailed:
     case Failure::kNotImplemented:
     case Failure::kVersionNotSupported:
+    case Failure::kForeignOrigin:
+    case Failure::kUnsupportedMediaType:
     case Failure::kOverloaded:
       break;
   }

@@ -82,6 +82,10 @@ class KeyValidator {
   // is the client (entries to its left were written by the client and can be forged). Without
   // trusted proxies, or from any other peer, the TCP peer.
   std::string effectiveClientAddress(const RequestContext& ctx) const;
+  // True when the TCP peer is one of listener.trustedProxies (its X-Forwarded-For is kept).
+  bool isTrustedProxy(std::string_view peer) const {
+    return !trustedProxies_.empty() && trustedProxies_.matches(peer);
+  }
 
   KeyCache& cache() const { return *cache_; }
 

@@ -12,10 +12,11 @@ namespace mgw::gateway {
 enum class Scheme { kApiKey, kBearer, kBasic };
 
 struct Principal {
+  Scheme scheme = Scheme::kApiKey;  // how the caller authenticated (the backend JWT's authMethod)
   std::string keyId;     // the jti, "opaque:<id>" for an opaque key, "basic:<user>" for basic auth,
                          // or fingerprint(key) when there is none or it is not yet trusted
   std::string subject;   // sub, once verified (the user for basic auth)
-  std::string issuer;    // iss, once verified
+  std::string issuer;    // iss, once verified; this gateway's issuer for basic and opaque keys
   bool sandbox = false;  // keytype SANDBOX: forward to the sandbox endpoints
   // Once verified, for the backend JWT (SPEC section 15); "" when the key does not say.
   std::string keytype;      // PRODUCTION or SANDBOX

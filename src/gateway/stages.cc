@@ -1,7 +1,10 @@
 #include "gateway/stages.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
+#include <optional>
+#include <utility>
 
 #include "gateway/key_extractor.h"
 #include "observability/metrics.h"
@@ -91,6 +94,9 @@ StageResult settle(Exchange& ex, AuthVerdict verdict) {
   ex.entry.keyId = verdict.principal.keyId;
   if (verdict.kind == AuthVerdict::Kind::kAccepted) {
     ex.principal = std::move(verdict.principal);
+    ex.principal->scheme = ex.credential->scheme;
+    // A user of [b7a.users] or an opaque key: this gateway issued the credential itself.
+    if (ex.principal->issuer.empty()) ex.principal->issuer = ex.state.config->tokenIssuer.issuer;
     return StageResult::next();
   }
   if (ex.credential->scheme != Scheme::kBasic && isFailedLookup(verdict.refusal.failure) &&
@@ -154,6 +160,82 @@ StageResult routeStage(Exchange& ex) {
                                      ""});
 }
 
+namespace {
+
+void resolveClientAddress(Exchange& ex) {
+  RequestContext client;
+  client.clientAddress = ex.request.clientAddress;
+  client.forwardedFor = ex.forwardedFor;
+  ex.clientAddress = ex.state.validator->effectiveClientAddress(client);
+}
+
+bool names(const SchemeSet& kinds, Scheme scheme) {
+  switch (scheme) {
+    case Scheme::kApiKey:
+      return kinds.apiKey;
+    case Scheme::kBearer:
+      return kinds.oauth2;
+    case Scheme::kBasic:
+      return kinds.basic;
+  }
+  return false;
+}
+
+std::string describe(const SchemeSet& kinds) {
+  std::string out;
+  for (const auto& [on, name] :
+       {std::pair{kinds.apiKey, "an API key"}, std::pair{kinds.oauth2, "an OAuth2 bearer token"},
+        std::pair{kinds.basic, "Authorization: Basic"}}) {
+    if (!on) continue;
+    if (!out.empty()) out += " and ";
+    out += name;
+  }
+  return out;
+}
+
+// OpenAPI 3 section 4.8.30: one requirement object's schemes are all required, the objects are
+// alternatives. The first object the request meets whole gives the credentials; the first of
+// them in the authenticators' order is the caller (basic, which may defer, is always that one).
+StageResult credentialsForAlternatives(Exchange& ex) {
+  const Resource& resource = *ex.resource;
+  std::array<std::optional<Credential>, 3> found;  // by Scheme
+  for (const Authenticator* authenticator : ex.authenticators.order())
+    if (authenticator)
+      found[static_cast<std::size_t>(authenticator->scheme())] =
+          authenticator->extract(ex.request, *ex.api, resource);
+  std::string wanted;
+  for (const SchemeSet& kinds : resource.security.alternatives) {
+    if (kinds.unsupported || kinds.kinds() == 0) continue;
+    if (!wanted.empty()) wanted += ", or ";
+    wanted += describe(kinds);
+    bool met = true;
+    for (Scheme s : {Scheme::kApiKey, Scheme::kBearer, Scheme::kBasic})
+      met = met && (!names(kinds, s) || found[static_cast<std::size_t>(s)]);
+    if (!met) continue;
+    for (const Authenticator* authenticator : ex.authenticators.order()) {
+      if (!authenticator || !names(kinds, authenticator->scheme())) continue;
+      auto& credential = found[static_cast<std::size_t>(authenticator->scheme())];
+      if (!ex.credential)
+        ex.credential = std::move(credential);
+      else
+        ex.alsoRequired.push_back(std::move(*credential));
+    }
+    resolveClientAddress(ex);
+    return StageResult::next();
+  }
+  observability::metrics().countKeyValidation(Failure::kMissingCredentials);
+  if (wanted.empty())
+    return StageResult::refuse(
+        Refusal{Failure::kUnsupportedSecurity,
+                "this resource is secured only by schemes micro-gw does not serve",
+                "every security requirement object names a scheme micro-gw does not serve"});
+  Refusal refusal = missingCredentials(*ex.api, resource);
+  refusal.description = "this resource needs " + wanted + " (together where joined by \"and\")";
+  return StageResult::refuse(std::move(refusal));
+}
+
+}  // namespace
+
 StageResult credentialsStage(Exchange& ex) {
   const Resource& resource = *ex.resource;
   if (!resource.secured) return StageResult::next();
@@ -163,14 +245,12 @@ StageResult credentialsStage(Exchange& ex) {
                 "this resource is secured only by schemes micro-gw does not serve",
                 "no apiKey or oauth2 scheme on the resource"});
   }
+  if (!resource.security.alternatives.empty()) return credentialsForAlternatives(ex);
   for (const Authenticator* authenticator : ex.authenticators.order()) {
     if (!authenticator) continue;
     if (auto credential = authenticator->extract(ex.request, *ex.api, resource)) {
       ex.credential = std::move(credential);
-      RequestContext client;
-      client.clientAddress = ex.request.clientAddress;
-      client.forwardedFor = ex.forwardedFor;
-      ex.clientAddress = ex.state.validator->effectiveClientAddress(client);
+      resolveClientAddress(ex);
       return StageResult::next();
     }
   }
@@ -198,6 +278,21 @@ StageResult keyLookupLimitStage(Exchange& ex) {
 
 StageResult authenticateStage(Exchange& ex) {
   if (!ex.credential) return StageResult::next();
+  // The credentials required with the caller's (AND): each verified here; none of them defers
+  // (basic, the one scheme that may, is always the caller's).
+  for (const Credential& also : ex.alsoRequired) {
+    AuthVerdict verdict = ex.authenticators.of(also.scheme).verify(also, authInput(ex));
+    if (verdict.kind == AuthVerdict::Kind::kAccepted) continue;
+    if (verdict.kind == AuthVerdict::Kind::kDefer)
+      verdict = AuthVerdict::refused(Refusal{Failure::kInternalError,
+                                             "the credentials could not be checked",
+                                             "a required credential asked to defer"});
+    ex.entry.keyId = verdict.principal.keyId;
+    if (also.scheme != Scheme::kBasic && isFailedLookup(verdict.refusal.failure) &&
+        ex.context.keyLookupFailures)
+      ex.context.keyLookupFailures->recordFailure(ex.clientAddress, ex.context.nowMillis());
+    return StageResult::refuse(std::move(verdict.refusal));
+  }
   const Scheme scheme = ex.credential->scheme;
   AuthVerdict verdict = ex.authenticators.of(scheme).verify(*ex.credential, authInput(ex));
   if (verdict.kind != AuthVerdict::Kind::kDefer) return settle(ex, std::move(verdict));
@@ -261,9 +356,19 @@ StageResult planStage(Exchange& ex) {
   if (verified && ex.credential->scheme == Scheme::kBasic)
     plan->dropHeaders.push_back("Authorization");
   plan->rawQuery = message::removeQueryParams(request.rawQuery, keyParams);
-  plan->forwardedFor = ex.forwardedFor.empty() ? request.clientAddress
-                                               : ex.forwardedFor + ", " + request.clientAddress;
-  plan->forwardedHost = request.header("Host");
+  // A chain is believed, and extended, only from a trusted proxy; from anyone else it is
+  // dropped (the client could name any address) and the peer starts a new one.
+  const bool trustedPeer =
+      ex.state.validator && ex.state.validator->isTrustedProxy(request.clientAddress);
+  plan->forwardedFor = ex.forwardedFor.empty() || !trustedPeer
+                           ? request.clientAddress
+                           : ex.forwardedFor + ", " + request.clientAddress;
+  // The gateway speaks X-Forwarded-* only: the client's Forwarded (RFC 7239) and X-Real-IP
+  // would name whatever the client wrote to a backend that reads them.
+  plan->dropHeaders.push_back("Forwarded");
+  plan->dropHeaders.push_back("X-Real-IP");
+  // RFC 9112 section 3.2.2: with an absolute-form target the Host field is ignored.
+  plan->forwardedHost = request.authority.empty() ? request.header("Host") : request.authority;
   plan->tls = request.tls;
   // Observability: the metrics label, the trace continued with the gateway's span as the
   // backend's parent, and the request id both ways.

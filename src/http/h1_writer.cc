@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <tuple>
 
+#include "http/wire.h"
+
 namespace mgw::http {
 namespace {
 
@@ -48,7 +50,10 @@ std::span<const asio::const_buffer> H1Framer::head(const ResponseStart& head,
   head_.clear();
   head_.reserve(512);
   appendStatusLine(head_, head.status, head.reason);
-  for (const FieldView& f : head.fields) appendField(head_, f.name, f.value);
+  for (const FieldView& f : head.fields)
+    if (ownedName_.empty() || !equalsIgnoreCase(f.name, ownedName_))
+      appendField(head_, f.name, f.value);
+  if (!ownedName_.empty()) appendField(head_, ownedName_, ownedValue_);
   switch (head.body) {
     case BodyKind::kLength:
       appendField(head_, "Content-Length", std::to_string(head.contentLength));

@@ -43,6 +43,13 @@ class H1Framer {
   bool keepAlive() const { return keepAlive_; }
   bool chunked() const { return chunked_; }
 
+  // A field the connection owns (Strict-Transport-Security on the TLS listener): added to every
+  // final head, replacing any field of that name among the caller's (a backend's).
+  void setOwnedField(std::string name, std::string value) {
+    ownedName_ = std::move(name);
+    ownedValue_ = std::move(value);
+  }
+
  private:
   std::span<const boost::asio::const_buffer> piece(std::string_view bytes, bool last);
   std::span<const boost::asio::const_buffer> done(std::size_t n) { return {buffers_.data(), n}; }
@@ -55,6 +62,8 @@ class H1Framer {
   std::string head_;        // the head's bytes (kept until the next call)
   char size_[24];           // a chunk-size line
   std::string tail_;        // trailers
+  std::string ownedName_;   // "" = none
+  std::string ownedValue_;
   std::array<boost::asio::const_buffer, 4> buffers_;
 };
 
@@ -67,6 +76,10 @@ class H1Writer final : public DownstreamWriter {
 
   // The next answer answers an HTTP/1.0 request, or a HEAD request.
   void begin(bool http10, bool headRequest) { framer_.reset(http10, headRequest); }
+  // See H1Framer::setOwnedField (kept across answers).
+  void setOwnedField(std::string name, std::string value) {
+    framer_.setOwnedField(std::move(name), std::move(value));
+  }
 
   boost::asio::awaitable<error_code> writeInterim(int status, std::string_view reason,
                                                   std::span<const FieldView> fields) override;

@@ -50,6 +50,8 @@ struct ServerOptions {
   // HTTP/2 to clients: h2 by ALPN on HTTPS, h2c with prior knowledge on HTTP (when cleartext),
   // the limits of a connection. keepAliveTimeoutSeconds closes an idle one (GOAWAY).
   config::Http2Config http2;
+  // Strict-Transport-Security: max-age on every answer of the TLS listener (RFC 6797); 0 = off.
+  int hstsMaxAge = 31536000;
   // A blocking task that waited longer than this in the worker queue is answered 503.
   int workerQueueSeconds = 10;
   // The observability listener (plain HTTP, SPEC section 12): its own host and port, answered by

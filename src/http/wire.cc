@@ -189,6 +189,19 @@ std::size_t findHeadEnd(std::string_view data, std::size_t maxHeadBytes, std::si
                         WireError* error) {
   std::size_t pos = *scanned;
   for (; pos < data.size(); ++pos) {
+    // The limit first: the LF that ends a head counts too (found by fuzz_http_wire: a head of
+    // maxHeadBytes + 1 bytes whose extra byte was its final LF was accepted).
+    if (pos + 1 > maxHeadBytes) {
+      const std::size_t first = data.find_first_not_of("\r\n");
+      const bool inRequestLine = first == std::string_view::npos || data.find('\n', first) > pos;
+      *error = inRequestLine ? fail(Failure::kUriTooLong,
+                                    "the request line exceeds " + std::to_string(maxHeadBytes) +
+                                        " bytes ([listenerConfig] maxHeaderBytes)")
+                             : fail(Failure::kHeadersTooLarge,
+                                    "the request head exceeds " + std::to_string(maxHeadBytes) +
+                                        " bytes ([listenerConfig] maxHeaderBytes)");
+      return 0;
+    }
     const char c = data[pos];
     if (c == '\r') {
       if (pos + 1 < data.size() && data[pos + 1] != '\n') {
@@ -211,17 +224,6 @@ std::size_t findHeadEnd(std::string_view data, std::size_t maxHeadBytes, std::si
           return pos + 1;
         }
       }
-    }
-    if (pos + 1 > maxHeadBytes) {
-      const std::size_t first = data.find_first_not_of("\r\n");
-      const bool inRequestLine = first == std::string_view::npos || data.find('\n', first) > pos;
-      *error = inRequestLine ? fail(Failure::kUriTooLong,
-                                    "the request line exceeds " + std::to_string(maxHeadBytes) +
-                                        " bytes ([listenerConfig] maxHeaderBytes)")
-                             : fail(Failure::kHeadersTooLarge,
-                                    "the request head exceeds " + std::to_string(maxHeadBytes) +
-                                        " bytes ([listenerConfig] maxHeaderBytes)");
-      return 0;
     }
   }
   // Keep a trailing CR unscanned, so its LF is checked against it next time.
@@ -407,8 +409,12 @@ std::size_t ChunkedDecoder::feed(std::string_view in, std::string* payload, Wire
           if (++sizeDigits_ > 15) return bad("a chunk size overflows");
           remaining_ = remaining_ * 16 + static_cast<std::uint64_t>(v);
           ++i;
-        } else if (sizeDigits_ > 0 && (c == ';' || c == ' ' || c == '\t')) {
+        } else if (sizeDigits_ > 0 && c == ';') {
           state_ = State::kExtension;
+          lineBytes_ = 0;
+          ++i;
+        } else if (sizeDigits_ > 0 && (c == ' ' || c == '\t')) {
+          state_ = State::kSizeBws;  // BWS is allowed only before a ";" (RFC 9112 section 7.1)
           lineBytes_ = 0;
           ++i;
         } else if (sizeDigits_ > 0 && c == '\r') {
@@ -419,6 +425,18 @@ std::size_t ChunkedDecoder::feed(std::string_view in, std::string* payload, Wire
         }
         break;
       }
+      case State::kSizeBws:
+        if (c == ';') {
+          state_ = State::kExtension;
+        } else if (c != ' ' && c != '\t') {
+          return bad(
+              "a chunk size is followed by whitespace without a chunk extension (RFC 9112 section "
+              "7.1 allows whitespace only before \";\")");
+        } else if (++lineBytes_ > kMaxChunkLineBytes) {
+          return bad("a malformed or oversized chunk extension");
+        }
+        ++i;
+        break;
       case State::kExtension:
         if (c == '\r') {
           state_ = State::kSizeLf;

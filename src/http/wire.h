@@ -102,7 +102,17 @@ class ChunkedDecoder {
   std::uint64_t total() const { return total_; }
 
  private:
-  enum class State { kSize, kExtension, kSizeLf, kData, kDataCr, kDataLf, kTrailer, kDone };
+  enum class State {
+    kSize,
+    kSizeBws,
+    kExtension,
+    kSizeLf,
+    kData,
+    kDataCr,
+    kDataLf,
+    kTrailer,
+    kDone
+  };
   std::uint64_t maxBodyBytes_;
   State state_ = State::kSize;
   std::uint64_t remaining_ = 0;  // bytes left in the current chunk

@@ -139,6 +139,8 @@ Refusal storeRefusal(Failure failure, const std::string& notFound, const std::st
     case Failure::kExpectationFailed:
     case Failure::kNotImplemented:
     case Failure::kVersionNotSupported:
+    case Failure::kForeignOrigin:
+    case Failure::kUnsupportedMediaType:
     case Failure::kOverloaded:
       break;
   }
@@ -340,6 +342,30 @@ OrRefusal<Reply> KeyManagement::revokeBySubject(const RevokeRequest& request) {
 
 // --- /apikeys ---
 
+std::optional<Refusal> KeyManagement::takenValuesRefusal() const {
+  if (!env_.takenValues) return std::nullopt;
+  const std::int64_t wait = env_.takenValues->blockedForSeconds(caller_.user, now_);
+  if (wait <= 0) return std::nullopt;
+  Refusal r = refuse(Failure::kTooManyAttempts,
+                     "too many custom API key values were not accepted; choose none (a generated "
+                     "one) or retry after " +
+                         std::to_string(wait) + " seconds");
+  r.retryAfterSeconds = static_cast<int>(wait);
+  return r;
+}
+
+Refusal KeyManagement::takenValue(std::string& secret) {
+  // 409 only tells the caller about their own key; a value someone else holds gets the answer
+  // any refused value gets, so the endpoint is no oracle for other users' keys.
+  const auto existing = env_.opaqueKeys ? env_.opaqueKeys->find(secret) : nullptr;
+  secureWipe(secret);
+  if (existing && existing->owner == caller_.user)
+    return refuse(Failure::kConflict,
+                  "you already have an API key with this value (id " + existing->id + ")");
+  if (env_.takenValues) env_.takenValues->recordTaken(caller_.user, now_);
+  return refuse(Failure::kBadRequestBody, "value: not accepted; choose another value");
+}
+
 OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
   if (auto refusal = usableApi(request.api)) return std::move(*refusal);
   if (request.fieldError) {
@@ -378,6 +404,12 @@ OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
   }
 
   const bool custom = request.value.has_value();
+  if (custom) {
+    if (auto refusal = takenValuesRefusal()) {
+      secureWipe(*request.value);
+      return std::move(*refusal);
+    }
+  }
   std::string secret = custom ? std::move(*request.value) : store::generateOpaqueKey();
   auto made = store_.createKey(key, secret);
   if (made.failure == Failure::kConflict && !custom) {  // a generated value collided: draw again
@@ -385,16 +417,7 @@ OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
     secret = store::generateOpaqueKey();
     made = store_.createKey(key, secret);
   }
-  if (made.failure == Failure::kConflict && custom) {
-    // 409 only tells the caller about their own key; a value someone else holds gets the answer
-    // any refused value gets, so the endpoint is no oracle for other users' keys.
-    const auto existing = env_.opaqueKeys ? env_.opaqueKeys->find(secret) : nullptr;
-    secureWipe(secret);
-    if (existing && existing->owner == caller_.user)
-      return refuse(Failure::kConflict,
-                    "you already have an API key with this value (id " + existing->id + ")");
-    return refuse(Failure::kBadRequestBody, "value: not accepted; choose another value");
-  }
+  if (made.failure == Failure::kConflict && custom) return takenValue(secret);
   if (!made.ok()) {
     secureWipe(secret);
     return storeRefusal(made.failure,
@@ -448,6 +471,12 @@ OrRefusal<Reply> KeyManagement::regenerateKey(const std::string& id, RegenerateR
                   "API key " + key.id + " is revoked; create a new key instead");
   }
   const bool custom = request.value.has_value();
+  if (custom) {
+    if (auto refusal = takenValuesRefusal()) {
+      secureWipe(*request.value);
+      return std::move(*refusal);
+    }
+  }
   std::string secret = custom ? std::move(*request.value) : store::generateOpaqueKey();
   auto updated = store_.regenerateKey(key.id, secret);
   if (updated.failure == Failure::kConflict && !custom) {
@@ -455,6 +484,7 @@ OrRefusal<Reply> KeyManagement::regenerateKey(const std::string& id, RegenerateR
     secret = store::generateOpaqueKey();
     updated = store_.regenerateKey(key.id, secret);
   }
+  if (updated.failure == Failure::kConflict && custom) return takenValue(secret);
   if (!updated.ok()) {
     secureWipe(secret);
     return storeRefusal(

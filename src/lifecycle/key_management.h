@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/refusal.h"
@@ -17,6 +18,7 @@
 #include "lifecycle/lifecycle_service.h"
 #include "lifecycle/ownership.h"
 #include "lifecycle/request.h"
+#include "lifecycle/taken_values.h"
 #include "store/opaque_key_index.h"
 #include "throttle/policy.h"
 #include "token/jws.h"
@@ -40,6 +42,7 @@ struct Environment {
   const token::KeySet& trustedKeys;  // what a signed key sent to /apikey/revoke must verify with
   const store::OpaqueKeyIndex* opaqueKeys;  // null: no in-memory index (only for the 409 answer)
   std::function<bool(const ApiRef&)> deployed;  // the gateway serves this API
+  TakenValueLimiter* takenValues = nullptr;     // null: custom values are not rate-limited
 };
 
 class KeyManagement {
@@ -69,6 +72,11 @@ class KeyManagement {
   OrRefusal<Reply> listSubscriptions(const std::string& id);
 
  private:
+  // 429 while the caller's custom values are rate-limited (TakenValueLimiter), else nullopt.
+  std::optional<Refusal> takenValuesRefusal() const;
+  // The answer to a custom value that is taken (wiped here): 409 naming the caller's own key,
+  // else "not accepted" (never saying that another owner holds it), counted.
+  Refusal takenValue(std::string& secret);
   template <typename Record>
   OrRefusal<Record> owned(store::StoreResult<Record> found, std::string_view what,
                           const std::string& id) const;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/syntax.h"
+
 namespace mgw::message {
 namespace {
 
@@ -70,13 +72,18 @@ void HttpResponse::setContent(std::string content, const std::string& contentTyp
 
 std::string parseTarget(std::string_view target, HttpRequest* request) {
   std::string_view rest = target;
+  std::string_view authority;
   // absolute-form: scheme "://" authority path-abempty [ "?" query ]
   for (std::string_view scheme : {"http://", "https://"}) {
     if (rest.size() >= scheme.size() &&
         std::equal(scheme.begin(), scheme.end(), rest.begin(),
                    [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b + 32 : b); })) {
       rest.remove_prefix(scheme.size());
-      const std::size_t slash = rest.find_first_of("/?");
+      const std::size_t slash = rest.find_first_of("/?#");
+      authority = rest.substr(0, slash);
+      // RFC 9110 section 4.2.1: an http(s) URI has a host; section 4.2.4: no userinfo.
+      if (authority.empty() || !isHostFieldValue(authority))
+        return "the absolute-form target's authority is not host[:port] (no userinfo, not empty)";
       rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
       if (rest.front() == '?') return "the request target has no path";
       break;
@@ -113,6 +120,7 @@ std::string parseTarget(std::string_view target, HttpRequest* request) {
 
   request->rawPath = std::string(rawPath);
   request->rawQuery = std::string(rawQuery);
+  request->authority = std::string(authority);
   request->path = std::move(decoded);
   request->query.clear();
   std::size_t pos = 0;

@@ -27,6 +27,8 @@ struct HttpRequest {
   std::string target;         // the request target as received
   std::string rawPath;        // its path, as received (still percent-encoded)
   std::string rawQuery;       // after '?', as received; "" when absent
+  std::string authority;      // an absolute-form target's authority ("" for origin-form): it
+                              // replaces Host (RFC 9112 section 3.2.2)
   std::string path;           // rawPath percent-decoded, for routing
   QueryParams query;          // rawQuery decoded, for finding a key
   HeaderMap headers;          // values as received
@@ -52,7 +54,8 @@ struct HttpResponse {
 };
 
 // The request target split and checked (RFC 9112 section 3.2, RFC 3986): origin-form, or
-// absolute-form (its path is used). Fills rawPath, rawQuery, path and query. Returns "" or why
+// absolute-form (its path is used, its authority kept in `authority`: host[:port], no userinfo).
+// Fills rawPath, rawQuery, path, query and authority. Returns "" or why
 // the target is refused (400): not a path; a malformed percent-escape; an encoded NUL, slash or
 // backslash, or a backslash (a backend may split segments there: Envoy's default); a "." or ".."
 // segment, also as "..;" or percent-encoded (a backend that normalises it would serve another

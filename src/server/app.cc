@@ -256,6 +256,7 @@ int runGateway(const RunOptions& options) {
   serverOptions.requestBufferBytes = listener.requestBufferBytes;
   serverOptions.maxConnectionsPerBackend = listener.maxConnectionsPerBackend;
   serverOptions.writeTimeoutSeconds = listener.writeTimeoutSeconds;
+  serverOptions.hstsMaxAge = listener.hstsMaxAge;
   serverOptions.keepAliveTimeoutSeconds = listener.keepAliveTimeoutSeconds;
   serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;
   serverOptions.http2 = listener.http2;

@@ -28,12 +28,16 @@ OrRefusal<KeyManagement> begin(ServerContext& context, const RouteRequest& req,
   if (!store) return refuse(Failure::kInternalError, "the embedded store is not open");
   auto& outcome = std::get<auth::AuthOutcome>(caller);
   const auto router = state->router;
-  lifecycle::Environment env{state->config, state->throttler->policies(), *state->trustedKeys,
-                             context.opaqueKeys().get(), [router](const lifecycle::ApiRef& api) {
+  lifecycle::Environment env{state->config,
+                             state->throttler->policies(),
+                             *state->trustedKeys,
+                             context.opaqueKeys().get(),
+                             [router](const lifecycle::ApiRef& api) {
                                for (const auto& a : router->apis())
                                  if (a.name == api.name && a.version == api.version) return true;
                                return false;
-                             }};
+                             },
+                             &context.takenValues()};
   return KeyManagement(*store, std::move(env),
                        lifecycle::Caller{outcome.user, outcome.isAdmin, outcome.apis},
                        nowSeconds());

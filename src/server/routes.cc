@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sts/cross_site.h"
+
 namespace mgw::server {
 namespace {
 
@@ -52,6 +54,25 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
                                      "this endpoint is served on the HTTPS listener only"));
   }
   if (request.tls) {
+    if (path == "/apikey" || isLifecyclePath(path)) {
+      // CSRF (sts/cross_site.h): judged on the head, before the body is read or a password
+      // checked.
+      const auto state = context_.state();
+      sts::CrossSiteFacts facts;
+      facts.method = method;
+      if (request.hasHeader("Origin")) facts.origin = request.header("Origin");
+      if (request.hasHeader("Sec-Fetch-Site")) facts.fetchSite = request.header("Sec-Fetch-Site");
+      facts.host = request.authority.empty() ? request.header("Host") : request.authority;
+      facts.contentType = request.header("Content-Type");
+      const std::string& length = request.header("Content-Length");
+      facts.hasBody = request.hasHeader("Transfer-Encoding") || (!length.empty() && length != "0");
+      if (auto refusal =
+              sts::checkCrossSite(facts, state->config.listener.managementAllowedOrigins)) {
+        HttpResponse res = answer(*refusal);
+        res.setHeader("Cache-Control", "no-store");
+        return reply(std::move(res));
+      }
+    }
     if (path == "/apikey" && (method == "GET" || method == "POST"))
       return local(context_, issueApiKey, "");
     if (path == "/.well-known/jwks.json" && (method == "GET" || method == "HEAD")) {

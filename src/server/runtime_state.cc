@@ -20,6 +20,11 @@ std::string defaultSigningKeystorePath(const config::Config& config) {
   return (fs::path(config.runtimeHome) / "runtime" / "security" / "micro-gw-signing.pem").string();
 }
 
+std::string defaultBackendJwtKeystorePath(const config::Config& config) {
+  return (fs::path(config.runtimeHome) / "runtime" / "security" / "micro-gw-backend-jwt.pem")
+      .string();
+}
+
 namespace {
 bool sameFile(const std::string& a, const std::string& b) {
   return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
@@ -123,13 +128,24 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
   }
 
   // [jwtGenerator] (SPEC section 15): its key is published in the same JWKS under its own kid.
+  // Never the STS key (issue 22 item 8): a backend that trusts the backend JWT's key must not
+  // thereby trust API keys, and the other way round. Without signingKey, a development ES256 key
+  // of its own is generated at first start next to the STS key.
   std::shared_ptr<const token::VerificationKey> jwtPublicKey;
   if (config.jwtGenerator.enabled) {
-    std::shared_ptr<const token::SigningKey> jwtKey = state->signingKey;
-    if (!config.jwtGenerator.signingKey.empty()) {
+    std::shared_ptr<const token::SigningKey> jwtKey;
+    std::string jwtPath = config.jwtGenerator.signingKey;
+    std::string jwtPassword = config.jwtGenerator.signingKeyPassword;
+    if (jwtPath.empty()) {
+      jwtPath = defaultBackendJwtKeystorePath(config);
+      jwtPassword.clear();
+      if (!ensureDevKeystore(jwtPath, jwtPath, token::Algorithm::kES256, "", options, errors,
+                             warnings))
+        jwtPath.clear();  // --validate before the first start: nothing to load yet
+    }
+    if (!jwtPath.empty()) {
       std::string error;
-      auto key = token::SigningKey::loadAnyAlgorithm(
-          config.jwtGenerator.signingKey, config.jwtGenerator.signingKeyPassword, &error);
+      auto key = token::SigningKey::loadAnyAlgorithm(jwtPath, jwtPassword, &error);
       if (key)
         jwtKey = std::move(key);
       else

@@ -64,5 +64,6 @@ bool ensureDevKeystore(const std::string& path, const std::string& defaultPath,
 // The development keystore paths (created on first start when the configuration names no keystore).
 std::string defaultTlsKeystorePath(const config::Config& config);
 std::string defaultSigningKeystorePath(const config::Config& config);
+std::string defaultBackendJwtKeystorePath(const config::Config& config);
 
 }  // namespace mgw::server

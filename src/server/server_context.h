@@ -11,6 +11,7 @@
 #include "cluster/cluster_node.h"
 #include "gateway/address_limiter.h"
 #include "lifecycle/lifecycle_service.h"
+#include "lifecycle/taken_values.h"
 #include "server/runtime_state.h"
 #include "store/revocation_list.h"
 #include "throttle/counter_store.h"
@@ -43,6 +44,7 @@ class ServerContext {
   // forget verified credentials (each configuration's limits apply to the same counters).
   auth::LoginThrottle& loginThrottle() { return *loginThrottle_; }
   gateway::AddressLimiter& keyLookupFailures() { return *keyLookupFailures_; }
+  lifecycle::TakenValueLimiter& takenValues() { return takenValues_; }
   // Requests take the endpoint URLs in turn (no failover): one counter for all.
   std::atomic<std::size_t>& endpointCounter() { return nextEndpoint_; }
   // The embedded store and its in-memory copies; null only where no store was opened (tools,
@@ -79,6 +81,7 @@ class ServerContext {
   std::unique_ptr<auth::LoginThrottle> loginThrottle_ = std::make_unique<auth::LoginThrottle>();
   std::unique_ptr<gateway::AddressLimiter> keyLookupFailures_ =
       std::make_unique<gateway::AddressLimiter>();
+  lifecycle::TakenValueLimiter takenValues_;
   std::shared_ptr<throttle::CounterStore> counters_ =
       std::make_shared<throttle::LocalCounterStore>();
   throttle::LocalCounterStore* localCounters_ =

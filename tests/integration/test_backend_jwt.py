@@ -3,6 +3,7 @@ backend receives verifies with python3-jwt against the gateway's JWKS, says who 
 is reused for the same key and API, is never the client's own X-JWT-Assertion, and is never
 accepted as an API key."""
 import json
+import os
 import ssl
 import unittest
 import urllib.request
@@ -110,6 +111,32 @@ security = []
     def test_jwks_publishes_both_keys(self):
         kids = sorted(k["kid"] for k in self.jwks["keys"])
         self.assertEqual(kids, ["ballerina", "micro-gw-backend"])
+
+    def test_signed_by_a_key_of_its_own_not_the_sts_key(self):
+        """Issue 22 item 8: without [jwtGenerator] signingKey, a key of its own is generated at first
+        start next to the STS key; a backend that trusts it does not thereby trust API keys."""
+        keys = {k["kid"]: k for k in self.jwks["keys"]}
+        public = lambda k: {f: k.get(f) for f in ("kty", "crv", "x", "y", "n", "e")}
+        self.assertNotEqual(public(keys["micro-gw-backend"]), public(keys["ballerina"]))
+        self.assertEqual(keys["micro-gw-backend"]["alg"], "ES256")
+        security = os.path.join(self.workdir, "runtime", "security")
+        self.assertTrue(os.path.exists(os.path.join(security, "micro-gw-backend-jwt.pem")))
+        self.assertTrue(os.path.exists(os.path.join(security, "micro-gw-signing.pem")))
+        r, seen = self.call("/jwt/own-key", self.key)
+        self.assertEqual(r.status, 200, r.body)
+        token = seen.header(HEADER)[0].decode()
+        sts = jwt.PyJWK.from_dict(keys["ballerina"])
+        with self.assertRaises(Exception):  # a key of another type, or a bad signature
+            jwt.decode(token, sts.key, algorithms=["ES256", "RS256", "EdDSA"], audience="JwtAPI:1.0.0")
+
+    def test_names_the_credentials_issuer_and_the_authentication_method(self):
+        """Issue 22 item 8: idp is the credential's issuer (a partner's "admin" is not the local
+        "admin"), authMethod how it was presented."""
+        r, seen = self.call("/jwt/who", self.key)
+        self.assertEqual(r.status, 200, r.body)
+        claims = self.verify(seen.header(HEADER)[0].decode(), "JwtAPI:1.0.0")
+        self.assertEqual(claims["idp"], "https://localhost:9095/apikey")
+        self.assertEqual(claims["authMethod"], "api_key")
 
     def test_cached_per_key_and_api(self):
         _, a = self.call("/jwt/cache?n=1", self.key)

@@ -119,7 +119,7 @@ version = "1.0.0"
 context = "/cred"
 production = "{url}/cred"
 [apis.api.cors]
-accessControlAllowOrigins = ["*"]
+accessControlAllowOrigins = ["https://anywhere.test"]
 accessControlAllowCredentials = true
 
 [[apis.api]]
@@ -217,6 +217,8 @@ corsConfigurationEnabled = false
         self.assertEqual(a.status, 200, a.body)
         self.assertEqual(a.headers.get("access-control-allow-origin"), "https://anywhere.test")
         self.assertEqual(a.headers.get("access-control-allow-credentials"), "true")
+        # with credentials the origins are listed ("*" is refused at load, issue 22 item 8)
+        self.assertEqual(self.preflight("/cred/x", "https://elsewhere.test").status, 403)
 
     def test_policy_sources_definition_inline_and_global(self):
         # x-wso2-cors in the definition

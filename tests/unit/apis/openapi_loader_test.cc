@@ -518,6 +518,50 @@ paths:
   EXPECT_NE(warnings[0].message.find("900902"), std::string::npos);
 }
 
+// Issue 22 item 8 (OpenAPI 3 section 4.8.30): the schemes of one requirement object are all
+// required (AND), the objects are alternatives (OR); apiKey locations in one object stay one key.
+TEST(Wso2Definitions, OneRequirementObjectIsAndTheListIsOr) {
+  const std::string path = ::testing::TempDir() + "/mgw_and_or_security.yaml";
+  {
+    std::ofstream out(path);
+    out << R"(openapi: 3.0.0
+info: {title: AndOr, version: "1"}
+x-wso2-basePath: /andor
+x-wso2-production-endpoints: {urls: ["http://127.0.0.1:1/x"]}
+components:
+  securitySchemes:
+    oidc: {type: openIdConnect, openIdConnectUrl: "https://x/.well-known"}
+    basic: {type: http, scheme: basic}
+    key: {type: apiKey, in: header, name: k}
+    keyQuery: {type: apiKey, in: query, name: k}
+paths:
+  /and: {get: {security: [{key: [], basic: []}]}}
+  /or: {get: {security: [{key: []}, {basic: []}]}}
+  /mixed: {get: {security: [{key: [], basic: []}, {keyQuery: []}]}}
+  /never: {get: {security: [{key: [], oidc: []}]}}
+  /keys: {get: {security: [{key: [], keyQuery: []}]}}
+)";
+  }
+  std::vector<ApiLoadError> errors, warnings;
+  auto apis = loadApiDefinitions({path}, &errors, &warnings);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  const auto& both = findResource(apis[0], "GET", "/and")->security.alternatives;
+  ASSERT_EQ(both.size(), 1u);
+  EXPECT_TRUE(both[0].apiKey && both[0].basic && !both[0].oauth2 && !both[0].unsupported);
+  EXPECT_TRUE(findResource(apis[0], "GET", "/or")->security.alternatives.empty());
+  const auto& mixed = findResource(apis[0], "GET", "/mixed")->security.alternatives;
+  ASSERT_EQ(mixed.size(), 2u);
+  EXPECT_EQ(mixed[0].kinds(), 2);
+  EXPECT_TRUE(mixed[1].apiKey && mixed[1].kinds() == 1);
+  const auto& never = findResource(apis[0], "GET", "/never")->security.alternatives;
+  ASSERT_EQ(never.size(), 1u);
+  EXPECT_TRUE(never[0].unsupported);  // an object micro-gw cannot meet whole: never a way in
+  // Two apiKey locations are one kind (WSO2's {api_key, api_key_query}): either location.
+  EXPECT_TRUE(findResource(apis[0], "GET", "/keys")->security.alternatives.empty());
+  EXPECT_EQ(findResource(apis[0], "GET", "/keys")->security.keySources.size(), 2u);
+}
+
 TEST(Wso2Definitions, ApplicationSecurityAloneDecidesTheSchemes) {
   // x-wso2-application-security without any security requirement: [basic_auth] = basic only.
   const std::string path = ::testing::TempDir() + "/mgw_app_security_basic.yaml";
@@ -608,6 +652,9 @@ TEST_F(CorsDefinitionTest, BadValuesNameTheirPointer) {
            Case{"x-wso2-cors:\n  accessControlAllowOrigin: [\"*\"]\n", "unknown field"},
            Case{"x-wso2-cors: [1]\n", "must be an object"},
            Case{"x-wso2-cors:\n  accessControlAllowCredentials: maybe\n", "true or false"},
+           Case{"x-wso2-cors:\n  accessControlAllowOrigins: [\"*\"]\n"
+                "  accessControlAllowCredentials: true\n",
+                "cannot be combined with accessControlAllowCredentials = true"},
        }) {
     std::vector<ApiLoadError> errors;
     auto apis = loadApiDefinitions({write("bad", c.cors)}, &errors);

@@ -486,6 +486,17 @@ TEST(Errors, UnknownTrustedProxyFormat) {
   EXPECT_NE(e.message.find("CIDR"), std::string::npos);
 }
 
+// Issue 22 item 8: Strict-Transport-Security on the HTTPS listener, a year by default, 0 = off.
+TEST(Errors, HstsMaxAge) {
+  EXPECT_EQ(loaded("").listener.hstsMaxAge, 31536000);
+  EXPECT_EQ(loaded("[listenerConfig]\nhstsMaxAge = 0\n").listener.hstsMaxAge, 0);
+  EXPECT_EQ(loaded("[listenerConfig]\nhstsMaxAge = 600\n").listener.hstsMaxAge, 600);
+  for (const char* bad : {"-1", "63072001", "\"1y\""}) {
+    LoadError e = onlyError(load(std::string("[listenerConfig]\nhstsMaxAge = ") + bad + "\n"));
+    EXPECT_NE(e.toString().find("hstsMaxAge"), std::string::npos) << e.toString();
+  }
+}
+
 // --- substitution -----------------------------------------------------------------------------
 
 TEST(Substitution, UnsetEnvVarIsAnErrorNamingIt) {

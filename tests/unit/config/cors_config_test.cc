@@ -129,6 +129,36 @@ accessControlMaxAge = 600
   EXPECT_FALSE(off.config->cors.enabled);
 }
 
+// Issue 22 item 8: "*" with credentials would make the gateway echo every origin with
+// Access-Control-Allow-Credentials: true; the Fetch standard forbids the combination.
+TEST(CorsConfigTest, WildcardOriginWithCredentialsIsRefusedAtLoad) {
+  for (const char* toml : {"[cors]\naccessControlAllowOrigins = [\"*\"]\n"
+                           "accessControlAllowCredentials = true\n",
+                           "[cors]\naccessControlAllowCredentials = true\n",  // "*" by default
+                           "[cors]\naccessControlAllowOrigins = [\"https://a.test\", \"*\"]\n"
+                           "accessControlAllowCredentials = true\n",
+                           "[[apis.api]]\nname = \"A\"\nversion = \"1\"\ncontext = \"/a\"\n"
+                           "production = \"http://127.0.0.1:1\"\n[apis.api.cors]\n"
+                           "accessControlAllowOrigins = [\"*\"]\n"
+                           "accessControlAllowCredentials = true\n"}) {
+    auto r = load(toml);
+    EXPECT_FALSE(r.config) << toml;
+    EXPECT_NE(errors(r).find("accessControlAllowOrigins = [\"*\"] cannot be combined with "
+                             "accessControlAllowCredentials = true"),
+              std::string::npos)
+        << errors(r);
+  }
+  CorsConfig c;
+  c.enabled = true;
+  c.allowCredentials = true;
+  EXPECT_NE(checkCorsConfig(c), "");
+  c.allowOrigins = {"https://a.test", "https://*.example.com"};
+  EXPECT_EQ(checkCorsConfig(c), "");
+  c.allowOrigins = {"*"};
+  c.allowCredentials = false;
+  EXPECT_EQ(checkCorsConfig(c), "");
+}
+
 TEST(CorsConfigTest, InlineApiTable) {
   auto r = load(R"(
 [[apis.api]]

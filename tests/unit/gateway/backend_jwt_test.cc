@@ -91,6 +91,41 @@ TEST(BackendJwtTest, ClaimsAndSignature) {
   EXPECT_EQ(less->payload["sub"], "alice");
 }
 
+// Issue 22 item 8: the token names who issued the credential (idp) and how it was presented
+// (authMethod), so a partner issuer's "admin" is told from the local "admin"; a cached token is
+// never handed to a caller of another issuer or scheme.
+TEST(BackendJwtTest, NamesTheCredentialsIssuerAndTheAuthenticationMethod) {
+  auto key = makeKey(token::Algorithm::kES256, "es.pem");
+  config::JwtGeneratorConfig cfg;
+  BackendJwtGenerator g(cfg, key);
+  Failure f;
+  std::string why;
+  auto claimsOf = [&](const Principal& p) {
+    auto jwt = g.tokenFor(p, api("Pizza"), 1000);
+    EXPECT_TRUE(jwt);
+    return token::parseCompact(jwt.value_or(""), &f, &why)->payload;
+  };
+  Principal local = caller("same-id");
+  local.subject = "admin";
+  local.issuer = "https://localhost:9095/apikey";
+  Principal partner = local;
+  partner.issuer = "https://partner.example/sts";
+  Principal basic = local;
+  basic.scheme = Scheme::kBasic;
+  Principal bearer = partner;
+  bearer.scheme = Scheme::kBearer;
+  const auto l = claimsOf(local), p = claimsOf(partner), b = claimsOf(basic), o = claimsOf(bearer);
+  EXPECT_EQ(l["sub"], "admin");
+  EXPECT_EQ(p["sub"], "admin");
+  EXPECT_EQ(l["idp"], "https://localhost:9095/apikey");
+  EXPECT_EQ(p["idp"], "https://partner.example/sts");
+  EXPECT_EQ(l["authMethod"], "api_key");
+  EXPECT_EQ(b["authMethod"], "basic_auth");
+  EXPECT_EQ(o["authMethod"], "oauth2");
+  EXPECT_NE(l["jti"], p["jti"]);  // not the cached token of the other issuer
+  EXPECT_NE(l["jti"], b["jti"]);  // nor of the other scheme
+}
+
 TEST(BackendJwtTest, CachedPerKeyAndApiUntilTheRefreshMargin) {
   auto key = makeKey(token::Algorithm::kES256, "es.pem");
   config::JwtGeneratorConfig cfg;  // 900 s: reused until 60 s before exp

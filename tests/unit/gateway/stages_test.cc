@@ -178,6 +178,49 @@ TEST_F(StagesTest, AuthenticateDefersBasicToTheWorkerPool) {
   EXPECT_EQ(ex->entry.keyId, "basic:alice");
 }
 
+// Issue 22 item 8 (OpenAPI 3 section 4.8.30): security: [{apiKey: [], basicAuth: []}] needs both
+// credentials; security: [{apiKey: []}, {basicAuth: []}] takes either.
+TEST_F(StagesTest, SchemesOfOneRequirementObjectAreAllRequired) {
+  const std::string key = goodKey();
+  const std::string basic = basicHeader("alice", "alice-secret");
+  auto run = [&](message::HeaderMap headers, bool together) {
+    auto r = request("GET", "/pizzashack/1.0.0/either", std::move(headers), true);
+    auto ex = routed(r);
+    auto both = std::make_shared<Resource>(*ex->resource);  // apikey header, or basic
+    if (together) both->security.alternatives = {SchemeSet{.apiKey = true, .basic = true}};
+    ex->resource = both.get();
+    StageResult result = credentialsStage(*ex);
+    if (result.kind == Kind::kContinue) result = authenticateStage(*ex);
+    if (result.kind == Kind::kDefer) {
+      std::optional<StageResult> done;
+      result.start(*ex, [&](StageResult r) { done = std::move(r); });
+      result = std::move(*done);
+    }
+    return std::pair{std::move(result), ex->principal ? ex->principal->keyId : ""};
+  };
+  // AND: one credential alone is not enough, whichever it is.
+  for (const message::HeaderMap& one :
+       {message::HeaderMap{{"apikey", key}}, message::HeaderMap{{"Authorization", basic}}}) {
+    auto [result, caller] = run(one, true);
+    EXPECT_EQ(result.refusal.failure, Failure::kMissingCredentials);
+    EXPECT_EQ(result.refusal.description,
+              "this resource needs an API key and Authorization: Basic (together where joined by "
+              "\"and\")");
+  }
+  auto [ok, caller] = run({{"apikey", key}, {"Authorization", basic}}, true);
+  EXPECT_EQ(ok.kind, Kind::kContinue) << ok.refusal.description;
+  EXPECT_EQ(caller, "basic:alice");
+  // Both present, the API key bad: refused before the password is looked at.
+  auto [badKey, none] = run({{"apikey", "not-a-key"}, {"Authorization", basic}}, true);
+  EXPECT_EQ(badKey.refusal.failure, Failure::kMalformedKey);
+  auto [badPassword, none2] =
+      run({{"apikey", key}, {"Authorization", basicHeader("alice", "wrong")}}, true);
+  EXPECT_EQ(badPassword.refusal.failure, Failure::kAuthInvalid);
+  // OR: either alone is enough.
+  EXPECT_EQ(run({{"apikey", key}}, false).second, "jti-1");
+  EXPECT_EQ(run({{"Authorization", basic}}, false).second, "basic:alice");
+}
+
 TEST_F(StagesTest, PlanStripsTheKeyAndSetsTheFieldsTheGatewayOwns) {
   auto r = request("GET", "/pizzashack/1.0.0/menu?a=1&apikey=k&b=2",
                    {{"apikey", "k"}, {"X-Forwarded-For", "198.51.100.1"}, {"tracestate", "x"}});
@@ -186,7 +229,7 @@ TEST_F(StagesTest, PlanStripsTheKeyAndSetsTheFieldsTheGatewayOwns) {
   const auto& plan = *ex->plan;
   EXPECT_EQ(plan.rawPath, "/menu");
   EXPECT_EQ(plan.rawQuery, "a=1&b=2");
-  EXPECT_EQ(plan.forwardedFor, "198.51.100.1, 192.0.2.7");
+  EXPECT_EQ(plan.forwardedFor, "192.0.2.7");  // the peer is no trusted proxy
   EXPECT_EQ(plan.forwardedHost, "gw.test");
   EXPECT_EQ(plan.api, "PizzaShackAPI:1.0.0");
   EXPECT_EQ(plan.targets.size(), 1u);
@@ -196,6 +239,40 @@ TEST_F(StagesTest, PlanStripsTheKeyAndSetsTheFieldsTheGatewayOwns) {
             plan.dropHeaders.end());
   EXPECT_EQ(plan.setHeaders.at(1).second, ex->trace.requestId);
   EXPECT_EQ(plan.responseHeaders.at(0).second, ex->trace.requestId);
+}
+
+// Issue 22 item 8: a client's X-Forwarded-For is kept (and extended) only from a trusted proxy;
+// its Forwarded and X-Real-IP never reach the backend.
+TEST_F(StagesTest, PlanKeepsAForwardedChainOnlyFromATrustedProxy) {
+  config::Config withProxies = config_;
+  withProxies.listener.trustedProxies = {"192.0.2.0/24"};
+  auto keys = std::make_shared<token::KeySet>();
+  const KeyValidator trusting(keys, withProxies, nullptr);
+  const message::HeaderMap sent{{"X-Forwarded-For", "198.51.100.1"},
+                                {"Forwarded", "for=203.0.113.9"},
+                                {"X-Real-IP", "203.0.113.9"}};
+  for (const bool trusted : {false, true}) {
+    auto r = request("GET", "/pizzashack/1.0.0/menu", sent);
+    auto ex = routed(r);
+    if (trusted) ex->state.validator = &trusting;
+    ASSERT_EQ(planStage(*ex).kind, Kind::kContinue);
+    const auto& plan = *ex->plan;
+    EXPECT_EQ(plan.forwardedFor, trusted ? "198.51.100.1, 192.0.2.7" : "192.0.2.7");
+    for (const char* dropped : {"Forwarded", "X-Real-IP"})
+      EXPECT_NE(std::find(plan.dropHeaders.begin(), plan.dropHeaders.end(), dropped),
+                plan.dropHeaders.end())
+          << dropped;
+  }
+}
+
+// Issue 22 item 8 (RFC 9112 section 3.2.2): an absolute-form target's authority, not the Host
+// field, is the host the client asked for.
+TEST_F(StagesTest, PlanTakesXForwardedHostFromAnAbsoluteFormTarget) {
+  auto r = request("GET", "http://api.example.com:8443/pizzashack/1.0.0/menu");
+  auto ex = routed(r);
+  ASSERT_EQ(planStage(*ex).kind, Kind::kContinue);
+  EXPECT_EQ(ex->plan->forwardedHost, "api.example.com:8443");
+  EXPECT_EQ(ex->plan->rawPath, "/menu");
 }
 
 TEST_F(StagesTest, PlanSendsASandboxKeyToSandboxEndpointsOrRefuses) {

@@ -41,6 +41,26 @@ TEST(H1FramerTest, ContentLengthAnswerGoesWithItsFirstBytesInOneWrite) {
   EXPECT_TRUE(f.end().empty());
 }
 
+// Issue 22 item 8: the TLS listener owns Strict-Transport-Security; every final head carries
+// the connection's value once, a backend's is replaced, interim answers carry none.
+TEST(H1FramerTest, OwnedFieldOnEveryFinalHeadReplacingTheCallers) {
+  H1Framer f(false, false);
+  f.setOwnedField("Strict-Transport-Security", "max-age=600");
+  const std::vector<FieldView> backend = {{"strict-transport-security", "max-age=0"}, {"X-A", "1"}};
+  EXPECT_EQ(bytes(f.head(start(200, "OK", backend, BodyKind::kNone), "", true)),
+            "HTTP/1.1 200 OK\r\nX-A: 1\r\nStrict-Transport-Security: max-age=600\r\n"
+            "Content-Length: 0\r\n\r\n");
+  f.reset(false, false);  // the next answer on the connection keeps it
+  EXPECT_NE(bytes(f.head(start(404, "Not Found", {}, BodyKind::kNone), "", true))
+                .find("Strict-Transport-Security: max-age=600\r\n"),
+            std::string::npos);
+  EXPECT_EQ(bytes(f.interim(103, "Early Hints", {})), "HTTP/1.1 103 Early Hints\r\n\r\n");
+  H1Framer plain(false, false);
+  EXPECT_EQ(bytes(plain.head(start(200, "OK", backend, BodyKind::kNone), "", true)),
+            "HTTP/1.1 200 OK\r\nstrict-transport-security: max-age=0\r\nX-A: 1\r\n"
+            "Content-Length: 0\r\n\r\n");
+}
+
 TEST(H1FramerTest, StreamedBodyIsChunkedToAnHttp11Client) {
   H1Framer f(false, false);
   EXPECT_EQ(bytes(f.head(start(200, "OK", kFields, BodyKind::kStreamed), "", false)),

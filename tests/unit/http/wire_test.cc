@@ -136,6 +136,28 @@ TEST(WireTest, LimitsWhileReading) {
   scanned = 0;
   EXPECT_EQ(findHeadEnd("GET / HTTP/1.1\r\nX: " + std::string(100, 'a'), 64, &scanned, &e), 0u);
   EXPECT_EQ(e.failure, Failure::kHeadersTooLarge);
+  // Exactly at the limit is served; one byte over is refused, also when that byte is the LF that
+  // ends the head (found by fuzz_http_wire; corpus/http_wire/head-one-over-the-limit).
+  const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX: ";
+  for (const std::size_t limit : {std::size_t{64}, std::size_t{4096}}) {
+    const std::string exact = head + std::string(limit - head.size() - 4, 'a') + "\r\n\r\n";
+    ASSERT_EQ(exact.size(), limit);
+    e = {};
+    scanned = 0;
+    EXPECT_EQ(findHeadEnd(exact, limit, &scanned, &e), limit);
+    EXPECT_FALSE(e) << e.description;
+    e = {};
+    scanned = 0;
+    EXPECT_EQ(findHeadEnd(exact, limit - 1, &scanned, &e), 0u);
+    EXPECT_EQ(e.failure, Failure::kHeadersTooLarge);
+    // Fed in two reads, the final LF in the second.
+    e = {};
+    scanned = 0;
+    EXPECT_EQ(findHeadEnd(exact.substr(0, limit - 1), limit - 1, &scanned, &e), 0u);
+    EXPECT_FALSE(e);
+    EXPECT_EQ(findHeadEnd(exact, limit - 1, &scanned, &e), 0u);
+    EXPECT_EQ(e.failure, Failure::kHeadersTooLarge);
+  }
   // Incremental: a CR at the end of one read, its LF in the next.
   e = {};
   scanned = 0;
@@ -203,6 +225,25 @@ TEST(ChunkedTest, RefusesMalformedChunks) {
     WireError e;
     decode(bad, &e);
     EXPECT_EQ(e.failure, Failure::kBadFraming) << bad;
+  }
+}
+
+// RFC 9112 section 7.1: chunk-size [ chunk-ext ] CRLF, with BWS only before each ";". A space
+// after the size without an extension is read differently by other parsers (issue 22 item 8).
+TEST(ChunkedTest, WhitespaceAfterTheSizeOnlyBeforeAnExtension) {
+  for (const char* bad :
+       {"5 \r\nhello\r\n0\r\n\r\n", "5\t\r\nhello\r\n0\r\n\r\n", "5  \r\nhello\r\n0\r\n\r\n",
+        "5\r\nhello\r\n0 \r\n\r\n", "5 x\r\nhello\r\n0\r\n\r\n"}) {
+    WireError e;
+    decode(bad, &e);
+    EXPECT_EQ(e.failure, Failure::kBadFraming) << bad;
+    EXPECT_NE(e.description.find("whitespace"), std::string::npos) << e.description;
+  }
+  for (const char* good : {"5 ;a=b\r\nhello\r\n0\r\n\r\n", "5\t ; a\r\nhello\r\n0\r\n\r\n",
+                           "5;a\r\nhello\r\n0 ;x\r\n\r\n"}) {
+    WireError e;
+    EXPECT_EQ(decode(good, &e), "hello") << good;
+    EXPECT_FALSE(e) << good << ": " << e.description;
   }
 }
 

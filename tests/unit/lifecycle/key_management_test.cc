@@ -33,11 +33,16 @@ class KeyManagementTest : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  KeyManagement as(const std::string& user, bool admin = false) {
-    Environment env{config_, policies_, keys_, store_->opaqueKeys().get(), [](const ApiRef& api) {
+  KeyManagement as(const std::string& user, bool admin = false, std::int64_t now = kNow) {
+    Environment env{config_,
+                    policies_,
+                    keys_,
+                    store_->opaqueKeys().get(),
+                    [](const ApiRef& api) {
                       return (api.name == "Pizza" || api.name == "Other") && api.version == "1.0";
-                    }};
-    return KeyManagement(*store_, std::move(env), Caller{user, admin, std::nullopt}, kNow);
+                    },
+                    &taken_};
+    return KeyManagement(*store_, std::move(env), Caller{user, admin, std::nullopt}, now);
   }
   static Reply replyOf(OrRefusal<Reply> r) {
     if (auto* refusal = std::get_if<Refusal>(&r)) {
@@ -63,6 +68,7 @@ class KeyManagementTest : public ::testing::Test {
   config::Config config_;
   throttle::PolicySet policies_;
   token::KeySet keys_;
+  TakenValueLimiter taken_;
 };
 
 TEST_F(KeyManagementTest, AKeyIsShownOnceAndBelongsToItsOwner) {
@@ -123,6 +129,42 @@ TEST_F(KeyManagementTest, LiveKeysPerUserAreCapped) {
                   [](const ApiRef&) { return true; }};
   KeyManagement later(*store_, std::move(env), Caller{"carol", false, std::nullopt}, kNow + 61);
   EXPECT_EQ(replyOf(later.createKey(keyFor("Pizza"))).status, 201);
+}
+
+// Issue 22 item 8: a custom value another user holds is "not accepted" (never "exists"), on create
+// and on regenerate alike, and such refusals are rate-limited per caller, so the endpoint is no
+// faster an oracle for other users' keys than guessing them on the gateway.
+TEST_F(KeyManagementTest, CustomValuesAreNoExistenceOracle) {
+  auto custom = [](const std::string& value) {
+    CreateKeyRequest r = keyFor("Pizza");
+    r.value = value;
+    return r;
+  };
+  ASSERT_EQ(replyOf(as("bob").createKey(custom("bob-value-0"))).status, 201);
+  const std::string mine = replyOf(as("alice").createKey(custom("alice-value"))).body["id"];
+  // Her own value: named (it is hers).
+  Refusal own = refusalOf(as("alice").createKey(custom("alice-value")));
+  EXPECT_EQ(own.failure, Failure::kConflict);
+  EXPECT_EQ(own.description, "you already have an API key with this value (id " + mine + ")");
+  // Bob's value: the answer a refused value gets, on create and on regenerate.
+  for (int i = 0; i < TakenValueLimiter::kLimit; ++i) {
+    Refusal taken = i % 2 == 0 ? refusalOf(as("alice").createKey(custom("bob-value-0")))
+                               : refusalOf(as("alice").regenerateKey(mine, {"bob-value-0"}));
+    EXPECT_EQ(taken.failure, Failure::kBadRequestBody) << i;
+    EXPECT_EQ(taken.description, "value: not accepted; choose another value") << i;
+  }
+  // Then every custom value is refused for the rest of the hour, free or taken alike.
+  for (const char* value : {"bob-value-0", "a-free-value"}) {
+    Refusal limited = refusalOf(as("alice").createKey(custom(value)));
+    EXPECT_EQ(limited.failure, Failure::kTooManyAttempts) << value;
+    EXPECT_EQ(limited.retryAfterSeconds, TakenValueLimiter::kWindowSeconds);
+    EXPECT_EQ(refusalOf(as("alice").regenerateKey(mine, {value})).failure,
+              Failure::kTooManyAttempts);
+  }
+  EXPECT_EQ(replyOf(as("alice").createKey(keyFor("Pizza"))).status, 201);      // generated: fine
+  EXPECT_EQ(replyOf(as("bob").createKey(custom("bob-value-1"))).status, 201);  // others: fine
+  const std::int64_t later = kNow + TakenValueLimiter::kWindowSeconds;
+  EXPECT_EQ(replyOf(as("alice", false, later).createKey(custom("a-free-value"))).status, 201);
 }
 
 TEST_F(KeyManagementTest, OnlyDeployedAndCoveredApis) {

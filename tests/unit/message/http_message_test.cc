@@ -26,8 +26,22 @@ TEST(ParseTargetTest, AbsoluteFormUsesItsPath) {
   ASSERT_EQ(parseTarget("http://example.com:9090/echo/x?q=1", &r), "");
   EXPECT_EQ(r.rawPath, "/echo/x");
   EXPECT_EQ(r.rawQuery, "q=1");
+  EXPECT_EQ(r.authority, "example.com:9090");
   ASSERT_EQ(parseTarget("HTTPS://example.com", &r), "");
   EXPECT_EQ(r.rawPath, "/");
+  EXPECT_EQ(r.authority, "example.com");
+  ASSERT_EQ(parseTarget("http://[2001:db8::1]:80?q", &r), "the request target has no path");
+  ASSERT_EQ(parseTarget("/origin/form", &r), "");
+  EXPECT_EQ(r.authority, "");  // origin-form: the Host field names the host
+}
+
+// The authority replaces Host (issue 22 item 8), so it is held to Host's syntax.
+TEST(ParseTargetTest, AbsoluteFormAuthorityIsHostAndPort) {
+  for (const char* bad : {"http:///x", "http://user:pw@example.com/x", "http://a b/x",
+                          "http://example.com:x/x", "http://exa\"mple/x"}) {
+    HttpRequest r;
+    EXPECT_NE(parseTarget(bad, &r).find("authority"), std::string::npos) << bad;
+  }
 }
 
 TEST(ParseTargetTest, RefusesWhatABackendCouldReadAsAnotherPath) {
