@@ -809,7 +809,6 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveTimeoutSeconds, "seconds"); }},
             {"keepAliveMaxRequests",
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveMaxRequests, "requests"); }},
-<<<<<<< HEAD
             {"http2Cleartext", [&](auto& v, auto& w) { readBool(v, w, l.http2.cleartext); }},
             {"http2MaxConcurrentStreams",
              [&](auto& v, auto& w) {
@@ -842,7 +841,7 @@ class Loader {
             {"http2MaxContinuations",
              [&](auto& v, auto& w) {
                readInt(v, w, l.http2.maxContinuations, 0, 1000, "must be between 0 and 1000");
-=======
+             }},
             {"managementAllowedOrigins",
              [&](auto& v, auto& w) {
                auto list = getStringList(v, w, false);
@@ -864,7 +863,6 @@ class Loader {
                readInt(v, w, l.hstsMaxAge, 0, 63072000,
                        "must be between 0 (Strict-Transport-Security not sent) and 63072000 "
                        "seconds (two years)");
->>>>>>> hard-misc
              }},
             {"trustedProxies",
              [&](auto& v, auto& w) {
