@@ -194,10 +194,10 @@ class ConnectionSlotsTest(harness.GatewayTestCase):
         time.sleep(0.2)
         fresh = self.hold([connect(gw.http_port, "127.0.0.6")])[0]
         self.assertEqual(answered(fresh), 200)
-        # The one idle the longest went (its next read sees the close); the others still serve.
-        self.assertEqual(answered(held[0], timeout=2), 0)
-        for s in held[2:]:
-            self.assertEqual(answered(s), 200)
+        # One idle connection went to make room (the longest idle on the I/O thread that accepted
+        # the new one, or on another): its next request sees the close; the others still serve.
+        statuses = [answered(s, timeout=2) for s in held]
+        self.assertEqual(sorted(statuses), [0, 200, 200, 200], statuses)
 
     def test_metrics_listener_answers_while_the_gateway_is_full(self):
         gw = self.gateway(maxConnections=3)

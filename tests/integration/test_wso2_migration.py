@@ -836,6 +836,8 @@ password = "{admin}"
 [authentication]
 maxFailures = 3
 credentialCacheSeconds = 0
+# Two slow checks at once (test_zz_argon2id...); the default cap is workerThreads / 2.
+maxConcurrentPasswordChecks = 2
 
 [apis]
 definitions = {json.dumps(files)}
