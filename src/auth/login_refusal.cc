@@ -86,7 +86,6 @@ Refusal loginRefusal(const AuthOutcome& outcome) {
     case Failure::kVersionNotSupported:
     case Failure::kForeignOrigin:
     case Failure::kUnsupportedMediaType:
-    case Failure::kOverloaded:
       break;
   }
   return refuse(Failure::kAuthInvalid, "invalid user name or password");

@@ -318,9 +318,9 @@ awaitable<void> h1Session(ServerContext& ctx, IoThread& t, tcp::socket socket,
     PrefaceMatch match = PrefaceMatch::kMore;
     conn.expiresAfter(seconds(ctx.options.headerTimeoutSeconds));
     while (match == PrefaceMatch::kMore) {
-      t.idle.insert(&conn);
+      t.markIdle(&conn, true);
       const error_code ec = co_await in.readMore(conn, kIdleReadBytes);
-      t.idle.erase(&conn);
+      t.markBusy(&conn);
       if (ec) {
         conn.close();  // nothing of a request: a quiet close
         co_return;

@@ -445,7 +445,7 @@ int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView>
   std::vector<std::string> names;
   names.reserve(fields.size() + 1);
   std::vector<nghttp2_nv> nva;
-  nva.reserve(fields.size() + 2);
+  nva.reserve(fields.size() + 3);
   char code[4];
   std::snprintf(code, sizeof code, "%03d", status);
   auto add = [&](std::string_view n, std::string_view v) {
@@ -456,17 +456,27 @@ int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView>
   add(":status", std::string_view(code, 3));
   std::string lengthText;
   bool hasLength = false;
+  // RFC 6797 section 7.2: Strict-Transport-Security on final answers over TLS only, the
+  // connection's own value replacing a backend's (as H1Framer's owned field).
+  const bool hsts = tls_ && status >= 200 && options_.hstsMaxAge > 0;
+  const std::string hstsValue = hsts ? "max-age=" + std::to_string(options_.hstsMaxAge) : "";
+  auto skipped = [&](std::string_view name) {
+    // Connection-specific fields have no place in HTTP/2 (section 8.2.2).
+    return message::isHopByHopHeader(name) || equalsIgnoreCase(name, "proxy-connection") ||
+           (hsts && equalsIgnoreCase(name, "strict-transport-security"));
+  };
   for (const FieldView& f : fields) {
-    // Connection-specific fields have no place in HTTP/2 (section 8.2.2); names go lower-case.
-    if (message::isHopByHopHeader(f.name) || equalsIgnoreCase(f.name, "proxy-connection")) continue;
+    // Names go lower-case.
+    if (skipped(f.name)) continue;
     names.push_back(lowered(f.name));
     hasLength = hasLength || names.back() == "content-length";
   }
   std::size_t i = 0;
   for (const FieldView& f : fields) {
-    if (message::isHopByHopHeader(f.name) || equalsIgnoreCase(f.name, "proxy-connection")) continue;
+    if (skipped(f.name)) continue;
     add(names[i++], f.value);
   }
+  if (hsts) add("strict-transport-security", hstsValue);
   if (withLength && !hasLength) {
     lengthText = std::to_string(length);
     add("content-length", lengthText);
