@@ -441,6 +441,11 @@ TEST_F(JwsPolicy, PaddedSegmentsOfWso2KeysAreAccepted) {
   ASSERT_TRUE(signature);
   std::string token = h + "." + p + "." + base64UrlEncode(*signature);
   EXPECT_EQ(verifyToken(token, keys_, kNow, kSkewMs).failure, Failure::kNone);
+  // The signature segment padded too (issue 22 item 8: WSO2 API Manager pads it).
+  std::string s = base64UrlEncode(*signature);
+  while (s.size() % 4) s += '=';
+  ASSERT_EQ(s.back(), '=') << "a 64-byte ES256 signature is padded";
+  EXPECT_EQ(verifyToken(h + "." + p + "." + s, keys_, kNow, kSkewMs).failure, Failure::kNone);
 }
 
 // ---- Parsing ------------------------------------------------------------------------------------
