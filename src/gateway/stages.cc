@@ -274,6 +274,7 @@ StageResult planStage(Exchange& ex) {
   plan->responseHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
   plan->timeoutSeconds = api.timeoutSeconds > 0 ? api.timeoutSeconds : 30;
   plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
+  plan->faultFormat = message::faultFormatFor(request);
   // SPEC section 15: the gateway owns the CORS response fields of an API with CORS on.
   if (ex.cors) {
     plan->addResponseHeaders = ex.cors->responseHeaders(request);
