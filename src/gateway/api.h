@@ -22,7 +22,7 @@ struct KeySource {
 };
 
 struct Endpoints {
-  std::vector<std::string> urls;  // http:// or https://, tried in order when failover
+  std::vector<std::string> urls;  // http(s):// or h2c:// / h2://, tried in order when failover
   bool failover = false;
   bool empty() const { return urls.empty(); }
 };
