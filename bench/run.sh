@@ -42,7 +42,7 @@ SECTIONS=${SECTIONS:-"proxy hold sts micro footprint"}
 CACHE_CAPACITY=${CACHE_CAPACITY:-1000}  # < POOL, so the rotating pool misses on every request
 JOBS=${JOBS:-2}
 TARGETS=${TARGETS:-"backend nginx haproxy micro-gw micro-gw-throttled"}
-CASES=${CASES:-"one pool invalid"}
+CASES=${CASES:-"one pool invalid h2"}  # h2: h2load, one key, 64 streams over 8 connections
 MGW_KEEPALIVE_MAX=${MGW_KEEPALIVE_MAX:-100000}
 MGW_KEY_LOOKUP_LIMIT=${MGW_KEY_LOOKUP_LIMIT:-2000000000}
 HOLD_CONNS=${HOLD_CONNS:-10000}
@@ -50,7 +50,7 @@ HOLD_IDLE=${HOLD_IDLE:-10}
 HOLD_PROBES=${HOLD_PROBES:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-for tool in wrk nginx haproxy taskset openssl curl python3 timeout; do
+for tool in wrk nginx haproxy taskset openssl curl python3 timeout $([[ " $CASES " == *" h2 "* ]] && echo h2load); do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make bench-deps)" >&2; exit 1; }
 done
 [ "$(nproc)" -ge 2 ] || LAYOUTS=unpinned
@@ -128,7 +128,7 @@ http {
 EOF
 }
 
-nginx_proxy_conf() {  # port backendPort workers
+nginx_proxy_conf() {  # port backendPort workers h2Port
   cat <<EOF
 daemon off;
 worker_processes $3;
@@ -143,6 +143,7 @@ http {
   upstream backend { server 127.0.0.1:$2; keepalive 128; keepalive_requests 100000; }
   server {
     listen 127.0.0.1:$1 backlog=4096;
+    listen 127.0.0.1:$4 http2;  # h2c with prior knowledge
     location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
@@ -154,7 +155,7 @@ http {
 EOF
 }
 
-haproxy_conf() {  # port backendPort threads
+haproxy_conf() {  # port backendPort threads h2Port
   cat <<EOF
 global
   nbthread $3
@@ -168,6 +169,7 @@ defaults
   option http-keep-alive
 frontend jwt
   bind 127.0.0.1:$1
+  bind 127.0.0.1:$4 proto h2
   http-request set-var(txn.key) req.hdr(apikey)
   http-request return status 401 content-type application/json string '{"fault":{"code":900902}}' unless { var(txn.key) -m found }
   http-request set-var(txn.alg) var(txn.key),jwt_header_query('\$.alg')
@@ -348,6 +350,22 @@ run_wrk() {
   echo "$out" | awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7, $8}'
 }
 
+# run_h2load cpu-prefix... -- h2load args : the same columns as run_wrk; h2load reports no
+# percentiles, so p50 is the mean and p99 the max time per request; p999 0.
+run_h2load() {
+  local prefix=()
+  while [ "$1" != "--" ]; do prefix+=("$1"); shift; done; shift
+  local out
+  out=$(timeout $(( DURATION + 30 )) "${prefix[@]}" h2load "$@" 2>&1) || { log "h2load failed: $out"; echo "0 0 0 0 0 0 0"; return; }
+  echo "$out" | awk '
+    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; return v * 1000000 }
+    /^finished in/ { rps = $4 + 0 }
+    /^requests:/ { total = $2; failed = $8 + $10 }
+    /^status codes:/ { non2xx = $4 + $6 + $8 }
+    /^time for request:/ { mean = us($6); max = us($5) }
+    END { print rps, mean, max, 0, non2xx, failed, total }'
+}
+
 RESULTS=$TMP/results.txt
 : > "$RESULTS"
 HOLD=$TMP/hold.txt
@@ -358,6 +376,7 @@ FOOT=$TMP/footprint.txt
 # -------------------------------------------------------------------------------------------- proxy
 if section proxy; then
   BACKEND_PORT=$(free_port); PROXY_PORT=$(free_port); HAPROXY_PORT=$(free_port)
+  PROXY_H2_PORT=$(free_port); HAPROXY_H2_PORT=$(free_port)
 
   # Keys: from micro-gw's own /apikey (RS256, validityTime 1 day, so HAProxy has an exp to check).
   log "issuing $POOL + 1 keys through /apikey"
@@ -379,8 +398,8 @@ if section proxy; then
     if [ "$layout" = pinned ]; then SRV=(taskset -c 0); CLI=(taskset -c 1); WORKERS=1; IO=1; else SRV=(); CLI=(); WORKERS=2; IO=0; fi
     log "layout $layout: starting nginx backend, nginx proxy, HAProxy, micro-gw"
     nginx_backend_conf "$BACKEND_PORT" "$WORKERS" > "$TMP/nginx/backend.conf"
-    nginx_proxy_conf "$PROXY_PORT" "$BACKEND_PORT" "$WORKERS" > "$TMP/nginx/proxy.conf"
-    haproxy_conf "$HAPROXY_PORT" "$BACKEND_PORT" "$WORKERS" > "$TMP/haproxy.cfg"
+    nginx_proxy_conf "$PROXY_PORT" "$BACKEND_PORT" "$WORKERS" "$PROXY_H2_PORT" > "$TMP/nginx/proxy.conf"
+    haproxy_conf "$HAPROXY_PORT" "$BACKEND_PORT" "$WORKERS" "$HAPROXY_H2_PORT" > "$TMP/haproxy.cfg"
     "${SRV[@]}" nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/backend.conf" 2>>"$TMP/logs/nginx-backend.err" & BACKEND_PID=$!; PIDS+=("$BACKEND_PID")
     "${SRV[@]}" nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/proxy.conf" 2>>"$TMP/logs/nginx-proxy.err" & PROXY_PID=$!; PIDS+=("$PROXY_PID")
     "${SRV[@]}" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.out" 2>&1 & HAPROXY_PID=$!; PIDS+=("$HAPROXY_PID")
@@ -398,6 +417,12 @@ if section proxy; then
       [haproxy]="http://127.0.0.1:$HAPROXY_PORT/bench/data"
       [micro-gw]="http://127.0.0.1:$MGW_HTTP/bench/data"
       [micro-gw-throttled]="http://127.0.0.1:$MGW_HTTP/throttled/data"
+    )
+    # HTTP/2 (cleartext, prior knowledge) on each proxy: micro-gw's HTTP port takes h2c as well.
+    declare -A H2URL=(
+      [nginx]="http://127.0.0.1:$PROXY_H2_PORT/bench/data"
+      [haproxy]="http://127.0.0.1:$HAPROXY_H2_PORT/bench/data"
+      [micro-gw]="http://127.0.0.1:$MGW_HTTP/bench/data"
     )
     for t in backend nginx haproxy micro-gw micro-gw-throttled; do wait_http "${URL[$t]}"; done
     # Sanity: every target answers 200 to the valid key and the key checkers 401 to the invalid one.
@@ -429,13 +454,21 @@ if section proxy; then
           fi
         done
       done
+      # HTTP/2: one key, 64 streams over 8 connections (issue 23), once per round.
+      for t in nginx haproxy micro-gw; do
+        [[ " $TARGETS " == *" $t "* && " $CASES " == *" h2 "* ]] || continue
+        threads=1; [ "$layout" = unpinned ] && threads=2
+        r=$(run_h2load "${CLI[@]}" -- -t"$threads" -c8 -m8 -D"$DURATION" -H "apikey: $VALID_KEY" "${H2URL[$t]}")
+        echo "$layout 64 h2 $t $round $r $(cut -d' ' -f1 /proc/loadavg)" >> "$RESULTS"
+        log "$layout h2 (-c8 -m8) $t round $round: $r"
+      done
     done
     echo "$layout peak_rss_kb $(rss_kb "$GW_PID" VmHWM)" >> "$FOOT"
     echo "$layout threads $(awk '/^Threads:/ {print $2}' /proc/$GW_PID/status)" >> "$FOOT"
     echo "$layout nginx_proxy_load_rss_kb $(tree_rss_kb "$PROXY_PID")" >> "$FOOT"
     echo "$layout haproxy_load_rss_kb $(rss_kb "$HAPROXY_PID")" >> "$FOOT"
     for pid in "$GW_PID" "$HAPROXY_PID" "$PROXY_PID" "$BACKEND_PID"; do stop_pid "$pid"; done
-    unset URL
+    unset URL H2URL
   done
 
   echo

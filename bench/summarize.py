@@ -16,9 +16,10 @@ from collections import defaultdict
 
 NAMES = {"backend": "nginx backend (direct)", "nginx": "nginx proxy", "haproxy": "HAProxy jwt_verify",
          "micro-gw": "micro-gw", "micro-gw-throttled": "micro-gw, throttled API (issue 13)"}
-CASES = {"one": "1 key", "pool": "10k keys", "invalid": "invalid key (401)"}
+CASES = {"one": "1 key", "pool": "10k keys", "invalid": "invalid key (401)",
+         "h2": "1 key, HTTP/2 (h2load -c8 -m8: 64 streams; p50 = mean, p99 = max)"}
 ORDER_T = ["backend", "nginx", "haproxy", "micro-gw", "micro-gw-throttled"]
-ORDER_C = ["one", "pool", "invalid"]
+ORDER_C = ["one", "pool", "invalid", "h2"]
 
 
 def load_runs(path):

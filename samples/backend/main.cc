@@ -237,6 +237,33 @@ void addTestHelpers(httplib::Server& server, bool sandbox) {
   server.Delete(echoPath, echo);
   server.Options(echoPath, echo);
 
+  // Large bodies, streamed both ways with bounded memory (the HTTP/2 tests move 256 MiB to
+  // 1 GiB through the gateway): GET /bytes?n=N sends N bytes ('x'); POST /count counts the bytes
+  // of the request body.
+  server.Get("/bytes", [sandbox](const httplib::Request& req, httplib::Response& res) {
+    const std::string n = req.get_param_value("n");
+    char* end = nullptr;
+    const unsigned long long total = std::strtoull(n.c_str(), &end, 10);
+    if (n.empty() || *end != '\0' || total > (1ull << 40)) {
+      sendJson(res, {{"error", "n must be a number of bytes"}}, sandbox, 400);
+      return;
+    }
+    res.set_content_provider(static_cast<size_t>(total), "application/octet-stream",
+                             [](size_t offset, size_t length, httplib::DataSink& sink) {
+                               static const std::string block(65536, 'x');
+                               (void)offset;
+                               return sink.write(block.data(), std::min(length, block.size()));
+                             });
+  });
+  server.Post("/count", [sandbox](const httplib::Request&, httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+    unsigned long long total = 0;
+    reader([&total](const char*, size_t length) {
+      total += length;
+      return true;
+    });
+    sendJson(res, {{"bytes", total}}, sandbox);
+  });
   server.Get("/slow", [sandbox](const httplib::Request& req, httplib::Response& res) {
     int ms = 0;
     if (!parseInt(req.get_param_value("ms").c_str(), 0, 60000, &ms)) {

@@ -12,6 +12,20 @@
 
 namespace mgw::config {
 
+// HTTP/2 to clients (RFC 9113): what a connection may cost, and the attacks refused. Defaults
+// documented in conf/micro-gw.conf.
+struct Http2Config {
+  bool cleartext = true;                     // h2c with prior knowledge on the HTTP listener
+  std::uint32_t maxConcurrentStreams = 100;  // SETTINGS_MAX_CONCURRENT_STREAMS
+  std::uint32_t streamWindowBytes = 262144;  // SETTINGS_INITIAL_WINDOW_SIZE: request body bytes
+                                             // buffered per stream at most
+  std::uint32_t connectionWindowBytes = 1048576;  // the connection's window: all its streams
+  std::uint32_t resetBurst = 200;      // RST_STREAM from a client: token bucket (CVE-2023-44487)
+  std::uint32_t resetsPerSecond = 33;  // refilled per second; empty: GOAWAY ENHANCE_YOUR_CALM
+  std::uint32_t controlFramesPerSecond = 50;  // SETTINGS and PING frames (burst 10x), then GOAWAY
+  std::uint32_t maxContinuations = 8;  // CONTINUATION frames per header block (CVE-2024-27316)
+};
+
 struct ListenerConfig {
   std::string host = "127.0.0.1";
   int httpPort = 9090;       // 0 = any free port, -1 = off
@@ -32,6 +46,7 @@ struct ListenerConfig {
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;
   std::vector<std::string> trustedProxies;  // CIDRs whose X-Forwarded-For is believed
+  Http2Config http2;                        // the http2* keys
 };
 
 struct UserConfig {

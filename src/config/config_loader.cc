@@ -757,6 +757,39 @@ class Loader {
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveTimeoutSeconds, "seconds"); }},
             {"keepAliveMaxRequests",
              [&](auto& v, auto& w) { readPositive(v, w, l.keepAliveMaxRequests, "requests"); }},
+            {"http2Cleartext", [&](auto& v, auto& w) { readBool(v, w, l.http2.cleartext); }},
+            {"http2MaxConcurrentStreams",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.http2.maxConcurrentStreams, 1, 10000,
+                       "must be between 1 and 10000 streams");
+             }},
+            {"http2StreamWindowBytes",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.http2.streamWindowBytes, 16384, 2147483647,
+                       "must be between 16384 and 2147483647 bytes");
+             }},
+            {"http2ConnectionWindowBytes",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.http2.connectionWindowBytes, 65535, 2147483647,
+                       "must be between 65535 and 2147483647 bytes");
+             }},
+            {"http2ResetBurst",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.http2.resetBurst, 1, 1000000, "must be between 1 and 1000000");
+             }},
+            {"http2ResetsPerSecond",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.http2.resetsPerSecond, 1, 1000000, "must be between 1 and 1000000");
+             }},
+            {"http2ControlFramesPerSecond",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.http2.controlFramesPerSecond, 1, 1000000,
+                       "must be between 1 and 1000000");
+             }},
+            {"http2MaxContinuations",
+             [&](auto& v, auto& w) {
+               readInt(v, w, l.http2.maxContinuations, 0, 1000, "must be between 0 and 1000");
+             }},
             {"trustedProxies",
              [&](auto& v, auto& w) {
                auto list = getStringList(v, w, false);

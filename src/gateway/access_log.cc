@@ -86,6 +86,8 @@ void formatAccessLine(const AccessEntry& entry, const message::HttpRequest& req,
   appendString(line, req.method);
   appendField(line, "path");
   appendString(line, req.path);
+  appendField(line, "protocol");
+  line += req.http2 ? "\"HTTP/2\"" : "\"HTTP/1.1\"";
   if (failure != Failure::kNone) {
     appendField(line, "reason");
     appendString(line, failureName(failure));
@@ -115,7 +117,9 @@ std::function<void(const message::HttpRequest&, const message::Outcome&)> access
     const auto elapsed = std::chrono::steady_clock::now() - entry.started;
     const Failure failure = entry.failure != Failure::kNone ? entry.failure : out.failure;
     auto& metrics = observability::metrics();
-    metrics.countRequest(entry.apiId, entry.method, out.status, failure);
+    metrics.countRequest(
+        entry.apiId, entry.method, out.status, failure,
+        req.http2 ? observability::Protocol::kHttp2 : observability::Protocol::kHttp1);
     metrics.observeRequest(entry.apiId, elapsed);
     std::string line;
     line.reserve(384);

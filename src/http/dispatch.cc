@@ -33,6 +33,21 @@ asio::awaitable<Decision> awaitDecision(IoThread& t, std::function<void(message:
       asio::use_awaitable);
 }
 
+asio::awaitable<void> settle(ServerContext& ctx, IoThread& t, Decision* decision) {
+  // A decision that completes later (Defer): the coroutine waits on this I/O thread's executor
+  // and is resumed there; the thread serves other connections meanwhile.
+  while (auto* deferred = std::get_if<message::Defer>(&decision->action)) {
+    auto start = std::move(deferred->start);
+    auto done = std::move(decision->done);
+    if (deferred->blocking) start = onWorkers(ctx, std::move(start));
+    // start is a named local passed by reference: a by-value std::function argument of a
+    // co_await call is destroyed twice by GCC 12 (the coroutine temporaries bug; seen as a
+    // double free once a store answered later, the Redis counters).
+    *decision = co_await awaitDecision(t, start);
+    if (!decision->done) decision->done = std::move(done);
+  }
+}
+
 std::function<void(message::Resume)> onWorkers(ServerContext& ctx,
                                                std::function<void(message::Resume)> start) {
   return [&ctx, start = std::move(start)](message::Resume resume) mutable {

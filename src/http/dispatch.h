@@ -16,6 +16,10 @@ namespace mgw::http {
 asio::awaitable<message::Decision> awaitDecision(IoThread& t,
                                                  std::function<void(message::Resume)>& start);
 
+// Carries out Defer decisions until one is not (blocking ones on the worker pool), keeping the
+// first decision's done() when a later one has none.
+asio::awaitable<void> settle(ServerContext& ctx, IoThread& t, message::Decision* decision);
+
 // A blocking Defer: start runs on the worker pool (argon2id for basic auth on a resource), with
 // the queue limit of Local. resume is guarded so that it runs exactly once, even when start
 // throws after calling it.

@@ -2,11 +2,13 @@
 
 #include <boost/asio/ssl/stream.hpp>
 #include <chrono>
+#include <cstring>
 #include <string>
 
 #include "common/log.h"
 #include "http/dispatch.h"
 #include "http/h1_writer.h"
+#include "http/h2_session.h"
 #include "http/relay.h"
 #include "http/wire.h"
 #include "message/fault_reply.h"
@@ -193,18 +195,9 @@ awaitable<bool> exchange(Exchange x) {
   } else {
     decision = x.handler.decide(request);
   }
-  // A decision that completes later (Defer): the coroutine waits on this I/O thread's executor
-  // and is resumed there; the thread serves other connections meanwhile.
-  while (auto* deferred = std::get_if<message::Defer>(&decision.action)) {
-    auto start = std::move(deferred->start);
-    auto done = std::move(decision.done);
-    if (deferred->blocking) start = onWorkers(x.ctx, std::move(start));
-    // start is a named local passed by reference: a by-value std::function argument of a
-    // co_await call is destroyed twice by GCC 12 (the coroutine temporaries bug; seen as a
-    // double free once a store answered later, the Redis counters).
-    decision = co_await awaitDecision(x.t, start);
-    if (!decision.done) decision.done = std::move(done);
-  }
+  // A deferred decision settles first (no coroutine frame for the common, immediate one).
+  if (std::holds_alternative<message::Defer>(decision.action))
+    co_await settle(x.ctx, x.t, &decision);
 
   if (auto* reply = std::get_if<message::Reply>(&decision.action)) {
     if (keepAlive) keepAlive = co_await discardBody(options, conn, in, writer, head);
@@ -237,8 +230,9 @@ awaitable<bool> exchange(Exchange x) {
       if (co_await writeReply(writer, answer, keepAlive)) keepAlive = false;
     }
   } else if (auto* forward = std::get_if<message::Forward>(&decision.action)) {
-    keepAlive =
-        co_await relay(x.ctx, x.t, writer, conn, in, head, *forward->plan, keepAlive, &outcome);
+    H1RequestBody body(conn, in, head, options.maxRequestBytes,
+                       seconds(options.bodyTimeoutSeconds));
+    keepAlive = co_await relay(x.ctx, x.t, writer, head, body, *forward->plan, keepAlive, &outcome);
   }
   if (decision.done) {
     outcome.bytesIn = in.consumedTotal - consumedBefore;
@@ -282,6 +276,35 @@ awaitable<void> h1Session(ServerContext& ctx, IoThread& t, tcp::socket socket,
   }
 
   InputBuffer in;
+  if (tls) {
+    // ALPN chose h2 (the TLS context offers it before http/1.1).
+    const unsigned char* alpn = nullptr;
+    unsigned int alpnLength = 0;
+    SSL_get0_alpn_selected(conn.tls->native_handle(), &alpn, &alpnLength);
+    if (alpnLength == 2 && std::memcmp(alpn, "h2", 2) == 0) {
+      co_await h2Session(ctx, t, conn, in, peer, tls, handler);
+      co_return;
+    }
+  } else if (listener == observability::Listener::kHttp && ctx.options.http2.cleartext) {
+    // h2c with prior knowledge (RFC 9113 section 3.3): the connection opens with the preface.
+    // An HTTP/1.1 request line differs from it by its first bytes.
+    PrefaceMatch match = PrefaceMatch::kMore;
+    conn.expiresAfter(seconds(ctx.options.headerTimeoutSeconds));
+    while (match == PrefaceMatch::kMore) {
+      t.idle.insert(&conn);
+      const error_code ec = co_await in.readMore(conn, kIdleReadBytes);
+      t.idle.erase(&conn);
+      if (ec) {
+        conn.close();  // nothing of a request: a quiet close
+        co_return;
+      }
+      match = matchPreface(in.view());
+    }
+    if (match == PrefaceMatch::kHttp2) {
+      co_await h2Session(ctx, t, conn, in, peer, tls, handler);
+      co_return;
+    }
+  }
   H1Writer writer(conn, seconds(ctx.options.writeTimeoutSeconds));
   int served = 0;
   bool keepAlive = true;

@@ -83,45 +83,34 @@ asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::Forw
   co_return false;
 }
 
-// Streams the request body to the backend: Content-Length bytes, or chunked re-framed by us.
-asio::awaitable<Failure> sendBody(const ServerOptions& options, Connection& client, InputBuffer& in,
-                                  const RequestHead& head, std::uint64_t alreadySent,
-                                  Connection& up, seconds upTimeout, error_code* upError) {
-  if (head.framing == Framing::kNone) co_return Failure::kNone;
-  std::uint64_t remaining = head.contentLength - alreadySent;
-  ChunkedDecoder decoder(options.maxRequestBytes);
-  std::string payload;
+// Streams the rest of the request body to the backend (after `first`, sent with the head):
+// Content-Length bytes as they come, or chunked re-framed by us.
+asio::awaitable<Failure> sendBody(RequestBody& body, BodyPiece first, Connection& up,
+                                  seconds upTimeout, error_code* upError) {
+  if (body.framing() == Framing::kNone || first.last) co_return Failure::kNone;
+  const bool chunked = body.framing() != Framing::kLength;
+  std::string framed;
   for (;;) {
-    if (head.framing == Framing::kLength) {
-      const std::size_t take =
-          static_cast<std::size_t>(std::min<std::uint64_t>(remaining, in.size()));
-      if (take > 0) {
-        up.expiresAfter(upTimeout);
-        *upError = co_await up.write(in.view().substr(0, take));
-        in.consume(take);
-        remaining -= take;
-        if (*upError) co_return Failure::kNone;
-      }
-      if (remaining == 0) co_return Failure::kNone;
-    } else {
-      WireError error;
-      payload.clear();
-      const std::size_t used = decoder.feed(in.view(), &payload, &error);
-      in.consume(used);
-      if (error) co_return error.failure;
-      if (!payload.empty() || decoder.done()) {
-        std::string framed;
-        if (!payload.empty()) framed = hex(payload.size()) + "\r\n" + payload + "\r\n";
-        if (decoder.done()) framed += "0\r\n\r\n";
-        up.expiresAfter(upTimeout);
+    const BodyPiece piece = co_await body.next();
+    if (piece.failure != Failure::kNone) co_return piece.failure;
+    if (!piece.bytes.empty() || (chunked && piece.last)) {
+      up.expiresAfter(upTimeout);
+      if (chunked) {
+        framed.clear();
+        if (!piece.bytes.empty()) {
+          framed += hex(piece.bytes.size());
+          framed += "\r\n";
+          framed.append(piece.bytes);
+          framed += "\r\n";
+        }
+        if (piece.last) framed += "0\r\n\r\n";
         *upError = co_await up.write(framed);
-        if (*upError) co_return Failure::kNone;
+      } else {
+        *upError = co_await up.write(piece.bytes);
       }
-      if (decoder.done()) co_return Failure::kNone;
+      if (*upError) co_return Failure::kNone;
     }
-    client.expiresAfter(seconds(options.bodyTimeoutSeconds));
-    const std::size_t step = readStep(head.framing, remaining);
-    if (co_await in.readMore(client, step)) co_return Failure::kRequestTimeout;
+    if (piece.last) co_return Failure::kNone;
   }
 }
 
@@ -252,12 +241,10 @@ void responseFields(const ResponseHead& r, bool headRequest,
 }
 
 asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& writer,
-                            Connection& client, InputBuffer& in, const RequestHead& head,
+                            const RequestHead& head, RequestBody& body,
                             const message::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
   // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
   // with std::string operands): every argument of a co_await call below is a named local.
-  const ServerOptions& options = ctx.options;
-
   // The upstream latency runs from here to the backend's response head.
   const auto upstreamStarted = steady_clock::now();
   Busy busy{plan.metricsApi};
@@ -308,20 +295,18 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
   std::size_t responseHeadSize = 0;
   for (int round = 0;; ++round) {
     up->expiresAfter(upTimeout);
-    // The head and the body bytes already read go out in one system call.
-    std::uint64_t sent = 0;
-    if (head.framing == Framing::kLength)
-      sent = std::min<std::uint64_t>(head.contentLength, in.size());
-    const std::array<asio::const_buffer, 2> first = {
-        asio::buffer(upHead), asio::buffer(in.view().data(), static_cast<std::size_t>(sent))};
-    error_code ec = co_await up->writeAll(first);
-    in.consume(static_cast<std::size_t>(sent));
+    // The head and the body bytes already read go out in one system call (a retried request
+    // has no body).
+    BodyPiece first;
+    if (body.framing() == Framing::kLength) first = body.atHand();
+    const std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(upHead), asio::buffer(first.bytes.data(), first.bytes.size())};
+    error_code ec = co_await up->writeAll(buffers);
     if (!ec) {
-      Failure bodyFailure = co_await sendBody(options, client, in, head, sent, *up, upTimeout, &ec);
+      Failure bodyFailure = co_await sendBody(body, first, *up, upTimeout, &ec);
       if (bodyFailure != Failure::kNone) {
         up->close();
-        if (bodyFailure == Failure::kRequestTimeout) {
-          client.close();
+        if (bodyFailure == Failure::kRequestTimeout) {  // the source closed the client's side
           outcome->failure = bodyFailure;
           co_return false;
         }

@@ -9,6 +9,7 @@
 
 #include "http/connection.h"
 #include "http/downstream_writer.h"
+#include "http/request_body.h"
 #include "http/server_context.h"
 #include "http/wire.h"
 #include "message/forward_plan.h"
@@ -16,10 +17,11 @@
 
 namespace mgw::http {
 
-// The request head was read from `client` (its body, if any, follows in `in` and on `client`);
-// the answer goes to `writer`. Returns whether the client connection may serve another request.
+// The request `head` (its framing agrees with `body`'s) goes to the backend, then its body as
+// `body` yields it; the answer goes to `writer`. Returns whether the client connection may serve
+// another request.
 asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& writer,
-                            Connection& client, InputBuffer& in, const RequestHead& head,
+                            const RequestHead& head, RequestBody& body,
                             const message::ForwardPlan& plan, bool keepAlive,
                             message::Outcome* outcome);
 

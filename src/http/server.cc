@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "http/h2_session.h"
 #include "http/listener.h"
 #include "http/server_context.h"
 #include "http/tls.h"
@@ -50,7 +51,8 @@ bool Server::start(std::string* error) {
       *error = "the HTTPS listener needs a TLS key and certificate";
       return false;
     }
-    if (!configureServerContext(impl_->serverTls, o.tlsKey, o.tlsCertificate, error)) return false;
+    if (!configureServerContext(impl_->serverTls, o.tlsKey, o.tlsCertificate, true, error))
+      return false;
   }
   std::string note;
   configureClientContext(impl_->clientTls, o.trustStorePath, &note);
@@ -98,6 +100,8 @@ void Server::stop(seconds drain) {
       // Idle keep-alive connections have no exchange to finish.
       for (Connection* c : thread.idle) c->lowest().socket().close(ec);
       thread.idle.clear();
+      // HTTP/2: GOAWAY; the streams in flight finish.
+      drainHttp2(thread);
     });
   }
   const auto deadline = steady_clock::now() + drain;

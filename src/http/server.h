@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "config/config.h"
 #include "message/handler.h"
 
 namespace mgw::http {
@@ -32,6 +33,9 @@ struct ServerOptions {
   int writeTimeoutSeconds = 30;
   int keepAliveTimeoutSeconds = 5;
   int keepAliveMaxRequests = 1000;
+  // HTTP/2 to clients: h2 by ALPN on HTTPS, h2c with prior knowledge on HTTP (when cleartext),
+  // the limits of a connection. keepAliveTimeoutSeconds closes an idle one (GOAWAY).
+  config::Http2Config http2;
   // A blocking task that waited longer than this in the worker queue is answered 503.
   int workerQueueSeconds = 10;
   // The observability listener (plain HTTP, SPEC section 12): its own host and port, answered by

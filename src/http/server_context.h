@@ -26,11 +26,14 @@ struct Acceptor {
   observability::Listener listener;
 };
 
+class H2Connection;
+
 struct IoThread {
   asio::io_context io{1};
   std::vector<Acceptor> acceptors;  // http, https, metrics as configured
   UpstreamPool pool;
-  std::unordered_set<Connection*> idle;  // client connections waiting for a next request
+  std::unordered_set<Connection*> idle;     // client connections waiting for a next request
+  std::unordered_set<H2Connection*> http2;  // HTTP/2 connections (GOAWAY when draining)
   std::thread thread;
 };
 

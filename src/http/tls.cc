@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -21,19 +22,15 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 int selectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-               unsigned int inlen, void*) {
-  // The client's list: length-prefixed protocol names. Only http/1.1 is spoken here.
-  for (unsigned int i = 0; i < inlen;) {
-    const unsigned int len = in[i];
-    if (i + 1 + len > inlen) break;
-    if (len == 8 && std::memcmp(in + i + 1, "http/1.1", 8) == 0) {
-      *out = in + i + 1;
-      *outlen = 8;
-      return SSL_TLSEXT_ERR_OK;
-    }
-    i += 1 + len;
-  }
-  return SSL_TLSEXT_ERR_NOACK;  // no ALPN in the answer: the client falls back to HTTP/1.1
+               unsigned int inlen, void* arg) {
+  const bool http2 = arg != nullptr;
+  const std::string_view chosen =
+      chooseAlpn(std::string_view(reinterpret_cast<const char*>(in), inlen), http2);
+  if (chosen.empty())
+    return SSL_TLSEXT_ERR_NOACK;  // no ALPN in the answer: the client falls back to HTTP/1.1
+  *out = reinterpret_cast<const unsigned char*>(chosen.data());
+  *outlen = static_cast<unsigned char>(chosen.size());
+  return SSL_TLSEXT_ERR_OK;
 }
 
 void readPemCertificates(const std::string& path, X509_STORE* store, int* count) {
@@ -52,8 +49,22 @@ void readPemCertificates(const std::string& path, X509_STORE* store, int* count)
 
 }  // namespace
 
+std::string_view chooseAlpn(std::string_view offered, bool http2) {
+  // The server's preference decides (RFC 7301 section 3.2): h2 wherever the client lists it.
+  std::string_view http11;
+  for (std::size_t i = 0; i < offered.size();) {
+    const std::size_t len = static_cast<unsigned char>(offered[i]);
+    if (len == 0 || i + 1 + len > offered.size()) break;
+    const std::string_view name = offered.substr(i + 1, len);
+    if (http2 && name == "h2") return name;
+    if (name == "http/1.1") http11 = name;
+    i += 1 + len;
+  }
+  return http11;
+}
+
 bool configureServerContext(boost::asio::ssl::context& ctx, EVP_PKEY* key, X509* certificate,
-                            std::string* error) {
+                            bool http2, std::string* error) {
   SSL_CTX* c = ctx.native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   SSL_CTX_set_options(
@@ -67,7 +78,9 @@ bool configureServerContext(boost::asio::ssl::context& ctx, EVP_PKEY* key, X509*
     *error = std::string("the TLS key and certificate do not make a TLS context: ") + buf;
     return false;
   }
-  SSL_CTX_set_alpn_select_cb(c, selectAlpn, nullptr);
+  // A non-null argument: h2 is offered (a pointer to anything static).
+  static const char kHttp2 = 1;
+  SSL_CTX_set_alpn_select_cb(c, selectAlpn, http2 ? const_cast<char*>(&kHttp2) : nullptr);
   // OpenSSL's 34 KiB record buffers are freed while a connection is idle.
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);

@@ -33,6 +33,7 @@ struct HttpRequest {
   std::string body;           // read only for the micro-gw endpoints; streamed when proxied
   std::string clientAddress;  // the TCP peer
   bool tls = false;
+  bool http2 = false;  // arrived as an HTTP/2 stream (else HTTP/1.x): the protocol label and field
 
   // The value of the first field of that name, "" when absent.
   const std::string& header(const std::string& name) const;

@@ -41,10 +41,12 @@ constexpr Failure kValidationResults[] = {Failure::kNone,
                                           Failure::kNotSubscribed,
                                           Failure::kTooManyInvalidKeys};
 
-std::uint64_t packRequest(ApiId api, Method method, int status, Failure failure) {
+std::uint64_t packRequest(ApiId api, Method method, int status, Failure failure,
+                          Protocol protocol) {
   const auto s = static_cast<std::uint64_t>(std::clamp(status, 0, 999));
-  return (static_cast<std::uint64_t>(api) << 24) | (static_cast<std::uint64_t>(method) << 20) |
-         (s << 8) | static_cast<std::uint64_t>(failure);
+  return (static_cast<std::uint64_t>(protocol) << 40) | (static_cast<std::uint64_t>(api) << 24) |
+         (static_cast<std::uint64_t>(method) << 20) | (s << 8) |
+         static_cast<std::uint64_t>(failure);
 }
 
 std::string_view resultName(Failure f) { return f == Failure::kNone ? "valid" : failureName(f); }
@@ -171,9 +173,14 @@ Registry::ApiSeries* Registry::series(ApiId api) const {
   return s ? s : series_[0].load(std::memory_order_acquire);
 }
 
-void Registry::countRequest(ApiId api, Method method, int status, Failure failure) {
+std::string_view protocolName(Protocol protocol) {
+  return protocol == Protocol::kHttp2 ? "HTTP/2" : "HTTP/1.1";
+}
+
+void Registry::countRequest(ApiId api, Method method, int status, Failure failure,
+                            Protocol protocol) {
   if (!enabled()) return;
-  const std::uint64_t key = packRequest(api, method, status, failure) + 1;
+  const std::uint64_t key = packRequest(api, method, status, failure, protocol) + 1;
   std::size_t i = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 51) % kRequestSlots;
   for (std::size_t probes = 0; probes < kRequestSlots; ++probes, i = (i + 1) % kRequestSlots) {
     Slot& slot = requests_[i];
@@ -249,10 +256,12 @@ std::string Registry::render(const ScrapeGauges& gauges) const {
   }
   std::sort(rows.begin(), rows.end());
   writeFamily(out, "mgw_requests_total", "counter",
-              "Requests answered, by API, version, method, status sent and fault (code and "
-              "reason; \"none\" for none). api=\"none\": the request matched no API.");
+              "Requests answered, by API, version, method, status sent, fault (code and "
+              "reason; \"none\" for none) and protocol (HTTP/1.1, HTTP/2). api=\"none\": the "
+              "request matched no API.");
   for (const auto& [key, count] : rows) {
-    const auto api = static_cast<std::size_t>(key >> 24);
+    const auto api = static_cast<std::size_t>((key >> 24) & 0xffff);
+    const auto protocol = static_cast<Protocol>((key >> 40) & 0xf);
     const auto method = static_cast<Method>((key >> 20) & 0xf);
     const int status = static_cast<int>((key >> 8) & 0x3ff);
     const auto failure = static_cast<Failure>(key & 0xff);
@@ -266,7 +275,8 @@ std::string Registry::render(const ScrapeGauges& gauges) const {
                  {"method", methodName(method)},
                  {"status", statusText},
                  {"fault", fault},
-                 {"reason", failureName(failure)}},
+                 {"reason", failureName(failure)},
+                 {"protocol", protocolName(protocol)}},
                 count);
   }
   writeFamily(out, "mgw_requests_unrecorded_total", "counter",

@@ -33,6 +33,10 @@ enum class Listener : std::uint8_t { kHttp, kHttps, kMetrics };
 inline constexpr std::size_t kListenerCount = 3;
 std::string_view listenerName(Listener listener);
 
+// The protocol label of mgw_requests_total: how the request arrived.
+enum class Protocol : std::uint8_t { kHttp1, kHttp2 };
+std::string_view protocolName(Protocol protocol);  // "HTTP/1.1", "HTTP/2"
+
 // The throttling levels of SPEC section 13 (counted as the throttling issue wires them).
 enum class ThrottleLevel : std::uint8_t { kApi, kResource, kApplication, kSubscription };
 inline constexpr std::size_t kThrottleLevelCount = 4;
@@ -85,7 +89,8 @@ class Registry {
   // time; kNoApiId past kMaxApis.
   ApiId registerApi(std::string_view name, std::string_view version);
 
-  void countRequest(ApiId api, Method method, int status, Failure failure);
+  void countRequest(ApiId api, Method method, int status, Failure failure,
+                    Protocol protocol = Protocol::kHttp1);
   void observeRequest(ApiId api, std::chrono::nanoseconds d);
   void observeUpstream(ApiId api, std::chrono::nanoseconds d);
   void countKeyValidation(Failure result);

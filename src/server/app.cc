@@ -231,6 +231,7 @@ int runGateway(const RunOptions& options) {
   serverOptions.writeTimeoutSeconds = listener.writeTimeoutSeconds;
   serverOptions.keepAliveTimeoutSeconds = listener.keepAliveTimeoutSeconds;
   serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;
+  serverOptions.http2 = listener.http2;
   serverOptions.trustStorePath = listener.trustStorePath;
   readiness.tlsKeyLoaded = listener.httpsPort == -1 || tlsKey != nullptr;
   ObservabilityHandler observabilityHandler(context, readiness);

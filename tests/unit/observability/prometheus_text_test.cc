@@ -68,12 +68,13 @@ TEST(Registry, RendersCountersWithBoundedLabels) {
   r.observeRequest(pizza, std::chrono::milliseconds(2));
   const std::string page = r.render(ScrapeGauges{3, "9.9"});
   EXPECT_NE(page.find("mgw_requests_total{api=\"Pizza\",version=\"1.0.0\",method=\"GET\","
-                      "status=\"200\",fault=\"none\",reason=\"none\"} 2\n"),
+                      "status=\"200\",fault=\"none\",reason=\"none\",protocol=\"HTTP/1.1\"} 2\n"),
             std::string::npos)
       << page;
-  EXPECT_NE(page.find("mgw_requests_total{api=\"none\",version=\"none\",method=\"other\","
-                      "status=\"404\",fault=\"900404\",reason=\"no_api\"} 1\n"),
-            std::string::npos)
+  EXPECT_NE(
+      page.find("mgw_requests_total{api=\"none\",version=\"none\",method=\"other\","
+                "status=\"404\",fault=\"900404\",reason=\"no_api\",protocol=\"HTTP/1.1\"} 1\n"),
+      std::string::npos)
       << page;
   EXPECT_NE(page.find("mgw_key_validations_total{result=\"expired\"} 1\n"), std::string::npos);
   EXPECT_NE(page.find("mgw_key_validations_total{result=\"valid\"} 0\n"), std::string::npos);
