@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/log.h"
+#include "http/h2_relay.h"
 #include "http/upstream_client.h"
 #include "message/fault_reply.h"
 #include "message/hop_by_hop.h"
@@ -52,35 +53,6 @@ BodyKind bodyKind(Framing framing) {
       return BodyKind::kUntilClose;
   }
   return BodyKind::kUntilClose;
-}
-
-// While an exchange holds a backend connection it counts as busy for its API.
-struct Busy {
-  observability::ApiId api;
-  bool on = false;
-  void set() {
-    if (!on) observability::metrics().upstreamBusy(api, 1);
-    on = true;
-  }
-  ~Busy() {
-    if (on) observability::metrics().upstreamBusy(api, -1);
-  }
-};
-
-// A backend fault before any byte of the answer reached the client: the fault reply, then close.
-asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::ForwardPlan& plan,
-                                   Outcome* outcome, Failure failure,
-                                   const std::string& description, const std::string& reason) {
-  auto reply = message::faultReply(failure, description);
-  for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
-  outcome->status = reply.status;
-  outcome->failure = failure;
-  outcome->reason = reason;
-  log::warn("backend failure", {{"api", plan.api}, {"reason", reason}, {"trace_id", plan.traceId}});
-  for (const auto& [name, value] : plan.responseHeaders) reply.setHeader(name, value);
-  const bool keepAlive = false;
-  co_await writeReply(writer, reply, keepAlive);
-  co_return false;
 }
 
 // Streams the rest of the request body to the backend (after `first`, sent with the head):
@@ -216,6 +188,22 @@ asio::awaitable<Failure> acquire(ServerContext& ctx, IoThread& t, const message:
 
 }  // namespace
 
+asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::ForwardPlan& plan,
+                                   Outcome* outcome, Failure failure,
+                                   const std::string& description, const std::string& reason) {
+  auto reply =
+      message::faultReply(failure, description, message::Challenge::kApiKey, plan.faultFormat);
+  for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
+  outcome->status = reply.status;
+  outcome->failure = failure;
+  outcome->reason = reason;
+  log::warn("backend failure", {{"api", plan.api}, {"reason", reason}, {"trace_id", plan.traceId}});
+  for (const auto& [name, value] : plan.responseHeaders) reply.setHeader(name, value);
+  const bool keepAlive = false;
+  co_await writeReply(writer, reply, keepAlive);
+  co_return false;
+}
+
 void responseFields(const ResponseHead& r, bool headRequest,
                     const std::vector<std::pair<std::string, std::string>>& added,
                     const message::ForwardPlan& plan, std::vector<FieldView>* out) {
@@ -245,9 +233,12 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
                             const message::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
   // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
   // with std::string operands): every argument of a co_await call below is a named local.
+  // An h2c:// or h2:// endpoint: a stream on a multiplexed connection (h2_relay.h).
+  if (plan.targets.front().http2)
+    co_return co_await relayH2(ctx, t, writer, head, body, plan, keepAlive, outcome);
   // The upstream latency runs from here to the backend's response head.
   const auto upstreamStarted = steady_clock::now();
-  Busy busy{plan.metricsApi};
+  UpstreamBusy busy{plan.metricsApi};
 
   // 1. A connection: pooled, or new (failover to the next endpoint on a connect failure only).
   std::unique_ptr<Connection> up;

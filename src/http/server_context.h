@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "http/connection.h"
+#include "http/h2_upstream.h"
 #include "http/server.h"
 #include "http/upstream_pool.h"
 #include "message/handler.h"
@@ -32,7 +33,8 @@ struct IoThread {
   asio::io_context io{1};
   std::vector<Acceptor> acceptors;  // http, https, metrics as configured
   UpstreamPool pool;
-  std::unordered_set<Connection*> idle;     // client connections waiting for a next request
+  H2UpstreamPool h2pool{io};             // HTTP/2 backends (h2c://, h2://): multiplexed connections
+  std::unordered_set<Connection*> idle;  // client connections waiting for a next request
   std::unordered_set<H2Connection*> http2;  // HTTP/2 connections (GOAWAY when draining)
   std::thread thread;
 };

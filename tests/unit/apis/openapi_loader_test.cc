@@ -143,6 +143,19 @@ TEST(OpenApiLoaderTest, Http2EndpointsInWso2Extensions) {
   EXPECT_TRUE(apis[0].production.failover);
   EXPECT_EQ(apis[0].sandbox.urls, std::vector<std::string>{"h2c://127.0.0.1:1"});
 
+  // One list, one protocol: HTTP/1.1 and HTTP/2 URLs are not failover partners.
+  errors.clear();
+  apis = loadApiDefinitions(
+      {write("mgw_h2_mixed.yaml", "h2c://127.0.0.1:1\", \"http://127.0.0.1:2")}, &errors);
+  EXPECT_TRUE(apis.empty());
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_NE(
+      errors[0].toString().find("/x-wso2-sandbox-endpoints/urls: endpoint 'http://127.0.0.1:2' "
+                                "speaks HTTP/1.1 and 'h2c://127.0.0.1:1' HTTP/2"),
+      std::string::npos)
+      << joined(errors);
+
+  errors.clear();
   apis = loadApiDefinitions({write("mgw_h2_bad.yaml", "h3://127.0.0.1:1")}, &errors);
   EXPECT_TRUE(apis.empty());
   ASSERT_EQ(errors.size(), 1u) << joined(errors);
@@ -273,6 +286,18 @@ config::InlineApi inlineApi() {
   in.production = {"http://127.0.0.1:9080/echo/"};
   in.line = 42;
   return in;
+}
+
+TEST(OpenApiLoaderTest, InlineEndpointsTakeOneProtocol) {
+  config::InlineApi mixed = inlineApi();
+  mixed.production = {"http://127.0.0.1:1/a", "h2://127.0.0.1:2/a"};
+  config::Config cfg;
+  cfg.apis.inlineApis.push_back(mixed);
+  std::vector<ApiLoadError> errors;
+  EXPECT_TRUE(buildApis(cfg, &errors).empty());
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_NE(errors[0].message.find("one endpoint list take one protocol"), std::string::npos)
+      << joined(errors);
 }
 
 TEST(OpenApiLoaderTest, InlineApi) {
