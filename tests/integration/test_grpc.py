@@ -22,9 +22,12 @@ import threading
 import time
 
 import grpc
+from cryptography.hazmat.primitives import serialization
 
 import harness
 from harness import ADMIN_BASIC, curl
+from recording_backend import RecordingBackend
+from test_upstream_tls import _pem_key, make_ca, make_leaf
 
 ECHO_SERVER = os.path.join(harness.SOURCE_DIR, "samples", "grpc", "echo_server.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
@@ -74,6 +77,31 @@ class GrpcTest(harness.GatewayTestCase):
             ["nghttpd", "--no-tls", "-d", cls.htdocs, str(cls.nghttpd_port)], cls.workdir, "nghttpd"))
         wait_listening(cls.nghttpd_port, cls.nghttpd.proc)
 
+        # The sample over TLS (h2://, ALPN h2), its certificate from a CA in the gateway's truststore;
+        # and a TLS backend that speaks HTTP/1.1 only (no ALPN h2).
+        ca_key, ca_cert = make_ca("micro-gw gRPC test CA")
+        trust = os.path.join(cls.workdir, "truststore")
+        os.makedirs(trust)
+        with open(os.path.join(trust, "ca.pem"), "wb") as f:
+            f.write(ca_cert.public_bytes(serialization.Encoding.PEM))
+        key, cert = make_leaf(ca_key, ca_cert, "localhost", ["localhost"], ["127.0.0.1"])
+        cert_path, key_path = os.path.join(cls.workdir, "echo-cert.pem"), os.path.join(cls.workdir, "echo-key.pem")
+        with open(cert_path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_path, "wb") as f:
+            f.write(_pem_key(key))
+        tls_ready = os.path.join(cls.workdir, "echo-tls.ready")
+        cls.echo_tls = cls.start(harness.Process(
+            [PYTHON, ECHO_SERVER, "--port", "0", "--tls", cert_path, key_path, "--ready-file", tls_ready],
+            cls.workdir, "echo-tls"))
+        cls.echo_tls_port = harness.wait_for_file(tls_ready, cls.echo_tls.proc)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with open(os.path.join(cls.workdir, "h1.pem"), "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM) + _pem_key(key))
+        ctx.load_cert_chain(os.path.join(cls.workdir, "h1.pem"))
+        cls.h1_tls = RecordingBackend(ssl_context=ctx)
+        cls.addClassCleanup(cls.h1_tls.stop)
+
         cls.down_port = harness.unused_port()
         apis_dir = os.path.join(cls.workdir, "apis")
         os.makedirs(apis_dir)
@@ -107,13 +135,28 @@ production = "h2c://127.0.0.1:{cls.echo_port}/echo.v1.Echo"
 throttlingTier = "TwoPerMin"
 
 [[apis.api]]
+name = "EchoTls"
+version = "1.0.0"
+context = "/tls.v1.Echo"
+production = "h2://localhost:{cls.echo_tls_port}/echo.v1.Echo"
+
+[[apis.api]]
+name = "NoAlpn"
+version = "1.0.0"
+context = "/noalpn.v1.Echo"
+production = "h2://localhost:{cls.h1_tls.port}/echo.v1.Echo"
+
+[[apis.api]]
 name = "Down"
 version = "1.0.0"
 context = "/down.v1.Down"
 production = "h2c://127.0.0.1:{cls.down_port}/down.v1.Down"
 """
-        apis = [("EchoService", "1.0.0"), ("Limited", "1.0.0"), ("Down", "1.0.0")]
-        cls.gw = cls.start(harness.MicroGw(cls.workdir, harness.base_config(issuer_apis=apis, extra=extra)))
+        apis = [("EchoService", "1.0.0"), ("Limited", "1.0.0"), ("Down", "1.0.0"), ("EchoTls", "1.0.0"),
+                ("NoAlpn", "1.0.0")]
+        config = harness.with_listener_keys(harness.base_config(issuer_apis=apis, extra=extra),
+                                            trustStorePath=trust)
+        cls.gw = cls.start(harness.MicroGw(cls.workdir, config))
         cls.key = cls.issue()
         cls.cert = ssl.get_server_certificate(("127.0.0.1", cls.gw.https_port)).encode()
 
@@ -205,6 +248,20 @@ production = "h2c://127.0.0.1:{cls.down_port}/down.v1.Down"
                 bidi = ch.stream_stream("/echo.v1.Echo/Bidi")(iter(parts), metadata=self.md(), timeout=30)
                 self.assertEqual(list(bidi), parts)
                 self.assertEqual(dict(bidi.trailing_metadata())["x-echo-trailer"], "Bidi")
+
+    def test_h2_tls_backend_with_alpn(self):
+        ch = self.channels()["h2"]
+        reply, call = ch.unary_unary("/tls.v1.Echo/Unary").with_call(b"over tls", metadata=self.md(), timeout=20)
+        self.assertEqual(reply, b"over tls")
+        self.assertEqual(dict(call.trailing_metadata())["x-echo-trailer"], "Unary")
+        parts = [b"a" * 100000, b"b"]
+        self.assertEqual(list(ch.stream_stream("/tls.v1.Echo/Bidi")(iter(parts), metadata=self.md(), timeout=20)),
+                         parts)
+        # A TLS backend that does not agree to HTTP/2 in the handshake: UNAVAILABLE, never HTTP/1.1.
+        self.assertStatus(lambda: ch.unary_unary("/noalpn.v1.Echo/Unary")(b"x", metadata=self.md(), timeout=20),
+                          grpc.StatusCode.UNAVAILABLE, "unreachable")
+        log = self.gw.output()
+        self.assertIn("ALPN h2", log)
 
     def test_key_failures_are_unauthenticated(self):
         ch = self.channels()["h2c"]
