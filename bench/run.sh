@@ -360,8 +360,8 @@ run_h2load() {
   echo "$out" | awk '
     function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; return v * 1000000 }
     /^finished in/ { rps = $4 + 0 }
-    /^requests:/ { total = $2; failed = $8 + $10 }
-    /^status codes:/ { non2xx = $4 + $6 + $8 }
+    /^requests:/ { total = $2; failed = $12 + $14 }
+    /^status codes:/ { non2xx = $5 + $7 + $9 }
     /^time for request:/ { mean = us($6); max = us($5) }
     END { print rps, mean, max, 0, non2xx, failed, total }'
 }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "common/log.h"
 #include "http/dispatch.h"
@@ -238,6 +239,7 @@ class H2Connection {
  private:
   static ssize_t readData(nghttp2_session*, std::int32_t id, std::uint8_t* buf, std::size_t length,
                           std::uint32_t* flags, nghttp2_data_source*, void* user);
+  static int onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user);
   static int onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user);
   static int onHeader(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
                       std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
@@ -256,6 +258,7 @@ class H2Connection {
   awaitable<void> writer();
   awaitable<void> watchdog();
   awaitable<void> serve(std::shared_ptr<H2Stream> s);
+  awaitable<bool> discardBody(RequestBody& body, const RequestHead& head);
   void spawn(std::shared_ptr<H2Stream> s);
   void fail(std::uint32_t code);
   void finished() {
@@ -289,6 +292,11 @@ class H2Connection {
   Bucket resets_;
   Bucket control_;
   std::uint64_t readTotal_ = 0;
+  // The client's stream identifiers that carried HEADERS (the newest kOpenedKept), to tell a
+  // reused or skipped identifier (section 5.1.1: PROTOCOL_ERROR), which nghttp2 ignores.
+  std::set<std::int32_t> opened_;
+  bool openedTruncated_ = false;
+  std::int32_t lastOpened_ = 0;
 };
 
 // The DownstreamWriter of one stream: HEADERS, DATA (with flow control: a piece is done when it
@@ -519,11 +527,31 @@ ssize_t H2Connection::readData(nghttp2_session* session, std::int32_t id, std::u
   return static_cast<ssize_t>(n);
 }
 
+int H2Connection::onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user) {
+  auto* self = static_cast<H2Connection*>(user);
+  if (hd->type != NGHTTP2_HEADERS || hd->stream_id <= 0 || hd->stream_id % 2 == 0) return 0;
+  constexpr std::size_t kOpenedKept = 4096;
+  if (hd->stream_id > self->lastOpened_) {
+    self->lastOpened_ = hd->stream_id;
+    self->opened_.insert(hd->stream_id);
+    if (self->opened_.size() > kOpenedKept) {
+      self->opened_.erase(self->opened_.begin());
+      self->openedTruncated_ = true;
+    }
+    return 0;
+  }
+  const bool known = self->opened_.count(hd->stream_id) > 0;
+  const bool tracked = !self->openedTruncated_ || hd->stream_id > *self->opened_.begin();
+  if (!known && tracked) return NGHTTP2_ERR_CALLBACK_FAILURE;  // a stream it never opened
+  return 0;
+}
+
 int H2Connection::onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<H2Connection*>(user);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-  self->streams_[frame->hd.stream_id] =
-      std::make_shared<H2Stream>(self->t_.io, frame->hd.stream_id);
+  auto stream = std::make_shared<H2Stream>(self->t_.io, frame->hd.stream_id);
+  stream->fields.reserve(16);
+  self->streams_[frame->hd.stream_id] = std::move(stream);
   return 0;
 }
 
@@ -626,6 +654,7 @@ int H2Connection::onFrameSend(nghttp2_session*, const nghttp2_frame* frame, void
 bool H2Connection::start() {
   nghttp2_session_callbacks* cb = nullptr;
   if (nghttp2_session_callbacks_new(&cb) != 0) return false;
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cb, &onBeginFrame);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &onBeginHeaders);
   nghttp2_session_callbacks_set_on_header_callback(cb, &onHeader);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &onFrameRecv);
@@ -642,7 +671,6 @@ bool H2Connection::start() {
   nghttp2_option_set_stream_reset_rate_limit(opt, 2ull * h2.resetBurst, 2ull * h2.resetsPerSecond);
   nghttp2_option_set_max_outbound_ack(opt, 100);
   nghttp2_option_set_max_settings(opt, 32);
-  nghttp2_option_set_no_closed_streams(opt, 1);
   const int rv = nghttp2_session_server_new2(&session_, cb, this, opt);
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
@@ -834,6 +862,20 @@ awaitable<void> H2Connection::run(InputBuffer& in) {
   t_.http2.erase(this);
 }
 
+// False when the stream broke off meanwhile (reset, malformed, stalled): nothing to answer.
+awaitable<bool> H2Connection::discardBody(RequestBody& body, const RequestHead& head) {
+  constexpr std::uint64_t kMaxDiscardBytes = 64 * 1024;
+  if (head.framing == Framing::kLength && head.contentLength > kMaxDiscardBytes) co_return true;
+  std::uint64_t read = 0;
+  BodyPiece piece = body.atHand();
+  while (piece.failure == Failure::kNone && !piece.last) {
+    read += piece.bytes.size();
+    if (read > kMaxDiscardBytes) co_return true;
+    piece = co_await body.next();
+  }
+  co_return piece.failure == Failure::kNone;
+}
+
 awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   H2Stream& s = *stream;
   message::HttpRequest request;
@@ -874,8 +916,13 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   const bool keepAlive = true;
   try {
     if (auto* reply = std::get_if<message::Reply>(&decision.action)) {
-      outcome.status = reply->response.status;
-      co_await writeReply(writer, reply->response, keepAlive);
+      // A small body is read (and dropped) first, as HTTP/1.1 does: the answer follows the
+      // whole request, and a body that breaks its content-length resets the stream instead
+      // (RFC 9113 section 8.1.1). A larger one is cut short after the answer (RST NO_ERROR).
+      if (co_await discardBody(body, head)) {
+        outcome.status = reply->response.status;
+        co_await writeReply(writer, reply->response, keepAlive);
+      }
     } else if (auto* local = std::get_if<message::Local>(&decision.action)) {
       message::HttpResponse answer;
       Failure failure = Failure::kNone;

@@ -307,6 +307,39 @@ TEST(Errors, NonPositiveLimits) {
   EXPECT_FALSE(load("[server]\ntimestampSkew = -1\n").ok());
 }
 
+TEST(Defaults, Http2KeysAndTheirRanges) {
+  Config d = loaded("");
+  EXPECT_TRUE(d.listener.http2.cleartext);
+  EXPECT_EQ(d.listener.http2.maxConcurrentStreams, 100u);
+  EXPECT_EQ(d.listener.http2.streamWindowBytes, 262144u);
+  EXPECT_EQ(d.listener.http2.connectionWindowBytes, 1048576u);
+  Config c = loaded(R"(
+[listenerConfig]
+  http2Cleartext = false
+  http2MaxConcurrentStreams = 8
+  http2StreamWindowBytes = 16384
+  http2ConnectionWindowBytes = 65535
+  http2ResetBurst = 5
+  http2ResetsPerSecond = 2
+  http2ControlFramesPerSecond = 3
+  http2MaxContinuations = 0
+)");
+  EXPECT_FALSE(c.listener.http2.cleartext);
+  EXPECT_EQ(c.listener.http2.maxConcurrentStreams, 8u);
+  EXPECT_EQ(c.listener.http2.streamWindowBytes, 16384u);
+  EXPECT_EQ(c.listener.http2.connectionWindowBytes, 65535u);
+  EXPECT_EQ(c.listener.http2.resetBurst, 5u);
+  EXPECT_EQ(c.listener.http2.resetsPerSecond, 2u);
+  EXPECT_EQ(c.listener.http2.controlFramesPerSecond, 3u);
+  EXPECT_EQ(c.listener.http2.maxContinuations, 0u);
+  for (const char* bad :
+       {"http2MaxConcurrentStreams = 0", "http2StreamWindowBytes = 1000",
+        "http2StreamWindowBytes = 2147483648", "http2ResetsPerSecond = 0", "http2Cleartext = 1"}) {
+    LoadError e = onlyError(load(std::string("[listenerConfig]\n") + bad + "\n"));
+    EXPECT_EQ(e.key.rfind("[listenerConfig] http2", 0), 0u) << e.toString();
+  }
+}
+
 TEST(Errors, ClusterChangeStreamLength) {
   LoadResult ok = load("[cluster]\nchangeStreamLength = 500\n");
   ASSERT_TRUE(ok.ok());
