@@ -10,7 +10,7 @@ BUILD_DEPS := g++ cmake make pkg-config libcpp-httplib-dev libssl-dev libtoml11-
               nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev libgtest-dev zlib1g-dev libbrotli-dev libboost1.81-dev \
               libhiredis-dev libnghttp2-dev
 TEST_DEPS  := curl openssl python3 python3-jwt python3-cryptography clang-format prometheus chromium redis-server \
-              nghttp2-client python3-h2
+              nghttp2-client nghttp2-server python3-h2 python3-grpcio iproute2
 BENCH_DEPS := wrk nginx haproxy libbenchmark-dev linux-perf util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

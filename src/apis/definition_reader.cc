@@ -72,6 +72,21 @@ std::string checkEndpointUrl(std::string* url) {
   return "";
 }
 
+std::string checkOneProtocol(const std::vector<std::string>& urls) {
+  std::string why;
+  std::optional<bool> http2;
+  for (const std::string& url : urls) {
+    const auto target = parseEndpointUrl(url, &why);
+    if (!target) continue;
+    if (!http2) http2 = target->http2;
+    if (target->http2 != *http2)
+      return "endpoint '" + url + "' speaks HTTP/" + (target->http2 ? "2" : "1.1") + " and '" +
+             urls.front() + "' HTTP/" + (*http2 ? "2" : "1.1") +
+             ": the URLs of one endpoint list take one protocol (h2c:// and h2:// are HTTP/2)";
+  }
+  return "";
+}
+
 namespace {
 
 constexpr const char* kMethods[] = {"get",     "put",  "post",  "delete",
@@ -502,6 +517,10 @@ std::optional<Endpoints> readEndpointObject(Reader& r, const YAML::Node& root,
       return std::nullopt;
     }
     out.urls.push_back(*url);
+  }
+  if (std::string why = checkOneProtocol(out.urls); !why.empty()) {
+    r.error(child(pointer, "urls"), why);
+    return std::nullopt;
   }
   if (!readEndpointSecurity(r, node, pointer, &out) || !readAdvanceConfig(r, node, pointer, &out))
     return std::nullopt;

@@ -68,6 +68,10 @@ std::string checkContext(std::string* ctx);
 // Normalises an endpoint URL in place (drops a trailing '/'); returns why it is unusable, or "".
 std::string checkEndpointUrl(std::string* url);
 
+// "" when every URL of one endpoint list speaks the same protocol (HTTP/1.1: http, https; HTTP/2:
+// h2c, h2); else why not, naming the first URL of the other protocol. URLs already checked.
+std::string checkOneProtocol(const std::vector<std::string>& urls);
+
 void replaceAll(std::string* s, const std::string& from, const std::string& to);
 
 }  // namespace mgw::apis

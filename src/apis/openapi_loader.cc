@@ -155,6 +155,7 @@ std::optional<Loaded> validateInline(const config::InlineApi& in, const std::str
     for (std::string url : *list) {
       if (std::string why = checkEndpointUrl(&url); !why.empty()) fail(why);
     }
+    if (std::string why = checkOneProtocol(*list); !why.empty()) fail(why);
   }
   for (const std::string& s : in.security) {
     if (s != "api_key")

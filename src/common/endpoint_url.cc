@@ -8,6 +8,8 @@
 namespace mgw {
 namespace {
 
+constexpr const char* kSchemes = "endpoint URL is not an http://, https://, h2c:// or h2:// URL";
+
 std::string toLower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -39,15 +41,17 @@ std::optional<UpstreamTarget> parseEndpointUrl(std::string_view url, std::string
       return fail("endpoint URL contains whitespace or a control character");
   }
   const size_t schemeEnd = url.find("://");
-  if (schemeEnd == std::string_view::npos)
-    return fail("endpoint URL is not an http:// or https:// URL");
+  if (schemeEnd == std::string_view::npos) return fail(kSchemes);
   const std::string scheme = toLower(url.substr(0, schemeEnd));
   UpstreamTarget target;
-  if (scheme == "https") {
+  if (scheme == "https" || scheme == "h2") {
     target.tls = true;
-  } else if (scheme != "http") {
-    return fail("endpoint URL is not an http:// or https:// URL");
+  } else if (scheme != "http" && scheme != "h2c") {
+    return fail(kSchemes);
   }
+  // h2c: HTTP/2 over cleartext TCP with prior knowledge (RFC 9113 section 3.3); h2: HTTP/2 over
+  // TLS, ALPN "h2" (section 3.2), verified as an https backend is.
+  target.http2 = scheme == "h2c" || scheme == "h2";
   std::string_view rest = url.substr(schemeEnd + 3);
   const size_t authorityEnd = std::min(rest.find_first_of("/?#"), rest.size());
   std::string_view authority = rest.substr(0, authorityEnd);

@@ -1278,7 +1278,8 @@ class Loader {
         // The transport's parser decides; its reason is added when it says more than the rule.
         const bool scheme = why.find("not an http") != std::string::npos;
         error(*at, w,
-              "must be an http:// or https:// URL with a host (\"http://localhost:8080/api\")" +
+              "must be an http://, https://, h2c:// or h2:// URL with a host "
+              "(\"http://localhost:8080/api\")" +
                   (scheme ? std::string() : ": " + why));
         continue;
       }

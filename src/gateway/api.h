@@ -22,7 +22,7 @@ struct KeySource {
 };
 
 struct Endpoints {
-  std::vector<std::string> urls;  // http:// or https://, tried in order when failover
+  std::vector<std::string> urls;  // http(s):// or h2c:// / h2://, tried in order when failover
   bool failover = false;
   // WSO2 MGW 3.x securityConfig {type: basic}: "Basic base64(user:password)" sent to the backend
   // as Authorization; never logged. Empty = none.

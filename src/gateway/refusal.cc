@@ -8,7 +8,9 @@ namespace mgw::gateway {
 message::HttpResponse refusalAnswer(const Refusal& refusal, const CorsPolicy* cors,
                                     const message::HttpRequest& request,
                                     std::string_view requestId) {
-  message::HttpResponse reply = message::faultReply(refusal.failure, refusal.description);
+  // A gRPC call gets the same refusal as grpc-status and grpc-message (message::writeFault).
+  message::HttpResponse reply =
+      message::faultReplyFor(request, refusal.failure, refusal.description);
   if (refusal.decorated) {
     if (cors)
       for (auto& [name, value] : cors->responseHeaders(request)) reply.headers.emplace(name, value);

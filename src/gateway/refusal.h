@@ -43,9 +43,9 @@ struct Refusal {
 
 inline constexpr std::string_view kBasicChallenge = "Basic realm=\"micro-gw\"";
 
-// The answer to a refusal: the fault reply of refusal.failure with its description; when
-// decorated, the API's CORS response fields (cors may be null) and X-Request-Id (requestId); then
-// refusal.headers.
+// The answer to a refusal: the fault reply of refusal.failure with its description (grpc-status
+// and grpc-message for a gRPC call: message::faultFormatFor); when decorated, the API's CORS
+// response fields (cors may be null) and X-Request-Id (requestId); then refusal.headers.
 message::HttpResponse refusalAnswer(const Refusal& refusal, const CorsPolicy* cors,
                                     const message::HttpRequest& request,
                                     std::string_view requestId);

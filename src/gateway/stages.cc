@@ -385,6 +385,7 @@ StageResult planStage(Exchange& ex) {
   if (!endpoints->backendAuthorization.empty())
     plan->setHeaders.emplace_back("Authorization", endpoints->backendAuthorization);
   plan->connectTimeoutSeconds = api.connectTimeoutSeconds > 0 ? api.connectTimeoutSeconds : 5;
+  plan->faultFormat = message::faultFormatFor(request);
   // SPEC section 15: the gateway owns the CORS response fields of an API with CORS on.
   if (ex.cors) {
     plan->addResponseHeaders = ex.cors->responseHeaders(request);

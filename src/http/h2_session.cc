@@ -168,6 +168,7 @@ struct H2Stream {
   std::size_t fieldBytes = 0;
   bool tooLarge = false;     // the header list broke maxHeaderBytes or maxHeaderCount
   bool remoteEnded = false;  // END_STREAM received
+  bool headOnly = false;     // END_STREAM on the request's HEADERS: no body at all
   bool closed = false;       // the stream closed (answered, reset, or the connection went)
   std::uint32_t closeCode = 0;
   // Request body: DATA received and not yet taken (at most the stream window), and the piece
@@ -611,8 +612,10 @@ int H2Connection::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void
         s->remoteEnded = true;
         s->notify();
       }
-      if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+      if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        s->headOnly = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
         self->ready_.push_back(self->streams_[frame->hd.stream_id]);
+      }
       return 0;
     }
     default:
@@ -891,7 +894,9 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   request.http2 = true;
   RequestHead head;
   Outcome outcome;
-  const bool malformed = !s.tooLarge && !h2RequestHead(s.fields, s.remoteEnded, &head).empty();
+  // The framing follows the HEADERS frame's END_STREAM, not whether the DATA that ends the body
+  // arrived before this coroutine ran (a small gRPC call comes in one read).
+  const bool malformed = !s.tooLarge && !h2RequestHead(s.fields, s.headOnly, &head).empty();
   if (malformed) {
     // RFC 9113 section 8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR.
     reset(s, NGHTTP2_PROTOCOL_ERROR);

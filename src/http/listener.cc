@@ -238,6 +238,7 @@ asio::awaitable<void> sweepLoop(ServerContext& ctx, IoThread& t) {
     timer.expires_after(std::chrono::seconds(5));
     co_await timer.async_wait(kAwait);
     t.pool.sweep();
+    t.h2pool.sweep();
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "http/buffered_body.h"
+#include "http/h2_relay.h"
 #include "http/upstream_client.h"
 #include "message/fault_reply.h"
 #include "message/hop_by_hop.h"
@@ -57,37 +58,6 @@ BodyKind bodyKind(Framing framing) {
       return BodyKind::kUntilClose;
   }
   return BodyKind::kUntilClose;
-}
-
-// While an exchange holds a backend connection it counts as busy for its API.
-struct Busy {
-  observability::ApiId api;
-  bool on = false;
-  void set() {
-    if (!on) observability::metrics().upstreamBusy(api, 1);
-    on = true;
-  }
-  ~Busy() {
-    if (on) observability::metrics().upstreamBusy(api, -1);
-  }
-};
-
-// A backend fault before any byte of the answer reached the client: the fault reply, then close.
-asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::ForwardPlan& plan,
-                                   Outcome* outcome, Failure failure,
-                                   const std::string& description, const std::string& reason,
-                                   int retryAfterSeconds = 0) {
-  auto reply = message::faultReply(failure, description);
-  if (retryAfterSeconds > 0) reply.setHeader("Retry-After", std::to_string(retryAfterSeconds));
-  for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
-  outcome->status = reply.status;
-  outcome->failure = failure;
-  outcome->reason = reason;
-  log::warn("backend failure", {{"api", plan.api}, {"reason", reason}, {"trace_id", plan.traceId}});
-  for (const auto& [name, value] : plan.responseHeaders) reply.setHeader(name, value);
-  const bool keepAlive = false;
-  co_await writeReply(writer, reply, keepAlive);
-  co_return false;
 }
 
 // The client's body broke a limit or stalled (before any answer byte): 413, 400 or 408, then close.
@@ -260,6 +230,24 @@ asio::awaitable<Failure> acquire(ServerContext& ctx, IoThread& t, const message:
 
 }  // namespace
 
+asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::ForwardPlan& plan,
+                                   Outcome* outcome, Failure failure,
+                                   const std::string& description, const std::string& reason,
+                                   int retryAfterSeconds) {
+  auto reply =
+      message::faultReply(failure, description, message::Challenge::kApiKey, plan.faultFormat);
+  if (retryAfterSeconds > 0) reply.setHeader("Retry-After", std::to_string(retryAfterSeconds));
+  for (const auto& [name, value] : plan.addResponseHeaders) reply.headers.emplace(name, value);
+  outcome->status = reply.status;
+  outcome->failure = failure;
+  outcome->reason = reason;
+  log::warn("backend failure", {{"api", plan.api}, {"reason", reason}, {"trace_id", plan.traceId}});
+  for (const auto& [name, value] : plan.responseHeaders) reply.setHeader(name, value);
+  const bool keepAlive = false;
+  co_await writeReply(writer, reply, keepAlive);
+  co_return false;
+}
+
 void responseFields(const ResponseHead& r, bool headRequest,
                     const std::vector<std::pair<std::string, std::string>>& added,
                     const message::ForwardPlan& plan, std::vector<FieldView>* out) {
@@ -289,6 +277,10 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
                             const message::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
   // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
   // with std::string operands): every argument of a co_await call below is a named local.
+  // An h2c:// or h2:// endpoint: a stream on a multiplexed connection (h2_relay.h).
+  if (plan.targets.front().http2)
+    co_return co_await relayH2(ctx, t, writer, head, body, plan, keepAlive, outcome);
+
   const ServerOptions& options = ctx.options;
 
   // 0. Request buffering: a body of at most requestBufferBytes (a chunked one: up to that much)
@@ -315,7 +307,7 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
 
   // The upstream latency runs from here to the backend's response head.
   const auto upstreamStarted = steady_clock::now();
-  Busy busy{plan.metricsApi};
+  UpstreamBusy busy{plan.metricsApi};
 
   // 1. A slot among the backend's maxConnectionsPerBackend (waited for briefly), then a
   // connection: pooled, or new (failover to the next endpoint on a connect failure only).

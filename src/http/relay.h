@@ -14,6 +14,7 @@
 #include "http/wire.h"
 #include "message/forward_plan.h"
 #include "message/handler.h"
+#include "observability/metrics.h"
 
 namespace mgw::http {
 
@@ -24,6 +25,27 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
                             const RequestHead& head, RequestBody& body,
                             const message::ForwardPlan& plan, bool keepAlive,
                             message::Outcome* outcome);
+
+// While an exchange holds a backend connection (or stream) it counts as busy for its API.
+struct UpstreamBusy {
+  observability::ApiId api;
+  bool on = false;
+  void set() {
+    if (!on) observability::metrics().upstreamBusy(api, 1);
+    on = true;
+  }
+  ~UpstreamBusy() {
+    if (on) observability::metrics().upstreamBusy(api, -1);
+  }
+};
+
+// A backend fault before any byte of the answer reached the client: the fault reply (grpc-status
+// for a gRPC call: plan.faultFormat; Retry-After when given), the outcome and the log line;
+// returns false (close).
+asio::awaitable<bool> failExchange(DownstreamWriter& writer, const message::ForwardPlan& plan,
+                                   message::Outcome* outcome, Failure failure,
+                                   const std::string& description, const std::string& reason,
+                                   int retryAfterSeconds = 0);
 
 // The backend's fields as the client gets them: hop-by-hop ones and those its Connection field
 // lists out (but a HEAD or 304 answer keeps its Content-Length: it describes the representation,

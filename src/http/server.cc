@@ -116,7 +116,10 @@ void Server::stop(seconds drain) {
   while (impl_->connections.load() > 0 && steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   for (auto& t : impl_->threads) {
-    asio::post(t->io, [&thread = *t] { thread.pool.clear(); });
+    asio::post(t->io, [&thread = *t] {
+      thread.pool.clear();
+      thread.h2pool.clear();
+    });
     t->io.stop();
   }
   for (auto& t : impl_->threads)

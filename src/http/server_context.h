@@ -19,6 +19,7 @@
 
 #include "common/ip_matcher.h"
 #include "http/connection.h"
+#include "http/h2_upstream.h"
 #include "http/server.h"
 #include "http/upstream_pool.h"
 #include "message/handler.h"
@@ -45,6 +46,7 @@ struct IoThread {
   UpstreamPool pool;
   std::unordered_map<Connection*, IdleConnection> idle;  // this thread's waiting connections
   std::atomic<int> idleGateway{0};  // gateway connections in `idle` (read by other threads)
+  H2UpstreamPool h2pool{io};  // HTTP/2 backends (h2c://, h2://): multiplexed connections
   std::unordered_set<H2Connection*> http2;  // HTTP/2 connections (GOAWAY when draining)
   std::thread thread;
 

@@ -67,6 +67,13 @@ asio::awaitable<std::unique_ptr<Connection>> connectUpstream(
     *reason = "cannot set up TLS verification for " + target.host;
     co_return nullptr;
   }
+  // h2:// (RFC 9113 section 3.2): HTTP/2 is agreed in the handshake, ALPN "h2" and nothing else.
+  static constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
+  if (target.http2 &&
+      SSL_set_alpn_protos(conn->tls->native_handle(), kAlpnH2, sizeof kAlpnH2) != 0) {
+    *reason = "cannot offer ALPN h2 to " + target.host;
+    co_return nullptr;
+  }
   auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kAwait);
   if (hec) {
     *failure = Failure::kBackendTlsFailed;
@@ -75,7 +82,26 @@ asio::awaitable<std::unique_ptr<Connection>> connectUpstream(
                                hec == beast::error::timeout ? "timed out" : hec.message());
     co_return nullptr;
   }
+  if (target.http2) {
+    const unsigned char* selected = nullptr;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(conn->tls->native_handle(), &selected, &length);
+    if (length != 2 || selected[0] != 'h' || selected[1] != '2') {
+      *failure = Failure::kBackendTlsFailed;
+      *reason = "the backend did not select HTTP/2 in the TLS handshake (ALPN h2)";
+      co_return nullptr;
+    }
+  }
   co_return conn;
+}
+
+bool forwardedToBackend(std::string_view n, const std::vector<std::string>& connectionOptions,
+                        const message::ForwardPlan& plan) {
+  return !(message::isHopByHopHeader(n) || listed(connectionOptions, n) ||
+           equalsIgnoreCase(n, "Host") || equalsIgnoreCase(n, "X-Forwarded-For") ||
+           equalsIgnoreCase(n, "X-Forwarded-Proto") || equalsIgnoreCase(n, "X-Forwarded-Host") ||
+           equalsIgnoreCase(n, "Expect") || listed(plan.dropHeaders, n) ||
+           owned(plan.setHeaders, n));
 }
 
 bool bodyMayBeIgnored(const RequestHead& head) {
@@ -94,12 +120,7 @@ std::string upstreamHead(const RequestHead& head, const mgw::UpstreamTarget& tar
   out += " HTTP/1.1\r\n";
   const auto options = connectionOptions(head.fields);
   for (const Field& f : head.fields) {
-    const std::string& n = f.name;
-    if (message::isHopByHopHeader(n) || listed(options, n) || equalsIgnoreCase(n, "Host") ||
-        equalsIgnoreCase(n, "X-Forwarded-For") || equalsIgnoreCase(n, "X-Forwarded-Proto") ||
-        equalsIgnoreCase(n, "X-Forwarded-Host") || equalsIgnoreCase(n, "Expect") ||
-        listed(plan.dropHeaders, n) || owned(plan.setHeaders, n))
-      continue;
+    if (!forwardedToBackend(f.name, options, plan)) continue;
     appendField(out, f.name, f.value);
   }
   for (const auto& [name, value] : plan.setHeaders) appendField(out, name, value);

@@ -25,6 +25,12 @@ asio::awaitable<std::unique_ptr<Connection>> connectUpstream(asio::io_context& i
                                                              int timeoutSeconds,
                                                              std::string* reason, Failure* failure);
 
+// Whether a client's field `name` goes to the backend as received: not hop-by-hop nor listed in
+// the request's Connection field (`connectionOptions`), not Host, Expect or X-Forwarded-* (the
+// gateway writes its own), not one the plan drops (the API key) or sets (traceparent).
+bool forwardedToBackend(std::string_view name, const std::vector<std::string>& connectionOptions,
+                        const message::ForwardPlan& plan);
+
 // Whether a backend may leave the request's body unread: only POST, PUT and PATCH give content a
 // meaning every server reads (RFC 9110 section 9.3); cpp-httplib, Python's http.server and many
 // small servers ignore a GET, HEAD, OPTIONS or DELETE body and read it as the next request. A

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/endpoint_url.h"
+#include "message/fault_reply.h"
 
 namespace mgw::message {
 
@@ -37,6 +38,8 @@ struct ForwardPlan {
   // Access-Control-* fields the gateway owns when the API has CORS on).
   std::vector<std::pair<std::string, std::string>> addResponseHeaders;
   std::vector<std::string> dropResponseHeaders;
+  // How a backend fault is answered: the JSON fault body, or grpc-status for a gRPC call.
+  FaultFormat faultFormat = FaultFormat::kJson;
 };
 
 // The origin-form target for one endpoint: its base path joined with the request's path, its

@@ -193,6 +193,14 @@ def curl(url, method=None, headers=(), data=None, extra=(), timeout=20):
         return Reply(status, hdrs, body)
 
 
+def issue_key(gw, body=None):
+    """A signed API key from the gateway's /apikey, asked for by the shipped admin user."""
+    r = curl(gw.https("/apikey"), headers=[f"Authorization: {ADMIN_BASIC}"],
+             data=json.dumps(body) if body is not None else None)
+    assert r.status == 200, r.body
+    return r.body
+
+
 def base_config(backend=None, issuer_apis=None, extra=""):
     """A complete micro-gw.conf for a test: any free ports, the shipped admin user, test APIs."""
     apis = issuer_apis if issuer_apis is not None else [("PizzaShackAPI", "1.0.0"), ("EchoAPI", "*")]

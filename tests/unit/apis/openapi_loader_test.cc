@@ -103,6 +103,69 @@ TEST(OpenApiLoaderTest, SamplesFolderLoadsBoth) {
   EXPECT_EQ(apis[1].name, "PizzaShackAPI");
 }
 
+// Issue 23: the gRPC sample, an API whose context is the service's full name and whose resources
+// are its methods (POST), with an h2c:// endpoint.
+TEST(OpenApiLoaderTest, GrpcSample) {
+  std::vector<ApiLoadError> errors;
+  auto apis =
+      loadApiDefinitions({std::string(MGW_SOURCE_DIR) + "/samples/grpc/echo.yaml"}, &errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  const ApiDefinition& a = apis[0];
+  EXPECT_EQ(a.context, "/echo.v1.Echo");
+  EXPECT_EQ(a.production.urls, std::vector<std::string>{"h2c://127.0.0.1:50051/echo.v1.Echo"});
+  for (const char* method : {"/Unary", "/ServerStream", "/ClientStream", "/Bidi"}) {
+    const Resource* r = findResource(a, "POST", method);
+    ASSERT_NE(r, nullptr) << method;
+    EXPECT_TRUE(r->secured);
+  }
+  ASSERT_FALSE(a.keySources.empty());
+  EXPECT_EQ(a.keySources[0].name, "apikey");
+}
+
+TEST(OpenApiLoaderTest, Http2EndpointsInWso2Extensions) {
+  auto write = [](const std::string& name, const std::string& sandbox) {
+    const std::string path = ::testing::TempDir() + "/" + name;
+    std::ofstream out(path);
+    out << "openapi: 3.0.0\ninfo: {title: H2, version: \"1\"}\nx-wso2-basePath: /h2\n"
+           "x-wso2-production-endpoints: {urls: [\"h2://127.0.0.1:8443/base\", "
+           "\"h2c://127.0.0.1:8080\"], type: failover}\n"
+           "x-wso2-sandbox-endpoints: {urls: [\"" +
+               sandbox + "\"]}\npaths:\n  /a: {post: {}}\n";
+    return path;
+  };
+  std::vector<ApiLoadError> errors;
+  auto apis = loadApiDefinitions({write("mgw_h2_good.yaml", "h2c://127.0.0.1:1")}, &errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  EXPECT_EQ(apis[0].production.urls,
+            (std::vector<std::string>{"h2://127.0.0.1:8443/base", "h2c://127.0.0.1:8080"}));
+  EXPECT_TRUE(apis[0].production.failover);
+  EXPECT_EQ(apis[0].sandbox.urls, std::vector<std::string>{"h2c://127.0.0.1:1"});
+
+  // One list, one protocol: HTTP/1.1 and HTTP/2 URLs are not failover partners.
+  errors.clear();
+  apis = loadApiDefinitions(
+      {write("mgw_h2_mixed.yaml", "h2c://127.0.0.1:1\", \"http://127.0.0.1:2")}, &errors);
+  EXPECT_TRUE(apis.empty());
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_NE(
+      errors[0].toString().find("/x-wso2-sandbox-endpoints/urls: endpoint 'http://127.0.0.1:2' "
+                                "speaks HTTP/1.1 and 'h2c://127.0.0.1:1' HTTP/2"),
+      std::string::npos)
+      << joined(errors);
+
+  errors.clear();
+  apis = loadApiDefinitions({write("mgw_h2_bad.yaml", "h3://127.0.0.1:1")}, &errors);
+  EXPECT_TRUE(apis.empty());
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_NE(errors[0].toString().find(
+                "/x-wso2-sandbox-endpoints/urls/0: endpoint 'h3://127.0.0.1:1': endpoint URL is "
+                "not an http://, https://, h2c:// or h2:// URL"),
+            std::string::npos)
+      << joined(errors);
+}
+
 TEST(OpenApiLoaderTest, JsonServersFallbackAndSecurityForms) {
   std::vector<ApiLoadError> errors;
   auto apis = loadApiDefinitions({kData + "/good"}, &errors);
@@ -167,7 +230,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"missing_version.yaml", "/info/version", "missing info.version"},
                       BadCase{"no_endpoints.yaml", "/x-wso2-production-endpoints", "no endpoints"},
                       BadCase{"endpoint_not_http.yaml", "/x-wso2-production-endpoints/urls/1",
-                              "not an http:// or https:// URL"},
+                              "not an http://, https://, h2c:// or h2:// URL"},
                       BadCase{"bad_basepath.yaml", "/x-wso2-basePath",
                               "bad basePath '/shop/../admin'"},
                       BadCase{"yaml_syntax.yaml", "", "YAML syntax error at line 7"},
@@ -296,6 +359,18 @@ config::InlineApi inlineApi() {
   return in;
 }
 
+TEST(OpenApiLoaderTest, InlineEndpointsTakeOneProtocol) {
+  config::InlineApi mixed = inlineApi();
+  mixed.production = {"http://127.0.0.1:1/a", "h2://127.0.0.1:2/a"};
+  config::Config cfg;
+  cfg.apis.inlineApis.push_back(mixed);
+  std::vector<ApiLoadError> errors;
+  EXPECT_TRUE(buildApis(cfg, &errors).empty());
+  ASSERT_EQ(errors.size(), 1u) << joined(errors);
+  EXPECT_NE(errors[0].message.find("one endpoint list take one protocol"), std::string::npos)
+      << joined(errors);
+}
+
 TEST(OpenApiLoaderTest, InlineApi) {
   config::InlineApi in = inlineApi();
   in.apiKeyHeader = "X-Key";
@@ -360,7 +435,8 @@ TEST(OpenApiLoaderTest, BuildApisValidatesInline) {
   ASSERT_EQ(errors.size(), 4u) << joined(errors);
   EXPECT_EQ(errors[0].file, "conf/micro-gw.conf:42");
   EXPECT_NE(errors[0].message.find("bad context"), std::string::npos);
-  EXPECT_NE(errors[1].message.find("not an http:// or https:// URL"), std::string::npos);
+  EXPECT_NE(errors[1].message.find("not an http://, https://, h2c:// or h2:// URL"),
+            std::string::npos);
   EXPECT_NE(errors[2].message.find("security 'oauth2'"), std::string::npos);
   EXPECT_EQ(errors[3].file, "conf/micro-gw.conf:60");
   EXPECT_NE(errors[3].message.find("no endpoints"), std::string::npos);

@@ -77,6 +77,49 @@ TEST(EndpointUrl, RefusesWhitespaceAndControls) {
   EXPECT_FALSE(parseEndpointUrl("ftp://localhost/", &error));
 }
 
+// Issue 23 item 3: HTTP/2 backends. h2c:// is cleartext with prior knowledge, h2:// TLS with ALPN;
+// their origins differ from http:// and https:// to the same address (never one pooled connection
+// for both protocols).
+TEST(EndpointUrl, Http2Schemes) {
+  std::string error;
+  auto h2c = parseEndpointUrl("h2c://127.0.0.1:50051", &error);
+  ASSERT_TRUE(h2c) << error;
+  EXPECT_TRUE(h2c->http2);
+  EXPECT_FALSE(h2c->tls);
+  EXPECT_EQ(h2c->port, 50051);
+  EXPECT_EQ(h2c->origin, "h2c://127.0.0.1:50051");
+  EXPECT_EQ(h2c->hostHeader, "127.0.0.1:50051");
+  auto h2 = parseEndpointUrl("H2://grpc.example:8443/base?x=1", &error);
+  ASSERT_TRUE(h2) << error;
+  EXPECT_TRUE(h2->http2);
+  EXPECT_TRUE(h2->tls);
+  EXPECT_EQ(h2->host, "grpc.example");
+  EXPECT_EQ(h2->basePath, "/base");
+  EXPECT_EQ(h2->baseQuery, "x=1");
+  EXPECT_EQ(h2->origin, "h2://grpc.example:8443");
+  // Default ports: 80 cleartext, 443 TLS, as for http and https.
+  EXPECT_EQ(parseEndpointUrl("h2c://backend", &error)->port, 80);
+  EXPECT_EQ(parseEndpointUrl("h2c://backend", &error)->hostHeader, "backend");
+  EXPECT_EQ(parseEndpointUrl("h2://[::1]", &error)->port, 443);
+  EXPECT_EQ(parseEndpointUrl("h2://[::1]", &error)->hostHeader, "[::1]");
+  auto http = parseEndpointUrl("http://127.0.0.1:50051", &error);
+  EXPECT_FALSE(http->http2);
+  EXPECT_NE(http->origin, h2c->origin);
+  EXPECT_FALSE(parseEndpointUrl("https://127.0.0.1", &error)->http2);
+  // Errors stay precise, naming the schemes allowed.
+  for (const char* bad :
+       {"grpc://host:50051", "h2s://host", "h3://host", "h2c:/host", "h2c//host"}) {
+    EXPECT_FALSE(parseEndpointUrl(bad, &error)) << bad;
+    EXPECT_EQ(error, "endpoint URL is not an http://, https://, h2c:// or h2:// URL") << bad;
+  }
+  EXPECT_FALSE(parseEndpointUrl("h2c://:50051", &error));
+  EXPECT_EQ(error, "endpoint URL has no host");
+  EXPECT_FALSE(parseEndpointUrl("h2://host:0", &error));
+  EXPECT_EQ(error, "endpoint URL has an invalid port");
+  EXPECT_FALSE(parseEndpointUrl("h2c://user@host", &error));
+  EXPECT_EQ(error, "endpoint URL must not carry user info");
+}
+
 // One split of host and port for a backend URL's authority and a request's Host field.
 TEST(EndpointUrl, AuthorityErrorsAndIpv6) {
   std::string error;

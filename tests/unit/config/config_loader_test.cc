@@ -727,7 +727,7 @@ apiKeyHeader = "bad header"
             "with '/', and hold no '//', '?', '#' or spaces (\"/pizzashack/1.0.0\")");
   EXPECT_EQ(r.errors[1].toString(),
             "test.conf:5: [[apis.api]] production = \"ftp://host/x\": must be an "
-            "http:// or https:// URL with a host (\"http://localhost:8080/api\")");
+            "http://, https://, h2c:// or h2:// URL with a host (\"http://localhost:8080/api\")");
   EXPECT_EQ(r.errors[2].toString(),
             "test.conf:6: [[apis.api]] security = \"oauth2\": unknown security "
             "scheme; must be one of api_key, or [] for an open API");
@@ -739,6 +739,32 @@ apiKeyHeader = "bad header"
       load(
           "[[apis.api]]\nname=\"A\"\nversion=\"1\"\ncontext=\"/apikey\"\nproduction=\"http://x\"\n")
           .ok());
+}
+
+// Issue 23: HTTP/2 backends in inline APIs (h2c:// cleartext, h2:// TLS); a scheme that is
+// neither is refused naming the four.
+TEST(InlineApis, Http2Endpoints) {
+  Config c = loaded(R"(
+[[apis.api]]
+  name = "Echo"
+  version = "1"
+  context = "/echo.v1.Echo"
+  production = "h2c://127.0.0.1:50051"
+  sandbox = ["h2://127.0.0.1:50052"]
+)");
+  ASSERT_EQ(c.apis.inlineApis.size(), 1u);
+  EXPECT_EQ(c.apis.inlineApis[0].production, std::vector<std::string>{"h2c://127.0.0.1:50051"});
+  EXPECT_EQ(c.apis.inlineApis[0].sandbox, std::vector<std::string>{"h2://127.0.0.1:50052"});
+  LoadResult r = load(R"([[apis.api]]
+name = "A"
+version = "1"
+context = "/a"
+production = "grpc://127.0.0.1:50051"
+)");
+  ASSERT_EQ(r.errors.size(), 1u) << allErrors(r);
+  EXPECT_EQ(r.errors[0].toString(),
+            "test.conf:5: [[apis.api]] production = \"grpc://127.0.0.1:50051\": must be an "
+            "http://, https://, h2c:// or h2:// URL with a host (\"http://localhost:8080/api\")");
 }
 
 TEST(InlineApis, DuplicateNameVersionAndMissingKeys) {

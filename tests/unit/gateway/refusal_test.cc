@@ -34,6 +34,36 @@ TEST(RefusalTest, TheFaultBodyStatusAndCodeComeFromFaultFor) {
   }
 }
 
+// gRPC calls get the same refusal as grpc-status and grpc-message; the refusal's own fields
+// (Retry-After) and X-Request-Id stay, as metadata.
+TEST(RefusalTest, AGrpcCallGetsGrpcStatusAndTheDescription) {
+  message::HttpRequest call;
+  call.method = "POST";
+  call.headers.emplace("content-type", "application/grpc");
+  Refusal throttled{Failure::kSubscriptionThrottled,
+                    "the policy Gold allows 5 requests per 60 s; retry after 7 s", "internal"};
+  throttled.set("Retry-After", "7");
+  auto reply = refusalAnswer(throttled, nullptr, call, "rid");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_TRUE(reply.body.empty());
+  EXPECT_EQ(reply.headers.find("Content-Type")->second, "application/grpc");
+  EXPECT_EQ(reply.headers.find("grpc-status")->second, "8");
+  EXPECT_EQ(reply.headers.find("grpc-message")->second,
+            "the policy Gold allows 5 requests per 60 s; retry after 7 s");
+  EXPECT_EQ(reply.headers.find("Retry-After")->second, "7");
+  EXPECT_EQ(reply.headers.find("X-Request-Id")->second, "rid");
+
+  auto missing =
+      refusalAnswer(Refusal{Failure::kMissingCredentials, "no key", ""}, nullptr, call, "rid");
+  EXPECT_EQ(missing.status, 200);
+  EXPECT_EQ(missing.headers.find("grpc-status")->second, "16");
+  EXPECT_EQ(missing.headers.count("WWW-Authenticate"), 0u);
+  EXPECT_EQ(refusalAnswer(Refusal{Failure::kApiNotAllowed, "d", ""}, nullptr, call, "rid")
+                .headers.find("grpc-status")
+                ->second,
+            "7");
+}
+
 TEST(RefusalTest, HeadersAreSetOrAppendedInOrder) {
   Refusal basic{Failure::kAuthInvalid, "d", ""};
   basic.set("WWW-Authenticate", std::string(kBasicChallenge)).set("Retry-After", "3");

@@ -205,6 +205,33 @@ TEST(RouterTest, RepeatedSlashesNeverReachAnotherResource) {
   EXPECT_EQ(wide.match("GET", "/wide/other").failure, Failure::kNone);
 }
 
+// gRPC (SPEC section 16, issue 23): an API whose context is the service's full name and whose
+// resources are its methods, each POST; the method's path goes to the backend as it came.
+TEST(RouterTest, GrpcServiceAndMethods) {
+  Router r({api("Echo", "/echo.v1.Echo",
+                {{"POST", "/Unary", true},
+                 {"POST", "/ServerStream", true},
+                 {"POST", "/ClientStream", true},
+                 {"POST", "/Bidi", true}}),
+            api("EchoAdmin", "/echo.v1.EchoAdmin", {{"POST", "/Reset", true}})});
+  for (const char* method : {"Unary", "ServerStream", "ClientStream", "Bidi"}) {
+    RouteMatch m = r.match("POST", std::string("/echo.v1.Echo/") + method);
+    ASSERT_EQ(m.failure, Failure::kNone) << method;
+    EXPECT_EQ(m.api->name, "Echo");
+    EXPECT_EQ(m.backendPath, std::string("/") + method);
+  }
+  RouteMatch admin = r.match("POST", "/echo.v1.EchoAdmin/Reset");
+  ASSERT_EQ(admin.failure, Failure::kNone);
+  EXPECT_EQ(admin.api->name, "EchoAdmin");
+  // No such method of a known service; no such service; a method called another way.
+  EXPECT_EQ(r.match("POST", "/echo.v1.Echo/Missing").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("POST", "/echo.v1.Echo/unary").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("POST", "/echo.v1.Echo").failure, Failure::kNoResource);
+  EXPECT_EQ(r.match("POST", "/echo.v1.Ech/Unary").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("POST", "/echo.v2.Echo/Unary").failure, Failure::kNoApi);
+  EXPECT_EQ(r.match("GET", "/echo.v1.Echo/Unary").failure, Failure::kNoResource);
+}
+
 TEST(RouterTest, ExposesApis) {
   Router r = makeRouter();
   EXPECT_EQ(r.apis().size(), 4u);

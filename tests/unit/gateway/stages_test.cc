@@ -275,6 +275,19 @@ TEST_F(StagesTest, PlanTakesXForwardedHostFromAnAbsoluteFormTarget) {
   EXPECT_EQ(ex->plan->rawPath, "/menu");
 }
 
+// A backend fault on a gRPC call is answered with grpc-status too (the relay reads the plan).
+TEST_F(StagesTest, PlanOfAGrpcCallAsksForGrpcFaults) {
+  auto rest = request("GET", "/pizzashack/1.0.0/menu", {{"apikey", "k"}});
+  auto plain = routed(rest);
+  ASSERT_EQ(planStage(*plain).kind, Kind::kContinue);
+  EXPECT_EQ(plain->plan->faultFormat, message::FaultFormat::kJson);
+  auto call = request("GET", "/pizzashack/1.0.0/menu",
+                      {{"apikey", "k"}, {"content-type", "application/grpc+proto"}});
+  auto grpc = routed(call);
+  ASSERT_EQ(planStage(*grpc).kind, Kind::kContinue);
+  EXPECT_EQ(grpc->plan->faultFormat, message::FaultFormat::kGrpc);
+}
+
 TEST_F(StagesTest, PlanSendsASandboxKeyToSandboxEndpointsOrRefuses) {
   json sandbox = claims();
   sandbox["keytype"] = "SANDBOX";
