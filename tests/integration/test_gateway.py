@@ -172,7 +172,8 @@ apiKeyQuery = "key"
         # curl would negotiate h2 and drop it).
         r = self.call("/echoapi/1.0.0/things?apikey=" + urllib.parse.quote(self.key, safe="") + "&keep=1",
                       self.key, headers=["X-Custom: yes", "Connection: keep-alive, X-Hop", "X-Hop: secret"],
-                      extra=("--http1.1",))
+                      # Connection options are HTTP/1.1's (curl drops the field over HTTP/2, ALPN h2).
+                      extra=["--http1.1"])
         self.assertEqual(r.status, 200, r.body)
         seen = r.json()
         self.assertEqual(seen["path"], "/echo/things")
