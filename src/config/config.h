@@ -171,6 +171,9 @@ struct JwtGeneratorConfig {
   std::string header = "X-JWT-Assertion";
   std::string signingKey;  // resolved keystore path; "" = its own, generated at first start
   std::string signingKeyPassword;
+  // WSO2 MGW 3.x [jwtGeneratorConfig]: signed by the STS key, as WSO2 signed with its keystore's
+  // (a migrated backend verifies with that certificate); when signingKey is empty.
+  bool signWithStsKey = false;
   std::string kid = "micro-gw-backend";  // its own kid in the JWKS
   std::string issuer = "micro-gw";
   int validitySeconds = 900;

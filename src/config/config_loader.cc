@@ -1515,6 +1515,7 @@ class Loader {
   void readWso2JwtGenerator(const Value& t, JwtGeneratorConfig& j) {
     const std::string header = "[jwtGeneratorConfig]";
     if (j.line == 0) j.line = lineOf(t);
+    j.signWithStsKey = true;
     readTable(
         t, header, "jwtGeneratorConfig",
         {

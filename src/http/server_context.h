@@ -46,7 +46,7 @@ struct IoThread {
   UpstreamPool pool;
   std::unordered_map<Connection*, IdleConnection> idle;  // this thread's waiting connections
   std::atomic<int> idleGateway{0};  // gateway connections in `idle` (read by other threads)
-  H2UpstreamPool h2pool{io};  // HTTP/2 backends (h2c://, h2://): multiplexed connections
+  H2UpstreamPool h2pool{io};        // HTTP/2 backends (h2c://, h2://): multiplexed connections
   std::unordered_set<H2Connection*> http2;  // HTTP/2 connections (GOAWAY when draining)
   std::thread thread;
 

@@ -36,6 +36,9 @@ struct HttpRequest {
   std::string clientAddress;  // the TCP peer
   bool tls = false;
   bool http2 = false;  // arrived as an HTTP/2 stream (else HTTP/1.x): the protocol label and field
+  // A body follows the head (HTTP/1.1: Content-Length above 0 or chunked; HTTP/2: no END_STREAM
+  // on HEADERS), whatever fields announce it.
+  bool hasBody = false;
 
   // The value of the first field of that name, "" when absent.
   const std::string& header(const std::string& name) const;

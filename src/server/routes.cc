@@ -64,8 +64,7 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
       if (request.hasHeader("Sec-Fetch-Site")) facts.fetchSite = request.header("Sec-Fetch-Site");
       facts.host = request.authority.empty() ? request.header("Host") : request.authority;
       facts.contentType = request.header("Content-Type");
-      const std::string& length = request.header("Content-Length");
-      facts.hasBody = request.hasHeader("Transfer-Encoding") || (!length.empty() && length != "0");
+      facts.hasBody = request.hasBody;
       if (auto refusal =
               sts::checkCrossSite(facts, state->config.listener.managementAllowedOrigins)) {
         HttpResponse res = answer(*refusal);

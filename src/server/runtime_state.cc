@@ -130,13 +130,16 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
   // [jwtGenerator] (SPEC section 15): its key is published in the same JWKS under its own kid.
   // Never the STS key (issue 22 item 8): a backend that trusts the backend JWT's key must not
   // thereby trust API keys, and the other way round. Without signingKey, a development ES256 key
-  // of its own is generated at first start next to the STS key.
+  // of its own is generated at first start next to the STS key. A WSO2 MGW 3.x
+  // [jwtGeneratorConfig] keeps WSO2's choice, the STS (keystore) key, so migrated backends verify.
   std::shared_ptr<const token::VerificationKey> jwtPublicKey;
   if (config.jwtGenerator.enabled) {
     std::shared_ptr<const token::SigningKey> jwtKey;
     std::string jwtPath = config.jwtGenerator.signingKey;
     std::string jwtPassword = config.jwtGenerator.signingKeyPassword;
-    if (jwtPath.empty()) {
+    if (jwtPath.empty() && config.jwtGenerator.signWithStsKey) {
+      jwtKey = state->signingKey;  // null when the STS key failed to load (already an error)
+    } else if (jwtPath.empty()) {
       jwtPath = defaultBackendJwtKeystorePath(config);
       jwtPassword.clear();
       if (!ensureDevKeystore(jwtPath, jwtPath, token::Algorithm::kES256, "", options, errors,
