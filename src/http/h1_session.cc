@@ -207,8 +207,7 @@ awaitable<bool> exchange(Exchange x) {
   request.method = head.method;
   request.target = head.target;
   for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
-  request.hasBody = head.framing == Framing::kChunked ||
-                    (head.framing == Framing::kLength && head.contentLength > 0);
+  request.hasBody = head.hasBody();
   bool keepAlive = head.keepAlive && !x.ctx.draining;
 
   Decision decision;

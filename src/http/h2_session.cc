@@ -909,8 +909,7 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   request.method = head.method;
   request.target = head.target;
   for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
-  request.hasBody = head.framing == Framing::kChunked ||
-                    (head.framing == Framing::kLength && head.contentLength > 0);
+  request.hasBody = head.hasBody();
   Decision decision;
   if (s.tooLarge) {
     decision = Decision::reply(message::faultReply(

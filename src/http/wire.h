@@ -34,6 +34,11 @@ struct RequestHead {
   std::uint64_t contentLength = 0;
   bool keepAlive = true;
   bool expectContinue = false;
+
+  // A body follows the head (chunked, or a Content-Length above 0), whichever protocol framed it.
+  bool hasBody() const {
+    return framing == Framing::kChunked || (framing == Framing::kLength && contentLength > 0);
+  }
 };
 
 struct ResponseHead {
