@@ -1,6 +1,7 @@
 #include "common/crypto_util.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 
@@ -41,8 +42,14 @@ std::string uuidV4() {
 }
 
 std::string sha256(std::string_view data) {
+  // The digest is fetched once: SHA256() fetches it from the provider on every call (the key
+  // cache hashes every request's key).
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  unsigned int size = 0;
+  if (kSha256 == nullptr ||
+      EVP_Digest(data.data(), data.size(), md, &size, kSha256, nullptr) != 1 || size != sizeof md)
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
   return std::string(reinterpret_cast<char*>(md), sizeof md);
 }
 

@@ -1,5 +1,7 @@
 #include "common/syntax.h"
 
+#include <array>
+
 #include <sodium.h>
 
 #include <string>
@@ -117,12 +119,18 @@ bool isLegacyWso2PasswordHash(std::string_view stored) {
 }
 
 bool isHttpToken(std::string_view s) {
-  static constexpr std::string_view kTchar = "!#$%&'*+-.^_`|~";
+  // tchar (RFC 9110 section 5.6.2) as a table: header names are checked on every request.
+  static constexpr auto kTchar = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+  }();
   if (s.empty()) return false;
-  for (char c : s) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && kTchar.find(c) == std::string_view::npos) return false;
-  }
+  for (char c : s)
+    if (!kTchar[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "http/wire.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "common/syntax.h"
@@ -15,6 +16,28 @@ constexpr std::size_t kMaxTrailerBytes = 8192;    // all trailer fields of one m
 
 // RFC 9110 section 5.5: field-vchar, SP, HTAB; obs-text (0x80-0xFF) is kept opaque.
 bool isValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7F); }
+
+// Whether every byte of a field value is a value character: eight bytes at a time (a value is
+// often a long API key or cookie), each word that holds a byte below 0x20 or a DEL looked at
+// byte by byte (HTAB is allowed).
+bool allValueChars(std::string_view v) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, v.data() + i, 8);
+    const std::uint64_t below20 = (w - kOnes * 0x20) & ~w & kHigh;  // some byte < 0x20
+    const std::uint64_t x = w ^ (kOnes * 0x7F);
+    const std::uint64_t del = (x - kOnes) & ~x & kHigh;  // some byte == 0x7F
+    if (below20 | del)
+      for (std::size_t j = i; j < i + 8; ++j)
+        if (!isValueChar(static_cast<unsigned char>(v[j]))) return false;
+  }
+  for (; i < v.size(); ++i)
+    if (!isValueChar(static_cast<unsigned char>(v[i]))) return false;
+  return true;
+}
 
 bool isOws(char c) { return c == ' ' || c == '\t'; }
 
@@ -82,10 +105,9 @@ WireError parseFields(const std::vector<std::string_view>& lines, std::size_t ma
       return fail(Failure::kBadFraming, "a header name is not a token: \"" + shown(name) + "\"");
     }
     const std::string_view value = trimOws(line.substr(colon + 1));
-    for (unsigned char c : value)
-      if (!isValueChar(c))
-        return fail(Failure::kBadFraming, "the value of header \"" + shown(name) +
-                                              "\" holds a control character (NUL, CR, LF...)");
+    if (!allValueChars(value))
+      return fail(Failure::kBadFraming, "the value of header \"" + shown(name) +
+                                            "\" holds a control character (NUL, CR, LF...)");
     if (fields->size() >= maxCount)
       return fail(Failure::kHeadersTooLarge,
                   "more than " + std::to_string(maxCount) +
@@ -187,44 +209,54 @@ std::vector<std::string_view> splitList(std::string_view value) {
 
 std::size_t findHeadEnd(std::string_view data, std::size_t maxHeadBytes, std::size_t* scanned,
                         WireError* error) {
+  // Only bytes below the limit are looked at: the LF that ends a head counts too (found by
+  // fuzz_http_wire: a head of maxHeadBytes + 1 bytes whose extra byte was its final LF was
+  // accepted). The scan jumps from line end to line end (memchr), as a head is mostly one long
+  // line or two (an API key, a cookie): no per-byte loop.
+  const std::size_t limit = std::min(data.size(), maxHeadBytes);
   std::size_t pos = *scanned;
-  for (; pos < data.size(); ++pos) {
-    // The limit first: the LF that ends a head counts too (found by fuzz_http_wire: a head of
-    // maxHeadBytes + 1 bytes whose extra byte was its final LF was accepted).
-    if (pos + 1 > maxHeadBytes) {
-      const std::size_t first = data.find_first_not_of("\r\n");
-      const bool inRequestLine = first == std::string_view::npos || data.find('\n', first) > pos;
-      *error = inRequestLine ? fail(Failure::kUriTooLong,
-                                    "the request line exceeds " + std::to_string(maxHeadBytes) +
-                                        " bytes ([listenerConfig] maxHeaderBytes)")
-                             : fail(Failure::kHeadersTooLarge,
-                                    "the request head exceeds " + std::to_string(maxHeadBytes) +
-                                        " bytes ([listenerConfig] maxHeaderBytes)");
-      return 0;
-    }
-    const char c = data[pos];
-    if (c == '\r') {
-      if (pos + 1 < data.size() && data[pos + 1] != '\n') {
+  while (pos < limit) {
+    const char* from = data.data() + pos;
+    const auto* lf = static_cast<const char*>(std::memchr(from, '\n', limit - pos));
+    const std::size_t end = lf ? static_cast<std::size_t>(lf - data.data()) : limit;
+    // A CR must be followed by LF (RFC 9112 section 2.2): the first CR of the line is either
+    // right before its LF or, at the limit or the end of the data, not yet judged.
+    if (const auto* cr = static_cast<const char*>(std::memchr(from, '\r', end - pos))) {
+      const std::size_t at = static_cast<std::size_t>(cr - data.data());
+      if (at + 1 < data.size() && data[at + 1] != '\n') {
         *error = fail(Failure::kBadFraming, "a CR not followed by LF in the request head");
         return 0;
       }
-    } else if (c == '\n') {
-      if (pos == 0 || data[pos - 1] != '\r') {
-        *error =
-            fail(Failure::kBadFraming,
-                 "a line ends in a bare LF; HTTP/1.1 lines end in CRLF (RFC 9112 section 2.2)");
-        return 0;
-      }
-      // An empty line: the end of the head, unless nothing but empty lines came before it.
-      if (pos == 1 || data[pos - 2] == '\n') {
-        const bool leading = data.find_first_not_of("\r\n") == std::string_view::npos ||
-                             data.find_first_not_of("\r\n") > pos;
-        if (!leading) {
-          *scanned = pos + 1;
-          return pos + 1;
-        }
+    }
+    if (!lf) {
+      pos = end;
+      break;
+    }
+    if (end == 0 || data[end - 1] != '\r') {
+      *error = fail(Failure::kBadFraming,
+                    "a line ends in a bare LF; HTTP/1.1 lines end in CRLF (RFC 9112 section 2.2)");
+      return 0;
+    }
+    // An empty line: the end of the head, unless nothing but empty lines came before it.
+    if (end == 1 || data[end - 2] == '\n') {
+      const std::size_t first = data.find_first_not_of("\r\n");
+      if (first != std::string_view::npos && first <= end) {
+        *scanned = end + 1;
+        return end + 1;
       }
     }
+    pos = end + 1;
+  }
+  if (pos >= maxHeadBytes && data.size() > maxHeadBytes) {
+    const std::size_t first = data.find_first_not_of("\r\n");
+    const bool inRequestLine = first == std::string_view::npos || data.find('\n', first) > pos;
+    *error = inRequestLine ? fail(Failure::kUriTooLong,
+                                  "the request line exceeds " + std::to_string(maxHeadBytes) +
+                                      " bytes ([listenerConfig] maxHeaderBytes)")
+                           : fail(Failure::kHeadersTooLarge,
+                                  "the request head exceeds " + std::to_string(maxHeadBytes) +
+                                      " bytes ([listenerConfig] maxHeaderBytes)");
+    return 0;
   }
   // Keep a trailing CR unscanned, so its LF is checked against it next time.
   *scanned = pos > 0 && data[pos - 1] == '\r' ? pos - 1 : pos;

@@ -29,7 +29,9 @@ std::mt19937_64& generator() {
 
 void appendHex(std::string& out, std::uint64_t v, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) out += kHex[(v >> (i * 4)) & 0xf];
+  char buf[16];
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) buf[i] = kHex[v & 0xf];
+  out.append(buf, static_cast<std::size_t>(digits));
 }
 
 std::string randomHex(int digits) {
