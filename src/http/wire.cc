@@ -71,9 +71,11 @@ bool parseVersion(std::string_view v, int* major, int* minor) {
 }
 
 // Splits a head into its lines (the head was measured by findHeadEnd, so every line ends in
-// CRLF and none holds a bare CR or LF). Skips leading empty lines.
-std::vector<std::string_view> headLines(std::string_view head) {
-  std::vector<std::string_view> lines;
+// CRLF and none holds a bare CR or LF). Skips leading empty lines. The lines live in a vector of
+// the calling thread, reused by the next head (no allocation per request): valid until then.
+const std::vector<std::string_view>& headLines(std::string_view head) {
+  thread_local std::vector<std::string_view> lines;
+  lines.clear();
   while (head.size() >= 2 && head[0] == '\r' && head[1] == '\n') head.remove_prefix(2);
   std::size_t start = 0;
   while (start < head.size()) {
@@ -89,6 +91,7 @@ std::vector<std::string_view> headLines(std::string_view head) {
 // Field lines after the start line: syntax only (RFC 9112 section 5).
 WireError parseFields(const std::vector<std::string_view>& lines, std::size_t maxCount,
                       std::vector<Field>* fields) {
+  fields->reserve(fields->size() + std::min(lines.size(), maxCount + 1));
   for (std::size_t i = 1; i < lines.size(); ++i) {
     std::string_view line = lines[i];
     if (isOws(line.front()))
@@ -264,7 +267,7 @@ std::size_t findHeadEnd(std::string_view data, std::size_t maxHeadBytes, std::si
 }
 
 WireError parseRequestHead(std::string_view head, const RequestLimits& limits, RequestHead* out) {
-  const auto lines = headLines(head);
+  const auto& lines = headLines(head);
   if (lines.empty()) return fail(Failure::kBadFraming, "an empty request");
   const std::string_view line = lines[0];
 
@@ -372,7 +375,7 @@ WireError parseRequestHead(std::string_view head, const RequestLimits& limits, R
 
 WireError parseResponseHead(std::string_view head, std::string_view requestMethod,
                             ResponseHead* out) {
-  const auto lines = headLines(head);
+  const auto& lines = headLines(head);
   if (lines.empty()) return fail(Failure::kBadFraming, "an empty response");
   const std::string_view line = lines[0];
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 section 4)
