@@ -73,21 +73,24 @@ PrefaceMatch matchPreface(std::string_view first) {
   return n == kHttp2Preface.size() ? PrefaceMatch::kHttp2 : PrefaceMatch::kMore;
 }
 
-std::string h2RequestHead(const std::vector<Field>& fields, bool endStream, RequestHead* head) {
-  std::string method, scheme, path, authority;
+std::string h2RequestHead(std::vector<Field> fields, bool endStream, RequestHead* head) {
+  // The pseudo-header values are views into `fields`, which lives until the end; the regular
+  // fields are moved into the head (a key or a cookie is not copied).
+  std::string_view method, scheme, path, authority;
   bool hasMethod = false, hasScheme = false, hasPath = false, hasAuthority = false;
   bool regular = false;
   std::string cookie;
   bool hasLength = false;
   std::uint64_t length = 0;
   head->fields.clear();
-  for (const Field& f : fields) {
+  head->fields.reserve(fields.size() + 2);
+  for (Field& f : fields) {
     if (f.name.empty()) return "an empty field name";
     if (!isLower(f.name)) return "a field name with upper-case letters: " + f.name.substr(0, 64);
     if (f.name[0] == ':') {
       // Section 8.3: only the defined pseudo-header fields, each once, before the others.
       if (regular) return "a pseudo-header field after a regular field";
-      std::string* slot = nullptr;
+      std::string_view* slot = nullptr;
       bool* seen = nullptr;
       if (f.name == ":method") slot = &method, seen = &hasMethod;
       if (f.name == ":scheme") slot = &scheme, seen = &hasScheme;
@@ -124,7 +127,7 @@ std::string h2RequestHead(const std::vector<Field>& fields, bool endStream, Requ
     }
     if (f.name == "host" && hasAuthority && f.value != authority)
       return "host differs from :authority";
-    head->fields.push_back(f);
+    head->fields.push_back(std::move(f));
   }
   if (!hasMethod) return "no :method";
   if (method == "CONNECT") return "CONNECT is not served";  // section 8.5: no :scheme or :path
@@ -132,15 +135,15 @@ std::string h2RequestHead(const std::vector<Field>& fields, bool endStream, Requ
   if (path.empty()) return "an empty :path";
   if (scheme != "http" && scheme != "https") return "a :scheme other than http or https";
   if (endStream && hasLength && length > 0) return "content-length and no body";
-  head->method = method;
-  head->target = path;
+  head->method = std::string(method);
+  head->target = std::string(path);
   head->versionMinor = 1;
   head->keepAlive = true;
   head->expectContinue = false;
   if (hasAuthority) {
     bool hasHost = false;
     for (const Field& f : head->fields) hasHost = hasHost || f.name == "host";
-    if (!hasHost) head->fields.push_back(Field{"host", authority});
+    if (!hasHost) head->fields.push_back(Field{"host", std::string(authority)});
   }
   if (!cookie.empty()) head->fields.push_back(Field{"cookie", cookie});
   for (const Field& f : head->fields)
@@ -896,7 +899,8 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   Outcome outcome;
   // The framing follows the HEADERS frame's END_STREAM, not whether the DATA that ends the body
   // arrived before this coroutine ran (a small gRPC call comes in one read).
-  const bool malformed = !s.tooLarge && !h2RequestHead(s.fields, s.headOnly, &head).empty();
+  const bool malformed =
+      !s.tooLarge && !h2RequestHead(std::move(s.fields), s.headOnly, &head).empty();
   if (malformed) {
     // RFC 9113 section 8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR.
     reset(s, NGHTTP2_PROTOCOL_ERROR);
