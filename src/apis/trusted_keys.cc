@@ -86,8 +86,8 @@ std::shared_ptr<const token::VerificationKey> truststoreKey(
 void addLocalKeys(token::KeySet& set, const config::Config& config, const std::string& kid,
                   std::shared_ptr<const token::VerificationKey> localIssuerKey,
                   const config::TrustedIssuer* declared, const token::SigningKeySet* rotated) {
-  token::TrustedKey original{kid, config.tokenIssuer.issuer, std::move(localIssuerKey), true, "",
-                             false, {}};
+  token::TrustedKey original{
+      kid, config.tokenIssuer.issuer, std::move(localIssuerKey), true, "", false, {}};
   if (declared) {
     original.validateAllowedApis = declared->validateAllowedAPIs;
     original.audience = declared->audience;
@@ -153,8 +153,8 @@ std::shared_ptr<token::KeySet> buildApiKeyIssuers(
       addLocalKeys(*set, config, ti.certificateAlias, key, &ti, rotated);
       continue;
     }
-    set->add(token::TrustedKey{ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs,
-                               ti.audience, false, {}});
+    set->add(token::TrustedKey{
+        ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs, ti.audience, false, {}});
   }
   if (set->size() == 0) error("[apikey.tokenConfigs]: no trusted issuer key could be loaded");
   return set;
@@ -196,8 +196,13 @@ std::shared_ptr<token::KeySet> buildPublishedKeySet(
     addLocalKeys(*published, config, config.tokenIssuer.certificateAlias, std::move(localIssuerKey),
                  nullptr, rotated);
   if (jwtGeneratorKey)
-    published->add({config.jwtGenerator.kid, config.jwtGenerator.issuer, std::move(jwtGeneratorKey),
-                    true, "", false, {}});
+    published->add({config.jwtGenerator.kid,
+                    config.jwtGenerator.issuer,
+                    std::move(jwtGeneratorKey),
+                    true,
+                    "",
+                    false,
+                    {}});
   return published;
 }
 

@@ -77,7 +77,8 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
       return local(context_, issueApiKey, "");
     if (path == "/.well-known/jwks.json" && (method == "GET" || method == "HEAD")) {
       HttpResponse res;
-      res.setContent(context_.state()->publishedKeys->toJwks(nowSeconds()).dump(), "application/json");
+      res.setContent(context_.state()->publishedKeys->toJwks(nowSeconds()).dump(),
+                     "application/json");
       return reply(std::move(res));
     }
     std::string id;

@@ -36,14 +36,15 @@ std::shared_ptr<const token::SigningKeySet> loadSigningKeySet(
 
   bool haveConfigured = false;
   for (auto& e : entries) {
-    const std::string where = (fs::path(issuer.keySetPath) / token::kKeySetFileName).string() +
-                              ": kid \"" + e.kid + "\"";
+    const std::string where =
+        (fs::path(issuer.keySetPath) / token::kKeySetFileName).string() + ": kid \"" + e.kid + "\"";
     if (e.kid == issuer.certificateAlias) {
       // The configured keystore: keyset.json only sets its dates.
       haveConfigured = true;
       if (!e.file.empty())
-        errors->push_back(where + " is [apikey.issuer.tokenConfig] certificateAlias, the configured "
-                                  "keystore: its \"file\" must be \"\"");
+        errors->push_back(where +
+                          " is [apikey.issuer.tokenConfig] certificateAlias, the configured "
+                          "keystore: its \"file\" must be \"\"");
       e.key = configured;
       continue;
     }
@@ -66,7 +67,8 @@ std::shared_ptr<const token::SigningKeySet> loadSigningKeySet(
     }
     e.key = std::move(key);
   }
-  if (!haveConfigured) entries.insert(entries.begin(), {issuer.certificateAlias, "", 0, 0, {}, configured});
+  if (!haveConfigured)
+    entries.insert(entries.begin(), {issuer.certificateAlias, "", 0, 0, {}, configured});
 
   auto set = std::make_shared<const token::SigningKeySet>(
       std::move(entries), issuer.validityTime > 0 ? issuer.validityTime : 0, skewSeconds(config));
@@ -76,8 +78,8 @@ std::shared_ptr<const token::SigningKeySet> loadSigningKeySet(
     if (retires && !set->verifiesUntil(i)) {
       warnings->push_back(
           "signing key \"" + keys[i].kid + "\" " + (*retires <= now ? "retired" : "retires") +
-          " at " + token::isoTime(*retires) +
-          ", and [apikey.issuer.tokenConfig] validityTime = " + std::to_string(issuer.validityTime) +
+          " at " + token::isoTime(*retires) + ", and [apikey.issuer.tokenConfig] validityTime = " +
+          std::to_string(issuer.validityTime) +
           " lets the keys it signed live forever: it stays in the JWKS and keeps verifying until "
           "you choose its end: set \"verifyUntil\" in " +
           (fs::path(issuer.keySetPath) / token::kKeySetFileName).string() +
@@ -166,8 +168,9 @@ int keystoreRotate(const std::vector<std::string>& args) {
 
   const std::int64_t now = nowSeconds();
   std::vector<std::string> errors, warnings;
-  auto current = loadSigningKeySet(config, std::shared_ptr<const token::SigningKey>(std::move(configured)),
-                                   now, &errors, &warnings);
+  auto current =
+      loadSigningKeySet(config, std::shared_ptr<const token::SigningKey>(std::move(configured)),
+                        now, &errors, &warnings);
   if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << "micro-gw: " << e << "\n";
     return 1;
@@ -229,9 +232,8 @@ int keystoreRotate(const std::vector<std::string>& args) {
   std::optional<std::int64_t> oldUntil;
   for (std::size_t i = 0; i < next.keys().size(); ++i)
     if (next.keys()[i].kid == active->kid) oldUntil = next.verifiesUntil(i);
-  std::cout << "created signing key " << kid << " ("
-            << token::algorithmName(key->algorithm()) << ") in "
-            << (fs::path(issuer.keySetPath) / file).string() << "\n"
+  std::cout << "created signing key " << kid << " (" << token::algorithmName(key->algorithm())
+            << ") in " << (fs::path(issuer.keySetPath) / file).string() << "\n"
             << "published in the JWKS at the next SIGHUP (or start) of each node; it signs from "
             << token::isoTime(activates) << "\n"
             << "key " << active->kid << " retires then and verifies until "
@@ -262,8 +264,9 @@ int keystoreList(const std::vector<std::string>& args) {
   auto configured = loadConfigured(config, &error);
   if (!configured) errors.push_back(error);
   const std::int64_t now = nowSeconds();
-  auto set = loadSigningKeySet(config, std::shared_ptr<const token::SigningKey>(std::move(configured)),
-                               now, &errors, &warnings);
+  auto set =
+      loadSigningKeySet(config, std::shared_ptr<const token::SigningKey>(std::move(configured)),
+                        now, &errors, &warnings);
   std::printf("%-44s %-8s %-6s %-21s %-21s %-21s %s\n", "KID", "STATE", "ALG", "SIGNS FROM",
               "RETIRES", "VERIFIES UNTIL", "FILE");
   const auto& keys = set->keys();
@@ -276,8 +279,8 @@ int keystoreList(const std::vector<std::string>& args) {
                 std::string(token::keyStateName(set->stateAt(i, now))).c_str(),
                 k.key ? std::string(token::algorithmName(k.key->algorithm())).c_str() : "?",
                 k.activates > 0 ? token::isoTime(k.activates).c_str() : "-",
-                dateOrDash(set->retiresAt(i)).c_str(),
-                dateOrDash(set->verifiesUntil(i)).c_str(), file.c_str());
+                dateOrDash(set->retiresAt(i)).c_str(), dateOrDash(set->verifiesUntil(i)).c_str(),
+                file.c_str());
   }
   for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   for (const auto& e : errors) std::cerr << "micro-gw: " << e << "\n";

@@ -14,8 +14,8 @@
 namespace mgw::server {
 
 // The configured keystore's key (kid = certificateAlias, may be null when it did not load) and the
-// keys <keySetPath>/keyset.json lists, each loaded with keyStorePassword and checked against its kid
-// (the RFC 7638 thumbprint). Every problem goes to errors (the entry stays, without its key); a
+// keys <keySetPath>/keyset.json lists, each loaded with keyStorePassword and checked against its
+// kid (the RFC 7638 thumbprint). Every problem goes to errors (the entry stays, without its key); a
 // retired key that would verify forever (validityTime <= 0 and no verifyUntil) to warnings.
 std::shared_ptr<const token::SigningKeySet> loadSigningKeySet(
     const config::Config& config, std::shared_ptr<const token::SigningKey> configured,

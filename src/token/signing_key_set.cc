@@ -53,7 +53,9 @@ std::string_view keyStateName(KeyState state) {
 
 SigningKeySet::SigningKeySet(std::vector<SigningKeyEntry> keys, std::int64_t maxValiditySeconds,
                              std::int64_t skewSeconds)
-    : keys_(std::move(keys)), maxValidity_(maxValiditySeconds), skew_(std::max<std::int64_t>(0, skewSeconds)) {
+    : keys_(std::move(keys)),
+      maxValidity_(maxValiditySeconds),
+      skew_(std::max<std::int64_t>(0, skewSeconds)) {
   std::stable_sort(keys_.begin(), keys_.end(),
                    [](const auto& a, const auto& b) { return a.activates < b.activates; });
 }
@@ -87,8 +89,8 @@ KeyState SigningKeySet::stateAt(std::size_t index, std::int64_t now) const {
 
 std::optional<std::int64_t> parseIsoTime(std::string_view text) {
   // Exactly YYYY-MM-DDTHH:MM:SSZ, what isoTime writes.
-  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':' || text[19] != 'Z')
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text[19] != 'Z')
     return std::nullopt;
   auto number = [&](std::size_t at, std::size_t len, int* out) {
     int v = 0;

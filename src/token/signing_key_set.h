@@ -35,8 +35,8 @@ struct SigningKeyEntry {
   std::string kid;
   std::string file;  // relative to the key set folder; "" for the configured keystore
   std::int64_t created = 0;
-  std::int64_t activates = 0;                // starts signing at (epoch seconds)
-  std::optional<std::int64_t> verifyUntil;   // the operator's date, when set
+  std::int64_t activates = 0;               // starts signing at (epoch seconds)
+  std::optional<std::int64_t> verifyUntil;  // the operator's date, when set
   std::shared_ptr<const SigningKey> key;
 };
 

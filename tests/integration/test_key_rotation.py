@@ -25,11 +25,13 @@ LEAD = 2
 SKEW_MS = 1000
 
 
-def rotation_config(backend, validity=VALIDITY, extra=""):
-    text = harness.base_config(backend).replace(
-        "validityTime = -1",
-        f'validityTime = {validity}\nsignatureAlgorithm = "ES256"\nrotationLeadTime = {LEAD}')
-    return text + f"\n[server]\ntimestampSkewMs = {SKEW_MS}\n" + extra
+def rotation_config(backend, validity=VALIDITY, extra="", shared=None):
+    settings = f'validityTime = {validity}\nsignatureAlgorithm = "ES256"\nrotationLeadTime = {LEAD}'
+    if shared:  # several nodes: the keystore and the key set folder are files every node reads
+        settings += (f'\nkeyStorePath = "{shared}/micro-gw-signing.pem"'
+                     f'\nkeySetPath = "{shared}/signing-keys"')
+    text = harness.base_config(backend).replace("validityTime = -1", settings)
+    return text + f"\n[server]\ntimestampSkew = {SKEW_MS}\n" + extra
 
 
 def run_cli(*args):
@@ -48,9 +50,21 @@ class Client:
         self.api = http.client.HTTPConnection("127.0.0.1", gw.http_port, timeout=20)
 
     def _call(self, conn, method, path, headers=None):
-        conn.request(method, path, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read().decode()
+        # A keep-alive connection idle past keepAliveTimeout (5 s) is closed by the gateway; like every
+        # HTTP client, send the GET again on a new connection then (only then: no answer was given).
+        for attempt in (1, 2):
+            try:
+                conn.request(method, path, headers=headers or {})
+                r = conn.getresponse()
+                return r.status, r.read().decode()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                conn.close()
+                if attempt == 2:
+                    raise
+
+    def close(self):
+        self.sts.close()
+        self.api.close()
 
     def issue(self):
         status, body = self._call(self.sts, "GET", "/apikey", {"Authorization": ADMIN_BASIC})
@@ -110,8 +124,14 @@ class KeyRotationTest(harness.GatewayTestCase):
             self.assertLess(time.monotonic(), deadline, gw.output()[start:])
             time.sleep(0.05)
 
-    def test_rotation_under_load_keeps_every_key_working(self):
-        gw = self.start_gateway("under-load", rotation_config(self.backend))
+    def test_rotation_under_load_on_two_nodes_keeps_every_key_working(self):
+        # Two nodes sharing the keystore and the key set folder; keys issued on one are used on the other.
+        shared = os.path.join(self.workdir, "shared")
+        init = run_cli("keystore", "init", "--alg", "ES256", "--out", shared)
+        self.assertEqual(init.returncode, 0, init.stderr)
+        config = rotation_config(self.backend, shared=shared)
+        nodes = [self.start_gateway("node-a", config), self.start_gateway("node-b", config)]
+        gw = nodes[0]
         client = Client(gw)
         cache = JwksCache(gw)
         self.assertEqual(list(cache.keys), ["ballerina"])  # the configured key, kid = certificateAlias
@@ -119,16 +139,20 @@ class KeyRotationTest(harness.GatewayTestCase):
         issued = []  # (kid, exp, token)
         failures = []
         calls = [0]
+        old_after_switch = [0]  # calls with an old key once the new key signs
         stop = threading.Event()
 
         def load():
             # Each round: issue a key (PyJWT verifies it at once with the cached JWKS), then call the
             # API with every key issued in the last 3 s, so keys of the old signing key keep being used
             # after the new one signs.
-            c = Client(gw)
+            clients = [Client(n) for n in nodes]
+            rounds = 0
             while not stop.is_set():
+                rounds += 1
+                c = clients[(rounds + 1) % 2]
                 try:
-                    token = c.issue()
+                    token = clients[rounds % 2].issue()
                     kid, claims = cache.verify(token)
                     issued.append((kid, claims["exp"], token))
                     now = time.time()
@@ -137,11 +161,15 @@ class KeyRotationTest(harness.GatewayTestCase):
                             continue
                         status, body = c.call_api(t)
                         calls[0] += 1
+                        if k == "ballerina" and any(i[0] != "ballerina" for i in issued):
+                            old_after_switch[0] += 1
                         if not 200 <= status < 300:
                             failures.append((k, status, body))
                 except Exception as e:  # noqa: BLE001 - any failure of the client is a test failure
                     failures.append(("client", repr(e), ""))
                 time.sleep(0.02)
+            for c in clients:
+                c.close()
 
         thread = threading.Thread(target=load)
         thread.start()
@@ -151,8 +179,7 @@ class KeyRotationTest(harness.GatewayTestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             kid = re.search(r"created signing key (\S+) \(ES256\)", out.stdout).group(1)
             self.assertNotEqual(kid, "ballerina")
-            self.assertTrue(os.path.exists(os.path.join(gw.workdir, "runtime", "security", "signing-keys",
-                                                        kid + ".pem")))
+            self.assertTrue(os.path.exists(os.path.join(shared, "signing-keys", kid + ".pem")))
             # A second rotation while a key is still next is refused.
             again = self.keystore(gw, "rotate")
             self.assertEqual(again.returncode, 1)
@@ -163,13 +190,15 @@ class KeyRotationTest(harness.GatewayTestCase):
             self.assertRegex(listing.stdout, r"ballerina\s+active")
             self.assertRegex(listing.stdout, kid + r"\s+next\s+ES256")
 
-            self.sighup_and_wait(gw)
-            jwks = client.jwks()
-            self.assertEqual([k["kid"] for k in jwks["keys"]], ["ballerina", kid])
+            for node in nodes:
+                self.sighup_and_wait(node)
+                c = Client(node)
+                self.assertEqual([k["kid"] for k in c.jwks()["keys"]], ["ballerina", kid])
+                c.close()
             # A relying party's cache taken now, before the new key signs, must verify its keys later.
             cache.refresh()
             fetches_before = cache.fetches
-            with open(os.path.join(gw.workdir, "runtime", "security", "signing-keys", "keyset.json")) as f:
+            with open(os.path.join(shared, "signing-keys", "keyset.json")) as f:
                 entries = {e["kid"]: e for e in json.load(f)["keys"]}
             self.assertEqual(entries["ballerina"]["file"], "")
             self.assertEqual(entries[kid]["file"], kid + ".pem")
@@ -201,14 +230,21 @@ class KeyRotationTest(harness.GatewayTestCase):
         # The retired kid left the JWKS only after the last key it signed expired (plus the skew).
         self.assertGreaterEqual(gone_at, max(old) + SKEW_MS / 1000)
         self.assertGreater(calls[0], 50)
+        self.assertGreater(old_after_switch[0], 5)
         # Every key of the new signing key verified with the JWKS cached before it signed.
         self.assertEqual(cache.fetches, fetches_before)
         listing = self.keystore(gw, "list")
         self.assertRegex(listing.stdout, r"ballerina\s+expired")
         self.assertRegex(listing.stdout, kid + r"\s+active")
-        # A key of the retired signing key is now refused (its exp has passed anyway).
-        status, _ = client.call_api(next(t for k, _, t in issued if k == "ballerina"))
-        self.assertEqual(status, 401)
+        # A key of the retired signing key is now refused (its exp has passed anyway) on both nodes,
+        # and both publish the same keys.
+        for node in nodes:
+            c = Client(node)
+            self.assertEqual(c.call_api(next(t for k, _, t in issued if k == "ballerina"))[0], 401)
+            self.assertEqual([k["kid"] for k in c.jwks()["keys"]], [kid])
+            c.close()
+        client.close()
+        cache.client.close()
 
     def test_unlimited_validity_makes_the_operator_choose(self):
         gw = self.start_gateway("unlimited", rotation_config(self.backend, validity=-1))
@@ -239,6 +275,7 @@ class KeyRotationTest(harness.GatewayTestCase):
         kid = jwt.get_unverified_header(token)["kid"]
         self.assertNotEqual(kid, "ballerina")
         self.assertEqual(client.call_api(token)[0], 200)
+        client.close()
 
     def test_a_replaced_key_file_is_refused(self):
         gw = self.start_gateway("tampered", rotation_config(self.backend))
@@ -260,7 +297,9 @@ class KeyRotationTest(harness.GatewayTestCase):
         while "reload refused" not in gw.output()[start:]:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
-        self.assertEqual([k["kid"] for k in Client(gw).jwks()["keys"]], ["ballerina"])
+        c = Client(gw)
+        self.assertEqual([k["kid"] for k in c.jwks()["keys"]], ["ballerina"])
+        c.close()
 
 
 if __name__ == "__main__":

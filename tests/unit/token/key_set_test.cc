@@ -140,7 +140,6 @@ TEST(KeySet, EmptyJwks) {
   EXPECT_EQ(KeySet().toJwks(), (nlohmann::json{{"keys", nlohmann::json::array()}}));
 }
 
-
 // Issue 25: the kid of a rotated key is its RFC 7638 thumbprint. The RFC's own example (section
 // 3.1): this RSA key's thumbprint is NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs.
 TEST(SigningKeySet, KidIsTheRfc7638Thumbprint) {
@@ -149,7 +148,8 @@ TEST(SigningKeySet, KidIsTheRfc7638Thumbprint) {
       {"n",
        "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"
        "BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_"
-       "RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbI"
+       "RN5w6Cf0h4QyQ5v-65YGjQR0_"
+       "FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbI"
        "SD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-"
        "csFCur-kEgU8awapJzKnqDKgw"},
       {"e", "AQAB"}};
@@ -162,9 +162,9 @@ TEST(SigningKeySet, KidIsTheRfc7638Thumbprint) {
   for (Algorithm alg : kAllAlgorithms) {
     std::string kid = jwkThumbprint(*generatedKey(alg).publicKey());
     EXPECT_EQ(kid.size(), 43u) << kid;
-    EXPECT_EQ(kid.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    EXPECT_EQ(
+        kid.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     EXPECT_TRUE(seen.insert(kid).second);
   }
 }
