@@ -175,7 +175,8 @@ TEST_F(TrustedKeysTest, RotatedKeysAreTrustedAndPublishedUntilTheyExpire) {
   auto published = buildPublishedKeySet(config_, signer_->publicKey(), nullptr, &rotated);
   auto kids = [&](std::int64_t now) {
     std::vector<std::string> out;
-    for (const auto& k : published->toJwks(now)["keys"]) out.push_back(k["kid"]);
+    const json jwks = published->toJwks(now);
+    for (const auto& k : jwks["keys"]) out.push_back(k["kid"]);
     return out;
   };
   EXPECT_EQ(kids(kNow - 100 + 3600), (std::vector<std::string>{kAlias, newKid}));
