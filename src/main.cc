@@ -11,6 +11,7 @@
 #include "auth/password_hash.h"
 #include "common/crypto_util.h"
 #include "server/app.h"
+#include "server/signing_keys.h"
 #include "token/inspect.h"
 #include "token/keys.h"
 
@@ -22,6 +23,9 @@ constexpr const char* kUsage = R"(usage:
   micro-gw hash-password                         read a password, print an argon2id string for [b7a.users.<name>]
   micro-gw keystore init [--alg RS256|ES256|EdDSA] [--out DIR] [--p12 --password PW]
                                                  create a development signing key and self-signed certificate
+  micro-gw keystore rotate [--config PATH] [--lead-time SECONDS] [--alg ALG] [--verify-until DATE]
+                                                 create the next STS signing key (published now, signs after the lead time)
+  micro-gw keystore list [--config PATH]         every STS signing key with its state and dates
   micro-gw token inspect KEY                     print a key's header and claims WITHOUT verifying it
   micro-gw health [--url URL]                    GET URL (default http://127.0.0.1:9090/health); exit 0 on 200
 )";
@@ -143,6 +147,10 @@ int main(int argc, char** argv) {
   if (!args.empty() && args[0] == "hash-password") return hashPassword();
   if (args.size() >= 2 && args[0] == "keystore" && args[1] == "init")
     return keystoreInit({args.begin() + 2, args.end()});
+  if (args.size() >= 2 && args[0] == "keystore" && args[1] == "rotate")
+    return mgw::server::keystoreRotate({args.begin() + 2, args.end()});
+  if (args.size() >= 2 && args[0] == "keystore" && args[1] == "list")
+    return mgw::server::keystoreList({args.begin() + 2, args.end()});
   if (!args.empty() && args[0] == "health") return health({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "token") {
     if (args.size() != 3 || args[1] != "inspect")

@@ -81,10 +81,37 @@ std::shared_ptr<const token::VerificationKey> truststoreKey(
   return nullptr;
 }
 
+// Adds the local STS's key under kid, and its rotated keys (issue 25) under theirs: each verifies
+// until its verifiesUntil (the configured key too, once a later key retired it).
+void addLocalKeys(token::KeySet& set, const config::Config& config, const std::string& kid,
+                  std::shared_ptr<const token::VerificationKey> localIssuerKey,
+                  const config::TrustedIssuer* declared, const token::SigningKeySet* rotated) {
+  token::TrustedKey original{
+      kid, config.tokenIssuer.issuer, std::move(localIssuerKey), true, "", false, {}};
+  if (declared) {
+    original.validateAllowedApis = declared->validateAllowedAPIs;
+    original.audience = declared->audience;
+  }
+  const std::size_t n = rotated ? rotated->keys().size() : 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (rotated->keys()[i].kid == config.tokenIssuer.certificateAlias)
+      original.verifiesUntil = rotated->verifiesUntil(i);
+  token::TrustedKey rotatedKey = original;
+  set.add(std::move(original));
+  for (std::size_t i = 0; i < n; ++i) {
+    const token::SigningKeyEntry& e = rotated->keys()[i];
+    if (e.kid == config.tokenIssuer.certificateAlias || !e.key) continue;
+    rotatedKey.kid = e.kid;
+    rotatedKey.key = e.key->publicKey();
+    rotatedKey.verifiesUntil = rotated->verifiesUntil(i);
+    set.add(rotatedKey);
+  }
+}
+
 // [apikey.tokenConfigs], or the local issuer alone when it is not declared.
 std::shared_ptr<token::KeySet> buildApiKeyIssuers(
     const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
-    std::vector<std::string>* errors) {
+    std::vector<std::string>* errors, const token::SigningKeySet* rotated) {
   auto set = std::make_shared<token::KeySet>();
   const std::function<void(const std::string&)> error = [errors](const std::string& e) {
     if (errors) errors->push_back(e);
@@ -94,8 +121,8 @@ std::shared_ptr<token::KeySet> buildApiKeyIssuers(
       error("[apikey.issuer.tokenConfig]: no signing key loaded, so no API key can be verified");
       return set;
     }
-    set->add(token::TrustedKey{config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer,
-                               localIssuerKey, true, "", false});
+    addLocalKeys(*set, config, config.tokenIssuer.certificateAlias, localIssuerKey, nullptr,
+                 rotated);
     return set;
   }
   for (const config::TrustedIssuer& ti : config.trustedIssuers) {
@@ -105,12 +132,14 @@ std::shared_ptr<token::KeySet> buildApiKeyIssuers(
       continue;
     }
     std::shared_ptr<const token::VerificationKey> key;
+    bool local = false;
     if (!ti.certificateFile.empty()) {
       std::string why;
       key = token::VerificationKey::fromPemFile(ti.certificateFile, &why);
       if (!key) error(where + ": certificateFile " + ti.certificateFile + ": " + why);
     } else if (ti.issuer == config.tokenIssuer.issuer && localIssuerKey) {
       key = localIssuerKey;
+      local = true;
     } else {
       key = truststoreKey(config, ti, where, error);
     }
@@ -120,8 +149,12 @@ std::shared_ptr<token::KeySet> buildApiKeyIssuers(
             "\" is already used by another trusted issuer");
       continue;
     }
-    set->add(token::TrustedKey{ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs,
-                               ti.audience, false});
+    if (local) {
+      addLocalKeys(*set, config, ti.certificateAlias, key, &ti, rotated);
+      continue;
+    }
+    set->add(token::TrustedKey{
+        ti.certificateAlias, ti.issuer, key, ti.validateAllowedAPIs, ti.audience, false, {}});
   }
   if (set->size() == 0) error("[apikey.tokenConfigs]: no trusted issuer key could be loaded");
   return set;
@@ -131,8 +164,8 @@ std::shared_ptr<token::KeySet> buildApiKeyIssuers(
 
 std::shared_ptr<token::KeySet> buildTrustedKeySet(
     const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
-    std::vector<std::string>* errors) {
-  auto set = buildApiKeyIssuers(config, std::move(localIssuerKey), errors);
+    std::vector<std::string>* errors, const token::SigningKeySet* rotated) {
+  auto set = buildApiKeyIssuers(config, std::move(localIssuerKey), errors, rotated);
   // WSO2 MGW 3.x [[jwtTokenConfig]]: bearer-token issuers, verified by the same code as API keys.
   for (const config::JwtIssuerConfig& j : config.jwtIssuers) {
     const std::string where = "[[jwtTokenConfig]] issuer \"" + j.issuer + "\"";
@@ -149,21 +182,27 @@ std::shared_ptr<token::KeySet> buildTrustedKeySet(
                           "\" is already used by another trusted issuer");
       continue;
     }
-    set->add(token::TrustedKey{kid, j.issuer, key, j.validateSubscription, j.audience, true});
+    set->add(token::TrustedKey{kid, j.issuer, key, j.validateSubscription, j.audience, true, {}});
   }
   return set;
 }
 
 std::shared_ptr<token::KeySet> buildPublishedKeySet(
     const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
-    std::shared_ptr<const token::VerificationKey> jwtGeneratorKey) {
+    std::shared_ptr<const token::VerificationKey> jwtGeneratorKey,
+    const token::SigningKeySet* rotated) {
   auto published = std::make_shared<token::KeySet>();
   if (localIssuerKey)
-    published->add({config.tokenIssuer.certificateAlias, config.tokenIssuer.issuer,
-                    std::move(localIssuerKey), true, "", false});
+    addLocalKeys(*published, config, config.tokenIssuer.certificateAlias, std::move(localIssuerKey),
+                 nullptr, rotated);
   if (jwtGeneratorKey)
-    published->add({config.jwtGenerator.kid, config.jwtGenerator.issuer, std::move(jwtGeneratorKey),
-                    true, "", false});
+    published->add({config.jwtGenerator.kid,
+                    config.jwtGenerator.issuer,
+                    std::move(jwtGeneratorKey),
+                    true,
+                    "",
+                    false,
+                    {}});
   return published;
 }
 

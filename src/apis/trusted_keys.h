@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "token/jws.h"
 #include "token/keys.h"
+#include "token/signing_key_set.h"
 
 namespace mgw::apis {
 
@@ -19,15 +20,20 @@ namespace mgw::apis {
 // (or the alias's entry of a PKCS#12 truststore). Then each [[jwtTokenConfig]] issuer's
 // certificate (kid = certificateAlias, else the issuer), as a bearer-token issuer.
 // Every problem is appended to *errors (may be null); the returned set holds the keys that loaded.
+// rotated (issue 25, may be null): the local STS's key set; wherever the local key is trusted, its
+// rotated keys are too (each under its own kid, until its verifiesUntil), and the configured key
+// stops at its own verifiesUntil once retired.
 std::shared_ptr<token::KeySet> buildTrustedKeySet(
     const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
-    std::vector<std::string>* errors);
+    std::vector<std::string>* errors, const token::SigningKeySet* rotated = nullptr);
 
 // The JWKS the local STS publishes: its own key (kid = tokenIssuer.certificateAlias) when it has
 // one, and the [jwtGenerator] key under its own kid, which no trusted key set holds, so a backend
 // JWT is never accepted as an API key (SPEC section 15). Either key may be null.
+// With rotated: every key of the set, next keys included (published before they sign).
 std::shared_ptr<token::KeySet> buildPublishedKeySet(
     const config::Config& config, std::shared_ptr<const token::VerificationKey> localIssuerKey,
-    std::shared_ptr<const token::VerificationKey> jwtGeneratorKey);
+    std::shared_ptr<const token::VerificationKey> jwtGeneratorKey,
+    const token::SigningKeySet* rotated = nullptr);
 
 }  // namespace mgw::apis

@@ -95,6 +95,10 @@ struct IssuerConfig {
   std::int64_t validityTime = -1;            // seconds; <= 0 = no exp
   std::string signatureAlgorithm = "RS256";  // RS256, ES256, EdDSA
   std::string audience;                      // written as aud when set (WSO2 MGW 3.x key)
+  // Issue 25, signing-key rotation: the key set folder (resolved; default signing-keys next to
+  // keyStorePath) and how long `keystore rotate` publishes a new key before it signs (seconds).
+  std::string keySetPath;
+  std::int64_t rotationLeadTime = 24 * 3600;
 };
 
 struct IssuerApi {

@@ -1081,6 +1081,12 @@ class Loader {
             {"signatureAlgorithm",
              [&](auto& v, auto& w) { readEnum(v, w, i.signatureAlgorithm, kSignatureAlgorithms); }},
             {"audience", [&](auto& v, auto& w) { readString(v, w, i.audience, false); }},
+            {"keySetPath", [&](auto& v, auto& w) { readPath(v, w, i.keySetPath); }},
+            {"rotationLeadTime",
+             [&](auto& v, auto& w) {
+               readInt(v, w, i.rotationLeadTime, 0, 366LL * 24 * 3600,
+                       "must be seconds from 0 to 31622400 (366 days)");
+             }},
         });
   }
 
@@ -1675,6 +1681,11 @@ class Loader {
     c.listener.keyStorePath = resolve(c.listener.keyStorePath, kDefaultListenerKeyStore);
     c.listener.trustStorePath = resolve(c.listener.trustStorePath, kDefaultTrustStore);
     c.tokenIssuer.keyStorePath = resolve(c.tokenIssuer.keyStorePath, kDefaultSigningKeyStore);
+    if (c.tokenIssuer.keySetPath.empty())
+      c.tokenIssuer.keySetPath =
+          (fs::path(c.tokenIssuer.keyStorePath).parent_path() / "signing-keys").string();
+    else
+      c.tokenIssuer.keySetPath = resolve(c.tokenIssuer.keySetPath, nullptr);
     c.storage.path = resolve(c.storage.path, kDefaultStorage);
     // A WSO2 MGW 3.x project folder (its toolkit layout) keeps its definitions in api_definitions/.
     if (!definitionsDeclared_) {

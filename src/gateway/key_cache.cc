@@ -46,6 +46,8 @@ std::shared_ptr<const VerifiedKey> KeyCache::put(std::string_view apiKey,
   if (shards_.empty()) return key;
   std::int64_t deadline = now + ttl_;
   if (claims.exp) deadline = std::min(deadline, *claims.exp);
+  // A retired signing key's end (issue 25): the cache never serves a key past it.
+  if (claims.keyVerifiesUntil) deadline = std::min(deadline, *claims.keyVerifiesUntil + 1);
   if (deadline <= now) return key;  // already unusable: caching it could only serve it past exp
   std::string hash = sha256(apiKey);
   Shard& s = shardFor(hash);

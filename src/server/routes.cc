@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/request_util.h"
 #include "sts/cross_site.h"
 
 namespace mgw::server {
@@ -76,7 +77,8 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
       return local(context_, issueApiKey, "");
     if (path == "/.well-known/jwks.json" && (method == "GET" || method == "HEAD")) {
       HttpResponse res;
-      res.setContent(context_.state()->publishedKeys->toJwks().dump(), "application/json");
+      res.setContent(context_.state()->publishedKeys->toJwks(nowSeconds()).dump(),
+                     "application/json");
       return reply(std::move(res));
     }
     std::string id;

@@ -8,6 +8,8 @@
 #include "apis/openapi_loader.h"
 #include "apis/trusted_keys.h"
 #include "observability/metrics.h"
+#include "server/request_util.h"
+#include "server/signing_keys.h"
 
 namespace mgw::server {
 namespace fs = std::filesystem;
@@ -116,6 +118,10 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
     }
   }
   if (!scratch.empty()) fs::remove_all(scratch, ec);
+  // Rotated keys (issue 25): read on every start, --validate and SIGHUP.
+  if (state->signingKey)
+    state->signingKeys =
+        loadSigningKeySet(config, state->signingKey, nowSeconds(), errors, warnings);
 
   // The default truststore is a folder of PEM certificates (trusted issuers and HTTPS backends by
   // alias); created empty on first start so that adding a certificate is the only step left.
@@ -160,10 +166,11 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
           std::make_shared<gateway::BackendJwtGenerator>(config.jwtGenerator, jwtKey);
     }
   }
-  state->publishedKeys = apis::buildPublishedKeySet(config, localKey, jwtPublicKey);
+  state->publishedKeys =
+      apis::buildPublishedKeySet(config, localKey, jwtPublicKey, state->signingKeys.get());
 
   std::vector<std::string> keyErrors;
-  auto trusted = apis::buildTrustedKeySet(config, localKey, &keyErrors);
+  auto trusted = apis::buildTrustedKeySet(config, localKey, &keyErrors, state->signingKeys.get());
   errors->insert(errors->end(), keyErrors.begin(), keyErrors.end());
   state->trustedKeys = trusted;
 
@@ -192,7 +199,7 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
   if (errors->size() != errorsBefore) return nullptr;
 
   if (state->signingKey)
-    state->issuer = std::make_shared<const sts::ApiKeyIssuer>(config, state->signingKey);
+    state->issuer = std::make_shared<const sts::ApiKeyIssuer>(state->signingKeys, config);
   // Endpoint URLs parsed once per configuration, not per request.
   for (const auto& api : apis) {
     std::vector<const gateway::Endpoints*> all = {&api.production, &api.sandbox};

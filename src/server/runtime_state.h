@@ -18,12 +18,15 @@
 #include "throttle/throttler.h"
 #include "token/jws.h"
 #include "token/keys.h"
+#include "token/signing_key_set.h"
 
 namespace mgw::server {
 
 struct RuntimeState {
   config::Config config;
   std::shared_ptr<const token::SigningKey> signingKey;  // null when the issuer is disabled
+  // The configured key and the rotated ones (issue 25); the issuer signs with the active one.
+  std::shared_ptr<const token::SigningKeySet> signingKeys;
   std::shared_ptr<const token::KeySet> trustedKeys;
   std::shared_ptr<const token::KeySet> publishedKeys;  // JWKS: the local signing key
   std::shared_ptr<auth::UserStore> users;

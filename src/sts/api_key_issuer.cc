@@ -124,9 +124,15 @@ ParseResult parseIssueRequest(std::string_view body) {
 
 ApiKeyIssuer::ApiKeyIssuer(const config::Config& config,
                            std::shared_ptr<const token::SigningKey> signingKey)
-    : issuer_(config.tokenIssuer),
-      issuerApis_(config.issuerApis),
-      signingKey_(std::move(signingKey)) {}
+    : issuer_(config.tokenIssuer), issuerApis_(config.issuerApis) {
+  std::vector<token::SigningKeyEntry> one;
+  if (signingKey) one.push_back({config.tokenIssuer.certificateAlias, "", 0, 0, {}, signingKey});
+  keys_ = std::make_shared<const token::SigningKeySet>(std::move(one), 0, 0);
+}
+
+ApiKeyIssuer::ApiKeyIssuer(std::shared_ptr<const token::SigningKeySet> keys,
+                           const config::Config& config)
+    : issuer_(config.tokenIssuer), issuerApis_(config.issuerApis), keys_(std::move(keys)) {}
 
 std::vector<token::AllowedApi> ApiKeyIssuer::apisFor(
     const std::optional<std::vector<std::string>>& userApis) const {
@@ -207,8 +213,11 @@ IssuedKey ApiKeyIssuer::issue(const std::string& user,
   if (!request.permittedReferer.empty()) claims["permittedReferer"] = request.permittedReferer;
   if (!request.tier.empty()) claims["tier"] = request.tier;
 
-  json header = {{"typ", "JWT"}, {"kid", issuer_.certificateAlias}};
-  auto key = token::signCompact(header, claims, *signingKey_);
+  // The key active now signs, under its own kid (issue 25: rotated keys).
+  const token::SigningKeyEntry* signer = keys_->activeAt(nowSeconds);
+  std::optional<std::string> key;
+  if (signer && signer->key)
+    key = token::signCompact({{"typ", "JWT"}, {"kid", signer->kid}}, claims, *signer->key);
   if (!key) {
     out.failure = Failure::kSigningFailed;
     out.description = "the API key could not be signed";

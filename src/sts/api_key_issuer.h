@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "config/config.h"
 #include "token/jws.h"
+#include "token/signing_key_set.h"
 
 namespace mgw::sts {
 
@@ -54,7 +55,11 @@ struct IssuedKey {
 
 class ApiKeyIssuer {
  public:
+  // One key, kid = [apikey.issuer.tokenConfig] certificateAlias (may be null: rules only).
   ApiKeyIssuer(const config::Config& config, std::shared_ptr<const token::SigningKey> signingKey);
+  // A rotated key set (issue 25): each key is signed by the key active at its iat, under its kid.
+  // (Arguments in this order so ApiKeyIssuer(config, nullptr) stays the one-key constructor.)
+  ApiKeyIssuer(std::shared_ptr<const token::SigningKeySet> keys, const config::Config& config);
 
   // user and userApis come from the authenticated basic-auth user ([b7a.users.<name>] apis).
   IssuedKey issue(const std::string& user, const std::optional<std::vector<std::string>>& userApis,
@@ -67,7 +72,7 @@ class ApiKeyIssuer {
  private:
   config::IssuerConfig issuer_;
   std::vector<config::IssuerApi> issuerApis_;
-  std::shared_ptr<const token::SigningKey> signingKey_;
+  std::shared_ptr<const token::SigningKeySet> keys_;
 };
 
 // true when (name, version) is covered by an entry of `allowed` ("*" covers any version).

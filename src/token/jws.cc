@@ -160,6 +160,11 @@ VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_
                                             " names none of the trusted keys of issuer " +
                                             quoteForLog(*issClaim));
   }
+  if (trusted->verifiesUntil && nowSeconds > *trusted->verifiesUntil) {
+    return refuse(Failure::kUnknownKey, "kid " + quoteForLog(trusted->kid) +
+                                            " is a retired signing key that stopped verifying at " +
+                                            isoTime(*trusted->verifiesUntil));
+  }
   const std::string_view expectedAlg = algorithmName(trusted->key->algorithm());
   if (alg->get_ref<const std::string&>() != expectedAlg) {
     return refuse(Failure::kAlgorithmMismatch,
@@ -215,6 +220,7 @@ VerifyResult verifyToken(std::string_view token, const KeySet& keys, std::int64_
   }
   claims.validateAllowedApis = trusted->validateAllowedApis;
   claims.bearer = trusted->bearer;
+  claims.keyVerifiesUntil = trusted->verifiesUntil;
 
   VerifyResult result;
   result.claims = std::move(claims);

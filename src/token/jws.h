@@ -65,6 +65,9 @@ struct Claims {
   // owner/name) and tier.
   std::string applicationId;
   std::string applicationTier;
+  // Not a claim: the verifiesUntil of the key that verified it (a retired signing key, issue 25),
+  // so a cache of verified keys never outlives it.
+  std::optional<std::int64_t> keyVerifiesUntil;
 };
 
 // A trusted key: the kid a token names, the key (which pins alg) and the issuer it must carry.
@@ -75,6 +78,9 @@ struct TrustedKey {
   bool validateAllowedApis = true;
   std::string audience;  // when set, the token's aud must name it
   bool bearer = false;   // an OAuth2 bearer-token issuer ([[jwtTokenConfig]]), not an API key one
+  // A retired signing key of the local STS (issue 25): after this time (epoch seconds) it verifies
+  // nothing and leaves the JWKS. nullopt: no end.
+  std::optional<std::int64_t> verifiesUntil;
 };
 
 class KeySet {
@@ -89,6 +95,8 @@ class KeySet {
                            std::size_t* issuerKeys) const;
   std::size_t size() const { return byKid_.size(); }
   nlohmann::json toJwks() const;  // {"keys": [...]} (RFC 7517 section 5)
+  // The same without the keys whose verifiesUntil has passed at nowSeconds.
+  nlohmann::json toJwks(std::int64_t nowSeconds) const;
 
  private:
   std::unordered_map<std::string, TrustedKey> byKid_;

@@ -1,5 +1,7 @@
 #include "token/jws.h"
 
+#include <climits>
+
 namespace mgw::token {
 
 void KeySet::add(TrustedKey key) {
@@ -36,11 +38,15 @@ const TrustedKey* KeySet::select(std::string_view iss, const std::optional<std::
   return it != byKid_.end() && it->second.issuer == iss ? &it->second : nullptr;
 }
 
-nlohmann::json KeySet::toJwks() const {
-  // RFC 7517 section 5: {"keys": [JWK, ...]}, in the order the keys were configured.
+nlohmann::json KeySet::toJwks() const { return toJwks(INT64_MIN); }
+
+nlohmann::json KeySet::toJwks(std::int64_t nowSeconds) const {
+  // RFC 7517 section 5: {"keys": [JWK, ...]}, in the order the keys were configured; a retired
+  // signing key stays until the last key it signed has expired.
   nlohmann::json keys = nlohmann::json::array();
   for (const std::string& kid : order_) {
     const TrustedKey& trusted = byKid_.at(kid);
+    if (trusted.verifiesUntil && nowSeconds > *trusted.verifiesUntil) continue;
     if (trusted.key) keys.push_back(trusted.key->toJwk(kid));
   }
   return {{"keys", std::move(keys)}};

@@ -136,5 +136,52 @@ TEST_F(TrustedKeysTest, PublishedKeySetHoldsTheLocalAndTheBackendJwtKeys) {
   EXPECT_EQ(buildPublishedKeySet(config_, signer_->publicKey(), nullptr)->size(), 1u);
 }
 
+// Issue 25: a rotated key set. The configured key (kid = certificateAlias) was retired by a later
+// key: both verify, each under its kid, the configured one until its verifiesUntil; the JWKS drops
+// it after that. The same when the local issuer is declared in [apikey.tokenConfigs].
+TEST_F(TrustedKeysTest, RotatedKeysAreTrustedAndPublishedUntilTheyExpire) {
+  auto unowned = [](const token::SigningKey* k) {
+    return std::shared_ptr<const token::SigningKey>(k, [](const token::SigningKey*) {});
+  };
+  const std::string newKid = token::jwkThumbprint(*other_->publicKey());
+  token::SigningKeySet rotated(
+      {{kAlias, "", 0, 0, {}, unowned(signer_)},
+       {newKid, newKid + ".pem", kNow - 200, kNow - 100, {}, unowned(other_)}},
+      3600, 0);
+  for (bool declared : {false, true}) {
+    SCOPED_TRACE(declared ? "declared" : "local issuer alone");
+    config_.tokenConfigsDeclared = declared;
+    config_.trustedIssuers.clear();
+    if (declared) {
+      config::TrustedIssuer ti;
+      ti.issuer = kIssuer;
+      ti.certificateAlias = kAlias;
+      config_.trustedIssuers.push_back(ti);
+    }
+    std::vector<std::string> errors;
+    auto set = buildTrustedKeySet(config_, signer_->publicKey(), &errors, &rotated);
+    EXPECT_TRUE(errors.empty());
+    ASSERT_EQ(set->size(), 2u);
+    ASSERT_NE(set->find(kAlias), nullptr);
+    EXPECT_EQ(set->find(kAlias)->verifiesUntil, kNow - 100 + 3600);
+    ASSERT_NE(set->find(newKid), nullptr);
+    EXPECT_EQ(set->find(newKid)->verifiesUntil, std::nullopt);
+    KeyValidator validator(set, config_, revocations_);
+    EXPECT_EQ(run(validator, sign(claims())).failure, Failure::kNone);
+    EXPECT_EQ(run(validator, sign(claims(), *other_, newKid)).failure, Failure::kNone);
+    // The new key under the old kid is not the old key.
+    EXPECT_EQ(run(validator, sign(claims(), *other_, kAlias)).failure, Failure::kBadSignature);
+  }
+  auto published = buildPublishedKeySet(config_, signer_->publicKey(), nullptr, &rotated);
+  auto kids = [&](std::int64_t now) {
+    std::vector<std::string> out;
+    const json jwks = published->toJwks(now);
+    for (const auto& k : jwks["keys"]) out.push_back(k["kid"]);
+    return out;
+  };
+  EXPECT_EQ(kids(kNow - 100 + 3600), (std::vector<std::string>{kAlias, newKid}));
+  EXPECT_EQ(kids(kNow - 100 + 3601), (std::vector<std::string>{newKid}));
+}
+
 }  // namespace
 }  // namespace mgw::apis
