@@ -872,6 +872,31 @@ bool readApiExtensions(Reader& r, const YAML::Node& root, ApiDefinition* api) {
     }
     api->authHeader = *v;
   }
+  if (const YAML::Node m = root["x-wso2-mutual-ssl"]) {
+    auto v = r.scalar(m, "/x-wso2-mutual-ssl", "x-wso2-mutual-ssl");
+    if (!v) return false;
+    std::string lower = *v;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != "mandatory" && lower != "optional") {
+      r.error("/x-wso2-mutual-ssl",
+              "must be mandatory or optional, not '" + v->substr(0, 40) + "'");
+      return false;
+    }
+    api->mutualTls =
+        lower == "mandatory" ? gateway::MutualTls::kMandatory : gateway::MutualTls::kOptional;
+  }
+  const YAML::Node appSec = root["x-wso2-application-security"];
+  if (appSec && appSec.IsMap() && appSec["optional"]) {
+    auto v = r.boolean(appSec["optional"], "/x-wso2-application-security/optional");
+    if (!v) return false;
+    if (*v && api->mutualTls == gateway::MutualTls::kMandatory) {
+      api->certificateSuffices = true;
+    } else if (*v) {
+      r.warn("/x-wso2-application-security/optional",
+             "optional: true ignored: application security stays required (it may be optional "
+             "only where x-wso2-mutual-ssl is mandatory, a client certificate then sufficing)");
+    }
+  }
   if (const YAML::Node s = root["x-mgw-subscription-required"]) {
     auto v = r.boolean(s, "/x-mgw-subscription-required");
     if (!v) return false;

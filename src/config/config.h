@@ -220,6 +220,14 @@ struct ObservabilityConfig {
   int maxConnections = 64;  // its own budget, apart from [listenerConfig] maxConnections
 };
 
+// [mutualSSLConfig] (WSO2 API Microgateway 3.x's table): client certificates on the HTTPS listener,
+// verified against the listener's truststore.
+struct MutualSslConfig {
+  std::string
+      verifyClient;     // "" = not asked for (no table), "optional" (WSO2's default), "require"
+  std::string crlPath;  // resolved; PEM certificate revocation lists; "" = none
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -240,6 +248,7 @@ struct Config {
   ClusterConfig cluster;
   ThrottlingConfig throttling;
   ObservabilityConfig observability;
+  MutualSslConfig mutualSsl;
 };
 
 }  // namespace mgw::config

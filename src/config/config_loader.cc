@@ -691,6 +691,11 @@ class Loader {
                                         "[jwtGenerator] header");
                                  }}});
                    }},
+                  // WSO2 MGW 3.x [mutualSSLConfig]: client certificates on the HTTPS listener.
+                  {"mutualSSLConfig",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readMutualSsl(v, c.mutualSsl);
+                   }},
                   // WSO2 MGW 3.x [security] validateSubscriptions: mapped in finish() onto
                   // every [[jwtTokenConfig]]'s validateSubscription.
                   {"security",
@@ -703,6 +708,24 @@ class Loader {
                                  }}});
                    }},
               });
+  }
+
+  // WSO2 MGW 3.x [mutualSSLConfig]: sslVerifyClient ("optional", WSO2's default, or "require")
+  // and micro-gw's crlPath; the keys micro-gw does not use are in config/wso2_keys.cc.
+  void readMutualSsl(const Value& t, MutualSslConfig& m) {
+    m.verifyClient = "optional";
+    readTable(t, "[mutualSSLConfig]", "mutualSSLConfig",
+              {{"sslVerifyClient",
+                [&](const Value& v, const Where& w) {
+                  auto s = getString(v, w);
+                  if (!s) return;
+                  if (*s != "optional" && *s != "require") {
+                    error(v, w, "must be \"optional\" or \"require\"");
+                    return;
+                  }
+                  m.verifyClient = *s;
+                }},
+               {"crlPath", [&](auto& v, auto& w) { readPath(v, w, m.crlPath); }}});
   }
 
   // WSO2 MGW 3.x [[jwtTokenConfig]]; its keys micro-gw does not use are in config/wso2_keys.cc.
@@ -1687,6 +1710,7 @@ class Loader {
     else
       c.tokenIssuer.keySetPath = resolve(c.tokenIssuer.keySetPath, nullptr);
     c.storage.path = resolve(c.storage.path, kDefaultStorage);
+    if (!c.mutualSsl.crlPath.empty()) c.mutualSsl.crlPath = resolve(c.mutualSsl.crlPath, nullptr);
     // A WSO2 MGW 3.x project folder (its toolkit layout) keeps its definitions in api_definitions/.
     if (!definitionsDeclared_) {
       std::error_code ec;

@@ -67,9 +67,20 @@ const std::vector<Wso2Key>& wso2Keys() {
       {"httpClients", T::kIgnored,
        "backends are always verified (host name and truststore) over TLS 1.2+; there is no "
        "proxy or HTTP/2 upstream"},
-      {"mutualSSLConfig", T::kRefused,
-       "micro-gw does not verify client certificates; ignoring this table would open APIs that "
-       "relied on mutual TLS, so remove it knowingly"},
+      {"mutualSSLConfig.protocolName", T::kIgnored, "the HTTPS listener speaks TLS"},
+      {"mutualSSLConfig.protocolVersions", T::kIgnored,
+       "the HTTPS listener speaks TLS 1.2 and 1.3 only"},
+      {"mutualSSLConfig.ciphers", T::kIgnored,
+       "the HTTPS listener offers ECDHE with AEAD ciphers only (TLS 1.2) and TLS 1.3's suites"},
+      {"mutualSSLConfig.certificateHeaderName", T::kIgnored,
+       "a client certificate is taken from the TLS handshake only, never from a header a load "
+       "balancer sets (mutual TLS must end at micro-gw)"},
+      {"mutualSSLConfig.isClientCertificateValidationEnabled", T::kIgnored,
+       "a client certificate is taken from the TLS handshake only and always verified"},
+      {"mutualSSLConfig.api", T::kRefused,
+       "per-API certificate aliases are not served: an API with x-wso2-mutual-ssl accepts every "
+       "certificate the truststore's CAs issued; ignoring the lists would open those APIs to "
+       "all of them, so remove the table knowingly"},
       {"throttlingConfig", T::kIgnored,
        "no traffic manager: throttling is local (policies.yaml and [throttling])"},
       {"jwtGeneratorConfig.claimDialect", T::kIgnored,

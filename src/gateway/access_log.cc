@@ -72,6 +72,12 @@ void formatAccessLine(const AccessEntry& entry, const message::HttpRequest& req,
   appendInt(line, out.bytesOut);
   appendField(line, "client");
   appendString(line, req.clientAddress);
+  if (!req.clientCertSha256.empty()) {  // mutual TLS: the certificate the listener verified
+    appendField(line, "clientCert");
+    appendString(line, req.clientCertSubject);
+    appendField(line, "clientCertSha256");
+    appendString(line, req.clientCertSha256);
+  }
   if (!detail.empty()) {
     appendField(line, "detail");
     appendString(line, detail);

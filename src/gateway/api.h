@@ -72,6 +72,10 @@ struct Resource {
   std::string throttlingTier;  // x-wso2-throttling-tier on the operation; empty = none
 };
 
+// x-wso2-mutual-ssl (WSO2 MGW 3.x): a client certificate verified by the HTTPS listener
+// ([mutualSSLConfig]) is required on the API's secured resources, or taken when sent.
+enum class MutualTls { kOff, kOptional, kMandatory };
+
 struct ApiDefinition {
   std::string name;
   std::string version;
@@ -89,6 +93,10 @@ struct ApiDefinition {
   std::optional<bool> ownAllowPathParameters;
   bool allowPathParameters = false;
   std::string authHeader = "Authorization";  // where bearer tokens come (x-wso2-auth-header)
+  MutualTls mutualTls = MutualTls::kOff;     // x-wso2-mutual-ssl
+  // x-wso2-application-security optional: true with x-wso2-mutual-ssl: mandatory: the verified
+  // client certificate alone may be the caller (WSO2's "mutual SSL or application security").
+  bool certificateSuffices = false;
   int timeoutSeconds = 30;        // for the backend's response head, and between body reads
   int connectTimeoutSeconds = 5;  // TCP connect plus TLS handshake
   std::string throttlingTier;     // x-wso2-throttling-tier / throttlingTier; empty = none

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/base64url.h"
 #include "common/crypto_util.h"
 #include "token/jws.h"
 
@@ -22,6 +23,8 @@ const char* authMethod(Scheme scheme) {
       return "oauth2";
     case Scheme::kBasic:
       return "basic_auth";
+    case Scheme::kMutualTls:
+      return "mutualssl";
   }
   return "api_key";
 }
@@ -55,7 +58,7 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
   cacheKey.reserve(128);
   for (const std::string* part :
        {&caller.keyId, &api.name, &api.version, &caller.subject, &caller.keytype,
-        &caller.application, &caller.tier, &caller.issuer}) {
+        &caller.application, &caller.tier, &caller.issuer, &caller.clientCertSha256}) {
     cacheKey += *part;
     cacheKey += '\x1f';
   }
@@ -85,6 +88,15 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
                            {"authMethod", authMethod(caller.scheme)}};
   // Who issued the credential: a partner issuer's "admin" is not this gateway's "admin".
   if (!caller.issuer.empty()) claims["idp"] = caller.issuer;
+  // The client certificate of a mutual TLS connection: RFC 8705's confirmation (x5t#S256, the
+  // base64url SHA-256 of its DER) and its subject.
+  if (!caller.clientCertSha256.empty()) {
+    std::string digest;
+    for (std::size_t i = 0; i + 1 < caller.clientCertSha256.size(); i += 2)
+      digest += static_cast<char>(std::stoi(caller.clientCertSha256.substr(i, 2), nullptr, 16));
+    claims["cnf"] = {{"x5t#S256", base64UrlEncode(digest)}};
+    claims["clientCertificateSubject"] = caller.clientCertSubject;
+  }
   const std::string* values[] = {&caller.subject, &caller.keytype, &caller.application,
                                  &caller.tier, &caller.subject};
   for (std::size_t i = 0; i < std::size(kClaimNames); ++i)

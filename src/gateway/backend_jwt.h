@@ -22,8 +22,8 @@
 
 namespace mgw::gateway {
 
-// The backend JWT's authMethod claim for a scheme: "api_key", "oauth2" or "basic_auth" (the names
-// of x-wso2-application-security).
+// The backend JWT's authMethod claim for a scheme: "api_key", "oauth2", "basic_auth" (the names
+// of x-wso2-application-security) or "mutualssl" (WSO2 MGW 3.x's name for mutual TLS).
 const char* authMethod(Scheme scheme);
 
 class BackendJwtGenerator {

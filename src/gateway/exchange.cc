@@ -38,6 +38,8 @@ const Authenticator& Authenticators::of(Scheme scheme) const {
       return *bearer;
     case Scheme::kBasic:
       return *basic;
+    case Scheme::kMutualTls:
+      return mutualTls;
   }
   return *apiKey;
 }

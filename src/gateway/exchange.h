@@ -27,6 +27,7 @@
 #include "gateway/bearer_authenticator.h"
 #include "gateway/cors.h"
 #include "gateway/key_validator.h"
+#include "gateway/mutual_tls_authenticator.h"
 #include "gateway/refusal.h"
 #include "gateway/router.h"
 #include "message/forward_plan.h"
@@ -85,6 +86,7 @@ struct Authenticators {
   std::optional<ApiKeyAuthenticator> apiKey;  // with a key validator
   std::optional<BearerAuthenticator> bearer;
   std::optional<BasicAuthenticator> basic;  // with a user store and a login throttle
+  MutualTlsAuthenticator mutualTls;         // not in order(): it stands beside the others
 };
 
 // One request on its way through the stages.

@@ -9,7 +9,7 @@
 namespace mgw::gateway {
 
 // The schemes a secured resource may take (SPEC section 16), one Authenticator each.
-enum class Scheme { kApiKey, kBearer, kBasic };
+enum class Scheme { kApiKey, kBearer, kBasic, kMutualTls };
 
 struct Principal {
   Scheme scheme = Scheme::kApiKey;  // how the caller authenticated (the backend JWT's authMethod)
@@ -34,6 +34,10 @@ struct Principal {
   // "" = count per key (no subject).
   std::string subscriber;
   std::string applicationTier;
+  // The client certificate the HTTPS listener verified, on an API with x-wso2-mutual-ssl (whatever
+  // scheme made the caller): its subject (RFC 2253) and SHA-256 (hex). "" = none.
+  std::string clientCertSubject;
+  std::string clientCertSha256;
 };
 
 // Principal::subscriber from an application id and a subject, each already qualified by its

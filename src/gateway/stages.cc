@@ -95,6 +95,11 @@ StageResult settle(Exchange& ex, AuthVerdict verdict) {
   if (verdict.kind == AuthVerdict::Kind::kAccepted) {
     ex.principal = std::move(verdict.principal);
     ex.principal->scheme = ex.credential->scheme;
+    // An API with mutual TLS: the verified client certificate goes with whoever the caller is.
+    if (ex.api->mutualTls != MutualTls::kOff) {
+      ex.principal->clientCertSubject = ex.request.clientCertSubject;
+      ex.principal->clientCertSha256 = ex.request.clientCertSha256;
+    }
     // A user of [b7a.users] or an opaque key: this gateway issued the credential itself.
     if (ex.principal->issuer.empty()) ex.principal->issuer = ex.state.config->tokenIssuer.issuer;
     return StageResult::next();
@@ -103,6 +108,13 @@ StageResult settle(Exchange& ex, AuthVerdict verdict) {
       ex.context.keyLookupFailures)
     ex.context.keyLookupFailures->recordFailure(ex.clientAddress, ex.context.nowMillis());
   return StageResult::refuse(std::move(verdict.refusal));
+}
+
+// The request carries a credential of an application scheme the resource takes.
+bool carriesApplicationCredential(const Exchange& ex) {
+  for (const Authenticator* authenticator : ex.authenticators.order())
+    if (authenticator && authenticator->extract(ex.request, *ex.api, *ex.resource)) return true;
+  return false;
 }
 
 }  // namespace
@@ -177,6 +189,8 @@ bool names(const SchemeSet& kinds, Scheme scheme) {
       return kinds.oauth2;
     case Scheme::kBasic:
       return kinds.basic;
+    case Scheme::kMutualTls:
+      return false;  // not an OpenAPI scheme: x-wso2-mutual-ssl
   }
   return false;
 }
@@ -236,9 +250,29 @@ StageResult credentialsForAlternatives(Exchange& ex) {
 
 }  // namespace
 
+StageResult mutualTlsStage(Exchange& ex) {
+  if (ex.api->mutualTls != MutualTls::kMandatory || !ex.resource->secured ||
+      !ex.request.clientCertSha256.empty())
+    return StageResult::next();
+  return StageResult::refuse(
+      Refusal{Failure::kAuthInvalid,
+              "this API requires a client certificate (mutual TLS): call the HTTPS listener with "
+              "a certificate issued by a CA of its truststore",
+              "no client certificate"}
+          .set("WWW-Authenticate", std::string(kMutualTlsChallenge)));
+}
+
 StageResult credentialsStage(Exchange& ex) {
   const Resource& resource = *ex.resource;
   if (!resource.secured) return StageResult::next();
+  // WSO2 MGW 3.x's "mutual SSL or application security": the verified certificate alone.
+  if (ex.api->certificateSuffices && !carriesApplicationCredential(ex)) {
+    if (auto certificate = ex.authenticators.mutualTls.extract(ex.request, *ex.api, resource)) {
+      ex.credential = std::move(certificate);
+      resolveClientAddress(ex);
+      return StageResult::next();
+    }
+  }
   if (resource.security.unsupportedOnly()) {
     return StageResult::refuse(
         Refusal{Failure::kUnsupportedSecurity,
@@ -259,7 +293,8 @@ StageResult credentialsStage(Exchange& ex) {
 }
 
 StageResult keyLookupLimitStage(Exchange& ex) {
-  if (!ex.credential || ex.credential->scheme == Scheme::kBasic || !ex.context.keyLookupFailures)
+  if (!ex.credential || ex.credential->scheme == Scheme::kBasic ||
+      ex.credential->scheme == Scheme::kMutualTls || !ex.context.keyLookupFailures)
     return StageResult::next();
   const std::int64_t nowMs = ex.context.nowMillis();
   const std::int64_t blockedMs = ex.context.keyLookupFailures->blockedForMs(

@@ -47,6 +47,10 @@ StageResult methodStage(Exchange& ex);
 StageResult corsStage(Exchange& ex);
 // The API and resource: 404 (no API) or 404/900906 (no resource).
 StageResult routeStage(Exchange& ex);
+// x-wso2-mutual-ssl: mandatory: a secured resource without a client certificate the HTTPS listener
+// verified is refused (401, 900901, Mutual SSL challenge). The certificate is not the caller here:
+// the application credential is (or, where it suffices, the certificate: credentialsStage).
+StageResult mutualTlsStage(Exchange& ex);
 // For a secured resource, the credential of the first scheme the resource takes and the request
 // carries (Authenticators order); none: 401 saying where one goes (900902), or the scheme's
 // own refusal (basic-only resources: 401 Basic challenge).
@@ -75,6 +79,7 @@ inline constexpr Stage kStages[] = {
     {"method", methodStage},
     {"cors", corsStage},
     {"route", routeStage},
+    {"mutual-tls", mutualTlsStage},
     {"credentials", credentialsStage},
     {"key-lookup-limit", keyLookupLimitStage},
     {"authenticate", authenticateStage},

@@ -29,6 +29,9 @@ struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<asio::ssl::stream<beast::tcp_stream>> tls;
   std::uint64_t written = 0;  // bytes written so far (the access log's bytes out)
+  // The client certificate the TLS handshake verified (mutual TLS); empty when none.
+  std::string clientCertSubject;
+  std::string clientCertSha256;
 
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
   void expiresAfter(std::chrono::seconds d) { lowest().expires_after(d); }

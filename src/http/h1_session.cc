@@ -12,6 +12,7 @@
 #include "http/h1_writer.h"
 #include "http/h2_session.h"
 #include "http/relay.h"
+#include "http/tls.h"
 #include "http/wire.h"
 #include "message/fault_reply.h"
 
@@ -183,6 +184,8 @@ awaitable<bool> exchange(Exchange x) {
   message::HttpRequest request;
   request.clientAddress = x.peer;
   request.tls = x.tls;
+  request.clientCertSubject = x.conn.clientCertSubject;
+  request.clientCertSha256 = x.conn.clientCertSha256;
   Outcome outcome;
   RequestHead head;
   if (!error)
@@ -296,9 +299,19 @@ awaitable<void> h1Session(ServerContext& ctx, IoThread& t, tcp::socket socket,
     conn.expiresAfter(seconds(ctx.options.headerTimeoutSeconds));
     auto [ec] = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kAwait);
     if (ec) {
+      // A client certificate refused (mutual TLS): said, with the certificate it names.
+      const RefusedCertificate refused = refusedCertificate(conn.tls->native_handle());
+      if (!refused.reason.empty())
+        log::warn("client certificate refused", {{"client", peer},
+                                                 {"subject", refused.subject},
+                                                 {"issuer", refused.issuer},
+                                                 {"reason", refused.reason}});
       conn.close();
       co_return;
     }
+    PeerCertificate client = verifiedPeerCertificate(conn.tls->native_handle());
+    conn.clientCertSubject = std::move(client.subject);
+    conn.clientCertSha256 = std::move(client.sha256);
   } else {
     conn.plain = std::make_unique<beast::tcp_stream>(std::move(socket));
   }

@@ -894,6 +894,8 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   message::HttpRequest request;
   request.clientAddress = peer_;
   request.tls = tls_;
+  request.clientCertSubject = conn_.clientCertSubject;
+  request.clientCertSha256 = conn_.clientCertSha256;
   request.http2 = true;
   RequestHead head;
   Outcome outcome;

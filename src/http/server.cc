@@ -51,11 +51,14 @@ bool Server::start(std::string* error) {
       *error = "the HTTPS listener needs a TLS key and certificate";
       return false;
     }
-    if (!configureServerContext(impl_->serverTls, o.tlsKey, o.tlsCertificate, true, error))
+    const TrustSource trust{o.trustStorePath, o.trustStorePem};
+    if (!configureServerContext(impl_->serverTls, o.tlsKey, o.tlsCertificate, true,
+                                ClientVerification{o.clientCertificates, trust, o.clientCrlPath},
+                                error))
       return false;
   }
   std::string note;
-  configureClientContext(impl_->clientTls, o.trustStorePath, &note);
+  configureClientContext(impl_->clientTls, TrustSource{o.trustStorePath, o.trustStorePem}, &note);
   log::info("upstream TLS trust", {{"detail", note}});
 
   for (const std::string& entry : o.uncappedAddresses) {

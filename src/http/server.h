@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "http/tls.h"
 #include "message/handler.h"
 
 namespace mgw::http {
@@ -64,6 +65,11 @@ struct ServerOptions {
   message::Handler* metricsHandler = nullptr;  // borrowed
   std::string trustStorePath;  // extra CAs for HTTPS backends (folder or PEM bundle), besides the
                                // system's; absent or empty is not an error
+  std::string trustStorePem;   // more of them as PEM text (a PKCS#12 truststore's certificates)
+  // Client certificates on the HTTPS listener (mutual TLS), verified against the truststore above
+  // (not the system CAs) and the CRLs of clientCrlPath when given.
+  ClientCertificates clientCertificates = ClientCertificates::kOff;
+  std::string clientCrlPath;
 };
 
 class Server {

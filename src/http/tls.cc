@@ -47,6 +47,92 @@ void readPemCertificates(const std::string& path, X509_STORE* store, int* count)
   BIO_free(bio);
 }
 
+// The regular files of a folder, or the file itself.
+std::vector<std::string> filesOf(const std::string& path) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (path.empty()) return out;
+  if (std::filesystem::is_directory(path, ec)) {
+    // OpenSSL's own folder lookup needs c_rehash'ed names; reading every file takes plain PEMs.
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+      std::error_code fileEc;
+      if (entry.is_regular_file(fileEc)) out.push_back(entry.path().string());
+    }
+  } else if (std::filesystem::is_regular_file(path, ec)) {
+    out.push_back(path);
+  }
+  return out;
+}
+
+int addTrust(const TrustSource& trust, X509_STORE* store) {
+  int count = 0;
+  for (const std::string& file : filesOf(trust.path)) readPemCertificates(file, store, &count);
+  if (!trust.pem.empty()) {
+    BIO* bio = BIO_new_mem_buf(trust.pem.data(), static_cast<int>(trust.pem.size()));
+    while (X509* cert = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr) {
+      if (X509_STORE_add_cert(store, cert) == 1) ++count;
+      X509_free(cert);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+  }
+  return count;
+}
+
+std::string nameText(const X509_NAME* name) {
+  if (name == nullptr) return "";
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return "";
+  X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(size > 0 ? size : 0));
+  BIO_free(bio);
+  return out;
+}
+
+// The SSL ex_data slot holding the certificate a verification failed on ("subject\nissuer",
+// OPENSSL_strdup'ed, freed with the SSL).
+void freeRecorded(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { OPENSSL_free(ptr); }
+int refusedIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, freeRecorded);
+  return index;
+}
+
+// Verification as OpenSSL does it, recording the first certificate it refuses.
+int recordRefusal(int ok, X509_STORE_CTX* store) {
+  if (ok == 1) return 1;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl != nullptr && SSL_get_ex_data(ssl, refusedIndex()) == nullptr) {
+    X509* cert = X509_STORE_CTX_get_current_cert(store);
+    const std::string text =
+        cert ? nameText(X509_get_subject_name(cert)) + "\n" + nameText(X509_get_issuer_name(cert))
+             : std::string("\n");
+    SSL_set_ex_data(ssl, refusedIndex(), OPENSSL_strdup(text.c_str()));
+  }
+  return 0;
+}
+
+bool readCrls(const std::string& path, X509_STORE* store, std::string* error) {
+  int count = 0;
+  for (const std::string& file : filesOf(path)) {
+    BIO* bio = BIO_new_file(file.c_str(), "r");
+    if (bio == nullptr) continue;
+    while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr)) {
+      if (X509_STORE_add_crl(store, crl) == 1) ++count;
+      X509_CRL_free(crl);
+    }
+    BIO_free(bio);
+  }
+  ERR_clear_error();
+  if (count == 0) {
+    *error = "crlPath " + path + " holds no PEM certificate revocation list (BEGIN X509 CRL)";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view chooseAlpn(std::string_view offered, bool http2) {
@@ -64,7 +150,7 @@ std::string_view chooseAlpn(std::string_view offered, bool http2) {
 }
 
 bool configureServerContext(boost::asio::ssl::context& ctx, EVP_PKEY* key, X509* certificate,
-                            bool http2, std::string* error) {
+                            bool http2, const ClientVerification& clients, std::string* error) {
   SSL_CTX* c = ctx.native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   SSL_CTX_set_options(
@@ -84,31 +170,83 @@ bool configureServerContext(boost::asio::ssl::context& ctx, EVP_PKEY* key, X509*
   // OpenSSL's 34 KiB record buffers are freed while a connection is idle.
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
+  if (clients.mode == ClientCertificates::kOff) return true;
+  // Client certificates: only the truststore's certificates are trusted (not the system CAs), and
+  // the CA names are sent in the CertificateRequest so a client picks the right certificate.
+  X509_STORE* store = X509_STORE_new();
+  const int count = addTrust(clients.trust, store);
+  if (count == 0) {
+    X509_STORE_free(store);
+    *error = "[mutualSSLConfig] needs trusted client CAs: the truststore holds no certificate";
+    return false;
+  }
+  if (!clients.crlPath.empty()) {
+    if (!readCrls(clients.crlPath, store, error)) {
+      X509_STORE_free(store);
+      return false;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+  }
+  SSL_CTX_set_cert_store(c, store);
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; names && i < sk_X509_OBJECT_num(objects); ++i) {
+    X509* ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+    if (ca) sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca)));
+  }
+  SSL_CTX_set_client_CA_list(c, names);
+  const int mode = clients.mode == ClientCertificates::kRequire
+                       ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                       : SSL_VERIFY_PEER;
+  SSL_CTX_set_verify(c, mode, recordRefusal);
+  // Resumed sessions keep the verified certificate; OpenSSL refuses to resume without this.
+  static const unsigned char kSessionContext[] = "micro-gw";
+  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
+  ERR_clear_error();
   return true;
 }
 
-void configureClientContext(boost::asio::ssl::context& ctx, const std::string& trustStorePath,
+PeerCertificate verifiedPeerCertificate(SSL* ssl) {
+  PeerCertificate out;
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return out;
+  out.subject = nameText(X509_get_subject_name(cert));
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &len) == 1) {
+    static const char kHex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < len; ++i) {
+      out.sha256 += kHex[md[i] >> 4];
+      out.sha256 += kHex[md[i] & 15];
+    }
+  }
+  return out;
+}
+
+RefusedCertificate refusedCertificate(SSL* ssl) {
+  RefusedCertificate out;
+  const auto* recorded = static_cast<const char*>(SSL_get_ex_data(ssl, refusedIndex()));
+  const long result = SSL_get_verify_result(ssl);
+  if (result != X509_V_OK) out.reason = X509_verify_cert_error_string(result);
+  if (recorded == nullptr) return out;
+  const std::string_view text(recorded);
+  const std::size_t nl = text.find('\n');
+  out.subject = std::string(text.substr(0, nl));
+  if (nl != std::string_view::npos) out.issuer = std::string(text.substr(nl + 1));
+  return out;
+}
+
+void configureClientContext(boost::asio::ssl::context& ctx, const TrustSource& trust,
                             std::string* note) {
   SSL_CTX* c = ctx.native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_cipher_list(c, kTls12Ciphers);
-  SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER, recordRefusal);
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_default_verify_paths(c);  // the system CA bundle
   ERR_clear_error();
-  int count = 0;
-  X509_STORE* store = SSL_CTX_get_cert_store(c);
-  std::error_code ec;
-  if (!trustStorePath.empty() && std::filesystem::is_directory(trustStorePath, ec)) {
-    // OpenSSL's own folder lookup needs c_rehash'ed names; reading every file takes plain PEMs.
-    for (const auto& entry : std::filesystem::directory_iterator(trustStorePath, ec)) {
-      std::error_code fileEc;
-      if (entry.is_regular_file(fileEc)) readPemCertificates(entry.path().string(), store, &count);
-    }
-  } else if (!trustStorePath.empty() && std::filesystem::is_regular_file(trustStorePath, ec)) {
-    readPemCertificates(trustStorePath, store, &count);
-  }
+  const int count = addTrust(trust, SSL_CTX_get_cert_store(c));
   *note = std::to_string(count) + " truststore certificate(s) besides the system CAs";
 }
 
@@ -135,8 +273,14 @@ bool prepareClientSsl(SSL* ssl, const mgw::UpstreamTarget& target) {
 std::string handshakeFailure(SSL* ssl, const std::string& fallback) {
   const long result = SSL_get_verify_result(ssl);
   ERR_clear_error();
-  if (result != X509_V_OK)
-    return std::string("certificate verification failed: ") + X509_verify_cert_error_string(result);
+  if (result != X509_V_OK) {
+    const RefusedCertificate refused = refusedCertificate(ssl);
+    std::string out =
+        std::string("certificate verification failed: ") + X509_verify_cert_error_string(result);
+    if (!refused.subject.empty() || !refused.issuer.empty())
+      out += " (subject " + refused.subject + ", issuer " + refused.issuer + ")";
+    return out;
+  }
   return fallback;
 }
 

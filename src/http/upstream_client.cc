@@ -3,6 +3,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <utility>
 
+#include "common/log.h"
 #include "http/tls.h"
 #include "message/hop_by_hop.h"
 
@@ -80,6 +81,14 @@ asio::awaitable<std::unique_ptr<Connection>> connectUpstream(
     *reason = "TLS handshake failed: " +
               handshakeFailure(conn->tls->native_handle(),
                                hec == beast::error::timeout ? "timed out" : hec.message());
+    // The backend's certificate was refused: an operator's error (a truststore or certificate to
+    // fix), logged at error level with the certificate it names.
+    const RefusedCertificate refused = refusedCertificate(conn->tls->native_handle());
+    if (!refused.reason.empty())
+      log::error("backend certificate refused", {{"backend", target.origin},
+                                                 {"subject", refused.subject},
+                                                 {"issuer", refused.issuer},
+                                                 {"reason", refused.reason}});
     co_return nullptr;
   }
   if (target.http2) {

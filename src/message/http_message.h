@@ -35,6 +35,10 @@ struct HttpRequest {
   std::string body;           // read only for the micro-gw endpoints; streamed when proxied
   std::string clientAddress;  // the TCP peer
   bool tls = false;
+  // The client certificate the TLS listener verified (mutual TLS, [mutualSSLConfig]): its subject
+  // (RFC 2253) and the SHA-256 of its DER in lower-case hex; "" when the client sent none.
+  std::string clientCertSubject;
+  std::string clientCertSha256;
   bool http2 = false;  // arrived as an HTTP/2 stream (else HTTP/1.x): the protocol label and field
   // A body follows the head (HTTP/1.1: Content-Length above 0 or chunked; HTTP/2: no END_STREAM
   // on HEADERS), whatever fields announce it.

@@ -23,6 +23,7 @@
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "server/server_context.h"
+#include "token/keys.h"
 
 namespace mgw::server {
 namespace {
@@ -40,6 +41,14 @@ std::optional<config::Config> loadOrReport(const std::string& path) {
     return std::nullopt;
   }
   return std::move(result.config);
+}
+
+// A .p12/.pfx truststore file (else a folder or a PEM bundle).
+bool isPkcs12Truststore(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::error_code ec;
+  return (ext == ".p12" || ext == ".pfx") && std::filesystem::is_regular_file(path, ec);
 }
 
 bool isLoopback(const std::string& host) {
@@ -261,6 +270,25 @@ int runGateway(const RunOptions& options) {
   serverOptions.keepAliveMaxRequests = listener.keepAliveMaxRequests;
   serverOptions.http2 = listener.http2;
   serverOptions.trustStorePath = listener.trustStorePath;
+  if (isPkcs12Truststore(listener.trustStorePath)) {
+    // WSO2 API Microgateway 3.x's ballerinaTruststore.p12: its certificates verify HTTPS backends
+    // and client certificates, as WSO2's listener and clients used it.
+    std::vector<token::TrustedCertificate> trusted;
+    std::string why;
+    if (!token::readPkcs12Certificates(listener.trustStorePath, listener.trustStorePassword,
+                                       &trusted, &why)) {
+      log::error("startup error", {{"detail", "[listenerConfig] trustStorePath: " + why}});
+      return 1;
+    }
+    serverOptions.trustStorePath.clear();
+    for (const auto& cert : trusted) serverOptions.trustStorePem += cert.pem;
+  }
+  if (!config->mutualSsl.verifyClient.empty()) {
+    serverOptions.clientCertificates = config->mutualSsl.verifyClient == "require"
+                                           ? http::ClientCertificates::kRequire
+                                           : http::ClientCertificates::kOptional;
+    serverOptions.clientCrlPath = config->mutualSsl.crlPath;
+  }
   readiness.tlsKeyLoaded = listener.httpsPort == -1 || tlsKey != nullptr;
   ObservabilityHandler observabilityHandler(context, readiness);
   serverOptions.metricsHost = config->observability.metricsHost;

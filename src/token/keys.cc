@@ -499,6 +499,36 @@ std::shared_ptr<const VerificationKey> VerificationKey::fromPkcs12Alias(const st
   return make(pub.release(), *alg, sha1Thumbprint(found), error);
 }
 
+bool readPkcs12Certificates(const std::string& path, const std::string& password,
+                            std::vector<TrustedCertificate>* out, std::string* error) {
+  std::string data;
+  if (!readFile(path, &data, error)) return false;
+  Owned<EVP_PKEY> key;
+  Owned<X509> cert;
+  Owned<STACK_OF(X509)> ca;
+  const bool ok = readPkcs12(data, password, &key, &cert, error, &ca);
+  secureWipe(data);
+  if (!ok) {
+    if (error) *error = path + ": " + *error;
+    return false;
+  }
+  auto add = [out](X509* c) {
+    if (c == nullptr) return;
+    int len = 0;
+    const unsigned char* name = X509_alias_get0(c, &len);
+    Owned<BIO> bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_X509(bio.get(), c) != 1) return;
+    char* pem = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &pem);
+    out->push_back({name ? std::string(reinterpret_cast<const char*>(name), len) : std::string(),
+                    std::string(pem, static_cast<std::size_t>(size))});
+  };
+  add(cert.get());
+  for (int i = 0; ca && i < sk_X509_num(ca.get()); ++i) add(sk_X509_value(ca.get(), i));
+  ERR_clear_error();
+  return true;
+}
+
 std::unique_ptr<SigningKey> SigningKey::load(const std::string& path, const std::string& password,
                                              Algorithm alg, std::string* error) {
   return loadFile(path, password, alg, error);

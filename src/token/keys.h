@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "token/algorithm.h"
 
@@ -104,5 +105,17 @@ class SigningKey {
 // then). Never overwrites an existing file. Returns false with error set.
 [[nodiscard]] bool generateKeystore(const std::string& pemPath, Algorithm alg,
                                     const std::string& password, std::string* error);
+
+// One certificate of a truststore: its alias (the PKCS#12 friendlyName, "" when none) and PEM.
+struct TrustedCertificate {
+  std::string alias;
+  std::string pem;
+};
+
+// Every certificate of a PKCS#12 truststore (WSO2 API Microgateway 3.x's ballerinaTruststore.p12;
+// Java's and OpenSSL 1.x's legacy encryption included), for TLS verification. False with *error
+// set (the path named) when the file cannot be read or decrypted.
+[[nodiscard]] bool readPkcs12Certificates(const std::string& path, const std::string& password,
+                                          std::vector<TrustedCertificate>* out, std::string* error);
 
 }  // namespace mgw::token

@@ -30,6 +30,7 @@ slow argon2id verifications are in flight on a gateway with one I/O thread (argo
 worker pool). Also a SANDBOX key on an API whose only sandbox endpoints are an operation's.
 """
 import ctypes
+import http.client
 import datetime
 import hashlib
 import threading
@@ -48,7 +49,7 @@ import uuid
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -175,11 +176,30 @@ class LoadUnchanged(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout)
         self.assertIn("[listenerConfig] tokenListenerPorts = 1: unknown key", result.stdout)
 
-    def test_mutual_ssl_config_is_refused(self):
-        conf = read("api-key.conf") + '\n[mutualSSLConfig]\n  sslVerifyClient = "require"\n'
+    def test_mutual_ssl_config_loads_and_per_api_aliases_are_refused(self):
+        # Issue 24 item 7: [mutualSSLConfig] as WSO2's template writes it loads (sslVerifyClient
+        # honoured, the TLS and load-balancer keys warned about by name); per-API alias lists are
+        # refused with the reason (ignoring them would open those APIs to every trusted CA's
+        # certificates); a value WSO2 never accepted is an error.
+        table = MUTUAL_SSL_TABLE
+        result = validate(wso2_project(self.home, read("api-key.conf") + table), self.home)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        for key in ("protocolVersions", "ciphers", "certificateHeaderName", "isClientCertificateValidationEnabled"):
+            self.assertIn(key, result.stderr)
+        conf = read("api-key.conf") + table + """
+    [[mutualSSLConfig.api.certificates]]
+      name = "ShelvesAPI"
+      version = "1.0.0"
+      aliasList = ["clientca"]
+"""
         result = validate(wso2_project(self.home, conf), self.home)
         self.assertEqual(result.returncode, 1, result.stdout)
-        self.assertIn("[mutualSSLConfig]", result.stdout)
+        self.assertIn("[mutualSSLConfig.api]", result.stdout)
+        self.assertIn("per-API certificate aliases are not served", result.stdout)
+        conf = read("api-key.conf") + table.replace('"optional"', '"want"')
+        result = validate(wso2_project(self.home, conf), self.home)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn('must be "optional" or "require"', result.stdout)
 
     def test_without_the_legacy_provider_the_error_says_so(self):
         # OPENSSL_MODULES points OpenSSL at a folder without legacy.so: the keystore cannot be read,
@@ -988,6 +1008,359 @@ definitions = {json.dumps(files)}
         self.assertGreaterEqual(int(failures.group(1)), 4)  # wrong passwords, malformed, victim's
         for secret in (SLOW_PASSWORD, WRONG_PASSWORD):
             self.assertNotIn(secret, metrics)
+
+
+# Issue 24 items 4 and 7: WSO2's [mutualSSLConfig] as its template writes it, plus micro-gw's crlPath.
+MUTUAL_SSL_TABLE = """
+[mutualSSLConfig]
+  protocolName = "TLS"
+  protocolVersions = "TLSv1.2,TLSv1.1"
+  ciphers = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+  sslVerifyClient = "optional"
+  certificateHeaderName = "X-WSO2-CLIENT-CERTIFICATE"
+  isClientCertificateValidationEnabled = true
+"""
+
+SHELVES_API = """openapi: 3.0.0
+info: {title: ShelvesAPI, version: "1.0.0"}
+x-wso2-basePath: /shelves/v1
+x-wso2-production-endpoints: {urls: ["https://localhost:2380/shelves"]}
+x-wso2-mutual-ssl: mandatory
+components:
+  securitySchemes:
+    api_key: {type: apiKey, name: api_key, in: header}
+security: [{api_key: []}]
+paths:
+  /rows: {get: {}}
+"""
+
+READING_API = """openapi: 3.0.0
+info: {title: ReadingAPI, version: "1.0.0"}
+x-wso2-basePath: /reading/v1
+x-wso2-production-endpoints: {urls: ["https://localhost:2380/reading"]}
+x-wso2-mutual-ssl: mandatory
+x-wso2-application-security: {security-types: [api_key], optional: true}
+paths:
+  /desks: {get: {}}
+"""
+
+CATALOG_API = """openapi: 3.0.0
+info: {title: CatalogAPI, version: "1.0.0"}
+x-wso2-basePath: /catalog/v1
+x-wso2-production-endpoints: {urls: ["https://localhost:2380/catalog"]}
+x-wso2-mutual-ssl: optional
+components:
+  securitySchemes:
+    api_key: {type: apiKey, name: api_key, in: header}
+security: [{api_key: []}]
+paths:
+  /cards: {get: {}}
+"""
+
+ANNEX_API = """openapi: 3.0.0
+info: {title: AnnexAPI, version: "1.0.0"}
+x-wso2-basePath: /annex/v1
+x-wso2-production-endpoints: {urls: ["https://localhost:2380/annex"]}
+x-wso2-disable-security: true
+paths:
+  /rooms: {get: {}}
+"""
+
+
+def make_client_cert(ca_key, ca_cert, cn, expired=False):
+    """A client certificate (EKU clientAuth) signed by the CA; expired: valid until yesterday."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = (now - datetime.timedelta(days=10), now - datetime.timedelta(days=1)) if expired else \
+        (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Library Test"),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    return key, cert
+
+
+class MutualTlsAndPkcs12Truststore(harness.GatewayTestCase):
+    """Issue 24 items 4 and 7, a WSO2 project whose [listenerConfig] trustStorePath is its
+    ballerinaTruststore.p12 (made here by openssl -legacy: the STS certificate, the backends' CA and
+    the client CA). Item 4: an HTTPS backend is verified with that truststore (a backend whose CA it
+    lacks: 502/101503 and an error-level log line naming the certificate and the reason). Item 7:
+    [mutualSSLConfig] (sslVerifyClient optional, then require on a second gateway; micro-gw's crlPath
+    with a CRL of the client CA) and x-wso2-mutual-ssl mandatory/optional, with Python's ssl client
+    over TLS 1.2 and 1.3 (and curl over HTTP/2): a trusted certificate, none, an untrusted, an expired
+    and a revoked one; the certificate's subject as the caller (x-wso2-application-security
+    optional), in the backend JWT and in the access log."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        home = cls.workdir
+        backend_ca_key, backend_ca = make_ca("library backend CA")
+        rogue_ca_key, rogue_ca = make_ca("library rogue CA")
+        client_ca_key, client_ca = make_ca("library client CA")
+
+        def tls_backend(signer_key, signer_cert, name):
+            key, cert = make_leaf(signer_key, signer_cert, "localhost", ["localhost"], ["127.0.0.1"])
+            path = os.path.join(home, name + ".pem")
+            with open(path, "wb") as f:
+                f.write(cert.public_bytes(serialization.Encoding.PEM) + _pem_key(key))
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(path)
+            backend = RecordingBackend(ssl_context=ctx)
+            cls.addClassCleanup(backend.stop)
+            return backend, cert
+
+        cls.backend, _ = tls_backend(backend_ca_key, backend_ca, "backend")
+        cls.rogue_backend, cls.rogue_cert = tls_backend(rogue_ca_key, rogue_ca, "rogue-backend")
+
+        cls.certs = {}
+        for name, signer, expired in (("trusted", (client_ca_key, client_ca), False),
+                                      ("untrusted", (rogue_ca_key, rogue_ca), False),
+                                      ("expired", (client_ca_key, client_ca), True),
+                                      ("revoked", (client_ca_key, client_ca), False)):
+            key, cert = make_client_cert(*signer, f"library-{name}-reader", expired)
+            path = os.path.join(home, f"client-{name}.pem")
+            with open(path, "wb") as f:
+                f.write(cert.public_bytes(serialization.Encoding.PEM) + _pem_key(key))
+            cls.certs[name] = (path, cert)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        crl = (x509.CertificateRevocationListBuilder().issuer_name(client_ca.subject)
+               .last_update(now - datetime.timedelta(minutes=5)).next_update(now + datetime.timedelta(days=1))
+               .add_revoked_certificate(x509.RevokedCertificateBuilder()
+                                        .serial_number(cls.certs["revoked"][1].serial_number)
+                                        .revocation_date(now - datetime.timedelta(minutes=5)).build())
+               .sign(client_ca_key, hashes.SHA256()))
+        cls.crl_path = os.path.join(home, "client-ca.crl.pem")
+        with open(cls.crl_path, "wb") as f:
+            f.write(crl.public_bytes(serialization.Encoding.PEM))
+
+        cls.ballerina_key, cls.ballerina_cert = signing_identity()
+        cls.confs = {}
+        cls.gw = cls.start(harness.MicroGw(home, cls.project(home, "optional", client_ca, backend_ca)))
+        cls.home_require = tempfile.mkdtemp(prefix="mgw-it-require-")
+        cls.addClassCleanup(shutil.rmtree, cls.home_require, True)
+        cls.gw_require = cls.start(harness.MicroGw(cls.home_require,
+                                                   cls.project(cls.home_require, "require", client_ca, backend_ca)))
+
+    @classmethod
+    def project(cls, home, verify, client_ca, backend_ca):
+        """The WSO2 project folder: api-key.conf with its truststore as a PKCS#12 file,
+        [mutualSSLConfig], [jwtGeneratorConfig]; the four definitions of this class."""
+        port = cls.backend.port
+        conf = read("api-key.conf").replace("httpPort=9690", "httpPort=0").replace("httpsPort=9695", "httpsPort=0")
+        conf = conf.replace("tokenListenerPort=9696", "tokenListenerPort=9696\n"
+                            'trustStorePath="${mgw-runtime.home}/runtime/bre/security/ballerinaTruststore.p12"\n'
+                            f'trustStorePassword="{TRUSTSTORE_PASSWORD}"')
+        conf += MUTUAL_SSL_TABLE.replace('"optional"', f'"{verify}"') + f'  crlPath = "{cls.crl_path}"\n'
+        conf += """
+[jwtConfig]
+  header="X-JWT-Assertion"
+[jwtGeneratorConfig]
+  jwtGeneratorEnabled=true
+  issuer="library.test/gateway"
+"""
+        wso2_project(home, conf, SHELVES_API.replace("2380", str(port)), definition_name="shelves.yaml")
+        definitions = os.path.join(home, "api_definitions")
+        for name, text, backend_port in (("reading.yaml", READING_API, port), ("catalog.yaml", CATALOG_API, port),
+                                         ("annex.yaml", ANNEX_API, cls.rogue_backend.port)):
+            with open(os.path.join(definitions, name), "w") as f:
+                f.write(text.replace("2380", str(backend_port)))
+        # ballerinaTruststore.p12 as WSO2 projects keep it: every trusted certificate under an alias.
+        with tempfile.TemporaryDirectory() as tmp:
+            bundle = os.path.join(tmp, "bundle.pem")
+            with open(bundle, "wb") as f:
+                for cert in (cls.ballerina_cert, backend_ca, client_ca):
+                    f.write(cert.public_bytes(serialization.Encoding.PEM))
+            subprocess.run(["openssl", "pkcs12", "-export", "-legacy", "-nokeys", "-in", bundle,
+                            "-caname", "ballerina", "-caname", "backendca", "-caname", "clientca",
+                            "-out", os.path.join(home, "runtime", "bre", "security", "ballerinaTruststore.p12"),
+                            "-passout", "pass:" + TRUSTSTORE_PASSWORD], check=True, capture_output=True, timeout=60)
+        return conf
+
+    # --- helpers ---
+
+    def key_for(self, api):
+        claims = {"sub": "desk-clerk", "iss": API_KEY_ISSUER, "iat": int(time.time()), "jti": str(uuid.uuid4()),
+                  "aud": GATEWAY_AUDIENCE, "keytype": "PRODUCTION",
+                  "allowedAPIs": [{"name": api, "version": "1.0.0"}]}
+        return jwt.encode(claims, self.ballerina_key, algorithm="RS256", headers={"kid": "ballerina"})
+
+    def call(self, path, cert=None, version=ssl.TLSVersion.TLSv1_3, headers=None, gw=None):
+        """GET over TLS with Python's ssl: (status, headers, body), or ("refused", why) when the TLS
+        handshake (or, in TLS 1.3, the first read after it) was refused."""
+        gw = gw or self.gw
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.minimum_version = ctx.maximum_version = version
+        if cert:
+            ctx.load_cert_chain(self.certs[cert][0])
+        conn = http.client.HTTPSConnection("127.0.0.1", gw.https_port, context=ctx, timeout=15)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            reply = conn.getresponse()
+            return reply.status, {k.lower(): v for k, v in reply.getheaders()}, reply.read().decode()
+        except (OSError, http.client.HTTPException) as e:
+            return "refused", repr(e)
+        finally:
+            conn.close()
+
+    def subject(self, name):
+        return self.certs[name][1].subject.rfc4514_string()
+
+    def sha256(self, name):
+        return self.certs[name][1].fingerprint(hashes.SHA256()).hex()
+
+    def wait_for_log(self, pattern, gw=None, timeout=5.0):
+        gw = gw or self.gw
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            match = re.search(pattern, gw.output())
+            if match:
+                return match
+            time.sleep(0.1)
+        self.fail(f"no log line matches {pattern}:\n{gw.output()[-3000:]}")
+
+    def log_lines(self, needle, gw=None):
+        out = []
+        for line in (gw or self.gw).output().splitlines():
+            if needle in line:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass
+        return out
+
+    # --- item 4: backends verified with the PKCS#12 truststore ---
+
+    def test_backend_verified_by_the_pkcs12_truststore(self):
+        status, _, body = self.call("/shelves/v1/rows?trace=p12ok", cert="trusted",
+                                    headers={"api_key": self.key_for("ShelvesAPI")})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(self.backend.find("trace=p12ok")), 1)
+
+    def test_backend_outside_the_truststore_is_refused_with_an_error_log(self):
+        status, _, body = self.call("/annex/v1/rooms?trace=rogue")
+        self.assertEqual(status, 502, body)
+        self.assertEqual(json.loads(body)["fault"]["code"], 101503, body)
+        self.assertEqual(self.rogue_backend.requests(), [])
+        self.wait_for_log(r"backend certificate refused")
+        refused = [e for e in self.log_lines("backend certificate refused")
+                   if e.get("backend") == f"https://localhost:{self.rogue_backend.port}"]
+        self.assertTrue(refused, self.gw.output()[-3000:])
+        self.assertEqual(refused[-1]["level"], "error", refused[-1])
+        self.assertIn("CN=library rogue CA", refused[-1]["subject"] + refused[-1]["issuer"])
+        self.assertIn("unable to get local issuer certificate", refused[-1]["reason"])
+
+    # --- item 7: mutual TLS ---
+
+    def test_trusted_certificate_with_a_key_over_tls12_and_tls13(self):
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            trace = f"shelf{version.name}"
+            status, _, body = self.call(f"/shelves/v1/rows?trace={trace}", cert="trusted", version=version,
+                                        headers={"api_key": self.key_for("ShelvesAPI")})
+            self.assertEqual(status, 200, (version, body))
+            assertion = self.backend.find(f"trace={trace}")[0].header("X-JWT-Assertion")
+            claims = jwt.decode(assertion[0], self.ballerina_cert.public_key(), algorithms=["RS256"],
+                                options={"verify_aud": False})
+            # The key's holder is the caller; the certificate goes with it (RFC 8705 cnf).
+            self.assertEqual(claims["authMethod"], "api_key")
+            self.assertEqual(claims["clientCertificateSubject"], self.subject("trusted"))
+            digest = base64.urlsafe_b64encode(bytes.fromhex(self.sha256("trusted"))).rstrip(b"=").decode()
+            self.assertEqual(claims["cnf"], {"x5t#S256": digest})
+
+    def test_mandatory_without_a_certificate_is_401(self):
+        # WSO2's MutualSSLHandler: 401, 900901 and the Mutual SSL challenge; the key alone is not enough.
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            status, headers, body = self.call("/shelves/v1/rows", version=version,
+                                              headers={"api_key": self.key_for("ShelvesAPI")})
+            self.assertEqual(status, 401, body)
+            self.assertEqual(json.loads(body)["fault"]["code"], 900901, body)
+            self.assertIn("Mutual SSL", headers.get("www-authenticate", ""))
+        reply = harness.curl(self.gw.http("/shelves/v1/rows"), headers=[f"api_key: {self.key_for('ShelvesAPI')}"])
+        self.assertEqual(reply.status, 401, reply.body)
+
+    def test_mandatory_with_a_certificate_but_no_key_is_401(self):
+        status, _, body = self.call("/shelves/v1/rows", cert="trusted")
+        self.assertEqual(status, 401, body)
+        self.assertEqual(json.loads(body)["fault"]["code"], 900902, body)
+
+    def test_untrusted_expired_and_revoked_certificates_are_refused_in_the_handshake(self):
+        reasons = {"untrusted": "unable to get local issuer certificate", "expired": "certificate has expired",
+                   "revoked": "certificate revoked"}
+        for name, reason in reasons.items():
+            for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+                result = self.call(f"/shelves/v1/rows?trace=bad{name}", cert=name, version=version,
+                                   headers={"api_key": self.key_for("ShelvesAPI")})
+                self.assertEqual(result[0], "refused", (name, version, result))
+            self.assertEqual(self.backend.find(f"trace=bad{name}"), [])
+            self.wait_for_log(r"client certificate refused")
+            lines = [e for e in self.log_lines("client certificate refused") if e.get("reason") == reason]
+            self.assertTrue(lines, f"{name}: {self.gw.output()[-3000:]}")
+            if name != "untrusted":
+                self.assertEqual(lines[-1]["subject"], self.subject(name))
+
+    def test_certificate_alone_is_the_caller_where_application_security_is_optional(self):
+        status, _, body = self.call("/reading/v1/desks?trace=certcaller", cert="trusted")
+        self.assertEqual(status, 200, body)
+        assertion = self.backend.find("trace=certcaller")[0].header("X-JWT-Assertion")
+        claims = jwt.decode(assertion[0], self.ballerina_cert.public_key(), algorithms=["RS256"],
+                            options={"verify_aud": False})
+        self.assertEqual(claims["authMethod"], "mutualssl")
+        self.assertEqual(claims["sub"], self.subject("trusted"))
+        # The access log names the certificate (subject and fingerprint) and its key id.
+        self.wait_for_log(r'"key":"x509:' + self.sha256("trusted"))
+        entry = [e for e in self.log_lines('"type":"access"') if e.get("path") == "/reading/v1/desks"
+                 and e.get("status") == 200][-1]
+        self.assertEqual(entry["clientCert"], self.subject("trusted"))
+        self.assertEqual(entry["clientCertSha256"], self.sha256("trusted"))
+        self.assertEqual(entry["key"], "x509:" + self.sha256("trusted"))
+        # Without a certificate: mutual TLS is mandatory, a key alone does not do.
+        status, _, body = self.call("/reading/v1/desks", headers={"api_key": self.key_for("ReadingAPI")})
+        self.assertEqual(status, 401, body)
+
+    def test_optional_api_takes_a_key_with_or_without_a_certificate(self):
+        status, _, body = self.call("/catalog/v1/cards?trace=optnone", headers={"api_key": self.key_for("CatalogAPI")})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.call("/catalog/v1/cards?trace=optcert", cert="trusted",
+                                    version=ssl.TLSVersion.TLSv1_2, headers={"api_key": self.key_for("CatalogAPI")})
+        self.assertEqual(status, 200, body)
+        none = jwt.decode(self.backend.find("trace=optnone")[0].header("X-JWT-Assertion")[0],
+                          self.ballerina_cert.public_key(), algorithms=["RS256"], options={"verify_aud": False})
+        self.assertNotIn("cnf", none)
+        with_cert = jwt.decode(self.backend.find("trace=optcert")[0].header("X-JWT-Assertion")[0],
+                               self.ballerina_cert.public_key(), algorithms=["RS256"], options={"verify_aud": False})
+        self.assertEqual(with_cert["clientCertificateSubject"], self.subject("trusted"))
+        # Still a key is needed: the certificate does not replace it here.
+        status, _, body = self.call("/catalog/v1/cards", cert="trusted")
+        self.assertEqual(status, 401, body)
+
+    def test_http2_carries_the_certificate_too(self):
+        path, _ = self.certs["trusted"]
+        reply = harness.curl(self.gw.https("/reading/v1/desks?trace=h2cert"),
+                             extra=["--http2", "--cert", path, "--key", path])
+        self.assertEqual(reply.status, 200, reply.body)
+        self.wait_for_log(r'"protocol":"HTTP/2"')
+        entry = [e for e in self.log_lines('"type":"access"') if e.get("protocol") == "HTTP/2"
+                 and e.get("clientCert")]
+        self.assertTrue(entry, self.gw.output()[-2000:])
+        self.assertEqual(entry[-1]["clientCertSha256"], self.sha256("trusted"))
+
+    def test_require_refuses_a_client_without_a_certificate(self):
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            result = self.call("/catalog/v1/cards", version=version, gw=self.gw_require,
+                               headers={"api_key": self.key_for("CatalogAPI")})
+            self.assertEqual(result[0], "refused", (version, result))
+            status, _, body = self.call("/catalog/v1/cards", cert="trusted", version=version, gw=self.gw_require,
+                                        headers={"api_key": self.key_for("CatalogAPI")})
+            self.assertEqual(status, 200, body)
+        result = self.call("/catalog/v1/cards", cert="untrusted", gw=self.gw_require,
+                           headers={"api_key": self.key_for("CatalogAPI")})
+        self.assertEqual(result[0], "refused", result)
 
 
 if __name__ == "__main__":

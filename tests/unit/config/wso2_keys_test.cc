@@ -48,7 +48,10 @@ TEST(Wso2KeyTable, FindsKeysTablesAndWildcards) {
   EXPECT_NE(findWso2Key("keymanager.security.oauth2.password"), nullptr);
   // Honoured since basic auth on resources is served ([b7a.users.<name>] scopes).
   EXPECT_EQ(findWso2Key("b7a.users.prometheus.scopes"), nullptr);
-  EXPECT_EQ(findWso2Key("mutualSSLConfig")->treatment, Wso2KeyTreatment::kRefused);
+  // [mutualSSLConfig] is read by the loader since issue 24 item 7; its per-API alias lists are not.
+  EXPECT_EQ(findWso2Key("mutualSSLConfig"), nullptr);
+  EXPECT_EQ(findWso2Key("mutualSSLConfig.api.certificates")->treatment, Wso2KeyTreatment::kRefused);
+  EXPECT_EQ(findWso2Key("mutualSSLConfig.ciphers")->treatment, Wso2KeyTreatment::kIgnored);
   // Mapped by the loader since issue 24 ([security] is read like micro-gw's own tables).
   EXPECT_EQ(findWso2Key("security.validateSubscriptions"), nullptr);
   // Not WSO2's, or honoured by micro-gw itself: not in the table.
@@ -108,9 +111,26 @@ TEST(Wso2Config, KeysThatAreNotWso2sStayErrors) {
 }
 
 TEST(Wso2Config, RefusedKeys) {
-  EXPECT_EQ(countContaining(load("[mutualSSLConfig]\nsslVerifyClient = \"require\"\n").errors,
-                            "[mutualSSLConfig]"),
-            1u);
+  const auto r = load(
+      "[mutualSSLConfig]\nsslVerifyClient = \"require\"\n[[mutualSSLConfig.api.certificates]]\n"
+      "name = \"A\"\nversion = \"1\"\naliasList = [\"a\"]\n");
+  EXPECT_EQ(countContaining(r.errors, "[mutualSSLConfig.api]"), 1u) << all(r.errors);
+  EXPECT_EQ(r.errors.size(), 1u) << all(r.errors);
+}
+
+// Issue 24 item 7: [mutualSSLConfig] sslVerifyClient is honoured (WSO2's default "optional" when
+// the table does not say), crlPath is micro-gw's; anything else is an error.
+TEST(Wso2Config, MutualSslConfig) {
+  auto r = load("[mutualSSLConfig]\nprotocolName = \"TLS\"\n");
+  EXPECT_TRUE(r.ok()) << all(r.errors);
+  EXPECT_EQ(r.config->mutualSsl.verifyClient, "optional");
+  r = load("[mutualSSLConfig]\nsslVerifyClient = \"require\"\ncrlPath = \"/etc/ca.crl\"\n");
+  EXPECT_TRUE(r.ok()) << all(r.errors);
+  EXPECT_EQ(r.config->mutualSsl.verifyClient, "require");
+  EXPECT_EQ(r.config->mutualSsl.crlPath, "/etc/ca.crl");
+  r = load("[mutualSSLConfig]\nsslVerifyClient = \"want\"\n");
+  EXPECT_EQ(countContaining(r.errors, "must be \"optional\" or \"require\""), 1u) << all(r.errors);
+  EXPECT_EQ(load("").config->mutualSsl.verifyClient, "");
 }
 
 // Issue 24 item 5: [security] validateSubscriptions = true turns on every issuer's subscription

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/base64url.h"
 #include "token/jws.h"
 
 namespace mgw::gateway {
@@ -124,6 +125,16 @@ TEST(BackendJwtTest, NamesTheCredentialsIssuerAndTheAuthenticationMethod) {
   EXPECT_EQ(o["authMethod"], "oauth2");
   EXPECT_NE(l["jti"], p["jti"]);  // not the cached token of the other issuer
   EXPECT_NE(l["jti"], b["jti"]);  // nor of the other scheme
+  // Mutual TLS (issue 24 item 7): the certificate's RFC 8705 confirmation and subject.
+  Principal certified = local;
+  certified.scheme = Scheme::kMutualTls;
+  certified.clientCertSubject = "CN=reader";
+  certified.clientCertSha256 = std::string(64, 'a');
+  const auto m = claimsOf(certified);
+  EXPECT_EQ(m["authMethod"], "mutualssl");
+  EXPECT_EQ(m["clientCertificateSubject"], "CN=reader");
+  EXPECT_EQ(m["cnf"]["x5t#S256"], base64UrlEncode(std::string(32, '\xaa')));
+  EXPECT_FALSE(l.contains("cnf"));
 }
 
 TEST(BackendJwtTest, CachedPerKeyAndApiUntilTheRefreshMargin) {
