@@ -216,6 +216,16 @@ struct ObservabilityConfig {
   int maxConnections = 64;  // its own budget, apart from [listenerConfig] maxConnections
 };
 
+// [portal] (issue 28): the developer portal page /portal on the HTTPS listener.
+struct PortalConfig {
+  // Unset: on when [listenerConfig] host is a loopback address (only this machine reaches the
+  // page), off otherwise (a team turns it on knowingly: the page takes passwords from browsers).
+  std::optional<bool> enabled;
+  std::int64_t sessionLifetimeSeconds = 28800;  // a signed-in session ends after it (8 hours)
+
+  bool enabledFor(bool loopbackListener) const { return enabled.value_or(loopbackListener); }
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -236,6 +246,7 @@ struct Config {
   ClusterConfig cluster;
   ThrottlingConfig throttling;
   ObservabilityConfig observability;
+  PortalConfig portal;
 };
 
 }  // namespace mgw::config
