@@ -315,8 +315,21 @@ class PortalBrowserTest(GatewayTestCase):
         self.assertEqual(self.call_api(first), 401)
         self.assertEqual(self.call_api(second), 200)
 
+        # An application subscribed to the API, and a key of its own (for the pictures too).
+        self.by_id("app-name").send_keys("web shop")
+        self.by_id("app-form").submit()
+        shop = "//ul[@id='apps-list']/li[h4='web shop']"
+        self.wait.until(lambda _: d.find_elements(By.XPATH, shop))
+        d.find_element(By.XPATH, shop + "//button[text()='Subscribe']").click()
+        self.wait.until(lambda _: "EchoAPI 1.0.0 Unsubscribe" in self.by_id("apps-list").text)
+        self.by_id("opaque-name").send_keys("web shop key")
+        self.by_id("opaque-ip").send_keys("127.0.0.1")
+        self.by_id("opaque-form").submit()
+        self.assertEqual(self.call_api(self.take_secret()), 200)
+
         # Screenshots for the README (the one-time box hidden: no key in a picture).
         self.axe()  # the signed-in page, every section filled
+        d.execute_script("window.scrollTo(0, 0)")
         for width, name in ((1280, "portal-1280.png"), (375, "portal-375.png")):
             d.set_window_size(width, 900)
             height = d.execute_script("return document.documentElement.scrollHeight")
@@ -330,7 +343,7 @@ class PortalBrowserTest(GatewayTestCase):
         d.set_window_size(1280, 900)
 
         # Revoke: refused.
-        d.find_element(By.CSS_SELECTOR, "#keys-table button[aria-label^='Revoke']").click()
+        d.find_element(By.CSS_SELECTOR, "#keys-table button[aria-label^='Revoke key <img']").click()
         self.wait.until(lambda _: "revoked" in self.by_id("status").text)
         self.assertEqual(self.call_api(second), 401)
 

@@ -27,7 +27,7 @@ function el(tag, attrs, ...children) {
 
 function when(seconds) {
   if (!seconds) return 'never';
-  return new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  return new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ');
 }
 
 function status(message) {
@@ -158,6 +158,16 @@ function fillSelect(select, values, keepFirst) {
   for (const v of values) select.append(el('option', { value: v.value, text: v.label }));
 }
 
+// Each cell names its column (data-label): on a narrow screen a row reads as a card.
+function labelCells(table) {
+  const names = [...table.tHead.rows[0].cells].map((c) => c.textContent);
+  for (const row of table.tBodies[0].rows) {
+    [...row.cells].forEach((cell, i) => {
+      if (row.cells.length > 1) cell.dataset.label = names[i];
+    });
+  }
+}
+
 function renderSession() {
   $('who-name').textContent = session.user + (session.admin ? ' (admin)' : '');
   const body = $('apis-table').tBodies[0];
@@ -171,6 +181,7 @@ function renderSession() {
       el('td', { text: api.throttlingTier || '-' })));
   }
   if (!session.apis.length) body.append(el('tr', {}, el('td', { colspan: 6, text: 'No API is open to you.' })));
+  labelCells($('apis-table'));
   const checks = $('signed-apis');
   checks.replaceChildren();
   session.apis.forEach((api, i) => {
@@ -219,6 +230,7 @@ function renderKeys(list) {
       el('td', {}, actions)));
   }
   if (!list.length) body.append(el('tr', {}, el('td', { colspan: 10, text: 'No opaque key yet.' })));
+  labelCells($('keys-table'));
 }
 
 function renderApplications() {
