@@ -79,14 +79,18 @@ def axe_script():
         return f.read()
 
 
-class PortalHttpTest(GatewayTestCase):
-    """What curl sees: headers, sessions, CSRF, throttling."""
+class PortalTestCase(GatewayTestCase):
+    """The sample backend and a gateway with the portal on (a loopback listener)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.backend = cls.start(Backend(cls.workdir))
         cls.gw = cls.start(MicroGw(cls.workdir, portal_config(cls.backend)))
+
+
+class PortalHttpTest(PortalTestCase):
+    """What curl sees: headers, sessions, CSRF, throttling."""
 
     def test_page_headers_forbid_framing_inline_script_and_caching_of_answers(self):
         r = curl(self.gw.https("/portal"))
@@ -189,14 +193,12 @@ class PortalHttpTest(GatewayTestCase):
 
 
 @unittest.skipIf(webdriver is None, "python3-selenium is not installed (Makefile TEST_DEPS)")
-class PortalBrowserTest(GatewayTestCase):
+class PortalBrowserTest(PortalTestCase):
     """A real Chromium through the page."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.backend = cls.start(Backend(cls.workdir))
-        cls.gw = cls.start(MicroGw(cls.workdir, portal_config(cls.backend)))
         cls.shots = os.path.join(BUILD_DIR, "portal-screenshots")
         os.makedirs(cls.shots, exist_ok=True)
         cls.profile = tempfile.mkdtemp(prefix="mgw-portal-chromium-")
