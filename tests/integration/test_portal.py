@@ -297,6 +297,12 @@ class PortalBrowserTest(PortalTestCase):
         self.by_id("signed-form").submit()
         signed = self.take_secret()
         self.assertEqual(self.call_api(signed), 200)
+        # ... and revoked by pasting it: refused at once.
+        self.by_id("revoke-key").send_keys(signed)
+        self.by_id("revoke-form").submit()
+        self.wait.until(lambda _: "Key revoked." in self.by_id("status").text)
+        self.assertEqual(self.by_id("revoke-key").get_attribute("value"), "")
+        self.assertEqual(self.call_api(signed), 401)
 
         # An application and an opaque key named with XSS payloads: they stay text.
         self.by_id("app-name").send_keys(XSS)

@@ -194,6 +194,8 @@ function renderSession() {
   fillSelect($('signed-tier'), session.subscriptionTiers.map((t) => ({ value: t, label: t })), true);
   fillSelect($('app-tier'), session.applicationTiers.map((t) => ({ value: t, label: t })), true);
   $('keys-title').textContent = session.admin ? 'Every user\'s keys' : 'Your keys';
+  $('revoke-sub').value = session.user;
+  $('revoke-sub').readOnly = !session.admin;  // a user revokes her own keys; an admin anyone's
 }
 
 function restrictions(k) {
@@ -393,6 +395,33 @@ async function onApplication(event) {
   } catch (e) { showError(form, 'app-error', e); }
 }
 
+async function onRevokeKey(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearErrors(form);
+  const input = $('revoke-key');
+  if (!input.value.trim()) return reportLocal([[input, 'paste the key to revoke']]);
+  try {
+    const done = await call('POST', '/apikey/revoke', { apiKey: input.value.trim() });
+    input.value = '';
+    status(done.revoked ? 'Key revoked.' : 'The key had already expired: nothing to revoke.');
+    await refresh();
+  } catch (e) { showError(form, 'revoke-error', e); }
+}
+
+async function onRevokeUser(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearErrors(form);
+  const input = $('revoke-sub');
+  if (!input.value.trim()) return reportLocal([[input, 'name the user']]);
+  try {
+    const done = await call('POST', '/apikey/revoke', { sub: input.value.trim(), issuedBefore: Math.floor(Date.now() / 1000) });
+    status('Every key of ' + done.revoked.sub + ' issued until now is revoked (' + done.revoked.opaqueKeys + ' opaque).');
+    await refresh();
+  } catch (e) { showError(form, 'revoke-user-error', e); }
+}
+
 // --- session ---
 
 function signedOut(message) {
@@ -446,6 +475,8 @@ async function start() {
   $('signed-form').addEventListener('submit', onSignedKey);
   $('opaque-form').addEventListener('submit', onOpaqueKey);
   $('app-form').addEventListener('submit', onApplication);
+  $('revoke-form').addEventListener('submit', onRevokeKey);
+  $('revoke-user-form').addEventListener('submit', onRevokeUser);
   $('sign-out').addEventListener('click', onSignOut);
   $('copy-key').addEventListener('click', (e) => copy('secret-value', e.currentTarget));
   $('copy-curl').addEventListener('click', (e) => copy('secret-curl', e.currentTarget));
