@@ -10,7 +10,7 @@ BUILD_DEPS := g++ cmake make pkg-config libcpp-httplib-dev libssl-dev libtoml11-
               nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev libgtest-dev zlib1g-dev libbrotli-dev libboost1.81-dev \
               libhiredis-dev libnghttp2-dev
 TEST_DEPS  := curl openssl python3 python3-jwt python3-cryptography clang-format prometheus chromium redis-server \
-              nghttp2-client nghttp2-server python3-h2 python3-grpcio iproute2
+              nghttp2-client nghttp2-server python3-h2 python3-grpcio iproute2 chromium-driver python3-selenium
 BENCH_DEPS := wrk nginx haproxy libbenchmark-dev linux-perf util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -30,8 +30,12 @@ endef
 deps:
 	$(call apt_install,$(BUILD_DEPS))
 
+# npm (for axe-core, tests/portal/package-lock.json) from Debian only when no npm is installed
+# (a NodeSource nodejs brings its own, which Debian's npm package conflicts with).
 test-deps: deps
 	$(call apt_install,$(TEST_DEPS))
+	@command -v npm >/dev/null || { echo "installing: nodejs npm"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_DEPS))
@@ -53,6 +57,7 @@ build-run: deps
 run: build-run
 	@set -e; ./$(BUILD)/samples/backend/mgw-sample-backend --port 9080 --sandbox-port 9081 & backend=$$!; \
 	trap 'kill $$backend 2>/dev/null; wait $$backend 2>/dev/null' EXIT; \
+	echo "micro-gw: developer portal at https://localhost:9095/portal (sign in as admin; README, Portal)"; \
 	./$(BUILD)/micro-gw --config $(CONFIG)
 
 # Every test: the normal build, then the whole suite again under ASan+UBSan.

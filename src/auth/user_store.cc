@@ -227,6 +227,21 @@ AuthOutcome UserStore::authenticate(std::string_view authorizationHeader,
   return outcome;
 }
 
+std::optional<AuthOutcome> UserStore::describeUser(std::string_view name,
+                                                   std::string* storedHash) const {
+  const auto found = users_.find(name);
+  if (found == users_.end()) return std::nullopt;
+  const User& user = found->second;
+  AuthOutcome outcome;
+  outcome.user = user.name;
+  outcome.roles = user.roles;
+  outcome.isAdmin = user.isAdmin;
+  outcome.apis = user.apis;
+  outcome.reason = "portal session of user " + quotedName(name);
+  if (storedHash) *storedHash = user.storedHash;
+  return outcome;
+}
+
 std::vector<std::string> UserStore::startupWarnings() const { return warnings_; }
 
 bool UserStore::hasWellKnownPassword(std::string_view user) const {

@@ -65,6 +65,13 @@ class UserStore {
   [[nodiscard]] AuthOutcome authenticate(std::string_view authorizationHeader,
                                          std::string_view clientAddress, std::int64_t nowMs);
 
+  // The user as a successful authenticate() describes her (user, roles, isAdmin, apis), without a
+  // password: for a caller who proved it earlier (a portal session, auth/portal_session.h).
+  // nullopt for a name this configuration does not know. *storedHash gets her configured hash, so
+  // the caller can tell whether the password changed since (never shown to anyone).
+  [[nodiscard]] std::optional<AuthOutcome> describeUser(std::string_view name,
+                                                        std::string* storedHash) const;
+
   // Problems with the configured hashes that do not stop the server (legacy unsalted digests,
   // argon2id parameters other than hashPassword()'s). Computed at construction.
   std::vector<std::string> startupWarnings() const;

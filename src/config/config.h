@@ -228,6 +228,16 @@ struct MutualSslConfig {
   std::string crlPath;  // resolved; PEM certificate revocation lists; "" = none
 };
 
+// [portal] (issue 28): the developer portal page /portal on the HTTPS listener.
+struct PortalConfig {
+  // Unset: on when [listenerConfig] host is a loopback address (only this machine reaches the
+  // page), off otherwise (a team turns it on knowingly: the page takes passwords from browsers).
+  std::optional<bool> enabled;
+  std::int64_t sessionLifetimeSeconds = 28800;  // a signed-in session ends after it (8 hours)
+
+  bool enabledFor(bool loopbackListener) const { return enabled.value_or(loopbackListener); }
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -249,6 +259,7 @@ struct Config {
   ThrottlingConfig throttling;
   ObservabilityConfig observability;
   MutualSslConfig mutualSsl;
+  PortalConfig portal;
 };
 
 }  // namespace mgw::config

@@ -671,6 +671,10 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readObservability(v, c.observability);
                    }},
+                  {"portal",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readPortal(v, c.portal);
+                   }},
                   {"jwtTokenConfig",
                    [&](const Value& v, const Where& w) {
                      forEachTable(v, w, [&](const Value& t) { readJwtIssuer(t, c); });
@@ -1696,6 +1700,21 @@ class Loader {
                {"metricsHost", [&](auto& v, auto& w) { readString(v, w, o.metricsHost, false); }},
                {"maxConnections", [&](auto& v, auto& w) {
                   readInt(v, w, o.maxConnections, 1, 100000, "must be between 1 and 100000");
+                }}});
+  }
+
+  // [portal] (issue 28).
+  void readPortal(const Value& t, PortalConfig& p) {
+    readTable(t, "[portal]", "portal",
+              {{"enabled",
+                [&](auto& v, auto& w) {
+                  bool on = false;
+                  readBool(v, w, on);
+                  p.enabled = on;
+                }},
+               {"sessionLifetime", [&](auto& v, auto& w) {
+                  readInt(v, w, p.sessionLifetimeSeconds, 60, 604800,
+                          "must be between 60 and 604800 seconds (one week)");
                 }}});
   }
 

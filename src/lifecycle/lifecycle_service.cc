@@ -367,6 +367,10 @@ std::string LifecycleService::clusterMacKey() const {
   return hasher_->hash("micro-gw [cluster] change stream MAC key v1");
 }
 
+std::string LifecycleService::portalSessionKey() const {
+  return hasher_->hash("micro-gw portal session MAC key v1");
+}
+
 std::string LifecycleService::keyHashCheck() const {
   return hexEncode(hasher_->hash("micro-gw [cluster] key hash secret check"));
 }

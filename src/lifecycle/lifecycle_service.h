@@ -97,6 +97,9 @@ class LifecycleService {
   // The cluster's stream MAC key (32 bytes): the key hash secret's keyed BLAKE2b of a label, a PRF
   // used as a KDF (as libsodium's crypto_kdf is), so the secret itself is used for nothing else.
   std::string clusterMacKey() const;
+  // The developer portal's session MAC key (32 bytes, auth/portal_session.h), derived the same
+  // way: every node that shares the key hash secret verifies the sessions of the others.
+  std::string portalSessionKey() const;
   // Everything this node holds, as changes: what it shares when Redis lost its data.
   [[nodiscard]] store::StoreResult<std::vector<Change>> snapshot() const;
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/request_util.h"
+#include "server/portal.h"
 #include "sts/cross_site.h"
 
 namespace mgw::server {
@@ -12,8 +13,9 @@ message::Decision reply(HttpResponse response) {
   return message::Decision::reply(std::move(response));
 }
 
-// A handler that needs the body and may block (argon2id, store writes): the worker pool.
-message::Decision local(ServerContext& context, RouteHandler handler, std::string id) {
+}  // namespace
+
+message::Decision runLocal(ServerContext& context, RouteHandler handler, std::string id) {
   message::Local d;
   d.blocking = true;
   d.maxBodyBytes = 64 * 1024;  // a key or management request is a few hundred bytes
@@ -26,12 +28,14 @@ message::Decision local(ServerContext& context, RouteHandler handler, std::strin
                            ? answer(std::get<Refusal>(result))
                            : std::move(std::get<HttpResponse>(result));
     res.setHeader("Cache-Control", "no-store");
+    // A browser with a portal session would answer a Basic challenge with its own password
+    // dialog over the page: the session's refusals carry none.
+    if (isPortalPath(req.path) || carriesPortalSession(context, req))
+      res.headers.erase("WWW-Authenticate");
     return res;
   };
   return message::Decision{std::move(d), {}};
 }
-
-}  // namespace
 
 HttpResponse answer(const Refusal& refusal) {
   HttpResponse res = message::faultReply(refusal.failure, refusal.description, Challenge::kBasic);
@@ -49,13 +53,14 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
     return reply(std::move(res));
   }
   const bool stsPath = path == "/apikey" || path == "/.well-known/jwks.json";
-  if (!request.tls && (stsPath || isLifecyclePath(path))) {
+  if (!request.tls && (stsPath || isLifecyclePath(path) ||
+                       (isPortalPath(path) && portalEnabled(context_.state()->config)))) {
     // Passwords never travel in clear text: the STS and key management exist on HTTPS only.
     return reply(message::faultReply(Failure::kNotFound,
                                      "this endpoint is served on the HTTPS listener only"));
   }
   if (request.tls) {
-    if (path == "/apikey" || isLifecyclePath(path)) {
+    if (path == "/apikey" || isLifecyclePath(path) || path == "/portal/session") {
       // CSRF (sts/cross_site.h): judged on the head, before the body is read or a password
       // checked.
       const auto state = context_.state();
@@ -73,8 +78,9 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
         return reply(std::move(res));
       }
     }
+    if (auto portal = decidePortal(context_, request)) return std::move(*portal);
     if (path == "/apikey" && (method == "GET" || method == "POST"))
-      return local(context_, issueApiKey, "");
+      return runLocal(context_, issueApiKey, "");
     if (path == "/.well-known/jwks.json" && (method == "GET" || method == "HEAD")) {
       HttpResponse res;
       res.setContent(context_.state()->publishedKeys->toJwks(nowSeconds()).dump(),
@@ -83,7 +89,7 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
     }
     std::string id;
     if (RouteHandler handler = findLifecycleRoute(method, path, &id))
-      return local(context_, handler, std::move(id));
+      return runLocal(context_, handler, std::move(id));
   }
   return decideGateway(context_, request);
 }

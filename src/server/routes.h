@@ -50,6 +50,10 @@ OrRefusal<auth::AuthOutcome> authenticate(ServerContext& context, const RuntimeS
 // An endpoint: the answer, or a refusal for answer(). Each runs on the worker pool.
 using RouteHandler = OrRefusal<HttpResponse> (*)(ServerContext&, const RouteRequest&);
 
+// The decision to read the body and run handler on the worker pool (it may block: argon2id, store
+// writes); its answer gets Cache-Control: no-store.
+message::Decision runLocal(ServerContext& context, RouteHandler handler, std::string id);
+
 // GET or POST /apikey (sts_routes.cc).
 OrRefusal<HttpResponse> issueApiKey(ServerContext& context, const RouteRequest& req);
 // The key management route for method and path, or null; *id gets the {id} segment.

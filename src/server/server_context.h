@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "auth/login_throttle.h"
+#include "auth/portal_session.h"
 #include "cluster/cluster_node.h"
 #include "gateway/address_limiter.h"
 #include "lifecycle/lifecycle_service.h"
@@ -29,7 +30,10 @@ class ServerContext {
                 std::shared_ptr<LifecycleService> lifecycle = nullptr)
       : state_(std::move(state)),
         revocations_(std::move(revocations)),
-        lifecycle_(std::move(lifecycle)) {}
+        lifecycle_(std::move(lifecycle)),
+        portalSessions_(lifecycle_
+                            ? std::make_unique<auth::PortalSessions>(lifecycle_->portalSessionKey())
+                            : nullptr) {}
 
   // A request takes one snapshot and uses it to the end, so a reload never mixes two
   // configurations.
@@ -50,6 +54,9 @@ class ServerContext {
   // The embedded store and its in-memory copies; null only where no store was opened (tools,
   // tests).
   LifecycleService* lifecycle() { return lifecycle_.get(); }
+  // The developer portal's sessions (server/portal.h), keyed from the store's secret; null where
+  // no store was opened.
+  const auth::PortalSessions* portalSessions() const { return portalSessions_.get(); }
   std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys() const {
     return lifecycle_ ? lifecycle_->opaqueKeys() : nullptr;
   }
@@ -78,6 +85,7 @@ class ServerContext {
   std::shared_ptr<store::RevocationList> revocations_;
   std::atomic<std::size_t> nextEndpoint_{0};
   std::shared_ptr<LifecycleService> lifecycle_;
+  std::unique_ptr<auth::PortalSessions> portalSessions_;
   std::unique_ptr<auth::LoginThrottle> loginThrottle_ = std::make_unique<auth::LoginThrottle>();
   std::unique_ptr<gateway::AddressLimiter> keyLookupFailures_ =
       std::make_unique<gateway::AddressLimiter>();

@@ -4,6 +4,7 @@
 #include "common/crypto_util.h"
 #include "common/log.h"
 #include "observability/metrics.h"
+#include "server/portal.h"
 #include "server/request_util.h"
 #include "server/routes.h"
 #include "sts/accept.h"
@@ -31,6 +32,8 @@ OrRefusal<HttpResponse> issueApiKey(ServerContext& context, const RouteRequest& 
 
 OrRefusal<auth::AuthOutcome> authenticate(ServerContext& context, const RuntimeState& state,
                                           const RouteRequest& req) {
+  // A browser signed in on /portal: its session instead of a password (server/portal.h).
+  if (carriesPortalSession(context, req)) return authenticateSession(context, state, req);
   const std::string header = req.header("Authorization");
   gateway::RequestContext client;
   client.clientAddress = req.clientAddress;

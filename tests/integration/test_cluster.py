@@ -263,6 +263,27 @@ class ClusterTest(ClusterBase):
         self.assertRegex(metrics, applied)
         self.assert_alive()
 
+    def test_2e_portal_session_works_on_every_node_and_sign_out_ends_it_everywhere(self):
+        # Issue 28: a developer portal session made on A authenticates on B and C; signed out on B,
+        # it is refused on A and C within a second (the revocation travels like a key's).
+        def on(node, method, path, headers=(), data=None):
+            return harness.curl(self.nodes[node].https(path), method=method, headers=list(headers), data=data)
+
+        signed = on("a", "POST", "/portal/session", ["Content-Type: application/json"],
+                    json.dumps({"username": "admin", "password": "admin"}))
+        self.assertEqual(signed.status, 201, signed.body)
+        cookie = "Cookie: " + signed.headers["set-cookie"].split(";", 1)[0]
+        token = "X-CSRF-Token: " + signed.json()["csrfToken"]
+        for n in NODES:
+            self.assertEqual(on(n, "GET", "/apikeys", [cookie]).status, 200, f"node {n}")
+        made = on("c", "POST", "/apikeys", [cookie, token, "Content-Type: application/json"],
+                  json.dumps({"api": {"name": "EchoAPI", "version": "1.0.0"}, "name": "portal on c"}))
+        self.assertEqual(made.status, 201, made.body)
+        self.assertEqual(on("b", "DELETE", "/portal/session", [cookie, token]).status, 204)
+        for n in ("a", "c"):
+            self.assertTrue(wait_until(lambda n=n: on(n, "GET", "/apikeys", [cookie]).status == 401, 1.0, step=0.05),
+                            f"the signed-out session still works on node {n}")
+
     def test_2_opaque_key_created_on_b_works_on_c(self):
         status, created = self.clients["b"].mgmt(
             "POST", "/apikeys", {"api": {"name": "EchoAPI", "version": "1.0.0"}, "name": "shared"})

@@ -164,6 +164,21 @@ TEST(Defaults, SharedResourceBudgets) {
   EXPECT_FALSE(load("[observability]\nmaxConnections = 0\n").ok());
 }
 
+TEST(Defaults, PortalOnForLoopbackOnlyUnlessSet) {
+  Config c = loaded("");
+  EXPECT_FALSE(c.portal.enabled.has_value());
+  EXPECT_TRUE(c.portal.enabledFor(true));
+  EXPECT_FALSE(c.portal.enabledFor(false));
+  EXPECT_EQ(c.portal.sessionLifetimeSeconds, 28800);
+  c = loaded("[portal]\nenabled = true\nsessionLifetime = 600\n");
+  EXPECT_TRUE(c.portal.enabledFor(false));
+  EXPECT_EQ(c.portal.sessionLifetimeSeconds, 600);
+  EXPECT_FALSE(loaded("[portal]\nenabled = false\n").portal.enabledFor(true));
+  EXPECT_FALSE(load("[portal]\nsessionLifetime = 59\n").ok());
+  EXPECT_FALSE(load("[portal]\nenabled = \"yes\"\n").ok());
+  EXPECT_FALSE(load("[portal]\nlifetime = 600\n").ok());  // an unknown key is an error
+}
+
 TEST(Defaults, EveryListenerAndAuthKeyIsRead) {
   Config c = loaded(R"(
 [listenerConfig]
