@@ -55,7 +55,7 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
   cacheKey.reserve(128);
   for (const std::string* part :
        {&caller.keyId, &api.name, &api.version, &caller.subject, &caller.keytype,
-        &caller.application, &caller.tier, &caller.issuer}) {
+        &caller.application, &caller.tier, &caller.issuer, &caller.plan}) {
     cacheKey += *part;
     cacheKey += '\x1f';
   }
@@ -85,6 +85,7 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
                            {"authMethod", authMethod(caller.scheme)}};
   // Who issued the credential: a partner issuer's "admin" is not this gateway's "admin".
   if (!caller.issuer.empty()) claims["idp"] = caller.issuer;
+  if (!caller.plan.empty()) claims["plan"] = caller.plan;  // issue 26 item 1
   const std::string* values[] = {&caller.subject, &caller.keytype, &caller.application,
                                  &caller.tier, &caller.subject};
   for (std::size_t i = 0; i < std::size(kClaimNames); ++i)

@@ -34,6 +34,8 @@ struct Principal {
   // "" = count per key (no subject).
   std::string subscriber;
   std::string applicationTier;
+  // The API's plan this request was selected into (issue 26 item 1); "" = the implicit one.
+  std::string plan;
 };
 
 // Principal::subscriber from an application id and a subject, each already qualified by its
