@@ -94,6 +94,7 @@ for api in one three; do
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "apikey: $KEY" "http://127.0.0.1:$HTTP/$api/x")
   [ "$status" = 200 ] || { echo "plans: /$api answers $status" >&2; exit 1; }
 done
+for _ in $(seq 50); do grep -q '"plan":"default"' "$TMP/gw/log" && break; sleep 0.1; done
 grep -q '"plan":"default"' "$TMP/gw/log" || { echo "plans: /three did not reach plan default" >&2; exit 1; }
 
 cat > "$TMP/key.lua" <<EOF

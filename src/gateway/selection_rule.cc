@@ -330,9 +330,12 @@ class Parser {
                     "the pattern is longer than " + std::to_string(kMaxPatternBytes) + " bytes");
       try {
         // The polynomial (breadth-first) executor: no exponential backtracking, no recursion per
-        // input character; it refuses back-references.
-        n->pattern = std::regex(tok_.text, std::regex::ECMAScript | std::regex::optimize |
-                                               std::regex_constants::__polynomial);
+        // input character; it refuses back-references. The pattern alone first (its own errors),
+        // then wrapped so that one regex_match pass finds it anywhere: regex_search would start
+        // the automaton again at every position (quadratic in the value).
+        constexpr auto kFlags = std::regex::ECMAScript | std::regex_constants::__polynomial;
+        (void)std::regex(tok_.text, kFlags);
+        n->pattern = std::regex("[\\s\\S]*(?:" + tok_.text + ")[\\s\\S]*", kFlags);
       } catch (const std::regex_error& e) {
         return fail(tok_, std::string("bad pattern: ") + e.what());
       }
@@ -520,7 +523,7 @@ bool eval(const Node& n, const RuleInput& in) {
     }
     case Op::kMatches: {
       const auto v = valueOf(n.a, in);
-      return v && v->size() <= kMaxMatchBytes && std::regex_search(v->begin(), v->end(), n.pattern);
+      return v && v->size() <= kMaxMatchBytes && std::regex_match(v->begin(), v->end(), n.pattern);
     }
   }
   return false;

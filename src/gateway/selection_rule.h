@@ -23,7 +23,9 @@
 // `matches` is std::regex (ECMAScript, search anywhere: anchor with ^ and $) with libstdc++'s
 // polynomial executor (regex_constants::__polynomial: a breadth-first automaton, time linear in
 // the input for a given pattern, no recursion per input character, back-references refused at
-// load), a pattern of at most kMaxPatternBytes and values of at most kMaxMatchBytes.
+// load), run once over the value as [\s\S]*(?:pattern)[\s\S]* (a search that restarts at every
+// position would be quadratic), a pattern of at most kMaxPatternBytes and values of at most
+// kMaxMatchBytes.
 #pragma once
 
 #include <cstddef>
@@ -38,8 +40,8 @@ namespace mgw::gateway {
 
 inline constexpr std::size_t kMaxRuleBytes = 4096;
 inline constexpr std::size_t kMaxPatternBytes = 256;
-// A value longer than this matches no pattern (the search is linear per start position, so the
-// client's input is bounded too).
+// A value longer than this matches no pattern (matching is linear in the value; the client's
+// input is bounded too).
 inline constexpr std::size_t kMaxMatchBytes = 4096;
 inline constexpr int kMaxRuleDepth = 32;
 inline constexpr std::size_t kMaxRuleListItems = 64;

@@ -113,14 +113,14 @@ class PlansTest(harness.GatewayTestCase):
         os.makedirs(definitions, exist_ok=True)
         with open(os.path.join(definitions, "mixed.yaml"), "w") as f:
             f.write(MIXED_API.replace("BACKEND", cls.backend.url))
-        extra = plans_api(cls.backend) + f"""
-[[jwtTokenConfig]]
-issuer = "{IDP_ISSUER}"
-certificateFile = "{idp_pem}"
-
+        extra = f"""
 [apis]
 definitions = ["{definitions}"]
 
+[[jwtTokenConfig]]
+issuer = "{IDP_ISSUER}"
+certificateFile = "{idp_pem}"
+""" + plans_api(cls.backend) + f"""
 [[apis.api]]
 name = "Where"
 version = "1.0.0"
@@ -207,7 +207,9 @@ production = "{cls.backend.url}/echo"
                              timeout=60, env=dict(os.environ, MGW_RUNTIME_HOME=home))
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         text = out.stdout + out.stderr
-        self.assertIn("[[apis.api.plans]] sandbox selectionRule: line 3, column 19: '=' is not an operator", text)
+        # The rule's own line and column (TOML drops the newline right after the opening quotes).
+        self.assertIn("[[apis.api.plans]] sandbox selectionRule: line 2, column 19: '=' is not an operator", text)
+        self.assertIn(f"{path}:", text)
 
     # --- key locations ---
 
