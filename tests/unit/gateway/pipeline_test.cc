@@ -337,8 +337,8 @@ TEST_F(PipelineTest, TheStageOrderIsData) {
   std::vector<std::string_view> names;
   for (const Stage& s : kStages) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string_view>{"method", "cors", "route", "credentials",
-                                                  "key-lookup-limit", "authenticate", "plan",
-                                                  "backend-jwt", "throttle"}));
+                                                  "key-lookup-limit", "authenticate", "select-plan",
+                                                  "plan", "backend-jwt", "throttle"}));
 }
 
 TEST_F(PipelineTest, EveryAnswerCarriesTheRequestIdAndWritesOneAccessLine) {

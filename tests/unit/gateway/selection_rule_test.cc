@@ -160,6 +160,29 @@ TEST(SelectionRuleTest, PathologicalPatternsRunInPolynomialTime) {
   EXPECT_FALSE(r.evaluate("request.path matches 'a'"));
 }
 
+// Plain-string patterns are compared as strings: the same answers as the automaton's.
+TEST(SelectionRuleTest, LiteralPatternsMatchAsTheRegexWould) {
+  struct Case {
+    const char* pattern;
+    const char* literal;  // the same pattern, forced through the automaton by a no-op group
+  };
+  const Case cases[] = {{"^/v2/", "^(?:/v2/)"},
+                        {"\\\\.json$", "(?:\\\\.json)$"},
+                        {"^/a\\\\.b$", "^(?:/a\\\\.b)$"},
+                        {"v2", "(?:v2)"},
+                        {"^", "^(?:)"},
+                        {"", "(?:)"}};
+  for (const char* path : {"/v2/menu", "/x/v2", "/a.b", "/axb", "/data.json", "/data.json/x", ""}) {
+    Request r = sample();
+    r.request.path = path;
+    for (const Case& c : cases) {
+      EXPECT_EQ(r.evaluate(std::string("request.path matches '") + c.pattern + "'"),
+                r.evaluate(std::string("request.path matches '") + c.literal + "'"))
+          << c.pattern << " on " << path;
+    }
+  }
+}
+
 TEST(SelectionRuleTest, StringEscapes) {
   Request r = sample();
   r.request.headers.emplace("X-Quote", "it's \\ here");
