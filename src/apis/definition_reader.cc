@@ -9,6 +9,7 @@
 #include "common/base64url.h"
 #include "common/endpoint_url.h"
 #include "common/syntax.h"
+#include "gateway/selection_rule.h"
 
 namespace mgw::apis {
 
@@ -263,9 +264,9 @@ struct ApiSecurity {
 
 void addSource(std::vector<KeySource>* sources, const KeySource& s) {
   for (const KeySource& e : *sources) {
-    if (e.in == s.in &&
-        (s.in == KeyLocation::kHeader ? strcasecmp(e.name.c_str(), s.name.c_str()) == 0
-                                      : e.name == s.name)) {
+    if (e.in == s.in && (s.in == KeyLocation::kHeader || s.in == KeyLocation::kBearer
+                             ? strcasecmp(e.name.c_str(), s.name.c_str()) == 0
+                             : e.name == s.name)) {
       return;
     }
   }
@@ -770,16 +771,33 @@ std::optional<SecurityScheme> readSecurityScheme(Reader& r, const std::string& n
   if (scheme.type == "apiKey") {
     std::string in = s["in"] && s["in"].IsScalar() ? s["in"].Scalar() : "";
     std::string keyName = s["name"] && s["name"].IsScalar() ? s["name"].Scalar() : "";
-    if (in != "header" && in != "query") {
+    if (in != "header" && in != "query" && in != "cookie") {
       r.error(child(p, "in"),
-              "apiKey scheme '" + name + "': in must be header or query, not '" + in + "'");
+              "apiKey scheme '" + name + "': in must be header, query or cookie, not '" + in + "'");
       return std::nullopt;
     }
     if (keyName.empty()) {
       r.error(child(p, "name"), "apiKey scheme '" + name + "' has no name");
       return std::nullopt;
     }
-    scheme.source = KeySource{in == "header" ? KeyLocation::kHeader : KeyLocation::kQuery, keyName};
+    scheme.source = KeySource{in == "header"  ? KeyLocation::kHeader
+                              : in == "query" ? KeyLocation::kQuery
+                                              : KeyLocation::kCookie,
+                              keyName};
+  }
+  // Issue 26 item 4: {type: http, scheme: bearer, x-mgw-api-key: true} is an API key sent as
+  // "Authorization: Bearer <key>" (OpenAI-style clients), not an OAuth2 token.
+  if (const YAML::Node k = s["x-mgw-api-key"]) {
+    auto v = r.boolean(k, child(p, "x-mgw-api-key"));
+    if (!v) return std::nullopt;
+    if (*v && (scheme.type != "http" || !s["scheme"] || !s["scheme"].IsScalar() ||
+               lowerAscii(s["scheme"].Scalar()) != "bearer")) {
+      r.error(child(p, "x-mgw-api-key"),
+              "only an http scheme with scheme: bearer may carry an API key "
+              "(x-mgw-api-key: true)");
+      return std::nullopt;
+    }
+    if (*v) scheme.source = KeySource{KeyLocation::kBearer, "Authorization"};
   }
   return scheme;
 }
@@ -849,6 +867,85 @@ bool readApiSecurity(Reader& r, const YAML::Node& root, const Document& doc, Api
   return true;
 }
 
+// x-mgw-plans (issue 26 item 1): [{name, security: [api_key|oauth2|basic], tier,
+// subscriptionRequired, selectionRule}], in order; each rule compiled here, once.
+bool readPlans(Reader& r, const YAML::Node& node, ApiDefinition* api) {
+  const std::string base = "/x-mgw-plans";
+  if (!node.IsSequence()) {
+    r.error(base, "must be a list of plans ({name, security, tier, selectionRule})");
+    return false;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string p = child(base, i);
+    const YAML::Node n = node[i];
+    if (!n.IsMap()) {
+      r.error(p, "a plan must be a map ({name, security, tier, selectionRule})");
+      return false;
+    }
+    gateway::ApiPlan plan;
+    plan.security.apiKey = true;  // the default, as [[apis.api.plans]]
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      const std::string at = child(p, key);
+      if (key == "name" || key == "tier" || key == "selectionRule") {
+        auto v = r.scalar(it->second, at, key.c_str());
+        if (!v) return false;
+        (key == "name" ? plan.name : key == "tier" ? plan.tier : plan.ruleText) = *v;
+      } else if (key == "subscriptionRequired") {
+        auto v = r.boolean(it->second, at);
+        if (!v) return false;
+        plan.subscriptionRequired = *v;
+      } else if (key == "security") {
+        if (!it->second.IsSequence()) {
+          r.error(at, "must be a list (api_key, oauth2, basic)");
+          return false;
+        }
+        plan.security = {};
+        for (std::size_t k = 0; k < it->second.size(); ++k) {
+          auto v = r.scalar(it->second[k], child(at, k), "a security scheme");
+          if (!v) return false;
+          if (*v == "api_key") {
+            plan.security.apiKey = true;
+          } else if (*v == "oauth2") {
+            plan.security.oauth2 = true;
+          } else if (*v == "basic") {
+            plan.security.basic = true;
+          } else {
+            r.error(child(at, k), "unknown security scheme '" + v->substr(0, 40) +
+                                      "' (allowed: api_key, oauth2, basic)");
+            return false;
+          }
+        }
+      } else {
+        r.error(at,
+                "unknown plan field (allowed: name, security, tier, subscriptionRequired, "
+                "selectionRule)");
+        return false;
+      }
+    }
+    if (plan.name.empty()) {
+      r.error(child(p, "name"), "every plan needs a name");
+      return false;
+    }
+    for (const gateway::ApiPlan& other : api->plans) {
+      if (other.name == plan.name) {
+        r.error(child(p, "name"), "duplicate plan '" + plan.name + "'");
+        return false;
+      }
+    }
+    if (!plan.ruleText.empty()) {
+      gateway::RuleError why;
+      plan.rule = gateway::SelectionRule::compile(plan.ruleText, &why);
+      if (!plan.rule) {
+        r.error(child(p, "selectionRule"), why.text());
+        return false;
+      }
+    }
+    api->plans.push_back(std::move(plan));
+  }
+  return true;
+}
+
 // The API-wide WSO2 extensions besides security and endpoints: x-mgw-propagate-api-key,
 // x-wso2-throttling-tier, x-mgw-subscription-required, x-wso2-cors.
 bool readApiExtensions(Reader& r, const YAML::Node& root, ApiDefinition* api) {
@@ -910,6 +1007,9 @@ bool readApiExtensions(Reader& r, const YAML::Node& root, ApiDefinition* api) {
   if (const YAML::Node cors = root["x-wso2-cors"]) {
     api->corsConfig = readCors(r, cors);
     if (!api->corsConfig) return false;
+  }
+  if (const YAML::Node plans = root["x-mgw-plans"]) {
+    if (!readPlans(r, plans, api)) return false;
   }
   // WSO2 MGW 3.x extensions micro-gw does not run: said by name at load.
   static const std::pair<const char*, const char*> kIgnored[] = {

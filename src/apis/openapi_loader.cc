@@ -17,6 +17,7 @@
 #include "common/endpoint_url.h"
 #include "common/syntax.h"
 #include "gateway/cors.h"
+#include "gateway/selection_rule.h"
 
 namespace mgw::apis {
 
@@ -161,11 +162,35 @@ std::optional<Loaded> validateInline(const config::InlineApi& in, const std::str
     if (s != "api_key")
       fail("security '" + s + "' is not supported (allowed: [\"api_key\"] or [])");
   }
+  // [[apis.api.plans]] (issue 26 items 1 and 2): each rule compiled here, once.
+  for (const config::PlanConfig& p : in.plans) {
+    gateway::ApiPlan plan;
+    plan.name = p.name;
+    plan.tier = p.tier;
+    plan.subscriptionRequired = p.subscriptionRequired;
+    for (const std::string& scheme : p.security) plan.security.apiKey |= scheme == "api_key";
+    if (!p.selectionRule.empty()) {
+      gateway::RuleError why;
+      plan.rule = gateway::SelectionRule::compile(p.selectionRule, &why);
+      plan.ruleText = p.selectionRule;
+      if (!plan.rule) {
+        if (errors)
+          errors->push_back(
+              ApiLoadError{configFile + ":" + std::to_string(p.ruleLine), "",
+                           "[[apis.api.plans]] " + p.name + " selectionRule: " + why.text()});
+        ok = false;
+      }
+    }
+    api.plans.push_back(std::move(plan));
+  }
   if (!in.security.empty()) {
     if (!in.apiKeyHeader.empty() && !isHttpToken(in.apiKeyHeader))
       fail("apiKeyHeader '" + in.apiKeyHeader + "' is not a header name");
-    if (in.apiKeyHeader.empty() && in.apiKeyQuery.empty())
-      fail("apiKeyHeader and apiKeyQuery are both empty");
+    if (in.apiKeyHeader.empty() && in.apiKeyQuery.empty() && !in.apiKeyBearer &&
+        in.apiKeyCookie.empty())
+      fail(
+          "apiKeyHeader and apiKeyQuery are both empty (and neither apiKeyBearer nor "
+          "apiKeyCookie is set)");
   }
   if (!ok) return std::nullopt;
   return Loaded{std::move(api), "", ""};
@@ -195,6 +220,8 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.keySources.clear();
   if (!in.apiKeyHeader.empty()) api.keySources.push_back({KeyLocation::kHeader, in.apiKeyHeader});
   if (!in.apiKeyQuery.empty()) api.keySources.push_back({KeyLocation::kQuery, in.apiKeyQuery});
+  if (in.apiKeyBearer) api.keySources.push_back({KeyLocation::kBearer, "Authorization"});
+  if (!in.apiKeyCookie.empty()) api.keySources.push_back({KeyLocation::kCookie, in.apiKeyCookie});
   api.propagateApiKey = in.propagateApiKey;
   api.subscriptionRequired = in.subscriptionRequired;
   api.ownAllowPathParameters = in.allowPathParameters;

@@ -135,6 +135,18 @@ struct CachingConfig {
   std::size_t tokenCacheCapacity = 10000;
 };
 
+// [[apis.api.plans]] (issue 26 item 1): one plan of an inline API. The rule is compiled where the
+// API is built (apis/), which reports its errors with this line.
+struct PlanConfig {
+  std::string name;
+  std::vector<std::string> security = {"api_key"};
+  std::string tier;  // subscription-level policy; "" = the key's own
+  bool subscriptionRequired = false;
+  std::string selectionRule;  // "" = none
+  int line = 0;
+  int ruleLine = 0;  // where selectionRule is written
+};
+
 struct InlineApi {
   std::string name;
   std::string version;
@@ -144,6 +156,10 @@ struct InlineApi {
   std::vector<std::string> security = {"api_key"};  // [] = open
   std::string apiKeyHeader = "apikey";
   std::string apiKeyQuery = "apikey";
+  // Issue 26 item 4: the key may also come as "Authorization: Bearer <key>" (apiKeyBearer) and in
+  // a cookie of this name (apiKeyCookie; "" = none). Both off by default.
+  bool apiKeyBearer = false;
+  std::string apiKeyCookie;
   bool propagateApiKey = false;
   bool subscriptionRequired = false;
   int timeoutSeconds = 30;         // backend response timeout
@@ -152,6 +168,7 @@ struct InlineApi {
   int line = 0;                    // where it was declared, for later errors
   std::optional<CorsConfig> cors;  // its own cors table (SPEC section 15); else the global [cors]
   std::optional<bool> allowPathParameters;  // ';' in path segments; unset = [apis]' value
+  std::vector<PlanConfig> plans;            // empty: one implicit plan
 };
 
 struct ApisConfig {

@@ -1320,6 +1320,52 @@ class Loader {
     }
   }
 
+  // [[apis.api.plans]] (issue 26 item 1): name (unique in the API), security, tier,
+  // subscriptionRequired, selectionRule (compiled with the API, apis/openapi_loader.cc).
+  void readPlan(const Value& t, InlineApi& api) {
+    PlanConfig plan;
+    plan.line = lineOf(t);
+    const std::string header = "[[apis.api.plans]]";
+    readTable(t, header, "apis.api.plans",
+              {
+                  {"name", [&](auto& v, auto& w) { readString(v, w, plan.name, false); }},
+                  {"security",
+                   [&](const Value& v, const Where& w) {
+                     auto list = getStringList(v, w, false);
+                     if (!list) return;
+                     plan.security.clear();
+                     for (const auto& [s, at] : *list) {
+                       if (std::find(kSecuritySchemes.begin(), kSecuritySchemes.end(), s) ==
+                           kSecuritySchemes.end()) {
+                         error(*at, w,
+                               "unknown security scheme; an inline API's plan takes " +
+                                   joined(kSecuritySchemes));
+                         continue;
+                       }
+                       plan.security.push_back(s);
+                     }
+                   }},
+                  {"tier", [&](auto& v, auto& w) { readString(v, w, plan.tier, false); }},
+                  {"subscriptionRequired",
+                   [&](auto& v, auto& w) { readBool(v, w, plan.subscriptionRequired); }},
+                  {"selectionRule",
+                   [&](const Value& v, const Where& w) {
+                     readString(v, w, plan.selectionRule, false);
+                     plan.ruleLine = lineOf(v);
+                   }},
+              });
+    if (!t.contains("name"))
+      errorAt(plan.line, header + " name", "missing: every plan needs a name");
+    for (const auto& other : api.plans) {
+      if (!plan.name.empty() && other.name == plan.name) {
+        errorAt(plan.line, header + " name",
+                "duplicate plan '" + plan.name + "' (first declared at line " +
+                    std::to_string(other.line) + "); plan names are unique within an API");
+      }
+    }
+    api.plans.push_back(std::move(plan));
+  }
+
   void readInlineApi(const Value& t, ApisConfig& a) {
     InlineApi api;
     api.line = lineOf(t);
@@ -1391,6 +1437,17 @@ class Loader {
                }
                api.apiKeyQuery = *s;
              }},
+            {"apiKeyBearer", [&](auto& v, auto& w) { readBool(v, w, api.apiKeyBearer); }},
+            {"apiKeyCookie",
+             [&](const Value& v, const Where& w) {
+               auto s = getString(v, w);
+               if (!s) return;
+               if (!isHttpToken(*s)) {  // RFC 6265 section 4.1.1: cookie-name is a token
+                 error(v, w, "must be a cookie name (RFC 6265: an RFC 9110 token)");
+                 return;
+               }
+               api.apiKeyCookie = *s;
+             }},
             {"propagateApiKey", [&](auto& v, auto& w) { readBool(v, w, api.propagateApiKey); }},
             {"subscriptionRequired",
              [&](auto& v, auto& w) { readBool(v, w, api.subscriptionRequired); }},
@@ -1412,6 +1469,10 @@ class Loader {
              }},
             {"throttlingTier",
              [&](auto& v, auto& w) { readString(v, w, api.throttlingTier, false); }},
+            {"plans",
+             [&](const Value& v, const Where& w) {
+               forEachTable(v, w, [&](const Value& p) { readPlan(p, api); });
+             }},
         });
     for (const char* required : {"name", "version", "context"}) {
       if (!t.contains(required)) {

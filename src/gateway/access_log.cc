@@ -92,6 +92,10 @@ void formatAccessLine(const AccessEntry& entry, const message::HttpRequest& req,
   appendString(line, req.method);
   appendField(line, "path");
   appendString(line, req.path);
+  if (!entry.plan.empty()) {
+    appendField(line, "plan");
+    appendString(line, entry.plan);
+  }
   appendField(line, "protocol");
   line += req.http2 ? "\"HTTP/2\"" : "\"HTTP/1.1\"";
   if (failure != Failure::kNone) {

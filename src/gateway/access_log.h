@@ -20,6 +20,7 @@ struct AccessEntry {
   Failure failure = Failure::kNone;
   std::string reason;  // the gateway's exact reason ("" = the transport's, if any)
   std::string keyId;
+  std::string plan;  // the API's plan (issue 26 item 1); "" = none or the implicit one
   // Observability (SPEC section 12): the metrics labels and the trace.
   observability::ApiId apiId = observability::kNoApiId;
   observability::Method method = observability::Method::kOther;

@@ -12,14 +12,32 @@
 
 namespace mgw::gateway {
 
-class CorsPolicy;  // gateway/cors.h
+class CorsPolicy;     // gateway/cors.h
+class SelectionRule;  // gateway/selection_rule.h
 
-enum class KeyLocation { kHeader, kQuery };
+// Where an API key is taken (issue 26 item 4): a header, a query parameter, the credentials of
+// "Authorization: Bearer <key>" (name: the header, Authorization), or a cookie (RFC 6265).
+enum class KeyLocation { kHeader, kQuery, kBearer, kCookie };
 
 struct KeySource {
   KeyLocation in;
-  std::string name;  // header names compare case-insensitively, query names exactly
+  std::string name;  // header names compare case-insensitively, query and cookie names exactly
 };
+
+// "header", "query parameter", "Authorization: Bearer" or "cookie", for messages.
+inline const char* locationName(KeyLocation in) {
+  switch (in) {
+    case KeyLocation::kHeader:
+      return "header";
+    case KeyLocation::kQuery:
+      return "query parameter";
+    case KeyLocation::kBearer:
+      return "Authorization: Bearer";
+    case KeyLocation::kCookie:
+      return "cookie";
+  }
+  return "header";
+}
 
 struct Endpoints {
   std::vector<std::string> urls;  // http(s):// or h2c:// / h2://, tried in order when failover
@@ -76,6 +94,19 @@ struct Resource {
 // ([mutualSSLConfig]) is required on the API's secured resources, or taken when sent.
 enum class MutualTls { kOff, kOptional, kMandatory };
 
+// One plan of an API (issue 26 item 1; Gravitee's plans): the schemes it takes, its subscription
+// tier and an optional selection rule. A request gets the first plan, in the definition's order,
+// whose security takes the request's credential and whose rule holds.
+struct ApiPlan {
+  std::string name;
+  SchemeSet security;  // api_key, oauth2, basic (none: the plan takes any credential)
+  std::string tier;    // the subscription-level policy (SPEC section 13); "" = the key's own
+  bool subscriptionRequired = false;
+  std::shared_ptr<const SelectionRule> rule;  // null: always holds
+  std::string ruleText;                       // as written, for the log
+  std::uint32_t metricsId = 0;                // mgw_plan_requests_total's id (0 = none)
+};
+
 struct ApiDefinition {
   std::string name;
   std::string version;
@@ -106,6 +137,9 @@ struct ApiDefinition {
   std::optional<config::CorsConfig> corsConfig;
   std::shared_ptr<const CorsPolicy> cors;
   std::uint32_t metricsId = 0;  // the metrics registry's id for name:version (0 = none)
+  // Its plans in order (issue 26 item 1); empty: one implicit plan that takes every credential
+  // the resources take, with the key's own tier (today's behaviour).
+  std::vector<ApiPlan> plans;
 };
 
 }  // namespace mgw::gateway

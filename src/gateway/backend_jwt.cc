@@ -58,7 +58,8 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
   cacheKey.reserve(128);
   for (const std::string* part :
        {&caller.keyId, &api.name, &api.version, &caller.subject, &caller.keytype,
-        &caller.application, &caller.tier, &caller.issuer, &caller.clientCertSha256}) {
+        &caller.application, &caller.tier, &caller.issuer, &caller.clientCertSha256,
+        &caller.plan}) {
     cacheKey += *part;
     cacheKey += '\x1f';
   }
@@ -97,6 +98,7 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
     claims["cnf"] = {{"x5t#S256", base64UrlEncode(digest)}};
     claims["clientCertificateSubject"] = caller.clientCertSubject;
   }
+  if (!caller.plan.empty()) claims["plan"] = caller.plan;  // issue 26 item 1
   const std::string* values[] = {&caller.subject, &caller.keytype, &caller.application,
                                  &caller.tier, &caller.subject};
   for (std::size_t i = 0; i < std::size(kClaimNames); ++i)

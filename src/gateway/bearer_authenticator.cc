@@ -12,6 +12,12 @@ std::optional<Credential> BearerAuthenticator::extract(const message::HttpReques
   if (!resource.security.oauth2) return std::nullopt;
   auto token = extractBearer(request, api.authHeader);
   if (!token) return std::nullopt;
+  // The resource also takes an API key as a bearer credential (issue 26 item 4): the value is an
+  // OAuth2 token only when a [[jwtTokenConfig]] issuer's key would verify it; otherwise the API
+  // key authenticator takes it.
+  for (const KeySource& source : keySourcesFor(api, resource))
+    if (source.in == KeyLocation::kBearer && !validator_.isOAuth2Token(token->value))
+      return std::nullopt;
   return Credential{Scheme::kBearer, std::move(token->value), std::move(token->source)};
 }
 

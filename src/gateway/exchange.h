@@ -111,6 +111,8 @@ struct Exchange {
   std::vector<Credential> alsoRequired;
   std::string clientAddress;  // resolved through trustedProxies, once a key is looked at
   std::optional<Principal> principal;
+  const ApiPlan* selectedPlan = nullptr;  // api->plans' entry (issue 26 item 1); null: implicit
+  std::string planSubscriber;             // the subscription counter's owner for that plan
   std::shared_ptr<message::ForwardPlan> plan;
   throttle::Plan counting;
 };

@@ -199,6 +199,22 @@ std::string KeyValidator::effectiveClientAddress(const RequestContext& ctx) cons
   return hops.empty() ? ctx.clientAddress : hops.front();
 }
 
+bool KeyValidator::isOAuth2Token(std::string_view value) const {
+  if (value.size() <= kMaxOpaqueKeyLength) return false;  // an opaque key's length
+  Failure failure = Failure::kNone;
+  std::string reason;
+  auto parsed = token::parseCompact(value, &failure, &reason);
+  if (!parsed) return false;
+  const auto iss = parsed->payload.find("iss");
+  if (iss == parsed->payload.end() || !iss->is_string()) return false;
+  std::optional<std::string> kid;
+  if (auto k = parsed->header.find("kid"); k != parsed->header.end() && k->is_string())
+    kid = k->get<std::string>();
+  std::size_t count = 0;
+  const token::TrustedKey* key = keys_->select(iss->get_ref<const std::string&>(), kid, &count);
+  return key && key->bearer;
+}
+
 ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinition& api,
                                         const RequestContext& ctx, std::int64_t nowSeconds) const {
   if (opaqueKeys_ && !ctx.bearer && key.size() <= kMaxOpaqueKeyLength)

@@ -87,6 +87,20 @@ class KeyValidator {
     return !trustedProxies_.empty() && trustedProxies_.matches(peer);
   }
 
+  // Issue 26 item 4, where one "Authorization: Bearer" value may be an OAuth2 token or an API key:
+  // true when the value is a JWS whose (unverified) iss and kid select a [[jwtTokenConfig]]
+  // issuer's key. Such a value goes the OAuth2 way (and is verified there); anything else (an
+  // opaque key, an API key issuer's signed key, a token of an unknown issuer) is tried as an API
+  // key. Each issuer is trusted for one kind, so the choice never lets a value skip a check.
+  [[nodiscard]] bool isOAuth2Token(std::string_view value) const;
+
+  // True when the micro-gw application is subscribed to name:version (false without an opaque key
+  // index): a plan's subscriptionRequired (issue 26 item 1).
+  [[nodiscard]] bool isSubscribed(std::string_view applicationId, std::string_view apiName,
+                                  std::string_view apiVersion) const {
+    return opaqueKeys_ && opaqueKeys_->isSubscribed(applicationId, apiName, apiVersion);
+  }
+
   KeyCache& cache() const { return *cache_; }
 
   // The revocation list's subject for a watermark: sub itself for the local issuer (what

@@ -38,6 +38,8 @@ struct Principal {
   // scheme made the caller): its subject (RFC 2253) and SHA-256 (hex). "" = none.
   std::string clientCertSubject;
   std::string clientCertSha256;
+  // The API's plan this request was selected into (issue 26 item 1); "" = the implicit one.
+  std::string plan;
 };
 
 // Principal::subscriber from an application id and a subject, each already qualified by its

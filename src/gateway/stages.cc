@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "gateway/key_extractor.h"
+#include "gateway/selection_rule.h"
 #include "observability/metrics.h"
 
 namespace mgw::gateway {
@@ -78,10 +79,12 @@ Refusal missingCredentials(const ApiDefinition& api, const Resource& resource) {
                    "no credentials"};
   }
   const auto& source = sources.front();
-  return Refusal{Failure::kMissingCredentials,
-                 "an API key is required in the '" + source.name + "' " +
-                     (source.in == KeyLocation::kHeader ? "header" : "query parameter"),
-                 "no key in any declared location"};
+  return Refusal{
+      Failure::kMissingCredentials,
+      source.in == KeyLocation::kBearer
+          ? "an API key is required as " + source.name + ": Bearer <key>"
+          : "an API key is required in the '" + source.name + "' " + locationName(source.in),
+      "no key in any declared location"};
 }
 
 AuthInput authInput(const Exchange& ex) {
@@ -115,6 +118,50 @@ bool carriesApplicationCredential(const Exchange& ex) {
   for (const Authenticator* authenticator : ex.authenticators.order())
     if (authenticator && authenticator->extract(ex.request, *ex.api, *ex.resource)) return true;
   return false;
+}
+
+// SPEC section 9 (WSO2 issue #2572): the key's locations are dropped from what the backend gets:
+// every header and query parameter the API names, every cookie it names (the other cookies
+// stay), and Authorization when it carried the API key as a bearer credential (issue 26 item 4;
+// an Authorization the key did not come in is the backend's).
+void stripKeyLocations(const Exchange& ex, message::ForwardPlan& plan,
+                       std::vector<std::string>& keyParams) {
+  std::vector<std::string> cookies;
+  auto strip = [&](const KeySource& source) {
+    switch (source.in) {
+      case KeyLocation::kHeader:
+        plan.dropHeaders.push_back(source.name);
+        break;
+      case KeyLocation::kQuery:
+        keyParams.push_back(source.name);
+        break;
+      case KeyLocation::kBearer:
+        if (ex.credential && ex.credential->scheme == Scheme::kApiKey &&
+            ex.credential->source.in == KeyLocation::kBearer)
+          plan.dropHeaders.push_back(source.name);
+        break;
+      case KeyLocation::kCookie:
+        cookies.push_back(source.name);
+        break;
+    }
+  };
+  for (const KeySource& source : ex.api->keySources) strip(source);
+  if (ex.credential && ex.credential->scheme == Scheme::kApiKey) strip(ex.credential->source);
+  if (cookies.empty()) return;
+  std::optional<std::string> kept;
+  message::HttpRequest rest;  // the Cookie fields left after each removal
+  const message::HttpRequest* from = &ex.request;
+  for (const std::string& name : cookies) {
+    if (auto without = cookiesWithout(*from, name)) {
+      rest.headers.clear();
+      if (!without->empty()) rest.headers.emplace("Cookie", *without);
+      kept = std::move(*without);
+      from = &rest;
+    }
+  }
+  if (!kept) return;  // no key cookie was sent: the fields pass untouched
+  plan.dropHeaders.push_back("Cookie");
+  if (!kept->empty()) plan.setHeaders.emplace_back("Cookie", std::move(*kept));
 }
 
 }  // namespace
@@ -342,6 +389,71 @@ StageResult authenticateStage(Exchange& ex) {
   return r;
 }
 
+namespace {
+
+// Whether a plan's security takes the request's credential (a plan without any takes every
+// request, keyless ones included).
+bool planTakes(const ApiPlan& plan, const std::optional<Credential>& credential) {
+  if (plan.security.kinds() == 0) return true;
+  return credential && names(plan.security, credential->scheme);
+}
+
+}  // namespace
+
+StageResult selectPlanStage(Exchange& ex) {
+  const ApiDefinition& api = *ex.api;
+  // An open resource stays open (x-wso2-disable-security, security: []): plans govern callers.
+  if (api.plans.empty() || !ex.resource->secured) return StageResult::next();
+  const RuleInput input{ex.request,
+                        ex.clientAddress.empty() ? std::string_view(ex.request.clientAddress)
+                                                 : std::string_view(ex.clientAddress),
+                        ex.principal ? &*ex.principal : nullptr};
+  std::string tried;  // for the log only: the rules are the publisher's, not the client's
+  for (const ApiPlan& plan : api.plans) {
+    if (!planTakes(plan, ex.credential)) continue;
+    if (plan.rule && !plan.rule->evaluate(input)) {
+      if (!tried.empty()) tried += "; ";
+      tried += plan.name + ": " + plan.ruleText.substr(0, 200);
+      continue;
+    }
+    ex.selectedPlan = &plan;
+    ex.entry.plan = plan.name;
+    observability::metrics().countPlan(plan.metricsId);
+    if (ex.principal) {
+      Principal& caller = *ex.principal;
+      caller.plan = plan.name;
+      if (!plan.tier.empty()) caller.subscriptionTier = plan.tier;
+      // Each plan is its own subscription: its quota is counted apart from the other plans'.
+      ex.planSubscriber =
+          (caller.subscriber.empty() ? "key\x1f" + caller.keyId : caller.subscriber) +
+          "\x1fplan\x1f" + plan.name;
+      const bool opaque = caller.keyId.rfind("opaque:", 0) == 0;
+      if (plan.subscriptionRequired && opaque && ex.state.validator &&
+          (caller.applicationId.empty() ||
+           !ex.state.validator->isSubscribed(caller.applicationId, api.name, api.version))) {
+        return StageResult::refuse(
+            Refusal{Failure::kNotSubscribed,
+                    "plan " + plan.name + " of API " + api.name + ":" + api.version +
+                        " requires a subscription: subscribe the API key's application to the API",
+                    "plan " + plan.name + " requires a subscription"});
+      }
+    }
+    return StageResult::next();
+  }
+  const std::string reason =
+      "no plan matched" + (tried.empty() ? std::string(" (no plan takes this credential)")
+                                         : " (rules tried: " + tried + ")");
+  if (!ex.principal) {
+    return StageResult::refuse(Refusal{Failure::kMissingCredentials,
+                                       "no plan of API " + api.name + ":" + api.version +
+                                           " matches this request without credentials",
+                                       reason});
+  }
+  return StageResult::refuse(
+      Refusal{Failure::kApiNotAllowed,
+              "no plan of API " + api.name + ":" + api.version + " matches this request", reason});
+}
+
 StageResult planStage(Exchange& ex) {
   const ApiDefinition& api = *ex.api;
   const Resource& resource = *ex.resource;
@@ -375,14 +487,7 @@ StageResult planStage(Exchange& ex) {
   plan->rawPath = message::rawPathAfter(request.rawPath, segmentCount(api.context));
   // SPEC section 9 (WSO2 issue #2572): the key is the gateway's business, not the backend's.
   std::vector<std::string> keyParams;
-  if (!api.propagateApiKey) {
-    for (const auto& source : api.keySources) {
-      if (source.in == KeyLocation::kHeader)
-        plan->dropHeaders.push_back(source.name);
-      else
-        keyParams.push_back(source.name);
-    }
-  }
+  if (!api.propagateApiKey) stripKeyLocations(ex, *plan, keyParams);
   const bool verified = ex.principal && ex.credential;
   // WSO2 MGW 3.x removeAuthHeaderFromOutMessage (default true): the bearer token stays here.
   if (verified && ex.credential->scheme == Scheme::kBearer && !api.propagateApiKey)
@@ -485,6 +590,7 @@ StageResult throttleStage(Exchange& ex) {
     subject.subscriptionTier = ex.principal->subscriptionTier;
     subject.application = ex.principal->applicationId;
     subject.applicationTier = ex.principal->applicationTier;
+    if (!ex.planSubscriber.empty()) subject.subscriber = ex.planSubscriber;
   }
   ex.counting = throttler->plan(subject);
   if (!ex.counting.missingPolicy.empty()) {

@@ -63,6 +63,14 @@ StageResult keyLookupLimitStage(Exchange& ex);
 // The credential's Authenticator: the caller, a refusal, or (basic) defer to the worker pool and
 // take its verdict. Failed key lookups are counted for keyLookupLimitStage.
 StageResult authenticateStage(Exchange& ex);
+// Plan selection (issue 26 item 1; Gravitee's plans): for an API with plans, the first plan in
+// the definition's order whose security takes the request's credential (kind) and whose selection
+// rule holds; its tier becomes the subscription tier and its name goes to the access log and the
+// backend JWT. After authenticate, so that rules read verified claims only. No plan: 403/900908
+// (401/900902 without a credential) saying no plan matched; the rules tried go to the log only.
+// A plan with subscriptionRequired needs the opaque key's application subscribed to the API.
+// Open resources are not subject to plans.
+StageResult selectPlanStage(Exchange& ex);
 // The forward plan: the endpoints (a SANDBOX key's, else production; none: 403/900908), the
 // target path and query without the key, the fields the gateway owns (X-Forwarded-*, trace,
 // X-Request-Id, CORS), the timeouts.
@@ -83,6 +91,7 @@ inline constexpr Stage kStages[] = {
     {"credentials", credentialsStage},
     {"key-lookup-limit", keyLookupLimitStage},
     {"authenticate", authenticateStage},
+    {"select-plan", selectPlanStage},
     {"plan", planStage},
     {"backend-jwt", backendJwtStage},
     {"throttle", throttleStage},

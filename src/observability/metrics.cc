@@ -168,6 +168,23 @@ ApiId Registry::registerApi(std::string_view name, std::string_view version) {
   return id;
 }
 
+std::uint32_t Registry::registerPlan(std::string_view name, std::string_view version,
+                                     std::string_view plan) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (plans_.empty()) plans_.push_back({});  // id 0: none
+  for (std::size_t i = 1; i < plans_.size(); ++i)
+    if (plans_[i][0] == name && plans_[i][1] == version && plans_[i][2] == plan)
+      return static_cast<std::uint32_t>(i);
+  if (plans_.size() >= kMaxPlans) return 0;
+  plans_.push_back({std::string(name), std::string(version), std::string(plan)});
+  return static_cast<std::uint32_t>(plans_.size() - 1);
+}
+
+void Registry::countPlan(std::uint32_t plan) {
+  if (!enabled() || plan == 0 || plan >= kMaxPlans) return;
+  planRequests_[plan].fetch_add(1, std::memory_order_relaxed);
+}
+
 Registry::ApiSeries* Registry::series(ApiId api) const {
   ApiSeries* s = api < kMaxApis ? series_[api].load(std::memory_order_acquire) : nullptr;
   return s ? s : series_[0].load(std::memory_order_acquire);
@@ -346,6 +363,17 @@ std::string Registry::render(const ScrapeGauges& gauges) const {
     writeSample(out, "mgw_throttled_requests_total",
                 {{"level", throttleLevelName(static_cast<ThrottleLevel>(l))}},
                 throttled_[l].load(kRelaxed));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (plans_.size() > 1) {
+      writeFamily(out, "mgw_plan_requests_total", "counter",
+                  "Requests selected into an API's plan (issue 26), by API, version and plan.");
+      for (std::size_t i = 1; i < plans_.size(); ++i)
+        writeSample(out, "mgw_plan_requests_total",
+                    {{"api", plans_[i][0]}, {"version", plans_[i][1]}, {"plan", plans_[i][2]}},
+                    planRequests_[i].load(kRelaxed));
+    }
+  }
   writeFamily(out, "mgw_throttle_over_quota_total", "counter",
               "Requests over a stopOnQuotaReach = false policy (let through, not refused), by "
               "level.");

@@ -88,6 +88,11 @@ class Registry {
   // At configuration load (not on the request path): the id of name:version, the same one every
   // time; kNoApiId past kMaxApis.
   ApiId registerApi(std::string_view name, std::string_view version);
+  // At load too (issue 26 item 1): the id of one plan of name:version, the same every time; 0 =
+  // none (past kMaxPlans). countPlan(id): a request selected into it, mgw_plan_requests_total.
+  std::uint32_t registerPlan(std::string_view name, std::string_view version,
+                             std::string_view plan);
+  void countPlan(std::uint32_t plan);
 
   void countRequest(ApiId api, Method method, int status, Failure failure,
                     Protocol protocol = Protocol::kHttp1);
@@ -138,6 +143,10 @@ class Registry {
   std::array<std::atomic<std::uint64_t>, kThrottleLevelCount> overQuota_{};
   alignas(64) std::array<std::atomic<std::int64_t>, kListenerCount> connections_{};
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
+  // Plans (name, version, plan) per id (id 0 = none), under mutex_; their request counts.
+  static constexpr std::size_t kMaxPlans = 1024;
+  std::vector<std::array<std::string, 3>> plans_;
+  std::array<std::atomic<std::uint64_t>, kMaxPlans> planRequests_{};
 };
 
 // The process-wide registry.

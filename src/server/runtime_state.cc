@@ -261,8 +261,11 @@ std::shared_ptr<RuntimeState> build(const config::Config& config,
   }
   if (errors->size() != errorsBefore) return nullptr;
   // Metrics label sets are fixed here, at load: one id per API name and version.
-  for (auto& api : apis)
+  for (auto& api : apis) {
     api.metricsId = observability::metrics().registerApi(api.name, api.version);
+    for (gateway::ApiPlan& plan : api.plans)
+      plan.metricsId = observability::metrics().registerPlan(api.name, api.version, plan.name);
+  }
   state->router = std::make_shared<const gateway::Router>(std::move(apis));
   state->validator = std::make_shared<const gateway::KeyValidator>(
       trusted, config, std::move(revocations), std::move(opaqueKeys));

@@ -338,6 +338,7 @@ TEST_F(PipelineTest, TheStageOrderIsData) {
   for (const Stage& s : kStages) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string_view>{"method", "cors", "route", "mutual-tls",
                                                   "credentials", "key-lookup-limit", "authenticate",
+                                                  "select-plan",
                                                   "plan", "backend-jwt", "throttle"}));
 }
 
