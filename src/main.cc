@@ -11,6 +11,7 @@
 #include "auth/password_hash.h"
 #include "common/crypto_util.h"
 #include "server/app.h"
+#include "server/keys_command.h"
 #include "token/inspect.h"
 #include "token/keys.h"
 
@@ -23,6 +24,8 @@ constexpr const char* kUsage = R"(usage:
   micro-gw keystore init [--alg RS256|ES256|EdDSA] [--out DIR] [--p12 --password PW]
                                                  create a development signing key and self-signed certificate
   micro-gw token inspect KEY                     print a key's header and claims WITHOUT verifying it
+  micro-gw keys scan [--prefix P] PATH...        find this gateway's keys in files (exit 1 if any)
+  micro-gw keys stale --days N [--config PATH]   list keys not used for N days
   micro-gw health [--url URL]                    GET URL (default http://127.0.0.1:9090/health); exit 0 on 200
 )";
 
@@ -144,6 +147,8 @@ int main(int argc, char** argv) {
   if (args.size() >= 2 && args[0] == "keystore" && args[1] == "init")
     return keystoreInit({args.begin() + 2, args.end()});
   if (!args.empty() && args[0] == "health") return health({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "keys")
+    return mgw::server::keysCommand({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "token") {
     if (args.size() != 3 || args[1] != "inspect")
       return usageError("usage: micro-gw token inspect KEY");
