@@ -98,6 +98,7 @@ class KeyValidator {
   std::string subjectKey(std::string_view iss, std::string_view sub) const;
 
  private:
+  static ValidationResult badChecksum();
   ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api,
                                   const RequestContext& ctx, std::int64_t nowSeconds) const;
   // Steps 4 and 5 of both paths: permittedIP against the effective client address, permittedReferer
