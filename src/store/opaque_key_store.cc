@@ -86,7 +86,11 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
   r.applicationId = key.applicationId;
   r.tier = key.tier;
   try {
-    db_.write([&](const Database::Session& s) {
+    return db_.write([&](const Database::Session& s) -> StoreResult<OpaqueKeyRecord> {
+      // A value still in another key's grace period is taken, as a current one is.
+      Statement taken = s.prepare("SELECT 1 FROM opaque_keys WHERE previous_hash = ?1");
+      taken.bindBlob(1, r.keyHash);
+      if (taken.step()) return {Failure::kConflict, {}};
       s.prepare(R"sql(
           INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four,
                                    created_at, expires_at, permitted_ip, permitted_referer, application_id,
@@ -107,8 +111,8 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
           .bindOptionalText(13, r.applicationId)
           .bindText(14, r.tier)
           .run();
+      return {Failure::kNone, std::move(r)};
     });
-    return {Failure::kNone, std::move(r)};
   } catch (const StoreError& e) {
     return {failureFromStoreError(e, "createOpaqueKey"), {}};
   }

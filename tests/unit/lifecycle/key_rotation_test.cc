@@ -82,6 +82,14 @@ TEST_F(KeyRotationTest, AGracePeriodIsStoredShownAndReloaded) {
   // A value in another key's grace period is taken.
   auto other = made("third-value-3");
   EXPECT_EQ(store_->regenerateKey(other.id, "first-value-1", kNow, 0).failure, Failure::kConflict);
+  store::NewOpaqueKey again;
+  again.name = "again";
+  again.owner = "bob";
+  again.apiName = "Pizza";
+  again.apiVersion = "1.0";
+  EXPECT_EQ(store_->createKey(again, "first-value-1").failure, Failure::kConflict);
+  ASSERT_TRUE(store_->opaqueKeys()->find("first-value-1"));
+  EXPECT_EQ(store_->opaqueKeys()->find("first-value-1")->id, key.id);
 }
 
 TEST_F(KeyRotationTest, TheGraceIsBoundedByConfiguration) {
