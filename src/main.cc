@@ -12,6 +12,7 @@
 #include "common/crypto_util.h"
 #include "server/app.h"
 #include "server/signing_keys.h"
+#include "server/keys_command.h"
 #include "token/inspect.h"
 #include "token/keys.h"
 
@@ -27,6 +28,8 @@ constexpr const char* kUsage = R"(usage:
                                                  create the next STS signing key (published now, signs after the lead time)
   micro-gw keystore list [--config PATH]         every STS signing key with its state and dates
   micro-gw token inspect KEY                     print a key's header and claims WITHOUT verifying it
+  micro-gw keys scan [--prefix P] PATH...        find this gateway's keys in files (exit 1 if any)
+  micro-gw keys stale --days N [--config PATH]   list keys not used for N days
   micro-gw health [--url URL]                    GET URL (default http://127.0.0.1:9090/health); exit 0 on 200
 )";
 
@@ -152,6 +155,8 @@ int main(int argc, char** argv) {
   if (args.size() >= 2 && args[0] == "keystore" && args[1] == "list")
     return mgw::server::keystoreList({args.begin() + 2, args.end()});
   if (!args.empty() && args[0] == "health") return health({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "keys")
+    return mgw::server::keysCommand({args.begin() + 1, args.end()});
   if (!args.empty() && args[0] == "token") {
     if (args.size() != 3 || args[1] != "inspect")
       return usageError("usage: micro-gw token inspect KEY");

@@ -22,6 +22,7 @@ constexpr std::pair<Change::Kind, std::string_view> kKinds[] = {
     {Change::Kind::kApplicationRemoved, "application_removed"},
     {Change::Kind::kSubscribed, "subscribed"},
     {Change::Kind::kUnsubscribed, "unsubscribed"},
+    {Change::Kind::kKeyUsed, "key_used"},
 };
 
 // Typed reads that fail instead of throwing on a wrong type.
@@ -56,6 +57,13 @@ json keyJson(const store::OpaqueKeyRecord& k) {
             {"revokedAt", k.revokedAt},
             {"tier", k.tier}};
   if (k.applicationId) j["applicationId"] = *k.applicationId;
+  // Rotation and last use (issue 25); a node of a version before ignores them.
+  if (!k.previousHash.empty()) {
+    j["previousHash"] = base64UrlEncode(k.previousHash);
+    j["previousUntil"] = k.previousUntil;
+  }
+  if (k.replacedAt > 0) j["replacedAt"] = k.replacedAt;
+  if (k.lastUsed > 0) j["lastUsed"] = k.lastUsed;
   return j;
 }
 
@@ -89,6 +97,17 @@ std::optional<store::OpaqueKeyRecord> parseKey(const json& j) {
   // Added with the throttling tiers: a node of the previous version sends none, and its keys are
   // Unlimited (what the record's default says); that node ignores the field in ours.
   if (j.contains("tier") && (!getString(j, "tier", &k.tier) || k.tier.empty())) return std::nullopt;
+  // Added with rotation and last use (issue 25): absent from a previous version's entry.
+  if (j.contains("previousHash")) {
+    std::string previous;
+    if (!getString(j, "previousHash", &previous) || !getInt(j, "previousUntil", &k.previousUntil))
+      return std::nullopt;
+    auto bytes = base64UrlDecode(previous);
+    if (!bytes || bytes->size() != store::KeyHasher::kHashBytes) return std::nullopt;
+    k.previousHash = std::move(*bytes);
+  }
+  if (j.contains("replacedAt") && !getInt(j, "replacedAt", &k.replacedAt)) return std::nullopt;
+  if (j.contains("lastUsed") && !getInt(j, "lastUsed", &k.lastUsed)) return std::nullopt;
   return k;
 }
 
@@ -127,6 +146,9 @@ std::string encodeChange(const Change& c) {
     case Change::Kind::kSubscribed:
     case Change::Kind::kUnsubscribed:
       j.update({{"id", c.id}, {"apiName", c.apiName}, {"apiVersion", c.apiVersion}, {"at", c.at}});
+      break;
+    case Change::Kind::kKeyUsed:
+      j.update({{"id", c.id}, {"at", c.at}});
       break;
   }
   return j.dump();
@@ -181,6 +203,9 @@ std::optional<Change> decodeChange(std::string_view text) {
     case Change::Kind::kUnsubscribed:
       ok = getString(j, "id", &c.id) && !c.id.empty() && getString(j, "apiName", &c.apiName) &&
            getString(j, "apiVersion", &c.apiVersion) && getInt(j, "at", &c.at);
+      break;
+    case Change::Kind::kKeyUsed:
+      ok = getString(j, "id", &c.id) && !c.id.empty() && getInt(j, "at", &c.at) && c.at > 0;
       break;
   }
   if (!ok) return std::nullopt;

@@ -255,6 +255,20 @@ struct PortalConfig {
   bool enabledFor(bool loopbackListener) const { return enabled.value_or(loopbackListener); }
 };
 
+// [apikey] settings of opaque keys (issue 25): their format, rotation, last use, expiry warning.
+struct OpaqueKeysConfig {
+  // New opaque keys are "<keyPrefix>_<random>_<checksum>" (common/key_format.h).
+  std::string keyPrefix = "mgw";
+  // The longest grace period POST /apikeys/{id}/regenerate accepts (gracePeriodSeconds).
+  std::int64_t maxGracePeriodSeconds = 7 * 24 * 3600;
+  // Signed keys: record when each jti was last used (off: signed keys stay stateless).
+  bool trackLastUsed = false;
+  // A key this close to its expiry gets an API-Key-Expires response header; 0 = never.
+  int expiryWarningDays = 7;
+  // Basic-auth users (besides admins) who may call POST /apikeys/leaked and nothing else of it.
+  std::vector<std::string> leakReporters;
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -270,7 +284,8 @@ struct Config {
   CachingConfig caching;
   ApisConfig apis;
   StorageConfig storage;
-  CorsConfig cors;  // [cors]: the default for every API without its own
+  OpaqueKeysConfig opaqueKeys;  // [apikey] keyPrefix, maxGracePeriodSeconds, ...
+  CorsConfig cors;              // [cors]: the default for every API without its own
   JwtGeneratorConfig jwtGenerator;
   ClusterConfig cluster;
   ThrottlingConfig throttling;

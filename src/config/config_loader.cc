@@ -22,6 +22,7 @@
 
 #include "common/endpoint_url.h"
 #include "common/ip_address.h"
+#include "common/key_format.h"
 #include "common/redis_url.h"
 #include "common/syntax.h"
 #include "config/wso2_keys.h"
@@ -1057,38 +1058,68 @@ class Loader {
   }
 
   void readApikey(const Value& t, Config& c) {
-    readTable(t, "[apikey]", "apikey",
-              {
-                  {"issuer",
-                   [&](const Value& v, const Where& w) {
-                     if (!expectTable(v, w)) return;
-                     // [apikey.issuer] itself holds nothing; the seed writes it as an empty parent.
-                     readTable(v, "[apikey.issuer]", "apikey.issuer",
-                               {
-                                   {"tokenConfig",
-                                    [&](const Value& tv, const Where& tw) {
-                                      if (expectTable(tv, tw)) readIssuer(tv, c.tokenIssuer);
-                                    }},
-                                   {"api",
-                                    [&](const Value& av, const Where& aw) {
-                                      forEachTable(
-                                          av, aw, [&](const Value& api) { readIssuerApi(api, c); });
-                                    }},
-                               });
-                   }},
-                  {"tokenConfigs",
-                   [&](const Value& v, const Where& w) {
-                     c.tokenConfigsDeclared = true;
-                     const std::string header =
-                         v.is_array() ? "[[apikey.tokenConfigs]]" : "[apikey.tokenConfigs]";
-                     forEachTable(v, w, [&](const Value& tc) { readTrustedIssuer(tc, c, header); });
-                     if (v.is_array() && v.as_array().empty()) {
-                       error(v, w,
-                             "declares no trusted issuer: add [[apikey.tokenConfigs]] entries, or "
-                             "remove it to trust the local issuer");
-                     }
-                   }},
-              });
+    readTable(
+        t, "[apikey]", "apikey",
+        {
+            {"issuer",
+             [&](const Value& v, const Where& w) {
+               if (!expectTable(v, w)) return;
+               // [apikey.issuer] itself holds nothing; the seed writes it as an empty parent.
+               readTable(v, "[apikey.issuer]", "apikey.issuer",
+                         {
+                             {"tokenConfig",
+                              [&](const Value& tv, const Where& tw) {
+                                if (expectTable(tv, tw)) readIssuer(tv, c.tokenIssuer);
+                              }},
+                             {"api",
+                              [&](const Value& av, const Where& aw) {
+                                forEachTable(av, aw,
+                                             [&](const Value& api) { readIssuerApi(api, c); });
+                              }},
+                         });
+             }},
+            {"keyPrefix",
+             [&](const Value& v, const Where& w) {
+               std::string prefix;
+               readString(v, w, prefix);
+               if (auto why = validateKeyPrefix(prefix)) {
+                 error(v, w, "\"" + prefix.substr(0, 40) + "\": " + *why);
+                 return;
+               }
+               c.opaqueKeys.keyPrefix = prefix;
+             }},
+            {"maxGracePeriodSeconds",
+             [&](const Value& v, const Where& w) {
+               readInt(v, w, c.opaqueKeys.maxGracePeriodSeconds, 0, 366LL * 24 * 3600,
+                       "must be 0 (no grace period) to 31622400 seconds (366 days)");
+             }},
+            {"trackLastUsed",
+             [&](const Value& v, const Where& w) { readBool(v, w, c.opaqueKeys.trackLastUsed); }},
+            {"expiryWarningDays",
+             [&](const Value& v, const Where& w) {
+               readInt(v, w, c.opaqueKeys.expiryWarningDays, 0, 3650,
+                       "must be 0 (no warning) to 3650 days");
+             }},
+            {"leakReporters",
+             [&](const Value& v, const Where& w) {
+               auto list = getStringList(v, w, true);
+               if (!list) return;
+               c.opaqueKeys.leakReporters.clear();
+               for (const auto& [item, at] : *list) c.opaqueKeys.leakReporters.push_back(item);
+             }},
+            {"tokenConfigs",
+             [&](const Value& v, const Where& w) {
+               c.tokenConfigsDeclared = true;
+               const std::string header =
+                   v.is_array() ? "[[apikey.tokenConfigs]]" : "[apikey.tokenConfigs]";
+               forEachTable(v, w, [&](const Value& tc) { readTrustedIssuer(tc, c, header); });
+               if (v.is_array() && v.as_array().empty()) {
+                 error(v, w,
+                       "declares no trusted issuer: add [[apikey.tokenConfigs]] entries, or "
+                       "remove it to trust the local issuer");
+               }
+             }},
+        });
   }
 
   void readIssuer(const Value& t, IssuerConfig& i) {

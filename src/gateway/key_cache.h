@@ -4,6 +4,7 @@
 // request (against the compiled matchers), so a revocation takes effect without invalidation.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -27,6 +28,9 @@ struct VerifiedKey : token::Claims {
       : token::Claims(c),
         restrictions(KeyRestrictions::compile(c.permittedIP, c.permittedReferer)) {}
   KeyRestrictions restrictions;
+  // [apikey] trackLastUsed: the minute this key's use was last noted (issue 25), so that the
+  // index is asked at most once a minute per cached key.
+  mutable std::atomic<std::int64_t> lastUsedMinute{0};
 };
 
 class KeyCache {

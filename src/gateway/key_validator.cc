@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/crypto_util.h"
+#include "common/key_format.h"
 #include "common/log.h"
 #include "common/referer_matcher.h"
 #include "common/text.h"
@@ -161,6 +162,9 @@ KeyValidator::KeyValidator(std::shared_ptr<const token::KeySet> keys, const conf
     : keys_(std::move(keys)),
       revocations_(std::move(revocations)),
       opaqueKeys_(std::move(opaqueKeys)),
+      keyPrefix_(config.opaqueKeys.keyPrefix),
+      trackJtiUse_(config.opaqueKeys.trackLastUsed && opaqueKeys_ != nullptr),
+      expiryWarning_(std::int64_t{config.opaqueKeys.expiryWarningDays} * 86400),
       skewMs_(config.server.timestampSkewMs),
       localIssuer_(config.tokenIssuer.issuer) {
   for (const std::string& cidr : config.listener.trustedProxies) {
@@ -215,8 +219,22 @@ bool KeyValidator::isOAuth2Token(std::string_view value) const {
   return key && key->bearer;
 }
 
+// Returned as a prvalue (no move of the result's strings): this refusal must stay far cheaper
+// than a lookup.
+ValidationResult KeyValidator::badChecksum() {
+  ValidationResult out;
+  out.keyId = "bad-checksum";  // no fingerprint: nothing is computed from the value
+  out.failure = Failure::kMalformedKey;
+  out.reason = "bad checksum";  // short: no allocation
+  out.description =
+      "the API key's checksum is wrong: it was mistyped, truncated or changed; copy it again";
+  return out;
+}
+
 ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinition& api,
                                         const RequestContext& ctx, std::int64_t nowSeconds) const {
+  // A mistyped or made-up key of the format: refused on its checksum alone (issue 25 item 4).
+  if (!ctx.bearer && keyShape(key, keyPrefix_) == KeyShape::kBadChecksum) return badChecksum();
   if (opaqueKeys_ && !ctx.bearer && key.size() <= kMaxOpaqueKeyLength)
     return validateOpaque(key, api, ctx, nowSeconds);
 
@@ -359,6 +377,17 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
                   "SANDBOX key, " + apiLabel + " has no sandbox endpoints",
                   "API " + apiLabel + " has no sandbox endpoints for a SANDBOX key");
   }
+  if (claims.exp && *claims.exp > nowSeconds && *claims.exp - nowSeconds <= expiryWarning_)
+    out.expiresSoon = *claims.exp;
+  // Last use per jti ([apikey] trackLastUsed): one relaxed load per request, the index once a
+  // minute per cached key.
+  if (trackJtiUse_ && !claims.jti.empty()) {
+    const std::int64_t minute = nowSeconds - nowSeconds % 60;
+    std::int64_t seen = verifiedKey->lastUsedMinute.load(std::memory_order_relaxed);
+    if (seen < minute && verifiedKey->lastUsedMinute.compare_exchange_strong(
+                             seen, minute, std::memory_order_relaxed))
+      opaqueKeys_->noteJtiUsed(claims.jti, claims.sub, nowSeconds);
+  }
   return out;
 }
 
@@ -422,6 +451,18 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
                   "the API key is neither a signed key nor a known opaque key");
   }
   out.keyId = "opaque:" + entry->id;
+  // A value replaced by a regenerate with a grace period: accepted until the grace period ends,
+  // with Deprecation and Sunset headers on the answers (issue 25 item 2).
+  if (entry->isPreviousValue) {
+    if (nowSeconds >= entry->previousUntil)
+      return refuse(Failure::kUnknownKey,
+                    "opaque key value replaced; grace period ended at " +
+                        std::to_string(entry->previousUntil),
+                    "the API key was regenerated and its grace period ended at " +
+                        token::isoTime(entry->previousUntil) + "; use the new value");
+    out.replacedAt = entry->replacedAt;
+    out.graceUntil = entry->previousUntil;
+  }
   out.subject = entry->owner;
   out.sandbox = entry->sandbox;
   out.keytype = entry->sandbox ? "SANDBOX" : "PRODUCTION";
@@ -484,6 +525,9 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
                     "the API key's application is not subscribed to API " + apiLabel);
     }
   }
+  if (entry->expiresAt > nowSeconds && entry->expiresAt - nowSeconds <= expiryWarning_)
+    out.expiresSoon = entry->expiresAt;
+  opaqueKeys_->noteUsed(*entry, nowSeconds);  // last use: at most one store write a minute
   return out;
 }
 

@@ -65,6 +65,10 @@ class KeyValidator {
   //  5. permittedReferer against the Referer header (missing = fail)        -> kRefererNotPermitted
   //  6. keytype SANDBOX needs api.sandbox endpoints                         -> kSandboxNotAvailable
   //
+  // First of all, a key of the scanner-recognisable format ([apikey] keyPrefix,
+  // common/key_format.h) whose checksum is wrong is refused (kMalformedKey) without a lookup or a
+  // signature check.
+  //
   // A key of at most kMaxOpaqueKeyLength characters, when an opaque key index is set, is an opaque
   // key instead (SPEC section 8), checked in the same spirit:
   //  1. known (by keyed hash)                                   -> kUnknownKey
@@ -108,6 +112,7 @@ class KeyValidator {
   std::string subjectKey(std::string_view iss, std::string_view sub) const;
 
  private:
+  static ValidationResult badChecksum();
   ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api,
                                   const RequestContext& ctx, std::int64_t nowSeconds) const;
   // Steps 4 and 5 of both paths: permittedIP against the effective client address, permittedReferer
@@ -119,6 +124,9 @@ class KeyValidator {
   std::shared_ptr<const token::KeySet> keys_;
   std::shared_ptr<store::RevocationList> revocations_;
   std::shared_ptr<const store::OpaqueKeyIndex> opaqueKeys_;
+  std::string keyPrefix_;       // [apikey] keyPrefix: keys of the format are checksummed
+  bool trackJtiUse_ = false;    // [apikey] trackLastUsed (and an index to note it in)
+  std::int64_t expiryWarning_;  // [apikey] expiryWarningDays, in seconds
   std::int64_t skewMs_;
   std::string localIssuer_;
   IpMatcher trustedProxies_;

@@ -3,6 +3,7 @@
 // access log read. Holds no credential: a key is named by its jti or fingerprint, a user by name.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,12 @@ struct Principal {
   std::string clientCertSha256;
   // The API's plan this request was selected into (issue 26 item 1); "" = the implicit one.
   std::string plan;
+  // Told to the client in response headers (issue 25): the key's value was replaced at replacedAt
+  // (Deprecation, RFC 9745) and stops working at graceUntil (Sunset, RFC 8594); the key expires
+  // at expiresSoon, within [apikey] expiryWarningDays (API-Key-Expires). 0 = nothing to tell.
+  std::int64_t replacedAt = 0;
+  std::int64_t graceUntil = 0;
+  std::int64_t expiresSoon = 0;
 };
 
 // Principal::subscriber from an application id and a subject, each already qualified by its

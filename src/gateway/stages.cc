@@ -1,5 +1,7 @@
 #include "gateway/stages.h"
 
+#include <ctime>
+
 #include <algorithm>
 #include <array>
 #include <iterator>
@@ -12,6 +14,27 @@
 
 namespace mgw::gateway {
 namespace {
+
+// RFC 9110 section 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string imfFixdate(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf, n);
+}
+
+// Issue 25: a replaced value in its grace period (Deprecation, RFC 9745 "@<epoch seconds>";
+// Sunset, RFC 8594, when it stops working) and a key near its expiry (API-Key-Expires).
+template <typename Headers>
+void addKeyLifecycleHeaders(const Principal& p, Headers& headers) {
+  if (p.replacedAt > 0) {
+    headers.emplace_back("Deprecation", "@" + std::to_string(p.replacedAt));
+    if (p.graceUntil > 0) headers.emplace_back("Sunset", imfFixdate(p.graceUntil));
+  }
+  if (p.expiresSoon > 0) headers.emplace_back("API-Key-Expires", imfFixdate(p.expiresSoon));
+}
 
 using Kind = StageResult::Kind;
 
@@ -518,6 +541,7 @@ StageResult planStage(Exchange& ex) {
   plan->setHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
   if (!ex.trace.keepTracestate) plan->dropHeaders.push_back("tracestate");
   plan->responseHeaders.emplace_back("X-Request-Id", ex.trace.requestId);
+  if (ex.principal) addKeyLifecycleHeaders(*ex.principal, plan->responseHeaders);
   plan->timeoutSeconds = endpoints->timeoutSeconds > 0 ? endpoints->timeoutSeconds
                          : api.timeoutSeconds > 0      ? api.timeoutSeconds
                                                        : 30;

@@ -22,6 +22,7 @@ struct Change {
     kApplicationRemoved,  // id
     kSubscribed,          // id (the application), apiName, apiVersion, at
     kUnsubscribed,        // id, apiName, apiVersion
+    kKeyUsed,             // id (the opaque key), at: its last use, a whole minute (issue 25)
   };
   Kind kind = Kind::kRevokeJti;
   std::string id;  // jti, or the application id

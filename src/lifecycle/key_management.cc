@@ -1,8 +1,10 @@
 #include "lifecycle/key_management.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "common/crypto_util.h"
+#include "common/key_format.h"
 #include "common/log.h"
 #include "observability/metrics.h"
 #include "sts/api_key_issuer.h"
@@ -34,8 +36,12 @@ json keyJson(const store::OpaqueKeyRecord& r) {
               {"permittedReferer", r.permittedReferer},
               {"application", r.applicationId ? json(*r.applicationId) : json(nullptr)},
               {"tier", r.tier},
-              {"revoked", r.revoked}};
+              {"revoked", r.revoked},
+              {"lastUsed", optionalTime(r.lastUsed)}};
   if (r.revoked) out["revokedAt"] = r.revokedAt;
+  // Issue 25: the value before the last regenerate, while its grace period may still run.
+  if (!r.previousHash.empty())
+    out["previousValue"] = {{"replacedAt", r.replacedAt}, {"validUntil", r.previousUntil}};
   return out;
 }
 
@@ -218,8 +224,14 @@ json KeyManagement::applicationJson(const store::ApplicationRecord& a) const {
     for (const auto& s : listed.value)
       subs.push_back(
           {{"api", {{"name", s.apiName}, {"version", s.apiVersion}}}, {"created", s.createdAt}});
-  return {{"id", a.id},     {"name", a.name},       {"owner", a.owner}, {"created", a.createdAt},
-          {"tier", a.tier}, {"subscriptions", subs}};
+  auto lastUsed = store_.keys().applicationLastUsed(a.id);
+  return {{"id", a.id},
+          {"name", a.name},
+          {"owner", a.owner},
+          {"created", a.createdAt},
+          {"tier", a.tier},
+          {"subscriptions", subs},
+          {"lastUsed", optionalTime(lastUsed.ok() ? lastUsed.value : 0)}};
 }
 
 // --- POST /apikey/revoke ---
@@ -342,6 +354,20 @@ OrRefusal<Reply> KeyManagement::revokeBySubject(const RevokeRequest& request) {
 
 // --- /apikeys ---
 
+std::string KeyManagement::newKeyValue() const {
+  return generateFormattedKey(env_.config.opaqueKeys.keyPrefix);
+}
+
+std::optional<Refusal> KeyManagement::badChecksumRefusal(std::string& value) const {
+  const std::string& prefix = env_.config.opaqueKeys.keyPrefix;
+  if (keyShape(value, prefix) != KeyShape::kBadChecksum) return std::nullopt;
+  secureWipe(value);
+  // The gateway would refuse such a value on its checksum: it could never be used.
+  return refuse(Failure::kBadRequestBody,
+                "value: has the shape of a generated " + prefix +
+                    "_ key but its checksum is wrong; leave value out to get a generated key");
+}
+
 std::optional<Refusal> KeyManagement::takenValuesRefusal() const {
   if (!env_.takenValues) return std::nullopt;
   const std::int64_t wait = env_.takenValues->blockedForSeconds(caller_.user, now_);
@@ -409,12 +435,13 @@ OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
       secureWipe(*request.value);
       return std::move(*refusal);
     }
+    if (auto refusal = badChecksumRefusal(*request.value)) return std::move(*refusal);
   }
-  std::string secret = custom ? std::move(*request.value) : store::generateOpaqueKey();
+  std::string secret = custom ? std::move(*request.value) : newKeyValue();
   auto made = store_.createKey(key, secret);
   if (made.failure == Failure::kConflict && !custom) {  // a generated value collided: draw again
     secureWipe(secret);
-    secret = store::generateOpaqueKey();
+    secret = newKeyValue();
     made = store_.createKey(key, secret);
   }
   if (made.failure == Failure::kConflict && custom) return takenValue(secret);
@@ -470,19 +497,29 @@ OrRefusal<Reply> KeyManagement::regenerateKey(const std::string& id, RegenerateR
     return refuse(Failure::kConflict,
                   "API key " + key.id + " is revoked; create a new key instead");
   }
+  const std::int64_t maxGrace = env_.config.opaqueKeys.maxGracePeriodSeconds;
+  if (request.gracePeriodSeconds > maxGrace) {
+    if (request.value) secureWipe(*request.value);
+    return refuse(Failure::kBadRequestBody,
+                  "gracePeriodSeconds " + std::to_string(request.gracePeriodSeconds) +
+                      " is longer than this gateway allows (" + std::to_string(maxGrace) +
+                      ", [apikey] maxGracePeriodSeconds)");
+  }
   const bool custom = request.value.has_value();
   if (custom) {
     if (auto refusal = takenValuesRefusal()) {
       secureWipe(*request.value);
       return std::move(*refusal);
     }
+    if (auto refusal = badChecksumRefusal(*request.value)) return std::move(*refusal);
   }
-  std::string secret = custom ? std::move(*request.value) : store::generateOpaqueKey();
-  auto updated = store_.regenerateKey(key.id, secret);
+  std::string secret = custom ? std::move(*request.value) : newKeyValue();
+  const std::int64_t grace = request.gracePeriodSeconds;
+  auto updated = store_.regenerateKey(key.id, secret, now_, grace);
   if (updated.failure == Failure::kConflict && !custom) {
     secureWipe(secret);
-    secret = store::generateOpaqueKey();
-    updated = store_.regenerateKey(key.id, secret);
+    secret = newKeyValue();
+    updated = store_.regenerateKey(key.id, secret, now_, grace);
   }
   if (updated.failure == Failure::kConflict && custom) return takenValue(secret);
   if (!updated.ok()) {
@@ -491,7 +528,8 @@ OrRefusal<Reply> KeyManagement::regenerateKey(const std::string& id, RegenerateR
         updated.failure, "no API key with id " + shownId(key.id),
         "an API key with this value already exists, or the key was revoked meanwhile");
   }
-  log::info("opaque API key regenerated", {{"by", caller_.user}, {"id", key.id}});
+  log::info("opaque API key regenerated",
+            {{"by", caller_.user}, {"id", key.id}, {"gracePeriodSeconds", grace}});
   return withValue(200, updated.value, secret);
 }
 
@@ -517,6 +555,72 @@ OrRefusal<Reply> KeyManagement::dissociateKey(const std::string& id) {
   Failure f = store_.dissociateKey(std::get<store::OpaqueKeyRecord>(found).id);
   if (f != Failure::kNone) return storeRefusal(f, "the API key no longer exists", "");
   return noContent();
+}
+
+// --- POST /apikeys/leaked ---
+
+OrRefusal<Reply> KeyManagement::reportLeaked(LeakReport report) {
+  const auto& reporters = env_.config.opaqueKeys.leakReporters;
+  const bool reporter =
+      std::find(reporters.begin(), reporters.end(), caller_.user) != reporters.end();
+  if (!caller_.isAdmin && !reporter) {
+    for (auto& item : report.items) secureWipe(item.token);
+    return refuse(Failure::kForbidden, "user '" + caller_.user +
+                                           "' may not report leaked keys (an admin, or a user "
+                                           "listed in [apikey] leakReporters, may)");
+  }
+  const std::string& prefix = env_.config.opaqueKeys.keyPrefix;
+  json results = json::array();
+  std::size_t revoked = 0;
+  for (auto& item : report.items) {
+    json r = {{"token_hash", hexEncode(sha256(item.token))}, {"token_type", item.type}};
+    std::string action = "unknown";
+    if (keyShape(item.token, prefix) == KeyShape::kBadChecksum) {
+      action = "bad_checksum";  // no key of this gateway: nothing to look up
+    } else if (item.token.size() <= kMaxOpaqueKeyLength) {
+      auto found = store_.keys().findByValue(item.token, now_);
+      if (found.ok()) {
+        r["id"] = found.value.id;
+        if (found.value.revoked) {
+          action = "already_revoked";
+        } else if (Failure f = store_.revokeKey(found.value.id, now_); f == Failure::kNone) {
+          action = "revoked";
+          ++revoked;
+          log::warn("opaque API key revoked: reported leaked",
+                    {{"by", caller_.user}, {"id", found.value.id}, {"url", item.url}});
+        } else {
+          action = "failed";
+        }
+      } else if (found.failure != Failure::kNotFound) {
+        action = "failed";
+      }
+    } else {
+      token::VerifyResult verified = token::verifyToken(item.token, env_.trustedKeys, now_,
+                                                        env_.config.server.timestampSkewMs);
+      if (verified.failure == Failure::kExpired) {
+        action = "expired";
+      } else if (verified.failure == Failure::kNone && !verified.claims.jti.empty()) {
+        const token::Claims& c = verified.claims;
+        r["jti"] = c.jti;
+        if (Failure f = store_.revokeJti(c.jti, c.sub, c.exp.value_or(0), caller_.user, now_);
+            f == Failure::kNone) {
+          action = "revoked";
+          ++revoked;
+          log::warn("API key revoked: reported leaked",
+                    {{"by", caller_.user}, {"jti", c.jti}, {"sub", c.sub}, {"url", item.url}});
+        } else {
+          action = "failed";
+        }
+      }
+    }
+    secureWipe(item.token);
+    // GitHub secret scanning's label: the token was one of ours (whatever state it was in).
+    const bool ours = action != "unknown" && action != "bad_checksum";
+    r["label"] = ours ? "true_positive" : "false_positive";
+    r["action"] = action;
+    results.push_back(std::move(r));
+  }
+  return ok({{"revoked", revoked}, {"results", results}});
 }
 
 // --- /applications ---

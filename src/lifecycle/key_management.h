@@ -62,6 +62,11 @@ class KeyManagement {
   OrRefusal<Reply> associateKey(const std::string& id, const AssociateRequest& request);
   OrRefusal<Reply> dissociateKey(const std::string& id);
 
+  // POST /apikeys/leaked (issue 25): an admin or an [apikey] leakReporters user reports key
+  // values found in public; each one this gateway knows is revoked. The answer names each
+  // report by the SHA-256 of its token (never the token) and says what was done.
+  OrRefusal<Reply> reportLeaked(LeakReport report);
+
   // /applications.
   OrRefusal<Reply> createApplication(const CreateApplicationRequest& request);
   OrRefusal<Reply> listApplications();
@@ -72,6 +77,10 @@ class KeyManagement {
   OrRefusal<Reply> listSubscriptions(const std::string& id);
 
  private:
+  // A new generated value in the format of [apikey] keyPrefix (common/key_format.h).
+  std::string newKeyValue() const;
+  // 400 (and the value wiped) for a custom value of the generated format with a wrong checksum.
+  std::optional<Refusal> badChecksumRefusal(std::string& value) const;
   // 429 while the caller's custom values are rate-limited (TakenValueLimiter), else nullopt.
   std::optional<Refusal> takenValuesRefusal() const;
   // The answer to a custom value that is taken (wiped here): 409 naming the caller's own key,

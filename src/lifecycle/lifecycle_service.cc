@@ -25,6 +25,10 @@ store::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
   e.applicationId = r.applicationId;
   e.revoked = r.revoked;
   e.tier = r.tier;
+  e.previousHash = r.previousHash;
+  e.previousUntil = r.previousUntil;
+  e.replacedAt = r.replacedAt;
+  e.lastUsed = std::make_shared<std::atomic<std::int64_t>>(r.lastUsed);
   return e;
 }
 
@@ -42,7 +46,10 @@ LifecycleService::LifecycleService(std::unique_ptr<store::Database> db,
       // Rounded up: a key inside the skew must stay revoked.
       skewSeconds_(skewMs <= 0 ? 0 : (skewMs + 999) / 1000) {}
 
-LifecycleService::~LifecycleService() { stopPurger(); }
+LifecycleService::~LifecycleService() {
+  stopPurger();
+  stopUseWriter();
+}
 
 std::unique_ptr<LifecycleService> LifecycleService::open(const std::string& databasePath,
                                                          std::int64_t skewMs,
@@ -193,12 +200,13 @@ store::StoreResult<store::OpaqueKeyRecord> LifecycleService::createKey(
 }
 
 store::StoreResult<store::OpaqueKeyRecord> LifecycleService::regenerateKey(
-    const std::string& id, std::string_view newValue) {
+    const std::string& id, std::string_view newValue, std::int64_t now, std::int64_t graceSeconds) {
   if (sink_)
     if (Failure a = sink_->admit(); a != Failure::kNone) return {a, {}};
   std::lock_guard<std::mutex> lock(writeMutex_);
-  auto updated = keys_->regenerate(id, newValue);
-  // put() drops the entry under the old hash: the old value is unknown from here on.
+  auto updated = keys_->regenerate(id, newValue, now, graceSeconds);
+  // put() drops the entry under the old hash: the old value is unknown from here on, or, with a
+  // grace period, an entry marked isPreviousValue until the grace period ends.
   if (updated.ok()) index_->put(updated.value.keyHash, toIndexEntry(updated.value));
   Change c;
   c.kind = Change::Kind::kKey;
@@ -359,6 +367,12 @@ Failure LifecycleService::apply(const Change& c) {
         index_->removeSubscription(c.id, c.apiName, c.apiVersion);
       return f == Failure::kNotFound ? Failure::kNone : f;
     }
+    case Change::Kind::kKeyUsed: {
+      index_->raiseLastUsed(c.id, c.at);
+      auto written = keys_->recordUse({{c.id, c.at}});
+      if (written.ok()) lastUsedWrites_ += written.value;
+      return written.failure;
+    }
   }
   return Failure::kInternalError;
 }
@@ -429,6 +443,58 @@ store::StoreResult<std::vector<Change>> LifecycleService::snapshot() const {
     out.push_back(std::move(c));
   }
   return {Failure::kNone, std::move(out)};
+}
+
+void LifecycleService::writeUses() {
+  store::OpaqueKeyIndex::Uses uses = index_->takeUses();
+  if (uses.keys.empty() && uses.jtis.empty()) return;
+  std::vector<store::KeyUse> keyUses;
+  keyUses.reserve(uses.keys.size());
+  for (const auto& u : uses.keys) keyUses.push_back({u.id, u.at});
+  std::vector<store::OpaqueKeyStore::JtiUse> jtiUses;
+  jtiUses.reserve(uses.jtis.size());
+  for (const auto& u : uses.jtis) jtiUses.push_back({u.id, u.sub, u.at});
+  auto written = keys_->recordUse(keyUses);
+  if (written.ok()) lastUsedWrites_ += written.value;
+  auto jtisWritten = keys_->recordJtiUse(jtiUses);
+  if (jtisWritten.ok()) lastUsedWrites_ += jtisWritten.value;
+  if (!written.ok() || !jtisWritten.ok())
+    log::warn("last use of API keys not written",
+              {{"keys", keyUses.size()}, {"jtis", jtiUses.size()}});
+  if (!sink_) return;
+  // Shared like every other change, so that `keys stale` on any node sees the use.
+  for (const auto& u : keyUses) {
+    if (sink_->admit() != Failure::kNone) break;  // Redis away: this node's store has it
+    Change c;
+    c.kind = Change::Kind::kKeyUsed;
+    c.id = u.id;
+    c.at = u.at;
+    (void)sink_->share(c);
+  }
+}
+
+void LifecycleService::startUseWriter(std::chrono::seconds interval) {
+  std::lock_guard<std::mutex> lock(useWriterMutex_);
+  if (useWriter_.joinable()) return;
+  useWriterStop_ = false;
+  useWriter_ = std::thread([this, interval] {
+    std::unique_lock<std::mutex> lock(useWriterMutex_);
+    while (!useWriterWake_.wait_for(lock, interval, [this] { return useWriterStop_; })) {
+      lock.unlock();
+      writeUses();
+      lock.lock();
+    }
+  });
+}
+
+void LifecycleService::stopUseWriter() {
+  {
+    std::lock_guard<std::mutex> lock(useWriterMutex_);
+    useWriterStop_ = true;
+  }
+  useWriterWake_.notify_all();
+  if (useWriter_.joinable()) useWriter_.join();
+  writeUses();  // what was noted since the last write is kept over a restart
 }
 
 void LifecycleService::purgeExpired(std::int64_t now) {

@@ -4,6 +4,7 @@
 // ServerContext: it outlives SIGHUP reloads. Ownership checks are the caller's (the routes).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -66,8 +67,10 @@ class LifecycleService {
   // --- Opaque keys. ---
   [[nodiscard]] store::StoreResult<store::OpaqueKeyRecord> createKey(const store::NewOpaqueKey& key,
                                                                      std::string_view value);
-  [[nodiscard]] store::StoreResult<store::OpaqueKeyRecord> regenerateKey(const std::string& id,
-                                                                         std::string_view newValue);
+  // graceSeconds > 0: the old value keeps working until now + graceSeconds (issue 25).
+  [[nodiscard]] store::StoreResult<store::OpaqueKeyRecord> regenerateKey(
+      const std::string& id, std::string_view newValue, std::int64_t now = 0,
+      std::int64_t graceSeconds = 0);
   [[nodiscard]] Failure revokeKey(const std::string& id, std::int64_t now);
   [[nodiscard]] Failure associateKey(const std::string& id, const std::string& applicationId);
   [[nodiscard]] Failure dissociateKey(const std::string& id);
@@ -103,6 +106,16 @@ class LifecycleService {
   // Everything this node holds, as changes: what it shares when Redis lost its data.
   [[nodiscard]] store::StoreResult<std::vector<Change>> snapshot() const;
 
+  // Last use (issue 25): writes what the gateway noted since the last call (OpaqueKeyIndex::
+  // noteUsed, at most once per key per minute) to the store in one transaction, and shares each
+  // key's use with the other nodes. Runs every interval on a background thread from
+  // startUseWriter() until stopUseWriter() (which writes once more), or destruction.
+  void writeUses();
+  void startUseWriter(std::chrono::seconds interval);
+  void stopUseWriter();
+  // Store rows written for last use since start (mgw_key_last_used_writes_total).
+  std::uint64_t lastUsedWrites() const { return lastUsedWrites_.load(); }
+
   // Drops revocations of keys that expired before now - skew, in the store and in memory.
   void purgeExpired(std::int64_t now);
   // Runs purgeExpired every interval on a background thread until stopPurger() (or destruction).
@@ -134,6 +147,12 @@ class LifecycleService {
 
   // Serialises write-then-update, so two writers cannot leave the memory copy older than the store.
   std::mutex writeMutex_;
+
+  std::atomic<std::uint64_t> lastUsedWrites_{0};
+  std::mutex useWriterMutex_;
+  std::condition_variable useWriterWake_;
+  bool useWriterStop_ = false;
+  std::thread useWriter_;
 
   std::mutex purgerMutex_;
   std::condition_variable purgerWake_;

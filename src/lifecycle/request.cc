@@ -215,10 +215,55 @@ OrRefusal<CreateKeyRequest> parseCreateKeyRequest(std::string_view text) {
 }
 
 OrRefusal<RegenerateRequest> parseRegenerateRequest(std::string_view text) {
-  auto parsed = parseBody(text, {"value"}, true);
+  auto parsed = parseBody(text, {"value", "gracePeriodSeconds"}, true);
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return std::move(*refusal);
   RegenerateRequest out;
+  std::optional<std::int64_t> grace;
+  if (auto refusal = optionalInteger(std::get<json>(parsed), "gracePeriodSeconds", &grace))
+    return std::move(*refusal);
+  if (grace && *grace < 0)
+    return badBody("gracePeriodSeconds must be 0 (the old value stops at once) or more");
+  out.gracePeriodSeconds = grace.value_or(0);
   if (auto refusal = customValue(std::get<json>(parsed), &out.value)) return std::move(*refusal);
+  return out;
+}
+
+OrRefusal<LeakReport> parseLeakReport(std::string_view text) {
+  if (text.empty()) return badBody("a JSON body is required: [{\"token\": \"...\"}, ...]");
+  json body = json::parse(text, nullptr, false);
+  if (body.is_discarded()) return badBody("the body is not valid JSON");
+  LeakReport out;
+  auto add = [&out](std::string token, std::string type, std::string url) {
+    out.items.push_back({std::move(token), std::move(type), std::move(url)});
+  };
+  const char* const shape =
+      "the body must be [{\"token\": \"...\", \"type\": \"...\", \"url\": \"...\"}, ...] "
+      "(GitHub secret scanning's shape) or {\"keys\": [\"...\", ...]}";
+  if (body.is_object()) {
+    auto keys = body.find("keys");
+    if (body.size() != 1 || keys == body.end() || !keys->is_array()) return badBody(shape);
+    for (const json& k : *keys) {
+      if (!k.is_string()) return badBody("keys must hold strings only");
+      add(k.get<std::string>(), "", "");
+    }
+  } else if (body.is_array()) {
+    for (const json& item : body) {
+      if (!item.is_object()) return badBody(shape);
+      auto token = item.find("token");
+      if (token == item.end() || !token->is_string()) return badBody(shape);
+      auto text = [&item](const char* name) {
+        auto it = item.find(name);
+        return it != item.end() && it->is_string() ? it->get<std::string>().substr(0, 256)
+                                                   : std::string();
+      };
+      add(token->get<std::string>(), text("type"), text("url"));
+    }
+  } else {
+    return badBody(shape);
+  }
+  if (out.items.empty()) return badBody("the report holds no key");
+  if (out.items.size() > kMaxLeakReports)
+    return badBody("at most " + std::to_string(kMaxLeakReports) + " keys per report");
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/refusal.h"
 #include "store/opaque_key_store.h"
@@ -54,9 +55,24 @@ struct CreateKeyRequest {
   std::optional<Refusal> fieldError;
 };
 
-// POST /apikeys/{id}/regenerate: an optional custom value (a secret).
+// POST /apikeys/{id}/regenerate: an optional custom value (a secret), and how long the old value
+// keeps working (issue 25; 0 = it stops at once; the bound is [apikey] maxGracePeriodSeconds).
 struct RegenerateRequest {
   std::optional<std::string> value;
+  std::int64_t gracePeriodSeconds = 0;
+};
+
+// POST /apikeys/leaked: key values found where they should not be, in the shape GitHub's secret
+// scanning sends: [{"token": "...", "type": "...", "url": "...", "source": "..."}, ...] (only
+// token is required); or {"keys": ["...", ...]}. At most kMaxLeakReports.
+constexpr std::size_t kMaxLeakReports = 1000;
+struct LeakReport {
+  struct Item {
+    std::string token;  // a secret: wiped by whoever handles it
+    std::string type;
+    std::string url;
+  };
+  std::vector<Item> items;
 };
 
 // POST /apikeys/{id}/associate.
@@ -81,6 +97,7 @@ struct SubscriptionRequest {
 OrRefusal<RevokeRequest> parseRevokeRequest(std::string_view body);
 OrRefusal<CreateKeyRequest> parseCreateKeyRequest(std::string_view body);
 OrRefusal<RegenerateRequest> parseRegenerateRequest(std::string_view body);  // empty body: {}
+OrRefusal<LeakReport> parseLeakReport(std::string_view body);
 OrRefusal<AssociateRequest> parseAssociateRequest(std::string_view body);
 OrRefusal<CreateApplicationRequest> parseCreateApplicationRequest(std::string_view body);
 // Subscribe: "api" holds exactly name and version. Unsubscribe takes any object with both.

@@ -167,6 +167,8 @@ int runGateway(const RunOptions& options) {
   ReadinessInputs readiness;
   observability::metrics().setEnabled(config->observability.metricsPort != -1);
   lifecycle->startPurger(std::chrono::hours(1));
+  // Last use of keys (issue 25): at most one store write per key per minute.
+  lifecycle->startUseWriter(std::chrono::seconds(60));
 
   // [cluster] (SPEC section 14): other nodes' changes are applied before this node serves.
   std::shared_ptr<cluster::ClusterNode> clusterNode;
@@ -350,6 +352,7 @@ int runGateway(const RunOptions& options) {
   lifecycle->stopPurger();
   // Within 10 s of SIGTERM (a container runtime kills at 10 s): exchanges still running are cut.
   server.stop(std::chrono::seconds(8));
+  lifecycle->stopUseWriter();  // the uses noted since the last write are kept
   log::info("micro-gw stopped");
   return 0;
 }

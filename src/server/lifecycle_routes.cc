@@ -80,6 +80,7 @@ OrRefusal<HttpResponse> route(ServerContext& context, const RouteRequest& req) {
 using lifecycle::AssociateRequest;
 using lifecycle::CreateApplicationRequest;
 using lifecycle::CreateKeyRequest;
+using lifecycle::LeakReport;
 using lifecycle::RegenerateRequest;
 using lifecycle::RevokeRequest;
 using lifecycle::SubscriptionRequest;
@@ -101,6 +102,9 @@ const Route kRoutes[] = {
      route<CreateKeyRequest, lifecycle::parseCreateKeyRequest,
            [](Service& s, Req, CreateKeyRequest r) { return s.createKey(std::move(r)); }>},
     {"GET", "/apikeys", route<[](Service& s, Req) { return s.listKeys(); }>},
+    {"POST", "/apikeys/leaked",
+     route<LeakReport, lifecycle::parseLeakReport,
+           [](Service& s, Req, LeakReport r) { return s.reportLeaked(std::move(r)); }>},
     {"GET", "/apikeys/{id}", route<[](Service& s, Req q) { return s.getKey(q.id); }>},
     {"DELETE", "/apikeys/{id}", route<[](Service& s, Req q) { return s.deleteKey(q.id); }>},
     {"POST", "/apikeys/{id}/regenerate",

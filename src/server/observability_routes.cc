@@ -1,5 +1,7 @@
 #include "server/observability_routes.h"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
@@ -119,11 +121,34 @@ message::Decision ObservabilityHandler::decide(message::HttpRequest& request) {
     std::string body = observability::metrics().render(gauges);
     // [cluster] (SPEC section 14): Redis reachability, live nodes, shared and refused changes.
     if (const cluster::ClusterNode* node = context_.cluster()) body += node->metricsText();
+    body += keyLifecycleMetrics();
     res.setContent(std::move(body), std::string(observability::kPrometheusContentType));
     return reply(std::move(res));
   }
   // /health/ready from state, on the I/O thread: never behind the worker pool's queue.
   return reply(ready());
+}
+
+std::string ObservabilityHandler::keyLifecycleMetrics() {
+  LifecycleService* lifecycle = context_.lifecycle();
+  const auto state = context_.state();
+  if (!lifecycle || !state) return "";
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::int64_t window = std::int64_t{state->config.opaqueKeys.expiryWarningDays} * 86400;
+  std::string out;
+  out +=
+      "# HELP mgw_keys_expiring Opaque keys, neither revoked nor expired, that expire within "
+      "[apikey] expiryWarningDays.\n# TYPE mgw_keys_expiring gauge\nmgw_keys_expiring ";
+  out += std::to_string(window > 0 ? lifecycle->opaqueKeys()->countExpiring(now, window) : 0);
+  out +=
+      "\n# HELP mgw_key_last_used_writes_total Store rows written to record keys' last use "
+      "(at most one per key per minute).\n# TYPE mgw_key_last_used_writes_total counter\n"
+      "mgw_key_last_used_writes_total ";
+  out += std::to_string(lifecycle->lastUsedWrites());
+  out += "\n";
+  return out;
 }
 
 }  // namespace mgw::server

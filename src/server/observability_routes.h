@@ -40,6 +40,8 @@ class ObservabilityHandler : public message::Handler {
 
   // The readiness verdict: the JSON body and 200 or 503. Never blocks (the store's last probe).
   message::HttpResponse ready();
+  // mgw_keys_expiring and mgw_key_last_used_writes_total (issue 25), in Prometheus text.
+  std::string keyLifecycleMetrics();
 
  private:
   void probeStore();

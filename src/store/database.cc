@@ -89,6 +89,25 @@ constexpr Migration kMigrations[] = {
       ALTER TABLE opaque_keys ADD COLUMN tier TEXT NOT NULL DEFAULT 'Unlimited';
       ALTER TABLE applications ADD COLUMN tier TEXT NOT NULL DEFAULT 'Unlimited';
     )sql"},
+    {5, R"sql(
+      -- Key rotation with a grace period and last use (issue 25). previous_hash: the value before
+      -- the last regenerate, accepted until previous_until; replaced_at: when it was replaced.
+      -- last_used: epoch seconds, minute precision, 0 = never (written at most once a minute).
+      ALTER TABLE opaque_keys ADD COLUMN previous_hash BLOB
+        CHECK (previous_hash IS NULL OR length(previous_hash) = 32);
+      ALTER TABLE opaque_keys ADD COLUMN previous_until INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE opaque_keys ADD COLUMN replaced_at INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE opaque_keys ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX opaque_keys_previous_hash ON opaque_keys(previous_hash)
+        WHERE previous_hash IS NOT NULL;
+      ALTER TABLE applications ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
+      -- Signed keys' last use per jti, only with [apikey] trackLastUsed = true.
+      CREATE TABLE signed_key_usage (
+        jti       TEXT PRIMARY KEY NOT NULL,
+        sub       TEXT NOT NULL,
+        last_used INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    )sql"},
 };
 
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == Database::kSchemaVersion,

@@ -1,5 +1,6 @@
 #include "store/opaque_key_index.h"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -48,11 +49,41 @@ void OpaqueKeyIndex::putApplication(const std::string& applicationId, const std:
 
 void OpaqueKeyIndex::put(const std::string& keyHash, OpaqueKeyEntry entry) {
   entry.restrictions = KeyRestrictions::compile(entry.permittedIp, entry.permittedReferer);
-  auto shared = std::make_shared<const OpaqueKeyEntry>(std::move(entry));
+  entry.isPreviousValue = false;
   std::unique_lock lock(mutex_);
-  auto old = hashById_.find(shared->id);
+  // The last use survives a replacement of the entry (a regenerate, a revocation).
+  auto old = hashById_.find(entry.id);
+  if (old != hashById_.end()) {
+    auto it = byHash_.find(old->second);
+    if (it != byHash_.end() && it->second->lastUsed) {
+      const std::int64_t mine = entry.lastUsed ? entry.lastUsed->load() : 0;
+      entry.lastUsed = it->second->lastUsed;
+      std::int64_t seen = entry.lastUsed->load();
+      while (seen < mine && !entry.lastUsed->compare_exchange_weak(seen, mine)) {
+      }
+    }
+  }
+  if (!entry.lastUsed) entry.lastUsed = std::make_shared<std::atomic<std::int64_t>>(0);
+  putLocked(keyHash, std::make_shared<const OpaqueKeyEntry>(std::move(entry)));
+}
+
+void OpaqueKeyIndex::putLocked(const std::string& keyHash,
+                               std::shared_ptr<const OpaqueKeyEntry> shared) {
+  const std::string& id = shared->id;
+  auto old = hashById_.find(id);
   if (old != hashById_.end() && old->second != keyHash) byHash_.erase(old->second);
-  hashById_[shared->id] = keyHash;
+  auto oldPrevious = previousHashById_.find(id);
+  if (oldPrevious != previousHashById_.end()) {
+    if (oldPrevious->second != keyHash) byHash_.erase(oldPrevious->second);
+    previousHashById_.erase(oldPrevious);
+  }
+  hashById_[id] = keyHash;
+  if (!shared->previousHash.empty() && shared->previousHash != keyHash) {
+    auto previous = std::make_shared<OpaqueKeyEntry>(*shared);
+    previous->isPreviousValue = true;
+    previousHashById_[id] = shared->previousHash;
+    byHash_[shared->previousHash] = std::move(previous);
+  }
   byHash_[keyHash] = std::move(shared);
 }
 
@@ -64,7 +95,67 @@ void OpaqueKeyIndex::markRevoked(const std::string& id) {
   if (it == byHash_.end() || it->second->revoked) return;
   auto copy = std::make_shared<OpaqueKeyEntry>(*it->second);
   copy->revoked = true;
-  it->second = std::move(copy);
+  const std::string hash = h->second;
+  putLocked(hash, std::move(copy));  // the previous value, if any, is revoked with it
+}
+
+void OpaqueKeyIndex::noteUsed(const OpaqueKeyEntry& entry, std::int64_t now) const {
+  if (!entry.lastUsed) return;
+  const std::int64_t minute = now - now % 60;
+  std::int64_t seen = entry.lastUsed->load(std::memory_order_relaxed);
+  if (seen >= minute) return;
+  if (!entry.lastUsed->compare_exchange_strong(seen, minute, std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> lock(usesMutex_);
+  keyUses_.push_back({entry.id, "", minute});
+}
+
+void OpaqueKeyIndex::noteJtiUsed(const std::string& jti, const std::string& sub,
+                                 std::int64_t now) const {
+  if (jti.empty()) return;
+  const std::int64_t minute = now - now % 60;
+  std::lock_guard<std::mutex> lock(usesMutex_);
+  auto [it, fresh] = jtiSeen_.try_emplace(jti, minute);
+  if (!fresh) {
+    if (it->second >= minute) return;
+    it->second = minute;
+  }
+  jtiUses_.push_back({jti, sub, minute});
+}
+
+OpaqueKeyIndex::Uses OpaqueKeyIndex::takeUses() const {
+  Uses out;
+  std::lock_guard<std::mutex> lock(usesMutex_);
+  out.keys.swap(keyUses_);
+  out.jtis.swap(jtiUses_);
+  // Forget jtis not seen for an hour: the map stays as large as the keys in use.
+  if (!out.jtis.empty() || jtiSeen_.size() > 100000) {
+    std::int64_t newest = 0;
+    for (const auto& [jti, at] : jtiSeen_) newest = std::max(newest, at);
+    for (auto it = jtiSeen_.begin(); it != jtiSeen_.end();)
+      it = it->second + 3600 < newest ? jtiSeen_.erase(it) : std::next(it);
+  }
+  return out;
+}
+
+void OpaqueKeyIndex::raiseLastUsed(const std::string& id, std::int64_t at) {
+  std::shared_lock lock(mutex_);
+  auto h = hashById_.find(id);
+  if (h == hashById_.end()) return;
+  auto it = byHash_.find(h->second);
+  if (it == byHash_.end() || !it->second->lastUsed) return;
+  std::int64_t seen = it->second->lastUsed->load();
+  while (seen < at && !it->second->lastUsed->compare_exchange_weak(seen, at)) {
+  }
+}
+
+std::size_t OpaqueKeyIndex::countExpiring(std::int64_t now, std::int64_t window) const {
+  std::size_t n = 0;
+  std::shared_lock lock(mutex_);
+  for (const auto& [hash, entry] : byHash_)
+    if (!entry->isPreviousValue && !entry->revoked && entry->expiresAt > now &&
+        entry->expiresAt <= now + window)
+      ++n;
+  return n;
 }
 
 void OpaqueKeyIndex::removeApplication(const std::string& applicationId) {
@@ -109,23 +200,33 @@ void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntr
   std::unordered_set<std::string> subscriptions;
   byHash.reserve(keys.size());
   hashById.reserve(keys.size());
+  std::unordered_map<std::string, std::string> previousHashById;
   for (auto& [hash, entry] : keys) {
     hashById[entry.id] = hash;
     entry.restrictions = KeyRestrictions::compile(entry.permittedIp, entry.permittedReferer);
-    byHash[hash] = std::make_shared<const OpaqueKeyEntry>(std::move(entry));
+    if (!entry.lastUsed) entry.lastUsed = std::make_shared<std::atomic<std::int64_t>>(0);
+    auto shared = std::make_shared<const OpaqueKeyEntry>(std::move(entry));
+    if (!shared->previousHash.empty() && shared->previousHash != hash) {
+      auto previous = std::make_shared<OpaqueKeyEntry>(*shared);
+      previous->isPreviousValue = true;
+      previousHashById[shared->id] = shared->previousHash;
+      byHash[shared->previousHash] = std::move(previous);
+    }
+    byHash[hash] = std::move(shared);
   }
   for (const Subscription& s : subs)
     subscriptions.insert(subscriptionKey(s.applicationId, s.apiName, s.apiVersion));
   std::unique_lock lock(mutex_);
   byHash_.swap(byHash);
   hashById_.swap(hashById);
+  previousHashById_.swap(previousHashById);
   subscriptions_.swap(subscriptions);
   applicationTiers_.swap(applicationTiers);
 }
 
 std::size_t OpaqueKeyIndex::size() const {
   std::shared_lock lock(mutex_);
-  return byHash_.size();
+  return hashById_.size();
 }
 
 std::size_t OpaqueKeyIndex::subscriptionCount() const {

@@ -5,10 +5,12 @@
 // store's).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -35,6 +37,23 @@ struct OpaqueKeyEntry {
   std::optional<std::string> applicationId;
   bool revoked = false;  // kept so that a revoked value answers "revoked", not "unknown"
   std::string tier;      // subscription-level throttling policy (SPEC section 13); "" = Unlimited
+  // Rotation with a grace period (issue 25): the keyed hash of the value before the last
+  // regenerate ("" = none), accepted until previousUntil; replacedAt: when it was replaced.
+  std::string previousHash;
+  std::int64_t previousUntil = 0;
+  std::int64_t replacedAt = 0;
+  // True on the entry found by the previous value (the index makes it from the current one).
+  bool isPreviousValue = false;
+  // The key's last use (epoch seconds, a whole minute), shared by every copy of the entry and kept
+  // across put(): raised on the request path, written to the store in batches.
+  std::shared_ptr<std::atomic<std::int64_t>> lastUsed;
+};
+
+// A key's or a signed key's use, as the index collects it for the batched writer.
+struct UseRecord {
+  std::string id;   // the opaque key's id, or the signed key's jti
+  std::string sub;  // signed keys: the subject
+  std::int64_t at = 0;
 };
 
 class OpaqueKeyIndex {
@@ -57,8 +76,25 @@ class OpaqueKeyIndex {
   void putApplication(const std::string& applicationId, const std::string& tier);
 
   // Inserts or replaces the entry with this id under keyHash; an entry of the same id under another
-  // hash (the value before a regenerate) is dropped, so the old value stops matching at once.
+  // hash (the value before a regenerate) is dropped, so the old value stops matching at once,
+  // unless it is entry.previousHash: then it stays, as an entry marked isPreviousValue.
   void put(const std::string& keyHash, OpaqueKeyEntry entry);
+
+  // Last use (issue 25). noteUsed raises the entry's lastUsed to the minute of now and, the first
+  // time in that minute, queues the key for the store: at most one write per key per minute, and
+  // one relaxed atomic load on every other request. noteJtiUsed does the same for a signed key's
+  // jti ([apikey] trackLastUsed), under a lock. takeUses hands the queue over (and empties it).
+  void noteUsed(const OpaqueKeyEntry& entry, std::int64_t now) const;
+  void noteJtiUsed(const std::string& jti, const std::string& sub, std::int64_t now) const;
+  struct Uses {
+    std::vector<UseRecord> keys;
+    std::vector<UseRecord> jtis;
+  };
+  Uses takeUses() const;
+  // Raises a key's last use from another node or the store (never lowers it).
+  void raiseLastUsed(const std::string& id, std::int64_t at);
+  // Opaque keys neither revoked nor expired whose expiry falls in (now, now + window].
+  std::size_t countExpiring(std::int64_t now, std::int64_t window) const;
   // Marks the entry revoked (unknown ids are ignored).
   void markRevoked(const std::string& id);
   // An application is gone: its subscriptions and tier are dropped and its keys dissociated.
@@ -89,6 +125,14 @@ class OpaqueKeyIndex {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const OpaqueKeyEntry>> byHash_;
   std::unordered_map<std::string, std::string> hashById_;
+  std::unordered_map<std::string, std::string> previousHashById_;
+  // Installs entry (and its previous-value copy) under the lock; drops the id's other hashes.
+  void putLocked(const std::string& keyHash, std::shared_ptr<const OpaqueKeyEntry> entry);
+
+  mutable std::mutex usesMutex_;
+  mutable std::vector<UseRecord> keyUses_;
+  mutable std::unordered_map<std::string, std::int64_t> jtiSeen_;  // jti -> minute noted
+  mutable std::vector<UseRecord> jtiUses_;
   std::unordered_set<std::string> subscriptions_;  // subscriptionKey()
   std::unordered_map<std::string, std::string> applicationTiers_;
 };

@@ -8,7 +8,8 @@ namespace {
 constexpr const char* kSelectKey =
     "SELECT id, name, owner, api_name, api_version, key_type, key_hash, last_four, created_at, "
     "expires_at,"
-    " permitted_ip, permitted_referer, application_id, revoked, revoked_at, tier FROM opaque_keys ";
+    " permitted_ip, permitted_referer, application_id, revoked, revoked_at, tier, previous_hash,"
+    " previous_until, replaced_at, last_used FROM opaque_keys ";
 
 OpaqueKeyRecord readKey(const Statement& stmt) {
   OpaqueKeyRecord r;
@@ -29,6 +30,10 @@ OpaqueKeyRecord readKey(const Statement& stmt) {
   r.revoked = stmt.columnInt(13) != 0;
   r.revokedAt = stmt.columnInt(14);
   r.tier = stmt.columnText(15);
+  r.previousHash = stmt.columnBlob(16);
+  r.previousUntil = stmt.columnInt(17);
+  r.replacedAt = stmt.columnInt(18);
+  r.lastUsed = stmt.columnInt(19);
   return r;
 }
 
@@ -81,7 +86,11 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
   r.applicationId = key.applicationId;
   r.tier = key.tier;
   try {
-    db_.write([&](const Database::Session& s) {
+    return db_.write([&](const Database::Session& s) -> StoreResult<OpaqueKeyRecord> {
+      // A value still in another key's grace period is taken, as a current one is.
+      Statement taken = s.prepare("SELECT 1 FROM opaque_keys WHERE previous_hash = ?1");
+      taken.bindBlob(1, r.keyHash);
+      if (taken.step()) return {Failure::kConflict, {}};
       s.prepare(R"sql(
           INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four,
                                    created_at, expires_at, permitted_ip, permitted_referer, application_id,
@@ -102,8 +111,8 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
           .bindOptionalText(13, r.applicationId)
           .bindText(14, r.tier)
           .run();
+      return {Failure::kNone, std::move(r)};
     });
-    return {Failure::kNone, std::move(r)};
   } catch (const StoreError& e) {
     return {failureFromStoreError(e, "createOpaqueKey"), {}};
   }
@@ -121,11 +130,18 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::get(std::string_view id) const {
   }
 }
 
-StoreResult<OpaqueKeyRecord> OpaqueKeyStore::findByValue(std::string_view keyValue) const {
+StoreResult<OpaqueKeyRecord> OpaqueKeyStore::findByValue(std::string_view keyValue,
+                                                         int64_t now) const {
   std::string hash = hasher_.hash(keyValue);
   try {
     return db_.read([&](const Database::Session& s) -> StoreResult<OpaqueKeyRecord> {
       std::optional<OpaqueKeyRecord> r = selectOne(s, "WHERE key_hash = ?1", hash, true);
+      if (!r && now > 0) {
+        Statement stmt =
+            s.prepare(std::string(kSelectKey) + "WHERE previous_hash = ?1 AND previous_until > ?2");
+        stmt.bindBlob(1, hash).bindInt(2, now);
+        if (stmt.step()) r = readKey(stmt);
+      }
       if (!r) return {Failure::kNotFound, {}};
       return {Failure::kNone, std::move(*r)};
     });
@@ -166,7 +182,8 @@ StoreResult<std::vector<OpaqueKeyRecord>> OpaqueKeyStore::loadAll() const {
 }
 
 StoreResult<OpaqueKeyRecord> OpaqueKeyStore::regenerate(std::string_view id,
-                                                        std::string_view newKeyValue) {
+                                                        std::string_view newKeyValue, int64_t now,
+                                                        int64_t graceSeconds) {
   if (validateCustomKeyValue(newKeyValue)) return {Failure::kBadRequestBody, {}};
   std::string hash = hasher_.hash(newKeyValue);
   std::string lastFour = lastFourOf(newKeyValue);
@@ -175,12 +192,26 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::regenerate(std::string_view id,
       std::optional<OpaqueKeyRecord> r = selectOne(s, "WHERE id = ?1", id, false);
       if (!r) return {Failure::kNotFound, {}};
       if (r->revoked) return {Failure::kConflict, {}};
-      // One UPDATE, one transaction: the old hash stops matching exactly when the new one starts.
-      s.prepare("UPDATE opaque_keys SET key_hash = ?1, last_four = ?2 WHERE id = ?3")
+      // A value still in another key's grace period is taken, as a current one is.
+      Statement taken = s.prepare("SELECT 1 FROM opaque_keys WHERE previous_hash = ?1");
+      taken.bindBlob(1, hash);
+      if (taken.step()) return {Failure::kConflict, {}};
+      // One UPDATE, one transaction: the old hash stops matching exactly when the new one starts,
+      // or, with a grace period, when the grace period ends.
+      const bool grace = graceSeconds > 0;
+      s.prepare(
+           "UPDATE opaque_keys SET previous_hash = CASE WHEN ?4 THEN key_hash ELSE NULL END,"
+           " previous_until = ?5, replaced_at = ?6, key_hash = ?1, last_four = ?2 WHERE id = ?3")
           .bindBlob(1, hash)
           .bindText(2, lastFour)
           .bindText(3, id)
+          .bindInt(4, grace ? 1 : 0)
+          .bindInt(5, grace ? now + graceSeconds : 0)
+          .bindInt(6, now)
           .run();
+      r->previousHash = grace ? r->keyHash : std::string();
+      r->previousUntil = grace ? now + graceSeconds : 0;
+      r->replacedAt = now;
       r->keyHash = hash;
       r->lastFour = lastFour;
       return {Failure::kNone, std::move(*r)};
@@ -234,6 +265,81 @@ Failure OpaqueKeyStore::dissociateApplication(std::string_view id) {
     });
   } catch (const StoreError& e) {
     return failureFromStoreError(e, "dissociateApplication");
+  }
+}
+
+StoreResult<std::size_t> OpaqueKeyStore::recordUse(const std::vector<KeyUse>& uses) {
+  if (uses.empty()) return {Failure::kNone, 0};
+  try {
+    return {Failure::kNone, db_.write([&](const Database::Session& s) {
+              std::size_t written = 0;
+              for (const KeyUse& u : uses) {
+                s.prepare("UPDATE opaque_keys SET last_used = ?2 WHERE id = ?1 AND last_used < ?2")
+                    .bindText(1, u.id)
+                    .bindInt(2, u.at)
+                    .run();
+                written += static_cast<std::size_t>(s.changes());
+                s.prepare(
+                     "UPDATE applications SET last_used = ?2 WHERE last_used < ?2 AND id ="
+                     " (SELECT application_id FROM opaque_keys WHERE id = ?1)")
+                    .bindText(1, u.id)
+                    .bindInt(2, u.at)
+                    .run();
+              }
+              return written;
+            })};
+  } catch (const StoreError& e) {
+    return {failureFromStoreError(e, "recordKeyUse"), 0};
+  }
+}
+
+StoreResult<std::size_t> OpaqueKeyStore::recordJtiUse(const std::vector<JtiUse>& uses) {
+  if (uses.empty()) return {Failure::kNone, 0};
+  try {
+    return {Failure::kNone, db_.write([&](const Database::Session& s) {
+              std::size_t written = 0;
+              for (const JtiUse& u : uses) {
+                s.prepare(
+                     "INSERT INTO signed_key_usage (jti, sub, last_used) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (jti) DO UPDATE SET last_used = excluded.last_used"
+                     " WHERE signed_key_usage.last_used < excluded.last_used")
+                    .bindText(1, u.jti)
+                    .bindText(2, u.sub)
+                    .bindInt(3, u.at)
+                    .run();
+                written += static_cast<std::size_t>(s.changes());
+              }
+              return written;
+            })};
+  } catch (const StoreError& e) {
+    return {failureFromStoreError(e, "recordJtiUse"), 0};
+  }
+}
+
+StoreResult<std::vector<OpaqueKeyStore::JtiUse>> OpaqueKeyStore::listJtiUse() const {
+  try {
+    return {Failure::kNone, db_.read([&](const Database::Session& s) {
+              std::vector<JtiUse> out;
+              Statement stmt =
+                  s.prepare("SELECT jti, sub, last_used FROM signed_key_usage ORDER BY jti");
+              while (stmt.step())
+                out.push_back({stmt.columnText(0), stmt.columnText(1), stmt.columnInt(2)});
+              return out;
+            })};
+  } catch (const StoreError& e) {
+    return {failureFromStoreError(e, "listJtiUse"), {}};
+  }
+}
+
+StoreResult<int64_t> OpaqueKeyStore::applicationLastUsed(std::string_view applicationId) const {
+  try {
+    return {Failure::kNone, db_.read([&](const Database::Session& s) -> int64_t {
+              Statement stmt = s.prepare("SELECT last_used FROM applications WHERE id = ?1");
+              stmt.bindText(1, applicationId);
+              return stmt.step() ? stmt.columnInt(0) : 0;
+            })};
+  } catch (const StoreError& e) {
+    return {failureFromStoreError(e, "applicationLastUsed"), 0};
   }
 }
 

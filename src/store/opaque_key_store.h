@@ -52,6 +52,18 @@ struct OpaqueKeyRecord {
   bool revoked = false;
   int64_t revokedAt = 0;           // 0 unless revoked
   std::string tier = "Unlimited";  // subscription-level throttling policy (schema version 4)
+  // Rotation with a grace period (schema version 5): the value before the last regenerate (its
+  // keyed hash, "" = none) is accepted until previousUntil; replacedAt is when it was replaced.
+  std::string previousHash;
+  int64_t previousUntil = 0;
+  int64_t replacedAt = 0;
+  int64_t lastUsed = 0;  // epoch seconds, minute precision; 0 = never used
+};
+
+// One key's (and its application's) last use, as the batched writer hands it to the store.
+struct KeyUse {
+  std::string id;
+  int64_t at = 0;  // epoch seconds, a whole minute
 };
 
 class OpaqueKeyStore {
@@ -65,8 +77,10 @@ class OpaqueKeyStore {
                                                     std::string_view keyValue);
 
   [[nodiscard]] StoreResult<OpaqueKeyRecord> get(std::string_view id) const;  // kNotFound
-  // The record whose hash matches keyValue (revoked ones included), or kNotFound.
-  [[nodiscard]] StoreResult<OpaqueKeyRecord> findByValue(std::string_view keyValue) const;
+  // The record whose hash matches keyValue (revoked ones included), or kNotFound. With now > 0, a
+  // value replaced by a regenerate whose grace period runs past now matches too.
+  [[nodiscard]] StoreResult<OpaqueKeyRecord> findByValue(std::string_view keyValue,
+                                                         int64_t now = 0) const;
   [[nodiscard]] StoreResult<std::vector<OpaqueKeyRecord>> listByOwner(std::string_view owner) const;
   [[nodiscard]] StoreResult<std::vector<OpaqueKeyRecord>> listAll() const;  // for an admin
 
@@ -74,8 +88,25 @@ class OpaqueKeyStore {
   // name, restrictions and application stay. Answers the updated record. kNotFound: no such key;
   // kConflict: the key is revoked, or newKeyValue is already in use; kBadRequestBody: invalid
   // value.
+  // With graceSeconds > 0 the old value keeps working until now + graceSeconds (a value already in
+  // a grace period from an earlier regenerate stops at once: one previous value at a time).
   [[nodiscard]] StoreResult<OpaqueKeyRecord> regenerate(std::string_view id,
-                                                        std::string_view newKeyValue);
+                                                        std::string_view newKeyValue,
+                                                        int64_t now = 0, int64_t graceSeconds = 0);
+
+  // Raises last_used of each key, and of its application, to the given time (never lowers it), in
+  // one transaction. Answers the number of key rows written.
+  [[nodiscard]] StoreResult<std::size_t> recordUse(const std::vector<KeyUse>& uses);
+  // Signed keys ([apikey] trackLastUsed): raises the jti's last use. Rows written.
+  struct JtiUse {
+    std::string jti;
+    std::string sub;
+    int64_t at = 0;
+  };
+  [[nodiscard]] StoreResult<std::size_t> recordJtiUse(const std::vector<JtiUse>& uses);
+  [[nodiscard]] StoreResult<std::vector<JtiUse>> listJtiUse() const;
+  // An application's last use through any of its keys (0 = never).
+  [[nodiscard]] StoreResult<int64_t> applicationLastUsed(std::string_view applicationId) const;
 
   // Marks the key revoked (kept, so its value is never accepted or reused). Revoking a revoked key
   // changes nothing and answers kNone. kNotFound: no such key.

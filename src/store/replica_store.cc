@@ -6,13 +6,20 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
   if (r.keyHash.size() != KeyHasher::kHashBytes || r.id.empty()) return Failure::kBadRequestBody;
   try {
     db_.write([&](const Database::Session& s) {
-      s.prepare(R"sql(
+      Statement stmt = s.prepare(R"sql(
           INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four,
                                    created_at, expires_at, permitted_ip, permitted_referer, revoked,
-                                   revoked_at, application_id, tier)
+                                   revoked_at, application_id, tier, previous_hash, previous_until,
+                                   replaced_at, last_used)
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                  (SELECT id FROM applications WHERE id = ?15), ?16)
+                  (SELECT id FROM applications WHERE id = ?15), ?16, ?17, ?18, ?19, ?20)
           ON CONFLICT (id) DO UPDATE SET
+            previous_hash = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.previous_hash
+                                 ELSE excluded.previous_hash END,
+            previous_until = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.previous_until
+                                  ELSE excluded.previous_until END,
+            replaced_at = max(opaque_keys.replaced_at, excluded.replaced_at),
+            last_used = max(opaque_keys.last_used, excluded.last_used),
             key_hash = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.key_hash
                             ELSE excluded.key_hash END,
             last_four = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.last_four
@@ -24,8 +31,8 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
             tier = excluded.tier,
             revoked_at = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.revoked_at
                               ELSE excluded.revoked_at END,
-            revoked = max(opaque_keys.revoked, excluded.revoked))sql")
-          .bindText(1, r.id)
+            revoked = max(opaque_keys.revoked, excluded.revoked))sql");
+      stmt.bindText(1, r.id)
           .bindText(2, r.name)
           .bindText(3, r.owner)
           .bindText(4, r.apiName)
@@ -41,7 +48,14 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
           .bindInt(14, r.revokedAt)
           .bindOptionalText(15, r.applicationId)
           .bindText(16, r.tier)
-          .run();
+          .bindInt(18, r.previousUntil)
+          .bindInt(19, r.replacedAt)
+          .bindInt(20, r.lastUsed);
+      if (r.previousHash.size() == KeyHasher::kHashBytes)
+        stmt.bindBlob(17, r.previousHash);
+      else
+        stmt.bindNull(17);
+      stmt.run();
     });
     return Failure::kNone;
   } catch (const StoreError& e) {

@@ -308,6 +308,26 @@ class ClusterTest(ClusterBase):
         self.__class__.opaque_before_outage = created["apiKey"]
         self.assertTrue(wait_until(lambda: self.status_on("c", created["apiKey"]) == 200, 1.0))
 
+    def test_2e_a_grace_period_set_on_a_holds_on_c(self):
+        # Issue 25: regenerate with a grace period is shared like every other change: the old value
+        # works on every node until the same moment, the new one at once.
+        status, created = self.clients["a"].mgmt(
+            "POST", "/apikeys", {"api": {"name": "EchoAPI", "version": "1.0.0"}, "name": "rotated"})
+        self.assertEqual(status, 201, created)
+        old = created["apiKey"]
+        self.assertTrue(wait_until(lambda: self.status_on("c", old) == 200, 1.0))
+        status, rotated = self.clients["a"].mgmt("POST", f"/apikeys/{created['id']}/regenerate",
+                                                 {"gracePeriodSeconds": 3})
+        self.assertEqual(status, 200, rotated)
+        new = rotated["apiKey"]
+        self.assertTrue(wait_until(lambda: self.status_on("c", new) == 200, 1.0), "new value not on C")
+        self.assertEqual(self.status_on("c", old), 200)
+        self.assertEqual(self.status_on("b", old), 200)
+        time.sleep(3.2)
+        self.assertEqual(self.status_on("c", old), 401)
+        self.assertEqual(self.status_on("b", old), 401)
+        self.assertEqual(self.status_on("b", new), 200)
+
     def test_2c_tiers_made_on_a_throttle_on_b_and_c(self):
         """An opaque key's tier and an application's tier travel with the change: a key made on A is
         throttled with its tier on B and C (the counters are shared as well)."""

@@ -184,7 +184,7 @@ class LifecycleTest(LifecycleBase):
     def test_opaque_key_calls_its_api_only(self):
         created = self.create_key(name="pizza")
         key = created["apiKey"]
-        self.assertEqual(len(key), 43)
+        self.assertEqual(len(key), 54)  # mgw_<43 base62>_<6 base62> (issue 25)
         self.assertEqual(created["lastFour"], key[-4:])
         self.assertEqual(created["api"], {"name": "PizzaShackAPI", "version": "1.0.0"})
         r = self.call("/pizzashack/1.0.0/menu", key)

@@ -162,7 +162,7 @@ TEST(DatabaseTest, MigratesAVersion3DatabaseToTheTiersAndKeepsItWorking) {
   KeyHasher hasher(std::string(KeyHasher::kSecretBytes, 'k'));
   {
     Database db(path);
-    EXPECT_EQ(queryInt(db, "PRAGMA user_version"), 4);
+    EXPECT_EQ(queryInt(db, "PRAGMA user_version"), Database::kSchemaVersion);
     OpaqueKeyStore keys(db, hasher);
     ApplicationStore apps(db);
     // The old rows read with the tier they had: none, i.e. Unlimited.
@@ -192,7 +192,7 @@ TEST(DatabaseTest, MigratesAVersion3DatabaseToTheTiersAndKeepsItWorking) {
   }
   // Reopened: nothing migrates again, everything reads back.
   Database again(path);
-  EXPECT_EQ(queryInt(again, "PRAGMA user_version"), 4);
+  EXPECT_EQ(queryInt(again, "PRAGMA user_version"), Database::kSchemaVersion);
   OpaqueKeyStore keys(again, hasher);
   StoreResult<std::vector<OpaqueKeyRecord>> all = keys.loadAll();
   ASSERT_TRUE(all.ok());
