@@ -216,6 +216,16 @@ struct ObservabilityConfig {
   int maxConnections = 64;  // its own budget, apart from [listenerConfig] maxConnections
 };
 
+// [validationConfig] (WSO2 MGW 3.x's table, issue 27): requests and responses checked against the
+// API definition's schemas. An API's x-mgw-validation overrides the two switches.
+struct ValidationConfig {
+  bool enableRequestValidation = false;
+  bool enableResponseValidation = false;
+  std::size_t maxBodyBytes = 1024 * 1024;          // a validated request body; larger: 413
+  std::size_t maxResponseBodyBytes = 1024 * 1024;  // a larger answer streams unvalidated (logged)
+  bool enforceResponse = true;  // false: an invalid answer is logged and relayed, not replaced
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -236,6 +246,7 @@ struct Config {
   ClusterConfig cluster;
   ThrottlingConfig throttling;
   ObservabilityConfig observability;
+  ValidationConfig validation;
 };
 
 }  // namespace mgw::config

@@ -10,6 +10,10 @@
 
 #include "config/cors_config.h"
 
+namespace mgw::validation {
+struct OperationSchemas;  // validation/operation.h
+}
+
 namespace mgw::gateway {
 
 class CorsPolicy;  // gateway/cors.h
@@ -70,6 +74,9 @@ struct Resource {
   Endpoints production;
   Endpoints sandbox;
   std::string throttlingTier;  // x-wso2-throttling-tier on the operation; empty = none
+  // Its parameters, request body and answers as the definition declares them, compiled at load
+  // (issue 27); null for inline APIs.
+  std::shared_ptr<const validation::OperationSchemas> schemas;
 };
 
 struct ApiDefinition {
@@ -98,6 +105,12 @@ struct ApiDefinition {
   std::optional<config::CorsConfig> corsConfig;
   std::shared_ptr<const CorsPolicy> cors;
   std::uint32_t metricsId = 0;  // the metrics registry's id for name:version (0 = none)
+  // Schema validation (issue 27): the API's own choice (x-mgw-validation) as loaded, and the one
+  // in force (its own, else [validationConfig]) that buildApis sets.
+  std::optional<bool> ownRequestValidation;
+  std::optional<bool> ownResponseValidation;
+  bool requestValidation = false;
+  bool responseValidation = false;
 };
 
 }  // namespace mgw::gateway

@@ -338,7 +338,7 @@ TEST_F(PipelineTest, TheStageOrderIsData) {
   for (const Stage& s : kStages) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string_view>{"method", "cors", "route", "credentials",
                                                   "key-lookup-limit", "authenticate", "plan",
-                                                  "backend-jwt", "throttle"}));
+                                                  "backend-jwt", "throttle", "validate"}));
 }
 
 TEST_F(PipelineTest, EveryAnswerCarriesTheRequestIdAndWritesOneAccessLine) {

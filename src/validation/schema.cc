@@ -1,0 +1,305 @@
+#include "validation/schema.h"
+
+// valijson reports a schema it cannot use by throwing; without this it prints and aborts.
+#define VALIJSON_USE_EXCEPTIONS 1
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <exception>
+#include <vector>
+
+namespace mgw::validation {
+
+using nlohmann::json;
+
+struct CompiledSchema::Impl {
+  valijson::Schema schema;
+};
+
+CompiledSchema::~CompiledSchema() = default;
+
+std::shared_ptr<const CompiledSchema> CompiledSchema::compile(const json& schema, Draft draft,
+                                                              std::string* error) {
+  std::shared_ptr<CompiledSchema> out(new CompiledSchema);
+  out->impl_ = std::make_unique<Impl>();
+  out->source_ = schema;
+  try {
+    valijson::SchemaParser parser(draft == Draft::kDraft4 ? valijson::SchemaParser::kDraft4
+                                                          : valijson::SchemaParser::kDraft7);
+    valijson::adapters::NlohmannJsonAdapter adapter(out->source_);
+    parser.populateSchema(adapter, out->impl_->schema);
+  } catch (const std::exception& e) {
+    if (error) *error = std::string("unusable schema: ") + e.what();
+    return nullptr;
+  }
+  return out;
+}
+
+namespace {
+
+// valijson's context ("<root>", "[name]", "[0]") as a JSON pointer.
+std::string pointerOf(const std::vector<std::string>& context) {
+  std::string out;
+  for (const std::string& c : context) {
+    if (c.size() < 2 || c.front() != '[' || c.back() != ']') continue;
+    out += '/';
+    for (char ch : c.substr(1, c.size() - 2)) {
+      if (ch == '~')
+        out += "~0";
+      else if (ch == '/')
+        out += "~1";
+      else
+        out += ch;
+    }
+  }
+  return out;
+}
+
+// One validator per thread: its cache of compiled patterns is not thread-safe, and keyed by the
+// pattern text, so every schema shares it.
+valijson::Validator& validator() {
+  thread_local valijson::Validator v(valijson::Validator::kStrongTypes);
+  return v;
+}
+
+}  // namespace
+
+std::optional<Violation> CompiledSchema::check(const json& instance) const {
+  valijson::adapters::NlohmannJsonAdapter target(instance);
+  try {
+    // The common case, a valid instance, without collecting messages.
+    if (validator().validate(impl_->schema, target, nullptr)) return std::nullopt;
+    valijson::ValidationResults results;
+    validator().validate(impl_->schema, target, &results);
+    // The leaves name what failed (their parents only say "failed in property x"): every error
+    // whose context no other error extends, the first kMaxListed of them.
+    std::vector<const valijson::ValidationResults::Error*> all;
+    for (const auto& e : results) all.push_back(&e);
+    auto extends = [](const std::vector<std::string>& longer, const std::vector<std::string>& c) {
+      return longer.size() > c.size() && std::equal(c.begin(), c.end(), longer.begin());
+    };
+    Violation out;
+    std::size_t listed = 0;
+    for (const auto* e : all) {
+      if (std::any_of(all.begin(), all.end(),
+                      [&](const auto* o) { return extends(o->context, e->context); }))
+        continue;
+      if (listed == 0) {
+        out.pointer = pointerOf(e->context);
+        out.rule = e->description;
+      }
+      out.all.push_back(Violation::Leaf{pointerOf(e->context), e->description});
+      if (++listed == kMaxListed) break;
+    }
+    if (listed == 0) return Violation{"", "does not match the schema", {}};
+    return out;
+  } catch (const std::exception& e) {
+    // A pattern std::regex cannot run (its recursion limit on a long input): a refusal, named.
+    return Violation{"", std::string("could not be checked: ") + e.what(), {}};
+  }
+}
+
+const json* resolveLocalRef(const json& document, const std::string& ref) {
+  if (ref.empty() || ref[0] != '#') return nullptr;
+  // The fragment is a URI fragment: percent-decode, then read it as a JSON pointer.
+  std::string decoded;
+  for (std::size_t i = 1; i < ref.size(); ++i) {
+    if (ref[i] == '%' && i + 2 < ref.size() &&
+        std::isxdigit(static_cast<unsigned char>(ref[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(ref[i + 2]))) {
+      decoded += static_cast<char>(std::stoi(ref.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      decoded += ref[i];
+    }
+  }
+  const json* at = &document;
+  if (decoded.empty()) return at;
+  if (decoded[0] != '/') return nullptr;
+  std::size_t start = 1;
+  while (true) {
+    const std::size_t slash = decoded.find('/', start);
+    std::string token =
+        decoded.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string unescaped;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+        unescaped += token[i + 1] == '0' ? '~' : '/';
+        ++i;
+      } else {
+        unescaped += token[i];
+      }
+    }
+    if (at->is_object()) {
+      auto it = at->find(unescaped);
+      if (it == at->end()) return nullptr;
+      at = &*it;
+    } else if (at->is_array()) {
+      if (unescaped.empty() ||
+          !std::all_of(unescaped.begin(), unescaped.end(),
+                       [](char c) { return c >= '0' && c <= '9'; }) ||
+          unescaped.size() > 9)
+        return nullptr;
+      const std::size_t index = std::stoul(unescaped);
+      if (index >= at->size()) return nullptr;
+      at = &(*at)[index];
+    } else {
+      return nullptr;
+    }
+    if (slash == std::string::npos) return at;
+    start = slash + 1;
+  }
+}
+
+namespace {
+
+std::string escapeToken(const std::string& token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// The copy of a schema with every reference inlined is bounded: a few references that each name
+// the next twice would otherwise grow it exponentially.
+constexpr std::size_t kMaxInlinedNodes = 200000;
+
+struct Inliner {
+  const json& document;
+  std::vector<std::string> stack;  // the references being expanded, outermost first
+  std::size_t nodes = 0;
+
+  std::optional<SchemaError> walk(json* node, const std::string& pointer) {
+    if (++nodes > kMaxInlinedNodes)
+      return SchemaError{pointer, "the schema is too large once its $refs are inlined (over " +
+                                      std::to_string(kMaxInlinedNodes) + " values)"};
+    if (node->is_object()) {
+      auto ref = node->find("$ref");
+      if (ref != node->end() && ref->is_string()) {
+        const std::string target = ref->get<std::string>();
+        const std::string at = pointer + "/$ref";
+        if (target.empty() || target[0] != '#')
+          return SchemaError{at, "$ref '" + target.substr(0, 200) +
+                                     "' is outside the definition: only '#/...' references are "
+                                     "resolved"};
+        if (std::find(stack.begin(), stack.end(), target) != stack.end())
+          return SchemaError{at, "circular $ref '" + target.substr(0, 200) +
+                                     "': the schema refers back to itself, which micro-gw cannot "
+                                     "validate; write the recursion out to a fixed depth"};
+        const json* found = resolveLocalRef(document, target);
+        if (!found)
+          return SchemaError{at, "dangling $ref '" + target.substr(0, 200) +
+                                     "': the definition has no value there"};
+        json copy = *found;
+        stack.push_back(target);
+        auto error = walk(&copy, target.substr(1));
+        stack.pop_back();
+        if (error) return error;
+        *node = std::move(copy);
+        return std::nullopt;
+      }
+      for (auto& [key, value] : node->items())
+        if (auto error = walk(&value, pointer + "/" + escapeToken(key))) return error;
+    } else if (node->is_array()) {
+      for (std::size_t i = 0; i < node->size(); ++i)
+        if (auto error = walk(&(*node)[i], pointer + "/" + std::to_string(i))) return error;
+    }
+    return std::nullopt;
+  }
+};
+
+// Calls f on every subschema of schema (itself included), keyword-aware: the members of
+// properties are schemas, the keys are names.
+template <class F>
+void forEachSchema(json* schema, const F& f) {
+  if (!schema->is_object()) return;
+  f(schema);
+  for (const char* map : {"properties", "patternProperties", "definitions", "$defs"}) {
+    auto it = schema->find(map);
+    if (it != schema->end() && it->is_object())
+      for (auto& [name, sub] : it->items()) forEachSchema(&sub, f);
+  }
+  for (const char* one : {"additionalProperties", "items", "not", "additionalItems", "contains",
+                          "propertyNames", "if", "then", "else", "unevaluatedProperties"}) {
+    auto it = schema->find(one);
+    if (it == schema->end()) continue;
+    if (it->is_array())
+      for (auto& sub : *it) forEachSchema(&sub, f);
+    else
+      forEachSchema(&*it, f);
+  }
+  for (const char* list : {"allOf", "anyOf", "oneOf", "prefixItems"}) {
+    auto it = schema->find(list);
+    if (it != schema->end() && it->is_array())
+      for (auto& sub : *it) forEachSchema(&sub, f);
+  }
+}
+
+void integerBounds(json* s) {
+  auto format = s->find("format");
+  if (format == s->end() || !format->is_string()) return;
+  const std::string f = format->get<std::string>();
+  if (f == "int32") {
+    if (!s->contains("minimum")) (*s)["minimum"] = INT32_MIN;
+    if (!s->contains("maximum")) (*s)["maximum"] = INT32_MAX;
+  } else if (f == "int64") {
+    if (!s->contains("minimum")) (*s)["minimum"] = INT64_MIN;
+    if (!s->contains("maximum")) (*s)["maximum"] = INT64_MAX;
+  }
+}
+
+}  // namespace
+
+std::optional<SchemaError> inlineRefs(const json& document, const std::string& pointer,
+                                      json* schema) {
+  Inliner inliner{document, {}, 0};
+  return inliner.walk(schema, pointer);
+}
+
+void translateOpenApi30(json* schema) {
+  forEachSchema(schema, [](json* s) {
+    bool nullable = false;
+    for (const char* key : {"nullable", "x-nullable"}) {
+      auto it = s->find(key);
+      if (it == s->end()) continue;
+      nullable = nullable || (it->is_boolean() && it->get<bool>());
+      s->erase(it);
+    }
+    if (nullable) {
+      auto type = s->find("type");
+      if (type != s->end() && type->is_string())
+        *type = json::array({type->get<std::string>(), "null"});
+      auto e = s->find("enum");
+      if (e != s->end() && e->is_array() &&
+          std::find(e->begin(), e->end(), json(nullptr)) == e->end())
+        e->push_back(nullptr);
+    }
+    for (const char* annotation :
+         {"example", "discriminator", "xml", "externalDocs", "readOnly", "writeOnly", "deprecated"})
+      s->erase(annotation);
+    integerBounds(s);
+  });
+}
+
+void translateOpenApi31(json* schema) {
+  forEachSchema(schema, [](json* s) {
+    for (const char* annotation : {"example", "examples", "discriminator", "xml", "externalDocs"})
+      s->erase(annotation);
+    integerBounds(s);
+  });
+}
+
+}  // namespace mgw::validation

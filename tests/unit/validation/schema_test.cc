@@ -1,0 +1,84 @@
+#include "validation/schema.h"
+
+#include <gtest/gtest.h>
+
+namespace mgw::validation {
+namespace {
+
+using nlohmann::json;
+
+TEST(InlineRefs, ResolvesAChainAndNamesDanglingAndCircularRefs) {
+  const json doc = json::parse(R"({"components": {"schemas": {
+      "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+      "B": {"type": "array", "items": {"$ref": "#/components/schemas/C"}},
+      "C": {"type": "integer"},
+      "Loop": {"properties": {"next": {"$ref": "#/components/schemas/Loop"}}},
+      "Gone": {"properties": {"x": {"$ref": "#/components/schemas/Nope"}}},
+      "Far": {"$ref": "https://example.test/s.json"}}}})");
+  json a = doc["components"]["schemas"]["A"];
+  EXPECT_FALSE(inlineRefs(doc, "/components/schemas/A", &a));
+  EXPECT_EQ(a["properties"]["b"]["items"], json::parse(R"({"type": "integer"})"));
+
+  json loop = doc["components"]["schemas"]["Loop"];
+  auto e = inlineRefs(doc, "/components/schemas/Loop", &loop);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->pointer, "/components/schemas/Loop/properties/next/$ref");
+  EXPECT_NE(e->message.find("circular"), std::string::npos);
+
+  json gone = doc["components"]["schemas"]["Gone"];
+  e = inlineRefs(doc, "/components/schemas/Gone", &gone);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->pointer, "/components/schemas/Gone/properties/x/$ref");
+  EXPECT_NE(e->message.find("dangling"), std::string::npos);
+
+  json far = doc["components"]["schemas"]["Far"];
+  e = inlineRefs(doc, "/components/schemas/Far", &far);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("outside the definition"), std::string::npos);
+}
+
+TEST(InlineRefs, AReferenceFanOutIsBounded) {
+  json doc = {{"d", {{"s0", {{"type", "integer"}}}}}};
+  for (int i = 1; i < 40; ++i) {
+    const std::string prev = "#/d/s" + std::to_string(i - 1);
+    doc["d"]["s" + std::to_string(i)] = {{"allOf", {{{"$ref", prev}}, {{"$ref", prev}}}}};
+  }
+  json top = doc["d"]["s39"];
+  auto e = inlineRefs(doc, "/d/s39", &top);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("too large"), std::string::npos);
+}
+
+TEST(Translate, OpenApi30NullableAnnotationsAndIntegerFormats) {
+  json s =
+      json::parse(R"({"type": "object", "example": {"a": 1}, "discriminator": {"propertyName": "k"},
+      "properties": {"example": {"type": "string", "nullable": true, "enum": ["a"]},
+                     "n": {"type": "integer", "format": "int32"}}})");
+  translateOpenApi30(&s);
+  EXPECT_FALSE(s.contains("example"));
+  EXPECT_FALSE(s.contains("discriminator"));
+  ASSERT_TRUE(s["properties"].contains("example"));  // a property of that name stays
+  EXPECT_EQ(s["properties"]["example"]["type"], json::parse(R"(["string", "null"])"));
+  EXPECT_EQ(s["properties"]["example"]["enum"], json::parse(R"(["a", null])"));
+  EXPECT_EQ(s["properties"]["n"]["maximum"], 2147483647);
+  std::string error;
+  auto compiled = CompiledSchema::compile(s, Draft::kDraft4, &error);
+  ASSERT_TRUE(compiled) << error;
+  EXPECT_FALSE(compiled->check(json::parse(R"({"example": null, "n": 5})")));
+  auto v = compiled->check(json::parse(R"({"example": "b", "n": 4294967296})"));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->all.size(), 2u);
+}
+
+TEST(CompiledSchema, NamesTheDeepestPointer) {
+  std::string error;
+  auto s = CompiledSchema::compile(
+      json::parse(R"({"properties": {"a": {"items": {"maximum": 3}}}})"), Draft::kDraft4, &error);
+  ASSERT_TRUE(s) << error;
+  auto v = s->check(json::parse(R"({"a": [1, 2, 9]})"));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pointer, "/a/2");
+}
+
+}  // namespace
+}  // namespace mgw::validation
