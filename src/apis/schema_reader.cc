@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "validation/operation.h"
+#include "validation/schema.h"
 
 namespace mgw::apis {
 
@@ -81,19 +82,6 @@ struct Converter {
   }
 };
 
-std::string escapeToken(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 bool readSwitch(Reader& r, const YAML::Node& node, gateway::ApiDefinition* api) {
   const std::string pointer = "/x-mgw-validation";
   if (node.IsScalar()) {
@@ -110,7 +98,7 @@ bool readSwitch(Reader& r, const YAML::Node& node, gateway::ApiDefinition* api) 
   for (const auto& kv : node) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
     if (key != "request" && key != "response") {
-      r.error(pointer + "/" + escapeToken(key),
+      r.error(pointer + "/" + validation::escapePointerToken(key),
               "unknown key: x-mgw-validation takes request and response");
       return false;
     }
@@ -147,7 +135,8 @@ bool readSchemas(Reader& r, const YAML::Node& root, bool swagger2, gateway::ApiD
   for (gateway::Resource& res : api->resources) {
     std::string method = res.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const std::string pointer = "/paths/" + escapeToken(res.pathTemplate) + "/" + method;
+    const std::string pointer =
+        "/paths/" + validation::escapePointerToken(res.pathTemplate) + "/" + method;
     std::vector<validation::SchemaError> errors;
     res.schemas = validation::buildOperation(*document, pointer, dialect, &errors);
     for (auto& e : errors)

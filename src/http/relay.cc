@@ -299,8 +299,15 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
   const RequestHead& head = *headIn;
   RequestBody& body = *input;
   // An h2c:// or h2:// endpoint: a stream on a multiplexed connection (h2_relay.h).
-  if (plan.targets.front().http2)
+  if (plan.targets.front().http2) {
+    if (plan.bodyCheck && plan.bodyCheck->checksResponse)  // said, never a silent pass
+      log::warn("response not validated", {{"api", plan.api},
+                                           {"reason",
+                                            "answers of an HTTP/2 backend are relayed "
+                                            "unvalidated"},
+                                           {"trace_id", plan.traceId}});
     co_return co_await relayH2(ctx, t, writer, head, body, plan, keepAlive, outcome);
+  }
 
   const ServerOptions& options = ctx.options;
 

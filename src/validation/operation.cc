@@ -49,19 +49,6 @@ std::string typeOf(const json& schema) {
   return "";
 }
 
-std::string escapeToken(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 struct Builder {
   const json& document;
   Dialect dialect;
@@ -209,7 +196,7 @@ struct Builder {
     for (const auto& [type, media] : node.items()) {
       MediaSchema m{mediaTypeOf(type), nullptr};
       if (isJsonMediaType(m.mediaType) && media.is_object() && media.contains("schema"))
-        m.schema = compile(media["schema"], pointer + "/" + escapeToken(type) + "/schema");
+        m.schema = compile(media["schema"], pointer + "/" + escapePointerToken(type) + "/schema");
       out->push_back(std::move(m));
     }
   }
@@ -445,7 +432,7 @@ std::shared_ptr<const OperationSchemas> buildOperation(const json& document,
     out->responsesDeclared = true;
     for (const auto& [code, node] : (*op)["responses"].items()) {
       if (code.rfind("x-", 0) == 0) continue;
-      std::string pointer = opPointer + "/responses/" + escapeToken(code);
+      std::string pointer = opPointer + "/responses/" + escapePointerToken(code);
       const json* r = b.follow(node, &pointer);
       if (!r || !r->is_object()) continue;
       ResponseSpec spec{code, {}};

@@ -13,6 +13,9 @@
 #include <cctype>
 #include <cstdint>
 #include <exception>
+#include <iterator>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace mgw::validation {
@@ -25,8 +28,43 @@ struct CompiledSchema::Impl {
 
 CompiledSchema::~CompiledSchema() = default;
 
+namespace {
+
+// Compiled schemas by their text: a reload whose definition did not change a schema reuses it
+// (and operations sharing one share it). Entries die with the last definition using them.
+struct CompileCache {
+  std::mutex mutex;
+  std::unordered_map<std::string, std::weak_ptr<const CompiledSchema>> byText;
+};
+
+CompileCache& compileCache() {
+  static CompileCache* cache = new CompileCache;  // never destroyed: used until exit
+  return *cache;
+}
+
+}  // namespace
+
 std::shared_ptr<const CompiledSchema> CompiledSchema::compile(const json& schema, Draft draft,
                                                               std::string* error) {
+  const std::string key = (draft == Draft::kDraft4 ? "4" : "7") + schema.dump();
+  CompileCache& cache = compileCache();
+  {
+    std::lock_guard lock(cache.mutex);
+    if (auto it = cache.byText.find(key); it != cache.byText.end())
+      if (auto found = it->second.lock()) return found;
+  }
+  auto compiled = compileUncached(schema, draft, error);
+  if (!compiled) return nullptr;
+  std::lock_guard lock(cache.mutex);
+  for (auto it = cache.byText.begin(); it != cache.byText.end();)  // drop the dead entries
+    it = it->second.expired() ? cache.byText.erase(it) : std::next(it);
+  cache.byText[key] = compiled;
+  return compiled;
+}
+
+std::shared_ptr<const CompiledSchema> CompiledSchema::compileUncached(const json& schema,
+                                                                      Draft draft,
+                                                                      std::string* error) {
   std::shared_ptr<CompiledSchema> out(new CompiledSchema);
   out->impl_ = std::make_unique<Impl>();
   out->source_ = schema;
@@ -49,15 +87,7 @@ std::string pointerOf(const std::vector<std::string>& context) {
   std::string out;
   for (const std::string& c : context) {
     if (c.size() < 2 || c.front() != '[' || c.back() != ']') continue;
-    out += '/';
-    for (char ch : c.substr(1, c.size() - 2)) {
-      if (ch == '~')
-        out += "~0";
-      else if (ch == '/')
-        out += "~1";
-      else
-        out += ch;
-    }
+    out += '/' + escapePointerToken(std::string_view(c).substr(1, c.size() - 2));
   }
   return out;
 }
@@ -104,6 +134,19 @@ std::optional<Violation> CompiledSchema::check(const json& instance) const {
     // A pattern std::regex cannot run (its recursion limit on a long input): a refusal, named.
     return Violation{"", std::string("could not be checked: ") + e.what(), {}};
   }
+}
+
+std::string escapePointerToken(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
 }
 
 const json* resolveLocalRef(const json& document, const std::string& ref) {
@@ -160,19 +203,6 @@ const json* resolveLocalRef(const json& document, const std::string& ref) {
 
 namespace {
 
-std::string escapeToken(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 // The copy of a schema with every reference inlined is bounded: a few references that each name
 // the next twice would otherwise grow it exponentially.
 constexpr std::size_t kMaxInlinedNodes = 200000;
@@ -212,7 +242,7 @@ struct Inliner {
         return std::nullopt;
       }
       for (auto& [key, value] : node->items())
-        if (auto error = walk(&value, pointer + "/" + escapeToken(key))) return error;
+        if (auto error = walk(&value, pointer + "/" + escapePointerToken(key))) return error;
     } else if (node->is_array()) {
       for (std::size_t i = 0; i < node->size(); ++i)
         if (auto error = walk(&(*node)[i], pointer + "/" + std::to_string(i))) return error;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mgw::validation {
@@ -39,9 +40,12 @@ struct SchemaError {
 
 class CompiledSchema {
  public:
-  // The compiled schema, or null with *error set (the library refused it).
+  // The compiled schema, or null with *error set (the library refused it). The same schema text
+  // already compiled and still in use (an unchanged definition across a reload) is reused.
   static std::shared_ptr<const CompiledSchema> compile(const nlohmann::json& schema, Draft draft,
                                                        std::string* error);
+  static std::shared_ptr<const CompiledSchema> compileUncached(const nlohmann::json& schema,
+                                                               Draft draft, std::string* error);
   ~CompiledSchema();
   CompiledSchema(const CompiledSchema&) = delete;
   CompiledSchema& operator=(const CompiledSchema&) = delete;
@@ -56,6 +60,9 @@ class CompiledSchema {
   std::unique_ptr<Impl> impl_;
   nlohmann::json source_;
 };
+
+// A reference token of a JSON pointer (RFC 6901 section 3): '~' as "~0", '/' as "~1".
+std::string escapePointerToken(std::string_view token);
 
 // The value at a local reference ("#/components/schemas/Pet", RFC 6901 with percent-decoding of
 // the URI fragment), or null when the document has none there.

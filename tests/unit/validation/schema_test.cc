@@ -82,3 +82,18 @@ TEST(CompiledSchema, NamesTheDeepestPointer) {
 
 }  // namespace
 }  // namespace mgw::validation
+
+namespace mgw::validation {
+namespace {
+
+TEST(CompiledSchema, TheSameSchemaIsCompiledOnceWhileInUse) {
+  const nlohmann::json s = nlohmann::json::parse(R"({"type": "integer"})");
+  std::string error;
+  auto a = CompiledSchema::compile(s, Draft::kDraft4, &error);
+  auto b = CompiledSchema::compile(s, Draft::kDraft4, &error);
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_NE(CompiledSchema::compile(s, Draft::kDraft7, &error).get(), a.get());
+}
+
+}  // namespace
+}  // namespace mgw::validation
