@@ -19,11 +19,15 @@ constexpr std::size_t kExcerpt = 64;
 // JSON nested deeper than this is refused before the library walks it (its comparisons recurse).
 constexpr int kMaxJsonDepth = 128;
 
-std::string excerpt(std::string_view s) {
+// A failed rule is cut to this many: room for the length refusal's whole sentence
+// ("a string of 200000 bytes is longer than the 1024 bytes a pattern is checked on").
+constexpr std::size_t kRuleExcerpt = 96;
+
+std::string excerpt(std::string_view s, std::size_t limit = kExcerpt) {
   std::string out;
-  for (char c : s.substr(0, kExcerpt))
+  for (char c : s.substr(0, limit))
     out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  if (s.size() > kExcerpt) out += "...";
+  if (s.size() > limit) out += "...";
   return out;
 }
 
@@ -314,10 +318,10 @@ const char* whereName(ParamIn in) {
 // failed rule as "#<pointer>: <rule>, "); each rule and pointer cut to an excerpt.
 std::string describe(const std::string& where, const Violation& v) {
   std::string out = where + " ";
-  if (v.all.empty()) return out + "#" + excerpt(v.pointer) + ": " + excerpt(v.rule);
+  if (v.all.empty()) return out + "#" + excerpt(v.pointer) + ": " + excerpt(v.rule, kRuleExcerpt);
   for (std::size_t i = 0; i < v.all.size(); ++i) {
     if (i) out += ", ";
-    out += "#" + excerpt(v.all[i].pointer) + ": " + excerpt(v.all[i].rule);
+    out += "#" + excerpt(v.all[i].pointer) + ": " + excerpt(v.all[i].rule, kRuleExcerpt);
   }
   return out;
 }

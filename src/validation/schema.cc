@@ -16,6 +16,7 @@
 #include <iterator>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace mgw::validation {
@@ -24,6 +25,9 @@ using nlohmann::json;
 
 struct CompiledSchema::Impl {
   valijson::Schema schema;
+  // The nodes of source_ (subschemas, and the arrays and maps holding them) with a regex keyword
+  // somewhere below: the per-instance length walk follows only these (none: no walk at all).
+  std::unordered_set<const json*> regexBelow;
 };
 
 CompiledSchema::~CompiledSchema() = default;
@@ -41,6 +45,130 @@ CompileCache& compileCache() {
   static CompileCache* cache = new CompileCache;  // never destroyed: used until exit
   return *cache;
 }
+
+}  // namespace
+
+namespace {
+
+bool isRegexFormat(const json& format) {
+  return format.is_string() && (format == "date" || format == "time" || format == "date-time");
+}
+
+// Whether schema itself runs a regex on a string instance.
+bool runsRegexOnString(const json& schema) {
+  auto pattern = schema.find("pattern");
+  if (pattern != schema.end() && pattern->is_string()) return true;
+  auto format = schema.find("format");
+  return format != schema.end() && isRegexFormat(*format);
+}
+
+// Marks every node of node (itself included) with a regex keyword at or below it; true when node
+// is one. Not keyword-aware (a value under "enum" named "pattern" counts too): a false mark only
+// makes the length walk look further, never skip a regex.
+bool markRegexBelow(const json& node, std::unordered_set<const json*>* marked) {
+  bool found = false;
+  if (node.is_object()) {
+    found = runsRegexOnString(node) || node.contains("patternProperties");
+    for (const auto& [key, value] : node.items()) found = markRegexBelow(value, marked) || found;
+  } else if (node.is_array()) {
+    for (const json& value : node) found = markRegexBelow(value, marked) || found;
+  }
+  if (found) marked->insert(&node);
+  return found;
+}
+
+std::optional<Violation> tooLong(const std::string& pointer, const char* what, std::size_t size) {
+  std::string rule = std::string("a") + what + " of " + std::to_string(size) +
+                     " bytes is longer than the " + std::to_string(kMaxRegexInputBytes) +
+                     " bytes a pattern is checked on";
+  return Violation{pointer, rule, {Violation::Leaf{pointer, rule}}};
+}
+
+// Every string and object key in instance, where the walk cannot tell which subschema applies.
+std::optional<Violation> boundAll(const json& instance, const std::string& pointer) {
+  if (instance.is_string()) {
+    const std::size_t size = instance.get_ref<const std::string&>().size();
+    if (size > kMaxRegexInputBytes) return tooLong(pointer, " string", size);
+  } else if (instance.is_object()) {
+    for (const auto& [key, value] : instance.items()) {
+      const std::string at = pointer + "/" + escapePointerToken(key);
+      if (key.size() > kMaxRegexInputBytes) return tooLong(at, "n object key", key.size());
+      if (auto v = boundAll(value, at)) return v;
+    }
+  } else if (instance.is_array()) {
+    for (std::size_t i = 0; i < instance.size(); ++i)
+      if (auto v = boundAll(instance[i], pointer + "/" + std::to_string(i))) return v;
+  }
+  return std::nullopt;
+}
+
+// The schema and the instance walked together: a string a regex keyword would see, longer than
+// kMaxRegexInputBytes, is a violation. Follows properties, additionalProperties, items and
+// allOf/anyOf/oneOf; under any other keyword holding a regex keyword, every string is bounded.
+struct LengthWalk {
+  const std::unordered_set<const json*>& marked;
+
+  bool has(const json& node) const { return marked.count(&node) != 0; }
+
+  std::optional<Violation> walk(const json& schema, const json& instance,
+                                const std::string& pointer) const {
+    if (!schema.is_object() || !has(schema)) return std::nullopt;
+    static const std::unordered_set<std::string> followed = {
+        "properties", "additionalProperties", "items", "allOf", "anyOf", "oneOf", "pattern",
+        "format",     "patternProperties"};
+    for (const auto& [key, value] : schema.items()) {
+      if (key == "patternProperties") {
+        for (const auto& [name, sub] : value.items())  // its subschemas: not followed
+          if (has(sub)) return boundAll(instance, pointer);
+      } else if (!followed.count(key) && has(value)) {
+        return boundAll(instance, pointer);
+      }
+    }
+    if (instance.is_string()) {
+      const std::size_t size = instance.get_ref<const std::string&>().size();
+      if (size > kMaxRegexInputBytes && runsRegexOnString(schema))
+        return tooLong(pointer, " string", size);
+    } else if (instance.is_object()) {
+      if (schema.contains("patternProperties"))
+        for (const auto& [key, value] : instance.items())
+          if (key.size() > kMaxRegexInputBytes)
+            return tooLong(pointer + "/" + escapePointerToken(key), "n object key", key.size());
+      auto properties = schema.find("properties");
+      const bool hasProperties = properties != schema.end() && properties->is_object();
+      auto additional = schema.find("additionalProperties");
+      const bool followAdditional = additional != schema.end() && has(*additional);
+      if ((hasProperties && has(*properties)) || followAdditional) {
+        for (const auto& [key, value] : instance.items()) {
+          const json* sub = nullptr;
+          if (hasProperties) {
+            auto it = properties->find(key);
+            if (it != properties->end()) sub = &*it;
+          }
+          if (!sub && followAdditional) sub = &*additional;
+          if (!sub) continue;
+          if (auto v = walk(*sub, value, pointer + "/" + escapePointerToken(key))) return v;
+        }
+      }
+    } else if (instance.is_array()) {
+      auto items = schema.find("items");
+      if (items != schema.end() && has(*items)) {
+        for (std::size_t i = 0; i < instance.size(); ++i) {
+          const json* sub =
+              items->is_array() ? (i < items->size() ? &(*items)[i] : nullptr) : &*items;
+          if (!sub) continue;  // past a tuple: additionalItems, bounded above when it has a regex
+          if (auto v = walk(*sub, instance[i], pointer + "/" + std::to_string(i))) return v;
+        }
+      }
+    }
+    for (const char* list : {"allOf", "anyOf", "oneOf"}) {
+      auto it = schema.find(list);
+      if (it == schema.end() || !it->is_array() || !has(*it)) continue;
+      for (const json& sub : *it)
+        if (auto v = walk(sub, instance, pointer)) return v;
+    }
+    return std::nullopt;
+  }
+};
 
 }  // namespace
 
@@ -77,6 +205,7 @@ std::shared_ptr<const CompiledSchema> CompiledSchema::compileUncached(const json
     if (error) *error = std::string("unusable schema: ") + e.what();
     return nullptr;
   }
+  markRegexBelow(out->source_, &out->impl_->regexBelow);
   return out;
 }
 
@@ -102,6 +231,8 @@ valijson::Validator& validator() {
 }  // namespace
 
 std::optional<Violation> CompiledSchema::check(const json& instance) const {
+  if (!impl_->regexBelow.empty())
+    if (auto v = LengthWalk{impl_->regexBelow}.walk(source_, instance, "")) return v;
   valijson::adapters::NlohmannJsonAdapter target(instance);
   try {
     // The common case, a valid instance, without collecting messages.

@@ -32,6 +32,15 @@ struct Violation {
 };
 inline constexpr std::size_t kMaxListed = 5;
 
+// The longest string (or object key) handed to a regular expression: valijson checks `pattern`,
+// `patternProperties` and the date, time and date-time formats with std::regex, whose libstdc++
+// executor recurses once or more per input character. Measured on an 8 MiB thread stack:
+// regex_search of ^[a-z]+$ on 100,000 bytes overflows the stack, ^(a|b)*$ at 20,000 bytes, and
+// under ASan ^((a|b)|(c|d))*$ at 4,096 bytes. A longer string where a regex would run is refused
+// before valijson sees the instance (bodies up to maxBodyBytes, and parameters, which come
+// through the same check() bounded only by maxHeaderBytes).
+inline constexpr std::size_t kMaxRegexInputBytes = 1024;
+
 // A definition problem found at load: where in the definition (a JSON pointer) and what.
 struct SchemaError {
   std::string pointer;

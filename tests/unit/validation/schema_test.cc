@@ -97,3 +97,60 @@ TEST(CompiledSchema, TheSameSchemaIsCompiledOnceWhileInUse) {
 
 }  // namespace
 }  // namespace mgw::validation
+
+namespace mgw::validation {
+namespace {
+
+// A string a regex would run on is bounded at kMaxRegexInputBytes: at the bound the pattern
+// decides, one byte over is refused by length (a string the pattern would accept, so the refusal
+// is not the regex's), and a long string is refused without running std::regex (which would
+// overflow the stack on it).
+TEST(CompiledSchema, StringsARegexRunsOnAreBoundedBeforeTheRegex) {
+  std::string error;
+  auto s = CompiledSchema::compile(json::parse(R"({"type": "object", "properties": {
+      "name": {"type": "string", "pattern": "^[a-z]+$"},
+      "when": {"type": "string", "format": "date-time"},
+      "free": {"type": "string"},
+      "list": {"type": "array", "items": {"allOf": [{"pattern": "^(a|b)*$"}]}},
+      "map": {"type": "object", "patternProperties": {"^x": {"type": "string"}}},
+      "deep": {"not": {"properties": {"k": {"pattern": "^z$"}}}}}})"),
+                                   Draft::kDraft4, &error);
+  ASSERT_TRUE(s) << error;
+  const std::string atBound(kMaxRegexInputBytes, 'a');
+  const std::string over(kMaxRegexInputBytes + 1, 'a');
+  const std::string huge(200000, 'a');
+
+  EXPECT_FALSE(s->check(json{{"name", atBound}}));
+  auto v = s->check(json{{"name", std::string(kMaxRegexInputBytes, '1')}});
+  ASSERT_TRUE(v);  // the pattern ran and refused
+  EXPECT_NE(v->rule.find("regex"), std::string::npos) << v->rule;
+
+  v = s->check(json{{"name", over}});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pointer, "/name");
+  EXPECT_EQ(v->rule,
+            "a string of 1025 bytes is longer than the 1024 bytes a pattern is checked on");
+  EXPECT_EQ(v->rule.find("aaaa"), std::string::npos);  // never the string
+
+  for (const json& instance :
+       {json{{"name", huge}}, json{{"when", huge}}, json{{"list", {"ab", huge}}},
+        json{{"map", {{huge, "v"}}}}, json{{"deep", {{"other", huge}}}}}) {
+    v = s->check(instance);
+    ASSERT_TRUE(v) << instance.dump().substr(0, 40);
+    EXPECT_NE(v->rule.find("bytes a pattern is checked on"), std::string::npos) << v->rule;
+  }
+  v = s->check(json{{"list", {"ab", huge}}});
+  EXPECT_EQ(v->pointer, "/list/1");
+  v = s->check(json{{"map", {{huge, "v"}}}});
+  EXPECT_EQ(v->rule.substr(0, 29), "an object key of 200000 bytes");
+
+  // No regex applies: a long string passes through untouched.
+  EXPECT_FALSE(s->check(json{{"free", huge}}));
+  auto plain = CompiledSchema::compile(json::parse(R"({"type": "array", "items": {}})"),
+                                       Draft::kDraft4, &error);
+  ASSERT_TRUE(plain) << error;
+  EXPECT_FALSE(plain->check(json{huge}));
+}
+
+}  // namespace
+}  // namespace mgw::validation
