@@ -23,15 +23,6 @@ namespace mgw::validation {
 
 using nlohmann::json;
 
-struct CompiledSchema::Impl {
-  valijson::Schema schema;
-  // The nodes of source_ (subschemas, and the arrays and maps holding them) with a regex keyword
-  // somewhere below: the per-instance length walk follows only these (none: no walk at all).
-  std::unordered_set<const json*> regexBelow;
-};
-
-CompiledSchema::~CompiledSchema() = default;
-
 namespace {
 
 // Compiled schemas by their text: a reload whose definition did not change a schema reuses it
@@ -77,7 +68,24 @@ bool markRegexBelow(const json& node, std::unordered_set<const json*>* marked) {
   return found;
 }
 
-std::optional<Violation> tooLong(const std::string& pointer, const char* what, std::size_t size) {
+// Where the walk is in the instance, as a chain to the root: the JSON pointer is spelled out only
+// for a violation (the common case, a short string, allocates nothing).
+struct Path {
+  const Path* parent;
+  std::string_view key;  // an object member's name, or
+  std::size_t index;     // an array index when key.data() is null
+
+  std::string pointer() const {
+    std::string head = parent ? parent->pointer() : std::string();
+    if (!parent) return head;
+    return head + "/" + (key.data() ? escapePointerToken(key) : std::to_string(index));
+  }
+  Path member(std::string_view name) const { return Path{this, name, 0}; }
+  Path element(std::size_t i) const { return Path{this, std::string_view(), i}; }
+};
+
+std::optional<Violation> tooLong(const Path& at, const char* what, std::size_t size) {
+  const std::string pointer = at.pointer();
   std::string rule = std::string("a") + what + " of " + std::to_string(size) +
                      " bytes is longer than the " + std::to_string(kMaxRegexInputBytes) +
                      " bytes a pattern is checked on";
@@ -85,92 +93,131 @@ std::optional<Violation> tooLong(const std::string& pointer, const char* what, s
 }
 
 // Every string and object key in instance, where the walk cannot tell which subschema applies.
-std::optional<Violation> boundAll(const json& instance, const std::string& pointer) {
+std::optional<Violation> boundAll(const json& instance, const Path& at) {
   if (instance.is_string()) {
     const std::size_t size = instance.get_ref<const std::string&>().size();
-    if (size > kMaxRegexInputBytes) return tooLong(pointer, " string", size);
+    if (size > kMaxRegexInputBytes) return tooLong(at, " string", size);
   } else if (instance.is_object()) {
     for (const auto& [key, value] : instance.items()) {
-      const std::string at = pointer + "/" + escapePointerToken(key);
-      if (key.size() > kMaxRegexInputBytes) return tooLong(at, "n object key", key.size());
-      if (auto v = boundAll(value, at)) return v;
+      const Path member = at.member(key);
+      if (key.size() > kMaxRegexInputBytes) return tooLong(member, "n object key", key.size());
+      if (auto v = boundAll(value, member)) return v;
     }
   } else if (instance.is_array()) {
     for (std::size_t i = 0; i < instance.size(); ++i)
-      if (auto v = boundAll(instance[i], pointer + "/" + std::to_string(i))) return v;
+      if (auto v = boundAll(instance[i], at.element(i))) return v;
   }
   return std::nullopt;
 }
 
-// The schema and the instance walked together: a string a regex keyword would see, longer than
-// kMaxRegexInputBytes, is a violation. Follows properties, additionalProperties, items and
-// allOf/anyOf/oneOf; under any other keyword holding a regex keyword, every string is bounded.
-struct LengthWalk {
-  const std::unordered_set<const json*>& marked;
+// What the length bound needs of a subschema, worked out when the schema is compiled: the walk of
+// an instance touches only the parts with a regex keyword below them, and hashes no keyword.
+struct RegexGuard {
+  bool any = false;     // a regex keyword here or below: else nothing to do
+  bool all = false;     // one under a keyword the walk does not follow: bound every string
+  bool string = false;  // a string instance here is checked by a regex (pattern, date formats)
+  bool keys = false;    // patternProperties: the instance's keys are
+  const json* names = nullptr;  // the schema's "properties" (for additionalProperties)
+  std::vector<std::pair<std::string, RegexGuard>> properties;  // those with a regex below
+  std::unique_ptr<RegexGuard> additional;                      // additionalProperties
+  std::unique_ptr<RegexGuard> items;                           // items: one schema
+  std::vector<RegexGuard> tuple;                               // items: a list
+  std::vector<RegexGuard> combined;                            // allOf, anyOf, oneOf
 
-  bool has(const json& node) const { return marked.count(&node) != 0; }
+  // The keywords the guard follows (or that hold no subschema to follow).
+  static bool followed(std::string_view key) {
+    return key == "properties" || key == "additionalProperties" || key == "items" ||
+           key == "allOf" || key == "anyOf" || key == "oneOf" || key == "pattern" ||
+           key == "format" || key == "patternProperties";
+  }
 
-  std::optional<Violation> walk(const json& schema, const json& instance,
-                                const std::string& pointer) const {
-    if (!schema.is_object() || !has(schema)) return std::nullopt;
-    static const std::unordered_set<std::string> followed = {
-        "properties", "additionalProperties", "items", "allOf", "anyOf", "oneOf", "pattern",
-        "format",     "patternProperties"};
+  static RegexGuard of(const json& schema, const std::unordered_set<const json*>& marked) {
+    RegexGuard g;
+    auto has = [&](const json& node) { return marked.count(&node) != 0; };
+    if (!schema.is_object() || !has(schema)) return g;
+    g.any = true;
+    g.string = runsRegexOnString(schema);
     for (const auto& [key, value] : schema.items()) {
       if (key == "patternProperties") {
+        g.keys = true;
         for (const auto& [name, sub] : value.items())  // its subschemas: not followed
-          if (has(sub)) return boundAll(instance, pointer);
-      } else if (!followed.count(key) && has(value)) {
-        return boundAll(instance, pointer);
+          g.all = g.all || has(sub);
+      } else if (!followed(key) && has(value)) {
+        g.all = true;
       }
     }
+    if (g.all) return g;
+    if (auto it = schema.find("properties"); it != schema.end() && it->is_object()) {
+      g.names = &*it;
+      for (const auto& [name, sub] : it->items())
+        if (has(sub)) g.properties.emplace_back(name, of(sub, marked));
+    }
+    if (auto it = schema.find("additionalProperties"); it != schema.end() && has(*it))
+      g.additional = std::make_unique<RegexGuard>(of(*it, marked));
+    if (auto it = schema.find("items"); it != schema.end() && has(*it)) {
+      if (it->is_array())
+        for (const json& sub : *it) g.tuple.push_back(of(sub, marked));
+      else
+        g.items = std::make_unique<RegexGuard>(of(*it, marked));
+    }
+    for (const char* list : {"allOf", "anyOf", "oneOf"})
+      if (auto it = schema.find(list); it != schema.end() && it->is_array() && has(*it))
+        for (const json& sub : *it)
+          if (has(sub)) g.combined.push_back(of(sub, marked));
+    return g;
+  }
+
+  // The instance walked with the guard: a string a regex keyword would see, longer than
+  // kMaxRegexInputBytes, is a violation. Follows properties, additionalProperties, items and
+  // allOf/anyOf/oneOf; under any other keyword holding a regex keyword, every string is bounded.
+  std::optional<Violation> check(const json& instance, const Path& at) const {
+    if (!any) return std::nullopt;
+    if (all) return boundAll(instance, at);
     if (instance.is_string()) {
       const std::size_t size = instance.get_ref<const std::string&>().size();
-      if (size > kMaxRegexInputBytes && runsRegexOnString(schema))
-        return tooLong(pointer, " string", size);
+      if (string && size > kMaxRegexInputBytes) return tooLong(at, " string", size);
     } else if (instance.is_object()) {
-      if (schema.contains("patternProperties"))
+      if (keys)
         for (const auto& [key, value] : instance.items())
           if (key.size() > kMaxRegexInputBytes)
-            return tooLong(pointer + "/" + escapePointerToken(key), "n object key", key.size());
-      auto properties = schema.find("properties");
-      const bool hasProperties = properties != schema.end() && properties->is_object();
-      auto additional = schema.find("additionalProperties");
-      const bool followAdditional = additional != schema.end() && has(*additional);
-      if ((hasProperties && has(*properties)) || followAdditional) {
+            return tooLong(at.member(key), "n object key", key.size());
+      if (additional) {
         for (const auto& [key, value] : instance.items()) {
-          const json* sub = nullptr;
-          if (hasProperties) {
-            auto it = properties->find(key);
-            if (it != properties->end()) sub = &*it;
+          const RegexGuard* sub = additional.get();
+          if (names && names->contains(key)) {
+            sub = nullptr;
+            for (const auto& [name, g] : properties)
+              if (name == key) sub = &g;
           }
-          if (!sub && followAdditional) sub = &*additional;
-          if (!sub) continue;
-          if (auto v = walk(*sub, value, pointer + "/" + escapePointerToken(key))) return v;
+          if (sub)
+            if (auto v = sub->check(value, at.member(key))) return v;
         }
+      } else {
+        for (const auto& [name, g] : properties)
+          if (auto it = instance.find(name); it != instance.end())
+            if (auto v = g.check(*it, at.member(name))) return v;
       }
     } else if (instance.is_array()) {
-      auto items = schema.find("items");
-      if (items != schema.end() && has(*items)) {
-        for (std::size_t i = 0; i < instance.size(); ++i) {
-          const json* sub =
-              items->is_array() ? (i < items->size() ? &(*items)[i] : nullptr) : &*items;
-          if (!sub) continue;  // past a tuple: additionalItems, bounded above when it has a regex
-          if (auto v = walk(*sub, instance[i], pointer + "/" + std::to_string(i))) return v;
-        }
+      for (std::size_t i = 0; i < instance.size(); ++i) {
+        const RegexGuard* sub = items ? items.get() : i < tuple.size() ? &tuple[i] : nullptr;
+        if (!sub) break;  // past a tuple: additionalItems, bounded above when it has a regex
+        if (auto v = sub->check(instance[i], at.element(i))) return v;
       }
     }
-    for (const char* list : {"allOf", "anyOf", "oneOf"}) {
-      auto it = schema.find(list);
-      if (it == schema.end() || !it->is_array() || !has(*it)) continue;
-      for (const json& sub : *it)
-        if (auto v = walk(sub, instance, pointer)) return v;
-    }
+    for (const RegexGuard& g : combined)
+      if (auto v = g.check(instance, at)) return v;
     return std::nullopt;
   }
 };
 
 }  // namespace
+
+struct CompiledSchema::Impl {
+  valijson::Schema schema;
+  RegexGuard guard;  // the length bound on what a regex sees (nothing to do without a regex)
+};
+
+CompiledSchema::~CompiledSchema() = default;
 
 std::shared_ptr<const CompiledSchema> CompiledSchema::compile(const json& schema, Draft draft,
                                                               std::string* error) {
@@ -205,7 +252,9 @@ std::shared_ptr<const CompiledSchema> CompiledSchema::compileUncached(const json
     if (error) *error = std::string("unusable schema: ") + e.what();
     return nullptr;
   }
-  markRegexBelow(out->source_, &out->impl_->regexBelow);
+  std::unordered_set<const json*> marked;
+  markRegexBelow(out->source_, &marked);
+  out->impl_->guard = RegexGuard::of(out->source_, marked);
   return out;
 }
 
@@ -231,8 +280,8 @@ valijson::Validator& validator() {
 }  // namespace
 
 std::optional<Violation> CompiledSchema::check(const json& instance) const {
-  if (!impl_->regexBelow.empty())
-    if (auto v = LengthWalk{impl_->regexBelow}.walk(source_, instance, "")) return v;
+  if (impl_->guard.any)
+    if (auto v = impl_->guard.check(instance, Path{nullptr, {}, 0})) return v;
   valijson::adapters::NlohmannJsonAdapter target(instance);
   try {
     // The common case, a valid instance, without collecting messages.
