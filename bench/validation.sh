@@ -3,7 +3,8 @@
 # request validation on (x-mgw-validation: {request: true}) and one without, a POST of a 1 KiB JSON
 # body to each, alternated ROUNDS times in the same run; with BASELINE=<another micro-gw binary>
 # (e.g. main's build) also the unvalidated API on that binary, to show an API without validation is
-# unchanged. nginx is the backend (answers 200 "{}"). Ratios only, from the same run.
+# unchanged; with BASELINE_CHECKED=1 also its validated API (before/after of the validation itself,
+# same run). nginx is the backend (answers 200 "{}"). Ratios only, from the same run.
 #   bench/validation.sh                       ROUNDS=3 DURATION=5 CONNS=16 BASELINE=
 #   BUILD=build (default: build-bench if it has micro-gw, else build)
 set -euo pipefail
@@ -137,18 +138,23 @@ if [ -n "$BASELINE" ]; then BP2=$(start_gw "$BASELINE" "$TMP/baseline"); fi
 run() { timeout $((DURATION + 20)) wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$TMP/post.lua" "$1" | awk '/^RESULT/ {print $2}'; }
 declare -A sum
 for r in $(seq "$ROUNDS"); do
-  for c in plain checked $([ -n "$BASELINE" ] && echo baseline); do
+  for c in plain checked $([ -n "$BASELINE" ] && echo baseline) \
+           $([ -n "$BASELINE" ] && [ -n "${BASELINE_CHECKED:-}" ] && echo baseline_checked); do
     url="http://127.0.0.1:$P/$c/orders"
     [ $c = baseline ] && url="http://127.0.0.1:$BP2/plain/orders"
+    [ $c = baseline_checked ] && url="http://127.0.0.1:$BP2/checked/orders"
     rps=$(run "$url")
     echo "round $r $c $rps req/s"
     sum[$c]=$(python3 -c "print(${sum[$c]:-0} + $rps)")
   done
 done
-python3 - "${sum[plain]}" "${sum[checked]}" "${sum[baseline]:-0}" <<'PY'
+python3 - "${sum[plain]}" "${sum[checked]}" "${sum[baseline]:-0}" "${sum[baseline_checked]:-0}" <<'PY'
 import sys
-plain, checked, baseline = map(float, sys.argv[1:])
+plain, checked, baseline, baseline_checked = map(float, sys.argv[1:])
 print(f"validated / unvalidated (same binary, same run): {checked / plain:.3f}")
 if baseline:
     print(f"unvalidated API, this binary / BASELINE binary: {plain / baseline:.3f}")
+if baseline_checked:
+    print(f"BASELINE binary: validated / its unvalidated: {baseline_checked / baseline:.3f}")
+    print(f"validated API, this binary / BASELINE binary: {checked / baseline_checked:.3f}")
 PY
