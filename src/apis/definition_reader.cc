@@ -1,4 +1,5 @@
 #include "apis/definition_reader.h"
+#include "apis/schema_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -1134,7 +1135,7 @@ std::optional<Resource> readOperation(Reader& r, const YAML::Node& root, const D
     r.error(opPointer, "an operation must be an object");
     return std::nullopt;
   }
-  Resource res{upper(method), path, true, {}, {}, {}, {}};
+  Resource res{upper(method), path, true, {}, {}, {}, {}, {}};
   std::optional<bool> opDisabled;
   if (!readOperationExtensions(r, root, op, opPointer, &res, &opDisabled)) return std::nullopt;
   std::optional<Requirement> opSecurity;
@@ -1233,6 +1234,7 @@ std::optional<Loaded> readDefinition(Reader& r, const YAML::Node& root) {
   if (!readApiExtensions(r, root, &api)) return std::nullopt;
   if (!readPaths(r, root, doc, &security, &api)) return std::nullopt;
   if (!checkResources(r, doc, apiHasNoEndpoints, api)) return std::nullopt;
+  if (!readSchemas(r, root, doc.swagger2, &api, &out.schemaErrors)) return std::nullopt;
   if (security.defaulted > 0) {
     r.warn("/security",
            "no security declared: WSO2 API Microgateway 3.x's default applies, OAuth2 bearer "

@@ -57,6 +57,8 @@ struct Loaded {
   gateway::ApiDefinition api;
   std::string contextPointer;  // where the context came from, for duplicate-context errors
   std::string namePointer;
+  // Schema problems (issue 27: a dangling or circular $ref): errors only where validation is on.
+  std::vector<ApiLoadError> schemaErrors;
 };
 
 // The definition in root (a document of r.file), or nullopt with every error in r.

@@ -193,7 +193,7 @@ std::optional<Loaded> validateInline(const config::InlineApi& in, const std::str
           "apiKeyCookie is set)");
   }
   if (!ok) return std::nullopt;
-  return Loaded{std::move(api), "", ""};
+  return Loaded{std::move(api), "", "", {}};
 }
 
 }  // namespace
@@ -205,7 +205,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.context = in.context;
   replaceAll(&api.context, "{version}", in.version);
   while (api.context.size() > 1 && api.context.back() == '/') api.context.pop_back();
-  api.resources = {Resource{"*", "/*", !in.security.empty(), {}, {}, {}, {}}};
+  api.resources = {Resource{"*", "/*", !in.security.empty(), {}, {}, {}, {}, {}}};
   for (std::string url : in.production) {
     checkEndpointUrl(&url);
     api.production.urls.push_back(url);
@@ -246,7 +246,23 @@ std::vector<ApiDefinition> buildApis(const config::Config& config,
   for (const config::InlineApi& in : config.apis.inlineApis) {
     if (auto l = validateInline(in, config.sourcePath, errors)) all.push_back(std::move(*l));
   }
-  for (Loaded& l : loadAll(config.apis.definitions, errors, warnings)) all.push_back(std::move(l));
+  for (Loaded& l : loadAll(config.apis.definitions, errors, warnings)) {
+    // Validation (issue 27): the API's own x-mgw-validation, else [validationConfig]. A schema
+    // that cannot be compiled fails the API only where it would be used.
+    ApiDefinition& api = l.api;
+    api.requestValidation =
+        api.ownRequestValidation.value_or(config.validation.enableRequestValidation);
+    api.responseValidation =
+        api.ownResponseValidation.value_or(config.validation.enableResponseValidation);
+    if (!api.requestValidation && !api.responseValidation) {
+      for (Resource& res : api.resources) res.schemas.reset();
+    } else if (!l.schemaErrors.empty()) {
+      if (errors)
+        for (ApiLoadError& e : l.schemaErrors) errors->push_back(std::move(e));
+      continue;
+    }
+    all.push_back(std::move(l));
+  }
   auto apis = keepUnique(std::move(all), errors);
   // CORS: the API's own policy, else the global [cors] (SPEC section 15).
   for (ApiDefinition& api : apis) {

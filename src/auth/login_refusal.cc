@@ -74,6 +74,8 @@ Refusal loginRefusal(const AuthOutcome& outcome) {
     case Failure::kNotFound:
     case Failure::kConflict:
     case Failure::kClusterUnavailable:
+    case Failure::kSchemaViolation:
+    case Failure::kResponseSchemaViolation:
     case Failure::kPayloadTooLarge:
     case Failure::kUriTooLong:
     case Failure::kHeadersTooLarge:

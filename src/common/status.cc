@@ -84,6 +84,10 @@ Fault faultFor(Failure failure) {
       return {403, 900403, "Cross-origin request refused"};
     case Failure::kUnsupportedMediaType:
       return {415, 900415, "Unsupported Media Type"};
+    case Failure::kSchemaViolation:
+      return {400, 400, "Bad Request"};
+    case Failure::kResponseSchemaViolation:
+      return {500, 500, "Bad Response"};
     case Failure::kPayloadTooLarge:
       return {413, 900413, "Request Entity Too Large"};
     case Failure::kUriTooLong:
@@ -212,6 +216,10 @@ std::string_view failureName(Failure failure) {
       return "foreign_origin";
     case Failure::kUnsupportedMediaType:
       return "unsupported_media_type";
+    case Failure::kSchemaViolation:
+      return "schema_violation";
+    case Failure::kResponseSchemaViolation:
+      return "response_schema_violation";
     case Failure::kPayloadTooLarge:
       return "payload_too_large";
     case Failure::kUriTooLong:

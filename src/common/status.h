@@ -78,6 +78,12 @@ enum class Failure {
   kForeignOrigin,
   kUnsupportedMediaType,
 
+  // Schema validation (issue 27): the request breaks the API's OpenAPI definition (400, code 400
+  // "Bad Request", as WSO2 MGW 3.x's validation filter answers), or the backend's answer does
+  // (500, code 500 "Bad Response").
+  kSchemaViolation,
+  kResponseSchemaViolation,
+
   // Transport limits enforced by the server.
   kPayloadTooLarge,   // 413
   kUriTooLong,        // 414

@@ -269,6 +269,16 @@ struct OpaqueKeysConfig {
   std::vector<std::string> leakReporters;
 };
 
+// [validationConfig] (WSO2 MGW 3.x's table, issue 27): requests and responses checked against the
+// API definition's schemas. An API's x-mgw-validation overrides the two switches.
+struct ValidationConfig {
+  bool enableRequestValidation = false;
+  bool enableResponseValidation = false;
+  std::size_t maxBodyBytes = 1024 * 1024;          // a validated request body; larger: 413
+  std::size_t maxResponseBodyBytes = 1024 * 1024;  // a larger answer streams unvalidated (logged)
+  bool enforceResponse = true;  // false: an invalid answer is logged and relayed, not replaced
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -292,6 +302,7 @@ struct Config {
   ObservabilityConfig observability;
   MutualSslConfig mutualSsl;
   PortalConfig portal;
+  ValidationConfig validation;
 };
 
 }  // namespace mgw::config

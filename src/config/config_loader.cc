@@ -676,6 +676,10 @@ class Loader {
                    [&](const Value& v, const Where& w) {
                      if (expectTable(v, w)) readPortal(v, c.portal);
                    }},
+                  {"validationConfig",
+                   [&](const Value& v, const Where& w) {
+                     if (expectTable(v, w)) readValidation(v, c.validation);
+                   }},
                   {"jwtTokenConfig",
                    [&](const Value& v, const Where& w) {
                      forEachTable(v, w, [&](const Value& t) { readJwtIssuer(t, c); });
@@ -1271,6 +1275,29 @@ class Loader {
                   readInt(v, w, s.timestampSkewMs, 0, 3600000,
                           "must be between 0 and 3600000 (milliseconds of clock skew)");
                 }}});
+  }
+
+  // [validationConfig] (WSO2 MGW 3.x's keys, plus the body limits and enforceResponse).
+  void readValidation(const Value& t, ValidationConfig& vc) {
+    readTable(
+        t, "[validationConfig]", "validationConfig",
+        {
+            {"enableRequestValidation",
+             [&](auto& v, auto& w) { readBool(v, w, vc.enableRequestValidation); }},
+            {"enableResponseValidation",
+             [&](auto& v, auto& w) { readBool(v, w, vc.enableResponseValidation); }},
+            {"maxBodyBytes",
+             [&](auto& v, auto& w) {
+               readInt(v, w, vc.maxBodyBytes, 1, 64 * 1024 * 1024,
+                       "must be between 1 and 67108864 (bytes of a validated request body)");
+             }},
+            {"maxResponseBodyBytes",
+             [&](auto& v, auto& w) {
+               readInt(v, w, vc.maxResponseBodyBytes, 0, 64 * 1024 * 1024,
+                       "must be between 0 and 67108864 (bytes of a validated answer body)");
+             }},
+            {"enforceResponse", [&](auto& v, auto& w) { readBool(v, w, vc.enforceResponse); }},
+        });
   }
 
   void readCaching(const Value& t, CachingConfig& cc) {

@@ -61,8 +61,6 @@ const std::vector<Wso2Key>& wso2Keys() {
       {"b7a.observability", T::kIgnored, "see [observability] and GET /metrics"},
       {"b7a.log", T::kIgnored, "micro-gw logs JSON lines at its own levels"},
       {"b7a.http", T::kIgnored, "the access log is always written"},
-      {"validationConfig", T::kIgnored,
-       "requests and responses are not validated against the definition's schemas"},
       {"http2", T::kIgnored, "micro-gw speaks HTTP/1.1"},
       {"httpClients", T::kIgnored,
        "backends are always verified (host name and truststore) over TLS 1.2+; there is no "

@@ -10,6 +10,10 @@
 
 #include "config/cors_config.h"
 
+namespace mgw::validation {
+struct OperationSchemas;  // validation/operation.h
+}
+
 namespace mgw::gateway {
 
 class CorsPolicy;     // gateway/cors.h
@@ -88,6 +92,9 @@ struct Resource {
   Endpoints production;
   Endpoints sandbox;
   std::string throttlingTier;  // x-wso2-throttling-tier on the operation; empty = none
+  // Its parameters, request body and answers as the definition declares them, compiled at load
+  // (issue 27); null for inline APIs.
+  std::shared_ptr<const validation::OperationSchemas> schemas;
 };
 
 // x-wso2-mutual-ssl (WSO2 MGW 3.x): a client certificate verified by the HTTPS listener
@@ -140,6 +147,12 @@ struct ApiDefinition {
   // Its plans in order (issue 26 item 1); empty: one implicit plan that takes every credential
   // the resources take, with the key's own tier (today's behaviour).
   std::vector<ApiPlan> plans;
+  // Schema validation (issue 27): the API's own choice (x-mgw-validation) as loaded, and the one
+  // in force (its own, else [validationConfig]) that buildApis sets.
+  std::optional<bool> ownRequestValidation;
+  std::optional<bool> ownResponseValidation;
+  bool requestValidation = false;
+  bool responseValidation = false;
 };
 
 }  // namespace mgw::gateway

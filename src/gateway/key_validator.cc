@@ -109,6 +109,8 @@ std::string describeVerifyFailure(Failure failure, std::string_view key) {
     case Failure::kNotFound:
     case Failure::kConflict:
     case Failure::kClusterUnavailable:
+    case Failure::kSchemaViolation:
+    case Failure::kResponseSchemaViolation:
     case Failure::kPayloadTooLarge:
     case Failure::kUriTooLong:
     case Failure::kHeadersTooLarge:

@@ -82,6 +82,8 @@ StageResult backendJwtStage(Exchange& ex);
 // inline (in-process store) or the stage defers (Redis); 429 with Retry-After and RateLimit.
 StageResult throttleStage(Exchange& ex);
 
+StageResult validationStage(Exchange& ex);  // gateway/validation_stage.h
+
 // The order of SPEC section 16.
 inline constexpr Stage kStages[] = {
     {"method", methodStage},
@@ -95,6 +97,7 @@ inline constexpr Stage kStages[] = {
     {"plan", planStage},
     {"backend-jwt", backendJwtStage},
     {"throttle", throttleStage},
+    {"validate", validationStage},  // gateway/validation_stage.h (issue 27)
 };
 
 // The refusal for a throttling answer (Throttler::judge), counting the metrics; kNone: continue.

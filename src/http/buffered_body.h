@@ -22,6 +22,7 @@ class BufferedRequestBody final : public RequestBody {
   // The whole body is held.
   bool whole() const { return ended_; }
   std::uint64_t held() const { return held_.size(); }
+  std::string_view bytes() const { return held_; }  // what fill() read
 
   Framing framing() const override { return source_.framing(); }
   std::uint64_t contentLength() const override { return source_.contentLength(); }

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/log.h"
+#include "http/body_validation.h"
 #include "http/buffered_body.h"
 #include "http/h2_relay.h"
 #include "http/upstream_client.h"
@@ -273,19 +274,45 @@ void responseFields(const ResponseHead& r, bool headRequest,
 }
 
 asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& writer,
-                            const RequestHead& head, RequestBody& body,
+                            const RequestHead& received, RequestBody& clientBody,
                             const message::ForwardPlan& plan, bool keepAlive, Outcome* outcome) {
   // GCC 12 destroys temporaries in a co_await expression twice in some cases (a conditional
   // with std::string operands): every argument of a co_await call below is a named local.
+  // 00. Schema validation (issue 27, body_validation.h): the body read whole and checked before
+  // anything reaches a backend, then sent from what was held, byte for byte.
+  bool continued = false;
+  BufferedRequestBody checked(clientBody);
+  RequestBody* input = &clientBody;
+  const RequestHead* headIn = &received;
+  RequestHead answeredExpect;
+  if (plan.bodyCheck && plan.bodyCheck->requestBodyLimit > 0) {
+    auto answered =
+        co_await checkRequestBody(writer, received, checked, plan, keepAlive, outcome, &continued);
+    if (answered) co_return *answered;
+    input = &checked;
+    if (continued) {  // 100 Continue is sent: not again below
+      answeredExpect = received;
+      answeredExpect.expectContinue = false;
+      headIn = &answeredExpect;
+    }
+  }
+  const RequestHead& head = *headIn;
+  RequestBody& body = *input;
   // An h2c:// or h2:// endpoint: a stream on a multiplexed connection (h2_relay.h).
-  if (plan.targets.front().http2)
+  if (plan.targets.front().http2) {
+    if (plan.bodyCheck && plan.bodyCheck->checksResponse)  // said, never a silent pass
+      log::warn("response not validated", {{"api", plan.api},
+                                           {"reason",
+                                            "answers of an HTTP/2 backend are relayed "
+                                            "unvalidated"},
+                                           {"trace_id", plan.traceId}});
     co_return co_await relayH2(ctx, t, writer, head, body, plan, keepAlive, outcome);
+  }
 
   const ServerOptions& options = ctx.options;
 
   // 0. Request buffering: a body of at most requestBufferBytes (a chunked one: up to that much)
   // is read before a backend connection is taken, so a slow client never holds one.
-  bool continued = false;
   BufferedRequestBody buffered(body);
   const bool buffering =
       options.requestBuffering && body.framing() != Framing::kNone &&
@@ -451,6 +478,18 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
     co_return co_await failExchange(writer, plan, outcome, failure, description, why);
   }
   upIn.consume(responseHeadSize);
+  if (plan.bodyCheck && plan.bodyCheck->checksResponse) {
+    // Response validation (issue 27): a bad answer is replaced by 500, its body never sent.
+    std::string description;
+    const Failure bad = co_await checkResponse(plan, head, response, *up, upIn, &description);
+    if (bad != Failure::kNone) {
+      up->close();
+      std::string why = bad == Failure::kResponseSchemaViolation
+                            ? "invalid response: " + description
+                            : target->origin + ": " + description;
+      co_return co_await failExchange(writer, plan, outcome, bad, description, why);
+    }
+  }
   {
     const auto upstreamTime = steady_clock::now() - upstreamStarted;
     outcome->upstreamNanos =

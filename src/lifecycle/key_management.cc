@@ -135,6 +135,8 @@ Refusal storeRefusal(Failure failure, const std::string& notFound, const std::st
     case Failure::kIssuerDisabled:
     case Failure::kSigningFailed:
     case Failure::kForbidden:
+    case Failure::kSchemaViolation:
+    case Failure::kResponseSchemaViolation:
     case Failure::kPayloadTooLarge:
     case Failure::kUriTooLong:
     case Failure::kHeadersTooLarge:

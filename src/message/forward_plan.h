@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/endpoint_url.h"
+#include "message/body_check.h"
 #include "message/fault_reply.h"
 
 namespace mgw::message {
@@ -40,6 +42,8 @@ struct ForwardPlan {
   std::vector<std::string> dropResponseHeaders;
   // How a backend fault is answered: the JSON fault body, or grpc-status for a gRPC call.
   FaultFormat faultFormat = FaultFormat::kJson;
+  // Schema validation of the bodies (issue 27); null: both stream unchecked.
+  std::shared_ptr<const BodyCheck> bodyCheck;
 };
 
 // The origin-form target for one endpoint: its base path joined with the request's path, its

@@ -87,6 +87,7 @@ GrpcStatus grpcStatusFor(Failure failure) {
     case Failure::kBadRequestBody:
     case Failure::kRequestBroaderThanAllowed:
     case Failure::kUnsupportedMediaType:
+    case Failure::kSchemaViolation:
     // A path spelled so that it could name another resource (a ';' parameter, /Admin for /admin).
     case Failure::kPathParameters:
     case Failure::kAmbiguousPath:
@@ -99,6 +100,7 @@ GrpcStatus grpcStatusFor(Failure failure) {
     case Failure::kThrottlePolicyMissing:
     case Failure::kSigningFailed:
     case Failure::kInternalError:
+    case Failure::kResponseSchemaViolation:
     case Failure::kBadFraming:
     case Failure::kExpectationFailed:
       return GrpcStatus::kInternal;

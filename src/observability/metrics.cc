@@ -146,6 +146,8 @@ struct Registry::ApiSeries {
   Histogram upstream;
   alignas(64) std::atomic<std::int64_t> busy{0};
   std::atomic<std::int64_t> idle{0};
+  // Schema validation refusals (issue 27): [0] requests, [1] responses.
+  std::array<std::atomic<std::uint64_t>, 2> validationRefusals{};
 };
 
 Registry::Registry() : requests_(new Slot[kRequestSlots]) {
@@ -253,6 +255,10 @@ void Registry::connectionOpened(Listener l) {
 void Registry::connectionClosed(Listener l) {
   connections_[static_cast<std::size_t>(l)].fetch_sub(1, kRelaxed);
 }
+void Registry::countValidationRefusal(ApiId api, bool response) {
+  series(api)->validationRefusals[response ? 1 : 0].fetch_add(1, kRelaxed);
+}
+
 void Registry::upstreamBusy(ApiId api, int delta) { series(api)->busy.fetch_add(delta, kRelaxed); }
 void Registry::upstreamIdle(ApiId api, int delta) { series(api)->idle.fetch_add(delta, kRelaxed); }
 
@@ -400,6 +406,19 @@ std::string Registry::render(const ScrapeGauges& gauges) const {
     writeSample(out, "mgw_upstream_connections",
                 {{"api", name}, {"version", version}, {"state", "busy"}},
                 static_cast<double>(s->busy.load(kRelaxed)));
+  }
+
+  writeFamily(out, "mgw_validation_refusals_total", "counter",
+              "Requests refused (400) and answers replaced (500) or logged for breaking the API "
+              "definition's schemas, by API and direction.");
+  for (std::size_t id = 1; id < apis.size(); ++id) {
+    const ApiSeries* s = series_[id].load(std::memory_order_acquire);
+    if (!s) continue;
+    const auto& [name, version] = apis[id];
+    for (int d = 0; d < 2; ++d)
+      writeSample(out, "mgw_validation_refusals_total",
+                  {{"api", name}, {"version", version}, {"direction", d ? "response" : "request"}},
+                  s->validationRefusals[d].load(kRelaxed));
   }
 
   writeFamily(out, "mgw_build_info", "gauge", "The running micro-gw's version (always 1).");

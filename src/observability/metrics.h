@@ -106,6 +106,8 @@ class Registry {
   void countOverQuota(ThrottleLevel level);
   void connectionOpened(Listener listener);
   void connectionClosed(Listener listener);
+  // A request (or, response = true, an answer) that broke the API definition's schemas.
+  void countValidationRefusal(ApiId api, bool response);
   void upstreamBusy(ApiId api, int delta);
   void upstreamIdle(ApiId api, int delta);
 

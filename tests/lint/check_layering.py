@@ -20,9 +20,12 @@ LAYERS = {
     "token": {"common"},
     "auth": {"common", "config"},
     "store": {"common"},
-    "gateway": {"common", "config", "token", "observability", "message", "store", "auth", "throttle"},
+    # Schema validation (valijson): compiled schemas and the checks of a request and an answer.
+    "validation": {"common", "message"},
+    "gateway": {"common", "config", "token", "observability", "message", "store", "auth", "throttle",
+                "validation"},
     # Load time: definitions and key sets, built for the request path (gateway/api.h, router).
-    "apis": {"common", "config", "token", "gateway"},
+    "apis": {"common", "config", "token", "gateway", "validation"},
     "throttle": {"common", "config"},
     # The tier rule reads the throttling policies; issuing a key is counted in the metrics.
     "sts": {"common", "config", "token", "auth", "throttle", "observability"},

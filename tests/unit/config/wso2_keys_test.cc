@@ -100,7 +100,11 @@ TEST(Wso2Config, ApiKeyConfLoadsWithOneWarningPerIgnoredKey) {
 TEST(Wso2Config, ValidationConfLoads) {
   LoadResult r = load(readFile(kWso2 + "/validation.conf"));
   ASSERT_TRUE(r.ok()) << all(r.errors);
-  EXPECT_EQ(countContaining(r.warnings, "[validationConfig]"), 1u) << all(r.warnings);
+  // Honoured since issue 27: read, not warned about.
+  EXPECT_EQ(countContaining(r.warnings, "[validationConfig]"), 0u) << all(r.warnings);
+  EXPECT_TRUE(r.config->validation.enableRequestValidation);
+  EXPECT_TRUE(r.config->validation.enableResponseValidation);
+  EXPECT_EQ(r.config->validation.maxBodyBytes, 1024u * 1024u);
 }
 
 TEST(Wso2Config, KeysThatAreNotWso2sStayErrors) {

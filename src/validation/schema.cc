@@ -1,0 +1,515 @@
+#include "validation/schema.h"
+
+// valijson reports a schema it cannot use by throwing; without this it prints and aborts.
+#define VALIJSON_USE_EXCEPTIONS 1
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <exception>
+#include <iterator>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace mgw::validation {
+
+using nlohmann::json;
+
+namespace {
+
+// Compiled schemas by their text: a reload whose definition did not change a schema reuses it
+// (and operations sharing one share it). Entries die with the last definition using them.
+struct CompileCache {
+  std::mutex mutex;
+  std::unordered_map<std::string, std::weak_ptr<const CompiledSchema>> byText;
+};
+
+CompileCache& compileCache() {
+  static CompileCache* cache = new CompileCache;  // never destroyed: used until exit
+  return *cache;
+}
+
+}  // namespace
+
+namespace {
+
+bool isRegexFormat(const json& format) {
+  return format.is_string() && (format == "date" || format == "time" || format == "date-time");
+}
+
+// Whether schema itself runs a regex on a string instance.
+bool runsRegexOnString(const json& schema) {
+  auto pattern = schema.find("pattern");
+  if (pattern != schema.end() && pattern->is_string()) return true;
+  auto format = schema.find("format");
+  return format != schema.end() && isRegexFormat(*format);
+}
+
+// Marks every node of node (itself included) with a regex keyword at or below it; true when node
+// is one. Not keyword-aware (a value under "enum" named "pattern" counts too): a false mark only
+// makes the length walk look further, never skip a regex.
+bool markRegexBelow(const json& node, std::unordered_set<const json*>* marked) {
+  bool found = false;
+  if (node.is_object()) {
+    found = runsRegexOnString(node) || node.contains("patternProperties");
+    for (const auto& [key, value] : node.items()) found = markRegexBelow(value, marked) || found;
+  } else if (node.is_array()) {
+    for (const json& value : node) found = markRegexBelow(value, marked) || found;
+  }
+  if (found) marked->insert(&node);
+  return found;
+}
+
+// Where the walk is in the instance, as a chain to the root: the JSON pointer is spelled out only
+// for a violation (the common case, a short string, allocates nothing).
+struct Path {
+  const Path* parent;
+  std::string_view key;  // an object member's name, or
+  std::size_t index;     // an array index when key.data() is null
+
+  std::string pointer() const {
+    std::string head = parent ? parent->pointer() : std::string();
+    if (!parent) return head;
+    return head + "/" + (key.data() ? escapePointerToken(key) : std::to_string(index));
+  }
+  Path member(std::string_view name) const { return Path{this, name, 0}; }
+  Path element(std::size_t i) const { return Path{this, std::string_view(), i}; }
+};
+
+std::optional<Violation> tooLong(const Path& at, const char* what, std::size_t size) {
+  const std::string pointer = at.pointer();
+  std::string rule = std::string("a") + what + " of " + std::to_string(size) +
+                     " bytes is longer than the " + std::to_string(kMaxRegexInputBytes) +
+                     " bytes a pattern is checked on";
+  return Violation{pointer, rule, {Violation::Leaf{pointer, rule}}};
+}
+
+// Every string and object key in instance, where the walk cannot tell which subschema applies.
+std::optional<Violation> boundAll(const json& instance, const Path& at) {
+  if (instance.is_string()) {
+    const std::size_t size = instance.get_ref<const std::string&>().size();
+    if (size > kMaxRegexInputBytes) return tooLong(at, " string", size);
+  } else if (instance.is_object()) {
+    for (const auto& [key, value] : instance.items()) {
+      const Path member = at.member(key);
+      if (key.size() > kMaxRegexInputBytes) return tooLong(member, "n object key", key.size());
+      if (auto v = boundAll(value, member)) return v;
+    }
+  } else if (instance.is_array()) {
+    for (std::size_t i = 0; i < instance.size(); ++i)
+      if (auto v = boundAll(instance[i], at.element(i))) return v;
+  }
+  return std::nullopt;
+}
+
+// What the length bound needs of a subschema, worked out when the schema is compiled: the walk of
+// an instance touches only the parts with a regex keyword below them, and hashes no keyword.
+struct RegexGuard {
+  bool any = false;     // a regex keyword here or below: else nothing to do
+  bool all = false;     // one under a keyword the walk does not follow: bound every string
+  bool string = false;  // a string instance here is checked by a regex (pattern, date formats)
+  bool keys = false;    // patternProperties: the instance's keys are
+  const json* names = nullptr;  // the schema's "properties" (for additionalProperties)
+  std::vector<std::pair<std::string, RegexGuard>> properties;  // those with a regex below
+  std::unique_ptr<RegexGuard> additional;                      // additionalProperties
+  std::unique_ptr<RegexGuard> items;                           // items: one schema
+  std::vector<RegexGuard> tuple;                               // items: a list
+  std::vector<RegexGuard> combined;                            // allOf, anyOf, oneOf
+
+  // The keywords the guard follows (or that hold no subschema to follow).
+  static bool followed(std::string_view key) {
+    return key == "properties" || key == "additionalProperties" || key == "items" ||
+           key == "allOf" || key == "anyOf" || key == "oneOf" || key == "pattern" ||
+           key == "format" || key == "patternProperties";
+  }
+
+  static RegexGuard of(const json& schema, const std::unordered_set<const json*>& marked) {
+    RegexGuard g;
+    auto has = [&](const json& node) { return marked.count(&node) != 0; };
+    if (!schema.is_object() || !has(schema)) return g;
+    g.any = true;
+    g.string = runsRegexOnString(schema);
+    for (const auto& [key, value] : schema.items()) {
+      if (key == "patternProperties") {
+        g.keys = true;
+        for (const auto& [name, sub] : value.items())  // its subschemas: not followed
+          g.all = g.all || has(sub);
+      } else if (!followed(key) && has(value)) {
+        g.all = true;
+      }
+    }
+    if (g.all) return g;
+    if (auto it = schema.find("properties"); it != schema.end() && it->is_object()) {
+      g.names = &*it;
+      for (const auto& [name, sub] : it->items())
+        if (has(sub)) g.properties.emplace_back(name, of(sub, marked));
+    }
+    if (auto it = schema.find("additionalProperties"); it != schema.end() && has(*it))
+      g.additional = std::make_unique<RegexGuard>(of(*it, marked));
+    if (auto it = schema.find("items"); it != schema.end() && has(*it)) {
+      if (it->is_array())
+        for (const json& sub : *it) g.tuple.push_back(of(sub, marked));
+      else
+        g.items = std::make_unique<RegexGuard>(of(*it, marked));
+    }
+    for (const char* list : {"allOf", "anyOf", "oneOf"})
+      if (auto it = schema.find(list); it != schema.end() && it->is_array() && has(*it))
+        for (const json& sub : *it)
+          if (has(sub)) g.combined.push_back(of(sub, marked));
+    return g;
+  }
+
+  // The instance walked with the guard: a string a regex keyword would see, longer than
+  // kMaxRegexInputBytes, is a violation. Follows properties, additionalProperties, items and
+  // allOf/anyOf/oneOf; under any other keyword holding a regex keyword, every string is bounded.
+  std::optional<Violation> check(const json& instance, const Path& at) const {
+    if (!any) return std::nullopt;
+    if (all) return boundAll(instance, at);
+    if (instance.is_string()) {
+      const std::size_t size = instance.get_ref<const std::string&>().size();
+      if (string && size > kMaxRegexInputBytes) return tooLong(at, " string", size);
+    } else if (instance.is_object()) {
+      if (keys)
+        for (const auto& [key, value] : instance.items())
+          if (key.size() > kMaxRegexInputBytes)
+            return tooLong(at.member(key), "n object key", key.size());
+      if (additional) {
+        for (const auto& [key, value] : instance.items()) {
+          const RegexGuard* sub = additional.get();
+          if (names && names->contains(key)) {
+            sub = nullptr;
+            for (const auto& [name, g] : properties)
+              if (name == key) sub = &g;
+          }
+          if (sub)
+            if (auto v = sub->check(value, at.member(key))) return v;
+        }
+      } else {
+        for (const auto& [name, g] : properties)
+          if (auto it = instance.find(name); it != instance.end())
+            if (auto v = g.check(*it, at.member(name))) return v;
+      }
+    } else if (instance.is_array()) {
+      for (std::size_t i = 0; i < instance.size(); ++i) {
+        const RegexGuard* sub = items ? items.get() : i < tuple.size() ? &tuple[i] : nullptr;
+        if (!sub) break;  // past a tuple: additionalItems, bounded above when it has a regex
+        if (auto v = sub->check(instance[i], at.element(i))) return v;
+      }
+    }
+    for (const RegexGuard& g : combined)
+      if (auto v = g.check(instance, at)) return v;
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+struct CompiledSchema::Impl {
+  valijson::Schema schema;
+  RegexGuard guard;  // the length bound on what a regex sees (nothing to do without a regex)
+};
+
+CompiledSchema::~CompiledSchema() = default;
+
+std::shared_ptr<const CompiledSchema> CompiledSchema::compile(const json& schema, Draft draft,
+                                                              std::string* error) {
+  const std::string key = (draft == Draft::kDraft4 ? "4" : "7") + schema.dump();
+  CompileCache& cache = compileCache();
+  {
+    std::lock_guard lock(cache.mutex);
+    if (auto it = cache.byText.find(key); it != cache.byText.end())
+      if (auto found = it->second.lock()) return found;
+  }
+  auto compiled = compileUncached(schema, draft, error);
+  if (!compiled) return nullptr;
+  std::lock_guard lock(cache.mutex);
+  for (auto it = cache.byText.begin(); it != cache.byText.end();)  // drop the dead entries
+    it = it->second.expired() ? cache.byText.erase(it) : std::next(it);
+  cache.byText[key] = compiled;
+  return compiled;
+}
+
+std::shared_ptr<const CompiledSchema> CompiledSchema::compileUncached(const json& schema,
+                                                                      Draft draft,
+                                                                      std::string* error) {
+  std::shared_ptr<CompiledSchema> out(new CompiledSchema);
+  out->impl_ = std::make_unique<Impl>();
+  out->source_ = schema;
+  try {
+    valijson::SchemaParser parser(draft == Draft::kDraft4 ? valijson::SchemaParser::kDraft4
+                                                          : valijson::SchemaParser::kDraft7);
+    valijson::adapters::NlohmannJsonAdapter adapter(out->source_);
+    parser.populateSchema(adapter, out->impl_->schema);
+  } catch (const std::exception& e) {
+    if (error) *error = std::string("unusable schema: ") + e.what();
+    return nullptr;
+  }
+  std::unordered_set<const json*> marked;
+  markRegexBelow(out->source_, &marked);
+  out->impl_->guard = RegexGuard::of(out->source_, marked);
+  return out;
+}
+
+namespace {
+
+// valijson's context ("<root>", "[name]", "[0]") as a JSON pointer.
+std::string pointerOf(const std::vector<std::string>& context) {
+  std::string out;
+  for (const std::string& c : context) {
+    if (c.size() < 2 || c.front() != '[' || c.back() != ']') continue;
+    out += '/' + escapePointerToken(std::string_view(c).substr(1, c.size() - 2));
+  }
+  return out;
+}
+
+// One validator per thread: its cache of compiled patterns is not thread-safe, and keyed by the
+// pattern text, so every schema shares it.
+valijson::Validator& validator() {
+  thread_local valijson::Validator v(valijson::Validator::kStrongTypes);
+  return v;
+}
+
+}  // namespace
+
+std::optional<Violation> CompiledSchema::check(const json& instance) const {
+  if (impl_->guard.any)
+    if (auto v = impl_->guard.check(instance, Path{nullptr, {}, 0})) return v;
+  valijson::adapters::NlohmannJsonAdapter target(instance);
+  try {
+    // The common case, a valid instance, without collecting messages.
+    if (validator().validate(impl_->schema, target, nullptr)) return std::nullopt;
+    valijson::ValidationResults results;
+    validator().validate(impl_->schema, target, &results);
+    // The leaves name what failed (their parents only say "failed in property x"): every error
+    // whose context no other error extends, the first kMaxListed of them.
+    std::vector<const valijson::ValidationResults::Error*> all;
+    for (const auto& e : results) all.push_back(&e);
+    auto extends = [](const std::vector<std::string>& longer, const std::vector<std::string>& c) {
+      return longer.size() > c.size() && std::equal(c.begin(), c.end(), longer.begin());
+    };
+    Violation out;
+    std::size_t listed = 0;
+    for (const auto* e : all) {
+      if (std::any_of(all.begin(), all.end(),
+                      [&](const auto* o) { return extends(o->context, e->context); }))
+        continue;
+      if (listed == 0) {
+        out.pointer = pointerOf(e->context);
+        out.rule = e->description;
+      }
+      out.all.push_back(Violation::Leaf{pointerOf(e->context), e->description});
+      if (++listed == kMaxListed) break;
+    }
+    if (listed == 0) return Violation{"", "does not match the schema", {}};
+    return out;
+  } catch (const std::exception& e) {
+    // A pattern std::regex cannot run (its recursion limit on a long input): a refusal, named.
+    return Violation{"", std::string("could not be checked: ") + e.what(), {}};
+  }
+}
+
+std::string escapePointerToken(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+const json* resolveLocalRef(const json& document, const std::string& ref) {
+  if (ref.empty() || ref[0] != '#') return nullptr;
+  // The fragment is a URI fragment: percent-decode, then read it as a JSON pointer.
+  std::string decoded;
+  for (std::size_t i = 1; i < ref.size(); ++i) {
+    if (ref[i] == '%' && i + 2 < ref.size() &&
+        std::isxdigit(static_cast<unsigned char>(ref[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(ref[i + 2]))) {
+      decoded += static_cast<char>(std::stoi(ref.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      decoded += ref[i];
+    }
+  }
+  const json* at = &document;
+  if (decoded.empty()) return at;
+  if (decoded[0] != '/') return nullptr;
+  std::size_t start = 1;
+  while (true) {
+    const std::size_t slash = decoded.find('/', start);
+    std::string token =
+        decoded.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string unescaped;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+        unescaped += token[i + 1] == '0' ? '~' : '/';
+        ++i;
+      } else {
+        unescaped += token[i];
+      }
+    }
+    if (at->is_object()) {
+      auto it = at->find(unescaped);
+      if (it == at->end()) return nullptr;
+      at = &*it;
+    } else if (at->is_array()) {
+      if (unescaped.empty() ||
+          !std::all_of(unescaped.begin(), unescaped.end(),
+                       [](char c) { return c >= '0' && c <= '9'; }) ||
+          unescaped.size() > 9)
+        return nullptr;
+      const std::size_t index = std::stoul(unescaped);
+      if (index >= at->size()) return nullptr;
+      at = &(*at)[index];
+    } else {
+      return nullptr;
+    }
+    if (slash == std::string::npos) return at;
+    start = slash + 1;
+  }
+}
+
+namespace {
+
+// The copy of a schema with every reference inlined is bounded: a few references that each name
+// the next twice would otherwise grow it exponentially.
+constexpr std::size_t kMaxInlinedNodes = 200000;
+
+struct Inliner {
+  const json& document;
+  std::vector<std::string> stack;  // the references being expanded, outermost first
+  std::size_t nodes = 0;
+
+  std::optional<SchemaError> walk(json* node, const std::string& pointer) {
+    if (++nodes > kMaxInlinedNodes)
+      return SchemaError{pointer, "the schema is too large once its $refs are inlined (over " +
+                                      std::to_string(kMaxInlinedNodes) + " values)"};
+    if (node->is_object()) {
+      auto ref = node->find("$ref");
+      if (ref != node->end() && ref->is_string()) {
+        const std::string target = ref->get<std::string>();
+        const std::string at = pointer + "/$ref";
+        if (target.empty() || target[0] != '#')
+          return SchemaError{at, "$ref '" + target.substr(0, 200) +
+                                     "' is outside the definition: only '#/...' references are "
+                                     "resolved"};
+        if (std::find(stack.begin(), stack.end(), target) != stack.end())
+          return SchemaError{at, "circular $ref '" + target.substr(0, 200) +
+                                     "': the schema refers back to itself, which micro-gw cannot "
+                                     "validate; write the recursion out to a fixed depth"};
+        const json* found = resolveLocalRef(document, target);
+        if (!found)
+          return SchemaError{at, "dangling $ref '" + target.substr(0, 200) +
+                                     "': the definition has no value there"};
+        json copy = *found;
+        stack.push_back(target);
+        auto error = walk(&copy, target.substr(1));
+        stack.pop_back();
+        if (error) return error;
+        *node = std::move(copy);
+        return std::nullopt;
+      }
+      for (auto& [key, value] : node->items())
+        if (auto error = walk(&value, pointer + "/" + escapePointerToken(key))) return error;
+    } else if (node->is_array()) {
+      for (std::size_t i = 0; i < node->size(); ++i)
+        if (auto error = walk(&(*node)[i], pointer + "/" + std::to_string(i))) return error;
+    }
+    return std::nullopt;
+  }
+};
+
+// Calls f on every subschema of schema (itself included), keyword-aware: the members of
+// properties are schemas, the keys are names.
+template <class F>
+void forEachSchema(json* schema, const F& f) {
+  if (!schema->is_object()) return;
+  f(schema);
+  for (const char* map : {"properties", "patternProperties", "definitions", "$defs"}) {
+    auto it = schema->find(map);
+    if (it != schema->end() && it->is_object())
+      for (auto& [name, sub] : it->items()) forEachSchema(&sub, f);
+  }
+  for (const char* one : {"additionalProperties", "items", "not", "additionalItems", "contains",
+                          "propertyNames", "if", "then", "else", "unevaluatedProperties"}) {
+    auto it = schema->find(one);
+    if (it == schema->end()) continue;
+    if (it->is_array())
+      for (auto& sub : *it) forEachSchema(&sub, f);
+    else
+      forEachSchema(&*it, f);
+  }
+  for (const char* list : {"allOf", "anyOf", "oneOf", "prefixItems"}) {
+    auto it = schema->find(list);
+    if (it != schema->end() && it->is_array())
+      for (auto& sub : *it) forEachSchema(&sub, f);
+  }
+}
+
+void integerBounds(json* s) {
+  auto format = s->find("format");
+  if (format == s->end() || !format->is_string()) return;
+  const std::string f = format->get<std::string>();
+  if (f == "int32") {
+    if (!s->contains("minimum")) (*s)["minimum"] = INT32_MIN;
+    if (!s->contains("maximum")) (*s)["maximum"] = INT32_MAX;
+  } else if (f == "int64") {
+    if (!s->contains("minimum")) (*s)["minimum"] = INT64_MIN;
+    if (!s->contains("maximum")) (*s)["maximum"] = INT64_MAX;
+  }
+}
+
+}  // namespace
+
+std::optional<SchemaError> inlineRefs(const json& document, const std::string& pointer,
+                                      json* schema) {
+  Inliner inliner{document, {}, 0};
+  return inliner.walk(schema, pointer);
+}
+
+void translateOpenApi30(json* schema) {
+  forEachSchema(schema, [](json* s) {
+    bool nullable = false;
+    for (const char* key : {"nullable", "x-nullable"}) {
+      auto it = s->find(key);
+      if (it == s->end()) continue;
+      nullable = nullable || (it->is_boolean() && it->get<bool>());
+      s->erase(it);
+    }
+    if (nullable) {
+      auto type = s->find("type");
+      if (type != s->end() && type->is_string())
+        *type = json::array({type->get<std::string>(), "null"});
+      auto e = s->find("enum");
+      if (e != s->end() && e->is_array() &&
+          std::find(e->begin(), e->end(), json(nullptr)) == e->end())
+        e->push_back(nullptr);
+    }
+    for (const char* annotation :
+         {"example", "discriminator", "xml", "externalDocs", "readOnly", "writeOnly", "deprecated"})
+      s->erase(annotation);
+    integerBounds(s);
+  });
+}
+
+void translateOpenApi31(json* schema) {
+  forEachSchema(schema, [](json* s) {
+    for (const char* annotation : {"example", "examples", "discriminator", "xml", "externalDocs"})
+      s->erase(annotation);
+    integerBounds(s);
+  });
+}
+
+}  // namespace mgw::validation

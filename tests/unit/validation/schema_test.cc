@@ -1,0 +1,163 @@
+#include "validation/schema.h"
+
+#include <gtest/gtest.h>
+
+namespace mgw::validation {
+namespace {
+
+using nlohmann::json;
+
+TEST(InlineRefs, ResolvesAChainAndNamesDanglingAndCircularRefs) {
+  const json doc = json::parse(R"({"components": {"schemas": {
+      "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+      "B": {"type": "array", "items": {"$ref": "#/components/schemas/C"}},
+      "C": {"type": "integer"},
+      "Loop": {"properties": {"next": {"$ref": "#/components/schemas/Loop"}}},
+      "Gone": {"properties": {"x": {"$ref": "#/components/schemas/Nope"}}},
+      "Far": {"$ref": "https://example.test/s.json"}}}})");
+  json a = doc["components"]["schemas"]["A"];
+  EXPECT_FALSE(inlineRefs(doc, "/components/schemas/A", &a));
+  EXPECT_EQ(a["properties"]["b"]["items"], json::parse(R"({"type": "integer"})"));
+
+  json loop = doc["components"]["schemas"]["Loop"];
+  auto e = inlineRefs(doc, "/components/schemas/Loop", &loop);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->pointer, "/components/schemas/Loop/properties/next/$ref");
+  EXPECT_NE(e->message.find("circular"), std::string::npos);
+
+  json gone = doc["components"]["schemas"]["Gone"];
+  e = inlineRefs(doc, "/components/schemas/Gone", &gone);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->pointer, "/components/schemas/Gone/properties/x/$ref");
+  EXPECT_NE(e->message.find("dangling"), std::string::npos);
+
+  json far = doc["components"]["schemas"]["Far"];
+  e = inlineRefs(doc, "/components/schemas/Far", &far);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("outside the definition"), std::string::npos);
+}
+
+TEST(InlineRefs, AReferenceFanOutIsBounded) {
+  json doc = {{"d", {{"s0", {{"type", "integer"}}}}}};
+  for (int i = 1; i < 40; ++i) {
+    const std::string prev = "#/d/s" + std::to_string(i - 1);
+    doc["d"]["s" + std::to_string(i)] = {{"allOf", {{{"$ref", prev}}, {{"$ref", prev}}}}};
+  }
+  json top = doc["d"]["s39"];
+  auto e = inlineRefs(doc, "/d/s39", &top);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("too large"), std::string::npos);
+}
+
+TEST(Translate, OpenApi30NullableAnnotationsAndIntegerFormats) {
+  json s =
+      json::parse(R"({"type": "object", "example": {"a": 1}, "discriminator": {"propertyName": "k"},
+      "properties": {"example": {"type": "string", "nullable": true, "enum": ["a"]},
+                     "n": {"type": "integer", "format": "int32"}}})");
+  translateOpenApi30(&s);
+  EXPECT_FALSE(s.contains("example"));
+  EXPECT_FALSE(s.contains("discriminator"));
+  ASSERT_TRUE(s["properties"].contains("example"));  // a property of that name stays
+  EXPECT_EQ(s["properties"]["example"]["type"], json::parse(R"(["string", "null"])"));
+  EXPECT_EQ(s["properties"]["example"]["enum"], json::parse(R"(["a", null])"));
+  EXPECT_EQ(s["properties"]["n"]["maximum"], 2147483647);
+  std::string error;
+  auto compiled = CompiledSchema::compile(s, Draft::kDraft4, &error);
+  ASSERT_TRUE(compiled) << error;
+  EXPECT_FALSE(compiled->check(json::parse(R"({"example": null, "n": 5})")));
+  auto v = compiled->check(json::parse(R"({"example": "b", "n": 4294967296})"));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->all.size(), 2u);
+}
+
+TEST(CompiledSchema, NamesTheDeepestPointer) {
+  std::string error;
+  auto s = CompiledSchema::compile(
+      json::parse(R"({"properties": {"a": {"items": {"maximum": 3}}}})"), Draft::kDraft4, &error);
+  ASSERT_TRUE(s) << error;
+  auto v = s->check(json::parse(R"({"a": [1, 2, 9]})"));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pointer, "/a/2");
+}
+
+}  // namespace
+}  // namespace mgw::validation
+
+namespace mgw::validation {
+namespace {
+
+TEST(CompiledSchema, TheSameSchemaIsCompiledOnceWhileInUse) {
+  const nlohmann::json s = nlohmann::json::parse(R"({"type": "integer"})");
+  std::string error;
+  auto a = CompiledSchema::compile(s, Draft::kDraft4, &error);
+  auto b = CompiledSchema::compile(s, Draft::kDraft4, &error);
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_NE(CompiledSchema::compile(s, Draft::kDraft7, &error).get(), a.get());
+}
+
+}  // namespace
+}  // namespace mgw::validation
+
+namespace mgw::validation {
+namespace {
+
+// A string a regex would run on is bounded at kMaxRegexInputBytes: at the bound the pattern
+// decides, one byte over is refused by length (a string the pattern would accept, so the refusal
+// is not the regex's), and a long string is refused without running std::regex (which would
+// overflow the stack on it).
+TEST(CompiledSchema, StringsARegexRunsOnAreBoundedBeforeTheRegex) {
+  std::string error;
+  auto s = CompiledSchema::compile(json::parse(R"({"type": "object", "properties": {
+      "name": {"type": "string", "pattern": "^[a-z]+$"},
+      "when": {"type": "string", "format": "date-time"},
+      "free": {"type": "string"},
+      "list": {"type": "array", "items": {"allOf": [{"pattern": "^(a|b)*$"}]}},
+      "map": {"type": "object", "patternProperties": {"^x": {"type": "string"}}},
+      "deep": {"not": {"properties": {"k": {"pattern": "^z$"}}}}}})"),
+                                   Draft::kDraft4, &error);
+  ASSERT_TRUE(s) << error;
+  const std::string atBound(kMaxRegexInputBytes, 'a');
+  const std::string over(kMaxRegexInputBytes + 1, 'a');
+  const std::string huge(200000, 'a');
+
+  EXPECT_FALSE(s->check(json{{"name", atBound}}));
+  auto v = s->check(json{{"name", std::string(kMaxRegexInputBytes, '1')}});
+  ASSERT_TRUE(v);  // the pattern ran and refused
+  EXPECT_NE(v->rule.find("regex"), std::string::npos) << v->rule;
+
+  v = s->check(json{{"name", over}});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pointer, "/name");
+  EXPECT_EQ(v->rule,
+            "a string of 1025 bytes is longer than the 1024 bytes a pattern is checked on");
+  EXPECT_EQ(v->rule.find("aaaa"), std::string::npos);  // never the string
+
+  for (const json& instance :
+       {json{{"name", huge}}, json{{"when", huge}}, json{{"list", {"ab", huge}}},
+        json{{"map", {{huge, "v"}}}}, json{{"deep", {{"other", huge}}}}}) {
+    v = s->check(instance);
+    ASSERT_TRUE(v) << instance.dump().substr(0, 40);
+    EXPECT_NE(v->rule.find("bytes a pattern is checked on"), std::string::npos) << v->rule;
+  }
+  v = s->check(json{{"list", {"ab", huge}}});
+  EXPECT_EQ(v->pointer, "/list/1");
+  v = s->check(json{{"map", {{huge, "v"}}}});
+  EXPECT_EQ(v->rule.substr(0, 29), "an object key of 200000 bytes");
+
+  // The worst measured pattern (ASan overflows at 4,096 bytes) runs at the bound and decides.
+  auto nested = CompiledSchema::compile(json::parse(R"({"pattern": "^((a|b)|(c|d))*$"})"),
+                                        Draft::kDraft4, &error);
+  ASSERT_TRUE(nested) << error;
+  EXPECT_FALSE(nested->check(json(std::string(kMaxRegexInputBytes, 'c'))));
+  EXPECT_TRUE(nested->check(json(std::string(kMaxRegexInputBytes - 1, 'c') + "x")));
+
+  // No regex applies: a long string passes through untouched.
+  EXPECT_FALSE(s->check(json{{"free", huge}}));
+  auto plain = CompiledSchema::compile(json::parse(R"({"type": "array", "items": {}})"),
+                                       Draft::kDraft4, &error);
+  ASSERT_TRUE(plain) << error;
+  EXPECT_FALSE(plain->check(json{huge}));
+}
+
+}  // namespace
+}  // namespace mgw::validation
