@@ -11,8 +11,8 @@
 #include "auth/password_hash.h"
 #include "common/crypto_util.h"
 #include "server/app.h"
-#include "server/signing_keys.h"
 #include "server/keys_command.h"
+#include "server/signing_keys.h"
 #include "token/inspect.h"
 #include "token/keys.h"
 

@@ -56,10 +56,9 @@ std::optional<std::string> BackendJwtGenerator::tokenFor(const Principal& caller
   // describes anyone else (an opaque key moved to another application gets a new one).
   std::string cacheKey;
   cacheKey.reserve(128);
-  for (const std::string* part :
-       {&caller.keyId, &api.name, &api.version, &caller.subject, &caller.keytype,
-        &caller.application, &caller.tier, &caller.issuer, &caller.clientCertSha256,
-        &caller.plan}) {
+  for (const std::string* part : {&caller.keyId, &api.name, &api.version, &caller.subject,
+                                  &caller.keytype, &caller.application, &caller.tier,
+                                  &caller.issuer, &caller.clientCertSha256, &caller.plan}) {
     cacheKey += *part;
     cacheKey += '\x1f';
   }

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/request_util.h"
 #include "server/portal.h"
+#include "server/request_util.h"
 #include "sts/cross_site.h"
 
 namespace mgw::server {

@@ -336,10 +336,10 @@ TEST_F(PipelineTest, ResumesAfterTheStageThatDeferred) {
 TEST_F(PipelineTest, TheStageOrderIsData) {
   std::vector<std::string_view> names;
   for (const Stage& s : kStages) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string_view>{"method", "cors", "route", "mutual-tls",
-                                                  "credentials", "key-lookup-limit", "authenticate",
-                                                  "select-plan", "plan", "backend-jwt", "throttle",
-                                                  "validate"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string_view>{"method", "cors", "route", "mutual-tls", "credentials",
+                                           "key-lookup-limit", "authenticate", "select-plan",
+                                           "plan", "backend-jwt", "throttle", "validate"}));
 }
 
 TEST_F(PipelineTest, EveryAnswerCarriesTheRequestIdAndWritesOneAccessLine) {
