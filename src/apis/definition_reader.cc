@@ -11,6 +11,7 @@
 #include "common/endpoint_url.h"
 #include "common/syntax.h"
 #include "gateway/selection_rule.h"
+#include "validation/schema.h"
 
 namespace mgw::apis {
 
@@ -94,23 +95,8 @@ namespace {
 constexpr const char* kMethods[] = {"get",     "put",  "post",  "delete",
                                     "options", "head", "patch", "trace"};
 
-// RFC 6901 section 3: '~' -> "~0", '/' -> "~1".
-std::string escapePointer(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string child(const std::string& pointer, const std::string& token) {
-  return pointer + "/" + escapePointer(token);
+  return pointer + "/" + validation::escapePointerToken(token);  // RFC 6901 section 3
 }
 std::string child(const std::string& pointer, std::size_t index) {
   return pointer + "/" + std::to_string(index);
