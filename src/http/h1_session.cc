@@ -349,8 +349,7 @@ awaitable<void> h1Session(ServerContext& ctx, IoThread& t, tcp::socket socket,
   H1Writer writer(conn, seconds(ctx.options.writeTimeoutSeconds));
   // RFC 6797 section 7.2: sent over secure transport only, never on the plain listener.
   if (tls && ctx.options.hstsMaxAge > 0)
-    writer.setOwnedField("Strict-Transport-Security",
-                         "max-age=" + std::to_string(ctx.options.hstsMaxAge));
+    writer.setOwnedField("Strict-Transport-Security", ctx.options.hstsValue());
   int served = 0;
   bool keepAlive = true;
   bool pendingBody = false;

@@ -203,6 +203,7 @@ class H2Connection {
         tls_(tls),
         handler_(handler),
         options_(ctx.options),
+        hstsValue_(tls ? ctx.options.hstsValue() : std::string()),
         writeWake_(t.io),
         done_(t.io),
         resets_(ctx.options.http2.resetBurst, ctx.options.http2.resetsPerSecond),
@@ -275,6 +276,7 @@ class H2Connection {
   bool tls_;
   message::Handler& handler_;
   const ServerOptions& options_;
+  const std::string hstsValue_;  // Strict-Transport-Security on TLS, formatted once; "" = none
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, std::shared_ptr<H2Stream>> streams_;
   std::vector<std::shared_ptr<H2Stream>> ready_;  // requests complete during the last read
@@ -462,8 +464,7 @@ int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView>
   bool hasLength = false;
   // RFC 6797 section 7.2: Strict-Transport-Security on final answers over TLS only, the
   // connection's own value replacing a backend's (as H1Framer's owned field).
-  const bool hsts = tls_ && status >= 200 && options_.hstsMaxAge > 0;
-  const std::string hstsValue = hsts ? "max-age=" + std::to_string(options_.hstsMaxAge) : "";
+  const bool hsts = status >= 200 && !hstsValue_.empty();
   auto skipped = [&](std::string_view name) {
     // Connection-specific fields have no place in HTTP/2 (section 8.2.2).
     return message::isHopByHopHeader(name) || equalsIgnoreCase(name, "proxy-connection") ||
@@ -480,7 +481,7 @@ int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView>
     if (skipped(f.name)) continue;
     add(names[i++], f.value);
   }
-  if (hsts) add("strict-transport-security", hstsValue);
+  if (hsts) add("strict-transport-security", hstsValue_);
   if (withLength && !hasLength) {
     lengthText = std::to_string(length);
     add("content-length", lengthText);

@@ -53,6 +53,10 @@ struct ServerOptions {
   config::Http2Config http2;
   // Strict-Transport-Security: max-age on every answer of the TLS listener (RFC 6797); 0 = off.
   int hstsMaxAge = 31536000;
+  // The Strict-Transport-Security field value, "" when off: one text for HTTP/1.1 and HTTP/2.
+  std::string hstsValue() const {
+    return hstsMaxAge > 0 ? "max-age=" + std::to_string(hstsMaxAge) : std::string();
+  }
   // A blocking task that waited longer than this in the worker queue is answered 503.
   int workerQueueSeconds = 10;
   // The observability listener (plain HTTP, SPEC section 12): its own host and port, answered by
