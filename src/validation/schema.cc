@@ -118,7 +118,10 @@ struct RegexGuard {
   bool string = false;  // a string instance here is checked by a regex (pattern, date formats)
   bool keys = false;    // patternProperties: the instance's keys are
   const json* names = nullptr;  // the schema's "properties" (for additionalProperties)
-  std::vector<std::pair<std::string, RegexGuard>> properties;  // those with a regex below
+  // Those with a regex below, as two lists: a std::pair of this still incomplete type does not
+  // compile with clang (the fuzz build), and a vector of it does.
+  std::vector<std::string> propertyNames;
+  std::vector<RegexGuard> properties;
   std::unique_ptr<RegexGuard> additional;                      // additionalProperties
   std::unique_ptr<RegexGuard> items;                           // items: one schema
   std::vector<RegexGuard> tuple;                               // items: a list
@@ -150,7 +153,10 @@ struct RegexGuard {
     if (auto it = schema.find("properties"); it != schema.end() && it->is_object()) {
       g.names = &*it;
       for (const auto& [name, sub] : it->items())
-        if (has(sub)) g.properties.emplace_back(name, of(sub, marked));
+        if (has(sub)) {
+          g.propertyNames.push_back(name);
+          g.properties.push_back(of(sub, marked));
+        }
     }
     if (auto it = schema.find("additionalProperties"); it != schema.end() && has(*it))
       g.additional = std::make_unique<RegexGuard>(of(*it, marked));
@@ -186,16 +192,16 @@ struct RegexGuard {
           const RegexGuard* sub = additional.get();
           if (names && names->contains(key)) {
             sub = nullptr;
-            for (const auto& [name, g] : properties)
-              if (name == key) sub = &g;
+            for (std::size_t i = 0; i < properties.size(); ++i)
+              if (propertyNames[i] == key) sub = &properties[i];
           }
           if (sub)
             if (auto v = sub->check(value, at.member(key))) return v;
         }
       } else {
-        for (const auto& [name, g] : properties)
-          if (auto it = instance.find(name); it != instance.end())
-            if (auto v = g.check(*it, at.member(name))) return v;
+        for (std::size_t i = 0; i < properties.size(); ++i)
+          if (auto it = instance.find(propertyNames[i]); it != instance.end())
+            if (auto v = properties[i].check(*it, at.member(propertyNames[i]))) return v;
       }
     } else if (instance.is_array()) {
       for (std::size_t i = 0; i < instance.size(); ++i) {
