@@ -72,7 +72,8 @@ test-fast: test-deps build
 
 test-tsan: test-deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_TSAN=ON >/dev/null
-	cmake --build $(TSAN_BUILD) -j$(JOBS)
+	# Only what the integration tests start (the unit tests run in the other two trees).
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target micro-gw mgw-sample-backend
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest -L integration --output-on-failure --timeout 600
 
 # libFuzzer, clang from Debian: each target for FUZZ_SECONDS on its seed corpus (read only; new
