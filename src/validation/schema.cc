@@ -122,10 +122,10 @@ struct RegexGuard {
   // compile with clang (the fuzz build), and a vector of it does.
   std::vector<std::string> propertyNames;
   std::vector<RegexGuard> properties;
-  std::unique_ptr<RegexGuard> additional;                      // additionalProperties
-  std::unique_ptr<RegexGuard> items;                           // items: one schema
-  std::vector<RegexGuard> tuple;                               // items: a list
-  std::vector<RegexGuard> combined;                            // allOf, anyOf, oneOf
+  std::unique_ptr<RegexGuard> additional;  // additionalProperties
+  std::unique_ptr<RegexGuard> items;       // items: one schema
+  std::vector<RegexGuard> tuple;           // items: a list
+  std::vector<RegexGuard> combined;        // allOf, anyOf, oneOf
 
   // The keywords the guard follows (or that hold no subschema to follow).
   static bool followed(std::string_view key) {
@@ -227,7 +227,13 @@ CompiledSchema::~CompiledSchema() = default;
 
 std::shared_ptr<const CompiledSchema> CompiledSchema::compile(const json& schema, Draft draft,
                                                               std::string* error) {
-  const std::string key = (draft == Draft::kDraft4 ? "4" : "7") + schema.dump();
+  std::string key = draft == Draft::kDraft4 ? "4" : "7";
+  try {
+    key += schema.dump();
+  } catch (const json::type_error&) {  // 316: a string that is not UTF-8 (YAML passes bytes)
+    if (error) *error = "unusable schema: it holds a string that is not valid UTF-8";
+    return nullptr;
+  }
   CompileCache& cache = compileCache();
   {
     std::lock_guard lock(cache.mutex);

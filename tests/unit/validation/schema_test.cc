@@ -95,6 +95,15 @@ TEST(CompiledSchema, TheSameSchemaIsCompiledOnceWhileInUse) {
   EXPECT_NE(CompiledSchema::compile(s, Draft::kDraft7, &error).get(), a.get());
 }
 
+// YAML passes a definition's bytes through: a schema string that is not UTF-8 is a load error,
+// not an exception out of the loader (fuzz_openapi_loader found it; the gateway stopped on it).
+TEST(CompiledSchema, AStringThatIsNotUtf8IsAnError) {
+  nlohmann::json s = {{"type", "string"}, {"pattern", std::string("^a\xff$")}};
+  std::string error;
+  EXPECT_EQ(CompiledSchema::compile(s, Draft::kDraft4, &error), nullptr);
+  EXPECT_NE(error.find("not valid UTF-8"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace mgw::validation
 
