@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/ip_matcher.h"
+#include "common/regex_bounds.h"
 
 namespace mgw::gateway {
 
@@ -359,6 +360,7 @@ class Parser {
       if (tok_.text.size() > kMaxPatternBytes)
         return fail(tok_,
                     "the pattern is longer than " + std::to_string(kMaxPatternBytes) + " bytes");
+      if (auto why = regexTooLarge(tok_.text)) return fail(tok_, "bad pattern: " + *why);
       try {
         // The polynomial (breadth-first) executor: no exponential backtracking, no recursion per
         // input character; it refuses back-references. The pattern alone first (its own errors),

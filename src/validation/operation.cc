@@ -31,6 +31,13 @@ std::string excerpt(std::string_view s, std::size_t limit = kExcerpt) {
   return out;
 }
 
+// object[key] == expected; false when the member is absent or of another type.
+bool memberEquals(const json& object, const char* key, const json& expected) {
+  if (!object.is_object()) return false;
+  auto it = object.find(key);
+  return it != object.end() && *it == expected;
+}
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -62,6 +69,18 @@ struct Builder {
   void error(std::string pointer, std::string message) {
     ok = false;
     if (errors) errors->push_back(SchemaError{std::move(pointer), std::move(message)});
+  }
+
+  // An object's "required": false when absent, an error when not a boolean (json::value would
+  // throw type_error 302 out of the loader on "required: yes").
+  bool required(const json& object, const std::string& pointer) {
+    auto it = object.find("required");
+    if (it == object.end()) return false;
+    if (!it->is_boolean()) {
+      error(pointer + "/required", "required must be true or false");
+      return false;
+    }
+    return it->get<bool>();
   }
 
   // An object that may be {"$ref": ...} (a parameter, a request body, a response): what it names,
@@ -125,7 +144,7 @@ struct Builder {
       auto it = p.find(key);
       if (it != p.end()) schema[key] = *it;
     }
-    if (schema.value("type", "") == "file") schema.erase("type");
+    if (memberEquals(schema, "type", "file")) schema.erase("type");
     return schema;
   }
 
@@ -139,7 +158,7 @@ struct Builder {
     }
     const std::string name = (*p)["name"].get<std::string>();
     const std::string in = (*p)["in"].get<std::string>();
-    const bool required = p->value("required", false) == true;
+    const bool required = this->required(*p, pointer);
     Parameter param;
     param.name = name;
     param.required = required || in == "path";
@@ -409,9 +428,9 @@ std::shared_ptr<const OperationSchemas> buildOperation(const json& document,
       const json& node = list[i];
       std::string followed = p;
       const json* resolved = b.follow(node, &followed);
-      if (resolved && resolved->is_object() && resolved->value("in", "") == "body") {
+      if (resolved && resolved->is_object() && memberEquals(*resolved, "in", "body")) {
         out->bodyDeclared = true;
-        out->bodyRequired = resolved->value("required", false) == true;
+        out->bodyRequired = b.required(*resolved, followed);
         swaggerBody = resolved->contains("schema")
                           ? b.compile((*resolved)["schema"], followed + "/schema")
                           : nullptr;
@@ -428,7 +447,7 @@ std::shared_ptr<const OperationSchemas> buildOperation(const json& document,
     std::string pointer = opPointer + "/requestBody";
     if (const json* rb = b.follow((*op)["requestBody"], &pointer); rb && rb->is_object()) {
       out->bodyDeclared = true;
-      out->bodyRequired = rb->value("required", false) == true;
+      out->bodyRequired = b.required(*rb, pointer);
       if (rb->contains("content")) b.content((*rb)["content"], pointer + "/content", &out->body);
     }
   }

@@ -19,6 +19,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/regex_bounds.h"
+
 namespace mgw::validation {
 
 using nlohmann::json;
@@ -249,12 +251,40 @@ std::shared_ptr<const CompiledSchema> CompiledSchema::compile(const json& schema
   return compiled;
 }
 
+namespace {
+
+// The first pattern of the schema that std::regex must not be given (common/regex_bounds.h), with
+// its pointer; like markRegexBelow, every "pattern" string and "patternProperties" key counts.
+std::optional<std::string> oversizedPattern(const json& node, const std::string& pointer) {
+  if (node.is_object()) {
+    if (auto it = node.find("pattern"); it != node.end() && it->is_string())
+      if (auto why = regexTooLarge(it->get_ref<const std::string&>()))
+        return pointer + "/pattern: " + *why;
+    if (auto it = node.find("patternProperties"); it != node.end() && it->is_object())
+      for (const auto& [key, value] : it->items())
+        if (auto why = regexTooLarge(key))
+          return pointer + "/patternProperties/" + escapePointerToken(key) + ": " + *why;
+    for (const auto& [key, value] : node.items())
+      if (auto why = oversizedPattern(value, pointer + "/" + escapePointerToken(key))) return why;
+  } else if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      if (auto why = oversizedPattern(node[i], pointer + "/" + std::to_string(i))) return why;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::shared_ptr<const CompiledSchema> CompiledSchema::compileUncached(const json& schema,
                                                                       Draft draft,
                                                                       std::string* error) {
   std::shared_ptr<CompiledSchema> out(new CompiledSchema);
   out->impl_ = std::make_unique<Impl>();
   out->source_ = schema;
+  if (auto why = oversizedPattern(schema, "")) {
+    if (error) *error = "unusable schema: " + *why;
+    return nullptr;
+  }
   try {
     valijson::SchemaParser parser(draft == Draft::kDraft4 ? valijson::SchemaParser::kDraft4
                                                           : valijson::SchemaParser::kDraft7);

@@ -143,6 +143,12 @@ TEST(SelectionRuleTest, BoundsAreEnforcedAtLoad) {
   EXPECT_NE(e.message.find("bad pattern"), std::string::npos) << e.text();
   e = errorOf("request.path matches '(unclosed'");
   EXPECT_NE(e.message.find("bad pattern"), std::string::npos);
+  // Counts libstdc++ would overflow an int on, and repetitions that multiply into a huge
+  // automaton, are refused before std::regex sees them (fuzz_selection_rule: UBSan).
+  e = errorOf("request.path matches '(a)\\\\99999999999999'");
+  EXPECT_NE(e.message.find("back-reference number"), std::string::npos) << e.text();
+  e = errorOf("request.path matches '((a{999}){999}){999}'");
+  EXPECT_NE(e.message.find("automaton states"), std::string::npos) << e.text();
 }
 
 TEST(SelectionRuleTest, PathologicalPatternsRunInPolynomialTime) {

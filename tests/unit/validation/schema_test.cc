@@ -104,6 +104,16 @@ TEST(CompiledSchema, AStringThatIsNotUtf8IsAnError) {
   EXPECT_NE(error.find("not valid UTF-8"), std::string::npos) << error;
 }
 
+// A pattern std::regex would take seconds and hundreds of MiB to compile (per request: the
+// validator compiles patterns when it meets them) is a load error naming it.
+TEST(CompiledSchema, APatternTooLargeToCompileIsAnError) {
+  const nlohmann::json s = nlohmann::json::parse(
+      R"({"properties": {"id": {"type": "string", "pattern": "((a{999}){999}){999}"}}})");
+  std::string error;
+  EXPECT_EQ(CompiledSchema::compile(s, Draft::kDraft7, &error), nullptr);
+  EXPECT_NE(error.find("/properties/id/pattern"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace mgw::validation
 

@@ -1,0 +1,31 @@
+// What a pattern may be before it reaches std::regex (libstdc++), for every place that compiles a
+// pattern from configuration or a definition (selection rules, JSON Schema `pattern` and
+// `patternProperties`).
+//
+// libstdc++ builds an automaton with one copy of an atom per repetition ("(a{999}){999}" is a
+// million states: seconds and hundreds of MiB to compile, and on every use where the pattern is
+// compiled per call), and reads counts and back-reference numbers into an int without an overflow
+// check ("a{99999999999}", "\99999999999": undefined behaviour). A pattern is refused when:
+//  - a repetition count is above kMaxRegexRepeat (its digits are not parsed past that),
+//  - a back-reference number has more than two digits,
+//  - the automaton would have more than kMaxRegexStates states, estimated from the pattern's
+//    structure (an atom under {n,m} counted max(n, m) times, under + twice, nested groups
+//    multiplied).
+// The estimate over-counts (a class or an escape is one state, like a character), never under.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mgw {
+
+inline constexpr std::size_t kMaxRegexRepeat = 1000;
+inline constexpr std::size_t kMaxRegexStates = 10000;
+
+// Why pattern is refused, in words a definition's author can act on; nothing when it is fine.
+// Says nothing about the syntax otherwise: std::regex still reports its own errors.
+std::optional<std::string> regexTooLarge(std::string_view pattern);
+
+}  // namespace mgw

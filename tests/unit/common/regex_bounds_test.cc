@@ -1,0 +1,49 @@
+#include "common/regex_bounds.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+namespace mgw {
+namespace {
+
+TEST(RegexBounds, PatternsDefinitionsUseAreAccepted) {
+  for (const char* p : {"^[a-z]{1,64}$", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                        "^(?:[a-z0-9-]{1,63}\\.){1,10}[a-z]{2,63}$", "^/v2/", "a+b*c?",
+                        "(\\w+)\\s\\1", "[]a]{3}", "x{2,}", "\\d{1000}", ""})
+    EXPECT_EQ(regexTooLarge(p), std::nullopt) << p;
+}
+
+// libstdc++ parses these counts into an int without an overflow check (UBSan: signed overflow in
+// _Compiler::_M_cur_int_value; fuzz_selection_rule found the back-reference form).
+TEST(RegexBounds, CountsPastTheBoundAreRefusedBeforeStdRegexReadsThem) {
+  EXPECT_NE(regexTooLarge("a{99999999999}"), std::nullopt);
+  EXPECT_NE(regexTooLarge("a{1,99999999999999999999}"), std::nullopt);
+  EXPECT_NE(regexTooLarge("a{1001}"), std::nullopt);
+  EXPECT_NE(regexTooLarge("(a)\\99999999999999"), std::nullopt);
+  EXPECT_EQ(regexTooLarge("\\\\99999999999"), std::nullopt)
+      << "an escaped backslash, then literal digits: no back-reference";
+}
+
+// Repetitions multiply: each would take seconds and hundreds of MiB to compile.
+TEST(RegexBounds, NestedRepetitionsAreRefusedByTheirProduct) {
+  EXPECT_NE(regexTooLarge("(a{200}){200}"), std::nullopt);
+  EXPECT_NE(regexTooLarge("((a{999}){999}){999}"), std::nullopt);
+  EXPECT_NE(regexTooLarge("(?:(?:[a-z]{100})+){100}"), std::nullopt);
+  EXPECT_EQ(regexTooLarge("(a{20}){20}"), std::nullopt);
+  const auto why = regexTooLarge("(a{200}){200}");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("automaton states"), std::string::npos) << *why;
+}
+
+// What the bound accepts compiles in std::regex without trouble (the estimate is not too loose).
+TEST(RegexBounds, TheLargestAcceptedPatternsCompile) {
+  for (const char* p : {"a{1000}", "(a{90}){90}", "([a-z]{40}|[0-9]{40}){99}"}) {
+    ASSERT_EQ(regexTooLarge(p), std::nullopt) << p;
+    EXPECT_NO_THROW(std::regex(p, std::regex::ECMAScript)) << p;
+  }
+}
+
+}  // namespace
+}  // namespace mgw
