@@ -220,6 +220,39 @@ void BM_FormattedKeyRefused(benchmark::State& state) {
 }
 BENCHMARK(BM_FormattedKeyRefused)->Arg(0)->Arg(1);
 
+// Signed ES256 keys framed as "mgw_<JWS>_<checksum>" ([apikey.issuer.tokenConfig] keyPrefix),
+// 2,000 in turn (the refusal cache of 1,000 misses): 0, the checksum mangled (refused on it
+// alone); 1, the checksum right but a signature character changed (the signature is checked and
+// fails). The first must be at least 10x faster than the second.
+void BM_FramedKeyRefused(benchmark::State& state) {
+  const bool wellFormed = state.range(0) == 1;
+  SignedFixture& f = signedFixture(token::Algorithm::kES256);
+  gateway::KeyValidator validator(f.keys, benchConfig(), nullptr, opaque().index);
+  const auto api = benchApi();
+  gateway::RequestContext ctx;
+  ctx.clientAddress = "127.0.0.1";
+  const std::int64_t t = now();
+  std::vector<std::string> keys;
+  for (const std::string& jws : f.pool) {
+    std::string bad = jws;
+    char& c = bad[bad.size() - 10];  // inside the signature: still base64url, no longer valid
+    if (wellFormed) c = c == 'A' ? 'B' : 'A';
+    std::string k = frameSignedKey("mgw", bad);
+    if (!wellFormed) k.back() = k.back() == 'a' ? 'b' : 'a';
+    keys.push_back(std::move(k));
+  }
+  const Failure expected = wellFormed ? Failure::kBadSignature : Failure::kMalformedKey;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto verdict = validator.validate(keys[i], api, ctx, t);
+    if (verdict.failure != expected) state.SkipWithError("unexpected verdict");
+    benchmark::DoNotOptimize(verdict);
+    if (++i == keys.size()) i = 0;
+  }
+  state.SetLabel(wellFormed ? "framed, bad signature (verified)" : "framed, mangled checksum");
+}
+BENCHMARK(BM_FramedKeyRefused)->Arg(0)->Arg(1);
+
 // Signed ES256 key, cached, with [apikey] trackLastUsed off (0) and on (1): on must be >= 0.97x.
 void BM_SignedLastUsed(benchmark::State& state) {
   SignedFixture& f = signedFixture(token::Algorithm::kES256);

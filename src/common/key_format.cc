@@ -1,5 +1,6 @@
 #include "common/key_format.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -49,6 +50,41 @@ bool allBase62(std::string_view s) {
 
 // A character that continues a token: a key found inside a longer word is no key.
 bool isWordChar(char c) { return isBase62(c) || c == '_'; }
+
+// A character of a compact JWS (base64url and '.'): the run a framed signed key is read from.
+bool isJwsChar(char c) { return isBase62(c) || c == '_' || c == '-' || c == '.'; }
+
+// The checksum's digits read as a number (no string made): 62^6 > 2^32, so a wrong one that
+// overflows 32 bits is simply unequal. check is base62.
+bool checksumMatches(std::string_view check, std::string_view data) {
+  std::uint64_t written = 0;
+  for (char c : check)
+    written = written * 62 + static_cast<std::uint64_t>(kDigits[static_cast<unsigned char>(c)]);
+  return written == crc32(data);
+}
+
+// The longest framed key the scanner reads: a JWS the gateway takes is at most 8 KiB
+// (token::kMaxTokenBytes), with room for the frame.
+constexpr std::size_t kMaxFramedKeyLength = 8 * 1024 + 64;
+
+// The framed signed key starting at text[at] (its prefix and '_' already seen at a word
+// boundary): the longest run of JWS characters that ends in "_<checksum>" of what it frames,
+// frames a compact JWS (two '.') and is not followed by a base62 character. 0 when none.
+std::size_t framedKeyLengthAt(std::string_view text, std::size_t at, std::size_t prefixLength) {
+  const std::size_t begin = at + prefixLength + 1;
+  std::size_t end = begin;
+  const std::size_t limit = std::min(text.size(), at + kMaxFramedKeyLength);
+  while (end < limit && isJwsChar(text[end])) ++end;
+  for (std::size_t e = end; e >= at + kMinFramedKeyLength; --e) {
+    if (e < end && isBase62(text[e])) continue;  // inside a longer word
+    const std::size_t tail = e - kKeyChecksumChars - 1;
+    if (text[tail] != '_' || !allBase62(text.substr(tail + 1, kKeyChecksumChars))) continue;
+    const std::string_view jws = text.substr(begin, tail - begin);
+    if (std::count(jws.begin(), jws.end(), '.') != 2) continue;
+    if (checksumMatches(text.substr(tail + 1, kKeyChecksumChars), jws)) return e - at;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -128,12 +164,42 @@ KeyShape keyShape(std::string_view value, std::string_view prefix) {
   const std::string_view random = value.substr(n + 1, kKeyRandomChars);
   const std::string_view check = value.substr(n + 2 + kKeyRandomChars);
   if (!allBase62(random) || !allBase62(check)) return KeyShape::kOther;
-  // The checksum's digits read as a number (no string made): 62^6 > 2^32, so a wrong one that
-  // overflows 32 bits is simply unequal.
-  std::uint64_t written = 0;
-  for (char c : check)
-    written = written * 62 + static_cast<std::uint64_t>(kDigits[static_cast<unsigned char>(c)]);
-  return written == crc32(random) ? KeyShape::kValid : KeyShape::kBadChecksum;
+  return checksumMatches(check, random) ? KeyShape::kValid : KeyShape::kBadChecksum;
+}
+
+std::string frameSignedKey(std::string_view prefix, std::string_view jws) {
+  std::string key;
+  key.reserve(prefix.size() + jws.size() + 2 + kKeyChecksumChars);
+  key.append(prefix).push_back('_');
+  key.append(jws).push_back('_');
+  key.append(base62(crc32(jws), kKeyChecksumChars));
+  return key;
+}
+
+FramedKey unframeSignedKey(std::string_view value, std::string_view prefix) {
+  FramedKey out;
+  const std::size_t n = prefix.size();
+  if (n == 0 || value.size() < kMinFramedKeyLength || value.size() < n + 3 + kKeyChecksumChars ||
+      value.substr(0, n) != prefix || value[n] != '_')
+    return out;
+  // From here on the value claims to be framed: anything wrong with its tail is a bad checksum.
+  out.shape = KeyShape::kBadChecksum;
+  const std::size_t tail = value.size() - kKeyChecksumChars - 1;
+  const std::string_view check = value.substr(tail + 1);
+  if (value[tail] != '_' || !allBase62(check)) return out;
+  const std::string_view jws = value.substr(n + 1, tail - n - 1);
+  if (!checksumMatches(check, jws)) return out;
+  out.shape = KeyShape::kValid;
+  out.jws = jws;
+  return out;
+}
+
+FramedKey unframeSignedKeyAnyPrefix(std::string_view value) {
+  const std::size_t underscore = value.find('_');
+  if (underscore == std::string_view::npos || underscore > kMaxKeyPrefixLength) return {};
+  const std::string_view prefix = value.substr(0, underscore);
+  if (validateKeyPrefix(prefix)) return {};
+  return unframeSignedKey(value, prefix);
 }
 
 std::vector<KeyMatch> findFormattedKeys(std::string_view text, std::string_view prefix) {
@@ -145,9 +211,16 @@ std::vector<KeyMatch> findFormattedKeys(std::string_view text, std::string_view 
   for (std::size_t at = text.find(marker); at != std::string_view::npos;
        at = text.find(marker, at + 1)) {
     if (at > 0 && isWordChar(text[at - 1])) continue;
-    if (text.size() - at < length) break;
-    if (text.size() - at > length && isWordChar(text[at + length])) continue;
-    if (keyShape(text.substr(at, length), prefix) == KeyShape::kValid) out.push_back({at, length});
+    if (text.size() - at >= length &&
+        !(text.size() - at > length && isWordChar(text[at + length])) &&
+        keyShape(text.substr(at, length), prefix) == KeyShape::kValid) {
+      out.push_back({at, length});
+      continue;
+    }
+    if (const std::size_t framed = framedKeyLengthAt(text, at, prefix.size()); framed > 0) {
+      out.push_back({at, framed});
+      at += framed - 1;  // nothing inside a found key is another one
+    }
   }
   return out;
 }

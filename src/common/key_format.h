@@ -48,6 +48,36 @@ struct KeyMatch {
   std::size_t offset = 0;
   std::size_t length = 0;
 };
+// Both kinds: opaque keys and framed signed keys (below), in the order they occur.
 std::vector<KeyMatch> findFormattedKeys(std::string_view text, std::string_view prefix);
+
+// Signed keys framed for scanners ([apikey.issuer.tokenConfig] keyPrefix):
+// "<prefix>_<JWS>_<check>", <JWS> the compact JWS as signed (RFC 7515 section 7.1), <check> the
+// CRC-32 of the JWS text in 6 base62 characters as above. The frame is transport only: the JWS
+// inside is what is verified, cached, revoked and identified (jti). The JWS's base64url contains
+// '_' and '-', so the frame is read from both ends, never by splitting on '_': the prefix and its
+// '_' from the front (the configured prefix, known), the checksum and its '_' from the fixed-length
+// tail (7 characters). An unframed JWS is never taken for a framed one: its header is a JSON
+// object, whose base64url starts with 'e' (the '{'), so a prefix that does not start with 'e' (as
+// "mgw") cannot match it, and an issuer's `{"` header starts "eyJ", which no prefix (lower-case
+// letters and digits, then '_') matches either.
+inline constexpr std::size_t kMinFramedKeyLength = 65;  // longer than any opaque key (64)
+
+// "<prefix>_<jws>_<check>".
+std::string frameSignedKey(std::string_view prefix, std::string_view jws);
+
+struct FramedKey {
+  // kOther: not framed with this prefix (an unframed JWS, an opaque key, anything else);
+  // kValid: framed, jws is the JWS inside (a view into the value);
+  // kBadChecksum: starts with "<prefix>_" and is longer than any opaque key, but its tail is no
+  // "_<checksum>" of what it frames: mistyped, truncated or made up.
+  KeyShape shape = KeyShape::kOther;
+  std::string_view jws;
+};
+FramedKey unframeSignedKey(std::string_view value, std::string_view prefix);
+
+// The same for a value whose prefix is not known (`micro-gw token inspect`): the text before the
+// first '_' when it is a valid key prefix.
+FramedKey unframeSignedKeyAnyPrefix(std::string_view value);
 
 }  // namespace mgw

@@ -99,6 +99,9 @@ struct IssuerConfig {
   // keyStorePath) and how long `keystore rotate` publishes a new key before it signs (seconds).
   std::string keySetPath;
   std::int64_t rotationLeadTime = 24 * 3600;
+  // Issue 25 item 4: signed keys issued as "<[apikey] keyPrefix>_<JWS>_<checksum>"
+  // (common/key_format.h) so secret scanners recognise them. Off: WSO2 clients expect a bare JWT.
+  bool keyPrefix = false;
 };
 
 struct IssuerApi {

@@ -1149,6 +1149,18 @@ class Loader {
                readInt(v, w, i.rotationLeadTime, 0, 366LL * 24 * 3600,
                        "must be seconds from 0 to 31622400 (366 days)");
              }},
+            {"keyPrefix",
+             [&](const Value& v, const Where& w) {
+               // One prefix per gateway: a framed signed key carries [apikey] keyPrefix, so the
+               // gateway and `keys scan` know it whether or not the issuer frames keys now.
+               if (v.is_string() && v.as_string().str.find("${") == std::string::npos) {
+                 error(v, w,
+                       "must be true or false: signed keys are framed with [apikey] keyPrefix "
+                       "(set the prefix there)");
+                 return;
+               }
+               readBool(v, w, i.keyPrefix);
+             }},
         });
   }
 

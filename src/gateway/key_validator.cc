@@ -239,6 +239,14 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
   if (!ctx.bearer && keyShape(key, keyPrefix_) == KeyShape::kBadChecksum) return badChecksum();
   if (opaqueKeys_ && !ctx.bearer && key.size() <= kMaxOpaqueKeyLength)
     return validateOpaque(key, api, ctx, nowSeconds);
+  // A signed key framed as "<prefix>_<JWS>_<checksum>": the checksum first, then the JWS inside
+  // is the key from here on (cache, signature, jti). Whatever [apikey.issuer.tokenConfig]
+  // keyPrefix says now: keys issued framed or not keep working.
+  if (const FramedKey framed = unframeSignedKey(key, keyPrefix_);
+      framed.shape != KeyShape::kOther) {
+    if (framed.shape == KeyShape::kBadChecksum) return badChecksum();
+    key = framed.jws;
+  }
 
   ValidationResult out;
   auto refuse = [&out](Failure f, std::string reason, std::string description) {

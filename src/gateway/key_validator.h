@@ -67,7 +67,10 @@ class KeyValidator {
   //
   // First of all, a key of the scanner-recognisable format ([apikey] keyPrefix,
   // common/key_format.h) whose checksum is wrong is refused (kMalformedKey) without a lookup or a
-  // signature check.
+  // signature check. That holds for signed keys framed as "<prefix>_<JWS>_<checksum>"
+  // ([apikey.issuer.tokenConfig] keyPrefix) too; a framed key with a right checksum is the JWS
+  // inside from then on (cached, verified, revoked and identified by it), whether or not the
+  // issuer frames its keys now.
   //
   // A key of at most kMaxOpaqueKeyLength characters, when an opaque key index is set, is an opaque
   // key instead (SPEC section 8), checked in the same spirit:

@@ -254,7 +254,14 @@ OrRefusal<Reply> KeyManagement::revoke(RevokeRequest request) {
   return refuse(Failure::kInternalError, "unknown revocation form");
 }
 
-OrRefusal<Reply> KeyManagement::revokeSignedKey(const std::string& key) {
+OrRefusal<Reply> KeyManagement::revokeSignedKey(const std::string& value) {
+  // A framed key ("<prefix>_<JWS>_<checksum>", issue 25 item 4) is revoked by the JWS inside.
+  const FramedKey framed = unframeSignedKey(value, env_.config.opaqueKeys.keyPrefix);
+  if (framed.shape == KeyShape::kBadChecksum)
+    return refuse(Failure::kBadRequestBody,
+                  "apiKey has the shape of a prefixed signed key but its checksum is wrong: it was "
+                  "mistyped, truncated or changed; copy it again");
+  const std::string_view key = framed.shape == KeyShape::kValid ? framed.jws : value;
   token::VerifyResult verified =
       token::verifyToken(key, env_.trustedKeys, now_, env_.config.server.timestampSkewMs);
   if (verified.failure == Failure::kExpired) {
@@ -596,9 +603,14 @@ OrRefusal<Reply> KeyManagement::reportLeaked(LeakReport report) {
       } else if (found.failure != Failure::kNotFound) {
         action = "failed";
       }
+    } else if (const FramedKey framed = unframeSignedKey(item.token, prefix);
+               framed.shape == KeyShape::kBadChecksum) {
+      action = "bad_checksum";  // a framed signed key mangled: nothing to verify
     } else {
-      token::VerifyResult verified = token::verifyToken(item.token, env_.trustedKeys, now_,
-                                                        env_.config.server.timestampSkewMs);
+      // A framed signed key is reported by the JWS inside (its jti).
+      const std::string_view jws = framed.shape == KeyShape::kValid ? framed.jws : item.token;
+      token::VerifyResult verified =
+          token::verifyToken(jws, env_.trustedKeys, now_, env_.config.server.timestampSkewMs);
       if (verified.failure == Failure::kExpired) {
         action = "expired";
       } else if (verified.failure == Failure::kNone && !verified.claims.jti.empty()) {

@@ -96,7 +96,7 @@ class KeyManagement {
                                      throttle::PolicyLevel level) const;
   bool owns(const std::string& owner) const { return checkOwner(caller_, owner) == Failure::kNone; }
   nlohmann::json applicationJson(const store::ApplicationRecord& a) const;
-  OrRefusal<Reply> revokeSignedKey(const std::string& key);
+  OrRefusal<Reply> revokeSignedKey(const std::string& value);
   OrRefusal<Reply> revokeOpaqueValue(const std::string& value);
   OrRefusal<Reply> revokeByJti(const RevokeRequest& request);
   OrRefusal<Reply> revokeBySubject(const RevokeRequest& request);

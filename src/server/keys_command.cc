@@ -20,8 +20,9 @@ namespace {
 
 constexpr const char* kKeysUsage = R"(usage:
   micro-gw keys scan [--prefix P | --config PATH] PATH...
-      list this gateway's keys (format <prefix>_<random>_<checksum>, checksum verified) found in
-      the files under PATH; exit 1 when any is found
+      list this gateway's keys (opaque <prefix>_<random>_<checksum> and prefixed signed
+      <prefix>_<JWS>_<checksum>, checksum verified) found in the files under PATH; exit 1 when
+      any is found
   micro-gw keys stale --days N [--config PATH]
       list the opaque keys (and, with [apikey] trackLastUsed, signed keys' jtis) not used for N days
 )";
@@ -111,7 +112,8 @@ int scan(const std::vector<std::string>& args) {
     }
   }
   std::cerr << "micro-gw: keys scan: " << found << " key(s) of format " << prefix
-            << "_<random>_<checksum> in " << files << " file(s)\n";
+            << "_<random>_<checksum> or " << prefix << "_<JWS>_<checksum> in " << files
+            << " file(s)\n";
   return found > 0 ? 1 : 0;
 }
 

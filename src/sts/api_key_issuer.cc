@@ -5,6 +5,7 @@
 
 #include "common/crypto_util.h"
 #include "common/ip_matcher.h"
+#include "common/key_format.h"
 #include "common/referer_matcher.h"
 
 namespace mgw::sts {
@@ -124,7 +125,9 @@ ParseResult parseIssueRequest(std::string_view body) {
 
 ApiKeyIssuer::ApiKeyIssuer(const config::Config& config,
                            std::shared_ptr<const token::SigningKey> signingKey)
-    : issuer_(config.tokenIssuer), issuerApis_(config.issuerApis) {
+    : issuer_(config.tokenIssuer),
+      framePrefix_(config.tokenIssuer.keyPrefix ? config.opaqueKeys.keyPrefix : ""),
+      issuerApis_(config.issuerApis) {
   std::vector<token::SigningKeyEntry> one;
   if (signingKey) one.push_back({config.tokenIssuer.certificateAlias, "", 0, 0, {}, signingKey});
   keys_ = std::make_shared<const token::SigningKeySet>(std::move(one), 0, 0);
@@ -132,7 +135,10 @@ ApiKeyIssuer::ApiKeyIssuer(const config::Config& config,
 
 ApiKeyIssuer::ApiKeyIssuer(std::shared_ptr<const token::SigningKeySet> keys,
                            const config::Config& config)
-    : issuer_(config.tokenIssuer), issuerApis_(config.issuerApis), keys_(std::move(keys)) {}
+    : issuer_(config.tokenIssuer),
+      framePrefix_(config.tokenIssuer.keyPrefix ? config.opaqueKeys.keyPrefix : ""),
+      issuerApis_(config.issuerApis),
+      keys_(std::move(keys)) {}
 
 std::vector<token::AllowedApi> ApiKeyIssuer::apisFor(
     const std::optional<std::vector<std::string>>& userApis) const {
@@ -233,7 +239,14 @@ IssuedKey ApiKeyIssuer::issue(const std::string& user,
     secureWipe(*key);
     return out;
   }
-  out.apiKey = std::move(*key);
+  if (framePrefix_.empty()) {
+    out.apiKey = std::move(*key);
+  } else {
+    // Framed for secret scanners (issue 25 item 4); the JWS inside is unchanged, so its size
+    // bound above is what the gateway checks after taking the frame off.
+    out.apiKey = frameSignedKey(framePrefix_, *key);
+    secureWipe(*key);
+  }
   out.expiresIn = validity;
   out.jti = claims["jti"].get<std::string>();
   return out;

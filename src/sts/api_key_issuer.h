@@ -48,7 +48,7 @@ ParseResult parseIssueRequest(std::string_view body);
 struct IssuedKey {
   Failure failure = Failure::kNone;
   std::string description;
-  std::string apiKey;
+  std::string apiKey;  // the JWS, or framed "<prefix>_<JWS>_<checksum>" (tokenConfig keyPrefix)
   std::optional<std::int64_t> expiresIn;
   std::string jti;
 };
@@ -71,6 +71,7 @@ class ApiKeyIssuer {
 
  private:
   config::IssuerConfig issuer_;
+  std::string framePrefix_;  // [apikey] keyPrefix when keys are framed (tokenConfig keyPrefix)
   std::vector<config::IssuerApi> issuerApis_;
   std::shared_ptr<const token::SigningKeySet> keys_;
 };

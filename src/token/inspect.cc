@@ -1,5 +1,6 @@
 #include "token/inspect.h"
 
+#include "common/key_format.h"
 #include "token/iso_time.h"
 #include "token/jws.h"
 
@@ -12,6 +13,18 @@ std::string inspectToken(std::string_view token, bool* ok) {
     token.remove_suffix(1);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
 
+  // A key framed for secret scanners ("<prefix>_<JWS>_<checksum>", issue 25 item 4): the JWS.
+  std::string framing;
+  const FramedKey framed = unframeSignedKeyAnyPrefix(token);
+  if (framed.shape == KeyShape::kBadChecksum)
+    return "malformed key: it has a key prefix but its checksum is wrong (mistyped, truncated or "
+           "changed)\n";
+  if (framed.shape == KeyShape::kValid) {
+    framing = "framed: " + std::string(token.substr(0, token.find('_'))) +
+              "_<JWS>_<checksum> (checksum right)\n";
+    token = framed.jws;
+  }
+
   Failure failure = Failure::kNone;
   std::string reason;
   std::optional<ParsedJws> jws = parseCompact(token, &failure, &reason);
@@ -21,7 +34,7 @@ std::string inspectToken(std::string_view token, bool* ok) {
   auto pretty = [](const nlohmann::json& j) {
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   };
-  std::string out = "NOT VERIFIED: decoded without checking the signature\n";
+  std::string out = "NOT VERIFIED: decoded without checking the signature\n" + framing;
   out += "header:\n" + pretty(jws->header) + "\n";
   out += "claims:\n" + pretty(jws->payload) + "\n";
   std::string times;

@@ -288,6 +288,38 @@ class Http2AnswersTest(Http2Base):
         reply = harness.raw_request(self.gw.http_port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertEqual(reply.status, 200)
 
+    def test_hsts_on_every_h2_tls_answer_and_never_on_h2c(self):
+        # RFC 6797 section 7.2: Strict-Transport-Security over TLS only. The HTTP/2 session formats
+        # the value once per connection; every final answer of the connection must carry it:
+        # proxied, refused by the gateway, answered locally, not found, on several streams at once.
+        paths = [("/echoapi/1.0.0/hsts", [("apikey", self.key)]),
+                 ("/echoapi/1.0.0/hsts", [("apikey", "not-a-key")]),
+                 ("/health", []), ("/no/such/api", []), ("/echoapi/1.0.0/again", [("apikey", self.key)])]
+        for tls in (True, False):
+            with self.subTest(tls=tls):
+                c = RawH2(self.gw.https_port if tls else self.gw.http_port, tls=tls)
+                authority = f"127.0.0.1:{self.gw.https_port if tls else self.gw.http_port}"
+                sids = []
+                for path, extra in paths:
+                    headers = [(":method", "GET"), (":scheme", "https" if tls else "http"), (":path", path),
+                               (":authority", authority)] + extra
+                    sids.append(c.request(headers))
+                self.assertTrue(c.pump(lambda ev: all(c.response_of(s)[2] for s in sids)))
+                statuses = []
+                for sid in sids:
+                    heads = [dict(e.headers) for e in c.events
+                             if isinstance(e, h2.events.ResponseReceived) and e.stream_id == sid]
+                    self.assertEqual(len(heads), 1, sid)
+                    statuses.append(int(heads[0][":status"]))
+                    if tls:
+                        self.assertEqual(heads[0].get("strict-transport-security"), "max-age=31536000",
+                                         f"stream {sid} ({statuses[-1]})")
+                    else:
+                        self.assertNotIn("strict-transport-security", heads[0], f"h2c stream {sid}")
+                self.assertEqual(statuses[:2], [200, 401])
+                self.assertEqual(statuses[4], 200)
+                c.close()
+
     def test_streams_run_concurrently(self):
         # Two streams on one connection: a slow one does not hold a quick one back.
         c = RawH2(self.gw.http_port)

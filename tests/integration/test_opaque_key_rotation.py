@@ -48,6 +48,28 @@ def python_key(prefix="mgw"):
     return f"{prefix}_{random}_{base62(zlib.crc32(random.encode()), 6)}"
 
 
+def assert_scan_finds(test, keys, contexts, others=""):
+    """Writes each key into a file of a folder tree in one of contexts (str.format patterns), and
+    others into one more file; `micro-gw keys scan` of the folder must list each key once, masked,
+    and nothing else."""
+    with tempfile.TemporaryDirectory() as d:
+        for i, key in enumerate(keys):
+            sub = os.path.join(d, f"dir{i % 3}")
+            os.makedirs(sub, exist_ok=True)
+            with open(os.path.join(sub, f"f{i}.txt"), "w") as f:
+                f.write("noise line\n" + contexts[i % len(contexts)].format(key))
+        with open(os.path.join(d, "others.txt"), "w") as f:
+            f.write(others)
+        r = subprocess.run([harness.MGW_BINARY, "keys", "scan", d], capture_output=True, text=True,
+                           timeout=60)
+        test.assertEqual(r.returncode, 1, r.stderr)
+        lines = r.stdout.splitlines()
+        test.assertEqual(len(lines), len(keys), r.stdout)
+        for key in keys:
+            test.assertNotIn(key, r.stdout)  # never the whole value
+            test.assertTrue(any(l.endswith(key[:8] + "..." + key[-4:]) for l in lines), key)
+
+
 def metric(gw, name):
     with urllib.request.urlopen(f"http://127.0.0.1:{gw.metrics_port}/metrics", timeout=10) as r:
         text = r.read().decode()
@@ -122,22 +144,8 @@ class KeyRotationTest(LifecycleBase):
         keys = [self.create_key(auth=ALICE, name=f"scan {i}")["apiKey"] for i in range(25)]
         # And keys made here by the README's recipe (zlib's CRC-32, base62): the format is what it says.
         keys += [python_key() for _ in range(75)]
-        with tempfile.TemporaryDirectory() as d:
-            contexts = ["API_KEY={}\n", '{{"apikey": "{}"}}\n', "curl -H 'apikey: {}' https://x\n",
-                        "https://api.example/?apikey={}&x=1\n", "  key: {}\n"]
-            for i, key in enumerate(keys):
-                sub = os.path.join(d, f"dir{i % 3}")
-                os.makedirs(sub, exist_ok=True)
-                with open(os.path.join(sub, f"f{i}.txt"), "w") as f:
-                    f.write("noise line\n" + contexts[i % len(contexts)].format(key))
-            r = subprocess.run([harness.MGW_BINARY, "keys", "scan", d], capture_output=True, text=True,
-                               timeout=60)
-            self.assertEqual(r.returncode, 1, r.stderr)
-            lines = r.stdout.splitlines()
-            self.assertEqual(len(lines), len(keys), r.stdout)
-            for key in keys:
-                self.assertNotIn(key, r.stdout)  # never the whole value
-                self.assertTrue(any(l.endswith(key[:8] + "..." + key[-4:]) for l in lines), key)
+        assert_scan_finds(self, keys, ["API_KEY={}\n", '{{"apikey": "{}"}}\n', "curl -H 'apikey: {}' https://x\n",
+                                       "https://api.example/?apikey={}&x=1\n", "  key: {}\n"])
         # The repository's own tree: no false positive (tests write their vectors split).
         src = os.environ["MGW_SOURCE_DIR"]
         tracked = subprocess.run(["git", "-C", src, "ls-files", "-z"], capture_output=True, timeout=60)

@@ -93,6 +93,80 @@ TEST(KeyFormatTest, FindsKeysInTextOnlyWithTheirChecksumAndOnWordBoundaries) {
   for (const auto& m : found) EXPECT_EQ(text.substr(m.offset, m.length), key);
 }
 
+// --- signed keys framed as "<prefix>_<JWS>_<checksum>" ---
+
+// Not a real key: a JWS-shaped text whose signature part has '_' and '-', as base64url may.
+const std::string kJws =
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImJhbGxlcmluYSJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl_-x";
+
+TEST(KeyFormatTest, AFramedSignedKeyVector) {
+  // zlib.crc32(kJws) in base62, 6 characters (README's recipe).
+  const std::string framed = frameSignedKey("mgw", kJws);
+  EXPECT_EQ(framed,
+            "mgw"
+            "_" +
+                kJws + "_1sXVCC");
+  const FramedKey f = unframeSignedKey(framed, "mgw");
+  EXPECT_EQ(f.shape, KeyShape::kValid);
+  EXPECT_EQ(f.jws, kJws);  // read from both ends: the JWS's own '_' and '-' do not matter
+  EXPECT_EQ(unframeSignedKeyAnyPrefix(framed).jws, kJws);
+  EXPECT_EQ(unframeSignedKey(frameSignedKey("acme2", kJws), "acme2").jws, kJws);
+  // Longer than any opaque key, so the two formats never meet.
+  EXPECT_GE(framed.size(), kMinFramedKeyLength);
+  EXPECT_EQ(keyShape(framed, "mgw"), KeyShape::kOther);
+}
+
+TEST(KeyFormatTest, AFramedKeyWithAWrongChecksumOrTruncatedIsABadChecksum) {
+  const std::string framed = frameSignedKey("mgw", kJws);
+  // Every changed character after the prefix: in the JWS, in the checksum or its '_'.
+  for (std::size_t i = 4; i < framed.size(); ++i) {
+    std::string mangled = framed;
+    mangled[i] = framed[i] == 'a' ? 'b' : 'a';
+    EXPECT_EQ(unframeSignedKey(mangled, "mgw").shape, KeyShape::kBadChecksum) << i;
+  }
+  for (std::size_t cut = 1; cut <= 10; ++cut)  // truncated: the tail is no checksum any more
+    EXPECT_EQ(unframeSignedKey(framed.substr(0, framed.size() - cut), "mgw").shape,
+              KeyShape::kBadChecksum)
+        << cut;
+  EXPECT_EQ(unframeSignedKey(framed + "x", "mgw").shape, KeyShape::kBadChecksum);
+  EXPECT_EQ(unframeSignedKeyAnyPrefix(framed.substr(0, framed.size() - 1)).shape,
+            KeyShape::kBadChecksum);
+}
+
+TEST(KeyFormatTest, OtherValuesAreNotFramed) {
+  const std::string framed = frameSignedKey("mgw", kJws);
+  EXPECT_EQ(unframeSignedKey(framed, "acme").shape, KeyShape::kOther);  // another prefix
+  EXPECT_EQ(unframeSignedKey(framed, "mg").shape, KeyShape::kOther);    // no '_' after it
+  EXPECT_EQ(unframeSignedKey(kJws + ".padding-to-be-long-enough-000000", "mgw").shape,
+            KeyShape::kOther);  // an unframed JWS
+  EXPECT_EQ(unframeSignedKey(formattedKeyFromBytes("mgw", bytes0to31()), "mgw").shape,
+            KeyShape::kOther);  // an opaque key
+  EXPECT_EQ(unframeSignedKey("mgw"
+                             "_a.b.c_3L9Q5d",
+                             "mgw")
+                .shape,
+            KeyShape::kOther);  // as short as an opaque key: never framed
+  EXPECT_EQ(unframeSignedKeyAnyPrefix(kJws + "_1sXVCC").shape, KeyShape::kOther);
+  EXPECT_EQ(unframeSignedKeyAnyPrefix("Mgw_" + kJws + "_1sXVCC").shape, KeyShape::kOther);
+}
+
+TEST(KeyFormatTest, FindsFramedSignedKeysBesideOpaqueKeys) {
+  const std::string framed = frameSignedKey("mgw", kJws);
+  const std::string opaque = formattedKeyFromBytes("mgw", bytes0to31());
+  std::string mangled = framed;
+  mangled[30] = mangled[30] == 'x' ? 'y' : 'x';
+  // Followed by what ends a token in text: a quote, '&', '.', '-', '_', a newline, the end.
+  const std::string text = "Authorization: Bearer " + framed + "\n{\"k\": \"" + framed +
+                           "\", \"o\": \"" + opaque + "\"}\n?apikey=" + framed + "&x=1\nkey " +
+                           framed + ".\n" + framed + "-x " + framed + "_y\nbad " + mangled + "\nx" +
+                           framed + "\n" + framed + "z\n" + framed;
+  auto found = findFormattedKeys(text, "mgw");
+  ASSERT_EQ(found.size(), 8u);
+  EXPECT_EQ(found[0].offset, 22u);
+  for (std::size_t i = 0; i < found.size(); ++i)
+    EXPECT_EQ(text.substr(found[i].offset, found[i].length), i == 2 ? opaque : framed) << i;
+}
+
 TEST(KeyFormatTest, Prefixes) {
   EXPECT_FALSE(validateKeyPrefix("mgw"));
   EXPECT_FALSE(validateKeyPrefix("acme2"));

@@ -414,6 +414,20 @@ TEST(Errors, BadAlgorithm) {
                               "must be one of RS256, ES256, EdDSA");
 }
 
+TEST(Errors, SignedKeyPrefixIsASwitchForTheOnePrefix) {
+  EXPECT_FALSE(loaded("").tokenIssuer.keyPrefix);  // off: WSO2 clients expect a bare JWT
+  const Config on =
+      loaded("[apikey]\nkeyPrefix = \"acme\"\n[apikey.issuer.tokenConfig]\nkeyPrefix = true\n");
+  EXPECT_TRUE(on.tokenIssuer.keyPrefix);
+  EXPECT_EQ(on.opaqueKeys.keyPrefix, "acme");
+  LoadError e = onlyError(load("[apikey.issuer.tokenConfig]\nkeyPrefix = \"mgw\"\n"));
+  EXPECT_EQ(e.line, 2);
+  EXPECT_NE(
+      e.toString().find("must be true or false: signed keys are framed with [apikey] keyPrefix"),
+      std::string::npos)
+      << e.toString();
+}
+
 TEST(Errors, BadPasswordFormatIsNotEchoed) {
   LoadError e = onlyError(load("[b7a.users.bob]\npassword = \"hunter2\"\n"));
   EXPECT_EQ(e.line, 2);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/key_format.h"
 #include "token/keys.h"
 
 namespace mgw::sts {
@@ -95,6 +96,24 @@ TEST_F(StsServiceTest, TheBareKeyUnlessJsonIsWanted) {
                        body["apiKey"].get_ref<const std::string&>().end(), '.'),
             2);
   EXPECT_EQ(body["tier"], "Bronze");  // the user's own tier
+}
+
+TEST_F(StsServiceTest, KeysAreFramedWithTheKeyPrefixWhenConfigured) {
+  // Off by default (WSO2 clients expect a bare JWT).
+  const std::string bare = std::get<IssueReply>(issue("")).body;
+  EXPECT_TRUE(bare.starts_with("eyJ")) << bare;
+  EXPECT_EQ(unframeSignedKey(bare, "mgw").shape, KeyShape::kOther);
+
+  config_.tokenIssuer.keyPrefix = true;
+  config_.opaqueKeys.keyPrefix = "acme";
+  const std::string framed = std::get<IssueReply>(issue("")).body;
+  ASSERT_TRUE(framed.starts_with("acme_eyJ")) << framed;
+  const FramedKey inside = unframeSignedKey(framed, "acme");
+  ASSERT_EQ(inside.shape, KeyShape::kValid);
+  EXPECT_EQ(std::count(inside.jws.begin(), inside.jws.end(), '.'), 2);
+  // The JSON answer too, with the jti of the JWS inside.
+  const json body = json::parse(std::get<IssueReply>(issue("", true)).body);
+  EXPECT_EQ(unframeSignedKey(body["apiKey"].get<std::string>(), "acme").shape, KeyShape::kValid);
 }
 
 TEST_F(StsServiceTest, BadBodiesAndBroaderTiersAreRefused) {

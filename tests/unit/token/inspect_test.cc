@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/key_format.h"
 #include "token_test_util.h"
 
 namespace mgw::token {
@@ -44,6 +45,20 @@ TEST(Inspect, RendersEveryNumericDate) {
       std::string::npos)
       << text;
   EXPECT_EQ(text.rfind("NOT VERIFIED: decoded without checking the signature\n", 0), 0u);
+}
+
+TEST(Inspect, AFramedKeyIsReadThroughItsFrame) {
+  const std::string jws = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLCJqdGkiOiJqdGktNDIifQ.AAAA";
+  const std::string framed = frameSignedKey("acme", jws);
+  bool ok = false;
+  const std::string text = inspectToken(framed, &ok);
+  EXPECT_TRUE(ok);
+  EXPECT_NE(text.find("framed: acme_<JWS>_<checksum> (checksum right)\n"), std::string::npos);
+  EXPECT_NE(text.find("\"jti\": \"jti-42\""), std::string::npos) << text;
+  EXPECT_EQ(text.find(framed), std::string::npos);  // never the key itself
+  const std::string truncated = inspectToken(framed.substr(0, framed.size() - 1), &ok);
+  EXPECT_FALSE(ok);
+  EXPECT_NE(truncated.find("checksum is wrong"), std::string::npos) << truncated;
 }
 
 TEST(Inspect, MalformedInputGetsAPreciseError) {
