@@ -87,16 +87,13 @@ def portal_config(backend, workdir):
     path = os.path.join(workdir, "shop.yaml")
     with open(path, "w") as f:
         f.write(shop_definition(backend))
-    return base_config(backend, issuer_apis=[("PizzaShackAPI", "1.0.0"), ("EchoAPI", "*"),
-                                             ("ShopAPI", "1.0.0")]) + f"""
+    issuer_apis = [("PizzaShackAPI", "1.0.0"), ("EchoAPI", "*"), ("ShopAPI", "1.0.0")]
+    return base_config(backend, issuer_apis, extra=f'\n[apis]\ndefinitions = ["{path}"]\n') + f"""
 [b7a.users.alice]
 password = "{shipped_admin_hash()}"
 
 [authentication]
 maxFailures = 3
-
-[apis]
-definitions = ["{path}"]
 
 [[apis.api]]
 name = "HiddenAPI"
@@ -491,7 +488,7 @@ class PortalBrowserTest(PortalTestCase):
         # A grace period the gateway refuses (a page older than a lowered maximum): its words next
         # to the field, and nothing changed.
         select = self.xss_row().find_element(By.CSS_SELECTOR, "select[id^='grace-']")
-        d.execute_script("arguments[0].add(new Option('old value: 7 days more', '604800'));"
+        d.execute_script("arguments[0].add(new Option('grace: 7 days', '604800'));"
                          "arguments[0].value = '604800';", select)
         self.xss_row().find_element(By.CSS_SELECTOR, "button[aria-label^='Regenerate']").click()
         error_id = select.get_attribute("aria-describedby")

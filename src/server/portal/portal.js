@@ -35,8 +35,8 @@ function nowSeconds() {
 }
 
 // The grace periods offered on regenerate: those up to the gateway's [apikey] maxGracePeriodSeconds.
-const GRACE_PERIODS = [[0, 'old value stops now'], [3600, 'old value: 1 hour more'],
-  [86400, 'old value: 1 day more'], [7 * 86400, 'old value: 7 days more']];
+const GRACE_PERIODS = [[0, 'no grace period'], [3600, 'grace: 1 hour'], [86400, 'grace: 1 day'],
+  [7 * 86400, 'grace: 7 days']];
 
 function status(message) {
   $('status').textContent = message;
@@ -236,7 +236,7 @@ function regenerateControls(k) {
   const grace = el('select', { id: graceId, 'aria-describedby': errorId },
     ...GRACE_PERIODS.filter(([seconds]) => seconds <= max).map(([seconds, label]) => el('option', { value: String(seconds), text: label })));
   return [
-    el('label', { for: graceId, class: 'visually-hidden', text: 'Grace period of the old value when key ' + k.name + ' is regenerated' }),
+    el('label', { for: graceId, class: 'visually-hidden', text: 'How long the old value of key ' + k.name + ' keeps working once regenerated' }),
     grace,
     el('button', { type: 'button', 'aria-label': 'Regenerate key ' + k.name, onclick: () => regenerate(k, grace, errorId) }, 'Regenerate'),
     el('p', { class: 'error', id: errorId, role: 'alert' }),
