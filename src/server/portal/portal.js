@@ -1,8 +1,8 @@
 // micro-gw developer portal: plain JavaScript, no framework, no build step. Talks only to the JSON
 // endpoints the README documents (/apikey, /apikeys, /applications, /apikey/revoke,
-// /apikey/apis/definition) plus /portal/session. Every value from the gateway is put in the page as text (textContent, never
-// innerHTML). A key value lives only in the one-time box: never in a URL, the page's storage or
-// the console.
+// /apikey/apis/definition) plus /portal/session. Every value from the gateway is put in the page
+// as text (textContent, never innerHTML). A key value lives only in the one-time box: never in a
+// URL, the page's storage or the console.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
