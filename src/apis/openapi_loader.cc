@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "apis/definition_reader.h"
+#include "apis/public_definition.h"
+#include "apis/schema_reader.h"
 #include "common/endpoint_url.h"
 #include "common/syntax.h"
 #include "gateway/cors.h"
@@ -68,7 +70,15 @@ std::optional<Loaded> loadFile(const std::string& file, std::vector<ApiLoadError
     return std::nullopt;
   }
   try {
-    return readDefinition(r, root);
+    auto loaded = readDefinition(r, root);
+    if (loaded) {
+      // What clients may read of it (GET /apikey/apis/definition), made once here.
+      std::string why;
+      if (auto document = yamlToJson(root, &why))
+        loaded->api.publicDefinition = std::make_shared<const std::string>(
+            publicDefinition(std::move(*document), loaded->api).dump());
+    }
+    return loaded;
   } catch (const YAML::Exception& e) {
     // A shape yaml-cpp refuses to convert (e.g. a non-scalar map key): still a located load error.
     r.error("", std::string("unexpected document structure: ") + e.what());
@@ -230,6 +240,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.connectTimeoutSeconds = in.connectTimeoutSeconds;
   api.source = configFile + ":" + std::to_string(in.line);
   api.corsConfig = in.cors;
+  api.publicDefinition = std::make_shared<const std::string>(generatedDefinition(api).dump());
   return api;
 }
 

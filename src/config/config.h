@@ -266,6 +266,9 @@ struct OpaqueKeysConfig {
   std::int64_t maxGracePeriodSeconds = 7 * 24 * 3600;
   // Signed keys: record when each jti was last used (off: signed keys stay stateless).
   bool trackLastUsed = false;
+  // How often the noted last uses are written to the store (one transaction each time); read at
+  // start.
+  int lastUsedWriteSeconds = 60;
   // A key this close to its expiry gets an API-Key-Expires response header; 0 = never.
   int expiryWarningDays = 7;
   // Basic-auth users (besides admins) who may call POST /apikeys/leaked and nothing else of it.

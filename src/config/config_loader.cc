@@ -1099,6 +1099,11 @@ class Loader {
              }},
             {"trackLastUsed",
              [&](const Value& v, const Where& w) { readBool(v, w, c.opaqueKeys.trackLastUsed); }},
+            {"lastUsedWriteSeconds",
+             [&](const Value& v, const Where& w) {
+               readInt(v, w, c.opaqueKeys.lastUsedWriteSeconds, 1, 3600,
+                       "must be 1 to 3600 seconds");
+             }},
             {"expiryWarningDays",
              [&](const Value& v, const Where& w) {
                readInt(v, w, c.opaqueKeys.expiryWarningDays, 0, 3650,

@@ -153,6 +153,9 @@ struct ApiDefinition {
   std::optional<bool> ownResponseValidation;
   bool requestValidation = false;
   bool responseValidation = false;
+  // What GET /apikey/apis/definition serves (apis/public_definition.h): the loaded document as
+  // JSON text without extensions and backend addresses, or the one generated for [[apis.api]].
+  std::shared_ptr<const std::string> publicDefinition;
 };
 
 }  // namespace mgw::gateway

@@ -167,8 +167,9 @@ int runGateway(const RunOptions& options) {
   ReadinessInputs readiness;
   observability::metrics().setEnabled(config->observability.metricsPort != -1);
   lifecycle->startPurger(std::chrono::hours(1));
-  // Last use of keys (issue 25): at most one store write per key per minute.
-  lifecycle->startUseWriter(std::chrono::seconds(60));
+  // Last use of keys (issue 25): at most one store write per key per minute, the noted uses
+  // written every [apikey] lastUsedWriteSeconds.
+  lifecycle->startUseWriter(std::chrono::seconds(config->opaqueKeys.lastUsedWriteSeconds));
 
   // [cluster] (SPEC section 14): other nodes' changes are applied before this node serves.
   std::shared_ptr<cluster::ClusterNode> clusterNode;

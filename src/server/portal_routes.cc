@@ -126,10 +126,9 @@ std::optional<std::string> sessionToken(const message::HttpRequest& request) {
 nlohmann::json sessionInfo(const RuntimeState& state, const auth::AuthOutcome& user,
                            const auth::PortalSession& session, const PortalSessions& sessions) {
   nlohmann::json apis = nlohmann::json::array();
-  std::optional<std::vector<token::AllowedApi>> mayHave;
-  if (state.issuer) mayHave = state.issuer->apisFor(user.apis);
+  const auto mayHave = apisOpenTo(state, user);
   for (const auto& api : state.router->apis()) {
-    if (mayHave && !sts::apiCovered(*mayHave, api.name, api.version)) continue;
+    if (!isApiOpen(mayHave, api)) continue;
     nlohmann::json a{{"name", api.name},
                      {"version", api.version},
                      {"context", api.context},
@@ -156,6 +155,7 @@ nlohmann::json sessionInfo(const RuntimeState& state, const auth::AuthOutcome& u
           {"expiresAt", session.expiresAt},
           {"tier", tier},
           {"signedKeys", state.issuer != nullptr},
+          {"maxGracePeriodSeconds", state.config.opaqueKeys.maxGracePeriodSeconds},
           {"apis", std::move(apis)},
           {"applicationTiers", std::move(applicationTiers)},
           {"subscriptionTiers", std::move(subscriptionTiers)}};

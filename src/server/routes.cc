@@ -52,7 +52,8 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
     res.setContent("{\"status\":\"UP\"}", "application/json");
     return reply(std::move(res));
   }
-  const bool stsPath = path == "/apikey" || path == "/.well-known/jwks.json";
+  const bool stsPath =
+      path == "/apikey" || path == "/.well-known/jwks.json" || path == kApiDefinitionPath;
   if (!request.tls && (stsPath || isLifecyclePath(path) ||
                        (isPortalPath(path) && portalEnabled(context_.state()->config)))) {
     // Passwords never travel in clear text: the STS and key management exist on HTTPS only.
@@ -60,7 +61,8 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
                                      "this endpoint is served on the HTTPS listener only"));
   }
   if (request.tls) {
-    if (path == "/apikey" || isLifecyclePath(path) || path == "/portal/session") {
+    if (path == "/apikey" || isLifecyclePath(path) || path == "/portal/session" ||
+        path == kApiDefinitionPath) {
       // CSRF (sts/cross_site.h): judged on the head, before the body is read or a password
       // checked.
       const auto state = context_.state();
@@ -87,6 +89,7 @@ message::Decision Dispatcher::decide(message::HttpRequest& request) {
                      "application/json");
       return reply(std::move(res));
     }
+    if (path == kApiDefinitionPath && method == "GET") return runLocal(context_, apiDefinition, "");
     std::string id;
     if (RouteHandler handler = findLifecycleRoute(method, path, &id))
       return runLocal(context_, handler, std::move(id));

@@ -3,8 +3,10 @@
 // handler (on the worker pool when it blocks), or to forward to a backend.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/user_store.h"
 #include "common/refusal.h"
@@ -12,6 +14,7 @@
 #include "message/handler.h"
 #include "message/http_message.h"
 #include "server/server_context.h"
+#include "token/jws.h"
 
 namespace mgw::server {
 
@@ -56,6 +59,17 @@ message::Decision runLocal(ServerContext& context, RouteHandler handler, std::st
 
 // GET or POST /apikey (sts_routes.cc).
 OrRefusal<HttpResponse> issueApiKey(ServerContext& context, const RouteRequest& req);
+// GET /apikey/apis/definition?name=N&version=V (definition_routes.cc): the API's definition as
+// its clients may read it (apis/public_definition.h).
+OrRefusal<HttpResponse> apiDefinition(ServerContext& context, const RouteRequest& req);
+inline constexpr std::string_view kApiDefinitionPath = "/apikey/apis/definition";
+// The APIs a user may put in a key (the issuer's list narrowed by the user's), or nullopt when no
+// issuer narrows them; isApiOpen says whether api is one of them. The portal lists these APIs and
+// GET /apikey/apis/definition serves only their definitions.
+std::optional<std::vector<token::AllowedApi>> apisOpenTo(const RuntimeState& state,
+                                                         const auth::AuthOutcome& user);
+bool isApiOpen(const std::optional<std::vector<token::AllowedApi>>& open,
+               const gateway::ApiDefinition& api);
 // The key management route for method and path, or null; *id gets the {id} segment.
 RouteHandler findLifecycleRoute(std::string_view method, std::string_view path, std::string* id);
 // True when the path belongs to the key management API (any method).

@@ -11,6 +11,7 @@ cross-site form post from a page on another origin, clickjacking headers, the co
 sign-out, wrong-password throttling shared with /apikey.
 """
 import base64
+import calendar
 import http.server
 import json
 import os
@@ -29,7 +30,7 @@ try:
     from selenium.webdriver.chrome.service import Service as ChromeService
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:  # the curl tests still run; the browser test says what is missing
     webdriver = None
 
@@ -38,13 +39,72 @@ XSS = "<img src=x onerror=\"window.__xss=1\">'\"<script>window.__xss=2</script>"
 COOKIE = "__Host-mgw-portal"
 
 
-def portal_config(backend):
-    return base_config(backend) + f"""
+BACKEND_PASSWORD = "backend-Secret-4711"
+MAX_GRACE = 86400  # [apikey] maxGracePeriodSeconds: the portal offers none, 1 hour and 1 day
+
+
+def shop_definition(backend):
+    """An OpenAPI 3 definition with what must never reach a client: backend credentials in x-wso2-*
+    extensions, backend addresses in servers; and names that only look like extensions."""
+    return f"""openapi: 3.0.3
+info: {{title: ShopAPI, version: 1.0.0, x-wso2-owner: internal-team}}
+servers: [{{url: "http://internal-backend.example:8080/v1"}}]
+x-wso2-basePath: /shop/1.0.0
+x-wso2-production-endpoints:
+  urls: ["{backend.url}/echo"]
+  securityConfig: {{type: basic, username: shopuser, password: "{BACKEND_PASSWORD}"}}
+x-wso2-sandbox-endpoints: {{$ref: "#/x-wso2-endpoints/sandboxEp"}}
+x-wso2-endpoints:
+  - sandboxEp:
+      urls: ["{backend.sandbox_url}/echo"]
+      securityConfig: {{type: basic, username: sandboxuser, password: "{BACKEND_PASSWORD}-sandbox"}}
+x-mgw-subscription-required: false
+security: [{{shopKey: []}}]
+components:
+  securitySchemes:
+    shopKey: {{type: apiKey, in: header, name: x-shop-key}}
+paths:
+  /menu:
+    servers: [{{url: "http://internal-menu.example:9000"}}]
+    get:
+      x-wso2-production-endpoints: {{urls: ["{backend.url}/echo"], securityConfig: {{type: basic, username: op, password: "{BACKEND_PASSWORD}-op"}}}}
+      responses:
+        "200":
+          description: the menu
+          headers:
+            X-Rate-Limit: {{schema: {{type: integer}}}}
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  x-total: {{type: integer}}
+              example: {{x-keep: 1}}
+"""
+
+
+def portal_config(backend, workdir):
+    path = os.path.join(workdir, "shop.yaml")
+    with open(path, "w") as f:
+        f.write(shop_definition(backend))
+    issuer_apis = [("PizzaShackAPI", "1.0.0"), ("EchoAPI", "*"), ("ShopAPI", "1.0.0")]
+    return base_config(backend, issuer_apis, extra=f'\n[apis]\ndefinitions = ["{path}"]\n') + f"""
 [b7a.users.alice]
 password = "{shipped_admin_hash()}"
 
 [authentication]
 maxFailures = 3
+
+[[apis.api]]
+name = "HiddenAPI"
+version = "1.0.0"
+context = "/hidden/1.0.0"
+production = "{backend.url}/echo"
+
+[apikey]
+maxGracePeriodSeconds = {MAX_GRACE}
+# Last use is stored every second (default 60), so the browser sees it at once.
+lastUsedWriteSeconds = 1
 """
 
 
@@ -86,7 +146,7 @@ class PortalTestCase(GatewayTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.backend = cls.start(Backend(cls.workdir))
-        cls.gw = cls.start(MicroGw(cls.workdir, portal_config(cls.backend)))
+        cls.gw = cls.start(MicroGw(cls.workdir, portal_config(cls.backend, cls.workdir)))
 
 
 class PortalHttpTest(PortalTestCase):
@@ -182,6 +242,74 @@ class PortalHttpTest(PortalTestCase):
         basic = "Basic " + base64.b64encode(b"alice:admin").decode()
         self.assertEqual(curl(self.gw.https("/apikey"), headers=[f"Authorization: {basic}"]).status, 429)
 
+    def definition(self, query, headers=None):
+        auth = [f"Authorization: {ADMIN_BASIC}"] if headers is None else headers
+        return curl(self.gw.https("/apikey/apis/definition" + query), headers=auth)
+
+    def test_api_definition_without_secrets_or_backends(self):
+        r = self.definition("?name=ShopAPI&version=1.0.0")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.headers["content-type"], "application/json")
+        self.assertEqual(r.headers["cache-control"], "no-store")
+        self.assertIn('filename="ShopAPI-1.0.0.json"', r.headers["content-disposition"])
+        self.assertIn("sandbox", r.headers["content-security-policy"])
+        doc = r.json()
+        # Nothing of the gateway's configuration: no credential, no backend, no extension.
+        for secret in (BACKEND_PASSWORD, "shopuser", "sandboxuser", "internal-backend", "internal-menu",
+                       "internal-team", str(self.backend.port), "x-wso2", "x-mgw"):
+            self.assertNotIn(secret, r.body)
+        # The API as a client calls it: on this gateway, under its context, with its key scheme.
+        self.assertEqual(doc["servers"], [{"url": "/shop/1.0.0"}])
+        self.assertEqual(doc["info"], {"title": "ShopAPI", "version": "1.0.0"})
+        self.assertEqual(doc["components"]["securitySchemes"]["shopKey"]["name"], "x-shop-key")
+        self.assertEqual(doc["security"], [{"shopKey": []}])
+        menu = doc["paths"]["/menu"]
+        self.assertNotIn("servers", menu)
+        ok = menu["get"]["responses"]["200"]
+        # Names that only look like extensions, and example values, are the API's own: kept.
+        self.assertIn("X-Rate-Limit", ok["headers"])
+        media = ok["content"]["application/json"]
+        self.assertIn("x-total", media["schema"]["properties"])
+        self.assertEqual(media["example"], {"x-keep": 1})
+        # What the definition describes works through the gateway, with a key for it.
+        key = curl(self.gw.https("/apikey"), headers=[f"Authorization: {ADMIN_BASIC}"]).body
+        self.assertEqual(curl(self.gw.https("/shop/1.0.0/menu"), headers=[f"x-shop-key: {key}"]).status, 200)
+
+    def test_api_definition_of_an_inline_api_is_generated(self):
+        r = self.definition("?name=EchoAPI&version=1.0.0")
+        self.assertEqual(r.status, 200, r.body)
+        doc = r.json()
+        self.assertEqual(doc["openapi"], "3.0.3")
+        self.assertEqual(doc["info"]["title"], "EchoAPI")
+        self.assertIn("[[apis.api]]", doc["info"]["description"])
+        self.assertEqual(doc["servers"], [{"url": "/echoapi/1.0.0"}])
+        self.assertEqual(doc["paths"], {})
+        schemes = doc["components"]["securitySchemes"]
+        self.assertEqual(schemes["apiKeyHeader"], {"type": "apiKey", "in": "header", "name": "apikey"})
+        self.assertEqual(schemes["apiKeyQuery"], {"type": "apiKey", "in": "query", "name": "apikey"})
+        self.assertNotIn(str(self.backend.port), r.body)
+
+    def test_api_definition_refusals(self):
+        # An API the user may not put in a key (not in [[apikey.issuer.api]]): 403; unknown: 404.
+        r = self.definition("?name=HiddenAPI&version=1.0.0")
+        self.assertEqual((r.status, r.fault_code()), (403, 900403), r.body)
+        self.assertIn("HiddenAPI:1.0.0", r.json()["fault"]["description"])
+        r = self.definition("?name=NoSuchAPI&version=1.0.0")
+        self.assertEqual(r.status, 404, r.body)
+        self.assertIn("no API NoSuchAPI:1.0.0", r.json()["fault"]["description"])
+        r = self.definition("?name=ShopAPI")
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("version", r.json()["fault"]["description"])
+        # Authenticated like /apikey; HTTPS only; a foreign Origin is refused.
+        self.assertEqual(self.definition("?name=ShopAPI&version=1.0.0", headers=[]).status, 401)
+        self.assertEqual(curl(self.gw.http("/apikey/apis/definition?name=ShopAPI&version=1.0.0"),
+                              headers=[f"Authorization: {ADMIN_BASIC}"]).status, 404)
+        r = self.definition("?name=ShopAPI&version=1.0.0",
+                            headers=[f"Authorization: {ADMIN_BASIC}", "Origin: https://evil.example"])
+        self.assertEqual(r.status, 403, r.body)
+        # The portal session lists the grace periods' bound.
+        self.assertEqual(sign_in(self.gw).json()["maxGracePeriodSeconds"], MAX_GRACE)
+
     def test_missing_or_malformed_credentials_are_named(self):
         r = curl(self.gw.https("/portal/session"), method="POST", headers=["Content-Type: application/json"],
                  data=json.dumps({"username": "admin"}))
@@ -241,6 +369,13 @@ class PortalBrowserTest(PortalTestCase):
         self.by_id("secret-done").click()
         return key
 
+    def xss_row(self):
+        button = self.driver.find_element(By.CSS_SELECTOR, "#keys-table button[aria-label^='Regenerate key <img']")
+        return button.find_element(By.XPATH, "./ancestor::tr")
+
+    def cell(self, row, label):
+        return row.find_element(By.CSS_SELECTOR, f"td[data-label='{label}']").text
+
     def axe(self):
         self.driver.execute_script(axe_script())
         result = self.driver.execute_async_script(
@@ -289,6 +424,21 @@ class PortalBrowserTest(PortalTestCase):
         self.assertEqual(cookie["sameSite"], "Strict")
         self.assertEqual(d.execute_script("return document.cookie"), "")  # HttpOnly: no script sees it
 
+        # Each API links to its definition: it opens in a new tab, as JSON, without the backend's
+        # credentials; the portal stays as it was.
+        portal_tab = d.current_window_handle
+        d.find_element(By.CSS_SELECTOR, "#apis-table a[aria-label^='OpenAPI (JSON) definition of ShopAPI 1.0.0']").click()
+        self.wait.until(lambda _: len(d.window_handles) == 2)
+        d.switch_to.window([h for h in d.window_handles if h != portal_tab][0])
+        self.wait.until(lambda _: "ShopAPI" in d.find_element(By.TAG_NAME, "body").text)
+        self.assertIn("/apikey/apis/definition?name=ShopAPI&version=1.0.0", d.current_url)
+        shown = d.find_element(By.TAG_NAME, "body").text
+        self.assertEqual(json.loads(shown)["servers"], [{"url": "/shop/1.0.0"}])
+        self.assertNotIn(BACKEND_PASSWORD, shown)
+        d.close()
+        d.switch_to.window(portal_tab)
+        self.assertTrue(self.by_id("app").is_displayed())
+
         # A signed key for EchoAPI, called with curl.
         boxes = d.find_elements(By.CSS_SELECTOR, "#signed-apis input")
         labels = [b.find_element(By.XPATH, "..").text for b in boxes]
@@ -323,6 +473,30 @@ class PortalBrowserTest(PortalTestCase):
         self.assertEqual(self.call_api(first), 401)
         self.assertEqual(self.call_api(second), 200)
 
+        # Regenerate with a grace period: the choices stop at the gateway's maximum (1 day here);
+        # the old value keeps working, and the list says until when.
+        grace = Select(self.xss_row().find_element(By.CSS_SELECTOR, "select[id^='grace-']"))
+        self.assertEqual([o.get_attribute("value") for o in grace.options], ["0", "3600", "86400"])
+        grace.select_by_value("3600")
+        self.xss_row().find_element(By.CSS_SELECTOR, "button[aria-label^='Regenerate']").click()
+        third = self.take_secret()
+        self.assertNotIn(third, (first, second))
+        self.assertEqual(self.call_api(second), 200)  # the old value, in its grace period
+        self.assertEqual(self.call_api(third), 200)
+        self.assertIn("old value works until", self.by_id("status").text)
+        self.wait.until(lambda _: "old value valid until" in self.cell(self.xss_row(), "Expires"))
+        # A grace period the gateway refuses (a page older than a lowered maximum): its words next
+        # to the field, and nothing changed.
+        select = self.xss_row().find_element(By.CSS_SELECTOR, "select[id^='grace-']")
+        d.execute_script("arguments[0].add(new Option('grace: 7 days', '604800'));"
+                         "arguments[0].value = '604800';", select)
+        self.xss_row().find_element(By.CSS_SELECTOR, "button[aria-label^='Regenerate']").click()
+        error_id = select.get_attribute("aria-describedby")
+        self.wait.until(lambda _: "longer than this gateway allows" in self.by_id(error_id).text)
+        self.assertEqual(select.get_attribute("aria-invalid"), "true")
+        self.assertFalse(self.by_id("secret").is_displayed())
+        self.assertEqual(self.call_api(third), 200)
+
         # An application subscribed to the API, and a key of its own (for the pictures too).
         self.by_id("app-name").send_keys("web shop")
         self.by_id("app-form").submit()
@@ -333,7 +507,31 @@ class PortalBrowserTest(PortalTestCase):
         self.by_id("opaque-name").send_keys("web shop key")
         self.by_id("opaque-ip").send_keys("127.0.0.1")
         self.by_id("opaque-form").submit()
-        self.assertEqual(self.call_api(self.take_secret()), 200)
+        shop_key = self.take_secret()
+
+        # Last use: "never" until the key is used; then the minute of the call, for the key and
+        # for its application ([apikey] lastUsedWriteSeconds = 1: stored within a second or two).
+        shop_row = "//table[@id='keys-table']/tbody/tr[td[1]='web shop key']"
+        self.wait.until(lambda _: d.find_elements(By.XPATH, shop_row))
+        self.assertEqual(self.cell(d.find_element(By.XPATH, shop_row), "Last used"), "never")
+        Select(d.find_element(By.XPATH, shop_row + "//select[starts-with(@id, 'assoc-')]")).select_by_visible_text("web shop")
+        d.find_element(By.XPATH, shop_row + "//button[text()='Set']").click()
+        self.wait.until(lambda _: "associated" in self.by_id("status").text)
+        self.assertIn("last used never", d.find_element(By.XPATH, shop).text)
+        before = time.time()
+        self.assertEqual(self.call_api(shop_key), 200)
+
+        def used(_):
+            self.by_id("keys-refresh").click()
+            time.sleep(0.3)
+            return self.cell(d.find_element(By.XPATH, shop_row), "Last used") != "never"
+
+        WebDriverWait(d, 10, poll_frequency=0.5).until(used)
+        shown = self.cell(d.find_element(By.XPATH, shop_row), "Last used")
+        at = calendar.timegm(time.strptime(shown, "%Y-%m-%d %H:%M"))
+        self.assertLessEqual(int(before) - int(before) % 60, at, shown)
+        self.assertLessEqual(at, time.time(), shown)
+        self.assertIn("last used " + shown, d.find_element(By.XPATH, shop).text)
 
         # Screenshots for the README (the one-time box hidden: no key in a picture).
         self.axe()  # the signed-in page, every section filled
@@ -353,7 +551,8 @@ class PortalBrowserTest(PortalTestCase):
         # Revoke: refused.
         d.find_element(By.CSS_SELECTOR, "#keys-table button[aria-label^='Revoke key <img']").click()
         self.wait.until(lambda _: "revoked" in self.by_id("status").text)
-        self.assertEqual(self.call_api(second), 401)
+        self.assertEqual(self.call_api(second), 401)  # both values: the one in its grace period too
+        self.assertEqual(self.call_api(third), 401)
 
         # Sign out: the page shows the sign-in form, and the cookie no longer works anywhere.
         self.by_id("sign-out").click()

@@ -1,8 +1,8 @@
 // micro-gw developer portal: plain JavaScript, no framework, no build step. Talks only to the JSON
-// endpoints the README documents (/apikey, /apikeys, /applications, /apikey/revoke) plus
-// /portal/session. Every value from the gateway is put in the page as text (textContent, never
-// innerHTML). A key value lives only in the one-time box: never in a URL, the page's storage or
-// the console.
+// endpoints the README documents (/apikey, /apikeys, /applications, /apikey/revoke,
+// /apikey/apis/definition) plus /portal/session. Every value from the gateway is put in the page
+// as text (textContent, never innerHTML). A key value lives only in the one-time box: never in a
+// URL, the page's storage or the console.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +29,14 @@ function when(seconds) {
   if (!seconds) return 'never';
   return new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ');
 }
+
+function nowSeconds() {
+  return Math.floor(Date.now() / 1000);
+}
+
+// The grace periods offered on regenerate: those up to the gateway's [apikey] maxGracePeriodSeconds.
+const GRACE_PERIODS = [[0, 'no grace period'], [3600, 'grace: 1 hour'], [86400, 'grace: 1 day'],
+  [7 * 86400, 'grace: 7 days']];
 
 function status(message) {
   $('status').textContent = message;
@@ -178,9 +186,14 @@ function renderSession() {
       el('td', { class: 'mono', text: api.context }),
       el('td', { text: api.keyHeader ? 'header ' + api.keyHeader : 'query ' + (api.keyQuery || '') }),
       el('td', { text: api.subscriptionRequired ? 'required' : 'not required' }),
-      el('td', { text: api.throttlingTier || '-' })));
+      el('td', { text: api.throttlingTier || '-' }),
+      el('td', {}, el('a', {
+        href: '/apikey/apis/definition?name=' + encodeURIComponent(api.name) + '&version=' + encodeURIComponent(api.version),
+        target: '_blank', rel: 'noopener noreferrer',
+        'aria-label': 'OpenAPI (JSON) definition of ' + apiLabel(api) + ', opens in a new tab',
+      }, 'OpenAPI (JSON)'))));
   }
-  if (!session.apis.length) body.append(el('tr', {}, el('td', { colspan: 6, text: 'No API is open to you.' })));
+  if (!session.apis.length) body.append(el('tr', {}, el('td', { colspan: 7, text: 'No API is open to you.' })));
   labelCells($('apis-table'));
   const checks = $('signed-apis');
   checks.replaceChildren();
@@ -205,6 +218,31 @@ function restrictions(k) {
   return parts.length ? parts.join('; ') : 'none';
 }
 
+// The Expires cell: the key's expiry and, after a regenerate with a grace period, until when the
+// old value still works.
+function expiryCell(k) {
+  const cell = el('td', { text: k.revoked ? 'revoked ' + when(k.revokedAt) : when(k.expires) });
+  const previous = k.previousValue;
+  if (!k.revoked && previous && previous.validUntil > nowSeconds()) {
+    cell.append(el('span', { class: 'note', text: 'old value valid until ' + when(previous.validUntil) }));
+  }
+  return cell;
+}
+
+function regenerateControls(k) {
+  const graceId = 'grace-' + k.id;
+  const errorId = graceId + '-error';
+  const max = session.maxGracePeriodSeconds || 0;
+  const grace = el('select', { id: graceId, 'aria-describedby': errorId },
+    ...GRACE_PERIODS.filter(([seconds]) => seconds <= max).map(([seconds, label]) => el('option', { value: String(seconds), text: label })));
+  return [
+    el('label', { for: graceId, class: 'visually-hidden', text: 'How long the old value of key ' + k.name + ' keeps working once regenerated' }),
+    grace,
+    el('button', { type: 'button', 'aria-label': 'Regenerate key ' + k.name, onclick: () => regenerate(k, grace, errorId) }, 'Regenerate'),
+    el('p', { class: 'error', id: errorId, role: 'alert' }),
+  ];
+}
+
 function renderKeys(list) {
   const body = $('keys-table').tBodies[0];
   body.replaceChildren();
@@ -213,7 +251,7 @@ function renderKeys(list) {
     const actions = el('div', { class: 'actions' });
     if (!k.revoked) {
       actions.append(
-        el('button', { type: 'button', 'aria-label': 'Regenerate key ' + k.name, onclick: () => regenerate(k) }, 'Regenerate'),
+        ...regenerateControls(k),
         el('button', { type: 'button', class: 'danger', 'aria-label': 'Revoke key ' + k.name, onclick: () => revokeKey(k) }, 'Revoke'));
       const selectId = 'assoc-' + k.id;
       const select = el('select', { id: selectId },
@@ -226,12 +264,12 @@ function renderKeys(list) {
       el('td', { text: k.name || '(no name)' }), el('td', { text: k.owner }),
       el('td', { text: k.api.name + ' ' + k.api.version }), el('td', { text: k.keyType }),
       el('td', { class: 'mono', text: '…' + k.lastFour }), el('td', { text: when(k.created) }),
-      el('td', { text: k.revoked ? 'revoked ' + when(k.revokedAt) : when(k.expires) }),
+      expiryCell(k), el('td', { text: when(k.lastUsed) }),
       el('td', { text: restrictions(k) }),
       el('td', { text: app ? app.name : (k.application ? k.application : '-') }),
       el('td', {}, actions)));
   }
-  if (!list.length) body.append(el('tr', {}, el('td', { colspan: 10, text: 'No opaque key yet.' })));
+  if (!list.length) body.append(el('tr', {}, el('td', { colspan: 11, text: 'No opaque key yet.' })));
   labelCells($('keys-table'));
 }
 
@@ -251,7 +289,7 @@ function renderApplications() {
       ...session.apis.map((api, i) => el('option', { value: String(i), text: apiLabel(api) })));
     list.append(el('li', {},
       el('h4', { text: a.name }),
-      el('p', { class: 'meta', text: 'owner ' + a.owner + ' · tier ' + a.tier + ' · created ' + when(a.created) }),
+      el('p', { class: 'meta', text: 'owner ' + a.owner + ' · tier ' + a.tier + ' · created ' + when(a.created) + ' · last used ' + when(a.lastUsed) }),
       subs,
       el('div', { class: 'actions' },
         el('label', { for: selectId, text: 'Subscribe to' }), select,
@@ -280,14 +318,24 @@ async function refresh() {
 
 // --- actions ---
 
-async function regenerate(k) {
+async function regenerate(k, grace, errorId) {
   $('keys-error').textContent = '';
+  $(errorId).textContent = '';
+  grace.removeAttribute('aria-invalid');
+  const gracePeriodSeconds = Number(grace.value);
   try {
-    const made = await call('POST', '/apikeys/' + encodeURIComponent(k.id) + '/regenerate');
+    const made = await call('POST', '/apikeys/' + encodeURIComponent(k.id) + '/regenerate',
+      gracePeriodSeconds > 0 ? { gracePeriodSeconds } : undefined);
     showSecret(made.apiKey, findApi(k.api.name, k.api.version));
-    status('Key "' + k.name + '" regenerated: the old value no longer works.');
+    const until = made.previousValue && made.previousValue.validUntil > nowSeconds() ? made.previousValue.validUntil : 0;
+    status('Key "' + k.name + '" regenerated: ' + (until ? 'the old value works until ' + when(until) + ' UTC.' : 'the old value no longer works.'));
     await refresh();
-  } catch (e) { $('keys-error').textContent = e.message; }
+  } catch (e) {
+    // The gateway's words next to the grace period (e.g. longer than it allows).
+    $(errorId).textContent = e instanceof ApiError ? e.message : 'the gateway could not be reached';
+    grace.setAttribute('aria-invalid', 'true');
+    grace.focus();
+  }
 }
 
 async function revokeKey(k) {
@@ -481,6 +529,11 @@ async function start() {
   $('copy-key').addEventListener('click', (e) => copy('secret-value', e.currentTarget));
   $('copy-curl').addEventListener('click', (e) => copy('secret-curl', e.currentTarget));
   $('secret-done').addEventListener('click', hideSecret);
+  $('keys-refresh').addEventListener('click', async () => {
+    $('keys-error').textContent = '';
+    await refresh();
+    status('Keys and applications refreshed.');
+  });
   $('apis-title').setAttribute('tabindex', '-1');
   try {
     await signedIn(await call('GET', '/portal/session'));

@@ -179,6 +179,14 @@ TEST(Defaults, PortalOnForLoopbackOnlyUnlessSet) {
   EXPECT_FALSE(load("[portal]\nlifetime = 600\n").ok());  // an unknown key is an error
 }
 
+TEST(Defaults, LastUsedWriteInterval) {
+  EXPECT_EQ(loaded("").opaqueKeys.lastUsedWriteSeconds, 60);
+  EXPECT_EQ(loaded("[apikey]\nlastUsedWriteSeconds = 1\n").opaqueKeys.lastUsedWriteSeconds, 1);
+  const LoadError zero = onlyError(load("[apikey]\nlastUsedWriteSeconds = 0\n"));
+  EXPECT_NE(zero.message.find("1 to 3600 seconds"), std::string::npos) << zero.message;
+  EXPECT_FALSE(load("[apikey]\nlastUsedWriteSeconds = 3601\n").ok());
+}
+
 TEST(Defaults, EveryListenerAndAuthKeyIsRead) {
   Config c = loaded(R"(
 [listenerConfig]
