@@ -72,11 +72,13 @@ std::optional<Loaded> loadFile(const std::string& file, std::vector<ApiLoadError
   try {
     auto loaded = readDefinition(r, root);
     if (loaded) {
-      // What clients may read of it (GET /apikey/apis/definition), made once here.
+      // What clients may read of it (GET /apikey/apis/definition), made once here; bytes that are
+      // not UTF-8 (YAML passes them through) become U+FFFD instead of a type_error out of the load.
       std::string why;
       if (auto document = yamlToJson(root, &why))
         loaded->api.publicDefinition = std::make_shared<const std::string>(
-            publicDefinition(std::move(*document), loaded->api).dump());
+            publicDefinition(std::move(*document), loaded->api)
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     return loaded;
   } catch (const YAML::Exception& e) {
@@ -240,7 +242,8 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   api.connectTimeoutSeconds = in.connectTimeoutSeconds;
   api.source = configFile + ":" + std::to_string(in.line);
   api.corsConfig = in.cors;
-  api.publicDefinition = std::make_shared<const std::string>(generatedDefinition(api).dump());
+  api.publicDefinition = std::make_shared<const std::string>(
+      generatedDefinition(api).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return api;
 }
 
