@@ -329,11 +329,11 @@ TEST_F(KeyManagementTest, TheKeyModeIsChosenOnceAndNeverChanges) {
   // The second subscription to the same API's other plan cannot choose shared.
   facts_["Pizza"] = ApiFacts{{"gold", "silver"}, {}};
   SubscriptionRequest silverShared{
-      ApiRef{"Pizza", "1.0"}, {}, std::string("silver"), std::string("shared")};
+      ApiRef{"Pizza", "1.0"}, std::string("silver"), std::string("shared"), {}};
   Refusal sameApi = refusalOf(as("alice").subscribe(app, silverShared));
   EXPECT_EQ(sameApi.failure, Failure::kConflict);
   EXPECT_NE(sameApi.description.find("two plans of one API"), std::string::npos);
-  SubscriptionRequest otherShared{ApiRef{"Other", "1.0"}, {}, {}, std::string("shared")};
+  SubscriptionRequest otherShared{ApiRef{"Other", "1.0"}, {}, std::string("shared"), {}};
   Reply second = replyOf(as("alice").subscribe(app, otherShared));
   EXPECT_EQ(second.body["keyMode"], "shared");
   EXPECT_TRUE(second.body["sharedKey"]);
@@ -341,7 +341,7 @@ TEST_F(KeyManagementTest, TheKeyModeIsChosenOnceAndNeverChanges) {
   EXPECT_EQ(got.body["keyMode"], "shared");
   EXPECT_TRUE(got.body["keyModeChosen"]);
   SubscriptionRequest back{
-      ApiRef{"Pizza", "1.0"}, {}, std::string("silver"), std::string("perSubscription")};
+      ApiRef{"Pizza", "1.0"}, std::string("silver"), std::string("perSubscription"), {}};
   Refusal changed = refusalOf(as("alice").subscribe(app, back));
   EXPECT_EQ(changed.failure, Failure::kConflict);
   EXPECT_NE(changed.description.find("chosen for good"), std::string::npos) << changed.description;
@@ -349,12 +349,12 @@ TEST_F(KeyManagementTest, TheKeyModeIsChosenOnceAndNeverChanges) {
   // subscription to Pizza, made before Pizza had plans), so Pizza's silver plan is a second plan
   // of Pizza: its own key.
   EXPECT_TRUE(store_->opaqueKeys()->sharedKeyCovers(app, "Pizza", "1.0"));
-  SubscriptionRequest silver{ApiRef{"Pizza", "1.0"}, {}, std::string("silver"), {}};
+  SubscriptionRequest silver{ApiRef{"Pizza", "1.0"}, std::string("silver"), {}, {}};
   Reply third = replyOf(as("alice").subscribe(app, silver));
   EXPECT_EQ(third.body["plan"], "silver");
   EXPECT_FALSE(third.body["sharedKey"]);
   // A plan the API does not have is named.
-  SubscriptionRequest bronze{ApiRef{"Pizza", "1.0"}, {}, std::string("bronze"), {}};
+  SubscriptionRequest bronze{ApiRef{"Pizza", "1.0"}, std::string("bronze"), {}, {}};
   Refusal unknown = refusalOf(as("alice").subscribe(app, bronze));
   EXPECT_EQ(unknown.failure, Failure::kBadRequestBody);
   EXPECT_NE(unknown.description.find("its plans: gold, silver"), std::string::npos);
@@ -364,7 +364,7 @@ TEST_F(KeyManagementTest, TheKeyModeIsChosenOnceAndNeverChanges) {
   ASSERT_EQ(replyOf(as("alice").subscribe(plain, {ApiRef{"Other", "1.0"}, {}, {}, {}})).status,
             201);
   Reply plainSecond =
-      replyOf(as("alice").subscribe(plain, {ApiRef{"Pizza", "1.0"}, {}, std::string("gold"), {}}));
+      replyOf(as("alice").subscribe(plain, {ApiRef{"Pizza", "1.0"}, std::string("gold"), {}, {}}));
   EXPECT_EQ(plainSecond.body["keyMode"], "perSubscription");
   EXPECT_TRUE(replyOf(as("alice").getApplication(plain)).body["keyModeChosen"]);
   CreateKeyRequest shared;
@@ -426,7 +426,11 @@ TEST_F(KeyManagementTest, PublishersSeeSharedKeysButOnlyOwnersRenewOrRevokeThem)
   SubscriptionRequest off{ApiRef{"Pizza", "1.0"}, {}, {}, {}};
   EXPECT_EQ(replyOf(as("alice").unsubscribe(app, off)).status, 204);
   EXPECT_FALSE(store_->opaqueKeys()->sharedKeyCovers(app, "Pizza", "1.0"));
-  EXPECT_EQ(replyOf(as("bob").listPublished()).body["count"], 0);
+  // What bob still sees is the revoked per-subscription key on Pizza, not the shared key.
+  const json left = replyOf(as("bob").listPublished()).body["list"];
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]["id"], ownId);
+  EXPECT_EQ(left[0]["access"], "manage");
 }
 
 }  // namespace
