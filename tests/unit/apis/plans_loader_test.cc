@@ -21,7 +21,10 @@ std::string joined(const std::vector<ApiLoadError>& errors) {
 
 std::vector<gateway::ApiDefinition> load(const std::string& text,
                                          std::vector<ApiLoadError>* errors) {
-  const std::string path = ::testing::TempDir() + "/mgw_plans_loader.yaml";
+  // One file per test: ctest runs the tests of this suite in parallel.
+  const std::string path = ::testing::TempDir() + "/mgw_plans_loader_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                           ".yaml";
   {
     std::ofstream out(path);
     out << R"(openapi: 3.0.0
