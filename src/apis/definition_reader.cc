@@ -998,6 +998,23 @@ bool readApiExtensions(Reader& r, const YAML::Node& root, ApiDefinition* api) {
   if (const YAML::Node plans = root["x-mgw-plans"]) {
     if (!readPlans(r, plans, api)) return false;
   }
+  // x-mgw-publishers (issue 26): the users who publish the API, a list of user names.
+  if (const YAML::Node publishers = root["x-mgw-publishers"]) {
+    const std::string base = "/x-mgw-publishers";
+    if (!publishers.IsSequence()) {
+      r.error(base, "must be a list of user names");
+      return false;
+    }
+    for (std::size_t i = 0; i < publishers.size(); ++i) {
+      auto v = r.scalar(publishers[i], child(base, i), "a user name");
+      if (!v) return false;
+      if (v->empty()) {
+        r.error(child(base, i), "a publisher must be a user name, not empty");
+        return false;
+      }
+      api->publishers.push_back(*v);
+    }
+  }
   // WSO2 MGW 3.x extensions micro-gw does not run: said by name at load.
   static const std::pair<const char*, const char*> kIgnored[] = {
       {"x-wso2-request-interceptor",

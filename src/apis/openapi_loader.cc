@@ -236,6 +236,7 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
   if (!in.apiKeyCookie.empty()) api.keySources.push_back({KeyLocation::kCookie, in.apiKeyCookie});
   api.propagateApiKey = in.propagateApiKey;
   api.subscriptionRequired = in.subscriptionRequired;
+  api.publishers = in.publishers;
   api.ownAllowPathParameters = in.allowPathParameters;
   api.throttlingTier = in.throttlingTier;
   api.timeoutSeconds = in.timeoutSeconds;

@@ -64,6 +64,7 @@ json keyJson(const store::OpaqueKeyRecord& k) {
   }
   if (k.replacedAt > 0) j["replacedAt"] = k.replacedAt;
   if (k.lastUsed > 0) j["lastUsed"] = k.lastUsed;
+  if (k.shared) j["shared"] = true;  // issue 26: absent = a per-subscription key
   return j;
 }
 
@@ -108,7 +109,17 @@ std::optional<store::OpaqueKeyRecord> parseKey(const json& j) {
   }
   if (j.contains("replacedAt") && !getInt(j, "replacedAt", &k.replacedAt)) return std::nullopt;
   if (j.contains("lastUsed") && !getInt(j, "lastUsed", &k.lastUsed)) return std::nullopt;
+  if (j.contains("shared")) {
+    auto shared = j.find("shared");
+    if (!shared->is_boolean()) return std::nullopt;
+    k.shared = shared->get<bool>();
+  }
   return k;
+}
+
+// An application's key mode as sent: "" (absent), perSubscription or shared.
+bool validKeyMode(std::string_view mode) {
+  return mode.empty() || mode == store::kPerSubscription || mode == store::kShared;
 }
 
 }  // namespace
@@ -139,6 +150,8 @@ std::string encodeChange(const Change& c) {
                             {"owner", c.application->owner},
                             {"createdAt", c.application->createdAt},
                             {"tier", c.application->tier}};
+      if (c.application && !c.application->keyMode.empty())
+        j["application"]["keyMode"] = c.application->keyMode;
       break;
     case Change::Kind::kApplicationRemoved:
       j["id"] = c.id;
@@ -146,6 +159,11 @@ std::string encodeChange(const Change& c) {
     case Change::Kind::kSubscribed:
     case Change::Kind::kUnsubscribed:
       j.update({{"id", c.id}, {"apiName", c.apiName}, {"apiVersion", c.apiVersion}, {"at", c.at}});
+      // Issue 26. An unsubscription without "plan" is from every plan (what a node of a version
+      // before plans meant); a subscription without it is to no plan.
+      if (c.kind == Change::Kind::kSubscribed || !c.allPlans) j["plan"] = c.plan;
+      if (c.sharedKey) j["sharedKey"] = true;
+      if (!c.keyMode.empty()) j["keyMode"] = c.keyMode;
       break;
     case Change::Kind::kKeyUsed:
       j.update({{"id", c.id}, {"at", c.at}});
@@ -193,6 +211,8 @@ std::optional<Change> decodeChange(std::string_view text) {
            getInt(*it, "createdAt", &a.createdAt);
       // Optional, as for a key's tier: absent from a previous version's entry = Unlimited.
       if (ok && it->contains("tier")) ok = getString(*it, "tier", &a.tier) && !a.tier.empty();
+      if (ok && it->contains("keyMode"))
+        ok = getString(*it, "keyMode", &a.keyMode) && validKeyMode(a.keyMode);
       if (ok) c.application = std::move(a);
       break;
     }
@@ -203,6 +223,14 @@ std::optional<Change> decodeChange(std::string_view text) {
     case Change::Kind::kUnsubscribed:
       ok = getString(j, "id", &c.id) && !c.id.empty() && getString(j, "apiName", &c.apiName) &&
            getString(j, "apiVersion", &c.apiVersion) && getInt(j, "at", &c.at);
+      if (ok && j.contains("plan")) ok = getString(j, "plan", &c.plan);
+      c.allPlans = c.kind == Change::Kind::kUnsubscribed && !j.contains("plan");
+      if (ok && j.contains("sharedKey")) {
+        ok = j["sharedKey"].is_boolean();
+        if (ok) c.sharedKey = j["sharedKey"].get<bool>();
+      }
+      if (ok && j.contains("keyMode"))
+        ok = getString(j, "keyMode", &c.keyMode) && validKeyMode(c.keyMode);
       break;
     case Change::Kind::kKeyUsed:
       ok = getString(j, "id", &c.id) && !c.id.empty() && getInt(j, "at", &c.at) && c.at > 0;

@@ -172,6 +172,9 @@ struct InlineApi {
   std::optional<CorsConfig> cors;  // its own cors table (SPEC section 15); else the global [cors]
   std::optional<bool> allowPathParameters;  // ';' in path segments; unset = [apis]' value
   std::vector<PlanConfig> plans;            // empty: one implicit plan
+  // Issue 26: users who publish this API (see the subscriptions and the per-subscription keys on
+  // it; may not renew or revoke an application's shared key).
+  std::vector<std::string> publishers;
 };
 
 struct ApisConfig {

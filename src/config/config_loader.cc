@@ -1548,6 +1548,19 @@ class Loader {
              [&](const Value& v, const Where& w) {
                forEachTable(v, w, [&](const Value& p) { readPlan(p, api); });
              }},
+            {"publishers",
+             [&](const Value& v, const Where& w) {
+               auto list = getStringList(v, w, true);
+               if (!list) return;
+               api.publishers.clear();
+               for (const auto& [user, at] : *list) {
+                 if (user.empty()) {
+                   error(*at, w, "a publisher must be a user name, not empty");
+                   continue;
+                 }
+                 api.publishers.push_back(user);
+               }
+             }},
         });
     for (const char* required : {"name", "version", "context"}) {
       if (!t.contains(required)) {

@@ -147,6 +147,10 @@ struct ApiDefinition {
   // Its plans in order (issue 26 item 1); empty: one implicit plan that takes every credential
   // the resources take, with the key's own tier (today's behaviour).
   std::vector<ApiPlan> plans;
+  // Its publishers (issue 26; [[apis.api]] publishers, x-mgw-publishers): users who see the
+  // subscriptions to it and manage the per-subscription keys bound to it, but may not renew or
+  // revoke an application's shared key.
+  std::vector<std::string> publishers;
   // Schema validation (issue 27): the API's own choice (x-mgw-validation) as loaded, and the one
   // in force (its own, else [validationConfig]) that buildApis sets.
   std::optional<bool> ownRequestValidation;

@@ -489,9 +489,20 @@ ValidationResult KeyValidator::validateOpaque(std::string_view key, const ApiDef
                   "the API key expired at " + token::isoTime(entry->expiresAt));
   }
 
-  // 4. Bound API: exactly one name and version.
+  // 4. Bound API: exactly one name and version. A shared key (issue 26) is bound to its
+  // application's subscriptions instead: it works only while one of them to this API is served by
+  // it (unsubscribing takes it off the API at once: the index changes with the store).
   const std::string apiLabel = api.name + ":" + api.version;
-  if (entry->apiName != api.name || entry->apiVersion != api.version) {
+  out.sharedKey = entry->shared;
+  if (entry->shared) {
+    if (!entry->applicationId ||
+        !opaqueKeys_->sharedKeyCovers(*entry->applicationId, api.name, api.version))
+      return refuse(Failure::kNotSubscribed,
+                    "shared key's application " + entry->applicationId.value_or("(none)") +
+                        " has no subscription to " + apiLabel + " served by the shared key",
+                    "the shared API key's application is not subscribed to API " + apiLabel +
+                        " (a shared key works only on the APIs its application is subscribed to)");
+  } else if (entry->apiName != api.name || entry->apiVersion != api.version) {
     return refuse(Failure::kApiNotAllowed,
                   "opaque key bound to " + entry->apiName + ":" + entry->apiVersion,
                   "the API key is bound to API " + entry->apiName + ":" + entry->apiVersion +

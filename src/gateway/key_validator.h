@@ -78,6 +78,8 @@ class KeyValidator {
   //  2. not revoked                                             -> kRevoked
   //  3. not expired (expiresAt with skew)                       -> kExpired
   //  4. bound to api.name and api.version exactly               -> kApiNotAllowed
+  //     (an application's shared key, issue 26: one of the application's subscriptions to the
+  //     API is served by the shared key                         -> kNotSubscribed)
   //  5, 6. permittedIP, permittedReferer as for signed keys
   //  7. SANDBOX needs api.sandbox endpoints                     -> kSandboxNotAvailable
   //  8. api.subscriptionRequired: the key's application is subscribed to the API -> kNotSubscribed
@@ -106,6 +108,15 @@ class KeyValidator {
   [[nodiscard]] bool isSubscribed(std::string_view applicationId, std::string_view apiName,
                                   std::string_view apiVersion) const {
     return opaqueKeys_ && opaqueKeys_->isSubscribed(applicationId, apiName, apiVersion);
+  }
+  // Issue 26: the application's subscription to one plan (orDefault: the plan is the API's
+  // first, which a subscription stored without a plan counts for). A hash lookup in memory.
+  [[nodiscard]] store::OpaqueKeyIndex::PlanSubscription planSubscription(
+      std::string_view applicationId, std::string_view apiName, std::string_view apiVersion,
+      std::string_view plan, bool orDefault) const {
+    return opaqueKeys_
+               ? opaqueKeys_->planSubscription(applicationId, apiName, apiVersion, plan, orDefault)
+               : store::OpaqueKeyIndex::PlanSubscription::kNone;
   }
 
   KeyCache& cache() const { return *cache_; }

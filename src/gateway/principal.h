@@ -41,6 +41,9 @@ struct Principal {
   std::string clientCertSha256;
   // The API's plan this request was selected into (issue 26 item 1); "" = the implicit one.
   std::string plan;
+  // The key is its application's shared key (issue 26): it passes a plan's subscription check
+  // only where the subscription is served by the shared key.
+  bool sharedKey = false;
   // Told to the client in response headers (issue 25): the key's value was replaced at replacedAt
   // (Deprecation, RFC 9745) and stops working at graceUntil (Sunset, RFC 8594); the key expires
   // at expiresSoon, within [apikey] expiryWarningDays (API-Key-Expires). 0 = nothing to tell.

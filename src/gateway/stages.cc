@@ -431,13 +431,32 @@ StageResult selectPlanStage(Exchange& ex) {
                         ex.clientAddress.empty() ? std::string_view(ex.request.clientAddress)
                                                  : std::string_view(ex.clientAddress),
                         ex.principal ? &*ex.principal : nullptr};
-  std::string tried;  // for the log only: the rules are the publisher's, not the client's
-  for (const ApiPlan& plan : api.plans) {
+  // An opaque key's application is checked against plans that require a subscription (issue 26):
+  // such a plan is taken only when the application is subscribed to it (a shared key: only when
+  // that subscription is served by the shared key). One lookup in the in-memory index per plan.
+  const bool opaque = ex.principal && ex.principal->keyId.rfind("opaque:", 0) == 0;
+  std::string tried;         // for the log only: the rules are the publisher's, not the client's
+  std::string unsubscribed;  // plans passed over for want of a subscription
+  for (std::size_t i = 0; i < api.plans.size(); ++i) {
+    const ApiPlan& plan = api.plans[i];
     if (!planTakes(plan, ex.credential)) continue;
     if (plan.rule && !plan.rule->evaluate(input)) {
       if (!tried.empty()) tried += "; ";
       tried += plan.name + ": " + plan.ruleText.substr(0, 200);
       continue;
+    }
+    if (plan.subscriptionRequired && opaque && ex.state.validator) {
+      const Principal& caller = *ex.principal;
+      const auto sub = caller.applicationId.empty()
+                           ? store::OpaqueKeyIndex::PlanSubscription::kNone
+                           : ex.state.validator->planSubscription(caller.applicationId, api.name,
+                                                                  api.version, plan.name, i == 0);
+      using PS = store::OpaqueKeyIndex::PlanSubscription;
+      if (sub == PS::kNone || (caller.sharedKey && sub != PS::kSharedKey)) {
+        if (!unsubscribed.empty()) unsubscribed += ", ";
+        unsubscribed += plan.name;
+        continue;
+      }
     }
     ex.selectedPlan = &plan;
     ex.entry.plan = plan.name;
@@ -450,18 +469,19 @@ StageResult selectPlanStage(Exchange& ex) {
       ex.planSubscriber =
           (caller.subscriber.empty() ? "key\x1f" + caller.keyId : caller.subscriber) +
           "\x1fplan\x1f" + plan.name;
-      const bool opaque = caller.keyId.rfind("opaque:", 0) == 0;
-      if (plan.subscriptionRequired && opaque && ex.state.validator &&
-          (caller.applicationId.empty() ||
-           !ex.state.validator->isSubscribed(caller.applicationId, api.name, api.version))) {
-        return StageResult::refuse(
-            Refusal{Failure::kNotSubscribed,
-                    "plan " + plan.name + " of API " + api.name + ":" + api.version +
-                        " requires a subscription: subscribe the API key's application to the API",
-                    "plan " + plan.name + " requires a subscription"});
-      }
     }
     return StageResult::next();
+  }
+  if (!unsubscribed.empty()) {
+    const bool shared = ex.principal->sharedKey;
+    return StageResult::refuse(Refusal{
+        Failure::kNotSubscribed,
+        "the API key's application is not subscribed to plan " + unsubscribed + " of API " +
+            api.name + ":" + api.version +
+            (shared ? " through its shared key (a second plan of one API has its own key)" : "") +
+            ": subscribe it with {\"api\": ..., \"plan\": \"...\"}",
+        "no subscribed plan matched (plans requiring a subscription: " + unsubscribed +
+            (tried.empty() ? std::string(")") : "; rules tried: " + tried + ")")});
   }
   const std::string reason =
       "no plan matched" + (tried.empty() ? std::string(" (no plan takes this credential)")

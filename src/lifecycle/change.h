@@ -20,8 +20,8 @@ struct Change {
     kKey,               // key: the whole record after a create, regenerate, (dis)associate, revoke
     kApplication,       // application
     kApplicationRemoved,  // id
-    kSubscribed,          // id (the application), apiName, apiVersion, at
-    kUnsubscribed,        // id, apiName, apiVersion
+    kSubscribed,          // id (the application), apiName, apiVersion, at, plan, sharedKey, keyMode
+    kUnsubscribed,        // id, apiName, apiVersion, plan (allPlans: every plan of the API)
     kKeyUsed,             // id (the opaque key), at: its last use, a whole minute (issue 25)
   };
   Kind kind = Kind::kRevokeJti;
@@ -33,6 +33,11 @@ struct Change {
   std::int64_t at = 0;
   std::string apiName;
   std::string apiVersion;
+  // Issue 26: the subscription's plan ("" = none); kUnsubscribed with allPlans: every plan.
+  std::string plan;
+  bool allPlans = false;
+  bool sharedKey = false;  // kSubscribed: the application's shared key serves it
+  std::string keyMode;     // kSubscribed: the application's key mode chosen with it ("" = none)
   std::optional<store::OpaqueKeyRecord> key;
   std::optional<store::ApplicationRecord> application;
 };

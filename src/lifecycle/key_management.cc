@@ -39,10 +39,36 @@ json keyJson(const store::OpaqueKeyRecord& r) {
               {"revoked", r.revoked},
               {"lastUsed", optionalTime(r.lastUsed)}};
   if (r.revoked) out["revokedAt"] = r.revokedAt;
+  out["shared"] = r.shared;  // issue 26: the application's shared key (api is null)
+  if (r.shared) out["api"] = nullptr;
   // Issue 25: the value before the last regenerate, while its grace period may still run.
   if (!r.previousHash.empty())
     out["previousValue"] = {{"replacedAt", r.replacedAt}, {"validUntil", r.previousUntil}};
   return out;
+}
+
+// What an API's publisher sees of an application's shared key (issue 26): that it exists and
+// whose it is, never its restrictions or any way to act on it.
+json publisherViewJson(const store::OpaqueKeyRecord& r, const json& subscribes) {
+  return {{"id", r.id},
+          {"lastFour", r.lastFour},
+          {"owner", r.owner},
+          {"shared", true},
+          {"application", r.applicationId ? json(*r.applicationId) : json(nullptr)},
+          {"revoked", r.revoked},
+          {"subscribes", subscribes},
+          {"access", "view"}};
+}
+
+json apiRefJson(const std::string& name, const std::string& version) {
+  return {{"name", name}, {"version", version}};
+}
+
+json planJson(const std::string& plan) { return plan.empty() ? json(nullptr) : json(plan); }
+
+// The mode an application's keys follow: "" (not chosen yet) counts as perSubscription.
+std::string effectiveKeyMode(const std::string& mode) {
+  return mode.empty() ? std::string(store::kPerSubscription) : mode;
 }
 
 // A key value's reply: the metadata and, this once, the value itself.
@@ -172,6 +198,45 @@ OrRefusal<store::OpaqueKeyRecord> KeyManagement::ownedKey(const std::string& id)
   return owned(store_.keys().get(id), "API key", id);
 }
 
+bool KeyManagement::publishes(const ApiRef& api) const {
+  if (!env_.describe) return false;
+  const auto facts = env_.describe(api);
+  if (!facts) return false;
+  return std::find(facts->publishers.begin(), facts->publishers.end(), caller_.user) !=
+         facts->publishers.end();
+}
+
+KeyManagement::KeyAccess KeyManagement::keyAccess(const store::OpaqueKeyRecord& key) const {
+  if (owns(key.owner)) return KeyAccess::kManage;
+  if (!key.shared)
+    return publishes({key.apiName, key.apiVersion}) ? KeyAccess::kManage : KeyAccess::kNone;
+  // A shared key may serve APIs of other publishers: its application's publishers see it only.
+  if (!key.applicationId) return KeyAccess::kNone;
+  auto subs = store_.applications().listSubscriptions(*key.applicationId);
+  if (!subs.ok()) return KeyAccess::kNone;
+  for (const auto& s : subs.value)
+    if (s.sharedKey && publishes({s.apiName, s.apiVersion})) return KeyAccess::kView;
+  return KeyAccess::kNone;
+}
+
+OrRefusal<store::OpaqueKeyRecord> KeyManagement::managedKey(const std::string& id) const {
+  auto found = store_.keys().get(id);
+  if (!found.ok()) return storeRefusal(found.failure, "no API key with id " + shownId(id), "");
+  switch (keyAccess(found.value)) {
+    case KeyAccess::kManage:
+      return std::move(found.value);
+    case KeyAccess::kView:
+      return refuse(Failure::kForbidden,
+                    "API key " + shownId(id) + " is application " +
+                        found.value.applicationId.value_or("") +
+                        "'s shared key: only the application's owner or an admin may renew or "
+                        "revoke it (as a publisher of an API it subscribes to, you may see it)");
+    case KeyAccess::kNone:
+      break;
+  }
+  return refuse(Failure::kForbidden, "API key " + shownId(id) + " belongs to another user");
+}
+
 OrRefusal<store::ApplicationRecord> KeyManagement::ownedApplication(const std::string& id) const {
   return owned(store_.applications().get(id), "application", id);
 }
@@ -224,8 +289,10 @@ json KeyManagement::applicationJson(const store::ApplicationRecord& a) const {
   auto listed = store_.applications().listSubscriptions(a.id);
   if (listed.ok())
     for (const auto& s : listed.value)
-      subs.push_back(
-          {{"api", {{"name", s.apiName}, {"version", s.apiVersion}}}, {"created", s.createdAt}});
+      subs.push_back({{"api", {{"name", s.apiName}, {"version", s.apiVersion}}},
+                      {"created", s.createdAt},
+                      {"plan", planJson(s.plan)},
+                      {"sharedKey", s.sharedKey}});
   auto lastUsed = store_.keys().applicationLastUsed(a.id);
   return {{"id", a.id},
           {"name", a.name},
@@ -233,7 +300,10 @@ json KeyManagement::applicationJson(const store::ApplicationRecord& a) const {
           {"created", a.createdAt},
           {"tier", a.tier},
           {"subscriptions", subs},
-          {"lastUsed", optionalTime(lastUsed.ok() ? lastUsed.value : 0)}};
+          {"lastUsed", optionalTime(lastUsed.ok() ? lastUsed.value : 0)},
+          // Issue 26: the API key mode, and whether it is chosen for good.
+          {"keyMode", effectiveKeyMode(a.keyMode)},
+          {"keyModeChosen", !a.keyMode.empty()}};
 }
 
 // --- POST /apikey/revoke ---
@@ -304,9 +374,11 @@ OrRefusal<Reply> KeyManagement::revokeOpaqueValue(const std::string& value) {
     return refuse(Failure::kBadRequestBody,
                   "apiKey is neither a signed key this gateway trusts nor a known opaque key");
   if (!found.ok()) return storeRefusal(found.failure, "", "");
-  if (!owns(found.value.owner))
+  if (keyAccess(found.value) != KeyAccess::kManage)
     return refuse(Failure::kForbidden,
-                  "user '" + caller_.user + "' may revoke only their own keys");
+                  found.value.shared
+                      ? "a shared API key is revoked only by its application's owner or an admin"
+                      : "user '" + caller_.user + "' may revoke only their own keys");
   Failure f = store_.revokeKey(found.value.id, now_);
   if (f != Failure::kNone) return storeRefusal(f, "the API key no longer exists", "");
   log::info("opaque API key revoked", {{"by", caller_.user}, {"id", found.value.id}});
@@ -402,7 +474,9 @@ Refusal KeyManagement::takenValue(std::string& secret) {
 }
 
 OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
-  if (auto refusal = usableApi(request.api)) return std::move(*refusal);
+  // An application's shared key (issue 26) is bound to no API: nothing to check here.
+  if (!request.shared)
+    if (auto refusal = usableApi(request.api)) return std::move(*refusal);
   if (request.fieldError) {
     if (request.value) secureWipe(*request.value);
     return std::move(*request.fieldError);
@@ -410,7 +484,38 @@ OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
   store::NewOpaqueKey key = newKey(request, caller_.user, now_);
   if (request.application) {
     auto app = ownedApplication(*request.application);
-    if (auto* refusal = std::get_if<Refusal>(&app)) return std::move(*refusal);
+    if (auto* refusal = std::get_if<Refusal>(&app)) {
+      if (request.value) secureWipe(*request.value);
+      return std::move(*refusal);
+    }
+    const auto& a = std::get<store::ApplicationRecord>(app);
+    if (request.shared) {
+      // Issue 26: one shared key per application, only in the shared mode; its owner is the
+      // application's (who alone, with an admin, renews or revokes it).
+      std::string why;
+      if (a.keyMode != store::kShared) {
+        why = "application " + a.id + "'s API key mode is " + effectiveKeyMode(a.keyMode) +
+              (a.keyMode.empty() ? " (not chosen yet)" : "") +
+              ": a shared key needs keyMode \"shared\", chosen when the application is created "
+              "or at its second subscription";
+      } else if (auto owned = store_.keys().listByOwner(a.owner); !owned.ok()) {
+        if (request.value) secureWipe(*request.value);
+        return storeRefusal(owned.failure, "", "");
+      } else {
+        for (const auto& r : owned.value)
+          if (r.shared && !r.revoked && r.applicationId == a.id)
+            why = "application " + a.id + " already has a shared API key (id " + r.id +
+                  "); regenerate it (POST /apikeys/" + r.id + "/regenerate) or revoke it first";
+      }
+      if (!why.empty()) {
+        if (request.value) secureWipe(*request.value);
+        return refuse(Failure::kConflict, why);
+      }
+      key.owner = a.owner;
+      key.shared = true;
+      key.apiName.clear();
+      key.apiVersion.clear();
+    }
     key.applicationId = *request.application;
   }
   // The subscription tier (SPEC section 13), by the rule of the STS's "tier": the key's owner's
@@ -463,7 +568,7 @@ OrRefusal<Reply> KeyManagement::createKey(CreateKeyRequest request) {
   observability::metrics().countKeyIssued("opaque", store::keyTypeName(key.keyType));
   log::info("opaque API key created", {{"by", caller_.user},
                                        {"id", made.value.id},
-                                       {"api", request.api.label()},
+                                       {"api", key.shared ? "(shared)" : request.api.label()},
                                        {"keyType", store::keyTypeName(key.keyType)},
                                        {"tier", key.tier},
                                        {"custom", custom}});
@@ -479,13 +584,62 @@ OrRefusal<Reply> KeyManagement::listKeys() {
 }
 
 OrRefusal<Reply> KeyManagement::getKey(const std::string& id) {
-  auto key = ownedKey(id);
-  if (auto* refusal = std::get_if<Refusal>(&key)) return std::move(*refusal);
-  return ok(keyJson(std::get<store::OpaqueKeyRecord>(key)));
+  auto found = store_.keys().get(id);
+  if (!found.ok()) return storeRefusal(found.failure, "no API key with id " + shownId(id), "");
+  switch (keyAccess(found.value)) {
+    case KeyAccess::kManage:
+      return ok(keyJson(found.value));
+    case KeyAccess::kView: {
+      json subscribes = json::array();
+      auto subs = store_.applications().listSubscriptions(found.value.applicationId.value_or(""));
+      if (subs.ok())
+        for (const auto& s : subs.value)
+          if (s.sharedKey && publishes({s.apiName, s.apiVersion}))
+            subscribes.push_back(
+                {{"api", apiRefJson(s.apiName, s.apiVersion)}, {"plan", planJson(s.plan)}});
+      return ok(publisherViewJson(found.value, subscribes));
+    }
+    case KeyAccess::kNone:
+      break;
+  }
+  return refuse(Failure::kForbidden, "API key " + shownId(id) + " belongs to another user");
+}
+
+OrRefusal<Reply> KeyManagement::listPublished() {
+  if (!env_.publishedBy) return ok({{"count", 0}, {"list", json::array()}});
+  const std::vector<ApiRef> apis = env_.publishedBy(caller_.user);
+  auto mine = [&apis](const std::string& name, const std::string& version) {
+    for (const ApiRef& a : apis)
+      if (a.name == name && a.version == version) return true;
+    return false;
+  };
+  auto keys = store_.keys().listAll();
+  if (!keys.ok()) return storeRefusal(keys.failure, "", "");
+  auto subs = store_.applications().loadAllSubscriptions();
+  if (!subs.ok()) return storeRefusal(subs.failure, "", "");
+  json list = json::array();
+  for (const auto& k : keys.value) {
+    if (!k.shared) {
+      if (mine(k.apiName, k.apiVersion)) {
+        json j = keyJson(k);
+        j["access"] = "manage";
+        list.push_back(std::move(j));
+      }
+      continue;
+    }
+    json subscribes = json::array();
+    for (const auto& s : subs.value)
+      if (k.applicationId && s.applicationId == *k.applicationId && s.sharedKey &&
+          mine(s.apiName, s.apiVersion))
+        subscribes.push_back(
+            {{"api", apiRefJson(s.apiName, s.apiVersion)}, {"plan", planJson(s.plan)}});
+    if (!subscribes.empty()) list.push_back(publisherViewJson(k, subscribes));
+  }
+  return ok({{"count", list.size()}, {"list", list}});
 }
 
 OrRefusal<Reply> KeyManagement::deleteKey(const std::string& id) {
-  auto found = ownedKey(id);
+  auto found = managedKey(id);
   if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
   const auto& key = std::get<store::OpaqueKeyRecord>(found);
   Failure f = store_.revokeKey(key.id, now_);
@@ -495,7 +649,7 @@ OrRefusal<Reply> KeyManagement::deleteKey(const std::string& id) {
 }
 
 OrRefusal<Reply> KeyManagement::regenerateKey(const std::string& id, RegenerateRequest request) {
-  auto found = ownedKey(id);
+  auto found = managedKey(id);
   if (auto* refusal = std::get_if<Refusal>(&found)) {
     if (request.value) secureWipe(*request.value);
     return std::move(*refusal);
@@ -547,6 +701,10 @@ OrRefusal<Reply> KeyManagement::associateKey(const std::string& id,
   auto found = ownedKey(id);
   if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
   const auto& key = std::get<store::OpaqueKeyRecord>(found);
+  if (key.shared)
+    return refuse(Failure::kConflict, "API key " + key.id +
+                                          " is an application's shared key: it stays with its "
+                                          "application for good");
   auto app = ownedApplication(request.application);
   if (auto* refusal = std::get_if<Refusal>(&app)) return std::move(*refusal);
   Failure f = store_.associateKey(key.id, request.application);
@@ -561,6 +719,10 @@ OrRefusal<Reply> KeyManagement::associateKey(const std::string& id,
 OrRefusal<Reply> KeyManagement::dissociateKey(const std::string& id) {
   auto found = ownedKey(id);
   if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  if (std::get<store::OpaqueKeyRecord>(found).shared)
+    return refuse(Failure::kConflict,
+                  "API key " + id +
+                      " is an application's shared key: it stays with its application for good");
   Failure f = store_.dissociateKey(std::get<store::OpaqueKeyRecord>(found).id);
   if (f != Failure::kNone) return storeRefusal(f, "the API key no longer exists", "");
   return noContent();
@@ -642,8 +804,8 @@ OrRefusal<Reply> KeyManagement::reportLeaked(LeakReport report) {
 OrRefusal<Reply> KeyManagement::createApplication(const CreateApplicationRequest& request) {
   auto tier = checkedTier(request.tier, throttle::PolicyLevel::kApplication);
   if (auto* refusal = std::get_if<Refusal>(&tier)) return std::move(*refusal);
-  auto made =
-      store_.createApplication(request.name, caller_.user, now_, std::get<std::string>(tier));
+  auto made = store_.createApplication(request.name, caller_.user, now_,
+                                       std::get<std::string>(tier), request.keyMode.value_or(""));
   if (!made.ok())
     return storeRefusal(made.failure, "",
                         "user '" + caller_.user + "' already has an application of this name");
@@ -685,15 +847,82 @@ OrRefusal<Reply> KeyManagement::subscribe(const std::string& id,
   if (request.apiError) return *request.apiError;
   if (auto refusal = usableApi(request.api)) return std::move(*refusal);
   const ApiRef& api = request.api;
-  Failure f = store_.subscribe(app.id, api.name, api.version, now_);
+
+  // The plan (issue 26): the one named, else the API's first (its only one when it has one);
+  // "" for an API without plans.
+  const auto facts = env_.describe ? env_.describe(api) : std::nullopt;
+  const std::vector<std::string> plans = facts ? facts->plans : std::vector<std::string>{};
+  std::string plan = plans.empty() ? "" : plans.front();
+  if (request.plan) {
+    if (std::find(plans.begin(), plans.end(), *request.plan) == plans.end()) {
+      std::string known;
+      for (const auto& p : plans) known += (known.empty() ? "" : ", ") + p;
+      return refuse(Failure::kBadRequestBody,
+                    "plan '" + request.plan->substr(0, 64) + "' is not a plan of API " +
+                        api.label() +
+                        (plans.empty() ? std::string(" (it has no plans: leave plan out)")
+                                       : " (its plans: " + known + ")"));
+    }
+    plan = *request.plan;
+  }
+
+  // The key mode (issue 26, Gravitee's application API key type): chosen at creation or at the
+  // second subscription (the default, perSubscription, when none is asked for then), never
+  // changed afterwards.
+  auto subs = store_.applications().listSubscriptions(app.id);
+  if (!subs.ok())
+    return storeRefusal(subs.failure, "no application with id " + shownId(app.id), "");
+  bool onlyThisApi = true;  // every subscription so far is to this API (another plan of it)
+  bool sharedServesApi = false;
+  for (const auto& s : subs.value) {
+    const bool same = s.apiName == api.name && s.apiVersion == api.version;
+    onlyThisApi = onlyThisApi && same;
+    sharedServesApi = sharedServesApi || (same && s.sharedKey);
+  }
+  std::string setMode;
+  if (request.keyMode) {
+    if (!app.keyMode.empty() && app.keyMode != *request.keyMode)
+      return refuse(Failure::kConflict, "application " + app.id + "'s API key mode is " +
+                                            app.keyMode + ", chosen for good: it cannot become " +
+                                            *request.keyMode);
+    if (app.keyMode.empty() && *request.keyMode == store::kShared && !subs.value.empty() &&
+        onlyThisApi)
+      return refuse(Failure::kConflict,
+                    "a shared key cannot serve two plans of one API, and every subscription of "
+                    "application " +
+                        app.id + " so far is to API " + api.label() +
+                        ": subscribe it to another API first to choose keyMode shared");
+    if (app.keyMode.empty()) setMode = *request.keyMode;
+  } else if (app.keyMode.empty() && !subs.value.empty()) {
+    setMode = std::string(store::kPerSubscription);  // the second subscription takes the default
+  }
+  const std::string mode = setMode.empty() ? app.keyMode : setMode;
+  // Two plans of one API cannot share one key: a second plan's subscription has its own keys.
+  const bool sharedKey = mode == store::kShared && !sharedServesApi;
+
+  Failure f = store_.subscribe(app.id, api.name, api.version, now_, plan, sharedKey, setMode);
   if (f != Failure::kNone)
     return storeRefusal(f, "no application with id " + shownId(app.id),
-                        "application " + app.id + " is already subscribed to " + api.label());
-  log::info("subscription created",
-            {{"by", caller_.user}, {"application", app.id}, {"api", api.label()}});
-  return created({{"application", app.id},
-                  {"api", {{"name", api.name}, {"version", api.version}}},
-                  {"created", now_}});
+                        "application " + app.id + " is already subscribed to " + api.label() +
+                            (plan.empty() ? std::string() : " plan " + plan));
+  log::info("subscription created", {{"by", caller_.user},
+                                     {"application", app.id},
+                                     {"api", api.label()},
+                                     {"plan", plan},
+                                     {"sharedKey", sharedKey}});
+  json reply = {{"application", app.id},
+                {"api", {{"name", api.name}, {"version", api.version}}},
+                {"created", now_},
+                {"plan", planJson(plan)},
+                {"keyMode", effectiveKeyMode(mode)},
+                {"sharedKey", sharedKey}};
+  if (mode == store::kShared && !sharedKey)
+    reply["description"] = "the application's shared key already serves another plan of API " +
+                           api.label() +
+                           "; this subscription uses its own key: create one with POST /apikeys "
+                           "{\"api\": ..., \"application\": \"" +
+                           app.id + "\"}";
+  return created(std::move(reply));
 }
 
 OrRefusal<Reply> KeyManagement::unsubscribe(const std::string& id,
@@ -702,12 +931,14 @@ OrRefusal<Reply> KeyManagement::unsubscribe(const std::string& id,
   if (auto* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
   const auto& app = std::get<store::ApplicationRecord>(found);
   if (request.apiError) return *request.apiError;
-  Failure f = store_.unsubscribe(app.id, request.api.name, request.api.version);
+  // Issue 26: without a plan, every plan of the API.
+  Failure f = store_.unsubscribe(app.id, request.api.name, request.api.version, request.plan);
   if (f != Failure::kNone)
-    return storeRefusal(
-        f,
-        "application " + app.id + " has no subscription to " + request.api.label().substr(0, 200),
-        "");
+    return storeRefusal(f,
+                        "application " + app.id + " has no subscription to " +
+                            request.api.label().substr(0, 200) +
+                            (request.plan ? " plan " + request.plan->substr(0, 64) : ""),
+                        "");
   return noContent();
 }
 

@@ -35,6 +35,12 @@ struct Reply {
   nlohmann::json body;
 };
 
+// What the policy knows of a deployed API (issue 26): its plans in order, its publishers.
+struct ApiFacts {
+  std::vector<std::string> plans;
+  std::vector<std::string> publishers;
+};
+
 // What the running configuration tells the policy. The references outlive the KeyManagement.
 struct Environment {
   const config::Config& config;
@@ -43,6 +49,10 @@ struct Environment {
   const store::OpaqueKeyIndex* opaqueKeys;  // null: no in-memory index (only for the 409 answer)
   std::function<bool(const ApiRef&)> deployed;  // the gateway serves this API
   TakenValueLimiter* takenValues = nullptr;     // null: custom values are not rate-limited
+  // Issue 26: a deployed API's plans and publishers (null or nullopt: none), and the APIs a user
+  // publishes (null: none).
+  std::function<std::optional<ApiFacts>(const ApiRef&)> describe;
+  std::function<std::vector<ApiRef>(const std::string& user)> publishedBy;
 };
 
 class KeyManagement {
@@ -61,6 +71,11 @@ class KeyManagement {
   OrRefusal<Reply> regenerateKey(const std::string& id, RegenerateRequest request);
   OrRefusal<Reply> associateKey(const std::string& id, const AssociateRequest& request);
   OrRefusal<Reply> dissociateKey(const std::string& id);
+  // GET /apikeys/published (issue 26): the keys on the APIs the caller publishes: the
+  // per-subscription keys bound to them (which a publisher manages), and the shared keys whose
+  // application subscribes to them (id, last four, owner only: a publisher may not renew or
+  // revoke those).
+  OrRefusal<Reply> listPublished();
 
   // POST /apikeys/leaked (issue 25): an admin or an [apikey] leakReporters user reports key
   // values found in public; each one this gateway knows is revoked. The answer names each
@@ -90,6 +105,14 @@ class KeyManagement {
   OrRefusal<Record> owned(store::StoreResult<Record> found, std::string_view what,
                           const std::string& id) const;
   OrRefusal<store::OpaqueKeyRecord> ownedKey(const std::string& id) const;
+  // Issue 26: what the caller may do with a key. kManage: its owner, an admin, or a publisher of
+  // the API a per-subscription key is bound to; kView: a publisher of an API the key's
+  // application subscribes to with its shared key; kNone otherwise.
+  enum class KeyAccess { kNone, kView, kManage };
+  KeyAccess keyAccess(const store::OpaqueKeyRecord& key) const;
+  bool publishes(const ApiRef& api) const;
+  // The key when the caller may manage it (renew, revoke); 404, or 403 saying why not.
+  OrRefusal<store::OpaqueKeyRecord> managedKey(const std::string& id) const;
   OrRefusal<store::ApplicationRecord> ownedApplication(const std::string& id) const;
   std::optional<Refusal> usableApi(const ApiRef& api) const;
   OrRefusal<std::string> checkedTier(const std::optional<std::string>& asked,

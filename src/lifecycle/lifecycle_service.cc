@@ -29,6 +29,7 @@ store::OpaqueKeyEntry toIndexEntry(const store::OpaqueKeyRecord& r) {
   e.previousUntil = r.previousUntil;
   e.replacedAt = r.replacedAt;
   e.lastUsed = std::make_shared<std::atomic<std::int64_t>>(r.lastUsed);
+  e.shared = r.shared;
   return e;
 }
 
@@ -100,7 +101,7 @@ Failure LifecycleService::load() {
   std::vector<store::OpaqueKeyIndex::Subscription> subscriptions;
   subscriptions.reserve(subs.value.size());
   for (const auto& s : subs.value)
-    subscriptions.push_back({s.applicationId, s.apiName, s.apiVersion});
+    subscriptions.push_back({s.applicationId, s.apiName, s.apiVersion, s.plan, s.sharedKey});
   index_->replaceAll(std::move(entries), subscriptions, std::move(applicationTiers));
   log::info("embedded store loaded",
             {{"path", db_->path()},
@@ -116,6 +117,14 @@ Failure LifecycleService::refreshKey(const std::string& id) {
   auto record = keys_->get(id);
   if (!record.ok()) return record.failure;
   index_->put(record.value.keyHash, toIndexEntry(record.value));
+  return Failure::kNone;
+}
+
+Failure LifecycleService::reloadSubscriptions(const std::string& applicationId) {
+  auto subs = applications_->listSubscriptions(applicationId);
+  if (!subs.ok()) return subs.failure;
+  for (const auto& s : subs.value)
+    index_->addSubscription(s.applicationId, s.apiName, s.apiVersion, s.plan, s.sharedKey);
   return Failure::kNone;
 }
 
@@ -268,11 +277,12 @@ Failure LifecycleService::dissociateKey(const std::string& id) {
 }
 
 store::StoreResult<store::ApplicationRecord> LifecycleService::createApplication(
-    const std::string& name, const std::string& owner, std::int64_t now, const std::string& tier) {
+    const std::string& name, const std::string& owner, std::int64_t now, const std::string& tier,
+    const std::string& keyMode) {
   if (sink_)
     if (Failure a = sink_->admit(); a != Failure::kNone) return {a, {}};
   std::lock_guard<std::mutex> lock(writeMutex_);
-  auto created = applications_->create(name, owner, now, tier);
+  auto created = applications_->create(name, owner, now, tier, keyMode);
   if (created.ok()) index_->putApplication(created.value.id, created.value.tier);
   Change c;
   c.kind = Change::Kind::kApplication;
@@ -294,33 +304,46 @@ Failure LifecycleService::removeApplication(const std::string& id) {
 }
 
 Failure LifecycleService::subscribe(const std::string& applicationId, const std::string& apiName,
-                                    const std::string& apiVersion, std::int64_t now) {
+                                    const std::string& apiVersion, std::int64_t now,
+                                    const std::string& plan, bool sharedKey,
+                                    const std::string& setKeyMode) {
   if (sink_)
     if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
-  Failure f = applications_->subscribe(applicationId, apiName, apiVersion, now);
-  if (f == Failure::kNone) index_->addSubscription(applicationId, apiName, apiVersion);
+  Failure f = applications_->subscribe(applicationId, apiName, apiVersion, now, plan, sharedKey,
+                                       setKeyMode);
+  if (f == Failure::kNone) {
+    index_->addSubscription(applicationId, apiName, apiVersion, plan, sharedKey);
+    if (setKeyMode == store::kShared) f = reloadSubscriptions(applicationId);
+  }
   Change c;
   c.kind = Change::Kind::kSubscribed;
   c.id = applicationId;
   c.apiName = apiName;
   c.apiVersion = apiVersion;
   c.at = now;
+  c.plan = plan;
+  c.sharedKey = sharedKey;
+  c.keyMode = setKeyMode;
   return shared(f, c);
 }
 
 Failure LifecycleService::unsubscribe(const std::string& applicationId, const std::string& apiName,
-                                      const std::string& apiVersion) {
+                                      const std::string& apiVersion,
+                                      const std::optional<std::string>& plan) {
   if (sink_)
     if (Failure a = sink_->admit(); a != Failure::kNone) return a;
   std::lock_guard<std::mutex> lock(writeMutex_);
-  Failure f = applications_->unsubscribe(applicationId, apiName, apiVersion);
-  if (f == Failure::kNone) index_->removeSubscription(applicationId, apiName, apiVersion);
+  Failure f = applications_->unsubscribe(applicationId, apiName, apiVersion, plan);
+  // Memory with the store: the next request on this node is refused.
+  if (f == Failure::kNone) index_->removeSubscription(applicationId, apiName, apiVersion, plan);
   Change c;
   c.kind = Change::Kind::kUnsubscribed;
   c.id = applicationId;
   c.apiName = apiName;
   c.apiVersion = apiVersion;
+  c.plan = plan.value_or("");
+  c.allPlans = !plan;
   return shared(f, c);
 }
 
@@ -356,15 +379,19 @@ Failure LifecycleService::apply(const Change& c) {
       return f == Failure::kNotFound ? Failure::kNone : f;
     }
     case Change::Kind::kSubscribed: {
-      Failure f = applications_->subscribe(c.id, c.apiName, c.apiVersion, c.at);
+      Failure f = applications_->subscribe(c.id, c.apiName, c.apiVersion, c.at, c.plan, c.sharedKey,
+                                           c.keyMode);
       if (f == Failure::kNone || f == Failure::kConflict)
-        index_->addSubscription(c.id, c.apiName, c.apiVersion);
+        index_->addSubscription(c.id, c.apiName, c.apiVersion, c.plan, c.sharedKey);
+      if (f == Failure::kNone && c.keyMode == store::kShared) f = reloadSubscriptions(c.id);
       return f == Failure::kConflict ? Failure::kNone : f;
     }
     case Change::Kind::kUnsubscribed: {
-      Failure f = applications_->unsubscribe(c.id, c.apiName, c.apiVersion);
-      if (f == Failure::kNone || f == Failure::kNotFound)
-        index_->removeSubscription(c.id, c.apiName, c.apiVersion);
+      const std::optional<std::string> plan =
+          c.allPlans ? std::nullopt : std::optional<std::string>(c.plan);
+      // Memory first, as for a revocation: an unsubscription only narrows what a key may call.
+      index_->removeSubscription(c.id, c.apiName, c.apiVersion, plan);
+      Failure f = applications_->unsubscribe(c.id, c.apiName, c.apiVersion, plan);
       return f == Failure::kNotFound ? Failure::kNone : f;
     }
     case Change::Kind::kKeyUsed: {
@@ -432,6 +459,8 @@ store::StoreResult<std::vector<Change>> LifecycleService::snapshot() const {
     c.apiName = std::move(s.apiName);
     c.apiVersion = std::move(s.apiVersion);
     c.at = s.createdAt;
+    c.plan = std::move(s.plan);
+    c.sharedKey = s.sharedKey;
     out.push_back(std::move(c));
   }
   auto keys = keys_->loadAll();

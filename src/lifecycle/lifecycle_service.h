@@ -78,12 +78,19 @@ class LifecycleService {
   // --- Applications and subscriptions. ---
   [[nodiscard]] store::StoreResult<store::ApplicationRecord> createApplication(
       const std::string& name, const std::string& owner, std::int64_t now,
-      const std::string& tier = "Unlimited");
+      const std::string& tier = "Unlimited", const std::string& keyMode = "");
   [[nodiscard]] Failure removeApplication(const std::string& id);
+  // Issue 26: plan "" = the API has no plans; sharedKey: the application's shared key serves the
+  // subscription; setKeyMode non-empty: the application's key mode, chosen with this subscription
+  // (in the same transaction and the same change).
   [[nodiscard]] Failure subscribe(const std::string& applicationId, const std::string& apiName,
-                                  const std::string& apiVersion, std::int64_t now);
+                                  const std::string& apiVersion, std::int64_t now,
+                                  const std::string& plan = "", bool sharedKey = false,
+                                  const std::string& setKeyMode = "");
+  // plan unset: every plan of the API.
   [[nodiscard]] Failure unsubscribe(const std::string& applicationId, const std::string& apiName,
-                                    const std::string& apiVersion);
+                                    const std::string& apiVersion,
+                                    const std::optional<std::string>& plan = std::nullopt);
 
   // --- Several nodes (SPEC section 14). ---
   // Every write above is first admitted by the sink, then shared through it after the local
@@ -128,6 +135,8 @@ class LifecycleService {
   Failure load();
   // Re-reads the key from the store into the index (after a write that changed it).
   Failure refreshKey(const std::string& id);
+  // Re-reads the application's subscriptions into the index (after its key mode became shared).
+  Failure reloadSubscriptions(const std::string& applicationId);
   // The sink's verdict on a local write: shares the change when local succeeded.
   Failure shared(Failure local, const Change& change);
   Failure applyWatermark(const std::string& sub, std::int64_t issuedBefore,

@@ -5,6 +5,7 @@
 
 #include "common/ip_matcher.h"
 #include "common/referer_matcher.h"
+#include "store/application_store.h"
 
 namespace mgw::lifecycle {
 namespace {
@@ -104,6 +105,25 @@ std::optional<Refusal> strictApi(const json& body, ApiRef* out) {
   return std::nullopt;
 }
 
+// keyMode (issue 26): "perSubscription" or "shared" when present.
+std::optional<Refusal> keyMode(const json& body, std::optional<std::string>* out) {
+  if (auto refusal = optionalString(body, "keyMode", out)) return refusal;
+  if (*out && **out != store::kPerSubscription && **out != store::kShared)
+    return badBody(
+        "keyMode must be \"perSubscription\" (one key per subscription, the default) "
+        "or \"shared\" (one key for all the application's subscriptions)");
+  return std::nullopt;
+}
+
+// plan (issue 26): a plan name when present.
+std::optional<Refusal> planName(const json& body, std::optional<std::string>* out) {
+  if (auto refusal = optionalString(body, "plan", out)) return refusal;
+  if (*out && ((*out)->empty() || (*out)->size() > kMaxNameLength))
+    return badBody("plan must be a plan name of 1 to " + std::to_string(kMaxNameLength) +
+                   " characters (leave it out for the API's first plan)");
+  return std::nullopt;
+}
+
 std::optional<Refusal> revokeByJti(const json& body, RevokeRequest* out) {
   std::optional<std::string> jti;
   if (auto refusal = optionalString(body, "jti", &jti)) return refusal;
@@ -190,13 +210,29 @@ OrRefusal<RevokeRequest> parseRevokeRequest(std::string_view text) {
 OrRefusal<CreateKeyRequest> parseCreateKeyRequest(std::string_view text) {
   auto parsed = parseBody(text,
                           {"api", "name", "keyType", "validityPeriod", "permittedIP",
-                           "permittedReferer", "value", "application", "tier"},
+                           "permittedReferer", "value", "application", "tier", "shared"},
                           false);
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return std::move(*refusal);
   const json& body = std::get<json>(parsed);
   CreateKeyRequest out;
   if (auto refusal = requiredName(body, "name", &out.name)) return std::move(*refusal);
-  if (auto refusal = strictApi(body, &out.api)) return std::move(*refusal);
+  // Issue 26: {"shared": true, "application": id} is the application's shared key, bound to no
+  // API (it works on the APIs the application is subscribed to).
+  if (auto it = body.find("shared"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) return badBody("shared must be true or false");
+    out.shared = it->get<bool>();
+  }
+  if (out.shared) {
+    if (body.contains("api"))
+      return badBody(
+          "a shared key is bound to no API: leave api out (it works on every API its "
+          "application is subscribed to)");
+    if (!body.contains("application") || !body["application"].is_string() ||
+        body["application"].get_ref<const std::string&>().empty())
+      return badBody("application (an application id) is required for a shared key");
+  } else if (auto refusal = strictApi(body, &out.api)) {
+    return std::move(*refusal);
+  }
   std::optional<std::string> keyType, ip, referer;
   std::optional<std::int64_t> validity;
   for (auto refusal :
@@ -279,25 +315,29 @@ OrRefusal<AssociateRequest> parseAssociateRequest(std::string_view text) {
 }
 
 OrRefusal<CreateApplicationRequest> parseCreateApplicationRequest(std::string_view text) {
-  auto parsed = parseBody(text, {"name", "tier"}, false);
+  auto parsed = parseBody(text, {"name", "tier", "keyMode"}, false);
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return std::move(*refusal);
   const json& body = std::get<json>(parsed);
   CreateApplicationRequest out;
   if (auto refusal = requiredName(body, "name", &out.name)) return std::move(*refusal);
   if (auto refusal = optionalString(body, "tier", &out.tier)) return std::move(*refusal);
+  if (auto refusal = keyMode(body, &out.keyMode)) return std::move(*refusal);
   return out;
 }
 
 OrRefusal<SubscriptionRequest> parseSubscribeRequest(std::string_view text) {
-  auto parsed = parseBody(text, {"api"}, false);
+  auto parsed = parseBody(text, {"api", "plan", "keyMode"}, false);
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return std::move(*refusal);
+  const json& body = std::get<json>(parsed);
   SubscriptionRequest out;
-  out.apiError = strictApi(std::get<json>(parsed), &out.api);
+  out.apiError = strictApi(body, &out.api);
+  if (!out.apiError) out.apiError = planName(body, &out.plan);
+  if (!out.apiError) out.apiError = keyMode(body, &out.keyMode);
   return out;
 }
 
 OrRefusal<SubscriptionRequest> parseUnsubscribeRequest(std::string_view text) {
-  auto parsed = parseBody(text, {"api"}, false);
+  auto parsed = parseBody(text, {"api", "plan"}, false);
   if (auto* refusal = std::get_if<Refusal>(&parsed)) return std::move(*refusal);
   const json& body = std::get<json>(parsed);
   auto it = body.find("api");
@@ -307,6 +347,7 @@ OrRefusal<SubscriptionRequest> parseUnsubscribeRequest(std::string_view text) {
     out.apiError = badBody(kApiShape);
   else
     out.api = ApiRef{(*it)["name"].get<std::string>(), (*it)["version"].get<std::string>()};
+  if (!out.apiError) out.apiError = planName(body, &out.plan);
   return out;
 }
 

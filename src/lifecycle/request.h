@@ -49,6 +49,8 @@ struct CreateKeyRequest {
   std::string permittedReferer;
   std::optional<std::string> application;
   std::optional<std::string> value;  // a custom key value; a secret
+  // Issue 26: the application's shared key ({"shared": true}): api is empty, application is set.
+  bool shared = false;
   // The first fault among the fields after name and api. The API is checked first (deployed, the
   // caller may use it), so this is reported only after that check: the order the answers have
   // always come in.
@@ -84,11 +86,17 @@ struct AssociateRequest {
 struct CreateApplicationRequest {
   std::string name;
   std::optional<std::string> tier;
+  std::optional<std::string> keyMode;  // issue 26: "perSubscription" or "shared"; unset = later
 };
 
 // POST (subscribe) and DELETE (unsubscribe) /applications/{id}/subscriptions.
+// Issue 26: "plan" names one plan of the API; left out, the subscription is to the API's first
+// plan (its only one, when it has one; none when it has none), and an unsubscription is from every
+// plan. "keyMode" (subscribe only) chooses the application's key mode if not chosen yet.
 struct SubscriptionRequest {
   ApiRef api;
+  std::optional<std::string> plan;
+  std::optional<std::string> keyMode;
   // What is wrong with "api": reported only once the application is found and the caller's, the
   // order the answers have always come in.
   std::optional<Refusal> apiError;

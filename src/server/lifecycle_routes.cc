@@ -28,16 +28,32 @@ OrRefusal<KeyManagement> begin(ServerContext& context, const RouteRequest& req,
   if (!store) return refuse(Failure::kInternalError, "the embedded store is not open");
   auto& outcome = std::get<auth::AuthOutcome>(caller);
   const auto router = state->router;
-  lifecycle::Environment env{state->config,
-                             state->throttler->policies(),
-                             *state->trustedKeys,
-                             context.opaqueKeys().get(),
-                             [router](const lifecycle::ApiRef& api) {
-                               for (const auto& a : router->apis())
-                                 if (a.name == api.name && a.version == api.version) return true;
-                               return false;
-                             },
-                             &context.takenValues()};
+  lifecycle::Environment env{
+      state->config, state->throttler->policies(), *state->trustedKeys, context.opaqueKeys().get(),
+      [router](const lifecycle::ApiRef& api) {
+        for (const auto& a : router->apis())
+          if (a.name == api.name && a.version == api.version) return true;
+        return false;
+      },
+      &context.takenValues(),
+      // Issue 26: a deployed API's plans and publishers.
+      [router](const lifecycle::ApiRef& api) -> std::optional<lifecycle::ApiFacts> {
+        for (const auto& a : router->apis()) {
+          if (a.name != api.name || a.version != api.version) continue;
+          lifecycle::ApiFacts facts;
+          for (const auto& p : a.plans) facts.plans.push_back(p.name);
+          facts.publishers = a.publishers;
+          return facts;
+        }
+        return std::nullopt;
+      },
+      [router](const std::string& user) {
+        std::vector<lifecycle::ApiRef> out;
+        for (const auto& a : router->apis())
+          for (const auto& p : a.publishers)
+            if (p == user) out.push_back({a.name, a.version});
+        return out;
+      }};
   return KeyManagement(*store, std::move(env),
                        lifecycle::Caller{outcome.user, outcome.isAdmin, outcome.apis},
                        nowSeconds());
@@ -105,6 +121,7 @@ const Route kRoutes[] = {
     {"POST", "/apikeys/leaked",
      route<LeakReport, lifecycle::parseLeakReport,
            [](Service& s, Req, LeakReport r) { return s.reportLeaked(std::move(r)); }>},
+    {"GET", "/apikeys/published", route<[](Service& s, Req) { return s.listPublished(); }>},
     {"GET", "/apikeys/{id}", route<[](Service& s, Req q) { return s.getKey(q.id); }>},
     {"DELETE", "/apikeys/{id}", route<[](Service& s, Req q) { return s.deleteKey(q.id); }>},
     {"POST", "/apikeys/{id}/regenerate",

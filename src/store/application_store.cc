@@ -6,35 +6,40 @@ namespace mgw::store {
 namespace {
 
 constexpr const char* kApplicationColumns =
-    "SELECT id, name, owner, created_at, tier FROM applications ";
+    "SELECT id, name, owner, created_at, tier, key_mode FROM applications ";
 constexpr const char* kSubscriptionColumns =
-    "SELECT application_id, api_name, api_version, created_at FROM subscriptions ";
+    "SELECT application_id, api_name, api_version, created_at, plan, shared_key FROM "
+    "subscriptions ";
 
 ApplicationRecord readApplication(const Statement& stmt) {
-  return {stmt.columnText(0), stmt.columnText(1), stmt.columnText(2), stmt.columnInt(3),
-          stmt.columnText(4)};
+  return {stmt.columnText(0), stmt.columnText(1), stmt.columnText(2),
+          stmt.columnInt(3),  stmt.columnText(4), stmt.columnText(5)};
 }
 
 SubscriptionRecord readSubscription(const Statement& stmt) {
-  return {stmt.columnText(0), stmt.columnText(1), stmt.columnText(2), stmt.columnInt(3)};
+  return {stmt.columnText(0), stmt.columnText(1), stmt.columnText(2),
+          stmt.columnInt(3),  stmt.columnText(4), stmt.columnInt(5) != 0};
 }
 
 }  // namespace
 
 StoreResult<ApplicationRecord> ApplicationStore::create(std::string_view name,
                                                         std::string_view owner, int64_t now,
-                                                        std::string_view tier) {
-  ApplicationRecord record{uuidV4(), std::string(name), std::string(owner), now, std::string(tier)};
+                                                        std::string_view tier,
+                                                        std::string_view keyMode) {
+  ApplicationRecord record{uuidV4(), std::string(name), std::string(owner),
+                           now,      std::string(tier), std::string(keyMode)};
   try {
     db_.write([&](const Database::Session& s) {
       s.prepare(
-           "INSERT INTO applications (id, name, owner, created_at, tier) VALUES (?1, ?2, ?3, ?4, "
-           "?5)")
+           "INSERT INTO applications (id, name, owner, created_at, tier, key_mode) VALUES (?1, ?2, "
+           "?3, ?4, ?5, ?6)")
           .bindText(1, record.id)
           .bindText(2, record.name)
           .bindText(3, record.owner)
           .bindInt(4, record.createdAt)
           .bindText(5, record.tier)
+          .bindText(6, record.keyMode)
           .run();
     });
     return {Failure::kNone, std::move(record)};
@@ -100,19 +105,34 @@ Failure ApplicationStore::remove(std::string_view id) {
 }
 
 Failure ApplicationStore::subscribe(std::string_view applicationId, std::string_view apiName,
-                                    std::string_view apiVersion, int64_t now) {
+                                    std::string_view apiVersion, int64_t now, std::string_view plan,
+                                    bool sharedKey, std::string_view setKeyMode) {
   try {
     db_.write([&](const Database::Session& s) {
       // An unknown application fails the foreign key -> kNotFound; a repeat fails the key ->
       // kConflict.
       s.prepare(
-           "INSERT INTO subscriptions (application_id, api_name, api_version, created_at) VALUES "
-           "(?1, ?2, ?3, ?4)")
+           "INSERT INTO subscriptions (application_id, api_name, api_version, created_at, plan, "
+           "shared_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
           .bindText(1, applicationId)
           .bindText(2, apiName)
           .bindText(3, apiVersion)
           .bindInt(4, now)
+          .bindText(5, plan)
+          .bindInt(6, sharedKey ? 1 : 0)
           .run();
+      if (!setKeyMode.empty()) {
+        s.prepare("UPDATE applications SET key_mode = ?2 WHERE id = ?1 AND key_mode = ''")
+            .bindText(1, applicationId)
+            .bindText(2, setKeyMode)
+            .run();
+        // Gravitee's second-subscription choice: the shared key serves the subscriptions made
+        // before it too (at most one, to another API: the caller refuses the rest).
+        if (s.changes() == 1 && setKeyMode == kShared)
+          s.prepare("UPDATE subscriptions SET shared_key = 1 WHERE application_id = ?1")
+              .bindText(1, applicationId)
+              .run();
+      }
     });
     return Failure::kNone;
   } catch (const StoreError& e) {
@@ -121,15 +141,17 @@ Failure ApplicationStore::subscribe(std::string_view applicationId, std::string_
 }
 
 Failure ApplicationStore::unsubscribe(std::string_view applicationId, std::string_view apiName,
-                                      std::string_view apiVersion) {
+                                      std::string_view apiVersion,
+                                      const std::optional<std::string>& plan) {
   try {
     return db_.write([&](const Database::Session& s) {
       s.prepare(
            "DELETE FROM subscriptions WHERE application_id = ?1 AND api_name = ?2 AND api_version "
-           "= ?3")
+           "= ?3 AND (?4 IS NULL OR plan = ?4)")
           .bindText(1, applicationId)
           .bindText(2, apiName)
           .bindText(3, apiVersion)
+          .bindOptionalText(4, plan)
           .run();
       return s.changes() == 0 ? Failure::kNotFound : Failure::kNone;
     });
@@ -164,8 +186,9 @@ StoreResult<std::vector<SubscriptionRecord>> ApplicationStore::listSubscriptions
           app.bindText(1, applicationId);
           if (!app.step()) return {Failure::kNotFound, {}};
           std::vector<SubscriptionRecord> out;
-          Statement stmt = s.prepare(std::string(kSubscriptionColumns) +
-                                     "WHERE application_id = ?1 ORDER BY api_name, api_version");
+          Statement stmt =
+              s.prepare(std::string(kSubscriptionColumns) +
+                        "WHERE application_id = ?1 ORDER BY api_name, api_version, plan");
           stmt.bindText(1, applicationId);
           while (stmt.step()) out.push_back(readSubscription(stmt));
           return {Failure::kNone, std::move(out)};
@@ -180,7 +203,7 @@ StoreResult<std::vector<SubscriptionRecord>> ApplicationStore::loadAllSubscripti
     return {Failure::kNone, db_.read([&](const Database::Session& s) {
               std::vector<SubscriptionRecord> out;
               Statement stmt = s.prepare(std::string(kSubscriptionColumns) +
-                                         "ORDER BY application_id, api_name, api_version");
+                                         "ORDER BY application_id, api_name, api_version, plan");
               while (stmt.step()) out.push_back(readSubscription(stmt));
               return out;
             })};

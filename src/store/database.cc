@@ -108,6 +108,30 @@ constexpr Migration kMigrations[] = {
         last_used INTEGER NOT NULL
       ) WITHOUT ROWID;
     )sql"},
+    {6, R"sql(
+      -- Plans and shared API keys (issue 26). An application's key mode: '' = not chosen yet
+      -- (behaves as perSubscription), then 'perSubscription' or 'shared', never changed again.
+      ALTER TABLE applications ADD COLUMN key_mode TEXT NOT NULL DEFAULT ''
+        CHECK (key_mode IN ('', 'perSubscription', 'shared'));
+      -- An application's shared key: bound to no API (api_name and api_version are '').
+      ALTER TABLE opaque_keys ADD COLUMN shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1));
+      -- A subscription is to one plan of an API ('' = the API has no plans, or the row predates
+      -- plans: it counts for the API's first plan). shared_key: the application's shared key serves
+      -- it. The primary key gains the plan, so the table is rebuilt.
+      CREATE TABLE subscriptions_v6 (
+        application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+        api_name       TEXT NOT NULL,
+        api_version    TEXT NOT NULL,
+        plan           TEXT NOT NULL DEFAULT '',
+        shared_key     INTEGER NOT NULL DEFAULT 0 CHECK (shared_key IN (0, 1)),
+        created_at     INTEGER NOT NULL,
+        PRIMARY KEY (application_id, api_name, api_version, plan)
+      ) WITHOUT ROWID;
+      INSERT INTO subscriptions_v6 (application_id, api_name, api_version, plan, shared_key, created_at)
+        SELECT application_id, api_name, api_version, '', 0, created_at FROM subscriptions;
+      DROP TABLE subscriptions;
+      ALTER TABLE subscriptions_v6 RENAME TO subscriptions;
+    )sql"},
 };
 
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == Database::kSchemaVersion,
@@ -352,8 +376,13 @@ void Database::migrate() {
     try {
       bool applied = write([&](const Session& session) {
         // Re-read inside the write lock: another process may have migrated meanwhile.
-        Statement stmt = session.prepare("PRAGMA user_version");
-        int version = stmt.step() ? static_cast<int>(stmt.columnInt(0)) : 0;
+        int version = 0;
+        {
+          // Finalized before the step runs: a DROP TABLE fails (SQLITE_LOCKED) while any
+          // statement is still open on the connection.
+          Statement stmt = session.prepare("PRAGMA user_version");
+          version = stmt.step() ? static_cast<int>(stmt.columnInt(0)) : 0;
+        }
         if (version >= migration.version) return false;
         if (from < 0) from = version;
         session.exec(migration.sql);

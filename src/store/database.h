@@ -89,7 +89,7 @@ class Statement {
 class Database {
  public:
   // The schema version this build writes. Migration N takes a database from version N-1 to N.
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // Opens (creating the parent folder and, mode 0600, the file when missing), refuses a schema
   // newer than kSchemaVersion and migrates an older one. Throws StoreError with a message that

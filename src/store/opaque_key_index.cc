@@ -35,6 +35,32 @@ bool OpaqueKeyIndex::isSubscribed(std::string_view applicationId, std::string_vi
   return subscriptions_.count(key) != 0;
 }
 
+OpaqueKeyIndex::PlanSubscription OpaqueKeyIndex::planSubscription(std::string_view applicationId,
+                                                                  std::string_view apiName,
+                                                                  std::string_view apiVersion,
+                                                                  std::string_view plan,
+                                                                  bool orDefault) const {
+  const std::string key = subscriptionKey(applicationId, apiName, apiVersion);
+  std::shared_lock lock(mutex_);
+  auto api = subscriptions_.find(key);
+  if (api == subscriptions_.end()) return PlanSubscription::kNone;
+  auto it = api->second.find(std::string(plan));
+  if (it == api->second.end() && orDefault && !plan.empty()) it = api->second.find(std::string());
+  if (it == api->second.end()) return PlanSubscription::kNone;
+  return it->second ? PlanSubscription::kSharedKey : PlanSubscription::kOwnKey;
+}
+
+bool OpaqueKeyIndex::sharedKeyCovers(std::string_view applicationId, std::string_view apiName,
+                                     std::string_view apiVersion) const {
+  const std::string key = subscriptionKey(applicationId, apiName, apiVersion);
+  std::shared_lock lock(mutex_);
+  auto api = subscriptions_.find(key);
+  if (api == subscriptions_.end()) return false;
+  for (const auto& [plan, sharedKey] : api->second)
+    if (sharedKey) return true;
+  return false;
+}
+
 std::string OpaqueKeyIndex::applicationTier(std::string_view applicationId) const {
   const std::string id(applicationId);
   std::shared_lock lock(mutex_);
@@ -163,7 +189,7 @@ void OpaqueKeyIndex::removeApplication(const std::string& applicationId) {
   applicationTiers_.erase(applicationId);
   const std::string prefix = applicationId + '\0';
   for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
-    if (it->compare(0, prefix.size(), prefix) == 0) {
+    if (it->first.compare(0, prefix.size(), prefix) == 0) {
       it = subscriptions_.erase(it);
     } else {
       ++it;
@@ -179,17 +205,22 @@ void OpaqueKeyIndex::removeApplication(const std::string& applicationId) {
 }
 
 void OpaqueKeyIndex::addSubscription(const std::string& applicationId, const std::string& apiName,
-                                     const std::string& apiVersion) {
+                                     const std::string& apiVersion, const std::string& plan,
+                                     bool sharedKey) {
   std::string key = subscriptionKey(applicationId, apiName, apiVersion);
   std::unique_lock lock(mutex_);
-  subscriptions_.insert(std::move(key));
+  subscriptions_[std::move(key)][plan] = sharedKey;
 }
 
 void OpaqueKeyIndex::removeSubscription(const std::string& applicationId,
-                                        const std::string& apiName, const std::string& apiVersion) {
+                                        const std::string& apiName, const std::string& apiVersion,
+                                        const std::optional<std::string>& plan) {
   const std::string key = subscriptionKey(applicationId, apiName, apiVersion);
   std::unique_lock lock(mutex_);
-  subscriptions_.erase(key);
+  auto api = subscriptions_.find(key);
+  if (api == subscriptions_.end()) return;
+  if (plan) api->second.erase(*plan);
+  if (!plan || api->second.empty()) subscriptions_.erase(api);
 }
 
 void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntry>> keys,
@@ -197,7 +228,7 @@ void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntr
                                 std::unordered_map<std::string, std::string> applicationTiers) {
   std::unordered_map<std::string, std::shared_ptr<const OpaqueKeyEntry>> byHash;
   std::unordered_map<std::string, std::string> hashById;
-  std::unordered_set<std::string> subscriptions;
+  std::unordered_map<std::string, std::unordered_map<std::string, bool>> subscriptions;
   byHash.reserve(keys.size());
   hashById.reserve(keys.size());
   std::unordered_map<std::string, std::string> previousHashById;
@@ -215,7 +246,7 @@ void OpaqueKeyIndex::replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntr
     byHash[hash] = std::move(shared);
   }
   for (const Subscription& s : subs)
-    subscriptions.insert(subscriptionKey(s.applicationId, s.apiName, s.apiVersion));
+    subscriptions[subscriptionKey(s.applicationId, s.apiName, s.apiVersion)][s.plan] = s.sharedKey;
   std::unique_lock lock(mutex_);
   byHash_.swap(byHash);
   hashById_.swap(hashById);
@@ -231,7 +262,9 @@ std::size_t OpaqueKeyIndex::size() const {
 
 std::size_t OpaqueKeyIndex::subscriptionCount() const {
   std::shared_lock lock(mutex_);
-  return subscriptions_.size();
+  std::size_t n = 0;
+  for (const auto& [key, plans] : subscriptions_) n += plans.size();
+  return n;
 }
 
 }  // namespace mgw::store

@@ -44,6 +44,9 @@ struct OpaqueKeyEntry {
   std::int64_t replacedAt = 0;
   // True on the entry found by the previous value (the index makes it from the current one).
   bool isPreviousValue = false;
+  // The application's shared key (issue 26, Gravitee's shared API key mode): bound to no API
+  // (apiName and apiVersion are ""), valid on every API whose subscription it covers.
+  bool shared = false;
   // The key's last use (epoch seconds, a whole minute), shared by every copy of the entry and kept
   // across put(): raised on the request path, written to the store in batches.
   std::shared_ptr<std::atomic<std::int64_t>> lastUsed;
@@ -66,9 +69,21 @@ class OpaqueKeyIndex {
   // The entry for a presented value, or null. Copies a pointer, not the entry: cheap under the
   // lock.
   [[nodiscard]] std::shared_ptr<const OpaqueKeyEntry> find(std::string_view keyValue) const;
-  // True when applicationId is subscribed to name:version.
+  // True when applicationId is subscribed to name:version (to any of its plans).
   [[nodiscard]] bool isSubscribed(std::string_view applicationId, std::string_view apiName,
                                   std::string_view apiVersion) const;
+  // Issue 26: applicationId's subscription to one plan of name:version. orDefault: the plan is
+  // the API's first, which a subscription stored without a plan ("", made before plans existed)
+  // counts for. kNone: not subscribed; kOwnKey: subscribed, the application's per-subscription
+  // keys serve it; kSharedKey: subscribed, and the application's shared key serves it too.
+  enum class PlanSubscription { kNone, kOwnKey, kSharedKey };
+  [[nodiscard]] PlanSubscription planSubscription(std::string_view applicationId,
+                                                  std::string_view apiName,
+                                                  std::string_view apiVersion,
+                                                  std::string_view plan, bool orDefault) const;
+  // True when one of applicationId's subscriptions to name:version is served by its shared key.
+  [[nodiscard]] bool sharedKeyCovers(std::string_view applicationId, std::string_view apiName,
+                                     std::string_view apiVersion) const;
   // The application-level throttling policy of a micro-gw application (SPEC section 13); "" when
   // the application is not known here (it counts as Unlimited).
   [[nodiscard]] std::string applicationTier(std::string_view applicationId) const;
@@ -99,23 +114,30 @@ class OpaqueKeyIndex {
   void markRevoked(const std::string& id);
   // An application is gone: its subscriptions and tier are dropped and its keys dissociated.
   void removeApplication(const std::string& applicationId);
+  // plan "": the API has no plans (or the subscription predates them). sharedKey: the
+  // application's shared key serves this subscription.
   void addSubscription(const std::string& applicationId, const std::string& apiName,
-                       const std::string& apiVersion);
+                       const std::string& apiVersion, const std::string& plan = "",
+                       bool sharedKey = false);
+  // plan unset: every plan of name:version.
   void removeSubscription(const std::string& applicationId, const std::string& apiName,
-                          const std::string& apiVersion);
+                          const std::string& apiVersion,
+                          const std::optional<std::string>& plan = std::nullopt);
   // Replaces everything (the load at start).
   struct Subscription {
     std::string applicationId;
     std::string apiName;
     std::string apiVersion;
+    std::string plan;
+    bool sharedKey = false;
   };
   // applicationTiers: application id -> tier.
   void replaceAll(std::vector<std::pair<std::string, OpaqueKeyEntry>> keys,
                   const std::vector<Subscription>& subs,
                   std::unordered_map<std::string, std::string> applicationTiers = {});
 
-  std::size_t size() const;  // keys, revoked ones included
-  std::size_t subscriptionCount() const;
+  std::size_t size() const;               // keys, revoked ones included
+  std::size_t subscriptionCount() const;  // one per plan subscribed
 
  private:
   static std::string subscriptionKey(std::string_view applicationId, std::string_view apiName,
@@ -133,7 +155,8 @@ class OpaqueKeyIndex {
   mutable std::vector<UseRecord> keyUses_;
   mutable std::unordered_map<std::string, std::int64_t> jtiSeen_;  // jti -> minute noted
   mutable std::vector<UseRecord> jtiUses_;
-  std::unordered_set<std::string> subscriptions_;  // subscriptionKey()
+  // subscriptionKey() -> plan -> served by the shared key. Two hash lookups per check, no store.
+  std::unordered_map<std::string, std::unordered_map<std::string, bool>> subscriptions_;
   std::unordered_map<std::string, std::string> applicationTiers_;
 };
 

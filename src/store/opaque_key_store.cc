@@ -9,7 +9,7 @@ constexpr const char* kSelectKey =
     "SELECT id, name, owner, api_name, api_version, key_type, key_hash, last_four, created_at, "
     "expires_at,"
     " permitted_ip, permitted_referer, application_id, revoked, revoked_at, tier, previous_hash,"
-    " previous_until, replaced_at, last_used FROM opaque_keys ";
+    " previous_until, replaced_at, last_used, shared FROM opaque_keys ";
 
 OpaqueKeyRecord readKey(const Statement& stmt) {
   OpaqueKeyRecord r;
@@ -34,6 +34,7 @@ OpaqueKeyRecord readKey(const Statement& stmt) {
   r.previousUntil = stmt.columnInt(17);
   r.replacedAt = stmt.columnInt(18);
   r.lastUsed = stmt.columnInt(19);
+  r.shared = stmt.columnInt(20) != 0;
   return r;
 }
 
@@ -85,6 +86,7 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
   r.permittedReferer = key.permittedReferer;
   r.applicationId = key.applicationId;
   r.tier = key.tier;
+  r.shared = key.shared;
   try {
     return db_.write([&](const Database::Session& s) -> StoreResult<OpaqueKeyRecord> {
       // A value still in another key's grace period is taken, as a current one is.
@@ -94,8 +96,8 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
       s.prepare(R"sql(
           INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four,
                                    created_at, expires_at, permitted_ip, permitted_referer, application_id,
-                                   tier)
-          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql")
+                                   tier, shared)
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))sql")
           .bindText(1, r.id)
           .bindText(2, r.name)
           .bindText(3, r.owner)
@@ -110,6 +112,7 @@ StoreResult<OpaqueKeyRecord> OpaqueKeyStore::create(const NewOpaqueKey& key,
           .bindText(12, r.permittedReferer)
           .bindOptionalText(13, r.applicationId)
           .bindText(14, r.tier)
+          .bindInt(15, r.shared ? 1 : 0)
           .run();
       return {Failure::kNone, std::move(r)};
     });

@@ -33,6 +33,8 @@ struct NewOpaqueKey {
   std::optional<std::string> applicationId;
   // The subscription-level throttling policy (SPEC section 13), checked by the caller.
   std::string tier = "Unlimited";
+  // The application's shared key (issue 26): apiName and apiVersion are "", applicationId is set.
+  bool shared = false;
 };
 
 struct OpaqueKeyRecord {
@@ -58,6 +60,7 @@ struct OpaqueKeyRecord {
   int64_t previousUntil = 0;
   int64_t replacedAt = 0;
   int64_t lastUsed = 0;  // epoch seconds, minute precision; 0 = never used
+  bool shared = false;   // the application's shared key (schema version 6): bound to no API
 };
 
 // One key's (and its application's) last use, as the batched writer hands it to the store.

@@ -10,9 +10,9 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
           INSERT INTO opaque_keys (id, name, owner, api_name, api_version, key_type, key_hash, last_four,
                                    created_at, expires_at, permitted_ip, permitted_referer, revoked,
                                    revoked_at, application_id, tier, previous_hash, previous_until,
-                                   replaced_at, last_used)
+                                   replaced_at, last_used, shared)
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                  (SELECT id FROM applications WHERE id = ?15), ?16, ?17, ?18, ?19, ?20)
+                  (SELECT id FROM applications WHERE id = ?15), ?16, ?17, ?18, ?19, ?20, ?21)
           ON CONFLICT (id) DO UPDATE SET
             previous_hash = CASE WHEN opaque_keys.revoked = 1 THEN opaque_keys.previous_hash
                                  ELSE excluded.previous_hash END,
@@ -50,7 +50,8 @@ Failure ReplicaStore::upsertKey(const OpaqueKeyRecord& r) {
           .bindText(16, r.tier)
           .bindInt(18, r.previousUntil)
           .bindInt(19, r.replacedAt)
-          .bindInt(20, r.lastUsed);
+          .bindInt(20, r.lastUsed)
+          .bindInt(21, r.shared ? 1 : 0);
       if (r.previousHash.size() == KeyHasher::kHashBytes)
         stmt.bindBlob(17, r.previousHash);
       else
@@ -67,13 +68,17 @@ Failure ReplicaStore::insertApplication(const ApplicationRecord& r) {
   try {
     db_.write([&](const Database::Session& s) {
       s.prepare(R"sql(
-          INSERT INTO applications (id, name, owner, created_at, tier) VALUES (?1, ?2, ?3, ?4, ?5)
-          ON CONFLICT (id) DO UPDATE SET tier = excluded.tier)sql")
+          INSERT INTO applications (id, name, owner, created_at, tier, key_mode)
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+          ON CONFLICT (id) DO UPDATE SET tier = excluded.tier,
+            key_mode = CASE WHEN applications.key_mode = '' THEN excluded.key_mode
+                            ELSE applications.key_mode END)sql")
           .bindText(1, r.id)
           .bindText(2, r.name)
           .bindText(3, r.owner)
           .bindInt(4, r.createdAt)
           .bindText(5, r.tier)
+          .bindText(6, r.keyMode)
           .run();
     });
     return Failure::kNone;

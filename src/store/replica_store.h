@@ -38,7 +38,8 @@ class ReplicaStore {
   // sticky (a revoked row stays revoked whatever the record says). kConflict: another key has this
   // hash.
   [[nodiscard]] Failure upsertKey(const OpaqueKeyRecord& record);
-  // Inserts the application; when its id exists, only the tier follows the record. kConflict: the
+  // Inserts the application; when its id exists, only the tier follows the record, and the key
+  // mode when it was not chosen here yet (a chosen mode never changes). kConflict: the
   // owner has another application of that name here.
   [[nodiscard]] Failure insertApplication(const ApplicationRecord& record);
 

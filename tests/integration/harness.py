@@ -201,6 +201,17 @@ def issue_key(gw, body=None):
     return r.body
 
 
+def copy_node_secrets(source, workdir):
+    """One gateway on several nodes: the STS signing key (a key issued by one verifies on all) and the
+    opaque key hash secret (an opaque key made on one matches on all) of source, copied for a node whose
+    runtime home is workdir."""
+    for rel in ("runtime/security/micro-gw-signing.pem", "runtime/data/micro-gw.db.key"):
+        dst = os.path.join(workdir, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(source.workdir, rel), dst)
+        os.chmod(dst, 0o600)
+
+
 def base_config(backend=None, issuer_apis=None, extra=""):
     """A complete micro-gw.conf for a test: any free ports, the shipped admin user, test APIs."""
     apis = issuer_apis if issuer_apis is not None else [("PizzaShackAPI", "1.0.0"), ("EchoAPI", "*")]

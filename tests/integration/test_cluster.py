@@ -145,11 +145,7 @@ class ClusterBase(harness.GatewayTestCase):
 
     @classmethod
     def copy_secrets(cls, source, name):
-        for rel in ("runtime/security/micro-gw-signing.pem", "runtime/data/micro-gw.db.key"):
-            dst = os.path.join(cls.node_dir(name), rel)
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            shutil.copy2(os.path.join(source.workdir, rel), dst)
-            os.chmod(dst, 0o600)
+        harness.copy_node_secrets(source, cls.node_dir(name))
 
     @classmethod
     def start_node(cls, name):

@@ -21,7 +21,10 @@ std::string joined(const std::vector<ApiLoadError>& errors) {
 
 std::vector<gateway::ApiDefinition> load(const std::string& text,
                                          std::vector<ApiLoadError>* errors) {
-  const std::string path = ::testing::TempDir() + "/mgw_plans_loader.yaml";
+  // One file per test: ctest runs the tests of this suite in parallel.
+  const std::string path = ::testing::TempDir() + "/mgw_plans_loader_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                           ".yaml";
   {
     std::ofstream out(path);
     out << R"(openapi: 3.0.0
@@ -153,6 +156,24 @@ TEST(PlansLoaderTest, InlinePlansAndKeyLocations) {
                 "[[apis.api.plans]] gold selectionRule: line 2, column 15: expected a value"),
             std::string::npos)
       << joined(errors);
+}
+
+// Issue 26: x-mgw-publishers, a list of user names; anything else is a load error at its pointer.
+TEST(PlansLoaderTest, OpenApiPublishers) {
+  std::vector<ApiLoadError> errors;
+  auto apis = load("x-mgw-publishers: [bob, carol]\n", &errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  ASSERT_EQ(apis.size(), 1u);
+  EXPECT_EQ(apis[0].publishers, (std::vector<std::string>{"bob", "carol"}));
+
+  errors.clear();
+  EXPECT_TRUE(load("x-mgw-publishers: bob\n", &errors).empty());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(joined(errors).find("/x-mgw-publishers"), std::string::npos) << joined(errors);
+  EXPECT_NE(joined(errors).find("must be a list of user names"), std::string::npos);
+  errors.clear();
+  EXPECT_TRUE(load("x-mgw-publishers: [\"\"]\n", &errors).empty());
+  EXPECT_NE(joined(errors).find("/x-mgw-publishers/0"), std::string::npos) << joined(errors);
 }
 
 }  // namespace

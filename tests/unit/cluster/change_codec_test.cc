@@ -296,3 +296,72 @@ TEST(CounterScriptTest, AnswerBecomesVerdict) {
 
 }  // namespace
 }  // namespace mgw::cluster
+
+namespace mgw::cluster {
+namespace {
+
+// Issue 26: a subscription's plan, whether the shared key serves it and the key mode chosen with
+// it travel; an unsubscription without a plan (a node of the version before plans) is from every
+// plan; a shared key and an application's key mode travel with their records.
+TEST(ChangeCodecTest, PlansSharedKeysAndKeyModesRoundTrip) {
+  Change sub;
+  sub.kind = Change::Kind::kSubscribed;
+  sub.id = "app-1";
+  sub.apiName = "Tiered";
+  sub.apiVersion = "1.0.0";
+  sub.at = 1700000004;
+  sub.plan = "gold";
+  sub.sharedKey = true;
+  sub.keyMode = "shared";
+  auto out = decodeChange(encodeChange(sub));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->plan, "gold");
+  EXPECT_TRUE(out->sharedKey);
+  EXPECT_EQ(out->keyMode, "shared");
+
+  Change unsub = sub;
+  unsub.kind = Change::Kind::kUnsubscribed;
+  unsub.keyMode.clear();
+  unsub.sharedKey = false;
+  out = decodeChange(encodeChange(unsub));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->plan, "gold");
+  EXPECT_FALSE(out->allPlans);
+  unsub.allPlans = true;
+  auto j = nlohmann::json::parse(encodeChange(unsub));
+  EXPECT_FALSE(j.contains("plan"));
+  out = decodeChange(j.dump());
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->allPlans);
+
+  Change key;
+  key.kind = Change::Kind::kKey;
+  key.key = sampleKey();
+  key.key->shared = true;
+  key.key->apiName.clear();
+  key.key->apiVersion.clear();
+  out = decodeChange(encodeChange(key));
+  ASSERT_TRUE(out && out->key);
+  EXPECT_TRUE(out->key->shared);
+  key.key->shared = false;
+  EXPECT_FALSE(nlohmann::json::parse(encodeChange(key))["key"].contains("shared"));
+
+  Change app;
+  app.kind = Change::Kind::kApplication;
+  app.application =
+      store::ApplicationRecord{"app-1", "shop", "alice", 1700000000, "Gold", "perSubscription"};
+  out = decodeChange(encodeChange(app));
+  ASSERT_TRUE(out && out->application);
+  EXPECT_EQ(out->application->keyMode, "perSubscription");
+
+  // A key mode this version does not know is refused, not stored.
+  auto bad = nlohmann::json::parse(encodeChange(sub));
+  bad["keyMode"] = "everything";
+  EXPECT_FALSE(decodeChange(bad.dump()));
+  bad = nlohmann::json::parse(encodeChange(sub));
+  bad["sharedKey"] = "yes";
+  EXPECT_FALSE(decodeChange(bad.dump()));
+}
+
+}  // namespace
+}  // namespace mgw::cluster

@@ -723,6 +723,7 @@ TEST(InlineApis, EveryKeyIsRead) {
     propagateApiKey = true
     subscriptionRequired = true
     timeoutSeconds = 5
+    publishers = ["bob", "carol"]
   [[apis.api]]
     name = "Echo"
     version = "2.0.0"
@@ -741,12 +742,14 @@ TEST(InlineApis, EveryKeyIsRead) {
   EXPECT_TRUE(a.propagateApiKey);
   EXPECT_TRUE(a.subscriptionRequired);
   EXPECT_EQ(a.timeoutSeconds, 5);
+  EXPECT_EQ(a.publishers, (std::vector<std::string>{"bob", "carol"}));  // issue 26
   EXPECT_EQ(a.line, 3);
   const InlineApi& b = c.apis.inlineApis[1];
   EXPECT_EQ(b.security, std::vector<std::string>{"api_key"});
   EXPECT_EQ(b.apiKeyHeader, "apikey");
   EXPECT_EQ(b.timeoutSeconds, 30);
-  EXPECT_EQ(b.line, 15);
+  EXPECT_TRUE(b.publishers.empty());
+  EXPECT_EQ(b.line, 16);
 }
 
 TEST(InlineApis, BadContextEndpointAndSecurity) {

@@ -199,6 +199,32 @@ TEST_F(OpaqueValidationTest, SubscriptionRequired) {
   EXPECT_EQ(run(kValue).failure, Failure::kNone);
 }
 
+// Issue 26: an application's shared key is bound to no API: it is taken on an API only while
+// one of its application's subscriptions to it is served by the shared key (on any API, whether
+// or not the API requires a subscription), and says so on the principal.
+TEST_F(OpaqueValidationTest, ASharedKeyWorksOnlyWhereItsApplicationIsSubscribed) {
+  auto e = entry();
+  e.apiName.clear();
+  e.apiVersion.clear();
+  e.shared = true;
+  e.applicationId = "app1";
+  put(e);
+  auto r = run(kValue);
+  EXPECT_EQ(r.failure, Failure::kNotSubscribed);
+  EXPECT_EQ(r.description,
+            "the shared API key's application is not subscribed to API PizzaShackAPI:1.0.0 (a "
+            "shared key works only on the APIs its application is subscribed to)");
+  index_->addSubscription("app1", "PizzaShackAPI", "1.0.0", "silver", false);  // its own key
+  EXPECT_EQ(run(kValue).failure, Failure::kNotSubscribed);
+  index_->addSubscription("app1", "PizzaShackAPI", "1.0.0", "gold", true);
+  r = run(kValue);
+  EXPECT_EQ(r.failure, Failure::kNone) << r.reason;
+  EXPECT_TRUE(r.sharedKey);
+  EXPECT_EQ(r.applicationId, "app1");
+  index_->removeSubscription("app1", "PizzaShackAPI", "1.0.0");
+  EXPECT_EQ(run(kValue).failure, Failure::kNotSubscribed);  // at once
+}
+
 TEST_F(OpaqueValidationTest, ChecksRunInOrder) {
   // Revoked beats expired beats wrong API beats IP.
   auto e = entry();

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
 
 namespace mgw::lifecycle {
 namespace {
@@ -41,7 +42,19 @@ class KeyManagementTest : public ::testing::Test {
                     [](const ApiRef& api) {
                       return (api.name == "Pizza" || api.name == "Other") && api.version == "1.0";
                     },
-                    &taken_};
+                    &taken_,
+                    [this](const ApiRef& api) -> std::optional<ApiFacts> {
+                      auto it = facts_.find(api.name);
+                      if (it == facts_.end()) return std::nullopt;
+                      return it->second;
+                    },
+                    [this](const std::string& user) {
+                      std::vector<ApiRef> out;
+                      for (const auto& [name, f] : facts_)
+                        for (const auto& p : f.publishers)
+                          if (p == user) out.push_back({name, "1.0"});
+                      return out;
+                    }};
     return KeyManagement(*store_, std::move(env), Caller{user, admin, std::nullopt}, now);
   }
   static Reply replyOf(OrRefusal<Reply> r) {
@@ -69,6 +82,7 @@ class KeyManagementTest : public ::testing::Test {
   throttle::PolicySet policies_;
   token::KeySet keys_;
   TakenValueLimiter taken_;
+  std::map<std::string, ApiFacts> facts_;  // issue 26: plans and publishers by API name
 };
 
 TEST_F(KeyManagementTest, AKeyIsShownOnceAndBelongsToItsOwner) {
@@ -293,6 +307,130 @@ TEST(StoreRefusalTest, EveryFailureHasOneAnswer) {
         }
     }
   }
+}
+
+}  // namespace
+}  // namespace mgw::lifecycle
+
+namespace mgw::lifecycle {
+namespace {
+
+// Issue 26: the key mode is chosen at creation or at the second subscription, then fixed (409).
+TEST_F(KeyManagementTest, TheKeyModeIsChosenOnceAndNeverChanges) {
+  config::IssuerApi other;
+  other.name = "Other";
+  other.versions = {"1.0"};
+  config_.issuerApis.push_back(other);
+  const std::string app = replyOf(as("alice").createApplication({"later", {}, {}})).body["id"];
+  SubscriptionRequest pizza{ApiRef{"Pizza", "1.0"}, {}, {}, {}};
+  Reply first = replyOf(as("alice").subscribe(app, pizza));
+  EXPECT_EQ(first.body["keyMode"], "perSubscription");
+  EXPECT_FALSE(replyOf(as("alice").getApplication(app)).body["keyModeChosen"]);
+  // The second subscription to the same API's other plan cannot choose shared.
+  facts_["Pizza"] = ApiFacts{{"gold", "silver"}, {}};
+  SubscriptionRequest silverShared{
+      ApiRef{"Pizza", "1.0"}, std::string("silver"), std::string("shared"), {}};
+  Refusal sameApi = refusalOf(as("alice").subscribe(app, silverShared));
+  EXPECT_EQ(sameApi.failure, Failure::kConflict);
+  EXPECT_NE(sameApi.description.find("two plans of one API"), std::string::npos);
+  SubscriptionRequest otherShared{ApiRef{"Other", "1.0"}, {}, std::string("shared"), {}};
+  Reply second = replyOf(as("alice").subscribe(app, otherShared));
+  EXPECT_EQ(second.body["keyMode"], "shared");
+  EXPECT_TRUE(second.body["sharedKey"]);
+  Reply got = replyOf(as("alice").getApplication(app));
+  EXPECT_EQ(got.body["keyMode"], "shared");
+  EXPECT_TRUE(got.body["keyModeChosen"]);
+  SubscriptionRequest back{
+      ApiRef{"Pizza", "1.0"}, std::string("silver"), std::string("perSubscription"), {}};
+  Refusal changed = refusalOf(as("alice").subscribe(app, back));
+  EXPECT_EQ(changed.failure, Failure::kConflict);
+  EXPECT_NE(changed.description.find("chosen for good"), std::string::npos) << changed.description;
+  // Choosing shared at the second subscription puts the first one under the shared key too (the
+  // subscription to Pizza, made before Pizza had plans), so Pizza's silver plan is a second plan
+  // of Pizza: its own key.
+  EXPECT_TRUE(store_->opaqueKeys()->sharedKeyCovers(app, "Pizza", "1.0"));
+  SubscriptionRequest silver{ApiRef{"Pizza", "1.0"}, std::string("silver"), {}, {}};
+  Reply third = replyOf(as("alice").subscribe(app, silver));
+  EXPECT_EQ(third.body["plan"], "silver");
+  EXPECT_FALSE(third.body["sharedKey"]);
+  // A plan the API does not have is named.
+  SubscriptionRequest bronze{ApiRef{"Pizza", "1.0"}, std::string("bronze"), {}, {}};
+  Refusal unknown = refusalOf(as("alice").subscribe(app, bronze));
+  EXPECT_EQ(unknown.failure, Failure::kBadRequestBody);
+  EXPECT_NE(unknown.description.find("its plans: gold, silver"), std::string::npos);
+
+  // The default is taken at the second subscription when none is asked for.
+  const std::string plain = replyOf(as("alice").createApplication({"plain", {}, {}})).body["id"];
+  ASSERT_EQ(replyOf(as("alice").subscribe(plain, {ApiRef{"Other", "1.0"}, {}, {}, {}})).status,
+            201);
+  Reply plainSecond =
+      replyOf(as("alice").subscribe(plain, {ApiRef{"Pizza", "1.0"}, std::string("gold"), {}, {}}));
+  EXPECT_EQ(plainSecond.body["keyMode"], "perSubscription");
+  EXPECT_TRUE(replyOf(as("alice").getApplication(plain)).body["keyModeChosen"]);
+  CreateKeyRequest shared;
+  shared.name = "s";
+  shared.shared = true;
+  shared.application = plain;
+  Refusal notShared = refusalOf(as("alice").createKey(shared));
+  EXPECT_EQ(notShared.failure, Failure::kConflict);
+  EXPECT_NE(notShared.description.find("needs keyMode \"shared\""), std::string::npos);
+}
+
+// Issue 26: the owner (or an admin) renews and revokes a shared key; an API's publisher sees it
+// and manages the per-subscription keys on the API, but not the shared key.
+TEST_F(KeyManagementTest, PublishersSeeSharedKeysButOnlyOwnersRenewOrRevokeThem) {
+  facts_["Pizza"] = ApiFacts{{}, {"bob"}};
+  const std::string app =
+      replyOf(as("alice").createApplication({"shop", {}, std::string("shared")})).body["id"];
+  ASSERT_TRUE(replyOf(as("alice").subscribe(app, {ApiRef{"Pizza", "1.0"}, {}, {}, {}}))
+                  .body["sharedKey"]
+                  .get<bool>());
+  CreateKeyRequest shared;
+  shared.name = "s";
+  shared.shared = true;
+  shared.application = app;
+  Reply key = replyOf(as("alice").createKey(shared));
+  const std::string id = key.body["id"];
+  EXPECT_TRUE(key.body["shared"]);
+  EXPECT_TRUE(key.body["api"].is_null());
+  EXPECT_EQ(refusalOf(as("alice").createKey(shared)).failure, Failure::kConflict);  // one only
+  EXPECT_TRUE(store_->opaqueKeys()->sharedKeyCovers(app, "Pizza", "1.0"));
+
+  Reply seen = replyOf(as("bob").getKey(id));
+  EXPECT_EQ(seen.body["owner"], "alice");
+  EXPECT_EQ(seen.body["lastFour"], key.body["lastFour"]);
+  EXPECT_EQ(seen.body["access"], "view");
+  EXPECT_FALSE(seen.body.contains("permittedIP"));
+  EXPECT_EQ(replyOf(as("bob").listPublished()).body["count"], 1);
+  EXPECT_EQ(replyOf(as("carol").listPublished()).body["count"], 0);
+  Refusal renew = refusalOf(as("bob").regenerateKey(id, {}));
+  EXPECT_EQ(renew.failure, Failure::kForbidden);
+  EXPECT_NE(renew.description.find("only the application's owner or an admin"), std::string::npos);
+  EXPECT_EQ(refusalOf(as("bob").deleteKey(id)).failure, Failure::kForbidden);
+  EXPECT_EQ(refusalOf(as("carol").getKey(id)).failure, Failure::kForbidden);
+  EXPECT_EQ(refusalOf(as("alice").dissociateKey(id)).failure, Failure::kConflict);
+
+  CreateKeyRequest own = keyFor("Pizza");
+  own.application = app;
+  const std::string ownId = replyOf(as("alice").createKey(own)).body["id"];
+  EXPECT_EQ(replyOf(as("bob").regenerateKey(ownId, {})).status, 200);
+  EXPECT_EQ(replyOf(as("bob").deleteKey(ownId)).status, 204);
+
+  EXPECT_EQ(replyOf(as("alice").regenerateKey(id, {})).status, 200);
+  EXPECT_EQ(replyOf(as("root", true).regenerateKey(id, {})).status, 200);
+  EXPECT_EQ(replyOf(as("alice").deleteKey(id)).status, 204);
+  // Revoked: a new shared key may be made.
+  EXPECT_EQ(replyOf(as("alice").createKey(shared)).status, 201);
+
+  // Unsubscribed: the shared key no longer covers the API, and bob no longer sees it.
+  SubscriptionRequest off{ApiRef{"Pizza", "1.0"}, {}, {}, {}};
+  EXPECT_EQ(replyOf(as("alice").unsubscribe(app, off)).status, 204);
+  EXPECT_FALSE(store_->opaqueKeys()->sharedKeyCovers(app, "Pizza", "1.0"));
+  // What bob still sees is the revoked per-subscription key on Pizza, not the shared key.
+  const json left = replyOf(as("bob").listPublished()).body["list"];
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]["id"], ownId);
+  EXPECT_EQ(left[0]["access"], "manage");
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ TEST(RequestTest, BodiesAreJsonObjectsWithOnlyTheirFields) {
   EXPECT_EQ(refusalOf(parseCreateApplicationRequest("{")), "the body is not valid JSON");
   EXPECT_EQ(refusalOf(parseCreateApplicationRequest("[1]")), "the body must be a JSON object");
   EXPECT_EQ(refusalOf(parseCreateApplicationRequest("{\"name\": \"a\", \"nmae\": 1}")),
-            "unknown field \"nmae\"; allowed: name, tier");
+            "unknown field \"nmae\"; allowed: name, tier, keyMode");
   // Regenerate alone accepts an empty body.
   auto regen = parseRegenerateRequest("");
   ASSERT_TRUE(std::holds_alternative<RegenerateRequest>(regen));
@@ -110,7 +110,7 @@ TEST(RequestTest, SubscribeIsStricterThanUnsubscribe) {
   EXPECT_EQ(apiFault(un), "(accepted)");
   EXPECT_EQ(std::get<SubscriptionRequest>(un).api.label(), "P:1");
   EXPECT_EQ(refusalOf(parseUnsubscribeRequest("{\"api\": 1, \"x\": 2}")),
-            "unknown field \"x\"; allowed: api");
+            "unknown field \"x\"; allowed: api, plan");
   EXPECT_EQ(apiFault(parseUnsubscribeRequest("{\"api\": {\"name\": \"P\"}}")),
             "api is required: {\"name\": \"...\", \"version\": \"...\"}");
   EXPECT_EQ(refusalOf(parseAssociateRequest("{\"application\": \"\"}")),

@@ -310,7 +310,9 @@ TEST(DatabaseTest, AProcessKilledMidTransactionLeavesNoHalfWrittenState) {
           s.exec(
               "INSERT INTO applications (id, name, owner, created_at) VALUES ('app', 'half', "
               "'alice', 1)");
-          Statement sub = s.prepare("INSERT INTO subscriptions VALUES ('app', ?1, 'v1', 1)");
+          Statement sub = s.prepare(
+              "INSERT INTO subscriptions (application_id, api_name, api_version, created_at) "
+              "VALUES ('app', ?1, 'v1', 1)");
           for (int i = 0; i < 2000; ++i) {
             sub.bindText(1, "Api-" + std::to_string(i) + std::string(100, 'p'));
             sub.run();

@@ -154,3 +154,41 @@ TEST(OpaqueKeyIndexTest, RestrictionsAreCompiledWhenTheEntryIsIndexed) {
 
 }  // namespace
 }  // namespace mgw::store
+
+namespace mgw::store {
+namespace {
+
+// Issue 26: subscriptions are per plan; a plan-less one counts for the API's first plan; the
+// shared key covers an API only through a subscription it serves; unsubscribing without a plan
+// drops every plan of the API.
+TEST(OpaqueKeyIndexTest, SubscriptionsArePerPlanAndSharedKeyCoverageFollowsThem) {
+  using PS = OpaqueKeyIndex::PlanSubscription;
+  auto index = makeIndex();
+  index->addSubscription("app", "Tiered", "1.0.0", "gold", true);
+  index->addSubscription("app", "Tiered", "1.0.0", "silver", false);
+  EXPECT_EQ(index->planSubscription("app", "Tiered", "1.0.0", "gold", true), PS::kSharedKey);
+  EXPECT_EQ(index->planSubscription("app", "Tiered", "1.0.0", "silver", false), PS::kOwnKey);
+  EXPECT_EQ(index->planSubscription("app", "Tiered", "1.0.0", "bronze", false), PS::kNone);
+  EXPECT_EQ(index->planSubscription("app", "Tiered", "1.0.1", "gold", true), PS::kNone);
+  EXPECT_EQ(index->planSubscription("other", "Tiered", "1.0.0", "gold", true), PS::kNone);
+  EXPECT_TRUE(index->sharedKeyCovers("app", "Tiered", "1.0.0"));
+  EXPECT_EQ(index->subscriptionCount(), 2u);
+
+  index->removeSubscription("app", "Tiered", "1.0.0", std::string("gold"));
+  EXPECT_FALSE(index->sharedKeyCovers("app", "Tiered", "1.0.0"));
+  EXPECT_TRUE(index->isSubscribed("app", "Tiered", "1.0.0"));
+  index->removeSubscription("app", "Tiered", "1.0.0");  // every plan
+  EXPECT_FALSE(index->isSubscribed("app", "Tiered", "1.0.0"));
+  EXPECT_EQ(index->subscriptionCount(), 0u);
+
+  // A subscription stored before plans ("") counts for the first plan only.
+  index->replaceAll({}, {{"app", "Menu", "1.0.0", "", false}});
+  EXPECT_EQ(index->planSubscription("app", "Menu", "1.0.0", "gold", true), PS::kOwnKey);
+  EXPECT_EQ(index->planSubscription("app", "Menu", "1.0.0", "silver", false), PS::kNone);
+  EXPECT_FALSE(index->sharedKeyCovers("app", "Menu", "1.0.0"));
+  index->removeApplication("app");
+  EXPECT_EQ(index->planSubscription("app", "Menu", "1.0.0", "gold", true), PS::kNone);
+}
+
+}  // namespace
+}  // namespace mgw::store
