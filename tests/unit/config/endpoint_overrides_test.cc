@@ -113,12 +113,13 @@ TEST(EndpointOverrideSourcesTest, FileKeysAtTheTopLevel) {
       "[listenerConfig]\nhttpPort = 0\n",
       "test.conf", "/srv/mgw");
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
-  const auto& o = r.config->endpointOverrides;
+  const auto& o = r.config->endpointOverrides;  // in key order
   ASSERT_EQ(o.size(), 2u);
-  EXPECT_EQ(o[0].key, "archive_prod_endpoint_0");
-  EXPECT_EQ(o[0].value, "http://127.0.0.1:9/v2");
-  EXPECT_EQ(o[0].origin, "test.conf:1");
-  EXPECT_EQ(o[1].origin, "test.conf:2");
+  EXPECT_EQ(o[0].key, "archive_prod_basic_password");
+  EXPECT_EQ(o[0].origin, "test.conf:2");
+  EXPECT_EQ(o[1].key, "archive_prod_endpoint_0");
+  EXPECT_EQ(o[1].value, "http://127.0.0.1:9/v2");
+  EXPECT_EQ(o[1].origin, "test.conf:1");
 
   // Not a string: an error that never shows a password's value.
   r = loadConfigFromString("archive_prod_basic_password = 12345678\n", "test.conf", "/srv/mgw");
