@@ -10,6 +10,7 @@
 
 #include "auth/password_hash.h"
 #include "common/crypto_util.h"
+#include "config/endpoint_overrides.h"
 #include "server/app.h"
 #include "server/keys_command.h"
 #include "server/signing_keys.h"
@@ -21,6 +22,8 @@ namespace {
 constexpr const char* kUsage = R"(usage:
   micro-gw [--config PATH] [--ready-file PATH]   run the gateway (default config conf/micro-gw.conf)
   micro-gw --validate [--config PATH]            check configuration, keystores and APIs; print OK or errors
+  micro-gw ... --<name>_prod_endpoint_0=URL      WSO2 MGW 3.x endpoint overrides (also _sand_, _basic_username,
+                                                 _basic_password; see README "Endpoint overrides")
   micro-gw hash-password                         read a password, print an argon2id string for [b7a.users.<name>]
   micro-gw keystore init [--alg RS256|ES256|EdDSA] [--out DIR] [--p12 --password PW]
                                                  create a development signing key and self-signed certificate
@@ -174,6 +177,8 @@ int main(int argc, char** argv) {
       options.readyFile = args[++i];
     else if (args[i] == "--validate")
       validate = true;
+    else if (auto o = mgw::config::overrideFromArgument(args[i]))
+      options.endpointOverrides.push_back(std::move(*o));
     else if (args[i] == "--help" || args[i] == "-h") {
       std::cout << kUsage;
       return 0;
@@ -181,6 +186,7 @@ int main(int argc, char** argv) {
       return usageError("unknown argument '" + args[i] + "'");
     }
   }
-  if (validate) return mgw::server::validateConfiguration(options.configPath);
+  if (validate)
+    return mgw::server::validateConfiguration(options.configPath, options.endpointOverrides);
   return mgw::server::runGateway(options);
 }

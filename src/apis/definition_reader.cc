@@ -1,4 +1,5 @@
 #include "apis/definition_reader.h"
+#include "apis/endpoint_overrides.h"
 #include "apis/schema_reader.h"
 
 #include <algorithm>
@@ -382,16 +383,22 @@ std::optional<Endpoints> readEndpointRef(Reader& r, const YAML::Node& root, cons
   }
   std::string name = target->substr(kPrefix.size());
   const YAML::Node all = root["x-wso2-endpoints"];
+  // The entry's name is the one its runtime overrides use (<name>_prod_endpoint_0, ...).
+  auto named = [&](std::optional<Endpoints> e) {
+    if (e) e->overrideName = name;
+    return e;
+  };
   // WSO2 writes x-wso2-endpoints as a list of one-key objects; a plain object is accepted too.
   if (all && all.IsSequence()) {
     for (std::size_t i = 0; i < all.size(); ++i) {
       if (all[i].IsMap() && all[i][name]) {
-        return readEndpointObject(r, root, all[i][name], child(child("/x-wso2-endpoints", i), name),
-                                  depth + 1);
+        return named(readEndpointObject(r, root, all[i][name],
+                                        child(child("/x-wso2-endpoints", i), name), depth + 1));
       }
     }
   } else if (all && all.IsMap() && all[name]) {
-    return readEndpointObject(r, root, all[name], child("/x-wso2-endpoints", name), depth + 1);
+    return named(
+        readEndpointObject(r, root, all[name], child("/x-wso2-endpoints", name), depth + 1));
   }
   r.error(child(pointer, "$ref"),
           "$ref to missing endpoint '" + name + "' (not declared in x-wso2-endpoints)");
@@ -421,17 +428,22 @@ bool readEndpointSecurity(Reader& r, const YAML::Node& node, const std::string& 
     r.error(child(at, "username"), "must be a non-empty user name without ':' (RFC 7617)");
     return false;
   }
-  if (!password || !password.IsScalar()) {
+  // Without a password, WSO2 3.x took it from <name>_<prod|sand>_basic_password only (its
+  // toolkit never read this one): left to apis/endpoint_overrides.h, which requires it.
+  if (password && !password.IsScalar()) {
     r.error(child(at, "password"), "must be a string");
     return false;
   }
-  for (char c : user.Scalar() + password.Scalar()) {
+  const std::string secret = password ? password.Scalar() : std::string();
+  for (char c : user.Scalar() + secret) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       r.error(at, "the user name or password holds a control character");
       return false;
     }
   }
-  out->backendAuthorization = "Basic " + base64Encode(user.Scalar() + ":" + password.Scalar());
+  out->basicUsername = user.Scalar();
+  out->basicPasswordMissing = !password;
+  if (password) out->backendAuthorization = "Basic " + base64Encode(user.Scalar() + ":" + secret);
   return true;
 }
 
@@ -738,6 +750,12 @@ bool readApiEndpoints(Reader& r, const YAML::Node& root, const Document& doc, Ap
     auto e = readEndpointObject(r, root, sand, "/x-wso2-sandbox-endpoints", 0);
     if (!e) return false;
     api->sandbox = *e;
+  }
+  // The API's own lists (not an x-wso2-endpoints entry): WSO2's toolkit named them by the API's
+  // id for the runtime overrides, api_<md5(title:version)>.
+  for (Endpoints* list : {&api->production, &api->sandbox}) {
+    if (list->overrideName.empty() && !list->empty())
+      list->overrideName = wso2ApiId(api->name, api->version);
   }
   return true;
 }

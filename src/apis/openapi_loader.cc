@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "apis/definition_reader.h"
+#include "apis/endpoint_overrides.h"
 #include "apis/public_definition.h"
 #include "apis/schema_reader.h"
 #include "common/endpoint_url.h"
@@ -251,7 +252,9 @@ ApiDefinition apiFromInline(const config::InlineApi& in, const std::string& conf
 std::vector<ApiDefinition> loadApiDefinitions(const std::vector<std::string>& paths,
                                               std::vector<ApiLoadError>* errors,
                                               std::vector<ApiLoadError>* warnings) {
-  return keepUnique(loadAll(paths, errors, warnings), errors);
+  auto apis = keepUnique(loadAll(paths, errors, warnings), errors);
+  applyEndpointOverrides(&apis, {}, errors);  // a securityConfig without a password is an error
+  return apis;
 }
 
 std::vector<ApiDefinition> buildApis(const config::Config& config,
@@ -279,6 +282,8 @@ std::vector<ApiDefinition> buildApis(const config::Config& config,
     all.push_back(std::move(l));
   }
   auto apis = keepUnique(std::move(all), errors);
+  // WSO2 MGW 3.x runtime endpoint overrides (the command line, the environment, the file).
+  applyEndpointOverrides(&apis, config.endpointOverrides, errors);
   // CORS: the API's own policy, else the global [cors] (SPEC section 15).
   for (ApiDefinition& api : apis) {
     const config::CorsConfig& cors = api.corsConfig ? *api.corsConfig : config.cors;

@@ -288,6 +288,15 @@ struct ValidationConfig {
   bool enforceResponse = true;  // false: an invalid answer is logged and relayed, not replaced
 };
 
+// One WSO2 API Microgateway 3.x runtime endpoint override (config/endpoint_overrides.h):
+// "<name>_prod_endpoint_0" = "http://...", "<name>_sand_basic_password" = "...", as given at the
+// top level of micro-gw.conf, in the environment or as --<key>=<value> on the command line.
+struct EndpointOverride {
+  std::string key;
+  std::string value;   // for a *_basic_password key a secret: never in a message or a log
+  std::string origin;  // "the command line", "the environment", "conf/micro-gw.conf:3"
+};
+
 struct Config {
   std::string sourcePath;   // the file it was loaded from
   std::string runtimeHome;  // ${mgw-runtime.home}
@@ -312,6 +321,9 @@ struct Config {
   MutualSslConfig mutualSsl;
   PortalConfig portal;
   ValidationConfig validation;
+  // WSO2 MGW 3.x endpoint overrides: one per key, the command line over the environment over the
+  // file (Ballerina's config precedence); the file's only until the process adds the others.
+  std::vector<EndpointOverride> endpointOverrides;
 };
 
 }  // namespace mgw::config

@@ -25,6 +25,7 @@
 #include "common/key_format.h"
 #include "common/redis_url.h"
 #include "common/syntax.h"
+#include "config/endpoint_overrides.h"
 #include "config/wso2_keys.h"
 
 namespace mgw::config {
@@ -285,6 +286,7 @@ class Loader {
     config.sourcePath = file_;
     config.runtimeHome = home_;
     readRoot(root, config);
+    config.endpointOverrides = std::move(overrides_);
     finish(config);
 
     std::stable_sort(errors_.begin(), errors_.end(),
@@ -354,6 +356,7 @@ class Loader {
         it->read(value, w);
         continue;
       }
+      if (path.empty() && readEndpointOverride(key, value, w)) continue;
       if (skipWso2Key(path, key, value, w)) continue;
       std::string suggestion = closest(key, names);
       std::string hint = suggestion.empty() ? "" : " (did you mean " + suggestion + "?)";
@@ -366,6 +369,16 @@ class Loader {
         error(value, w, "unknown key" + hint + "; allowed " + place + ": " + joined(names));
       }
     }
+  }
+
+  // A WSO2 MGW 3.x endpoint override at the top level ("<name>_prod_endpoint_0" = "http://...",
+  // config/endpoint_overrides.h): kept with its line, checked against the definitions by apis/.
+  // False: not such a key.
+  bool readEndpointOverride(const std::string& key, const Value& value, const Where& w) {
+    if (value.is_table() || !parseOverrideKey(key)) return false;
+    if (auto s = getString(value, w))
+      overrides_.push_back({key, *s, file_ + ":" + std::to_string(lineOf(value))});
+    return true;
   }
 
   // WSO2 API Microgateway 3.x keys micro-gw has no use for (config/wso2_keys.h): one warning
@@ -1928,8 +1941,9 @@ class Loader {
   std::string home_;
   std::vector<LoadError> errors_;
   std::vector<LoadError> warnings_;
-  int httpsPortLine_ = 0;               // for the cross-table STS/HTTPS warning
-  bool validateSubscriptions_ = false;  // WSO2's [security] validateSubscriptions
+  std::vector<EndpointOverride> overrides_;  // the file's endpoint overrides
+  int httpsPortLine_ = 0;                    // for the cross-table STS/HTTPS warning
+  bool validateSubscriptions_ = false;       // WSO2's [security] validateSubscriptions
   int validateSubscriptionsLine_ = 0;
   bool definitionsDeclared_ = false;  // [apis] definitions present (else api_definitions/)
 };

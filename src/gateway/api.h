@@ -50,6 +50,12 @@ struct Endpoints {
   // as Authorization; never logged. Empty = none.
   std::string backendAuthorization;
   int timeoutSeconds = 0;  // advanceEndpointConfig timeoutInMillis, rounded up; 0 = the API's
+  // Load time only (apis/endpoint_overrides.h): the name WSO2 MGW 3.x's runtime overrides give
+  // this list (<name>_prod_endpoint_0, ...; "" = none can), securityConfig's user name, and whether
+  // the definition left the password to <name>_<prod|sand>_basic_password, as WSO2 3.x's did.
+  std::string overrideName;
+  std::string basicUsername;
+  bool basicPasswordMissing = false;
   bool empty() const { return urls.empty(); }
 };
 

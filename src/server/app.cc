@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/redis_url.h"
 #include "config/config_loader.h"
+#include "config/endpoint_overrides.h"
 #include "http/server.h"
 #include "lifecycle/lifecycle_service.h"
 #include "observability/metrics.h"
@@ -28,8 +29,19 @@
 namespace mgw::server {
 namespace {
 
-std::optional<config::Config> loadOrReport(const std::string& path) {
+// WSO2 MGW 3.x endpoint overrides: the command line's over the environment's over the file's
+// (Ballerina's config precedence), read again at every load so a reload sees the file's changes.
+void addEndpointOverrides(config::Config& config,
+                          const std::vector<config::EndpointOverride>& commandLine) {
+  const auto environment = config::overridesFromEnvironment(environ);
+  const auto file = std::move(config.endpointOverrides);
+  config.endpointOverrides = config::mergeOverrides({&commandLine, &environment, &file});
+}
+
+std::optional<config::Config> loadOrReport(const RunOptions& options) {
+  const std::string& path = options.configPath;
   auto result = config::loadConfig(path, config::defaultRuntimeHome(path));
+  if (result.config) addEndpointOverrides(*result.config, options.endpointOverrides);
   for (const auto& w : result.warnings)
     log::warn("configuration warning", {{"detail", w.toString()}});
   for (const auto& e : result.errors) log::error("configuration error", {{"error", e.toString()}});
@@ -84,8 +96,10 @@ void logAll(const std::vector<std::string>& lines, log::Level level, std::string
 
 }  // namespace
 
-int validateConfiguration(const std::string& configPath) {
+int validateConfiguration(const std::string& configPath,
+                          const std::vector<config::EndpointOverride>& endpointOverrides) {
   auto result = config::loadConfig(configPath, config::defaultRuntimeHome(configPath));
+  if (result.config) addEndpointOverrides(*result.config, endpointOverrides);
   // Accepted but worth knowing (WSO2 MGW 3.x keys that are ignored, SHA-1 passwords, ...).
   for (const auto& w : result.warnings) std::cerr << "warning: " << w.toString() << "\n";
   std::vector<std::string> errors;
@@ -128,7 +142,7 @@ int runGateway(const RunOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  auto config = loadOrReport(options.configPath);
+  auto config = loadOrReport(options);
   if (!config) return 1;
 
   // The embedded store first: the validator reads its in-memory revocations and opaque keys.
@@ -322,7 +336,7 @@ int runGateway(const RunOptions& options) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      auto next = loadOrReport(options.configPath);
+      auto next = loadOrReport(options);
       if (!next) {
         log::error("reload refused: the new configuration is invalid; the running one stays");
         continue;

@@ -28,6 +28,11 @@ forwarded without the Authorization header, 401 with a Basic challenge, API key 
 legacy user, the login throttle (900429), HTTPS only, and an API-key request that completes while
 slow argon2id verifications are in flight on a gateway with one I/O thread (argon2id runs on the
 worker pool). Also a SANDBOX key on an API whose only sandbox endpoints are an operation's.
+
+EndpointOverrides: WSO2 MGW 3.x's runtime endpoint overrides (<name>_prod_endpoint_0,
+<name>_prod_basic_password, ...) from the environment, micro-gw.conf's top level and the command
+line: traffic redirected to a second real backend, the basic auth the backend sees, a SIGHUP that
+applies a changed override and refuses a bad one, and a bad override stopping the load by name.
 """
 import ctypes
 import http.client
@@ -39,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import ssl
 import subprocess
 import tempfile
@@ -1362,6 +1368,157 @@ class MutualTlsAndPkcs12Truststore(harness.GatewayTestCase):
         result = self.call("/catalog/v1/cards", cert="untrusted", gw=self.gw_require,
                            headers={"api_key": self.key_for("CatalogAPI")})
         self.assertEqual(result[0], "refused", result)
+
+# Issue 24 item 3, endpoint_override: WSO2 MGW 3.x's runtime overrides of a definition's endpoints
+# (the project's own definition, in WSO2's shapes: an x-wso2-endpoints entry with securityConfig
+# basic and no password, as WSO2's docs wrote it, and an API's own x-wso2-production-endpoints).
+SHELF_API = """openapi: 3.0.0
+info: {title: ShelfAPI, version: "2.1"}
+x-wso2-basePath: /shelves/v2
+x-wso2-disable-security: true
+x-wso2-endpoints:
+  - shelfBackend:
+      urls: ["%(first)s/shelves"]
+      securityConfig: {type: basic, username: shelver}
+x-wso2-production-endpoints: "#/x-wso2-endpoints/shelfBackend"
+paths:
+  /rows: {get: {}}
+  /labels:
+    get:
+      x-wso2-production-endpoints: {urls: ["%(first)s/inline"]}
+"""
+STACKS_API = """openapi: 3.0.0
+info: {title: StacksAPI, version: "1.0.0"}
+x-wso2-basePath: /stacks/v1
+x-wso2-disable-security: true
+x-wso2-production-endpoints: {urls: ["%(first)s/stacks"]}
+paths:
+  /floors: {get: {}}
+"""
+SHELF_PASSWORD = "shelf-backend-pw-31"
+
+
+class EndpointOverrides(harness.GatewayTestCase):
+    """WSO2 MGW 3.x's endpoint overrides at run time, from where WSO2 read them: the environment,
+    micro-gw.conf's top level and --<key>=<value> on the command line; applied at start and on
+    SIGHUP; a bad one stops the load naming it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.first = RecordingBackend()  # the definitions' backend
+        cls.second = RecordingBackend()  # where the overrides send the traffic
+        for b in (cls.first, cls.second):
+            cls.addClassCleanup(b.stop)
+        cls.home = os.path.join(cls.workdir, "project")
+        # WSO2's toolkit named an API's own endpoint list api_<md5(title:version)>.
+        cls.stacks_id = "api_" + hashlib.md5(b"StacksAPI:1.0.0").hexdigest()
+        cls.base_conf = read("api-key.conf").replace("httpPort=9690", "httpPort=0").replace(
+            "httpsPort=9695", "httpsPort=0")
+        wso2_project(cls.home, cls.base_conf, SHELF_API % {"first": cls.first.url}, definition_name="shelf.yaml")
+        with open(os.path.join(cls.home, "api_definitions", "stacks.yaml"), "w") as f:
+            f.write(STACKS_API % {"first": cls.first.url})
+        # Top-level keys come before the first table (TOML), as in WSO2's micro-gw.conf.
+        conf = f'{cls.stacks_id}_prod_endpoint_0 = "{cls.second.url}/moved-stacks"\n' + cls.base_conf
+        cls.gw = cls.start(harness.MicroGw(
+            cls.home, conf,
+            extra_args=[f"--shelfBackend_prod_basic_password={SHELF_PASSWORD}"],
+            env={"shelfBackend_prod_endpoint_0": cls.second.url + "/moved-shelves"}))
+
+    def call(self, path):
+        reply = harness.curl(self.gw.http(path))
+        self.assertEqual(reply.status, 200, reply.body)
+        return reply
+
+    def test_an_override_redirects_traffic_to_a_second_backend(self):
+        # The environment's URL for the x-wso2-endpoints entry, micro-gw.conf's for the API's own.
+        self.call("/shelves/v2/rows?trace=ov1")
+        self.assertEqual([r.target for r in self.second.find("trace=ov1")], ["/moved-shelves/rows?trace=ov1"])
+        self.call("/stacks/v1/floors?trace=ov2")
+        self.assertEqual([r.target for r in self.second.find("trace=ov2")], ["/moved-stacks/floors?trace=ov2"])
+        self.assertFalse(self.first.saw("trace=ov1") or self.first.saw("trace=ov2"))
+        # An operation's inline endpoints have no override name (WSO2 3.2.10 named them by a
+        # random id per build): they stay as written.
+        self.call("/shelves/v2/labels?trace=ov3")
+        self.assertEqual([r.target for r in self.first.find("trace=ov3")], ["/inline/labels?trace=ov3"])
+
+    def test_a_credential_override_is_the_basic_auth_the_backend_sees(self):
+        # The definition names the user only; the password comes from the command line.
+        self.call("/shelves/v2/rows?trace=cred1")
+        forwarded = self.second.find("trace=cred1")[0]
+        expected = "Basic " + base64.b64encode(f"shelver:{SHELF_PASSWORD}".encode()).decode()
+        self.assertEqual(forwarded.header("Authorization"), [expected.encode()])
+        log = self.gw.output()
+        self.assertNotIn(SHELF_PASSWORD, log)
+        self.assertNotIn(expected.split()[1], log)
+
+    def test_reload_applies_changed_overrides_and_refuses_a_bad_one(self):
+        # SIGHUP: micro-gw.conf's overrides are read again (the user name changes), the
+        # command line's and the environment's stay.
+        conf = (f'shelfBackend_prod_basic_username = "night-shelver"\n'
+                f'{self.stacks_id}_prod_endpoint_0 = "{self.second.url}/moved-stacks"\n')
+        conf += self.base_conf.replace("httpPort=0", f"httpPort={self.gw.http_port}").replace(
+            "httpsPort=0", f"httpsPort={self.gw.https_port}")
+        conf += "\n[observability]\nmetricsPort = 0\n"
+        with open(self.gw.config_path, "w") as f:
+            f.write(conf)
+        self.gw.proc.send_signal(signal.SIGHUP)
+        expected = "Basic " + base64.b64encode(f"night-shelver:{SHELF_PASSWORD}".encode()).decode()
+        deadline = time.monotonic() + 10
+        while True:
+            self.call("/shelves/v2/rows?trace=rl1")
+            seen = self.second.find("trace=rl1")[-1].header("Authorization")
+            if seen == [expected.encode()] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(seen, [expected.encode()])
+        # A bad one on reload: refused with its name, the running configuration stays.
+        with open(self.gw.config_path, "w") as f:
+            f.write('shelfBackend_prod_endpoint_3 = "http://127.0.0.1:1/x"\n' + conf)
+        self.gw.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "shelfBackend_prod_endpoint_3" not in self.gw.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("reload refused", self.gw.output())
+        self.assertIn("endpoint override shelfBackend_prod_endpoint_3: endpoint list 'shelfBackend' (production) "
+                      "has fewer than 4 URLs", self.gw.output())
+        self.call("/shelves/v2/rows?trace=rl2")
+        self.assertTrue(self.second.find("trace=rl2"))
+        # Put the configuration back for the other tests.
+        with open(self.gw.config_path, "w") as f:
+            f.write(f'{self.stacks_id}_prod_endpoint_0 = "{self.second.url}/moved-stacks"\n' + conf.split("\n", 2)[2])
+        self.gw.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+
+    def test_a_bad_override_stops_the_load_with_its_name(self):
+        home = os.path.join(self.workdir, "bad")
+        conf_path = wso2_project(home, self.base_conf, SHELF_API % {"first": self.first.url},
+                                 definition_name="shelf.yaml")
+        password = {"shelfBackend_prod_basic_password": SHELF_PASSWORD}
+        cases = [
+            ({"shelfBakend_prod_endpoint_0": self.second.url},
+             "the environment: endpoint override shelfBakend_prod_endpoint_0: no API's endpoint list is named "
+             "'shelfBakend'"),
+            ({"shelfBackend_prod_endpoint_0": "ftp://127.0.0.1/shelves"},
+             "the environment: endpoint override shelfBackend_prod_endpoint_0: endpoint 'ftp://127.0.0.1/shelves'"),
+            ({},  # no password anywhere: the key to set is named
+             "securityConfig has no password; set shelfBackend_prod_basic_password"),
+        ]
+        for env, expected in cases:
+            result = validate(conf_path, home, dict(env, **password) if env else env)
+            self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+            self.assertIn(expected, result.stdout)
+            self.assertNotIn(SHELF_PASSWORD, result.stdout + result.stderr)
+        # A start stops too, with the same error in its log; --<key>=<value> counts as the command line.
+        run = subprocess.run([harness.MGW_BINARY, "--config", conf_path,
+                              f"--shelfBackend_sand_endpoint_0={self.second.url}"],
+                             capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, MGW_RUNTIME_HOME=home, **password))
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("the command line: endpoint override shelfBackend_sand_endpoint_0: endpoint list "
+                      "'shelfBackend' is not used as sandbox endpoints", run.stdout + run.stderr)
+        self.assertNotIn(SHELF_PASSWORD, run.stdout + run.stderr)
+
 
 
 if __name__ == "__main__":
