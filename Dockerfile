@@ -6,7 +6,7 @@ FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config libcpp-httplib-dev libssl-dev libtoml11-dev libsodium-dev \
       nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev zlib1g-dev libbrotli-dev libboost1.81-dev \
-      libhiredis-dev libnghttp2-dev libvalijson-dev \
+      libhiredis-dev libnghttp2-dev libvalijson-dev rapidjson-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

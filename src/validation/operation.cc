@@ -16,8 +16,6 @@ namespace {
 
 // A value echoed in a description is cut to this many bytes.
 constexpr std::size_t kExcerpt = 64;
-// JSON nested deeper than this is refused before the library walks it (its comparisons recurse).
-constexpr int kMaxJsonDepth = 128;
 
 // A failed rule is cut to this many: room for the length refusal's whole sentence
 // ("a string of 200000 bytes is longer than the 1024 bytes a pattern is checked on").
@@ -345,36 +343,11 @@ std::string describe(const std::string& where, const Violation& v) {
   return out;
 }
 
-// JSON nested deeper than kMaxJsonDepth (brackets outside strings), checked before parsing.
-bool tooDeep(std::string_view text) {
-  int depth = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inString) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        inString = false;
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 Finding jsonBody(const CompiledSchema& schema, std::string_view body, const std::string& where,
                  Failure failure) {
-  if (tooDeep(body))
-    return Finding{failure,
-                   where + " is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
-  json instance = json::parse(body.begin(), body.end(), nullptr, false);
-  if (instance.is_discarded()) return Finding{failure, where + " is not valid JSON"};
-  if (auto v = schema.check(instance)) return Finding{failure, describe(where, *v)};
+  std::string unreadable;
+  if (auto v = schema.checkText(body, &unreadable)) return Finding{failure, describe(where, *v)};
+  if (!unreadable.empty()) return Finding{failure, where + " " + unreadable};
   return {};
 }
 

@@ -9,9 +9,30 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+// RapidJSON for request and response bodies. With exceptions on, valijson's RapidJSON adapter
+// makes RAPIDJSON_ASSERT a function taking __FILE__ as a std::string: an allocation per value
+// accessed (measured: it tripled a body's check). Its own (throwing, as cheap as a branch) is
+// defined here instead, and the adapter included without the macro it would redefine it for;
+// everything else valijson reads the macro for is included above with it.
+#define RAPIDJSON_ASSERT(x) \
+  (static_cast<bool>(x) ? static_cast<void>(0) : throw std::logic_error("RapidJSON: " #x))
+// RapidJSON's whitespace skipping with SSE2 where the target has it (every x86-64).
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
+#include <stdexcept>
+#undef VALIJSON_USE_EXCEPTIONS
+#include <valijson/adapters/rapidjson_adapter.hpp>
+#define VALIJSON_USE_EXCEPTIONS 1
+// clang-format off
+#include <rapidjson/document.h>
+#include <rapidjson/reader.h>
+// clang-format on
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <iterator>
 #include <mutex>
@@ -70,6 +91,47 @@ bool markRegexBelow(const json& node, std::unordered_set<const json*>* marked) {
   return found;
 }
 
+// The two DOMs an instance comes in, seen alike by the length bound: nlohmann::json (parameters,
+// checked as values) and RapidJSON (bodies, checked as text).
+bool isString(const json& v) { return v.is_string(); }
+bool isString(const rapidjson::Value& v) { return v.IsString(); }
+bool isObject(const json& v) { return v.is_object(); }
+bool isObject(const rapidjson::Value& v) { return v.IsObject(); }
+bool isArray(const json& v) { return v.is_array(); }
+bool isArray(const rapidjson::Value& v) { return v.IsArray(); }
+std::string_view stringOf(const json& v) { return v.get_ref<const std::string&>(); }
+std::string_view stringOf(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+std::size_t arraySize(const json& v) { return v.size(); }
+std::size_t arraySize(const rapidjson::Value& v) { return v.Size(); }
+const json& elementAt(const json& v, std::size_t i) { return v[i]; }
+const rapidjson::Value& elementAt(const rapidjson::Value& v, std::size_t i) {
+  return v[static_cast<rapidjson::SizeType>(i)];
+}
+const json* memberOf(const json& v, std::string_view name) {
+  auto it = v.find(std::string(name));
+  return it == v.end() ? nullptr : &*it;
+}
+const rapidjson::Value* memberOf(const rapidjson::Value& v, std::string_view name) {
+  auto it = v.FindMember(rapidjson::Value(
+      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size()))));
+  return it == v.MemberEnd() ? nullptr : &it->value;
+}
+// f(name, value) for each member until f returns a violation.
+template <class F>
+std::optional<Violation> eachMember(const json& v, const F& f) {
+  for (const auto& [key, value] : v.items())
+    if (auto r = f(std::string_view(key), value)) return r;
+  return std::nullopt;
+}
+template <class F>
+std::optional<Violation> eachMember(const rapidjson::Value& v, const F& f) {
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it)
+    if (auto r = f(stringOf(it->name), it->value)) return r;
+  return std::nullopt;
+}
+
 // Where the walk is in the instance, as a chain to the root: the JSON pointer is spelled out only
 // for a violation (the common case, a short string, allocates nothing).
 struct Path {
@@ -95,19 +157,20 @@ std::optional<Violation> tooLong(const Path& at, const char* what, std::size_t s
 }
 
 // Every string and object key in instance, where the walk cannot tell which subschema applies.
-std::optional<Violation> boundAll(const json& instance, const Path& at) {
-  if (instance.is_string()) {
-    const std::size_t size = instance.get_ref<const std::string&>().size();
+template <class Value>
+std::optional<Violation> boundAll(const Value& instance, const Path& at) {
+  if (isString(instance)) {
+    const std::size_t size = stringOf(instance).size();
     if (size > kMaxRegexInputBytes) return tooLong(at, " string", size);
-  } else if (instance.is_object()) {
-    for (const auto& [key, value] : instance.items()) {
+  } else if (isObject(instance)) {
+    return eachMember(instance, [&](std::string_view key, const Value& value) {
       const Path member = at.member(key);
       if (key.size() > kMaxRegexInputBytes) return tooLong(member, "n object key", key.size());
-      if (auto v = boundAll(value, member)) return v;
-    }
-  } else if (instance.is_array()) {
-    for (std::size_t i = 0; i < instance.size(); ++i)
-      if (auto v = boundAll(instance[i], at.element(i))) return v;
+      return boundAll(value, member);
+    });
+  } else if (isArray(instance)) {
+    for (std::size_t i = 0; i < arraySize(instance); ++i)
+      if (auto v = boundAll(elementAt(instance, i), at.element(i))) return v;
   }
   return std::nullopt;
 }
@@ -178,38 +241,46 @@ struct RegexGuard {
   // The instance walked with the guard: a string a regex keyword would see, longer than
   // kMaxRegexInputBytes, is a violation. Follows properties, additionalProperties, items and
   // allOf/anyOf/oneOf; under any other keyword holding a regex keyword, every string is bounded.
-  std::optional<Violation> check(const json& instance, const Path& at) const {
+  template <class Value>
+  std::optional<Violation> check(const Value& instance, const Path& at) const {
     if (!any) return std::nullopt;
     if (all) return boundAll(instance, at);
-    if (instance.is_string()) {
-      const std::size_t size = instance.get_ref<const std::string&>().size();
+    if (isString(instance)) {
+      const std::size_t size = stringOf(instance).size();
       if (string && size > kMaxRegexInputBytes) return tooLong(at, " string", size);
-    } else if (instance.is_object()) {
+    } else if (isObject(instance)) {
       if (keys)
-        for (const auto& [key, value] : instance.items())
-          if (key.size() > kMaxRegexInputBytes)
-            return tooLong(at.member(key), "n object key", key.size());
+        if (auto v = eachMember(
+                instance, [&](std::string_view key, const Value&) -> std::optional<Violation> {
+                  if (key.size() > kMaxRegexInputBytes)
+                    return tooLong(at.member(key), "n object key", key.size());
+                  return std::nullopt;
+                }))
+          return v;
       if (additional) {
-        for (const auto& [key, value] : instance.items()) {
-          const RegexGuard* sub = additional.get();
-          if (names && names->contains(key)) {
-            sub = nullptr;
-            for (std::size_t i = 0; i < properties.size(); ++i)
-              if (propertyNames[i] == key) sub = &properties[i];
-          }
-          if (sub)
-            if (auto v = sub->check(value, at.member(key))) return v;
-        }
+        if (auto v = eachMember(
+                instance,
+                [&](std::string_view key, const Value& value) -> std::optional<Violation> {
+                  const RegexGuard* sub = additional.get();
+                  if (names && names->contains(std::string(key))) {
+                    sub = nullptr;
+                    for (std::size_t i = 0; i < properties.size(); ++i)
+                      if (propertyNames[i] == key) sub = &properties[i];
+                  }
+                  if (sub) return sub->check(value, at.member(key));
+                  return std::nullopt;
+                }))
+          return v;
       } else {
         for (std::size_t i = 0; i < properties.size(); ++i)
-          if (auto it = instance.find(propertyNames[i]); it != instance.end())
-            if (auto v = properties[i].check(*it, at.member(propertyNames[i]))) return v;
+          if (const Value* found = memberOf(instance, propertyNames[i]))
+            if (auto v = properties[i].check(*found, at.member(propertyNames[i]))) return v;
       }
-    } else if (instance.is_array()) {
-      for (std::size_t i = 0; i < instance.size(); ++i) {
+    } else if (isArray(instance)) {
+      for (std::size_t i = 0; i < arraySize(instance); ++i) {
         const RegexGuard* sub = items ? items.get() : i < tuple.size() ? &tuple[i] : nullptr;
         if (!sub) break;  // past a tuple: additionalItems, bounded above when it has a regex
-        if (auto v = sub->check(instance[i], at.element(i))) return v;
+        if (auto v = sub->check(elementAt(instance, i), at.element(i))) return v;
       }
     }
     for (const RegexGuard& g : combined)
@@ -319,17 +390,15 @@ valijson::Validator& validator() {
   return v;
 }
 
-}  // namespace
-
-std::optional<Violation> CompiledSchema::check(const json& instance) const {
-  if (impl_->guard.any)
-    if (auto v = impl_->guard.check(instance, Path{nullptr, {}, 0})) return v;
-  valijson::adapters::NlohmannJsonAdapter target(instance);
+// valijson's check of target (through its adapter for the instance's DOM): nullopt when it matches.
+template <class Adapter>
+std::optional<Violation> validateWith(const valijson::Schema& schema, const Adapter& target) {
   try {
-    // The common case, a valid instance, without collecting messages.
-    if (validator().validate(impl_->schema, target, nullptr)) return std::nullopt;
+    // The common case, a valid instance, without collecting messages (valijson stops at the
+    // first failed rule); only a refused instance is walked again for the description.
+    if (validator().validate(schema, target, nullptr)) return std::nullopt;
     valijson::ValidationResults results;
-    validator().validate(impl_->schema, target, &results);
+    validator().validate(schema, target, &results);
     // The leaves name what failed (their parents only say "failed in property x"): every error
     // whose context no other error extends, the first kMaxListed of them.
     std::vector<const valijson::ValidationResults::Error*> all;
@@ -356,6 +425,146 @@ std::optional<Violation> CompiledSchema::check(const json& instance) const {
     // A pattern std::regex cannot run (its recursion limit on a long input): a refusal, named.
     return Violation{"", std::string("could not be checked: ") + e.what(), {}};
   }
+}
+
+// A SAX handler between RapidJSON's reader and its document: refuses nesting deeper than
+// kMaxJsonDepth as it parses (no scan of the text before), and notes the longest string or
+// member name (the length bound needs its walk only past kMaxRegexInputBytes).
+struct DepthLimit {
+  rapidjson::Document& d;
+  int depth = 0;
+  bool tooDeep = false;
+  std::size_t longest = 0;
+
+  bool Null() { return d.Null(); }
+  bool Bool(bool b) { return d.Bool(b); }
+  bool Int(int i) { return d.Int(i); }
+  bool Uint(unsigned i) { return d.Uint(i); }
+  bool Int64(std::int64_t i) { return d.Int64(i); }
+  bool Uint64(std::uint64_t i) { return d.Uint64(i); }
+  bool Double(double v) { return d.Double(v); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return d.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    longest = std::max<std::size_t>(longest, n);
+    return d.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    longest = std::max<std::size_t>(longest, n);
+    return d.Key(s, n, copy);
+  }
+  bool StartObject() { return enter() && d.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth;
+    return d.EndObject(n);
+  }
+  bool StartArray() { return enter() && d.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth;
+    return d.EndArray(n);
+  }
+  bool enter() {
+    tooDeep = ++depth > kMaxJsonDepth;
+    return !tooDeep;
+  }
+};
+
+// The first member name an object of v has twice, and where (the object's JSON pointer).
+std::optional<std::pair<std::string, std::string>> duplicateName(const rapidjson::Value& v,
+                                                                 const Path& at) {
+  if (v.IsObject()) {
+    const rapidjson::SizeType n = v.MemberCount();
+    auto name = [&](rapidjson::SizeType i) { return stringOf((v.MemberBegin() + i)->name); };
+    if (n <= 16) {
+      for (rapidjson::SizeType i = 1; i < n; ++i)
+        for (rapidjson::SizeType j = 0; j < i; ++j)
+          if (name(i) == name(j)) return std::pair{at.pointer(), std::string(name(i))};
+    } else if (n > 1) {
+      std::vector<std::string_view> names;
+      names.reserve(n);
+      for (rapidjson::SizeType i = 0; i < n; ++i) names.push_back(name(i));
+      std::sort(names.begin(), names.end());
+      if (auto it = std::adjacent_find(names.begin(), names.end()); it != names.end())
+        return std::pair{at.pointer(), std::string(*it)};
+    }
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it)
+      if (auto d = duplicateName(it->value, at.member(stringOf(it->name)))) return d;
+  } else if (v.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+      if (auto d = duplicateName(v[i], at.element(i))) return d;
+  }
+  return std::nullopt;
+}
+
+// What a thread parses bodies with, kept between bodies: the text's copy (parsed in place), the
+// reader (its stack), and the values' pool, whose first 64 KiB are the thread's own buffer (a
+// 1 KiB body's values take about 4 KiB: no allocation).
+struct TextScratch {
+  std::string text;
+  rapidjson::Reader reader;
+  alignas(8) char first[64 * 1024];
+  rapidjson::MemoryPoolAllocator<> pool{first, sizeof first};
+};
+
+// What a large body left is given back (the pool's chunks past the first, the text's copy).
+struct ScratchRelease {
+  TextScratch& scratch;
+  ~ScratchRelease() {
+    scratch.pool.Clear();
+    if (scratch.text.capacity() > 256 * 1024) std::string().swap(scratch.text);
+  }
+};
+
+}  // namespace
+
+std::optional<Violation> CompiledSchema::check(const json& instance) const {
+  if (impl_->guard.any)
+    if (auto v = impl_->guard.check(instance, Path{nullptr, {}, 0})) return v;
+  return validateWith(impl_->schema, valijson::adapters::NlohmannJsonAdapter(instance));
+}
+
+std::optional<Violation> CompiledSchema::checkText(std::string_view text,
+                                                   std::string* unreadable) const {
+  unreadable->clear();
+  // RapidJSON reads its in-place text up to a NUL: a NUL byte in the body (never valid JSON
+  // outside a string, where it must be escaped) would hide what follows it.
+  if (std::memchr(text.data(), 0, text.size())) {
+    *unreadable = "is not valid JSON";
+    return std::nullopt;
+  }
+  thread_local std::unique_ptr<TextScratch> scratch;  // kept for the thread's life
+  if (!scratch) scratch = std::make_unique<TextScratch>();
+  ScratchRelease release{*scratch};
+  scratch->text.assign(text);
+  rapidjson::Document doc(&scratch->pool);
+  DepthLimit limit{doc};
+  bool parsed = false;
+  auto generate = [&](rapidjson::Document&) {
+    rapidjson::InsituStringStream in(scratch->text.data());
+    constexpr unsigned kFlags = rapidjson::kParseInsituFlag |
+                                rapidjson::kParseValidateEncodingFlag |
+                                rapidjson::kParseFullPrecisionFlag;
+    parsed = !scratch->reader.Parse<kFlags>(in, limit).IsError();
+    return parsed;
+  };
+  doc.Populate(generate);
+  if (!parsed) {
+    *unreadable = limit.tooDeep
+                      ? "is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"
+                      : "is not valid JSON";
+    return std::nullopt;
+  }
+  const Path root{nullptr, {}, 0};
+  if (auto d = duplicateName(doc, root)) {
+    *unreadable = "is ambiguous JSON: the object at #" + d->first.substr(0, 64) +
+                  " has the member '" + d->second.substr(0, 64) +
+                  "' twice (a checked body's member names must be unique, RFC 8259 section 4)";
+    return std::nullopt;
+  }
+  if (impl_->guard.any && limit.longest > kMaxRegexInputBytes)
+    if (auto v = impl_->guard.check(static_cast<const rapidjson::Value&>(doc), root)) return v;
+  return validateWith(impl_->schema, valijson::adapters::RapidJsonAdapter(doc));
 }
 
 std::string escapePointerToken(std::string_view token) {

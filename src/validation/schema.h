@@ -41,6 +41,10 @@ inline constexpr std::size_t kMaxListed = 5;
 // through the same check() bounded only by maxHeaderBytes).
 inline constexpr std::size_t kMaxRegexInputBytes = 1024;
 
+// JSON text nested deeper than this is refused before it is parsed (the parser and the
+// library's comparisons recurse per level).
+inline constexpr int kMaxJsonDepth = 128;
+
 // A definition problem found at load: where in the definition (a JSON pointer) and what.
 struct SchemaError {
   std::string pointer;
@@ -61,6 +65,15 @@ class CompiledSchema {
 
   // nullopt when the instance matches; else the most specific violation (the deepest pointer).
   [[nodiscard]] std::optional<Violation> check(const nlohmann::json& instance) const;
+
+  // The same check of an instance given as JSON text (a request or response body): parsed with
+  // RapidJSON into a pool the thread reuses (no allocation per value, nothing to destroy) and
+  // checked through valijson's RapidJSON adapter, the compiled schema being the same. Text that
+  // is not one JSON value (RFC 8259, UTF-8), is nested deeper than kMaxJsonDepth, or has an
+  // object with a member name twice (whose meaning depends on the parser that reads it next),
+  // is not checked: *unreadable says why ("is not valid JSON", ...) and nullopt is returned.
+  [[nodiscard]] std::optional<Violation> checkText(std::string_view text,
+                                                   std::string* unreadable) const;
   const nlohmann::json& source() const { return source_; }
 
  private:

@@ -162,6 +162,10 @@ maxBodyBytes = {MAX_BODY}
 
     def test_not_json_and_wrong_content_type(self):
         self.assertRefused(self.post_json("/pets/v1/pet", "{\"name\": "), 400, "not valid JSON")
+        # A member twice: the backend might read either; neither is forwarded unchecked.
+        twice = json.dumps(VALID_PET)[:-1] + ', "name": 5}'
+        self.assertRefused(self.post_json("/pets/v1/pet", twice), 400,
+                           "has the member 'name' twice")
         reply = self.post_json("/pets/v1/pet", json.dumps(VALID_PET), content_type="text/plain")
         self.assertEqual(reply.status, 415, reply.body)
         self.assertIn("application/json", reply.json()["fault"]["description"])

@@ -124,6 +124,20 @@ namespace {
 // decides, one byte over is refused by length (a string the pattern would accept, so the refusal
 // is not the regex's), and a long string is refused without running std::regex (which would
 // overflow the stack on it).
+// instance checked as a value (parameters) and as JSON text (bodies): both must find the same.
+std::optional<Violation> both(const CompiledSchema& s, const json& instance) {
+  std::string unreadable;
+  const auto asText = s.checkText(instance.dump(), &unreadable);
+  EXPECT_EQ(unreadable, "");
+  const auto asValue = s.check(instance);
+  EXPECT_EQ(asText.has_value(), asValue.has_value()) << instance.dump().substr(0, 60);
+  if (asText && asValue) {
+    EXPECT_EQ(asText->pointer, asValue->pointer);
+    EXPECT_EQ(asText->rule, asValue->rule);
+  }
+  return asValue;
+}
+
 TEST(CompiledSchema, StringsARegexRunsOnAreBoundedBeforeTheRegex) {
   std::string error;
   auto s = CompiledSchema::compile(json::parse(R"({"type": "object", "properties": {
@@ -139,12 +153,12 @@ TEST(CompiledSchema, StringsARegexRunsOnAreBoundedBeforeTheRegex) {
   const std::string over(kMaxRegexInputBytes + 1, 'a');
   const std::string huge(200000, 'a');
 
-  EXPECT_FALSE(s->check(json{{"name", atBound}}));
-  auto v = s->check(json{{"name", std::string(kMaxRegexInputBytes, '1')}});
+  EXPECT_FALSE(both(*s, json{{"name", atBound}}));
+  auto v = both(*s, json{{"name", std::string(kMaxRegexInputBytes, '1')}});
   ASSERT_TRUE(v);  // the pattern ran and refused
   EXPECT_NE(v->rule.find("regex"), std::string::npos) << v->rule;
 
-  v = s->check(json{{"name", over}});
+  v = both(*s, json{{"name", over}});
   ASSERT_TRUE(v);
   EXPECT_EQ(v->pointer, "/name");
   EXPECT_EQ(v->rule,
@@ -154,28 +168,71 @@ TEST(CompiledSchema, StringsARegexRunsOnAreBoundedBeforeTheRegex) {
   for (const json& instance :
        {json{{"name", huge}}, json{{"when", huge}}, json{{"list", {"ab", huge}}},
         json{{"map", {{huge, "v"}}}}, json{{"deep", {{"other", huge}}}}}) {
-    v = s->check(instance);
+    v = both(*s, instance);
     ASSERT_TRUE(v) << instance.dump().substr(0, 40);
     EXPECT_NE(v->rule.find("bytes a pattern is checked on"), std::string::npos) << v->rule;
   }
-  v = s->check(json{{"list", {"ab", huge}}});
+  v = both(*s, json{{"list", {"ab", huge}}});
   EXPECT_EQ(v->pointer, "/list/1");
-  v = s->check(json{{"map", {{huge, "v"}}}});
+  v = both(*s, json{{"map", {{huge, "v"}}}});
   EXPECT_EQ(v->rule.substr(0, 29), "an object key of 200000 bytes");
 
   // The worst measured pattern (ASan overflows at 4,096 bytes) runs at the bound and decides.
   auto nested = CompiledSchema::compile(json::parse(R"({"pattern": "^((a|b)|(c|d))*$"})"),
                                         Draft::kDraft4, &error);
   ASSERT_TRUE(nested) << error;
-  EXPECT_FALSE(nested->check(json(std::string(kMaxRegexInputBytes, 'c'))));
-  EXPECT_TRUE(nested->check(json(std::string(kMaxRegexInputBytes - 1, 'c') + "x")));
+  EXPECT_FALSE(both(*nested, json(std::string(kMaxRegexInputBytes, 'c'))));
+  EXPECT_TRUE(both(*nested, json(std::string(kMaxRegexInputBytes - 1, 'c') + "x")));
 
   // No regex applies: a long string passes through untouched.
-  EXPECT_FALSE(s->check(json{{"free", huge}}));
+  EXPECT_FALSE(both(*s, json{{"free", huge}}));
   auto plain = CompiledSchema::compile(json::parse(R"({"type": "array", "items": {}})"),
                                        Draft::kDraft4, &error);
   ASSERT_TRUE(plain) << error;
-  EXPECT_FALSE(plain->check(json{huge}));
+  EXPECT_FALSE(both(*plain, json{huge}));
+}
+
+// What checkText refuses before any schema rule: text that is not one JSON value (a NUL byte
+// that would end RapidJSON's reading early, bad UTF-8, trailing bytes), nesting past
+// kMaxJsonDepth, and an object with a member name twice (the first would pass unchecked by
+// 'properties' and a backend reading the last would take it).
+TEST(CompiledSchema, TextThatIsNotOneUnambiguousJsonValueIsNotChecked) {
+  std::string error;
+  auto s = CompiledSchema::compile(
+      json::parse(R"({"type": "object", "properties": {"n": {"type": "integer"}}})"),
+      Draft::kDraft4, &error);
+  ASSERT_TRUE(s) << error;
+  std::string why;
+  EXPECT_FALSE(s->checkText(R"({"n": 1})", &why));
+  EXPECT_EQ(why, "");
+  auto v = s->checkText(R"({"n": "x"})", &why);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pointer, "/n");
+  for (const std::string& text :
+       {std::string("{\"n\": 1}\0{\"n\": \"x\"}", 19), std::string("{\"n\": \"\xff\"}"),
+        std::string("{\"n\": 1} x"), std::string("{\"n\": 1,}"), std::string("")}) {
+    EXPECT_FALSE(s->checkText(text, &why));
+    EXPECT_EQ(why, "is not valid JSON") << text;
+  }
+  const std::string deep =
+      std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
+  EXPECT_FALSE(s->checkText(deep, &why));
+  EXPECT_EQ(why, "is nested deeper than 128 levels");
+  const std::string atLimit =
+      "{\"x\": " + std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']') + "}";
+  EXPECT_FALSE(s->checkText(atLimit, &why));
+  EXPECT_EQ(why, "");
+
+  EXPECT_FALSE(s->checkText(R"({"n": 1, "n": "x"})", &why));
+  EXPECT_EQ(why,
+            "is ambiguous JSON: the object at # has the member 'n' twice (a checked body's "
+            "member names must be unique, RFC 8259 section 4)");
+  std::string wide = R"({"a": [{"k0": 0)";
+  for (int i = 1; i < 40; ++i) wide += ", \"k" + std::to_string(i) + "\": 0";
+  EXPECT_FALSE(s->checkText(wide + "}]}", &why));
+  EXPECT_EQ(why, "");
+  EXPECT_FALSE(s->checkText(wide + R"(, "k17": 1}]})", &why));
+  EXPECT_NE(why.find("the object at #/a/0 has the member 'k17' twice"), std::string::npos) << why;
 }
 
 }  // namespace
