@@ -14,6 +14,11 @@ std::string_view fieldValue(const std::vector<Field>& fields, std::string_view n
   return {};
 }
 
+std::string_view fieldValue(const message::HeaderMap& fields, std::string_view name) {
+  const auto it = fields.find(name);
+  return it == fields.end() ? std::string_view() : std::string_view(it->second);
+}
+
 // A refusal of the request before any backend was asked: the fault reply with the plan's fields.
 boost::asio::awaitable<bool> refuse(DownstreamWriter& writer, const message::ForwardPlan& plan,
                                     message::Outcome* outcome, Failure failure,

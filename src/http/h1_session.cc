@@ -209,7 +209,7 @@ awaitable<bool> exchange(Exchange x) {
   writer.begin(head.versionMinor == 0, headRequest);
   request.method = head.method;
   request.target = head.target;
-  for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
+  request.headers = std::move(head.fields);  // lent back to the head for the relay
   request.hasBody = head.hasBody();
   bool keepAlive = head.keepAlive && !x.ctx.draining;
 
@@ -260,6 +260,7 @@ awaitable<bool> exchange(Exchange x) {
   } else if (auto* forward = std::get_if<message::Forward>(&decision.action)) {
     H1RequestBody body(conn, in, head, options.maxRequestBytes, seconds(options.bodyTimeoutSeconds),
                        options.minBodyBytesPerSecond);
+    FieldsLentToHead lent(request.headers, head);
     keepAlive = co_await relay(x.ctx, x.t, writer, head, body, *forward->plan, keepAlive, &outcome);
     // A backend or body failure may come before the whole body was read.
     bodyRead = bodyRead || outcome.failure == Failure::kNone;

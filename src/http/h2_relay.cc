@@ -93,14 +93,14 @@ std::vector<Field> h2RequestFields(const RequestHead& head, Framing bodyFraming,
   out.push_back(Field{":path", message::upstreamRequestTarget(target, plan)});
   const auto options = connectionOptions(head.fields);
   bool trailers = false;
-  for (const Field& f : head.fields) {
-    if (!f.name.empty() && f.name.front() == ':') continue;
-    if (equalsIgnoreCase(f.name, "TE")) {
-      trailers = trailers || listsTrailers(f.value);
+  for (const auto& [name, value] : head.fields) {
+    if (!name.empty() && name.front() == ':') continue;
+    if (equalsIgnoreCase(name, "TE")) {
+      trailers = trailers || listsTrailers(value);
       continue;
     }
-    if (!forwardedToBackend(f.name, options, plan)) continue;
-    out.push_back(Field{lower(f.name), f.value});
+    if (!forwardedToBackend(name, options, plan)) continue;
+    out.push_back(Field{lower(name), value});
   }
   if (trailers) out.push_back(Field{"te", "trailers"});
   for (const auto& [name, value] : plan.setHeaders) out.push_back(Field{lower(name), value});

@@ -127,7 +127,7 @@ std::string h2RequestHead(std::vector<Field> fields, bool endStream, RequestHead
     }
     if (f.name == "host" && hasAuthority && f.value != authority)
       return "host differs from :authority";
-    head->fields.push_back(std::move(f));
+    head->fields.emplace(std::move(f.name), std::move(f.value));
   }
   if (!hasMethod) return "no :method";
   if (method == "CONNECT") return "CONNECT is not served";  // section 8.5: no :scheme or :path
@@ -142,13 +142,12 @@ std::string h2RequestHead(std::vector<Field> fields, bool endStream, RequestHead
   head->expectContinue = false;
   if (hasAuthority) {
     bool hasHost = false;
-    for (const Field& f : head->fields) hasHost = hasHost || f.name == "host";
-    if (!hasHost) head->fields.push_back(Field{"host", std::string(authority)});
+    for (const auto& [name, value] : head->fields) hasHost = hasHost || name == "host";
+    if (!hasHost) head->fields.emplace("host", std::string(authority));
   }
-  if (!cookie.empty()) head->fields.push_back(Field{"cookie", cookie});
-  for (const Field& f : head->fields)
-    if (f.name == "expect" && equalsIgnoreCase(f.value, "100-continue"))
-      head->expectContinue = true;
+  if (!cookie.empty()) head->fields.emplace("cookie", std::move(cookie));
+  for (const auto& [name, value] : head->fields)
+    if (name == "expect" && equalsIgnoreCase(value, "100-continue")) head->expectContinue = true;
   if (hasLength) {
     head->framing = Framing::kLength;
     head->contentLength = length;
@@ -915,7 +914,7 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   H2RequestBody body(*this, s, head);
   request.method = head.method;
   request.target = head.target;
-  for (const Field& f : head.fields) request.headers.emplace(f.name, f.value);
+  request.headers = std::move(head.fields);  // lent back to the head for the relay
   request.hasBody = head.hasBody();
   Decision decision;
   if (s.tooLarge) {
@@ -971,6 +970,7 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
         co_await writeReply(writer, answer, keepAlive);
       }
     } else if (auto* forward = std::get_if<message::Forward>(&decision.action)) {
+      FieldsLentToHead lent(request.headers, head);
       co_await relay(ctx_, t_, writer, head, body, *forward->plan, keepAlive, &outcome);
     }
   } catch (const boost::system::system_error&) {

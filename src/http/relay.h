@@ -26,6 +26,25 @@ asio::awaitable<bool> relay(ServerContext& ctx, IoThread& t, DownstreamWriter& w
                             const message::ForwardPlan& plan, bool keepAlive,
                             message::Outcome* outcome);
 
+// A session moves the parsed head's fields into its HttpRequest (the names and values are not
+// copied); the relay forwards them from the head, so they are lent back to it for the relay's
+// time and returned when it ends (an exception included), before the exchange's `done` reads the
+// request.
+class FieldsLentToHead {
+ public:
+  FieldsLentToHead(message::HeaderMap& request, RequestHead& head)
+      : request_(request), head_(head) {
+    head_.fields.swap(request_);
+  }
+  ~FieldsLentToHead() { head_.fields.swap(request_); }
+  FieldsLentToHead(const FieldsLentToHead&) = delete;
+  FieldsLentToHead& operator=(const FieldsLentToHead&) = delete;
+
+ private:
+  message::HeaderMap& request_;
+  RequestHead& head_;
+};
+
 // While an exchange holds a backend connection (or stream) it counts as busy for its API.
 struct UpstreamBusy {
   observability::ApiId api;

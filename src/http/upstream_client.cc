@@ -128,9 +128,9 @@ std::string upstreamHead(const RequestHead& head, const mgw::UpstreamTarget& tar
   out += message::upstreamRequestTarget(target, plan);
   out += " HTTP/1.1\r\n";
   const auto options = connectionOptions(head.fields);
-  for (const Field& f : head.fields) {
-    if (!forwardedToBackend(f.name, options, plan)) continue;
-    appendField(out, f.name, f.value);
+  for (const auto& [name, value] : head.fields) {
+    if (!forwardedToBackend(name, options, plan)) continue;
+    appendField(out, name, value);
   }
   for (const auto& [name, value] : plan.setHeaders) appendField(out, name, value);
   appendField(out, "Host", target.hostHeader);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "message/header_map.h"
 
 namespace mgw::http {
 
@@ -29,7 +30,9 @@ struct RequestHead {
   std::string method;
   std::string target;  // as received
   int versionMinor = 1;
-  std::vector<Field> fields;  // in arrival order
+  // In arrival order, names as received; the same container as HttpRequest::headers, so the
+  // session moves them into the request instead of copying every name and value again.
+  message::HeaderMap fields;
   Framing framing = Framing::kNone;
   std::uint64_t contentLength = 0;
   bool keepAlive = true;
@@ -88,6 +91,7 @@ std::vector<std::string_view> splitList(std::string_view value);
 // The field names a message's Connection fields list (RFC 9110 section 7.6.1): hop-by-hop for
 // that message too.
 std::vector<std::string> connectionOptions(const std::vector<Field>& fields);
+std::vector<std::string> connectionOptions(const message::HeaderMap& fields);
 
 // Whether `name` is among `names`, in any letter case.
 bool listed(const std::vector<std::string>& names, std::string_view name);

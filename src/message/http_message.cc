@@ -43,13 +43,13 @@ bool isDotSegment(std::string_view segment) {
 
 }  // namespace
 
-const std::string& HttpRequest::header(const std::string& name) const {
+const std::string& HttpRequest::header(std::string_view name) const {
   static const std::string kEmpty;
   auto it = headers.find(name);
   return it == headers.end() ? kEmpty : it->second;
 }
 
-std::string HttpRequest::joinedHeader(const std::string& name) const {
+std::string HttpRequest::joinedHeader(std::string_view name) const {
   std::string out;
   auto [begin, end] = headers.equal_range(name);
   for (auto it = begin; it != end; ++it) {
@@ -60,9 +60,9 @@ std::string HttpRequest::joinedHeader(const std::string& name) const {
   return out;
 }
 
-void HttpResponse::setHeader(const std::string& name, std::string value) {
+void HttpResponse::setHeader(std::string_view name, std::string value) {
   headers.erase(name);
-  headers.emplace(name, std::move(value));
+  headers.emplace(std::string(name), std::move(value));
 }
 
 void HttpResponse::setContent(std::string content, const std::string& contentType) {

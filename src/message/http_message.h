@@ -2,23 +2,16 @@
 // these, never the transport's types, so the transport can change without touching them.
 #pragma once
 
-#include <strings.h>
-
-#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "message/header_map.h"
+
 namespace mgw::message {
 
-struct CaseInsensitiveLess {
-  bool operator()(const std::string& a, const std::string& b) const {
-    return strcasecmp(a.c_str(), b.c_str()) < 0;
-  }
-};
-// Equal names keep their arrival order (std::multimap inserts after equal keys).
-using HeaderMap = std::multimap<std::string, std::string, CaseInsensitiveLess>;
+// HeaderMap (message/header_map.h): fields in arrival order, names compared in any letter case.
 // Query parameters in arrival order, percent-decoded.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
@@ -45,10 +38,10 @@ struct HttpRequest {
   bool hasBody = false;
 
   // The value of the first field of that name, "" when absent.
-  const std::string& header(const std::string& name) const;
-  bool hasHeader(const std::string& name) const { return headers.count(name) > 0; }
+  const std::string& header(std::string_view name) const;
+  bool hasHeader(std::string_view name) const { return headers.find(name) != headers.end(); }
   // Every line of a list field joined with ", " in arrival order (RFC 9110 section 5.3).
-  std::string joinedHeader(const std::string& name) const;
+  std::string joinedHeader(std::string_view name) const;
 };
 
 struct HttpResponse {
@@ -56,7 +49,7 @@ struct HttpResponse {
   HeaderMap headers;
   std::string body;
 
-  void setHeader(const std::string& name, std::string value);
+  void setHeader(std::string_view name, std::string value);
   void setContent(std::string content, const std::string& contentType);
 };
 

@@ -39,7 +39,7 @@ TEST(H2SessionTest, WellFormedRequestHead) {
   EXPECT_EQ(head.target, "/a?b=1");
   EXPECT_EQ(head.framing, Framing::kNone);
   std::string joined;
-  for (const auto& f : head.fields) joined += f.name + "=" + f.value + ";";
+  for (const auto& [name, value] : head.fields) joined += name + "=" + value + ";";
   EXPECT_EQ(joined, "apikey=k;te=trailers;host=x:9;cookie=a=1; b=2;");
 }
 

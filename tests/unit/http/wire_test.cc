@@ -42,8 +42,8 @@ TEST(WireTest, AcceptsAPlainRequest) {
   EXPECT_EQ(p.head.method, "GET");
   EXPECT_EQ(p.head.target, "/a?b=1");
   ASSERT_EQ(p.head.fields.size(), 2u);
-  EXPECT_EQ(p.head.fields[1].name, "X-A");
-  EXPECT_EQ(p.head.fields[1].value, "v");
+  EXPECT_EQ(p.head.fields[1].first, "X-A");
+  EXPECT_EQ(p.head.fields[1].second, "v");
   EXPECT_EQ(p.head.framing, Framing::kNone);
   EXPECT_TRUE(p.head.keepAlive);
 }
@@ -106,6 +106,32 @@ TEST(WireTest, RefusesMalformedFields) {
   EXPECT_EQ(refusal("GET / HTTP/1.1\r\nHost: x\r\n\n"), Failure::kBadFraming);  // bare LF
   EXPECT_EQ(request("GET / HTTP/1.1\r\nHost: x\r\nX-U: caf\xc3\xa9\r\n\r\n").error.failure,
             Failure::kNone);  // obs-text is opaque
+}
+
+// A field value is checked 16 or 8 bytes at a time (an API key is most of a head): every control
+// byte (but HTAB) and DEL is refused wherever it falls in a block or in the tail, and HTAB and
+// obs-text are kept wherever they fall.
+TEST(WireTest, EveryControlByteInALongValueAtEveryPosition) {
+  const std::string prefix = "GET / HTTP/1.1\r\nHost: x\r\nX-Key: ";
+  const std::string suffix = "\r\n\r\n";
+  for (std::size_t length : {1u, 7u, 8u, 15u, 16u, 17u, 40u, 874u}) {
+    for (std::size_t at = 0; at < length; at += (length > 64 ? 37 : 1)) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string value(length, 'k');
+        value[at] = static_cast<char>(byte);
+        const bool control = (byte < 0x20 && byte != '\t') || byte == 0x7F;
+        // Leading or trailing whitespace is not part of the value (RFC 9112 section 5).
+        RequestHead head;
+        const WireError e = parseRequestHead(prefix + value + suffix, RequestLimits{}, &head);
+        EXPECT_EQ(e.failure, control ? Failure::kBadFraming : Failure::kNone)
+            << "byte " << byte << " at " << at << " of " << length;
+        if (!control && byte != ' ' && byte != '\t') {
+          ASSERT_EQ(head.fields.size(), 2u);
+          EXPECT_EQ(head.fields[1].second, value);
+        }
+      }
+    }
+  }
 }
 
 TEST(WireTest, HostRules) {
@@ -185,6 +211,14 @@ TEST(WireTest, ExpectAndConnection) {
       request("GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Close\r\n\r\n").head.keepAlive);
   EXPECT_FALSE(request("GET / HTTP/1.0\r\n\r\n").head.keepAlive);
   EXPECT_TRUE(request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").head.keepAlive);
+  // The list read element by element: empty elements and whitespace around them, and a second
+  // Connection line; "closed" is not "close".
+  EXPECT_FALSE(
+      request("GET / HTTP/1.1\r\nHost: x\r\nConnection: , ,\t close ,\r\n\r\n").head.keepAlive);
+  EXPECT_FALSE(request("GET / HTTP/1.1\r\nHost: x\r\nConnection: x\r\nConnection: close\r\n\r\n")
+                   .head.keepAlive);
+  EXPECT_TRUE(
+      request("GET / HTTP/1.1\r\nHost: x\r\nConnection: closed, x-close\r\n\r\n").head.keepAlive);
 }
 
 std::string decode(std::string_view in, WireError* e, std::size_t* used = nullptr,
