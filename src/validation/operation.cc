@@ -69,16 +69,29 @@ struct Builder {
     if (errors) errors->push_back(SchemaError{std::move(pointer), std::move(message)});
   }
 
-  // An object's "required": false when absent, an error when not a boolean (json::value would
-  // throw type_error 302 out of the loader on "required: yes").
-  bool required(const json& object, const std::string& pointer) {
-    auto it = object.find("required");
-    if (it == object.end()) return false;
+  // An object's member of one type: the fallback when absent, an error (and the fallback) when of
+  // another type. json::value would throw type_error 302 out of the loader on "required: yes".
+  bool boolean(const json& object, const char* key, bool fallback, const std::string& pointer) {
+    auto it = object.find(key);
+    if (it == object.end()) return fallback;
     if (!it->is_boolean()) {
-      error(pointer + "/required", "required must be true or false");
-      return false;
+      error(pointer + "/" + key, std::string(key) + " must be true or false");
+      return fallback;
     }
     return it->get<bool>();
+  }
+  std::string string(const json& object, const char* key, std::string fallback,
+                     const std::string& pointer) {
+    auto it = object.find(key);
+    if (it == object.end()) return fallback;
+    if (!it->is_string()) {
+      error(pointer + "/" + key, std::string(key) + " must be a string");
+      return fallback;
+    }
+    return it->get<std::string>();
+  }
+  bool required(const json& object, const std::string& pointer) {
+    return boolean(object, "required", false, pointer);
   }
 
   // An object that may be {"$ref": ...} (a parameter, a request body, a response): what it names,
@@ -180,7 +193,7 @@ struct Builder {
     if (dialect == Dialect::kSwagger2) {
       schema = swaggerParameterSchema(*p);
       schemaPointer = pointer;
-      const std::string format = p->value("collectionFormat", "csv");
+      const std::string format = string(*p, "collectionFormat", "csv", pointer);
       param.style = format == "multi"   ? "form"
                     : format == "ssv"   ? "spaceDelimited"
                     : format == "tsv"   ? "tabDelimited"
@@ -190,8 +203,8 @@ struct Builder {
     } else {
       if (p->contains("schema")) schema = (*p)["schema"];
       const bool formLike = param.in == ParamIn::kQuery || param.in == ParamIn::kCookie;
-      param.style = p->value("style", formLike ? "form" : "simple");
-      param.explode = p->value("explode", param.style == "form");
+      param.style = string(*p, "style", formLike ? "form" : "simple", pointer);
+      param.explode = boolean(*p, "explode", param.style == "form", pointer);
     }
     if (schema.is_object()) {
       param.schema = compile(schema, schemaPointer);

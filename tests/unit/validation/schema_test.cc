@@ -237,3 +237,33 @@ TEST(CompiledSchema, TextThatIsNotOneUnambiguousJsonValueIsNotChecked) {
 
 }  // namespace
 }  // namespace mgw::validation
+
+#include "validation/operation.h"
+
+namespace mgw::validation {
+namespace {
+
+// A parameter's member of the wrong type is a load error naming it, not a type_error out of the
+// loader (fuzz_openapi_loader: "required: yes", "collectionFormat: null" stopped the gateway).
+TEST(BuildOperation, MembersOfTheWrongTypeAreErrorsWithTheirPointer) {
+  const nlohmann::json swagger = nlohmann::json::parse(R"({"paths": {"/pets": {"get": {
+    "parameters": [{"name": "tags", "in": "query", "type": "array", "items": {"type": "string"},
+                    "collectionFormat": null, "required": "yes"}]}}}})");
+  std::vector<SchemaError> errors;
+  EXPECT_EQ(buildOperation(swagger, "/paths/~1pets/get", Dialect::kSwagger2, &errors), nullptr);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].pointer, "/paths/~1pets/get/parameters/0/required");
+  EXPECT_EQ(errors[1].pointer, "/paths/~1pets/get/parameters/0/collectionFormat");
+
+  const nlohmann::json openapi = nlohmann::json::parse(R"({"paths": {"/pets": {"get": {
+    "parameters": [{"name": "id", "in": "query", "schema": {"type": "integer"},
+                    "style": 7, "explode": "no"}]}}}})");
+  errors.clear();
+  EXPECT_EQ(buildOperation(openapi, "/paths/~1pets/get", Dialect::kOpenApi30, &errors), nullptr);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].pointer, "/paths/~1pets/get/parameters/0/style");
+  EXPECT_EQ(errors[1].pointer, "/paths/~1pets/get/parameters/0/explode");
+}
+
+}  // namespace
+}  // namespace mgw::validation
