@@ -104,8 +104,8 @@ TEST(CompiledSchema, AStringThatIsNotUtf8IsAnError) {
   EXPECT_NE(error.find("not valid UTF-8"), std::string::npos) << error;
 }
 
-// A pattern std::regex would take seconds and hundreds of MiB to compile (per request: the
-// validator compiles patterns when it meets them) is a load error naming it.
+// A pattern std::regex would take seconds and hundreds of MiB to compile (on every I/O thread
+// that first meets it in a request) is a load error naming it.
 TEST(CompiledSchema, APatternTooLargeToCompileIsAnError) {
   const nlohmann::json s = nlohmann::json::parse(
       R"({"properties": {"id": {"type": "string", "pattern": "((a{999}){999}){999}"}}})");
