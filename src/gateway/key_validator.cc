@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <optional>
 
 #include "common/crypto_util.h"
@@ -138,13 +137,6 @@ bool hasSandboxEndpoints(const ApiDefinition& api) {
   for (const Resource& r : api.resources)
     if (!r.sandbox.empty()) return true;
   return false;
-}
-
-bool isPkcs12File(const std::filesystem::path& p) {
-  std::string ext = p.extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::error_code ec;
-  return (ext == ".p12" || ext == ".pfx") && std::filesystem::is_regular_file(p, ec);
 }
 
 }  // namespace
