@@ -17,7 +17,7 @@ RequestContext validationContext(const AuthInput& input) {
 AuthVerdict verdictOf(ValidationResult result) {
   if (result.failure != Failure::kNone) {
     return AuthVerdict::refused(
-        Refusal{result.failure, std::move(result.description), std::move(result.reason)},
+        Refusal{result.failure, result.takeDescription(), std::move(result.reason)},
         std::move(result.keyId));
   }
   return AuthVerdict::accepted(static_cast<Principal&&>(result));

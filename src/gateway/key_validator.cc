@@ -220,7 +220,7 @@ ValidationResult KeyValidator::badChecksum() {
   out.keyId = "bad-checksum";  // no fingerprint: nothing is computed from the value
   out.failure = Failure::kMalformedKey;
   out.reason = "bad checksum";  // short: no allocation
-  out.description =
+  out.fixedDescription =
       "the API key's checksum is wrong: it was mistyped, truncated or changed; copy it again";
   return out;
 }

@@ -40,6 +40,17 @@ struct ValidationResult : Principal {
   Failure failure = Failure::kNone;
   std::string reason;       // exact internal reason, for logs; never the key
   std::string description;  // for the client: specific enough to fix the request, never the key
+  // Set instead of description when the text is fixed (the bad checksum's): that refusal must
+  // stay far cheaper than a lookup, so it allocates nothing (issue 25). Read through
+  // descriptionText(), or take with takeDescription().
+  std::string_view fixedDescription;
+
+  std::string_view descriptionText() const {
+    return fixedDescription.empty() ? std::string_view(description) : fixedDescription;
+  }
+  std::string takeDescription() {
+    return fixedDescription.empty() ? std::move(description) : std::string(fixedDescription);
+  }
 };
 
 class KeyValidator {

@@ -52,7 +52,7 @@ TEST_F(FramedSignedKeyTest, AWrongChecksumIsRefusedBeforeTheSignatureCheck) {
     auto r = v.validate(bad, api_, {}, kNow);
     EXPECT_EQ(r.failure, Failure::kMalformedKey);
     EXPECT_EQ(r.keyId, "bad-checksum");
-    EXPECT_NE(r.description.find("checksum"), std::string::npos) << r.description;
+    EXPECT_NE(r.descriptionText().find("checksum"), std::string_view::npos) << r.descriptionText();
   }
   EXPECT_EQ(v.cache().size(), 0u);  // nothing was verified
   // A changed JWS character with the old checksum: refused on the checksum too.

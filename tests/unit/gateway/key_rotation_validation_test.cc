@@ -63,7 +63,7 @@ TEST_F(KeyRotationValidationTest, AMangledChecksumIsRefusedWithoutALookup) {
   lookups_ = 0;
   auto r = run(mangled);
   EXPECT_EQ(r.failure, Failure::kMalformedKey);
-  EXPECT_NE(r.description.find("checksum"), std::string::npos);
+  EXPECT_NE(r.descriptionText().find("checksum"), std::string_view::npos);
   EXPECT_EQ(lookups_, 0);  // no store (index) lookup; and no signature check: the key set is empty
   EXPECT_EQ(r.keyId, "bad-checksum");
 
