@@ -125,4 +125,81 @@ std::optional<std::string> regexTooLarge(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<std::string> regexNestsQuantifiers(std::string_view s) {
+  // Per open group: whether a quantifier appeared inside it (at any depth).
+  std::vector<bool> quantified(1, false);
+  bool lastRepeats = false;      // the last atom can match more than one way (a quantified group)
+  bool afterQuantifier = false;  // the previous token was a quantifier
+  const std::string refusal =
+      "a quantifier applies to something that already repeats (as in (a+)+ or a**), which "
+      "std::regex may match in exponential time; write the repetition once";
+  auto quantifier = [&]() -> bool {  // true: refused
+    if (lastRepeats || afterQuantifier) return true;
+    quantified.back() = true;
+    afterQuantifier = true;
+    return false;
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    if (c == '*' || c == '+' || c == '?') {
+      ++i;
+      if (c == '?' && afterQuantifier) {  // lazy: "a*?", "a+?", "a??", "a{2}?"
+        afterQuantifier = false;
+        lastRepeats = false;
+        continue;
+      }
+      if (quantifier()) return refusal;
+      lastRepeats = false;
+      continue;
+    }
+    if (c == '{') {
+      std::size_t j = i + 1;
+      bool tooLarge = false;
+      const auto low = readCount(s, &j, &tooLarge);
+      if (low && j < s.size() && s[j] == ',') {
+        ++j;
+        (void)readCount(s, &j, &tooLarge);
+      }
+      if (low && j < s.size() && s[j] == '}') {
+        i = j + 1;
+        if (quantifier()) return refusal;
+        lastRepeats = false;
+        continue;
+      }
+    }
+    afterQuantifier = false;
+    if (c == '\\') {
+      i += 2;
+      lastRepeats = false;
+    } else if (c == '[') {
+      ++i;
+      if (i < s.size() && s[i] == '^') ++i;
+      if (i < s.size() && s[i] == ']') ++i;
+      while (i < s.size() && s[i] != ']') i += s[i] == '\\' ? 2 : 1;
+      ++i;
+      lastRepeats = false;
+    } else if (c == '(') {
+      ++i;
+      if (i + 1 < s.size() && s[i] == '?' &&
+          (s[i + 1] == ':' || s[i + 1] == '=' || s[i + 1] == '!'))
+        i += 2;
+      quantified.push_back(false);
+      lastRepeats = false;
+    } else if (c == ')') {
+      ++i;
+      bool inner = false;
+      if (quantified.size() > 1) {
+        inner = quantified.back();
+        quantified.pop_back();
+        if (inner) quantified.back() = true;
+      }
+      lastRepeats = inner;
+    } else {
+      ++i;
+      lastRepeats = false;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace mgw

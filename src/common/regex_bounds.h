@@ -28,4 +28,12 @@ inline constexpr std::size_t kMaxRegexStates = 10000;
 // Says nothing about the syntax otherwise: std::regex still reports its own errors.
 std::optional<std::string> regexTooLarge(std::string_view pattern);
 
+// Why pattern may take exponential time in a backtracking matcher (libstdc++'s default
+// executor), nothing when it cannot: a quantifier applied to something that already repeats,
+// either a group holding a quantifier ("(a+)+", "(a*b)*") or a quantifier stacked on another
+// ("a**", which libstdc++ reads as (a*)*); lazy forms ("a*?") are not stacked. Only for patterns
+// that must run in the backtracking executor (valijson's patternProperties); the others run in
+// the breadth-first one (regex_constants::__polynomial), where this does not matter.
+std::optional<std::string> regexNestsQuantifiers(std::string_view pattern);
+
 }  // namespace mgw

@@ -36,6 +36,7 @@
 #include <exception>
 #include <iterator>
 #include <mutex>
+#include <regex>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -291,9 +292,18 @@ struct RegexGuard {
 
 }  // namespace
 
+// The flags every schema `pattern` is compiled with: libstdc++'s breadth-first executor, whose
+// time is polynomial in the input (its default backtracks, exponentially on a pattern such as
+// "^[a-z]**$", found by fuzz_schema). It refuses back-references, so they are a load error.
+constexpr auto kPatternFlags = std::regex::ECMAScript | std::regex_constants::__polynomial;
+
 struct CompiledSchema::Impl {
   valijson::Schema schema;
   RegexGuard guard;  // the length bound on what a regex sees (nothing to do without a regex)
+  // Every `pattern` of the schema, compiled once with kPatternFlags at load; put into the
+  // thread's pattern cache before each check, so valijson finds them there and never compiles
+  // one itself (it would with its default, backtracking flags).
+  std::vector<std::pair<std::string, std::regex>> patterns;
 };
 
 CompiledSchema::~CompiledSchema() = default;
@@ -326,20 +336,36 @@ namespace {
 
 // The first pattern of the schema that std::regex must not be given (common/regex_bounds.h), with
 // its pointer; like markRegexBelow, every "pattern" string and "patternProperties" key counts.
-std::optional<std::string> oversizedPattern(const json& node, const std::string& pointer) {
+// Each `pattern` is compiled into *patterns (kPatternFlags). valijson compiles a
+// patternProperties key itself, with the backtracking executor, on every check: such a key must
+// not nest quantifiers.
+std::optional<std::string> unusablePattern(
+    const json& node, const std::string& pointer,
+    std::vector<std::pair<std::string, std::regex>>* patterns) {
   if (node.is_object()) {
-    if (auto it = node.find("pattern"); it != node.end() && it->is_string())
-      if (auto why = regexTooLarge(it->get_ref<const std::string&>()))
-        return pointer + "/pattern: " + *why;
+    if (auto it = node.find("pattern"); it != node.end() && it->is_string()) {
+      const std::string& pattern = it->get_ref<const std::string&>();
+      if (auto why = regexTooLarge(pattern)) return pointer + "/pattern: " + *why;
+      try {
+        patterns->emplace_back(pattern, std::regex(pattern, kPatternFlags));
+      } catch (const std::regex_error& e) {
+        return pointer + "/pattern: not a pattern this gateway can run (" + e.what() +
+               "; back-references are not supported)";
+      }
+    }
     if (auto it = node.find("patternProperties"); it != node.end() && it->is_object())
-      for (const auto& [key, value] : it->items())
-        if (auto why = regexTooLarge(key))
-          return pointer + "/patternProperties/" + escapePointerToken(key) + ": " + *why;
+      for (const auto& [key, value] : it->items()) {
+        auto why = regexTooLarge(key);
+        if (!why) why = regexNestsQuantifiers(key);
+        if (why) return pointer + "/patternProperties/" + escapePointerToken(key) + ": " + *why;
+      }
     for (const auto& [key, value] : node.items())
-      if (auto why = oversizedPattern(value, pointer + "/" + escapePointerToken(key))) return why;
+      if (auto why = unusablePattern(value, pointer + "/" + escapePointerToken(key), patterns))
+        return why;
   } else if (node.is_array()) {
     for (std::size_t i = 0; i < node.size(); ++i)
-      if (auto why = oversizedPattern(node[i], pointer + "/" + std::to_string(i))) return why;
+      if (auto why = unusablePattern(node[i], pointer + "/" + std::to_string(i), patterns))
+        return why;
   }
   return std::nullopt;
 }
@@ -352,7 +378,7 @@ std::shared_ptr<const CompiledSchema> CompiledSchema::compileUncached(const json
   std::shared_ptr<CompiledSchema> out(new CompiledSchema);
   out->impl_ = std::make_unique<Impl>();
   out->source_ = schema;
-  if (auto why = oversizedPattern(schema, "")) {
+  if (auto why = unusablePattern(schema, "", &out->impl_->patterns)) {
     if (error) *error = "unusable schema: " + *why;
     return nullptr;
   }
@@ -383,22 +409,40 @@ std::string pointerOf(const std::vector<std::string>& context) {
   return out;
 }
 
-// One validator per thread: its cache of compiled patterns is not thread-safe, and keyed by the
-// pattern text, so every schema shares it.
-valijson::Validator& validator() {
-  thread_local valijson::Validator v(valijson::Validator::kStrongTypes);
-  return v;
+// The thread's cache of compiled patterns, which valijson looks a `pattern` up in by its text (not
+// thread-safe, so one per thread; every schema shares it). Bounded: emptied when a run of
+// reloads has put more than kMaxCachedPatterns patterns into it.
+constexpr std::size_t kMaxCachedPatterns = 4096;
+using PatternCache = std::unordered_map<std::string, std::regex>;
+
+PatternCache& patternCache(const std::vector<std::pair<std::string, std::regex>>& patterns) {
+  thread_local PatternCache cache;
+  if (cache.size() + patterns.size() > kMaxCachedPatterns) cache.clear();
+  for (const auto& [text, compiled] : patterns) cache.try_emplace(text, compiled);
+  return cache;
+}
+
+// valijson's check, as valijson::Validator (strict types) runs it, with the thread's cache.
+template <class Adapter>
+bool run(const valijson::Schema& schema, const Adapter& target, PatternCache& cache,
+         valijson::ValidationResults* results) {
+  valijson::ValidationVisitor<Adapter> visitor(target, std::vector<std::string>(1, "<root>"), true,
+                                               results, cache);
+  return visitor.validateSchema(schema);
 }
 
 // valijson's check of target (through its adapter for the instance's DOM): nullopt when it matches.
 template <class Adapter>
-std::optional<Violation> validateWith(const valijson::Schema& schema, const Adapter& target) {
+std::optional<Violation> validateWith(
+    const valijson::Schema& schema, const std::vector<std::pair<std::string, std::regex>>& patterns,
+    const Adapter& target) {
   try {
+    PatternCache& cache = patternCache(patterns);
     // The common case, a valid instance, without collecting messages (valijson stops at the
     // first failed rule); only a refused instance is walked again for the description.
-    if (validator().validate(schema, target, nullptr)) return std::nullopt;
+    if (run(schema, target, cache, nullptr)) return std::nullopt;
     valijson::ValidationResults results;
-    validator().validate(schema, target, &results);
+    run(schema, target, cache, &results);
     // The leaves name what failed (their parents only say "failed in property x"): every error
     // whose context no other error extends, the first kMaxListed of them.
     std::vector<const valijson::ValidationResults::Error*> all;
@@ -521,7 +565,8 @@ struct ScratchRelease {
 std::optional<Violation> CompiledSchema::check(const json& instance) const {
   if (impl_->guard.any)
     if (auto v = impl_->guard.check(instance, Path{nullptr, {}, 0})) return v;
-  return validateWith(impl_->schema, valijson::adapters::NlohmannJsonAdapter(instance));
+  return validateWith(impl_->schema, impl_->patterns,
+                      valijson::adapters::NlohmannJsonAdapter(instance));
 }
 
 std::optional<Violation> CompiledSchema::checkText(std::string_view text,
@@ -564,7 +609,7 @@ std::optional<Violation> CompiledSchema::checkText(std::string_view text,
   }
   if (impl_->guard.any && limit.longest > kMaxRegexInputBytes)
     if (auto v = impl_->guard.check(static_cast<const rapidjson::Value&>(doc), root)) return v;
-  return validateWith(impl_->schema, valijson::adapters::RapidJsonAdapter(doc));
+  return validateWith(impl_->schema, impl_->patterns, valijson::adapters::RapidJsonAdapter(doc));
 }
 
 std::string escapePointerToken(std::string_view token) {

@@ -45,5 +45,21 @@ TEST(RegexBounds, TheLargestAcceptedPatternsCompile) {
   }
 }
 
+// Quantifiers applied to something that already repeats: the shapes a backtracking matcher may
+// take exponential time on. Lazy forms, counted groups without an inner quantifier and
+// alternations are not.
+TEST(RegexBounds, NestedQuantifiersAreNamed) {
+  for (const char* p :
+       {"(a+)+", "(a*b)*", "^[a-z]**$", "a+*", "(?:x{2,})*", "((ab)+c)?", "a{2}{3}", "(a|b+)*"}) {
+    const auto why = regexNestsQuantifiers(p);
+    ASSERT_TRUE(why.has_value()) << p;
+    EXPECT_NE(why->find("exponential"), std::string::npos) << *why;
+  }
+  for (const char* p : {"^[a-z]+$", "(ab)+", "(a|b)*", "a*?b+?", "a{2}?", "\\d+\\.\\d*", "[*+]+",
+                        "\\(a+\\)+", "(?:ab){3}", "^x-[a-z0-9-]+$"}) {
+    EXPECT_EQ(regexNestsQuantifiers(p), std::nullopt) << p;
+  }
+}
+
 }  // namespace
 }  // namespace mgw

@@ -106,6 +106,47 @@ TEST(CompiledSchema, AStringThatIsNotUtf8IsAnError) {
 
 // A pattern std::regex would take seconds and hundreds of MiB to compile (on every I/O thread
 // that first meets it in a request) is a load error naming it.
+// A pattern with stacked quantifiers (found by fuzz_schema: a 23-byte string took the
+// backtracking executor more than 10 s) runs in the breadth-first executor: the check ends at
+// once, as a value and as text, with the same answer.
+TEST(CompiledSchema, NestedQuantifiersInAPatternDoNotBacktrack) {
+  const json s = json::parse(R"({"properties": {"s": {"type": "string",
+      "pattern": "^[!-z]**************************`**************~****.**********booYYYY****************/********+$"}}})");
+  std::string error;
+  auto compiled = CompiledSchema::compile(s, Draft::kDraft7, &error);
+  ASSERT_NE(compiled, nullptr) << error;
+  std::string unreadable;
+  const auto v = compiled->checkText(R"({"s":"4049-13[--01T00:00:00Z"})", &unreadable);
+  EXPECT_EQ(unreadable, "");
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->pointer, "/s");
+  EXPECT_TRUE(compiled->check(json::parse(R"({"s":"4049-13[--01T00:00:00Z"})")).has_value());
+  EXPECT_FALSE(compiled->check(json::parse(R"({"s":"a`~xbooYYY/"})")).has_value());
+}
+
+// valijson compiles a patternProperties key itself, with the backtracking executor: nested
+// quantifiers there are a load error naming the key. A back-reference in a pattern (which the
+// breadth-first executor cannot run) is one too.
+TEST(CompiledSchema, PatternsThatWouldBacktrackAreLoadErrors) {
+  std::string error;
+  EXPECT_EQ(CompiledSchema::compile(json::parse(R"({"patternProperties": {"^(a+)+$": {}}})"),
+                                    Draft::kDraft7, &error),
+            nullptr);
+  EXPECT_NE(error.find("/patternProperties/^(a+)+$"), std::string::npos) << error;
+  EXPECT_NE(error.find("exponential"), std::string::npos) << error;
+  error.clear();
+  EXPECT_EQ(
+      CompiledSchema::compile(json::parse(R"({"pattern": "^(a)\\1$"})"), Draft::kDraft7, &error),
+      nullptr);
+  EXPECT_NE(error.find("/pattern"), std::string::npos) << error;
+  EXPECT_NE(error.find("back-references"), std::string::npos) << error;
+  error.clear();
+  EXPECT_NE(CompiledSchema::compile(json::parse(R"({"patternProperties": {"^x-[a-z]+$": {}}})"),
+                                    Draft::kDraft7, &error),
+            nullptr)
+      << error;
+}
+
 TEST(CompiledSchema, APatternTooLargeToCompileIsAnError) {
   const nlohmann::json s = nlohmann::json::parse(
       R"({"properties": {"id": {"type": "string", "pattern": "((a{999}){999}){999}"}}})");
