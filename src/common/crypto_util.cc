@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include <memory>
 #include <stdexcept>
 
 namespace mgw {
@@ -41,16 +42,26 @@ std::string uuidV4() {
          hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-std::string sha256(std::string_view data) {
+Sha256Digest sha256Digest(std::string_view data) {
   // The digest is fetched once: SHA256() fetches it from the provider on every call (the key
-  // cache hashes every request's key).
+  // cache hashes every request's key). One context per thread, initialised again per call:
+  // EVP_Digest allocates and frees a context each time.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned char md[SHA256_DIGEST_LENGTH];
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
+  Sha256Digest md{};
   unsigned int size = 0;
-  if (kSha256 == nullptr ||
-      EVP_Digest(data.data(), data.size(), md, &size, kSha256, nullptr) != 1 || size != sizeof md)
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return std::string(reinterpret_cast<char*>(md), sizeof md);
+  if (kSha256 == nullptr || ctx == nullptr ||
+      EVP_DigestInit_ex2(ctx.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), md.data(), &size) != 1 || size != md.size())
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md.data());
+  return md;
+}
+
+std::string sha256(std::string_view data) {
+  const Sha256Digest md = sha256Digest(data);
+  return std::string(reinterpret_cast<const char*>(md.data()), md.size());
 }
 
 std::string hexEncode(std::string_view bytes) {

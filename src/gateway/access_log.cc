@@ -131,10 +131,13 @@ std::function<void(const message::HttpRequest&, const message::Outcome&)> access
         entry.apiId, entry.method, out.status, failure,
         req.http2 ? observability::Protocol::kHttp2 : observability::Protocol::kHttp1);
     metrics.observeRequest(entry.apiId, elapsed);
-    std::string line;
+    // One buffer per thread, reused: the batch copies the line.
+    thread_local std::string line;
+    line.clear();
     line.reserve(384);
     formatAccessLine(entry, req, out, elapsed, line);
     log::accessLine(line);
+    if (line.capacity() > 16384) std::string().swap(line);  // a long reason's line is not kept
   };
 }
 

@@ -19,14 +19,15 @@ KeyCache::KeyCache(std::size_t capacity, std::int64_t ttlSeconds, std::size_t sh
   }
 }
 
-KeyCache::Shard& KeyCache::shardFor(const std::string& hash) {
-  // The hash is uniformly distributed: its first byte is as good a shard index as any.
-  return *shards_[static_cast<unsigned char>(hash[0]) % shards_.size()];
+KeyCache::Shard& KeyCache::shardFor(const Sha256Digest& hash) {
+  // The hash is uniformly distributed: its first byte is as good a shard index as any (the
+  // index's hash takes the next eight).
+  return *shards_[hash[0] % shards_.size()];
 }
 
 std::shared_ptr<const VerifiedKey> KeyCache::get(std::string_view apiKey, std::int64_t now) {
   if (shards_.empty()) return nullptr;
-  std::string hash = sha256(apiKey);
+  const Sha256Digest hash = sha256Digest(apiKey);
   Shard& s = shardFor(hash);
   std::lock_guard lock(s.mutex);
   auto it = s.index.find(hash);
@@ -49,7 +50,7 @@ std::shared_ptr<const VerifiedKey> KeyCache::put(std::string_view apiKey,
   // A retired signing key's end (issue 25): the cache never serves a key past it.
   if (claims.keyVerifiesUntil) deadline = std::min(deadline, *claims.keyVerifiesUntil + 1);
   if (deadline <= now) return key;  // already unusable: caching it could only serve it past exp
-  std::string hash = sha256(apiKey);
+  const Sha256Digest hash = sha256Digest(apiKey);
   Shard& s = shardFor(hash);
   std::lock_guard lock(s.mutex);
   if (auto it = s.index.find(hash); it != s.index.end()) {
@@ -59,7 +60,7 @@ std::shared_ptr<const VerifiedKey> KeyCache::put(std::string_view apiKey,
     return key;
   }
   s.lru.push_front(Entry{hash, key, deadline});
-  s.index.emplace(std::move(hash), s.lru.begin());
+  s.index.emplace(hash, s.lru.begin());
   while (s.lru.size() > s.capacity) {
     s.index.erase(s.lru.back().hash);
     s.lru.pop_back();

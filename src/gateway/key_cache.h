@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/crypto_util.h"
 #include "common/key_restrictions.h"
 #include "token/jws.h"
 
@@ -51,18 +52,26 @@ class KeyCache {
   bool enabled() const { return !shards_.empty(); }
 
  private:
+  // The digest is uniformly distributed: its first bytes are as good a hash as any.
+  struct DigestHash {
+    std::size_t operator()(const Sha256Digest& d) const {
+      std::size_t h = 0;
+      for (std::size_t i = 0; i < sizeof h; ++i) h = (h << 8) | d[i + 1];
+      return h;
+    }
+  };
   struct Entry {
-    std::string hash;
+    Sha256Digest hash;
     std::shared_ptr<const VerifiedKey> key;
     std::int64_t deadline;  // exclusive
   };
   struct Shard {
     mutable std::mutex mutex;
     std::list<Entry> lru;  // front = most recently used
-    std::unordered_map<std::string, std::list<Entry>::iterator> index;
+    std::unordered_map<Sha256Digest, std::list<Entry>::iterator, DigestHash> index;
     std::size_t capacity = 0;
   };
-  Shard& shardFor(const std::string& hash);
+  Shard& shardFor(const Sha256Digest& hash);
 
   std::int64_t ttl_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -6,20 +6,33 @@
 namespace mgw::gateway {
 namespace {
 
-std::vector<std::string_view> splitSegments(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  if (path.empty()) return out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t slash = path.find('/', start);
-    out.push_back(path.substr(
-        start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
+// The segments of a path after its leading '/', empty ones included ("/a//b/" is a, "", b, ""),
+// one at a time: matching a request allocates nothing.
+class Segments {
+ public:
+  explicit Segments(std::string_view path) {
+    if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    rest_ = path;
+    done_ = path.empty();
   }
-  return out;
-}
+  bool next(std::string_view* seg) {
+    if (done_) return false;
+    const std::size_t slash = rest_.find('/');
+    if (slash == std::string_view::npos) {
+      *seg = rest_;
+      done_ = true;
+    } else {
+      *seg = rest_.substr(0, slash);
+      rest_.remove_prefix(slash + 1);
+    }
+    return true;
+  }
+  bool atEnd() const { return done_; }
+
+ private:
+  std::string_view rest_;
+  bool done_ = true;
+};
 
 bool isParam(std::string_view seg) {
   return seg.size() >= 3 && seg.front() == '{' && seg.back() == '}';
@@ -31,44 +44,87 @@ constexpr int kParam = 2;
 constexpr int kWildcard = 1;
 constexpr int kEnd = 4;
 
-// The per-segment ranks of a match, or nullopt when the template does not match.
-std::optional<std::vector<int>> score(std::string_view pathTemplate, std::string_view path) {
-  auto tpl = splitSegments(pathTemplate);
-  auto segs = splitSegments(path);
-  std::vector<int> ranks;
-  for (std::size_t i = 0; i < tpl.size(); ++i) {
-    if (tpl[i] == "*" && i + 1 == tpl.size()) {
-      ranks.push_back(kWildcard);
-      return ranks;
-    }
-    if (i >= segs.size()) return std::nullopt;
-    if (isParam(tpl[i])) {
-      if (segs[i].empty()) return std::nullopt;
-      ranks.push_back(kParam);
-    } else if (tpl[i] == segs[i]) {
-      ranks.push_back(kLiteral);
+// The per-segment ranks of a template's match (of any path it matches): one per segment, a
+// trailing "*" ending them with kWildcard, any other template with kEnd.
+class Ranks {
+ public:
+  explicit Ranks(std::string_view pathTemplate) : segments_(pathTemplate) {}
+  bool next(int* rank) {
+    if (ended_) return false;
+    std::string_view seg;
+    if (!segments_.next(&seg)) {
+      ended_ = true;
+      *rank = kEnd;  // an exact-length match beats a "*" that also covers it
+    } else if (seg == "*" && segments_.atEnd()) {
+      ended_ = true;
+      *rank = kWildcard;
     } else {
-      return std::nullopt;
+      *rank = isParam(seg) ? kParam : kLiteral;
+    }
+    return true;
+  }
+
+ private:
+  Segments segments_;
+  bool ended_ = false;
+};
+
+// Whether the template matches the path.
+bool matches(std::string_view pathTemplate, std::string_view path) {
+  Segments tpl(pathTemplate);
+  Segments segs(path);
+  std::string_view t;
+  std::string_view s;
+  while (tpl.next(&t)) {
+    if (t == "*" && tpl.atEnd()) return true;
+    if (!segs.next(&s)) return false;
+    if (isParam(t)) {
+      if (s.empty()) return false;
+    } else if (t != s) {
+      return false;
     }
   }
   // "/menu" also matches "/menu/" (a trailing slash names the same resource to most backends).
-  if (segs.size() == tpl.size() || (segs.size() == tpl.size() + 1 && segs.back().empty())) {
-    ranks.push_back(kEnd);  // an exact-length match beats a "*" that also covers it
-    return ranks;
+  if (!segs.next(&s)) return true;
+  return s.empty() && segs.atEnd();
+}
+
+// Two matching templates' ranks compared lexicographically: < 0, 0 or > 0.
+int compareRanks(std::string_view a, std::string_view b) {
+  Ranks ra(a);
+  Ranks rb(b);
+  int x = 0;
+  int y = 0;
+  for (;;) {
+    const bool hasA = ra.next(&x);
+    const bool hasB = rb.next(&y);
+    if (!hasA || !hasB) return static_cast<int>(hasA) - static_cast<int>(hasB);
+    if (x != y) return x < y ? -1 : 1;
   }
-  return std::nullopt;
+}
+
+// Whether every rank is kLiteral or kEnd: no parameter and no trailing "*".
+bool literalRanks(std::string_view pathTemplate) {
+  Ranks ranks(pathTemplate);
+  int rank = 0;
+  while (ranks.next(&rank))
+    if (rank != kLiteral && rank != kEnd) return false;
+  return true;
 }
 
 bool hasUnsafeSegment(std::string_view path) {
   if (path.find('\0') != std::string_view::npos) return true;
-  for (std::string_view seg : splitSegments(path)) {
+  Segments segments(path);
+  std::string_view seg;
+  while (segments.next(&seg))
     if (seg == "." || seg == "..") return true;
-  }
   return false;
 }
 
 bool isLiteralTemplate(std::string_view pathTemplate) {
-  for (std::string_view seg : splitSegments(pathTemplate))
+  Segments segments(pathTemplate);
+  std::string_view seg;
+  while (segments.next(&seg))
     if (isParam(seg) || seg == "*") return false;
   return true;
 }
@@ -78,7 +134,9 @@ bool isLiteralTemplate(std::string_view pathTemplate) {
 // dropped ("//" merged, a trailing "/" ignored: Envoy's merge_slashes).
 std::string normalised(std::string_view path) {
   std::string out;
-  for (std::string_view seg : splitSegments(path)) {
+  Segments segments(path);
+  std::string_view seg;
+  while (segments.next(&seg)) {
     seg = seg.substr(0, seg.find(';'));
     while (!seg.empty() && seg.back() == '.') seg.remove_suffix(1);
     if (seg.empty()) continue;
@@ -103,7 +161,7 @@ int methodRank(const Resource& r, std::string_view method) {
 }  // namespace
 
 bool templateMatches(std::string_view pathTemplate, std::string_view path) {
-  return score(pathTemplate, path).has_value();
+  return matches(pathTemplate, path);
 }
 
 Router::Router(std::vector<ApiDefinition> apis) : apis_(std::move(apis)) {
@@ -133,7 +191,9 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   result.backendPath = rest.empty() ? "/" : std::string(rest);
   if (hasUnsafeSegment(rest)) return result;
   if (!api->allowPathParameters) {
-    for (std::string_view seg : splitSegments(rest)) {
+    Segments segments(rest);
+    std::string_view seg;
+    while (segments.next(&seg)) {
       if (seg.find(';') == std::string_view::npos) continue;
       result.failure = Failure::kPathParameters;
       result.reason = "the path segment '" + shown(seg) +
@@ -144,23 +204,19 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   }
 
   const Resource* best = nullptr;
-  std::vector<int> bestScore;
   int bestMethodRank = 0;
   for (const Resource& r : api->resources) {
     const int rank = methodRank(r, method);
     if (rank == 0) continue;
-    auto s = score(r.pathTemplate, result.backendPath);
-    if (!s) continue;
-    if (best == nullptr || *s > bestScore || (*s == bestScore && rank > bestMethodRank)) {
+    if (!matches(r.pathTemplate, result.backendPath)) continue;
+    const int order = best == nullptr ? 1 : compareRanks(r.pathTemplate, best->pathTemplate);
+    if (order > 0 || (order == 0 && rank > bestMethodRank)) {
       best = &r;
-      bestScore = std::move(*s);
       bestMethodRank = rank;
     }
   }
   if (best == nullptr) return result;
-  const bool literalMatch = std::all_of(bestScore.begin(), bestScore.end(),
-                                        [](int rank) { return rank == kLiteral || rank == kEnd; });
-  if (!literalMatch) {
+  if (!literalRanks(best->pathTemplate)) {
     const std::string spelled = normalised(result.backendPath);
     for (const Resource& r : api->resources) {
       if (!r.secured || methodRank(r, method) == 0 || !isLiteralTemplate(r.pathTemplate) ||

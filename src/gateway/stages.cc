@@ -510,6 +510,11 @@ StageResult planStage(Exchange& ex) {
                                        "no endpoints"});
   }
   auto plan = std::make_shared<message::ForwardPlan>();
+  // Room for what the stages add below and after (the key's location, Forwarded, X-Real-IP,
+  // tracestate, the backend JWT's header; traceparent, X-Request-Id, the backend JWT), so the
+  // vectors are allocated once, not grown per push.
+  plan->dropHeaders.reserve(6);
+  plan->setHeaders.reserve(4);
   plan->api = ex.entry.api;
   plan->failover = endpoints->failover;
   // Failover walks the list in order; otherwise requests take the URLs in turn.

@@ -32,6 +32,9 @@ struct Connection {
   // The client certificate the TLS handshake verified (mutual TLS); empty when none.
   std::string clientCertSubject;
   std::string clientCertSha256;
+  // Its place in its I/O thread's idle list (IoThread::markIdle), or kNotIdle.
+  static constexpr std::size_t kNotIdle = static_cast<std::size_t>(-1);
+  std::size_t idleSlot = kNotIdle;
 
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
   void expiresAfter(std::chrono::seconds d) { lowest().expires_after(d); }

@@ -83,25 +83,30 @@ bool bindListeners(ServerContext& ctx, std::string* error) {
 }
 
 void IoThread::markIdle(Connection* c, bool gateway) {
-  if (idle.try_emplace(c, IdleConnection{std::chrono::steady_clock::now(), gateway}).second &&
-      gateway)
-    idleGateway.fetch_add(1, std::memory_order_relaxed);
+  if (c->idleSlot != Connection::kNotIdle) return;  // already waiting: keeps its first time
+  c->idleSlot = idle.size();
+  idle.push_back(IdleConnection{c, std::chrono::steady_clock::now(), gateway});
+  if (gateway) idleGateway.fetch_add(1, std::memory_order_relaxed);
 }
 
 void IoThread::markBusy(Connection* c) {
-  auto it = idle.find(c);
-  if (it == idle.end()) return;
-  if (it->second.gateway) idleGateway.fetch_sub(1, std::memory_order_relaxed);
-  idle.erase(it);
+  const std::size_t slot = c->idleSlot;
+  if (slot == Connection::kNotIdle) return;
+  if (idle[slot].gateway) idleGateway.fetch_sub(1, std::memory_order_relaxed);
+  if (slot + 1 != idle.size()) {
+    idle[slot] = idle.back();
+    idle[slot].connection->idleSlot = slot;
+  }
+  idle.pop_back();
+  c->idleSlot = Connection::kNotIdle;
 }
 
 bool IoThread::closeOldestIdle() {
   auto oldest = idle.end();
   for (auto it = idle.begin(); it != idle.end(); ++it)
-    if (it->second.gateway && (oldest == idle.end() || it->second.since < oldest->second.since))
-      oldest = it;
+    if (it->gateway && (oldest == idle.end() || it->since < oldest->since)) oldest = it;
   if (oldest == idle.end()) return false;
-  Connection* c = oldest->first;
+  Connection* c = oldest->connection;
   markBusy(c);
   // Its pending read fails: the session ends without an answer, as a keep-alive timeout ends it
   // (the client had sent nothing; an HTTP client retries an idempotent request on a new one).

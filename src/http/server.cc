@@ -108,7 +108,10 @@ void Server::stop(seconds drain) {
       error_code ec;
       for (auto& a : thread.acceptors) a.socket->close(ec);
       // Idle keep-alive connections have no exchange to finish.
-      for (auto& [c, idle] : thread.idle) c->lowest().socket().close(ec);
+      for (IdleConnection& idle : thread.idle) {
+        idle.connection->lowest().socket().close(ec);
+        idle.connection->idleSlot = Connection::kNotIdle;
+      }
       thread.idle.clear();
       thread.idleGateway = 0;
       // HTTP/2: GOAWAY; the streams in flight finish.

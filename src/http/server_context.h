@@ -36,6 +36,7 @@ class H2Connection;
 
 // A client connection waiting for a request (its first, or the next on a kept-alive connection).
 struct IdleConnection {
+  Connection* connection = nullptr;
   std::chrono::steady_clock::time_point since;
   bool gateway = true;  // on the HTTP or HTTPS listener (not the observability one)
 };
@@ -44,7 +45,9 @@ struct IoThread {
   asio::io_context io{1};
   std::vector<Acceptor> acceptors;  // http, https, metrics as configured
   UpstreamPool pool;
-  std::unordered_map<Connection*, IdleConnection> idle;  // this thread's waiting connections
+  // This thread's waiting connections, each at its Connection::idleSlot: marking one idle or busy
+  // (every request) allocates nothing once the vector has grown.
+  std::vector<IdleConnection> idle;
   std::atomic<int> idleGateway{0};  // gateway connections in `idle` (read by other threads)
   H2UpstreamPool h2pool{io};        // HTTP/2 backends (h2c://, h2://): multiplexed connections
   std::unordered_set<H2Connection*> http2;  // HTTP/2 connections (GOAWAY when draining)

@@ -27,21 +27,28 @@ std::mt19937_64& generator() {
   return engine;
 }
 
-void appendHex(std::string& out, std::uint64_t v, int digits) {
+void writeHex(char* out, std::uint64_t v, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xf];
+}
+
+void appendHex(std::string& out, std::uint64_t v, int digits) {
   char buf[16];
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) buf[i] = kHex[v & 0xf];
+  writeHex(buf, v, digits);
   out.append(buf, static_cast<std::size_t>(digits));
 }
 
-std::string randomHex(int digits) {
-  std::string out;
-  out.reserve(digits);
+// digits random lowercase hex digits into out, not all zero.
+void fillRandomHex(char* out, int digits) {
   do {
-    out.clear();
-    for (int left = digits; left > 0; left -= 16)
-      appendHex(out, generator()(), left < 16 ? left : 16);
-  } while (allZero(out));
+    for (int at = 0; at < digits; at += 16)
+      writeHex(out + at, generator()(), digits - at < 16 ? digits - at : 16);
+  } while (allZero(std::string_view(out, static_cast<std::size_t>(digits))));
+}
+
+std::string randomHex(int digits) {
+  std::string out(static_cast<std::size_t>(digits), '0');
+  fillRandomHex(out.data(), digits);
   return out;
 }
 
@@ -95,12 +102,18 @@ bool isSaneRequestId(std::string_view value) {
 }
 
 std::string newRequestId() {
-  std::string hex = randomHex(32);
+  char hex[32];
+  fillRandomHex(hex, 32);
   // 8-4-4-4-12, version 4 and variant bits as a UUID carries them.
   hex[12] = '4';
   hex[16] = "89ab"[hexValue(hex[16]) & 3];
-  for (std::size_t at : {20, 16, 12, 8}) hex.insert(at, 1, '-');
-  return hex;
+  std::string out;
+  out.reserve(36);
+  const std::string_view digits(hex, 32);
+  out.append(digits.substr(0, 8)).append(1, '-').append(digits.substr(8, 4)).append(1, '-');
+  out.append(digits.substr(12, 4)).append(1, '-').append(digits.substr(16, 4)).append(1, '-');
+  out.append(digits.substr(20, 12));
+  return out;
 }
 
 RequestTrace traceRequest(const std::vector<std::string_view>& traceparents,
@@ -108,7 +121,9 @@ RequestTrace traceRequest(const std::vector<std::string_view>& traceparents,
   RequestTrace out;
   std::optional<TraceParent> incoming;
   if (traceparents.size() == 1) incoming = parseTraceparent(traceparents.front());
-  const std::string span = newSpanId();
+  char spanDigits[16];
+  fillRandomHex(spanDigits, 16);
+  const std::string_view span(spanDigits, 16);
   if (incoming) {
     out.traceId = std::move(incoming->traceId);
     out.keepTracestate = true;

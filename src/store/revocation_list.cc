@@ -23,9 +23,9 @@ void RevocationList::setSubjectWatermark(const std::string& sub, std::int64_t is
 
 bool RevocationList::isRevoked(std::string_view jti, std::string_view sub, std::int64_t iat) const {
   std::shared_lock lock(mutex_);
-  if (!jti.empty() && jtis_.count(std::string(jti)) != 0) return true;
+  if (!jti.empty() && jtis_.find(jti) != jtis_.end()) return true;
   if (!sub.empty()) {
-    auto it = watermarks_.find(std::string(sub));
+    auto it = watermarks_.find(sub);
     if (it != watermarks_.end() && iat <= it->second) return true;
   }
   return false;

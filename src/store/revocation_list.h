@@ -10,6 +10,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/string_hash.h"
+
 namespace mgw::store {
 
 class RevocationList {
@@ -31,8 +33,9 @@ class RevocationList {
 
  private:
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, std::int64_t> jtis_;        // jti -> exp (<= 0: none)
-  std::unordered_map<std::string, std::int64_t> watermarks_;  // sub -> issuedBefore
+  // jti -> exp (<= 0: none); sub -> issuedBefore. Looked up by string_view on every request.
+  std::unordered_map<std::string, std::int64_t, StringHash, StringEqual> jtis_;
+  std::unordered_map<std::string, std::int64_t, StringHash, StringEqual> watermarks_;
 };
 
 }  // namespace mgw::store

@@ -49,7 +49,7 @@ TEST(IdleConnectionsTest, TheLongestWaitingGatewayConnectionClosesFirst) {
   t.markIdle(&metrics, false);  // the observability listener's: never closed for the gateway
   t.markIdle(&oldest, true);
   t.markIdle(&newer, true);
-  t.idle[&oldest].since -= std::chrono::seconds(1);
+  t.idle[oldest.idleSlot].since -= std::chrono::seconds(1);
   EXPECT_EQ(t.idleGateway.load(), 2);
   ASSERT_TRUE(t.closeOldestIdle());
   EXPECT_FALSE(oldest.plain->socket().is_open());

@@ -75,7 +75,27 @@ TEST(TraceContext, RequestIds) {
   EXPECT_EQ(id.size(), 36u);
   EXPECT_TRUE(isSaneRequestId(id));
   EXPECT_EQ(id[14], '4');
+  for (std::size_t dash : {8u, 13u, 18u, 23u}) EXPECT_EQ(id[dash], '-') << id;
+  EXPECT_NE(std::string_view("89ab").find(id[19]), std::string_view::npos) << id;
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef-"), std::string::npos) << id;
   EXPECT_NE(newRequestId(), id);
+}
+
+// A request without trace fields starts a trace: a traceparent naming the new trace id and the
+// gateway's span, and a new request id.
+TEST(TraceContext, StartsATraceWithoutTraceFields) {
+  const RequestTrace trace = traceRequest({}, {});
+  auto tp = parseTraceparent(trace.traceparent);
+  ASSERT_TRUE(tp) << trace.traceparent;
+  EXPECT_EQ(tp->traceId, trace.traceId);
+  EXPECT_EQ(tp->parentId.size(), 16u);
+  EXPECT_EQ(tp->flags, 1);
+  EXPECT_FALSE(trace.keepTracestate);
+  EXPECT_EQ(trace.requestId.size(), 36u);
+  const RequestTrace continued = traceRequest({kValid}, {"req-1"});
+  EXPECT_EQ(continued.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(parseTraceparent(continued.traceparent)->parentId, "00f067aa0ba902b7");
+  EXPECT_EQ(continued.requestId, "req-1");
 }
 
 }  // namespace
