@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "http/dispatch.h"
+#include "http/h2_memory.h"
 #include "http/h2_tables.h"
 #include "http/relay.h"
 #include "http/request_body.h"
@@ -294,6 +295,7 @@ class H2Connection {
   message::Handler& handler_;
   const ServerOptions& options_;
   const std::string hstsValue_;  // Strict-Transport-Security on TLS, formatted once; "" = none
+  SessionMemory memory_;         // nghttp2's allocations (the session is deleted before it goes)
   nghttp2_session* session_ = nullptr;
   // Before the streams: each stream's block (its shared state) comes from here and returns here.
   BlockPool streamBlocks_{kKeptStreamBlocks};
@@ -723,7 +725,7 @@ bool H2Connection::start() {
   nghttp2_option_set_stream_reset_rate_limit(opt, 2ull * h2.resetBurst, 2ull * h2.resetsPerSecond);
   nghttp2_option_set_max_outbound_ack(opt, 100);
   nghttp2_option_set_max_settings(opt, 32);
-  const int rv = nghttp2_session_server_new2(&session_, cb, this, opt);
+  const int rv = nghttp2_session_server_new3(&session_, cb, this, opt, memory_.mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
   if (rv != 0) return false;
