@@ -478,10 +478,11 @@ int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView>
   // sized first, so the views into it stay valid); nghttp2 copies both before this returns.
   std::vector<nghttp2_nv>& nva = nva_;
   nva.clear();
-  auto add = [&](std::string_view n, std::string_view v) {
+  auto add = [&](std::string_view n, std::string_view v,
+                 std::uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
     nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
                              reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(),
-                             v.size(), NGHTTP2_NV_FLAG_NONE});
+                             v.size(), flags});
   };
   char code[4];
   if (status >= 0 && status <= 999) {
@@ -515,7 +516,10 @@ int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView>
     const std::string_view name(out, f.name.size());
     out += f.name.size();
     hasLength = hasLength || name == "content-length";
-    add(name, f.value);
+    // A value new in every answer (the gateway's request id) stays out of the HPACK table: an
+    // entry would never be used again, and each one lengthens the deflater's search for its
+    // name (RFC 7541 section 6.2.3: nghttp2 sends it as a literal never indexed).
+    add(name, f.value, name == "x-request-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
   }
   if (hsts) add("strict-transport-security", hstsValue_);
   char lengthText[24];
