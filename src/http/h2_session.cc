@@ -386,12 +386,15 @@ class H2StreamWriter final : public DownstreamWriter {
   std::uint64_t bytesWritten() const override { return s_.bytesOut; }
 
  private:
+  // Not a coroutine itself (one frame less per piece): waitFramed answers operation_aborted at
+  // once for a stream closed already.
   awaitable<error_code> body(std::string_view piece, bool last) {
-    if (s_.closed) co_return asio::error::operation_aborted;
-    s_.pending = piece;
-    s_.ending = last;
-    c_.resume(s_);
-    co_return co_await c_.waitFramed(s_);
+    if (!s_.closed) {
+      s_.pending = piece;
+      s_.ending = last;
+      c_.resume(s_);
+    }
+    return c_.waitFramed(s_);
   }
 
   H2Connection& c_;
@@ -454,7 +457,8 @@ awaitable<BodyPiece> H2Connection::nextPiece(H2Stream& s, Framing framing) {
 
 awaitable<error_code> H2Connection::waitFramed(H2Stream& s) {
   // Done when nghttp2 has framed every byte (and the end, when asked); a peer that keeps its
-  // window closed for writeTimeoutSeconds loses the stream.
+  // window closed for writeTimeoutSeconds loses the stream. A stream closed already: aborted.
+  if (s.closed) co_return asio::error::operation_aborted;
   std::size_t before = s.pending.size();
   auto progress = steady_clock::now();
   while (!(s.pending.empty() && (!s.ending || s.ended))) {
