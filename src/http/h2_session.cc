@@ -9,14 +9,15 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <set>
 
 #include "common/log.h"
 #include "http/dispatch.h"
+#include "http/h2_memory.h"
+#include "http/h2_tables.h"
 #include "http/relay.h"
 #include "http/request_body.h"
 #include "message/fault_reply.h"
@@ -33,6 +34,15 @@ using std::chrono::steady_clock;
 
 constexpr std::size_t kOutputBytes = 65536;  // frames gathered into one write at most
 constexpr std::size_t kReadBytes = 16384;
+// Kept per connection for the next streams: the blocks of finished streams, and the field storage
+// of served requests of at most kKeptFieldCount fields (a few KiB per connection at most).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kKeptStreamBlocks = 0;  // ASan sees a stream used after it went
+#else
+constexpr std::size_t kKeptStreamBlocks = 32;
+#endif
+constexpr std::size_t kKeptFields = 16;
+constexpr std::size_t kKeptFieldCount = 32;
 
 bool isLower(std::string_view name) {
   for (char c : name)
@@ -73,45 +83,53 @@ PrefaceMatch matchPreface(std::string_view first) {
   return n == kHttp2Preface.size() ? PrefaceMatch::kHttp2 : PrefaceMatch::kMore;
 }
 
-std::string h2RequestHead(std::vector<Field> fields, bool endStream, RequestHead* head) {
-  // The pseudo-header values are views into `fields`, which lives until the end; the regular
-  // fields are moved into the head (a key or a cookie is not copied).
-  std::string_view method, scheme, path, authority;
+std::string h2RequestHead(message::HeaderMap fields, bool endStream, RequestHead* head) {
+  // Checked in place: the pseudo-header values are moved into the head (or locals), the regular
+  // fields kept in their order where they are and handed over as the head's fields (no name or
+  // value is copied).
+  std::string scheme, authority;
   bool hasMethod = false, hasScheme = false, hasPath = false, hasAuthority = false;
   bool regular = false;
   std::string cookie;
-  bool hasLength = false;
+  bool hasLength = false, hasHost = false, expectContinue = false;
   std::uint64_t length = 0;
-  head->fields.clear();
-  head->fields.reserve(fields.size() + 2);
-  for (Field& f : fields) {
-    if (f.name.empty()) return "an empty field name";
-    if (!isLower(f.name)) return "a field name with upper-case letters: " + f.name.substr(0, 64);
-    if (f.name[0] == ':') {
+  head->method.clear();
+  head->target.clear();
+  auto kept = fields.begin();
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    const std::string_view name = it->first;
+    const std::string_view value = it->second;
+    if (name.empty()) return "an empty field name";
+    if (!isLower(name)) return "a field name with upper-case letters: " + it->first.substr(0, 64);
+    if (name[0] == ':') {
       // Section 8.3: only the defined pseudo-header fields, each once, before the others.
       if (regular) return "a pseudo-header field after a regular field";
-      std::string_view* slot = nullptr;
+      std::string* slot = nullptr;
       bool* seen = nullptr;
-      if (f.name == ":method") slot = &method, seen = &hasMethod;
-      if (f.name == ":scheme") slot = &scheme, seen = &hasScheme;
-      if (f.name == ":path") slot = &path, seen = &hasPath;
-      if (f.name == ":authority") slot = &authority, seen = &hasAuthority;
-      if (!slot) return "an unknown pseudo-header field: " + f.name.substr(0, 64);
-      if (*seen) return "a duplicated pseudo-header field: " + f.name;
+      if (name == ":method")
+        slot = &head->method, seen = &hasMethod;
+      else if (name == ":scheme")
+        slot = &scheme, seen = &hasScheme;
+      else if (name == ":path")
+        slot = &head->target, seen = &hasPath;
+      else if (name == ":authority")
+        slot = &authority, seen = &hasAuthority;
+      if (!slot) return "an unknown pseudo-header field: " + it->first.substr(0, 64);
+      if (*seen) return "a duplicated pseudo-header field: " + it->first;
       *seen = true;
-      *slot = f.value;
+      slot->swap(it->second);
       continue;
     }
     regular = true;
     // Section 8.2.2: connection-specific fields are malformed; TE may carry only "trailers".
-    if (f.name == "connection" || f.name == "keep-alive" || f.name == "proxy-connection" ||
-        f.name == "transfer-encoding" || f.name == "upgrade")
-      return "a connection-specific field: " + f.name;
-    if (f.name == "te" && f.value != "trailers") return "te other than \"trailers\"";
-    if (f.name == "content-length") {
+    if (name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
+        name == "transfer-encoding" || name == "upgrade")
+      return "a connection-specific field: " + it->first;
+    if (name == "te" && value != "trailers") return "te other than \"trailers\"";
+    if (name == "content-length") {
       std::uint64_t n = 0;
-      if (f.value.empty() || f.value.size() > 19) return "a malformed content-length";
-      for (char c : f.value) {
+      if (value.empty() || value.size() > 19) return "a malformed content-length";
+      for (char c : value) {
         if (c < '0' || c > '9') return "a malformed content-length";
         n = n * 10 + static_cast<std::uint64_t>(c - '0');
       }
@@ -120,34 +138,33 @@ std::string h2RequestHead(std::vector<Field> fields, bool endStream, RequestHead
       length = n;
       continue;  // framed below
     }
-    if (f.name == "cookie") {  // section 8.2.3: one field for an HTTP/1.1 backend
+    if (name == "cookie") {  // section 8.2.3: one field for an HTTP/1.1 backend
       if (!cookie.empty()) cookie += "; ";
-      cookie += f.value;
+      cookie += value;
       continue;
     }
-    if (f.name == "host" && hasAuthority && f.value != authority)
-      return "host differs from :authority";
-    head->fields.emplace(std::move(f.name), std::move(f.value));
+    if (name == "host") {
+      if (hasAuthority && value != authority) return "host differs from :authority";
+      hasHost = true;
+    }
+    if (name == "expect" && equalsIgnoreCase(value, "100-continue")) expectContinue = true;
+    if (kept != it) *kept = std::move(*it);
+    ++kept;
   }
   if (!hasMethod) return "no :method";
-  if (method == "CONNECT") return "CONNECT is not served";  // section 8.5: no :scheme or :path
+  if (head->method == "CONNECT")
+    return "CONNECT is not served";  // section 8.5: no :scheme or :path
   if (!hasScheme || !hasPath) return "no :scheme or no :path";
-  if (path.empty()) return "an empty :path";
+  if (head->target.empty()) return "an empty :path";
   if (scheme != "http" && scheme != "https") return "a :scheme other than http or https";
   if (endStream && hasLength && length > 0) return "content-length and no body";
-  head->method = std::string(method);
-  head->target = std::string(path);
+  while (fields.end() != kept) fields.erase(fields.end() - 1);
   head->versionMinor = 1;
   head->keepAlive = true;
-  head->expectContinue = false;
-  if (hasAuthority) {
-    bool hasHost = false;
-    for (const auto& [name, value] : head->fields) hasHost = hasHost || name == "host";
-    if (!hasHost) head->fields.emplace("host", std::string(authority));
-  }
-  if (!cookie.empty()) head->fields.emplace("cookie", std::move(cookie));
-  for (const auto& [name, value] : head->fields)
-    if (name == "expect" && equalsIgnoreCase(value, "100-continue")) head->expectContinue = true;
+  head->expectContinue = expectContinue;
+  if (hasAuthority && !hasHost) fields.emplace("host", std::move(authority));
+  if (!cookie.empty()) fields.emplace("cookie", std::move(cookie));
+  head->fields.swap(fields);
   if (hasLength) {
     head->framing = Framing::kLength;
     head->contentLength = length;
@@ -166,7 +183,7 @@ struct H2Stream {
   H2Stream(asio::io_context& io, std::int32_t i) : id(i), wake(io) {}
 
   std::int32_t id;
-  std::vector<Field> fields;
+  message::HeaderMap fields;  // as decoded; becomes the request's fields
   std::size_t fieldBytes = 0;
   bool tooLarge = false;     // the header list broke maxHeaderBytes or maxHeaderCount
   bool remoteEnded = false;  // END_STREAM received
@@ -190,6 +207,8 @@ struct H2Stream {
 
   void notify() { wake.cancel(); }
 };
+// Each stream's block comes from the connection's BlockPool (operator new's alignment).
+static_assert(alignof(H2Stream) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 class H2Connection {
  public:
@@ -254,8 +273,8 @@ class H2Connection {
   static int onFrameSend(nghttp2_session*, const nghttp2_frame* frame, void* user);
 
   H2Stream* find(std::int32_t id) {
-    auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second.get();
+    std::shared_ptr<H2Stream>* s = streams_.find(id);
+    return s ? s->get() : nullptr;
   }
   awaitable<void> reader(InputBuffer& in);
   awaitable<void> writer();
@@ -276,8 +295,13 @@ class H2Connection {
   message::Handler& handler_;
   const ServerOptions& options_;
   const std::string hstsValue_;  // Strict-Transport-Security on TLS, formatted once; "" = none
+  SessionMemory memory_;         // nghttp2's allocations (the session is deleted before it goes)
   nghttp2_session* session_ = nullptr;
-  std::map<std::int32_t, std::shared_ptr<H2Stream>> streams_;
+  // Before the streams: each stream's block (its shared state) comes from here and returns here.
+  BlockPool streamBlocks_{kKeptStreamBlocks};
+  // The field storage of served requests, cleared, for the next streams.
+  std::vector<message::HeaderMap> spareFields_;
+  StreamTable<std::shared_ptr<H2Stream>> streams_;
   std::vector<std::shared_ptr<H2Stream>> ready_;  // requests complete during the last read
   asio::steady_timer writeWake_;
   asio::steady_timer done_;
@@ -288,6 +312,9 @@ class H2Connection {
   bool dead_ = false;
   bool calm_ = false;  // a limit was broken: GOAWAY ENHANCE_YOUR_CALM
   std::string output_;
+  // submitHead's list and lower-cased names, kept for the next answer.
+  std::vector<nghttp2_nv> nva_;
+  std::string names_;
   bool writing_ = false;
   steady_clock::time_point writeStarted_;
   steady_clock::time_point lastActivity_ = steady_clock::now();
@@ -298,8 +325,8 @@ class H2Connection {
   std::uint64_t readTotal_ = 0;
   // The client's stream identifiers that carried HEADERS (the newest kOpenedKept), to tell a
   // reused or skipped identifier (section 5.1.1: PROTOCOL_ERROR), which nghttp2 ignores.
-  std::set<std::int32_t> opened_;
-  bool openedTruncated_ = false;
+  static constexpr std::size_t kOpenedKept = 4096;
+  RecentIds opened_{kOpenedKept};
   std::int32_t lastOpened_ = 0;
 };
 
@@ -359,12 +386,15 @@ class H2StreamWriter final : public DownstreamWriter {
   std::uint64_t bytesWritten() const override { return s_.bytesOut; }
 
  private:
+  // Not a coroutine itself (one frame less per piece): waitFramed answers operation_aborted at
+  // once for a stream closed already.
   awaitable<error_code> body(std::string_view piece, bool last) {
-    if (s_.closed) co_return asio::error::operation_aborted;
-    s_.pending = piece;
-    s_.ending = last;
-    c_.resume(s_);
-    co_return co_await c_.waitFramed(s_);
+    if (!s_.closed) {
+      s_.pending = piece;
+      s_.ending = last;
+      c_.resume(s_);
+    }
+    return c_.waitFramed(s_);
   }
 
   H2Connection& c_;
@@ -427,7 +457,8 @@ awaitable<BodyPiece> H2Connection::nextPiece(H2Stream& s, Framing framing) {
 
 awaitable<error_code> H2Connection::waitFramed(H2Stream& s) {
   // Done when nghttp2 has framed every byte (and the end, when asked); a peer that keeps its
-  // window closed for writeTimeoutSeconds loses the stream.
+  // window closed for writeTimeoutSeconds loses the stream. A stream closed already: aborted.
+  if (s.closed) co_return asio::error::operation_aborted;
   std::size_t before = s.pending.size();
   auto progress = steady_clock::now();
   while (!(s.pending.empty() && (!s.ending || s.ended))) {
@@ -447,20 +478,25 @@ awaitable<error_code> H2Connection::waitFramed(H2Stream& s) {
 
 int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView> fields,
                              bool endStream, bool withLength, std::uint64_t length) {
-  std::vector<std::string> names;
-  names.reserve(fields.size() + 1);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(fields.size() + 3);
-  char code[4];
-  std::snprintf(code, sizeof code, "%03d", status);
-  auto add = [&](std::string_view n, std::string_view v) {
+  // The list and the lower-cased names go into storage the connection keeps (the names' buffer
+  // sized first, so the views into it stay valid); nghttp2 copies both before this returns.
+  std::vector<nghttp2_nv>& nva = nva_;
+  nva.clear();
+  auto add = [&](std::string_view n, std::string_view v,
+                 std::uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
     nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
                              reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(),
-                             v.size(), NGHTTP2_NV_FLAG_NONE});
+                             v.size(), flags});
   };
+  char code[4];
+  if (status >= 0 && status <= 999) {
+    code[0] = static_cast<char>('0' + status / 100);
+    code[1] = static_cast<char>('0' + status / 10 % 10);
+    code[2] = static_cast<char>('0' + status % 10);
+  } else {
+    std::snprintf(code, sizeof code, "%03d", status);
+  }
   add(":status", std::string_view(code, 3));
-  std::string lengthText;
-  bool hasLength = false;
   // RFC 6797 section 7.2: Strict-Transport-Security on final answers over TLS only, the
   // connection's own value replacing a backend's (as H1Framer's owned field).
   const bool hsts = status >= 200 && !hstsValue_.empty();
@@ -469,21 +505,31 @@ int H2Connection::submitHead(H2Stream& s, int status, std::span<const FieldView>
     return message::isHopByHopHeader(name) || equalsIgnoreCase(name, "proxy-connection") ||
            (hsts && equalsIgnoreCase(name, "strict-transport-security"));
   };
+  std::size_t nameBytes = 0;
+  for (const FieldView& f : fields) nameBytes += f.name.size();
+  names_.resize(nameBytes);
+  char* out = names_.data();
+  bool hasLength = false;
   for (const FieldView& f : fields) {
+    if (skipped(f.name)) continue;
     // Names go lower-case.
-    if (skipped(f.name)) continue;
-    names.push_back(lowered(f.name));
-    hasLength = hasLength || names.back() == "content-length";
-  }
-  std::size_t i = 0;
-  for (const FieldView& f : fields) {
-    if (skipped(f.name)) continue;
-    add(names[i++], f.value);
+    for (std::size_t i = 0; i < f.name.size(); ++i) {
+      const char c = f.name[i];
+      out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    const std::string_view name(out, f.name.size());
+    out += f.name.size();
+    hasLength = hasLength || name == "content-length";
+    // A value new in every answer (the gateway's request id) stays out of the HPACK table: an
+    // entry would never be used again, and each one lengthens the deflater's search for its
+    // name (RFC 7541 section 6.2.3: nghttp2 sends it as a literal never indexed).
+    add(name, f.value, name == "x-request-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
   }
   if (hsts) add("strict-transport-security", hstsValue_);
+  char lengthText[24];
   if (withLength && !hasLength) {
-    lengthText = std::to_string(length);
-    add("content-length", lengthText);
+    const char* end = std::to_chars(lengthText, lengthText + sizeof lengthText, length).ptr;
+    add("content-length", std::string_view(lengthText, static_cast<std::size_t>(end - lengthText)));
   }
   int rv;
   if (status < 200) {
@@ -524,7 +570,8 @@ ssize_t H2Connection::readData(nghttp2_session* session, std::int32_t id, std::u
       *flags |= NGHTTP2_DATA_FLAG_EOF;
       s->ended = true;
       if (!s->trailers.empty()) {
-        std::vector<nghttp2_nv> nva;
+        std::vector<nghttp2_nv>& nva = self->nva_;  // nghttp2 copies it
+        nva.clear();
         for (auto& [name, value] : s->trailers)
           nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(name.data()),
                                    reinterpret_cast<std::uint8_t*>(value.data()), name.size(),
@@ -543,18 +590,13 @@ ssize_t H2Connection::readData(nghttp2_session* session, std::int32_t id, std::u
 int H2Connection::onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user) {
   auto* self = static_cast<H2Connection*>(user);
   if (hd->type != NGHTTP2_HEADERS || hd->stream_id <= 0 || hd->stream_id % 2 == 0) return 0;
-  constexpr std::size_t kOpenedKept = 4096;
   if (hd->stream_id > self->lastOpened_) {
     self->lastOpened_ = hd->stream_id;
-    self->opened_.insert(hd->stream_id);
-    if (self->opened_.size() > kOpenedKept) {
-      self->opened_.erase(self->opened_.begin());
-      self->openedTruncated_ = true;
-    }
+    self->opened_.add(hd->stream_id);
     return 0;
   }
-  const bool known = self->opened_.count(hd->stream_id) > 0;
-  const bool tracked = !self->openedTruncated_ || hd->stream_id > *self->opened_.begin();
+  const bool known = self->opened_.contains(hd->stream_id);
+  const bool tracked = !self->opened_.truncated() || hd->stream_id > self->opened_.oldest();
   if (!known && tracked) return NGHTTP2_ERR_CALLBACK_FAILURE;  // a stream it never opened
   return 0;
 }
@@ -562,9 +604,16 @@ int H2Connection::onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, voi
 int H2Connection::onBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<H2Connection*>(user);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-  auto stream = std::make_shared<H2Stream>(self->t_.io, frame->hd.stream_id);
-  stream->fields.reserve(16);
-  self->streams_[frame->hd.stream_id] = std::move(stream);
+  auto stream = std::allocate_shared<H2Stream>(PoolAllocator<H2Stream>(self->streamBlocks_),
+                                               self->t_.io, frame->hd.stream_id);
+  // The field storage of a stream served before (its capacity kept), when there is one.
+  if (!self->spareFields_.empty()) {
+    stream->fields.swap(self->spareFields_.back());
+    self->spareFields_.pop_back();
+  } else {
+    stream->fields.reserve(16);
+  }
+  self->streams_.set(frame->hd.stream_id, std::move(stream));
   return 0;
 }
 
@@ -582,11 +631,10 @@ int H2Connection::onHeader(nghttp2_session*, const nghttp2_frame* frame, const s
       s->fields.size() >= self->options_.maxHeaderCount + 4) {
     s->tooLarge = true;
     s->fields.clear();
-    s->fields.shrink_to_fit();
     return 0;
   }
-  s->fields.push_back(Field{std::string(reinterpret_cast<const char*>(name), namelen),
-                            std::string(reinterpret_cast<const char*>(value), valuelen)});
+  s->fields.emplace(std::string_view(reinterpret_cast<const char*>(name), namelen),
+                    std::string_view(reinterpret_cast<const char*>(value), valuelen));
   return 0;
 }
 
@@ -617,7 +665,7 @@ int H2Connection::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void
       }
       if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         s->headOnly = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-        self->ready_.push_back(self->streams_[frame->hd.stream_id]);
+        self->ready_.push_back(*self->streams_.find(frame->hd.stream_id));
       }
       return 0;
     }
@@ -643,9 +691,9 @@ int H2Connection::onDataChunk(nghttp2_session* session, std::uint8_t, std::int32
 
 int H2Connection::onStreamClose(nghttp2_session*, std::int32_t id, std::uint32_t code, void* user) {
   auto* self = static_cast<H2Connection*>(user);
-  auto it = self->streams_.find(id);
-  if (it == self->streams_.end()) return 0;
-  H2Stream& s = *it->second;
+  H2Stream* found = self->find(id);
+  if (!found) return 0;
+  H2Stream& s = *found;
   s.closed = true;
   s.closeCode = code;
   // DATA never taken gives its share of the connection window back.
@@ -654,7 +702,8 @@ int H2Connection::onStreamClose(nghttp2_session*, std::int32_t id, std::uint32_t
   // The stream's work stops: the relay's pending operation is cancelled.
   if (!s.ended) s.cancel.emit(asio::cancellation_type::terminal);
   s.notify();
-  self->streams_.erase(it);
+  std::shared_ptr<H2Stream> gone;  // destroyed once out of the table
+  self->streams_.take(id, &gone);
   return 0;
 }
 
@@ -684,7 +733,7 @@ bool H2Connection::start() {
   nghttp2_option_set_stream_reset_rate_limit(opt, 2ull * h2.resetBurst, 2ull * h2.resetsPerSecond);
   nghttp2_option_set_max_outbound_ack(opt, 100);
   nghttp2_option_set_max_settings(opt, 32);
-  const int rv = nghttp2_session_server_new2(&session_, cb, this, opt);
+  const int rv = nghttp2_session_server_new3(&session_, cb, this, opt, memory_.mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
   if (rv != 0) return false;
@@ -908,8 +957,6 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
     reset(s, NGHTTP2_PROTOCOL_ERROR);
     co_return;
   }
-  s.fields.clear();
-  s.fields.shrink_to_fit();
   H2StreamWriter writer(*this, s, head.method == "HEAD");
   H2RequestBody body(*this, s, head);
   request.method = head.method;
@@ -929,7 +976,7 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
   } else {
     decision = handler_.decide(request);
   }
-  co_await settle(ctx_, t_, &decision);
+  if (std::holds_alternative<message::Defer>(decision.action)) co_await settle(ctx_, t_, &decision);
   const bool keepAlive = true;
   try {
     if (auto* reply = std::get_if<message::Reply>(&decision.action)) {
@@ -984,6 +1031,10 @@ awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
     outcome.bytesIn = s.bytesIn;
     outcome.bytesOut = s.bytesOut;
     decision.done(request, outcome);
+  }
+  if (spareFields_.size() < kKeptFields && request.headers.size() <= kKeptFieldCount) {
+    request.headers.clear();
+    spareFields_.push_back(std::move(request.headers));
   }
 }
 

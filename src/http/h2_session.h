@@ -33,7 +33,7 @@ PrefaceMatch matchPreface(std::string_view first);
 // method, target (:path), Host (from :authority), the other fields (cookie fields joined,
 // section 8.2.3), and the framing (content-length, else a body unless `endStream`). Returns "" or
 // why the request is malformed (a stream error of type PROTOCOL_ERROR).
-std::string h2RequestHead(std::vector<Field> fields, bool endStream, RequestHead* head);
+std::string h2RequestHead(message::HeaderMap fields, bool endStream, RequestHead* head);
 
 // Serves an HTTP/2 connection until it closes: `in` holds what was read of it already (the
 // preface, or part of it). Waits for every stream's work before it returns.

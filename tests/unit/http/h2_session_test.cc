@@ -8,11 +8,11 @@
 namespace mgw::http {
 namespace {
 
-std::vector<Field> base() {
+message::HeaderMap base() {
   return {{":method", "GET"}, {":scheme", "https"}, {":path", "/a?b=1"}, {":authority", "x:9"}};
 }
 
-std::string refusal(std::vector<Field> fields, bool endStream = true) {
+std::string refusal(message::HeaderMap fields, bool endStream = true) {
   RequestHead head;
   return h2RequestHead(fields, endStream, &head);
 }
@@ -29,10 +29,10 @@ TEST(H2SessionTest, PrefaceRecognisedByteByByte) {
 
 TEST(H2SessionTest, WellFormedRequestHead) {
   auto fields = base();
-  fields.push_back({"apikey", "k"});
-  fields.push_back({"cookie", "a=1"});
-  fields.push_back({"cookie", "b=2"});
-  fields.push_back({"te", "trailers"});
+  fields.emplace("apikey", "k");
+  fields.emplace("cookie", "a=1");
+  fields.emplace("cookie", "b=2");
+  fields.emplace("te", "trailers");
   RequestHead head;
   ASSERT_EQ(h2RequestHead(fields, true, &head), "");
   EXPECT_EQ(head.method, "GET");
@@ -48,21 +48,21 @@ TEST(H2SessionTest, BodyFraming) {
   RequestHead head;
   ASSERT_EQ(h2RequestHead(fields, false, &head), "");
   EXPECT_EQ(head.framing, Framing::kChunked);  // no content-length: known at the end
-  fields.push_back({"content-length", "12"});
+  fields.emplace("content-length", "12");
   ASSERT_EQ(h2RequestHead(fields, false, &head), "");
   EXPECT_EQ(head.framing, Framing::kLength);
   EXPECT_EQ(head.contentLength, 12u);
   auto empty = base();
-  empty.push_back({"content-length", "0"});
+  empty.emplace("content-length", "0");
   ASSERT_EQ(h2RequestHead(empty, true, &head), "");
   EXPECT_EQ(head.framing, Framing::kLength);
   EXPECT_EQ(head.contentLength, 0u);
 }
 
 TEST(H2SessionTest, MalformedRequestsAreRefused) {
-  auto with = [](std::vector<Field> extra) {
+  auto with = [](message::HeaderMap extra) {
     auto f = base();
-    for (auto& e : extra) f.push_back(e);
+    for (auto& e : extra) f.emplace(e);
     return f;
   };
   EXPECT_NE(refusal(with({{":method", "POST"}})), "");         // duplicated pseudo-header field
