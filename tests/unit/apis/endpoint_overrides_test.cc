@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
@@ -45,7 +47,9 @@ security: []
 const std::string kApiId = "api_" + std::string("01f4a3343aad578fc3084f00d2c3b710");
 
 std::string definitionFile(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/mgw_endpoint_overrides.yaml";
+  // One file per process: ctest runs this file's tests in parallel processes.
+  const std::string path =
+      ::testing::TempDir() + "/mgw_endpoint_overrides_" + std::to_string(::getpid()) + ".yaml";
   std::ofstream(path) << text;
   return path;
 }
