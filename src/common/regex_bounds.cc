@@ -21,6 +21,84 @@ std::optional<std::size_t> readCount(std::string_view s, std::size_t* i, bool* t
   return value;
 }
 
+// One token of a pattern, as both checks below read it (ECMAScript syntax, as far as they need).
+struct Token {
+  enum Kind { kAtom, kBackReference, kOpen, kClose, kAlternation, kQuantifier } kind = kAtom;
+  // kQuantifier: the repetition's bounds; braces for {n,m} (else *, + or ?), open for {n,}.
+  bool braces = false;
+  bool open = false;
+  std::size_t low = 0;
+  std::size_t high = 0;
+  bool countTooLarge = false;  // a {n,m} count above kMaxRegexRepeat
+  std::size_t digits = 0;      // kBackReference: how many digits its number has
+};
+
+// Calls f on each token of s in order until f returns false.
+template <class F>
+void forEachToken(std::string_view s, F&& f) {
+  for (std::size_t i = 0; i < s.size();) {
+    Token t;
+    const char c = s[i];
+    if (c == '\\') {
+      ++i;
+      if (i < s.size() && isDigit(s[i]) && s[i] != '0') {
+        t.kind = Token::kBackReference;
+        while (i < s.size() && isDigit(s[i])) ++i, ++t.digits;
+      } else if (i < s.size()) {
+        ++i;
+      }
+    } else if (c == '[') {
+      ++i;
+      if (i < s.size() && s[i] == '^') ++i;
+      if (i < s.size() && s[i] == ']') ++i;  // a ']' first is a member
+      while (i < s.size() && s[i] != ']') i += s[i] == '\\' ? 2 : 1;
+      ++i;
+    } else if (c == '(') {
+      ++i;
+      if (i + 1 < s.size() && s[i] == '?' &&
+          (s[i + 1] == ':' || s[i + 1] == '=' || s[i + 1] == '!'))
+        i += 2;
+      t.kind = Token::kOpen;
+    } else if (c == ')') {
+      ++i;
+      t.kind = Token::kClose;
+    } else if (c == '|') {
+      ++i;
+      t.kind = Token::kAlternation;
+    } else if (c == '*' || c == '+' || c == '?') {
+      ++i;
+      t.kind = Token::kQuantifier;
+      t.low = c == '+' ? 1 : 0;
+      t.high = c == '?' ? 1 : 0;
+      t.open = c != '?';
+    } else if (c == '{') {
+      std::size_t j = i + 1;
+      const auto low = readCount(s, &j, &t.countTooLarge);
+      std::optional<std::size_t> high = low;
+      bool open = false;
+      if (low && j < s.size() && s[j] == ',') {
+        ++j;
+        high = readCount(s, &j, &t.countTooLarge);
+        open = !high;
+      }
+      if (low && j < s.size() && s[j] == '}') {
+        i = j + 1;
+        t.kind = Token::kQuantifier;
+        t.braces = true;
+        t.open = open;
+        t.low = *low;
+        t.high = high.value_or(0);
+      } else {
+        ++i;  // not a quantifier: std::regex decides what it is
+        t.countTooLarge = false;
+      }
+    } else {
+      ++i;
+    }
+    if (!f(t)) return;
+  }
+}
+
 // A group being read: the states of its finished atoms and alternatives, and of its last atom
 // (what a quantifier repeats).
 struct Frame {
@@ -37,6 +115,7 @@ std::size_t saturatingMul(std::size_t a, std::size_t b) {
 
 std::optional<std::string> regexTooLarge(std::string_view s) {
   std::vector<Frame> stack(1);
+  std::optional<std::string> refusal;
   auto atom = [&](std::size_t states) {
     stack.back().total += states;
     stack.back().last = states;
@@ -48,74 +127,46 @@ std::optional<std::string> regexTooLarge(std::string_view s) {
     f.total = f.total + extra > kMaxRegexStates ? kMaxRegexStates + 1 : f.total + extra;
     f.last = 0;  // a quantifier after a quantifier repeats nothing more
   };
-  for (std::size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    if (c == '\\') {
-      ++i;
-      if (i < s.size() && isDigit(s[i]) && s[i] != '0') {
-        std::size_t digits = 0;
-        while (i < s.size() && isDigit(s[i])) ++i, ++digits;
-        if (digits > 2) return std::string("a back-reference number has more than two digits");
-      } else if (i < s.size()) {
-        ++i;
-      }
-      atom(1);
-    } else if (c == '[') {
-      ++i;
-      if (i < s.size() && s[i] == '^') ++i;
-      if (i < s.size() && s[i] == ']') ++i;  // a ']' first is a member
-      while (i < s.size() && s[i] != ']') i += s[i] == '\\' ? 2 : 1;
-      ++i;
-      atom(1);
-    } else if (c == '(') {
-      ++i;
-      if (i + 1 < s.size() && s[i] == '?' &&
-          (s[i + 1] == ':' || s[i + 1] == '=' || s[i + 1] == '!'))
-        i += 2;
-      stack.emplace_back();
-    } else if (c == ')') {
-      ++i;
-      if (stack.size() > 1) {
-        const std::size_t group = stack.back().total + 1;
-        stack.pop_back();
-        atom(group);
-      }
-    } else if (c == '|') {
-      ++i;
-      stack.back().last = 0;
-    } else if (c == '*' || c == '?') {
-      ++i;
-      repeat(2);  // the atom and a loop or a skip around it
-    } else if (c == '+') {
-      ++i;
-      repeat(2);  // x+ is built as x followed by x*
-    } else if (c == '{') {
-      std::size_t j = i + 1;
-      bool tooLarge = false;
-      const auto low = readCount(s, &j, &tooLarge);
-      std::optional<std::size_t> high = low;
-      bool open = false;
-      if (low && j < s.size() && s[j] == ',') {
-        ++j;
-        high = readCount(s, &j, &tooLarge);
-        open = !high;
-      }
-      if (low && j < s.size() && s[j] == '}') {
-        if (tooLarge)
-          return "a repetition count is above " + std::to_string(kMaxRegexRepeat) +
-                 " (write a shorter count, or check the length with minLength/maxLength)";
-        i = j + 1;
-        repeat(open ? *low + 1 : std::max<std::size_t>(*high, 1));
-      } else {
-        ++i;  // not a quantifier: std::regex decides what it is
+  forEachToken(s, [&](const Token& t) {
+    switch (t.kind) {
+      case Token::kBackReference:
+        if (t.digits > 2) {
+          refusal = "a back-reference number has more than two digits";
+          return false;
+        }
         atom(1);
-      }
-    } else {
-      ++i;
-      atom(1);
+        break;
+      case Token::kAtom:
+        atom(1);
+        break;
+      case Token::kOpen:
+        stack.emplace_back();
+        break;
+      case Token::kClose:
+        if (stack.size() > 1) {
+          const std::size_t group = stack.back().total + 1;
+          stack.pop_back();
+          atom(group);
+        }
+        break;
+      case Token::kAlternation:
+        stack.back().last = 0;
+        break;
+      case Token::kQuantifier:
+        if (!t.braces) {
+          repeat(2);  // *, ?: the atom and a loop or a skip around it; x+ is x followed by x*
+        } else if (t.countTooLarge) {
+          refusal = "a repetition count is above " + std::to_string(kMaxRegexRepeat) +
+                    " (write a shorter count, or check the length with minLength/maxLength)";
+          return false;
+        } else {
+          repeat(t.open ? t.low + 1 : std::max<std::size_t>(t.high, 1));
+        }
+        break;
     }
-    if (stack.back().total > kMaxRegexStates) break;
-  }
+    return stack.back().total <= kMaxRegexStates;
+  });
+  if (refusal) return refusal;
   std::size_t states = 0;
   for (const Frame& f : stack) states += f.total;
   if (states > kMaxRegexStates)
@@ -126,80 +177,39 @@ std::optional<std::string> regexTooLarge(std::string_view s) {
 }
 
 std::optional<std::string> regexNestsQuantifiers(std::string_view s) {
-  // Per open group: whether a quantifier appeared inside it (at any depth).
-  std::vector<bool> quantified(1, false);
-  bool lastRepeats = false;      // the last atom can match more than one way (a quantified group)
-  bool afterQuantifier = false;  // the previous token was a quantifier
-  const std::string refusal =
-      "a quantifier applies to something that already repeats (as in (a+)+ or a**), which "
-      "std::regex may match in exponential time; write the repetition once";
-  auto quantifier = [&]() -> bool {  // true: refused
-    if (lastRepeats || afterQuantifier) return true;
-    quantified.back() = true;
-    afterQuantifier = true;
-    return false;
-  };
-  for (std::size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    if (c == '*' || c == '+' || c == '?') {
-      ++i;
-      if (c == '?' && afterQuantifier) {  // lazy: "a*?", "a+?", "a??", "a{2}?"
-        afterQuantifier = false;
-        lastRepeats = false;
-        continue;
+  std::vector<bool> quantified(1, false);  // per open group: a quantifier inside it, at any depth
+  bool lastRepeats = false;                // the last atom is a group holding a quantifier
+  bool afterQuantifier = false;            // the previous token was a quantifier
+  bool nested = false;
+  forEachToken(s, [&](const Token& t) {
+    if (t.kind == Token::kQuantifier) {
+      if (!t.braces && t.low == 0 && t.high == 1 && afterQuantifier) {
+        afterQuantifier = false;  // lazy: "a*?", "a+?", "a??", "a{2}?"
+      } else if (lastRepeats || afterQuantifier) {
+        nested = true;
+        return false;
+      } else {
+        quantified.back() = true;
+        afterQuantifier = true;
       }
-      if (quantifier()) return refusal;
       lastRepeats = false;
-      continue;
-    }
-    if (c == '{') {
-      std::size_t j = i + 1;
-      bool tooLarge = false;
-      const auto low = readCount(s, &j, &tooLarge);
-      if (low && j < s.size() && s[j] == ',') {
-        ++j;
-        (void)readCount(s, &j, &tooLarge);
-      }
-      if (low && j < s.size() && s[j] == '}') {
-        i = j + 1;
-        if (quantifier()) return refusal;
-        lastRepeats = false;
-        continue;
-      }
+      return true;
     }
     afterQuantifier = false;
-    if (c == '\\') {
-      i += 2;
-      lastRepeats = false;
-    } else if (c == '[') {
-      ++i;
-      if (i < s.size() && s[i] == '^') ++i;
-      if (i < s.size() && s[i] == ']') ++i;
-      while (i < s.size() && s[i] != ']') i += s[i] == '\\' ? 2 : 1;
-      ++i;
-      lastRepeats = false;
-    } else if (c == '(') {
-      ++i;
-      if (i + 1 < s.size() && s[i] == '?' &&
-          (s[i + 1] == ':' || s[i + 1] == '=' || s[i + 1] == '!'))
-        i += 2;
+    lastRepeats = false;
+    if (t.kind == Token::kOpen) {
       quantified.push_back(false);
-      lastRepeats = false;
-    } else if (c == ')') {
-      ++i;
-      bool inner = false;
-      if (quantified.size() > 1) {
-        inner = quantified.back();
-        quantified.pop_back();
-        if (inner) quantified.back() = true;
-      }
-      lastRepeats = inner;
-    } else {
-      ++i;
-      lastRepeats = false;
+    } else if (t.kind == Token::kClose && quantified.size() > 1) {
+      lastRepeats = quantified.back();
+      quantified.pop_back();
+      if (lastRepeats) quantified.back() = true;
     }
-  }
-  return std::nullopt;
+    return true;
+  });
+  if (!nested) return std::nullopt;
+  return std::string(
+      "a quantifier applies to something that already repeats (as in (a+)+ or a**), which "
+      "std::regex may match in exponential time; write the repetition once");
 }
 
 }  // namespace mgw
