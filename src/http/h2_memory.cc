@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 namespace mgw::http {
@@ -52,6 +53,8 @@ SessionMemory::~SessionMemory() {
 }
 
 void* SessionMemory::allocate(std::size_t bytes) {
+  // No heap has it, and past here classOf's doubling and kHeader + usable would wrap around.
+  if (bytes > std::numeric_limits<std::size_t>::max() / 2) return nullptr;
   const std::size_t c = classOf(bytes);
   void* block = nullptr;
   std::size_t usable = bytes;

@@ -36,6 +36,10 @@ TEST(H2MemoryTest, BlocksAreRecycledBySizeClass) {
   mem->free(b, mem->mem_user_data);
   mem->free(nullptr, mem->mem_user_data);
   EXPECT_EQ(mem->calloc(~std::size_t{0}, 2, mem->mem_user_data), nullptr);
+  // Sizes no heap has are refused, not rounded up to a class by a doubling that wraps around
+  // (which looped forever) or padded by the header past SIZE_MAX.
+  EXPECT_EQ(mem->malloc(~std::size_t{0} - 8, mem->mem_user_data), nullptr);
+  EXPECT_EQ(mem->calloc(std::size_t{1} << 62, 3, mem->mem_user_data), nullptr);
 }
 
 TEST(H2MemoryTest, WhatIsKeptIsBounded) {
