@@ -6,7 +6,7 @@ FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config libcpp-httplib-dev libssl-dev libtoml11-dev libsodium-dev \
       nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev zlib1g-dev libbrotli-dev libboost1.81-dev \
-      libhiredis-dev libnghttp2-dev libvalijson-dev rapidjson-dev \
+      libhiredis-dev libnghttp2-dev libvalijson-dev rapidjson-dev libgoogle-perftools-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -23,7 +23,7 @@ RUN jobs="$JOBS"; [ "$jobs" != 0 ] || jobs="$(nproc)"; \
 FROM debian:12-slim
 # The shared libraries micro-gw links (see `ldd micro-gw`) and the system CA bundle.
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libcpp-httplib0.11 libssl3 libsodium23 libyaml-cpp0.7 libsqlite3-0 libhiredis0.14 libnghttp2-14 ca-certificates \
+      libcpp-httplib0.11 libssl3 libsodium23 libyaml-cpp0.7 libsqlite3-0 libhiredis0.14 libnghttp2-14 libtcmalloc-minimal4 ca-certificates \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
     && groupadd --system --gid 10001 microgw \
     && useradd --system --uid 10001 --gid 10001 --home-dir /opt/micro-gw --shell /usr/sbin/nologin microgw

@@ -8,7 +8,7 @@ CONFIG     ?= conf/micro-gw.conf
 
 BUILD_DEPS := g++ cmake make pkg-config libcpp-httplib-dev libssl-dev libtoml11-dev libsodium-dev \
               nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev libgtest-dev zlib1g-dev libbrotli-dev libboost1.81-dev \
-              libhiredis-dev libnghttp2-dev libvalijson-dev rapidjson-dev
+              libhiredis-dev libnghttp2-dev libvalijson-dev rapidjson-dev libgoogle-perftools-dev
 TEST_DEPS  := curl openssl python3 python3-jwt python3-cryptography clang-format prometheus chromium redis-server \
               nghttp2-client nghttp2-server python3-h2 python3-grpcio iproute2 chromium-driver python3-selenium \
               json-schema-test-suite
