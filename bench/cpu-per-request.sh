@@ -10,6 +10,8 @@
 #     BENCH_TMP_DIR: kept by `KEEP_TMP=1 ROUNDS=1 DURATION=1 LAYOUTS=pinned SECTIONS=proxy
 #                    TARGETS="nginx haproxy micro-gw" CASES=one CONNS=64 bench/run.sh`
 #     PROTO=h1|h2 (h1: wrk -t1 -c64; h2: h2load -c8 -m8)  SECS=5  WHICH="nginx haproxy micro-gw"
+#     POOL=1: h1, a different key of the kept dir's pool-keys.txt on every request (run.sh's "pool"
+#             case: micro-gw's cache holds fewer, so every request verifies a signature)
 set -euo pipefail
 D=$1; BIN=${2:-$(cd "$(dirname "$0")/.." && pwd)/build-bench/micro-gw}
 PROTO=${PROTO:-h1}; SECS=${SECS:-5}; WHICH=${WHICH:-"nginx haproxy micro-gw"}
@@ -28,12 +30,14 @@ sleep 0.5
 load() {  # seconds url -> "requests" on stdout
   if [ "$PROTO" = h2 ]; then
     taskset -c 1 h2load -c8 -m8 -D"$1" -H "apikey: $KEY" "$2" | awk '/^requests:/ {print $8}'
+  elif [ -n "${POOL:-}" ]; then
+    KEYFILE=$D/pool-keys.txt taskset -c 1 wrk -t1 -c64 -d"$1" -s "$D/pool.lua" "$2" | awk '/requests in/ {print $1}'
   else
     taskset -c 1 wrk -t1 -c64 -d"$1" -H "apikey: $KEY" "$2" | awk '/requests in/ {print $1}'
   fi
 }
 
-printf "%-9s %10s %22s %22s\n" "$PROTO" "req/s" "proxy user+sys us/req" "backend user+sys us/req"
+printf "%-9s %10s %22s %22s\n" "$PROTO${POOL:+ pool}" "req/s" "proxy user+sys us/req" "backend user+sys us/req"
 for w in $WHICH; do
   case $w in
     nginx)
