@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <cctype>
@@ -199,7 +200,10 @@ int passwordCallback(char* buf, int size, int /*rwflag*/, void* userdata) {
 
 // ---- VerificationKey ----------------------------------------------------------------------------
 
-VerificationKey::~VerificationKey() { EVP_PKEY_free(key_); }
+VerificationKey::~VerificationKey() {
+  EVP_MD_CTX_free(verifyInit_);
+  EVP_PKEY_free(key_);
+}
 
 std::shared_ptr<const VerificationKey> VerificationKey::make(EVP_PKEY* key, Algorithm alg,
                                                              std::string x5t, std::string* error) {
@@ -209,6 +213,22 @@ std::shared_ptr<const VerificationKey> VerificationKey::make(EVP_PKEY* key, Algo
   if (!why.empty()) return fail<std::shared_ptr<const VerificationKey>>(error, why);
   std::shared_ptr<VerificationKey> result(new VerificationKey(owned.release(), alg));
   result->x5t_ = std::move(x5t);
+  if (alg == Algorithm::kEdDSA) {
+    std::size_t len = sizeof result->ed25519Key_;
+    if (sodium_init() < 0 ||
+        EVP_PKEY_get_raw_public_key(result->key_, result->ed25519Key_, &len) != 1 ||
+        len != sizeof result->ed25519Key_) {
+      ERR_clear_error();
+      return fail<std::shared_ptr<const VerificationKey>>(error, "cannot read the Ed25519 key");
+    }
+  } else {
+    result->verifyInit_ = EVP_MD_CTX_new();
+    if (!result->verifyInit_ || EVP_DigestVerifyInit(result->verifyInit_, nullptr, digestFor(alg),
+                                                     nullptr, result->key_) != 1) {
+      return failWithDetail<std::shared_ptr<const VerificationKey>>(
+          error, "cannot prepare the key for verification");
+    }
+  }
   return result;
 }
 
@@ -277,6 +297,11 @@ bool VerificationKey::verify(std::string_view signingInput, std::string_view sig
   // Lengths first (RFC 7518 section 3.4: an ES256 signature is exactly 64 bytes); nothing else is
   // converted or passed to OpenSSL.
   if (signature.size() != signatureSize()) return false;
+  if (alg_ == Algorithm::kEdDSA) {
+    return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                       reinterpret_cast<const unsigned char*>(signingInput.data()),
+                                       signingInput.size(), ed25519Key_) == 0;
+  }
 
   std::string
       der;  // what EVP_DigestVerify takes: the JWS bytes, or for ES256 their DER re-encoding
@@ -303,8 +328,10 @@ bool VerificationKey::verify(std::string_view signingInput, std::string_view sig
     toVerify = der;
   }
 
+  // A copy of the prepared context: EVP_MD_CTX_copy_ex only reads verifyInit_, so I/O threads
+  // share it.
   Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, digestFor(alg_), nullptr, key_) != 1) {
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), verifyInit_) != 1) {
     ERR_clear_error();
     return false;
   }
