@@ -112,6 +112,30 @@ TEST(JwsRfc8037, A4Ed25519SignatureIsExactAndVerifies) {
   EXPECT_EQ(pub->toJwk("a")["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
 }
 
+// RFC 8032 section 5.1.7: S must be below the group order L. The same signature with L added to S
+// verifies arithmetically (a malleable copy of a valid token); it must be refused.
+TEST(JwsRfc8037, Ed25519SignatureWithSPlusLIsRefused) {
+  const std::string signingInput = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+  std::string signature = *base64UrlDecode(
+      "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
+  std::string error;
+  auto pub = VerificationKey::fromPemFile(testdata("rfc8037_a_ed25519_public.pem"), &error);
+  ASSERT_TRUE(pub) << error;
+  ASSERT_TRUE(pub->verify(signingInput, signature));
+  // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+  const unsigned char kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                                0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+                                0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+  unsigned carry = 0;
+  for (int i = 0; i < 32; ++i) {
+    unsigned sum = static_cast<unsigned char>(signature[32 + i]) + kL[i] + carry;
+    signature[32 + i] = static_cast<char>(sum & 0xff);
+    carry = sum >> 8;
+  }
+  ASSERT_EQ(carry, 0u);  // S + L still fits in 32 bytes for this signature (S is small)
+  EXPECT_FALSE(pub->verify(signingInput, signature));
+}
+
 // ---- Round trips and attacks, for every algorithm ----------------------------------------------
 
 class JwsPerAlgorithm : public ::testing::TestWithParam<Algorithm> {
