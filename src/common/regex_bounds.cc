@@ -89,8 +89,9 @@ void forEachToken(std::string_view s, F&& f) {
         t.low = *low;
         t.high = high.value_or(0);
       } else {
-        ++i;  // not a quantifier: std::regex decides what it is
-        t.countTooLarge = false;
+        // Not a quantifier: std::regex refuses it, but reads its counts into an int first, so
+        // countTooLarge stands (fuzz_selection_rule: "a{2222222222222222222" with no '}').
+        ++i;
       }
     } else {
       ++i;
@@ -128,6 +129,11 @@ std::optional<std::string> regexTooLarge(std::string_view s) {
     f.last = 0;  // a quantifier after a quantifier repeats nothing more
   };
   forEachToken(s, [&](const Token& t) {
+    if (t.countTooLarge) {
+      refusal = "a repetition count is above " + std::to_string(kMaxRegexRepeat) +
+                " (write a shorter count, or check the length with minLength/maxLength)";
+      return false;
+    }
     switch (t.kind) {
       case Token::kBackReference:
         if (t.digits > 2) {
@@ -155,10 +161,6 @@ std::optional<std::string> regexTooLarge(std::string_view s) {
       case Token::kQuantifier:
         if (!t.braces) {
           repeat(2);  // *, ?: the atom and a loop or a skip around it; x+ is x followed by x*
-        } else if (t.countTooLarge) {
-          refusal = "a repetition count is above " + std::to_string(kMaxRegexRepeat) +
-                    " (write a shorter count, or check the length with minLength/maxLength)";
-          return false;
         } else {
           repeat(t.open ? t.low + 1 : std::max<std::size_t>(t.high, 1));
         }

@@ -6,7 +6,8 @@
 // million states: seconds and hundreds of MiB to compile, and on every use where the pattern is
 // compiled per call), and reads counts and back-reference numbers into an int without an overflow
 // check ("a{99999999999}", "\99999999999": undefined behaviour). A pattern is refused when:
-//  - a repetition count is above kMaxRegexRepeat (its digits are not parsed past that),
+//  - a repetition count is above kMaxRegexRepeat (its digits are not parsed past that), also
+//    after a "{" that does not form a quantifier (std::regex reads the count before refusing it),
 //  - a back-reference number has more than two digits,
 //  - the automaton would have more than kMaxRegexStates states, estimated from the pattern's
 //    structure (an atom under {n,m} counted max(n, m) times, under + twice, nested groups

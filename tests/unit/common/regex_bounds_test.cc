@@ -22,6 +22,12 @@ TEST(RegexBounds, CountsPastTheBoundAreRefusedBeforeStdRegexReadsThem) {
   EXPECT_NE(regexTooLarge("a{1,99999999999999999999}"), std::nullopt);
   EXPECT_NE(regexTooLarge("a{1001}"), std::nullopt);
   EXPECT_NE(regexTooLarge("(a)\\99999999999999"), std::nullopt);
+  // Without the closing brace std::regex still reads the count before it refuses the pattern
+  // (fuzz_selection_rule, this session's campaign: "(akey.9980{2222...2999999990").
+  EXPECT_NE(regexTooLarge("a{99999999999"), std::nullopt);
+  EXPECT_NE(regexTooLarge("a{1,99999999999999999999"), std::nullopt);
+  EXPECT_NE(regexTooLarge("(akey.9980{2222222222222222222222222299999990"), std::nullopt);
+  EXPECT_EQ(regexTooLarge("a{12"), std::nullopt) << "a short count: std::regex refuses it itself";
   EXPECT_EQ(regexTooLarge("\\\\99999999999"), std::nullopt)
       << "an escaped backslash, then literal digits: no back-reference";
 }
