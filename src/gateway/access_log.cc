@@ -1,6 +1,7 @@
 #include "gateway/access_log.h"
 
 #include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -49,12 +50,19 @@ void appendString(std::string& out, std::string_view value) {
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// A key as it is written: `"name":`, after a comma unless it is the first.
+// A key as it is written: `"name":`, after a comma unless it is the first; one append (the
+// names are the short literals below).
 void appendField(std::string& out, std::string_view name) {
-  if (out.size() > 1) out += ',';
-  out += '"';
-  out.append(name);
-  out.append("\":", 2);
+  char buf[32];
+  std::size_t n = 0;
+  if (out.size() > 1) buf[n++] = ',';
+  buf[n++] = '"';
+  name = name.substr(0, sizeof buf - 4);
+  std::memcpy(buf + n, name.data(), name.size());
+  n += name.size();
+  buf[n++] = '"';
+  buf[n++] = ':';
+  out.append(buf, n);
 }
 
 template <typename Int>
