@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -34,6 +35,16 @@ struct AccessEntry {
 void formatAccessLine(const AccessEntry& entry, const message::HttpRequest& request,
                       const message::Outcome& outcome, std::chrono::nanoseconds elapsed,
                       std::string& out);
+
+// Below this many microseconds (10 s) appendMillis writes the digits itself; AccessLogTest checks
+// every value below it against the library's output.
+inline constexpr std::int64_t kExactMillisBelow = 10'000'000;
+
+// A latency in milliseconds, micros / 1000.0, as nlohmann::json writes that double (Grisu2: the
+// shortest decimal that reads back as the double, "1.0" for a whole number), without the double:
+// the whole milliseconds, a point, the microseconds without trailing zeros ("12.5", "3.0",
+// "0.001"). Grisu2's answer is that decimal; at or above kExactMillisBelow the library writes.
+void appendMillis(std::string& out, std::int64_t micros);
 
 // Decision::done: counts the request in the metrics and writes its access log line.
 std::function<void(const message::HttpRequest&, const message::Outcome&)> accessLog(

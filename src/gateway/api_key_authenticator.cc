@@ -14,7 +14,7 @@ RequestContext validationContext(const AuthInput& input) {
   return ctx;
 }
 
-AuthVerdict verdictOf(ValidationResult result) {
+AuthVerdict verdictOf(ValidationResult&& result) {
   if (result.failure != Failure::kNone) {
     return AuthVerdict::refused(
         Refusal{result.failure, result.takeDescription(), std::move(result.reason)},

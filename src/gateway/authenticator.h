@@ -42,7 +42,7 @@ struct AuthVerdict {
   Principal principal;
   Refusal refusal;  // kRefused
 
-  static AuthVerdict accepted(Principal p) { return {Kind::kAccepted, std::move(p), {}}; }
+  static AuthVerdict accepted(Principal&& p) { return {Kind::kAccepted, std::move(p), {}}; }
   static AuthVerdict refused(Refusal r, std::string keyId = "") {
     AuthVerdict v{Kind::kRefused, {}, std::move(r)};
     v.principal.keyId = std::move(keyId);

@@ -239,13 +239,24 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
     if (framed.shape == KeyShape::kBadChecksum) return badChecksum();
     key = framed.jws;
   }
+  return validateSigned(key, api, ctx, nowSeconds);
+}
 
+ValidationResult KeyValidator::validateSigned(std::string_view key, const ApiDefinition& api,
+                                              const RequestContext& ctx,
+                                              std::int64_t nowSeconds) const {
   ValidationResult out;
+  checkSigned(key, api, ctx, nowSeconds, out);
+  return out;
+}
+
+void KeyValidator::checkSigned(std::string_view key, const ApiDefinition& api,
+                               const RequestContext& ctx, std::int64_t nowSeconds,
+                               ValidationResult& out) const {
   auto refuse = [&out](Failure f, std::string reason, std::string description) {
     out.failure = f;
     out.reason = std::move(reason);
     out.description = std::move(description);
-    return out;
   };
 
   // 1. Verification, cached: only this step's result is reused across requests.
@@ -371,7 +382,7 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
                                 subjectKey(claims.iss, claims.sub));
 
   // 4, 5. permittedIP, permittedReferer.
-  if (checkRestrictions(verifiedKey->restrictions, ctx, out) != Failure::kNone) return out;
+  if (checkRestrictions(verifiedKey->restrictions, ctx, out) != Failure::kNone) return;
 
   // 6. Key type.
   if (out.sandbox && !hasSandboxEndpoints(api)) {
@@ -390,7 +401,6 @@ ValidationResult KeyValidator::validate(std::string_view key, const ApiDefinitio
                              seen, minute, std::memory_order_relaxed))
       opaqueKeys_->noteJtiUsed(claims.jti, claims.sub, nowSeconds);
   }
-  return out;
 }
 
 Failure KeyValidator::checkRestrictions(const KeyRestrictions& restrictions,

@@ -140,6 +140,12 @@ class KeyValidator {
   static ValidationResult badChecksum();
   ValidationResult validateOpaque(std::string_view key, const ApiDefinition& api,
                                   const RequestContext& ctx, std::int64_t nowSeconds) const;
+  // A signed key (the JWS, unframed): the result is built in place (its one return is the named
+  // result, so it is not moved, 13 strings, on every request), its steps in checkSigned.
+  ValidationResult validateSigned(std::string_view key, const ApiDefinition& api,
+                                  const RequestContext& ctx, std::int64_t nowSeconds) const;
+  void checkSigned(std::string_view key, const ApiDefinition& api, const RequestContext& ctx,
+                   std::int64_t nowSeconds, ValidationResult& out) const;
   // Steps 4 and 5 of both paths: permittedIP against the effective client address, permittedReferer
   // against the Referer header (missing = fail), with the key's compiled matchers. kNone, or the
   // failure with out's reason/description set.

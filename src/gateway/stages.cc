@@ -15,14 +15,22 @@
 namespace mgw::gateway {
 namespace {
 
-// RFC 9110 section 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+// RFC 9110 section 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". The times told are a
+// key's expiry or grace end, the same on every request with that key: the last one formatted is
+// kept per thread (strftime was most of the plan stage's cost).
 std::string imfFixdate(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[40];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
+  thread_local std::int64_t cachedFor = 0;
+  thread_local std::string cached;
+  if (t != cachedFor || cached.empty()) {
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[40];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached.assign(buf, n);
+    cachedFor = t;
+  }
+  return cached;
 }
 
 // Issue 25: a replaced value in its grace period (Deprecation, RFC 9745 "@<epoch seconds>";
@@ -116,7 +124,7 @@ AuthInput authInput(const Exchange& ex) {
 }
 
 // The Authenticator's verdict, applied: the caller for the later stages, or the refusal.
-StageResult settle(Exchange& ex, AuthVerdict verdict) {
+StageResult settle(Exchange& ex, AuthVerdict&& verdict) {
   ex.entry.keyId = verdict.principal.keyId;
   if (verdict.kind == AuthVerdict::Kind::kAccepted) {
     ex.principal = std::move(verdict.principal);

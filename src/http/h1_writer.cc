@@ -1,6 +1,7 @@
 #include "http/h1_writer.h"
 
 #include <boost/asio/write.hpp>
+#include <charconv>
 #include <cstdio>
 #include <tuple>
 
@@ -11,21 +12,14 @@ namespace {
 
 namespace asio = boost::asio;
 
-void appendField(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name);
-  out += ": ";
-  out.append(value);
-  out += "\r\n";
-}
-
 void appendStatusLine(std::string& out, int status, std::string_view reason) {
-  out += "HTTP/1.1 ";
+  out.append("HTTP/1.1 ", 9);
   char code[12];
-  const int n = std::snprintf(code, sizeof code, "%d", status);
-  out.append(code, static_cast<std::size_t>(n));
+  const char* end = std::to_chars(code, code + sizeof code, status).ptr;
+  out.append(code, static_cast<std::size_t>(end - code));
   out += ' ';
   out.append(reason);
-  out += "\r\n";
+  out.append("\r\n", 2);
 }
 
 constexpr std::string_view kCrlf = "\r\n";
@@ -39,8 +33,8 @@ std::span<const asio::const_buffer> H1Framer::interim(int status, std::string_vi
   if (http10_) return {};  // HTTP/1.0 has no interim answers (RFC 9110 section 15.2)
   head_.clear();
   appendStatusLine(head_, status, reason);
-  for (const FieldView& f : fields) appendField(head_, f.name, f.value);
-  head_ += "\r\n";
+  for (const FieldView& f : fields) appendFieldLine(head_, f.name, f.value);
+  head_.append(kCrlf);
   buffers_[0] = asio::buffer(head_);
   return done(1);
 }
@@ -52,32 +46,32 @@ std::span<const asio::const_buffer> H1Framer::head(const ResponseStart& head,
   appendStatusLine(head_, head.status, head.reason);
   for (const FieldView& f : head.fields)
     if (ownedName_.empty() || !equalsIgnoreCase(f.name, ownedName_))
-      appendField(head_, f.name, f.value);
-  if (!ownedName_.empty()) appendField(head_, ownedName_, ownedValue_);
+      appendFieldLine(head_, f.name, f.value);
+  if (!ownedName_.empty()) appendFieldLine(head_, ownedName_, ownedValue_);
   switch (head.body) {
     case BodyKind::kLength:
-      appendField(head_, "Content-Length", std::to_string(head.contentLength));
+      appendFieldLine(head_, "Content-Length", std::to_string(head.contentLength));
       break;
     case BodyKind::kStreamed:
       // An HTTP/1.0 client cannot read chunked (RFC 9112 section 7.1): it gets the body as is,
       // ended by the close.
       chunked_ = !http10_;
-      if (chunked_) appendField(head_, "Transfer-Encoding", "chunked");
+      if (chunked_) appendFieldLine(head_, "Transfer-Encoding", "chunked");
       break;
     case BodyKind::kNone:
       // An answer to HEAD and a 304 keep the Content-Length of the representation (among the
       // caller's fields, RFC 9110 sections 8.6 and 15.4.5); a 204 has none (section 8.6).
       if (!headRequest_ && head.status != 304 && head.status != 204)
-        appendField(head_, "Content-Length", "0");
+        appendFieldLine(head_, "Content-Length", "0");
       break;
     case BodyKind::kUntilClose:
       break;
   }
   keepAlive_ = head.keepAlive && head.body != BodyKind::kUntilClose &&
                !(head.body == BodyKind::kStreamed && !chunked_);
-  if (!keepAlive_) appendField(head_, "Connection", "close");
-  if (keepAlive_ && http10_) appendField(head_, "Connection", "keep-alive");
-  head_ += "\r\n";
+  if (!keepAlive_) appendFieldLine(head_, "Connection", "close");
+  if (keepAlive_ && http10_) appendFieldLine(head_, "Connection", "keep-alive");
+  head_.append(kCrlf);
   buffers_[0] = asio::buffer(head_);
   const auto rest = piece(firstBody, last);
   for (std::size_t i = 0; i < rest.size(); ++i) buffers_[1 + i] = rest[i];
@@ -113,7 +107,7 @@ std::span<const asio::const_buffer> H1Framer::trailers(std::span<const FieldView
   if (!chunked_ || ended_ || headRequest_) return end();
   // RFC 9112 section 7.1.2: the last chunk, the trailer fields, the final CRLF.
   tail_ = "0\r\n";
-  for (const FieldView& f : fields) appendField(tail_, f.name, f.value);
+  for (const FieldView& f : fields) appendFieldLine(tail_, f.name, f.value);
   tail_ += "\r\n";
   ended_ = true;
   buffers_[0] = asio::buffer(tail_);

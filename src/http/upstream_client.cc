@@ -18,13 +18,6 @@ bool owned(const std::vector<std::pair<std::string, std::string>>& fields, std::
   return false;
 }
 
-void appendField(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name);
-  out += ": ";
-  out.append(value);
-  out += "\r\n";
-}
-
 }  // namespace
 
 asio::awaitable<std::unique_ptr<Connection>> connectUpstream(
@@ -126,23 +119,23 @@ std::string upstreamHead(const RequestHead& head, const mgw::UpstreamTarget& tar
   out += head.method;
   out += ' ';
   out += message::upstreamRequestTarget(target, plan);
-  out += " HTTP/1.1\r\n";
+  out.append(" HTTP/1.1\r\n", 11);
   const auto options = connectionOptions(head.fields);
   for (const auto& [name, value] : head.fields) {
     if (!forwardedToBackend(name, options, plan)) continue;
-    appendField(out, name, value);
+    appendFieldLine(out, name, value);
   }
-  for (const auto& [name, value] : plan.setHeaders) appendField(out, name, value);
-  appendField(out, "Host", target.hostHeader);
-  if (!plan.forwardedFor.empty()) appendField(out, "X-Forwarded-For", plan.forwardedFor);
-  appendField(out, "X-Forwarded-Proto", plan.tls ? "https" : "http");
-  if (!plan.forwardedHost.empty()) appendField(out, "X-Forwarded-Host", plan.forwardedHost);
+  for (const auto& [name, value] : plan.setHeaders) appendFieldLine(out, name, value);
+  appendFieldLine(out, "Host", target.hostHeader);
+  if (!plan.forwardedFor.empty()) appendFieldLine(out, "X-Forwarded-For", plan.forwardedFor);
+  appendFieldLine(out, "X-Forwarded-Proto", plan.tls ? "https" : "http");
+  if (!plan.forwardedHost.empty()) appendFieldLine(out, "X-Forwarded-Host", plan.forwardedHost);
   if (head.framing == Framing::kLength)
-    appendField(out, "Content-Length", std::to_string(head.contentLength));
+    appendFieldLine(out, "Content-Length", std::to_string(head.contentLength));
   else if (head.framing == Framing::kChunked)
-    appendField(out, "Transfer-Encoding", "chunked");
-  if (lastOnConnection) appendField(out, "Connection", "close");
-  out += "\r\n";
+    appendFieldLine(out, "Transfer-Encoding", "chunked");
+  if (lastOnConnection) appendFieldLine(out, "Connection", "close");
+  out.append("\r\n", 2);
   return out;
 }
 

@@ -236,6 +236,20 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return message::sameFieldName(a, b);
 }
 
+void appendFieldLine(std::string& out, std::string_view name, std::string_view value) {
+  const std::size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
+}
+
 std::vector<std::string_view> splitList(std::string_view value) {
   std::vector<std::string_view> out;
   std::size_t start = 0;
@@ -431,7 +445,7 @@ WireError parseResponseHead(std::string_view head, std::string_view requestMetho
   const std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view();
   for (unsigned char c : reason)
     if (!isValueChar(c)) return fail(Failure::kBadFraming, "the reason phrase holds a control");
-  out->status = std::stoi(std::string(code));
+  out->status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');  // digits
   out->reason = std::string(reason);
   out->versionMinor = minor;
   out->fields.clear();

@@ -84,6 +84,10 @@ WireError parseResponseHead(std::string_view head, std::string_view requestMetho
 // Case-insensitive ASCII comparison, for field names and codings.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
+// Appends the field line "name: value\r\n" to a head being written: one resize and two copies
+// (four appends, each checking the capacity, were a per-field cost of every head).
+void appendFieldLine(std::string& out, std::string_view name, std::string_view value);
+
 // The comma-separated elements of a list field (RFC 9110 section 5.6.1), trimmed, empty ones
 // dropped.
 std::vector<std::string_view> splitList(std::string_view value);

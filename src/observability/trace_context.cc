@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <array>
+#include <cstring>
 #include <random>
 
 namespace mgw::observability {
@@ -27,9 +29,23 @@ std::mt19937_64& generator() {
   return engine;
 }
 
+// Two hex digits per byte value: writeHex takes a byte per step (every request writes 80 random
+// digits: its span, trace and request ids).
+constexpr std::array<char, 512> kHexPairs = [] {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (int b = 0; b < 256; ++b) {
+    pairs[2 * b] = kHex[b >> 4];
+    pairs[2 * b + 1] = kHex[b & 0xf];
+  }
+  return pairs;
+}();
+
+// The low `digits` hex digits of v, most significant first.
 void writeHex(char* out, std::uint64_t v, int digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xf];
+  int i = digits;
+  for (; i >= 2; i -= 2, v >>= 8) std::memcpy(out + i - 2, &kHexPairs[2 * (v & 0xff)], 2);
+  if (i == 1) out[0] = kHexPairs[2 * (v & 0xf) + 1];
 }
 
 void appendHex(std::string& out, std::uint64_t v, int digits) {

@@ -71,6 +71,13 @@ TEST(AccessLogTest, TheSameLineAsTheJsonObjectItReplaces) {
       {"/utf8/\xc3\xa9\xe2\x82\xac", "d\xc3\xa9tail", 1'000, 1'000, Failure::kBackendTimeout},
       {"/invalid/\xff\xfe\xc3", "bad \xe2\x82", 999, 999'999, Failure::kNone},
       {"", "", 5'000'000'000, 123'456'789'012, Failure::kApiThrottled},
+      // Sixteen bytes are checked at a time: each kind of byte that needs the library, inside a
+      // block of sixteen, at its edges, and in the tail after the blocks.
+      {"/abcdefghijklmno\x7fpqrstuvwxyz01234", "", 1, 1, Failure::kNone},
+      {"/abcdefghijklmnopqrstuvwxyz01234\"", "0123456789abcdef\\", 1, 1, Failure::kNone},
+      {"\x1f/abcdefghijklmnopqrstuvwxyz012345", "", 1, 1, Failure::kNone},
+      {"/abcdefghijklmnopqrstuvwxyz/\xc3\xa9", "0123456789abcdef\x80", 1, 1, Failure::kNone},
+      {"/abcdefghijklmnopqrstuvwxyz0123456789 ~!", "", 1, 1, Failure::kNone},
   };
   for (const Case& c : cases) {
     AccessEntry entry;
@@ -109,6 +116,33 @@ TEST(AccessLogTest, LatenciesReadAsTheLibraryWroteThem) {
     const auto elapsed = std::chrono::microseconds(micros);
     const std::string line = formatted(entry, req, out, elapsed, &time);
     EXPECT_EQ(line, reference(entry, req, out, elapsed, time)) << micros;
+  }
+}
+
+// appendMillis writes its digits itself below kExactMillisBelow: every value there is checked
+// against the library's Grisu2 (the proof that the line did not change), and values from there
+// on are the library's own.
+TEST(AccessLogTest, MillisecondsAreTheLibrarysForEveryLatencyBelowTheLimit) {
+  std::string mine, theirs;
+  auto library = [](std::int64_t micros, std::string& out) {
+    char buf[64];
+    out.assign(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf,
+                                               static_cast<double>(micros) / 1000.0));
+  };
+  std::int64_t differing = 0;
+  for (std::int64_t micros = 0; micros < kExactMillisBelow; ++micros) {
+    mine.clear();
+    appendMillis(mine, micros);
+    library(micros, theirs);
+    if (mine != theirs && differing++ < 5) ADD_FAILURE() << micros << ": " << mine << " " << theirs;
+  }
+  EXPECT_EQ(differing, 0);
+  for (const std::int64_t micros : std::initializer_list<std::int64_t>{
+           kExactMillisBelow, kExactMillisBelow + 1, 123'456'789'012, -1}) {
+    mine.clear();
+    appendMillis(mine, micros);
+    library(micros, theirs);
+    EXPECT_EQ(mine, theirs) << micros;
   }
 }
 

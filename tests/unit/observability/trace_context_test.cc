@@ -62,6 +62,19 @@ TEST(TraceContext, GeneratesValidDistinctIds) {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
 }
 
+// The flags are written two hex digits per byte value (a table): every value reads back.
+TEST(TraceContext, EveryFlagsByteIsWrittenAsItsTwoHexDigits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int flags = 0; flags < 256; ++flags) {
+    const std::string header = formatTraceparent(
+        "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", static_cast<std::uint8_t>(flags));
+    EXPECT_EQ(header.substr(53), std::string({kHex[flags >> 4], kHex[flags & 15]})) << flags;
+    auto tp = parseTraceparent(header);
+    ASSERT_TRUE(tp) << header;
+    EXPECT_EQ(tp->flags, flags);
+  }
+}
+
 TEST(TraceContext, RequestIds) {
   EXPECT_TRUE(isSaneRequestId("f81d4fae-7dec-11d0-a765-00a0c91e6bf6"));
   EXPECT_TRUE(isSaneRequestId("req_1:2.3+4/5="));
