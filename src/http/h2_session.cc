@@ -256,7 +256,10 @@ class H2Connection {
                  bool withLength, std::uint64_t length);
   void resume(H2Stream& s);
   void reset(H2Stream& s, std::uint32_t code);
-  void kick() { writeWake_.cancel(); }
+  // Wakes the writer (a no-op unless it waits: it looks for work again before it waits).
+  void kick() {
+    if (writerWaiting_) writeWake_.cancel();
+  }
 
  private:
   static ssize_t readData(nghttp2_session*, std::int32_t id, std::uint8_t* buf, std::size_t length,
@@ -278,6 +281,7 @@ class H2Connection {
   }
   awaitable<void> reader(InputBuffer& in);
   awaitable<void> writer();
+  void frame();
   awaitable<void> watchdog();
   awaitable<void> serve(std::shared_ptr<H2Stream> s);
   awaitable<bool> discardBody(RequestBody& body, const RequestHead& head);
@@ -310,8 +314,10 @@ class H2Connection {
   bool lingering_ = false;  // GOAWAY sent, the send side shut: the client's last bytes read
   steady_clock::time_point lingerUntil_;
   bool dead_ = false;
-  bool calm_ = false;  // a limit was broken: GOAWAY ENHANCE_YOUR_CALM
-  std::string output_;
+  bool calm_ = false;   // a limit was broken: GOAWAY ENHANCE_YOUR_CALM
+  std::string queued_;  // frames not yet handed to the connection (at most kOutputBytes)
+  std::string output_;  // the frames being written
+  bool writerWaiting_ = false;
   // submitHead's list and lower-cased names, kept for the next answer.
   std::vector<nghttp2_nv> nva_;
   std::string names_;
@@ -459,9 +465,15 @@ awaitable<error_code> H2Connection::waitFramed(H2Stream& s) {
   // Done when nghttp2 has framed every byte (and the end, when asked); a peer that keeps its
   // window closed for writeTimeoutSeconds loses the stream. A stream closed already: aborted.
   if (s.closed) co_return asio::error::operation_aborted;
+  auto framed = [&s] { return s.pending.empty() && (!s.ending || s.ended); };
+  if (!framed() && !dead_) {
+    frame();
+    kick();  // the writer writes what was framed
+  }
+  if (framed()) co_return error_code{};
   std::size_t before = s.pending.size();
   auto progress = steady_clock::now();
-  while (!(s.pending.empty() && (!s.ending || s.ended))) {
+  while (!framed()) {
     if (s.closed || dead_) co_return asio::error::operation_aborted;
     s.wake.expires_after(seconds(1));
     co_await s.wake.async_wait(kAwait);
@@ -837,20 +849,27 @@ awaitable<void> H2Connection::reader(InputBuffer& in) {
   finished();
 }
 
+// What nghttp2 has to send, framed after queued_ (up to kOutputBytes gathered): by the writer, and
+// by a stream that waits for its answer to be framed (most often done at once, no wait at all).
+void H2Connection::frame() {
+  while (queued_.size() < kOutputBytes) {
+    const std::uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      dead_ = true;
+      break;
+    }
+    if (n == 0) break;
+    queued_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+}
+
 awaitable<void> H2Connection::writer() {
   for (;;) {
-    output_.clear();
-    while (output_.size() < kOutputBytes) {
-      const std::uint8_t* data = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n < 0) {
-        dead_ = true;
-        break;
-      }
-      if (n == 0) break;
-      output_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
-    }
-    if (!output_.empty()) {
+    frame();
+    if (!queued_.empty()) {
+      output_.swap(queued_);
+      queued_.clear();
       writing_ = true;
       writeStarted_ = steady_clock::now();
       const error_code ec = co_await conn_.write(output_);
@@ -861,7 +880,9 @@ awaitable<void> H2Connection::writer() {
     if (dead_ || (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)))
       break;
     writeWake_.expires_at(steady_clock::time_point::max());
+    writerWaiting_ = true;
     co_await writeWake_.async_wait(kAwait);
+    writerWaiting_ = false;
   }
   // Everything else stops: each stream's work; the reader after the client's last bytes (so the
   // kernel does not reset the connection before the GOAWAY is read), at most 2 s.
