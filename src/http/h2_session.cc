@@ -323,7 +323,10 @@ class H2Connection {
   std::string names_;
   bool writing_ = false;
   steady_clock::time_point writeStarted_;
+  // The watchdog's time of the last frame received: a frame only sets active_ (no clock read per
+  // frame), the watchdog's next tick (every second) reads it.
   steady_clock::time_point lastActivity_ = steady_clock::now();
+  bool active_ = false;
   int served_ = 0;
   bool goingAway_ = false;
   Bucket resets_;
@@ -652,7 +655,7 @@ int H2Connection::onHeader(nghttp2_session*, const nghttp2_frame* frame, const s
 
 int H2Connection::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<H2Connection*>(user);
-  self->lastActivity_ = steady_clock::now();
+  self->active_ = true;
   switch (frame->hd.type) {
     case NGHTTP2_RST_STREAM:
       if (!self->resets_.take()) {  // rapid reset (CVE-2023-44487)
@@ -918,6 +921,10 @@ awaitable<void> H2Connection::watchdog() {
       break;
     }
     if (ctx_.draining) drain();
+    if (active_) {
+      active_ = false;
+      lastActivity_ = now;
+    }
     // An idle connection (no stream, no frame) for keepAliveTimeoutSeconds: GOAWAY.
     if (lingering_ && now > lingerUntil_) {
       conn_.close();
