@@ -255,6 +255,10 @@ class H2Connection {
   int submitHead(H2Stream& s, int status, std::span<const FieldView> fields, bool endStream,
                  bool withLength, std::uint64_t length);
   void resume(H2Stream& s);
+  // A piece of the answer's body (and its end when `last`) handed to nghttp2 and framed at once
+  // when the peer's windows allow: true when done (no waitFramed, no coroutine frame), false to
+  // wait for it with waitFramed (which answers operation_aborted for a stream closed already).
+  bool offer(H2Stream& s, std::string_view piece, bool last);
   void reset(H2Stream& s, std::uint32_t code);
   // Wakes the writer (a no-op unless it waits: it looks for work again before it waits).
   void kick() {
@@ -368,12 +372,14 @@ class H2StreamWriter final : public DownstreamWriter {
       co_return error_code{};
     }
     s_.submitted = true;
-    co_return co_await body(firstBody, last);
+    if (c_.offer(s_, firstBody, last)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   awaitable<error_code> writeBody(std::string_view piece, bool last) override {
     if (s_.ended) co_return error_code{};
-    co_return co_await body(piece, last);
+    if (c_.offer(s_, piece, last)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   awaitable<error_code> writeTrailers(std::span<const FieldView> fields) override {
@@ -383,29 +389,20 @@ class H2StreamWriter final : public DownstreamWriter {
       if (message::isHopByHopHeader(name)) continue;
       s_.trailers.emplace_back(std::move(name), std::string(f.value));
     }
-    co_return co_await body({}, true);
+    if (c_.offer(s_, {}, true)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   awaitable<error_code> end() override {
     if (s_.ended) co_return error_code{};
-    co_return co_await body({}, true);
+    if (c_.offer(s_, {}, true)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   bool keepAlive() const override { return true; }
   std::uint64_t bytesWritten() const override { return s_.bytesOut; }
 
  private:
-  // Not a coroutine itself (one frame less per piece): waitFramed answers operation_aborted at
-  // once for a stream closed already.
-  awaitable<error_code> body(std::string_view piece, bool last) {
-    if (!s_.closed) {
-      s_.pending = piece;
-      s_.ending = last;
-      c_.resume(s_);
-    }
-    return c_.waitFramed(s_);
-  }
-
   H2Connection& c_;
   H2Stream& s_;
   bool headRequest_;
@@ -464,19 +461,26 @@ awaitable<BodyPiece> H2Connection::nextPiece(H2Stream& s, Framing framing) {
   }
 }
 
+namespace {
+bool framed(const H2Stream& s) { return s.pending.empty() && (!s.ending || s.ended); }
+}  // namespace
+
+bool H2Connection::offer(H2Stream& s, std::string_view piece, bool last) {
+  if (s.closed) return false;
+  s.pending = piece;
+  s.ending = last;
+  resume(s);
+  if (!framed(s) && !dead_) frame();  // the writer (kicked by resume) writes what this framed
+  return framed(s);
+}
+
 awaitable<error_code> H2Connection::waitFramed(H2Stream& s) {
   // Done when nghttp2 has framed every byte (and the end, when asked); a peer that keeps its
   // window closed for writeTimeoutSeconds loses the stream. A stream closed already: aborted.
   if (s.closed) co_return asio::error::operation_aborted;
-  auto framed = [&s] { return s.pending.empty() && (!s.ending || s.ended); };
-  if (!framed() && !dead_) {
-    frame();
-    kick();  // the writer writes what was framed
-  }
-  if (framed()) co_return error_code{};
   std::size_t before = s.pending.size();
   auto progress = steady_clock::now();
-  while (!framed()) {
+  while (!framed(s)) {
     if (s.closed || dead_) co_return asio::error::operation_aborted;
     s.wake.expires_after(seconds(1));
     co_await s.wake.async_wait(kAwait);
