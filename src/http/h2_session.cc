@@ -255,8 +255,15 @@ class H2Connection {
   int submitHead(H2Stream& s, int status, std::span<const FieldView> fields, bool endStream,
                  bool withLength, std::uint64_t length);
   void resume(H2Stream& s);
+  // A piece of the answer's body (and its end when `last`) handed to nghttp2 and framed at once
+  // when the peer's windows allow: true when done (no waitFramed, no coroutine frame), false to
+  // wait for it with waitFramed (which answers operation_aborted for a stream closed already).
+  bool offer(H2Stream& s, std::string_view piece, bool last);
   void reset(H2Stream& s, std::uint32_t code);
-  void kick() { writeWake_.cancel(); }
+  // Wakes the writer (a no-op unless it waits: it looks for work again before it waits).
+  void kick() {
+    if (writerWaiting_) writeWake_.cancel();
+  }
 
  private:
   static ssize_t readData(nghttp2_session*, std::int32_t id, std::uint8_t* buf, std::size_t length,
@@ -278,6 +285,7 @@ class H2Connection {
   }
   awaitable<void> reader(InputBuffer& in);
   awaitable<void> writer();
+  void frame();
   awaitable<void> watchdog();
   awaitable<void> serve(std::shared_ptr<H2Stream> s);
   awaitable<bool> discardBody(RequestBody& body, const RequestHead& head);
@@ -310,14 +318,19 @@ class H2Connection {
   bool lingering_ = false;  // GOAWAY sent, the send side shut: the client's last bytes read
   steady_clock::time_point lingerUntil_;
   bool dead_ = false;
-  bool calm_ = false;  // a limit was broken: GOAWAY ENHANCE_YOUR_CALM
-  std::string output_;
+  bool calm_ = false;   // a limit was broken: GOAWAY ENHANCE_YOUR_CALM
+  std::string queued_;  // frames not yet handed to the connection (at most kOutputBytes)
+  std::string output_;  // the frames being written
+  bool writerWaiting_ = false;
   // submitHead's list and lower-cased names, kept for the next answer.
   std::vector<nghttp2_nv> nva_;
   std::string names_;
   bool writing_ = false;
   steady_clock::time_point writeStarted_;
+  // The watchdog's time of the last frame received: a frame only sets active_ (no clock read per
+  // frame), the watchdog's next tick (every second) reads it.
   steady_clock::time_point lastActivity_ = steady_clock::now();
+  bool active_ = false;
   int served_ = 0;
   bool goingAway_ = false;
   Bucket resets_;
@@ -359,12 +372,14 @@ class H2StreamWriter final : public DownstreamWriter {
       co_return error_code{};
     }
     s_.submitted = true;
-    co_return co_await body(firstBody, last);
+    if (c_.offer(s_, firstBody, last)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   awaitable<error_code> writeBody(std::string_view piece, bool last) override {
     if (s_.ended) co_return error_code{};
-    co_return co_await body(piece, last);
+    if (c_.offer(s_, piece, last)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   awaitable<error_code> writeTrailers(std::span<const FieldView> fields) override {
@@ -374,29 +389,20 @@ class H2StreamWriter final : public DownstreamWriter {
       if (message::isHopByHopHeader(name)) continue;
       s_.trailers.emplace_back(std::move(name), std::string(f.value));
     }
-    co_return co_await body({}, true);
+    if (c_.offer(s_, {}, true)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   awaitable<error_code> end() override {
     if (s_.ended) co_return error_code{};
-    co_return co_await body({}, true);
+    if (c_.offer(s_, {}, true)) co_return error_code{};
+    co_return co_await c_.waitFramed(s_);
   }
 
   bool keepAlive() const override { return true; }
   std::uint64_t bytesWritten() const override { return s_.bytesOut; }
 
  private:
-  // Not a coroutine itself (one frame less per piece): waitFramed answers operation_aborted at
-  // once for a stream closed already.
-  awaitable<error_code> body(std::string_view piece, bool last) {
-    if (!s_.closed) {
-      s_.pending = piece;
-      s_.ending = last;
-      c_.resume(s_);
-    }
-    return c_.waitFramed(s_);
-  }
-
   H2Connection& c_;
   H2Stream& s_;
   bool headRequest_;
@@ -455,13 +461,26 @@ awaitable<BodyPiece> H2Connection::nextPiece(H2Stream& s, Framing framing) {
   }
 }
 
+namespace {
+bool framed(const H2Stream& s) { return s.pending.empty() && (!s.ending || s.ended); }
+}  // namespace
+
+bool H2Connection::offer(H2Stream& s, std::string_view piece, bool last) {
+  if (s.closed) return false;
+  s.pending = piece;
+  s.ending = last;
+  resume(s);
+  if (!framed(s) && !dead_) frame();  // the writer (kicked by resume) writes what this framed
+  return framed(s);
+}
+
 awaitable<error_code> H2Connection::waitFramed(H2Stream& s) {
   // Done when nghttp2 has framed every byte (and the end, when asked); a peer that keeps its
   // window closed for writeTimeoutSeconds loses the stream. A stream closed already: aborted.
   if (s.closed) co_return asio::error::operation_aborted;
   std::size_t before = s.pending.size();
   auto progress = steady_clock::now();
-  while (!(s.pending.empty() && (!s.ending || s.ended))) {
+  while (!framed(s)) {
     if (s.closed || dead_) co_return asio::error::operation_aborted;
     s.wake.expires_after(seconds(1));
     co_await s.wake.async_wait(kAwait);
@@ -640,7 +659,7 @@ int H2Connection::onHeader(nghttp2_session*, const nghttp2_frame* frame, const s
 
 int H2Connection::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<H2Connection*>(user);
-  self->lastActivity_ = steady_clock::now();
+  self->active_ = true;
   switch (frame->hd.type) {
     case NGHTTP2_RST_STREAM:
       if (!self->resets_.take()) {  // rapid reset (CVE-2023-44487)
@@ -837,20 +856,27 @@ awaitable<void> H2Connection::reader(InputBuffer& in) {
   finished();
 }
 
+// What nghttp2 has to send, framed after queued_ (up to kOutputBytes gathered): by the writer, and
+// by a stream that waits for its answer to be framed (most often done at once, no wait at all).
+void H2Connection::frame() {
+  while (queued_.size() < kOutputBytes) {
+    const std::uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      dead_ = true;
+      break;
+    }
+    if (n == 0) break;
+    queued_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+}
+
 awaitable<void> H2Connection::writer() {
   for (;;) {
-    output_.clear();
-    while (output_.size() < kOutputBytes) {
-      const std::uint8_t* data = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n < 0) {
-        dead_ = true;
-        break;
-      }
-      if (n == 0) break;
-      output_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
-    }
-    if (!output_.empty()) {
+    frame();
+    if (!queued_.empty()) {
+      output_.swap(queued_);
+      queued_.clear();
       writing_ = true;
       writeStarted_ = steady_clock::now();
       const error_code ec = co_await conn_.write(output_);
@@ -861,7 +887,9 @@ awaitable<void> H2Connection::writer() {
     if (dead_ || (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)))
       break;
     writeWake_.expires_at(steady_clock::time_point::max());
+    writerWaiting_ = true;
     co_await writeWake_.async_wait(kAwait);
+    writerWaiting_ = false;
   }
   // Everything else stops: each stream's work; the reader after the client's last bytes (so the
   // kernel does not reset the connection before the GOAWAY is read), at most 2 s.
@@ -897,6 +925,10 @@ awaitable<void> H2Connection::watchdog() {
       break;
     }
     if (ctx_.draining) drain();
+    if (active_) {
+      active_ = false;
+      lastActivity_ = now;
+    }
     // An idle connection (no stream, no frame) for keepAliveTimeoutSeconds: GOAWAY.
     if (lingering_ && now > lingerUntil_) {
       conn_.close();
