@@ -50,19 +50,19 @@ void appendString(std::string& out, std::string_view value) {
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// A key as it is written: `"name":`, after a comma unless it is the first; one append (the
-// names are the short literals below).
+// A key as it is written: `"name":`, after a comma unless it is the first; one resize, as
+// http's appendFieldLine writes a field line.
 void appendField(std::string& out, std::string_view name) {
-  char buf[32];
-  std::size_t n = 0;
-  if (out.size() > 1) buf[n++] = ',';
-  buf[n++] = '"';
-  name = name.substr(0, sizeof buf - 4);
-  std::memcpy(buf + n, name.data(), name.size());
-  n += name.size();
-  buf[n++] = '"';
-  buf[n++] = ':';
-  out.append(buf, n);
+  const bool comma = out.size() > 1;
+  const std::size_t at = out.size();
+  out.resize(at + (comma ? 1 : 0) + name.size() + 3);
+  char* p = out.data() + at;
+  if (comma) *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = '"';
+  *p = ':';
 }
 
 template <typename Int>
