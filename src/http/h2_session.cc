@@ -794,9 +794,15 @@ void H2Connection::drain() {
 void H2Connection::spawn(std::shared_ptr<H2Stream> s) {
   ++running_;
   ++streamsRunning_;
+  // The stream's cancellation signal holds the spawned thread's cancellation state, which asio
+  // still clears when it resumes after serve() returns (co_spawn posts before it calls the
+  // handler): the completion handler keeps the stream, not serve()'s frame alone, or a stream
+  // freed with serve()'s frame (its block reused by the next stream) is written through.
   H2Stream& stream = *s;
-  asio::co_spawn(t_.io, serve(std::move(s)),
-                 asio::bind_cancellation_slot(stream.cancel.slot(), [this](std::exception_ptr e) {
+  awaitable<void> work = serve(s);  // before s moves into the handler (arguments are unsequenced)
+  asio::co_spawn(t_.io, std::move(work),
+                 asio::bind_cancellation_slot(stream.cancel.slot(), [this, keep = std::move(s)](
+                                                                        std::exception_ptr e) {
                    if (e) {
                      try {
                        std::rethrow_exception(e);

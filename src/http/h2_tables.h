@@ -12,6 +12,15 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define MGW_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define MGW_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define MGW_POISON(p, n) ((void)(p), (void)(n))
+#define MGW_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace mgw::http {
 
 // Values by stream identifier, in identifier order. A new identifier is larger than every other
@@ -108,7 +117,10 @@ class BlockPool {
  public:
   explicit BlockPool(std::size_t keep) : keep_(keep) {}
   ~BlockPool() {
-    for (void* p : free_) ::operator delete(p);
+    for (void* p : free_) {
+      MGW_UNPOISON(p, size_);
+      ::operator delete(p);
+    }
   }
   BlockPool(const BlockPool&) = delete;
   BlockPool& operator=(const BlockPool&) = delete;
@@ -117,6 +129,7 @@ class BlockPool {
     if (bytes == size_ && !free_.empty()) {
       void* p = free_.back();
       free_.pop_back();
+      MGW_UNPOISON(p, size_);
       return p;
     }
     if (size_ == 0) size_ = bytes;
@@ -125,6 +138,10 @@ class BlockPool {
   void deallocate(void* p, std::size_t bytes) {
     if (bytes == size_ && free_.size() < keep_) {
       free_.push_back(p);
+      // Under ASan a kept block is poisoned, as a freed one would be: a use after its owner
+      // released it (a stream's state reached after the stream was freed) is reported, not
+      // silently written into the next stream's block.
+      MGW_POISON(p, size_);
       return;
     }
     ::operator delete(p);
