@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 #include <charconv>
 #include <chrono>
@@ -977,6 +978,11 @@ awaitable<bool> H2Connection::discardBody(RequestBody& body, const RequestHead& 
 }
 
 awaitable<void> H2Connection::serve(std::shared_ptr<H2Stream> stream) {
+  // A reset stream's cancellation ends the operation it waits on, and the code below sees the
+  // closed stream and winds down; it must not throw at the next co_await instead: the relay's
+  // body pump (a coroutine beside it, reading this stream's DATA) would outlive the frames it
+  // reads from (a gRPC client cancelling a call while it sent crashed the gateway).
+  co_await asio::this_coro::throw_if_cancelled(false);
   H2Stream& s = *stream;
   message::HttpRequest request;
   request.clientAddress = peer_;

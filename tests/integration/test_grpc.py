@@ -321,6 +321,44 @@ production = "h2c://127.0.0.1:{cls.down_port}/down.v1.Down"
         self.assertGreaterEqual(open_now, 1)
         self.assertLessEqual(open_now, 8, "one connection per call: not multiplexed")
 
+    def test_calls_cancelled_by_the_client_while_sending(self):
+        # A client cancels a call while its messages still flow (RST_STREAM CANCEL) and the backend
+        # has not answered: the gateway's stream stops while the body pump beside the relay still
+        # waits for the client's next DATA. Many such calls on both listeners, some with a message
+        # in flight; then the gateway still answers (and the sanitizer builds check the memory).
+        for name, ch in self.channels().items():
+            with self.subTest(listener=name):
+                client_stream = ch.stream_unary("/echo.v1.Echo/ClientStream")
+                bidi = ch.stream_stream("/echo.v1.Echo/Bidi")
+                for i in range(20):
+                    sent = threading.Event()
+                    hold = threading.Event()
+
+                    def messages(sent=sent, hold=hold, i=i):
+                        yield b"x" * (1 + i * 997)
+                        sent.set()
+                        hold.wait(10)
+                        yield b"never sent"
+
+                    if i % 2:
+                        call = client_stream.future(messages(), metadata=self.md(), timeout=20)
+                    else:
+                        call = bidi(messages(), metadata=self.md(), timeout=20)
+                        self.assertEqual(len(next(call)), 1 + i * 997)
+                    self.assertTrue(sent.wait(10))
+                    time.sleep(0.02 * (i % 3))
+                    self.assertTrue(call.cancel())
+                    hold.set()
+                    if i % 2:
+                        self.assertTrue(call.cancelled())
+                    else:
+                        with self.assertRaises(grpc.RpcError) as caught:
+                            list(call)
+                        self.assertEqual(caught.exception.code(), grpc.StatusCode.CANCELLED)
+                reply = ch.unary_unary("/echo.v1.Echo/Unary")(b"still here", metadata=self.md(), timeout=20)
+                self.assertEqual(reply, b"still here")
+        self.assertIsNone(self.gw.proc.poll())
+
 
 if __name__ == "__main__":
     import unittest
