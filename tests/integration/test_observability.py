@@ -182,7 +182,15 @@ security = []
         self.assertEqual(statuses["revoked"], [401] * n)
         self.assertEqual(statuses["down"], [502] * n)
         self.assertEqual(statuses["unmatched"], [404] * n)
-        after = parse_scrape(self.scrape())
+        # A request is counted once its answer is written: the client may read the last answer
+        # before the counter moves, so the scrape is retried briefly until every request is in.
+        deadline = time.monotonic() + 5
+        while True:
+            after = parse_scrape(self.scrape())
+            total = value(after, "mgw_requests_total") - value(before, "mgw_requests_total")
+            if total >= 5 * n or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
 
         def delta(name, **labels):
             return value(after, name, **labels) - value(before, name, **labels)
