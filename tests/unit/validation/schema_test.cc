@@ -307,6 +307,154 @@ namespace {
 
 // A parameter's member of the wrong type is a load error naming it, not a type_error out of the
 // loader (fuzz_openapi_loader: "required: yes", "collectionFormat: null" stopped the gateway).
+// The fast path (RapidJSON's SAX schema validator) answers only "valid"; every other answer is
+// valijson's, unchanged.
+std::shared_ptr<const CompiledSchema> compiled(const char* text, Draft draft = Draft::kDraft4) {
+  std::string error;
+  auto s = CompiledSchema::compileUncached(json::parse(text), draft, &error);
+  EXPECT_TRUE(s) << error;
+  return s;
+}
+
+void expectSameAnswer(const CompiledSchema& s, const std::string& body) {
+  std::string fastUnreadable, slowUnreadable;
+  const auto fast = s.checkText(body, &fastUnreadable);
+  const auto slow = s.checkTextValijson(body, &slowUnreadable);
+  EXPECT_EQ(fastUnreadable, slowUnreadable) << body;
+  ASSERT_EQ(fast.has_value(), slow.has_value()) << body;
+  if (!fast) return;
+  EXPECT_EQ(fast->pointer, slow->pointer) << body;
+  EXPECT_EQ(fast->rule, slow->rule) << body;
+  ASSERT_EQ(fast->all.size(), slow->all.size()) << body;
+  for (std::size_t i = 0; i < fast->all.size(); ++i) {
+    EXPECT_EQ(fast->all[i].pointer, slow->all[i].pointer) << body;
+    EXPECT_EQ(fast->all[i].rule, slow->all[i].rule) << body;
+  }
+}
+
+constexpr const char* kOrder = R"({"type": "object", "additionalProperties": false,
+    "required": ["id", "lines"],
+    "properties": {
+      "id": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+      "state": {"type": "string", "enum": ["open", "paid"]},
+      "note": {"type": ["string", "null"], "maxLength": 8},
+      "lines": {"type": "array", "minItems": 1, "items": {"type": "object",
+        "required": ["qty"], "properties": {"qty": {"type": "integer", "minimum": 1,
+        "maximum": 100, "multipleOf": 2}, "price": {"type": "number", "minimum": 0,
+        "exclusiveMinimum": true}}}}}})";
+
+TEST(FastPath, ASchemaOnTheListIsCheckedByRapidJsonWithValijsonsAnswers) {
+  auto s = compiled(kOrder);
+  ASSERT_TRUE(s->hasFastPath()) << s->noFastPathReason();
+  using V = CompiledSchema::FastVerdict;
+  const std::string valid = R"({"id": "ABC-1234", "state": "paid", "note": null,
+      "lines": [{"qty": 2, "price": 5}, {"qty": 100}]})";
+  EXPECT_EQ(s->checkFast(valid), V::kValid);
+  expectSameAnswer(*s, valid);
+  // Each refused by the fast path, answered by valijson as before.
+  for (const char* body :
+       {R"({"id": "abc-1234", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "lines": [{"qty": 3}]})",
+        R"({"id": "ABC-1234", "lines": [{"qty": 2, "price": 0}]})",
+        R"({"id": "ABC-1234", "lines": []})",
+        R"({"id": "ABC-1234", "state": "gone", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "note": "123456789", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "lines": [{"qty": 2}], "extra": 1})", R"({"lines": [{"qty": 2}]})"}) {
+    EXPECT_EQ(s->checkFast(body), V::kInvalid) << body;
+    expectSameAnswer(*s, body);
+    std::string unreadable;
+    EXPECT_TRUE(s->checkText(body, &unreadable)) << body;
+  }
+  std::string unreadable;
+  auto v = s->checkText(R"({"id": "ABC-1234", "lines": [{"qty": 2}, {"qty": 7}]})", &unreadable);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pointer, "/lines/1/qty");
+  // Unreadable text: the same words as before, whichever path saw it first.
+  for (const char* body : {R"({"id": )", R"({"id": "ABC-1234", "id": "ABC-1234", "lines": []})",
+                           "\"\xff\"", "[[[[1]]]] x"})
+    expectSameAnswer(*s, body);
+  expectSameAnswer(*s, std::string(200, '[') + std::string(200, ']'));
+  EXPECT_EQ(s->fastDisagreements(), 0u);
+}
+
+TEST(FastPath, ValuesTheTwoLibrariesMayJudgeApartGoToValijson) {
+  auto s = compiled(kOrder);
+  using V = CompiledSchema::FastVerdict;
+  // non-ASCII and control characters where a pattern runs (RapidJSON matches code points)
+  for (const char* body :
+       {"{\"id\": \"ABC-1234\", \"note\": \"\xc3\xa9\", \"lines\": [{\"qty\": 2}]}",
+        R"({"id": "ABC-1234", "note": "a\nb", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "note": "a\u0000", "lines": [{"qty": 2}]})",
+        // a number with a fraction where multipleOf is (floating point)
+        R"({"id": "ABC-1234", "lines": [{"qty": 2.0}]})",
+        // an integer past 2^53
+        R"({"id": "ABC-1234", "lines": [{"qty": 2, "price": 9007199254740993}]})"}) {
+    EXPECT_EQ(s->checkFast(body), V::kUnsure) << body;
+    expectSameAnswer(*s, body);
+  }
+  // A string longer than the regex bound: valijson's bound answers.
+  const std::string longId =
+      R"({"id": ")" + std::string(2000, 'A') + R"(", "lines": [{"qty": 2}]})";
+  EXPECT_EQ(s->checkFast(longId), V::kUnsure);
+  expectSameAnswer(*s, longId);
+}
+
+TEST(FastPath, SchemasOffTheListStayOnValijson) {
+  struct Case {
+    const char* schema;
+    Draft draft;
+    const char* valid;
+    const char* invalid;
+  };
+  const Case cases[] = {
+      // \d: no such class in RapidJSON's regex
+      {R"({"type": "string", "pattern": "^\\d{3}$"})", Draft::kDraft4, R"("123")", R"("12a")"},
+      // a draft 7 schema (OpenAPI 3.1)
+      {R"({"type": "integer", "exclusiveMinimum": 3})", Draft::kDraft7, "4", "3"},
+      // enum where the type allows an object (RapidJSON compares hashes only)
+      {R"({"enum": ["a", "b"]})", Draft::kDraft4, R"("a")", R"("c")"},
+      // a required name not in properties, with additionalProperties false
+      {R"({"properties": {"a": {}}, "required": ["b"], "additionalProperties": false})",
+       Draft::kDraft4, R"("not an object")", R"({"a": 1, "b": 2})"},
+      // date formats (valijson checks them, RapidJSON does not)
+      {R"({"type": "string", "format": "date"})", Draft::kDraft4, R"("2026-12-07")", R"("soon")"},
+      // a quantified group holding a quantifier (RapidJSON's matcher would recurse forever)
+      {R"({"type": "string", "pattern": "^(a*)*$"})", Draft::kDraft4, R"("aaa")", R"("b")"},
+  };
+  for (const Case& c : cases) {
+    auto s = compiled(c.schema, c.draft);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s->hasFastPath()) << c.schema;
+    EXPECT_FALSE(s->noFastPathReason().empty());
+    EXPECT_EQ(s->checkFast(c.valid), CompiledSchema::FastVerdict::kNone);
+    std::string unreadable;
+    EXPECT_FALSE(s->checkText(c.valid, &unreadable)) << c.schema << " " << c.valid;
+    EXPECT_TRUE(s->checkText(c.invalid, &unreadable)) << c.schema << " " << c.invalid;
+    expectSameAnswer(*s, c.invalid);
+  }
+  EXPECT_NE(
+      compiled(R"({"type": "string", "pattern": "^\\d{3}$"})")->noFastPathReason().find("/pattern"),
+      std::string::npos);
+}
+
+TEST(FastPath, PatternsInTheSharedDialectAreTaken) {
+  for (const char* pattern : {"^[A-Z]{3}-[0-9]{4}$", "^(ab|cd)+x?$", "abc", "^[^ ]+@[a-z.]+$",
+                              "^a\\.b\\*$", "^[a-z0-9_-]{1,64}$"}) {
+    json schema = {{"type", "string"}, {"pattern", pattern}};
+    std::string error;
+    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
+    ASSERT_TRUE(s) << error;
+    EXPECT_TRUE(s->hasFastPath()) << pattern << ": " << s->noFastPathReason();
+  }
+  for (const char* pattern : {"a^b", "a$b", "^a+?$", "(?:a)", "a|", "()", "[[:alpha:]]", "\\w",
+                              "a{,3}", "\xc3\xa9", "(a+)+"}) {
+    json schema = {{"type", "string"}, {"pattern", pattern}};
+    std::string error;
+    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
+    if (s) EXPECT_FALSE(s->hasFastPath()) << pattern;
+  }
+}
+
 TEST(BuildOperation, MembersOfTheWrongTypeAreErrorsWithTheirPointer) {
   const nlohmann::json swagger = nlohmann::json::parse(R"({"paths": {"/pets": {"get": {
     "parameters": [{"name": "tags", "in": "query", "type": "array", "items": {"type": "string"},
