@@ -343,6 +343,14 @@ constexpr const char* kOrder = R"({"type": "object", "additionalProperties": fal
         "maximum": 100, "multipleOf": 2}, "price": {"type": "number", "minimum": 0,
         "exclusiveMinimum": true}}}}}})";
 
+TEST(CompiledSchema, APatternWithANulIsALoadError) {
+  // valijson would cut it at the NUL and compile the rest itself, backtracking (fuzz_schema).
+  json schema = {{"type", "string"}, {"pattern", std::string("^[a-z]**\0x", 11)}};
+  std::string error;
+  EXPECT_FALSE(CompiledSchema::compileUncached(schema, Draft::kDraft4, &error));
+  EXPECT_NE(error.find("/pattern: a NUL character"), std::string::npos) << error;
+}
+
 TEST(FastPath, ASchemaOnTheListIsCheckedByRapidJsonWithValijsonsAnswers) {
   auto s = compiled(kOrder);
   ASSERT_TRUE(s->hasFastPath()) << s->noFastPathReason();
