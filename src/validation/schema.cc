@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -301,7 +302,9 @@ struct RegexGuard {
 // The fast path for bodies: RapidJSON's SAX schema validator (rapidjson/schema.h, its own
 // Thompson-NFA regex, never std::regex) fed by the reader as it parses the text, no DOM. It only
 // ever answers "valid": any other outcome goes to valijson, whose answer is the one given. So the
-// one property that matters is that it never accepts what valijson refuses; it gets a schema only
+// one property that matters is that it never accepts what valijson refuses. Under `not` and
+// `oneOf` a subschema RapidJSON refuses wrongly becomes an instance it accepts wrongly, so the two
+// must agree in both directions, not only where RapidJSON is the stricter. It gets a schema only
 // when every keyword is one both libraries implement alike (checked against the JSON Schema Test
 // Suite and by fuzz_schema, which compare the two), and it hands to valijson every instance value
 // on which they could differ (FastHandler).
@@ -315,23 +318,29 @@ struct RegexGuard {
 //  - required with additionalProperties other than true: every required name also in
 //    properties (RapidJSON counts a required-only name as a declared property, so it would
 //    escape additionalProperties).
-//  - patternProperties: not with an additionalProperties schema (RapidJSON accepts a member that
-//    fails its pattern's schema when it passes the additionalProperties one).
+//  - patternProperties: only with additionalProperties absent or true (with a schema RapidJSON
+//    accepts a member that fails its pattern's schema when it passes the additionalProperties
+//    one; with false it checks a member matched by a pattern only against the previous member's
+//    schema too).
 //  - pattern and patternProperties: in the dialect both engines read alike (fastRegexRefusal:
 //    printable ASCII; no \d \w \s \b classes or other escapes; ^ only first, $ only last; no
 //    empty group or alternative; no quantifier on a quantifier or on a group holding one, whose
-//    epsilon loop RapidJSON's matcher would recurse on forever), and RapidJSON must compile it.
+//    epsilon loop RapidJSON's matcher would recurse on forever; no anchor next to a top-level
+//    '|', which RapidJSON applies to every alternative; a pattern that can match the empty
+//    string only with both anchors, as RapidJSON's search misses empty matches), and RapidJSON
+//    must compile it.
 //    Instance strings a regex may see are then handed over unless printable ASCII (RapidJSON
 //    matches code points and "." any of them, std::regex bytes and "." no line terminator).
 //  - minimum/maximum with draft 4's boolean exclusiveMinimum/exclusiveMaximum: an exclusive
 //    integer bound exactly representable as a double (valijson compares doubles, RapidJSON
-//    integers exactly); instance integers past 2^53 are handed over.
+//    integers exactly); instance integers from 2^53 on are handed over.
 //  - multipleOf: a positive integer up to 2^53 (RapidJSON's floating-point test and valijson's
 //    differ); an instance number with a fraction or exponent is handed over.
 //  - enum: scalar values, in a subschema whose type excludes object and array. RapidJSON compares
 //    enum values by a 64-bit FNV-1a hash only, which a client could collide on purpose: every
 //    instance scalar whose hash equals an enum value's and which is not that value is handed
-//    over, and a schema whose own enum values collide has no fast path.
+//    over, and a schema whose own enum values collide has no fast path. -0.0 (valijson: equal
+//    to 0; RapidJSON's hash: not) is handed over as an instance and keeps a schema off the path.
 //  - format other than date, time and date-time (the only ones valijson checks; RapidJSON none).
 //  - annotations both ignore: title, description, default, example(s), deprecated, readOnly,
 //    writeOnly, externalDocs, xml, discriminator, x-*.
@@ -350,15 +359,34 @@ constexpr std::uint64_t kExactInteger = 9007199254740992ull;  // 2^53
 std::optional<std::string> fastRegexRefusal(std::string_view p) {
   enum Prev { kStart, kAtom, kClose, kQuantifier, kAlternative, kOpen };
   Prev prev = kStart;
-  std::vector<bool> quantified{false};  // per open group: holds a quantifier
-  bool closedQuantified = false;        // the group just closed held one
-  auto quantifier = [&]() -> std::optional<std::string> {
+  // Per open group (the pattern itself first): whether it holds a quantifier, and whether it can
+  // match the empty string (RapidJSON's search misses an empty match unless both anchors are
+  // there: "a*" does not find "" in "b").
+  struct Level {
+    bool quantified = false;
+    bool nullable = false;  // a finished alternative can match ""
+    bool before = true;     // the current alternative's atoms before the last can
+    bool last = true;       // the last atom can (true: none yet)
+  };
+  std::vector<Level> levels(1);
+  bool closedQuantified = false;  // the group just closed held a quantifier
+  bool topAlternation = false;
+  auto atom = [&](bool nullable, Prev what) {
+    Level& l = levels.back();
+    l.before = l.before && l.last;
+    l.last = nullable;
+    prev = what;
+  };
+  auto quantifier = [&](std::size_t min, std::size_t max) -> std::optional<std::string> {
     if (prev == kClose && closedQuantified) return "a quantifier on a group holding one";
     if (prev != kAtom && prev != kClose) return "a quantifier on nothing or on a quantifier";
-    quantified.back() = true;
+    if (max == 0) return "a quantifier of zero repetitions";
+    levels.back().quantified = true;
+    if (min == 0) levels.back().last = true;
     prev = kQuantifier;
     return std::nullopt;
   };
+  auto ends = [&]() { return prev == kAtom || prev == kClose || prev == kQuantifier; };
   auto escapable = [](char c) { return std::strchr("^$|()?*+.[]{}\\fnrtv", c) != nullptr; };
   for (std::size_t i = 0; i < p.size(); ++i) {
     const char c = p[i];
@@ -369,30 +397,39 @@ std::optional<std::string> fastRegexRefusal(std::string_view p) {
         break;
       case '$':
         if (i + 1 != p.size()) return "'$' other than last";
-        if (prev != kAtom && prev != kClose && prev != kQuantifier) return "'$' after nothing";
+        if (!ends()) return "'$' after nothing";
         break;
       case '|':
-        if (prev != kAtom && prev != kClose && prev != kQuantifier) return "an empty alternative";
+        if (!ends()) return "an empty alternative";
+        if (levels.size() == 1) topAlternation = true;
+        levels.back().nullable =
+            levels.back().nullable || (levels.back().before && levels.back().last);
+        levels.back().before = levels.back().last = true;
         prev = kAlternative;
         break;
       case '(':
         if (i + 1 < p.size() && p[i + 1] == '?') return "a (? group";
-        quantified.push_back(false);
+        levels.emplace_back();
         prev = kOpen;
         break;
-      case ')':
-        if (quantified.size() == 1) return "an unbalanced ')'";
-        if (prev != kAtom && prev != kClose && prev != kQuantifier)
-          return "an empty group or alternative";
-        closedQuantified = quantified.back();
-        quantified.pop_back();
-        if (closedQuantified) quantified.back() = true;
-        prev = kClose;
+      case ')': {
+        if (levels.size() == 1) return "an unbalanced ')'";
+        if (!ends()) return "an empty group or alternative";
+        const Level closed = levels.back();
+        levels.pop_back();
+        closedQuantified = closed.quantified;
+        if (closedQuantified) levels.back().quantified = true;
+        atom(closed.nullable || (closed.before && closed.last), kClose);
         break;
+      }
       case '?':
+        if (auto why = quantifier(0, 1)) return why;
+        break;
       case '*':
+        if (auto why = quantifier(0, kMaxRegexRepeat)) return why;
+        break;
       case '+':
-        if (auto why = quantifier()) return why;
+        if (auto why = quantifier(1, kMaxRegexRepeat)) return why;
         break;
       case '{': {
         std::size_t j = i + 1, n = 0, m = 0;
@@ -414,7 +451,7 @@ std::optional<std::string> fastRegexRefusal(std::string_view p) {
         }
         if (j >= p.size() || p[j] != '}' || m > kMaxRegexRepeat)
           return "a '{' that is not {n}, {n,} or {n,m} up to " + std::to_string(kMaxRegexRepeat);
-        if (auto why = quantifier()) return why;
+        if (auto why = quantifier(n, m)) return why;
         i = j;
         break;
       }
@@ -445,7 +482,7 @@ std::optional<std::string> fastRegexRefusal(std::string_view p) {
         if (j >= p.size()) return "an unterminated class";
         if (j == first) return "an empty class";
         i = j;
-        prev = kAtom;
+        atom(false, kAtom);
         break;
       }
       case '\\':
@@ -453,14 +490,21 @@ std::optional<std::string> fastRegexRefusal(std::string_view p) {
           return "an escape other than of a special character (RapidJSON has no \\d, \\w, \\s, "
                  "\\b)";
         ++i;
-        prev = kAtom;
+        atom(false, kAtom);
         break;
       default:
-        prev = kAtom;
+        atom(false, kAtom);
     }
   }
-  if (quantified.size() != 1) return "an unbalanced '('";
-  if (prev == kAlternative || prev == kOpen || prev == kStart) return "an empty alternative";
+  if (levels.size() != 1) return "an unbalanced '('";
+  if (!ends()) return "an empty alternative";
+  const bool anchoredBegin = p.front() == '^';
+  const bool anchoredEnd = p.back() == '$' && !(p.size() >= 2 && p[p.size() - 2] == '\\');
+  if (topAlternation && (anchoredBegin || anchoredEnd))
+    return "an anchor next to a top-level '|' (RapidJSON anchors every alternative)";
+  const Level& top = levels.back();
+  if ((top.nullable || (top.before && top.last)) && !(anchoredBegin && anchoredEnd))
+    return "a pattern that matches the empty string, without both anchors";
   rapidjson::internal::GenericRegex<rapidjson::UTF8<>> compiled(std::string(p).c_str());
   if (!compiled.IsValid()) return "RapidJSON's regex cannot read it";
   return std::nullopt;
@@ -527,8 +571,8 @@ std::optional<std::string> fastRefusal(const json& schema, const std::string& at
         }
         if (auto why = sub(s, here + "/" + escapePointerToken(name))) return why;
       }
-      if (key == "patternProperties" && additional != schema.end() && additional->is_object())
-        return here + ": patternProperties with an additionalProperties schema";
+      if (key == "patternProperties" && additionalLimits)
+        return here + ": patternProperties with additionalProperties other than true";
     } else if (key == "required") {
       if (!value.is_array() ||
           !std::all_of(value.begin(), value.end(), [](const json& n) { return n.is_string(); }))
@@ -642,7 +686,7 @@ struct FastSchema {
       return nullptr;
     }
     if (!collectEnums(fast->source, &fast->enums)) {
-      *why = "two enum values share RapidJSON's hash";
+      *why = "an enum value RapidJSON's hash cannot tell apart (-0.0, or two sharing a hash)";
       return nullptr;
     }
     fast->document = std::make_unique<rapidjson::SchemaDocument>(fast->source);
@@ -658,6 +702,7 @@ struct FastSchema {
       const rapidjson::Value& v = m->value;
       if (key == "enum") {
         for (auto e = v.Begin(); e != v.End(); ++e) {
+          if (e->IsDouble() && e->GetDouble() == 0 && std::signbit(e->GetDouble())) return false;
           const std::uint64_t h = rapidHash([&](RapidHasher& hasher) { e->Accept(hasher); });
           for (const auto& [known, value] : *out)
             if (known == h && !identical(*value, *e)) return false;
@@ -715,9 +760,10 @@ struct FastHandler {
     return fast.enums.empty() ||
            fast.enumSafe(value, rapidHash([&](RapidHasher& h) { value.Accept(h); }));
   }
+  // |i| < 2^53: exact as a double, and never rounded onto an integer bound past 2^53.
   bool integer(std::int64_t i) {
-    return i <= static_cast<std::int64_t>(kExactInteger) &&
-           i >= -static_cast<std::int64_t>(kExactInteger);
+    return i < static_cast<std::int64_t>(kExactInteger) &&
+           i > -static_cast<std::int64_t>(kExactInteger);
   }
   // A string or member name both validators see alike.
   bool text(const char* s, rapidjson::SizeType n) {
@@ -743,7 +789,7 @@ struct FastHandler {
   template <class T>
   bool number(T i) {
     if (!integer(static_cast<std::int64_t>(i)) ||
-        (std::is_unsigned_v<T> && static_cast<std::uint64_t>(i) > kExactInteger))
+        (std::is_unsigned_v<T> && static_cast<std::uint64_t>(i) >= kExactInteger))
       return stop();
     if (!enumSafe(rapidjson::Value(i))) return stop();
     return true;
@@ -753,7 +799,8 @@ struct FastHandler {
   bool Int64(std::int64_t i) { return number(i) && v.Int64(i); }
   bool Uint64(std::uint64_t u) { return number(u) && v.Uint64(u); }
   bool Double(double d) {
-    if (fast.flags.multipleOf) return stop();
+    // -0.0: valijson's enum equals it to 0, RapidJSON's hash does not
+    if (fast.flags.multipleOf || (d == 0 && std::signbit(d))) return stop();
     if (!enumSafe(rapidjson::Value(d))) return stop();
     return v.Double(d);
   }

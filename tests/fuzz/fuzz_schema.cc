@@ -17,6 +17,29 @@
 using nlohmann::json;
 using namespace mgw::validation;
 
+namespace {
+
+// FUZZ_SCHEMA_STATS=1: how many checks the fast path answered, printed at exit (a campaign shows
+// whether the differential part was reached at all).
+struct FastStats {
+  unsigned long long verdict[4] = {0, 0, 0, 0};  // by CompiledSchema::FastVerdict
+  static FastStats& get() {
+    static FastStats* stats = [] {
+      auto* s = new FastStats;
+      if (std::getenv("FUZZ_SCHEMA_STATS"))
+        std::atexit([] {
+          const FastStats& f = get();
+          std::fprintf(stderr, "fast path: none %llu, unsure %llu, valid %llu, invalid %llu\n",
+                       f.verdict[0], f.verdict[1], f.verdict[2], f.verdict[3]);
+        });
+      return s;
+    }();
+    return *stats;
+  }
+};
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 64 * 1024) return 0;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -49,7 +72,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string fastUnreadable, slowUnreadable;
     const auto slow = compiled->checkTextValijson(instanceText, &slowUnreadable);
     const bool slowValid = !slow && slowUnreadable.empty();
-    if (compiled->checkFast(instanceText) == CompiledSchema::FastVerdict::kValid && !slowValid) {
+    const auto fast = compiled->checkFast(instanceText);
+    ++FastStats::get().verdict[static_cast<int>(fast)];
+    if (fast == CompiledSchema::FastVerdict::kValid && !slowValid) {
       std::fprintf(stderr, "fast path accepts what valijson refuses: %s at '%s'\n",
                    slow ? slow->rule.c_str() : slowUnreadable.c_str(),
                    slow ? slow->pointer.c_str() : "");
