@@ -905,7 +905,7 @@ namespace {
 // its pointer; like markRegexBelow, every "pattern" string and "patternProperties" key counts.
 // Each `pattern` is compiled into *patterns (kPatternFlags). valijson compiles a
 // patternProperties key itself, with the backtracking executor, on every check: such a key must
-// not nest quantifiers.
+// not nest quantifiers. The same walk refuses a multipleOf valijson cannot divide by.
 std::optional<std::string> unusablePattern(
     const json& node, const std::string& pointer,
     std::vector<std::pair<std::string, std::regex>>* patterns) {
@@ -925,6 +925,10 @@ std::optional<std::string> unusablePattern(
                "; back-references are not supported)";
       }
     }
+    // valijson divides by it (an integer division by zero: SIGFPE; found by fuzz_schema)
+    if (auto it = node.find("multipleOf");
+        it != node.end() && it->is_number() && !(it->get<double>() > 0))
+      return pointer + "/multipleOf: must be greater than 0";
     if (auto it = node.find("patternProperties"); it != node.end() && it->is_object())
       for (const auto& [key, value] : it->items()) {
         auto why = regexTooLarge(key);

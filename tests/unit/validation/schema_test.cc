@@ -351,6 +351,16 @@ TEST(CompiledSchema, APatternWithANulIsALoadError) {
   EXPECT_NE(error.find("/pattern: a NUL character"), std::string::npos) << error;
 }
 
+TEST(CompiledSchema, MultipleOfZeroIsALoadError) {
+  // valijson would divide an integer by it (SIGFPE; fuzz_schema)
+  for (const char* text :
+       {R"({"multipleOf": 0})", R"({"properties": {"n": {"multipleOf": -2}}})"}) {
+    std::string error;
+    EXPECT_FALSE(CompiledSchema::compileUncached(json::parse(text), Draft::kDraft4, &error));
+    EXPECT_NE(error.find("multipleOf: must be greater than 0"), std::string::npos) << error;
+  }
+}
+
 TEST(FastPath, ASchemaOnTheListIsCheckedByRapidJsonWithValijsonsAnswers) {
   auto s = compiled(kOrder);
   ASSERT_TRUE(s->hasFastPath()) << s->noFastPathReason();
