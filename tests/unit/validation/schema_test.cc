@@ -361,6 +361,27 @@ TEST(CompiledSchema, MultipleOfZeroIsALoadError) {
   }
 }
 
+TEST(CompiledSchema, AZeroWithALargeExponentIsZero) {
+  // RapidJSON's full-precision parse read "0.000e100" as 5.1e+294 (fuzz_schema): now 0 on both
+  // paths, fast and valijson.
+  auto atMost =
+      CompiledSchema::compileUncached(json::parse(R"({"maximum": 10})"), Draft::kDraft4, nullptr);
+  auto atLeast =
+      CompiledSchema::compileUncached(json::parse(R"({"minimum": 1})"), Draft::kDraft4, nullptr);
+  ASSERT_TRUE(atMost && atLeast);
+  for (const char* zero : {"0e308", "0.000e100", "-0e30", "[1.5, 0E+300]"}) {
+    std::string unreadable;
+    EXPECT_FALSE(atMost->checkText(zero, &unreadable)) << zero;
+    EXPECT_FALSE(atMost->checkTextValijson(zero, &unreadable)) << zero;
+    if (zero[0] != '[') {
+      EXPECT_TRUE(atLeast->checkText(zero, &unreadable)) << zero;
+      EXPECT_TRUE(atLeast->checkTextValijson(zero, &unreadable)) << zero;
+    }
+  }
+  std::string unreadable;
+  EXPECT_FALSE(atLeast->checkText("1.5e2", &unreadable));
+}
+
 TEST(FastPath, ASchemaOnTheListIsCheckedByRapidJsonWithValijsonsAnswers) {
   auto s = compiled(kOrder);
   ASSERT_TRUE(s->hasFastPath()) << s->noFastPathReason();
@@ -403,6 +424,10 @@ TEST(FastPath, ValuesTheTwoLibrariesMayJudgeApartGoToValijson) {
        {"{\"id\": \"ABC-1234\", \"note\": \"\xc3\xa9\", \"lines\": [{\"qty\": 2}]}",
         R"({"id": "ABC-1234", "note": "a\nb", "lines": [{"qty": 2}]})",
         R"({"id": "ABC-1234", "note": "a\u0000", "lines": [{"qty": 2}]})",
+        // the same past the first 8 bytes (checked 8 at a time)
+        R"({"id": "ABC-1234", "note": "abcdefghij\u0001k", "lines": [{"qty": 2}]})",
+        "{\"id\": \"ABC-1234\", \"note\": \"abcdefghi\xc3\xa9\", \"lines\": []}",
+        R"({"id": "ABC-1234", "note": "abcdefghijklmno\u007f", "lines": []})",
         // a number with a fraction where multipleOf is (floating point)
         R"({"id": "ABC-1234", "lines": [{"qty": 2.0}]})",
         // an integer past 2^53
