@@ -1088,17 +1088,23 @@ constexpr unsigned kNormalPrecision = kTextParseFlags & ~rapidjson::kParseFullPr
 // A text holding something that may be such a number (also inside a string: a false match only
 // costs precision) is parsed with normal precision, on both paths alike.
 bool mayHoldZeroWithExponent(std::string_view text) {
-  for (std::size_t i = 1; i < text.size(); ++i) {
-    if ((text[i] | 0x20) != 'e') continue;
-    bool digit = false, nonzero = false;
-    for (std::size_t j = i;
-         j > 0 && ((text[j - 1] >= '0' && text[j - 1] <= '9') || text[j - 1] == '.'); --j) {
-      if (text[j - 1] == '.') continue;
+  // Whether the digits (and dots) just before text[i], an exponent's 'e', are all zeros.
+  auto zeroBefore = [&](std::size_t i) {
+    bool digit = false;
+    for (std::size_t j = i; j > 0; --j) {
+      const char c = text[j - 1];
+      if (c == '.') continue;
+      if (c < '0' || c > '9') break;
+      if (c != '0') return false;
       digit = true;
-      nonzero = nonzero || text[j - 1] != '0';
     }
-    if (digit && !nonzero) return true;
-  }
+    return digit;
+  };
+  for (const char e : {'e', 'E'})  // memchr: the letters are rare next to the text's length
+    for (const char *at = text.data(), *end = at + text.size();
+         (at = static_cast<const char*>(std::memchr(at, e, static_cast<std::size_t>(end - at))));
+         ++at)
+      if (zeroBefore(static_cast<std::size_t>(at - text.data()))) return true;
   return false;
 }
 
