@@ -335,7 +335,8 @@ struct RegexGuard {
 //    integer bound exactly representable as a double (valijson compares doubles, RapidJSON
 //    integers exactly); instance integers from 2^53 on are handed over.
 //  - multipleOf: a positive integer up to 2^53 (RapidJSON's floating-point test and valijson's
-//    differ); an instance number with a fraction or exponent is handed over.
+//    differ); an instance number with a fraction or exponent is handed over, and so is a string
+//    valijson would read as a number (it applies multipleOf to "1").
 //  - enum: scalar values, in a subschema whose type excludes object and array. RapidJSON compares
 //    enum values by a 64-bit FNV-1a hash only, which a client could collide on purpose: every
 //    instance scalar whose hash equals an enum value's and which is not that value is handed
@@ -814,8 +815,16 @@ struct FastHandler {
     return v.Double(d);
   }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return stop(); }
+  // valijson reads a string that istringstream reads as a number as that number for multipleOf
+  // (its only keyword without the strict-type test): "1" is not a multiple of 3 there, while
+  // RapidJSON (and JSON Schema) leave strings alone. Such a string goes to valijson.
+  static bool mayReadAsNumber(const char* s, rapidjson::SizeType n) {
+    rapidjson::SizeType i = 0;
+    while (i < n && std::strchr(" \t\n\v\f\r", s[i]) && s[i] != 0) ++i;
+    return i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' || s[i] == '.');
+  }
   bool String(const char* s, rapidjson::SizeType n, bool copy) {
-    if (!text(s, n)) return stop();
+    if (!text(s, n) || (fast.flags.multipleOf && mayReadAsNumber(s, n))) return stop();
     if (!enumSafe(rapidjson::Value(rapidjson::StringRef(s, n)))) return stop();
     return v.String(s, n, copy);
   }

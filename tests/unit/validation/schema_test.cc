@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <iostream>
+#include <random>
 #include <thread>
 
 namespace mgw::validation {
@@ -521,6 +524,155 @@ TEST(FastPath, UnderNotBothLibrariesAgreeBothWays) {
     EXPECT_NE(s->checkFast(c.body), CompiledSchema::FastVerdict::kValid) << c.schema;
     expectSameAnswer(*s, c.body);
   }
+}
+
+// Random schemas from the fast path's keywords (nested under not/oneOf/anyOf/allOf, where a
+// refusal that differs turns into an acceptance that differs) and random instances from a small
+// domain near their bounds: the fast path never accepts what valijson refuses. Deterministic.
+struct Gen {
+  std::mt19937 rng{20261207};
+  int pick(int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); }
+  bool coin() { return pick(2) == 0; }
+
+  json schema(int depth) {
+    json s = json::object();
+    static const char* const kTypes[] = {"null",   "boolean", "object", "array",
+                                         "string", "number",  "integer"};
+    if (pick(3) != 0) {
+      if (coin()) {
+        s["type"] = kTypes[pick(7)];
+      } else {
+        json t = json::array({kTypes[pick(7)]});
+        t.push_back(kTypes[pick(7)]);
+        s["type"] = t;
+      }
+    }
+    static const char* const kPatterns[] = {"^[a-c]+$",  "^a(b|c)*d$", "ab", "^x{2,3}$", "[0-9]",
+                                            "^(ab|c)+$", "b$",         "^a", "^[^a]*$",  "^.b?$"};
+    if (pick(4) == 0) s["pattern"] = kPatterns[pick(10)];
+    if (pick(5) == 0) s["minLength"] = pick(3);
+    if (pick(5) == 0) s["maxLength"] = pick(4);
+    if (pick(4) == 0) s[coin() ? "minimum" : "maximum"] = coin() ? json(pick(5) - 1) : json(0.5);
+    if (pick(6) == 0 && s.contains("minimum")) s["exclusiveMinimum"] = coin();
+    if (pick(6) == 0 && s.contains("maximum")) s["exclusiveMaximum"] = coin();
+    if (pick(6) == 0) s["multipleOf"] = 1 + pick(3);
+    if (pick(6) == 0 && s.contains("type") && s["type"].is_string() && s["type"] != "object" &&
+        s["type"] != "array") {
+      json e = json::array();
+      for (int i = 0, n = 1 + pick(3); i < n; ++i) e.push_back(scalar());
+      s["enum"] = e;
+    }
+    if (depth > 0 && pick(3) == 0) {
+      json props = json::object();
+      for (const char* name : {"a", "b", "c"})
+        if (coin()) props[name] = schema(depth - 1);
+      s["properties"] = props;
+      if (!props.empty() && coin()) {
+        json req = json::array();
+        for (const auto& [name, sub] : props.items())
+          if (coin()) req.push_back(name);
+        if (!req.empty()) s["required"] = req;
+      }
+      const int additional = pick(4);
+      if (additional == 1) s["additionalProperties"] = false;
+      if (additional == 2) s["additionalProperties"] = schema(depth - 1);
+      if (additional == 3) s["additionalProperties"] = true;
+      if ((additional == 0 || additional == 3) && coin())
+        s["patternProperties"] = {{coin() ? "^x" : "y$", schema(depth - 1)}};
+      if (coin()) s[coin() ? "minProperties" : "maxProperties"] = pick(3);
+    }
+    if (depth > 0 && pick(4) == 0) {
+      s["items"] = schema(depth - 1);
+      if (coin()) s[coin() ? "minItems" : "maxItems"] = pick(3);
+    }
+    if (depth > 0 && pick(3) == 0) {
+      static const char* const kLists[] = {"allOf", "anyOf", "oneOf"};
+      json list = json::array();
+      for (int i = 0, n = 1 + pick(3); i < n; ++i) list.push_back(schema(depth - 1));
+      s[kLists[pick(3)]] = list;
+    }
+    if (depth > 0 && pick(4) == 0) s["not"] = schema(depth - 1);
+    return s;
+  }
+
+  json scalar() {
+    switch (pick(6)) {
+      case 0:
+        return nullptr;
+      case 1:
+        return coin();
+      case 2:
+        return pick(7) - 2;
+      case 3:
+        return coin() ? 0.5 : 2.0;
+      default: {
+        static const char* const kStrings[] = {"",    "a",  "abd", "acbd", "xx",  "xxx",
+                                               "ab",  "b",  "1",   "c",    "aab", "xb",
+                                               "a b", "ba", "x1",  "y",    "ccc", "d"};
+        return kStrings[pick(18)];
+      }
+    }
+  }
+
+  json instance(int depth) {
+    const int kind = depth > 0 ? pick(8) : 0;
+    if (kind == 6) {
+      json a = json::array();
+      for (int i = 0, n = pick(4); i < n; ++i) a.push_back(instance(depth - 1));
+      return a;
+    }
+    if (kind == 7) {
+      json o = json::object();
+      static const char* const kNames[] = {"a", "b", "c", "x1", "xy", "zy"};
+      for (int i = 0, n = pick(4); i < n; ++i) o[kNames[pick(6)]] = instance(depth - 1);
+      return o;
+    }
+    return scalar();
+  }
+};
+
+TEST(FastPath, RandomSchemasNeverAcceptWhatValijsonRefuses) {
+  Gen gen;
+  // MGW_FAST_RANDOM_SCHEMAS=N (and MGW_FAST_RANDOM_SEED) for a longer run than make test's.
+  const char* many = std::getenv("MGW_FAST_RANDOM_SCHEMAS");
+  const int schemas = many ? std::atoi(many) : 3000;
+  if (const char* seed = std::getenv("MGW_FAST_RANDOM_SEED"))
+    gen.rng.seed(static_cast<unsigned>(std::atoi(seed)));
+  int fastSchemas = 0, accepted = 0, refused = 0, stricter = 0, handed = 0;
+  std::vector<std::string> defects;
+  for (int i = 0; i < schemas; ++i) {
+    const json schema = gen.schema(3);
+    std::string error;
+    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
+    if (!s || !s->hasFastPath()) continue;
+    ++fastSchemas;
+    for (int j = 0; j < 12; ++j) {
+      const std::string text = gen.instance(3).dump();
+      std::string unreadable;
+      const bool valijsonValid = !s->checkTextValijson(text, &unreadable) && unreadable.empty();
+      switch (s->checkFast(text)) {
+        case CompiledSchema::FastVerdict::kValid:
+          ++accepted;
+          if (!valijsonValid && defects.size() < 10)
+            defects.push_back(schema.dump() + " accepts " + text);
+          break;
+        case CompiledSchema::FastVerdict::kInvalid:
+          ++refused;
+          if (valijsonValid) ++stricter;
+          break;
+        default:
+          ++handed;
+      }
+    }
+  }
+  std::cout << "random: " << fastSchemas << " schemas with a fast path; " << accepted
+            << " accepted, " << refused << " refused (" << stricter << " that valijson accepts), "
+            << handed << " handed to valijson\n";
+  for (const std::string& d : defects)
+    ADD_FAILURE() << "fast path accepts what valijson refuses: " << d;
+  EXPECT_GT(fastSchemas, schemas / 3);
+  EXPECT_GT(accepted, 2000);
+  EXPECT_GT(refused, 2000);
 }
 
 TEST(BuildOperation, MembersOfTheWrongTypeAreErrorsWithTheirPointer) {
