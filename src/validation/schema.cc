@@ -667,7 +667,12 @@ bool identical(const rapidjson::Value& a, const rapidjson::Value& b) {
 
 struct FastSchema {
   rapidjson::Document source;  // the prepared schema as RapidJSON reads it (kept for its values)
-  std::unique_ptr<rapidjson::SchemaDocument> document;
+  // RapidJSON 1.1.0's regex keeps its search state in the compiled pattern (GenericRegex's
+  // mutable state0_, state1_, stateSet_), so a SchemaDocument with a pattern must not be used by
+  // two threads at once: each check borrows one from this pool (one per thread that checks at
+  // the same time, built on demand from source; a few hundred instructions for the lock).
+  mutable std::mutex poolMutex;
+  mutable std::vector<std::unique_ptr<rapidjson::SchemaDocument>> idle;
   FastFlags flags;
   // Every enum value of the schema by its RapidJSON hash, sorted by hash (no two share one).
   std::vector<std::pair<std::uint64_t, const rapidjson::Value*>> enums;
@@ -690,7 +695,7 @@ struct FastSchema {
       *why = "an enum value RapidJSON's hash cannot tell apart (-0.0, or two sharing a hash)";
       return nullptr;
     }
-    fast->document = std::make_unique<rapidjson::SchemaDocument>(fast->source);
+    fast->idle.push_back(std::make_unique<rapidjson::SchemaDocument>(fast->source));
     return fast;
   }
 
@@ -722,6 +727,23 @@ struct FastSchema {
     std::sort(out->begin(), out->end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     return true;
+  }
+
+  // A SchemaDocument no other thread is using; give it back with release().
+  std::unique_ptr<rapidjson::SchemaDocument> borrow() const {
+    {
+      std::lock_guard lock(poolMutex);
+      if (!idle.empty()) {
+        auto document = std::move(idle.back());
+        idle.pop_back();
+        return document;
+      }
+    }
+    return std::make_unique<rapidjson::SchemaDocument>(source);  // source is only read
+  }
+  void release(std::unique_ptr<rapidjson::SchemaDocument> document) const {
+    std::lock_guard lock(poolMutex);
+    idle.push_back(std::move(document));
   }
 
   // Whether an instance scalar may reach RapidJSON's enum test: not when its hash is an enum
@@ -1250,8 +1272,13 @@ CompiledSchema::FastVerdict CompiledSchema::checkFast(std::string_view text) con
   } release{s};
   s.text.reserve(text.size() + 16);  // RAPIDJSON_SSE2's reads past the NUL: see checkTextValijson
   s.text.assign(text);
+  struct Borrowed {
+    const FastSchema& fast;
+    std::unique_ptr<rapidjson::SchemaDocument> document = fast.borrow();
+    ~Borrowed() { fast.release(std::move(document)); }
+  } borrowed{*fast};
   try {
-    FastValidator validator(*fast->document, &s.pool);
+    FastValidator validator(*borrowed.document, &s.pool);
     FastHandler handler{validator, *fast, impl_->guard.any, s.names, s.starts};
     rapidjson::InsituStringStream in(s.text.data());
     // ASCII text needs no UTF-8 validation, and without it RapidJSON copies strings 16 bytes at
