@@ -5,6 +5,9 @@
 //   build-bench/bench/mgw-validation-cost [N]
 //   valgrind --tool=callgrind --toggle-collect='mgw::validation::checkRequestBody*' \
 //     build-bench/bench/mgw-validation-cost 5000
+// and the same check through valijson only (before the RapidJSON fast path), for comparison:
+//   valgrind --tool=callgrind --toggle-collect='checkValijsonOnly*' \
+//     build-bench/bench/mgw-validation-cost 5000 valijson
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +15,7 @@
 #include <string>
 
 #include "validation/operation.h"
+#include "validation/schema.h"
 
 namespace {
 
@@ -62,8 +66,17 @@ std::string body() {
 
 }  // namespace
 
+// noinline: callgrind counts it by name.
+__attribute__((noinline)) bool checkValijsonOnly(const mgw::validation::CompiledSchema& schema,
+                                                 const std::string& text) {
+  std::string unreadable;
+  return !schema.checkTextValijson(text, &unreadable) && unreadable.empty();
+}
+
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 20000;
+  // "valijson": the check through valijson only (the path before the RapidJSON fast path)
+  const bool valijsonOnly = argc > 2 && std::string(argv[2]) == "valijson";
   std::vector<mgw::validation::SchemaError> errors;
   auto op = mgw::validation::buildOperation(definition(), "/paths/~1orders/post",
                                             mgw::validation::Dialect::kOpenApi30, &errors);
@@ -76,6 +89,25 @@ int main(int argc, char** argv) {
   if (bad.ok()) {
     std::fprintf(stderr, "an invalid body passed\n");
     return 1;
+  }
+  const mgw::validation::CompiledSchema& schema = *op->body.front().schema;
+  std::printf("fast path: %s\n",
+              schema.hasFastPath() ? "yes" : ("no: " + schema.noFastPathReason()).c_str());
+  if (valijsonOnly) {
+    // The same check through valijson alone (what checkText did before the fast path), for a
+    // before/after from one binary: callgrind's --toggle-collect='checkValijsonOnly*'.
+    std::string unreadable;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i)
+      if (!checkValijsonOnly(schema, text)) {
+        std::fprintf(stderr, "the body was refused\n");
+        return 1;
+      }
+    const double ns =
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%zu-byte body, %d checks through valijson only: %.0f ns per check\n", text.size(),
+                n, ns / n);
+    return 0;
   }
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {

@@ -27,20 +27,26 @@
 // clang-format off
 #include <rapidjson/document.h>
 #include <rapidjson/reader.h>
+#include <rapidjson/schema.h>  // its own regex (RAPIDJSON_SCHEMA_USE_STDREGEX stays undefined)
 // clang-format on
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iterator>
 #include <mutex>
 #include <regex>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "common/log.h"
 #include "common/regex_bounds.h"
 
 namespace mgw::validation {
@@ -292,6 +298,605 @@ struct RegexGuard {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------------
+// The fast path for bodies: RapidJSON's SAX schema validator (rapidjson/schema.h, its own
+// Thompson-NFA regex, never std::regex) fed by the reader as it parses the text, no DOM. It only
+// ever answers "valid": any other outcome goes to valijson, whose answer is the one given. So the
+// one property that matters is that it never accepts what valijson refuses. Under `not` and
+// `oneOf` a subschema RapidJSON refuses wrongly becomes an instance it accepts wrongly, so the two
+// must agree in both directions, not only where RapidJSON is the stricter. It gets a schema only
+// when every keyword is one both libraries implement alike (checked against the JSON Schema Test
+// Suite and by fuzz_schema, which compare the two), and it hands to valijson every instance value
+// on which they could differ (FastHandler).
+//
+// Keywords on the list, and the conditions, each for a difference found in the two libraries'
+// code (RapidJSON 1.1.0, valijson 1.0 as Debian ships them):
+//  - type, properties, required, additionalProperties (false, true or a schema), items (one
+//    schema), allOf/anyOf/oneOf (non-empty), not, minLength/maxLength, minItems/maxItems,
+//    minProperties/maxProperties (non-negative integers: RapidJSON ignores any other value);
+//    every subschema an object (RapidJSON reads anything else as the empty schema).
+//  - required with additionalProperties other than true: every required name also in
+//    properties (RapidJSON counts a required-only name as a declared property, so it would
+//    escape additionalProperties).
+//  - patternProperties: only with additionalProperties absent or true (with a schema RapidJSON
+//    accepts a member that fails its pattern's schema when it passes the additionalProperties
+//    one; with false it checks a member matched by a pattern only against the previous member's
+//    schema too).
+//  - pattern and patternProperties: in the dialect both engines read alike (fastRegexRefusal:
+//    printable ASCII; no \d \w \s \b classes or other escapes; ^ only first, $ only last; no
+//    empty group or alternative; no quantifier on a quantifier or on a group holding one, whose
+//    epsilon loop RapidJSON's matcher would recurse on forever; no anchor next to a top-level
+//    '|', which RapidJSON applies to every alternative; a pattern that can match the empty
+//    string only with both anchors, as RapidJSON's search misses empty matches), and RapidJSON
+//    must compile it.
+//    Instance strings a regex may see are then handed over unless printable ASCII (RapidJSON
+//    matches code points and "." any of them, std::regex bytes and "." no line terminator).
+//  - minimum/maximum with draft 4's boolean exclusiveMinimum/exclusiveMaximum: an exclusive
+//    integer bound exactly representable as a double (valijson compares doubles, RapidJSON
+//    integers exactly); instance integers from 2^53 on are handed over.
+//  - multipleOf: a positive integer up to 2^53 (RapidJSON's floating-point test and valijson's
+//    differ); an instance number with a fraction or exponent is handed over, and so is a string
+//    valijson would read as a number (it applies multipleOf to "1").
+//  - enum: scalar values, in a subschema whose type excludes object and array. RapidJSON compares
+//    enum values by a 64-bit FNV-1a hash only, which a client could collide on purpose: every
+//    instance scalar whose hash equals an enum value's and which is not that value is handed
+//    over, and a schema whose own enum values collide has no fast path. -0.0 (valijson: equal
+//    to 0; RapidJSON's hash: not) is handed over as an instance and keeps a schema off the path.
+//  - format other than date, time and date-time (the only ones valijson checks; RapidJSON none).
+//  - annotations both ignore: title, description, default, example(s), deprecated, readOnly,
+//    writeOnly, externalDocs, xml, discriminator, x-*.
+// Not on the list (the schema stays on valijson): $ref and definitions (definitions' schemas are
+// inlined before compiling; the suite's raw $refs stay on valijson), items as a list and
+// additionalItems, uniqueItems, dependencies, format date/time/date-time, and every draft 7 schema
+// (OpenAPI 3.1: const, contains, if/then/else, numeric exclusive bounds are not in RapidJSON 1.1).
+// Strings with a NUL are handed over too (valijson's minLength stops counting at a NUL).
+
+namespace {
+
+constexpr std::uint64_t kExactInteger = 9007199254740992ull;  // 2^53
+
+// Why a `pattern` or `patternProperties` key is not given to RapidJSON's regex; nothing when it
+// reads the same there as in std::regex (ECMAScript) on printable ASCII input.
+std::optional<std::string> fastRegexRefusal(std::string_view p) {
+  enum Prev { kStart, kAtom, kClose, kQuantifier, kAlternative, kOpen };
+  Prev prev = kStart;
+  // Per open group (the pattern itself first): whether it holds a quantifier, and whether it can
+  // match the empty string (RapidJSON's search misses an empty match unless both anchors are
+  // there: "a*" does not find "" in "b").
+  struct Level {
+    bool quantified = false;
+    bool nullable = false;  // a finished alternative can match ""
+    bool before = true;     // the current alternative's atoms before the last can
+    bool last = true;       // the last atom can (true: none yet)
+  };
+  std::vector<Level> levels(1);
+  bool closedQuantified = false;  // the group just closed held a quantifier
+  bool topAlternation = false;
+  auto atom = [&](bool nullable, Prev what) {
+    Level& l = levels.back();
+    l.before = l.before && l.last;
+    l.last = nullable;
+    prev = what;
+  };
+  auto quantifier = [&](std::size_t min, std::size_t max) -> std::optional<std::string> {
+    if (prev == kClose && closedQuantified) return "a quantifier on a group holding one";
+    if (prev != kAtom && prev != kClose) return "a quantifier on nothing or on a quantifier";
+    if (max == 0) return "a quantifier of zero repetitions";
+    levels.back().quantified = true;
+    if (min == 0) levels.back().last = true;
+    prev = kQuantifier;
+    return std::nullopt;
+  };
+  auto ends = [&]() { return prev == kAtom || prev == kClose || prev == kQuantifier; };
+  auto escapable = [](char c) { return std::strchr("^$|()?*+.[]{}\\fnrtv", c) != nullptr; };
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c < 0x20 || c > 0x7e) return "a character outside printable ASCII";
+    switch (c) {
+      case '^':
+        if (i != 0) return "'^' other than first";
+        break;
+      case '$':
+        if (i + 1 != p.size()) return "'$' other than last";
+        if (!ends()) return "'$' after nothing";
+        break;
+      case '|':
+        if (!ends()) return "an empty alternative";
+        if (levels.size() == 1) topAlternation = true;
+        levels.back().nullable =
+            levels.back().nullable || (levels.back().before && levels.back().last);
+        levels.back().before = levels.back().last = true;
+        prev = kAlternative;
+        break;
+      case '(':
+        if (i + 1 < p.size() && p[i + 1] == '?') return "a (? group";
+        levels.emplace_back();
+        prev = kOpen;
+        break;
+      case ')': {
+        if (levels.size() == 1) return "an unbalanced ')'";
+        if (!ends()) return "an empty group or alternative";
+        const Level closed = levels.back();
+        levels.pop_back();
+        closedQuantified = closed.quantified;
+        if (closedQuantified) levels.back().quantified = true;
+        atom(closed.nullable || (closed.before && closed.last), kClose);
+        break;
+      }
+      case '?':
+        if (auto why = quantifier(0, 1)) return why;
+        break;
+      case '*':
+        if (auto why = quantifier(0, kMaxRegexRepeat)) return why;
+        break;
+      case '+':
+        if (auto why = quantifier(1, kMaxRegexRepeat)) return why;
+        break;
+      case '{': {
+        std::size_t j = i + 1, n = 0, m = 0;
+        auto digits = [&](std::size_t* out) {
+          const std::size_t from = j;
+          while (j < p.size() && p[j] >= '0' && p[j] <= '9' && j - from < 5)
+            *out = *out * 10 + static_cast<std::size_t>(p[j++] - '0');
+          return j > from && (j == p.size() || p[j] < '0' || p[j] > '9');
+        };
+        if (!digits(&n)) return "a '{' that is not {n}, {n,} or {n,m}";
+        m = n;
+        if (j < p.size() && p[j] == ',') {
+          ++j;
+          m = kMaxRegexRepeat;
+          if (j < p.size() && p[j] != '}') {
+            m = 0;
+            if (!digits(&m) || m < n) return "a '{' that is not {n}, {n,} or {n,m}";
+          }
+        }
+        if (j >= p.size() || p[j] != '}' || m > kMaxRegexRepeat)
+          return "a '{' that is not {n}, {n,} or {n,m} up to " + std::to_string(kMaxRegexRepeat);
+        if (auto why = quantifier(n, m)) return why;
+        i = j;
+        break;
+      }
+      case '}':
+      case ']':
+        return std::string("a lone '") + c + "'";
+      case '[': {
+        std::size_t j = i + 1;
+        if (j < p.size() && p[j] == '^') ++j;
+        const std::size_t first = j;
+        for (; j < p.size() && p[j] != ']'; ++j) {
+          const char k = p[j];
+          if (k < 0x20 || k > 0x7e) return "a character outside printable ASCII";
+          if (k == '[') return "a '[' inside a class";
+          if (k == '\\') {
+            if (j + 1 >= p.size() || !(escapable(p[j + 1]) || p[j + 1] == 'b'))
+              return "an escape other than of a special character in a class";
+            ++j;
+            continue;
+          }
+          // a range a-b: both ends plain characters, in order
+          if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
+            if (p[j + 2] == '\\' || p[j + 2] == '[' || p[j + 2] < k)
+              return "a class range other than of two plain characters in order";
+            j += 2;
+          }
+        }
+        if (j >= p.size()) return "an unterminated class";
+        if (j == first) return "an empty class";
+        i = j;
+        atom(false, kAtom);
+        break;
+      }
+      case '\\':
+        if (i + 1 >= p.size() || !escapable(p[i + 1]))
+          return "an escape other than of a special character (RapidJSON has no \\d, \\w, \\s, "
+                 "\\b)";
+        ++i;
+        atom(false, kAtom);
+        break;
+      default:
+        atom(false, kAtom);
+    }
+  }
+  if (levels.size() != 1) return "an unbalanced '('";
+  if (!ends()) return "an empty alternative";
+  const bool anchoredBegin = p.front() == '^';
+  const bool anchoredEnd = p.back() == '$' && !(p.size() >= 2 && p[p.size() - 2] == '\\');
+  if (topAlternation && (anchoredBegin || anchoredEnd))
+    return "an anchor next to a top-level '|' (RapidJSON anchors every alternative)";
+  const Level& top = levels.back();
+  if ((top.nullable || (top.before && top.last)) && !(anchoredBegin && anchoredEnd))
+    return "a pattern that matches the empty string, without both anchors";
+  rapidjson::internal::GenericRegex<rapidjson::UTF8<>> compiled(std::string(p).c_str());
+  if (!compiled.IsValid()) return "RapidJSON's regex cannot read it";
+  return std::nullopt;
+}
+
+bool isSchemaCount(const json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= 0xFFFFFFFEu;
+  return v.is_number_integer() && v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= 0xFFFFFFFE;
+}
+
+bool isExactInteger(const json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= kExactInteger;
+  if (v.is_number_integer()) {
+    const std::int64_t i = v.get<std::int64_t>();
+    return i <= static_cast<std::int64_t>(kExactInteger) &&
+           i >= -static_cast<std::int64_t>(kExactInteger);
+  }
+  return false;
+}
+
+bool isAnnotation(const std::string& key) {
+  static const char* const kAnnotations[] = {
+      "title",    "description", "default",      "example", "examples",     "deprecated",
+      "readOnly", "writeOnly",   "externalDocs", "xml",     "discriminator"};
+  for (const char* a : kAnnotations)
+    if (key == a) return true;
+  return key.size() > 2 && key[0] == 'x' && key[1] == '-';
+}
+
+// What the walk of a schema found that the instance handler needs.
+struct FastFlags {
+  bool regex = false;       // some pattern or patternProperties
+  bool multipleOf = false;  // some multipleOf
+};
+
+// Why schema (at pointer) cannot take the fast path; nothing when it can.
+std::optional<std::string> fastRefusal(const json& schema, const std::string& at, FastFlags* f) {
+  if (!schema.is_object()) return at + ": a subschema that is not an object";
+  auto sub = [&](const json& s, const std::string& where) { return fastRefusal(s, where, f); };
+  const auto additional = schema.find("additionalProperties");
+  const bool additionalLimits =
+      additional != schema.end() && !(additional->is_boolean() && additional->get<bool>());
+  for (const auto& [key, value] : schema.items()) {
+    const std::string here = at + "/" + escapePointerToken(key);
+    if (isAnnotation(key)) continue;
+    if (key == "type") {
+      static const char* const kTypes[] = {"null",   "boolean", "object", "array",
+                                           "string", "number",  "integer"};
+      auto known = [](const json& t) {
+        if (!t.is_string()) return false;
+        for (const char* k : kTypes)
+          if (t == k) return true;
+        return false;
+      };
+      if (value.is_array() ? value.empty() || !std::all_of(value.begin(), value.end(), known)
+                           : !known(value))
+        return here + ": not a type name or a non-empty list of them";
+    } else if (key == "properties" || key == "patternProperties") {
+      if (!value.is_object()) return here + ": not an object";
+      for (const auto& [name, s] : value.items()) {
+        if (key == "patternProperties") {
+          f->regex = true;
+          if (auto why = fastRegexRefusal(name)) return here + ": '" + name + "': " + *why;
+        }
+        if (auto why = sub(s, here + "/" + escapePointerToken(name))) return why;
+      }
+      if (key == "patternProperties" && additionalLimits)
+        return here + ": patternProperties with additionalProperties other than true";
+    } else if (key == "required") {
+      if (!value.is_array() ||
+          !std::all_of(value.begin(), value.end(), [](const json& n) { return n.is_string(); }))
+        return here + ": not a list of names";
+      if (additionalLimits) {
+        const auto props = schema.find("properties");
+        for (const json& n : value)
+          if (props == schema.end() || !props->is_object() ||
+              !props->contains(n.get_ref<const std::string&>()))
+            return here + ": a required name not in properties, with additionalProperties";
+      }
+    } else if (key == "additionalProperties") {
+      if (value.is_object()) {
+        if (auto why = sub(value, here)) return why;
+      } else if (!value.is_boolean()) {
+        return here + ": neither a boolean nor a schema";
+      }
+    } else if (key == "items" || key == "not") {
+      if (auto why = sub(value, here)) return why;
+    } else if (key == "allOf" || key == "anyOf" || key == "oneOf") {
+      if (!value.is_array() || value.empty()) return here + ": not a non-empty list";
+      for (std::size_t i = 0; i < value.size(); ++i)
+        if (auto why = sub(value[i], here + "/" + std::to_string(i))) return why;
+    } else if (key == "minLength" || key == "maxLength" || key == "minItems" || key == "maxItems" ||
+               key == "minProperties" || key == "maxProperties") {
+      if (!isSchemaCount(value)) return here + ": not a count RapidJSON reads";
+    } else if (key == "minimum" || key == "maximum") {
+      if (!value.is_number()) return here + ": not a number";
+    } else if (key == "exclusiveMinimum" || key == "exclusiveMaximum") {
+      const auto bound = schema.find(key == "exclusiveMinimum" ? "minimum" : "maximum");
+      if (!value.is_boolean() || bound == schema.end() || !bound->is_number())
+        return here + ": not a boolean next to its bound";
+      if (value.get<bool>() && bound->is_number_integer() && !isExactInteger(*bound))
+        return here + ": an exclusive integer bound past 2^53";
+    } else if (key == "multipleOf") {
+      if (!isExactInteger(value) ||
+          !(value.is_number_unsigned() || value.get<std::int64_t>() > 0) ||
+          value.get<std::int64_t>() == 0)
+        return here + ": not a positive integer up to 2^53";
+      f->multipleOf = true;
+    } else if (key == "pattern") {
+      if (!value.is_string()) return here + ": not a string";
+      f->regex = true;
+      if (auto why = fastRegexRefusal(value.get_ref<const std::string&>()))
+        return here + ": " + *why;
+    } else if (key == "format") {
+      if (!value.is_string() || isRegexFormat(value)) return here + ": a format valijson checks";
+    } else if (key == "enum") {
+      if (!value.is_array() || value.empty() ||
+          !std::all_of(value.begin(), value.end(), [](const json& v) { return v.is_primitive(); }))
+        return here + ": not a non-empty list of scalars";
+      const auto type = schema.find("type");
+      auto compound = [](const json& t) { return t == "object" || t == "array"; };
+      if (type == schema.end() ||
+          (type->is_array() ? std::any_of(type->begin(), type->end(), compound) : compound(*type)))
+        return here + ": enum where the type allows an object or an array";
+    } else {
+      return here + ": a keyword the fast path does not take";
+    }
+  }
+  return std::nullopt;
+}
+
+using RapidHasher =
+    rapidjson::internal::Hasher<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>;
+
+// The hash RapidJSON compares an instance value with its enum values by.
+template <class F>
+std::uint64_t rapidHash(const F& feed) {
+  char buffer[256 + 64];
+  rapidjson::MemoryPoolAllocator<> allocator(buffer, sizeof buffer);
+  RapidHasher h(&allocator, 256);
+  feed(h);
+  return h.GetHashCode();
+}
+
+// The same scalar: same type, integers equal, doubles bit for bit, strings byte for byte.
+bool identical(const rapidjson::Value& a, const rapidjson::Value& b) {
+  if (a.GetType() != b.GetType()) return false;
+  if (a.IsNumber()) {
+    if (a.IsDouble() != b.IsDouble()) return false;
+    if (a.IsDouble()) {
+      const double x = a.GetDouble(), y = b.GetDouble();
+      return std::memcmp(&x, &y, sizeof x) == 0;
+    }
+  }
+  return a == b;
+}
+
+}  // namespace
+
+struct FastSchema {
+  rapidjson::Document source;  // the prepared schema as RapidJSON reads it (kept for its values)
+  // RapidJSON 1.1.0's regex keeps its search state in the compiled pattern (GenericRegex's
+  // mutable state0_, state1_, stateSet_), so a SchemaDocument with a pattern must not be used by
+  // two threads at once: each check borrows one from this pool (one per thread that checks at
+  // the same time, built on demand from source; a few hundred instructions for the lock).
+  mutable std::mutex poolMutex;
+  mutable std::vector<std::unique_ptr<rapidjson::SchemaDocument>> idle;
+  FastFlags flags;
+  // Every enum value of the schema by its RapidJSON hash, sorted by hash (no two share one).
+  std::vector<std::pair<std::uint64_t, const rapidjson::Value*>> enums;
+  mutable std::atomic<std::uint64_t> disagreements{0};
+
+  // The fast path for schema (already compiled by valijson as draft 4), or null with *why.
+  static std::unique_ptr<FastSchema> build(const json& schema, std::string* why) {
+    auto fast = std::make_unique<FastSchema>();
+    if (auto refusal = fastRefusal(schema, "", &fast->flags)) {
+      *why = *refusal;
+      return nullptr;
+    }
+    const std::string text = schema.dump();
+    fast->source.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+    if (fast->source.HasParseError()) {
+      *why = "RapidJSON cannot read the schema";
+      return nullptr;
+    }
+    if (!collectEnums(fast->source, &fast->enums)) {
+      *why = "an enum value RapidJSON's hash cannot tell apart (-0.0, or two sharing a hash)";
+      return nullptr;
+    }
+    fast->idle.push_back(std::make_unique<rapidjson::SchemaDocument>(fast->source));
+    return fast;
+  }
+
+  // Walks the RapidJSON copy of the schema (keyword-aware: a property named "enum" is a name).
+  static bool collectEnums(const rapidjson::Value& s,
+                           std::vector<std::pair<std::uint64_t, const rapidjson::Value*>>* out) {
+    if (!s.IsObject()) return true;
+    for (auto m = s.MemberBegin(); m != s.MemberEnd(); ++m) {
+      const std::string_view key = stringOf(m->name);
+      const rapidjson::Value& v = m->value;
+      if (key == "enum") {
+        for (auto e = v.Begin(); e != v.End(); ++e) {
+          if (e->IsDouble() && e->GetDouble() == 0 && std::signbit(e->GetDouble())) return false;
+          const std::uint64_t h = rapidHash([&](RapidHasher& hasher) { e->Accept(hasher); });
+          for (const auto& [known, value] : *out)
+            if (known == h && !identical(*value, *e)) return false;
+          out->emplace_back(h, &*e);
+        }
+      } else if (key == "properties" || key == "patternProperties") {
+        for (auto p = v.MemberBegin(); p != v.MemberEnd(); ++p)
+          if (!collectEnums(p->value, out)) return false;
+      } else if (key == "additionalProperties" || key == "items" || key == "not") {
+        if (!collectEnums(v, out)) return false;
+      } else if (key == "allOf" || key == "anyOf" || key == "oneOf") {
+        for (auto e = v.Begin(); e != v.End(); ++e)
+          if (!collectEnums(*e, out)) return false;
+      }
+    }
+    std::sort(out->begin(), out->end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return true;
+  }
+
+  // A SchemaDocument no other thread is using; give it back with release().
+  std::unique_ptr<rapidjson::SchemaDocument> borrow() const {
+    {
+      std::lock_guard lock(poolMutex);
+      if (!idle.empty()) {
+        auto document = std::move(idle.back());
+        idle.pop_back();
+        return document;
+      }
+    }
+    return std::make_unique<rapidjson::SchemaDocument>(source);  // source is only read
+  }
+  void release(std::unique_ptr<rapidjson::SchemaDocument> document) const {
+    std::lock_guard lock(poolMutex);
+    idle.push_back(std::move(document));
+  }
+
+  // Whether an instance scalar may reach RapidJSON's enum test: not when its hash is an enum
+  // value's and it is not that value.
+  bool enumSafe(const rapidjson::Value& value, std::uint64_t hash) const {
+    auto it = std::lower_bound(enums.begin(), enums.end(), hash,
+                               [](const auto& e, std::uint64_t h) { return e.first < h; });
+    return it == enums.end() || it->first != hash || identical(*it->second, value);
+  }
+};
+
+namespace {
+
+using FastValidator =
+    rapidjson::GenericSchemaValidator<rapidjson::SchemaDocument,
+                                      rapidjson::BaseReaderHandler<rapidjson::UTF8<>>,
+                                      rapidjson::MemoryPoolAllocator<>>;
+
+// Between RapidJSON's reader and its schema validator: refuses what checkText's parse refuses
+// (nesting past kMaxJsonDepth, a member name twice) and hands to valijson (stops, unsure) every
+// value the two validators could judge differently (see the list above FastSchema).
+struct FastHandler {
+  FastValidator& v;
+  const FastSchema& fast;
+  bool boundStrings;                     // the schema has a regex keyword: the length bound applies
+  std::vector<std::string_view>& names;  // the open objects' member names (in the in-situ text)
+  std::vector<std::size_t>& starts;      // where each open object's names begin
+  int depth = 0;
+  bool unsure = false;
+
+  bool stop() {
+    unsure = true;
+    return false;
+  }
+  // Not an instance scalar RapidJSON's enum test would take for an enum value it is not.
+  bool enumSafe(const rapidjson::Value& value) {
+    return fast.enums.empty() ||
+           fast.enumSafe(value, rapidHash([&](RapidHasher& h) { value.Accept(h); }));
+  }
+  // |i| < 2^53: exact as a double, and never rounded onto an integer bound past 2^53.
+  bool integer(std::int64_t i) {
+    return i < static_cast<std::int64_t>(kExactInteger) &&
+           i > -static_cast<std::int64_t>(kExactInteger);
+  }
+  // A string or member name both validators see alike.
+  bool text(const char* s, rapidjson::SizeType n) {
+    if (boundStrings && n > kMaxRegexInputBytes) return false;
+    if (fast.flags.regex) {
+      // printable ASCII only (no NUL, no control character, no multi-byte character), 8 bytes
+      // at a time: a byte below 0x20 borrows into its top bit, one from 0x7f on carries into it
+      // or has it (a borrow or carry into the next byte happens only after a bad byte)
+      constexpr std::uint64_t kOnes = 0x0101010101010101ull, kTops = 0x8080808080808080ull;
+      std::uint64_t bad = 0;
+      rapidjson::SizeType i = 0;
+      for (; i + 8 <= n; i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, s + i, 8);
+        bad |= ((x - 0x20 * kOnes) | x | (x + kOnes)) & kTops;
+      }
+      for (; i < n; ++i)
+        bad |= static_cast<unsigned char>(static_cast<unsigned char>(s[i]) - 0x20) >= 0x5f;
+      return bad == 0;
+    }
+    return std::memchr(s, 0, n) == nullptr;
+  }
+
+  bool Null() {
+    if (!enumSafe(rapidjson::Value())) return stop();
+    return v.Null();
+  }
+  bool Bool(bool b) {
+    if (!enumSafe(rapidjson::Value(b))) return stop();
+    return v.Bool(b);
+  }
+  template <class T>
+  bool number(T i) {
+    if (!integer(static_cast<std::int64_t>(i)) ||
+        (std::is_unsigned_v<T> && static_cast<std::uint64_t>(i) >= kExactInteger))
+      return stop();
+    if (!enumSafe(rapidjson::Value(i))) return stop();
+    return true;
+  }
+  bool Int(int i) { return number(i) && v.Int(i); }
+  bool Uint(unsigned u) { return number(u) && v.Uint(u); }
+  bool Int64(std::int64_t i) { return number(i) && v.Int64(i); }
+  bool Uint64(std::uint64_t u) { return number(u) && v.Uint64(u); }
+  bool Double(double d) {
+    // -0.0: valijson's enum equals it to 0, RapidJSON's hash does not
+    if (fast.flags.multipleOf || (d == 0 && std::signbit(d))) return stop();
+    if (!enumSafe(rapidjson::Value(d))) return stop();
+    return v.Double(d);
+  }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return stop(); }
+  // valijson reads a string that istringstream reads as a number as that number for multipleOf
+  // (its only keyword without the strict-type test): "1" is not a multiple of 3 there, while
+  // RapidJSON (and JSON Schema) leave strings alone. Such a string goes to valijson.
+  static bool mayReadAsNumber(const char* s, rapidjson::SizeType n) {
+    rapidjson::SizeType i = 0;
+    while (i < n && std::strchr(" \t\n\v\f\r", s[i]) && s[i] != 0) ++i;
+    return i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' || s[i] == '.');
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    if (!text(s, n) || (fast.flags.multipleOf && mayReadAsNumber(s, n))) return stop();
+    if (!enumSafe(rapidjson::Value(rapidjson::StringRef(s, n)))) return stop();
+    return v.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    if (!text(s, n)) return stop();
+    names.emplace_back(s, n);
+    return v.Key(s, n, copy);
+  }
+  bool StartObject() {
+    if (++depth > kMaxJsonDepth) return stop();
+    starts.push_back(names.size());
+    return v.StartObject();
+  }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth;
+    const std::size_t from = starts.back();
+    starts.pop_back();
+    const auto first = names.begin() + static_cast<std::ptrdiff_t>(from);
+    if (names.size() - from <= 16) {
+      for (auto i = first; i != names.end(); ++i)
+        if (std::find(first, i, *i) != i) return stop();
+    } else {
+      std::sort(first, names.end());
+      if (std::adjacent_find(first, names.end()) != names.end()) return stop();
+    }
+    names.resize(from);
+    return v.EndObject(n);
+  }
+  bool StartArray() {
+    if (++depth > kMaxJsonDepth) return stop();
+    return v.StartArray();
+  }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth;
+    return v.EndArray(n);
+  }
+};
+
+// What a thread's fast checks reuse: the text's copy, the reader, the validator's state pool.
+struct FastScratch {
+  std::string text;
+  rapidjson::Reader reader;
+  std::vector<std::string_view> names;
+  std::vector<std::size_t> starts;
+  alignas(8) char first[32 * 1024];
+  rapidjson::MemoryPoolAllocator<> pool{first, sizeof first};
+};
+
+}  // namespace
+
 // The flags every schema `pattern` is compiled with: libstdc++'s breadth-first executor, whose
 // time is polynomial in the input (its default backtracks, exponentially on a pattern such as
 // "^[a-z]**$", found by fuzz_schema). It refuses back-references, so they are a load error.
@@ -304,6 +909,8 @@ struct CompiledSchema::Impl {
   // thread's pattern cache before each check, so valijson finds them there and never compiles
   // one itself (it would with its default, backtracking flags).
   std::vector<std::pair<std::string, std::regex>> patterns;
+  std::unique_ptr<FastSchema> fast;  // null: bodies go to valijson only
+  std::string noFast;                // why fast is null
 };
 
 CompiledSchema::~CompiledSchema() = default;
@@ -338,13 +945,18 @@ namespace {
 // its pointer; like markRegexBelow, every "pattern" string and "patternProperties" key counts.
 // Each `pattern` is compiled into *patterns (kPatternFlags). valijson compiles a
 // patternProperties key itself, with the backtracking executor, on every check: such a key must
-// not nest quantifiers.
+// not nest quantifiers. The same walk refuses a multipleOf valijson cannot divide by.
 std::optional<std::string> unusablePattern(
     const json& node, const std::string& pointer,
     std::vector<std::pair<std::string, std::regex>>* patterns) {
   if (node.is_object()) {
     if (auto it = node.find("pattern"); it != node.end() && it->is_string()) {
       const std::string& pattern = it->get_ref<const std::string&>();
+      // valijson keeps a pattern as a C string: one with a NUL would be cut there, missing the
+      // compiled one in the cache and compiled again, cut, with the backtracking executor
+      // (found by fuzz_schema: "^[!-z]****\u0000..." ran for seconds).
+      if (pattern.find('\0') != std::string::npos)
+        return pointer + "/pattern: a NUL character (\\u0000) in a pattern is not supported";
       if (auto why = regexTooLarge(pattern)) return pointer + "/pattern: " + *why;
       try {
         patterns->emplace_back(pattern, std::regex(pattern, kPatternFlags));
@@ -353,6 +965,10 @@ std::optional<std::string> unusablePattern(
                "; back-references are not supported)";
       }
     }
+    // valijson divides by it (an integer division by zero: SIGFPE; found by fuzz_schema)
+    if (auto it = node.find("multipleOf");
+        it != node.end() && it->is_number() && !(it->get<double>() > 0))
+      return pointer + "/multipleOf: must be greater than 0";
     if (auto it = node.find("patternProperties"); it != node.end() && it->is_object())
       for (const auto& [key, value] : it->items()) {
         auto why = regexTooLarge(key);
@@ -394,6 +1010,24 @@ std::shared_ptr<const CompiledSchema> CompiledSchema::compileUncached(const json
   std::unordered_set<const json*> marked;
   markRegexBelow(out->source_, &marked);
   out->impl_->guard = RegexGuard::of(out->source_, marked);
+  // MGW_VALIDATION_FAST=off: every body through valijson only (a switch for comparison, and for
+  // an operator should the fast path ever refuse what it should not; the README says so).
+  static const bool fastOff = [] {
+    const char* v = std::getenv("MGW_VALIDATION_FAST");
+    return v && (std::string_view(v) == "off" || std::string_view(v) == "0");
+  }();
+  if (fastOff) {
+    out->impl_->noFast = "MGW_VALIDATION_FAST=off";
+  } else if (draft != Draft::kDraft4) {
+    out->impl_->noFast = "a draft 7 (OpenAPI 3.1) schema: valijson only";
+  } else {
+    try {
+      out->impl_->fast = FastSchema::build(out->source_, &out->impl_->noFast);
+    } catch (const std::exception& e) {  // RAPIDJSON_ASSERT
+      out->impl_->fast = nullptr;
+      out->impl_->noFast = std::string("RapidJSON refused the schema: ") + e.what();
+    }
+  }
   return out;
 }
 
@@ -469,6 +1103,40 @@ std::optional<Violation> validateWith(
     // A pattern std::regex cannot run (its recursion limit on a long input): a refusal, named.
     return Violation{"", std::string("could not be checked: ") + e.what(), {}};
   }
+}
+
+// How a body is parsed, on both paths (the same flags: the same text is refused alike).
+constexpr unsigned kTextParseFlags = rapidjson::kParseInsituFlag |
+                                     rapidjson::kParseValidateEncodingFlag |
+                                     rapidjson::kParseFullPrecisionFlag;
+constexpr unsigned kNormalPrecision = kTextParseFlags & ~rapidjson::kParseFullPrecisionFlag;
+
+// RapidJSON 1.1.0's full-precision number parsing reads a zero with an exponent its fast path
+// does not take ("0e308", "0.000e100") as an arbitrary number: DiyFp::Normalize (internal/
+// diyfp.h) shifts the zero significand by __builtin_clzll(0), undefined (measured: -6.1e-269 and
+// 5.1e+294 from GCC's build; fuzz_schema's UBSan found it). Its normal precision reads those as
+// 0, and other numbers within 3 ULP of the nearest double (measured on 200,000 random decimals).
+// A text holding something that may be such a number (also inside a string: a false match only
+// costs precision) is parsed with normal precision, on both paths alike.
+bool mayHoldZeroWithExponent(std::string_view text) {
+  // Whether the digits (and dots) just before text[i], an exponent's 'e', are all zeros.
+  auto zeroBefore = [&](std::size_t i) {
+    bool digit = false;
+    for (std::size_t j = i; j > 0; --j) {
+      const char c = text[j - 1];
+      if (c == '.') continue;
+      if (c < '0' || c > '9') break;
+      if (c != '0') return false;
+      digit = true;
+    }
+    return digit;
+  };
+  for (const char e : {'e', 'E'})  // memchr: the letters are rare next to the text's length
+    for (const char *at = text.data(), *end = at + text.size();
+         (at = static_cast<const char*>(std::memchr(at, e, static_cast<std::size_t>(end - at))));
+         ++at)
+      if (zeroBefore(static_cast<std::size_t>(at - text.data()))) return true;
+  return false;
 }
 
 // A SAX handler between RapidJSON's reader and its document: refuses nesting deeper than
@@ -571,6 +1239,79 @@ std::optional<Violation> CompiledSchema::check(const json& instance) const {
 
 std::optional<Violation> CompiledSchema::checkText(std::string_view text,
                                                    std::string* unreadable) const {
+  const FastVerdict fast = checkFast(text);
+  if (fast == FastVerdict::kValid) {
+    unreadable->clear();
+    return std::nullopt;
+  }
+  auto answer = checkTextValijson(text, unreadable);
+  if (fast == FastVerdict::kInvalid && !answer && unreadable->empty() &&
+      impl_->fast->disagreements.fetch_add(1, std::memory_order_relaxed) == 0)
+    log::warn(
+        "validation: RapidJSON's schema validator refused a body that valijson accepts; "
+        "valijson's answer is used (logged once per schema; please report the schema)",
+        {{"schemaBytes", source_.dump().size()}});
+  return answer;
+}
+
+CompiledSchema::FastVerdict CompiledSchema::checkFast(std::string_view text) const {
+  const FastSchema* fast = impl_->fast.get();
+  if (!fast) return FastVerdict::kNone;
+  if (std::memchr(text.data(), 0, text.size())) return FastVerdict::kUnsure;
+  thread_local std::unique_ptr<FastScratch> scratch;  // kept for the thread's life
+  if (!scratch) scratch = std::make_unique<FastScratch>();
+  FastScratch& s = *scratch;
+  struct Release {
+    FastScratch& s;
+    ~Release() {
+      s.pool.Clear();
+      s.names.clear();
+      s.starts.clear();
+      if (s.text.capacity() > 256 * 1024) std::string().swap(s.text);
+    }
+  } release{s};
+  s.text.reserve(text.size() + 16);  // RAPIDJSON_SSE2's reads past the NUL: see checkTextValijson
+  s.text.assign(text);
+  struct Borrowed {
+    const FastSchema& fast;
+    std::unique_ptr<rapidjson::SchemaDocument> document = fast.borrow();
+    ~Borrowed() { fast.release(std::move(document)); }
+  } borrowed{*fast};
+  try {
+    FastValidator validator(*borrowed.document, &s.pool);
+    FastHandler handler{validator, *fast, impl_->guard.any, s.names, s.starts};
+    rapidjson::InsituStringStream in(s.text.data());
+    // ASCII text needs no UTF-8 validation, and without it RapidJSON copies strings 16 bytes at
+    // a time (SSE2); the tokens and refusals are the same (escapes are decoded either way).
+    unsigned char high = 0;
+    for (const char c : text) high |= static_cast<unsigned char>(c);
+    constexpr unsigned kAscii = ~rapidjson::kParseValidateEncodingFlag;
+    const bool zero = mayHoldZeroWithExponent(text);
+    const rapidjson::ParseResult parsed =
+        high < 0x80 ? (zero ? s.reader.Parse<kNormalPrecision & kAscii>(in, handler)
+                            : s.reader.Parse<kTextParseFlags & kAscii>(in, handler))
+                    : (zero ? s.reader.Parse<kNormalPrecision>(in, handler)
+                            : s.reader.Parse<kTextParseFlags>(in, handler));
+    if (!parsed.IsError() && validator.IsValid()) return FastVerdict::kValid;
+    if (parsed.Code() == rapidjson::kParseErrorTermination && !handler.unsure &&
+        !validator.IsValid())
+      return FastVerdict::kInvalid;
+    return FastVerdict::kUnsure;
+  } catch (const std::exception&) {  // RAPIDJSON_ASSERT: valijson decides
+    return FastVerdict::kUnsure;
+  }
+}
+
+bool CompiledSchema::hasFastPath() const { return impl_->fast != nullptr; }
+
+const std::string& CompiledSchema::noFastPathReason() const { return impl_->noFast; }
+
+std::uint64_t CompiledSchema::fastDisagreements() const {
+  return impl_->fast ? impl_->fast->disagreements.load(std::memory_order_relaxed) : 0;
+}
+
+std::optional<Violation> CompiledSchema::checkTextValijson(std::string_view text,
+                                                           std::string* unreadable) const {
   unreadable->clear();
   // RapidJSON reads its in-place text up to a NUL: a NUL byte in the body (never valid JSON
   // outside a string, where it must be escaped) would hide what follows it.
@@ -592,10 +1333,9 @@ std::optional<Violation> CompiledSchema::checkText(std::string_view text,
   bool parsed = false;
   auto generate = [&](rapidjson::Document&) {
     rapidjson::InsituStringStream in(scratch->text.data());
-    constexpr unsigned kFlags = rapidjson::kParseInsituFlag |
-                                rapidjson::kParseValidateEncodingFlag |
-                                rapidjson::kParseFullPrecisionFlag;
-    parsed = !scratch->reader.Parse<kFlags>(in, limit).IsError();
+    parsed = !(mayHoldZeroWithExponent(text) ? scratch->reader.Parse<kNormalPrecision>(in, limit)
+                                             : scratch->reader.Parse<kTextParseFlags>(in, limit))
+                  .IsError();
     return parsed;
   };
   doc.Populate(generate);

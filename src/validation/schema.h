@@ -5,6 +5,7 @@
 // in an instance.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -72,8 +73,32 @@ class CompiledSchema {
   // is not one JSON value (RFC 8259, UTF-8), is nested deeper than kMaxJsonDepth, or has an
   // object with a member name twice (whose meaning depends on the parser that reads it next),
   // is not checked: *unreadable says why ("is not valid JSON", ...) and nullopt is returned.
+  //
+  // A draft 4 schema whose every keyword is on the fast path's list (FastSchema in schema.cc) is
+  // first checked in one pass, RapidJSON's reader feeding RapidJSON's SAX schema validator (no
+  // DOM): a body it accepts is answered at once. Anything else (a refusal, or an instance the
+  // fast path does not trust itself with) goes through valijson as above, so every answer is
+  // valijson's, the reference the JSON Schema Test Suite checks.
   [[nodiscard]] std::optional<Violation> checkText(std::string_view text,
                                                    std::string* unreadable) const;
+
+  // checkText through valijson only (the tests compare the fast path with it).
+  [[nodiscard]] std::optional<Violation> checkTextValijson(std::string_view text,
+                                                           std::string* unreadable) const;
+
+  // What the fast path alone says of text: kNone when the schema has no fast path, kUnsure when
+  // it stopped before a verdict (text that is not valid JSON, too deep, a duplicate member
+  // name, or a value it leaves to valijson: see FastHandler in schema.cc).
+  enum class FastVerdict { kNone, kUnsure, kValid, kInvalid };
+  [[nodiscard]] FastVerdict checkFast(std::string_view text) const;
+  bool hasFastPath() const;
+  // Why the schema has no fast path (a JSON pointer into the schema and the reason); empty when
+  // it has one.
+  const std::string& noFastPathReason() const;
+  // Bodies the fast path refused and valijson accepted (valijson's answer was used; the first
+  // is logged once per schema).
+  std::uint64_t fastDisagreements() const;
+
   const nlohmann::json& source() const { return source_; }
 
  private:

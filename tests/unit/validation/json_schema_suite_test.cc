@@ -75,6 +75,12 @@ struct Counts {
   int failed = 0;  // outside the known gaps: a defect
   int gapped = 0;  // failed, inside a known gap
   int gapOk = 0;   // passed although inside a known gap
+  // The fast path (RapidJSON's SAX validator, draft 4 schemas on its list) against valijson.
+  int fastSchemas = 0;   // groups whose schema got the fast path
+  int fastCompared = 0;  // instances it gave a verdict on
+  int fastUnsure = 0;    // instances it handed to valijson
+  int fastStricter = 0;  // it refused, valijson accepted (valijson's answer is used)
+  int fastAccepted = 0;  // it accepted, valijson refused: a defect
 };
 
 Counts runDraft(const std::string& draft, Draft which, std::vector<std::string>* defects) {
@@ -93,8 +99,31 @@ Counts runDraft(const std::string& draft, Draft which, std::vector<std::string>*
       const Gap* gap = gapFor(draft, file, gname);
       std::string error;
       auto schema = CompiledSchema::compile(group["schema"], which, &error);
+      if (schema && schema->hasFastPath()) ++c.fastSchemas;
       for (const json& t : group["tests"]) {
         const bool expected = t["valid"].get<bool>();
+        if (schema && schema->hasFastPath()) {
+          std::string unreadable;
+          const bool valijsonValid =
+              !schema->checkTextValijson(t["data"].dump(), &unreadable) && unreadable.empty();
+          switch (schema->checkFast(t["data"].dump())) {
+            case CompiledSchema::FastVerdict::kValid:
+              ++c.fastCompared;
+              if (!valijsonValid) {
+                ++c.fastAccepted;
+                defects->push_back("fast path accepts what valijson refuses: " + draft + "/" +
+                                   file + ": " + gname + ": " +
+                                   t["description"].get<std::string>());
+              }
+              break;
+            case CompiledSchema::FastVerdict::kInvalid:
+              ++c.fastCompared;
+              if (valijsonValid) ++c.fastStricter;
+              break;
+            default:
+              ++c.fastUnsure;
+          }
+        }
         // Both ways an instance is checked: as a value (parameters, through valijson's
         // nlohmann adapter) and as text (bodies, parsed by RapidJSON, through its adapter).
         std::string unreadable;
@@ -129,10 +158,16 @@ void expectSuite(const std::string& draft, Draft which) {
   const Counts c = runDraft(draft, which, &defects);
   std::cout << draft << ": " << c.passed << " passed, " << c.gapped << " in the known gaps, "
             << c.failed << " failed\n";
+  std::cout << draft << " fast path: " << c.fastSchemas << " schemas, " << c.fastCompared
+            << " instances compared with valijson (" << c.fastStricter
+            << " refused that valijson accepts, " << c.fastAccepted
+            << " accepted that valijson refuses), " << c.fastUnsure << " handed to valijson\n";
   for (const std::string& d : defects) ADD_FAILURE() << d;
   EXPECT_EQ(c.failed, 0);
   EXPECT_EQ(c.gapOk, 0) << "a known gap passes now: take it off kKnownGaps and the README";
   EXPECT_GT(c.passed, 100);
+  EXPECT_EQ(c.fastAccepted, 0) << "the fast path accepted what valijson refuses";
+  if (which == Draft::kDraft4) EXPECT_GT(c.fastCompared, 100);
 }
 
 TEST(JsonSchemaTestSuite, Draft4) { expectSuite("draft4", Draft::kDraft4); }

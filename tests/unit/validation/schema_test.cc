@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
+#include <cstdlib>
+#include <iostream>
+#include <random>
 #include <thread>
 
 namespace mgw::validation {
@@ -307,6 +312,396 @@ namespace {
 
 // A parameter's member of the wrong type is a load error naming it, not a type_error out of the
 // loader (fuzz_openapi_loader: "required: yes", "collectionFormat: null" stopped the gateway).
+// The fast path (RapidJSON's SAX schema validator) answers only "valid"; every other answer is
+// valijson's, unchanged.
+std::shared_ptr<const CompiledSchema> compiled(const char* text, Draft draft = Draft::kDraft4) {
+  std::string error;
+  auto s = CompiledSchema::compileUncached(json::parse(text), draft, &error);
+  EXPECT_TRUE(s) << error;
+  return s;
+}
+
+void expectSameAnswer(const CompiledSchema& s, const std::string& body) {
+  std::string fastUnreadable, slowUnreadable;
+  const auto fast = s.checkText(body, &fastUnreadable);
+  const auto slow = s.checkTextValijson(body, &slowUnreadable);
+  EXPECT_EQ(fastUnreadable, slowUnreadable) << body;
+  ASSERT_EQ(fast.has_value(), slow.has_value()) << body;
+  if (!fast) return;
+  EXPECT_EQ(fast->pointer, slow->pointer) << body;
+  EXPECT_EQ(fast->rule, slow->rule) << body;
+  ASSERT_EQ(fast->all.size(), slow->all.size()) << body;
+  for (std::size_t i = 0; i < fast->all.size(); ++i) {
+    EXPECT_EQ(fast->all[i].pointer, slow->all[i].pointer) << body;
+    EXPECT_EQ(fast->all[i].rule, slow->all[i].rule) << body;
+  }
+}
+
+constexpr const char* kOrder = R"({"type": "object", "additionalProperties": false,
+    "required": ["id", "lines"],
+    "properties": {
+      "id": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+      "state": {"type": "string", "enum": ["open", "paid"]},
+      "note": {"type": ["string", "null"], "maxLength": 8},
+      "lines": {"type": "array", "minItems": 1, "items": {"type": "object",
+        "required": ["qty"], "properties": {"qty": {"type": "integer", "minimum": 1,
+        "maximum": 100, "multipleOf": 2}, "price": {"type": "number", "minimum": 0,
+        "exclusiveMinimum": true}}}}}})";
+
+TEST(CompiledSchema, APatternWithANulIsALoadError) {
+  // valijson would cut it at the NUL and compile the rest itself, backtracking (fuzz_schema).
+  json schema = {{"type", "string"}, {"pattern", std::string("^[a-z]**\0x", 11)}};
+  std::string error;
+  EXPECT_FALSE(CompiledSchema::compileUncached(schema, Draft::kDraft4, &error));
+  EXPECT_NE(error.find("/pattern: a NUL character"), std::string::npos) << error;
+}
+
+TEST(CompiledSchema, MultipleOfZeroIsALoadError) {
+  // valijson would divide an integer by it (SIGFPE; fuzz_schema)
+  for (const char* text :
+       {R"({"multipleOf": 0})", R"({"properties": {"n": {"multipleOf": -2}}})"}) {
+    std::string error;
+    EXPECT_FALSE(CompiledSchema::compileUncached(json::parse(text), Draft::kDraft4, &error));
+    EXPECT_NE(error.find("multipleOf: must be greater than 0"), std::string::npos) << error;
+  }
+}
+
+TEST(CompiledSchema, AZeroWithALargeExponentIsZero) {
+  // RapidJSON's full-precision parse read "0.000e100" as 5.1e+294 (fuzz_schema): now 0 on both
+  // paths, fast and valijson.
+  auto atMost =
+      CompiledSchema::compileUncached(json::parse(R"({"maximum": 10})"), Draft::kDraft4, nullptr);
+  auto atLeast =
+      CompiledSchema::compileUncached(json::parse(R"({"minimum": 1})"), Draft::kDraft4, nullptr);
+  ASSERT_TRUE(atMost && atLeast);
+  for (const char* zero : {"0e308", "0.000e100", "-0e30", "[1.5, 0E+300]"}) {
+    std::string unreadable;
+    EXPECT_FALSE(atMost->checkText(zero, &unreadable)) << zero;
+    EXPECT_FALSE(atMost->checkTextValijson(zero, &unreadable)) << zero;
+    if (zero[0] != '[') {
+      EXPECT_TRUE(atLeast->checkText(zero, &unreadable)) << zero;
+      EXPECT_TRUE(atLeast->checkTextValijson(zero, &unreadable)) << zero;
+    }
+  }
+  std::string unreadable;
+  EXPECT_FALSE(atLeast->checkText("1.5e2", &unreadable));
+}
+
+TEST(FastPath, ASchemaOnTheListIsCheckedByRapidJsonWithValijsonsAnswers) {
+  auto s = compiled(kOrder);
+  ASSERT_TRUE(s->hasFastPath()) << s->noFastPathReason();
+  using V = CompiledSchema::FastVerdict;
+  const std::string valid = R"({"id": "ABC-1234", "state": "paid", "note": null,
+      "lines": [{"qty": 2, "price": 5}, {"qty": 100}]})";
+  EXPECT_EQ(s->checkFast(valid), V::kValid);
+  expectSameAnswer(*s, valid);
+  // Each refused by the fast path, answered by valijson as before.
+  for (const char* body :
+       {R"({"id": "abc-1234", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "lines": [{"qty": 3}]})",
+        R"({"id": "ABC-1234", "lines": [{"qty": 2, "price": 0}]})",
+        R"({"id": "ABC-1234", "lines": []})",
+        R"({"id": "ABC-1234", "state": "gone", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "note": "abcdefghi", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "lines": [{"qty": 2}], "extra": 1})", R"({"lines": [{"qty": 2}]})"}) {
+    EXPECT_EQ(s->checkFast(body), V::kInvalid) << body;
+    expectSameAnswer(*s, body);
+    std::string unreadable;
+    EXPECT_TRUE(s->checkText(body, &unreadable)) << body;
+  }
+  std::string unreadable;
+  auto v = s->checkText(R"({"id": "ABC-1234", "lines": [{"qty": 2}, {"qty": 7}]})", &unreadable);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pointer, "/lines/1/qty");
+  // Unreadable text: the same words as before, whichever path saw it first.
+  for (const char* body : {R"({"id": )", R"({"id": "ABC-1234", "id": "ABC-1234", "lines": []})",
+                           "\"\xff\"", "[[[[1]]]] x"})
+    expectSameAnswer(*s, body);
+  expectSameAnswer(*s, std::string(200, '[') + std::string(200, ']'));
+  EXPECT_EQ(s->fastDisagreements(), 0u);
+}
+
+TEST(FastPath, ThreadsCheckingOneSchemaAtOnceGetTheirOwnAnswers) {
+  // RapidJSON 1.1.0's regex keeps its search state in the pattern: each thread must use its own
+  // compiled schema, or one thread's search corrupts another's answer.
+  auto s = compiled(kOrder);
+  ASSERT_TRUE(s->hasFastPath());
+  const std::string valid = R"({"id": "ABC-1234", "lines": [{"qty": 2}]})";
+  const std::string invalid = R"({"id": "ABC-12345", "lines": [{"qty": 2}]})";
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 60000; ++i) {
+        const bool good = (i + t) % 2 == 0;
+        const auto v = s->checkFast(good ? valid : invalid);
+        if (v !=
+            (good ? CompiledSchema::FastVerdict::kValid : CompiledSchema::FastVerdict::kInvalid))
+          ++wrong;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(FastPath, ValuesTheTwoLibrariesMayJudgeApartGoToValijson) {
+  auto s = compiled(kOrder);
+  using V = CompiledSchema::FastVerdict;
+  // non-ASCII and control characters where a pattern runs (RapidJSON matches code points)
+  for (const char* body :
+       {"{\"id\": \"ABC-1234\", \"note\": \"\xc3\xa9\", \"lines\": [{\"qty\": 2}]}",
+        R"({"id": "ABC-1234", "note": "a\nb", "lines": [{"qty": 2}]})",
+        R"({"id": "ABC-1234", "note": "a\u0000", "lines": [{"qty": 2}]})",
+        // the same past the first 8 bytes (checked 8 at a time)
+        R"({"id": "ABC-1234", "note": "abcdefghij\u0001k", "lines": [{"qty": 2}]})",
+        "{\"id\": \"ABC-1234\", \"note\": \"abcdefghi\xc3\xa9\", \"lines\": []}",
+        R"({"id": "ABC-1234", "note": "abcdefghijklmno\u007f", "lines": []})",
+        // a number with a fraction where multipleOf is (floating point)
+        R"({"id": "ABC-1234", "lines": [{"qty": 2.0}]})",
+        // a string valijson reads as a number, where the schema has multipleOf
+        R"({"id": "ABC-1234", "note": " -12", "lines": [{"qty": 2}]})",
+        // an integer past 2^53
+        R"({"id": "ABC-1234", "lines": [{"qty": 2, "price": 9007199254740993}]})"}) {
+    EXPECT_EQ(s->checkFast(body), V::kUnsure) << body;
+    expectSameAnswer(*s, body);
+  }
+  // A string longer than the regex bound: valijson's bound answers.
+  const std::string longId =
+      R"({"id": ")" + std::string(2000, 'A') + R"(", "lines": [{"qty": 2}]})";
+  EXPECT_EQ(s->checkFast(longId), V::kUnsure);
+  expectSameAnswer(*s, longId);
+}
+
+TEST(FastPath, SchemasOffTheListStayOnValijson) {
+  struct Case {
+    const char* schema;
+    Draft draft;
+    const char* valid;
+    const char* invalid;
+  };
+  const Case cases[] = {
+      // \d: no such class in RapidJSON's regex
+      {R"({"type": "string", "pattern": "^\\d{3}$"})", Draft::kDraft4, R"("123")", R"("12a")"},
+      // a draft 7 schema (OpenAPI 3.1)
+      {R"({"type": "integer", "exclusiveMinimum": 3})", Draft::kDraft7, "4", "3"},
+      // enum where the type allows an object (RapidJSON compares hashes only)
+      {R"({"enum": ["a", "b"]})", Draft::kDraft4, R"("a")", R"("c")"},
+      // a required name not in properties, with additionalProperties false
+      {R"({"properties": {"a": {}}, "required": ["b"], "additionalProperties": false})",
+       Draft::kDraft4, R"("not an object")", R"({"a": 1, "b": 2})"},
+      // date formats (valijson checks them, RapidJSON does not)
+      {R"({"type": "string", "format": "date"})", Draft::kDraft4, R"("2026-12-07")", R"("soon")"},
+      // a quantified group holding a quantifier (RapidJSON's matcher would recurse forever)
+      {R"({"type": "string", "pattern": "^(a*)*$"})", Draft::kDraft4, R"("aaa")", R"("b")"},
+  };
+  for (const Case& c : cases) {
+    auto s = compiled(c.schema, c.draft);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s->hasFastPath()) << c.schema;
+    EXPECT_FALSE(s->noFastPathReason().empty());
+    EXPECT_EQ(s->checkFast(c.valid), CompiledSchema::FastVerdict::kNone);
+    std::string unreadable;
+    EXPECT_FALSE(s->checkText(c.valid, &unreadable)) << c.schema << " " << c.valid;
+    EXPECT_TRUE(s->checkText(c.invalid, &unreadable)) << c.schema << " " << c.invalid;
+    expectSameAnswer(*s, c.invalid);
+  }
+  EXPECT_NE(
+      compiled(R"({"type": "string", "pattern": "^\\d{3}$"})")->noFastPathReason().find("/pattern"),
+      std::string::npos);
+}
+
+TEST(FastPath, PatternsInTheSharedDialectAreTaken) {
+  for (const char* pattern : {"^[A-Z]{3}-[0-9]{4}$", "^(ab|cd)+x?$", "abc", "^[^ ]+@[a-z.]+$",
+                              "^a\\.b\\*$", "^[a-z0-9_-]{1,64}$", "^a*$", "a|b", "x(a*|b)"}) {
+    json schema = {{"type", "string"}, {"pattern", pattern}};
+    std::string error;
+    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
+    ASSERT_TRUE(s) << error;
+    EXPECT_TRUE(s->hasFastPath()) << pattern << ": " << s->noFastPathReason();
+  }
+  for (const char* pattern :
+       {"a^b", "a$b", "^a+?$", "(?:a)", "a|", "()", "[[:alpha:]]", "\\w", "a{,3}", "\xc3\xa9",
+        "(a+)+", "a*", "^a?", "(ab)*$", "^a|b$", "a{0}"}) {
+    json schema = {{"type", "string"}, {"pattern", pattern}};
+    std::string error;
+    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
+    if (s) EXPECT_FALSE(s->hasFastPath()) << pattern;
+  }
+}
+
+TEST(FastPath, UnderNotBothLibrariesAgreeBothWays) {
+  // Under `not` a wrong refusal inside is a wrong acceptance: each of these differs between the
+  // two engines inside, so the schema must stay on valijson (or hand the value over).
+  struct Case {
+    const char* schema;
+    const char* body;
+  };
+  const Case cases[] = {
+      {R"({"not": {"type": "string", "pattern": "a*"}})", R"("b")"},
+      {R"({"not": {"type": "string", "pattern": "^a|b$"}})", R"("xb")"},
+      {R"({"not": {"properties": {"a": {"type": "string"}}, "patternProperties": {"^b": {}},
+          "additionalProperties": false}})",
+       R"({"a": "x", "b": 1})"},
+      {R"({"not": {"type": "number", "enum": [0]}})", "-0.0"},
+      {R"({"not": {"type": "integer", "minimum": 9007199254740993}})", "9007199254740992"},
+  };
+  for (const Case& c : cases) {
+    auto s = compiled(c.schema);
+    ASSERT_TRUE(s);
+    EXPECT_NE(s->checkFast(c.body), CompiledSchema::FastVerdict::kValid) << c.schema;
+    expectSameAnswer(*s, c.body);
+  }
+}
+
+// Random schemas from the fast path's keywords (nested under not/oneOf/anyOf/allOf, where a
+// refusal that differs turns into an acceptance that differs) and random instances from a small
+// domain near their bounds: the fast path never accepts what valijson refuses. Deterministic.
+struct Gen {
+  std::mt19937 rng{20261207};
+  int pick(int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); }
+  bool coin() { return pick(2) == 0; }
+
+  json schema(int depth) {
+    json s = json::object();
+    static const char* const kTypes[] = {"null",   "boolean", "object", "array",
+                                         "string", "number",  "integer"};
+    if (pick(3) != 0) {
+      if (coin()) {
+        s["type"] = kTypes[pick(7)];
+      } else {
+        json t = json::array({kTypes[pick(7)]});
+        t.push_back(kTypes[pick(7)]);
+        s["type"] = t;
+      }
+    }
+    static const char* const kPatterns[] = {"^[a-c]+$",  "^a(b|c)*d$", "ab", "^x{2,3}$", "[0-9]",
+                                            "^(ab|c)+$", "b$",         "^a", "^[^a]*$",  "^.b?$"};
+    if (pick(4) == 0) s["pattern"] = kPatterns[pick(10)];
+    if (pick(5) == 0) s["minLength"] = pick(3);
+    if (pick(5) == 0) s["maxLength"] = pick(4);
+    if (pick(4) == 0) s[coin() ? "minimum" : "maximum"] = coin() ? json(pick(5) - 1) : json(0.5);
+    if (pick(6) == 0 && s.contains("minimum")) s["exclusiveMinimum"] = coin();
+    if (pick(6) == 0 && s.contains("maximum")) s["exclusiveMaximum"] = coin();
+    if (pick(6) == 0) s["multipleOf"] = 1 + pick(3);
+    if (pick(6) == 0 && s.contains("type") && s["type"].is_string() && s["type"] != "object" &&
+        s["type"] != "array") {
+      json e = json::array();
+      for (int i = 0, n = 1 + pick(3); i < n; ++i) e.push_back(scalar());
+      s["enum"] = e;
+    }
+    if (depth > 0 && pick(3) == 0) {
+      json props = json::object();
+      for (const char* name : {"a", "b", "c"})
+        if (coin()) props[name] = schema(depth - 1);
+      s["properties"] = props;
+      if (!props.empty() && coin()) {
+        json req = json::array();
+        for (const auto& [name, sub] : props.items())
+          if (coin()) req.push_back(name);
+        if (!req.empty()) s["required"] = req;
+      }
+      const int additional = pick(4);
+      if (additional == 1) s["additionalProperties"] = false;
+      if (additional == 2) s["additionalProperties"] = schema(depth - 1);
+      if (additional == 3) s["additionalProperties"] = true;
+      if ((additional == 0 || additional == 3) && coin())
+        s["patternProperties"] = {{coin() ? "^x" : "y$", schema(depth - 1)}};
+      if (coin()) s[coin() ? "minProperties" : "maxProperties"] = pick(3);
+    }
+    if (depth > 0 && pick(4) == 0) {
+      s["items"] = schema(depth - 1);
+      if (coin()) s[coin() ? "minItems" : "maxItems"] = pick(3);
+    }
+    if (depth > 0 && pick(3) == 0) {
+      static const char* const kLists[] = {"allOf", "anyOf", "oneOf"};
+      json list = json::array();
+      for (int i = 0, n = 1 + pick(3); i < n; ++i) list.push_back(schema(depth - 1));
+      s[kLists[pick(3)]] = list;
+    }
+    if (depth > 0 && pick(4) == 0) s["not"] = schema(depth - 1);
+    return s;
+  }
+
+  json scalar() {
+    switch (pick(6)) {
+      case 0:
+        return nullptr;
+      case 1:
+        return coin();
+      case 2:
+        return pick(7) - 2;
+      case 3:
+        return coin() ? 0.5 : 2.0;
+      default: {
+        static const char* const kStrings[] = {"",    "a",  "abd", "acbd", "xx",  "xxx",
+                                               "ab",  "b",  "1",   "c",    "aab", "xb",
+                                               "a b", "ba", "x1",  "y",    "ccc", "d"};
+        return kStrings[pick(18)];
+      }
+    }
+  }
+
+  json instance(int depth) {
+    const int kind = depth > 0 ? pick(8) : 0;
+    if (kind == 6) {
+      json a = json::array();
+      for (int i = 0, n = pick(4); i < n; ++i) a.push_back(instance(depth - 1));
+      return a;
+    }
+    if (kind == 7) {
+      json o = json::object();
+      static const char* const kNames[] = {"a", "b", "c", "x1", "xy", "zy"};
+      for (int i = 0, n = pick(4); i < n; ++i) o[kNames[pick(6)]] = instance(depth - 1);
+      return o;
+    }
+    return scalar();
+  }
+};
+
+TEST(FastPath, RandomSchemasNeverAcceptWhatValijsonRefuses) {
+  Gen gen;
+  // MGW_FAST_RANDOM_SCHEMAS=N (and MGW_FAST_RANDOM_SEED) for a longer run than make test's.
+  const char* many = std::getenv("MGW_FAST_RANDOM_SCHEMAS");
+  const int schemas = many ? std::atoi(many) : 3000;
+  if (const char* seed = std::getenv("MGW_FAST_RANDOM_SEED"))
+    gen.rng.seed(static_cast<unsigned>(std::atoi(seed)));
+  int fastSchemas = 0, accepted = 0, refused = 0, stricter = 0, handed = 0;
+  std::vector<std::string> defects;
+  for (int i = 0; i < schemas; ++i) {
+    const json schema = gen.schema(3);
+    std::string error;
+    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
+    if (!s || !s->hasFastPath()) continue;
+    ++fastSchemas;
+    for (int j = 0; j < 12; ++j) {
+      const std::string text = gen.instance(3).dump();
+      std::string unreadable;
+      const bool valijsonValid = !s->checkTextValijson(text, &unreadable) && unreadable.empty();
+      switch (s->checkFast(text)) {
+        case CompiledSchema::FastVerdict::kValid:
+          ++accepted;
+          if (!valijsonValid && defects.size() < 10)
+            defects.push_back(schema.dump() + " accepts " + text);
+          break;
+        case CompiledSchema::FastVerdict::kInvalid:
+          ++refused;
+          if (valijsonValid) ++stricter;
+          break;
+        default:
+          ++handed;
+      }
+    }
+  }
+  std::cout << "random: " << fastSchemas << " schemas with a fast path; " << accepted
+            << " accepted, " << refused << " refused (" << stricter << " that valijson accepts), "
+            << handed << " handed to valijson\n";
+  for (const std::string& d : defects)
+    ADD_FAILURE() << "fast path accepts what valijson refuses: " << d;
+  EXPECT_GT(fastSchemas, schemas / 3);
+  EXPECT_GT(accepted, 2000);
+  EXPECT_GT(refused, 2000);
+}
+
 TEST(BuildOperation, MembersOfTheWrongTypeAreErrorsWithTheirPointer) {
   const nlohmann::json swagger = nlohmann::json::parse(R"({"paths": {"/pets": {"get": {
     "parameters": [{"name": "tags", "in": "query", "type": "array", "items": {"type": "string"},
