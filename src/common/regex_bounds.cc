@@ -146,6 +146,11 @@ std::optional<std::string> regexTooLarge(std::string_view s) {
         atom(1);
         break;
       case Token::kOpen:
+        if (stack.size() > kMaxRegexNesting) {
+          refusal = "groups are nested more than " + std::to_string(kMaxRegexNesting) +
+                    " deep (write the pattern with fewer nested parentheses)";
+          return false;
+        }
         stack.emplace_back();
         break;
       case Token::kClose:
