@@ -50,7 +50,9 @@ void forEachToken(std::string_view s, F&& f) {
     } else if (c == '[') {
       ++i;
       if (i < s.size() && s[i] == '^') ++i;
-      if (i < s.size() && s[i] == ']') ++i;  // a ']' first is a member
+      // ECMAScript, as libstdc++ reads it: a ']' closes the class even first ("[]" is an empty
+      // class), so what follows it is read as a pattern (fuzz_selection_rule: "[]{9555...}" had
+      // its count hidden in a class here while std::regex read it into a long).
       while (i < s.size() && s[i] != ']') i += s[i] == '\\' ? 2 : 1;
       ++i;
     } else if (c == '(') {
