@@ -69,8 +69,8 @@ TEST(H2TablesTest, BlockPoolRecyclesBlocksOfOneSize) {
 #if defined(__SANITIZE_ADDRESS__)
 TEST(H2TablesTest, BlockPoolPoisonsKeptBlocksUnderAsan) {
   // A block kept for reuse is out of bounds for ASan until handed out again, so a stream's state
-  // reached after the stream was released is reported (as it was for the cancellation slot that
-  // asio clears after the stream's coroutine returned).
+  // reached after the stream was released is reported as it would be on the heap, not written
+  // into the next stream's block.
   BlockPool pool(1);
   auto* a = static_cast<char*>(pool.allocate(64));
   EXPECT_FALSE(__asan_address_is_poisoned(a + 10));
