@@ -98,6 +98,9 @@ class CompiledSchema {
   // Bodies the fast path refused and valijson accepted (valijson's answer was used; the first
   // is logged once per schema).
   std::uint64_t fastDisagreements() const;
+  // The `pattern`s the fast path checks with its own automaton (pattern_dfa.h) instead of
+  // RapidJSON's regex: those reached from the root through properties and items only.
+  std::size_t fastPatternAutomata() const;
 
   const nlohmann::json& source() const { return source_; }
 
