@@ -84,7 +84,7 @@ FUZZ_SECONDS ?= 60
 # target:max_len (bytes per input)
 FUZZ_TARGETS ?= jws:9000 basic_auth:4200 sts_request:4096 key_extractor:4096 ip_matcher:1024 \
                 referer_matcher:1024 config_loader:8192 openapi_loader:16384 http_wire:8192 \
-                chunked:4096 trace_context:1024 selection_rule:4200 schema:8192
+                chunked:4096 trace_context:1024 selection_rule:4200 schema:8192 pattern_dfa:1024
 
 fuzz: deps
 	$(call apt_install,clang libclang-rt-14-dev)
