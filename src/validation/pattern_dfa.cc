@@ -111,29 +111,49 @@ class Parser {
     return n;
   }
 
-  // The character an escape stands for: a special character itself, or a control character.
-  int escaped(bool inClass) {
+  // The characters an escape stands for: a special character itself, a control character (none
+  // printable), or a class: \d, \w, \s (of which printable ASCII holds only the space) and their
+  // negations, as std::regex reads them in the "C" locale.
+  CharSet escaped(bool inClass) {
     if (!more()) fail("a '\\' at the end");
     const char c = p_[i_++];
-    if (std::strchr("^$|()?*+.[]{}\\", c)) return c;
+    CharSet set;
+    auto add = [&](char lo, char hi) {
+      for (int k = lo; k <= hi; ++k) set.set(static_cast<std::size_t>(k - kFirst));
+    };
+    if (std::strchr("^$|()?*+.[]{}\\", c)) {
+      add(c, c);
+      return set;
+    }
     switch (c) {
       case 'f':
-        return '\f';
       case 'n':
-        return '\n';
       case 'r':
-        return '\r';
       case 't':
-        return '\t';
       case 'v':
-        return '\v';
+        return set;
       case 'b':
-        if (inClass) return '\b';
+        if (inClass) return set;  // a backspace; outside a class, a word boundary
         break;
+      case 'd':
+      case 'D':
+        add('0', '9');
+        return c == 'd' ? set : ~set;
+      case 'w':
+      case 'W':
+        add('0', '9');
+        add('A', 'Z');
+        add('a', 'z');
+        add('_', '_');
+        return c == 'w' ? set : ~set;
+      case 's':
+      case 'S':
+        add(' ', ' ');
+        return c == 's' ? set : ~set;
       default:
         break;
     }
-    fail("an escape other than of a special character");
+    fail("an escape other than of a special character or \\d, \\w, \\s");
   }
 
   Node atom(int depth) {
@@ -153,8 +173,11 @@ class Parser {
         any.set.set();  // every printable character: no line terminator among them
         return any;
       }
-      case '\\':
-        return single(escaped(false));
+      case '\\': {
+        Node n(Node::kSet);
+        n.set = escaped(false);
+        return n;
+      }
       case '^':
       case '$':
         fail("an anchor other than '^' first or '$' last");
@@ -188,9 +211,8 @@ class Parser {
         return more() && peek() == '-' && i_ + 1 < p_.size() && p_[i_ + 1] != ']';
       };
       if (c == '\\') {
-        const int e = escaped(true);
+        set |= escaped(true);
         if (range()) fail("a class range that starts with an escape");
-        if (e >= kFirst && e <= kLast) set.set(static_cast<std::size_t>(e - kFirst));
         continue;
       }
       if (c == '[') fail("a '[' inside a class");

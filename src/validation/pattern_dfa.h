@@ -3,12 +3,12 @@
 // instructions for an 8-byte string), a DFA takes one table lookup per character.
 //
 // It takes a small dialect of ECMAScript and gives up on anything else (compile() says why, and
-// the pattern stays where it was): characters, escapes of the special characters, '.', classes
-// of characters and ranges ([a-z], [^ ]), groups, '|', the quantifiers ? * + {n} {n,} {n,m}, '^'
-// first and '$' last. Its answer is std::regex_search's (ECMAScript, no flags) on every text of
-// printable ASCII (0x20-0x7e); a text with any other byte gets no answer. Every construct of the
-// dialect is a regular language, so the question "is there a match" does not depend on how an
-// engine looks for one (greedy or not, backtracking or not).
+// the pattern stays where it was): characters, escapes of the special characters, '.', \d \w \s
+// and their negations, classes of characters and ranges ([a-z], [^ ], [\d.]), groups, '|', the
+// quantifiers ? * + {n} {n,} {n,m}, '^' first and '$' last. Its answer is std::regex_search's
+// (ECMAScript, no flags) on every text of printable ASCII (0x20-0x7e); a text with any other byte
+// gets no answer. Every construct of the dialect is a regular language, so the question "is there a
+// match" does not depend on how an engine looks for one (greedy or not, backtracking or not).
 #pragma once
 
 #include <cstddef>

@@ -721,12 +721,14 @@ struct FastSchema {
   // The fast path for schema (already compiled by valijson as draft 4), or null with *why.
   static std::unique_ptr<FastSchema> build(const json& schema, std::string* why) {
     auto fast = std::make_unique<FastSchema>();
-    if (auto refusal = fastRefusal(schema, "", &fast->flags)) {
+    // The patterns our automata take are not RapidJSON's: the list applies to the rest (so a
+    // pattern with \d, which RapidJSON's regex lacks, keeps a schema on the fast path there).
+    json rest = schema;
+    fast->sites = PatternSite::take(rest, &fast->automata);
+    if (auto refusal = fastRefusal(rest, "", &fast->flags)) {
       *why = *refusal;
       return nullptr;
     }
-    json rest = schema;
-    fast->sites = PatternSite::take(rest, &fast->automata);
     const std::string text = rest.dump();
     fast->source.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
     if (fast->source.HasParseError()) {

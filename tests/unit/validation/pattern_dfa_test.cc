@@ -43,6 +43,11 @@ TEST(PatternDfa, AnswersAsStdRegexOnKnownPatterns) {
       {"^a?b*c+$", {"c", "abbc", "ac", "ab", "bbcc"}},
       {"^(a|b)(c|d)$", {"ac", "bd", "ab", "cd"}},
       {"^((ab)*c){2}$", {"cc", "abcababc", "abc"}},
+      {"^\\d{3}$", {"123", "12a", "1234", " 12"}},
+      {"^\\w+\\s\\W\\S\\D$", {"a_9 !xz", "a_9 !x9", "a 9!xz", "A  !!a"}},
+      {"^[\\d.]+$", {"1.5", "1,5", "..."}},
+      {"^[^\\s\\d]*$", {"abc", "a c", "a1", ""}},
+      {"(a*)*b", {"aab", "a", "b"}},
   };
   for (const Case& c : cases) {
     std::string why;
@@ -58,8 +63,9 @@ TEST(PatternDfa, AnswersAsStdRegexOnKnownPatterns) {
 
 TEST(PatternDfa, GivesUpOutsideItsDialectWithTheReason) {
   const std::pair<const char*, const char*> cases[] = {
-      {"^\\d{3}$", "an escape other than of a special character"},
-      {"^\\w$", "an escape other than of a special character"},
+      {"^\\bx$", "an escape other than of a special character or \\d, \\w, \\s"},
+      {"^\\x41$", "an escape other than of a special character or \\d, \\w, \\s"},
+      {"^[\\d-z]$", "a class range that starts with an escape"},
       {"a|", "an empty group or alternative"},
       {"(?:a)", "a (? group"},
       {"[]", "an empty class"},
@@ -107,8 +113,9 @@ struct PatternGen {
     switch (pick(depth > 0 ? 9 : 6)) {
       case 0:
       case 1: {
-        static const char* const kChars[] = {"a", "b", "c", "-", " ", "x", "\\.", "\\$", "]"};
-        return kChars[pick(9)];
+        static const char* const kChars[] = {"a",   "b", "c",   "-",   " ",   "x", "\\.",
+                                             "\\$", "]", "\\d", "\\W", "\\s", "1", "_"};
+        return kChars[pick(14)];
       }
       case 2:
         return ".";
@@ -116,14 +123,14 @@ struct PatternGen {
       case 4: {
         std::string c = pick(3) == 0 ? "[^" : "[";
         for (int i = 0, n = 1 + pick(3); i < n; ++i) {
-          static const char* const kItems[] = {"a",   "b-c", "-",   "x", " ",   "\\]",
-                                               "a-z", "\\.", "c-a", "^", "\\\\"};
-          c += kItems[pick(11)];
+          static const char* const kItems[] = {"a",   "b-c", "-", "x",    " ",   "\\]", "a-z",
+                                               "\\.", "c-a", "^", "\\\\", "\\w", "\\S", "0-9"};
+          c += kItems[pick(14)];
         }
         return c + "]";
       }
       case 5:
-        return pick(8) == 0 ? "\\d" : "b";
+        return pick(8) == 0 ? "\\b" : "b";
       default: {
         std::string g = "(" + sequence(depth - 1);
         while (pick(3) == 0) g += "|" + sequence(depth - 1);
@@ -167,7 +174,7 @@ struct PatternGen {
   }
 
   std::string text() {
-    static const char kChars[] = "abcx- .]$\\z";
+    static const char kChars[] = "abcx- .]$\\z1_9A!";
     std::string t;
     for (int i = 0, n = pick(9); i < n; ++i) t += kChars[pick(static_cast<int>(sizeof kChars) - 1)];
     return t;

@@ -481,9 +481,20 @@ TEST_P(FastPathBothRegexes, ThreadsCheckingOneSchemaAtOnceGetTheirOwnAnswers) {
 }
 
 TEST(FastPath, ValuesTheTwoLibrariesMayJudgeApartGoToValijson) {
-  auto s = compiled(kOrder);
+  // A pattern run by RapidJSON's regex: every string of the body is checked to be printable ASCII
+  // (RapidJSON matches code points); by an automaton: only those at its place.
+  auto s = compiled(orderPatternInAllOf().c_str());
+  auto automaton = compiled(kOrder);
   using V = CompiledSchema::FastVerdict;
-  // non-ASCII and control characters where a pattern runs (RapidJSON matches code points)
+  for (const char* id :
+       {"\xc3\xa9", "a\\nb", "a\\u0000", "abcdefghij\\u0001k", "abcdefghijklmno\\u007f"}) {
+    const std::string body = std::string(R"({"id": ")") + id + R"(", "lines": [{"qty": 2}]})";
+    EXPECT_EQ(automaton->checkFast(body), V::kUnsure) << body;
+    expectSameAnswer(*automaton, body);
+  }
+  // the same in a string no pattern sees: RapidJSON's maxLength counts as valijson's
+  EXPECT_EQ(automaton->checkFast(R"({"id": "ABC-1234", "note": "a\nb", "lines": [{"qty": 2}]})"),
+            V::kValid);
   for (const char* body :
        {"{\"id\": \"ABC-1234\", \"note\": \"\xc3\xa9\", \"lines\": [{\"qty\": 2}]}",
         R"({"id": "ABC-1234", "note": "a\nb", "lines": [{"qty": 2}]})",
@@ -516,8 +527,9 @@ TEST(FastPath, SchemasOffTheListStayOnValijson) {
     const char* invalid;
   };
   const Case cases[] = {
-      // \d: no such class in RapidJSON's regex
-      {R"({"type": "string", "pattern": "^\\d{3}$"})", Draft::kDraft4, R"("123")", R"("12a")"},
+      // \d: no such class in RapidJSON's regex (under not: no automaton takes it)
+      {R"({"not": {"type": "string", "pattern": "^\\d{3}$"}})", Draft::kDraft4, R"("12a")",
+       R"("123")"},
       // a draft 7 schema (OpenAPI 3.1)
       {R"({"type": "integer", "exclusiveMinimum": 3})", Draft::kDraft7, "4", "3"},
       // enum where the type allows an object (RapidJSON compares hashes only)
@@ -528,7 +540,9 @@ TEST(FastPath, SchemasOffTheListStayOnValijson) {
       // date formats (valijson checks them, RapidJSON does not)
       {R"({"type": "string", "format": "date"})", Draft::kDraft4, R"("2026-12-07")", R"("soon")"},
       // a quantified group holding a quantifier (RapidJSON's matcher would recurse forever)
-      {R"({"type": "string", "pattern": "^(a*)*$"})", Draft::kDraft4, R"("aaa")", R"("b")"},
+      // (under allOf, where RapidJSON's regex would run it)
+      {R"({"allOf": [{"type": "string", "pattern": "^(a*)*$"}]})", Draft::kDraft4, R"("aaa")",
+       R"("b")"},
   };
   for (const Case& c : cases) {
     auto s = compiled(c.schema, c.draft);
@@ -541,27 +555,52 @@ TEST(FastPath, SchemasOffTheListStayOnValijson) {
     EXPECT_TRUE(s->checkText(c.invalid, &unreadable)) << c.schema << " " << c.invalid;
     expectSameAnswer(*s, c.invalid);
   }
-  EXPECT_NE(
-      compiled(R"({"type": "string", "pattern": "^\\d{3}$"})")->noFastPathReason().find("/pattern"),
-      std::string::npos);
+  EXPECT_NE(compiled(R"({"not": {"type": "string", "pattern": "^\\d{3}$"}})")
+                ->noFastPathReason()
+                .find("/not/pattern"),
+            std::string::npos);
+  // at the root, an automaton takes it: the schema is on the fast path
+  auto digits = compiled(R"({"type": "string", "pattern": "^\\d{3}$"})");
+  EXPECT_EQ(digits->fastPatternAutomata(), 1u);
+  EXPECT_EQ(digits->checkFast(R"("123")"), CompiledSchema::FastVerdict::kValid);
+  EXPECT_EQ(digits->checkFast(R"("12a")"), CompiledSchema::FastVerdict::kInvalid);
+  expectSameAnswer(*digits, R"("12a")");
 }
 
 TEST(FastPath, PatternsInTheSharedDialectAreTaken) {
+  // Under allOf a pattern is RapidJSON's to run: only its dialect shared with std::regex.
+  auto underAllOf = [](const char* pattern) {
+    json schema = {{"allOf", json::array({{{"type", "string"}, {"pattern", pattern}}})}};
+    return CompiledSchema::compileUncached(schema, Draft::kDraft4, nullptr);  // null: a load error
+  };
+  // At the root, an automaton of ours takes what it can (pattern_dfa.h).
+  auto atRoot = [](const char* pattern) {
+    json schema = {{"type", "string"}, {"pattern", pattern}};
+    return CompiledSchema::compileUncached(schema, Draft::kDraft4, nullptr);
+  };
   for (const char* pattern : {"^[A-Z]{3}-[0-9]{4}$", "^(ab|cd)+x?$", "abc", "^[^ ]+@[a-z.]+$",
                               "^a\\.b\\*$", "^[a-z0-9_-]{1,64}$", "^a*$", "a|b", "x(a*|b)"}) {
-    json schema = {{"type", "string"}, {"pattern", pattern}};
-    std::string error;
-    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
-    ASSERT_TRUE(s) << error;
+    auto s = underAllOf(pattern);
+    ASSERT_TRUE(s);
     EXPECT_TRUE(s->hasFastPath()) << pattern << ": " << s->noFastPathReason();
+    EXPECT_EQ(s->fastPatternAutomata(), 0u);
+    EXPECT_EQ(atRoot(pattern)->fastPatternAutomata(), 1u) << pattern;
   }
-  for (const char* pattern :
-       {"a^b", "a$b", "^a+?$", "(?:a)", "a|", "()", "[[:alpha:]]", "\\w", "a{,3}", "\xc3\xa9",
-        "(a+)+", "a*", "^a?", "(ab)*$", "^a|b$", "a{0}"}) {
-    json schema = {{"type", "string"}, {"pattern", pattern}};
-    std::string error;
-    auto s = CompiledSchema::compileUncached(schema, Draft::kDraft4, &error);
+  // Off RapidJSON's dialect; some an automaton takes at the root, the rest never take the path.
+  for (const char* pattern : {"\\w", "(a+)+", "a*", "^a?", "(ab)*$"}) {
+    auto s = underAllOf(pattern);
     if (s) EXPECT_FALSE(s->hasFastPath()) << pattern;
+    auto root = atRoot(pattern);
+    ASSERT_TRUE(root);
+    EXPECT_TRUE(root->hasFastPath()) << pattern << ": " << root->noFastPathReason();
+    EXPECT_EQ(root->fastPatternAutomata(), 1u) << pattern;
+  }
+  for (const char* pattern : {"a^b", "a$b", "^a+?$", "(?:a)", "a|", "()", "[[:alpha:]]", "a{,3}",
+                              "\xc3\xa9", "^a|b$", "a{0}"}) {
+    auto s = underAllOf(pattern);
+    if (s) EXPECT_FALSE(s->hasFastPath()) << pattern;
+    auto root = atRoot(pattern);
+    if (root) EXPECT_FALSE(root->hasFastPath()) << pattern;
   }
 }
 
