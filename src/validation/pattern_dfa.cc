@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <bitset>
-#include <cstring>
 #include <map>
+#include <string_view>
 #include <utility>
 
 namespace mgw::validation {
@@ -121,7 +121,7 @@ class Parser {
     auto add = [&](char lo, char hi) {
       for (int k = lo; k <= hi; ++k) set.set(static_cast<std::size_t>(k - kFirst));
     };
-    if (std::strchr("^$|()?*+.[]{}\\", c)) {
+    if (std::string_view("^$|()?*+.[]{}\\").find(c) != std::string_view::npos) {  // not NUL
       add(c, c);
       return set;
     }

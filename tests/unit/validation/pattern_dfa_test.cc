@@ -92,6 +92,10 @@ TEST(PatternDfa, GivesUpOutsideItsDialectWithTheReason) {
     EXPECT_FALSE(PatternDfa::compile(pattern, &why)) << pattern;
     EXPECT_EQ(why, reason) << pattern;
   }
+  // an escaped NUL (fuzz_pattern_dfa: strchr found the NUL at the end of the special characters)
+  std::string why;
+  EXPECT_FALSE(PatternDfa::compile(std::string("a\\\0", 3), &why));
+  EXPECT_EQ(why, "an escape other than of a special character or \\d, \\w, \\s");
 }
 
 TEST(PatternDfa, NoAnswerOnATextOutsidePrintableAscii) {
