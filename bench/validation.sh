@@ -106,7 +106,7 @@ done = function(summary, latency, requests)
 end
 LUA
 
-start_gw() {  # binary dir -> prints the HTTP port
+start_gw() {  # binary dir -> sets GW_PID and GW_PORT (not in a subshell: PIDS must keep the PID)
   local bin=$1 home=$2
   mkdir -p "$home/conf"
   cat > "$home/conf/micro-gw.conf" <<CONF
@@ -125,33 +125,56 @@ CONF
   GW_PID=$!
   PIDS+=($GW_PID)
   for _ in $(seq 300); do [ -s "$home/ready" ] && break; sleep 0.05; done
-  python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["httpPort"])' "$home/ready"
+  GW_PORT=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["httpPort"])' "$home/ready")
 }
 
-P=$(start_gw "$MGW" "$TMP/gw")
+start_gw "$MGW" "$TMP/gw"
+P=$GW_PORT
+MAIN_PID=$GW_PID
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$TMP/body.json" "http://127.0.0.1:$P/checked/orders")
 [ "$code" = 200 ] || { echo "the valid body was refused ($code)" >&2; cat "$TMP/gw/log" >&2; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary '{"id":1}' "http://127.0.0.1:$P/checked/orders")
 [ "$code" = 400 ] || { echo "an invalid body was not refused ($code)" >&2; exit 1; }
-if [ -n "$BASELINE" ]; then BP2=$(start_gw "$BASELINE" "$TMP/baseline"); fi
+if [ -n "$BASELINE" ]; then
+  start_gw "$BASELINE" "$TMP/baseline"
+  BP2=$GW_PORT
+  BASE_PID=$GW_PID
+fi
+# micro-gw's own CPU (user + system, from /proc) per request: less sensitive to what else runs on
+# the host than the rate, which also carries wrk's and nginx's share of the two cores.
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run() { timeout $((DURATION + 20)) wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$TMP/post.lua" "$1" | awk '/^RESULT/ {print $2}'; }
-declare -A sum
+declare -A sum cpu
 for r in $(seq "$ROUNDS"); do
   for c in plain checked $([ -n "$BASELINE" ] && echo baseline) \
            $([ -n "$BASELINE" ] && [ -n "${BASELINE_CHECKED:-}" ] && echo baseline_checked); do
     url="http://127.0.0.1:$P/$c/orders"
     [ $c = baseline ] && url="http://127.0.0.1:$BP2/plain/orders"
     [ $c = baseline_checked ] && url="http://127.0.0.1:$BP2/checked/orders"
+    pid=$MAIN_PID
+    case $c in baseline*) pid=$BASE_PID ;; esac
+    t0=$(cpu_ticks "$pid")
     rps=$(run "$url")
-    echo "round $r $c $rps req/s"
+    t1=$(cpu_ticks "$pid")
+    us=$(python3 -c "print(round(($t1 - $t0) * $TICK_US / ($rps * $DURATION), 2))")
+    echo "round $r $c $rps req/s, micro-gw CPU $us us/request"
     sum[$c]=$(python3 -c "print(${sum[$c]:-0} + $rps)")
+    cpu[$c]=$(python3 -c "print(${cpu[$c]:-0} + $us)")
   done
 done
-python3 - "${sum[plain]}" "${sum[checked]}" "${sum[baseline]:-0}" "${sum[baseline_checked]:-0}" <<'PY'
+python3 - "${sum[plain]}" "${sum[checked]}" "${sum[baseline]:-0}" "${sum[baseline_checked]:-0}" \
+  "${cpu[plain]}" "${cpu[checked]}" "${cpu[baseline]:-0}" "${cpu[baseline_checked]:-0}" "$ROUNDS" <<'PY'
 import sys
-plain, checked, baseline, baseline_checked = map(float, sys.argv[1:])
+plain, checked, baseline, baseline_checked = map(float, sys.argv[1:5])
+cplain, cchecked, cbaseline, cbaseline_checked = (float(v) / int(sys.argv[9]) for v in sys.argv[5:9])
 print(f"validated / unvalidated (same binary, same run): {checked / plain:.3f}")
+print(f"micro-gw CPU per request: unvalidated {cplain:.2f} us, validated {cchecked:.2f} us: "
+      f"{cplain / cchecked:.3f} (the rate ratio if micro-gw alone were the bottleneck)")
+if cbaseline_checked:
+    print(f"BASELINE binary's CPU per request: unvalidated {cbaseline:.2f} us, validated "
+          f"{cbaseline_checked:.2f} us: {cbaseline / cbaseline_checked:.3f}")
 if baseline:
     print(f"unvalidated API, this binary / BASELINE binary: {plain / baseline:.3f}")
 if baseline_checked:
