@@ -1192,9 +1192,12 @@ constexpr unsigned kNormalPrecision = kTextParseFlags & ~rapidjson::kParseFullPr
 // diyfp.h) shifts the zero significand by __builtin_clzll(0), undefined (measured: -6.1e-269 and
 // 5.1e+294 from GCC's build; fuzz_schema's UBSan found it). Its normal precision reads those as
 // 0, and other numbers within 3 ULP of the nearest double (measured on 200,000 random decimals).
+// The same happens to a zero with more than 22 fraction digits ("0.00000000000000000000000":
+// fuzz_schema again, a minimum bypass), which the fast path does not take either (its exponent
+// is the count of fraction digits).
 // A text holding something that may be such a number (also inside a string: a false match only
 // costs precision) is parsed with normal precision, on both paths alike.
-bool mayHoldZeroWithExponent(std::string_view text) {
+bool mayHoldMisreadZero(std::string_view text) {
   // Whether the digits (and dots) just before text[i], an exponent's 'e', are all zeros.
   auto zeroBefore = [&](std::size_t i) {
     bool digit = false;
@@ -1212,6 +1215,15 @@ bool mayHoldZeroWithExponent(std::string_view text) {
          (at = static_cast<const char*>(std::memchr(at, e, static_cast<std::size_t>(end - at))));
          ++at)
       if (zeroBefore(static_cast<std::size_t>(at - text.data()))) return true;
+  for (const char *at = text.data(), *end = at + text.size();
+       (at = static_cast<const char*>(std::memchr(at, '.', static_cast<std::size_t>(end - at))));
+       ++at) {
+    const std::size_t dot = static_cast<std::size_t>(at - text.data());
+    std::size_t j = dot + 1;
+    while (j < text.size() && text[j] == '0') ++j;
+    const bool moreDigits = j < text.size() && text[j] >= '1' && text[j] <= '9';
+    if (!moreDigits && j - dot - 1 > 20 && zeroBefore(dot + 1)) return true;  // zeros only
+  }
   return false;
 }
 
@@ -1363,7 +1375,7 @@ CompiledSchema::FastVerdict CompiledSchema::checkFast(std::string_view text) con
     unsigned char high = 0;
     for (const char c : text) high |= static_cast<unsigned char>(c);
     constexpr unsigned kAscii = ~rapidjson::kParseValidateEncodingFlag;
-    const bool zero = mayHoldZeroWithExponent(text);
+    const bool zero = mayHoldMisreadZero(text);
     const rapidjson::ParseResult parsed =
         high < 0x80 ? (zero ? s.reader.Parse<kNormalPrecision & kAscii>(in, handler)
                             : s.reader.Parse<kTextParseFlags & kAscii>(in, handler))
@@ -1414,8 +1426,8 @@ std::optional<Violation> CompiledSchema::checkTextValijson(std::string_view text
   bool parsed = false;
   auto generate = [&](rapidjson::Document&) {
     rapidjson::InsituStringStream in(scratch->text.data());
-    parsed = !(mayHoldZeroWithExponent(text) ? scratch->reader.Parse<kNormalPrecision>(in, limit)
-                                             : scratch->reader.Parse<kTextParseFlags>(in, limit))
+    parsed = !(mayHoldMisreadZero(text) ? scratch->reader.Parse<kNormalPrecision>(in, limit)
+                                        : scratch->reader.Parse<kTextParseFlags>(in, limit))
                   .IsError();
     return parsed;
   };
