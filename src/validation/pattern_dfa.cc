@@ -4,6 +4,7 @@
 #include <bitset>
 #include <map>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace mgw::validation {
@@ -15,7 +16,6 @@ using CharSet = std::bitset<kAlphabet>;
 constexpr std::size_t kMaxCount = 1000;  // {n,m}: as common/regex_bounds' kMaxRegexRepeat
 constexpr std::size_t kInfinite = static_cast<std::size_t>(-1);
 constexpr int kMaxNesting = 64;
-constexpr std::size_t kMaxClosureSteps = 4'000'000;  // compile()'s whole subset construction
 
 struct Refused {
   std::string why;
@@ -316,7 +316,17 @@ struct Nfa {
 
 }  // namespace
 
-std::optional<PatternDfa> PatternDfa::compile(std::string_view pattern, std::string* why) {
+std::optional<PatternDfa> PatternDfa::compile(std::string_view pattern, std::string* why,
+                                              std::size_t* budget) {
+  const std::size_t allowed = budget ? std::min(*budget, kMaxSteps) : kMaxSteps;
+  std::size_t steps = 0;
+  struct Charge {  // what was taken comes off the budget however compile() ends
+    std::size_t* budget;
+    const std::size_t& steps;
+    ~Charge() {
+      if (budget) *budget -= std::min(*budget, steps);
+    }
+  } charge{budget, steps};
   try {
     // '^' first and '$' last are the anchors; a '$' after an odd run of '\' is a character.
     const bool anchoredBegin = !pattern.empty() && pattern.front() == '^';
@@ -360,7 +370,6 @@ std::optional<PatternDfa> PatternDfa::compile(std::string_view pattern, std::str
     dfa.classes_ = classes;
 
     // Subset construction. Without '^' the start is added at every position (a search).
-    std::size_t steps = 0;
     std::vector<std::size_t> seen(nfa.states.size());  // the closure that last reached a state
     std::size_t closures = 0;
     auto closure = [&](std::vector<int> from) {
@@ -371,7 +380,7 @@ std::optional<PatternDfa> PatternDfa::compile(std::string_view pattern, std::str
         from.pop_back();
         if (seen[static_cast<std::size_t>(s)] == closures) continue;
         seen[static_cast<std::size_t>(s)] = closures;
-        if (++steps > kMaxClosureSteps) throw Refused{"too large an automaton"};
+        if (++steps > allowed) throw Refused{"too large an automaton"};
         out.push_back(s);
         for (int t : nfa.states[static_cast<std::size_t>(s)].empty) from.push_back(t);
       }
@@ -379,10 +388,18 @@ std::optional<PatternDfa> PatternDfa::compile(std::string_view pattern, std::str
       return out;
     };
     const std::vector<int> startSet = closure({start});
-    std::map<std::vector<int>, std::uint16_t> ids;
+    struct SetHash {
+      std::size_t operator()(const std::vector<int>& set) const {
+        std::size_t h = 1469598103934665603ull;  // FNV-1a over the state numbers
+        for (int s : set) h = (h ^ static_cast<std::size_t>(s)) * 1099511628211ull;
+        return h;
+      }
+    };
+    std::unordered_map<std::vector<int>, std::uint16_t, SetHash> ids;
     std::vector<std::vector<int>> sets;
     auto idOf = [&](std::vector<int> set) -> std::uint16_t {
       if (set.empty()) return kDead;
+      steps += set.size();  // the lookup compares sets
       auto it = ids.find(set);
       if (it != ids.end()) return it->second;
       if (sets.size() >= kMaxDfaStates) throw Refused{"too large an automaton"};
@@ -402,6 +419,7 @@ std::optional<PatternDfa> PatternDfa::compile(std::string_view pattern, std::str
             moved.push_back(st.to);
         }
         if (!anchoredBegin) moved.insert(moved.end(), startSet.begin(), startSet.end());
+        steps += moved.size();
         dfa.next_.push_back(idOf(closure(std::move(moved))));
       }
     }

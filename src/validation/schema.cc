@@ -684,20 +684,21 @@ struct PatternSite {
 
   // Moves every such `pattern` an automaton takes out of schema (the fast path's copy) into the
   // tree; null when there is none.
-  static std::unique_ptr<PatternSite> take(json& schema, std::size_t* count) {
+  static std::unique_ptr<PatternSite> take(json& schema, std::size_t* count, std::size_t* budget) {
     if (!schema.is_object()) return nullptr;
     auto site = std::make_unique<PatternSite>();
     if (auto it = schema.find("pattern"); it != schema.end() && it->is_string())
-      if (auto dfa = PatternDfa::compile(it->get_ref<const std::string&>())) {
+      if (auto dfa = PatternDfa::compile(it->get_ref<const std::string&>(), nullptr, budget)) {
         site->dfa = std::move(dfa);
         schema.erase(it);
         ++*count;
       }
     if (auto it = schema.find("properties"); it != schema.end() && it->is_object())
       for (auto& [name, sub] : it->items())
-        if (auto child = take(sub, count)) site->members.emplace_back(name, std::move(child));
+        if (auto child = take(sub, count, budget))
+          site->members.emplace_back(name, std::move(child));
     if (auto it = schema.find("items"); it != schema.end() && it->is_object())
-      site->items = take(*it, count);
+      site->items = take(*it, count, budget);
     if (!site->dfa && site->members.empty() && !site->items) return nullptr;
     return site;
   }
@@ -724,7 +725,8 @@ struct FastSchema {
     // The patterns our automata take are not RapidJSON's: the list applies to the rest (so a
     // pattern with \d, which RapidJSON's regex lacks, keeps a schema on the fast path there).
     json rest = schema;
-    fast->sites = PatternSite::take(rest, &fast->automata);
+    std::size_t budget = 4 * PatternDfa::kMaxSteps;  // a schema's automata: ~0.2 s at most
+    fast->sites = PatternSite::take(rest, &fast->automata, &budget);
     if (auto refusal = fastRefusal(rest, "", &fast->flags)) {
       *why = *refusal;
       return nullptr;

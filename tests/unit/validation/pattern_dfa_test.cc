@@ -98,6 +98,21 @@ TEST(PatternDfa, GivesUpOutsideItsDialectWithTheReason) {
   EXPECT_EQ(why, "an escape other than of a special character or \\d, \\w, \\s");
 }
 
+// A budget shared by a schema's patterns: what each takes comes off it, and a pattern that
+// needs more than is left gets no automaton.
+TEST(PatternDfa, ABudgetIsSharedAndCharged) {
+  std::size_t budget = 500'000;
+  ASSERT_TRUE(PatternDfa::compile("^[A-Z]{3}-[0-9]{4}$", nullptr, &budget));
+  EXPECT_LT(budget, 500'000u);
+  EXPECT_GT(budget, 490'000u);
+  std::string why;
+  EXPECT_FALSE(PatternDfa::compile("[a-z]{1,500}", &why, &budget));  // needs 640,000
+  EXPECT_EQ(why, "too large an automaton");
+  EXPECT_EQ(budget, 0u);  // it took what was left
+  EXPECT_FALSE(PatternDfa::compile("a", &why, &budget));
+  ASSERT_TRUE(PatternDfa::compile("[a-z]{1,500}"));  // alone, within its own bound
+}
+
 TEST(PatternDfa, NoAnswerOnATextOutsidePrintableAscii) {
   const auto dfa = PatternDfa::compile("a");
   ASSERT_TRUE(dfa);

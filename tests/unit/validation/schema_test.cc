@@ -418,6 +418,21 @@ TEST(FastPath, APatternReachedThroughPropertiesAndItemsOnlyRunsOnAnAutomaton) {
     expectSameAnswer(*nested, body);
 }
 
+// A schema's automata share one budget of work at load: past it, patterns stay with RapidJSON
+// (a definition of many large patterns cannot make a load take minutes).
+TEST(FastPath, ASchemasAutomataShareOneBudget) {
+  json properties = json::object();
+  for (int i = 0; i < 20; ++i)
+    properties["p" + std::to_string(i)] = {{"type", "string"}, {"pattern", "[a-z]{1,500}"}};
+  auto s = CompiledSchema::compileUncached({{"properties", properties}}, Draft::kDraft4, nullptr);
+  ASSERT_TRUE(s && s->hasFastPath()) << (s ? s->noFastPathReason() : "");
+  EXPECT_GT(s->fastPatternAutomata(), 5u);
+  EXPECT_LT(s->fastPatternAutomata(), 20u);
+  EXPECT_EQ(s->checkFast(R"({"p0": "abc", "p19": "xyz"})"), CompiledSchema::FastVerdict::kValid);
+  EXPECT_EQ(s->checkFast(R"({"p0": "abc", "p19": "XYZ"})"), CompiledSchema::FastVerdict::kInvalid);
+  expectSameAnswer(*s, R"({"p0": "ABC", "p19": "XYZ"})");
+}
+
 class FastPathBothRegexes : public ::testing::TestWithParam<bool> {
  protected:
   std::string schema() const { return GetParam() ? std::string(kOrder) : orderPatternInAllOf(); }
