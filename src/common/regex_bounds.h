@@ -12,8 +12,8 @@
 //  - groups are nested more than kMaxRegexNesting deep (libstdc++'s compiler recurses four calls
 //    per level: 4,520 nested "(" overflowed the stack under ASan, found by fuzz_schema),
 //  - the automaton would have more than kMaxRegexStates states, estimated from the pattern's
-//    structure (an atom under {n,m} counted max(n, m) times, under + twice, nested groups
-//    multiplied).
+//    structure (an atom under {n,m} counted max(n, m) times, nested groups and counts stacked on
+//    a quantifier multiplied; *, + and ? add a state, as libstdc++ copies nothing for them).
 // The estimate over-counts (a class or an escape is one state, like a character), never under.
 #pragma once
 

@@ -7,15 +7,15 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/regex_bounds.h"
+
 namespace mgw::validation {
 namespace {
 
 constexpr int kFirst = 0x20, kLast = 0x7e, kAlphabet = kLast - kFirst + 1;  // printable ASCII
 using CharSet = std::bitset<kAlphabet>;
 
-constexpr std::size_t kMaxCount = 1000;  // {n,m}: as common/regex_bounds' kMaxRegexRepeat
 constexpr std::size_t kInfinite = static_cast<std::size_t>(-1);
-constexpr int kMaxNesting = 64;
 
 struct Refused {
   std::string why;
@@ -31,10 +31,19 @@ struct Node {
   std::size_t min = 0, max = 0;  // kRepeat (max may be kInfinite)
 };
 
+// The printable characters from lo to hi (none for a control character such as \n: never in a
+// printable text).
+CharSet span(int lo, int hi) {
+  CharSet set;
+  for (int k = std::max(lo, kFirst); k <= std::min(hi, kLast); ++k)
+    set.set(static_cast<std::size_t>(k - kFirst));
+  return set;
+}
+
 Node single(int c) {
   Node n{Node::kSet};
-  if (c >= kFirst && c <= kLast) n.set.set(static_cast<std::size_t>(c - kFirst));
-  return n;  // a control character (\n, \t, ...): never in a printable text
+  n.set = span(c, c);
+  return n;
 }
 
 // ECMAScript's grammar, restricted to the dialect of the header; anything else is Refused.
@@ -55,7 +64,8 @@ class Parser {
   static bool isQuantifier(char c) { return c == '?' || c == '*' || c == '+' || c == '{'; }
 
   Node alternatives(int depth) {
-    if (depth > kMaxNesting) fail("groups nested more than 64 deep");
+    if (static_cast<std::size_t>(depth) > kMaxRegexNesting)
+      fail("groups nested more than " + std::to_string(kMaxRegexNesting) + " deep");
     Node alt{Node::kAlternatives};
     alt.children.push_back(sequence(depth));
     while (more() && peek() == '|') {
@@ -105,7 +115,8 @@ class Parser {
     std::size_t n = 0, digits = 0;
     for (; more() && peek() >= '0' && peek() <= '9'; ++i_) {
       n = n * 10 + static_cast<std::size_t>(peek() - '0');
-      if (++digits > 4 || n > kMaxCount) fail("a count over 1000");
+      if (++digits > 4 || n > kMaxRegexRepeat)
+        fail("a count over " + std::to_string(kMaxRegexRepeat));
     }
     if (digits == 0) fail("a '{' that is not {n}, {n,} or {n,m}");
     return n;
@@ -117,39 +128,31 @@ class Parser {
   CharSet escaped(bool inClass) {
     if (!more()) fail("a '\\' at the end");
     const char c = p_[i_++];
-    CharSet set;
-    auto add = [&](char lo, char hi) {
-      for (int k = lo; k <= hi; ++k) set.set(static_cast<std::size_t>(k - kFirst));
-    };
-    if (std::string_view("^$|()?*+.[]{}\\").find(c) != std::string_view::npos) {  // not NUL
-      add(c, c);
-      return set;
-    }
+    if (std::string_view("^$|()?*+.[]{}\\").find(c) != std::string_view::npos)  // not NUL
+      return span(c, c);
     switch (c) {
       case 'f':
       case 'n':
       case 'r':
       case 't':
       case 'v':
-        return set;
+        return CharSet();
       case 'b':
-        if (inClass) return set;  // a backspace; outside a class, a word boundary
+        if (inClass) return CharSet();  // a backspace; outside a class, a word boundary
         break;
       case 'd':
+        return span('0', '9');
       case 'D':
-        add('0', '9');
-        return c == 'd' ? set : ~set;
+        return ~span('0', '9');
       case 'w':
-      case 'W':
-        add('0', '9');
-        add('A', 'Z');
-        add('a', 'z');
-        add('_', '_');
-        return c == 'w' ? set : ~set;
+      case 'W': {
+        const CharSet word = span('0', '9') | span('A', 'Z') | span('a', 'z') | span('_', '_');
+        return c == 'w' ? word : ~word;
+      }
       case 's':
+        return span(' ', ' ');
       case 'S':
-        add(' ', ' ');
-        return c == 's' ? set : ~set;
+        return ~span(' ', ' ');
       default:
         break;
     }
@@ -224,10 +227,7 @@ class Parser {
           fail("a class range other than of two plain characters in order");
         i_ += 2;
       }
-      for (char k = c; k <= hi; ++k) {
-        set.set(static_cast<std::size_t>(k - kFirst));
-        if (k == hi) break;  // hi may be the last printable character
-      }
+      set |= span(c, hi);
     }
     Node n{Node::kSet};
     n.set = negated ? ~set : set;
@@ -361,12 +361,11 @@ std::optional<PatternDfa> PatternDfa::compile(std::string_view pattern, std::str
       classes = split.size();
     }
     std::vector<int> representative(classes, -1);
+    std::fill(std::begin(dfa.classOf_), std::end(dfa.classOf_), 0xff);
     for (int c = 0; c < kAlphabet; ++c) {
       if (representative[cls[c]] < 0) representative[cls[c]] = c;
       dfa.classOf_[kFirst + c] = cls[c];
     }
-    for (int c = 0; c < 128; ++c)
-      if (c < kFirst || c > kLast) dfa.classOf_[c] = 0xff;
     dfa.classes_ = classes;
 
     // Subset construction. Without '^' the start is added at every position (a search).
