@@ -16,7 +16,7 @@ COPY samples ./samples
 # Parallel compile jobs; 0 = one per core.
 ARG JOBS=0
 RUN jobs="$JOBS"; [ "$jobs" != 0 ] || jobs="$(nproc)"; \
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMGW_TESTS=OFF >/dev/null \
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMGW_TESTS=OFF -DMGW_UNITY=ON >/dev/null \
     && cmake --build build -j"$jobs" --target micro-gw \
     && strip build/micro-gw
 

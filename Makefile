@@ -46,7 +46,7 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 build-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_SANITIZE=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_SANITIZE=ON -DMGW_UNITY=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # Only what `make run` runs (the tests and fuzz targets are built by `make test`).
@@ -71,10 +71,10 @@ test-fast: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j2 --timeout 300
 
 test-tsan: test-deps
-	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_TSAN=ON >/dev/null
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMGW_TSAN=ON -DMGW_UNITY=ON >/dev/null
 	# Only what the integration tests start (the unit tests run in the other two trees).
 	cmake --build $(TSAN_BUILD) -j$(JOBS) --target micro-gw mgw-sample-backend
-	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest -L integration --output-on-failure --timeout 600
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest -L integration --output-on-failure -j2 --timeout 600
 
 # libFuzzer, clang from Debian: each target for FUZZ_SECONDS on its seed corpus (read only; new
 # inputs go to $(FUZZ_BUILD)/fuzz-corpus/<target>). Crash inputs are kept in

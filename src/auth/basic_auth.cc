@@ -24,16 +24,6 @@ bool containsControl(std::string_view s) {
   return false;
 }
 
-char toLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (toLowerAscii(a[i]) != toLowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 BasicCredentials::BasicCredentials(std::string userId, std::string secret)

@@ -79,7 +79,7 @@ end
 return out
 )lua";
 
-constexpr std::chrono::milliseconds kRetry{250};
+constexpr std::chrono::milliseconds kReconnectDelay{250};
 constexpr std::size_t kBatch = 512;
 
 }  // namespace
@@ -204,7 +204,7 @@ void RedisCounterStore::loop() {
       if (!conn) {
         setUp(false, why);
         std::unique_lock<std::mutex> lock(mutex_);
-        if (wake_.wait_for(lock, kRetry, [this] { return stop_; })) break;
+        if (wake_.wait_for(lock, kReconnectDelay, [this] { return stop_; })) break;
         continue;
       }
       everUp_.store(true);

@@ -1,4 +1,5 @@
-// Small text helpers shared by the parsers: whitespace trimming and comma-separated lists.
+// Small text helpers shared by the parsers: whitespace trimming, comma-separated lists and ASCII
+// case-insensitive comparison (header names, media types, auth schemes: never locale-dependent).
 #pragma once
 
 #include <string_view>
@@ -25,6 +26,18 @@ bool forEachListEntry(std::string_view list, Fn&& fn) {
     if (comma == std::string_view::npos) return true;
     start = comma + 1;
   }
+}
+
+inline char toLowerAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// True when a and b are equal ignoring the case of ASCII letters (RFC 9110 field names, tokens).
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (toLowerAscii(a[i]) != toLowerAscii(b[i])) return false;
+  return true;
 }
 
 }  // namespace mgw

@@ -1,7 +1,5 @@
 #include "gateway/cors.h"
 
-#include <strings.h>
-
 #include <algorithm>
 
 #include "common/text.h"
@@ -17,10 +15,6 @@ std::string joinList(const std::vector<std::string>& items) {
     out += s;
   }
   return out;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace

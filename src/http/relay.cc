@@ -27,12 +27,6 @@ constexpr std::size_t kChunk = 65536;  // relay buffer: bounded memory per excha
 // How long an exchange waits for a slot of a backend at maxConnectionsPerBackend before 503.
 constexpr std::chrono::seconds kBackendSlotWait{1};
 
-bool owned(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
-  for (const auto& f : fields)
-    if (equalsIgnoreCase(f.first, name)) return true;
-  return false;
-}
-
 std::string hex(std::uint64_t n) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(n));
@@ -262,7 +256,7 @@ void responseFields(const ResponseHead& r, bool headRequest,
       continue;
     }
     if (message::isHopByHopHeader(f.name) || listed(options, f.name)) continue;
-    if (r.status >= 200 && owned(added, f.name)) continue;
+    if (r.status >= 200 && hasField(added, f.name)) continue;
     if (listed(plan.dropResponseHeaders, f.name)) continue;
     out->push_back(FieldView{f.name, f.value});
   }

@@ -6,7 +6,7 @@
 namespace mgw::http {
 namespace {
 
-constexpr std::size_t kChunk = 65536;  // at most this much read at a time
+constexpr std::size_t kReadStep = 65536;  // at most this much read at a time
 
 }  // namespace
 
@@ -61,9 +61,9 @@ boost::asio::awaitable<BodyPiece> H1RequestBody::next() {
     });
     conn_.expiresAfter(bodyTimeout_ + std::chrono::seconds(5));
     // What is left of a Content-Length body (a small one does not take a 64 KiB buffer), else
-    // kChunk.
-    std::size_t step = kChunk;
-    if (framing_ == Framing::kLength && remaining_ < kChunk)
+    // kReadStep.
+    std::size_t step = kReadStep;
+    if (framing_ == Framing::kLength && remaining_ < kReadStep)
       step = static_cast<std::size_t>(remaining_);
     const std::size_t before = in_.size();
     const error_code ec = co_await in_.readMore(conn_, step);

@@ -12,12 +12,6 @@ namespace {
 
 using asio::ip::tcp;
 
-bool owned(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
-  for (const auto& f : fields)
-    if (equalsIgnoreCase(f.first, name)) return true;
-  return false;
-}
-
 }  // namespace
 
 asio::awaitable<std::unique_ptr<Connection>> connectUpstream(
@@ -103,7 +97,7 @@ bool forwardedToBackend(std::string_view n, const std::vector<std::string>& conn
            equalsIgnoreCase(n, "Host") || equalsIgnoreCase(n, "X-Forwarded-For") ||
            equalsIgnoreCase(n, "X-Forwarded-Proto") || equalsIgnoreCase(n, "X-Forwarded-Host") ||
            equalsIgnoreCase(n, "Expect") || listed(plan.dropHeaders, n) ||
-           owned(plan.setHeaders, n));
+           hasField(plan.setHeaders, n));
 }
 
 bool bodyMayBeIgnored(const RequestHead& head) {

@@ -236,6 +236,13 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return message::sameFieldName(a, b);
 }
 
+bool hasField(const std::vector<std::pair<std::string, std::string>>& fields,
+              std::string_view name) {
+  for (const auto& f : fields)
+    if (equalsIgnoreCase(f.first, name)) return true;
+  return false;
+}
+
 void appendFieldLine(std::string& out, std::string_view name, std::string_view value) {
   const std::size_t at = out.size();
   out.resize(at + name.size() + value.size() + 4);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -83,6 +84,10 @@ WireError parseResponseHead(std::string_view head, std::string_view requestMetho
 
 // Case-insensitive ASCII comparison, for field names and codings.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
+
+// True when `fields` (a plan's header list) has a field named `name`, in any case.
+bool hasField(const std::vector<std::pair<std::string, std::string>>& fields,
+              std::string_view name);
 
 // Appends the field line "name: value\r\n" to a head being written: one resize and two copies
 // (four appends, each checking the capacity, were a per-field cost of every head).

@@ -1,20 +1,11 @@
 #include "message/hop_by_hop.h"
 
-#include <strings.h>
-
 #include <string>
 #include <vector>
 
 #include "common/text.h"
 
 namespace mgw::message {
-namespace {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-}  // namespace
 
 void collectConnectionOptions(std::string_view value, std::vector<std::string>* names) {
   size_t start = 0;

@@ -14,10 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-message::Decision reply(message::HttpResponse response) {
-  return message::Decision::reply(std::move(response));
-}
-
 }  // namespace
 
 ObservabilityHandler::ObservabilityHandler(ServerContext& context, const ReadinessInputs& inputs)
@@ -99,18 +95,18 @@ message::Decision ObservabilityHandler::decide(message::HttpRequest& request) {
   const std::string& path = request.path;
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (path != "/metrics" && path != "/health/live" && path != "/health/ready")
-    return reply(message::faultReply(
+    return message::Decision::reply(message::faultReply(
         Failure::kNotFound, "this listener serves /metrics, /health/live and /health/ready"));
   if (!get) {
     auto refused = message::faultReply(Failure::kMethodNotAllowed, "only GET and HEAD");
     refused.setHeader("Allow", "GET, HEAD");
-    return reply(std::move(refused));
+    return message::Decision::reply(std::move(refused));
   }
   if (path == "/health/live") {
     message::HttpResponse res;
     res.setHeader("Cache-Control", "no-store");
     res.setContent("{\"status\":\"UP\"}", "application/json");
-    return reply(std::move(res));
+    return message::Decision::reply(std::move(res));
   }
   if (path == "/metrics") {
     observability::ScrapeGauges gauges;
@@ -123,10 +119,10 @@ message::Decision ObservabilityHandler::decide(message::HttpRequest& request) {
     if (const cluster::ClusterNode* node = context_.cluster()) body += node->metricsText();
     body += keyLifecycleMetrics();
     res.setContent(std::move(body), std::string(observability::kPrometheusContentType));
-    return reply(std::move(res));
+    return message::Decision::reply(std::move(res));
   }
   // /health/ready from state, on the I/O thread: never behind the worker pool's queue.
-  return reply(ready());
+  return message::Decision::reply(ready());
 }
 
 std::string ObservabilityHandler::keyLifecycleMetrics() {

@@ -1,21 +1,10 @@
 #include "sts/cross_site.h"
 
-#include <cctype>
-
 #include "common/text.h"
 #include "config/cors_config.h"
 
 namespace mgw::sts {
 namespace {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // The media type of a Content-Type value, without parameters and whitespace (RFC 9110 8.3.1).
 std::string_view mediaType(std::string_view contentType) {
